@@ -1,0 +1,49 @@
+import jwt from 'jsonwebtoken';
+import type { Config } from '../config/config';
+import { AppError } from '../errors/app-error';
+
+export type OrgRole = 'admin' | 'member' | 'customer-admin' | 'customer';
+export const ORG_ROLES: readonly OrgRole[] = ['admin', 'member', 'customer-admin', 'customer'];
+
+export interface AdminPrincipal {
+  /** The calling user's id (`sub`). */
+  userId: string;
+  tenantId: string;
+  role: OrgRole;
+}
+
+/** Signs an admin API token; used by the CLI and tests. Needs the signing key in configuration. */
+export function signAdminToken(cfg: Config['adminJwt'], claims: { sub: string; tenant: string; role: OrgRole }, expiresInSeconds = 3600): string {
+  if (!cfg.signKey) throw new Error('no admin JWT signing key configured (ADMIN_JWT_SECRET or ADMIN_JWT_PRIVATE_KEY)');
+  return jwt.sign({ tenant: claims.tenant, role: claims.role }, cfg.signKey, {
+    algorithm: cfg.algorithm,
+    subject: claims.sub,
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    expiresIn: expiresInSeconds,
+  });
+}
+
+/** Verifies with the algorithm pinned by configuration (never the token's own `alg`), issuer, audience and a required expiry. */
+export function verifyAdminToken(cfg: Config['adminJwt'], header: string | undefined): AdminPrincipal {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) throw new AppError('unauthorized', 'ADMIN_AUTH_MISSING', 'A bearer token is required');
+  let payload: jwt.JwtPayload | string;
+  try {
+    payload = jwt.verify(match[1], cfg.verifyKey, {
+      algorithms: [cfg.algorithm],
+      issuer: cfg.issuer,
+      audience: cfg.audience,
+    });
+  } catch (err) {
+    throw new AppError('unauthorized', 'ADMIN_AUTH_INVALID', `The token is not valid: ${(err as Error).message}`);
+  }
+  if (typeof payload === 'string' || typeof payload.exp !== 'number') {
+    throw new AppError('unauthorized', 'ADMIN_AUTH_NO_EXPIRY', 'The token must carry an expiry (exp)');
+  }
+  const { sub, tenant, role } = payload as jwt.JwtPayload & { tenant?: unknown; role?: unknown };
+  if (typeof sub !== 'string' || typeof tenant !== 'string' || !ORG_ROLES.includes(role as OrgRole)) {
+    throw new AppError('unauthorized', 'ADMIN_AUTH_CLAIMS', `The token needs the claims sub, tenant and role (${ORG_ROLES.join(', ')})`);
+  }
+  return { userId: sub, tenantId: tenant, role: role as OrgRole };
+}

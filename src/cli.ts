@@ -1,0 +1,74 @@
+import { loadConfig } from './config/config';
+import { connectDatabase } from './persistence/mongo';
+import { createTenant } from './domain/tenants';
+import { issueScimToken, revokeScimToken } from './auth/scim-token';
+import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
+import { useLocalJwtSecret, useLocalServices } from './local-env';
+
+const USAGE = `usage: npm run cli -- <command>
+  tenants create <name>                         create a tenant with its default groups; prints {tenantId, scimBaseUrl, scimToken}
+  tenants list                                  list tenants
+  tokens scim --tenant <id> [--label <text>]    issue another SCIM token for a tenant (rotation)
+  tokens revoke --tenant <id> --token <tokId>   revoke a SCIM token
+  tokens admin --tenant <id> [--sub <userId>] [--role admin|member|customer-admin|customer] [--ttl <seconds>]
+                                                print an admin API JWT signed with the configured key`;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const [group, command, ...rest] = args;
+  if (!group || group === '--help' || group === 'help') fail(USAGE);
+  // Local runs: the services started by `npm start` (or started here) and the local JWT secret.
+  useLocalServices('start');
+  useLocalJwtSecret();
+  const config = loadConfig();
+  const db = await connectDatabase(config.mongodbUri);
+  const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+  const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  try {
+    if (group === 'tenants' && command === 'create') {
+      const name = rest[0];
+      if (!name) fail('tenants create needs a name');
+      const t = await createTenant(db.models, name);
+      print({ tenantId: t.tenantId, name: t.name, scimBaseUrl: `${base}/scim/v2`, scimTokenId: t.scimTokenId, scimToken: t.scimToken });
+    } else if (group === 'tenants' && command === 'list') {
+      print(await db.models.Tenant.find({}, { name: 1, createdAt: 1 }).lean());
+    } else if (group === 'tokens' && command === 'scim') {
+      const tenantId = flag(rest, 'tenant') ?? fail('--tenant is required');
+      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      const t = await issueScimToken(db.models, tenantId, flag(rest, 'label'));
+      print({ tenantId, scimBaseUrl: `${base}/scim/v2`, scimTokenId: t.tokenId, scimToken: t.token });
+    } else if (group === 'tokens' && command === 'revoke') {
+      const tenantId = flag(rest, 'tenant') ?? fail('--tenant is required');
+      const tokenId = flag(rest, 'token') ?? fail('--token is required');
+      print({ revoked: await revokeScimToken(db.models, tenantId, tokenId) });
+    } else if (group === 'tokens' && command === 'admin') {
+      const tenantId = flag(rest, 'tenant') ?? fail('--tenant is required');
+      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      const role = (flag(rest, 'role') ?? 'admin') as OrgRole;
+      if (!ORG_ROLES.includes(role)) fail(`--role must be one of ${ORG_ROLES.join(', ')}`);
+      const ttl = Number(flag(rest, 'ttl') ?? 3600);
+      if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
+      const token = signAdminToken(config.adminJwt, { sub: flag(rest, 'sub') ?? 'cli', tenant: tenantId, role }, ttl);
+      print({ tenantId, role, expiresInSeconds: ttl, token });
+    } else {
+      fail(USAGE);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+/**
+ * Typed configuration, read from the environment once at boot and passed in as a value.
+ * Every variable is validated here; a bad one fails start-up with a message naming it.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type JwtAlgorithm = 'HS256' | 'RS256';
+
+export interface Config {
+  port: number;
+  host: string;
+  mongodbUri: string;
+  redisUrl: string;
+  logLevel: LogLevel;
+  /** Base URL the IdP reaches us at; derives absolute `meta.location` and tenant SCIM URLs. */
+  publicBaseUrl?: string;
+  /** Honour X-Forwarded-Proto/Host (express 'trust proxy'). */
+  trustProxy: boolean;
+  adminJwt: {
+    algorithm: JwtAlgorithm;
+    /** HS256 shared secret, or RS256 public key (PEM) for verification. */
+    verifyKey: string;
+    /** HS256 secret or RS256 private key (PEM); only the CLI signs tokens. */
+    signKey?: string;
+    issuer: string;
+    audience: string;
+  };
+  scim: {
+    /** Requests per minute per SCIM token. High by default: Entra quarantines apps it is throttled by. */
+    rateLimitPerMinute: number;
+    maxBodyBytes: number;
+    bulkMaxOperations: number;
+    bulkMaxPayloadBytes: number;
+    maxPageSize: number;
+  };
+  queue: { prefix: string };
+  sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`invalid configuration: ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    if (fallback === undefined) throw new ConfigError(name, 'is required');
+    return fallback;
+  }
+  return v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = (allowed as readonly string[]).find((a) => a.toLowerCase() === raw.trim().toLowerCase());
+  if (!v) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return v as T;
+}
+
+function url(env: Env, name: string, protocols: string[], fallback?: string): string {
+  const v = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `is not a URL: "${v}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return v;
+}
+
+/** PEM keys often arrive through env files with literal "\n". */
+const pem = (v: string) => v.replace(/\\n/g, '\n');
+
+export function loadConfig(env: Env = process.env): Config {
+  const algorithm = oneOf(env, 'ADMIN_JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256');
+  let verifyKey: string;
+  let signKey: string | undefined;
+  if (algorithm === 'HS256') {
+    verifyKey = str(env, 'ADMIN_JWT_SECRET');
+    if (verifyKey.length < 32) throw new ConfigError('ADMIN_JWT_SECRET', 'must be at least 32 characters');
+    signKey = verifyKey;
+  } else {
+    verifyKey = pem(str(env, 'ADMIN_JWT_PUBLIC_KEY'));
+    if (!verifyKey.includes('PUBLIC KEY')) throw new ConfigError('ADMIN_JWT_PUBLIC_KEY', 'must be a PEM public key');
+    signKey = env.ADMIN_JWT_PRIVATE_KEY ? pem(env.ADMIN_JWT_PRIVATE_KEY) : undefined;
+  }
+  const publicBaseUrl = env.PUBLIC_BASE_URL ? url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']).replace(/\/+$/, '') : undefined;
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: str(env, 'HOST', '0.0.0.0'),
+    mongodbUri: url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    publicBaseUrl,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    adminJwt: {
+      algorithm,
+      verifyKey,
+      signKey,
+      issuer: str(env, 'ADMIN_JWT_ISSUER', 'scim-sync'),
+      audience: str(env, 'ADMIN_JWT_AUDIENCE', 'scim-sync-admin'),
+    },
+    scim: {
+      rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
+      maxBodyBytes: int(env, 'SCIM_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
+      bulkMaxPayloadBytes: int(env, 'SCIM_BULK_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxPageSize: int(env, 'SCIM_MAX_PAGE_SIZE', 1000, 1, 100_000),
+    },
+    queue: { prefix: str(env, 'QUEUE_PREFIX', 'scimsync') },
+    sync: {
+      sweepAfterSeconds: int(env, 'SYNC_SWEEP_AFTER_SECONDS', 60, 1, 86_400),
+      sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
+  };
+}

@@ -1,0 +1,55 @@
+import type { Models, GroupDoc } from '../persistence/models';
+import { newId } from '../persistence/ids';
+import { issueScimToken } from '../auth/scim-token';
+import { AppError } from '../errors/app-error';
+import { DEFAULT_GROUPS } from './default-groups';
+
+export interface CreatedTenant {
+  tenantId: string;
+  name: string;
+  scimTokenId: string;
+  /** Shown once. */
+  scimToken: string;
+}
+
+/** Creates a tenant with its default groups and a first SCIM token. */
+export async function createTenant(models: Models, name: string): Promise<CreatedTenant> {
+  const trimmed = name.trim();
+  if (!/^[\w][\w .-]{0,99}$/.test(trimmed)) {
+    throw new AppError('badRequest', 'TENANT_NAME_INVALID', 'A tenant name is 1-100 letters, digits, spaces, dots, dashes or underscores');
+  }
+  const now = new Date();
+  const tenantId = newId('ten');
+  try {
+    await models.Tenant.create({ _id: tenantId, name: trimmed, nameLower: trimmed.toLowerCase(), createdAt: now, updatedAt: now });
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) {
+      throw new AppError('conflict', 'TENANT_EXISTS', `A tenant named "${trimmed}" exists already`);
+    }
+    throw err;
+  }
+  const groups: GroupDoc[] = DEFAULT_GROUPS.map((g) => ({
+    _id: newId('grp'),
+    tenantId,
+    origin: 'internal',
+    attrs: { displayName: g.name },
+    lc: { displayName: g.name.toLowerCase() },
+    description: g.description,
+    audience: g.audience,
+    kind: 'static',
+    status: 'active',
+    system: g.key,
+    automatic: g.automatic,
+    version: 1,
+    sync: { version: 1 },
+    createdAt: now,
+    updatedAt: now,
+  }));
+  await models.Group.insertMany(groups);
+  const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');
+  return { tenantId, name: trimmed, scimTokenId: tokenId, scimToken: token };
+}
+
+export async function findTenantByName(models: Models, name: string) {
+  return models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean();
+}

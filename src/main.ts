@@ -1,0 +1,89 @@
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config/config';
+import { createLogger } from './observability/logger';
+import { createApiRuntime, closeServer } from './runtime';
+import { connectDatabase } from './persistence/mongo';
+import { startSyncWorker, type SyncWorker } from '../workers/worker';
+import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
+import { createTenant } from './domain/tenants';
+
+type Role = 'all' | 'api' | 'worker';
+
+function roleFromArgs(): Role {
+  const arg = process.argv.find((a) => a.startsWith('--role='));
+  const role = (arg?.slice('--role='.length) ?? process.env.ROLE ?? 'all') as Role;
+  if (!['all', 'api', 'worker'].includes(role)) throw new ConfigError('--role', `must be all, api or worker, got "${role}"`);
+  return role;
+}
+
+/**
+ * Entry point. `all` (npm start) runs the API and the sync worker in one process and, when
+ * MONGODB_URI / REDIS_URL are unset, starts local services and stops them again on exit.
+ * `api` and `worker` are the production roles (npm run start:api / start:worker).
+ */
+async function main() {
+  const role = roleFromArgs();
+  let startedServices = false;
+  if (role === 'all') {
+    startedServices = useLocalServices('start');
+    useLocalJwtSecret();
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { service: 'scim-sync', role });
+
+  const db = await connectDatabase(config.mongodbUri);
+  let worker: SyncWorker | undefined;
+  let api: Awaited<ReturnType<typeof createApiRuntime>> | undefined;
+  let server: ReturnType<typeof createServer> | undefined;
+
+  if (role !== 'worker') {
+    api = await createApiRuntime(config, logger, { db });
+    server = createServer(api.app);
+    server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.port, config.host, resolve);
+    });
+    logger.info('API listening', { host: config.host, port: config.port });
+    if (role === 'all' && (await db.models.Tenant.estimatedDocumentCount()) === 0) {
+      const t = await createTenant(db.models, 'default');
+      const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+      logger.info('created tenant "default"', { tenantId: t.tenantId, scimBaseUrl: `${base}/scim/v2` });
+      process.stdout.write(
+        `\nTenant "default" created. Point Okta or Entra at:\n  SCIM base URL: ${base}/scim/v2\n  Bearer token:  ${t.scimToken}\n(the token is shown once; create more with npm run cli -- tenants create <name>)\n\n`,
+      );
+    }
+  }
+  if (role !== 'api') worker = startSyncWorker(config, db, logger);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000);
+    hardStop.unref();
+    try {
+      if (server) await closeServer(server, config.shutdownTimeoutMs);
+      if (worker) await worker.close();
+      if (api) await api.close();
+      await db.close();
+      if (startedServices) stopLocalServices();
+    } catch (err) {
+      logger.error('error during shutdown', { err });
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  const message = err instanceof ConfigError ? err.message : `start-up failed: ${(err as Error).stack ?? String(err)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import type { Model } from 'mongoose';
+import type { GroupDoc, UserDoc } from './models';
+
+type ResourceDoc = UserDoc | GroupDoc;
+
+export interface ResourceChange {
+  attrs: Record<string, unknown>;
+  lc: Record<string, unknown>;
+  /** Extra top-level fields to set (passwordHash). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Versioned single-document writes for SCIM resources. Each write bumps `version` and marks the
+ * document pending for sync in the same update (the outbox, DESIGN.md §5): `sync.version` names
+ * the version to process, and `$min` keeps the oldest `pendingSince` while work is outstanding.
+ */
+export class ResourceStore<D extends ResourceDoc> {
+  constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {}
+
+  async find(tenantId: string, id: string): Promise<D | null> {
+    return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
+  }
+
+  async insert(doc: D): Promise<void> {
+    await this.model.collection.insertOne(doc as never);
+  }
+
+  /** Applies the change only if the stored version is still `version`; false when another write won. */
+  async updateIfVersion(tenantId: string, id: string, version: number, change: ResourceChange, now = new Date()): Promise<D | null> {
+    const next = version + 1;
+    const res = await this.model.collection.findOneAndUpdate(
+      { _id: id, tenantId, version, ...this.scope } as never,
+      {
+        $set: { attrs: change.attrs, lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
+        $min: { 'sync.pendingSince': now },
+      } as never,
+      { returnDocument: 'after' },
+    );
+    return (res as D | null) ?? null;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const res = await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
+    return res.deletedCount === 1;
+  }
+}

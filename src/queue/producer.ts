@@ -1,0 +1,56 @@
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import type { Logger } from '../observability/logger';
+import { SYNC_QUEUE, dedupId, queuePrefix, type JobName, type JobPayloads } from './jobs';
+
+export interface JobProducer {
+  /** Best effort: never throws. The document's sync mark is the durable record; the sweeper re-enqueues. */
+  enqueue<N extends JobName>(name: N, data: JobPayloads[N]): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const ENQUEUE_TIMEOUT_MS = 500;
+
+export function createJobProducer(redisUrl: string, prefix: string, logger: Logger): JobProducer {
+  // No offline queue: with Redis down, an add fails at once instead of holding the SCIM response.
+  const connection = new IORedis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  connection.on('error', (err) => logger.debug('producer redis error', { err }));
+  const queue = new Queue(SYNC_QUEUE, { connection, prefix: queuePrefix(prefix) });
+  queue.on('error', (err) => logger.debug('producer queue error', { err }));
+
+  return {
+    async enqueue(name, data) {
+      const id = dedupId(name, data);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          queue.add(name, data, {
+            deduplication: { id },
+            attempts: 8,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: { age: 3600, count: 10_000 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          }),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+          }),
+        ]);
+        return true;
+      } catch (err) {
+        logger.warn('enqueue failed; the sweeper will pick the change up', { job: name, dedupId: id, err });
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await queue.close().catch(() => undefined);
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Server } from 'node:http';
+import IORedis from 'ioredis';
+import type { Config } from './config/config';
+import type { Logger } from './observability/logger';
+import { connectDatabase, type Database } from './persistence/mongo';
+import { MembershipsRepository } from './persistence/memberships-repository';
+import { loadSchemaRegistry } from './scim/schema/registry';
+import { createJobProducer, type JobProducer } from './queue/producer';
+import { createApp } from './http/app';
+import type { ScimDeps } from './scim/service/scim-deps';
+
+/** The API's long-lived resources, created once by the composition root (main.ts, tests, bench). */
+export interface ApiRuntime {
+  db: Database;
+  producer: JobProducer;
+  redis: IORedis;
+  deps: ScimDeps;
+  app: ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+export async function createApiRuntime(config: Config, logger: Logger, opts: { db?: Database } = {}): Promise<ApiRuntime> {
+  const db = opts.db ?? (await connectDatabase(config.mongodbUri));
+  const producer = createJobProducer(config.redisUrl, config.queue.prefix, logger);
+  // A separate connection for readiness: it must report Redis down, not queue the PING.
+  const redis = new IORedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false });
+  redis.on('error', () => undefined);
+  const deps: ScimDeps = {
+    models: db.models,
+    registry: loadSchemaRegistry(),
+    memberships: new MembershipsRepository(db.models),
+    producer,
+    logger,
+    limits: {
+      maxPageSize: config.scim.maxPageSize,
+      defaultPageSize: Math.min(100, config.scim.maxPageSize),
+      bulkMaxOperations: config.scim.bulkMaxOperations,
+      bulkMaxPayloadBytes: config.scim.bulkMaxPayloadBytes,
+    },
+  };
+  const app = createApp({
+    logger,
+    scim: deps,
+    trustProxy: config.trustProxy,
+    publicBaseUrl: config.publicBaseUrl,
+    maxBodyBytes: config.scim.maxBodyBytes,
+    rateLimitPerMinute: config.scim.rateLimitPerMinute,
+    readiness: [
+      { name: 'mongodb', check: () => db.ping() },
+      { name: 'redis', check: async () => void (await redis.ping()) },
+    ],
+  });
+  return {
+    db,
+    producer,
+    redis,
+    deps,
+    app,
+    async close() {
+      await producer.close();
+      redis.disconnect();
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/** Stops accepting connections and waits for in-flight requests, up to `timeoutMs`. */
+export function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,56 @@
+import type { ResolvedAttribute } from '../schema/types';
+
+/**
+ * SCIM filter ASTs (RFC 7644 §3.4.2.2).
+ *
+ * `FilterNode` is what `parseFilter` produces from text alone: attribute paths are still the
+ * strings the client wrote. `BoundFilter` is the same tree after `bindFilter` resolved every path
+ * through a SchemaView and checked every comparison value against the attribute's type; the two
+ * compilers (Mongo query, in-memory predicate) work on `BoundFilter`.
+ */
+
+export const COMPARISON_OPERATORS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'lt', 'ge', 'le'] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+export type OrderingOperator = 'gt' | 'lt' | 'ge' | 'le';
+export type SubstringOperator = 'co' | 'sw' | 'ew';
+
+/** A literal as written in a filter: JSON string, number, true/false/null. */
+export type FilterLiteral = string | number | boolean | null;
+
+export type FilterNode =
+  | { kind: 'compare'; op: ComparisonOperator; path: string; value: FilterLiteral }
+  | { kind: 'present'; path: string }
+  | { kind: 'and'; children: FilterNode[] }
+  | { kind: 'or'; children: FilterNode[] }
+  | { kind: 'not'; child: FilterNode }
+  /** `emails[type eq "work"]`: some element of `path` satisfies `filter` (paths relative to it). */
+  | { kind: 'valuePath'; path: string; filter: FilterNode };
+
+/** A comparison value converted to the attribute's type. */
+export type Operand =
+  | { type: 'string'; value: string }
+  | { type: 'number'; value: number }
+  | { type: 'boolean'; value: boolean }
+  /** `instant` is epoch milliseconds; `value` the ISO-8601 text as normalised by Date. */
+  | { type: 'dateTime'; value: string; instant: number };
+
+/**
+ * A resolved attribute as used by the compilers. `attribute.mongoPath` is always absolute (from
+ * the stored document's root, also inside value filters); `scimPath` is relative to what the
+ * predicate is evaluated on: the resource at top level, one element inside a value filter.
+ */
+export interface BoundAttribute {
+  /** The path as the client wrote it, for messages. */
+  path: string;
+  attribute: ResolvedAttribute;
+  scimPath: string[];
+}
+
+export type BoundFilter =
+  | { kind: 'compare'; op: ComparisonOperator; target: BoundAttribute; operand: Operand }
+  /** For a complex attribute, `leaves` are its sub-attributes: present means one of them is. */
+  | { kind: 'present'; target: BoundAttribute; leaves: BoundAttribute[] }
+  | { kind: 'and'; children: BoundFilter[] }
+  | { kind: 'or'; children: BoundFilter[] }
+  | { kind: 'not'; child: BoundFilter }
+  | { kind: 'valuePath'; target: BoundAttribute; filter: BoundFilter };

@@ -1,0 +1,163 @@
+import { scimError } from '../../errors/app-error';
+import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { BoundAttribute, BoundFilter, ComparisonOperator, FilterLiteral, FilterNode, Operand } from './ast';
+
+/**
+ * Resolves every attribute path of a parsed filter through the SchemaView and converts every
+ * comparison value to the attribute's type. Anything the filter cannot mean is a 400
+ * invalidFilter naming the attribute (RFC 7644 §3.4.2.2, §3.12), so that a client never gets a
+ * silently empty result for a filter we did not understand.
+ */
+export function bindFilter(view: SchemaView, node: FilterNode): BoundFilter {
+  return bind(node, { view });
+}
+
+/**
+ * Binds the filter inside a value path (`type eq "work"` in `emails[type eq "work"]`): paths are
+ * resolved within `parent`, and the bound scimPaths are relative to one element of it.
+ */
+export function bindValueFilter(view: SchemaView, parent: ResolvedAttribute, node: FilterNode): BoundFilter {
+  assertComplex(parent, parent.scimPath.join('.'));
+  return bind(node, { view, parent });
+}
+
+interface BindContext {
+  view: SchemaView;
+  /** Set inside a value filter: the multi-valued complex attribute whose elements are tested. */
+  parent?: ResolvedAttribute;
+}
+
+function bind(node: FilterNode, ctx: BindContext): BoundFilter {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return { kind: node.kind, children: node.children.map((child) => bind(child, ctx)) };
+    case 'not':
+      return { kind: 'not', child: bind(node.child, ctx) };
+    case 'present': {
+      const target = resolveTarget(node.path, ctx);
+      return { kind: 'present', target, leaves: leavesOf(target, ctx) };
+    }
+    case 'compare': {
+      const target = resolveTarget(node.path, ctx);
+      return { kind: 'compare', op: node.op, target, operand: toOperand(target, node.op, node.value) };
+    }
+    case 'valuePath': {
+      if (ctx.parent !== undefined) {
+        throw scimError.invalidFilter(`Value filters cannot be nested ("${node.path}[...]")`);
+      }
+      const target = resolveTarget(node.path, ctx);
+      assertComplex(target.attribute, node.path);
+      return { kind: 'valuePath', target, filter: bind(node.filter, { view: ctx.view, parent: target.attribute }) };
+    }
+  }
+}
+
+function resolveTarget(path: string, ctx: BindContext): BoundAttribute {
+  const attribute = ctx.view.resolve(path, ctx.parent);
+  if (attribute === undefined) {
+    const where = ctx.parent ? ` within "${ctx.parent.scimPath.join('.')}"` : '';
+    throw scimError.invalidFilter(
+      `Unknown attribute "${path}"${where} for resource type ${ctx.view.resourceType}`,
+      'SCIM_FILTER_UNKNOWN_ATTRIBUTE',
+    );
+  }
+  return { path, attribute, scimPath: relativeScimPath(attribute, ctx.parent) };
+}
+
+/** The scimPath of `attribute` relative to one element of `parent` (or absolute without one). */
+function relativeScimPath(attribute: ResolvedAttribute, parent: ResolvedAttribute | undefined): string[] {
+  if (parent === undefined) return attribute.scimPath;
+  const prefix = parent.scimPath;
+  const isPrefixed =
+    attribute.scimPath.length > prefix.length &&
+    prefix.every((key, i) => key.toLowerCase() === attribute.scimPath[i]?.toLowerCase());
+  return isPrefixed ? attribute.scimPath.slice(prefix.length) : attribute.scimPath;
+}
+
+/** For `pr` on a complex attribute: its sub-attributes (present means one of them is). */
+function leavesOf(target: BoundAttribute, ctx: BindContext): BoundAttribute[] {
+  const definition = target.attribute.definition;
+  if (definition.type !== 'complex') return [];
+  const leaves: BoundAttribute[] = [];
+  for (const sub of definition.subAttributes ?? []) {
+    // '$ref' is derived when rendering (FerretDB cannot store '$' field names): never stored.
+    if (sub.name.startsWith('$')) continue;
+    const resolved = ctx.view.resolve(sub.name, target.attribute);
+    if (resolved === undefined || resolved.definition.type === 'complex') continue;
+    leaves.push({
+      path: `${target.path}.${sub.name}`,
+      attribute: resolved,
+      scimPath: relativeScimPath(resolved, ctx.parent),
+    });
+  }
+  return leaves;
+}
+
+function assertComplex(attribute: ResolvedAttribute, path: string): void {
+  if (attribute.definition.type !== 'complex') {
+    throw scimError.invalidFilter(
+      `"${path}" is not a complex attribute, so it cannot take a value filter "[...]"`,
+    );
+  }
+}
+
+const SUBSTRING_OPERATORS: ReadonlySet<ComparisonOperator> = new Set(['co', 'sw', 'ew']);
+const ORDERING_OPERATORS: ReadonlySet<ComparisonOperator> = new Set(['gt', 'ge', 'lt', 'le']);
+
+/** xsd:dateTime (RFC 7643 §2.3.5); a missing zone is taken as UTC. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
+
+/** Epoch milliseconds of an xsd:dateTime, a missing zone meaning UTC (not local time); NaN if unparsable. */
+export function parseInstant(text: string): number {
+  const match = DATE_TIME.exec(text);
+  return Date.parse(match && match[1] === undefined ? `${text}Z` : text);
+}
+
+function toOperand(target: BoundAttribute, op: ComparisonOperator, value: FilterLiteral): Operand {
+  const { path } = target;
+  const definition = target.attribute.definition;
+  const refuse = (why: string) =>
+    scimError.invalidFilter(`Invalid filter on "${path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
+
+  if (definition.type === 'complex') {
+    const example = definition.subAttributes?.[0]?.name ?? 'value';
+    throw refuse(`it is a complex attribute; compare one of its sub-attributes (e.g. "${path}.${example}")`);
+  }
+  if (value === null) {
+    throw refuse(`"${op} null" is not supported; use "${path} pr" or "not (${path} pr)"`);
+  }
+  switch (definition.type) {
+    case 'boolean': {
+      if (op !== 'eq' && op !== 'ne') throw refuse(`operator "${op}" does not apply to a boolean`);
+      if (typeof value === 'boolean') return { type: 'boolean', value };
+      // Entra writes booleans as strings elsewhere ("False"); accept them here too.
+      if (typeof value === 'string' && /^(true|false)$/i.test(value)) {
+        return { type: 'boolean', value: value.toLowerCase() === 'true' };
+      }
+      throw refuse(`expected true or false, got ${JSON.stringify(value)}`);
+    }
+    case 'integer':
+    case 'decimal': {
+      if (SUBSTRING_OPERATORS.has(op)) throw refuse(`operator "${op}" does not apply to a number`);
+      if (typeof value === 'number' && Number.isFinite(value)) return { type: 'number', value };
+      throw refuse(`expected a number, got ${JSON.stringify(value)}`);
+    }
+    case 'dateTime': {
+      if (SUBSTRING_OPERATORS.has(op)) throw refuse(`operator "${op}" does not apply to a dateTime`);
+      const instant = typeof value === 'string' && DATE_TIME.test(value) ? parseInstant(value) : NaN;
+      if (Number.isNaN(instant)) {
+        throw refuse(`expected an xsd:dateTime such as "2024-01-31T12:00:00Z", got ${JSON.stringify(value)}`);
+      }
+      return { type: 'dateTime', value: new Date(instant).toISOString(), instant };
+    }
+    case 'binary':
+      if (ORDERING_OPERATORS.has(op)) throw refuse(`operator "${op}" does not apply to binary values`);
+      if (typeof value === 'string') return { type: 'string', value };
+      throw refuse(`expected a string, got ${JSON.stringify(value)}`);
+    case 'string':
+    case 'reference':
+      if (typeof value === 'string') return { type: 'string', value };
+      throw refuse(`expected a string, got ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,246 @@
+import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { BoundAttribute, BoundFilter, ComparisonOperator, FilterNode, Operand } from './ast';
+import { bindFilter } from './bind-filter';
+
+/**
+ * Compiles a SCIM filter to a MongoDB query on the stored documents (storage convention in
+ * schema/types.ts), with the semantics documented in compile-predicate.ts.
+ *
+ * `exact` says whether the query selects exactly the matching documents. Some filters cannot be
+ * expressed on FerretDB 1.24, which lacks $elemMatch (a value filter with several conditions on
+ * one element), collation (case-insensitive ordering without a lower-cased shadow) and
+ * $expr/$where (never used: filters are compiled, not evaluated). For those the query NARROWS:
+ * it selects a superset, and the caller must finish with compilePredicate. A negation of a
+ * narrowing query cannot narrow (the complement of a superset is a subset), so it becomes `{}`.
+ *
+ * Attributes that are not stored on the document (meta.location, meta.resourceType,
+ * meta.version, Group members and User groups, which live in the memberships collection) cannot
+ * be served here either; they narrow to `{}` and are listed in `unservedAttributes`, so that the
+ * caller can serve them some other way or refuse the filter.
+ */
+export interface MongoFilter {
+  query: Record<string, unknown>;
+  exact: boolean;
+  /** Filter paths (as written) that the query could not look at; empty for most filters. */
+  unservedAttributes: string[];
+}
+
+export function compileToMongo(view: SchemaView, node: FilterNode): MongoFilter {
+  return mongoFilterFor(bindFilter(view, node));
+}
+
+/** The Mongo query for an already bound filter. */
+export function mongoFilterFor(filter: BoundFilter): MongoFilter {
+  const unserved = new Set<string>();
+  const { query, exact } = compile(filter, unserved);
+  return { query, exact, unservedAttributes: [...unserved] };
+}
+
+interface Compiled {
+  query: Record<string, unknown>;
+  exact: boolean;
+}
+
+const NARROWED_TO_ALL: Compiled = { query: {}, exact: false };
+
+function compile(filter: BoundFilter, unserved: Set<string>): Compiled {
+  switch (filter.kind) {
+    case 'and':
+      return allOf(filter.children.map((child) => compile(child, unserved)));
+    case 'or':
+      return anyOf(filter.children.map((child) => compile(child, unserved)));
+    case 'not': {
+      const child = compile(filter.child, unserved);
+      return child.exact ? { query: { $nor: [child.query] }, exact: true } : NARROWED_TO_ALL;
+    }
+    case 'compare':
+      return comparison(filter.op, filter.target, filter.operand, unserved);
+    case 'present':
+      return presence(filter.target, filter.leaves, unserved);
+    case 'valuePath':
+      if (!isStoredPath(filter.target.attribute.mongoPath)) {
+        unserved.add(filter.target.path);
+        return NARROWED_TO_ALL;
+      }
+      return elementCondition(filter.filter, unserved);
+  }
+}
+
+/**
+ * `attr[f]`: some element satisfies f. Without $elemMatch, one condition on a sub-attribute is
+ * the same as that condition on the flattened path (`emails.type`), and `or` distributes over
+ * "some element"; `and` of several conditions only narrows (two elements could each satisfy one
+ * half), and an element-level negation (`ne`, `not`) cannot be expressed at all.
+ */
+function elementCondition(filter: BoundFilter, unserved: Set<string>): Compiled {
+  switch (filter.kind) {
+    case 'compare':
+      return filter.op === 'ne' ? NARROWED_TO_ALL : comparison(filter.op, filter.target, filter.operand, unserved);
+    case 'present':
+      return presence(filter.target, filter.leaves, unserved);
+    case 'or':
+      return anyOf(filter.children.map((child) => elementCondition(child, unserved)));
+    case 'and': {
+      const narrowed = allOf(filter.children.map((child) => elementCondition(child, unserved)));
+      return filter.children.length > 1 ? { query: narrowed.query, exact: false } : narrowed;
+    }
+    case 'not':
+    case 'valuePath':
+      return NARROWED_TO_ALL;
+  }
+}
+
+function allOf(parts: Compiled[]): Compiled {
+  const queries = parts.map((p) => p.query).filter((q) => Object.keys(q).length > 0);
+  const exact = parts.every((p) => p.exact);
+  if (queries.length === 0) return { query: {}, exact };
+  if (queries.length === 1) return { query: queries[0] as Record<string, unknown>, exact };
+  return { query: { $and: queries }, exact };
+}
+
+function anyOf(parts: Compiled[]): Compiled {
+  const exact = parts.every((p) => p.exact);
+  if (parts.some((p) => Object.keys(p.query).length === 0)) return { query: {}, exact };
+  if (parts.length === 1) return { query: (parts[0] as Compiled).query, exact };
+  return { query: { $or: parts.map((p) => p.query) }, exact };
+}
+
+/** Stored fields per schema/types.ts; anything else (and any '$ref') is derived when rendering. */
+export function isStoredPath(mongoPath: string): boolean {
+  const stored =
+    mongoPath === '_id' || mongoPath === 'createdAt' || mongoPath === 'updatedAt' || mongoPath.startsWith('attrs.');
+  return stored && !mongoPath.split('.').some((segment) => segment.startsWith('$'));
+}
+
+/** meta.created / meta.lastModified are BSON Dates; dateTime values under `attrs` are strings. */
+function isBsonDate(attribute: ResolvedAttribute): boolean {
+  return attribute.definition.type === 'dateTime' && !attribute.mongoPath.startsWith('attrs.');
+}
+
+function comparison(op: ComparisonOperator, target: BoundAttribute, operand: Operand, unserved: Set<string>): Compiled {
+  const attribute = target.attribute;
+  if (!isStoredPath(attribute.mongoPath)) {
+    unserved.add(target.path);
+    return NARROWED_TO_ALL;
+  }
+  switch (operand.type) {
+    case 'boolean':
+    case 'number':
+      return exactly(valueComparison(attribute.mongoPath, op, operand.value));
+    case 'dateTime':
+      // Strings under attrs are not guaranteed to be in one normalised form, so their order is
+      // not chronological order; the predicate compares them as instants.
+      if (!isBsonDate(attribute)) return NARROWED_TO_ALL;
+      return exactly(valueComparison(attribute.mongoPath, op, new Date(operand.instant)));
+    case 'string':
+      break;
+  }
+  const value = operand.value;
+  if (attribute.definition.caseExact) {
+    return exactly(stringComparison(attribute.mongoPath, op, value, false));
+  }
+  if (attribute.lowerShadowPath !== undefined) {
+    // The shadow holds value.toLowerCase() of every value: eq and sw are index-served.
+    return exactly(stringComparison(attribute.lowerShadowPath, op, value.toLowerCase(), false));
+  }
+  if (op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') {
+    // Case-insensitive ordering needs collation, which FerretDB lacks.
+    return NARROWED_TO_ALL;
+  }
+  return exactly(stringComparison(attribute.mongoPath, op, value, true));
+}
+
+function exactly(query: Record<string, unknown>): Compiled {
+  return { query, exact: true };
+}
+
+const MONGO_ORDERING = { gt: '$gt', ge: '$gte', lt: '$lt', le: '$lte' } as const;
+
+function valueComparison(path: string, op: ComparisonOperator, value: unknown): Record<string, unknown> {
+  switch (op) {
+    case 'eq':
+      return { [path]: value };
+    case 'ne':
+      // not(eq): no value equals, including when the field is absent. Not `$ne`: FerretDB 1.24
+      // answers $ne on a path through an array of documents ('attrs.emails.type') wrongly.
+      return { $nor: [{ [path]: value }] };
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le':
+      return { [path]: { [MONGO_ORDERING[op]]: value } };
+    default:
+      // co/sw/ew on non-strings are refused by bindFilter.
+      throw new Error(`operator ${op} cannot compare ${typeof value} values`);
+  }
+}
+
+function stringComparison(
+  path: string,
+  op: ComparisonOperator,
+  value: string,
+  ignoreCase: boolean,
+): Record<string, unknown> {
+  if (!ignoreCase) {
+    switch (op) {
+      case 'co':
+      case 'sw':
+      case 'ew':
+        return { [path]: { $regex: substringPattern(op, value) } };
+      default:
+        return valueComparison(path, op, value);
+    }
+  }
+  const regex = (pattern: string) => ({ [path]: { $regex: pattern, $options: 'i' } });
+  switch (op) {
+    case 'eq':
+      return regex(`^${escapeRegex(value)}\\z`);
+    case 'ne':
+      return { $nor: [regex(`^${escapeRegex(value)}\\z`)] };
+    case 'co':
+    case 'sw':
+    case 'ew':
+      return regex(substringPattern(op, value));
+    default:
+      throw new Error(`case-insensitive ${op} has no exact query`);
+  }
+}
+
+/** `\z` (end of text), not `$`, which in PCRE (MongoDB) also matches before a final newline. */
+function substringPattern(op: 'co' | 'sw' | 'ew', value: string): string {
+  const escaped = escapeRegex(value);
+  if (op === 'sw') return `^${escaped}`;
+  if (op === 'ew') return `${escaped}\\z`;
+  return escaped;
+}
+
+/** Regexes are built from client input only through this: every metacharacter is escaped. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+function presence(target: BoundAttribute, leaves: BoundAttribute[], unserved: Set<string>): Compiled {
+  if (leaves.length > 0) return anyOf(leaves.map((leaf) => presence(leaf, [], unserved)));
+  const attribute = target.attribute;
+  const path = attribute.mongoPath;
+  if (!isStoredPath(path)) {
+    unserved.add(target.path);
+    return NARROWED_TO_ALL;
+  }
+  // One condition per type that some value of the field must meet (see isNonEmptyValue).
+  switch (attribute.definition.type) {
+    case 'boolean':
+      return exactly({ [path]: { $in: [true, false] } });
+    case 'integer':
+    case 'decimal':
+      return exactly({ [path]: { $type: 'number' } });
+    case 'dateTime':
+      return exactly(isBsonDate(attribute) ? { [path]: { $type: 'date' } } : { [path]: { $gt: '' } });
+    case 'complex':
+      // A complex attribute without known sub-attributes: nothing precise to ask for.
+      return NARROWED_TO_ALL;
+    default:
+      // Only strings compare greater than '' (BSON type bracketing): a non-empty string.
+      return exactly({ [path]: { $gt: '' } });
+  }
+}

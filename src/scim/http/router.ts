@@ -1,0 +1,227 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { AppError } from '../../errors/app-error';
+import { authenticateScimToken } from '../../auth/scim-token';
+import { logContext } from '../../observability/logger';
+import type { ScimDeps } from '../service/scim-deps';
+import type { ScimContext, Preconditions } from '../service/context';
+import { UsersService } from '../service/users-service';
+import { GroupsService } from '../service/groups-service';
+import { ScimQueries, type Selection } from '../service/queries';
+import { etagOf, matchesIfNoneMatch } from '../service/etag';
+import { locationOf } from '../service/representation';
+import { scimErrorHandler, SCIM_CONTENT_TYPE } from './error-response';
+import { parseListParams, parseSearchRequest, parseSelection } from './params';
+import { listResponse } from './list-response';
+import { TokenRateLimiter } from './rate-limit';
+import { runBulk, type BulkExecutor } from './bulk';
+import { discoveryRouter } from './discovery';
+
+export interface ScimRouterOptions {
+  publicBaseUrl?: string;
+  maxBodyBytes: number;
+  rateLimitPerMinute: number;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** express 5 forwards rejected promises to the error middleware; this only narrows the types. */
+const route = (h: Handler) => (req: Request, res: Response) => h(req, res);
+
+function send(res: Response, status: number, body?: unknown, headers: Record<string, string> = {}) {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined) {
+    res.status(status).end();
+    return;
+  }
+  res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+const preconditions = (req: Request): Preconditions => ({
+  ifMatch: req.get('if-match') ?? undefined,
+  ifNoneMatch: req.get('if-none-match') ?? undefined,
+});
+
+/**
+ * The SCIM 2.0 endpoint (RFC 7644), mounted at /scim/v2. The bearer token selects the tenant;
+ * every use-case call is scoped by it, so another tenant's ids answer 404.
+ */
+export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
+  const router = express.Router();
+  const users = new UsersService(deps);
+  const groups = new GroupsService(deps);
+  const queries = new ScimQueries(deps, groups);
+  const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
+  const contexts = new WeakMap<Request, ScimContext>();
+  const ctxOf = (req: Request): ScimContext => {
+    const ctx = contexts.get(req);
+    if (!ctx) throw new AppError('internal', 'SCIM_NO_CONTEXT', 'request was not authenticated');
+    return ctx;
+  };
+
+  // Both media types are accepted (RFC 7644 §3.1); a body without a content type is read as JSON too.
+  router.use(
+    express.json({
+      limit: opts.maxBodyBytes,
+      strict: false,
+      type: (req) => {
+        const ct = req.headers['content-type'];
+        return ct === undefined || /json/i.test(String(ct));
+      },
+    }),
+  );
+
+  router.use('/', discoveryRouter(deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits));
+
+  // Authentication: the token names the tenant; everything below is scoped by it.
+  router.use((req: Request, _res: Response, next: (err?: unknown) => void) => {
+    authenticateScimToken(deps.models, req.get('authorization'))
+      .then((principal) => {
+        limiter.take(principal.tokenId);
+        const store = logContext.getStore();
+        if (store) store.tenantId = principal.tenantId;
+        contexts.set(req, {
+          tenantId: principal.tenantId,
+          actor: { type: 'scim-token', id: principal.tokenId },
+          requestId: (req as Request & { id?: string }).id,
+          baseUrl: baseUrlOf(req, opts.publicBaseUrl),
+        });
+        next();
+      })
+      .catch(next);
+  });
+
+  router.get('/Me', () => {
+    throw new AppError('notImplemented', 'SCIM_ME_UNSUPPORTED', '/Me is not supported: SCIM tokens identify a provisioning client, not a user');
+  });
+
+  // ---- Users ----
+  router.get('/Users', route(async (req, res) => {
+    const { page, resources } = await queries.listUsers(ctxOf(req), parseListParams(req.query));
+    send(res, 200, listResponse(resources, page));
+  }));
+  router.post('/Users/.search', route(async (req, res) => {
+    const params = parseSearchRequest(req.body);
+    const { page, resources } = await queries.listUsers(ctxOf(req), params);
+    send(res, 200, listResponse(resources, page));
+  }));
+  router.get('/Users/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await users.get(ctx, String(req.params.id));
+    if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
+    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+  }));
+  router.post('/Users', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await users.create(ctx, req.body);
+    send(res, 201, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'User', doc._id) });
+  }));
+  router.put('/Users/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await users.replace(ctx, String(req.params.id), req.body, preconditions(req));
+    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+  }));
+  router.patch('/Users/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
+    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+  }));
+  router.delete('/Users/:id', route(async (req, res) => {
+    await users.delete(ctxOf(req), String(req.params.id), preconditions(req));
+    send(res, 204);
+  }));
+
+  // ---- Groups ----
+  router.get('/Groups', route(async (req, res) => {
+    const { page, resources } = await queries.listGroups(ctxOf(req), parseListParams(req.query));
+    send(res, 200, listResponse(resources, page));
+  }));
+  router.post('/Groups/.search', route(async (req, res) => {
+    const { page, resources } = await queries.listGroups(ctxOf(req), parseSearchRequest(req.body));
+    send(res, 200, listResponse(resources, page));
+  }));
+  router.get('/Groups/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await groups.get(ctx, String(req.params.id));
+    if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
+    send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+  }));
+  router.post('/Groups', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await groups.create(ctx, req.body);
+    send(res, 201, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'Group', doc._id) });
+  }));
+  router.put('/Groups/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await groups.replace(ctx, String(req.params.id), req.body, preconditions(req));
+    send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+  }));
+  router.patch('/Groups/:id', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const doc = await groups.patch(ctx, String(req.params.id), req.body, preconditions(req));
+    const sel: Selection = parseSelection(req.query);
+    // Entra and Okta expect 204 for group PATCH; echoing a large member list per PATCH costs N× (ANCHORS §2.3).
+    if (!sel.attributes && !sel.excludedAttributes) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
+    send(res, 200, await queries.group(ctx, doc, sel), { ETag: etagOf(doc.version) });
+  }));
+  router.delete('/Groups/:id', route(async (req, res) => {
+    await groups.delete(ctxOf(req), String(req.params.id), preconditions(req));
+    send(res, 204);
+  }));
+
+  // ---- Search across resource types (RFC 7644 §3.4.3) ----
+  router.post('/.search', route(async (req, res) => {
+    const ctx = ctxOf(req);
+    const params = parseSearchRequest(req.body);
+    if (params.cursor !== undefined) throw new AppError('badRequest', 'SCIM_ROOT_SEARCH_CURSOR', 'Cursor pagination is supported on /Users and /Groups, not on /.search', { scimType: 'invalidValue' });
+    // Users first, then Groups: page over the concatenation.
+    const startIndex = params.startIndex ?? 1;
+    const count = Math.min(params.count ?? deps.limits.defaultPageSize, deps.limits.maxPageSize);
+    const u = await queries.listUsers(ctx, { ...params, startIndex, count });
+    const userTotal = u.page.totalResults;
+    const groupStart = Math.max(1, startIndex - userTotal);
+    const groupCount = Math.max(0, count - u.resources.length);
+    const g = await queries.listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount });
+    send(res, 200, listResponse([...u.resources, ...g.resources], { totalResults: userTotal + g.page.totalResults, startIndex }));
+  }));
+
+  // ---- Bulk (RFC 7644 §3.7) ----
+  const executeBulk: BulkExecutor = async (ctx, op) => {
+    const pre: Preconditions = { ifMatch: op.version };
+    const svc = op.resource === 'Users' ? users : groups;
+    const type = op.resource === 'Users' ? 'User' : 'Group';
+    let doc;
+    switch (op.method) {
+      case 'POST':
+        doc = await svc.create(ctx, op.data);
+        return { status: 201, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
+      case 'PUT':
+        doc = await svc.replace(ctx, op.id!, op.data, pre);
+        return { status: 200, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
+      case 'PATCH':
+        doc = await svc.patch(ctx, op.id!, op.data, pre);
+        return { status: 200, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
+      case 'DELETE':
+        await svc.delete(ctx, op.id!, pre);
+        return { status: 204, location: locationOf(ctx.baseUrl, type, op.id!) };
+    }
+  };
+  router.post('/Bulk', route(async (req, res) => {
+    const size = Number(req.get('content-length') ?? Buffer.byteLength(JSON.stringify(req.body ?? null)));
+    if (size > deps.limits.bulkMaxPayloadBytes) {
+      throw new AppError('payloadTooLarge', 'SCIM_BULK_PAYLOAD_TOO_LARGE', `A bulk request may be at most ${deps.limits.bulkMaxPayloadBytes} bytes`, { scimType: 'tooMany' });
+    }
+    send(res, 200, await runBulk(ctxOf(req), req.body, deps.limits.bulkMaxOperations, executeBulk));
+  }));
+
+  router.use(() => {
+    throw new AppError('notFound', 'SCIM_NO_ENDPOINT', 'No such SCIM endpoint');
+  });
+  router.use(scimErrorHandler(deps.logger));
+  return router;
+}
+
+export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
+  if (publicBaseUrl) return `${publicBaseUrl}/scim/v2`;
+  // With 'trust proxy' set, express derives protocol and host from X-Forwarded-Proto/Host.
+  return `${req.protocol}://${req.host}/scim/v2`;
+}

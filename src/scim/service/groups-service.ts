@@ -1,0 +1,186 @@
+import type { GroupDoc, UserDoc } from '../../persistence/models';
+import { ResourceStore } from '../../persistence/resource-store';
+import { newId } from '../../persistence/ids';
+import { recordAudit } from '../../domain/audit';
+import { scimError } from '../../errors/app-error';
+import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
+import type { ScimDeps } from './scim-deps';
+import type { Preconditions, ScimContext } from './context';
+import { checkIfMatch } from './etag';
+import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
+import { locationOf, toRepresentation } from './representation';
+
+const SCIM_SOURCE = 'scim';
+const JOB_PART = 1000;
+const uniquenessMessage = (attrs: Record<string, unknown>) => `A group named "${String(attrs.displayName)}" exists already in this tenant`;
+
+interface MemberChanges {
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * SCIM Group use-cases. SCIM groups are the IdP's groups (origin 'scim'); their members are
+ * memberships with source 'scim', applied as deltas in bulk, never as an embedded array.
+ */
+export class GroupsService {
+  private readonly store: ResourceStore<GroupDoc>;
+
+  constructor(private readonly deps: ScimDeps) {
+    this.store = new ResourceStore(deps.models.Group, { origin: 'scim' });
+  }
+
+  async get(ctx: ScimContext, id: string): Promise<GroupDoc> {
+    const doc = await this.store.find(ctx.tenantId, id);
+    if (!doc) throw notFound('Group', id);
+    return doc;
+  }
+
+  async create(ctx: ScimContext, body: unknown): Promise<GroupDoc> {
+    const { registry } = this.deps;
+    const valid = registry.validateResource('Group', body, { mode: 'create' });
+    const memberIds = (valid.members ?? []).map((m) => m.value);
+    await this.requireUsers(ctx.tenantId, memberIds);
+    const now = new Date();
+    const doc: GroupDoc = {
+      _id: newId('grp'),
+      tenantId: ctx.tenantId,
+      origin: 'scim',
+      attrs: valid.attrs,
+      lc: registry.shadows('Group', valid.attrs) as GroupDoc['lc'],
+      version: 1,
+      sync: { version: 1, pendingSince: now },
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    const added = memberIds.length ? await this.deps.memberships.addSource(ctx.tenantId, doc._id, memberIds, SCIM_SOURCE) : [];
+    await this.afterWrite(ctx, 'group.created', undefined, doc, { added, removed: [] });
+    return doc;
+  }
+
+  /** PUT: rename and, when `members` is in the body, make the IdP's member list exactly that (as a delta). */
+  async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<GroupDoc> {
+    return this.mutate(ctx, id, pre, async (existing) => {
+      const valid = this.deps.registry.validateResource('Group', body, { mode: 'replace', existing: existing.attrs });
+      const delta: MemberDelta = { add: [], remove: [] };
+      if (valid.members !== undefined) delta.replaceAll = valid.members.map((m) => m.value);
+      return { attrs: valid.attrs, delta };
+    }, 'group.replaced');
+  }
+
+  async patch(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<GroupDoc> {
+    const { registry } = this.deps;
+    const view = registry.view('Group');
+    const ops = parsePatchRequest(body, view);
+    return this.mutate(ctx, id, pre, async (existing) => {
+      const result = applyPatch(view, registry.toScim('Group', existing.attrs), ops);
+      if (!result.changed) return null;
+      const attrs = result.resourceChanged
+        ? registry.validateResource('Group', result.resource, { mode: 'replace', existing: existing.attrs }).attrs
+        : existing.attrs;
+      return { attrs, delta: result.members };
+    }, 'group.patched');
+  }
+
+  async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
+    const existing = await this.get(ctx, id);
+    checkIfMatch(pre.ifMatch, existing.version);
+    if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('Group', id);
+    const removed = await this.deps.memberships.removeAllForGroup(ctx.tenantId, id);
+    await recordAudit(this.deps.models, {
+      tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
+      before: { attrs: existing.attrs, version: existing.version, memberCount: removed.length }, requestId: ctx.requestId,
+    });
+    await this.enqueueMemberChanges(ctx.tenantId, id, existing.version + 1, removed);
+  }
+
+  async memberIds(ctx: ScimContext, groupId: string): Promise<string[]> {
+    return this.deps.memberships.userIdsOf(ctx.tenantId, groupId);
+  }
+
+  /** Full representation; members only when asked for (a 100,000-member group is not loaded otherwise). */
+  async represent(ctx: ScimContext, doc: GroupDoc, withMembers: boolean): Promise<Record<string, unknown>> {
+    const body = toRepresentation(this.deps.registry, 'Group', doc, ctx.baseUrl);
+    if (withMembers) {
+      const ids = await this.memberIds(ctx, doc._id);
+      if (ids.length > 0) {
+        body.members = ids.map((value) => ({ value, $ref: locationOf(ctx.baseUrl, 'User', value), type: 'User' }));
+      }
+    }
+    return body;
+  }
+
+  private async mutate(
+    ctx: ScimContext,
+    id: string,
+    pre: Preconditions,
+    compute: (existing: GroupDoc) => Promise<{ attrs: Record<string, unknown>; delta: MemberDelta } | null>,
+    action: string,
+  ): Promise<GroupDoc> {
+    const { registry, memberships } = this.deps;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const existing = await this.get(ctx, id);
+      checkIfMatch(pre.ifMatch, existing.version);
+      const next = await compute(existing);
+      if (!next) return existing;
+      const { delta } = next;
+      const attrsChanged = JSON.stringify(next.attrs) !== JSON.stringify(existing.attrs);
+      if (!attrsChanged && isEmptyMemberDelta(delta)) return existing;
+      await this.requireUsers(ctx.tenantId, [...(delta.replaceAll ?? []), ...delta.add]);
+      // The version bump (ETag, sync mark) is the optimistic lock; member writes follow it.
+      const updated = await this.store
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('Group', next.attrs) })
+        .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
+      if (!updated) continue;
+      const changes: MemberChanges = { added: [], removed: [] };
+      if (delta.replaceAll) {
+        const r = await memberships.replaceSource(ctx.tenantId, id, delta.replaceAll, SCIM_SOURCE);
+        changes.added.push(...r.added);
+        changes.removed.push(...r.removed);
+      }
+      if (delta.add.length) changes.added.push(...(await memberships.addSource(ctx.tenantId, id, delta.add, SCIM_SOURCE)));
+      if (delta.remove.length) changes.removed.push(...(await memberships.removeSource(ctx.tenantId, id, delta.remove, SCIM_SOURCE)));
+      await this.afterWrite(ctx, action, existing, updated, changes);
+      return updated;
+    }
+    throw writeConflict('Group', id);
+  }
+
+  /** Members must be users of this tenant (nested groups are not supported): 400 naming the unknown ids, nothing written. */
+  private async requireUsers(tenantId: string, ids: readonly string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    const missing: string[] = [];
+    for (let i = 0; i < unique.length; i += 1000) {
+      const part = unique.slice(i, i + 1000);
+      const found = await this.deps.models.User.collection
+        .find({ _id: { $in: part }, tenantId } as never, { projection: { _id: 1 } })
+        .toArray();
+      const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
+      for (const id of part) if (!have.has(id)) missing.push(id);
+    }
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 10).join(', ');
+      throw scimError.invalidValue(
+        `members must be users of this tenant; unknown: ${shown}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`,
+        'SCIM_UNKNOWN_MEMBER',
+      );
+    }
+  }
+
+  private async afterWrite(ctx: ScimContext, action: string, before: GroupDoc | undefined, after: GroupDoc, changes: MemberChanges) {
+    await recordAudit(this.deps.models, {
+      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'Group', id: after._id },
+      before: before && { attrs: before.attrs, version: before.version },
+      after: { attrs: after.attrs, version: after.version, membersAdded: changes.added, membersRemoved: changes.removed },
+      requestId: ctx.requestId,
+    });
+    await this.enqueueMemberChanges(ctx.tenantId, after._id, after.version, [...changes.added, ...changes.removed]);
+  }
+
+  private async enqueueMemberChanges(tenantId: string, groupId: string, version: number, userIds: string[]) {
+    for (let i = 0, part = 0; i < userIds.length; i += JOB_PART, part++) {
+      await this.deps.producer.enqueue('group.membersChanged', { tenantId, groupId, version, part, userIds: userIds.slice(i, i + JOB_PART) });
+    }
+  }
+}

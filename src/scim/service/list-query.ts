@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { scimError } from '../../errors/app-error';
+import { compilePredicate, compileSort, compileToMongo, parseFilter, type MongoSort } from '../filter';
+import type { SchemaView } from '../schema/types';
+
+/** Parsed list parameters (query string or SearchRequest body, RFC 7644 §3.4.2-§3.4.3; RFC 9865 cursor). */
+export interface ListParams {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+  sortBy?: string;
+  sortOrder?: string;
+  /** undefined: index pagination; '' : first cursor page; otherwise an opaque cursor. */
+  cursor?: string;
+  attributes?: string[];
+  excludedAttributes?: string[];
+}
+
+export interface ListPage<D> {
+  totalResults: number;
+  startIndex?: number;
+  docs: D[];
+  nextCursor?: string;
+}
+
+/** At most this many candidates are examined in memory when a filter cannot be pushed down exactly. */
+export const MAX_IN_MEMORY_CANDIDATES = 20_000;
+
+interface CursorState {
+  /** Last _id served. */
+  a: string;
+  /** Fingerprint of filter + sort, so a cursor cannot be replayed against another query. */
+  f: string;
+}
+
+function fingerprint(filter: string | undefined): string {
+  return createHash('sha256').update(filter ?? '').digest('base64url').slice(0, 12);
+}
+
+function decodeCursor(cursor: string, filter: string | undefined): CursorState {
+  let state: CursorState;
+  try {
+    state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
+  } catch {
+    throw scimError.invalidCursor('The cursor is not one this server issued');
+  }
+  if (typeof state?.a !== 'string' || state.f !== fingerprint(filter)) {
+    throw scimError.invalidCursor('The cursor does not belong to this query');
+  }
+  return state;
+}
+
+const encodeCursor = (state: CursorState) => Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+
+/**
+ * Runs a SCIM list query on one collection. The filter compiles to a MongoDB query; when that query
+ * only narrows (see compile-mongo.ts) the page is finished with the in-memory predicate over a
+ * bounded number of candidates, and a filter too broad for that is refused rather than scanned.
+ */
+export async function runListQuery<D extends { _id: string }>(opts: {
+  model: Model<D>;
+  view: SchemaView;
+  scope: Record<string, unknown>;
+  params: ListParams;
+  defaultPageSize: number;
+  maxPageSize: number;
+  toScim: (doc: D) => Record<string, unknown>;
+}): Promise<ListPage<D>> {
+  const { model, view, scope, params } = opts;
+  const count = Math.min(params.count ?? opts.defaultPageSize, opts.maxPageSize);
+  let query: Record<string, unknown> = { ...scope };
+  let predicate: ((doc: D) => boolean) | undefined;
+  if (params.filter !== undefined && params.filter.trim() !== '') {
+    const node = parseFilter(params.filter);
+    const compiled = compileToMongo(view, node);
+    if (compiled.unservedAttributes.length > 0) {
+      throw scimError.invalidFilter(`Filtering on ${compiled.unservedAttributes.join(', ')} is not supported`, 'SCIM_FILTER_UNSUPPORTED_ATTRIBUTE');
+    }
+    query = Object.keys(compiled.query).length ? { $and: [scope, compiled.query] } : query;
+    if (!compiled.exact) {
+      const test = compilePredicate(view, node);
+      predicate = (doc) => test(opts.toScim(doc));
+    }
+  }
+  const collection = model.collection;
+
+  if (params.cursor !== undefined) {
+    if (params.sortBy) throw scimError.invalidValue('sortBy cannot be combined with cursor pagination; results are in id order', 'SCIM_CURSOR_SORT');
+    const after = params.cursor === '' ? undefined : decodeCursor(params.cursor, params.filter).a;
+    const pageQuery = after === undefined ? query : { $and: [query, { _id: { $gt: after } }] };
+    const docs: D[] = [];
+    let examined = 0;
+    let exhausted = false;
+    // Read one more than a page to know whether a next page exists.
+    const cursor = collection.find(pageQuery as never).sort({ _id: 1 }).batchSize(Math.min(count + 1, 1000));
+    for await (const raw of cursor) {
+      const doc = raw as unknown as D;
+      if (++examined > MAX_IN_MEMORY_CANDIDATES && predicate) break;
+      if (predicate && !predicate(doc)) continue;
+      docs.push(doc);
+      if (docs.length > count) break;
+    }
+    await cursor.close();
+    exhausted = docs.length <= count;
+    const page = docs.slice(0, count);
+    const totalResults = predicate ? await countWithPredicate(collection, query, predicate) : await collection.countDocuments(query as never);
+    const last = page[page.length - 1];
+    return {
+      totalResults,
+      docs: page,
+      nextCursor: !exhausted && last ? encodeCursor({ a: last._id, f: fingerprint(params.filter) }) : undefined,
+    };
+  }
+
+  const sort: MongoSort = compileSort(view, params.sortBy, params.sortOrder);
+  const startIndex = Math.max(1, params.startIndex ?? 1);
+  if (!predicate) {
+    const [totalResults, docs] = await Promise.all([
+      collection.countDocuments(query as never),
+      count === 0 ? Promise.resolve([]) : collection.find(query as never).sort(sort).skip(startIndex - 1).limit(count).toArray(),
+    ]);
+    return { totalResults, startIndex, docs: docs as unknown as D[] };
+  }
+  const matching = await matchAll(collection, query, predicate, sort);
+  return { totalResults: matching.length, startIndex, docs: count === 0 ? [] : matching.slice(startIndex - 1, startIndex - 1 + count) };
+}
+
+type RawCollection = Model<{ _id: string }>['collection'];
+
+async function matchAll<D>(collection: RawCollection, query: Record<string, unknown>, predicate: (doc: D) => boolean, sort?: MongoSort): Promise<D[]> {
+  const out: D[] = [];
+  let examined = 0;
+  const cursor = collection.find(query as never);
+  if (sort) cursor.sort(sort);
+  for await (const raw of cursor) {
+    if (++examined > MAX_IN_MEMORY_CANDIDATES) {
+      await cursor.close();
+      throw scimError.tooMany(
+        `The filter cannot be served by an index and matches more than ${MAX_IN_MEMORY_CANDIDATES} candidates; narrow it (e.g. add userName, externalId or displayName conditions)`,
+        'SCIM_FILTER_TOO_BROAD',
+      );
+    }
+    const doc = raw as unknown as D;
+    if (predicate(doc)) out.push(doc);
+  }
+  return out;
+}
+
+async function countWithPredicate<D>(collection: RawCollection, query: Record<string, unknown>, predicate: (doc: D) => boolean): Promise<number> {
+  return (await matchAll(collection, query, predicate)).length;
+}

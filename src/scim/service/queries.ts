@@ -1,0 +1,86 @@
+import type { GroupDoc, UserDoc } from '../../persistence/models';
+import type { ScimDeps } from './scim-deps';
+import type { ScimContext } from './context';
+import { runListQuery, type ListPage, type ListParams } from './list-query';
+import { locationOf, toRepresentation } from './representation';
+import type { GroupsService } from './groups-service';
+
+export type Selection = { attributes?: string[]; excludedAttributes?: string[] };
+
+/**
+ * Read side of SCIM: lists and the representations clients receive, with `attributes` /
+ * `excludedAttributes` applied, and derived attributes (User.groups, Group.members) loaded only
+ * when the selection includes them — one batched query per page, never per resource.
+ */
+export class ScimQueries {
+  constructor(private readonly deps: ScimDeps, private readonly groups: GroupsService) {}
+
+  async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {
+    const { registry, models, limits } = this.deps;
+    const page = await runListQuery<UserDoc>({
+      model: models.User,
+      view: registry.view('User'),
+      scope: { tenantId: ctx.tenantId },
+      params,
+      defaultPageSize: limits.defaultPageSize,
+      maxPageSize: limits.maxPageSize,
+      toScim: (doc) => toRepresentation(registry, 'User', doc, ctx.baseUrl),
+    });
+    return { page, resources: await this.users(ctx, page.docs, params) };
+  }
+
+  async listGroups(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<GroupDoc>; resources: Record<string, unknown>[] }> {
+    const { registry, models, limits } = this.deps;
+    const page = await runListQuery<GroupDoc>({
+      model: models.Group,
+      view: registry.view('Group'),
+      scope: { tenantId: ctx.tenantId, origin: 'scim' },
+      params,
+      defaultPageSize: limits.defaultPageSize,
+      maxPageSize: limits.maxPageSize,
+      toScim: (doc) => toRepresentation(registry, 'Group', doc, ctx.baseUrl),
+    });
+    const resources = await Promise.all(page.docs.map((doc) => this.group(ctx, doc, params)));
+    return { page, resources };
+  }
+
+  async user(ctx: ScimContext, doc: UserDoc, sel: Selection): Promise<Record<string, unknown>> {
+    const [one] = await this.users(ctx, [doc], sel);
+    return one!;
+  }
+
+  async users(ctx: ScimContext, docs: UserDoc[], sel: Selection): Promise<Record<string, unknown>[]> {
+    const { registry, memberships, models } = this.deps;
+    const withGroups = docs.length > 0 && registry.includes('User', 'groups', sel);
+    let groupsOf = new Map<string, { value: string; $ref: string; display?: string; type: string }[]>();
+    if (withGroups) {
+      const byUser = await memberships.groupIdsOfUsers(ctx.tenantId, docs.map((d) => d._id));
+      const groupIds = [...new Set([...byUser.values()].flat())];
+      // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
+      const groups = groupIds.length
+        ? ((await models.Group.collection
+            .find({ _id: { $in: groupIds }, tenantId: ctx.tenantId, origin: 'scim' } as never, { projection: { 'attrs.displayName': 1 } })
+            .toArray()) as unknown as GroupDoc[])
+        : [];
+      const names = new Map(groups.map((g) => [g._id, String(g.attrs.displayName ?? '')]));
+      groupsOf = new Map(
+        [...byUser].map(([userId, ids]) => [
+          userId,
+          ids.filter((id) => names.has(id)).map((id) => ({ value: id, $ref: locationOf(ctx.baseUrl, 'Group', id), display: names.get(id), type: 'direct' })),
+        ]),
+      );
+    }
+    return docs.map((doc) => {
+      const body = toRepresentation(registry, 'User', doc, ctx.baseUrl);
+      const groups = groupsOf.get(doc._id);
+      if (groups && groups.length > 0) body.groups = groups;
+      return registry.project('User', body, sel);
+    });
+  }
+
+  async group(ctx: ScimContext, doc: GroupDoc, sel: Selection): Promise<Record<string, unknown>> {
+    const withMembers = this.deps.registry.includes('Group', 'members', sel);
+    const body = await this.groups.represent(ctx, doc, withMembers);
+    return this.deps.registry.project('Group', body, sel);
+  }
+}
