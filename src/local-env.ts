@@ -29,9 +29,22 @@ function parseUris(output: string): Record<string, string> {
   return out;
 }
 
-/** Runs services.sh `start` (or `status`) and puts the URIs into process.env. Returns true when it ran. */
+function servicesRunning(): boolean {
+  try {
+    execFileSync('bash', [join(projectRoot, 'scripts/services.sh'), 'status'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs services.sh `start` (or `status`) and puts the URIs into process.env. Returns true only when
+ * this call started them, so that the caller stops what it started and nothing else.
+ */
 export function useLocalServices(action: 'start' | 'status'): boolean {
   if (process.env.MONGODB_URI && process.env.REDIS_URL) return false;
+  const wasRunning = servicesRunning();
   let output: string;
   try {
     output = execFileSync('bash', [join(projectRoot, 'scripts/services.sh'), action], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -41,7 +54,7 @@ export function useLocalServices(action: 'start' | 'status'): boolean {
   const uris = parseUris(output);
   process.env.MONGODB_URI ??= uris.MONGODB_URI;
   process.env.REDIS_URL ??= uris.REDIS_URL;
-  return true;
+  return !wasRunning;
 }
 
 export function stopLocalServices(): void {

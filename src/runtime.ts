@@ -8,6 +8,7 @@ import { loadSchemaRegistry } from './scim/schema/registry';
 import { createJobProducer, type JobProducer } from './queue/producer';
 import { createApp } from './http/app';
 import type { ScimDeps } from './scim/service/scim-deps';
+import { adminRouter } from './admin/router';
 
 /** The API's long-lived resources, created once by the composition root (main.ts, tests, bench). */
 export interface ApiRuntime {
@@ -45,6 +46,9 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     publicBaseUrl: config.publicBaseUrl,
     maxBodyBytes: config.scim.maxBodyBytes,
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
+    mount: (app) => {
+      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt }));
+    },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },
       { name: 'redis', check: async () => void (await redis.ping()) },

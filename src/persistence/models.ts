@@ -89,6 +89,107 @@ export interface AuditEventDoc {
   requestId?: string;
 }
 
+export type PermissionLevel = 'hide' | 'view' | 'edit' | 'create' | 'delete';
+
+export interface RoleDoc {
+  _id: string;
+  tenantId: string;
+  name: string;
+  nameLower: string;
+  description?: string;
+  /** A level per catalogue target ('Ticket', 'Account', 'Account Bulk Statuses', …). */
+  privileges: { target: string; level: PermissionLevel }[];
+  /** Key of a seeded default role; absent for custom roles. */
+  system?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A role assigned to a group (`${groupId}|${roleId}`) or directly to a user (`user:${userId}|${roleId}`). */
+export interface RoleAssignmentDoc {
+  _id: string;
+  tenantId: string;
+  roleId: string;
+  groupId?: string;
+  userId?: string;
+  createdAt: Date;
+}
+
+export type ResourceType = 'agent' | 'data source' | 'project';
+
+/** Product resources that can be assigned to groups (agents, data sources, projects). */
+export interface ResourceDoc {
+  _id: string;
+  tenantId: string;
+  type: ResourceType;
+  name: string;
+  createdBy?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A resource assigned to a group at a level (`${groupId}|${resourceId}`). */
+export interface ResourceGrantDoc {
+  _id: string;
+  tenantId: string;
+  groupId: string;
+  resourceId: string;
+  resourceType: ResourceType;
+  level: PermissionLevel;
+  createdAt: Date;
+}
+
+/** A user designated Group Administrator of a group (`${groupId}|${userId}`), product doc 004. */
+export interface GroupAdministratorDoc {
+  _id: string;
+  tenantId: string;
+  groupId: string;
+  userId: string;
+  createdAt: Date;
+}
+
+export interface InvitationDoc {
+  _id: string;
+  tenantId: string;
+  email: string;
+  emailLower: string;
+  groupIds: string[];
+  role: MembershipRole;
+  invitedBy: string;
+  status: 'pending' | 'accepted' | 'revoked';
+  userId?: string;
+  createdAt: Date;
+  acceptedAt?: Date;
+}
+
+/** A previewed CSV member import, applied exactly as previewed on confirm. */
+export interface MemberImportDoc {
+  _id: string;
+  tenantId: string;
+  groupId: string;
+  createdBy: string;
+  rows: { line: number; email: string; role?: string; outcome: 'added' | 'skipped' | 'error'; reason?: string; userId?: string }[];
+  status: 'previewed' | 'applied';
+  createdAt: Date;
+  appliedAt?: Date;
+}
+
+/** An auto-assignment / SSO-mapping rule: users matching `expression` belong to `targetGroupId`. */
+export interface RuleDoc {
+  _id: string;
+  tenantId: string;
+  name: string;
+  expression: string;
+  targetGroupId: string;
+  enabled: boolean;
+  priority: number;
+  /** Bumped on every change; a newer version supersedes a full run of an older one. */
+  version: number;
+  lastRun?: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 const syncSchema = new Schema<SyncMark>(
   { version: { type: Number, required: true }, pendingSince: { type: Date } },
   { _id: false },
@@ -199,6 +300,13 @@ function auditEventSchema() {
   return s;
 }
 
+/** Loose schemas for the access-control collections: shapes are the interfaces above, indexes here. */
+function looseSchema<T>(indexes: [Record<string, 1 | -1>, { unique?: boolean }?][]) {
+  const s = new Schema<T>({ _id: { type: String, required: true } } as never, opts);
+  for (const [fields, options] of indexes) s.index(fields, options ?? {});
+  return s;
+}
+
 export interface Models {
   Tenant: Model<TenantDoc>;
   ScimToken: Model<ScimTokenDoc>;
@@ -206,6 +314,14 @@ export interface Models {
   Group: Model<GroupDoc>;
   Membership: Model<MembershipDoc>;
   AuditEvent: Model<AuditEventDoc>;
+  Role: Model<RoleDoc>;
+  RoleAssignment: Model<RoleAssignmentDoc>;
+  Resource: Model<ResourceDoc>;
+  ResourceGrant: Model<ResourceGrantDoc>;
+  GroupAdministrator: Model<GroupAdministratorDoc>;
+  Invitation: Model<InvitationDoc>;
+  MemberImport: Model<MemberImportDoc>;
+  Rule: Model<RuleDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -216,5 +332,25 @@ export function createModels(conn: Connection): Models {
     Group: conn.model<GroupDoc>('Group', groupSchema(), 'groups'),
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema(), 'memberships'),
     AuditEvent: conn.model<AuditEventDoc>('AuditEvent', auditEventSchema(), 'audit_events'),
+    Role: conn.model<RoleDoc>('Role', looseSchema<RoleDoc>([[{ tenantId: 1, nameLower: 1 }, { unique: true }]]), 'roles'),
+    RoleAssignment: conn.model<RoleAssignmentDoc>(
+      'RoleAssignment',
+      looseSchema<RoleAssignmentDoc>([[{ tenantId: 1, groupId: 1 }], [{ tenantId: 1, userId: 1 }], [{ tenantId: 1, roleId: 1 }]]),
+      'role_assignments',
+    ),
+    Resource: conn.model<ResourceDoc>('Resource', looseSchema<ResourceDoc>([[{ tenantId: 1, type: 1, name: 1 }]]), 'resources'),
+    ResourceGrant: conn.model<ResourceGrantDoc>(
+      'ResourceGrant',
+      looseSchema<ResourceGrantDoc>([[{ tenantId: 1, groupId: 1 }], [{ tenantId: 1, resourceId: 1 }]]),
+      'resource_grants',
+    ),
+    GroupAdministrator: conn.model<GroupAdministratorDoc>(
+      'GroupAdministrator',
+      looseSchema<GroupAdministratorDoc>([[{ tenantId: 1, userId: 1 }], [{ tenantId: 1, groupId: 1 }]]),
+      'group_administrators',
+    ),
+    Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }]]), 'invitations'),
+    MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
+    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }]]), 'rules'),
   };
 }

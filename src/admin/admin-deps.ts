@@ -1,0 +1,16 @@
+import type { Config } from '../config/config';
+import type { Logger } from '../observability/logger';
+import type { Models } from '../persistence/models';
+import type { MembershipsRepository } from '../persistence/memberships-repository';
+import type { SchemaRegistry } from '../scim/schema/registry';
+import type { JobProducer } from '../queue/producer';
+
+/** Everything the admin API needs, injected by the composition root (src/runtime.ts). */
+export interface AdminDeps {
+  models: Models;
+  memberships: MembershipsRepository;
+  registry: SchemaRegistry;
+  producer: JobProducer;
+  logger: Logger;
+  jwt: Config['adminJwt'];
+}

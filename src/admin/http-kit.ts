@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { AppError, isAppError } from '../errors/app-error';
+import { verifyAdminToken, type AdminPrincipal } from '../auth/admin-jwt';
+import type { Config } from '../config/config';
+import type { Logger } from '../observability/logger';
+import { logContext } from '../observability/logger';
+
+/** The verified caller of an admin request (set by adminAuth). */
+export function principalOf(res: Response): AdminPrincipal {
+  const p = res.locals.principal as AdminPrincipal | undefined;
+  if (!p) throw new AppError('internal', 'ADMIN_NO_PRINCIPAL', 'request was not authenticated');
+  return p;
+}
+
+export function adminAuth(jwt: Config['adminJwt']): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const principal = verifyAdminToken(jwt, req.get('authorization'));
+      res.locals.principal = principal;
+      const store = logContext.getStore();
+      if (store) {
+        store.tenantId = principal.tenantId;
+        store.actor = principal.userId;
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Request id of the current request, for audit events. */
+export function requestIdOf(req: Request): string | undefined {
+  return (req as Request & { id?: string }).id;
+}
+
+/** The only place admin errors become responses: `{error: {code, message, details}}`. */
+export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let error: AppError;
+    if (isAppError(err)) error = err;
+    else if ((err as { type?: string }).type === 'entity.parse.failed') error = new AppError('badRequest', 'MALFORMED_JSON', 'The request body is not valid JSON');
+    else if ((err as { type?: string }).type === 'entity.too.large') error = new AppError('payloadTooLarge', 'BODY_TOO_LARGE', 'The request body is too large');
+    else error = new AppError('internal', 'INTERNAL', 'Internal server error', { cause: err });
+    if (error.status >= 500) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
+    if (res.headersSent) return;
+    if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+    const body: Record<string, unknown> = { code: error.code, message: error.message };
+    if (error.details !== undefined) body.details = error.details;
+    res.status(error.status).json({ error: body });
+  };
+}
