@@ -1,7 +1,13 @@
 import express, { type Express, type Request, type Response } from 'express';
 import type { Models, UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
-import { membershipId } from '../src/persistence/memberships-repository';
+import { MembershipsRepository } from '../src/persistence/memberships-repository';
+import { storageKeyOf } from '../src/scim/schema/registry';
+
+/** The one storage rule the database imposes: field names with '.' (extension URNs) are refused. */
+function storable(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k.includes('.') ? storageKeyOf(k) : k, v]));
+}
 
 /**
  * The bare baseline: express plus the same database operation each SCIM scenario ends in, with no
@@ -27,7 +33,7 @@ export function createBaselineApp(models: Models, tenantId: string): Express {
     const doc: UserDoc = {
       _id: newId('usr'),
       tenantId,
-      attrs: body,
+      attrs: storable(body),
       lc: { userName: String(body.userName).toLowerCase() },
       version: 1,
       sync: { version: 1, pendingSince: now },
@@ -58,26 +64,13 @@ export function createBaselineApp(models: Models, tenantId: string): Express {
     sendJson(res, 200, doc);
   });
 
-  // The SCIM PATCH body's member ids, upserted as membership documents in one unordered bulkWrite.
+  // The SCIM PATCH body's member ids, added with the persistence call the SCIM PATCH ends in
+  // (MembershipsRepository.addSource): the baseline follows that repository's write strategy.
+  const memberships = new MembershipsRepository(models);
   app.patch('/groups/:id', async (req: Request, res: Response) => {
-    const groupId = String(req.params.id);
     const ops = (req.body as { Operations: { value: { value: string }[] }[] }).Operations;
     const userIds = ops.flatMap((op) => op.value.map((m) => m.value));
-    const now = new Date();
-    await models.Membership.collection.bulkWrite(
-      userIds.map((userId) => ({
-        updateOne: {
-          filter: { _id: membershipId(groupId, userId) } as never,
-          update: {
-            $addToSet: { sources: 'scim' },
-            $set: { updatedAt: now },
-            $setOnInsert: { tenantId, groupId, userId, role: 'member', createdAt: now },
-          },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
+    await memberships.addSource(tenantId, String(req.params.id), userIds, 'scim');
     res.status(204).end();
   });
 

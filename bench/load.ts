@@ -25,6 +25,14 @@ export interface LoadPlan {
   warmupOps: number;
   /** The i-th request (i counts warm-up requests too, so generated names stay unique). */
   request: (i: number) => RequestSpec;
+  /**
+   * Run after the i-th request and left out of the figures (its time is not counted in the elapsed
+   * time), e.g. to undo what the request wrote so that every request starts from the same state.
+   * Only with concurrency 1, where "left out" is exact.
+   */
+  reset?: (i: number) => Promise<void>;
+  /** Called when the measured phase (after warm-up) starts and when it ends. */
+  onMeasured?: (event: 'start' | 'end') => void | Promise<void>;
 }
 
 export interface LoadResult {
@@ -80,22 +88,29 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  if (plan.reset && plan.concurrency !== 1) throw new Error('a load plan with reset() runs one request at a time');
   const agent = new http.Agent({ keepAlive: true, maxSockets: plan.concurrency });
   let index = 0;
   try {
     const phase = async (maxOps: number, maxDurationMs: number, latencies: number[]) => {
       let issued = 0;
       let failed = false;
+      let excludedMs = 0;
       const started = performance.now();
       const loop = async () => {
-        while (!failed && issued < maxOps && performance.now() - started < maxDurationMs) {
+        while (!failed && issued < maxOps && performance.now() - started - excludedMs < maxDurationMs) {
           issued++;
-          const spec = plan.request(index++);
+          const i = index++;
+          const spec = plan.request(i);
           const t0 = performance.now();
           const res = await send(agent, plan.port, spec);
           const t1 = performance.now();
           if (res.status !== spec.expectStatus) throw unexpected(spec, res);
           latencies.push(t1 - t0);
+          if (plan.reset) {
+            await plan.reset(i);
+            excludedMs += performance.now() - t1;
+          }
         }
       };
       // One failure stops the other loops too (allSettled waits for their in-flight request).
@@ -108,11 +123,13 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       const outcomes = await Promise.allSettled(loops);
       const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (rejected) throw rejected.reason;
-      return performance.now() - started;
+      return performance.now() - started - excludedMs;
     };
     if (plan.warmupOps > 0) await phase(plan.warmupOps, plan.maxDurationMs, []);
     const latencies: number[] = [];
+    await plan.onMeasured?.('start');
     const elapsedMs = await phase(plan.maxOps, plan.maxDurationMs, latencies);
+    await plan.onMeasured?.('end');
     latencies.sort((a, b) => a - b);
     return {
       ops: latencies.length,

@@ -9,6 +9,7 @@ import { createJobProducer, type JobProducer } from './queue/producer';
 import { createApp } from './http/app';
 import type { ScimDeps } from './scim/service/scim-deps';
 import { adminRouter } from './admin/router';
+import { mountSyncMonitoring } from './observability/metrics';
 
 /** The API's long-lived resources, created once by the composition root (main.ts, tests, bench). */
 export interface ApiRuntime {
@@ -47,6 +48,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     maxBodyBytes: config.scim.maxBodyBytes,
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
     mount: (app) => {
+      mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
       app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt }));
     },
     readiness: [

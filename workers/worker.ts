@@ -3,50 +3,120 @@ import IORedis from 'ioredis';
 import type { Config } from '../src/config/config';
 import type { Logger } from '../src/observability/logger';
 import type { Database } from '../src/persistence/mongo';
+import { MembershipsRepository } from '../src/persistence/memberships-repository';
+import { loadSchemaRegistry } from '../src/scim/schema/registry';
 import { SYNC_QUEUE, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
-import { createJobProducer } from '../src/queue/producer';
+import { accessEvents as processAccessEvents, type AccessEvents } from '../src/domain/access-events';
+import { RuleSetCache } from '../src/domain/sync/rule-set';
+import { createWorkerJobQueue } from './job-queue';
 import { createSyncProcessor } from './processors/sync-processor';
-import { sweepPending } from './sweeper';
+import type { JobResult } from './processors/processor-deps';
+import { sweepPending, type SweepResult } from './sweeper';
 
 export interface SyncWorker {
+  /** Graceful stop: no new jobs, active ones finish, then connections close. */
   close(): Promise<void>;
+  /**
+   * Abrupt stop, as if the process died: running jobs stop before their next write and are
+   * left unfinished in Redis (a crash test's tool; production uses close()).
+   */
+  kill(): Promise<void>;
+  /** Runs one sweep now (the timer also runs them). */
+  sweep(): Promise<SweepResult>;
 }
 
-/** Starts the BullMQ worker and the outbox sweeper. close() finishes the active jobs first. */
-export function startSyncWorker(config: Config, db: Database, logger: Logger, opts: { concurrency?: number } = {}): SyncWorker {
+export interface SyncWorkerOptions {
+  concurrency?: number;
+  /** Overrides config.sync.sweepAfterSeconds / sweepIntervalSeconds. */
+  sweepAfterSeconds?: number;
+  sweepIntervalSeconds?: number;
+  /** Users per chunk in rule runs and fan-outs (default 1000). */
+  chunkSize?: number;
+  /** Where membership changes are announced (default: the process-wide bus, so in-process permission caches hear them). */
+  accessEvents?: AccessEvents;
+}
+
+const DEFAULT_CONCURRENCY = 8;
+
+/** Starts the BullMQ worker and the outbox sweeper (a sweep at start, then every interval). */
+export function startSyncWorker(config: Config, db: Database, logger: Logger, opts: SyncWorkerOptions = {}): SyncWorker {
   const log = logger.child({ component: 'worker' });
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  const sweepAfterSeconds = opts.sweepAfterSeconds ?? config.sync.sweepAfterSeconds;
+  const sweepIntervalSeconds = opts.sweepIntervalSeconds ?? config.sync.sweepIntervalSeconds;
+  const registry = loadSchemaRegistry();
+  const queue = createWorkerJobQueue(config.redisUrl, config.queue.prefix, log);
+  const stop = new AbortController();
+  const processor = createSyncProcessor({
+    models: db.models,
+    memberships: new MembershipsRepository(db.models),
+    registry,
+    logger: log,
+    ruleSets: new RuleSetCache(db.models, registry, log),
+    accessEvents: opts.accessEvents ?? processAccessEvents,
+    queue,
+    signal: stop.signal,
+    chunkSize: opts.chunkSize ?? 1000,
+  });
+
   // Workers block on Redis: they need retries forever (maxRetriesPerRequest null), unlike producers.
   const connection = new IORedis(config.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn('worker redis error', { err }));
-  const worker = new Worker<JobPayloads[JobName], unknown, JobName>(SYNC_QUEUE, createSyncProcessor({ models: db.models, logger: log }), {
+  const worker = new Worker<JobPayloads[JobName], JobResult, JobName>(SYNC_QUEUE, processor, {
     connection,
     prefix: queuePrefix(config.queue.prefix),
-    concurrency: opts.concurrency ?? 8,
+    concurrency,
   });
-  worker.on('failed', (job, err) => log.warn('job failed', { jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err }));
+  worker.on('completed', (job) => void queue.recordOutcome(job.data.tenantId, 'completed'));
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.warn(final ? 'job failed for good; kept for an operator to retry' : 'job failed; will retry', {
+      jobId: job.id,
+      job: job.name,
+      tenantId: job.data.tenantId,
+      attempts: job.attemptsMade,
+      err,
+    });
+    if (final) void queue.recordOutcome(job.data.tenantId, 'failed');
+  });
   worker.on('error', (err) => log.warn('worker error', { err }));
 
-  const producer = createJobProducer(config.redisUrl, config.queue.prefix, log);
-  let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweepPending(db.models, producer, config.sync.sweepAfterSeconds, log)
-      .catch((err) => log.warn('sweep failed', { err }))
-      .finally(() => {
-        sweeping = false;
-      });
-  }, config.sync.sweepIntervalSeconds * 1000);
+  let sweeping: Promise<SweepResult> | undefined;
+  const sweep = () => {
+    sweeping ??= sweepPending(db.models, queue, sweepAfterSeconds, log).finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  };
+  const tick = () => void sweep().catch((err) => log.warn('sweep failed', { err }));
+  const timer = setInterval(tick, sweepIntervalSeconds * 1000);
   timer.unref();
-  log.info('sync worker started', { queue: SYNC_QUEUE, concurrency: opts.concurrency ?? 8 });
+  tick();
+  log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, sweepAfterSeconds, sweepIntervalSeconds });
 
+  let stopped = false;
   return {
     async close() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       await worker.close();
-      await producer.close();
+      await sweeping?.catch(() => undefined);
+      await queue.close();
       connection.disconnect();
       log.info('sync worker stopped');
     },
+    async kill() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      stop.abort();
+      await worker.close(true).catch(() => undefined);
+      await queue.close();
+      connection.disconnect();
+      log.warn('sync worker killed');
+    },
+    sweep,
   };
 }

@@ -2,6 +2,20 @@ import express, { type Router } from 'express';
 import type { AdminDeps } from './admin-deps';
 import { adminAuth, adminErrorHandler } from './http-kit';
 import { AppError } from '../errors/app-error';
+import { rolesRoutes } from './routes/roles';
+import { permissionsRoutes } from './routes/permissions';
+import { groupGrantsRoutes } from './routes/group-grants';
+import { resourcesRoutes } from './routes/resources';
+import { groupsRoutes } from './routes/groups';
+import { membersRoutes } from './routes/members';
+import { administratorsRoutes } from './routes/administrators';
+import { projectsRoutes } from './routes/projects';
+import { invitationsRoutes } from './routes/invitations';
+import { usersRoutes } from './routes/users';
+import { auditRoutes } from './routes/audit';
+import { openapiRoutes } from './routes/openapi';
+import { mappingsRoutes, rulesRoutes } from './routes/rules';
+import { syncRoutes } from './routes/sync';
 
 /**
  * The admin API (/admin/v1): JWT-authenticated, tenant-scoped by the token's `tenant` claim.
@@ -11,9 +25,24 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = express.Router();
   router.use(express.json({ limit: '2mb' }));
   // ---- public routes (before authentication) ----
+  router.use(openapiRoutes());
   // ---- end of public routes ----
   router.use(adminAuth(deps.jwt));
   // ---- resource routers (one line each) ----
+  router.use(groupsRoutes(deps));
+  router.use(membersRoutes(deps));
+  router.use(administratorsRoutes(deps));
+  router.use(projectsRoutes(deps));
+  router.use(invitationsRoutes(deps));
+  router.use(usersRoutes(deps));
+  router.use(auditRoutes(deps));
+  router.use(rolesRoutes(deps));
+  router.use(permissionsRoutes(deps));
+  router.use(groupGrantsRoutes(deps));
+  router.use(resourcesRoutes(deps));
+  router.use(rulesRoutes(deps));
+  router.use(mappingsRoutes(deps));
+  router.use(syncRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');

@@ -3,6 +3,7 @@ import { newId } from '../persistence/ids';
 import { issueScimToken } from '../auth/scim-token';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_GROUPS } from './default-groups';
+import { seedDefaultRoles } from './permissions/default-roles';
 
 export interface CreatedTenant {
   tenantId: string;
@@ -46,6 +47,7 @@ export async function createTenant(models: Models, name: string): Promise<Create
     updatedAt: now,
   }));
   await models.Group.insertMany(groups);
+  await seedDefaultRoles(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');
   return { tenantId, name: trimmed, scimTokenId: tokenId, scimToken: token };
 }

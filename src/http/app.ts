@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { ScimDeps } from '../scim/service/scim-deps';
 import { scimRouter } from '../scim/http/router';
 import { requestContext } from './request-context';
+import { httpMetricsMiddleware } from '../observability/metrics';
 
 export interface ReadinessCheck {
   name: string;
@@ -40,6 +41,7 @@ export function createApp(opts: AppOptions): Express {
   app.set('trust proxy', opts.trustProxy);
   app.set('query parser', 'simple');
   app.use(requestContext(opts.logger));
+  app.use(httpMetricsMiddleware());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -11,6 +11,20 @@ export interface ResourceChange {
 }
 
 /**
+ * Attrs as they can be stored: without keys starting with '$' (manager.$ref), which FerretDB
+ * refuses as field names. `$ref` is derivable from `value`, so nothing is lost (filters and
+ * rendering treat it as derived, see compile-mongo.ts isStoredPath).
+ */
+export function storableAttrs(attrs: Record<string, unknown>): Record<string, unknown> {
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (typeof value !== 'object' || value === null || value instanceof Date) return value;
+    return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('$')).map(([k, v]) => [k, strip(v)]));
+  };
+  return strip(attrs) as Record<string, unknown>;
+}
+
+/**
  * Versioned single-document writes for SCIM resources. Each write bumps `version` and marks the
  * document pending for sync in the same update (the outbox, DESIGN.md §5): `sync.version` names
  * the version to process, and `$min` keeps the oldest `pendingSince` while work is outstanding.
@@ -23,7 +37,7 @@ export class ResourceStore<D extends ResourceDoc> {
   }
 
   async insert(doc: D): Promise<void> {
-    await this.model.collection.insertOne(doc as never);
+    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs) } as never);
   }
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */
@@ -32,7 +46,7 @@ export class ResourceStore<D extends ResourceDoc> {
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, version, ...this.scope } as never,
       {
-        $set: { attrs: change.attrs, lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
+        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
         $min: { 'sync.pendingSince': now },
       } as never,
       { returnDocument: 'after' },

@@ -1,3 +1,5 @@
+import type { JobsOptions } from 'bullmq';
+
 /**
  * Job names and payloads, typed once for producers (API) and processors (workers/).
  * Jobs are deduplicated per object: while one is waiting, further changes to the same object
@@ -7,12 +9,30 @@ export const SYNC_QUEUE = 'sync';
 
 export interface JobPayloads {
   'user.changed': { tenantId: string; userId: string; version: number; reason: UserChangeReason };
-  /** Users whose membership in an IdP group changed, in parts of at most 1,000 ids. */
-  'group.membersChanged': { tenantId: string; groupId: string; version: number; part: number; userIds: string[] };
+  /**
+   * Users whose membership in an IdP group changed, in parts of at most 1,000 ids. `parts` (when
+   * the producer knows it) lets the worker acknowledge the group only once every part is done.
+   * `reason: 'sweep'` marks a job re-created by the sweeper: the original user ids are lost, so
+   * the worker reconciles every rule that reads `groups` instead.
+   */
+  'group.membersChanged': {
+    tenantId: string;
+    groupId: string;
+    version: number;
+    part: number;
+    userIds: string[];
+    parts?: number;
+    reason?: 'sweep';
+  };
+  /** A rule (or a dynamic group's rule) was created, updated, enabled, disabled or deleted: re-evaluate the tenant. */
+  'rule.changed': { tenantId: string; ruleId: string; version: number; reason?: RuleChangeReason };
 }
 
-export type UserChangeReason = 'created' | 'replaced' | 'patched' | 'deactivated' | 'deleted' | 'sweep';
+/** `group`, `rule` and `requeue` are worker-originated re-evaluations (an IdP group changed, a rule run met a concurrent edit, a newer version arrived while a job ran). */
+export type UserChangeReason = 'created' | 'replaced' | 'patched' | 'deactivated' | 'deleted' | 'sweep' | 'group' | 'rule' | 'requeue';
+export type RuleChangeReason = 'created' | 'updated' | 'enabled' | 'disabled' | 'deleted' | 'reconcile' | 'sweep' | 'requeue';
 export type JobName = keyof JobPayloads;
+export const JOB_NAMES: readonly JobName[] = ['user.changed', 'group.membersChanged', 'rule.changed'];
 
 export function dedupId<N extends JobName>(name: N, data: JobPayloads[N]): string {
   switch (name) {
@@ -24,9 +44,33 @@ export function dedupId<N extends JobName>(name: N, data: JobPayloads[N]): strin
       const d = data as JobPayloads['group.membersChanged'];
       return `group:${d.tenantId}:${d.groupId}:${d.version}:${d.part}`;
     }
+    case 'rule.changed': {
+      // Per rule, not per version: a newer change rides on a waiting job, and a running job
+      // notices the newer version itself (it is superseded).
+      const d = data as JobPayloads['rule.changed'];
+      return `rule:${d.tenantId}:${d.ruleId}`;
+    }
     default:
       throw new Error(`unknown job ${String(name)}`);
   }
+}
+
+/** Retry and retention settings shared by every producer of the sync queue. */
+export const JOB_RETRY = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Completed jobs for an hour (the monitoring counts them), failed ones for a week with their error.
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const satisfies JobsOptions;
+
+/**
+ * Full job options. `keepLastIfActive` covers the one case plain deduplication drops: a change
+ * that arrives while the object's job is *running* is stored and run right after it, so two jobs
+ * of one object never run at once and none is lost.
+ */
+export function jobOptions<N extends JobName>(name: N, data: JobPayloads[N]): JobsOptions {
+  return { ...JOB_RETRY, deduplication: { id: dedupId(name, data), keepLastIfActive: true } };
 }
 
 /** BullMQ key prefix with a Redis Cluster hash tag, so every key of the queue lands in one slot. */

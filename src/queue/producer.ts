@@ -26,6 +26,11 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
   return {
     async enqueue(name, data) {
       const id = dedupId(name, data);
+      // Redis known to be down: do not make the SCIM response wait for a timeout.
+      if (connection.status !== 'ready') {
+        logger.warn('Redis unavailable; change left to the sweeper', { job: name, dedupId: id, redis: connection.status });
+        return false;
+      }
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([

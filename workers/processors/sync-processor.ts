@@ -1,46 +1,55 @@
-import type { Job } from 'bullmq';
-import type { Models, UserDoc, GroupDoc } from '../../src/persistence/models';
-import type { Logger } from '../../src/observability/logger';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { logContext } from '../../src/observability/logger';
+import { ruleMembershipChanges, syncJobDuration, syncJobWait, syncJobsTotal } from '../../src/observability/metrics';
 import type { JobName, JobPayloads } from '../../src/queue/jobs';
-import { acknowledgeSync } from './acknowledge-sync';
+import { processGroupMembersChanged } from './group-members-changed';
+import type { JobResult, ProcessorDeps } from './processor-deps';
+import { processRuleChanged } from './rule-changed';
+import { processUserChanged } from './user-changed';
 
-export interface ProcessorDeps {
-  models: Models;
-  logger: Logger;
-}
+export type { ProcessorDeps } from './processor-deps';
+
+type SyncJob = Job<JobPayloads[JobName], unknown, JobName>;
 
 /**
- * Processes the sync queue. Jobs carry ids, not snapshots: the processor reads the current
- * document, so a deduplicated burst of changes is handled by one run on the latest state, and a
- * retried or duplicated job is harmless (idempotent). The identity-sync rules (issue #4) plug in
- * here; today the processor drains the outbox: it acknowledges the version it saw.
+ * Processes the sync queue. Jobs carry ids, not snapshots: each processor reads the current
+ * documents, so a deduplicated burst of changes is handled by one run on the latest state, and a
+ * retried or duplicated job is harmless (idempotent). Every log line written while a job runs
+ * carries its id, name and tenant (log context), and each job is timed and counted by outcome.
  */
 export function createSyncProcessor(deps: ProcessorDeps) {
-  return async (job: Job<JobPayloads[JobName], unknown, JobName>) => {
-    const log = deps.logger.child({ jobId: job.id, job: job.name });
-    switch (job.name) {
-      case 'user.changed': {
-        const data = job.data as JobPayloads['user.changed'];
-        const doc = (await deps.models.User.collection.findOne({ _id: data.userId, tenantId: data.tenantId } as never, {
-          projection: { sync: 1 },
-        })) as Pick<UserDoc, 'sync'> | null;
-        if (!doc) return { outcome: 'gone' };
-        const acked = await acknowledgeSync(deps.models.User, data.tenantId, data.userId, doc.sync.version);
-        log.debug('user synced', { tenantId: data.tenantId, userId: data.userId, version: doc.sync.version, acked });
-        return { outcome: acked ? 'synced' : 'superseded', version: doc.sync.version };
+  return async (job: SyncJob): Promise<JobResult> => {
+    const context = { jobId: job.id, job: job.name, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 };
+    return logContext.run(context, async () => {
+      if (job.processedOn !== undefined) syncJobWait.observe({ job: job.name }, Math.max(0, (job.processedOn - job.timestamp) / 1000));
+      const end = syncJobDuration.startTimer({ job: job.name });
+      try {
+        const result = await dispatch(deps, job);
+        end({ outcome: result.outcome });
+        syncJobsTotal.inc({ job: job.name, outcome: result.outcome });
+        if (typeof result.added === 'number' && result.added > 0) ruleMembershipChanges.inc({ change: 'added' }, result.added);
+        if (typeof result.removed === 'number' && result.removed > 0) ruleMembershipChanges.inc({ change: 'removed' }, result.removed);
+        deps.logger.debug('job done', { ...result });
+        return result;
+      } catch (err) {
+        end({ outcome: 'failed' });
+        syncJobsTotal.inc({ job: job.name, outcome: 'failed' });
+        throw err;
       }
-      case 'group.membersChanged': {
-        const data = job.data as JobPayloads['group.membersChanged'];
-        const doc = (await deps.models.Group.collection.findOne({ _id: data.groupId, tenantId: data.tenantId } as never, {
-          projection: { sync: 1 },
-        })) as Pick<GroupDoc, 'sync'> | null;
-        if (!doc) return { outcome: 'gone' };
-        const acked = await acknowledgeSync(deps.models.Group, data.tenantId, data.groupId, doc.sync.version);
-        log.debug('group synced', { tenantId: data.tenantId, groupId: data.groupId, users: data.userIds.length, acked });
-        return { outcome: acked ? 'synced' : 'superseded', version: doc.sync.version };
-      }
-      default:
-        throw new Error(`unknown job ${String(job.name)}`);
-    }
+    });
   };
+}
+
+function dispatch(deps: ProcessorDeps, job: SyncJob): Promise<JobResult> {
+  switch (job.name) {
+    case 'user.changed':
+      return processUserChanged(deps, job.data as JobPayloads['user.changed']);
+    case 'group.membersChanged':
+      return processGroupMembersChanged(deps, job.data as JobPayloads['group.membersChanged']);
+    case 'rule.changed':
+      return processRuleChanged(deps, job.data as JobPayloads['rule.changed']);
+    default:
+      // Retrying cannot help a job this worker does not know.
+      throw new UnrecoverableError(`unknown job ${String(job.name)}`);
+  }
 }

@@ -53,4 +53,10 @@ export type BoundFilter =
   | { kind: 'and'; children: BoundFilter[] }
   | { kind: 'or'; children: BoundFilter[] }
   | { kind: 'not'; child: BoundFilter }
-  | { kind: 'valuePath'; target: BoundAttribute; filter: BoundFilter };
+  | { kind: 'valuePath'; target: BoundAttribute; filter: BoundFilter }
+  /**
+   * Rule language only (bindFilter with `idpGroups`): the User is a member of an IdP group (one
+   * pushed over SCIM) whose displayName or externalId equals `name`, ignoring case. Users do not
+   * store their groups, so each compiler is told the memberships by its caller.
+   */
+  | { kind: 'memberOf'; target: BoundAttribute; name: string };

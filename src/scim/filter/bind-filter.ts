@@ -8,8 +8,18 @@ import type { BoundAttribute, BoundFilter, ComparisonOperator, FilterLiteral, Fi
  * invalidFilter naming the attribute (RFC 7644 §3.4.2.2, §3.12), so that a client never gets a
  * silently empty result for a filter we did not understand.
  */
-export function bindFilter(view: SchemaView, node: FilterNode): BoundFilter {
-  return bind(node, { view });
+export function bindFilter(view: SchemaView, node: FilterNode, options: BindOptions = {}): BoundFilter {
+  return bind(node, { view, idpGroups: options.idpGroups === true });
+}
+
+export interface BindOptions {
+  /**
+   * Rule language (DESIGN §3): a User's `groups` names the IdP groups the user is in. `groups eq
+   * "X"` binds to a memberOf test (the group's displayName or externalId, ignoring case) and `ne`
+   * to its negation; every other use of `groups` is refused. Without this option `groups` is the
+   * RFC 7643 §4.1.2 read-only complex attribute, which filters cannot serve.
+   */
+  idpGroups?: boolean;
 }
 
 /**
@@ -23,6 +33,7 @@ export function bindValueFilter(view: SchemaView, parent: ResolvedAttribute, nod
 
 interface BindContext {
   view: SchemaView;
+  idpGroups?: boolean;
   /** Set inside a value filter: the multi-valued complex attribute whose elements are tested. */
   parent?: ResolvedAttribute;
 }
@@ -36,10 +47,13 @@ function bind(node: FilterNode, ctx: BindContext): BoundFilter {
       return { kind: 'not', child: bind(node.child, ctx) };
     case 'present': {
       const target = resolveTarget(node.path, ctx);
+      refuseIdpGroups(target, ctx, `"${node.path} pr" is not supported; test a group name: ${node.path} eq "Engineering"`);
       return { kind: 'present', target, leaves: leavesOf(target, ctx) };
     }
     case 'compare': {
       const target = resolveTarget(node.path, ctx);
+      if (isIdpGroups(target, ctx) && target.attribute.parent === undefined) return bindMemberOf(target, node.op, node.value);
+      refuseIdpGroups(target, ctx, `compare "${node.path}" itself with the displayName or externalId of a group`);
       return { kind: 'compare', op: node.op, target, operand: toOperand(target, node.op, node.value) };
     }
     case 'valuePath': {
@@ -47,10 +61,42 @@ function bind(node: FilterNode, ctx: BindContext): BoundFilter {
         throw scimError.invalidFilter(`Value filters cannot be nested ("${node.path}[...]")`);
       }
       const target = resolveTarget(node.path, ctx);
+      refuseIdpGroups(target, ctx, `value filters on "${node.path}" are not supported; test a group name: ${node.path} eq "Engineering"`);
       assertComplex(target.attribute, node.path);
       return { kind: 'valuePath', target, filter: bind(node.filter, { view: ctx.view, parent: target.attribute }) };
     }
   }
+}
+
+/** Whether `target` is (a sub-attribute of) a User's `groups`, read as IdP groups in rules. */
+function isIdpGroups(target: BoundAttribute, ctx: BindContext): boolean {
+  const { attribute } = target;
+  return (
+    ctx.idpGroups === true &&
+    ctx.parent === undefined &&
+    ctx.view.resourceType === 'User' &&
+    attribute.schema === ctx.view.coreSchema &&
+    attribute.scimPath[0] === 'groups'
+  );
+}
+
+function refuseIdpGroups(target: BoundAttribute, ctx: BindContext, why: string): void {
+  if (isIdpGroups(target, ctx)) {
+    throw scimError.invalidFilter(`Invalid filter on "${target.path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
+  }
+}
+
+function bindMemberOf(target: BoundAttribute, op: ComparisonOperator, value: FilterLiteral): BoundFilter {
+  const refuse = (why: string) =>
+    scimError.invalidFilter(`Invalid filter on "${target.path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
+  if (op !== 'eq' && op !== 'ne') {
+    throw refuse(`operator "${op}" does not apply to groups; use eq or ne with a group's displayName or externalId`);
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw refuse(`expected the displayName or externalId of a group, got ${JSON.stringify(value)}`);
+  }
+  const memberOf: BoundFilter = { kind: 'memberOf', target, name: value };
+  return op === 'eq' ? memberOf : { kind: 'not', child: memberOf };
 }
 
 function resolveTarget(path: string, ctx: BindContext): BoundAttribute {

@@ -29,10 +29,19 @@ export function compileToMongo(view: SchemaView, node: FilterNode): MongoFilter 
   return mongoFilterFor(bindFilter(view, node));
 }
 
+export interface MongoCompileOptions {
+  /**
+   * For rules' `memberOf` tests (IdP groups, see BoundFilter): the ids of the users in the IdP
+   * groups named `name` (displayName or externalId, ignoring case). Users do not store their
+   * groups, so the test becomes `{_id: {$in: ids}}`. Without it the test cannot be served.
+   */
+  memberUserIds?: (name: string) => readonly string[] | undefined;
+}
+
 /** The Mongo query for an already bound filter. */
-export function mongoFilterFor(filter: BoundFilter): MongoFilter {
+export function mongoFilterFor(filter: BoundFilter, options: MongoCompileOptions = {}): MongoFilter {
   const unserved = new Set<string>();
-  const { query, exact } = compile(filter, unserved);
+  const { query, exact } = compile(filter, unserved, options);
   return { query, exact, unservedAttributes: [...unserved] };
 }
 
@@ -43,14 +52,14 @@ interface Compiled {
 
 const NARROWED_TO_ALL: Compiled = { query: {}, exact: false };
 
-function compile(filter: BoundFilter, unserved: Set<string>): Compiled {
+function compile(filter: BoundFilter, unserved: Set<string>, options: MongoCompileOptions): Compiled {
   switch (filter.kind) {
     case 'and':
-      return allOf(filter.children.map((child) => compile(child, unserved)));
+      return allOf(filter.children.map((child) => compile(child, unserved, options)));
     case 'or':
-      return anyOf(filter.children.map((child) => compile(child, unserved)));
+      return anyOf(filter.children.map((child) => compile(child, unserved, options)));
     case 'not': {
-      const child = compile(filter.child, unserved);
+      const child = compile(filter.child, unserved, options);
       return child.exact ? { query: { $nor: [child.query] }, exact: true } : NARROWED_TO_ALL;
     }
     case 'compare':
@@ -63,6 +72,14 @@ function compile(filter: BoundFilter, unserved: Set<string>): Compiled {
         return NARROWED_TO_ALL;
       }
       return elementCondition(filter.filter, unserved);
+    case 'memberOf': {
+      const userIds = options.memberUserIds?.(filter.name);
+      if (userIds === undefined) {
+        unserved.add(filter.target.path);
+        return NARROWED_TO_ALL;
+      }
+      return exactly({ _id: { $in: [...userIds] } });
+    }
   }
 }
 
@@ -86,6 +103,7 @@ function elementCondition(filter: BoundFilter, unserved: Set<string>): Compiled 
     }
     case 'not':
     case 'valuePath':
+    case 'memberOf':
       return NARROWED_TO_ALL;
   }
 }

@@ -21,8 +21,55 @@ import type { FilterNode } from './ast';
  *    attribute, at least one of its sub-attributes present (RFC 7644 §3.4.2.2 "non-empty node").
  *  - dateTime values compare as instants (millisecond precision).
  *  - `attr[f]` matches when one element of `attr` satisfies `f`; `not (f)` is logical negation.
+ *  - `memberOf` (rules' IdP groups) is answered by the reader the predicate was compiled with.
  */
 export type ResourcePredicate = (resource: Record<string, unknown>) => boolean;
+
+/**
+ * How a compiled predicate reads what it is evaluated on (the subject `S`). Asked once per leaf
+ * at compile time, so that a reader can hand out a specialised accessor (the rule engine's reader
+ * memoises each attribute's values per subject, see src/domain/rules/rule-subject.ts).
+ */
+export interface PredicateReader<S> {
+  /** The values at `target` (as valuesAt computes them), converted to `form` (see toValueForm). */
+  valuesOf(target: BoundAttribute, form: ValueForm): (subject: S) => readonly unknown[];
+  /** For `memberOf` (rules only): whether the subject is in an IdP group so named. */
+  memberOf?(name: string): (subject: S) => boolean;
+}
+
+/**
+ * How a comparison wants an attribute's values: as stored (`raw`), with strings lower-cased
+ * (`lowerCase`, for caseExact false), or as epoch milliseconds (`instant`, for dateTime: ISO
+ * strings parsed, Dates read, anything else NaN).
+ */
+export type ValueForm = 'raw' | 'lowerCase' | 'instant';
+
+/** Converts, in place, values as read by valuesAt to `form`. */
+export function toValueForm(values: unknown[], form: ValueForm): unknown[] {
+  if (form === 'raw') return values;
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (form === 'lowerCase') {
+      if (typeof value === 'string') values[i] = value.toLowerCase();
+    } else {
+      values[i] = typeof value === 'string' ? parseInstant(value) : value instanceof Date ? value.getTime() : Number.NaN;
+    }
+  }
+  return values;
+}
+
+/** Reads a SCIM JSON resource (or one element of a multi-valued attribute) directly. */
+export const RESOURCE_READER: PredicateReader<unknown> = {
+  valuesOf(target, form) {
+    const path = target.scimPath;
+    if (path.length === 1) {
+      // Elements of a value filter (`type` in emails[type eq "work"]): one key, no walking.
+      const key = path[0] as string;
+      return (root) => toValueForm(valuesOfKey(root, key), form);
+    }
+    return (root) => toValueForm(valuesAt(root, path), form);
+  },
+};
 
 export function compilePredicate(view: SchemaView, node: FilterNode): ResourcePredicate {
   return predicateFor(bindFilter(view, node));
@@ -38,42 +85,197 @@ export function compileValueFilterPredicate(
   node: FilterNode,
 ): (element: unknown) => boolean {
   // Accepts any value (a non-object element simply has no sub-attributes to match).
-  const filter = bindValueFilter(view, parent, node);
-  return (element) => evaluate(filter, element);
+  return compileTest(bindValueFilter(view, parent, node), RESOURCE_READER);
 }
 
 /** Predicate for an already bound filter. */
 export function predicateFor(filter: BoundFilter): ResourcePredicate {
-  return (resource) => evaluate(filter, resource);
+  return compileTest(filter, RESOURCE_READER);
 }
 
-function evaluate(filter: BoundFilter, root: unknown): boolean {
+/**
+ * Predicate for an already bound filter over any subject, read through `reader` at the top level;
+ * the elements a value filter (`emails[...]`) looks at are read directly.
+ */
+export function predicateWith<S>(filter: BoundFilter, reader: PredicateReader<S>): (subject: S) => boolean {
+  return compileTest(filter, reader);
+}
+
+type Test<S> = (subject: S) => boolean;
+
+/** Compiles the tree into closures once, so that evaluating does no tree walking or case folding of operands. */
+function compileTest<S>(filter: BoundFilter, reader: PredicateReader<S>): Test<S> {
   switch (filter.kind) {
-    case 'and':
-      return filter.children.every((child) => evaluate(child, root));
-    case 'or':
-      return filter.children.some((child) => evaluate(child, root));
-    case 'not':
-      return !evaluate(filter.child, root);
-    case 'present':
-      if (filter.leaves.length > 0) return filter.leaves.some((leaf) => isPresent(leaf, root));
-      return isPresent(filter.target, root);
-    case 'compare': {
-      const values = valuesAt(root, filter.target.scimPath);
-      const definition = filter.target.attribute.definition;
-      if (filter.op === 'ne') return !values.some((v) => compareValue('eq', filter.operand, definition, v));
-      return values.some((v) => compareValue(filter.op, filter.operand, definition, v));
+    case 'and': {
+      const tests = filter.children.map((child) => compileTest(child, reader));
+      if (tests.length === 2) {
+        const [a, b] = tests as [Test<S>, Test<S>];
+        return (s) => a(s) && b(s);
+      }
+      return (s) => {
+        for (let i = 0; i < tests.length; i += 1) if (!(tests[i] as Test<S>)(s)) return false;
+        return true;
+      };
     }
-    case 'valuePath':
-      return valuesAt(root, filter.target.scimPath).some(
-        (element) => isRecord(element) && evaluate(filter.filter, element),
-      );
+    case 'or': {
+      const tests = filter.children.map((child) => compileTest(child, reader));
+      if (tests.length === 2) {
+        const [a, b] = tests as [Test<S>, Test<S>];
+        return (s) => a(s) || b(s);
+      }
+      return (s) => {
+        for (let i = 0; i < tests.length; i += 1) if ((tests[i] as Test<S>)(s)) return true;
+        return false;
+      };
+    }
+    case 'not': {
+      const test = compileTest(filter.child, reader);
+      return (s) => !test(s);
+    }
+    case 'present': {
+      const targets = filter.leaves.length > 0 ? filter.leaves : [filter.target];
+      const tests = targets.map((target) => presenceTest(target, reader));
+      if (tests.length === 1) return tests[0] as Test<S>;
+      return (s) => {
+        for (let i = 0; i < tests.length; i += 1) if ((tests[i] as Test<S>)(s)) return true;
+        return false;
+      };
+    }
+    case 'compare':
+      return comparisonTest(filter.op, filter.target, filter.operand, reader);
+    case 'valuePath': {
+      const elements = reader.valuesOf(filter.target, 'raw');
+      const test = compileTest(filter.filter, RESOURCE_READER);
+      return (s) => {
+        const values = elements(s);
+        for (let i = 0; i < values.length; i += 1) {
+          const element = values[i];
+          if (isRecord(element) && test(element)) return true;
+        }
+        return false;
+      };
+    }
+    case 'memberOf':
+      if (reader.memberOf === undefined) {
+        throw new Error(`"${filter.target.path}" tests IdP group membership, which this predicate cannot read`);
+      }
+      return reader.memberOf(filter.name);
   }
 }
 
-function isPresent(target: BoundAttribute, root: unknown): boolean {
+function presenceTest<S>(target: BoundAttribute, reader: PredicateReader<S>): Test<S> {
   const definition = target.attribute.definition;
-  return valuesAt(root, target.scimPath).some((v) => isNonEmptyValue(definition, v));
+  const read = reader.valuesOf(target, 'raw');
+  return (s) => {
+    const values = read(s);
+    for (let i = 0; i < values.length; i += 1) if (isNonEmptyValue(definition, values[i])) return true;
+    return false;
+  };
+}
+
+/**
+ * One comparison, specialised at compile time by operand type and operator; operands are
+ * case-folded once here, values by the reader. Same results as compareValue on each value.
+ * `ne` is not(eq) over all values: it matches when no value equals, including when there is none.
+ */
+function comparisonTest<S>(
+  op: ComparisonOperator,
+  target: BoundAttribute,
+  operand: Operand,
+  reader: PredicateReader<S>,
+): Test<S> {
+  const any = anyValueTest(op === 'ne' ? 'eq' : op, target, operand, reader);
+  return op === 'ne' ? (s) => !any(s) : any;
+}
+
+function anyValueTest<S>(
+  op: ComparisonOperator,
+  target: BoundAttribute,
+  operand: Operand,
+  reader: PredicateReader<S>,
+): Test<S> {
+  switch (operand.type) {
+    case 'string': {
+      const foldCase = !target.attribute.definition.caseExact;
+      const expected = foldCase ? operand.value.toLowerCase() : operand.value;
+      const read = reader.valuesOf(target, foldCase ? 'lowerCase' : 'raw');
+      switch (op) {
+        case 'eq':
+          // A string operand equals only a string (SameValueZero is === for strings).
+          return (s) => read(s).includes(expected);
+        case 'co':
+          return (s) => {
+            const values = read(s);
+            for (let i = 0; i < values.length; i += 1) {
+              const value = values[i];
+              if (typeof value === 'string' && value.includes(expected)) return true;
+            }
+            return false;
+          };
+        case 'sw':
+          return (s) => {
+            const values = read(s);
+            for (let i = 0; i < values.length; i += 1) {
+              const value = values[i];
+              if (typeof value === 'string' && value.startsWith(expected)) return true;
+            }
+            return false;
+          };
+        case 'ew':
+          return (s) => {
+            const values = read(s);
+            for (let i = 0; i < values.length; i += 1) {
+              const value = values[i];
+              if (typeof value === 'string' && value.endsWith(expected)) return true;
+            }
+            return false;
+          };
+        default:
+          return (s) => {
+            const values = read(s);
+            for (let i = 0; i < values.length; i += 1) {
+              const value = values[i];
+              if (typeof value === 'string' && ordered(op, compareCodePoints(value, expected))) return true;
+            }
+            return false;
+          };
+      }
+    }
+    case 'dateTime': {
+      const read = reader.valuesOf(target, 'instant');
+      const expected = operand.instant;
+      return (s) => {
+        const values = read(s);
+        for (let i = 0; i < values.length; i += 1) {
+          const value = values[i];
+          if (typeof value === 'number' && !Number.isNaN(value) && ordered(op, value === expected ? 0 : value < expected ? -1 : 1)) {
+            return true;
+          }
+        }
+        return false;
+      };
+    }
+    case 'number':
+    case 'boolean': {
+      const read = reader.valuesOf(target, 'raw');
+      const definition = target.attribute.definition;
+      return (s) => {
+        const values = read(s);
+        for (let i = 0; i < values.length; i += 1) if (compareValue(op, operand, definition, values[i])) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** valuesAt for a one-key path, without walking. */
+function valuesOfKey(root: unknown, key: string): unknown[] {
+  if (Array.isArray(root)) return valuesAt(root, [key]);
+  if (!isRecord(root)) return [];
+  const value = getKey(root, key);
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return [value];
+  return value.filter((v) => v !== undefined && v !== null);
 }
 
 /** Whether one value counts for `pr` (see compile-mongo's presentQuery, which must agree). */

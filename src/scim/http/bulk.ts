@@ -28,6 +28,18 @@ interface RawOperation {
 }
 
 const BULK_REF = /^bulkId:(.+)$/;
+/** A resource path naming a resource created earlier in the request: /Users/bulkId:qwerty. */
+const PATH_BULK_REF = /^(\/(?:Users|Groups)\/)bulkId:([^/]+)$/;
+
+function pathBulkId(path: string): string | undefined {
+  return PATH_BULK_REF.exec(path)?.[2];
+}
+
+function substitutePath(path: string, ids: Map<string, string>): string {
+  const m = PATH_BULK_REF.exec(path);
+  const id = m?.[2] === undefined ? undefined : ids.get(m[2]);
+  return m?.[1] !== undefined && id !== undefined ? `${m[1]}${encodeURIComponent(id)}` : path;
+}
 
 function parseOperations(body: unknown, maxOperations: number): { ops: RawOperation[]; failOnErrors?: number } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw scimError.invalidSyntax('The bulk request must be a JSON object', 'SCIM_BULK_BODY');
@@ -54,7 +66,7 @@ function parseOperations(body: unknown, maxOperations: number): { ops: RawOperat
   return { ops: parsed, failOnErrors };
 }
 
-/** bulkId references an operation's data or path makes, e.g. members[].value = "bulkId:qwerty". */
+/** bulkId references in an operation's data, e.g. members[].value = "bulkId:qwerty" (paths: PATH_BULK_REF). */
 function referencedBulkIds(value: unknown, out = new Set<string>()): Set<string> {
   if (typeof value === 'string') {
     const m = BULK_REF.exec(value);
@@ -99,7 +111,9 @@ export async function runBulk(ctx: ScimContext, body: unknown, maxOperations: nu
     for (const i of [...pending]) {
       if (failOnErrors !== undefined && errors >= failOnErrors) break;
       const op = ops[i]!;
-      const refs = referencedBulkIds([op.path, op.data]);
+      const refs = referencedBulkIds(op.data);
+      const pathRef = pathBulkId(op.path);
+      if (pathRef !== undefined) refs.add(pathRef);
       const unresolved = [...refs].filter((r) => !createdIds.has(r));
       if (unresolved.some((r) => knownBulkIds.has(r) && pending.has(ops.findIndex((o) => o.bulkId === r)))) continue;
       pending.delete(i);
@@ -110,7 +124,7 @@ export async function runBulk(ctx: ScimContext, body: unknown, maxOperations: nu
         if (unresolved.length > 0) {
           throw new AppError('conflict', 'SCIM_BULK_UNRESOLVED', `bulkId ${unresolved.join(', ')} does not name a successful operation of this request`);
         }
-        const path = String(substitute(op.path, createdIds));
+        const path = substitutePath(op.path, createdIds);
         const m = /^\/(Users|Groups)(?:\/([^/]+))?$/.exec(path);
         if (!m) throw scimError.invalidPath(`Bulk path must be /Users, /Groups or /Users/{id}, /Groups/{id}; got "${op.path}"`, 'SCIM_BULK_PATH');
         const resource = m[1] as 'Users' | 'Groups';

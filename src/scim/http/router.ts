@@ -1,5 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { AppError } from '../../errors/app-error';
+import { AppError, isAppError } from '../../errors/app-error';
 import { authenticateScimToken } from '../../auth/scim-token';
 import { logContext } from '../../observability/logger';
 import type { ScimDeps } from '../service/scim-deps';
@@ -176,12 +176,25 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     // Users first, then Groups: page over the concatenation.
     const startIndex = params.startIndex ?? 1;
     const count = Math.min(params.count ?? deps.limits.defaultPageSize, deps.limits.maxPageSize);
-    const u = await queries.listUsers(ctx, { ...params, startIndex, count });
-    const userTotal = u.page.totalResults;
+    // The filter spans both types: an attribute only one of them defines (userName) matches
+    // nothing of the other instead of failing the whole search; unknown to both stays a 400.
+    let unknownToUsers = false;
+    const noMatchIfUnknown = (err: unknown, alsoUnknownElsewhere: boolean) => {
+      if (!isAppError(err) || err.code !== 'SCIM_FILTER_UNKNOWN_ATTRIBUTE' || alsoUnknownElsewhere) throw err;
+      return undefined;
+    };
+    const u = await queries.listUsers(ctx, { ...params, startIndex, count }).catch((err: unknown) => {
+      unknownToUsers = true;
+      return noMatchIfUnknown(err, false);
+    });
+    const userResources = u?.resources ?? [];
+    const userTotal = u?.page.totalResults ?? 0;
     const groupStart = Math.max(1, startIndex - userTotal);
-    const groupCount = Math.max(0, count - u.resources.length);
-    const g = await queries.listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount });
-    send(res, 200, listResponse([...u.resources, ...g.resources], { totalResults: userTotal + g.page.totalResults, startIndex }));
+    const groupCount = Math.max(0, count - userResources.length);
+    const g = await queries
+      .listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount })
+      .catch((err: unknown) => noMatchIfUnknown(err, unknownToUsers));
+    send(res, 200, listResponse([...userResources, ...(g?.resources ?? [])], { totalResults: userTotal + (g?.page.totalResults ?? 0), startIndex }));
   }));
 
   // ---- Bulk (RFC 7644 §3.7) ----

@@ -74,7 +74,9 @@ export class GroupsService {
     const view = registry.view('Group');
     const ops = parsePatchRequest(body, view);
     return this.mutate(ctx, id, pre, async (existing) => {
-      const result = applyPatch(view, registry.toScim('Group', existing.attrs), ops);
+      // The resource as clients see it (with id and meta), so that a path-less value repeating
+      // them unchanged (Okta's rename sends the group id) is a no-op rather than a readOnly change.
+      const result = applyPatch(view, toRepresentation(registry, 'Group', existing, ctx.baseUrl), ops);
       if (!result.changed) return null;
       const attrs = result.resourceChanged
         ? registry.validateResource('Group', result.resource, { mode: 'replace', existing: existing.attrs }).attrs

@@ -1,7 +1,8 @@
 import type { UserDoc } from '../../persistence/models';
-import { ResourceStore } from '../../persistence/resource-store';
+import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
 import { recordAudit } from '../../domain/audit';
+import { applyPendingInvitations } from '../../domain/groups/invitations';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -34,7 +35,7 @@ export class UsersService {
     const doc: UserDoc = {
       _id: newId('usr'),
       tenantId: ctx.tenantId,
-      attrs: valid.attrs,
+      attrs: storableAttrs(valid.attrs),
       lc: registry.shadows('User', valid.attrs) as UserDoc['lc'],
       version: 1,
       sync: { version: 1, pendingSince: now },
@@ -43,6 +44,7 @@ export class UsersService {
     };
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
     await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
     await this.afterWrite(ctx, 'user.created', undefined, doc, 'created');
     return doc;
   }
@@ -50,6 +52,8 @@ export class UsersService {
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
     return this.mutate(ctx, id, pre, async (existing) => {
       const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: existing.attrs });
+      // Okta re-PUTs unchanged users on every import: no write, no new version, no job.
+      if (valid.password === undefined && JSON.stringify(storableAttrs(valid.attrs)) === JSON.stringify(existing.attrs)) return null;
       return { attrs: valid.attrs, password: valid.password };
     }, 'user.replaced', 'replaced');
   }
@@ -59,7 +63,8 @@ export class UsersService {
     const view = registry.view('User');
     const ops = parsePatchRequest(body, view);
     return this.mutate(ctx, id, pre, async (existing) => {
-      const result = applyPatch(view, registry.toScim('User', existing.attrs), ops);
+      // As clients see it (with id and meta): a path-less value repeating them unchanged is a no-op.
+      const result = applyPatch(view, toRepresentation(registry, 'User', existing, ctx.baseUrl), ops);
       if (!result.changed) return null;
       const valid = registry.validateResource('User', result.resource, { mode: 'replace', existing: existing.attrs });
       return { attrs: valid.attrs, password: valid.password };

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import type { mongo } from 'mongoose';
 import { compilePredicate, compileToMongo, parseFilter } from '../../../src/scim/filter';
 import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
-import { openTestDatabase, type TestDatabase } from './local-db';
+import { openTestDatabase } from '../../helpers/database';
+
+type TestDatabase = Awaited<ReturnType<typeof openTestDatabase>>;
 
 /**
  * Property: on real FerretDB, the Mongo query and the in-memory predicate select the same users

@@ -2,7 +2,9 @@ import type { mongo } from 'mongoose';
 import { compilePredicate, compileToMongo, parseFilter } from '../../../src/scim/filter';
 import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
 import type { ResourceTypeName } from '../../../src/scim/schema/types';
-import { openTestDatabase, type TestDatabase } from './local-db';
+import { openTestDatabase } from '../../helpers/database';
+
+type TestDatabase = Awaited<ReturnType<typeof openTestDatabase>>;
 
 /**
  * The lookups Entra ID and Okta actually send (ANCHORS §1c), run end to end on FerretDB the way

@@ -1,0 +1,564 @@
+/**
+ * The OpenAPI 3.0 description of the admin API (/admin/v1), served at /admin/v1/openapi.json.
+ * test/admin/openapi.test.ts walks the routes express has registered and fails when a route is
+ * undocumented or a documented operation has no route, so this file stays true to the code.
+ */
+import { rulesOpenApi } from './routes/rules';
+import { syncOpenApi } from './routes/sync';
+
+type Json = Record<string, unknown>;
+type PathItems = Record<string, Record<string, Json>>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const str = (description?: string, extra: Json = {}): Json => ({ type: 'string', ...(description ? { description } : {}), ...extra });
+const nullable = (schema: Json): Json => ({ ...schema, nullable: true });
+const arrayOf = (items: Json): Json => ({ type: 'array', items });
+const obj = (properties: Record<string, Json>, required: string[] = [], extra: Json = {}): Json => ({
+  type: 'object',
+  properties,
+  ...(required.length ? { required } : {}),
+  ...extra,
+});
+const enumOf = (values: string[], description?: string): Json => str(description, { enum: values });
+
+const pathParam = (name: string, description: string): Json => ({ name, in: 'path', required: true, schema: str(), description });
+const queryParam = (name: string, description: string, schema: Json = str()): Json => ({ name, in: 'query', required: false, schema, description });
+
+const ERROR_STATUS: Record<number, string> = {
+  400: 'Invalid request (error.code says what, error.details.field which input)',
+  401: 'Missing, invalid or expired token',
+  403: 'The caller may see the object but not do this',
+  404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
+  409: 'Conflicts with the current state (error.code says which rule)',
+};
+
+interface OperationSpec {
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: Json[];
+  body?: Json;
+  bodyContent?: Json;
+  ok: number;
+  response?: Json;
+  errors?: number[];
+  public?: boolean;
+}
+
+function operation(spec: OperationSpec): Json {
+  const responses: Json = {};
+  responses[String(spec.ok)] = spec.response
+    ? { description: 'OK', content: { 'application/json': { schema: spec.response } } }
+    : { description: spec.ok === 204 ? 'Done; no content' : 'OK' };
+  for (const status of [...(spec.public ? [] : [401]), ...(spec.errors ?? [])]) {
+    responses[String(status)] = { description: ERROR_STATUS[status] ?? 'Error', content: { 'application/json': { schema: ref('Error') } } };
+  }
+  return {
+    tags: [spec.tag],
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(spec.params?.length ? { parameters: spec.params } : {}),
+    ...(spec.body || spec.bodyContent
+      ? { requestBody: { required: true, content: spec.bodyContent ?? { 'application/json': { schema: spec.body } } } }
+      : {}),
+    responses,
+    ...(spec.public ? { security: [] } : {}),
+  };
+}
+
+const groupId = pathParam('id', 'Group id (grp_…)');
+const userIdParam = pathParam('userId', 'User id');
+const cursorParams = [queryParam('cursor', 'Continue after the last item of the previous page (nextCursor)'), queryParam('limit', 'Page size', { type: 'integer', minimum: 1 })];
+const page = (item: Json): Json => obj({ items: arrayOf(item), nextCursor: nullable(str('Pass as `cursor` for the next page; null on the last page')) }, ['items', 'nextCursor']);
+
+const schemas: Record<string, Json> = {
+  Error: obj({ error: obj({ code: str('Stable UPPER_SNAKE identifier'), message: str(), details: { type: 'object', additionalProperties: true } }, ['code', 'message']) }, ['error']),
+  Group: obj(
+    {
+      id: str(),
+      name: str(),
+      description: nullable(str()),
+      origin: enumOf(['internal', 'scim'], "'scim' groups are the IdP's and read-only here"),
+      audience: enumOf(['user', 'customer']),
+      kind: enumOf(['static', 'dynamic']),
+      status: enumOf(['active', 'archived']),
+      default: { type: 'boolean', description: 'A default group: not renamed, changed, archived or deleted' },
+      system: nullable(str('Key of a default group')),
+      automatic: nullable(enumOf(['allInternal', 'allCustomers'], 'Contains every active internal user / customer')),
+      parentId: nullable(str()),
+      ownerId: nullable(str()),
+      rule: nullable(obj({ expression: str(), ruleId: str() })),
+      readOnly: { type: 'boolean' },
+      memberCount: { type: 'integer' },
+      createdAt: str(undefined, { format: 'date-time' }),
+      updatedAt: str(undefined, { format: 'date-time' }),
+    },
+    ['id', 'name', 'origin', 'audience', 'kind', 'status'],
+  ),
+  GroupCreate: obj(
+    {
+      name: str('1-100 characters, unique per tenant ignoring case'),
+      description: str(),
+      audience: enumOf(['user', 'customer'], 'Default user'),
+      kind: enumOf(['static', 'dynamic'], 'Default static'),
+      parentId: nullable(str('Parent group: no cycles, at most 5 levels')),
+      ownerId: nullable(str('A user of the group audience; becomes a member who cannot be removed')),
+      rule: obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"') }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>' }),
+    },
+    ['name'],
+    { additionalProperties: false },
+  ),
+  GroupUpdate: obj(
+    {
+      name: str(),
+      description: nullable(str()),
+      parentId: nullable(str()),
+      ownerId: nullable(str()),
+      rule: nullable(obj({ expression: str() }, ['expression'], { description: 'Dynamic groups only; null removes the rule' })),
+    },
+    [],
+    { additionalProperties: false },
+  ),
+  UserSummary: obj(
+    { id: str(), userName: str(), displayName: str(), emails: arrayOf(str()), audience: enumOf(['user', 'customer']), active: { type: 'boolean' } },
+    ['id', 'userName', 'emails', 'audience', 'active'],
+  ),
+  Member: obj(
+    {
+      userId: str(),
+      role: enumOf(['member', 'manager']),
+      sources: arrayOf(str("Who holds the membership: 'scim', 'manual', 'import', 'owner', 'rule:<id>', 'dynamic', 'automatic'")),
+      user: nullable(ref('UserSummary')),
+    },
+    ['userId', 'role', 'sources'],
+  ),
+  MemberImport: obj(
+    {
+      id: str(),
+      groupId: str(),
+      status: enumOf(['previewed', 'applied']),
+      summary: obj({ added: { type: 'integer' }, skipped: { type: 'integer' }, error: { type: 'integer' } }),
+      rows: arrayOf(
+        obj({ line: { type: 'integer' }, email: str(), role: str(), outcome: enumOf(['added', 'skipped', 'error']), reason: str(), userId: str() }, ['line', 'email', 'outcome']),
+      ),
+      createdAt: str(undefined, { format: 'date-time' }),
+      appliedAt: str(undefined, { format: 'date-time' }),
+    },
+    ['id', 'groupId', 'status', 'summary', 'rows'],
+  ),
+  Invitation: obj(
+    {
+      id: str(),
+      email: str(),
+      groupIds: arrayOf(str()),
+      role: enumOf(['member', 'manager']),
+      status: enumOf(['pending', 'accepted', 'revoked']),
+      invitedBy: str(),
+      userId: nullable(str()),
+      result: nullable(arrayOf(obj({ groupId: str(), outcome: enumOf(['added', 'skipped']), reason: str() }))),
+      createdAt: str(undefined, { format: 'date-time' }),
+      acceptedAt: nullable(str(undefined, { format: 'date-time' })),
+      revokedAt: nullable(str(undefined, { format: 'date-time' })),
+    },
+    ['id', 'email', 'groupIds', 'status'],
+  ),
+  Administrator: obj({ userId: str(), user: nullable(ref('UserSummary')), createdAt: str(undefined, { format: 'date-time' }) }, ['userId']),
+  Project: obj({ id: str(), type: enumOf(['project']), name: str(), level: str('The group\'s level on the project (edit)') }, ['id', 'name'], { additionalProperties: true }),
+  AuditEvent: obj(
+    {
+      id: str(),
+      at: str(undefined, { format: 'date-time' }),
+      actor: obj({ type: enumOf(['scim-token', 'admin', 'rule', 'system', 'cli']), id: str() }),
+      action: str('e.g. group.created, group.member.added, user.created'),
+      object: obj({ type: str(), id: str() }),
+      before: {},
+      after: {},
+      requestId: nullable(str()),
+    },
+    ['id', 'at', 'actor', 'action', 'object'],
+  ),
+  Role: obj(
+    {
+      id: str(),
+      name: str(),
+      description: nullable(str()),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
+      default: { type: 'boolean' },
+      system: nullable(str()),
+    },
+    ['id', 'name', 'privileges'],
+  ),
+  RoleInput: obj(
+    {
+      name: str(),
+      description: nullable(str()),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['target', 'level'])),
+    },
+  ),
+  AuthorizeRequest: obj(
+    { userId: str(), action: enumOf(['view', 'edit', 'create', 'delete']), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
+    ['userId', 'action'],
+  ),
+  AuthorizeDecision: obj(
+    {
+      allowed: { type: 'boolean' },
+      decision: enumOf(['allow', 'deny']),
+      userId: str(),
+      action: str(),
+      target: str(),
+      resource: obj({ id: str(), type: str(), name: str() }),
+      level: str('The highest level the user holds (hide when none)'),
+      reason: obj({ code: str('ADMIN, GROUP_ROLE, INHERITED_GROUP_ROLE, GROUP_RESOURCE, NO_GRANT, …'), message: str(), source: { type: 'object', additionalProperties: true } }, ['code', 'message']),
+    },
+    ['allowed', 'decision', 'reason'],
+  ),
+  Resource: obj(
+    {
+      id: str(),
+      type: enumOf(['agent', 'data source', 'project']),
+      name: str(),
+      createdBy: nullable(str()),
+      groups: arrayOf(obj({ groupId: str(), level: str() })),
+      createdAt: str(undefined, { format: 'date-time' }),
+      updatedAt: str(undefined, { format: 'date-time' }),
+    },
+    ['id', 'type', 'name'],
+  ),
+  Permissions: { type: 'object', additionalProperties: true, description: 'Effective permissions: per target and per resource the best level with every source (group, role)' },
+  Catalog: { type: 'object', additionalProperties: true, description: 'Targets, levels (hide < view < edit < create < delete) and dependencies' },
+  OpenApi: { type: 'object', additionalProperties: true },
+};
+
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+
+/** Every documented operation, keyed by OpenAPI path then method. */
+const paths: PathItems = {
+  '/openapi.json': {
+    get: operation({ tag: 'Meta', summary: 'This document', public: true, ok: 200, response: ref('OpenApi') }),
+  },
+  '/groups': {
+    get: operation({
+      tag: 'Groups',
+      summary: 'List groups',
+      description: 'Internal groups by default; origin=scim lists the IdP groups (read-only). Non-admins see the groups they belong to, manage or administer (customer admins: also every customer group).',
+      params: [
+        queryParam('q', 'Search: part of the name, case-insensitive'),
+        queryParam('origin', 'internal (default) or scim', enumOf(['internal', 'scim'])),
+        queryParam('status', 'active or archived', enumOf(['active', 'archived'])),
+        queryParam('assignable', 'true: only groups that can be assigned (active)', enumOf(['true', 'false'])),
+        queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
+        queryParam('kind', 'static or dynamic', enumOf(['static', 'dynamic'])),
+        queryParam('parentId', 'Children of this group'),
+        queryParam('sort', 'name (default), -name, memberCount, -memberCount', enumOf(['name', '-name', 'memberCount', '-memberCount'])),
+        queryParam('page', '1-based page', { type: 'integer', minimum: 1 }),
+        queryParam('limit', 'Page size (max 200)', { type: 'integer', minimum: 1, maximum: 200 }),
+      ],
+      ok: 200,
+      response: obj({ items: arrayOf(ref('Group')), page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' } }),
+      errors: [400],
+    }),
+    post: operation({ tag: 'Groups', summary: 'Create a group (admins; customer admins for customer groups)', body: ref('GroupCreate'), ok: 201, response: ref('Group'), errors: [400, 403, 409] }),
+  },
+  '/groups/{id}': {
+    get: operation({ tag: 'Groups', summary: 'Get a group with its member count', params: [groupId], ok: 200, response: ref('Group'), errors: [404] }),
+    patch: operation({
+      tag: 'Groups',
+      summary: 'Change a custom group (name, description, parent, owner, rule)',
+      description: 'Default groups and IdP groups are refused (GROUP_DEFAULT_IMMUTABLE, GROUP_READ_ONLY); a parent creating a cycle or more than 5 levels is refused (GROUP_PARENT_CYCLE, GROUP_DEPTH_EXCEEDED).',
+      params: [groupId],
+      body: ref('GroupUpdate'),
+      ok: 200,
+      response: ref('Group'),
+      errors: [400, 403, 404, 409],
+    }),
+    delete: operation({ tag: 'Groups', summary: 'Delete a custom group (not one with child groups)', params: [groupId], ok: 204, errors: [403, 404, 409] }),
+  },
+  '/groups/{id}/archive': {
+    post: operation({ tag: 'Groups', summary: 'Archive a custom group (left out of assignment choices)', params: [groupId], ok: 200, response: ref('Group'), errors: [403, 404, 409] }),
+  },
+  '/groups/{id}/unarchive': {
+    post: operation({ tag: 'Groups', summary: 'Unarchive a group', params: [groupId], ok: 200, response: ref('Group'), errors: [403, 404, 409] }),
+  },
+  '/groups/{id}/members': {
+    get: operation({
+      tag: 'Members',
+      summary: 'List members, ordered by user id',
+      params: [groupId, ...cursorParams],
+      ok: 200,
+      response: obj({ items: arrayOf(ref('Member')), total: { type: 'integer' }, nextCursor: nullable(str()) }),
+      errors: [400, 404],
+    }),
+    post: operation({
+      tag: 'Members',
+      summary: "Add a member (source 'manual')",
+      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to Admins. Automatic and dynamic groups are refused.',
+      params: [groupId],
+      body: obj({ userId: str(), role: enumOf(['member', 'manager']) }, ['userId'], { additionalProperties: false }),
+      ok: 201,
+      response: ref('Member'),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/members/{userId}': {
+    patch: operation({
+      tag: 'Members',
+      summary: "Change a member's role in the group",
+      params: [groupId, userIdParam],
+      body: obj({ role: enumOf(['member', 'manager']) }, ['role'], { additionalProperties: false }),
+      ok: 200,
+      response: ref('Member'),
+      errors: [400, 403, 404],
+    }),
+    delete: operation({
+      tag: 'Members',
+      summary: "Remove what the admin API granted ('manual' and 'import')",
+      description: 'Other sources (scim, rules, owner) keep the membership. The owner cannot be removed (GROUP_OWNER_NOT_REMOVABLE).',
+      params: [groupId, userIdParam, queryParam('source', 'Remove only this source', enumOf(['manual', 'import']))],
+      ok: 200,
+      response: obj({ userId: str(), removedSources: arrayOf(str()), remainingSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/members/import': {
+    post: operation({
+      tag: 'Members',
+      summary: 'Preview a CSV member import (email,role; at most 1,000 rows)',
+      description: 'Stores the per-row outcome (added / skipped / error); nothing changes until confirmed.',
+      params: [groupId],
+      bodyContent: { 'text/csv': { schema: str('email,role header then rows') }, ...json(obj({ csv: str() }, ['csv'])) },
+      ok: 201,
+      response: ref('MemberImport'),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/members/import/{importId}': {
+    get: operation({ tag: 'Members', summary: 'Get an import preview', params: [groupId, pathParam('importId', 'Import id')], ok: 200, response: ref('MemberImport'), errors: [403, 404] }),
+  },
+  '/groups/{id}/members/import/{importId}/confirm': {
+    post: operation({
+      tag: 'Members',
+      summary: "Apply exactly the previewed 'added' rows (source 'import'); once",
+      params: [groupId, pathParam('importId', 'Import id')],
+      ok: 200,
+      response: ref('MemberImport'),
+      errors: [403, 404, 409],
+    }),
+  },
+  '/groups/{id}/administrators': {
+    get: operation({ tag: 'Group administrators', summary: 'List Group Administrators', params: [groupId], ok: 200, response: obj({ items: arrayOf(ref('Administrator')) }), errors: [404] }),
+    post: operation({
+      tag: 'Group administrators',
+      summary: 'Designate a member as Group Administrator (custom groups)',
+      params: [groupId],
+      body: obj({ userId: str() }, ['userId'], { additionalProperties: false }),
+      ok: 201,
+      response: obj({ userId: str(), createdAt: str() }),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/administrators/{userId}': {
+    delete: operation({ tag: 'Group administrators', summary: 'Remove a Group Administrator designation', params: [groupId, userIdParam], ok: 204, errors: [403, 404] }),
+  },
+  '/groups/{id}/projects': {
+    get: operation({ tag: 'Projects', summary: "The group's projects", params: [groupId], ok: 200, response: obj({ items: arrayOf(ref('Project')) }), errors: [404] }),
+    post: operation({
+      tag: 'Projects',
+      summary: 'Create a project in the group ({name}) or add a visible one ({projectId}); granted to the group at edit',
+      description: 'The same rules as POST /resources with groupId and POST /groups/{id}/resources: admins, customer admins (customer groups) and the group\'s Group Administrators.',
+      params: [groupId],
+      body: obj({ name: str(), projectId: str() }, [], { additionalProperties: false }),
+      ok: 201,
+      response: ref('Project'),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/projects/{projectId}': {
+    delete: operation({ tag: 'Projects', summary: 'Take a project out of the group', params: [groupId, pathParam('projectId', 'Project id')], ok: 204, errors: [403, 404] }),
+  },
+  '/invitations': {
+    get: operation({
+      tag: 'Invitations',
+      summary: 'List invitations (admins: all; others: the ones they sent)',
+      params: [queryParam('status', 'pending, accepted or revoked', enumOf(['pending', 'accepted', 'revoked'])), queryParam('email', 'Exact address'), ...cursorParams],
+      ok: 200,
+      response: page(ref('Invitation')),
+      errors: [400],
+    }),
+    post: operation({
+      tag: 'Invitations',
+      summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist)',
+      body: obj({ email: str(), groupIds: arrayOf(str()), role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
+      ok: 201,
+      response: ref('Invitation'),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/invitations/{id}': {
+    get: operation({ tag: 'Invitations', summary: 'Get an invitation', params: [pathParam('id', 'Invitation id')], ok: 200, response: ref('Invitation'), errors: [404] }),
+    delete: operation({ tag: 'Invitations', summary: 'Revoke a pending invitation (kept as revoked)', params: [pathParam('id', 'Invitation id')], ok: 200, response: ref('Invitation'), errors: [404, 409] }),
+  },
+  '/users': {
+    get: operation({
+      tag: 'Users',
+      summary: "Search users (admins: all; customer admins: customers and their groups' users; owners, managers and Group Administrators: their groups' users)",
+      params: [queryParam('q', 'Start of userName, e-mail or display name'), queryParam('audience', 'user or customer', enumOf(['user', 'customer'])), ...cursorParams],
+      ok: 200,
+      response: page(ref('UserSummary')),
+      errors: [400, 403],
+    }),
+    post: operation({
+      tag: 'Users',
+      summary: 'Provision a user (admins); pending invitations for the address are applied',
+      body: obj({ userName: str(), email: str(), displayName: str(), audience: enumOf(['user', 'customer']), active: { type: 'boolean' } }, [], { additionalProperties: false }),
+      ok: 201,
+      response: ref('UserSummary'),
+      errors: [400, 403, 409],
+    }),
+  },
+  '/users/{id}': {
+    get: operation({
+      tag: 'Users',
+      summary: 'Get a user with the groups the caller may see them in',
+      params: [pathParam('id', 'User id')],
+      ok: 200,
+      response: { allOf: [ref('UserSummary'), obj({ groups: arrayOf(obj({ groupId: str(), role: str(), sources: arrayOf(str()) })) })] },
+      errors: [404],
+    }),
+  },
+  '/audit': {
+    get: operation({
+      tag: 'Audit',
+      summary: 'The audit log, newest first (admins)',
+      params: [
+        queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
+        queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
+        queryParam('objectId', 'Object id'),
+        queryParam('objectType', 'Object type (Group, User, Invitation, …)'),
+        queryParam('from', 'From this time (inclusive)', str(undefined, { format: 'date-time' })),
+        queryParam('to', 'Until this time (exclusive)', str(undefined, { format: 'date-time' })),
+        ...cursorParams,
+      ],
+      ok: 200,
+      response: page(ref('AuditEvent')),
+      errors: [400, 403],
+    }),
+  },
+};
+
+/** Operations of the roles, grants, resources and permissions routes (src/admin/routes/{roles,permissions,group-grants,resources}.ts). */
+const permissionPaths: PathItems = {
+  '/roles': {
+    get: operation({ tag: 'Roles', summary: 'List roles', params: [queryParam('q', 'Part of the name')], ok: 200, response: obj({ items: arrayOf(ref('Role')) }) }),
+    post: operation({ tag: 'Roles', summary: 'Create a role (privileges checked against catalogue dependencies)', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
+  },
+  '/roles/{id}': {
+    get: operation({ tag: 'Roles', summary: 'Get a role', params: [pathParam('id', 'Role id')], ok: 200, response: ref('Role'), errors: [404] }),
+    patch: operation({ tag: 'Roles', summary: 'Change a role', params: [pathParam('id', 'Role id')], body: ref('RoleInput'), ok: 200, response: ref('Role'), errors: [400, 403, 404, 409] }),
+    delete: operation({ tag: 'Roles', summary: 'Delete a role', params: [pathParam('id', 'Role id')], ok: 204, errors: [403, 404, 409] }),
+  },
+  '/permissions/catalog': {
+    get: operation({ tag: 'Permissions', summary: 'The permission catalogue', ok: 200, response: ref('Catalog') }),
+  },
+  '/groups/{id}/roles': {
+    get: operation({ tag: 'Grants', summary: "The group's roles (own and inherited)", params: [groupId], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }), errors: [404] }),
+    post: operation({ tag: 'Grants', summary: 'Assign a role to the group', params: [groupId], body: obj({ roleId: str() }, ['roleId']), ok: 201, response: { type: 'object', additionalProperties: true }, errors: [400, 403, 404, 409] }),
+  },
+  '/groups/{id}/roles/{roleId}': {
+    delete: operation({ tag: 'Grants', summary: 'Revoke a role from the group', params: [groupId, pathParam('roleId', 'Role id')], ok: 204, errors: [403, 404] }),
+  },
+  '/groups/{id}/resources': {
+    get: operation({ tag: 'Grants', summary: 'Resources assigned to the group', params: [groupId], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }), errors: [404] }),
+    post: operation({
+      tag: 'Grants',
+      summary: 'Assign a resource (agent, data source, project) to the group at a level',
+      params: [groupId],
+      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
+      ok: 201,
+      response: { type: 'object', additionalProperties: true },
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/groups/{id}/resources/{resourceId}': {
+    delete: operation({ tag: 'Grants', summary: 'Take a resource away from the group', params: [groupId, pathParam('resourceId', 'Resource id')], ok: 204, errors: [403, 404] }),
+  },
+  '/users/{id}/permissions': {
+    get: operation({ tag: 'Permissions', summary: "A user's effective permissions, with the group and role behind each", params: [pathParam('id', 'User id')], ok: 200, response: ref('Permissions'), errors: [403, 404] }),
+  },
+  '/users/{id}/roles': {
+    get: operation({ tag: 'Grants', summary: "Roles assigned to the user directly (their org-level role)", params: [pathParam('id', 'User id')], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }, [], { additionalProperties: true }), errors: [403, 404] }),
+    post: operation({
+      tag: 'Grants',
+      summary: 'Assign a role to the user directly (201 when new, 200 when it was assigned already)',
+      params: [pathParam('id', 'User id')],
+      body: obj({ roleId: str() }, ['roleId'], { additionalProperties: false }),
+      ok: 201,
+      response: { type: 'object', additionalProperties: true },
+      errors: [400, 403, 404],
+    }),
+  },
+  '/users/{id}/roles/{roleId}': {
+    delete: operation({ tag: 'Grants', summary: 'Revoke a role assigned to the user directly', params: [pathParam('id', 'User id'), pathParam('roleId', 'Role id')], ok: 204, errors: [403, 404] }),
+  },
+  '/resources': {
+    get: operation({
+      tag: 'Resources',
+      summary: 'List agents, data sources and projects (non-admins: those of their groups)',
+      params: [
+        queryParam('type', 'agent, data source or project', enumOf(['agent', 'data source', 'project'])),
+        queryParam('q', 'Part of the name'),
+        queryParam('groupId', 'Resources assigned to this group'),
+        queryParam('page', '1-based page', { type: 'integer', minimum: 1 }),
+        queryParam('limit', 'Page size (max 200)', { type: 'integer', minimum: 1, maximum: 200 }),
+      ],
+      ok: 200,
+      response: obj({ items: arrayOf(ref('Resource')), page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' } }),
+      errors: [400],
+    }),
+    post: operation({
+      tag: 'Resources',
+      summary: 'Create a resource; with groupId also assign it to that group (how a Group Administrator creates a project)',
+      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
+      ok: 201,
+      response: ref('Resource'),
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/resources/{id}': {
+    get: operation({ tag: 'Resources', summary: 'Get a resource with the groups it is assigned to', params: [pathParam('id', 'Resource id')], ok: 200, response: ref('Resource'), errors: [404] }),
+    patch: operation({ tag: 'Resources', summary: 'Rename a resource', params: [pathParam('id', 'Resource id')], body: obj({ name: str() }, ['name'], { additionalProperties: false }), ok: 200, response: ref('Resource'), errors: [400, 403, 404, 409] }),
+    delete: operation({ tag: 'Resources', summary: 'Delete a resource and its assignments', params: [pathParam('id', 'Resource id')], ok: 204, errors: [403, 404] }),
+  },
+  '/authorize': {
+    post: operation({ tag: 'Permissions', summary: 'May this user do this? allow/deny with the reason', body: ref('AuthorizeRequest'), ok: 200, response: ref('AuthorizeDecision'), errors: [400, 404] }),
+  },
+};
+
+export function adminOpenApiDocument(): Json {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'scim-sync admin API',
+      version: '1',
+      description:
+        'Groups, hierarchy, members, invitations, Group Administrators, roles and permissions, and the audit log. ' +
+        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role); objects of other tenants answer 404. ' +
+        'Errors are {"error": {"code", "message", "details"}}.',
+    },
+    servers: [{ url: '/admin/v1' }],
+    security: [{ bearerAuth: [] }],
+    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Meta'].map((name) => ({ name })),
+    // The rules and sync routes describe themselves beside their code; merged here.
+    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems),
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas },
+    },
+  };
+}
+
+/** Path items from several modules; operations on one path from different modules are kept together. */
+function combinePaths(...sources: PathItems[]): PathItems {
+  const out: PathItems = {};
+  for (const source of sources) for (const [path, ops] of Object.entries(source)) out[path] = { ...(out[path] ?? {}), ...ops };
+  return out;
+}

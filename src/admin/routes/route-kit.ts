@@ -1,0 +1,38 @@
+import type { Request, Response } from 'express';
+import type { AdminDeps } from '../admin-deps';
+import { principalOf, requestIdOf } from '../http-kit';
+import type { Caller } from '../../domain/access/caller';
+import { loadAccess, type Access } from '../../domain/access/policy';
+import type { GroupsDeps } from '../../domain/groups/deps';
+
+/** The verified caller of an admin request, as the domain sees it. */
+export function callerOf(req: Request, res: Response): Caller {
+  const p = principalOf(res);
+  const requestId = requestIdOf(req);
+  return { tenantId: p.tenantId, userId: p.userId, role: p.role, ...(requestId !== undefined ? { requestId } : {}) };
+}
+
+/** The caller's rights in their tenant (memberships, administrator designations), read per request. */
+export function accessOf(deps: AdminDeps, req: Request, res: Response): Promise<Access> {
+  return loadAccess(deps.models, callerOf(req, res));
+}
+
+export function groupsDepsOf(deps: AdminDeps): GroupsDeps {
+  return { models: deps.models, memberships: deps.memberships, registry: deps.registry, producer: deps.producer, logger: deps.logger };
+}
+
+/** Query parameters as single strings (a repeated parameter keeps its first value). */
+export function queryOf(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string') out[key] = first;
+  }
+  return out;
+}
+
+/** A route parameter (always present on the routes that name it). */
+export function param(req: Request, name: string): string {
+  const value = (req.params as Record<string, string | undefined>)[name];
+  return value ?? '';
+}

@@ -1,0 +1,248 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { AdminDeps } from '../admin-deps';
+import { principalOf, requestIdOf } from '../http-kit';
+import { forbidden } from '../../domain/access/policy';
+import { AppError } from '../../errors/app-error';
+import { RulesService, type RuleActorContext } from '../../domain/sync/rules-service';
+import { checkRuleExpression, invalidField } from '../../domain/sync/rule-validation';
+import { previewRule } from '../../domain/sync/rule-preview';
+import { RuleSetCache } from '../../domain/sync/rule-set';
+import type { SyncDeps } from '../../domain/sync/sync-deps';
+import type { RuleKind } from '../../domain/sync/rule-records';
+
+/** Rules and mappings are tenant configuration: tenant admins only (JWT role `admin`). */
+function adminContext(req: Request, res: Response, what: string): RuleActorContext {
+  const p = principalOf(res);
+  if (p.role !== 'admin') throw forbidden(what);
+  const requestId = requestIdOf(req);
+  return { tenantId: p.tenantId, actor: { type: 'admin', id: p.userId }, ...(requestId !== undefined ? { requestId } : {}) };
+}
+
+const idParam = (req: Request) => String((req.params as Record<string, string | undefined>).id ?? '');
+
+function bodyOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('badRequest', 'BODY_NOT_OBJECT', 'The request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function kindQuery(req: Request): RuleKind | undefined {
+  const kind = req.query.kind;
+  if (kind === undefined) return undefined;
+  if (kind === 'rule' || kind === 'mapping') return kind;
+  throw new AppError('badRequest', 'RULE_INVALID_QUERY', 'kind must be "rule" or "mapping"', { details: { field: 'kind' } });
+}
+
+function syncDepsOf(deps: AdminDeps): SyncDeps {
+  return {
+    models: deps.models,
+    memberships: deps.memberships,
+    registry: deps.registry,
+    logger: deps.logger,
+    ruleSets: new RuleSetCache(deps.models, deps.registry, deps.logger),
+  };
+}
+
+/**
+ * /rules: auto-assignment and SSO-mapping rules ("users matching EXPRESSION belong to GROUP").
+ * Writes return at once; the worker applies the change (GET /rules/:id shows `sync.pending` and,
+ * when done, `lastRun`). Mappings are rules too and reachable here; a dynamic group's own rule
+ * is managed through its group, not here.
+ */
+export function rulesRoutes(deps: AdminDeps): Router {
+  const router = express.Router();
+  const rules = new RulesService(deps);
+  const syncDeps = syncDepsOf(deps);
+
+  router.get('/rules', async (req, res) => {
+    const ctx = adminContext(req, res, 'list rules');
+    res.json({ items: await rules.list(ctx.tenantId, kindQuery(req)) });
+  });
+  router.post('/rules/validate', async (req, res) => {
+    adminContext(req, res, 'validate rules');
+    res.json(checkRuleExpression(deps.registry, bodyOf(req).expression));
+  });
+  router.post('/rules/preview', async (req, res) => {
+    const ctx = adminContext(req, res, 'preview rules');
+    const body = bodyOf(req);
+    res.json(await previewRule(syncDeps, ctx.tenantId, { expression: body.expression, targetGroupId: body.targetGroupId, ruleId: body.ruleId, sampleSize: body.sampleSize }));
+  });
+  router.post('/rules', async (req, res) => {
+    const ctx = adminContext(req, res, 'create rules');
+    res.status(201).json(await rules.create(ctx, bodyOf(req)));
+  });
+  router.get('/rules/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'read rules');
+    res.json(await rules.get(ctx.tenantId, idParam(req)));
+  });
+  router.patch('/rules/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'change rules');
+    res.json(await rules.update(ctx, idParam(req), bodyOf(req)));
+  });
+  router.delete('/rules/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'delete rules');
+    await rules.delete(ctx, idParam(req));
+    res.status(204).end();
+  });
+  router.post('/rules/:id/run', async (req, res) => {
+    const ctx = adminContext(req, res, 'run rules');
+    res.status(202).json(await rules.rerun(ctx, idParam(req)));
+  });
+  return router;
+}
+
+/** `groups eq "<name>"`, quoted as a SCIM string (RFC 7644 §3.4.2.2 / JSON escaping). */
+export function mappingExpression(idpGroup: string): string {
+  return `groups eq ${JSON.stringify(idpGroup)}`;
+}
+
+/**
+ * /mappings: SSO attribute mapping, "members of IdP group X belong to group Y". Sugar over a
+ * rule testing `groups` (same engine, same `rule:<id>` source); listed under /rules too.
+ */
+export function mappingsRoutes(deps: AdminDeps): Router {
+  const router = express.Router();
+  const rules = new RulesService(deps);
+
+  router.get('/mappings', async (req, res) => {
+    const ctx = adminContext(req, res, 'list mappings');
+    res.json({ items: await rules.list(ctx.tenantId, 'mapping') });
+  });
+  router.post('/mappings', async (req, res) => {
+    const ctx = adminContext(req, res, 'create mappings');
+    const body = bodyOf(req);
+    for (const key of Object.keys(body)) {
+      if (!['idpGroup', 'targetGroupId', 'name', 'enabled', 'priority'].includes(key)) throw invalidField(key, `"${key}" is not a mapping field (idpGroup, targetGroupId, name, enabled, priority)`);
+    }
+    const idpGroup = body.idpGroup;
+    if (typeof idpGroup !== 'string' || idpGroup.trim() === '' || idpGroup.length > 256) {
+      throw invalidField('idpGroup', 'idpGroup must be the displayName or externalId of an IdP group (1-256 characters)');
+    }
+    const view = await rules.create(
+      ctx,
+      { name: body.name ?? `SSO group ${idpGroup}`, expression: mappingExpression(idpGroup), targetGroupId: body.targetGroupId, enabled: body.enabled, priority: body.priority },
+      { kind: 'mapping', idpGroup },
+    );
+    res.status(201).json(view);
+  });
+  router.get('/mappings/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'read mappings');
+    res.json(await rules.get(ctx.tenantId, idParam(req), 'mapping'));
+  });
+  router.delete('/mappings/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'delete mappings');
+    await rules.delete(ctx, idParam(req), 'mapping');
+    res.status(204).end();
+  });
+  return router;
+}
+
+// ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
+
+type Json = Record<string, unknown>;
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const idPath = (what: string): Json => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: `${what} id` });
+const errorResponses = (...statuses: number[]): Json =>
+  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
+const ok = (status: number, schema?: Json): Json => ({
+  [String(status)]: schema ? { description: 'OK', content: { 'application/json': { schema } } } : { description: 'Done; no content' },
+});
+const op = (summary: string, status: number, response: Json | undefined, extra: Json = {}, errors: number[] = []): Json => ({
+  tags: ['Rules'],
+  summary,
+  responses: { ...ok(status, response), ...errorResponses(...errors) },
+  ...extra,
+});
+const body = (schema: Json): Json => ({ requestBody: { required: true, content: { 'application/json': { schema } } } });
+
+export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
+  paths: {
+    '/rules': {
+      get: op('List rules (kind rule and mapping)', 200, { type: 'object', properties: { items: { type: 'array', items: ref('Rule') } } }, {
+        parameters: [{ name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['rule', 'mapping'] } }],
+      }),
+      post: op('Create a rule; its full run is queued', 201, ref('Rule'), body(ref('RuleInput')), [400]),
+    },
+    '/rules/validate': {
+      post: op('Parse and type-check an expression', 200, ref('RuleValidation'), body({ type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] })),
+    },
+    '/rules/preview': {
+      post: op('Dry run: matches, a sample, and adds/removes against current membership; changes nothing', 200, ref('RulePreview'), body(ref('RulePreviewInput')), [400, 404]),
+    },
+    '/rules/{id}': {
+      get: op('Read a rule with its sync state and last run', 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
+      patch: op('Change a rule (partial); its full run is queued', 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
+      delete: op('Delete a rule; the memberships it gave are removed by the worker', 204, undefined, { parameters: [idPath('Rule')] }, [404]),
+    },
+    '/rules/{id}/run': {
+      post: op('Run the rule over the whole tenant again (reconcile)', 202, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
+    },
+    '/mappings': {
+      get: op('List SSO attribute mappings', 200, { type: 'object', properties: { items: { type: 'array', items: ref('Rule') } } }),
+      post: op('Map an IdP group to a group (a rule `groups eq "<idpGroup>"`)', 201, ref('Rule'), body(ref('MappingInput')), [400]),
+    },
+    '/mappings/{id}': {
+      get: op('Read a mapping', 200, ref('Rule'), { parameters: [idPath('Mapping')] }, [404]),
+      delete: op('Delete a mapping', 204, undefined, { parameters: [idPath('Mapping')] }, [404]),
+    },
+  },
+  schemas: {
+    RuleInput: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        expression: { type: 'string', description: 'SCIM filter syntax or the product form, e.g. department = "Sales" AND country in "US","CA"' },
+        targetGroupId: { type: 'string' },
+        enabled: { type: 'boolean' },
+        priority: { type: 'integer' },
+      },
+    },
+    MappingInput: {
+      type: 'object',
+      properties: { idpGroup: { type: 'string' }, targetGroupId: { type: 'string' }, name: { type: 'string' }, enabled: { type: 'boolean' }, priority: { type: 'integer' } },
+      required: ['idpGroup', 'targetGroupId'],
+    },
+    Rule: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        kind: { type: 'string', enum: ['rule', 'mapping'] },
+        name: { type: 'string' },
+        expression: { type: 'string' },
+        targetGroupId: { type: 'string' },
+        enabled: { type: 'boolean' },
+        priority: { type: 'integer' },
+        idpGroup: { type: 'string' },
+        version: { type: 'integer' },
+        createdAt: { type: 'string', format: 'date-time' },
+        updatedAt: { type: 'string', format: 'date-time' },
+        sync: { type: 'object', additionalProperties: true },
+        lastRun: ref('RuleRunResult'),
+      },
+    },
+    RuleRunResult: {
+      type: 'object',
+      properties: {
+        version: { type: 'integer' },
+        outcome: { type: 'string', enum: ['completed', 'removed', 'targetMissing'] },
+        matched: { type: 'integer' },
+        added: { type: 'integer' },
+        removed: { type: 'integer' },
+        durationMs: { type: 'integer' },
+        startedAt: { type: 'string', format: 'date-time' },
+        finishedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    RuleValidation: {
+      type: 'object',
+      description: '{valid: true, syntax, attributes, usesGroups, groupNames} or {valid: false, error: {code, message, line, column, hint}}',
+      additionalProperties: true,
+    },
+    RulePreviewInput: {
+      type: 'object',
+      properties: { expression: { type: 'string' }, targetGroupId: { type: 'string' }, ruleId: { type: 'string' }, sampleSize: { type: 'integer' } },
+      required: ['expression'],
+    },
+    RulePreview: { type: 'object', additionalProperties: true },
+  },
+};

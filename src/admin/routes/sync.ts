@@ -1,0 +1,103 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { AdminDeps } from '../admin-deps';
+import { principalOf } from '../http-kit';
+import { forbidden } from '../../domain/access/policy';
+import { AppError } from '../../errors/app-error';
+import { syncQueueInspectorOf } from '../../domain/sync/inspector-locator';
+import { syncStatus } from '../../domain/sync/sync-status';
+
+/** Sync monitoring shows the tenant's configuration and jobs: tenant admins only. */
+function adminTenant(res: Response, what: string): string {
+  const p = principalOf(res);
+  if (p.role !== 'admin') throw forbidden(what);
+  return p.tenantId;
+}
+
+function limitOf(req: Request): number {
+  const raw = req.query.limit;
+  if (raw === undefined) return 100;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new AppError('badRequest', 'SYNC_INVALID_QUERY', 'limit must be a whole number from 1 to 1000', { details: { field: 'limit' } });
+  return n;
+}
+
+/**
+ * /sync: the identity-sync worker seen from one tenant: the outbox (pending documents and the
+ * oldest one's age), its jobs (waiting, active, failed, completed in the last hour), the last
+ * successful evaluation, each rule's last full run; and failed jobs with their errors, which an
+ * operator can retry.
+ */
+export function syncRoutes(deps: AdminDeps): Router {
+  const router = express.Router();
+  router.get('/sync/status', async (req, res) => {
+    const tenantId = adminTenant(res, 'see the sync status');
+    res.json(await syncStatus(deps.models, syncQueueInspectorOf(req.app), tenantId));
+  });
+  router.get('/sync/failures', async (req, res) => {
+    const tenantId = adminTenant(res, 'see sync failures');
+    res.json({ items: await syncQueueInspectorOf(req.app).failures(tenantId, limitOf(req)) });
+  });
+  router.post('/sync/failures/:id/retry', async (req, res) => {
+    const tenantId = adminTenant(res, 'retry sync jobs');
+    const id = String((req.params as Record<string, string | undefined>).id ?? '');
+    res.status(202).json(await syncQueueInspectorOf(req.app).retry(tenantId, id));
+  });
+  return router;
+}
+
+// ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
+
+type Json = Record<string, unknown>;
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const errors = (...statuses: number[]): Json =>
+  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
+
+export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
+  paths: {
+    '/sync/status': {
+      get: {
+        tags: ['Sync'],
+        summary: 'Outbox, jobs, last successful evaluation and each rule\'s last full run, for the caller\'s tenant',
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref('SyncStatus') } } }, ...errors() },
+      },
+    },
+    '/sync/failures': {
+      get: {
+        tags: ['Sync'],
+        summary: 'Failed sync jobs (after every retry) with their error',
+        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
+        responses: {
+          '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: ref('SyncFailure') } } } } } },
+          ...errors(400),
+        },
+      },
+    },
+    '/sync/failures/{id}/retry': {
+      post: {
+        tags: ['Sync'],
+        summary: 'Run a failed job again (same payload, through the per-object deduplication)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Job id' }],
+        responses: {
+          '202': { description: 'Queued', content: { 'application/json': { schema: { type: 'object', properties: { jobId: { type: 'string' }, retriedFrom: { type: 'string' } } } } } },
+          ...errors(404, 409),
+        },
+      },
+    },
+  },
+  schemas: {
+    SyncStatus: { type: 'object', additionalProperties: true, description: '{pending, jobs, lastSuccessfulEvaluationAt, rules}' },
+    SyncFailure: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string', enum: ['user.changed', 'group.membersChanged', 'rule.changed'] },
+        data: { type: 'object', additionalProperties: true },
+        error: { type: 'string' },
+        stacktrace: { type: 'array', items: { type: 'string' } },
+        attemptsMade: { type: 'integer' },
+        enqueuedAt: { type: 'string', format: 'date-time' },
+        failedAt: { type: 'string', format: 'date-time', nullable: true },
+      },
+    },
+  },
+};

@@ -1,0 +1,85 @@
+import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
+import { AppError } from '../../errors/app-error';
+import { audienceFilter, audienceOf, userSummary, type Audience } from '../groups/user-identity';
+import { escapeRegex, invalid } from '../groups/input';
+import { groupsOfUser } from '../groups/memberships-of-user';
+import type { Access } from './policy';
+
+/**
+ * Which users the caller may see (product doc 004): admins see everyone; customer admins see the
+ * customers; owners, managers and Group Administrators see the users of the groups they supervise,
+ * and a Group Administrator sees no user outside their groups. Anyone else sees no directory.
+ */
+export async function canSeeUser(models: Models, access: Access, user: Pick<UserDoc, '_id' | 'attrs'>): Promise<boolean> {
+  if (access.isAdmin || user._id === access.caller.userId) return true;
+  if (access.isCustomerAdmin && audienceOf(user) === 'customer') return true;
+  const supervised = access.supervisedGroups;
+  if (supervised.length === 0) return false;
+  const hit = await models.Membership.collection.findOne({ tenantId: access.tenantId, userId: user._id, groupId: { $in: supervised } } as never, { projection: { _id: 1 } });
+  return hit !== null;
+}
+
+/** Users of the supervised groups: the scope a non-admin's directory is limited to. */
+async function supervisedUserIds(models: Models, access: Access): Promise<string[]> {
+  const supervised = access.supervisedGroups;
+  if (supervised.length === 0) return [];
+  const docs = (await models.Membership.collection
+    .find({ tenantId: access.tenantId, groupId: { $in: supervised } } as never, { projection: { userId: 1, _id: 0 } })
+    .toArray()) as unknown as Pick<MembershipDoc, 'userId'>[];
+  return [...new Set(docs.map((d) => d.userId))];
+}
+
+export interface UserListQuery {
+  q?: string;
+  audience?: string;
+  cursor?: string;
+  limit?: string;
+}
+
+/**
+ * The user directory, scoped by canSeeUser's rule, ordered by id and continued with `cursor`.
+ * `q` matches the start of the userName, an e-mail address or the display name (case-insensitive,
+ * served by the lower-cased shadows).
+ */
+export async function listUsers(models: Models, access: Access, query: UserListQuery) {
+  const limitText = query.limit ?? '50';
+  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 200) throw invalid('limit', '"limit" must be between 1 and 200');
+  const limit = Number(limitText);
+  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  if (!access.isAdmin) {
+    const scope: Record<string, unknown>[] = [{ _id: { $in: await supervisedUserIds(models, access) } }];
+    if (access.isCustomerAdmin) scope.push(audienceFilter('customer', false));
+    else if (access.supervisedGroups.length === 0) {
+      throw new AppError('forbidden', 'FORBIDDEN', 'You are not allowed to list users: you supervise no group');
+    }
+    and.push({ $or: scope });
+  }
+  if (query.q) {
+    if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
+    const prefix = new RegExp(`^${escapeRegex(query.q.toLowerCase())}`);
+    and.push({ $or: [{ 'lc.userName': prefix }, { 'lc.emails': prefix }, { 'lc.displayName': prefix }] });
+  }
+  if (query.audience !== undefined && query.audience !== '') {
+    if (query.audience !== 'user' && query.audience !== 'customer') throw invalid('audience', '"audience" must be user or customer');
+    and.push(audienceFilter(query.audience as Audience, false));
+  }
+  if (query.cursor) and.push({ _id: { $gt: query.cursor } });
+  const docs = (await models.User.collection
+    .find({ $and: and } as never, { projection: { attrs: 1, lc: 1 } })
+    .sort({ _id: 1 })
+    .limit(limit + 1)
+    .toArray()) as unknown as UserDoc[];
+  const page = docs.slice(0, limit);
+  return { items: page.map(userSummary), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
+}
+
+/** One user with the groups the caller may see them in; 404 when the user is outside the caller's view. */
+export async function getUser(models: Models, access: Access, userId: string) {
+  const user = (await models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  if (!user || !(await canSeeUser(models, access, user))) {
+    throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
+  }
+  const groups = await groupsOfUser(models, access.tenantId, userId);
+  const visible = access.isAdmin ? groups : groups.filter((m) => access.memberOf.has(m.groupId) || access.supervisedGroups.includes(m.groupId));
+  return { ...userSummary(user), groups: visible };
+}

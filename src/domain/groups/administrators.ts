@@ -1,0 +1,75 @@
+import type { GroupAdministratorDoc, UserDoc } from '../../persistence/models';
+import { membershipId } from '../../persistence/memberships-repository';
+import { AppError } from '../../errors/app-error';
+import { accessEvents } from '../access-events';
+import type { Access } from '../access/policy';
+import { auditAdminChange, type GroupsDeps } from './deps';
+import type { GroupRecord } from './group-record';
+import { isDuplicateKey, visibleGroup } from './groups';
+import { readBody, readId } from './input';
+import { userSummary } from './user-identity';
+
+/**
+ * Group Administrators (product doc 004): members of a group designated to manage its users and
+ * projects, who see nothing outside the groups they administer. Designated by admins and (for
+ * customer groups) customer admins. Default groups take no administrators: Admins would make the
+ * designation an admin grant, and the automatic groups hold everyone.
+ */
+function assertDesignatable(g: GroupRecord): void {
+  if (g.origin !== 'internal') throw new AppError('conflict', 'GROUP_READ_ONLY', 'Identity-provider groups take no Group Administrators');
+  if (g.system !== undefined) {
+    throw new AppError('conflict', 'GROUP_ADMINISTRATOR_DEFAULT_GROUP', `"${g.name}" is a default group: Group Administrators are designated on custom groups only`);
+  }
+}
+
+export async function listAdministrators(deps: GroupsDeps, access: Access, groupId: string) {
+  const g = await visibleGroup(deps, access, groupId);
+  const docs = (await deps.models.GroupAdministrator.collection.find({ tenantId: access.tenantId, groupId: g.id } as never).sort({ userId: 1 }).toArray()) as unknown as GroupAdministratorDoc[];
+  const users = docs.length
+    ? ((await deps.models.User.collection.find({ tenantId: access.tenantId, _id: { $in: docs.map((d) => d.userId) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    : [];
+  const byId = new Map(users.map((u) => [u._id, u]));
+  return {
+    items: docs.map((d) => {
+      const u = byId.get(d.userId);
+      return { userId: d.userId, user: u ? userSummary(u) : null, createdAt: d.createdAt.toISOString() };
+    }),
+  };
+}
+
+export async function addAdministrator(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
+  const body = readBody(input, ['userId']);
+  const userId = readId(body, 'userId');
+  const g = await visibleGroup(deps, access, groupId);
+  access.assert(access.canManageAdministrators(g), `designate Group Administrators of "${g.name}"`);
+  assertDesignatable(g);
+  const { tenantId } = access;
+  const member = await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { _id: 1 } });
+  if (!member) {
+    throw new AppError('conflict', 'ADMINISTRATOR_NOT_MEMBER', `User ${userId} is not a member of "${g.name}": add them as a member first`, { details: { groupId, userId } });
+  }
+  const doc: GroupAdministratorDoc = { _id: membershipId(groupId, userId), tenantId, groupId, userId, createdAt: new Date() };
+  try {
+    await deps.models.GroupAdministrator.collection.insertOne(doc as never);
+  } catch (err) {
+    if (isDuplicateKey(err)) {
+      throw new AppError('conflict', 'ADMINISTRATOR_EXISTS', `User ${userId} administers "${g.name}" already`, { details: { groupId, userId } });
+    }
+    throw err;
+  }
+  await auditAdminChange(deps, access.caller, 'group.administrator.added', { type: 'Group', id: groupId }, { after: { userId } });
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
+  return { userId, createdAt: doc.createdAt.toISOString() };
+}
+
+export async function removeAdministrator(deps: GroupsDeps, access: Access, groupId: string, userId: string) {
+  const g = await visibleGroup(deps, access, groupId);
+  access.assert(access.canManageAdministrators(g), `remove Group Administrators of "${g.name}"`);
+  const { tenantId } = access;
+  const res = await deps.models.GroupAdministrator.collection.deleteOne({ _id: membershipId(groupId, userId), tenantId } as never);
+  if (res.deletedCount === 0) {
+    throw new AppError('notFound', 'ADMINISTRATOR_NOT_FOUND', `User ${userId} does not administer "${g.name}"`, { details: { groupId, userId } });
+  }
+  await auditAdminChange(deps, access.caller, 'group.administrator.removed', { type: 'Group', id: groupId }, { before: { userId } });
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
+}

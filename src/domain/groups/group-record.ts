@@ -1,0 +1,124 @@
+import type { GroupDoc } from '../../persistence/models';
+import type { Models } from '../../persistence/models';
+import { AppError } from '../../errors/app-error';
+import type { Audience } from './user-identity';
+
+/**
+ * The admin API's reading of a group document. Internal groups keep their product fields at the
+ * top level of the document beside the SCIM-shaped `attrs` (whose displayName is the name, with
+ * its lower-cased shadow `lc.displayName` carrying the case-insensitive uniqueness). IdP (SCIM)
+ * groups have none of these fields and are read as active, static, internal-user groups.
+ */
+export type GroupKind = 'static' | 'dynamic';
+export type GroupStatus = 'active' | 'archived';
+export type AutomaticMembership = 'allInternal' | 'allCustomers';
+
+export interface GroupRecord {
+  id: string;
+  tenantId: string;
+  origin: GroupDoc['origin'];
+  name: string;
+  description?: string;
+  audience: Audience;
+  kind: GroupKind;
+  status: GroupStatus;
+  /** Key of a default group ('admins', 'platform-users', …); absent for custom groups. */
+  system?: string;
+  automatic?: AutomaticMembership;
+  parentId?: string;
+  ownerId?: string;
+  /** Dynamic groups: the rule that computes members (evaluated by the rules engine, not here). */
+  rule?: { expression?: string; ruleId?: string };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+export function readGroup(doc: GroupDoc): GroupRecord {
+  const automatic = doc.automatic === 'allInternal' || doc.automatic === 'allCustomers' ? doc.automatic : undefined;
+  const rule = doc.rule && typeof doc.rule === 'object' ? (doc.rule as Record<string, unknown>) : undefined;
+  const record: GroupRecord = {
+    id: doc._id,
+    tenantId: doc.tenantId,
+    origin: doc.origin,
+    name: String(doc.attrs.displayName ?? ''),
+    audience: doc.audience === 'customer' ? 'customer' : 'user',
+    kind: doc.kind === 'dynamic' ? 'dynamic' : 'static',
+    status: doc.status === 'archived' ? 'archived' : 'active',
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+  const description = str(doc.description);
+  if (description !== undefined) record.description = description;
+  const system = str(doc.system);
+  if (system !== undefined) record.system = system;
+  if (automatic) record.automatic = automatic;
+  const parentId = str(doc.parentId);
+  if (parentId !== undefined) record.parentId = parentId;
+  const ownerId = str(doc.ownerId);
+  if (ownerId !== undefined) record.ownerId = ownerId;
+  if (rule) {
+    const expression = str(rule.expression);
+    const ruleId = str(rule.ruleId);
+    record.rule = { ...(expression !== undefined ? { expression } : {}), ...(ruleId !== undefined ? { ruleId } : {}) };
+  }
+  return record;
+}
+
+/** A group as the admin API returns it. */
+export function groupView(g: GroupRecord, memberCount?: number): Record<string, unknown> {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description ?? null,
+    origin: g.origin,
+    audience: g.audience,
+    kind: g.kind,
+    status: g.status,
+    default: g.system !== undefined,
+    system: g.system ?? null,
+    automatic: g.automatic ?? null,
+    parentId: g.parentId ?? null,
+    ownerId: g.ownerId ?? null,
+    ...(g.kind === 'dynamic' ? { rule: g.rule ?? null } : {}),
+    // IdP groups are the identity provider's: the admin API never changes their name or settings.
+    readOnly: g.origin === 'scim',
+    ...(memberCount !== undefined ? { memberCount } : {}),
+    createdAt: g.createdAt.toISOString(),
+    updatedAt: g.updatedAt.toISOString(),
+  };
+}
+
+/** The group, in this tenant, or a 404 (also for another tenant's group: nothing crosses tenants). */
+export async function loadGroup(models: Models, tenantId: string, groupId: string): Promise<GroupRecord> {
+  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
+  if (!doc) throw groupNotFound(groupId);
+  return readGroup(doc);
+}
+
+export function groupNotFound(groupId: string): AppError {
+  return new AppError('notFound', 'GROUP_NOT_FOUND', `Group ${groupId} not found`, { details: { groupId } });
+}
+
+/**
+ * Ids of the default groups of a tenant, by key. Default groups are never deleted nor re-keyed,
+ * so the answer is cached per tenant for the life of the process.
+ */
+const systemIdsCache = new Map<string, Map<string, string>>();
+
+export async function systemGroupIds(models: Models, tenantId: string): Promise<Map<string, string>> {
+  const cached = systemIdsCache.get(tenantId);
+  if (cached) return cached;
+  const docs = (await models.Group.collection
+    .find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } })
+    .toArray()) as unknown as { _id: string; system?: unknown }[];
+  const ids = new Map<string, string>();
+  for (const d of docs) if (typeof d.system === 'string') ids.set(d.system, d._id);
+  // Only cache a complete answer: a tenant being created may not have its groups yet.
+  if (ids.size > 0) systemIdsCache.set(tenantId, ids);
+  return ids;
+}
+
+export const ADMINS_GROUP = 'admins';
+export const CUSTOMER_ADMINS_GROUP = 'customer-admins';

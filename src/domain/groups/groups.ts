@@ -1,0 +1,387 @@
+import type { GroupDoc, UserDoc } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import { AppError } from '../../errors/app-error';
+import { accessEvents } from '../access-events';
+import type { Access } from '../access/policy';
+import { OWNER_SOURCE } from '../access/policy';
+import { clearDynamicGroupRule, setDynamicGroupRule } from '../sync/dynamic-group-rules';
+import { dynamicRuleIdFor } from '../sync/rule-records';
+import { compileOrThrow } from '../sync/rule-validation';
+import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
+import { groupNotFound, groupView, loadGroup, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
+import { assertParentAllowed } from './hierarchy';
+import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
+import { memberCountOf, memberCountsOf } from './member-counts';
+import { audienceOf, type Audience } from './user-identity';
+
+/**
+ * Internal groups through the admin API (DESIGN.md §2, product docs 000/001/003): CRUD, archive,
+ * hierarchy and listing. IdP groups (origin 'scim') are listed with `origin=scim` and read here,
+ * but only the IdP changes them. Default groups are never renamed, changed or deleted.
+ */
+
+const NAME_MAX = 100;
+const DESCRIPTION_MAX = 1000;
+const AUDIENCES: readonly Audience[] = ['user', 'customer'];
+const KINDS: readonly GroupKind[] = ['static', 'dynamic'];
+const STATUSES: readonly GroupStatus[] = ['active', 'archived'];
+
+/**
+ * A write refused by a unique index. MongoDB says E11000; FerretDB 1.x (SQLite backend) says so on
+ * insert but answers an update with InternalError (code 1) "UNIQUE constraint failed".
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: number; message?: unknown };
+  return e.code === 11000 || (e.code === 1 && typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed'));
+}
+
+function nameTaken(name: string): AppError {
+  return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
+}
+
+function assertWritable(g: GroupRecord): void {
+  if (g.origin === 'scim') {
+    throw new AppError('conflict', 'GROUP_READ_ONLY', 'This group is provisioned by the identity provider; change it there');
+  }
+  if (g.system !== undefined) {
+    throw new AppError('conflict', 'GROUP_DEFAULT_IMMUTABLE', `"${g.name}" is a default group: only custom groups can be renamed, changed, archived or deleted`);
+  }
+}
+
+/** A group the caller can see, or 404. */
+export async function visibleGroup(deps: GroupsDeps, access: Access, groupId: string): Promise<GroupRecord> {
+  const g = await loadGroup(deps.models, access.tenantId, groupId);
+  access.assertCanSeeGroup(g);
+  return g;
+}
+
+/** Archived groups take no new members, children or grants ("left out of assignment choices"). */
+export function assertAssignable(g: GroupRecord): void {
+  if (g.status === 'archived') {
+    throw new AppError('conflict', 'GROUP_ARCHIVED', `Group "${g.name}" is archived; unarchive it first`, { details: { groupId: g.id } });
+  }
+}
+
+async function loadUser(deps: GroupsDeps, tenantId: string, userId: string, field: string): Promise<UserDoc> {
+  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  if (!user) throw new AppError('badRequest', 'USER_NOT_FOUND', `User ${userId} does not exist in this tenant`, { details: { field, userId } });
+  return user;
+}
+
+/** Every member of a group (owner included) has the group's audience: customer groups hold customers. */
+export function assertAudience(g: GroupRecord, user: Pick<UserDoc, '_id' | 'attrs'>): void {
+  if (g.origin !== 'internal') return;
+  const audience = audienceOf(user);
+  if (audience !== g.audience) {
+    const what = g.audience === 'customer' ? 'customers' : 'internal users';
+    throw new AppError('badRequest', 'GROUP_AUDIENCE_MISMATCH', `Group "${g.name}" holds ${what} only; user ${user._id} is ${audience === 'customer' ? 'a customer' : 'an internal user'}`, {
+      details: { groupId: g.id, userId: user._id, groupAudience: g.audience, userAudience: audience },
+    });
+  }
+}
+
+async function checkParent(deps: GroupsDeps, access: Access, groupId: string, parentId: string): Promise<void> {
+  let parent: GroupRecord;
+  try {
+    parent = await visibleGroup(deps, access, parentId);
+  } catch {
+    throw new AppError('badRequest', 'GROUP_PARENT_NOT_FOUND', `Parent group ${parentId} not found`, { details: { field: 'parentId', parentId } });
+  }
+  if (parent.origin !== 'internal') throw new AppError('badRequest', 'GROUP_PARENT_INVALID', 'A parent must be an internal group, not an identity-provider group', { details: { parentId } });
+  assertAssignable(parent);
+  await assertParentAllowed(deps.models, access.tenantId, groupId, parentId);
+}
+
+/**
+ * A dynamic group's rule, `{expression}` in the rule language (DESIGN.md §3). It is checked here
+ * (a bad expression is the rules engine's 400) and kept as the rule `dyn_<groupId>` that the
+ * identity-sync worker evaluates; the group document keeps a copy for display.
+ */
+function ruleOf(deps: GroupsDeps, body: Body): { expression: string } | undefined {
+  const value = body.rule;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('rule', '"rule" must be an object {expression}');
+  const rule = readBody(value, ['expression']);
+  const expression = readText(rule, 'expression', { required: true, max: 4000 });
+  compileOrThrow(deps.registry, expression);
+  return { expression };
+}
+
+const auditView = (g: GroupRecord) => groupView(g);
+
+export async function createGroup(deps: GroupsDeps, access: Access, input: unknown): Promise<Record<string, unknown>> {
+  const body = readBody(input, ['name', 'description', 'audience', 'kind', 'parentId', 'ownerId', 'rule']);
+  const name = readText(body, 'name', { required: true, max: NAME_MAX });
+  const description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
+  const audience = readEnum(body, 'audience', AUDIENCES) ?? 'user';
+  const kind = readEnum(body, 'kind', KINDS) ?? 'static';
+  const parentId = readNullableId(body, 'parentId') ?? undefined;
+  const ownerId = readNullableId(body, 'ownerId') ?? undefined;
+  if (body.rule !== undefined && body.rule !== null && kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
+  access.assert(access.canCreateGroup(audience), `create ${audience === 'customer' ? 'customer' : 'user'} groups`);
+  const rule = ruleOf(deps, body);
+
+  const { tenantId } = access;
+  const id = newId('grp');
+  if (parentId) await checkParent(deps, access, id, parentId);
+  const now = new Date();
+  const doc: GroupDoc = {
+    _id: id,
+    tenantId,
+    origin: 'internal',
+    attrs: { displayName: name },
+    lc: { displayName: name.toLowerCase() },
+    audience,
+    kind,
+    status: 'active',
+    version: 1,
+    sync: { version: 1 },
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (description) doc.description = description;
+  if (parentId) doc.parentId = parentId;
+  if (rule) doc.rule = { ...rule, ruleId: dynamicRuleIdFor(id) };
+  const record = readGroup(doc);
+  if (ownerId) {
+    assertAudience(record, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+    doc.ownerId = ownerId;
+  }
+  try {
+    await deps.models.Group.collection.insertOne(doc as never);
+  } catch (err) {
+    if (isDuplicateKey(err)) throw nameTaken(name);
+    throw err;
+  }
+  const created = readGroup(doc);
+  // The owner is a member, held by its own source so that no member removal can take it away.
+  if (ownerId) await deps.memberships.addSource(tenantId, id, [ownerId], OWNER_SOURCE, 'manager');
+  if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), id, rule.expression);
+  await auditAdminChange(deps, access.caller, 'group.created', { type: 'Group', id }, { after: auditView(created) });
+  accessEvents.emit({ tenantId, kind: 'group', groupId: id });
+  if (parentId) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId: id });
+  if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId: id, userId: ownerId });
+  return groupView(created, ownerId ? 1 : 0);
+}
+
+export async function getGroup(deps: GroupsDeps, access: Access, groupId: string): Promise<Record<string, unknown>> {
+  const g = await visibleGroup(deps, access, groupId);
+  return groupView(g, await memberCountOf(deps, g));
+}
+
+/** Applies `$set`/`$unset` to the version read, so a concurrent edit is refused rather than lost. */
+async function writeGroup(deps: GroupsDeps, g: GroupRecord, version: number, set: Record<string, unknown>, unset: string[]): Promise<GroupRecord> {
+  const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() }, $inc: { version: 1 } };
+  if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
+  let res;
+  try {
+    res = await deps.models.Group.collection.findOneAndUpdate({ _id: g.id, tenantId: g.tenantId, version } as never, update as never, { returnDocument: 'after' });
+  } catch (err) {
+    if (isDuplicateKey(err) && typeof set['attrs.displayName'] === 'string') throw nameTaken(set['attrs.displayName']);
+    throw err;
+  }
+  if (!res) throw new AppError('conflict', 'GROUP_CHANGED_CONCURRENTLY', 'The group changed while this request was applied; retry');
+  return readGroup(res as unknown as GroupDoc);
+}
+
+async function versionOf(deps: GroupsDeps, g: GroupRecord): Promise<number> {
+  const doc = (await deps.models.Group.collection.findOne({ _id: g.id, tenantId: g.tenantId } as never, { projection: { version: 1 } })) as { version?: number } | null;
+  if (!doc) throw groupNotFound(g.id);
+  return doc.version ?? 1;
+}
+
+export async function updateGroup(deps: GroupsDeps, access: Access, groupId: string, input: unknown): Promise<Record<string, unknown>> {
+  const body = readBody(input, ['name', 'description', 'parentId', 'ownerId', 'rule', 'audience', 'kind']);
+  const before = await visibleGroup(deps, access, groupId);
+  assertWritable(before);
+  access.assert(access.canEditGroup(before), 'change this group');
+  const version = await versionOf(deps, before);
+  const { tenantId } = access;
+
+  if (body.audience !== undefined && body.audience !== before.audience) throw invalid('audience', 'The audience of a group cannot change; create a new group');
+  if (body.kind !== undefined && body.kind !== before.kind) throw invalid('kind', 'The kind of a group cannot change; create a new group');
+  const set: Record<string, unknown> = {};
+  const unset: string[] = [];
+  const name = readText(body, 'name', { max: NAME_MAX });
+  if (body.name !== undefined) {
+    if (!name) throw invalid('name', '"name" must not be empty');
+    set['attrs.displayName'] = name;
+    set['lc.displayName'] = name.toLowerCase();
+  }
+  if (body.description === null) unset.push('description');
+  else if (body.description !== undefined) set.description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
+  const ruleChanged = body.rule !== undefined;
+  const rule = ruleChanged ? ruleOf(deps, body) : undefined;
+  if (ruleChanged) {
+    if (before.kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
+    if (rule) set.rule = { ...rule, ruleId: dynamicRuleIdFor(groupId) };
+    else unset.push('rule');
+  }
+  const parentId = readNullableId(body, 'parentId');
+  const parentChanged = parentId !== undefined && (parentId ?? undefined) !== before.parentId;
+  if (parentChanged) {
+    if (parentId) {
+      await checkParent(deps, access, groupId, parentId);
+      set.parentId = parentId;
+    } else unset.push('parentId');
+  }
+  const ownerId = readNullableId(body, 'ownerId');
+  const ownerChanged = ownerId !== undefined && (ownerId ?? undefined) !== before.ownerId;
+  if (ownerChanged) {
+    if (ownerId) {
+      assertAudience(before, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+      set.ownerId = ownerId;
+    } else unset.push('ownerId');
+  }
+  if (Object.keys(set).length === 0 && unset.length === 0) return groupView(before, await memberCountOf(deps, before));
+
+  const after = await writeGroup(deps, before, version, set, unset);
+  if (ruleChanged) {
+    if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), groupId, rule.expression);
+    else await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
+  }
+  if (ownerChanged) {
+    if (ownerId) await deps.memberships.addSource(tenantId, groupId, [ownerId], OWNER_SOURCE, 'manager');
+    if (before.ownerId) await deps.memberships.removeSource(tenantId, groupId, [before.ownerId], OWNER_SOURCE);
+  }
+  await auditAdminChange(deps, access.caller, 'group.updated', { type: 'Group', id: groupId }, { before: auditView(before), after: auditView(after) });
+  if (parentChanged) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId });
+  if (ownerChanged) {
+    if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: ownerId });
+    if (before.ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: before.ownerId });
+  }
+  return groupView(after, await memberCountOf(deps, after));
+}
+
+export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: string, status: GroupStatus): Promise<Record<string, unknown>> {
+  const before = await visibleGroup(deps, access, groupId);
+  assertWritable(before);
+  access.assert(access.canEditGroup(before), `${status === 'archived' ? 'archive' : 'unarchive'} this group`);
+  if (before.status === status) return groupView(before, await memberCountOf(deps, before));
+  const after = await writeGroup(deps, before, await versionOf(deps, before), { status }, []);
+  await auditAdminChange(deps, access.caller, status === 'archived' ? 'group.archived' : 'group.unarchived', { type: 'Group', id: groupId }, {
+    before: { status: before.status },
+    after: { status },
+  });
+  accessEvents.emit({ tenantId: access.tenantId, kind: 'group', groupId });
+  return groupView(after, await memberCountOf(deps, after));
+}
+
+/**
+ * Deletes a custom group with everything that hangs on it: memberships, administrators, role and
+ * resource grants, member imports, and its place in pending invitations. A group with children is
+ * refused: re-parent or delete them first (no silent re-wiring of the hierarchy).
+ */
+export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: string): Promise<void> {
+  const before = await visibleGroup(deps, access, groupId);
+  assertWritable(before);
+  access.assert(access.canEditGroup(before), 'delete this group');
+  const { tenantId } = access;
+  const models = deps.models;
+  const child = await models.Group.collection.findOne({ tenantId, parentId: groupId } as never, { projection: { _id: 1 } });
+  if (child) {
+    throw new AppError('conflict', 'GROUP_HAS_CHILDREN', `Group "${before.name}" has child groups; move or delete them first`, { details: { groupId, childId: child._id } });
+  }
+  const res = await models.Group.collection.deleteOne({ _id: groupId, tenantId } as never);
+  if (res.deletedCount === 0) throw groupNotFound(groupId);
+  // The group's own rule stops with it (rules targeting it from elsewhere report the missing target).
+  if (before.kind === 'dynamic') await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
+  const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
+  await Promise.all([
+    models.GroupAdministrator.collection.deleteMany({ tenantId, groupId } as never),
+    models.RoleAssignment.collection.deleteMany({ tenantId, groupId } as never),
+    models.ResourceGrant.collection.deleteMany({ tenantId, groupId } as never),
+    models.MemberImport.collection.deleteMany({ tenantId, groupId } as never),
+    models.Invitation.collection.updateMany({ tenantId, status: 'pending', groupIds: groupId } as never, { $pull: { groupIds: groupId } } as never),
+  ]);
+  await auditAdminChange(deps, access.caller, 'group.deleted', { type: 'Group', id: groupId }, { before: { ...auditView(before), memberCount: members.length } });
+  accessEvents.emit({ tenantId, kind: 'group', groupId });
+}
+
+export interface GroupListQuery {
+  q?: string;
+  origin?: string;
+  status?: string;
+  audience?: string;
+  kind?: string;
+  parentId?: string;
+  /** Only groups that can take new members and grants (active ones). */
+  assignable?: string;
+  sort?: string;
+  page?: string;
+  limit?: string;
+}
+
+const SORTS = ['name', '-name', 'memberCount', '-memberCount'] as const;
+type GroupSort = (typeof SORTS)[number];
+
+function intParam(value: string | undefined, field: string, dflt: number, min: number, max: number): number {
+  if (value === undefined || value === '') return dflt;
+  if (!/^\d+$/.test(value)) throw invalid(field, `"${field}" must be a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw invalid(field, `"${field}" must be between ${min} and ${max}`);
+  return n;
+}
+
+function listFilter(access: Access, query: GroupListQuery): Record<string, unknown> {
+  const origin = query.origin ?? 'internal';
+  if (origin !== 'internal' && origin !== 'scim') throw invalid('origin', '"origin" must be internal or scim');
+  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId, origin }];
+  if (query.q) {
+    if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
+    and.push({ 'lc.displayName': new RegExp(escapeRegex(query.q.toLowerCase())) });
+  }
+  const enumFilter = (field: keyof GroupListQuery, values: readonly string[], dflt: string, path: string) => {
+    const v = query[field];
+    if (v === undefined || v === '') return;
+    if (!values.includes(v)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
+    // Documents written before a field existed read as its default (see readGroup).
+    and.push(v === dflt ? { [path]: { $in: [v, null] } } : { [path]: v });
+  };
+  enumFilter('status', STATUSES, 'active', 'status');
+  enumFilter('audience', AUDIENCES, 'user', 'audience');
+  enumFilter('kind', KINDS, 'static', 'kind');
+  if (query.assignable === 'true') and.push({ status: { $in: ['active', null] } });
+  if (query.parentId) and.push({ parentId: query.parentId });
+  if (!access.isAdmin) {
+    const visible: Record<string, unknown>[] = [{ _id: { $in: [...new Set([...access.memberOf, ...access.managerOf, ...access.administratorOf])] } }];
+    if (access.isCustomerAdmin) visible.push({ audience: 'customer', origin: 'internal' });
+    and.push({ $or: visible });
+  }
+  return { $and: and };
+}
+
+/**
+ * Lists groups, paginated by page/limit. Sorting by name is index-served; member counts are
+ * index-backed counts for the page's groups only. Sorting by member count needs every matching
+ * group's count: one grouped count over the memberships index for the matching groups.
+ */
+export async function listGroups(deps: GroupsDeps, access: Access, query: GroupListQuery) {
+  const page = intParam(query.page, 'page', 1, 1, 100_000);
+  const limit = intParam(query.limit, 'limit', 50, 1, 200);
+  const sort = (query.sort ?? 'name') as GroupSort;
+  if (!SORTS.includes(sort)) throw invalid('sort', `"sort" must be one of ${SORTS.join(', ')}`);
+  const filter = listFilter(access, query);
+  const col = deps.models.Group.collection;
+  const total = await col.countDocuments(filter as never);
+  let records: GroupRecord[];
+  let counts: Map<string, number>;
+  if (sort === 'name' || sort === '-name') {
+    const dir = sort === 'name' ? 1 : -1;
+    const docs = (await col
+      .find(filter as never)
+      .sort({ 'lc.displayName': dir, _id: dir })
+      .skip((page - 1) * limit)
+      .limit(limit)
+      .toArray()) as unknown as GroupDoc[];
+    records = docs.map(readGroup);
+    counts = await memberCountsOf(deps, records);
+  } else {
+    const all = ((await col.find(filter as never).toArray()) as unknown as GroupDoc[]).map(readGroup);
+    counts = await memberCountsOf(deps, all);
+    const dir = sort === 'memberCount' ? 1 : -1;
+    all.sort((a, b) => dir * ((counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0)) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+    records = all.slice((page - 1) * limit, page * limit);
+  }
+  return { items: records.map((g) => groupView(g, counts.get(g.id) ?? 0)), page, limit, total };
+}

@@ -1,0 +1,186 @@
+import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
+import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { newId } from '../../persistence/ids';
+import { AppError } from '../../errors/app-error';
+import { recordAudit } from '../audit';
+import { accessEvents } from '../access-events';
+import type { Access } from '../access/policy';
+import { auditAdminChange, type GroupsDeps } from './deps';
+import { readGroup, type GroupRecord } from './group-record';
+import { assertAssignable, assertAudience, visibleGroup } from './groups';
+import { invalid, isEmail, readBody, readEnum, readIdList, readText } from './input';
+import { assertMembersEditable, MANUAL_SOURCE, MEMBER_ROLES } from './members';
+import { audienceOf, emailsOf } from './user-identity';
+
+/**
+ * Invitations (product docs 000 and 004): an admin, a customer admin (customer groups) or a Group
+ * Administrator (their groups) invites an e-mail address into groups. When a user with that address
+ * is provisioned (SCIM POST /Users or the admin API), the pending memberships are applied with the
+ * source 'manual' (an admin's decision, removable through the admin API). Inviting the address of
+ * an existing user applies the invitation at once.
+ */
+const MAX_GROUPS = 50;
+
+function invitationView(doc: InvitationDoc & { result?: unknown; revokedAt?: Date }) {
+  return {
+    id: doc._id,
+    email: doc.email,
+    groupIds: doc.groupIds,
+    role: doc.role,
+    status: doc.status,
+    invitedBy: doc.invitedBy,
+    userId: doc.userId ?? null,
+    result: doc.result ?? null,
+    createdAt: doc.createdAt.toISOString(),
+    acceptedAt: doc.acceptedAt ? doc.acceptedAt.toISOString() : null,
+    revokedAt: doc.revokedAt ? doc.revokedAt.toISOString() : null,
+  };
+}
+
+function assertInvitable(g: GroupRecord): void {
+  if (g.origin !== 'internal') throw new AppError('conflict', 'GROUP_READ_ONLY', `Group ${g.id} is provisioned by the identity provider; invite into internal groups`);
+  assertMembersEditable(g);
+  assertAssignable(g);
+}
+
+export async function createInvitation(deps: GroupsDeps, access: Access, input: unknown) {
+  const body = readBody(input, ['email', 'groupIds', 'role']);
+  const email = readText(body, 'email', { required: true, max: 254 });
+  if (!isEmail(email)) throw invalid('email', '"email" is not an e-mail address');
+  const groupIds = readIdList(body, 'groupIds', { max: MAX_GROUPS });
+  const role = readEnum(body, 'role', MEMBER_ROLES) ?? 'member';
+  for (const groupId of groupIds) {
+    const g = await visibleGroup(deps, access, groupId);
+    access.assert(access.canInviteInto(g), `invite users into "${g.name}"`);
+    assertInvitable(g);
+  }
+  const { tenantId } = access;
+  const emailLower = email.toLowerCase();
+  const existingUser = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  if (existingUser) {
+    for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
+  }
+  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, status: 'pending', createdAt: new Date() };
+  await deps.models.Invitation.collection.insertOne(doc as never);
+  await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
+  if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
+  const stored = (await deps.models.Invitation.collection.findOne({ _id: doc._id, tenantId } as never)) as InvitationDoc | null;
+  return invitationView(stored ?? doc);
+}
+
+export async function listInvitations(deps: GroupsDeps, access: Access, query: { status?: string; email?: string; cursor?: string; limit?: string }) {
+  const limitText = query.limit ?? '50';
+  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 200) throw invalid('limit', '"limit" must be between 1 and 200');
+  const limit = Number(limitText);
+  const filter: Record<string, unknown> = { tenantId: access.tenantId };
+  // Admins see every invitation; anyone else the ones they sent.
+  if (!access.isAdmin) filter.invitedBy = access.caller.userId;
+  if (query.status) {
+    if (!['pending', 'accepted', 'revoked'].includes(query.status)) throw invalid('status', '"status" must be pending, accepted or revoked');
+    filter.status = query.status;
+  }
+  if (query.email) filter.emailLower = query.email.toLowerCase();
+  if (query.cursor) filter._id = { $gt: query.cursor };
+  const docs = (await deps.models.Invitation.collection.find(filter as never).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as InvitationDoc[];
+  const page = docs.slice(0, limit);
+  return { items: page.map(invitationView), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
+}
+
+async function loadInvitation(deps: GroupsDeps, access: Access, id: string): Promise<InvitationDoc> {
+  const doc = (await deps.models.Invitation.collection.findOne({ _id: id, tenantId: access.tenantId } as never)) as InvitationDoc | null;
+  if (!doc || (!access.isAdmin && doc.invitedBy !== access.caller.userId)) {
+    throw new AppError('notFound', 'INVITATION_NOT_FOUND', `Invitation ${id} not found`, { details: { invitationId: id } });
+  }
+  return doc;
+}
+
+export async function getInvitation(deps: GroupsDeps, access: Access, id: string) {
+  return invitationView(await loadInvitation(deps, access, id));
+}
+
+export async function revokeInvitation(deps: GroupsDeps, access: Access, id: string) {
+  const before = await loadInvitation(deps, access, id);
+  const revokedAt = new Date();
+  const res = await deps.models.Invitation.collection.findOneAndUpdate(
+    { _id: id, tenantId: access.tenantId, status: 'pending' } as never,
+    { $set: { status: 'revoked', revokedAt, revokedBy: access.caller.userId } } as never,
+    { returnDocument: 'after' },
+  );
+  if (!res) throw new AppError('conflict', 'INVITATION_NOT_PENDING', `Invitation ${id} is ${before.status}; only pending invitations can be revoked`, { details: { status: before.status } });
+  await auditAdminChange(deps, access.caller, 'invitation.revoked', { type: 'Invitation', id }, { before: { status: before.status }, after: { status: 'revoked' } });
+  return invitationView(res as unknown as InvitationDoc);
+}
+
+interface ApplyResult {
+  groupId: string;
+  outcome: 'added' | 'skipped';
+  reason?: string;
+}
+
+async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserDoc, groupId: string, role: MembershipRole): Promise<ApplyResult> {
+  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
+  if (!doc) return { groupId, outcome: 'skipped', reason: 'group no longer exists' };
+  const g = readGroup(doc);
+  try {
+    assertInvitable(g);
+    assertAudience(g, user);
+  } catch (err) {
+    return { groupId, outcome: 'skipped', reason: (err as Error).message };
+  }
+  await memberships.addSource(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: user._id });
+  return { groupId, outcome: 'added' };
+}
+
+/**
+ * Applies every pending invitation addressed to one of the user's e-mail addresses. Called once a
+ * user is provisioned. Each invitation is claimed (pending → accepted) in one conditional write,
+ * so it is applied for one user only; a failure puts it back to pending. Never throws: provisioning
+ * the user must not fail because an invitation could not be applied (failures are returned).
+ */
+export async function applyPendingInvitations(
+  models: Models,
+  memberships: MembershipsRepository,
+  tenantId: string,
+  user: Pick<UserDoc, '_id' | 'attrs' | 'lc'>,
+): Promise<{ applied: string[]; failed: string[] }> {
+  const applied: string[] = [];
+  const failed: string[] = [];
+  const emails = emailsOf(user);
+  if (emails.length === 0) return { applied, failed };
+  let pending: InvitationDoc[];
+  try {
+    pending = (await models.Invitation.collection
+      .find({ tenantId, emailLower: emails.length === 1 ? emails[0] : { $in: emails }, status: 'pending' } as never)
+      .toArray()) as unknown as InvitationDoc[];
+  } catch {
+    return { applied, failed };
+  }
+  const full = user as UserDoc;
+  for (const inv of pending) {
+    const claimed = await models.Invitation.collection
+      .findOneAndUpdate({ _id: inv._id, tenantId, status: 'pending' } as never, { $set: { status: 'accepted', userId: user._id, acceptedAt: new Date() } } as never)
+      .catch(() => null);
+    if (!claimed) continue;
+    try {
+      const results: ApplyResult[] = [];
+      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, full, groupId, inv.role));
+      await models.Invitation.collection.updateOne({ _id: inv._id, tenantId } as never, { $set: { result: results } } as never);
+      await recordAudit(models, {
+        tenantId,
+        actor: { type: 'system', id: 'invitations' },
+        action: 'invitation.accepted',
+        object: { type: 'Invitation', id: inv._id },
+        before: { status: 'pending' },
+        after: { status: 'accepted', userId: user._id, audience: audienceOf(full), groups: results },
+      });
+      applied.push(inv._id);
+    } catch {
+      await models.Invitation.collection
+        .updateOne({ _id: inv._id, tenantId } as never, { $set: { status: 'pending' }, $unset: { userId: '', acceptedAt: '' } } as never)
+        .catch(() => undefined);
+      failed.push(inv._id);
+    }
+  }
+  return { applied, failed };
+}

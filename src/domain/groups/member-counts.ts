@@ -1,0 +1,36 @@
+import type { GroupsDeps } from './deps';
+import type { GroupRecord } from './group-record';
+import { audienceFilter } from './user-identity';
+
+/** Past this many groups, one grouped count beats one count per group. */
+const PER_GROUP_COUNT_LIMIT = 200;
+
+/**
+ * Members of a group, counted without loading them: stored memberships are counted on the
+ * (tenantId, groupId, userId) index; the automatic default groups count the active users of their
+ * audience (their membership is computed, never stored).
+ */
+export async function memberCountOf(deps: GroupsDeps, g: GroupRecord): Promise<number> {
+  if (g.automatic) {
+    return deps.models.User.collection.countDocuments({ tenantId: g.tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true) } as never);
+  }
+  return deps.models.Membership.collection.countDocuments({ tenantId: g.tenantId, groupId: g.id } as never);
+}
+
+export async function memberCountsOf(deps: GroupsDeps, groups: readonly GroupRecord[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const stored = groups.filter((g) => !g.automatic);
+  const automatic = groups.filter((g) => g.automatic);
+  await Promise.all(automatic.map(async (g) => counts.set(g.id, await memberCountOf(deps, g))));
+  if (stored.length <= PER_GROUP_COUNT_LIMIT) {
+    await Promise.all(stored.map(async (g) => counts.set(g.id, await memberCountOf(deps, g))));
+    return counts;
+  }
+  const tenantId = stored[0]!.tenantId;
+  const rows = (await deps.models.Membership.collection
+    .aggregate([{ $match: { tenantId, groupId: { $in: stored.map((g) => g.id) } } }, { $group: { _id: '$groupId', n: { $sum: 1 } } }])
+    .toArray()) as { _id: string; n: number }[];
+  for (const g of stored) counts.set(g.id, 0);
+  for (const r of rows) counts.set(r._id, r.n);
+  return counts;
+}

@@ -1,0 +1,191 @@
+import type { MemberImportDoc, MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import { AppError } from '../../errors/app-error';
+import { accessEvents } from '../access-events';
+import type { Access } from '../access/policy';
+import { canSeeUser } from '../access/user-visibility';
+import { auditAdminChange, type GroupsDeps } from './deps';
+import type { GroupRecord } from './group-record';
+import { assertAssignable } from './groups';
+import { isEmail } from './input';
+import { assertMembersEditable, groupForMemberChange, IMPORT_SOURCE, MEMBER_ROLES } from './members';
+import { audienceOf } from './user-identity';
+
+/**
+ * CSV member import (product doc 001, "Bulk (CSV import)"): `email,role` with a header line, at
+ * most 1,000 rows. A preview decides every row (added / skipped / error) and is stored; confirming
+ * applies exactly the rows the preview marked "added", once, with the membership source 'import'.
+ */
+export const MAX_IMPORT_ROWS = 1000;
+
+export type ImportRow = MemberImportDoc['rows'][number];
+
+/** Splits one CSV line (RFC 4180: quoted fields, "" inside quotes). Returns null for an unterminated quote. */
+export function splitCsvLine(line: string): string[] | null {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field.trim() === '') {
+      quoted = true;
+      field = '';
+    } else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  if (quoted) return null;
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+interface ParsedLine {
+  line: number;
+  fields: string[] | null;
+}
+
+/** The data lines of the CSV (blank lines skipped), after checking the `email,role` header. */
+export function parseMemberCsv(text: string): ParsedLine[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const headerIndex = lines.findIndex((l) => l.trim() !== '');
+  if (headerIndex < 0) throw new AppError('badRequest', 'IMPORT_EMPTY', 'The CSV is empty: expected a header line "email,role" and rows');
+  const header = splitCsvLine(lines[headerIndex]!)?.map((h) => h.toLowerCase());
+  if (!header || header[0] !== 'email' || (header.length > 1 && header[1] !== 'role') || header.length > 2) {
+    throw new AppError('badRequest', 'IMPORT_BAD_HEADER', 'The first line must be the header "email,role"', { details: { header: lines[headerIndex] } });
+  }
+  const rows: ParsedLine[] = [];
+  for (let i = headerIndex + 1; i < lines.length; i++) {
+    if (lines[i]!.trim() === '') continue;
+    rows.push({ line: i + 1, fields: splitCsvLine(lines[i]!) });
+    if (rows.length > MAX_IMPORT_ROWS) {
+      throw new AppError('badRequest', 'IMPORT_TOO_MANY_ROWS', `A CSV import takes at most ${MAX_IMPORT_ROWS} rows`, { details: { maxRows: MAX_IMPORT_ROWS } });
+    }
+  }
+  if (rows.length === 0) throw new AppError('badRequest', 'IMPORT_EMPTY', 'The CSV has a header but no rows');
+  return rows;
+}
+
+function importView(doc: MemberImportDoc) {
+  const summary = { added: 0, skipped: 0, error: 0 };
+  for (const r of doc.rows) summary[r.outcome]++;
+  return {
+    id: doc._id,
+    groupId: doc.groupId,
+    status: doc.status,
+    summary,
+    rows: doc.rows,
+    createdAt: doc.createdAt.toISOString(),
+    ...(doc.appliedAt ? { appliedAt: doc.appliedAt.toISOString() } : {}),
+  };
+}
+
+async function checkImportable(deps: GroupsDeps, access: Access, groupId: string): Promise<GroupRecord> {
+  const g = await groupForMemberChange(deps, access, groupId);
+  assertMembersEditable(g);
+  assertAssignable(g);
+  return g;
+}
+
+/** Decides every row against the current users and members, without changing anything but the stored preview. */
+export async function previewImport(deps: GroupsDeps, access: Access, groupId: string, csv: string) {
+  const g = await checkImportable(deps, access, groupId);
+  const parsed = parseMemberCsv(csv);
+  const { tenantId } = access;
+  const emails = [...new Set(parsed.flatMap((p) => (p.fields?.[0] ? [p.fields[0].toLowerCase()] : [])))];
+  const users = emails.length
+    ? ((await deps.models.User.collection.find({ tenantId, 'lc.emails': { $in: emails } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    : [];
+  const byEmail = new Map<string, UserDoc[]>();
+  for (const u of users) for (const e of u.lc.emails ?? []) if (emails.includes(e)) byEmail.set(e, [...(byEmail.get(e) ?? []), u]);
+  const members = users.length
+    ? ((await deps.models.Membership.collection.find({ tenantId, groupId, userId: { $in: users.map((u) => u._id) } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[])
+    : [];
+  const memberIds = new Set(members.map((m) => m.userId));
+  // A Group Administrator only sees their groups' users: others read as unknown e-mails.
+  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
+  const seenEmails = new Map<string, number>();
+
+  const rows: ImportRow[] = [];
+  for (const p of parsed) {
+    const email = p.fields?.[0] ?? '';
+    const row = (outcome: ImportRow['outcome'], reason?: string, extra: Partial<ImportRow> = {}): ImportRow => ({ line: p.line, email, outcome, ...(reason ? { reason } : {}), ...extra });
+    if (!p.fields) { rows.push(row('error', 'malformed line: unterminated quote')); continue; }
+    if (p.fields.length > 2) { rows.push(row('error', `malformed line: expected 2 fields, found ${p.fields.length}`)); continue; }
+    if (!isEmail(email)) { rows.push(row('error', email === '' ? 'malformed line: missing e-mail' : 'malformed e-mail address')); continue; }
+    const roleText = (p.fields[1] ?? '').toLowerCase() || 'member';
+    if (!MEMBER_ROLES.includes(roleText as MembershipRole)) { rows.push(row('error', `invalid role "${p.fields[1]}" (member or manager)`, { role: p.fields[1] })); continue; }
+    const role = roleText as MembershipRole;
+    const key = email.toLowerCase();
+    const firstLine = seenEmails.get(key);
+    if (firstLine !== undefined) { rows.push(row('skipped', `duplicate of line ${firstLine}`, { role })); continue; }
+    seenEmails.set(key, p.line);
+    const matches = byEmail.get(key) ?? [];
+    let visible = matches;
+    if (!unrestricted) {
+      const checks = await Promise.all(matches.map((u) => canSeeUser(deps.models, access, u)));
+      visible = matches.filter((_, i) => checks[i]);
+    }
+    if (visible.length === 0) { rows.push(row('skipped', 'unknown e-mail', { role })); continue; }
+    if (visible.length > 1) { rows.push(row('error', 'the e-mail address belongs to several users', { role })); continue; }
+    const user = visible[0]!;
+    if (memberIds.has(user._id)) { rows.push(row('skipped', 'already a member', { role, userId: user._id })); continue; }
+    if (g.origin === 'internal' && audienceOf(user) !== g.audience) {
+      rows.push(row('error', g.audience === 'customer' ? 'not a customer: this group holds customers only' : 'a customer: this group holds internal users only', { role, userId: user._id }));
+      continue;
+    }
+    rows.push(row('added', undefined, { role, userId: user._id }));
+  }
+
+  const doc: MemberImportDoc = { _id: newId('imp'), tenantId, groupId, createdBy: access.caller.userId, rows, status: 'previewed', createdAt: new Date() };
+  await deps.models.MemberImport.collection.insertOne(doc as never);
+  return importView(doc);
+}
+
+async function loadImport(deps: GroupsDeps, tenantId: string, groupId: string, importId: string): Promise<MemberImportDoc> {
+  const doc = (await deps.models.MemberImport.collection.findOne({ _id: importId, tenantId, groupId } as never)) as MemberImportDoc | null;
+  if (!doc) throw new AppError('notFound', 'IMPORT_NOT_FOUND', `Import ${importId} not found for group ${groupId}`, { details: { importId, groupId } });
+  return doc;
+}
+
+export async function getImport(deps: GroupsDeps, access: Access, groupId: string, importId: string) {
+  await groupForMemberChange(deps, access, groupId);
+  return importView(await loadImport(deps, access.tenantId, groupId, importId));
+}
+
+/**
+ * Applies the preview's "added" rows, exactly: no re-matching of e-mails. The status flips from
+ * 'previewed' to 'applied' in one conditional write first, so a second (or concurrent) confirm
+ * is refused and the rows are applied at most once.
+ */
+export async function confirmImport(deps: GroupsDeps, access: Access, groupId: string, importId: string) {
+  await checkImportable(deps, access, groupId);
+  const { tenantId } = access;
+  const existing = await loadImport(deps, tenantId, groupId, importId);
+  const appliedAt = new Date();
+  const claimed = await deps.models.MemberImport.collection.findOneAndUpdate(
+    { _id: importId, tenantId, groupId, status: 'previewed' } as never,
+    { $set: { status: 'applied', appliedAt, appliedBy: access.caller.userId } } as never,
+    { returnDocument: 'after' },
+  );
+  if (!claimed) {
+    throw new AppError('conflict', 'IMPORT_ALREADY_APPLIED', `Import ${importId} was confirmed already`, { details: { importId, appliedAt: existing.appliedAt } });
+  }
+  const doc = claimed as unknown as MemberImportDoc;
+  const added = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
+  for (const role of MEMBER_ROLES) {
+    const ids = added.filter((r) => (r.role ?? 'member') === role).map((r) => r.userId!);
+    if (ids.length) await deps.memberships.addSource(tenantId, groupId, ids, IMPORT_SOURCE, role);
+  }
+  await auditAdminChange(deps, access.caller, 'group.members.imported', { type: 'Group', id: groupId }, {
+    after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })) },
+  });
+  for (const r of added) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: r.userId! });
+  return importView(doc);
+}

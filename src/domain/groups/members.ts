@@ -1,0 +1,186 @@
+import type { MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import { membershipId } from '../../persistence/memberships-repository';
+import { AppError } from '../../errors/app-error';
+import { accessEvents } from '../access-events';
+import type { Access } from '../access/policy';
+import { OWNER_SOURCE } from '../access/policy';
+import { canSeeUser } from '../access/user-visibility';
+import { auditAdminChange, type GroupsDeps } from './deps';
+import type { GroupRecord } from './group-record';
+import { assertAssignable, assertAudience, visibleGroup } from './groups';
+import { invalid, readBody, readEnum, readId } from './input';
+import { memberCountOf } from './member-counts';
+import { AUTOMATIC_SOURCE } from './memberships-of-user';
+import { audienceFilter, userSummary } from './user-identity';
+
+/**
+ * Group members through the admin API (product doc 001 "Manage Members"). The admin API holds
+ * memberships with the sources 'manual' (added here) and 'import' (CSV); removing a member removes
+ * only those, so a membership the IdP ('scim'), a rule or the group's owner designation also holds
+ * survives (DESIGN.md §2: removing one source never removes another's).
+ */
+export const MANUAL_SOURCE = 'manual';
+export const IMPORT_SOURCE = 'import';
+/** The sources this API grants and may therefore take away. */
+export const ADMIN_SOURCES: readonly string[] = [MANUAL_SOURCE, IMPORT_SOURCE];
+export const MEMBER_ROLES: readonly MembershipRole[] = ['member', 'manager'];
+
+/** Automatic and dynamic groups compute their members: nobody adds or removes them by hand. */
+export function assertMembersEditable(g: GroupRecord): void {
+  if (g.automatic) {
+    throw new AppError('conflict', 'GROUP_AUTOMATIC_MEMBERS', `"${g.name}" contains every ${g.automatic === 'allCustomers' ? 'customer' : 'internal user'} automatically; its members cannot be changed by hand`, {
+      details: { groupId: g.id },
+    });
+  }
+  if (g.kind === 'dynamic') {
+    throw new AppError('conflict', 'GROUP_DYNAMIC_MEMBERS', `"${g.name}" is a dynamic group: its rule decides its members, which cannot be changed by hand`, {
+      details: { groupId: g.id },
+    });
+  }
+}
+
+/** The group, visible to the caller and whose members the caller may change (404, then 403). */
+export async function groupForMemberChange(deps: GroupsDeps, access: Access, groupId: string): Promise<GroupRecord> {
+  const g = await visibleGroup(deps, access, groupId);
+  access.assert(access.canManageMembers(g), `manage the members of "${g.name}"`);
+  return g;
+}
+
+export function userNotFound(userId: string): AppError {
+  return new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
+}
+
+/**
+ * The user a member change names. Admins, customer admins and the group's owner and managers may
+ * name any user of the tenant; a Group Administrator only users they can see (their groups').
+ */
+export async function targetUser(deps: GroupsDeps, access: Access, g: GroupRecord, userId: string): Promise<UserDoc> {
+  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  if (!user) throw userNotFound(userId);
+  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
+  if (!unrestricted && !(await canSeeUser(deps.models, access, user))) throw userNotFound(userId);
+  return user;
+}
+
+async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
+  return (await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
+}
+
+function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserDoc) {
+  return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
+}
+
+export async function addMember(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
+  const body = readBody(input, ['userId', 'role']);
+  const userId = readId(body, 'userId');
+  const role = readEnum(body, 'role', MEMBER_ROLES);
+  const g = await groupForMemberChange(deps, access, groupId);
+  assertMembersEditable(g);
+  assertAssignable(g);
+  const user = await targetUser(deps, access, g, userId);
+  assertAudience(g, user);
+  const { tenantId } = access;
+  const existing = await membershipOf(deps, tenantId, groupId, userId);
+  if (existing?.sources.includes(MANUAL_SOURCE)) {
+    throw new AppError('conflict', 'MEMBERSHIP_EXISTS', `User ${userId} is already a member of "${g.name}"`, { details: { groupId, userId, sources: existing.sources } });
+  }
+  await deps.memberships.addSource(tenantId, groupId, [userId], MANUAL_SOURCE, role ?? 'member');
+  // A membership another source holds keeps its role unless this request names one.
+  if (existing && role && existing.role !== role) {
+    await deps.models.Membership.collection.updateOne({ _id: membershipId(groupId, userId), tenantId } as never, { $set: { role, updatedAt: new Date() } });
+  }
+  const after = await membershipOf(deps, tenantId, groupId, userId);
+  if (!after) throw new AppError('conflict', 'MEMBERSHIP_CHANGED_CONCURRENTLY', 'The membership changed while it was added; retry');
+  await auditAdminChange(deps, access.caller, 'group.member.added', { type: 'Group', id: groupId }, {
+    before: existing ? { userId, role: existing.role, sources: existing.sources } : undefined,
+    after: { userId, role: after.role, sources: after.sources },
+  });
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
+  return memberView(after, user);
+}
+
+/**
+ * Removes what the admin API granted ('manual' and 'import', or the one `source` names). The
+ * owner cannot be removed; a membership held only by other sources is refused with the sources
+ * that hold it. Ending a membership also ends a Group Administrator designation on the group.
+ */
+export async function removeMember(deps: GroupsDeps, access: Access, groupId: string, userId: string, source?: string) {
+  const g = await groupForMemberChange(deps, access, groupId);
+  assertMembersEditable(g);
+  if (source !== undefined && !ADMIN_SOURCES.includes(source)) throw invalid('source', `"source" must be one of ${ADMIN_SOURCES.join(', ')}`);
+  const { tenantId } = access;
+  const existing = await membershipOf(deps, tenantId, groupId, userId);
+  if (g.ownerId === userId || existing?.sources.includes(OWNER_SOURCE)) {
+    throw new AppError('conflict', 'GROUP_OWNER_NOT_REMOVABLE', `User ${userId} owns "${g.name}" and cannot be removed from it; change the owner first`, { details: { groupId, userId } });
+  }
+  if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
+  const toRemove = existing.sources.filter((s) => (source ? s === source : ADMIN_SOURCES.includes(s)));
+  if (toRemove.length === 0) {
+    throw new AppError('conflict', 'MEMBERSHIP_NOT_ADMIN_MANAGED', `The membership of ${userId} in "${g.name}" is held by ${existing.sources.join(', ')}, not by the admin API; change it at its source`, {
+      details: { groupId, userId, sources: existing.sources },
+    });
+  }
+  let ended = false;
+  for (const s of toRemove) ended = (await deps.memberships.removeSource(tenantId, groupId, [userId], s)).length > 0 || ended;
+  if (ended) await deps.models.GroupAdministrator.collection.deleteOne({ _id: membershipId(groupId, userId), tenantId } as never);
+  const remaining = existing.sources.filter((s) => !toRemove.includes(s));
+  await auditAdminChange(deps, access.caller, 'group.member.removed', { type: 'Group', id: groupId }, {
+    before: { userId, role: existing.role, sources: existing.sources },
+    after: ended ? undefined : { userId, role: existing.role, sources: remaining },
+  });
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
+  return { userId, removedSources: toRemove, remainingSources: ended ? [] : remaining, membershipEnded: ended };
+}
+
+export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, input: unknown) {
+  const body = readBody(input, ['role']);
+  const role = readEnum(body, 'role', MEMBER_ROLES);
+  if (!role) throw invalid('role', '"role" is required (member or manager)');
+  const g = await groupForMemberChange(deps, access, groupId);
+  const { tenantId } = access;
+  const existing = await membershipOf(deps, tenantId, groupId, userId);
+  if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
+  if (existing.role === role) return memberView(existing);
+  await deps.models.Membership.collection.updateOne({ _id: existing._id, tenantId } as never, { $set: { role, updatedAt: new Date() } });
+  await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
+    before: { userId, role: existing.role },
+    after: { userId, role },
+  });
+  accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
+  return memberView({ ...existing, role });
+}
+
+/**
+ * A page of members ordered by user id, continued with `cursor` (the last user id returned).
+ * Stored memberships page on the (tenantId, groupId, userId) index; the automatic groups page
+ * over the users of their audience. The page's users are read in one query.
+ */
+export async function listMembers(deps: GroupsDeps, access: Access, groupId: string, query: { cursor?: string; limit?: string }) {
+  const g = await visibleGroup(deps, access, groupId);
+  const limitText = query.limit ?? '50';
+  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
+  const limit = Number(limitText);
+  const { tenantId } = access;
+  const after = query.cursor ? { $gt: query.cursor } : undefined;
+  let rows: { userId: string; role: MembershipRole; sources: string[] }[];
+  let users: UserDoc[];
+  if (g.automatic) {
+    const filter = { tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...(after ? { _id: after } : {}) };
+    users = (await deps.models.User.collection.find(filter as never, { projection: { attrs: 1, lc: 1 } }).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as UserDoc[];
+    rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
+  } else {
+    const filter = { tenantId, groupId, ...(after ? { userId: after } : {}) };
+    const docs = (await deps.models.Membership.collection.find(filter as never).sort({ userId: 1 }).limit(limit + 1).toArray()) as unknown as MembershipDoc[];
+    rows = docs.map((m) => ({ userId: m.userId, role: m.role, sources: m.sources }));
+    const ids = rows.slice(0, limit).map((r) => r.userId);
+    users = ids.length ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: ids } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[]) : [];
+  }
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const byId = new Map(users.map((u) => [u._id, u]));
+  return {
+    items: page.map((r) => memberView(r, byId.get(r.userId))),
+    total: await memberCountOf(deps, g),
+    nextCursor: more ? page[page.length - 1]!.userId : null,
+  };
+}

@@ -1,0 +1,63 @@
+import type { UserDoc } from '../../persistence/models';
+
+/**
+ * What the access model reads from a SCIM user: whether they are internal or a customer (the custom
+ * extension's `audience`, stored at attrs.custom.audience; missing means internal), their e-mail
+ * addresses, and whether they are active (`active=false` removes derived access, DESIGN.md §2).
+ */
+export type Audience = 'user' | 'customer';
+
+export function audienceOf(user: Pick<UserDoc, 'attrs'>): Audience {
+  const custom = user.attrs.custom;
+  const value = custom && typeof custom === 'object' ? (custom as Record<string, unknown>).audience : undefined;
+  return typeof value === 'string' && value.toLowerCase() === 'customer' ? 'customer' : 'user';
+}
+
+export function isActive(user: Pick<UserDoc, 'attrs'>): boolean {
+  return user.attrs.active !== false;
+}
+
+/** Lower-cased e-mail addresses (the `lc.emails` shadow, or attrs.emails when the shadow is missing). */
+export function emailsOf(user: Pick<UserDoc, 'attrs' | 'lc'>): string[] {
+  if (Array.isArray(user.lc?.emails)) return user.lc.emails.filter((e): e is string => typeof e === 'string');
+  const emails = user.attrs.emails;
+  if (!Array.isArray(emails)) return [];
+  return emails
+    .map((e) => (e && typeof e === 'object' ? (e as Record<string, unknown>).value : undefined))
+    .filter((v): v is string => typeof v === 'string')
+    .map((v) => v.toLowerCase());
+}
+
+/** Summary of a user for admin listings. */
+export interface UserSummary {
+  id: string;
+  userName: string;
+  displayName?: string;
+  emails: string[];
+  audience: Audience;
+  active: boolean;
+}
+
+export function userSummary(user: Pick<UserDoc, '_id' | 'attrs' | 'lc'>): UserSummary {
+  const displayName = typeof user.attrs.displayName === 'string' ? user.attrs.displayName : undefined;
+  return {
+    id: user._id,
+    userName: String(user.attrs.userName ?? ''),
+    ...(displayName !== undefined ? { displayName } : {}),
+    emails: emailsOf(user),
+    audience: audienceOf(user),
+    active: isActive(user),
+  };
+}
+
+/**
+ * Mongo filter for the users of one audience (case-insensitive, since canonical values are not
+ * normalised on write). Only active users count as members of the automatic groups.
+ */
+export function audienceFilter(audience: Audience, activeOnly: boolean): Record<string, unknown> {
+  const filter: Record<string, unknown> = audience === 'customer'
+    ? { 'attrs.custom.audience': /^customer$/i }
+    : { 'attrs.custom.audience': { $not: /^customer$/i } };
+  if (activeOnly) filter['attrs.active'] = { $ne: false };
+  return filter;
+}

@@ -1,0 +1,88 @@
+import type { Models } from '../../persistence/models';
+
+/**
+ * Per-tenant counters on the tenant document, bumped after every change that can alter an
+ * authorization answer. The permission cache is per process; reading these counters on each
+ * authorize (one `_id` lookup, which FerretDB pushes down) tells a replica that another process
+ * changed access, so no replica serves an answer older than the last completed bump.
+ *
+ * - `accessVersion` moves on every access change (memberships included);
+ * - `grantsVersion` moves only on changes to what groups and roles give (roles, assignments,
+ *   resource grants, hierarchy, group status), which are rare admin actions. A replica seeing only
+ *   `accessVersion` move drops its cached users but keeps the tenant's grant data, so membership
+ *   churn from an IdP does not make every replica reload the groups.
+ */
+export interface AccessVersion {
+  access: number;
+  grants: number;
+}
+
+interface VersionFields {
+  accessVersion?: number;
+  grantsVersion?: number;
+}
+
+const read = (doc: VersionFields | null): AccessVersion => ({ access: doc?.accessVersion ?? 0, grants: doc?.grantsVersion ?? 0 });
+
+/** Bumps the counters; undefined when the tenant does not exist in this database. */
+export async function bumpAccessVersion(models: Models, tenantId: string, grantsChanged: boolean): Promise<AccessVersion | undefined> {
+  const doc = (await models.Tenant.collection.findOneAndUpdate(
+    { _id: tenantId } as never,
+    { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } } as never,
+    // No projection: FerretDB 1.24 does not implement findAndModify's `fields` (the document is small).
+    { returnDocument: 'after' },
+  )) as VersionFields | null;
+  return doc ? read(doc) : undefined;
+}
+
+export async function readAccessVersion(models: Models, tenantId: string): Promise<AccessVersion> {
+  return read((await models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1, grantsVersion: 1 } })) as VersionFields | null);
+}
+
+/**
+ * Coalesces concurrent version reads of one tenant without ever answering from a read that began
+ * before the caller asked: a caller joins the next read to start, which starts as soon as the one
+ * in flight ends. Under load that is at most one read in flight per tenant (plus one queued), while
+ * each answer still reflects every bump completed before its caller arrived.
+ */
+export class AccessVersionReader<V = AccessVersion> {
+  private readonly pending = new Map<string, Slot<V>>();
+
+  constructor(private readonly read: (tenantId: string) => Promise<V>) {}
+
+  current(tenantId: string): Promise<V> {
+    let slot = this.pending.get(tenantId);
+    if (!slot) {
+      slot = {};
+      this.pending.set(tenantId, slot);
+    }
+    if (!slot.inFlight) return this.start(tenantId, slot);
+    // A read is in flight and may have started before this call: wait for the one after it.
+    if (!slot.next) {
+      const s = slot;
+      const settled = s.inFlight!.then(
+        () => undefined,
+        () => undefined,
+      );
+      s.next = settled.then(() => {
+        s.next = undefined;
+        return this.start(tenantId, s);
+      });
+    }
+    return slot.next!;
+  }
+
+  private start(tenantId: string, slot: Slot<V>): Promise<V> {
+    const p: Promise<V> = this.read(tenantId).finally(() => {
+      if (slot.inFlight === p) slot.inFlight = undefined;
+      if (!slot.inFlight && !slot.next && this.pending.get(tenantId) === slot) this.pending.delete(tenantId);
+    });
+    slot.inFlight = p;
+    return p;
+  }
+}
+
+interface Slot<V> {
+  inFlight?: Promise<V>;
+  next?: Promise<V>;
+}

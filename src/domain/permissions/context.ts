@@ -1,0 +1,46 @@
+import type { Models } from '../../persistence/models';
+import { recordAudit } from '../audit';
+import { auditActorOf, type Caller } from '../access/caller';
+import { invalid } from '../groups/input';
+import type { PermissionEngine } from './engine';
+
+/** What the role, grant and resource use-cases need. */
+export interface PermissionsContext {
+  models: Models;
+  engine: PermissionEngine;
+}
+
+/** Records one admin change to roles, grants or resources (actor {type:'admin', id: token subject}). */
+export async function auditPermissionChange(
+  ctx: PermissionsContext,
+  caller: Caller,
+  action: string,
+  object: { type: string; id: string },
+  change: { before?: unknown; after?: unknown } = {},
+): Promise<void> {
+  await recordAudit(ctx.models, {
+    tenantId: caller.tenantId,
+    actor: auditActorOf(caller),
+    action,
+    object,
+    ...(change.before !== undefined ? { before: change.before } : {}),
+    ...(change.after !== undefined ? { after: change.after } : {}),
+    ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}),
+  });
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: number }).code === 11000;
+}
+
+/** page/limit query parameters, as the groups listing reads them. */
+export function pageParams(query: { page?: string; limit?: string }, maxLimit = 200): { page: number; limit: number } {
+  const read = (value: string | undefined, field: string, dflt: number, max: number) => {
+    if (value === undefined || value === '') return dflt;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      throw invalid(field, `"${field}" must be a whole number from 1 to ${max}`);
+    }
+    return Number(value);
+  };
+  return { page: read(query.page, 'page', 1, 100_000), limit: read(query.limit, 'limit', 50, maxLimit) };
+}

@@ -1,0 +1,378 @@
+import type { GroupDoc, MembershipDoc, Models, ResourceDoc, ResourceGrantDoc, ResourceType, RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import { AppError } from '../../errors/app-error';
+import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
+import { ADMINS_GROUP } from '../groups/group-record';
+import { AUTOMATIC_GROUP_KEY } from '../groups/memberships-of-user';
+import { audienceOf, isActive } from '../groups/user-identity';
+import { AccessVersionReader, bumpAccessVersion, readAccessVersion, type AccessVersion } from './access-version';
+import { findTarget } from './catalog';
+import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
+import { decide, type Decision, type Subject } from './decision';
+import { isAction, isLevel, type Action } from './levels';
+import type { Privilege } from './privileges';
+
+/**
+ * Effective permissions with a per-process cache, exact without any TTL.
+ *
+ * What is cached, per tenant:
+ * - the grant data: every group's parent, status and name, the roles assigned to it and the
+ *   resources granted to it, every role's privileges, the roles assigned to users directly. It is
+ *   loaded in one go (four tenant-wide queries) and shared by all users' computations;
+ * - per user, the computed effective permissions (their memberships are read once, on a miss).
+ *
+ * How it stays exact:
+ * 1. Precise local invalidation. Writers in this process report changes: the groups code on the
+ *    shared `accessEvents` bus (membership, hierarchy, group status), the permission use-cases
+ *    through `applyChange` (roles, role assignments, resource grants, resources). A membership
+ *    change drops that user's entry; a change to what a group or role gives drops the users whose
+ *    groups (or their ancestors) or roles include it, and the grant data (reloaded on next use).
+ * 2. Cross-process version check. After each change the tenant's counters are bumped (see
+ *    access-version.ts); every authorize reads them (one `_id` lookup, coalesced across concurrent
+ *    callers). When another process moved them, the tenant's users are dropped (and the grant data
+ *    too when grants moved). This process's own bump is adopted without dropping anything more,
+ *    since its local invalidation already did the precise work.
+ * 3. Races. A computation that overlaps an invalidation of its tenant is not stored (generation
+ *    counters), so a slow read can never put back what a change just dropped.
+ *
+ * The cache is per process: replicas agree through the version counters, not through each
+ * other's events. The bump of an event from the bus runs right after the synchronous emit; a write
+ * path that must not return before other replicas can see it calls `applyChange`, which awaits it.
+ */
+export type PermissionChange =
+  | { tenantId: string; kind: 'role'; roleId: string }
+  | { tenantId: string; kind: 'role-assignment'; roleId: string; groupId?: string; userId?: string }
+  | { tenantId: string; kind: 'resource-grant'; groupId: string; resourceId: string }
+  | { tenantId: string; kind: 'resource'; resourceId: string };
+
+export interface ResourceInfo {
+  id: string;
+  type: ResourceType;
+  name: string;
+}
+
+export interface AuthorizeRequest {
+  userId: string;
+  action: unknown;
+  target?: unknown;
+  resource?: unknown;
+}
+
+/** What groups and roles give in one tenant: shared by every user's computation. */
+export interface GrantData {
+  nodes: Map<string, GroupNode>;
+  roles: Map<string, RoleInfo>;
+  /** Roles assigned to users directly. */
+  userRoles: Map<string, string[]>;
+  /** Default groups by key ('admins', 'platform-users', …). */
+  systemGroups: Map<string, string>;
+}
+
+class TenantState {
+  /** Counters every cached entry is valid at; undefined before the first read. */
+  version: AccessVersion | undefined;
+  /** Moves on every invalidation of users; a computation overlapping a move is not stored. */
+  generation = 0;
+  /** Moves on every invalidation of the grant data. */
+  grantsGeneration = 0;
+  readonly users = new Map<string, EffectivePermissions>();
+  grants: Promise<GrantData> | undefined;
+  readonly resources = new Map<string, ResourceInfo>();
+
+  dropGrants(): void {
+    this.grantsGeneration++;
+    this.grants = undefined;
+    this.resources.clear();
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+type NodeDoc = Pick<GroupDoc, '_id' | 'attrs'> & { parentId?: unknown; status?: unknown; system?: unknown };
+
+/** Loads a tenant's grant data: four tenant-wide reads, no per-group round trips. */
+export async function loadGrantData(models: Models, tenantId: string): Promise<GrantData> {
+  const [groups, roles, assignments, grants] = await Promise.all([
+    models.Group.collection.find({ tenantId } as never, { projection: { parentId: 1, status: 1, system: 1, 'attrs.displayName': 1 } }).toArray() as unknown as Promise<NodeDoc[]>,
+    models.Role.collection.find({ tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } }).toArray() as unknown as Promise<RoleDoc[]>,
+    models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
+    models.ResourceGrant.collection
+      .find({ tenantId } as never, { projection: { groupId: 1, resourceId: 1, resourceType: 1, level: 1 } })
+      .toArray() as unknown as Promise<ResourceGrantDoc[]>,
+  ]);
+  const rolesOf = groupBy(assignments, (a) => a.groupId);
+  const grantsOf = groupBy(grants, (g) => g.groupId);
+  const nodes = new Map<string, GroupNode>();
+  const systemGroups = new Map<string, string>();
+  for (const d of groups) {
+    const node: GroupNode = {
+      id: d._id,
+      name: String(d.attrs?.displayName ?? ''),
+      archived: d.status === 'archived',
+      roleIds: (rolesOf.get(d._id) ?? []).map((a) => a.roleId),
+      resourceGrants: (grantsOf.get(d._id) ?? []).filter((g) => isLevel(g.level)).map((g) => ({ resourceId: g.resourceId, resourceType: g.resourceType, level: g.level })),
+    };
+    if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
+    if (typeof d.system === 'string') {
+      node.system = d.system;
+      systemGroups.set(d.system, d._id);
+    }
+    nodes.set(d._id, node);
+  }
+  const userRoles = new Map<string, string[]>();
+  for (const a of assignments) {
+    if (a.groupId || !a.userId) continue;
+    userRoles.set(a.userId, [...(userRoles.get(a.userId) ?? []), a.roleId]);
+  }
+  return {
+    nodes,
+    roles: new Map(roles.map((r) => [r._id, { id: r._id, name: r.name, privileges: (r.privileges ?? []) as Privilege[], ...(r.system ? { system: r.system } : {}) }])),
+    userRoles,
+    systemGroups,
+  };
+}
+
+export interface EngineStats {
+  hits: number;
+  misses: number;
+  /** Times another process's change made this one drop a tenant's cached users. */
+  tenantResets: number;
+  grantLoads: number;
+}
+
+export class PermissionEngine {
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly versions: AccessVersionReader;
+  private readonly unsubscribe: () => void;
+  readonly stats: EngineStats = { hits: 0, misses: 0, tenantResets: 0, grantLoads: 0 };
+
+  constructor(
+    private readonly models: Models,
+    events: AccessEvents = defaultAccessEvents,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.versions = new AccessVersionReader((tenantId) => readAccessVersion(models, tenantId));
+    this.unsubscribe = events.on((change) => this.onAccessEvent(change));
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.tenants.clear();
+  }
+
+  private state(tenantId: string): TenantState {
+    let s = this.tenants.get(tenantId);
+    if (!s) {
+      s = new TenantState();
+      this.tenants.set(tenantId, s);
+    }
+    return s;
+  }
+
+  // ---- invalidation ----
+
+  private dropUsers(s: TenantState, affected: (e: EffectivePermissions) => boolean): void {
+    for (const [userId, e] of s.users) if (affected(e)) s.users.delete(userId);
+  }
+
+  /** Drops what a change can affect, in this process, synchronously. */
+  private invalidate(change: AccessChange | PermissionChange): void {
+    const s = this.tenants.get(change.tenantId);
+    if (!s) return;
+    s.generation++;
+    switch (change.kind) {
+      case 'membership':
+        if (change.userId) s.users.delete(change.userId);
+        else if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
+        else s.users.clear();
+        return;
+      case 'hierarchy':
+      case 'group':
+        s.dropGrants();
+        if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
+        else s.users.clear();
+        return;
+      case 'role':
+        s.dropGrants();
+        this.dropUsers(s, (e) => e.roleIds.has(change.roleId));
+        return;
+      case 'role-assignment':
+        s.dropGrants();
+        if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
+        if (change.userId) s.users.delete(change.userId);
+        return;
+      case 'resource-grant':
+        s.dropGrants();
+        this.dropUsers(s, (e) => e.closure.has(change.groupId));
+        return;
+      case 'resource':
+        s.dropGrants();
+        this.dropUsers(s, (e) => e.resources.has(change.resourceId));
+        return;
+    }
+  }
+
+  /** Bumps the tenant's counters and adopts them when no other process bumped in between. */
+  private async bump(tenantId: string, grantsChanged: boolean): Promise<void> {
+    const next = await bumpAccessVersion(this.models, tenantId, grantsChanged);
+    const s = this.tenants.get(tenantId);
+    if (!next || !s?.version) return;
+    if (s.version.access === next.access - 1 && s.version.grants === next.grants - (grantsChanged ? 1 : 0)) s.version = next;
+  }
+
+  private onAccessEvent(change: AccessChange): void {
+    this.invalidate(change);
+    this.bump(change.tenantId, change.kind !== 'membership').catch(this.onError);
+  }
+
+  /** Reports a change made by this process; returns once other replicas will see it. */
+  async applyChange(change: PermissionChange | AccessChange): Promise<void> {
+    this.invalidate(change);
+    await this.bump(change.tenantId, change.kind !== 'membership');
+  }
+
+  // ---- loading ----
+
+  /** Makes the tenant state current: what another process changed since is dropped. */
+  private async currentState(tenantId: string): Promise<TenantState> {
+    const version = await this.versions.current(tenantId);
+    const s = this.state(tenantId);
+    if (!s.version) {
+      s.version = version;
+    } else if (version.access > s.version.access || version.grants > s.version.grants) {
+      s.generation++;
+      s.users.clear();
+      if (version.grants > s.version.grants) s.dropGrants();
+      s.version = version;
+      this.stats.tenantResets++;
+    }
+    return s;
+  }
+
+  /** The tenant's grant data, loaded once and shared (concurrent callers share one load). */
+  private grantData(s: TenantState, tenantId: string): Promise<GrantData> {
+    if (s.grants) return s.grants;
+    this.stats.grantLoads++;
+    const loading = loadGrantData(this.models, tenantId);
+    s.grants = loading;
+    // A failed load is not kept; a load dropped while in flight was already unset by dropGrants,
+    // and computations that used it are not stored (see compute).
+    loading.catch(() => {
+      if (s.grants === loading) s.grants = undefined;
+    });
+    return loading;
+  }
+
+  private async compute(s: TenantState, tenantId: string, userId: string): Promise<EffectivePermissions> {
+    const generation = s.generation;
+    const grantsGeneration = s.grantsGeneration;
+    const [user, memberships, grants] = await Promise.all([
+      this.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } }) as Promise<UserDoc | null>,
+      this.models.Membership.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1 } }).toArray() as unknown as Promise<MembershipDoc[]>,
+      this.grantData(s, tenantId),
+    ]);
+    if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
+    const active = isActive(user);
+    const groups = memberships.map((m) => ({ groupId: m.groupId, role: m.role }));
+    // The automatic default group of the user's audience holds every active user without a stored membership.
+    const automaticId = grants.systemGroups.get(AUTOMATIC_GROUP_KEY[audienceOf(user)]);
+    if (active && automaticId && !groups.some((g) => g.groupId === automaticId)) groups.push({ groupId: automaticId, role: 'member' });
+    const adminsGroupId = grants.systemGroups.get(ADMINS_GROUP);
+    const effective = computeEffective({
+      tenantId,
+      userId,
+      active,
+      memberships: groups,
+      nodes: grants.nodes,
+      roles: grants.roles,
+      userRoleIds: grants.userRoles.get(userId) ?? [],
+      ...(adminsGroupId ? { adminsGroupId } : {}),
+    });
+    if (s.generation === generation && s.grantsGeneration === grantsGeneration) s.users.set(userId, effective);
+    return effective;
+  }
+
+  /** A user's effective permissions (cached; exact as described above). 404 for an unknown user. */
+  async effectiveFor(tenantId: string, userId: string): Promise<EffectivePermissions> {
+    const s = await this.currentState(tenantId);
+    const cached = s.users.get(userId);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
+    }
+    this.stats.misses++;
+    return this.compute(s, tenantId, userId);
+  }
+
+  async resource(tenantId: string, resourceId: string): Promise<ResourceInfo> {
+    const s = await this.currentState(tenantId);
+    const cached = s.resources.get(resourceId);
+    if (cached) return cached;
+    const generation = s.grantsGeneration;
+    const doc = (await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { type: 1, name: 1 } })) as ResourceDoc | null;
+    if (!doc) throw new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
+    const info: ResourceInfo = { id: doc._id, type: doc.type, name: doc.name };
+    if (s.grantsGeneration === generation) s.resources.set(resourceId, info);
+    return info;
+  }
+
+  /** Validates an authorize request and answers it. 400 for a malformed one, 404 for an unknown user or resource. */
+  async authorize(tenantId: string, request: AuthorizeRequest, opts: { tokenAdmin?: boolean } = {}): Promise<Decision> {
+    const { action, subject } = await this.parseRequest(tenantId, request);
+    const eff = opts.tokenAdmin ? tokenAdminPermissions(tenantId, request.userId) : await this.effectiveFor(tenantId, request.userId);
+    return decide(eff, action, subject);
+  }
+
+  private async parseRequest(tenantId: string, request: AuthorizeRequest): Promise<{ action: Action; subject: Subject }> {
+    if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
+    if (!isAction(request.action)) {
+      throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'action must be one of view, edit, create, delete', { details: { action: request.action } });
+    }
+    const hasTarget = request.target !== undefined && request.target !== null;
+    const hasResource = request.resource !== undefined && request.resource !== null;
+    if (hasTarget === hasResource) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'Give exactly one of target (a catalogue target) and resource (a resource id)');
+    if (hasTarget) {
+      const target = typeof request.target === 'string' ? findTarget(request.target) : undefined;
+      if (!target) throw new AppError('badRequest', 'PERMISSION_TARGET_UNKNOWN', `"${String(request.target)}" is not a target of the permission catalogue`, { details: { target: request.target } });
+      return { action: request.action, subject: { kind: 'target', target } };
+    }
+    if (typeof request.resource !== 'string' || !request.resource) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'resource must be a resource id');
+    return { action: request.action, subject: { kind: 'resource', resource: await this.resource(tenantId, request.resource) } };
+  }
+}
+
+/** Everything, for a caller whose own token carries the admin role (they are a tenant admin). */
+export function tokenAdminPermissions(tenantId: string, userId: string): EffectivePermissions {
+  return {
+    tenantId,
+    userId,
+    active: true,
+    admin: { kind: 'admin', level: 'delete' },
+    groups: [],
+    closure: new Set(),
+    roleIds: new Set(),
+    targets: new Map(),
+    resources: new Map(),
+  };
+}
+
+/** One engine per Models (one per database connection), shared by the routes and the benchmark. */
+const engines = new WeakMap<Models, PermissionEngine>();
+
+export function permissionEngine(models: Models): PermissionEngine {
+  let engine = engines.get(models);
+  if (!engine) {
+    engine = new PermissionEngine(models);
+    engines.set(models, engine);
+  }
+  return engine;
+}

@@ -1,0 +1,84 @@
+import { AppError } from '../../errors/app-error';
+import type { Caller } from '../access/caller';
+import { forbidden } from '../access/policy';
+import { CATALOG } from './catalog';
+import type { PermissionsContext } from './context';
+import { describeSource, type Decision } from './decision';
+import type { EffectivePermissions, PermissionSource } from './effective';
+import { tokenAdminPermissions, type PermissionEngine } from './engine';
+import { impliedLevels, type Level } from './levels';
+
+/**
+ * Read side of the permission model over the admin API: a user's effective permissions and the
+ * authorize decision. Admins (token role admin, or members of the Admins group) may ask about any
+ * user of their tenant; anyone else only about themselves.
+ */
+export async function isTenantAdmin(engine: PermissionEngine, caller: Caller): Promise<boolean> {
+  if (caller.role === 'admin') return true;
+  try {
+    return (await engine.effectiveFor(caller.tenantId, caller.userId)).admin !== null;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'USER_NOT_FOUND') return false;
+    throw err;
+  }
+}
+
+async function assertMayInspect(engine: PermissionEngine, caller: Caller, userId: string, what: string): Promise<void> {
+  if (caller.userId === userId) return;
+  if (!(await isTenantAdmin(engine, caller))) throw forbidden(what);
+}
+
+function sourceView(s: PermissionSource) {
+  return { ...s, description: describeSource(s) };
+}
+
+export function effectiveView(eff: EffectivePermissions, resourceNames: ReadonlyMap<string, string> = new Map()) {
+  const targets = CATALOG.targets.map((t) => {
+    const highest = t.levels[t.levels.length - 1]!;
+    const sources = eff.admin ? [eff.admin] : (eff.targets.get(t.name) ?? []);
+    const level: Level = eff.admin ? highest : (sources[0]?.level ?? 'hide');
+    return { target: t.name, category: t.category, level, implies: impliedLevels(level), sources: sources.map(sourceView) };
+  });
+  return {
+    userId: eff.userId,
+    active: eff.active,
+    admin: eff.admin ? sourceView(eff.admin) : null,
+    groups: eff.groups,
+    roles: [...eff.roleIds],
+    targets,
+    resources: [...eff.resources.entries()].map(([resourceId, r]) => ({
+      resourceId,
+      type: r.type,
+      name: resourceNames.get(resourceId) ?? null,
+      level: r.sources[0]?.level ?? 'hide',
+      sources: r.sources.map(sourceView),
+    })),
+    ...(eff.admin ? { note: 'Admins have every level on every target and resource.' } : {}),
+  };
+}
+
+export async function userPermissions(ctx: PermissionsContext, caller: Caller, userId: string) {
+  await assertMayInspect(ctx.engine, caller, userId, "read another user's permissions");
+  const tokenAdmin = caller.userId === userId && caller.role === 'admin';
+  const eff = tokenAdmin ? tokenAdminPermissions(caller.tenantId, userId) : await ctx.engine.effectiveFor(caller.tenantId, userId);
+  const ids = [...eff.resources.keys()];
+  const names = new Map<string, string>();
+  if (ids.length > 0) {
+    const docs = (await ctx.models.Resource.collection
+      .find({ _id: { $in: ids }, tenantId: caller.tenantId } as never, { projection: { name: 1 } })
+      .toArray()) as unknown as { _id: string; name: string }[];
+    for (const d of docs) names.set(d._id, d.name);
+  }
+  return effectiveView(eff, names);
+}
+
+export async function authorizeFor(ctx: PermissionsContext, caller: Caller, body: unknown): Promise<Decision> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'The body must be {userId, action, target | resource}');
+  const request = body as { userId?: unknown; action?: unknown; target?: unknown; resource?: unknown };
+  const unknownKeys = Object.keys(request).filter((k) => !['userId', 'action', 'target', 'resource'].includes(k));
+  if (unknownKeys.length) throw new AppError('badRequest', 'AUTHORIZE_INVALID', `Unknown field(s): ${unknownKeys.join(', ')}`, { details: { fields: unknownKeys } });
+  if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
+  await assertMayInspect(ctx.engine, caller, request.userId, 'ask about another user');
+  const tokenAdmin = caller.userId === request.userId && caller.role === 'admin';
+  return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource }, { tokenAdmin });
+}

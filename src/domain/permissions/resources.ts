@@ -1,0 +1,309 @@
+import type { ResourceDoc, ResourceGrantDoc, ResourceType } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import { AppError } from '../../errors/app-error';
+import type { Access } from '../access/policy';
+import { forbidden } from '../access/policy';
+import { assertAssignable } from '../groups/groups';
+import { readGroup, type GroupRecord } from '../groups/group-record';
+import { ancestorsOf } from '../groups/hierarchy';
+import { escapeRegex, invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
+import { resourceTypeTarget, RESOURCE_TYPES } from './catalog';
+import { auditPermissionChange, pageParams, type PermissionsContext } from './context';
+import { isLevel, type Level } from './levels';
+import { visibleGroup } from './roles';
+
+/**
+ * Product resources (agents, data sources, projects) and their assignment to groups at a level
+ * (product docs 001 "Assign Resources" and 004 "Add Users and Projects").
+ *
+ * Admins manage all of them. A Group Administrator (product doc 004) manages the projects of the
+ * groups they administer: creates projects in them, assigns and removes projects, renames or
+ * deletes a project that belongs only to their groups, and sees no project outside them.
+ */
+
+const NAME_MAX = 200;
+const BULK_MAX = 500;
+
+export const resourceGrantId = (groupId: string, resourceId: string) => `${groupId}|${resourceId}`;
+
+type StoredResource = ResourceDoc;
+
+/** A resource of `type` with this name, ignoring case (names are unique per type within a tenant). */
+async function findByName(ctx: PermissionsContext, tenantId: string, type: ResourceType, name: string): Promise<{ _id: string } | null> {
+  return (await ctx.models.Resource.collection.findOne({ tenantId, type, name: new RegExp(`^${escapeRegex(name)}$`, 'i') } as never, {
+    projection: { _id: 1 },
+  })) as { _id: string } | null;
+}
+
+export function resourceView(r: ResourceDoc) {
+  return { id: r._id, type: r.type, name: r.name, createdBy: r.createdBy ?? null, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
+}
+
+function resourceNotFound(resourceId: string): AppError {
+  return new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
+}
+
+/**
+ * Groups whose resources a non-admin caller sees: the groups they belong to, manage or administer
+ * (undefined: no restriction). Customer admins see every project, as the projects endpoints do.
+ */
+function scopeGroups(access: Access, type?: ResourceType): string[] | undefined {
+  if (access.isAdmin) return undefined;
+  if (access.isCustomerAdmin && type === 'project') return undefined;
+  return [...new Set([...access.memberOf, ...access.supervisedGroups, ...access.administratorOf])];
+}
+
+async function grantsOfResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<ResourceGrantDoc[]> {
+  return (await ctx.models.ResourceGrant.collection.find({ tenantId, resourceId } as never).toArray()) as unknown as ResourceGrantDoc[];
+}
+
+async function loadResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<StoredResource> {
+  const doc = (await ctx.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never)) as StoredResource | null;
+  if (!doc) throw resourceNotFound(resourceId);
+  return doc;
+}
+
+/** A resource the caller may see (admins: any; others: one given to a group in their scope), or 404. */
+async function visibleResource(ctx: PermissionsContext, access: Access, resourceId: string): Promise<{ resource: StoredResource; grants: ResourceGrantDoc[] }> {
+  const resource = await loadResource(ctx, access.tenantId, resourceId);
+  const grants = await grantsOfResource(ctx, access.tenantId, resourceId);
+  const scope = scopeGroups(access, resource.type);
+  if (!scope || grants.some((g) => scope.includes(g.groupId))) return { resource, grants };
+  throw resourceNotFound(resourceId);
+}
+
+export interface ResourceListQuery {
+  type?: string;
+  q?: string;
+  groupId?: string;
+  page?: string;
+  limit?: string;
+}
+
+export async function listResources(ctx: PermissionsContext, access: Access, query: ResourceListQuery) {
+  const { page, limit } = pageParams(query);
+  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  if (query.type) {
+    if (!(RESOURCE_TYPES as readonly string[]).includes(query.type)) throw invalid('type', `"type" must be one of ${RESOURCE_TYPES.join(', ')}`);
+    and.push({ type: query.type });
+  }
+  if (query.q) {
+    if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
+    and.push({ name: new RegExp(escapeRegex(query.q), 'i') });
+  }
+  let inGroups: string[] | undefined = query.groupId ? [query.groupId] : undefined;
+  const scope = scopeGroups(access, query.type as ResourceType | undefined);
+  if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
+  if (inGroups) {
+    const grants = inGroups.length
+      ? ((await ctx.models.ResourceGrant.collection
+          .find({ tenantId: access.tenantId, groupId: { $in: inGroups } } as never, { projection: { resourceId: 1 } })
+          .toArray()) as unknown as ResourceGrantDoc[])
+      : [];
+    and.push({ _id: { $in: [...new Set(grants.map((g) => g.resourceId))] } });
+  }
+  const filter = { $and: and };
+  const col = ctx.models.Resource.collection;
+  const [total, docs] = await Promise.all([
+    col.countDocuments(filter as never),
+    col.find(filter as never).sort({ name: 1, _id: 1 }).skip((page - 1) * limit).limit(limit).toArray() as unknown as Promise<ResourceDoc[]>,
+  ]);
+  return { items: docs.map(resourceView), page, limit, total };
+}
+
+export async function getResource(ctx: PermissionsContext, access: Access, resourceId: string) {
+  const { resource, grants } = await visibleResource(ctx, access, resourceId);
+  const scope = scopeGroups(access, resource.type);
+  return {
+    ...resourceView(resource),
+    groups: grants.filter((g) => !scope || scope.includes(g.groupId)).map((g) => ({ groupId: g.groupId, level: g.level })),
+  };
+}
+
+function readGrantLevel(body: Record<string, unknown>, type: ResourceType, dflt: Level): Level {
+  const value = body.level ?? dflt;
+  const offered = resourceTypeTarget(type).grantLevels ?? [];
+  if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `A ${type} can be assigned at ${offered.join(', ')}`);
+  return value;
+}
+
+/**
+ * Creates a resource. With `groupId` it is also assigned to that group (at `level`, default edit):
+ * that is how a Group Administrator creates a project in their group.
+ */
+export async function createResource(ctx: PermissionsContext, access: Access, input: unknown) {
+  const body = readBody(input, ['type', 'name', 'groupId', 'level']);
+  const type = readEnum(body, 'type', RESOURCE_TYPES);
+  if (!type) throw invalid('type', `"type" is required: one of ${RESOURCE_TYPES.join(', ')}`);
+  const name = readText(body, 'name', { required: true, max: NAME_MAX });
+  const groupId = body.groupId === undefined ? undefined : readId(body, 'groupId');
+  let group: GroupRecord | undefined;
+  if (groupId) {
+    group = await visibleGroup(ctx.models, access, groupId);
+    assertAssignable(group);
+  }
+  if (!access.isAdmin) {
+    if (type !== 'project') throw forbidden(`create ${type}s`);
+    if (!group || !access.canManageProjects(group)) throw forbidden('create projects outside the groups whose projects you manage (give groupId)');
+  }
+  const level = group ? readGrantLevel(body, type, 'edit') : undefined;
+  if (!group && body.level !== undefined) throw invalid('level', '"level" needs "groupId"');
+  const clash = await findByName(ctx, access.tenantId, type, name);
+  if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${type} named "${name}" exists already`, { details: { type, name } });
+  const now = new Date();
+  const doc: StoredResource = { _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'), tenantId: access.tenantId, type, name, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
+  await ctx.models.Resource.collection.insertOne(doc as never);
+  await auditPermissionChange(ctx, access.caller, 'resource.created', { type: 'Resource', id: doc._id }, { after: { type, name } });
+  if (group && level) await writeGrant(ctx, access, group, doc, level);
+  return { ...resourceView(doc), groups: group && level ? [{ groupId: group.id, level }] : [] };
+}
+
+export async function updateResource(ctx: PermissionsContext, access: Access, resourceId: string, input: unknown) {
+  const body = readBody(input, ['name']);
+  const name = readText(body, 'name', { required: true, max: NAME_MAX });
+  const { resource, grants } = await visibleResource(ctx, access, resourceId);
+  await assertMayChangeResource(ctx, access, resource, grants);
+  if (name.toLowerCase() !== resource.name.toLowerCase()) {
+    const clash = await findByName(ctx, access.tenantId, resource.type, name);
+    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
+  }
+  const updatedAt = new Date();
+  await ctx.models.Resource.collection.updateOne({ _id: resourceId, tenantId: access.tenantId } as never, { $set: { name, updatedAt } } as never);
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
+  await auditPermissionChange(ctx, access.caller, 'resource.updated', { type: 'Resource', id: resourceId }, { before: { name: resource.name }, after: { name } });
+  return resourceView({ ...resource, name, updatedAt });
+}
+
+/**
+ * Beside admins, whoever manages the projects of every group a project is in (its Group
+ * Administrators, product doc 004) may rename or delete it; a project shared with a group they do
+ * not manage is not theirs alone to change.
+ */
+async function assertMayChangeResource(ctx: PermissionsContext, access: Access, resource: ResourceDoc, grants: readonly ResourceGrantDoc[]): Promise<void> {
+  if (access.isAdmin) return;
+  if (resource.type !== 'project' || grants.length === 0) throw forbidden(`change ${resource.type} "${resource.name}"`);
+  const groups = (await ctx.models.Group.collection
+    .find({ _id: { $in: [...new Set(grants.map((g) => g.groupId))] }, tenantId: access.tenantId } as never)
+    .toArray()) as unknown as Parameters<typeof readGroup>[0][];
+  if (!groups.map(readGroup).every((g) => access.canManageProjects(g))) {
+    throw forbidden(`change project "${resource.name}": it is shared with groups whose projects you do not manage`);
+  }
+}
+
+/** Deletes a resource and every assignment of it. */
+export async function deleteResource(ctx: PermissionsContext, access: Access, resourceId: string): Promise<void> {
+  const { resource, grants } = await visibleResource(ctx, access, resourceId);
+  await assertMayChangeResource(ctx, access, resource, grants);
+  await ctx.models.ResourceGrant.collection.deleteMany({ tenantId: access.tenantId, resourceId } as never);
+  await ctx.models.Resource.collection.deleteOne({ _id: resourceId, tenantId: access.tenantId } as never);
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
+  await auditPermissionChange(ctx, access.caller, 'resource.deleted', { type: 'Resource', id: resourceId }, {
+    before: { type: resource.type, name: resource.name, groups: grants.map((g) => ({ groupId: g.groupId, level: g.level })) },
+  });
+}
+
+// ---- assignments to groups ----
+
+/** Admins assign anything; whoever manages a group's projects (its administrators) assigns projects they can see. */
+function assertMayAssign(access: Access, group: GroupRecord, type: ResourceType): void {
+  if (access.isAdmin) return;
+  if (type === 'project' && access.canManageProjects(group)) return;
+  throw forbidden(type === 'project' ? `manage the projects of group "${group.name}"` : `assign ${type}s to groups`);
+}
+
+async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupRecord, resource: ResourceDoc, level: Level): Promise<'created' | 'updated' | 'unchanged'> {
+  const _id = resourceGrantId(group.id, resource._id);
+  const before = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  if (before?.level === level) return 'unchanged';
+  await ctx.models.ResourceGrant.collection.updateOne(
+    { _id } as never,
+    { $set: { level }, $setOnInsert: { tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type, createdAt: new Date() } } as never,
+    { upsert: true },
+  );
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId: group.id, resourceId: resource._id });
+  const object = { type: 'Group', id: group.id };
+  const after = { resourceId: resource._id, resourceType: resource.type, resourceName: resource.name, level };
+  if (before) {
+    await auditPermissionChange(ctx, access.caller, 'group.resource.updated', object, { before: { ...after, level: before.level }, after });
+    return 'updated';
+  }
+  await auditPermissionChange(ctx, access.caller, 'group.resource.assigned', object, { after });
+  return 'created';
+}
+
+/**
+ * Assigns resources to a group at a level (or changes the level of an assignment): body
+ * `{resourceId | resourceIds, level}`. Every resource is checked before any is written.
+ */
+export async function assignResources(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
+  const body = readBody(input, ['resourceId', 'resourceIds', 'level']);
+  const group = await visibleGroup(ctx.models, access, groupId);
+  assertAssignable(group);
+  const ids = body.resourceIds !== undefined ? readIdList(body, 'resourceIds', { max: BULK_MAX }) : [readId(body, 'resourceId')];
+  const checked: { resource: ResourceDoc; level: Level }[] = [];
+  for (const id of ids) {
+    let resource: ResourceDoc;
+    try {
+      resource = access.isAdmin ? await loadResource(ctx, access.tenantId, id) : (await visibleResource(ctx, access, id)).resource;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RESOURCE_NOT_FOUND') throw invalid('resourceIds', `Resource ${id} does not exist in this tenant`);
+      throw err;
+    }
+    assertMayAssign(access, group, resource.type);
+    checked.push({ resource, level: readGrantLevel(body, resource.type, 'view') });
+  }
+  const results = [];
+  for (const { resource, level } of checked) {
+    results.push({ resourceId: resource._id, type: resource.type, name: resource.name, level, outcome: await writeGrant(ctx, access, group, resource, level) });
+  }
+  return { groupId, items: results };
+}
+
+export async function revokeResource(ctx: PermissionsContext, access: Access, groupId: string, resourceId: string): Promise<void> {
+  const group = await visibleGroup(ctx.models, access, groupId);
+  const _id = resourceGrantId(groupId, resourceId);
+  const grant = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  if (!grant) throw new AppError('notFound', 'RESOURCE_NOT_ASSIGNED', `Resource ${resourceId} is not assigned to group ${groupId}`, { details: { groupId, resourceId } });
+  assertMayAssign(access, group, grant.resourceType);
+  await ctx.models.ResourceGrant.collection.deleteOne({ _id, tenantId: access.tenantId } as never);
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId, resourceId });
+  await auditPermissionChange(ctx, access.caller, 'group.resource.revoked', { type: 'Group', id: groupId }, {
+    before: { resourceId, resourceType: grant.resourceType, level: grant.level },
+  });
+}
+
+/** A group's resources: assigned to it, and inherited from its ancestors (nearest first). */
+export async function groupResources(ctx: PermissionsContext, access: Access, groupId: string) {
+  const group = await visibleGroup(ctx.models, access, groupId);
+  const ancestors = await ancestorsOf(ctx.models, access.tenantId, groupId);
+  const chain = [groupId, ...ancestors];
+  const grants = (await ctx.models.ResourceGrant.collection.find({ tenantId: access.tenantId, groupId: { $in: chain } } as never).toArray()) as unknown as ResourceGrantDoc[];
+  const resourceIds = [...new Set(grants.map((g) => g.resourceId))];
+  const [resources, groups] = await Promise.all([
+    resourceIds.length ? (ctx.models.Resource.collection.find({ _id: { $in: resourceIds }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<ResourceDoc[]>) : [],
+    ancestors.length
+      ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
+      : [],
+  ]);
+  const byId = new Map(resources.map((r) => [r._id, r]));
+  const groupName = new Map(groups.map((g) => [g._id, readGroup(g).name]));
+  const item = (g: ResourceGrantDoc) => {
+    const r = byId.get(g.resourceId);
+    return r ? { ...resourceView(r), level: g.level, assignedAt: g.createdAt.toISOString() } : null;
+  };
+  // Whoever sees the group sees what it gives (its members use these resources).
+  const visible = (_g: ResourceGrantDoc) => true;
+  return {
+    groupId,
+    status: group.status,
+    resources: grants.filter((g) => g.groupId === groupId && visible(g)).map(item).filter(Boolean),
+    inherited: grants
+      .filter((g) => g.groupId !== groupId && visible(g))
+      .sort((a, b) => chain.indexOf(a.groupId) - chain.indexOf(b.groupId))
+      .map((g) => {
+        const view = item(g);
+        return view ? { ...view, fromGroup: { id: g.groupId, name: groupName.get(g.groupId) ?? null } } : null;
+      })
+      .filter(Boolean),
+  };
+}

@@ -1,0 +1,306 @@
+import type { RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import { AppError } from '../../errors/app-error';
+import type { Access } from '../access/policy';
+import { forbidden } from '../access/policy';
+import { assertAssignable } from '../groups/groups';
+import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
+import { ancestorsOf } from '../groups/hierarchy';
+import { invalid, readBody, readId, readText } from '../groups/input';
+import { auditPermissionChange, isDuplicateKey, type PermissionsContext } from './context';
+import { ADMIN_ROLE_KEY } from './default-roles';
+import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
+import { impliedLevels } from './levels';
+
+/**
+ * Roles (named privilege sets) and their assignment to groups and to users (DESIGN.md §2,
+ * product doc 000 "Assigning and revoking roles"). Only tenant admins change roles or assignments,
+ * so only an admin can give anyone the Admin role. Every change is audited and reported to the
+ * permission engine before the call returns, so authorize answers reflect it at once.
+ */
+
+const NAME_MAX = 100;
+const DESCRIPTION_MAX = 1000;
+
+export const roleAssignmentId = {
+  group: (groupId: string, roleId: string) => `${groupId}|${roleId}`,
+  user: (userId: string, roleId: string) => `user:${userId}|${roleId}`,
+};
+
+export function roleView(r: RoleDoc, counts?: { groups: number; users: number }) {
+  return {
+    id: r._id,
+    name: r.name,
+    description: r.description ?? null,
+    default: r.system !== undefined,
+    system: r.system ?? null,
+    privileges: (r.privileges ?? []).map((p) => ({ target: p.target, level: p.level, implies: impliedLevels(p.level) })),
+    ...(counts ? { assignedGroups: counts.groups, assignedUsers: counts.users } : {}),
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+const auditRole = (r: RoleDoc) => ({ name: r.name, description: r.description ?? null, privileges: r.privileges });
+
+/** Reading roles is open to the tenant's internal users and customer admins; customers see none. */
+function assertCanReadRoles(access: Access): void {
+  if (access.caller.role === 'customer' && !access.isAdmin) throw forbidden('read roles');
+}
+
+export async function loadRole(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleDoc> {
+  const doc = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId } as never)) as RoleDoc | null;
+  if (!doc) throw new AppError('notFound', 'ROLE_NOT_FOUND', `Role ${roleId} not found`, { details: { roleId } });
+  return doc;
+}
+
+function readPrivileges(body: Record<string, unknown>): Privilege[] {
+  const privileges = normalizePrivileges(body.privileges);
+  assertDependencies(privileges);
+  return privileges;
+}
+
+export async function listRoles(ctx: PermissionsContext, access: Access, query: { q?: string } = {}) {
+  assertCanReadRoles(access);
+  const { tenantId } = access;
+  const [roles, assignments] = await Promise.all([
+    ctx.models.Role.collection.find({ tenantId } as never).toArray() as unknown as Promise<RoleDoc[]>,
+    ctx.models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
+  ]);
+  const counts = new Map<string, { groups: number; users: number }>();
+  for (const a of assignments) {
+    const c = counts.get(a.roleId) ?? { groups: 0, users: 0 };
+    if (a.groupId) c.groups++;
+    else c.users++;
+    counts.set(a.roleId, c);
+  }
+  const q = query.q?.trim().toLowerCase();
+  const items = roles
+    .filter((r) => !q || r.nameLower.includes(q))
+    .sort((a, b) => a.nameLower.localeCompare(b.nameLower))
+    .map((r) => roleView(r, counts.get(r._id) ?? { groups: 0, users: 0 }));
+  return { items, total: items.length };
+}
+
+export async function getRole(ctx: PermissionsContext, access: Access, roleId: string) {
+  assertCanReadRoles(access);
+  const role = await loadRole(ctx, access.tenantId, roleId);
+  const assignments = (await ctx.models.RoleAssignment.collection
+    .find({ tenantId: access.tenantId, roleId } as never, { projection: { groupId: 1, userId: 1 } })
+    .toArray()) as unknown as RoleAssignmentDoc[];
+  return {
+    ...roleView(role, { groups: assignments.filter((a) => a.groupId).length, users: assignments.filter((a) => !a.groupId).length }),
+    groups: assignments.filter((a) => a.groupId).map((a) => a.groupId),
+    users: assignments.filter((a) => !a.groupId && a.userId).map((a) => a.userId),
+  };
+}
+
+export async function createRole(ctx: PermissionsContext, access: Access, input: unknown) {
+  access.assertAdmin('create roles');
+  const body = readBody(input, ['name', 'description', 'privileges']);
+  const name = readText(body, 'name', { required: true, max: NAME_MAX });
+  const description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
+  const privileges = readPrivileges(body);
+  const now = new Date();
+  const doc: RoleDoc = { _id: newId('rol'), tenantId: access.tenantId, name, nameLower: name.toLowerCase(), privileges, createdAt: now, updatedAt: now };
+  if (description !== undefined) doc.description = description;
+  try {
+    await ctx.models.Role.collection.insertOne(doc as never);
+  } catch (err) {
+    if (isDuplicateKey(err)) throw roleNameTaken(name);
+    throw err;
+  }
+  await auditPermissionChange(ctx, access.caller, 'role.created', { type: 'Role', id: doc._id }, { after: auditRole(doc) });
+  return roleView(doc, { groups: 0, users: 0 });
+}
+
+function roleNameTaken(name: string): AppError {
+  return new AppError('conflict', 'ROLE_NAME_TAKEN', `A role named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
+}
+
+export async function updateRole(ctx: PermissionsContext, access: Access, roleId: string, input: unknown) {
+  access.assertAdmin('change roles');
+  const body = readBody(input, ['name', 'description', 'privileges']);
+  const before = await loadRole(ctx, access.tenantId, roleId);
+  const set: Partial<RoleDoc> = {};
+  const name = readText(body, 'name', { max: NAME_MAX });
+  if (name !== undefined && name !== before.name) {
+    if (before.system) throw new AppError('conflict', 'ROLE_DEFAULT_IMMUTABLE', `"${before.name}" is a default role: it cannot be renamed`);
+    set.name = name;
+    set.nameLower = name.toLowerCase();
+  }
+  if (body.description !== undefined) set.description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true }) ?? '';
+  if (body.privileges !== undefined) {
+    if (before.system === ADMIN_ROLE_KEY) {
+      throw new AppError('conflict', 'ROLE_DEFAULT_IMMUTABLE', 'The Admin role always holds everything: its privileges cannot be changed');
+    }
+    set.privileges = readPrivileges(body);
+  }
+  if (Object.keys(set).length === 0) return roleView(before);
+  set.updatedAt = new Date();
+  try {
+    await ctx.models.Role.collection.updateOne({ _id: roleId, tenantId: access.tenantId } as never, { $set: set } as never);
+  } catch (err) {
+    if (isDuplicateKey(err)) throw roleNameTaken(name ?? '');
+    throw err;
+  }
+  const after: RoleDoc = { ...before, ...set };
+  // A rename matters too: role names appear in authorize reasons.
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
+  await auditPermissionChange(ctx, access.caller, 'role.updated', { type: 'Role', id: roleId }, { before: auditRole(before), after: auditRole(after) });
+  return roleView(after);
+}
+
+/** Default roles cannot be deleted; a role still assigned must be revoked first (409 naming where). */
+export async function deleteRole(ctx: PermissionsContext, access: Access, roleId: string): Promise<void> {
+  access.assertAdmin('delete roles');
+  const role = await loadRole(ctx, access.tenantId, roleId);
+  if (role.system) throw new AppError('conflict', 'ROLE_DEFAULT_UNDELETABLE', `"${role.name}" is a default role: default roles cannot be deleted`);
+  const assignments = (await ctx.models.RoleAssignment.collection
+    .find({ tenantId: access.tenantId, roleId } as never, { projection: { groupId: 1, userId: 1 } })
+    .toArray()) as unknown as RoleAssignmentDoc[];
+  if (assignments.length > 0) {
+    const groups = assignments.filter((a) => a.groupId).map((a) => a.groupId);
+    const users = assignments.filter((a) => !a.groupId && a.userId).map((a) => a.userId);
+    throw new AppError('conflict', 'ROLE_IN_USE', `Role "${role.name}" is assigned to ${groups.length} group(s) and ${users.length} user(s); revoke it first`, {
+      details: { groups, users },
+    });
+  }
+  await ctx.models.Role.collection.deleteOne({ _id: roleId, tenantId: access.tenantId } as never);
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
+  await auditPermissionChange(ctx, access.caller, 'role.deleted', { type: 'Role', id: roleId }, { before: auditRole(role) });
+}
+
+// ---- assignments to groups ----
+
+/** The group, if the caller may see it (404 otherwise, as the groups API answers). */
+export async function visibleGroup(models: PermissionsContext['models'], access: Access, groupId: string): Promise<GroupRecord> {
+  const group = await loadGroup(models, access.tenantId, groupId);
+  access.assertCanSeeGroup(group);
+  return group;
+}
+
+/** The roles of a group: assigned to it, and inherited from its ancestors (nearest first). */
+export async function groupRoles(ctx: PermissionsContext, access: Access, groupId: string) {
+  const group = await visibleGroup(ctx.models, access, groupId);
+  const ancestors = await ancestorsOf(ctx.models, access.tenantId, groupId);
+  const chain = [groupId, ...ancestors];
+  const assignments = (await ctx.models.RoleAssignment.collection
+    .find({ tenantId: access.tenantId, groupId: { $in: chain } } as never)
+    .toArray()) as unknown as RoleAssignmentDoc[];
+  const roleIds = [...new Set(assignments.map((a) => a.roleId))];
+  const [roles, groups] = await Promise.all([
+    roleIds.length ? (ctx.models.Role.collection.find({ _id: { $in: roleIds }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<RoleDoc[]>) : [],
+    ancestors.length
+      ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
+      : [],
+  ]);
+  const roleById = new Map(roles.map((r) => [r._id, r]));
+  const groupById = new Map(groups.map((g) => [g._id, readGroup(g)]));
+  const byChainOrder = (a: RoleAssignmentDoc, b: RoleAssignmentDoc) => chain.indexOf(a.groupId!) - chain.indexOf(b.groupId!);
+  const item = (a: RoleAssignmentDoc) => {
+    const role = roleById.get(a.roleId);
+    return role ? { ...roleView(role), assignedAt: a.createdAt.toISOString() } : null;
+  };
+  return {
+    groupId,
+    status: group.status,
+    roles: assignments.filter((a) => a.groupId === groupId).map(item).filter(Boolean),
+    inherited: assignments
+      .filter((a) => a.groupId !== groupId)
+      .sort(byChainOrder)
+      .map((a) => {
+        const view = item(a);
+        const from = groupById.get(a.groupId!);
+        return view ? { ...view, fromGroup: { id: a.groupId, name: from?.name ?? null } } : null;
+      })
+      .filter(Boolean),
+  };
+}
+
+export async function assignRoleToGroup(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
+  access.assertAdmin('assign roles');
+  const body = readBody(input, ['roleId']);
+  const roleId = readId(body, 'roleId');
+  const group = await visibleGroup(ctx.models, access, groupId);
+  assertAssignable(group);
+  const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
+  const doc: RoleAssignmentDoc = { _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId, roleId, groupId, createdAt: new Date() };
+  const created = await insertAssignment(ctx, doc);
+  if (created) {
+    await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });
+    await auditPermissionChange(ctx, access.caller, 'group.role.assigned', { type: 'Group', id: groupId }, { after: { roleId, roleName: role.name } });
+  }
+  return { created, assignment: { groupId, role: roleView(role) } };
+}
+
+export async function revokeRoleFromGroup(ctx: PermissionsContext, access: Access, groupId: string, roleId: string): Promise<void> {
+  access.assertAdmin('revoke roles');
+  await visibleGroup(ctx.models, access, groupId);
+  const res = await ctx.models.RoleAssignment.collection.deleteOne({ _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId } as never);
+  if (res.deletedCount === 0) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to group ${groupId}`, { details: { groupId, roleId } });
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });
+  const role = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never)) as RoleDoc | null;
+  await auditPermissionChange(ctx, access.caller, 'group.role.revoked', { type: 'Group', id: groupId }, { before: { roleId, roleName: role?.name ?? null } });
+}
+
+// ---- assignments to users (their own org-level role) ----
+
+async function loadUser(ctx: PermissionsContext, tenantId: string, userId: string): Promise<UserDoc> {
+  const user = (await ctx.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { _id: 1 } })) as UserDoc | null;
+  if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
+  return user;
+}
+
+async function loadRoleForAssignment(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleDoc> {
+  try {
+    return await loadRole(ctx, tenantId, roleId);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'ROLE_NOT_FOUND') throw invalid('roleId', `Role ${roleId} does not exist in this tenant`);
+    throw err;
+  }
+}
+
+async function insertAssignment(ctx: PermissionsContext, doc: RoleAssignmentDoc): Promise<boolean> {
+  try {
+    await ctx.models.RoleAssignment.collection.insertOne(doc as never);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false; // assigned already: assigning again changes nothing
+    throw err;
+  }
+}
+
+/** The roles assigned to a user directly. Admins see anyone's; a user sees their own. */
+export async function userRoles(ctx: PermissionsContext, access: Access, userId: string) {
+  if (!access.isAdmin && access.caller.userId !== userId) throw forbidden("read another user's roles");
+  await loadUser(ctx, access.tenantId, userId);
+  const assignments = (await ctx.models.RoleAssignment.collection.find({ tenantId: access.tenantId, userId } as never).toArray()) as unknown as RoleAssignmentDoc[];
+  const roleIds = assignments.map((a) => a.roleId);
+  const roles = roleIds.length ? ((await ctx.models.Role.collection.find({ _id: { $in: roleIds }, tenantId: access.tenantId } as never).toArray()) as unknown as RoleDoc[]) : [];
+  return { userId, roles: roles.sort((a, b) => a.nameLower.localeCompare(b.nameLower)).map((r) => roleView(r)) };
+}
+
+export async function assignRoleToUser(ctx: PermissionsContext, access: Access, userId: string, input: unknown) {
+  access.assertAdmin('assign roles');
+  const body = readBody(input, ['roleId']);
+  const roleId = readId(body, 'roleId');
+  await loadUser(ctx, access.tenantId, userId);
+  const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
+  const doc: RoleAssignmentDoc = { _id: roleAssignmentId.user(userId, roleId), tenantId: access.tenantId, roleId, userId, createdAt: new Date() };
+  const created = await insertAssignment(ctx, doc);
+  if (created) {
+    await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, userId });
+    await auditPermissionChange(ctx, access.caller, 'user.role.assigned', { type: 'User', id: userId }, { after: { roleId, roleName: role.name } });
+  }
+  return { created, assignment: { userId, role: roleView(role) } };
+}
+
+export async function revokeRoleFromUser(ctx: PermissionsContext, access: Access, userId: string, roleId: string): Promise<void> {
+  access.assertAdmin('revoke roles');
+  const res = await ctx.models.RoleAssignment.collection.deleteOne({ _id: roleAssignmentId.user(userId, roleId), tenantId: access.tenantId } as never);
+  if (res.deletedCount === 0) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to user ${userId}`, { details: { userId, roleId } });
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, userId });
+  const role = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never)) as RoleDoc | null;
+  await auditPermissionChange(ctx, access.caller, 'user.role.revoked', { type: 'User', id: userId }, { before: { roleId, roleName: role?.name ?? null } });
+}

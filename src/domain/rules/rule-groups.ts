@@ -1,0 +1,98 @@
+import { escapeRegex } from '../../scim/filter/compile-mongo';
+import type { GroupDoc, MembershipDoc, Models } from '../../persistence/models';
+import type { CompiledRule } from './compile-rule';
+
+/** The membership source the IdP's group pushes hold (DESIGN §2). */
+export const IDP_MEMBERSHIP_SOURCE = 'scim';
+
+/**
+ * The IdP groups a tenant's rules name, resolved: `groups = "Engineering"` tests membership of
+ * every IdP group (origin 'scim') whose displayName or externalId is "engineering" ignoring case.
+ *
+ * A resolution is a snapshot: re-resolve when an IdP group is created, renamed (displayName or
+ * externalId) or deleted, if its old or new name is among the rules' groupNames; and, for
+ * ruleMongoQuery, when its SCIM members change.
+ */
+export interface RuleGroups {
+  /** Lower-cased displayName or externalId -> ids of the IdP groups so named (empty: none). */
+  readonly groupIdsByName: ReadonlyMap<string, readonly string[]>;
+  /** Group id -> ids of the users it holds through source 'scim'; resolved with `members`. */
+  readonly memberUserIdsByGroupId?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * One pre-resolution step for `groups` tests, shared by both compilers: the predicate needs
+ * `groupIdsByName` (it checks RuleSubject.idpGroupIds), the Mongo query also the member ids
+ * (`members: true`), since users do not store their groups. Two queries, whatever the number
+ * of rules: the groups by name (index tenantId+origin+lc.displayName; externalIds are matched
+ * case-insensitively within the tenant's IdP groups) and their 'scim' memberships.
+ */
+export async function resolveRuleGroups(
+  models: Pick<Models, 'Group' | 'Membership'>,
+  tenantId: string,
+  rules: CompiledRule | readonly CompiledRule[],
+  options: { members?: boolean } = {},
+): Promise<RuleGroups> {
+  const names = [...new Set((Array.isArray(rules) ? rules : [rules as CompiledRule]).flatMap((r) => r.groupNames))];
+  const groupIdsByName = new Map<string, string[]>(names.map((name) => [name, []]));
+  const memberUserIdsByGroupId = new Map<string, string[]>();
+  if (names.length === 0) return options.members ? { groupIdsByName, memberUserIdsByGroupId } : { groupIdsByName };
+
+  const externalIdPattern = `^(?:${names.map(escapeRegex).join('|')})\\z`;
+  const groups = await models.Group.collection
+    .find(
+      {
+        tenantId,
+        origin: 'scim',
+        $or: [{ 'lc.displayName': { $in: names } }, { 'attrs.externalId': { $regex: externalIdPattern, $options: 'i' } }],
+      } as never,
+      { projection: { _id: 1, 'lc.displayName': 1, 'attrs.externalId': 1 } },
+    )
+    .toArray();
+  for (const raw of groups) {
+    const group = raw as unknown as Pick<GroupDoc, '_id' | 'lc' | 'attrs'>;
+    const keys = new Set<string>();
+    if (typeof group.lc?.displayName === 'string') keys.add(group.lc.displayName);
+    const externalId = group.attrs?.externalId;
+    if (typeof externalId === 'string') keys.add(externalId.toLowerCase());
+    for (const key of keys) groupIdsByName.get(key)?.push(group._id);
+  }
+  if (!options.members) return { groupIdsByName };
+
+  const groupIds = [...new Set([...groupIdsByName.values()].flat())];
+  for (const groupId of groupIds) memberUserIdsByGroupId.set(groupId, []);
+  if (groupIds.length > 0) {
+    const memberships = models.Membership.collection.find(
+      { tenantId, groupId: { $in: groupIds }, sources: IDP_MEMBERSHIP_SOURCE } as never,
+      { projection: { _id: 0, groupId: 1, userId: 1 } },
+    );
+    for await (const raw of memberships) {
+      const membership = raw as unknown as Pick<MembershipDoc, 'groupId' | 'userId'>;
+      memberUserIdsByGroupId.get(membership.groupId)?.push(membership.userId);
+    }
+  }
+  return { groupIdsByName, memberUserIdsByGroupId };
+}
+
+/** The IdP group ids of each user (memberships with source 'scim'), for RuleSubject.idpGroupIds. */
+export async function loadIdpGroupIds(
+  models: Pick<Models, 'Membership'>,
+  tenantId: string,
+  userIds: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
+  if (userIds.length === 0) return out;
+  const memberships = models.Membership.collection.find(
+    {
+      tenantId,
+      userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] },
+      sources: IDP_MEMBERSHIP_SOURCE,
+    } as never,
+    { projection: { _id: 0, groupId: 1, userId: 1 } },
+  );
+  for await (const raw of memberships) {
+    const membership = raw as unknown as Pick<MembershipDoc, 'groupId' | 'userId'>;
+    out.get(membership.userId)?.add(membership.groupId);
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+import type { Models } from '../../persistence/models';
+import type { RuleChangeReason } from '../../queue/jobs';
+import type { JobEnqueuer } from './sync-deps';
+
+const CHUNK = 1000;
+
+/**
+ * Marks users pending in the outbox without changing them (a rule run met concurrent edits, an
+ * IdP group's members changed): `$min` keeps an older pending time, and the version is left as
+ * it is, so a job already holding the user acknowledges only what it read. If the jobs that
+ * follow are lost, the sweeper finds these marks.
+ */
+export async function markUsersPending(models: Models, tenantId: string, userIds: readonly string[], now = new Date()): Promise<void> {
+  for (let i = 0; i < userIds.length; i += CHUNK) {
+    const part = userIds.slice(i, i + CHUNK);
+    await models.User.collection.updateMany(
+      { tenantId, _id: part.length === 1 ? part[0] : { $in: part } } as never,
+      { $min: { 'sync.pendingSince': now } } as never,
+    );
+  }
+}
+
+/**
+ * Asks for a new full run of a rule without editing it (reconcile): bumps the rule's sync
+ * version, so a run in progress is superseded and the new one covers everything, marks it
+ * pending (durable) and enqueues. Returns the version to run, or null when the rule is gone.
+ */
+export async function requestRuleRun(models: Models, enqueuer: JobEnqueuer, tenantId: string, ruleId: string, reason: RuleChangeReason): Promise<number | null> {
+  const doc = (await models.Rule.collection.findOneAndUpdate(
+    { _id: ruleId, tenantId } as never,
+    { $inc: { 'sync.version': 1 }, $min: { 'sync.pendingSince': new Date() } } as never,
+    { returnDocument: 'after' },
+  )) as { sync?: { version: number } } | null;
+  if (!doc?.sync) return null;
+  await enqueuer.enqueue('rule.changed', { tenantId, ruleId, version: doc.sync.version, reason });
+  return doc.sync.version;
+}

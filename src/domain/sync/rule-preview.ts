@@ -1,0 +1,131 @@
+import { AppError } from '../../errors/app-error';
+import type { MembershipDoc } from '../../persistence/models';
+import { walkRuleMatches, type MatchedUser } from './rule-matches';
+import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
+import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
+import type { SyncDeps } from './sync-deps';
+
+export interface PreviewInput {
+  expression: unknown;
+  /** Compare against this group's current members. */
+  targetGroupId?: unknown;
+  /** Compare against what this existing rule gave (its source); its target unless targetGroupId is given. */
+  ruleId?: unknown;
+  sampleSize?: unknown;
+}
+
+/** A user in a preview sample. */
+export interface PreviewUser {
+  id: string;
+  userName?: string;
+  displayName?: string;
+}
+
+export interface PreviewSide {
+  count: number;
+  sample: PreviewUser[];
+}
+
+export type PreviewRemoves = PreviewSide & { leavingGroup: number };
+
+export interface RulePreview {
+  /** Active users the expression matches. */
+  matched: number;
+  sample: PreviewUser[];
+  /** Against the target group (absent without one). */
+  membership?: {
+    targetGroupId: string;
+    /** Matching users who are not members now and would be added. */
+    adds: PreviewSide;
+    /** Users the rule gave membership to (ruleId) who no longer match: they lose the rule's source. */
+    removes: PreviewRemoves;
+    /** Matching users who are members already (by another source, or by this rule). */
+    alreadyMembers: number;
+  };
+  usesGroups: boolean;
+  attributes: readonly string[];
+  durationMs: number;
+}
+
+const DEFAULT_SAMPLE = 20;
+const MAX_SAMPLE = 100;
+const CHUNK = 1000;
+
+/**
+ * Dry run of a rule (POST /admin/v1/rules/preview): streams the matches exactly as a full run
+ * would and compares them with the target's current membership. Reads only; writes nothing.
+ */
+export async function previewRule(deps: SyncDeps, tenantId: string, input: PreviewInput): Promise<RulePreview> {
+  const started = Date.now();
+  const compiled = compileOrThrow(deps.registry, input.expression);
+  const sampleSize = sampleSizeOf(input.sampleSize);
+  let rule: SyncedRuleDoc | undefined;
+  if (input.ruleId !== undefined) {
+    if (typeof input.ruleId !== 'string') throw invalidField('ruleId', 'ruleId must be a rule id');
+    rule = ((await deps.models.Rule.collection.findOne({ _id: input.ruleId, tenantId } as never)) as SyncedRuleDoc | null) ?? undefined;
+    if (!rule || rule.deletedAt) throw new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${input.ruleId}`);
+  }
+  let targetGroupId: string | undefined;
+  if (input.targetGroupId !== undefined) targetGroupId = (await requireRuleTarget(deps.models, tenantId, input.targetGroupId, rule?.kind ?? 'rule'))._id;
+  else targetGroupId = rule?.targetGroupId;
+
+  const source = rule ? ruleSourceOf(rule) : undefined;
+  const members = new Map<string, string[]>();
+  if (targetGroupId !== undefined) {
+    const docs = deps.models.Membership.collection.find({ tenantId, groupId: targetGroupId } as never, { projection: { _id: 0, userId: 1, sources: 1 } });
+    for await (const raw of docs) {
+      const m = raw as unknown as Pick<MembershipDoc, 'userId' | 'sources'>;
+      members.set(m.userId, m.sources);
+    }
+  }
+
+  const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, durationMs: 0 };
+  const adds: PreviewSide = { count: 0, sample: [] };
+  let alreadyMembers = 0;
+  const matchedHolders = new Set<string>();
+  for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { chunkSize: CHUNK, withNames: true })) {
+    for (const matched of chunk.matched) {
+      const user = previewUser(matched);
+      preview.matched++;
+      if (preview.sample.length < sampleSize) preview.sample.push(user);
+      if (targetGroupId === undefined) continue;
+      const sources = members.get(user.id);
+      if (!sources) {
+        adds.count++;
+        if (adds.sample.length < sampleSize) adds.sample.push(user);
+      } else {
+        alreadyMembers++;
+        if (source !== undefined && sources.includes(source)) matchedHolders.add(user.id);
+      }
+    }
+  }
+  if (targetGroupId !== undefined) {
+    const removes: PreviewRemoves = { count: 0, sample: [], leavingGroup: 0 };
+    if (source !== undefined) {
+      for (const [userId, sources] of members) {
+        if (!sources.includes(source) || matchedHolders.has(userId)) continue;
+        removes.count++;
+        if (sources.length === 1) removes.leavingGroup++;
+        if (removes.sample.length < sampleSize) removes.sample.push({ id: userId });
+      }
+    }
+    preview.membership = { targetGroupId, adds, removes, alreadyMembers };
+  }
+  preview.durationMs = Date.now() - started;
+  return preview;
+}
+
+function previewUser(m: MatchedUser): PreviewUser {
+  const user: PreviewUser = { id: m._id };
+  if (m.userName !== undefined) user.userName = m.userName;
+  if (m.displayName !== undefined) user.displayName = m.displayName;
+  return user;
+}
+
+function sampleSizeOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_SAMPLE;
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_SAMPLE) {
+    throw invalidField('sampleSize', `sampleSize must be a whole number from 0 to ${MAX_SAMPLE}`);
+  }
+  return value as number;
+}

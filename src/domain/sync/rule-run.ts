@@ -1,0 +1,161 @@
+import type { CompiledRule } from '../rules';
+import { applySourceChanges } from './membership-changes';
+import { compareIds, holdersOf, walkRuleMatches } from './rule-matches';
+import { isActiveRule, ruleSourceOf, type RuleProgress, type RuleRunResult, type SyncedRuleDoc } from './rule-records';
+import type { SyncDeps } from './sync-deps';
+
+export interface RuleRunOptions {
+  /** Users per chunk: one bulk write and one progress checkpoint each. */
+  chunkSize?: number;
+  /** Aborted: stop before the next write (the worker is being killed or shut down). */
+  signal?: AbortSignal;
+}
+
+export type RuleRunOutcome =
+  | { outcome: 'gone' }
+  /** A duplicate job: this version's run finished already. */
+  | { outcome: 'upToDate'; version: number }
+  /** A newer change to the rule arrived during the run; the newer version's run takes over. */
+  | { outcome: 'superseded'; version: number }
+  | (RuleRunResult & { deleted: boolean; usesGroups: boolean });
+
+const DEFAULT_CHUNK = 1000;
+
+class Superseded extends Error {}
+
+/**
+ * A full run of one rule over the tenant (job `rule.changed`): streams the users matching the
+ * compiled query in `_id` order, and per chunk adds the rule's source to matches that lack it and
+ * removes it from holders in the chunk's id range that no longer match, with bulk writes. A
+ * disabled or deleted rule (or one whose target group is gone) only removes its source.
+ *
+ * Resumable: after each chunk the position and counters are saved on the rule (`progress`), so a
+ * worker that dies mid-run is followed by one that continues from there. Superseded: every
+ * checkpoint is conditional on the rule's `sync.version` still being the one this run serves;
+ * a newer edit makes the run stop at its next chunk. At the end the rule's pending mark is
+ * cleared only for that version (a deleted rule's tombstone is removed instead).
+ */
+export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, opts: RuleRunOptions = {}): Promise<RuleRunOutcome> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  const rule = (await deps.models.Rule.collection.findOne({ _id: ruleId, tenantId } as never)) as SyncedRuleDoc | null;
+  if (!rule) return { outcome: 'gone' };
+  const version = rule.sync?.version ?? rule.version;
+  if (!rule.sync?.pendingSince && rule.lastRun?.version === version) return { outcome: 'upToDate', version };
+
+  const scope = { _id: ruleId, tenantId, 'sync.version': version };
+  const progress: RuleProgress =
+    rule.progress?.version === version
+      ? { ...rule.progress }
+      : { version, staleTargetsDone: false, matched: 0, added: 0, removed: 0, startedAt: new Date() };
+  const checkpoint = async () => {
+    const res = await deps.models.Rule.collection.updateOne(scope as never, { $set: { progress } } as never);
+    if (res.matchedCount === 0) throw new Superseded();
+  };
+  const guard = () => {
+    if (opts.signal?.aborted) throw new Error('rule run aborted: the worker is stopping');
+  };
+  const log = deps.logger.child({ tenantId, ruleId, ruleVersion: version });
+  const source = ruleSourceOf(rule);
+
+  try {
+    await checkpoint();
+    if (progress.after !== undefined) log.info('resuming rule run', { after: progress.after, matched: progress.matched });
+
+    // Groups the rule pointed at before: its source goes there, whatever the rule says now.
+    const staleTargets = (rule.staleTargets ?? []).filter((g) => g !== rule.targetGroupId);
+    if (!progress.staleTargetsDone) {
+      for (const groupId of staleTargets) {
+        const holders = await holdersOf(deps, tenantId, groupId, source);
+        for (let i = 0; i < holders.length; i += chunkSize) {
+          guard();
+          const part = holders.slice(i, i + chunkSize);
+          progress.removed += (await applySourceChanges(deps, tenantId, [{ groupId, source, ruleId, add: [], remove: part }])).removed;
+        }
+      }
+      progress.staleTargetsDone = true;
+      await checkpoint();
+    }
+
+    const target = await deps.models.Group.collection.findOne({ _id: rule.targetGroupId, tenantId } as never, { projection: { _id: 1 } });
+    let compiled: CompiledRule | undefined;
+    let outcome: RuleRunResult['outcome'] = 'completed';
+    if (!isActiveRule(rule)) outcome = 'removed';
+    else if (!target) outcome = 'targetMissing';
+    else compiled = deps.ruleSets.compile(rule.expression);
+
+    const holders = await holdersOf(deps, tenantId, rule.targetGroupId, source);
+    let next = progress.after === undefined ? 0 : upperBound(holders, progress.after);
+    const holderSet = new Set(holders);
+
+    if (compiled) {
+      for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { after: progress.after, chunkSize })) {
+        const matchedIds = new Set(chunk.matched.map((m) => m._id));
+        const remove: string[] = [];
+        while (next < holders.length && compareIds(holders[next] as string, chunk.rangeEnd) <= 0) {
+          const holder = holders[next++] as string;
+          if (!matchedIds.has(holder)) remove.push(holder);
+        }
+        const add = [...matchedIds].filter((id) => !holderSet.has(id));
+        guard();
+        const applied = await applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add, remove }]);
+        progress.matched += matchedIds.size;
+        progress.added += applied.added;
+        progress.removed += applied.removed;
+        progress.after = chunk.rangeEnd;
+        await checkpoint();
+      }
+    }
+    // Holders past the last user looked at (all of them when the rule gives nothing now).
+    for (let i = next; i < holders.length; i += chunkSize) {
+      guard();
+      const part = holders.slice(i, i + chunkSize);
+      progress.removed += (await applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add: [], remove: part }])).removed;
+    }
+
+    const finishedAt = new Date();
+    const result: RuleRunResult = {
+      version,
+      outcome,
+      matched: progress.matched,
+      added: progress.added,
+      removed: progress.removed,
+      durationMs: finishedAt.getTime() - new Date(progress.startedAt).getTime(),
+      startedAt: progress.startedAt,
+      finishedAt,
+    };
+    if (rule.deletedAt) {
+      const res = await deps.models.Rule.collection.deleteOne(scope as never);
+      if (res.deletedCount === 0) throw new Superseded();
+    } else {
+      const res = await deps.models.Rule.collection.updateOne(
+        scope as never,
+        {
+          $set: { lastRun: result },
+          $unset: { progress: '', 'sync.pendingSince': '' },
+          $pullAll: { staleTargets: [...staleTargets, rule.targetGroupId] },
+        } as never,
+      );
+      if (res.matchedCount === 0) throw new Superseded();
+    }
+    log.info('rule run finished', { ...result, deleted: Boolean(rule.deletedAt) });
+    return { ...result, deleted: Boolean(rule.deletedAt), usesGroups: compiled?.usesGroups ?? false };
+  } catch (err) {
+    if (err instanceof Superseded) {
+      log.info('rule run superseded by a newer change', { matched: progress.matched, after: progress.after });
+      return { outcome: 'superseded', version };
+    }
+    throw err;
+  }
+}
+
+/** Index of the first id greater than `after` in a sorted list. */
+function upperBound(sorted: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIds(sorted[mid] as string, after) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

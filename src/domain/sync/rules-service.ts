@@ -1,0 +1,229 @@
+import { AppError } from '../../errors/app-error';
+import type { Models } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import type { Logger } from '../../observability/logger';
+import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { RuleChangeReason } from '../../queue/jobs';
+import { recordAudit, type AuditActor } from '../audit';
+import { bumpRuleSetVersion } from './rule-set-version';
+import { requestRuleRun } from './reevaluation';
+import type { RuleKind, RuleRunResult, SyncedRuleDoc } from './rule-records';
+import { compileOrThrow, invalidField, requireRuleTarget, ruleEnabled, ruleName, rulePriority } from './rule-validation';
+import type { JobEnqueuer } from './sync-deps';
+
+/** What writing rules needs (the admin API's dependencies fit). */
+export interface RuleWriteDeps {
+  models: Models;
+  registry: SchemaRegistry;
+  producer: JobEnqueuer;
+  logger: Logger;
+}
+
+/** Who changes a rule, for the audit trail. */
+export interface RuleActorContext {
+  tenantId: string;
+  actor: AuditActor;
+  requestId?: string;
+}
+
+/** A rule as the admin API shows it. */
+export interface RuleView {
+  id: string;
+  kind: RuleKind;
+  name: string;
+  expression: string;
+  targetGroupId: string;
+  enabled: boolean;
+  priority: number;
+  idpGroup?: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Whether the rule's latest change is still being applied, and how far its run got. */
+  sync: { pending: boolean; pendingSince?: Date; progress?: { matched: number; added: number; removed: number } };
+  lastRun?: RuleRunResult;
+}
+
+export interface RuleInput {
+  name?: unknown;
+  expression?: unknown;
+  targetGroupId?: unknown;
+  enabled?: unknown;
+  priority?: unknown;
+}
+
+const DEFAULT_PRIORITY = 100;
+const WRITE_ATTEMPTS = 5;
+const EDITABLE = ['name', 'expression', 'targetGroupId', 'enabled', 'priority'] as const;
+
+export function toRuleView(doc: SyncedRuleDoc): RuleView {
+  const view: RuleView = {
+    id: doc._id,
+    kind: doc.kind ?? 'rule',
+    name: doc.name,
+    expression: doc.expression,
+    targetGroupId: doc.targetGroupId,
+    enabled: doc.enabled,
+    priority: doc.priority,
+    version: doc.version,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    sync: { pending: Boolean(doc.sync?.pendingSince) },
+  };
+  if (doc.idpGroup !== undefined) view.idpGroup = doc.idpGroup;
+  if (doc.sync?.pendingSince) view.sync.pendingSince = doc.sync.pendingSince;
+  if (doc.progress) view.sync.progress = { matched: doc.progress.matched, added: doc.progress.added, removed: doc.progress.removed };
+  if (doc.lastRun) view.lastRun = doc.lastRun;
+  return view;
+}
+
+const notFound = (id: string) => new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${id}`);
+
+/**
+ * Rule use-cases (admin API): every change is one single-document write that also bumps the
+ * rule's sync version and marks it pending (the outbox, DESIGN §5), then the tenant's rule-set
+ * version is bumped (workers recompile), the change is audited and a `rule.changed` job is
+ * enqueued. If the enqueue is lost, the sweeper finds the pending mark. Deleting leaves a
+ * tombstone until the worker has removed every membership the rule gave.
+ */
+export class RulesService {
+  constructor(private readonly deps: RuleWriteDeps) {}
+
+  async list(tenantId: string, kind?: RuleKind): Promise<RuleView[]> {
+    const filter: Record<string, unknown> = { tenantId, deletedAt: { $exists: false } };
+    filter.kind = kind === undefined ? { $ne: 'dynamic' } : kind === 'rule' ? { $nin: ['dynamic', 'mapping'] } : kind;
+    const docs = (await this.deps.models.Rule.collection.find(filter as never).toArray()) as unknown as SyncedRuleDoc[];
+    docs.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name) || (a._id < b._id ? -1 : 1));
+    return docs.map(toRuleView);
+  }
+
+  async get(tenantId: string, id: string, kind?: RuleKind): Promise<RuleView> {
+    return toRuleView(await this.find(tenantId, id, kind));
+  }
+
+  async create(ctx: RuleActorContext, input: RuleInput, extra: { kind?: RuleKind; idpGroup?: string; id?: string } = {}): Promise<RuleView> {
+    const kind = extra.kind ?? 'rule';
+    const name = ruleName(input.name);
+    const expression = input.expression;
+    compileOrThrow(this.deps.registry, expression);
+    const target = await requireRuleTarget(this.deps.models, ctx.tenantId, input.targetGroupId, kind);
+    const now = new Date();
+    const doc: SyncedRuleDoc = {
+      _id: extra.id ?? newId('rul'),
+      tenantId: ctx.tenantId,
+      kind,
+      name,
+      expression: expression as string,
+      targetGroupId: target._id,
+      enabled: input.enabled === undefined ? true : ruleEnabled(input.enabled),
+      priority: input.priority === undefined ? DEFAULT_PRIORITY : rulePriority(input.priority),
+      version: 1,
+      sync: { version: 1, pendingSince: now },
+      createdBy: ctx.actor.id,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (extra.idpGroup !== undefined) doc.idpGroup = extra.idpGroup;
+    await this.deps.models.Rule.collection.insertOne(doc as never);
+    await this.afterWrite(ctx, 'rule.created', undefined, doc, 'created');
+    return toRuleView(doc);
+  }
+
+  /** Partial update; fields left out keep their value. Nothing changed: nothing written, no run. */
+  async update(ctx: RuleActorContext, id: string, input: RuleInput, kind?: RuleKind): Promise<RuleView> {
+    for (const key of Object.keys(input)) {
+      if (!(EDITABLE as readonly string[]).includes(key)) throw invalidField(key, `"${key}" cannot be changed (editable: ${EDITABLE.join(', ')})`);
+    }
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const existing = await this.find(ctx.tenantId, id, kind);
+      const set: Record<string, unknown> = {};
+      if (input.name !== undefined && ruleName(input.name) !== existing.name) set.name = ruleName(input.name);
+      if (input.expression !== undefined && input.expression !== existing.expression) {
+        compileOrThrow(this.deps.registry, input.expression);
+        set.expression = input.expression;
+      }
+      if (input.targetGroupId !== undefined && input.targetGroupId !== existing.targetGroupId) {
+        if (existing.kind === 'dynamic') throw invalidField('targetGroupId', "a dynamic group's rule always targets its group");
+        set.targetGroupId = (await requireRuleTarget(this.deps.models, ctx.tenantId, input.targetGroupId, existing.kind ?? 'rule'))._id;
+      }
+      if (input.enabled !== undefined && ruleEnabled(input.enabled) !== existing.enabled) set.enabled = input.enabled;
+      if (input.priority !== undefined && rulePriority(input.priority) !== existing.priority) set.priority = input.priority;
+      if (Object.keys(set).length === 0) return toRuleView(existing);
+
+      const now = new Date();
+      const update: Record<string, unknown> = {
+        $set: { ...set, updatedAt: now },
+        $inc: { version: 1, 'sync.version': 1 },
+        $min: { 'sync.pendingSince': now },
+      };
+      // The old target keeps the rule's memberships until the next run removes them there.
+      if (set.targetGroupId !== undefined) update.$addToSet = { staleTargets: existing.targetGroupId };
+      const updated = (await this.deps.models.Rule.collection.findOneAndUpdate(
+        { _id: id, tenantId: ctx.tenantId, version: existing.version, deletedAt: { $exists: false } } as never,
+        update as never,
+        { returnDocument: 'after' },
+      )) as SyncedRuleDoc | null;
+      if (!updated) continue;
+      const reason: RuleChangeReason = Object.keys(set).length === 1 && set.enabled !== undefined ? (set.enabled ? 'enabled' : 'disabled') : 'updated';
+      await this.afterWrite(ctx, 'rule.updated', existing, updated, reason);
+      return toRuleView(updated);
+    }
+    throw new AppError('conflict', 'RULE_WRITE_CONFLICT', `Rule ${id} is being changed by someone else; try again`);
+  }
+
+  /** Deletes: a tombstone (disabled, hidden) that the worker removes once the rule's memberships are gone. */
+  async delete(ctx: RuleActorContext, id: string, kind?: RuleKind): Promise<void> {
+    const existing = await this.find(ctx.tenantId, id, kind);
+    const now = new Date();
+    const updated = (await this.deps.models.Rule.collection.findOneAndUpdate(
+      { _id: id, tenantId: ctx.tenantId, deletedAt: { $exists: false } } as never,
+      { $set: { deletedAt: now, enabled: false, updatedAt: now }, $inc: { version: 1, 'sync.version': 1 }, $min: { 'sync.pendingSince': now } } as never,
+      { returnDocument: 'after' },
+    )) as SyncedRuleDoc | null;
+    if (!updated) throw notFound(id);
+    await this.afterWrite(ctx, 'rule.deleted', existing, updated, 'deleted');
+  }
+
+  /** Runs the rule over the whole tenant again without changing it (an operator's "re-run now"). */
+  async rerun(ctx: RuleActorContext, id: string, kind?: RuleKind): Promise<RuleView> {
+    await this.find(ctx.tenantId, id, kind);
+    await requestRuleRun(this.deps.models, this.deps.producer, ctx.tenantId, id, 'reconcile');
+    await recordAudit(this.deps.models, { tenantId: ctx.tenantId, actor: ctx.actor, action: 'rule.rerun', object: { type: 'Rule', id }, requestId: ctx.requestId });
+    return this.get(ctx.tenantId, id, kind);
+  }
+
+  /** A rule that exists and is not deleted; `kind` narrows (dynamic groups' rules are not reachable as plain rules). */
+  async find(tenantId: string, id: string, kind?: RuleKind): Promise<SyncedRuleDoc> {
+    const doc = (await this.deps.models.Rule.collection.findOne({ _id: id, tenantId } as never)) as SyncedRuleDoc | null;
+    if (!doc || doc.deletedAt) throw notFound(id);
+    const docKind = doc.kind ?? 'rule';
+    if (kind === undefined ? docKind === 'dynamic' : kind !== docKind) throw notFound(id);
+    return doc;
+  }
+
+  private async afterWrite(ctx: RuleActorContext, action: string, before: SyncedRuleDoc | undefined, after: SyncedRuleDoc, reason: RuleChangeReason) {
+    await bumpRuleSetVersion(this.deps.models, ctx.tenantId);
+    await recordAudit(this.deps.models, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action,
+      object: { type: 'Rule', id: after._id },
+      before: before && auditView(before),
+      after: after.deletedAt ? undefined : auditView(after),
+      requestId: ctx.requestId,
+    });
+    await this.deps.producer.enqueue('rule.changed', { tenantId: ctx.tenantId, ruleId: after._id, version: after.sync.version, reason });
+  }
+}
+
+function auditView(doc: SyncedRuleDoc) {
+  return {
+    kind: doc.kind ?? 'rule',
+    name: doc.name,
+    expression: doc.expression,
+    targetGroupId: doc.targetGroupId,
+    enabled: doc.enabled,
+    priority: doc.priority,
+    version: doc.version,
+  };
+}

@@ -1,0 +1,83 @@
+import { CORE_USER_URN } from '../../src/scim/schema/urns';
+import { startAdminStack, expectError, expectStatus, type AdminStack } from './admin-fixtures';
+
+let s: AdminStack;
+beforeAll(async () => {
+  s = await startAdminStack();
+});
+afterAll(() => s.close());
+
+async function groupsOf(userId: string): Promise<{ groupId: string; role: string; sources: string[] }[]> {
+  return expectStatus(await s.admin.get(`/users/${userId}`), 200).body.groups;
+}
+
+describe('/admin/v1/invitations', () => {
+  it('invitation applied on SCIM provisioning', async () => {
+    const sales = expectStatus(await s.admin.post('/groups', { name: 'Sales' }), 201).body.id;
+    const support = await s.defaultGroup('support');
+    const inv = expectStatus(await s.admin.post('/invitations', { email: 'New.Hire@Example.com', groupIds: [sales, support], role: 'manager' }), 201);
+    expect(inv.body).toMatchObject({ status: 'pending', email: 'New.Hire@Example.com', groupIds: [sales, support], userId: null });
+
+    // The IdP provisions the user (the address differs in case only).
+    const created = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'nhire', emails: [{ value: 'new.hire@example.com', primary: true }] });
+    expect(created.status).toBe(201);
+    const userId = created.body.id as string;
+
+    const groups = await groupsOf(userId);
+    expect(groups).toEqual(
+      expect.arrayContaining([
+        { groupId: sales, role: 'manager', sources: ['manual'] },
+        { groupId: support, role: 'manager', sources: ['manual'] },
+      ]),
+    );
+    const after = expectStatus(await s.admin.get(`/invitations/${inv.body.id}`), 200);
+    expect(after.body).toMatchObject({ status: 'accepted', userId, result: [{ groupId: sales, outcome: 'added' }, { groupId: support, outcome: 'added' }] });
+    // A second user with the same address later gets nothing: the invitation was used.
+    const again = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'nhire2', emails: [{ value: 'new.hire@example.com' }] });
+    expect(await groupsOf(again.body.id)).toEqual([expect.objectContaining({ sources: ['automatic'] })]);
+  });
+
+  it('invitation applied when an admin provisions the user (POST /users)', async () => {
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Admin-provisioned team' }), 201).body.id;
+    expectStatus(await s.admin.post('/invitations', { email: 'by.admin@example.com', groupIds: [team] }), 201);
+    const user = expectStatus(await s.admin.post('/users', { email: 'by.admin@example.com', displayName: 'By Admin' }), 201);
+    expect(user.body).toMatchObject({ userName: 'by.admin@example.com', audience: 'user', active: true });
+    expect(await groupsOf(user.body.id)).toEqual(expect.arrayContaining([{ groupId: team, role: 'member', sources: ['manual'] }]));
+    expectError(await s.as('someone', 'member').post('/users', { email: 'x@example.com' }), 403, 'FORBIDDEN');
+  });
+
+  it('inviting an existing user applies the invitation at once', async () => {
+    const u = await s.user('exists.already@example.com');
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Immediate' }), 201).body.id;
+    const inv = expectStatus(await s.admin.post('/invitations', { email: 'exists.already@example.com', groupIds: [team] }), 201);
+    expect(inv.body).toMatchObject({ status: 'accepted', userId: u });
+    expect(await groupsOf(u)).toEqual(expect.arrayContaining([{ groupId: team, role: 'member', sources: ['manual'] }]));
+  });
+
+  it('a revoked invitation is not applied, and cannot be revoked twice', async () => {
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Revoked team' }), 201).body.id;
+    const inv = expectStatus(await s.admin.post('/invitations', { email: 'revoked@example.com', groupIds: [team] }), 201);
+    expect(expectStatus(await s.admin.delete(`/invitations/${inv.body.id}`), 200).body.status).toBe('revoked');
+    expectError(await s.admin.delete(`/invitations/${inv.body.id}`), 409, 'INVITATION_NOT_PENDING');
+    const u = await s.user('revoked@example.com');
+    expect((await groupsOf(u)).map((g) => g.groupId)).not.toContain(team);
+  });
+
+  it('lists invitations filtered by status', async () => {
+    const pending = expectStatus(await s.admin.get('/invitations?status=pending'), 200);
+    expect(pending.body.items.every((i: { status: string }) => i.status === 'pending')).toBe(true);
+    const revoked = expectStatus(await s.admin.get('/invitations?status=revoked'), 200);
+    expect(revoked.body.items.map((i: { email: string }) => i.email)).toContain('revoked@example.com');
+  });
+
+  it('invitations into automatic groups, unknown groups or by plain members are refused', async () => {
+    const platform = await s.defaultGroup('platform-users');
+    expectError(await s.admin.post('/invitations', { email: 'a@example.com', groupIds: [platform] }), 409, 'GROUP_AUTOMATIC_MEMBERS');
+    expectError(await s.admin.post('/invitations', { email: 'a@example.com', groupIds: ['grp_nope'] }), 404, 'GROUP_NOT_FOUND');
+    expectError(await s.admin.post('/invitations', { email: 'not an email', groupIds: [platform] }), 400, 'INVALID_REQUEST');
+    const plain = await s.user('plain.inviter@example.com');
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Plain inviter team' }), 201).body.id;
+    expectStatus(await s.admin.post(`/groups/${team}/members`, { userId: plain }), 201);
+    expectError(await s.as(plain, 'member').post('/invitations', { email: 'b@example.com', groupIds: [team] }), 403, 'FORBIDDEN');
+  });
+});

@@ -1,0 +1,148 @@
+import { GROUP_URN_FOR_TESTS, startAdminStack, expectError, expectStatus, type AdminStack } from './admin-fixtures';
+
+let s: AdminStack;
+beforeAll(async () => {
+  s = await startAdminStack();
+});
+afterAll(() => s.close());
+
+async function newGroup(name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  return expectStatus(await s.admin.post('/groups', { name, ...extra }), 201).body.id;
+}
+
+describe('/admin/v1/groups/:id/members', () => {
+  it("an admin adds a member with a role, lists them and changes the role", async () => {
+    const u = await s.user('alice@example.com');
+    const g = await newGroup('Tier 1 Support');
+    const added = expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u, role: 'member' }), 201);
+    expect(added.body).toMatchObject({ userId: u, role: 'member', sources: ['manual'], user: { userName: 'alice@example.com', emails: ['alice@example.com'] } });
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: u }), 409, 'MEMBERSHIP_EXISTS');
+    expect(expectStatus(await s.admin.patch(`/groups/${g}/members/${u}`, { role: 'manager' }), 200).body.role).toBe('manager');
+    const list = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
+    expect(list.body).toMatchObject({ total: 1, nextCursor: null, items: [{ userId: u, role: 'manager' }] });
+    expect(expectStatus(await s.admin.get(`/groups/${g}`), 200).body.memberCount).toBe(1);
+  });
+
+  it('when the user does not exist, then 404 USER_NOT_FOUND', async () => {
+    const g = await newGroup('Nobody joins');
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: 'usr_missing' }), 404, 'USER_NOT_FOUND');
+  });
+
+  it('customer groups hold customers only, user groups internal users only', async () => {
+    const customer = await s.user('buyer@example.com', { audience: 'customer' });
+    const g = await newGroup('Internal only');
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: customer }), 400, 'GROUP_AUDIENCE_MISMATCH');
+    const verified = await s.defaultGroup('verified-customers');
+    expectStatus(await s.admin.post(`/groups/${verified}/members`, { userId: customer }), 201);
+  });
+
+  it('owner cannot be removed from their group', async () => {
+    const owner = await s.user('owner@example.com');
+    const g = await newGroup('Owned', { ownerId: owner });
+    const res = await s.admin.delete(`/groups/${g}/members/${owner}`);
+    expectError(res, 409, 'GROUP_OWNER_NOT_REMOVABLE');
+    // Not even when an admin also added them by hand.
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: owner }), 201);
+    expectError(await s.admin.delete(`/groups/${g}/members/${owner}`), 409, 'GROUP_OWNER_NOT_REMOVABLE');
+    // After a change of owner, the former owner can be removed.
+    const next = await s.user('next.owner@example.com');
+    expectStatus(await s.admin.patch(`/groups/${g}`, { ownerId: next }), 200);
+    const removed = expectStatus(await s.admin.delete(`/groups/${g}/members/${owner}`), 200);
+    expect(removed.body).toMatchObject({ membershipEnded: true });
+    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items.map((m: { userId: string; sources: string[] }) => [m.userId, m.sources]);
+    expect(members).toEqual([[next, ['owner']]]);
+  });
+
+  it('removing a manual membership keeps the SCIM one', async () => {
+    const u = await s.user('idp.and.hand@example.com');
+    const scimGroup = await s.scim.post('/Groups', { schemas: [GROUP_URN_FOR_TESTS], displayName: 'Okta Sales', members: [{ value: u }] });
+    expect(scimGroup.status).toBe(201);
+    const g = scimGroup.body.id as string;
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201);
+    const removed = expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200);
+    expect(removed.body).toEqual({ userId: u, removedSources: ['manual'], remainingSources: ['scim'], membershipEnded: false });
+    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
+    expect(members.body.items).toEqual([expect.objectContaining({ userId: u, sources: ['scim'] })]);
+    // Only the IdP can take the SCIM membership away.
+    expectError(await s.admin.delete(`/groups/${g}/members/${u}`), 409, 'MEMBERSHIP_NOT_ADMIN_MANAGED');
+  });
+
+  it('removing a member ends the membership when nothing else holds it', async () => {
+    const u = await s.user('leaver@example.com');
+    const g = await newGroup('Leavers');
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201);
+    expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200).body.membershipEnded).toBe(true);
+    expectError(await s.admin.delete(`/groups/${g}/members/${u}`), 404, 'MEMBERSHIP_NOT_FOUND');
+    expect(expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.total).toBe(0);
+  });
+
+  it('members are paginated with a cursor', async () => {
+    const g = await newGroup('Paged');
+    const ids = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push(await s.user(`paged${i}@example.com`));
+      expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: ids[i] }), 201);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = expectStatus(await s.admin.get(`/groups/${g}/members?limit=2${cursor ? `&cursor=${cursor}` : ''}`), 200);
+      expect(res.body.total).toBe(5);
+      seen.push(...res.body.items.map((m: { userId: string }) => m.userId));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].sort());
+  });
+});
+
+describe('who may change members', () => {
+  it('only an admin can make another user an admin', async () => {
+    const admins = await s.defaultGroup('admins');
+    const candidate = await s.user('would.be.admin@example.com');
+    const teamManager = await s.user('plain.manager@example.com');
+    const team = await newGroup('Managed team');
+    expectStatus(await s.admin.post(`/groups/${team}/members`, { userId: teamManager, role: 'manager' }), 201);
+    // A manager of another group and a customer admin do not even see the Admins group.
+    expectError(await s.as(teamManager, 'member').post(`/groups/${admins}/members`, { userId: candidate }), 404, 'GROUP_NOT_FOUND');
+    expectError(await s.as('ca-x', 'customer-admin').post(`/groups/${admins}/members`, { userId: candidate }), 404, 'GROUP_NOT_FOUND');
+    expectError(await s.as(teamManager, 'member').post('/invitations', { email: 'x@example.com', groupIds: [admins] }), 404, 'GROUP_NOT_FOUND');
+    expect((await s.admin.get(`/groups/${admins}/members`)).body.items.map((m: { userId: string }) => m.userId)).not.toContain(candidate);
+    // An admin does; and membership of Admins makes the new admin an admin in turn.
+    const newAdmin = await s.user('new.admin@example.com');
+    expectStatus(await s.admin.post(`/groups/${admins}/members`, { userId: newAdmin }), 201);
+    expectStatus(await s.as(newAdmin, 'member').post(`/groups/${admins}/members`, { userId: candidate }), 201);
+  });
+
+  it('a manager of Admins who is not an admin still cannot add admins (the rule is by admin status, not group role)', async () => {
+    const { Access } = await import('../../src/domain/access/policy');
+    const admins = await s.defaultGroup('admins');
+    const systemIds = new Map([['admins', admins]]);
+    const managerNotAdmin = new Access({ tenantId: s.tenantId, userId: 'u', role: 'member' }, false, false, new Set([admins]), new Set([admins]), new Set([admins]), systemIds);
+    const group = { id: admins, tenantId: s.tenantId, origin: 'internal' as const, name: 'Admins', audience: 'user' as const, kind: 'static' as const, status: 'active' as const, system: 'admins', createdAt: new Date(), updatedAt: new Date() };
+    expect(managerNotAdmin.canManageMembers(group)).toBe(false);
+    expect(managerNotAdmin.canInviteInto(group)).toBe(false);
+  });
+
+  it("group owners and managers manage their own group's members, and only theirs", async () => {
+    const owner = await s.user('team.owner@example.com');
+    const manager = await s.user('team.manager@example.com');
+    const newcomer = await s.user('newcomer@example.com');
+    const g = await newGroup('Self-managed', { ownerId: owner });
+    const other = await newGroup('Someone else\'s');
+    expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: manager, role: 'manager' }), 201);
+    expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
+    expectStatus(await s.as(manager, 'member').delete(`/groups/${g}/members/${newcomer}`), 200);
+    expectError(await s.as(manager, 'member').post(`/groups/${other}/members`, { userId: newcomer }), 404, 'GROUP_NOT_FOUND');
+    // Managers manage members, not the group itself.
+    expectError(await s.as(manager, 'member').patch(`/groups/${g}`, { name: 'Renamed by manager' }), 403, 'FORBIDDEN');
+  });
+
+  it('a plain member sees their group but cannot change its members', async () => {
+    const plain = await s.user('just.a.member@example.com');
+    const other = await s.user('someone.else@example.com');
+    const g = await newGroup('Read-only for members');
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: plain }), 201);
+    expectStatus(await s.as(plain, 'member').get(`/groups/${g}/members`), 200);
+    expectError(await s.as(plain, 'member').post(`/groups/${g}/members`, { userId: other }), 403, 'FORBIDDEN');
+  });
+});

@@ -1,0 +1,75 @@
+import type { GroupDoc, MembershipDoc } from '../../src/persistence/models';
+import type { JobPayloads } from '../../src/queue/jobs';
+import { bumpRuleSetVersion } from '../../src/domain/sync/rule-set-version';
+import { requestRuleRun } from '../../src/domain/sync/reevaluation';
+import { acknowledgeGroupPart } from './acknowledge-sync';
+import { reevaluateUsers } from './fan-out';
+import type { JobResult, ProcessorDeps } from './processor-deps';
+
+/** The names rules may use for an IdP group, as last seen by the worker (stored on the group). */
+interface GroupNames {
+  displayName?: string;
+  externalId?: string;
+}
+
+type GroupSnapshot = Pick<GroupDoc, '_id' | 'origin' | 'attrs' | 'sync'> & { syncNames?: GroupNames };
+
+const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : undefined);
+
+/**
+ * `group.membersChanged`: an IdP group's members, name or existence changed.
+ *  - The users whose membership changed are re-evaluated (their `groups` changed).
+ *  - A rename (displayName or externalId) changes what rules naming the group match: its
+ *    current members are re-evaluated, and the rule set is recompiled (group names resolve to
+ *    ids at compile time). Creation and deletion of a group a rule names recompile too.
+ *  - A job re-created by the sweeper has lost its user ids: every rule that tests `groups` is
+ *    run over the whole tenant instead (a reconcile), which covers any user.
+ * The group is acknowledged for the job's version (when all parts of it are done).
+ */
+export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobPayloads['group.membersChanged']): Promise<JobResult> {
+  const { tenantId, groupId } = data;
+  const ruleSet = await deps.ruleSets.get(tenantId);
+  if (!ruleSet) return { outcome: 'gone' };
+  const group = (await deps.models.Group.collection.findOne({ _id: groupId, tenantId } as never, {
+    projection: { origin: 1, 'attrs.displayName': 1, 'attrs.externalId': 1, sync: 1, syncNames: 1 },
+  })) as GroupSnapshot | null;
+
+  let renamed = false;
+  const named = (names: GroupNames | undefined) =>
+    names !== undefined && [lower(names.displayName), lower(names.externalId)].some((n) => n !== undefined && ruleSet.groupNames.has(n));
+  if (!group) {
+    // Deleted: if rules name groups, this one may have been among them.
+    if (ruleSet.usesGroups) await bumpRuleSetVersion(deps.models, tenantId);
+  } else if (group.origin === 'scim') {
+    const names: GroupNames = { displayName: str(group.attrs?.displayName), externalId: str(group.attrs?.externalId) };
+    const previous = group.syncNames;
+    const changed = !previous || previous.displayName !== names.displayName || previous.externalId !== names.externalId;
+    if (changed) {
+      if (named(names) || named(previous)) {
+        await bumpRuleSetVersion(deps.models, tenantId);
+        renamed = previous !== undefined;
+      }
+      await deps.models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never);
+    }
+  }
+
+  let reevaluated = await reevaluateUsers(deps, tenantId, data.userIds, 'group');
+  if (renamed) reevaluated += await reevaluateUsers(deps, tenantId, membersOf(deps, tenantId, groupId), 'group');
+
+  let reconciled = 0;
+  if (data.reason === 'sweep' && ruleSet.usesGroups) {
+    for (const rule of ruleSet.active) {
+      if (!rule.compiled.usesGroups) continue;
+      if ((await requestRuleRun(deps.models, deps.queue, tenantId, rule.rule._id, 'sweep')) !== null) reconciled++;
+    }
+  }
+  const acknowledged = group ? await acknowledgeGroupPart(deps.models, tenantId, groupId, data.version, data.part, data.parts) : false;
+  return { outcome: group ? 'completed' : 'gone', reevaluated, renamed, reconciledRules: reconciled, acknowledged };
+}
+
+async function* membersOf(deps: ProcessorDeps, tenantId: string, groupId: string): AsyncGenerator<string> {
+  const cursor = deps.models.Membership.collection.find({ tenantId, groupId } as never, { projection: { _id: 0, userId: 1 } }).batchSize(deps.chunkSize);
+  for await (const raw of cursor) yield (raw as unknown as Pick<MembershipDoc, 'userId'>).userId;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
