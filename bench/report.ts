@@ -94,7 +94,7 @@ export function formatTable(runs: readonly ScenarioRun[], results: readonly Scen
   const large = results.find((r) => r.smallGroupRatio !== undefined);
   if (large?.smallGroupRatio !== undefined) {
     const verdict = large.smallGroupRatio <= LARGE_GROUP_TARGET ? 'ok' : 'MISSED';
-    out.push(`large group GET vs 10-member group GET: ${large.smallGroupRatio.toFixed(2)}x slower (target ≤ ${LARGE_GROUP_TARGET}: ${verdict}).`);
+    out.push(`10-member group GET ops/s ÷ large group GET ops/s = ${large.smallGroupRatio.toFixed(2)} (target ≤ ${LARGE_GROUP_TARGET}: ${verdict}).`);
   }
   out.push('', ...runs.map((r) => `  ${r.name}: ${r.description}`));
   return out.join('\n');

@@ -30,6 +30,7 @@ export async function issueScimToken(models: Models, tenantId: string, label?: s
 
 export async function revokeScimToken(models: Models, tenantId: string, tokenId: string): Promise<boolean> {
   const res = await models.ScimToken.updateOne({ tokenId, tenantId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date() } });
+  for (const [hash, entry] of tokenCache) if (entry.principal.tokenId === tokenId) tokenCache.delete(hash);
   return res.modifiedCount === 1;
 }
 
@@ -39,14 +40,32 @@ export interface ScimPrincipal {
 }
 
 /** Resolves `Authorization: Bearer …` to a tenant; 401 for missing, unknown or revoked tokens alike. */
+/**
+ * Valid tokens are remembered for a few seconds per process: a SCIM burst (Entra sends ~1,000
+ * requests a minute) then costs no database round trip for authentication. Revocation through
+ * this process takes effect at once; through another process (the CLI, another replica) within
+ * TOKEN_CACHE_MS. Unknown and revoked tokens are never cached.
+ */
+export const TOKEN_CACHE_MS = 5000;
+const tokenCache = new Map<string, { principal: ScimPrincipal; until: number }>();
+
+/** Resolves `Authorization: Bearer …` to a tenant; 401 for missing, unknown or revoked tokens alike. */
 export async function authenticateScimToken(models: Models, header: string | undefined): Promise<ScimPrincipal> {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!match?.[1]) {
     throw new AppError('unauthorized', 'SCIM_AUTH_MISSING', 'A bearer token is required (Authorization: Bearer <token>)');
   }
-  const doc = await models.ScimToken.findById(hashScimToken(match[1]), { tenantId: 1, tokenId: 1, revokedAt: 1 }).lean();
+  const hash = hashScimToken(match[1]);
+  const now = Date.now();
+  const cached = tokenCache.get(hash);
+  if (cached && cached.until > now) return cached.principal;
+  const doc = await models.ScimToken.findById(hash, { tenantId: 1, tokenId: 1, revokedAt: 1 }).lean();
   if (!doc || doc.revokedAt) {
+    tokenCache.delete(hash);
     throw new AppError('unauthorized', 'SCIM_AUTH_INVALID', 'The bearer token is not valid for this service');
   }
-  return { tenantId: doc.tenantId, tokenId: doc.tokenId };
+  const principal = { tenantId: doc.tenantId, tokenId: doc.tokenId };
+  if (tokenCache.size > 10_000) tokenCache.clear();
+  tokenCache.set(hash, { principal, until: now + TOKEN_CACHE_MS });
+  return principal;
 }

@@ -6,7 +6,7 @@ describe('group.membersChanged: SSO group mapping follows the IdP groups', () =>
   let mapping: string;
 
   beforeAll(async () => {
-    s = await startSyncStack({ worker: { sweepAfterSeconds: 0 } });
+    s = await startSyncStack();
     engineering = await s.internalGroup('Engineering (product)');
     const res = await s.admin.post('/mappings', { idpGroup: 'Engineering', targetGroupId: engineering });
     expect(res.status).toBe(201);

@@ -116,11 +116,10 @@ export async function runListQuery<D extends { _id: string }>(opts: {
   const sort: MongoSort = compileSort(view, params.sortBy, params.sortOrder);
   const startIndex = Math.max(1, params.startIndex ?? 1);
   if (!predicate) {
-    const [totalResults, docs] = await Promise.all([
-      collection.countDocuments(query as never),
-      count === 0 ? Promise.resolve([]) : collection.find(query as never).sort(sort).skip(startIndex - 1).limit(count).toArray(),
-    ]);
-    return { totalResults, startIndex, docs: docs as unknown as D[] };
+    const docs = (count === 0 ? [] : await collection.find(query as never).sort(sort).skip(startIndex - 1).limit(count).toArray()) as unknown as D[];
+    // A first page that is not full holds every match: no count query (the IdPs' `userName eq` lookups).
+    const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await collection.countDocuments(query as never);
+    return { totalResults, startIndex, docs };
   }
   const matching = await matchAll(collection, query, predicate, sort);
   return { totalResults: matching.length, startIndex, docs: count === 0 ? [] : matching.slice(startIndex - 1, startIndex - 1 + count) };

@@ -1,0 +1,88 @@
+import request from 'supertest';
+import { signAdminToken } from '../../src/auth/admin-jwt';
+import { newId } from '../../src/persistence/ids';
+import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
+
+describe('/admin/v1/sync and /metrics', () => {
+  let s: SyncStack;
+  let sales: string;
+
+  beforeAll(async () => {
+    s = await startSyncStack({ worker: false });
+    sales = await s.internalGroup('Sales team');
+  });
+  afterAll(() => s.close());
+
+  it('GET /sync/status shows pending changes while no worker runs, then the results once it has', async () => {
+    await s.createRule({ name: 'Sales', expression: 'department eq "Sales"', targetGroupId: sales });
+    await s.user('ann', { department: 'Sales' });
+    await s.user('bob', { department: 'Legal' });
+    const before = await s.admin.get('/sync/status');
+    expect(before.status).toBe(200);
+    expect(before.body.pending).toMatchObject({ users: 2, rules: 1, total: 3, oldestPendingAgeSeconds: expect.any(Number) });
+    expect(before.body.jobs).toMatchObject({ waiting: 3, active: 0, failed: 0, exact: true });
+
+    s.startWorker();
+    await s.settle();
+    const after = await s.admin.get('/sync/status');
+    expect(after.body.pending).toEqual({ users: 0, groups: 0, rules: 0, total: 0, oldestPendingSince: null, oldestPendingAgeSeconds: null });
+    expect(after.body.jobs).toMatchObject({ waiting: 0, active: 0, completedLastHour: expect.any(Number) });
+    expect(after.body.jobs.completedLastHour).toBeGreaterThanOrEqual(3);
+    expect(Date.parse(after.body.lastSuccessfulEvaluationAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(after.body.rules).toEqual([
+      expect.objectContaining({ name: 'Sales', pending: false, lastRun: expect.objectContaining({ outcome: 'completed', matched: 1, added: 1, removed: 0, durationMs: expect.any(Number) }) }),
+    ]);
+  });
+
+  it('a job that failed for good is listed with its error and can be retried', async () => {
+    // A stored rule that no longer compiles (as if the schema lost an attribute): its run fails.
+    const ruleId = newId('rul');
+    const now = new Date();
+    await s.runtime.deps.models.Rule.collection.insertOne({
+      _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: 'Broken', expression: 'costCentre eq "7"', targetGroupId: sales,
+      enabled: true, priority: 1, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
+    } as never);
+    await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
+    const failure = await waitFor(async () => {
+      const res = await s.admin.get('/sync/failures');
+      return res.body.items.find((f: { data: { ruleId: string } }) => f.data.ruleId === ruleId);
+    }, 'the job to fail');
+    expect(failure).toMatchObject({ name: 'rule.changed', attemptsMade: 1, error: expect.stringContaining('unknown attribute "costCentre"') });
+    expect(failure.stacktrace.length).toBeGreaterThan(0);
+    expect((await s.admin.get('/sync/status')).body.jobs).toMatchObject({ failed: 1, failedLastHour: 1 });
+
+    // Another tenant's admin sees nothing of it and cannot retry it.
+    const stranger = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'usr_x', tenant: 'ten_other', role: 'admin' })}`;
+    expect((await request(s.runtime.app).get('/admin/v1/sync/failures').set('Authorization', stranger)).body.items).toEqual([]);
+    expect((await request(s.runtime.app).post(`/admin/v1/sync/failures/${failure.id}/retry`).set('Authorization', stranger)).status).toBe(404);
+
+    await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+    const retried = await s.admin.post(`/sync/failures/${failure.id}/retry`);
+    expect(retried.status).toBe(202);
+    expect(retried.body).toEqual({ jobId: expect.any(String), retriedFrom: failure.id });
+    await s.settle();
+    expect((await s.admin.get('/sync/failures')).body.items).toEqual([]);
+    expect((await s.admin.post(`/sync/failures/${failure.id}/retry`)).status).toBe(404);
+  });
+
+  it('only tenant admins see sync monitoring', async () => {
+    expect((await s.member.get('/sync/status')).status).toBe(403);
+    expect((await s.member.get('/sync/failures')).status).toBe(403);
+  });
+
+  it('GET /metrics answers in Prometheus format with queue, job, lag and HTTP figures', async () => {
+    await s.admin.get('/sync/status');
+    const res = await request(s.runtime.app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(text).toMatch(/scim_sync_queue_jobs\{state="waiting"\} \d+/);
+    expect(text).toMatch(/scim_sync_jobs_total\{job="user.changed",outcome="completed"\} \d+/);
+    expect(text).toMatch(/scim_sync_job_duration_seconds_bucket\{le="[^"]+",job="rule.changed",outcome="completed"\}/);
+    expect(text).toMatch(/scim_sync_lag_seconds \d/);
+    expect(text).toMatch(/scim_sync_pending_documents\{kind="users"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/admin\/v1\/sync\/status",status="200"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/scim\/v2\/[^"]+",status="201"\} \d+/);
+    expect(text).not.toMatch(/route="[^"]*usr_/);
+  });
+});
