@@ -1,4 +1,5 @@
 import type { Models, GroupDoc } from '../persistence/models';
+import { isDuplicateKeyError } from '../persistence/duplicate-key';
 import { newId } from '../persistence/ids';
 import { issueScimToken } from '../auth/scim-token';
 import { AppError } from '../errors/app-error';
@@ -24,7 +25,7 @@ export async function createTenant(models: Models, name: string): Promise<Create
   try {
     await models.Tenant.create({ _id: tenantId, name: trimmed, nameLower: trimmed.toLowerCase(), createdAt: now, updatedAt: now });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) {
+    if (isDuplicateKeyError(err)) {
       throw new AppError('conflict', 'TENANT_EXISTS', `A tenant named "${trimmed}" exists already`);
     }
     throw err;

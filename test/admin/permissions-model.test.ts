@@ -5,6 +5,7 @@ import { computeEffective, type GroupNode, type RoleInfo } from '../../src/domai
 import { impliedLevels, implies, LEVELS } from '../../src/domain/permissions/levels';
 import { assertDependencies, missingDependencies, normalizePrivileges, type Privilege } from '../../src/domain/permissions/privileges';
 import { AppError } from '../../src/errors/app-error';
+import { AccessVersionReader } from '../../src/domain/permissions/access-version';
 
 function thrown(fn: () => unknown): AppError {
   try {
@@ -185,5 +186,27 @@ describe('effective permissions', () => {
   it('a level a target does not offer is denied as such', () => {
     const eff = computeEffective({ ...base, memberships: [], nodes: new Map() });
     expect(decide(eff, 'delete', target('Reports')).reason.code).toBe('LEVEL_NOT_OFFERED');
+  });
+});
+
+describe('reading the access version', () => {
+  it('concurrent callers share reads, and none is answered by a read that started before it asked', async () => {
+    const started: { resolve: (v: number) => void }[] = [];
+    const reader = new AccessVersionReader<number>(() => new Promise((resolve) => started.push({ resolve })));
+    const first = reader.current('t');
+    const second = reader.current('t'); // arrives while the first read is in flight
+    const third = reader.current('t');
+    expect(started).toHaveLength(1);
+    started[0]!.resolve(1); // a bump may have completed after this read began
+    expect(await first).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(started).toHaveLength(2); // the later callers get a read of their own, shared
+    started[1]!.resolve(2);
+    expect(await second).toBe(2);
+    expect(await third).toBe(2);
+    const fourth = reader.current('t');
+    expect(started).toHaveLength(3);
+    started[2]!.resolve(3);
+    expect(await fourth).toBe(3);
   });
 });

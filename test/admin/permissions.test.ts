@@ -1,5 +1,5 @@
 import { createTenant } from '../../src/domain/tenants';
-import { AccessEvents } from '../../src/domain/access-events';
+import { AccessEvents, accessEvents } from '../../src/domain/access-events';
 import { PermissionEngine, permissionEngine } from '../../src/domain/permissions/engine';
 import type { AuditEventDoc } from '../../src/persistence/models';
 import { startAdminStack, expectError, expectStatus, type AdminClient, type AdminStack } from './admin-fixtures';
@@ -101,6 +101,8 @@ describe('roles', () => {
     const name = unique('Auditors');
     expectStatus(await s.admin.post('/roles', { name, privileges: [] }), 201);
     expectError(await s.admin.post('/roles', { name: name.toUpperCase(), privileges: [] }), 409, 'ROLE_NAME_TAKEN');
+    const other = await role([], 'Renamed');
+    expectError(await s.admin.patch(`/roles/${other}`, { name: name.toLowerCase() }), 409, 'ROLE_NAME_TAKEN');
   });
 
   it('a role still assigned cannot be deleted until it is revoked', async () => {
@@ -140,7 +142,7 @@ describe('effective permissions and authorize', () => {
     expect(answer.reason.source).toMatchObject({ role: { id: r }, group: { id: parent }, inheritedBy: { id: child } });
     const listed = expectStatus(await s.admin.get(`/groups/${child}/roles`), 200).body;
     expect(listed.roles).toEqual([]);
-    expect(listed.inherited).toEqual([expect.objectContaining({ id: r, fromGroup: expect.objectContaining({ id: parent }) })]);
+    expect(listed.inherited).toEqual([expect.objectContaining({ id: r, inheritedFrom: expect.objectContaining({ id: parent }) })]);
   });
 
   it('removing a user from a group removes only what that group granted', async () => {
@@ -151,6 +153,7 @@ describe('effective permissions and authorize', () => {
     await assignRole(b, await role([{ target: 'Ticket', level: 'view' }, { target: 'Account', level: 'view' }]));
     const own = await role([{ target: 'Contacts', level: 'view' }]);
     expectStatus(await s.admin.post(`/users/${user}/roles`, { roleId: own }), 201);
+    expect(expectStatus(await s.admin.get(`/users/${user}/roles`), 200).body.roles.map((r: { id: string }) => r.id)).toEqual([own]);
     await addMember(a, user);
     await addMember(b, user);
     expect((await authorize({ userId: user, action: 'view', target: 'Account' })).allowed).toBe(true);
@@ -193,6 +196,20 @@ describe('effective permissions and authorize', () => {
     expect(await ask('edit')).toBe(true);
     expectStatus(await s.admin.delete(`/groups/${top}/roles/${r}`), 204);
     expect(await ask()).toBe(false);
+  });
+
+  it('an archived group gives nothing and takes no new roles, at once', async () => {
+    const user = await s.user(`archived-${seq}@example.com`);
+    const g = await group('To archive');
+    await assignRole(g, await role([{ target: 'Reports', level: 'view' }]));
+    await addMember(g, user);
+    const ask = async () => (await authorize({ userId: user, action: 'view', target: 'Reports' })).allowed;
+    expect(await ask()).toBe(true);
+    expectStatus(await s.admin.post(`/groups/${g}/archive`), 200);
+    expect(await ask()).toBe(false);
+    expectError(await s.admin.post(`/groups/${g}/roles`, { roleId: await role([{ target: 'Issue', level: 'view' }]) }), 409, 'GROUP_ARCHIVED');
+    expectStatus(await s.admin.post(`/groups/${g}/unarchive`), 200);
+    expect(await ask()).toBe(true);
   });
 
   it('a member of the default Admins group has everything', async () => {
@@ -245,7 +262,7 @@ describe('resources', () => {
     expectStatus(await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'edit' }), 200);
     expect((await authorize({ userId: user, action: 'edit', resource: agent })).allowed).toBe(true);
     const listed = expectStatus(await s.admin.get(`/groups/${g}/resources`), 200).body;
-    expect(listed.resources).toEqual([expect.objectContaining({ id: agent, level: 'edit' })]);
+    expect(listed.resources).toEqual([expect.objectContaining({ id: agent, level: 'edit', inheritedFrom: null })]);
     expectStatus(await s.admin.delete(`/groups/${g}/resources/${agent}`), 204);
     expect((await authorize({ userId: user, action: 'view', resource: agent })).allowed).toBe(false);
   });
@@ -337,6 +354,35 @@ describe('the cache across processes', () => {
     }
   });
 
+  it('a grant change made in this process patches the loaded grant data instead of reloading it', async () => {
+    const engine = permissionEngine(s.runtime.deps.models);
+    const user = await s.user(`patched-${seq}@example.com`);
+    const g = await group('Patched');
+    await addMember(g, user);
+    await settled();
+    const ask = async () => (await engine.authorize(s.tenantId, { userId: user, action: 'edit', target: 'Contacts' })).allowed;
+    expect(await ask()).toBe(false);
+    const loads = engine.stats.grantLoads;
+    const r = await role([{ target: 'Contacts', level: 'edit' }]);
+    await assignRole(g, r);
+    expect(await ask()).toBe(true);
+    expectStatus(await s.admin.patch(`/roles/${r}`, { privileges: [{ target: 'Contacts', level: 'view' }] }), 200);
+    expect(await ask()).toBe(false);
+    expect(engine.stats.grantLoads).toBe(loads);
+  });
+
+  it('a bulk membership change reported without user ids refreshes every cached user', async () => {
+    const user = await s.user(`bulk-${seq}@example.com`);
+    const g = await group('Bulk');
+    await assignRole(g, await role([{ target: 'Ticket', level: 'delete' }]));
+    const ask = async () => (await authorize({ userId: user, action: 'delete', target: 'Ticket' })).allowed;
+    expect(await ask()).toBe(false);
+    // As a rule run writes many memberships and reports the group only.
+    await s.runtime.deps.memberships.addSource(s.tenantId, g, [user], 'rule:bulk');
+    accessEvents.emit({ tenantId: s.tenantId, kind: 'membership', groupId: g });
+    expect(await ask()).toBe(true);
+  });
+
   it('a change made in this process keeps the unaffected cached users (precise invalidation)', async () => {
     const engine = permissionEngine(s.runtime.deps.models);
     const bystander = await s.user(`bystander-${seq}@example.com`);
@@ -358,6 +404,17 @@ describe('the cache across processes', () => {
 async function accessVersion(): Promise<number> {
   const doc = (await s.runtime.deps.models.Tenant.collection.findOne({ _id: s.tenantId } as never)) as { accessVersion?: number } | null;
   return doc?.accessVersion ?? 0;
+}
+
+/** Waits until the version bumps that follow bus events (not awaited by their writers) are done. */
+async function settled(): Promise<void> {
+  let last = await accessVersion();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 30));
+    const now = await accessVersion();
+    if (now === last) return;
+    last = now;
+  }
 }
 
 async function waitFor(check: () => Promise<unknown>, timeoutMs = 2000): Promise<void> {

@@ -57,7 +57,8 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
   if (renamed) reevaluated += await reevaluateUsers(deps, tenantId, membersOf(deps, tenantId, groupId), 'group');
 
   let reconciled = 0;
-  if (data.reason === 'sweep' && ruleSet.usesGroups) {
+  // Only IdP groups feed `groups` (an internal group marked pending changes no rule's input).
+  if (data.reason === 'sweep' && ruleSet.usesGroups && (!group || group.origin === 'scim')) {
     for (const rule of ruleSet.active) {
       if (!rule.compiled.usesGroups) continue;
       if ((await requestRuleRun(deps.models, deps.queue, tenantId, rule.rule._id, 'sweep')) !== null) reconciled++;

@@ -5,7 +5,8 @@ import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { isDuplicateKey, visibleGroup } from './groups';
+import { visibleGroup } from './groups';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { readBody, readId } from './input';
 import { userSummary } from './user-identity';
 
@@ -52,7 +53,7 @@ export async function addAdministrator(deps: GroupsDeps, access: Access, groupId
   try {
     await deps.models.GroupAdministrator.collection.insertOne(doc as never);
   } catch (err) {
-    if (isDuplicateKey(err)) {
+    if (isDuplicateKeyError(err)) {
       throw new AppError('conflict', 'ADMINISTRATOR_EXISTS', `User ${userId} administers "${g.name}" already`, { details: { groupId, userId } });
     }
     throw err;

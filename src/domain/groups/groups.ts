@@ -1,4 +1,5 @@
 import type { GroupDoc, UserDoc } from '../../persistence/models';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
@@ -26,14 +27,6 @@ const AUDIENCES: readonly Audience[] = ['user', 'customer'];
 const KINDS: readonly GroupKind[] = ['static', 'dynamic'];
 const STATUSES: readonly GroupStatus[] = ['active', 'archived'];
 
-/**
- * A write refused by a unique index. MongoDB says E11000; FerretDB 1.x (SQLite backend) says so on
- * insert but answers an update with InternalError (code 1) "UNIQUE constraint failed".
- */
-export function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: number; message?: unknown };
-  return e.code === 11000 || (e.code === 1 && typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed'));
-}
 
 function nameTaken(name: string): AppError {
   return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
@@ -150,7 +143,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
   try {
     await deps.models.Group.collection.insertOne(doc as never);
   } catch (err) {
-    if (isDuplicateKey(err)) throw nameTaken(name);
+    if (isDuplicateKeyError(err)) throw nameTaken(name);
     throw err;
   }
   const created = readGroup(doc);
@@ -177,7 +170,7 @@ async function writeGroup(deps: GroupsDeps, g: GroupRecord, version: number, set
   try {
     res = await deps.models.Group.collection.findOneAndUpdate({ _id: g.id, tenantId: g.tenantId, version } as never, update as never, { returnDocument: 'after' });
   } catch (err) {
-    if (isDuplicateKey(err) && typeof set['attrs.displayName'] === 'string') throw nameTaken(set['attrs.displayName']);
+    if (isDuplicateKeyError(err) && typeof set['attrs.displayName'] === 'string') throw nameTaken(set['attrs.displayName']);
     throw err;
   }
   if (!res) throw new AppError('conflict', 'GROUP_CHANGED_CONCURRENTLY', 'The group changed while this request was applied; retry');

@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { accessEvents as processAccessEvents, type AccessEvents } from '../access-events';
 
 /**
  * Per-tenant counters on the tenant document, bumped after every change that can alter an
@@ -37,6 +38,18 @@ export async function bumpAccessVersion(models: Models, tenantId: string, grants
 
 export async function readAccessVersion(models: Models, tenantId: string): Promise<AccessVersion> {
   return read((await models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1, grantsVersion: 1 } })) as VersionFields | null);
+}
+
+/**
+ * For a process that changes access but answers no authorize (the worker, whose rules add and
+ * remove memberships): bumps the tenant's counters after each change reported on its bus, so API
+ * replicas see the change. An API process does not need it: its permission engine bumps already.
+ * Returns the unsubscribe function.
+ */
+export function publishAccessChanges(models: Models, events: AccessEvents = processAccessEvents, onError: (err: unknown) => void = () => undefined): () => void {
+  return events.on((change) => {
+    bumpAccessVersion(models, change.tenantId, change.kind !== 'membership').catch(onError);
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Models } from '../../persistence/models';
 import { recordAudit } from '../audit';
 import { auditActorOf, type Caller } from '../access/caller';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { invalid } from '../groups/input';
 import type { PermissionEngine } from './engine';
 
@@ -29,8 +30,9 @@ export async function auditPermissionChange(
   });
 }
 
+/** A unique index refused the write (MongoDB's E11000, or FerretDB's answer to an update). */
 export function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number }).code === 11000;
+  return isDuplicateKeyError(err);
 }
 
 /** page/limit query parameters, as the groups listing reads them. */

@@ -25,7 +25,8 @@ import type { Privilege } from './privileges';
  *    shared `accessEvents` bus (membership, hierarchy, group status), the permission use-cases
  *    through `applyChange` (roles, role assignments, resource grants, resources). A membership
  *    change drops that user's entry; a change to what a group or role gives drops the users whose
- *    groups (or their ancestors) or roles include it, and the grant data (reloaded on next use).
+ *    groups (or their ancestors) or roles include it, and patches the loaded grant data by
+ *    re-reading just what changed (`_id` lookups), so an admin's change never reloads the tenant.
  * 2. Cross-process version check. After each change the tenant's counters are bumped (see
  *    access-version.ts); every authorize reads them (one `_id` lookup, coalesced across concurrent
  *    callers). When another process moved them, the tenant's users are dropped (and the grant data
@@ -72,16 +73,35 @@ class TenantState {
   version: AccessVersion | undefined;
   /** Moves on every invalidation of users; a computation overlapping a move is not stored. */
   generation = 0;
-  /** Moves on every invalidation of the grant data. */
+  /** Moves on every change to the grant data; a computation overlapping a move is not stored. */
   grantsGeneration = 0;
   readonly users = new Map<string, EffectivePermissions>();
   grants: Promise<GrantData> | undefined;
   readonly resources = new Map<string, ResourceInfo>();
 
+  /** Forgets the grant data (reloaded on next use): for changes this process cannot patch. */
   dropGrants(): void {
     this.grantsGeneration++;
     this.grants = undefined;
     this.resources.clear();
+  }
+
+  /**
+   * Applies a change this process made to the loaded grant data, in order after earlier patches;
+   * computations started from now on wait for it. A patch that fails drops the data instead.
+   */
+  patchGrants(patch: (data: GrantData) => Promise<'patched' | 'reload'>): void {
+    this.grantsGeneration++;
+    const before = this.grants;
+    if (!before) return;
+    const next = before.then(async (data) => {
+      if ((await patch(data)) === 'reload') throw new Error('grant data must be reloaded');
+      return data;
+    });
+    this.grants = next;
+    next.catch(() => {
+      if (this.grants === next) this.grants = undefined;
+    });
   }
 }
 
@@ -97,12 +117,33 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
   return out;
 }
 
+/** Cached users per tenant; beyond it the oldest entry is evicted (a later question recomputes it). */
+const MAX_CACHED_USERS_PER_TENANT = 100_000;
+
 type NodeDoc = Pick<GroupDoc, '_id' | 'attrs'> & { parentId?: unknown; status?: unknown; system?: unknown };
+const NODE_PROJECTION = { parentId: 1, status: 1, system: 1, 'attrs.displayName': 1 } as const;
+
+function nodeOf(d: NodeDoc, roleIds: string[], resourceGrants: GroupNode['resourceGrants']): GroupNode {
+  const node: GroupNode = { id: d._id, name: String(d.attrs?.displayName ?? ''), archived: d.status === 'archived', roleIds, resourceGrants };
+  if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
+  if (typeof d.system === 'string') node.system = d.system;
+  return node;
+}
+
+function roleOf(r: Pick<RoleDoc, '_id' | 'name' | 'system' | 'privileges'>): RoleInfo {
+  return { id: r._id, name: r.name, privileges: (r.privileges ?? []) as Privilege[], ...(r.system ? { system: r.system } : {}) };
+}
+
+/** Role assignment ids (the convention of models.ts RoleAssignmentDoc). */
+export const roleAssignmentIds = {
+  group: (groupId: string, roleId: string) => `${groupId}|${roleId}`,
+  user: (userId: string, roleId: string) => `user:${userId}|${roleId}`,
+};
 
 /** Loads a tenant's grant data: four tenant-wide reads, no per-group round trips. */
 export async function loadGrantData(models: Models, tenantId: string): Promise<GrantData> {
   const [groups, roles, assignments, grants] = await Promise.all([
-    models.Group.collection.find({ tenantId } as never, { projection: { parentId: 1, status: 1, system: 1, 'attrs.displayName': 1 } }).toArray() as unknown as Promise<NodeDoc[]>,
+    models.Group.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray() as unknown as Promise<NodeDoc[]>,
     models.Role.collection.find({ tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } }).toArray() as unknown as Promise<RoleDoc[]>,
     models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
     models.ResourceGrant.collection
@@ -114,18 +155,12 @@ export async function loadGrantData(models: Models, tenantId: string): Promise<G
   const nodes = new Map<string, GroupNode>();
   const systemGroups = new Map<string, string>();
   for (const d of groups) {
-    const node: GroupNode = {
-      id: d._id,
-      name: String(d.attrs?.displayName ?? ''),
-      archived: d.status === 'archived',
-      roleIds: (rolesOf.get(d._id) ?? []).map((a) => a.roleId),
-      resourceGrants: (grantsOf.get(d._id) ?? []).filter((g) => isLevel(g.level)).map((g) => ({ resourceId: g.resourceId, resourceType: g.resourceType, level: g.level })),
-    };
-    if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
-    if (typeof d.system === 'string') {
-      node.system = d.system;
-      systemGroups.set(d.system, d._id);
-    }
+    const node = nodeOf(
+      d,
+      (rolesOf.get(d._id) ?? []).map((a) => a.roleId),
+      (grantsOf.get(d._id) ?? []).filter((g) => isLevel(g.level)).map((g) => ({ resourceId: g.resourceId, resourceType: g.resourceType, level: g.level })),
+    );
+    if (node.system) systemGroups.set(node.system, d._id);
     nodes.set(d._id, node);
   }
   const userRoles = new Map<string, string[]>();
@@ -135,7 +170,7 @@ export async function loadGrantData(models: Models, tenantId: string): Promise<G
   }
   return {
     nodes,
-    roles: new Map(roles.map((r) => [r._id, { id: r._id, name: r.name, privileges: (r.privileges ?? []) as Privilege[], ...(r.system ? { system: r.system } : {}) }])),
+    roles: new Map(roles.map((r) => [r._id, roleOf(r)])),
     userRoles,
     systemGroups,
   };
@@ -191,34 +226,107 @@ export class PermissionEngine {
     s.generation++;
     switch (change.kind) {
       case 'membership':
+        // Without a user id (a bulk change) the users who joined are unknown: none of their
+        // entries names the group yet, so every entry of the tenant goes.
         if (change.userId) s.users.delete(change.userId);
-        else if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
         else s.users.clear();
         return;
       case 'hierarchy':
       case 'group':
-        s.dropGrants();
-        if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
-        else s.users.clear();
+        if (change.groupId) {
+          const groupId = change.groupId;
+          s.patchGrants((data) => this.patchGroup(data, change.tenantId, groupId));
+          this.dropUsers(s, (e) => e.closure.has(groupId));
+        } else {
+          s.dropGrants();
+          s.users.clear();
+        }
         return;
       case 'role':
-        s.dropGrants();
+        s.patchGrants((data) => this.patchRole(data, change.tenantId, change.roleId));
         this.dropUsers(s, (e) => e.roleIds.has(change.roleId));
         return;
-      case 'role-assignment':
-        s.dropGrants();
-        if (change.groupId) this.dropUsers(s, (e) => e.closure.has(change.groupId!));
-        if (change.userId) s.users.delete(change.userId);
+      case 'role-assignment': {
+        const { roleId, groupId, userId } = change;
+        s.patchGrants((data) => this.patchRoleAssignment(data, change.tenantId, roleId, groupId, userId));
+        if (groupId) this.dropUsers(s, (e) => e.closure.has(groupId));
+        if (userId) s.users.delete(userId);
         return;
+      }
       case 'resource-grant':
-        s.dropGrants();
+        s.patchGrants((data) => this.patchResourceGrant(data, change.tenantId, change.groupId, change.resourceId));
         this.dropUsers(s, (e) => e.closure.has(change.groupId));
         return;
       case 'resource':
-        s.dropGrants();
+        s.resources.delete(change.resourceId);
+        s.patchGrants((data) => this.patchResource(data, change.tenantId, change.resourceId));
         this.dropUsers(s, (e) => e.resources.has(change.resourceId));
         return;
     }
+  }
+
+  // ---- patches: re-read what changed (each an `_id` lookup) and update the loaded grant data ----
+
+  private async patchGroup(data: GrantData, tenantId: string, groupId: string): Promise<'patched' | 'reload'> {
+    const doc = (await this.models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: NODE_PROJECTION })) as NodeDoc | null;
+    const node = data.nodes.get(groupId);
+    if (!doc) {
+      // Deleted: its assignments and grants went with it (groups.ts deleteGroup).
+      data.nodes.delete(groupId);
+      return 'patched';
+    }
+    // A group new to this data has no roles or resources yet: any given to it here since the load
+    // found no node and forced a reload; any given elsewhere moved grantsVersion.
+    const fresh = nodeOf(doc, node?.roleIds ?? [], node?.resourceGrants ?? []);
+    data.nodes.set(groupId, fresh);
+    if (fresh.system) data.systemGroups.set(fresh.system, groupId);
+    return 'patched';
+  }
+
+  private async patchRole(data: GrantData, tenantId: string, roleId: string): Promise<'patched' | 'reload'> {
+    const doc = (await this.models.Role.collection.findOne({ _id: roleId, tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } })) as RoleDoc | null;
+    if (doc) data.roles.set(roleId, roleOf(doc));
+    else data.roles.delete(roleId);
+    return 'patched';
+  }
+
+  private async patchRoleAssignment(data: GrantData, tenantId: string, roleId: string, groupId?: string, userId?: string): Promise<'patched' | 'reload'> {
+    // A role created since the load is read now (roles are read whole, by `_id`).
+    if (!data.roles.has(roleId)) await this.patchRole(data, tenantId, roleId);
+    if (groupId) {
+      const node = data.nodes.get(groupId);
+      if (!node) return 'reload';
+      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.group(groupId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const others = node.roleIds.filter((r) => r !== roleId);
+      data.nodes.set(groupId, { ...node, roleIds: exists ? [...others, roleId] : others });
+    }
+    if (userId) {
+      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.user(userId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const others = (data.userRoles.get(userId) ?? []).filter((r) => r !== roleId);
+      data.userRoles.set(userId, exists ? [...others, roleId] : others);
+    }
+    return 'patched';
+  }
+
+  private async patchResourceGrant(data: GrantData, tenantId: string, groupId: string, resourceId: string): Promise<'patched' | 'reload'> {
+    const node = data.nodes.get(groupId);
+    if (!node) return 'reload';
+    const grant = (await this.models.ResourceGrant.collection.findOne({ _id: `${groupId}|${resourceId}`, tenantId } as never, {
+      projection: { resourceType: 1, level: 1 },
+    })) as ResourceGrantDoc | null;
+    const others = node.resourceGrants.filter((g) => g.resourceId !== resourceId);
+    const grants = grant && isLevel(grant.level) ? [...others, { resourceId, resourceType: grant.resourceType, level: grant.level }] : others;
+    data.nodes.set(groupId, { ...node, resourceGrants: grants });
+    return 'patched';
+  }
+
+  private async patchResource(data: GrantData, tenantId: string, resourceId: string): Promise<'patched' | 'reload'> {
+    const exists = await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { _id: 1 } });
+    if (exists) return 'patched'; // renamed: names are read per question, not kept in grant data
+    for (const [id, node] of data.nodes) {
+      if (node.resourceGrants.some((g) => g.resourceId === resourceId)) data.nodes.set(id, { ...node, resourceGrants: node.resourceGrants.filter((g) => g.resourceId !== resourceId) });
+    }
+    return 'patched';
   }
 
   /** Bumps the tenant's counters and adopts them when no other process bumped in between. */
@@ -259,13 +367,23 @@ export class PermissionEngine {
   }
 
   /** The tenant's grant data, loaded once and shared (concurrent callers share one load). */
-  private grantData(s: TenantState, tenantId: string): Promise<GrantData> {
-    if (s.grants) return s.grants;
+  private async grantData(s: TenantState, tenantId: string): Promise<GrantData> {
+    for (let attempt = 0; ; attempt++) {
+      const pending = s.grants ?? this.loadGrants(s, tenantId);
+      try {
+        return await pending;
+      } catch (err) {
+        // A patch that asked for a reload, or a failed read: load afresh once.
+        if (s.grants === pending) s.grants = undefined;
+        if (attempt >= 1) throw err;
+      }
+    }
+  }
+
+  private loadGrants(s: TenantState, tenantId: string): Promise<GrantData> {
     this.stats.grantLoads++;
     const loading = loadGrantData(this.models, tenantId);
     s.grants = loading;
-    // A failed load is not kept; a load dropped while in flight was already unset by dropGrants,
-    // and computations that used it are not stored (see compute).
     loading.catch(() => {
       if (s.grants === loading) s.grants = undefined;
     });
@@ -297,7 +415,11 @@ export class PermissionEngine {
       userRoleIds: grants.userRoles.get(userId) ?? [],
       ...(adminsGroupId ? { adminsGroupId } : {}),
     });
-    if (s.generation === generation && s.grantsGeneration === grantsGeneration) s.users.set(userId, effective);
+    if (s.generation === generation && s.grantsGeneration === grantsGeneration) {
+      // Bounded memory: past the cap the oldest entry goes (Map keeps insertion order).
+      if (s.users.size >= MAX_CACHED_USERS_PER_TENANT) s.users.delete(s.users.keys().next().value!);
+      s.users.set(userId, effective);
+    }
     return effective;
   }
 

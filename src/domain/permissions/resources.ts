@@ -292,18 +292,20 @@ export async function groupResources(ctx: PermissionsContext, access: Access, gr
     return r ? { ...resourceView(r), level: g.level, assignedAt: g.createdAt.toISOString() } : null;
   };
   // Whoever sees the group sees what it gives (its members use these resources).
-  const visible = (_g: ResourceGrantDoc) => true;
+  const withSource = (g: ResourceGrantDoc) => {
+    const view = item(g);
+    return view ? { ...view, inheritedFrom: g.groupId === groupId ? null : { id: g.groupId, name: groupName.get(g.groupId) ?? null } } : null;
+  };
   return {
     groupId,
     status: group.status,
-    resources: grants.filter((g) => g.groupId === groupId && visible(g)).map(item).filter(Boolean),
+    /** Assigned to this group. */
+    resources: grants.filter((g) => g.groupId === groupId).map(withSource).filter(Boolean),
+    /** Assigned to an ancestor, nearest first: the group's members have them too. */
     inherited: grants
-      .filter((g) => g.groupId !== groupId && visible(g))
+      .filter((g) => g.groupId !== groupId)
       .sort((a, b) => chain.indexOf(a.groupId) - chain.indexOf(b.groupId))
-      .map((g) => {
-        const view = item(g);
-        return view ? { ...view, fromGroup: { id: g.groupId, name: groupName.get(g.groupId) ?? null } } : null;
-      })
+      .map(withSource)
       .filter(Boolean),
   };
 }

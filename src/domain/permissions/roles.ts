@@ -9,6 +9,7 @@ import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readId, readText } from '../groups/input';
 import { auditPermissionChange, isDuplicateKey, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
+import { roleAssignmentIds } from './engine';
 import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
 import { impliedLevels } from './levels';
 
@@ -22,10 +23,7 @@ import { impliedLevels } from './levels';
 const NAME_MAX = 100;
 const DESCRIPTION_MAX = 1000;
 
-export const roleAssignmentId = {
-  group: (groupId: string, roleId: string) => `${groupId}|${roleId}`,
-  user: (userId: string, roleId: string) => `user:${userId}|${roleId}`,
-};
+const roleAssignmentId = roleAssignmentIds;
 
 export function roleView(r: RoleDoc, counts?: { groups: number; users: number }) {
   return {
@@ -85,9 +83,7 @@ export async function listRoles(ctx: PermissionsContext, access: Access, query: 
 export async function getRole(ctx: PermissionsContext, access: Access, roleId: string) {
   assertCanReadRoles(access);
   const role = await loadRole(ctx, access.tenantId, roleId);
-  const assignments = (await ctx.models.RoleAssignment.collection
-    .find({ tenantId: access.tenantId, roleId } as never, { projection: { groupId: 1, userId: 1 } })
-    .toArray()) as unknown as RoleAssignmentDoc[];
+  const assignments = await liveAssignments(ctx, access.tenantId, roleId);
   return {
     ...roleView(role, { groups: assignments.filter((a) => a.groupId).length, users: assignments.filter((a) => !a.groupId).length }),
     groups: assignments.filter((a) => a.groupId).map((a) => a.groupId),
@@ -110,6 +106,7 @@ export async function createRole(ctx: PermissionsContext, access: Access, input:
     if (isDuplicateKey(err)) throw roleNameTaken(name);
     throw err;
   }
+  await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId: doc._id });
   await auditPermissionChange(ctx, access.caller, 'role.created', { type: 'Role', id: doc._id }, { after: auditRole(doc) });
   return roleView(doc, { groups: 0, users: 0 });
 }
@@ -151,14 +148,31 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
   return roleView(after);
 }
 
+/**
+ * Assignments of a role to groups and users that still exist. A group deleted over SCIM, or a user
+ * deleted by the IdP, may leave an assignment behind: it grants nothing (the engine starts from
+ * memberships) and must not keep the role "in use".
+ */
+async function liveAssignments(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleAssignmentDoc[]> {
+  const assignments = (await ctx.models.RoleAssignment.collection
+    .find({ tenantId, roleId } as never, { projection: { groupId: 1, userId: 1, createdAt: 1 } })
+    .toArray()) as unknown as RoleAssignmentDoc[];
+  const groupIds = assignments.flatMap((a) => (a.groupId ? [a.groupId] : []));
+  const userIds = assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : []));
+  const [groups, users] = await Promise.all([
+    groupIds.length ? ctx.models.Group.collection.find({ _id: { $in: groupIds }, tenantId } as never, { projection: { _id: 1 } }).toArray() : [],
+    userIds.length ? ctx.models.User.collection.find({ _id: { $in: userIds }, tenantId } as never, { projection: { _id: 1 } }).toArray() : [],
+  ]);
+  const live = new Set([...groups, ...users].map((d) => String((d as { _id: unknown })._id)));
+  return assignments.filter((a) => live.has(a.groupId ?? a.userId ?? ''));
+}
+
 /** Default roles cannot be deleted; a role still assigned must be revoked first (409 naming where). */
 export async function deleteRole(ctx: PermissionsContext, access: Access, roleId: string): Promise<void> {
   access.assertAdmin('delete roles');
   const role = await loadRole(ctx, access.tenantId, roleId);
   if (role.system) throw new AppError('conflict', 'ROLE_DEFAULT_UNDELETABLE', `"${role.name}" is a default role: default roles cannot be deleted`);
-  const assignments = (await ctx.models.RoleAssignment.collection
-    .find({ tenantId: access.tenantId, roleId } as never, { projection: { groupId: 1, userId: 1 } })
-    .toArray()) as unknown as RoleAssignmentDoc[];
+  const assignments = await liveAssignments(ctx, access.tenantId, roleId);
   if (assignments.length > 0) {
     const groups = assignments.filter((a) => a.groupId).map((a) => a.groupId);
     const users = assignments.filter((a) => !a.groupId && a.userId).map((a) => a.userId);
@@ -166,6 +180,8 @@ export async function deleteRole(ctx: PermissionsContext, access: Access, roleId
       details: { groups, users },
     });
   }
+  // Assignments left behind by groups or users deleted elsewhere go with the role.
+  await ctx.models.RoleAssignment.collection.deleteMany({ tenantId: access.tenantId, roleId } as never);
   await ctx.models.Role.collection.deleteOne({ _id: roleId, tenantId: access.tenantId } as never);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
   await auditPermissionChange(ctx, access.caller, 'role.deleted', { type: 'Role', id: roleId }, { before: auditRole(role) });
@@ -202,19 +218,17 @@ export async function groupRoles(ctx: PermissionsContext, access: Access, groupI
     const role = roleById.get(a.roleId);
     return role ? { ...roleView(role), assignedAt: a.createdAt.toISOString() } : null;
   };
+  const withSource = (a: RoleAssignmentDoc) => {
+    const view = item(a);
+    return view ? { ...view, inheritedFrom: a.groupId === groupId ? null : { id: a.groupId!, name: groupById.get(a.groupId!)?.name ?? null } } : null;
+  };
   return {
     groupId,
     status: group.status,
-    roles: assignments.filter((a) => a.groupId === groupId).map(item).filter(Boolean),
-    inherited: assignments
-      .filter((a) => a.groupId !== groupId)
-      .sort(byChainOrder)
-      .map((a) => {
-        const view = item(a);
-        const from = groupById.get(a.groupId!);
-        return view ? { ...view, fromGroup: { id: a.groupId, name: from?.name ?? null } } : null;
-      })
-      .filter(Boolean),
+    /** Assigned to this group. */
+    roles: assignments.filter((a) => a.groupId === groupId).map(withSource).filter(Boolean),
+    /** Assigned to an ancestor, nearest first: the group's members have them too. */
+    inherited: assignments.filter((a) => a.groupId !== groupId).sort(byChainOrder).map(withSource).filter(Boolean),
   };
 }
 

@@ -35,14 +35,20 @@ const key = (groupId: string, source: string) => `${groupId}\t${source}`;
 export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: string): Promise<UserEvaluation> {
   const ruleSet = await deps.ruleSets.get(tenantId);
   if (!ruleSet) return { outcome: 'tenantGone' };
-  const [user, memberships] = await Promise.all([
+  const readUser = () =>
     deps.models.User.collection.findOne({ _id: userId, tenantId } as never, {
       projection: { attrs: 1, sync: 1, createdAt: 1, updatedAt: 1 },
-    }) as Promise<UserSnapshot | null>,
+    }) as Promise<UserSnapshot | null>;
+  const readMemberships = () =>
     deps.models.Membership.collection
       .find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } })
-      .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>,
-  ]);
+      .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>;
+  if (ruleSet.empty) {
+    // A tenant without rules (most IdP pushes): the user document alone, for its sync version.
+    const user = await readUser();
+    if (user) return { outcome: 'evaluated', syncVersion: user.sync?.version ?? 0, ruleSetVersion: ruleSet.version, added: 0, removed: 0, matchedRules: 0 };
+  }
+  const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
   if (!user) return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
 
   const idpGroupIds = new Set(memberships.filter((m) => m.sources.includes(IDP_MEMBERSHIP_SOURCE)).map((m) => m.groupId));

@@ -37,28 +37,34 @@ const PER_USER_EVENTS_UP_TO = 100;
  */
 export async function applySourceChanges(writer: MembershipWriter, tenantId: string, changes: readonly SourceChange[]): Promise<AppliedTotals> {
   const totals: AppliedTotals = { added: 0, removed: 0 };
-  for (const change of changes) {
-    if (change.add.length === 0 && change.remove.length === 0) continue;
-    if (writer.signal?.aborted) throw new Error('membership changes aborted: the worker is stopping');
-    const created = change.add.length ? new Set(await writer.memberships.addSource(tenantId, change.groupId, change.add, change.source)) : new Set<string>();
-    const ended = change.remove.length ? new Set(await writer.memberships.removeSource(tenantId, change.groupId, change.remove, change.source)) : new Set<string>();
-    const at = new Date();
-    const actor = { type: 'rule' as const, id: change.ruleId };
-    const object = { type: 'Group', id: change.groupId };
-    const events = [
-      ...change.add.map((userId) => ({
-        _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added',
-        after: { userId, source: change.source, membershipCreated: created.has(userId) },
-      })),
-      ...change.remove.map((userId) => ({
-        _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed',
-        before: { userId, source: change.source }, after: { userId, membershipEnded: ended.has(userId) },
-      })),
-    ];
+  // One audit write for the whole call: a user matching many rules costs one insert, not one per rule.
+  const events: Record<string, unknown>[] = [];
+  try {
+    for (const change of changes) {
+      if (change.add.length === 0 && change.remove.length === 0) continue;
+      if (writer.signal?.aborted) throw new Error('membership changes aborted: the worker is stopping');
+      const created = change.add.length ? new Set(await writer.memberships.addSource(tenantId, change.groupId, change.add, change.source)) : new Set<string>();
+      const ended = change.remove.length ? new Set(await writer.memberships.removeSource(tenantId, change.groupId, change.remove, change.source)) : new Set<string>();
+      const at = new Date();
+      const actor = { type: 'rule' as const, id: change.ruleId };
+      const object = { type: 'Group', id: change.groupId };
+      events.push(
+        ...change.add.map((userId) => ({
+          _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added',
+          after: { userId, source: change.source, membershipCreated: created.has(userId) },
+        })),
+        ...change.remove.map((userId) => ({
+          _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed',
+          before: { userId, source: change.source }, after: { userId, membershipEnded: ended.has(userId) },
+        })),
+      );
+      totals.added += change.add.length;
+      totals.removed += change.remove.length;
+      notifyAccessChanges(writer.accessEvents, tenantId, change.groupId, [...created, ...ended]);
+    }
+  } finally {
+    // Written even when a later change fails: the ones applied are audited.
     if (events.length) await writer.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
-    totals.added += change.add.length;
-    totals.removed += change.remove.length;
-    notifyAccessChanges(writer.accessEvents, tenantId, change.groupId, [...created, ...ended]);
   }
   return totals;
 }

@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import type IORedis from 'ioredis';
-import { AppError } from '../../errors/app-error';
+import { AppError, isAppError } from '../../errors/app-error';
 import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../../queue/jobs';
 import { readTenantJobStats, type TenantJobStats } from './tenant-job-stats';
 
@@ -28,6 +28,16 @@ export interface FailedJobView {
   attemptsMade: number;
   enqueuedAt: Date;
   failedAt: Date | null;
+}
+
+/** Redis not answering is a 503 for the monitoring API, not a 500. */
+async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isAppError(err)) throw err;
+    throw new AppError('unavailable', 'SYNC_QUEUE_UNAVAILABLE', `The sync queue (Redis) did not answer: ${(err as Error).message}`, { cause: err, retryAfter: 5 });
+  }
 }
 
 /** Jobs looked at per list when counting or listing for one tenant. */
@@ -73,7 +83,7 @@ export class SyncQueueInspector {
   }
 
   async failures(tenantId: string, limit = 100): Promise<FailedJobView[]> {
-    const jobs = (await this.q().getFailed(0, SCAN_LIMIT - 1)) as SyncJob[];
+    const jobs = (await orUnavailable(() => this.q().getFailed(0, SCAN_LIMIT - 1))) as SyncJob[];
     return jobs
       .filter((j) => j?.data?.tenantId === tenantId)
       .slice(0, limit)
@@ -95,6 +105,10 @@ export class SyncQueueInspector {
    * record is removed. Another tenant's job id answers 404, like an unknown one.
    */
   async retry(tenantId: string, jobId: string): Promise<{ jobId: string; retriedFrom: string }> {
+    return orUnavailable(() => this.retryJob(tenantId, jobId));
+  }
+
+  private async retryJob(tenantId: string, jobId: string): Promise<{ jobId: string; retriedFrom: string }> {
     const job = (await this.q().getJob(jobId)) as SyncJob | undefined;
     if (!job || job.data?.tenantId !== tenantId) throw new AppError('notFound', 'SYNC_JOB_NOT_FOUND', `No failed sync job ${jobId}`);
     const state = await job.getState();

@@ -2,6 +2,7 @@ import type { GroupDoc, UserDoc } from '../../persistence/models';
 import { ResourceStore } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
 import { recordAudit } from '../../domain/audit';
+import { accessEvents } from '../../domain/access-events';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -90,6 +91,12 @@ export class GroupsService {
     checkIfMatch(pre.ifMatch, existing.version);
     if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('Group', id);
     const removed = await this.deps.memberships.removeAllForGroup(ctx.tenantId, id);
+    // What was granted to the group goes with it.
+    await Promise.all([
+      this.deps.models.RoleAssignment.deleteMany({ tenantId: ctx.tenantId, groupId: id }),
+      this.deps.models.ResourceGrant.deleteMany({ tenantId: ctx.tenantId, groupId: id }),
+    ]);
+    accessEvents.emit({ tenantId: ctx.tenantId, kind: 'group', groupId: id });
     await recordAudit(this.deps.models, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
       before: { attrs: existing.attrs, version: existing.version, memberCount: removed.length }, requestId: ctx.requestId,
@@ -181,6 +188,9 @@ export class GroupsService {
   }
 
   private async enqueueMemberChanges(tenantId: string, groupId: string, version: number, userIds: string[]) {
+    // Permission caches: roles and resources may be granted to IdP groups too.
+    if (userIds.length === 1) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: userIds[0] });
+    else if (userIds.length > 1) accessEvents.emit({ tenantId, kind: 'membership', groupId });
     for (let i = 0, part = 0; i < userIds.length; i += JOB_PART, part++) {
       await this.deps.producer.enqueue('group.membersChanged', { tenantId, groupId, version, part, userIds: userIds.slice(i, i + JOB_PART) });
     }

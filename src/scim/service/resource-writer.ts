@@ -1,16 +1,9 @@
 import { AppError, scimError } from '../../errors/app-error';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 
 /** Retries of an optimistic write that lost a race with another writer of the same document. */
 export const MAX_WRITE_ATTEMPTS = 8;
 
-/**
- * Whether a write failed on a unique index. MongoDB says E11000; FerretDB 1.x (SQLite backend)
- * says so on insert but answers an update with InternalError (code 1) "UNIQUE constraint failed".
- */
-function isDuplicateKeyError(err: unknown): boolean {
-  const e = err as { code?: number; message?: unknown };
-  return e.code === 11000 || (e.code === 1 && typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed'));
-}
 
 /** Maps a duplicate-key error on a unique index to 409 uniqueness; rethrows anything else. */
 export function rethrowDuplicate(err: unknown, message: string): never {

@@ -2,6 +2,7 @@ import type { UserDoc } from '../../persistence/models';
 import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
 import { recordAudit } from '../../domain/audit';
+import { accessEvents } from '../../domain/access-events';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
@@ -77,6 +78,7 @@ export class UsersService {
     if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('User', id);
     // Memberships of a deleted user go with it, whatever their source.
     await this.deps.memberships.removeAllForUser(ctx.tenantId, id);
+    accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: id });
     await recordAudit(this.deps.models, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
       before: this.auditView(existing), requestId: ctx.requestId,
@@ -116,6 +118,8 @@ export class UsersService {
   }
 
   private async afterWrite(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
+    // Activation and audience decide what a user may do: drop their cached permissions.
+    if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
     await recordAudit(this.deps.models, {
       tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id },
       before: before && this.auditView(before), after: this.auditView(after), requestId: ctx.requestId,
