@@ -347,7 +347,7 @@ async function benchRuleChange(opts: SyncBenchOptions): Promise<SyncBenchRow> {
       }
       const convergeMs = performance.now() - start;
       if (doc.lastRun?.added !== matched.length) throw new Error(`the run added ${doc.lastRun?.added}, the floor found ${matched.length}`);
-      opts.progress?.(`rule-change: converged in ${convergeMs.toFixed(0)} ms (${doc.lastRun.added} added)`);
+      opts.progress?.(`rule-change: converged in ${convergeMs.toFixed(0)} ms (${doc.lastRun.added} added; the run itself ${doc.lastRun.durationMs} ms)`);
       const result = row(
         `rule-change-${users}-users`,
         users,

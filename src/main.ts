@@ -6,6 +6,7 @@ import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
 import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
 import { createTenant } from './domain/tenants';
+import { publishAccessChanges } from './domain/permissions/access-version';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -55,6 +56,9 @@ async function main() {
     }
   }
   if (role !== 'api') worker = startSyncWorker(config, db, logger);
+  // A worker-only process changes memberships but answers no authorize: publish its changes so
+  // API replicas drop stale permission caches (in `all` mode the API's engine does this).
+  if (role === 'worker') publishAccessChanges(db.models, undefined, (err) => logger.warn('access version bump failed', { err }));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

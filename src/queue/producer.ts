@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import type { Logger } from '../observability/logger';
-import { SYNC_QUEUE, dedupId, queuePrefix, type JobName, type JobPayloads } from './jobs';
+import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 
 export interface JobProducer {
   /** Best effort: never throws. The document's sync mark is the durable record; the sweeper re-enqueues. */
@@ -34,13 +34,7 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          queue.add(name, data, {
-            deduplication: { id },
-            attempts: 8,
-            backoff: { type: 'exponential', delay: 1000 },
-            removeOnComplete: { age: 3600, count: 10_000 },
-            removeOnFail: { age: 7 * 24 * 3600 },
-          }),
+          queue.add(name, data, jobOptions(name, data)),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
           }),

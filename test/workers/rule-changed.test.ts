@@ -110,18 +110,22 @@ describe('rule runs: resumable and superseded', () => {
   });
   afterAll(() => s.close());
 
-  /** Engine dependencies whose membership writes can be intercepted. */
+  /** Engine dependencies whose membership writes (new memberships, added sources) can be intercepted. */
   function depsWith(onAdd: (call: number) => Promise<void> | void): SyncDeps {
-    const models = s.runtime.deps.models;
-    const real = new MembershipsRepository(models);
+    const real = s.runtime.deps.models;
     let calls = 0;
-    const memberships = Object.create(real) as MembershipsRepository;
-    memberships.addSource = async (...args: Parameters<MembershipsRepository['addSource']>) => {
-      const created = await real.addSource(...args);
+    const after = async <T>(result: T) => {
       await onAdd(++calls);
-      return created;
+      return result;
     };
-    return { models, memberships, registry: s.runtime.deps.registry, logger: silentLogger, ruleSets: new RuleSetCache(models, s.runtime.deps.registry, silentLogger) };
+    const collection = Object.create(real.Membership.collection) as typeof real.Membership.collection;
+    collection.insertMany = ((...args: Parameters<typeof collection.insertMany>) => real.Membership.collection.insertMany(...args).then(after)) as typeof collection.insertMany;
+    const Membership = Object.create(real.Membership, { collection: { value: collection } }) as typeof real.Membership;
+    const models = { ...real, Membership };
+    const repo = new MembershipsRepository(real);
+    const memberships = Object.create(repo) as MembershipsRepository;
+    memberships.addSource = (...args: Parameters<MembershipsRepository['addSource']>) => repo.addSource(...args).then(after);
+    return { models, memberships, registry: s.runtime.deps.registry, logger: silentLogger, ruleSets: new RuleSetCache(real, s.runtime.deps.registry, silentLogger) };
   }
 
   it('when a run dies after its first chunk, then the next run resumes from the saved position and converges', async () => {

@@ -1,5 +1,5 @@
 import type { Models } from '../../persistence/models';
-import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import type { AccessEvents } from '../access-events';
 
@@ -11,6 +11,11 @@ export interface SourceChange {
   ruleId: string;
   add: readonly string[];
   remove: readonly string[];
+  /**
+   * Of `add`, users known to have no membership in the group at all (a full run reads the
+   * group's members once): they are inserted in one batch, without the per-user lookup.
+   */
+  fresh?: ReadonlySet<string>;
 }
 
 export interface AppliedTotals {
@@ -43,7 +48,7 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
     for (const change of changes) {
       if (change.add.length === 0 && change.remove.length === 0) continue;
       if (writer.signal?.aborted) throw new Error('membership changes aborted: the worker is stopping');
-      const created = change.add.length ? new Set(await writer.memberships.addSource(tenantId, change.groupId, change.add, change.source)) : new Set<string>();
+      const created = change.add.length ? await addSource(writer, tenantId, change) : new Set<string>();
       const ended = change.remove.length ? new Set(await writer.memberships.removeSource(tenantId, change.groupId, change.remove, change.source)) : new Set<string>();
       const at = new Date();
       const actor = { type: 'rule' as const, id: change.ruleId };
@@ -67,6 +72,48 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
     if (events.length) await writer.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
   }
   return totals;
+}
+
+/**
+ * Adds the change's source: users known to be fresh are inserted in one unordered batch; one
+ * whose membership appeared meanwhile (duplicate key) and everyone else go through the
+ * repository's addSource, which looks memberships up first.
+ */
+async function addSource(writer: MembershipWriter, tenantId: string, change: SourceChange): Promise<Set<string>> {
+  const fresh = change.fresh ? change.add.filter((u) => change.fresh!.has(u)) : [];
+  const rest = change.fresh ? change.add.filter((u) => !change.fresh!.has(u)) : [...change.add];
+  const created = new Set<string>();
+  if (fresh.length > 0) {
+    const now = new Date();
+    const docs = fresh.map((userId) => ({
+      _id: membershipId(change.groupId, userId),
+      tenantId,
+      groupId: change.groupId,
+      userId,
+      role: 'member',
+      sources: [change.source],
+      createdAt: now,
+      updatedAt: now,
+    }));
+    try {
+      await writer.models.Membership.collection.insertMany(docs as never[], { ordered: false });
+      for (const u of fresh) created.add(u);
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      if (!taken) throw err;
+      fresh.forEach((u, i) => (taken.has(i) ? rest.push(u) : created.add(u)));
+    }
+  }
+  if (rest.length > 0) for (const u of await writer.memberships.addSource(tenantId, change.groupId, rest, change.source)) created.add(u);
+  return created;
+}
+
+/** Indexes of an unordered insertMany that failed only on duplicate keys; undefined for any other failure. */
+function duplicateKeyIndexes(err: unknown): Set<number> | undefined {
+  const raw = (err as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index?: number; code?: number }[];
+  if (list.length === 0 || !list.every((e) => e.code === 11000 && typeof e.index === 'number')) return undefined;
+  return new Set(list.map((e) => e.index as number));
 }
 
 function notifyAccessChanges(events: AccessEvents | undefined, tenantId: string, groupId: string, userIds: readonly string[]) {

@@ -84,6 +84,8 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
     else compiled = deps.ruleSets.compile(rule.expression);
 
     const holders = await holdersOf(deps, tenantId, rule.targetGroupId, source);
+    // Members by any source, read once: users outside it are inserted without a lookup per chunk.
+    const members = compiled ? new Set(await deps.memberships.userIdsOf(tenantId, rule.targetGroupId)) : new Set<string>();
     let next = progress.after === undefined ? 0 : upperBound(holders, progress.after);
     const holderSet = new Set(holders);
 
@@ -96,8 +98,9 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
           if (!matchedIds.has(holder)) remove.push(holder);
         }
         const add = [...matchedIds].filter((id) => !holderSet.has(id));
+        const fresh = new Set(add.filter((id) => !members.has(id)));
         guard();
-        const applied = await applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add, remove }]);
+        const applied = await applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add, remove, fresh }]);
         progress.matched += matchedIds.size;
         progress.added += applied.added;
         progress.removed += applied.removed;

@@ -191,8 +191,12 @@ export class GroupsService {
     // Permission caches: roles and resources may be granted to IdP groups too.
     if (userIds.length === 1) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: userIds[0] });
     else if (userIds.length > 1) accessEvents.emit({ tenantId, kind: 'membership', groupId });
-    for (let i = 0, part = 0; i < userIds.length; i += JOB_PART, part++) {
-      await this.deps.producer.enqueue('group.membersChanged', { tenantId, groupId, version, part, userIds: userIds.slice(i, i + JOB_PART) });
+    // At least one part, so a rename alone reaches the worker (rules may test the group's name);
+    // `parts` lets the worker clear the group's pending mark only once every part is done.
+    const parts = Math.max(1, Math.ceil(userIds.length / JOB_PART));
+    for (let part = 0; part < parts; part++) {
+      const slice = userIds.slice(part * JOB_PART, (part + 1) * JOB_PART);
+      await this.deps.producer.enqueue('group.membersChanged', { tenantId, groupId, version, part, parts, userIds: slice });
     }
   }
 }
