@@ -1,5 +1,6 @@
 import type { OrgRole } from '../../auth/admin-jwt';
-import type { AuditActor } from '../audit';
+import { recordAudit, type AuditActor } from '../audit';
+import type { Models } from '../../persistence/models';
 
 /** Who is calling the admin API: the verified token's subject and tenant, free of HTTP types. */
 export interface Caller {
@@ -13,4 +14,23 @@ export interface Caller {
 
 export function auditActorOf(caller: Caller): AuditActor {
   return { type: 'admin', id: caller.userId };
+}
+
+/** Records one change an admin-API caller made (actor {type:'admin', id: token subject}). */
+export async function auditCallerChange(
+  models: Models,
+  caller: Caller,
+  action: string,
+  object: { type: string; id: string },
+  change: { before?: unknown; after?: unknown } = {},
+): Promise<void> {
+  await recordAudit(models, {
+    tenantId: caller.tenantId,
+    actor: auditActorOf(caller),
+    action,
+    object,
+    ...(change.before !== undefined ? { before: change.before } : {}),
+    ...(change.after !== undefined ? { after: change.after } : {}),
+    ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}),
+  });
 }

@@ -1,8 +1,7 @@
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import type { RuleActorContext, RuleWriteDeps } from '../sync/rules-service';
-import { recordAudit } from '../audit';
 import type { Caller } from '../access/caller';
-import { auditActorOf } from '../access/caller';
+import { auditActorOf, auditCallerChange } from '../access/caller';
 
 /**
  * What the group use-cases need (a subset of AdminDeps): the models and memberships, plus what
@@ -26,13 +25,5 @@ export async function auditAdminChange(
   object: { type: string; id: string },
   change: { before?: unknown; after?: unknown } = {},
 ): Promise<void> {
-  await recordAudit(deps.models, {
-    tenantId: caller.tenantId,
-    actor: auditActorOf(caller),
-    action,
-    object,
-    ...(change.before !== undefined ? { before: change.before } : {}),
-    ...(change.after !== undefined ? { after: change.after } : {}),
-    ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}),
-  });
+  await auditCallerChange(deps.models, caller, action, object, change);
 }

@@ -1,6 +1,5 @@
 import type { Models } from '../../persistence/models';
-import { recordAudit } from '../audit';
-import { auditActorOf, type Caller } from '../access/caller';
+import { auditActorOf, auditCallerChange, type Caller } from '../access/caller';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { invalid } from '../groups/input';
 import type { PermissionEngine } from './engine';
@@ -19,15 +18,7 @@ export async function auditPermissionChange(
   object: { type: string; id: string },
   change: { before?: unknown; after?: unknown } = {},
 ): Promise<void> {
-  await recordAudit(ctx.models, {
-    tenantId: caller.tenantId,
-    actor: auditActorOf(caller),
-    action,
-    object,
-    ...(change.before !== undefined ? { before: change.before } : {}),
-    ...(change.after !== undefined ? { after: change.after } : {}),
-    ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}),
-  });
+  await auditCallerChange(ctx.models, caller, action, object, change);
 }
 
 /** A unique index refused the write (MongoDB's E11000, or FerretDB's answer to an update). */
