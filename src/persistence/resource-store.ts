@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import type { GroupDoc, UserDoc } from './models';
+import { withDocumentLock } from './document-lock';
 
 type ResourceDoc = UserDoc | GroupDoc;
 
@@ -42,16 +43,18 @@ export class ResourceStore<D extends ResourceDoc> {
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */
   async updateIfVersion(tenantId: string, id: string, version: number, change: ResourceChange, now = new Date()): Promise<D | null> {
-    const next = version + 1;
-    const res = await this.model.collection.findOneAndUpdate(
-      { _id: id, tenantId, version, ...this.scope } as never,
-      {
-        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
-        $min: { 'sync.pendingSince': now },
-      } as never,
-      { returnDocument: 'after' },
-    );
-    return (res as D | null) ?? null;
+    return withDocumentLock(`${this.model.collection.collectionName}:${id}`, async () => {
+      const next = version + 1;
+      const res = await this.model.collection.findOneAndUpdate(
+        { _id: id, tenantId, version, ...this.scope } as never,
+        {
+          $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
+          $min: { 'sync.pendingSince': now },
+        } as never,
+        { returnDocument: 'after' },
+      );
+      return (res as D | null) ?? null;
+    });
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
