@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { newInternalGroupDoc } from '../src/domain/groups/group-record';
 import type { GroupDoc, MembershipDoc, Models, ResourceGrantDoc, RoleAssignmentDoc, RoleDoc, UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
 import { createTenant } from '../src/domain/tenants';
@@ -135,21 +136,7 @@ async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth
     const level = Math.min(opts.depth - 1, Math.floor((i * opts.depth) / opts.groups));
     const id = newId('grp');
     const name = `bench-group-${runId}-${i}`;
-    const doc: GroupDoc = {
-      _id: id,
-      tenantId,
-      origin: 'internal',
-      attrs: { displayName: name },
-      lc: { displayName: name.toLowerCase() },
-      description: '',
-      audience: 'user',
-      kind: 'static',
-      status: 'active',
-      version: 1,
-      sync: { version: 1 },
-      createdAt: now,
-      updatedAt: now,
-    };
+    const doc = newInternalGroupDoc(tenantId, name, { description: '' }, id);
     if (level > 0) {
       const parent = pick(levels[level - 1]!);
       doc.parentId = parent;

@@ -17,13 +17,14 @@
  * `--json` shape; `formatSyncTable(rows)` prints them.
  */
 import { randomBytes } from 'node:crypto';
+import { newInternalGroupDoc } from '../src/domain/groups/group-record';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { loadConfig, type Config } from '../src/config/config';
 import { silentLogger } from '../src/observability/logger';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
-import type { GroupDoc, UserDoc } from '../src/persistence/models';
+import type { UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
 import { loadSchemaRegistry, type SchemaRegistry } from '../src/scim/schema/registry';
 import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
@@ -278,21 +279,7 @@ async function seedUsers(scope: Scope, count: number, pending: boolean, progress
 }
 
 async function internalGroup(scope: Scope, name: string): Promise<string> {
-  const now = new Date();
-  const doc: GroupDoc = {
-    _id: newId('grp'),
-    tenantId: scope.tenantId,
-    origin: 'internal',
-    attrs: { displayName: name },
-    lc: { displayName: name.toLowerCase() },
-    kind: 'static',
-    status: 'active',
-    audience: 'user',
-    version: 1,
-    sync: { version: 1 },
-    createdAt: now,
-    updatedAt: now,
-  };
+  const doc = newInternalGroupDoc(scope.tenantId, name);
   await scope.db.models.Group.collection.insertOne(doc as never);
   return doc._id;
 }

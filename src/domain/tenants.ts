@@ -1,4 +1,5 @@
-import type { Models, GroupDoc } from '../persistence/models';
+import type { Models } from '../persistence/models';
+import { newInternalGroupDoc } from './groups/group-record';
 import { isDuplicateKeyError } from '../persistence/duplicate-key';
 import { newId } from '../persistence/ids';
 import { issueScimToken } from '../auth/scim-token';
@@ -30,23 +31,9 @@ export async function createTenant(models: Models, name: string): Promise<Create
     }
     throw err;
   }
-  const groups: GroupDoc[] = DEFAULT_GROUPS.map((g) => ({
-    _id: newId('grp'),
-    tenantId,
-    origin: 'internal',
-    attrs: { displayName: g.name },
-    lc: { displayName: g.name.toLowerCase() },
-    description: g.description,
-    audience: g.audience,
-    kind: 'static',
-    status: 'active',
-    system: g.key,
-    automatic: g.automatic,
-    version: 1,
-    sync: { version: 1 },
-    createdAt: now,
-    updatedAt: now,
-  }));
+  const groups = DEFAULT_GROUPS.map((g) =>
+    newInternalGroupDoc(tenantId, g.name, { description: g.description, audience: g.audience, system: g.key, automatic: g.automatic }),
+  );
   await models.Group.insertMany(groups);
   await seedDefaultRoles(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');

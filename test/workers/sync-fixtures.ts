@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
+import { newInternalGroupDoc } from '../../src/domain/groups/group-record';
 import IORedis from 'ioredis';
 import type request from 'supertest';
 import { signAdminToken } from '../../src/auth/admin-jwt';
 import type { Config } from '../../src/config/config';
-import type { GroupDoc, MembershipDoc } from '../../src/persistence/models';
-import { newId } from '../../src/persistence/ids';
+import type { MembershipDoc } from '../../src/persistence/models';
 import { SYNC_QUEUE, queuePrefix } from '../../src/queue/jobs';
 import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/scim/schema/urns';
 import { silentLogger } from '../../src/observability/logger';
@@ -88,22 +88,7 @@ export async function startSyncStack(opts: { worker?: SyncWorkerOptions | false;
       return s.worker;
     },
     async internalGroup(name, extra = {}) {
-      const now = new Date();
-      const doc: GroupDoc = {
-        _id: newId('grp'),
-        tenantId: stack.tenantId,
-        origin: 'internal',
-        attrs: { displayName: name },
-        lc: { displayName: name.toLowerCase() },
-        audience: 'user',
-        kind: 'static',
-        status: 'active',
-        version: 1,
-        sync: { version: 1 },
-        createdAt: now,
-        updatedAt: now,
-        ...extra,
-      };
+      const doc = newInternalGroupDoc(stack.tenantId, name, extra);
       await models.Group.collection.insertOne(doc as never);
       return doc._id;
     },

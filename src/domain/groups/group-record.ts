@@ -1,4 +1,5 @@
 import type { GroupDoc } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
 import type { Models } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
 import type { Audience } from './user-identity';
@@ -34,6 +35,34 @@ export interface GroupRecord {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/**
+ * A new internal group in its stored shape: the one place that knows it (default groups, the
+ * admin API, tests and benchmarks all create groups through it).
+ */
+export function newInternalGroupDoc(
+  tenantId: string,
+  name: string,
+  extra: Partial<GroupDoc> & { audience?: 'user' | 'customer'; kind?: GroupKind } = {},
+  id: string = newId('grp'),
+): GroupDoc {
+  const now = new Date();
+  return {
+    _id: id,
+    tenantId,
+    origin: 'internal',
+    attrs: { displayName: name },
+    lc: { displayName: name.toLowerCase() },
+    audience: 'user',
+    kind: 'static',
+    status: 'active',
+    version: 1,
+    sync: { version: 1 },
+    createdAt: now,
+    updatedAt: now,
+    ...extra,
+  };
+}
 
 export function readGroup(doc: GroupDoc): GroupRecord {
   const automatic = doc.automatic === 'allInternal' || doc.automatic === 'allCustomers' ? doc.automatic : undefined;

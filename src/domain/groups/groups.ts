@@ -9,7 +9,7 @@ import { clearDynamicGroupRule, setDynamicGroupRule } from '../sync/dynamic-grou
 import { dynamicRuleIdFor } from '../sync/rule-records';
 import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
-import { groupNotFound, groupView, loadGroup, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
+import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
 import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
 import { memberCountOf, memberCountsOf } from './member-counts';
@@ -117,21 +117,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
   const { tenantId } = access;
   const id = newId('grp');
   if (parentId) await checkParent(deps, access, id, parentId);
-  const now = new Date();
-  const doc: GroupDoc = {
-    _id: id,
-    tenantId,
-    origin: 'internal',
-    attrs: { displayName: name },
-    lc: { displayName: name.toLowerCase() },
-    audience,
-    kind,
-    status: 'active',
-    version: 1,
-    sync: { version: 1 },
-    createdAt: now,
-    updatedAt: now,
-  };
+  const doc = newInternalGroupDoc(tenantId, name, { audience, kind }, id);
   if (description) doc.description = description;
   if (parentId) doc.parentId = parentId;
   if (rule) doc.rule = { ...rule, ruleId: dynamicRuleIdFor(id) };
