@@ -1,11 +1,15 @@
-// Starts (or reuses) FerretDB and Redis through the project's own scripts/services.sh, in a data
+// Starts (or reuses) the embedded MongoDB (in-memory backend) and Redis through the project's own scripts/services.sh, in a data
 // folder of the test run's own (.data/test) so a running `npm start` is never touched.
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 module.exports = async () => {
   const root = join(__dirname, '..', '..');
-  const env = { ...process.env, SCIM_DATA_DIR: process.env.SCIM_TEST_DATA_DIR || join(root, '.data', 'test') };
+  const env = {
+    ...process.env,
+    SCIM_DATA_DIR: process.env.SCIM_TEST_DATA_DIR || join(root, '.data', 'test'),
+    SCIM_EMBEDDED_MONGO_BACKEND: 'memory',
+  };
   if (process.env.MONGODB_URI && process.env.REDIS_URL) return;
   let running = true;
   try {
