@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 /**
  * Zero-configuration local runs: when MONGODB_URI / REDIS_URL are unset, the project's own
- * scripts/services.sh provides FerretDB and Redis on loopback, and an admin JWT secret is generated
+ * scripts/services.sh provides the embedded MongoDB (mongo-java-server) and Redis on loopback, and an admin JWT secret is generated
  * once into the data folder. Production sets the variables and none of this runs.
  */
 export const projectRoot = (() => {

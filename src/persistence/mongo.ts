@@ -10,7 +10,8 @@ export interface Database {
 
 /**
  * One connection per process (or per test file). No transactions are used anywhere: every write
- * that must be atomic is a single-document update, so a standalone MongoDB or FerretDB serves.
+ * that must be atomic is a single-document update, so a standalone MongoDB or the
+ * embedded mongo-java-server serves.
  */
 export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {

@@ -1,6 +1,5 @@
 import type { Model } from 'mongoose';
 import type { GroupDoc, UserDoc } from './models';
-import { withDocumentLock } from './document-lock';
 
 type ResourceDoc = UserDoc | GroupDoc;
 
@@ -12,8 +11,8 @@ export interface ResourceChange {
 }
 
 /**
- * Attrs as they can be stored: without keys starting with '$' (manager.$ref), which FerretDB
- * refuses as field names. `$ref` is derivable from `value`, so nothing is lost (filters and
+ * Attrs as they can be stored: without keys starting with '$' (manager.$ref), which MongoDB
+ * cannot address in queries or update paths. `$ref` is derivable from `value`, so nothing is lost (filters and
  * rendering treat it as derived, see compile-mongo.ts isStoredPath).
  */
 export function storableAttrs(attrs: Record<string, unknown>): Record<string, unknown> {
@@ -43,18 +42,32 @@ export class ResourceStore<D extends ResourceDoc> {
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */
   async updateIfVersion(tenantId: string, id: string, version: number, change: ResourceChange, now = new Date()): Promise<D | null> {
-    return withDocumentLock(`${this.model.collection.collectionName}:${id}`, async () => {
-      const next = version + 1;
-      const res = await this.model.collection.findOneAndUpdate(
-        { _id: id, tenantId, version, ...this.scope } as never,
-        {
-          $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
-          $min: { 'sync.pendingSince': now },
-        } as never,
-        { returnDocument: 'after' },
-      );
-      return (res as D | null) ?? null;
-    });
+    // One filtered update: the database applies it atomically, so of two writers holding the same
+    // version exactly one wins, across processes.
+    const next = version + 1;
+    const res = await this.model.collection.findOneAndUpdate(
+      { _id: id, tenantId, version, ...this.scope } as never,
+      {
+        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
+        $min: { 'sync.pendingSince': now },
+      } as never,
+      { returnDocument: 'after' },
+    );
+    return (res as D | null) ?? null;
+  }
+
+  /**
+   * Bumps the version and the sync mark whatever the stored version is: for a change stored outside
+   * the document (a group's memberships), where concurrent changes commute and need no
+   * compare-and-set. `version` and `sync.version` move together, as in updateIfVersion.
+   */
+  async bumpVersion(tenantId: string, id: string, now = new Date()): Promise<D | null> {
+    const res = await this.model.collection.findOneAndUpdate(
+      { _id: id, tenantId, ...this.scope } as never,
+      { $inc: { version: 1, 'sync.version': 1 }, $set: { updatedAt: now }, $min: { 'sync.pendingSince': now } } as never,
+      { returnDocument: 'after' },
+    );
+    return (res as D | null) ?? null;
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

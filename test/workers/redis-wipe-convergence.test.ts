@@ -89,9 +89,7 @@ describe('outbox: convergence after Redis is wiped and the worker is killed mid-
     s.startWorker({ concurrency: 4, sweepAfterSeconds: 1, sweepIntervalSeconds: 1 });
     await s.settle(90_000);
 
-    // What the rules say, computed here from the stored users and IdP memberships. (From the
-    // stored state, not from what the test sent: FerretDB 1.24 can lose one of two concurrent
-    // updates of a document, so a PATCH racing the worker may not have landed.)
+    // What the rules say, computed here from the stored users and IdP memberships.
     const stored = (await models.User.collection.find({ tenantId: s.tenantId } as never).toArray()) as unknown as UserDoc[];
     const engineeringIdp = new Set(
       ((await models.Membership.collection.find({ tenantId: s.tenantId, groupId: idpEngineering, sources: 'scim' } as never).toArray()) as unknown as MembershipDoc[]).map((m) => m.userId),

@@ -133,22 +133,13 @@ export async function startSyncStack(opts: { worker?: SyncWorkerOptions | false;
     },
     async settle(timeoutMs = 30_000) {
       const pendingFilter = { tenantId: stack.tenantId, 'sync.pendingSince': { $exists: true } } as never;
-      let idleButPending = 0;
       await waitFor(
         async () => {
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           if (Object.values(counts).some((n) => n > 0)) return false;
           for (const model of [models.User, models.Group, models.Rule]) {
-            if ((await model.collection.countDocuments(pendingFilter)) > 0) {
-              // Nothing queued yet something pending: a job's acknowledgement was lost (FerretDB
-              // can lose one of two concurrent updates of a document). The sweeper repairs that
-              // in production after SYNC_SWEEP_AFTER_SECONDS; here it runs at once.
-              if (++idleButPending >= 3 && s.worker) {
-                idleButPending = 0;
-                await s.worker.sweep();
-              }
-              return false;
-            }
+            // Nothing queued yet something pending would be a lost job: no sweep here hides it.
+            if ((await model.collection.countDocuments(pendingFilter)) > 0) return false;
           }
           // Twice in a row: a job finishing may enqueue a follow-up.
           await new Promise((r) => setTimeout(r, 30));

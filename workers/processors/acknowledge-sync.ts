@@ -1,16 +1,13 @@
 import type { Models } from '../../src/persistence/models';
-import { withDocumentLock } from '../../src/persistence/document-lock';
 
 /**
  * Clears a document's pending sync mark, but only for the version that was processed: a write that
  * landed meanwhile bumped `sync.version`, so its mark stays and the change is picked up again.
  */
 export async function acknowledgeSync(model: Models['User'] | Models['Group'] | Models['Rule'], tenantId: string, id: string, version: number): Promise<boolean> {
-  const res = await withDocumentLock(`${model.collection.collectionName}:${id}`, () =>
-    model.collection.updateOne(
-      { _id: id, tenantId, 'sync.version': version } as never,
-      { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '' } } as never,
-    ),
+  const res = await model.collection.updateOne(
+    { _id: id, tenantId, 'sync.version': version } as never,
+    { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '' } } as never,
   );
   return res.modifiedCount === 1;
 }

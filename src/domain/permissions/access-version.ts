@@ -4,7 +4,7 @@ import { accessEvents as processAccessEvents, type AccessEvents } from '../acces
 /**
  * Per-tenant counters on the tenant document, bumped after every change that can alter an
  * authorization answer. The permission cache is per process; reading these counters on each
- * authorize (one `_id` lookup, which FerretDB pushes down) tells a replica that another process
+ * authorize (one `_id` lookup) tells a replica that another process
  * changed access, so no replica serves an answer older than the last completed bump.
  *
  * - `accessVersion` moves on every access change (memberships included);
@@ -30,8 +30,7 @@ export async function bumpAccessVersion(models: Models, tenantId: string, grants
   const doc = (await models.Tenant.collection.findOneAndUpdate(
     { _id: tenantId } as never,
     { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } } as never,
-    // No projection: FerretDB 1.24 does not implement findAndModify's `fields` (the document is small).
-    { returnDocument: 'after' },
+    { returnDocument: 'after', projection: { accessVersion: 1, grantsVersion: 1 } },
   )) as VersionFields | null;
   return doc ? read(doc) : undefined;
 }

@@ -1,6 +1,5 @@
 import type { Models } from '../../persistence/models';
 import { auditActorOf, auditCallerChange, type Caller } from '../access/caller';
-import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { invalid } from '../groups/input';
 import type { PermissionEngine } from './engine';
 
@@ -21,10 +20,6 @@ export async function auditPermissionChange(
   await auditCallerChange(ctx.models, caller, action, object, change);
 }
 
-/** A unique index refused the write (MongoDB's E11000, or FerretDB's answer to an update). */
-export function isDuplicateKey(err: unknown): boolean {
-  return isDuplicateKeyError(err);
-}
 
 /** page/limit query parameters, as the groups listing reads them. */
 export function pageParams(query: { page?: string; limit?: string }, maxLimit = 200): { page: number; limit: number } {

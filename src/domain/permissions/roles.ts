@@ -7,7 +7,8 @@ import { assertAssignable } from '../groups/groups';
 import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readId, readText } from '../groups/input';
-import { auditPermissionChange, isDuplicateKey, type PermissionsContext } from './context';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
+import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
 import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
@@ -103,7 +104,7 @@ export async function createRole(ctx: PermissionsContext, access: Access, input:
   try {
     await ctx.models.Role.collection.insertOne(doc as never);
   } catch (err) {
-    if (isDuplicateKey(err)) throw roleNameTaken(name);
+    if (isDuplicateKeyError(err)) throw roleNameTaken(name);
     throw err;
   }
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId: doc._id });
@@ -138,7 +139,7 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
   try {
     await ctx.models.Role.collection.updateOne({ _id: roleId, tenantId: access.tenantId } as never, { $set: set } as never);
   } catch (err) {
-    if (isDuplicateKey(err)) throw roleNameTaken(name ?? '');
+    if (isDuplicateKeyError(err)) throw roleNameTaken(name ?? '');
     throw err;
   }
   const after: RoleDoc = { ...before, ...set };
@@ -280,7 +281,7 @@ async function insertAssignment(ctx: PermissionsContext, doc: RoleAssignmentDoc)
     await ctx.models.RoleAssignment.collection.insertOne(doc as never);
     return true;
   } catch (err) {
-    if (isDuplicateKey(err)) return false; // assigned already: assigning again changes nothing
+    if (isDuplicateKeyError(err)) return false; // assigned already: assigning again changes nothing
     throw err;
   }
 }

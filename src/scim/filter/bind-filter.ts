@@ -127,7 +127,7 @@ function leavesOf(target: BoundAttribute, ctx: BindContext): BoundAttribute[] {
   if (definition.type !== 'complex') return [];
   const leaves: BoundAttribute[] = [];
   for (const sub of definition.subAttributes ?? []) {
-    // '$ref' is derived when rendering (FerretDB cannot store '$' field names): never stored.
+    // '$ref' is derived when rendering (a query cannot address '$' field names): never stored.
     if (sub.name.startsWith('$')) continue;
     const resolved = ctx.view.resolve(sub.name, target.attribute);
     if (resolved === undefined || resolved.definition.type === 'complex') continue;

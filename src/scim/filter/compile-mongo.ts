@@ -6,12 +6,12 @@ import { bindFilter } from './bind-filter';
  * Compiles a SCIM filter to a MongoDB query on the stored documents (storage convention in
  * schema/types.ts), with the semantics documented in compile-predicate.ts.
  *
- * `exact` says whether the query selects exactly the matching documents. Some filters cannot be
- * expressed on FerretDB 1.24, which lacks $elemMatch (a value filter with several conditions on
- * one element), collation (case-insensitive ordering without a lower-cased shadow) and
- * $expr/$where (never used: filters are compiled, not evaluated). For those the query NARROWS:
- * it selects a superset, and the caller must finish with compilePredicate. A negation of a
- * narrowing query cannot narrow (the complement of a superset is a subset), so it becomes `{}`.
+ * `exact` says whether the query selects exactly the matching documents. A few filters cannot be
+ * expressed without collation (case-insensitive ordering of an attribute without a lower-cased
+ * shadow), which the embedded server lacks, or $expr/$where (never used: filters are compiled, not
+ * evaluated), or are not stored dateTime instants. For those the query NARROWS: it selects a
+ * superset, and the caller must finish with compilePredicate. A negation of a narrowing query
+ * cannot narrow (the complement of a superset is a subset), so it becomes `{}`.
  *
  * Attributes that are not stored on the document (meta.location, meta.resourceType,
  * meta.version, Group members and User groups, which live in the memberships collection) cannot
@@ -71,7 +71,9 @@ function compile(filter: BoundFilter, unserved: Set<string>, options: MongoCompi
         unserved.add(filter.target.path);
         return NARROWED_TO_ALL;
       }
-      return elementCondition(filter.filter, unserved);
+      return filter.target.attribute.definition.multiValued
+        ? someElement(filter.target.attribute.mongoPath, filter.filter, unserved)
+        : flattened(filter.filter, unserved, false);
     case 'memberOf': {
       const userIds = options.memberUserIds?.(filter.name);
       if (userIds === undefined) {
@@ -84,22 +86,59 @@ function compile(filter: BoundFilter, unserved: Set<string>, options: MongoCompi
 }
 
 /**
- * `attr[f]`: some element satisfies f. Without $elemMatch, one condition on a sub-attribute is
- * the same as that condition on the flattened path (`emails.type`), and `or` distributes over
- * "some element"; `and` of several conditions only narrows (two elements could each satisfy one
- * half), and an element-level negation (`ne`, `not`) cannot be expressed at all.
+ * `attr[f]` on a multi-valued attribute: some element satisfies f, all of f's conditions on that one
+ * element. The flattened form (`attrs.emails.type`, and the lower-cased shadows) is index-friendly
+ * and exact for one condition or an `or` of them; for more it is a superset, and `$elemMatch`
+ * (paths relative to the element) makes it exact. Shadows are per document, not per element, so
+ * inside `$elemMatch` case-insensitive comparisons use a case-insensitive regex.
  */
-function elementCondition(filter: BoundFilter, unserved: Set<string>): Compiled {
+function someElement(arrayPath: string, filter: BoundFilter, unserved: Set<string>): Compiled {
+  const flat = flattened(filter, unserved, true);
+  if (flat.exact) return flat;
+  const inner = compileInElement(filter, `${arrayPath}.`, unserved);
+  if (Object.keys(inner.query).length === 0) return flat;
+  const elementMatch = exactly({ [arrayPath]: { $elemMatch: inner.query } });
+  return { query: allOf([flat, elementMatch]).query, exact: inner.exact };
+}
+
+function compileInElement(filter: BoundFilter, prefix: string, unserved: Set<string>): Compiled {
+  switch (filter.kind) {
+    case 'compare':
+      return comparison(filter.op, filter.target, filter.operand, unserved, prefix);
+    case 'present':
+      return presence(filter.target, filter.leaves, unserved, prefix);
+    case 'and':
+      return allOf(filter.children.map((child) => compileInElement(child, prefix, unserved)));
+    case 'or':
+      return anyOf(filter.children.map((child) => compileInElement(child, prefix, unserved)));
+    case 'not': {
+      const child = compileInElement(filter.child, prefix, unserved);
+      return child.exact ? { query: { $nor: [child.query] }, exact: true } : NARROWED_TO_ALL;
+    }
+    case 'valuePath':
+    case 'memberOf':
+      // Not produced inside a value filter (the grammar nests no value filters).
+      return NARROWED_TO_ALL;
+  }
+}
+
+/**
+ * A value filter's conditions on the flattened paths. For a single-valued complex attribute (one
+ * "element") that is exact except for negations, which would also match documents without the
+ * attribute; for a multi-valued one, an `and` of several conditions is only a superset (two
+ * elements could each satisfy one half).
+ */
+function flattened(filter: BoundFilter, unserved: Set<string>, multiValued: boolean): Compiled {
   switch (filter.kind) {
     case 'compare':
       return filter.op === 'ne' ? NARROWED_TO_ALL : comparison(filter.op, filter.target, filter.operand, unserved);
     case 'present':
       return presence(filter.target, filter.leaves, unserved);
     case 'or':
-      return anyOf(filter.children.map((child) => elementCondition(child, unserved)));
+      return anyOf(filter.children.map((child) => flattened(child, unserved, multiValued)));
     case 'and': {
-      const narrowed = allOf(filter.children.map((child) => elementCondition(child, unserved)));
-      return filter.children.length > 1 ? { query: narrowed.query, exact: false } : narrowed;
+      const all = allOf(filter.children.map((child) => flattened(child, unserved, multiValued)));
+      return multiValued && filter.children.length > 1 ? { query: all.query, exact: false } : all;
     }
     case 'not':
     case 'valuePath':
@@ -109,7 +148,10 @@ function elementCondition(filter: BoundFilter, unserved: Set<string>): Compiled 
 }
 
 function allOf(parts: Compiled[]): Compiled {
-  const queries = parts.map((p) => p.query).filter((q) => Object.keys(q).length > 0);
+  // Nested conjunctions are spliced in: `{$and: [a, {$and: [b, c]}]}` is `{$and: [a, b, c]}`.
+  const queries = parts
+    .flatMap((p) => (Object.keys(p.query).length === 1 && Array.isArray(p.query.$and) ? (p.query.$and as Record<string, unknown>[]) : [p.query]))
+    .filter((q) => Object.keys(q).length > 0);
   const exact = parts.every((p) => p.exact);
   if (queries.length === 0) return { query: {}, exact };
   if (queries.length === 1) return { query: queries[0] as Record<string, unknown>, exact };
@@ -135,37 +177,51 @@ function isBsonDate(attribute: ResolvedAttribute): boolean {
   return attribute.definition.type === 'dateTime' && !attribute.mongoPath.startsWith('attrs.');
 }
 
-function comparison(op: ComparisonOperator, target: BoundAttribute, operand: Operand, unserved: Set<string>): Compiled {
+/** The field a condition names: absolute, or relative to the element inside `$elemMatch`. */
+function fieldPath(attribute: ResolvedAttribute, elementPrefix: string | undefined): string {
+  if (elementPrefix === undefined) return attribute.mongoPath;
+  if (!attribute.mongoPath.startsWith(elementPrefix)) throw new Error(`${attribute.mongoPath} is not within ${elementPrefix}`);
+  return attribute.mongoPath.slice(elementPrefix.length);
+}
+
+function comparison(
+  op: ComparisonOperator,
+  target: BoundAttribute,
+  operand: Operand,
+  unserved: Set<string>,
+  elementPrefix?: string,
+): Compiled {
   const attribute = target.attribute;
   if (!isStoredPath(attribute.mongoPath)) {
     unserved.add(target.path);
     return NARROWED_TO_ALL;
   }
+  const path = fieldPath(attribute, elementPrefix);
   switch (operand.type) {
     case 'boolean':
     case 'number':
-      return exactly(valueComparison(attribute.mongoPath, op, operand.value));
+      return exactly(valueComparison(path, op, operand.value));
     case 'dateTime':
       // Strings under attrs are not guaranteed to be in one normalised form, so their order is
       // not chronological order; the predicate compares them as instants.
       if (!isBsonDate(attribute)) return NARROWED_TO_ALL;
-      return exactly(valueComparison(attribute.mongoPath, op, new Date(operand.instant)));
+      return exactly(valueComparison(path, op, new Date(operand.instant)));
     case 'string':
       break;
   }
   const value = operand.value;
   if (attribute.definition.caseExact) {
-    return exactly(stringComparison(attribute.mongoPath, op, value, false));
+    return exactly(stringComparison(path, op, value, false));
   }
-  if (attribute.lowerShadowPath !== undefined) {
+  if (attribute.lowerShadowPath !== undefined && elementPrefix === undefined) {
     // The shadow holds value.toLowerCase() of every value: eq and sw are index-served.
     return exactly(stringComparison(attribute.lowerShadowPath, op, value.toLowerCase(), false));
   }
   if (op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') {
-    // Case-insensitive ordering needs collation, which FerretDB lacks.
+    // Case-insensitive ordering needs collation, which the embedded server lacks.
     return NARROWED_TO_ALL;
   }
-  return exactly(stringComparison(attribute.mongoPath, op, value, true));
+  return exactly(stringComparison(path, op, value, true));
 }
 
 function exactly(query: Record<string, unknown>): Compiled {
@@ -179,8 +235,8 @@ function valueComparison(path: string, op: ComparisonOperator, value: unknown): 
     case 'eq':
       return { [path]: value };
     case 'ne':
-      // not(eq): no value equals, including when the field is absent. Not `$ne`: FerretDB 1.24
-      // answers $ne on a path through an array of documents ('attrs.emails.type') wrongly.
+      // not(eq): no value equals, including when the field is absent (what `$ne` means too;
+      // spelled as `$nor` so that every negation has one shape).
       return { $nor: [{ [path]: value }] };
     case 'gt':
     case 'ge':
@@ -199,6 +255,12 @@ function stringComparison(
   value: string,
   ignoreCase: boolean,
 ): Record<string, unknown> {
+  if (value === '') {
+    // Every string contains, starts and ends with "", and "" has no case: no regex needed. (A regex
+    // that matches "" also matches an empty array on the embedded server, unlike on MongoDB.)
+    if (op === 'co' || op === 'sw' || op === 'ew') return { [path]: { $type: 'string' } };
+    if (op === 'eq' || op === 'ne') return valueComparison(path, op, value);
+  }
   if (!ignoreCase) {
     switch (op) {
       case 'co':
@@ -237,14 +299,14 @@ export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
-function presence(target: BoundAttribute, leaves: BoundAttribute[], unserved: Set<string>): Compiled {
-  if (leaves.length > 0) return anyOf(leaves.map((leaf) => presence(leaf, [], unserved)));
+function presence(target: BoundAttribute, leaves: BoundAttribute[], unserved: Set<string>, elementPrefix?: string): Compiled {
+  if (leaves.length > 0) return anyOf(leaves.map((leaf) => presence(leaf, [], unserved, elementPrefix)));
   const attribute = target.attribute;
-  const path = attribute.mongoPath;
-  if (!isStoredPath(path)) {
+  if (!isStoredPath(attribute.mongoPath)) {
     unserved.add(target.path);
     return NARROWED_TO_ALL;
   }
+  const path = fieldPath(attribute, elementPrefix);
   // One condition per type that some value of the field must meet (see isNonEmptyValue).
   switch (attribute.definition.type) {
     case 'boolean':

@@ -10,7 +10,8 @@ export type MongoSort = Record<string, 1 | -1>;
  * An unknown or unsortable `sortBy`, or a `sortOrder` other than ascending/descending, is a 400
  * invalidValue (§3.12: "the value specified was not compatible with the operation").
  *
- * Known differences from the RFC, which FerretDB 1.24 (no collation, no $expr) cannot avoid:
+ * Known differences from the RFC, kept because the embedded server has no collation and sorts
+ * are never computed ($expr) but index-served:
  *  - a case-insensitive attribute is ordered by its lower-cased shadow when it has one
  *    (userName, displayName, emails.value), otherwise by its raw value (case-sensitive);
  *  - documents without the attribute come first in ascending order (the RFC puts them last);

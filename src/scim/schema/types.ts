@@ -3,8 +3,8 @@
  *
  * Storage convention (see src/persistence): a stored resource keeps its SCIM attributes under
  * `attrs`, in SCIM shape, except that each extension's attributes live under
- * `attrs.<storageKey>` (e.g. `attrs.enterprise`) instead of under the extension URN, because
- * FerretDB refuses field names containing '.'. Case-insensitive attributes that IdPs look up
+ * `attrs.<storageKey>` (e.g. `attrs.enterprise`) instead of under the extension URN, because a
+ * query path cannot name a field whose name contains '.'. Case-insensitive attributes that IdPs look up
  * (userName, displayName, emails.value) also have lower-cased shadows under `lc` so that `eq`
  * is index-served and uniqueness is case-insensitive. `id` is `_id`, `meta.created` is
  * `createdAt`, `meta.lastModified` is `updatedAt`.

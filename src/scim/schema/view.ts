@@ -9,7 +9,7 @@ import type {
 
 export interface ExtensionSchema {
   definition: SchemaDefinition;
-  /** Key of the extension's object under `attrs` (FerretDB refuses '.' in field names). */
+  /** Key of the extension's object under `attrs` (a query path cannot name a field containing '.'). */
   storageKey: string;
   /** RFC 7643 §6 schemaExtensions[].required */
   required: boolean;

@@ -137,10 +137,16 @@ export class GroupsService {
       const attrsChanged = JSON.stringify(next.attrs) !== JSON.stringify(existing.attrs);
       if (!attrsChanged && isEmptyMemberDelta(delta)) return existing;
       await this.requireUsers(ctx.tenantId, [...(delta.replaceAll ?? []), ...delta.add]);
-      // The version bump (ETag, sync mark) is the optimistic lock; member writes follow it.
-      const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('Group', next.attrs) })
-        .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
+      // The version bump (ETag, sync mark) comes first; member writes follow it. A change of members
+      // only, without If-Match, commutes with concurrent ones (memberships are documents of their
+      // own), so it bumps unconditionally: 200 IdP PATCHes at once all land, none answers 409.
+      // A change of attributes is an optimistic compare-and-set on the version.
+      const updated =
+        !attrsChanged && pre.ifMatch === undefined
+          ? await this.store.bumpVersion(ctx.tenantId, id)
+          : await this.store
+              .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('Group', next.attrs) })
+              .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       const changes: MemberChanges = { added: [], removed: [] };
       if (delta.replaceAll) {

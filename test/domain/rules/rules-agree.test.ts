@@ -14,7 +14,7 @@ import { openAppDatabase } from '../../helpers/database';
 type AppDatabase = Awaited<ReturnType<typeof openAppDatabase>>;
 
 /**
- * Property (DESIGN §3): on real FerretDB, for generated users, IdP groups, memberships and rules
+ * Property (DESIGN §3): on a real MongoDB-wire server, for generated users, IdP groups, memberships and rules
  * (mostly in the product documents' form, some in SCIM syntax, many testing `groups`), the
  * compiled Mongo query selects exactly the users the predicate accepts when it says it is exact,
  * and a superset otherwise; and never a user of another tenant. Few distinct values, mixed case

@@ -7,7 +7,7 @@ import { openTestDatabase } from '../../helpers/database';
 type TestDatabase = Awaited<ReturnType<typeof openTestDatabase>>;
 
 /**
- * The lookups Entra ID and Okta actually send (ANCHORS §1c), run end to end on FerretDB the way
+ * The lookups Entra ID and Okta actually send (ANCHORS §1c), run end to end on the database the way
  * the list endpoint will: the compiled query, then the predicate when the query only narrows.
  */
 const registry = loadSchemaRegistry();
@@ -46,7 +46,7 @@ const USERS = [
 
 const GROUPS = [stored('Group', 'g1', { displayName: 'Group1' }), stored('Group', 'g2', { displayName: 'Group10' })];
 
-describe('IdP lookups against FerretDB', () => {
+describe('IdP lookups against the database', () => {
   let db: TestDatabase;
 
   beforeAll(async () => {

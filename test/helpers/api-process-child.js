@@ -1,0 +1,26 @@
+// An API process of its own (forked by api-process.ts): the app on a loopback port, with the
+// configuration it is sent; answers {port} once listening and exits after {type: 'close'}.
+require('./ts-register');
+const http = require('node:http');
+const { loadConfig } = require('../../src/config/config');
+const { silentLogger } = require('../../src/observability/logger');
+const { createApiRuntime, closeServer } = require('../../src/runtime');
+
+process.once('message', async (env) => {
+  try {
+    const runtime = await createApiRuntime(loadConfig(env), silentLogger);
+    const server = http.createServer(runtime.app);
+    server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
+    process.on('message', async (msg) => {
+      if (msg.type !== 'close') return;
+      await closeServer(server, 2000);
+      await runtime.close();
+      process.exit(0);
+    });
+  } catch (err) {
+    process.send({ type: 'failed', message: String(err && err.stack ? err.stack : err) });
+    process.exit(1);
+  }
+});
+// The test went away: do not linger holding a port and connections.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,34 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface ApiProcess {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The API in a separate operating-system process (its own connection pool and event loop), for
+ * tests about what holds across processes. `env` is the configuration, as for loadConfig.
+ */
+export function startApiProcess(env: Record<string, string | undefined>): Promise<ApiProcess> {
+  const child = fork(join(__dirname, 'api-process-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    child.once('message', (msg: { type: 'ready'; port: number } | { type: 'failed'; message: string }) => {
+      if (msg.type === 'failed') return reject(new Error(`API process failed to start: ${msg.message}`));
+      resolve({
+        url: `http://127.0.0.1:${msg.port}`,
+        async close() {
+          if (child.exitCode === null && child.connected) child.send({ type: 'close' });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`API process exited during start-up (code ${code})`)));
+    child.send(env);
+  });
+}
+
