@@ -244,8 +244,9 @@ function scimTokenSchema() {
 function userSchema() {
   const s = new Schema<UserDoc>({ ...resourceFields, passwordHash: String }, opts);
   s.index({ tenantId: 1, 'lc.userName': 1 }, { unique: true });
-  s.index({ tenantId: 1, 'attrs.externalId': 1 });
-  s.index({ tenantId: 1, 'lc.emails': 1 });
+  // `_id` last: lookups are sorted by _id (stable pages), so equality then sort, no in-memory sort.
+  s.index({ tenantId: 1, 'attrs.externalId': 1, _id: 1 });
+  s.index({ tenantId: 1, 'lc.emails': 1, _id: 1 });
   s.index({ tenantId: 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
   return s;
@@ -254,7 +255,7 @@ function userSchema() {
 function groupSchema() {
   const s = new Schema<GroupDoc>({ ...resourceFields, origin: { type: String, required: true } }, opts);
   s.index({ tenantId: 1, origin: 1, 'lc.displayName': 1 }, { unique: true });
-  s.index({ tenantId: 1, origin: 1, 'attrs.externalId': 1 });
+  s.index({ tenantId: 1, origin: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, origin: 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
   return s;
@@ -351,6 +352,6 @@ export function createModels(conn: Connection): Models {
     ),
     Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
-    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }]]), 'rules'),
+    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
   };
 }

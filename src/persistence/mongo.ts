@@ -13,8 +13,10 @@ export interface Database {
  * that must be atomic is a single-document update, so a standalone MongoDB or the
  * embedded mongo-java-server serves.
  */
-export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean } = {}): Promise<Database> {
+export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; monitorCommands?: boolean } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
+    // Command events (commandStarted…) on the client, for the index-coverage test's recorder.
+    monitorCommands: opts.monitorCommands ?? false,
     serverSelectionTimeoutMS: 5000,
     autoIndex: false,
     autoCreate: false,

@@ -31,9 +31,9 @@ export async function openTestDatabase(): Promise<{ connection: mongoose.Connect
 }
 
 /** The app's own Database (models and indexes) on a fresh database. */
-export async function openAppDatabase(): Promise<Database & { dbName: string; drop(): Promise<void> }> {
+export async function openAppDatabase(opts: { monitorCommands?: boolean } = {}): Promise<Database & { dbName: string; drop(): Promise<void> }> {
   const dbName = freshDatabaseName();
-  const db = await connectDatabase(mongoUriFor(dbName));
+  const db = await connectDatabase(mongoUriFor(dbName), opts);
   return {
     ...db,
     dbName,

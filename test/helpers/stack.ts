@@ -53,8 +53,8 @@ export function scimClient(app: ApiRuntime['app'], token: string): ScimClient {
 }
 
 /** An API runtime on a fresh database with one tenant, for supertest. */
-export async function startTestStack(opts: { env?: Record<string, string>; logger?: Logger } = {}): Promise<TestStack> {
-  const db = await openAppDatabase();
+export async function startTestStack(opts: { env?: Record<string, string>; logger?: Logger; monitorCommands?: boolean } = {}): Promise<TestStack> {
+  const db = await openAppDatabase({ monitorCommands: opts.monitorCommands });
   const config = testConfig(db.dbName, opts.env);
   const runtime = await createApiRuntime(config, opts.logger ?? silentLogger, { db });
   const tenant = await createTenant(db.models, `tenant-${randomBytes(3).toString('hex')}`);

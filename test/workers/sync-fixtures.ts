@@ -61,8 +61,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, wh
   }
 }
 
-export async function startSyncStack(opts: { worker?: SyncWorkerOptions | false; env?: Record<string, string> } = {}): Promise<SyncStack> {
-  const stack = await startTestStack({ env: opts.env });
+export async function startSyncStack(
+  opts: { worker?: SyncWorkerOptions | false; env?: Record<string, string>; monitorCommands?: boolean } = {},
+): Promise<SyncStack> {
+  const stack = await startTestStack({ env: opts.env, monitorCommands: opts.monitorCommands });
   const { models } = stack.runtime.deps;
   const client = (role: 'admin' | 'member', sub: string): AdminClient => {
     const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant: stack.tenantId, role })}`;
