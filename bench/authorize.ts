@@ -22,7 +22,8 @@ import { percentile, runLoad } from './load';
  *   tenant's access version (one `_id` lookup, coalesced across concurrent callers): that read is
  *   what keeps replicas exact, and it dominates the cost.
  * - authorize-first-ask: each user's first question on a fresh engine whose grant data is loaded:
- *   the user's memberships are read (index-served on MongoDB; a collection scan on FerretDB 1.24).
+ *   the user's memberships are read (index-served on MongoDB; a scan on the embedded server,
+ *   which builds no secondary index).
  * - grant-data-load: the very first question on a fresh engine, which also loads the tenant's grant
  *   data (all groups, roles, role assignments and resource grants: four tenant-wide reads). One
  *   sample, so its p50 = p99 = that load's duration.
@@ -36,7 +37,7 @@ export interface AuthorizeBenchOptions {
   roles?: number;
   /**
    * Users asking (default 200), each in `groupsPerUser` random groups (default 3). A user's first
-   * question reads their memberships: index-served on MongoDB, a collection scan on FerretDB 1.24,
+   * question reads their memberships: index-served on MongoDB, a scan on the embedded server,
    * which is why the default is modest and the benchmark wants a database of its own.
    */
   users?: number;

@@ -1,9 +1,6 @@
 /**
- * Command-line options of `npm run bench`. On MongoDB the defaults are the issue's sizes. On
- * FerretDB (the local dev backend) they are scaled down where the backend makes the issue's sizes
- * take hours: FerretDB 1.24 pushes down only `_id` equality in find, and not even that in updates,
- * so every upsert of a membership scans the memberships collection (docs/benchmarks.md).
- * --quick shrinks everything for a smoke run; explicit flags always win.
+ * Command-line options of `npm run bench`. The defaults are the issues' full sizes, on MongoDB and
+ * on the embedded server alike; --quick shrinks everything for a smoke run; explicit flags win.
  */
 export interface BenchOptions {
   /** Users seeded in the tenant (the filter and list scenarios read among them). */
@@ -18,12 +15,14 @@ export interface BenchOptions {
   connections: number;
   /** PATCH requests per side; each adds `patchMembers` new members to a fresh group. */
   patchOps: number;
+  /** Users the IdP first-import scenario provisions (lookup then create each). */
+  importUsers: number;
   jsonFile?: string;
   quick: boolean;
 }
 
 type Sizes = Omit<BenchOptions, 'quick' | 'jsonFile'>;
-export type Backend = 'mongodb' | 'ferretdb';
+export type Backend = 'mongodb' | 'embedded';
 
 export interface ParsedArgs {
   explicit: Partial<Sizes>;
@@ -31,28 +30,26 @@ export interface ParsedArgs {
   jsonFile?: string;
 }
 
-const DEFAULTS: Record<Backend, Sizes> = {
-  mongodb: { users: 10_000, groupSize: 100_000, patchMembers: 10_000, patchOps: 5, durationSeconds: 10, connections: 8 },
-  ferretdb: { users: 1_000, groupSize: 100_000, patchMembers: 1_000, patchOps: 3, durationSeconds: 10, connections: 8 },
-};
+const DEFAULTS: Sizes = { users: 10_000, groupSize: 100_000, patchMembers: 10_000, patchOps: 5, importUsers: 10_000, durationSeconds: 10, connections: 8 };
 
-const QUICK: Sizes = { users: 500, groupSize: 10_000, patchMembers: 200, patchOps: 2, durationSeconds: 2, connections: 8 };
+const QUICK: Sizes = { users: 500, groupSize: 10_000, patchMembers: 200, patchOps: 2, importUsers: 500, durationSeconds: 2, connections: 8 };
 
 export const USAGE = `usage: npm run bench -- [options]
 
-                                                       default: MongoDB / FerretDB / --quick
-  --users N          users seeded in the tenant                 10000 / 1000 / 500
-  --group-size N     members of the large group                 100000 / 100000 / 10000
-  --patch-members N  members added by one PATCH (<= --users)    10000 / 1000 / 200
-  --patch-ops N      PATCH requests measured per side           5 / 3 / 2
-  --duration S       time bound of each measured run, seconds   10 / 10 / 2
-  --connections N    requests in flight (except PATCH: 1)       8
+                                                       default / --quick
+  --users N          users seeded in the tenant                 10000 / 500
+  --group-size N     members of the large group                 100000 / 10000
+  --patch-members N  members added by one PATCH (<= --users)    10000 / 200
+  --patch-ops N      PATCH requests measured per side           5 / 2
+  --import-users N   users of the IdP first-import scenario     10000 / 500
+  --duration S       time bound of each measured run, seconds   10 / 2
+  --connections N    requests in flight (except PATCH: 1)       8 (the import: 16)
   --quick            small sizes and short runs (a smoke test)
   --json FILE        also write the results as JSON to FILE
   --help             this text
 
 MONGODB_URI / REDIS_URL, when set, name the servers to use (a database bench_<random> is
-created and dropped on them); otherwise the local FerretDB and Redis are started or reused.`;
+created and dropped on them); otherwise the embedded MongoDB and Redis are started or reused.`;
 
 export class UsageError extends Error {}
 
@@ -61,6 +58,7 @@ const NUMERIC: Record<string, keyof Sizes> = {
   '--group-size': 'groupSize',
   '--patch-members': 'patchMembers',
   '--patch-ops': 'patchOps',
+  '--import-users': 'importUsers',
   '--duration': 'durationSeconds',
   '--connections': 'connections',
 };
@@ -96,9 +94,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
   return { explicit, quick, jsonFile };
 }
 
-/** The sizes for this backend: explicit flags, else --quick's, else the backend's defaults. */
-export function resolveOptions(args: ParsedArgs, backend: Backend): BenchOptions {
-  const base = args.quick ? QUICK : DEFAULTS[backend];
+/** The sizes: explicit flags, else --quick's, else the defaults. */
+export function resolveOptions(args: ParsedArgs): BenchOptions {
+  const base = args.quick ? QUICK : DEFAULTS;
   const options: BenchOptions = { ...base, ...args.explicit, quick: args.quick, jsonFile: args.jsonFile };
   if (options.patchMembers > options.users) {
     throw new UsageError(`--patch-members (${options.patchMembers}) cannot exceed --users (${options.users}): a PATCH may only add existing users`);

@@ -87,8 +87,8 @@ export async function seedGroup(models: Models, registry: SchemaRegistry, tenant
 /**
  * Adds `count` SCIM-sourced memberships to a group: the given user ids first, then synthetic ids
  * when there are more members than users (the group GET without members never reads the users).
- * Plain inserts of the documents MembershipsRepository.addSource would upsert: several times
- * faster on FerretDB, where every upsert is a lookup plus a write.
+ * Plain inserts of the documents MembershipsRepository.addSource would write: seeding is not
+ * what is measured.
  */
 export async function seedMemberships(models: Models, tenantId: string, groupId: string, userIds: readonly string[], count: number, progress: Progress): Promise<void> {
   const now = new Date();

@@ -158,7 +158,9 @@ describe('ruleMongoQuery', () => {
   });
 
   it('says when it only narrows, so the caller finishes with the predicate', () => {
-    expect(ruleMongoQuery(compileRule(view, 'emails[type eq "work" and value ew "@x.com"]'), ctx).exact).toBe(false);
+    // Value filters are exact ($elemMatch); case-insensitive ordering without a shadow needs collation.
+    expect(ruleMongoQuery(compileRule(view, 'emails[type eq "work" and value ew "@x.com"]'), ctx).exact).toBe(true);
+    expect(ruleMongoQuery(compileRule(view, 'title gt "m"'), ctx).exact).toBe(false);
     const huge: RuleGroups = {
       groupIdsByName: new Map([['all', ['grp_all']]]),
       memberUserIdsByGroupId: new Map([['grp_all', Array.from({ length: MAX_MEMBER_IDS_IN_QUERY + 1 }, (_, i) => `u${i}`)]]),
