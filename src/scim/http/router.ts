@@ -112,8 +112,8 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   }));
   router.post('/Users', route(async (req, res) => {
     const ctx = ctxOf(req);
-    const doc = await users.create(ctx, req.body);
-    send(res, 201, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'User', doc._id) });
+    const { doc, memberless } = await users.createUser(ctx, req.body);
+    send(res, 201, await queries.user(ctx, doc, parseSelection(req.query), { memberless }), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'User', doc._id) });
   }));
   router.put('/Users/:id', route(async (req, res) => {
     const ctx = ctxOf(req);

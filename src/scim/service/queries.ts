@@ -44,14 +44,15 @@ export class ScimQueries {
     return { page, resources };
   }
 
-  async user(ctx: ScimContext, doc: UserDoc, sel: Selection): Promise<Record<string, unknown>> {
-    const [one] = await this.users(ctx, [doc], sel);
+  /** `memberless`: the caller knows the user holds no membership (just created), so none is read. */
+  async user(ctx: ScimContext, doc: UserDoc, sel: Selection, opts: { memberless?: boolean } = {}): Promise<Record<string, unknown>> {
+    const [one] = await this.users(ctx, [doc], sel, opts);
     return one!;
   }
 
-  async users(ctx: ScimContext, docs: UserDoc[], sel: Selection): Promise<Record<string, unknown>[]> {
+  async users(ctx: ScimContext, docs: UserDoc[], sel: Selection, opts: { memberless?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const { registry, memberships, models } = this.deps;
-    const withGroups = docs.length > 0 && registry.includes('User', 'groups', sel);
+    const withGroups = docs.length > 0 && !opts.memberless && registry.includes('User', 'groups', sel);
     let groupsOf = new Map<string, { value: string; $ref: string; display?: string; type: string }[]>();
     if (withGroups) {
       const byUser = await memberships.groupIdsOfUsers(ctx.tenantId, docs.map((d) => d._id));

@@ -30,6 +30,14 @@ export class UsersService {
   }
 
   async create(ctx: ScimContext, body: unknown): Promise<UserDoc> {
+    return (await this.createUser(ctx, body)).doc;
+  }
+
+  /**
+   * Creates a user; `memberless` says it holds no membership yet (no pending invitation applied),
+   * so its representation needs no memberships read: an import's every create saves a query.
+   */
+  async createUser(ctx: ScimContext, body: unknown): Promise<{ doc: UserDoc; memberless: boolean }> {
     const { registry } = this.deps;
     const valid = registry.validateResource('User', body, { mode: 'create' });
     const now = new Date();
@@ -45,9 +53,9 @@ export class UsersService {
     };
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
     await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
-    await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
+    const invitations = await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
     await this.afterWrite(ctx, 'user.created', undefined, doc, 'created');
-    return doc;
+    return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
