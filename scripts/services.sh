@@ -93,6 +93,8 @@ install_mongo() {
   (cd "$build" && mvn -q -B package) >&2 || die "building the embedded MongoDB launcher failed (mvn package in $build)"
   mv "$build/target/embedded-mongo.jar" "$jar.tmp" && mv "$jar.tmp" "$jar"
   rm -rf "$build"
+  # Jars of earlier launcher sources (a running server keeps its open file; new starts use this one).
+  find "$TOOLS_DIR" -maxdepth 1 -name 'embedded-mongo-*.jar' ! -path "$jar" -delete
 }
 
 start_mongo() {

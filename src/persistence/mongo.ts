@@ -40,10 +40,16 @@ export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean
 
 /** createIndexes is idempotent; run at start-up by the API and the worker. */
 export async function ensureIndexes(models: Models): Promise<void> {
-  for (const model of Object.values(models)) {
-    await model.createCollection().catch((err: { codeName?: string }) => {
-      if (err.codeName !== 'NamespaceExists') throw err;
-    });
+  const all = Object.values(models);
+  const db = all[0]?.db.db;
+  // Create only the missing collections (a restart finds them all; no error answers to log).
+  const existing = new Set(db ? (await db.listCollections({}, { nameOnly: true }).toArray()).map((c: { name: string }) => c.name) : []);
+  for (const model of all) {
+    if (!existing.has(model.collection.collectionName)) {
+      await model.createCollection().catch((err: { codeName?: string }) => {
+        if (err.codeName !== 'NamespaceExists') throw err; // another process created it meanwhile
+      });
+    }
     await model.createIndexes();
   }
 }
