@@ -37,6 +37,13 @@ function send(res: Response, status: number, body?: unknown, headers: Record<str
   res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
+/**
+ * RFC 7644 §3.5.2 lets PATCH answer 200 with the resource or 204. We answer 204 unless the client
+ * asked for a representation with `attributes`/`excludedAttributes`: Entra and Okta accept 204, and
+ * echoing a group's member list on every membership PATCH would cost as much as the PATCH itself.
+ */
+const patchWantsBody = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
+
 const preconditions = (req: Request): Preconditions => ({
   ifMatch: req.get('if-match') ?? undefined,
   ifNoneMatch: req.get('if-none-match') ?? undefined,
@@ -133,8 +140,10 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
     PATCH: route(async (req, res) => {
       const ctx = ctxOf(req);
+      const sel = parseSelection(req.query);
       const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
-      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+      if (!patchWantsBody(sel)) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.user(ctx, doc, sel), { ETag: etagOf(doc.version) });
     }),
     DELETE: route(async (req, res) => {
       await users.delete(ctxOf(req), String(req.params.id), preconditions(req));
@@ -174,10 +183,9 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
     PATCH: route(async (req, res) => {
       const ctx = ctxOf(req);
+      const sel = parseSelection(req.query);
       const doc = await groups.patch(ctx, String(req.params.id), req.body, preconditions(req));
-      const sel: Selection = parseSelection(req.query);
-      // Entra and Okta expect 204 for group PATCH; echoing a large member list per PATCH costs N× (ANCHORS §2.3).
-      if (!sel.attributes && !sel.excludedAttributes) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
+      if (!patchWantsBody(sel)) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
       send(res, 200, await queries.group(ctx, doc, sel), { ETag: etagOf(doc.version) });
     }),
     DELETE: route(async (req, res) => {
