@@ -56,8 +56,15 @@ spawn() { # name identity binary args... (identity: a string the process's comma
   # setsid: the service outlives the shell that started it and gets no terminal signals.
   # 9>&-: the service must not inherit the start lock.
   setsid "$@" >>"$DATA_DIR/$name.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$RUN_DIR/$name.pid"
+  local pid=$! i
+  echo "$pid" >"$RUN_DIR/$name.pid"
   echo "$identity" >"$RUN_DIR/$name.cmd"
+  # Until the forked shell has exec'd the service its command line is this script's, and alive()
+  # would call a busy machine's slow start an exit: wait (at most 10 s) for the exec or the exit.
+  for ((i = 0; i < 200; i++)); do
+    if alive "$name" || [[ ! -d /proc/$pid ]]; then break; fi
+    sleep 0.05
+  done
 }
 
 # ---- MongoDB-compatible server ---------------------------------------------------------------

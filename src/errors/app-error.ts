@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'unauthorized'
   | 'forbidden'
   | 'notFound'
+  | 'methodNotAllowed'
   | 'conflict'
   | 'preconditionFailed'
   | 'payloadTooLarge'
@@ -35,6 +36,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   notFound: 404,
+  methodNotAllowed: 405,
   conflict: 409,
   preconditionFailed: 412,
   payloadTooLarge: 413,
@@ -50,6 +52,8 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Seconds, for 429/503 answers. */
   retryAfter?: number;
+  /** The methods the target supports, for 405 answers (the Allow header). */
+  allow?: readonly string[];
 }
 
 export class AppError extends Error {
@@ -58,6 +62,7 @@ export class AppError extends Error {
   readonly scimType?: ScimType;
   readonly details?: unknown;
   readonly retryAfter?: number;
+  readonly allow?: readonly string[];
 
   constructor(kind: ErrorKind, code: string, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -67,6 +72,7 @@ export class AppError extends Error {
     this.scimType = options.scimType;
     this.details = options.details;
     this.retryAfter = options.retryAfter;
+    this.allow = options.allow;
   }
 
   get status(): number {

@@ -135,6 +135,17 @@ export class MembershipsRepository {
     return docs.map((d) => (d as unknown as MembershipDoc).userId);
   }
 
+  /** Member ids per group, for a page of groups in one query. */
+  async userIdsOfGroups(tenantId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(groupIds.map((g) => [g, []]));
+    if (groupIds.length === 0) return out;
+    const docs = await this.models.Membership.collection
+      .find({ tenantId, groupId: groupIds.length === 1 ? groupIds[0] : { $in: [...groupIds] } } as never, { projection: { groupId: 1, userId: 1, _id: 0 } })
+      .toArray();
+    for (const d of docs as unknown as MembershipDoc[]) out.get(d.groupId)?.push(d.userId);
+    return out;
+  }
+
   async countMembers(tenantId: string, groupId: string): Promise<number> {
     return this.models.Membership.countDocuments({ tenantId, groupId });
   }

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error';
 import type { SchemaRegistry } from '../schema/registry';
 import { SCIM_CONTENT_TYPE } from './error-response';
 import { listResponse } from './list-response';
+import type { ScimEndpoints } from './endpoints';
 
 export interface DiscoveryLimits {
   bulkMaxOperations: number;
@@ -16,7 +17,12 @@ export interface DiscoveryLimits {
  * scim-schemas/ — the same ones validation reads. Limits that configuration can change are filled
  * in from the running configuration, so what is declared is what is enforced.
  */
-export function discoveryRouter(registry: SchemaRegistry, baseUrl: (req: Request) => string, limits?: DiscoveryLimits): Router {
+export function discoveryRouter(
+  endpoints: ScimEndpoints,
+  registry: SchemaRegistry,
+  baseUrl: (req: Request) => string,
+  limits?: DiscoveryLimits,
+): Router {
   const router = express.Router();
   const json = (res: express.Response, body: unknown) => res.status(200).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
   const withMeta = <T extends object>(doc: T, resourceType: string, location: string) => ({
@@ -34,24 +40,30 @@ export function discoveryRouter(registry: SchemaRegistry, baseUrl: (req: Request
     return withMeta(t, 'ResourceType', `${baseUrl(req)}/ResourceTypes/${t.id}`);
   };
 
-  router.get('/ServiceProviderConfig', (req, res) => {
-    const doc = structuredClone(registry.serviceProviderConfig()) as Record<string, Record<string, unknown>>;
-    if (limits) {
-      doc.bulk = { ...doc.bulk, maxOperations: limits.bulkMaxOperations, maxPayloadSize: limits.bulkMaxPayloadBytes };
-      doc.filter = { ...doc.filter, maxResults: limits.maxPageSize };
-      if (doc.pagination) doc.pagination = { ...doc.pagination, maxPageSize: limits.maxPageSize, defaultPageSize: limits.defaultPageSize };
-    }
-    json(res, { ...doc, meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl(req)}/ServiceProviderConfig` } });
+  endpoints.mount(router, '/ServiceProviderConfig', {
+    GET: (req, res) => {
+      const doc = structuredClone(registry.serviceProviderConfig()) as Record<string, Record<string, unknown>>;
+      if (limits) {
+        doc.bulk = { ...doc.bulk, maxOperations: limits.bulkMaxOperations, maxPayloadSize: limits.bulkMaxPayloadBytes };
+        doc.filter = { ...doc.filter, maxResults: limits.maxPageSize };
+        if (doc.pagination) doc.pagination = { ...doc.pagination, maxPageSize: limits.maxPageSize, defaultPageSize: limits.defaultPageSize };
+      }
+      json(res, { ...doc, meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl(req)}/ServiceProviderConfig` } });
+    },
   });
-  router.get('/ResourceTypes', (req, res) => {
-    const docs = registry.resourceTypes().map((t) => resourceTypeDoc(req, t.id));
-    json(res, listResponse(docs, { totalResults: docs.length, startIndex: 1 }));
+  endpoints.mount(router, '/ResourceTypes', {
+    GET: (req, res) => {
+      const docs = registry.resourceTypes().map((t) => resourceTypeDoc(req, t.id));
+      json(res, listResponse(docs, { totalResults: docs.length, startIndex: 1 }));
+    },
   });
-  router.get('/ResourceTypes/:id', (req, res) => json(res, resourceTypeDoc(req, String(req.params.id))));
-  router.get('/Schemas', (req, res) => {
-    const docs = registry.schemas().map((s) => schemaDoc(req, s.id));
-    json(res, listResponse(docs, { totalResults: docs.length, startIndex: 1 }));
+  endpoints.mount(router, '/ResourceTypes/:id', { GET: (req, res) => json(res, resourceTypeDoc(req, String(req.params.id))) });
+  endpoints.mount(router, '/Schemas', {
+    GET: (req, res) => {
+      const docs = registry.schemas().map((s) => schemaDoc(req, s.id));
+      json(res, listResponse(docs, { totalResults: docs.length, startIndex: 1 }));
+    },
   });
-  router.get('/Schemas/:id', (req, res) => json(res, schemaDoc(req, String(req.params.id))));
+  endpoints.mount(router, '/Schemas/:id', { GET: (req, res) => json(res, schemaDoc(req, String(req.params.id))) });
   return router;
 }

@@ -37,6 +37,7 @@ export function sendScimError(res: Response, error: AppError): void {
   const body: Record<string, unknown> = { schemas: [SCIM_ERROR_SCHEMA], status: String(error.status), detail: error.message };
   if (error.scimType && allowed?.includes(error.scimType)) body.scimType = error.scimType;
   if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+  if (error.allow !== undefined) res.setHeader('Allow', error.allow.join(', '));
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="scim"');
   res.status(error.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }

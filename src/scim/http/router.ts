@@ -15,6 +15,7 @@ import { listResponse } from './list-response';
 import { TokenRateLimiter } from './rate-limit';
 import { runBulk, type BulkExecutor } from './bulk';
 import { discoveryRouter } from './discovery';
+import { ScimEndpoints } from './endpoints';
 
 export interface ScimRouterOptions {
   publicBaseUrl?: string;
@@ -36,6 +37,13 @@ function send(res: Response, status: number, body?: unknown, headers: Record<str
   res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
+/**
+ * RFC 7644 §3.5.2 lets PATCH answer 200 with the resource or 204. We answer 204 unless the client
+ * asked for a representation with `attributes`/`excludedAttributes`: Entra and Okta accept 204, and
+ * echoing a group's member list on every membership PATCH would cost as much as the PATCH itself.
+ */
+const patchWantsBody = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
+
 const preconditions = (req: Request): Preconditions => ({
   ifMatch: req.get('if-match') ?? undefined,
   ifNoneMatch: req.get('if-none-match') ?? undefined,
@@ -51,12 +59,16 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const groups = new GroupsService(deps);
   const queries = new ScimQueries(deps, groups);
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
+  const endpoints = new ScimEndpoints();
   const contexts = new WeakMap<Request, ScimContext>();
   const ctxOf = (req: Request): ScimContext => {
     const ctx = contexts.get(req);
     if (!ctx) throw new AppError('internal', 'SCIM_NO_CONTEXT', 'request was not authenticated');
     return ctx;
   };
+
+  // Before the body parser: an unsupported method is 405 whatever its body (endpoints.ts).
+  router.use(endpoints.guard());
 
   // Both media types are accepted (RFC 7644 §3.1); a body without a content type is read as JSON too.
   router.use(
@@ -70,7 +82,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
   );
 
-  router.use('/', discoveryRouter(deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits));
+  router.use('/', discoveryRouter(endpoints, deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits));
 
   // Authentication: the token names the tenant; everything below is scoped by it.
   router.use((req: Request, _res: Response, next: (err?: unknown) => void) => {
@@ -90,86 +102,100 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
       .catch(next);
   });
 
-  router.get('/Me', () => {
+  // RFC 7644 §3.11 defines every method on /Me; none is implemented.
+  const meUnsupported = () => {
     throw new AppError('notImplemented', 'SCIM_ME_UNSUPPORTED', '/Me is not supported: SCIM tokens identify a provisioning client, not a user');
-  });
+  };
+  endpoints.mount(router, '/Me', { GET: meUnsupported, POST: meUnsupported, PUT: meUnsupported, PATCH: meUnsupported, DELETE: meUnsupported });
 
   // ---- Users ----
-  router.get('/Users', route(async (req, res) => {
-    const { page, resources } = await queries.listUsers(ctxOf(req), parseListParams(req.query));
-    send(res, 200, listResponse(resources, page));
-  }));
-  router.post('/Users/.search', route(async (req, res) => {
-    const params = parseSearchRequest(req.body);
-    const { page, resources } = await queries.listUsers(ctxOf(req), params);
-    send(res, 200, listResponse(resources, page));
-  }));
-  router.get('/Users/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await users.get(ctx, String(req.params.id));
-    if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
-    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
-  }));
-  router.post('/Users', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const { doc, memberless } = await users.createUser(ctx, req.body);
-    send(res, 201, await queries.user(ctx, doc, parseSelection(req.query), { memberless }), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'User', doc._id) });
-  }));
-  router.put('/Users/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await users.replace(ctx, String(req.params.id), req.body, preconditions(req));
-    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
-  }));
-  router.patch('/Users/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
-    send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
-  }));
-  router.delete('/Users/:id', route(async (req, res) => {
-    await users.delete(ctxOf(req), String(req.params.id), preconditions(req));
-    send(res, 204);
-  }));
+  endpoints.mount(router, '/Users', {
+    GET: route(async (req, res) => {
+      const { page, resources } = await queries.listUsers(ctxOf(req), parseListParams(req.query));
+      send(res, 200, listResponse(resources, page));
+    }),
+    POST: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const { doc, memberless } = await users.createUser(ctx, req.body);
+      send(res, 201, await queries.user(ctx, doc, parseSelection(req.query), { memberless }), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'User', doc._id) });
+    }),
+  });
+  endpoints.mount(router, '/Users/.search', {
+    POST: route(async (req, res) => {
+      const { page, resources } = await queries.listUsers(ctxOf(req), parseSearchRequest(req.body));
+      send(res, 200, listResponse(resources, page));
+    }),
+  });
+  endpoints.mount(router, '/Users/:id', {
+    GET: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const doc = await users.get(ctx, String(req.params.id));
+      if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+    }),
+    PUT: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const doc = await users.replace(ctx, String(req.params.id), req.body, preconditions(req));
+      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+    }),
+    PATCH: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const sel = parseSelection(req.query);
+      const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
+      if (!patchWantsBody(sel)) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.user(ctx, doc, sel), { ETag: etagOf(doc.version) });
+    }),
+    DELETE: route(async (req, res) => {
+      await users.delete(ctxOf(req), String(req.params.id), preconditions(req));
+      send(res, 204);
+    }),
+  });
 
   // ---- Groups ----
-  router.get('/Groups', route(async (req, res) => {
-    const { page, resources } = await queries.listGroups(ctxOf(req), parseListParams(req.query));
-    send(res, 200, listResponse(resources, page));
-  }));
-  router.post('/Groups/.search', route(async (req, res) => {
-    const { page, resources } = await queries.listGroups(ctxOf(req), parseSearchRequest(req.body));
-    send(res, 200, listResponse(resources, page));
-  }));
-  router.get('/Groups/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await groups.get(ctx, String(req.params.id));
-    if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
-    send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
-  }));
-  router.post('/Groups', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await groups.create(ctx, req.body);
-    send(res, 201, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'Group', doc._id) });
-  }));
-  router.put('/Groups/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await groups.replace(ctx, String(req.params.id), req.body, preconditions(req));
-    send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
-  }));
-  router.patch('/Groups/:id', route(async (req, res) => {
-    const ctx = ctxOf(req);
-    const doc = await groups.patch(ctx, String(req.params.id), req.body, preconditions(req));
-    const sel: Selection = parseSelection(req.query);
-    // Entra and Okta expect 204 for group PATCH; echoing a large member list per PATCH costs N× (ANCHORS §2.3).
-    if (!sel.attributes && !sel.excludedAttributes) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
-    send(res, 200, await queries.group(ctx, doc, sel), { ETag: etagOf(doc.version) });
-  }));
-  router.delete('/Groups/:id', route(async (req, res) => {
-    await groups.delete(ctxOf(req), String(req.params.id), preconditions(req));
-    send(res, 204);
-  }));
+  endpoints.mount(router, '/Groups', {
+    GET: route(async (req, res) => {
+      const { page, resources } = await queries.listGroups(ctxOf(req), parseListParams(req.query));
+      send(res, 200, listResponse(resources, page));
+    }),
+    POST: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const doc = await groups.create(ctx, req.body);
+      send(res, 201, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version), Location: locationOf(ctx.baseUrl, 'Group', doc._id) });
+    }),
+  });
+  endpoints.mount(router, '/Groups/.search', {
+    POST: route(async (req, res) => {
+      const { page, resources } = await queries.listGroups(ctxOf(req), parseSearchRequest(req.body));
+      send(res, 200, listResponse(resources, page));
+    }),
+  });
+  endpoints.mount(router, '/Groups/:id', {
+    GET: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const doc = await groups.get(ctx, String(req.params.id));
+      if (matchesIfNoneMatch(req.get('if-none-match') ?? undefined, doc.version)) return send(res, 304, undefined, { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+    }),
+    PUT: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const doc = await groups.replace(ctx, String(req.params.id), req.body, preconditions(req));
+      send(res, 200, await queries.group(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+    }),
+    PATCH: route(async (req, res) => {
+      const ctx = ctxOf(req);
+      const sel = parseSelection(req.query);
+      const doc = await groups.patch(ctx, String(req.params.id), req.body, preconditions(req));
+      if (!patchWantsBody(sel)) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.group(ctx, doc, sel), { ETag: etagOf(doc.version) });
+    }),
+    DELETE: route(async (req, res) => {
+      await groups.delete(ctxOf(req), String(req.params.id), preconditions(req));
+      send(res, 204);
+    }),
+  });
 
   // ---- Search across resource types (RFC 7644 §3.4.3) ----
-  router.post('/.search', route(async (req, res) => {
+  const searchAll = route(async (req, res) => {
     const ctx = ctxOf(req);
     const params = parseSearchRequest(req.body);
     if (params.cursor !== undefined) throw new AppError('badRequest', 'SCIM_ROOT_SEARCH_CURSOR', 'Cursor pagination is supported on /Users and /Groups, not on /.search', { scimType: 'invalidValue' });
@@ -195,7 +221,8 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
       .listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount })
       .catch((err: unknown) => noMatchIfUnknown(err, unknownToUsers));
     send(res, 200, listResponse([...userResources, ...(g?.resources ?? [])], { totalResults: userTotal + (g?.page.totalResults ?? 0), startIndex }));
-  }));
+  });
+  endpoints.mount(router, '/.search', { POST: searchAll });
 
   // ---- Bulk (RFC 7644 §3.7) ----
   const executeBulk: BulkExecutor = async (ctx, op) => {
@@ -218,13 +245,14 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
         return { status: 204, location: locationOf(ctx.baseUrl, type, op.id!) };
     }
   };
-  router.post('/Bulk', route(async (req, res) => {
+  const bulk = route(async (req, res) => {
     const size = Number(req.get('content-length') ?? Buffer.byteLength(JSON.stringify(req.body ?? null)));
     if (size > deps.limits.bulkMaxPayloadBytes) {
       throw new AppError('payloadTooLarge', 'SCIM_BULK_PAYLOAD_TOO_LARGE', `A bulk request may be at most ${deps.limits.bulkMaxPayloadBytes} bytes`, { scimType: 'tooMany' });
     }
     send(res, 200, await runBulk(ctxOf(req), req.body, deps.limits.bulkMaxOperations, executeBulk));
-  }));
+  });
+  endpoints.mount(router, '/Bulk', { POST: bulk });
 
   router.use(() => {
     throw new AppError('notFound', 'SCIM_NO_ENDPOINT', 'No such SCIM endpoint');

@@ -13,6 +13,9 @@ import { locationOf, toRepresentation } from './representation';
 
 const SCIM_SOURCE = 'scim';
 const JOB_PART = 1000;
+// Ids per query when reading members' names: a 100,000-member group costs five queries, and a
+// page of large groups stays far below MongoDB's 16 MB limit on a query document.
+const NAME_LOOKUP_CHUNK = 20_000;
 const uniquenessMessage = (attrs: Record<string, unknown>) => `A group named "${String(attrs.displayName)}" exists already in this tenant`;
 
 interface MemberChanges {
@@ -104,20 +107,41 @@ export class GroupsService {
     await this.enqueueMemberChanges(ctx.tenantId, id, existing.version + 1, removed);
   }
 
-  async memberIds(ctx: ScimContext, groupId: string): Promise<string[]> {
-    return this.deps.memberships.userIdsOf(ctx.tenantId, groupId);
+  /**
+   * Full representations of a page of groups. Members only when asked for (a 100,000-member
+   * group is not loaded otherwise), read for the whole page in one query; their `display` (the
+   * user's displayName, else userName) only when that is asked for too, in one query per
+   * NAME_LOOKUP_CHUNK distinct members of the page, never one per member.
+   */
+  async represent(ctx: ScimContext, docs: readonly GroupDoc[], want: { members: boolean; memberDisplay: boolean }): Promise<Record<string, unknown>[]> {
+    const bodies = docs.map((doc) => toRepresentation(this.deps.registry, 'Group', doc, ctx.baseUrl));
+    if (!want.members || docs.length === 0) return bodies;
+    const membersOf = await this.deps.memberships.userIdsOfGroups(ctx.tenantId, docs.map((d) => d._id));
+    const names = want.memberDisplay ? await this.userDisplayNames(ctx.tenantId, [...new Set([...membersOf.values()].flat())]) : new Map<string, string>();
+    docs.forEach((doc, i) => {
+      const ids = membersOf.get(doc._id) ?? [];
+      if (ids.length === 0) return;
+      bodies[i]!.members = ids.map((value) => {
+        const display = names.get(value);
+        return { value, $ref: locationOf(ctx.baseUrl, 'User', value), type: 'User', ...(display !== undefined && { display }) };
+      });
+    });
+    return bodies;
   }
 
-  /** Full representation; members only when asked for (a 100,000-member group is not loaded otherwise). */
-  async represent(ctx: ScimContext, doc: GroupDoc, withMembers: boolean): Promise<Record<string, unknown>> {
-    const body = toRepresentation(this.deps.registry, 'Group', doc, ctx.baseUrl);
-    if (withMembers) {
-      const ids = await this.memberIds(ctx, doc._id);
-      if (ids.length > 0) {
-        body.members = ids.map((value) => ({ value, $ref: locationOf(ctx.baseUrl, 'User', value), type: 'User' }));
+  private async userDisplayNames(tenantId: string, userIds: readonly string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (let i = 0; i < userIds.length; i += NAME_LOOKUP_CHUNK) {
+      const found = await this.deps.models.User.collection
+        .find({ _id: { $in: userIds.slice(i, i + NAME_LOOKUP_CHUNK) }, tenantId } as never, { projection: { 'attrs.displayName': 1, 'attrs.userName': 1 } })
+        .toArray();
+      for (const d of found as unknown as UserDoc[]) {
+        const { displayName, userName } = d.attrs;
+        const name = typeof displayName === 'string' && displayName !== '' ? displayName : userName;
+        if (typeof name === 'string') names.set(d._id, name);
       }
     }
-    return body;
+    return names;
   }
 
   private async mutate(

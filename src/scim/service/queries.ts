@@ -40,8 +40,7 @@ export class ScimQueries {
       maxPageSize: limits.maxPageSize,
       toScim: (doc) => toRepresentation(registry, 'Group', doc, ctx.baseUrl),
     });
-    const resources = await Promise.all(page.docs.map((doc) => this.group(ctx, doc, params)));
-    return { page, resources };
+    return { page, resources: await this.groupsOf(ctx, page.docs, params) };
   }
 
   /** `memberless`: the caller knows the user holds no membership (just created), so none is read. */
@@ -80,8 +79,14 @@ export class ScimQueries {
   }
 
   async group(ctx: ScimContext, doc: GroupDoc, sel: Selection): Promise<Record<string, unknown>> {
-    const withMembers = this.deps.registry.includes('Group', 'members', sel);
-    const body = await this.groups.represent(ctx, doc, withMembers);
-    return this.deps.registry.project('Group', body, sel);
+    const [one] = await this.groupsOf(ctx, [doc], sel);
+    return one!;
+  }
+
+  private async groupsOf(ctx: ScimContext, docs: GroupDoc[], sel: Selection): Promise<Record<string, unknown>[]> {
+    const { registry } = this.deps;
+    const want = { members: registry.includes('Group', 'members', sel), memberDisplay: registry.includes('Group', 'members.display', sel) };
+    const bodies = await this.groups.represent(ctx, docs, want);
+    return bodies.map((body) => registry.project('Group', body, sel));
   }
 }
