@@ -109,7 +109,7 @@ export async function startSyncStack(
     },
     async patchUser(id, ...operations) {
       const res = await stack.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: operations });
-      if (res.status !== 200 && res.status !== 204) throw new Error(`patching user ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 200) throw new Error(`patching user ${id}: ${res.status} ${JSON.stringify(res.body)}`);
     },
     async idpGroup(displayName, memberIds = []) {
       const res = await stack.scim.post('/Groups', { schemas: [CORE_GROUP_URN], displayName, members: memberIds.map((value) => ({ value })) });

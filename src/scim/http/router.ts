@@ -38,9 +38,11 @@ function send(res: Response, status: number, body?: unknown, headers: Record<str
 }
 
 /**
- * RFC 7644 §3.5.2 lets PATCH answer 200 with the resource or 204. We answer 204 unless the client
- * asked for a representation with `attributes`/`excludedAttributes`: Entra and Okta accept 204, and
- * echoing a group's member list on every membership PATCH would cost as much as the PATCH itself.
+ * RFC 7644 §3.5.2 lets PATCH answer 200 with the resource or 204. A group PATCH answers 204 unless
+ * the client asked for a representation with `attributes`/`excludedAttributes` (Entra documents 204
+ * for groups, and echoing a member list on every membership PATCH would cost as much as the PATCH
+ * itself). A user PATCH always answers 200 with the user, as Okta's and Entra's user examples show:
+ * a user is small, and an IdP that reads the answer finds what it expects.
  */
 const patchWantsBody = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
 
@@ -140,10 +142,8 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
     PATCH: route(async (req, res) => {
       const ctx = ctxOf(req);
-      const sel = parseSelection(req.query);
       const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
-      if (!patchWantsBody(sel)) return send(res, 204, undefined, { ETag: etagOf(doc.version) });
-      send(res, 200, await queries.user(ctx, doc, sel), { ETag: etagOf(doc.version) });
+      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
     }),
     DELETE: route(async (req, res) => {
       await users.delete(ctxOf(req), String(req.params.id), preconditions(req));

@@ -3,10 +3,10 @@ import { startTestStack, type TestStack } from '../../helpers/stack';
 import { createGroup, createUser, expectScimContentType, expectStatus, fixture, fixtureWithIds, patchBody } from './helpers';
 
 /**
- * RFC 7644 §3.5.2: a successful PATCH answers 200 with the resource or 204. One rule for users and
- * groups: 200 with the resource (projected) when the request carries `attributes` or
- * `excludedAttributes`, 204 with the new ETag otherwise — which is what Okta's and Entra's PATCHes
- * (no query parameters) get.
+ * RFC 7644 §3.5.2: a successful PATCH answers 200 with the resource or 204. Groups: 200 with the
+ * resource (projected) when the request carries `attributes` or `excludedAttributes`, 204 with the
+ * new ETag otherwise (what Entra documents). Users: always 200 with the user, as Okta's and Entra's
+ * user PATCH examples show.
  */
 
 let stack: TestStack;
@@ -24,20 +24,29 @@ function expectNoContent(res: Response): void {
   expect(res.headers.etag).toMatch(/^W\/".+"$/);
 }
 
-describe('without attributes or excludedAttributes: 204', () => {
+describe('a user PATCH answers 200 with the user', () => {
   it.each([
     ['Entra "Disable User"', 'entra/patch-user-disable.json'],
     ['Entra disable without flag ("False")', 'entra/patch-user-disable-legacy.json'],
     ['Okta deactivate (path-less replace)', 'okta/patch-user-deactivate.json'],
-  ])('a user PATCH as %s sends it answers 204 with the new ETag, and the change is stored', async (_idp, name) => {
+  ])('as %s sends it: 200, the changed user and its new ETag', async (_idp, name) => {
     const user = await createUser(stack, `${name.replace(/\W/g, '.')}@example.com`);
-    const res = await stack.scim.patch(`/Users/${user.id}`, fixture(name));
-    expectNoContent(res);
+    const res = expectStatus(await stack.scim.patch(`/Users/${user.id}`, fixture(name)), 200);
+    expectScimContentType(res);
+    expect(res.body).toMatchObject({ id: user.id, active: false });
     const read = expectStatus(await stack.scim.get(`/Users/${user.id}`), 200);
     expect(read.body.active).toBe(false);
     expect(read.headers.etag).toBe(res.headers.etag);
   });
 
+  it('a user PATCH that changes nothing answers 200 with the unchanged ETag', async () => {
+    const user = await createUser(stack, 'unchanged@example.com', { title: 'Same' });
+    const res = expectStatus(await stack.scim.patch(`/Users/${user.id}`, patchBody({ op: 'replace', path: 'title', value: 'Same' })), 200);
+    expect(res.headers.etag).toBe((user.meta as { version: string }).version);
+  });
+});
+
+describe('a group PATCH without attributes or excludedAttributes: 204', () => {
   it('a group PATCH as Entra adds a member, and as Okta renames, answers 204', async () => {
     const user = await createUser(stack, 'entra.member@example.com');
     const group = await createGroup(stack, 'Test SCIMv2');
@@ -48,11 +57,11 @@ describe('without attributes or excludedAttributes: 204', () => {
     expect(read.body).toMatchObject({ displayName: 'Renamed by Okta', members: [expect.objectContaining({ value: user.id })] });
   });
 
-  it('a PATCH that changes nothing answers 204 too, with the unchanged ETag', async () => {
-    const user = await createUser(stack, 'unchanged@example.com', { title: 'Same' });
-    const res = await stack.scim.patch(`/Users/${user.id}`, patchBody({ op: 'replace', path: 'title', value: 'Same' }));
+  it('a group PATCH that changes nothing answers 204 too, with the unchanged ETag', async () => {
+    const group = await createGroup(stack, 'Unchanged Group');
+    const res = await stack.scim.patch(`/Groups/${group.id}`, patchBody({ op: 'replace', path: 'displayName', value: 'Unchanged Group' }));
     expectNoContent(res);
-    expect(res.headers.etag).toBe((user.meta as { version: string }).version);
+    expect(res.headers.etag).toBe((group.meta as { version: string }).version);
   });
 });
 
