@@ -11,6 +11,9 @@ export type ErrorKind =
   | 'conflict'
   | 'preconditionFailed'
   | 'payloadTooLarge'
+  | 'unsupportedMediaType'
+  | 'methodNotAllowed'
+  | 'requestTimeout'
   | 'tooManyRequests'
   | 'notImplemented'
   | 'unavailable'
@@ -38,6 +41,9 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   preconditionFailed: 412,
   payloadTooLarge: 413,
+  unsupportedMediaType: 415,
+  methodNotAllowed: 405,
+  requestTimeout: 408,
   tooManyRequests: 429,
   notImplemented: 501,
   unavailable: 503,

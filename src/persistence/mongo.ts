@@ -12,9 +12,9 @@ export interface Database {
  * One connection per process (or per test file). No transactions are used anywhere: every write
  * that must be atomic is a single-document update, so a standalone MongoDB or FerretDB serves.
  */
-export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean } = {}): Promise<Database> {
+export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
-    serverSelectionTimeoutMS: 5000,
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
     autoIndex: false,
     autoCreate: false,
   });
