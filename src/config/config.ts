@@ -23,6 +23,8 @@ export interface Config {
     signKey?: string;
     issuer: string;
     audience: string;
+    /** Longest accepted token lifetime: a leaked token with `exp` years ahead must not stay good for years. */
+    maxLifetimeSeconds: number;
   };
   scim: {
     /** Requests per minute per SCIM token. High by default: Entra quarantines apps it is throttled by. */
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
       signKey,
       issuer: str(env, 'ADMIN_JWT_ISSUER', 'scim-sync'),
       audience: str(env, 'ADMIN_JWT_AUDIENCE', 'scim-sync-admin'),
+      maxLifetimeSeconds: int(env, 'ADMIN_JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     },
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),

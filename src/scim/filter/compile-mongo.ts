@@ -159,7 +159,7 @@ function comparison(op: ComparisonOperator, target: BoundAttribute, operand: Ope
   }
   if (attribute.lowerShadowPath !== undefined) {
     // The shadow holds value.toLowerCase() of every value: eq and sw are index-served.
-    return exactly(stringComparison(attribute.lowerShadowPath, op, value.toLowerCase(), false));
+    return exactly(stringComparison(attribute.lowerShadowPath, op, (attribute.trimmed ? value.trim() : value).toLowerCase(), false));
   }
   if (op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') {
     // Case-insensitive ordering needs collation, which FerretDB lacks.
