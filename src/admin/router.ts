@@ -3,6 +3,8 @@ import type { AdminDeps } from './admin-deps';
 import { adminAuth, adminErrorHandler } from './http-kit';
 import { AppError } from '../errors/app-error';
 import { jsonBody } from '../http/json-body';
+import { adminRouteGuard } from './route-guard';
+import { adminOpenApiDocument } from './openapi';
 import { rolesRoutes } from './routes/roles';
 import { permissionsRoutes } from './routes/permissions';
 import { groupGrantsRoutes } from './routes/group-grants';
@@ -28,6 +30,7 @@ export function adminRouter(deps: AdminDeps): Router {
   // ---- public routes (before authentication) ----
   router.use(openapiRoutes());
   // ---- end of public routes ----
+  router.use(adminRouteGuard(adminOpenApiDocument()));
   router.use(adminAuth(deps.jwt));
   // ---- resource routers (one line each) ----
   router.use(groupsRoutes(deps));
