@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import IORedis from 'ioredis';
 import type { Config } from './config/config';
 import type { Logger } from './observability/logger';
@@ -68,6 +68,21 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
       if (!opts.db) await db.close();
     },
   };
+}
+
+/**
+ * The HTTP server for the app. A client has `requestTimeoutMs` to send its whole request (headers
+ * and body): one that stops sending gets 408 and its connection closed, instead of holding a
+ * socket and a parser open indefinitely. Node checks at `checkIntervalMs`.
+ */
+export function createHttpServer(app: RequestListener, opts: { requestTimeoutMs: number; checkIntervalMs?: number }): Server {
+  const server = createServer({
+    requestTimeout: opts.requestTimeoutMs,
+    headersTimeout: Math.min(60_000, opts.requestTimeoutMs),
+    connectionsCheckingInterval: opts.checkIntervalMs ?? Math.min(1000, opts.requestTimeoutMs),
+  }, app);
+  server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
+  return server;
 }
 
 /** Stops accepting connections and waits for in-flight requests, up to `timeoutMs`. */

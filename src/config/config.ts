@@ -37,6 +37,8 @@ export interface Config {
   queue: { prefix: string };
   sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
   shutdownTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body); 408 after. */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -143,5 +145,6 @@ export function loadConfig(env: Env = process.env): Config {
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
+    requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
   };
 }
