@@ -38,6 +38,8 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
       defaultPageSize: Math.min(100, config.scim.maxPageSize),
       bulkMaxOperations: config.scim.bulkMaxOperations,
       bulkMaxPayloadBytes: config.scim.bulkMaxPayloadBytes,
+      maxAttributeValueBytes: config.scim.maxAttributeValueBytes,
+      maxResourceBytes: config.scim.maxResourceBytes,
     },
   };
   const app = createApp({
@@ -49,7 +51,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
-      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt }));
+      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits }));
     },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },

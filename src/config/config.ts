@@ -33,6 +33,9 @@ export interface Config {
     bulkMaxOperations: number;
     bulkMaxPayloadBytes: number;
     maxPageSize: number;
+    /** Largest string value of an attribute, and largest stored resource, in bytes. */
+    maxAttributeValueBytes: number;
+    maxResourceBytes: number;
   };
   queue: { prefix: string };
   sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
@@ -138,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
       bulkMaxPayloadBytes: int(env, 'SCIM_BULK_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxPageSize: int(env, 'SCIM_MAX_PAGE_SIZE', 1000, 1, 100_000),
+      maxAttributeValueBytes: int(env, 'SCIM_MAX_ATTRIBUTE_VALUE_BYTES', 16 * 1024, 256, 4 * 1024 * 1024),
+      maxResourceBytes: int(env, 'SCIM_MAX_RESOURCE_BYTES', 256 * 1024, 4 * 1024, 8 * 1024 * 1024),
     },
     queue: { prefix: str(env, 'QUEUE_PREFIX', 'scimsync') },
     sync: {

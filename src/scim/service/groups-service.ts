@@ -10,6 +10,7 @@ import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
 import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
 import { locationOf, toRepresentation } from './representation';
+import { assertWithinLimits } from './resource-limits';
 
 const SCIM_SOURCE = 'scim';
 const JOB_PART = 1000;
@@ -40,6 +41,7 @@ export class GroupsService {
   async create(ctx: ScimContext, body: unknown): Promise<GroupDoc> {
     const { registry } = this.deps;
     const valid = registry.validateResource('Group', body, { mode: 'create' });
+    assertWithinLimits('Group', valid.attrs, this.deps.limits);
     const memberIds = (valid.members ?? []).map((m) => m.value);
     await this.requireUsers(ctx.tenantId, memberIds);
     const now = new Date();
@@ -134,6 +136,7 @@ export class GroupsService {
       const next = await compute(existing);
       if (!next) return existing;
       const { delta } = next;
+      assertWithinLimits('Group', next.attrs, this.deps.limits);
       const attrsChanged = JSON.stringify(next.attrs) !== JSON.stringify(existing.attrs);
       if (!attrsChanged && isEmptyMemberDelta(delta)) return existing;
       await this.requireUsers(ctx.tenantId, [...(delta.replaceAll ?? []), ...delta.add]);

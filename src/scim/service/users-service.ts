@@ -1,7 +1,7 @@
 import type { UserDoc } from '../../persistence/models';
 import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
-import { recordAudit } from '../../domain/audit';
+import { attributeDiff, recordAudit } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import type { UserChangeReason } from '../../queue/jobs';
@@ -12,6 +12,7 @@ import { checkIfMatch } from './etag';
 import { hashPassword } from './password';
 import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
 import { toRepresentation } from './representation';
+import { assertWithinLimits } from './resource-limits';
 
 const uniquenessMessage = (attrs: Record<string, unknown>) => `userName "${String(attrs.userName)}" is already taken in this tenant`;
 
@@ -32,6 +33,7 @@ export class UsersService {
   async create(ctx: ScimContext, body: unknown): Promise<UserDoc> {
     const { registry } = this.deps;
     const valid = registry.validateResource('User', body, { mode: 'create' });
+    assertWithinLimits('User', valid.attrs, this.deps.limits, valid.password);
     const now = new Date();
     const doc: UserDoc = {
       _id: newId('usr'),
@@ -105,6 +107,7 @@ export class UsersService {
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
       if (!next) return existing;
+      assertWithinLimits('User', next.attrs, this.deps.limits, next.password);
       const extra = next.password !== undefined ? { passwordHash: await hashPassword(next.password) } : undefined;
       const updated = await this.store
         .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra })
@@ -122,13 +125,20 @@ export class UsersService {
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
     await recordAudit(this.deps.models, {
       tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id },
-      before: before && this.auditView(before), after: this.auditView(after), requestId: ctx.requestId,
+      ...this.auditChange(before, after), requestId: ctx.requestId,
     });
     await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason });
   }
 
   private auditView(doc: UserDoc) {
     return { attrs: doc.attrs, version: doc.version };
+  }
+
+  /** A creation keeps the new attributes; a change only the attributes that changed, each side. */
+  private auditChange(before: UserDoc | undefined, after: UserDoc) {
+    if (!before) return { after: this.auditView(after) };
+    const diff = attributeDiff(before.attrs, after.attrs);
+    return { before: { attrs: diff.before, version: before.version }, after: { attrs: diff.after, version: after.version } };
   }
 
   represent(ctx: ScimContext, doc: UserDoc): Record<string, unknown> {
