@@ -12,11 +12,12 @@ export interface Database {
  * One connection per process (or per test file). No transactions are used anywhere: every write
  * that must be atomic is a single-document update, so a standalone MongoDB or FerretDB serves.
  */
-export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
+export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number; monitorCommands?: boolean } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
     autoIndex: false,
     autoCreate: false,
+    monitorCommands: opts.monitorCommands ?? false,
   });
   await connection.asPromise();
   const models = createModels(connection);

@@ -159,18 +159,19 @@ export class GroupsService {
     throw writeConflict('Group', id);
   }
 
-  /** Members must be users of this tenant (nested groups are not supported): 400 naming the unknown ids, nothing written. */
+  /**
+   * Members must be users of this tenant (nested groups are not supported): 400 naming the unknown
+   * ids, nothing written. One query for the whole list (the body limit bounds its size): a list of
+   * 20,000 unknown ids must not cost 20,000, or 20, round trips before the 400.
+   */
   private async requireUsers(tenantId: string, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
-    const missing: string[] = [];
-    for (let i = 0; i < unique.length; i += 1000) {
-      const part = unique.slice(i, i + 1000);
-      const found = await this.deps.models.User.collection
-        .find({ _id: { $in: part }, tenantId } as never, { projection: { _id: 1 } })
-        .toArray();
-      const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
-      for (const id of part) if (!have.has(id)) missing.push(id);
-    }
+    if (unique.length === 0) return;
+    const found = await this.deps.models.User.collection
+      .find({ _id: { $in: unique }, tenantId } as never, { projection: { _id: 1 } })
+      .toArray();
+    const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
+    const missing = unique.filter((id) => !have.has(id));
     if (missing.length > 0) {
       const shown = missing.slice(0, 10).join(', ');
       throw scimError.invalidValue(
