@@ -3,6 +3,7 @@ import { ResourceStore } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
 import { recordAudit } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
+import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -91,19 +92,18 @@ export class GroupsService {
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
-    if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('Group', id);
-    const removed = await this.deps.memberships.removeAllForGroup(ctx.tenantId, id);
-    // What was granted to the group goes with it.
-    await Promise.all([
-      this.deps.models.RoleAssignment.deleteMany({ tenantId: ctx.tenantId, groupId: id }),
-      this.deps.models.ResourceGrant.deleteMany({ tenantId: ctx.tenantId, groupId: id }),
-    ]);
-    accessEvents.emit({ tenantId: ctx.tenantId, kind: 'group', groupId: id });
-    await recordAudit(this.deps.models, {
+    // The group, its memberships, its grants and the audit trail change: the intent is recorded
+    // first, so a crash part-way is finished by the sweeper (domain/recovery).
+    const memberCount = await this.deps.memberships.countMembers(ctx.tenantId, id);
+    const change = await recordPendingChange(this.deps.models, 'group.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
-      before: { attrs: existing.attrs, version: existing.version, memberCount: removed.length }, requestId: ctx.requestId,
+      before: { attrs: existing.attrs, version: existing.version, memberCount }, requestId: ctx.requestId,
     });
-    await this.enqueueMemberChanges(ctx.tenantId, id, existing.version + 1, removed);
+    if (!(await this.store.delete(ctx.tenantId, id))) {
+      await abandonPendingChange(this.deps.models, change);
+      throw notFound('Group', id);
+    }
+    await completePendingChange({ models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer }, change);
   }
 
   async memberIds(ctx: ScimContext, groupId: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
 import { attributeDiff, recordAudit } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
+import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
@@ -77,15 +78,21 @@ export class UsersService {
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
-    if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('User', id);
-    // Memberships of a deleted user go with it, whatever their source.
-    await this.deps.memberships.removeAllForUser(ctx.tenantId, id);
-    accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: id });
-    await recordAudit(this.deps.models, {
+    // Several documents change (the user, its memberships, the audit trail): the intent is
+    // recorded first, so a crash part-way is finished by the sweeper (domain/recovery).
+    const change = await recordPendingChange(this.deps.models, 'user.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
       before: this.auditView(existing), requestId: ctx.requestId,
     });
-    await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: id, version: existing.version + 1, reason: 'deleted' });
+    if (!(await this.store.delete(ctx.tenantId, id))) {
+      await abandonPendingChange(this.deps.models, change);
+      throw notFound('User', id);
+    }
+    await completePendingChange(this.recoveryDeps(), change);
+  }
+
+  private recoveryDeps() {
+    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
   }
 
   /**
