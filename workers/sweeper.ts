@@ -3,6 +3,7 @@ import type { Logger } from '../src/observability/logger';
 import type { QueuedJob, WorkerJobQueue } from './job-queue';
 import { MembershipsRepository } from '../src/persistence/memberships-repository';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
+import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
 
 /** Documents looked at per kind and sweep; the rest wait for the next sweep. */
 const MAX_PER_SWEEP = 20_000;
@@ -14,6 +15,8 @@ export interface SweepResult {
   rules: number;
   /** Multi-document changes (deletions) a crash had interrupted, finished by this sweep. */
   changes: number;
+  /** Audit events of committed changes that were still waiting on their document. */
+  audits: number;
 }
 
 interface PendingDoc {
@@ -41,6 +44,7 @@ interface PendingDoc {
 export async function sweepPending(models: Models, queue: WorkerJobQueue, afterSeconds: number, logger: Logger): Promise<SweepResult> {
   // First: their last steps enqueue jobs and write audit events the rest of the sweep then sees.
   const changes = await finishInterruptedChanges({ models, memberships: new MembershipsRepository(models), enqueuer: queue }, afterSeconds);
+  const audits = await writeInterruptedAudits(models, afterSeconds);
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
   const sweep = async (model: Models['User'] | Models['Group'] | Models['Rule'], toJob: (d: PendingDoc) => QueuedJob): Promise<number> => {
     const cursor = model.collection
@@ -75,7 +79,7 @@ export async function sweepPending(models: Models, queue: WorkerJobQueue, afterS
     name: 'rule.changed',
     data: { tenantId: r.tenantId, ruleId: r._id, version: r.sync.version, reason: 'sweep' },
   }));
-  const result: SweepResult = { users, groups, rules, changes };
-  if (result.users + result.groups + result.rules + result.changes > 0) logger.info('sweeper re-enqueued stale changes', { ...result });
+  const result: SweepResult = { users, groups, rules, changes, audits };
+  if (result.users + result.groups + result.rules + result.changes + result.audits > 0) logger.info('sweeper re-enqueued stale changes', { ...result });
   return result;
 }

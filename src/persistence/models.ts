@@ -42,6 +42,8 @@ export interface UserDoc {
   passwordHash?: string;
   version: number;
   sync: SyncMark;
+  /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
 }

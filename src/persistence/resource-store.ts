@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import type { GroupDoc, UserDoc } from './models';
+import type { AuditEventDoc, GroupDoc, UserDoc } from './models';
 import { withDocumentLock } from './document-lock';
 
 type ResourceDoc = UserDoc | GroupDoc;
@@ -9,6 +9,8 @@ export interface ResourceChange {
   lc: Record<string, unknown>;
   /** Extra top-level fields to set (passwordHash). */
   extra?: Record<string, unknown>;
+  /** The change's audit event, kept on the document in the same update until it is written (settleAudit). */
+  audit?: AuditEventDoc;
 }
 
 /**
@@ -37,8 +39,15 @@ export class ResourceStore<D extends ResourceDoc> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
   }
 
-  async insert(doc: D): Promise<void> {
-    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs) } as never);
+  async insert(doc: D, audit?: AuditEventDoc): Promise<void> {
+    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audit ? { pendingAudit: [audit] } : {}) } as never);
+  }
+
+  /** The change's audit event is written: it no longer needs to wait on the document. */
+  async settleAudit(tenantId: string, id: string, eventId: string): Promise<void> {
+    await withDocumentLock(`${this.model.collection.collectionName}:${id}`, () =>
+      this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: eventId } } } as never),
+    );
   }
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */
@@ -50,6 +59,7 @@ export class ResourceStore<D extends ResourceDoc> {
         {
           $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
           $min: { 'sync.pendingSince': now },
+          ...(change.audit ? { $push: { pendingAudit: change.audit } } : {}),
         } as never,
         { returnDocument: 'after' },
       );

@@ -1,7 +1,7 @@
-import type { UserDoc } from '../../persistence/models';
+import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, recordAudit } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeAuditEvent } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
@@ -47,9 +47,10 @@ export class UsersService {
       updatedAt: now,
     };
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
-    await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    const audit = this.auditOf(ctx, 'user.created', undefined, doc);
+    await this.store.insert(doc, audit).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
-    await this.afterWrite(ctx, 'user.created', undefined, doc, 'created');
+    await this.afterWrite(ctx, audit, undefined, doc, 'created');
     return doc;
   }
 
@@ -116,24 +117,28 @@ export class UsersService {
       if (!next) return existing;
       assertWithinLimits('User', next.attrs, this.deps.limits, next.password);
       const extra = next.password !== undefined ? { passwordHash: await hashPassword(next.password) } : undefined;
+      // The audit event rides on the write itself: a committed change is audited even if we die next.
+      const audit = this.auditOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra })
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra, audit })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       const deactivated = existing.attrs.active !== false && updated.attrs.active === false;
-      await this.afterWrite(ctx, action, existing, updated, deactivated ? 'deactivated' : reason);
+      await this.afterWrite(ctx, audit, existing, updated, deactivated ? 'deactivated' : reason);
       return updated;
     }
     throw writeConflict('User', id);
   }
 
-  private async afterWrite(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
+  private auditOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): AuditEventDoc {
+    return auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), requestId: ctx.requestId });
+  }
+
+  private async afterWrite(ctx: ScimContext, audit: AuditEventDoc, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
     // Activation and audience decide what a user may do: drop their cached permissions.
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
-    await recordAudit(this.deps.models, {
-      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id },
-      ...this.auditChange(before, after), requestId: ctx.requestId,
-    });
+    await writeAuditEvent(this.deps.models, audit);
+    await this.store.settleAudit(ctx.tenantId, after._id, audit._id);
     await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason });
   }
 
