@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './observability/logger';
-import { createApiRuntime, closeServer } from './runtime';
+import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
 import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
@@ -35,12 +34,11 @@ async function main() {
   const db = await connectDatabase(config.mongodbUri);
   let worker: SyncWorker | undefined;
   let api: Awaited<ReturnType<typeof createApiRuntime>> | undefined;
-  let server: ReturnType<typeof createServer> | undefined;
+  let server: ReturnType<typeof createHttpServer> | undefined;
 
   if (role !== 'worker') {
     api = await createApiRuntime(config, logger, { db });
-    server = createServer(api.app);
-    server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
+    server = createHttpServer(api.app, { requestTimeoutMs: config.requestTimeoutMs });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.port, config.host, resolve);

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import IORedis from 'ioredis';
 import type { Config } from './config/config';
 import type { Logger } from './observability/logger';
@@ -38,6 +38,8 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
       defaultPageSize: Math.min(100, config.scim.maxPageSize),
       bulkMaxOperations: config.scim.bulkMaxOperations,
       bulkMaxPayloadBytes: config.scim.bulkMaxPayloadBytes,
+      maxAttributeValueBytes: config.scim.maxAttributeValueBytes,
+      maxResourceBytes: config.scim.maxResourceBytes,
     },
   };
   const app = createApp({
@@ -49,7 +51,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
-      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt }));
+      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits }));
     },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },
@@ -68,6 +70,21 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
       if (!opts.db) await db.close();
     },
   };
+}
+
+/**
+ * The HTTP server for the app. A client has `requestTimeoutMs` to send its whole request (headers
+ * and body): one that stops sending gets 408 and its connection closed, instead of holding a
+ * socket and a parser open indefinitely. Node checks at `checkIntervalMs`.
+ */
+export function createHttpServer(app: RequestListener, opts: { requestTimeoutMs: number; checkIntervalMs?: number }): Server {
+  const server = createServer({
+    requestTimeout: opts.requestTimeoutMs,
+    headersTimeout: Math.min(60_000, opts.requestTimeoutMs),
+    connectionsCheckingInterval: opts.checkIntervalMs ?? Math.min(1000, opts.requestTimeoutMs),
+  }, app);
+  server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
+  return server;
 }
 
 /** Stops accepting connections and waits for in-flight requests, up to `timeoutMs`. */

@@ -14,8 +14,12 @@ export interface QueuedJob<N extends JobName = JobName> {
 export interface WorkerJobQueue extends JobEnqueuer {
   /** Adds jobs in one round trip; returns how many Redis accepted (0 when it refused: the outbox marks stay). */
   enqueueMany(jobs: readonly QueuedJob[]): Promise<number>;
-  /** Whether a job for the same object (deduplication id) is waiting, delayed or running. */
-  hasPendingJob<N extends JobName>(name: N, data: JobPayloads[N]): Promise<boolean>;
+  /**
+   * For each job, whether one for the same object is already waiting, delayed or running: its
+   * deduplication key names a job that exists and has not finished. Two round trips for the
+   * whole list. On a Redis error every flag is false (adding again is harmless, losing is not).
+   */
+  liveJobFlags(jobs: readonly QueuedJob[]): Promise<boolean[]>;
   recordOutcome(tenantId: string, outcome: JobOutcomeKind): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,16 +56,25 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
         return 0;
       }
     },
-    async hasPendingJob(name, data) {
+    async liveJobFlags(jobs) {
+      if (jobs.length === 0) return [];
       try {
-        const jobId = await queue.getDeduplicationJobId(dedupId(name, data));
-        if (!jobId) return false;
-        const job = await queue.getJob(jobId);
-        if (!job) return false;
-        const state = await job.getState();
-        return state !== 'completed' && state !== 'failed' && state !== 'unknown';
-      } catch {
-        return false;
+        const deKey = queue.keys.de;
+        const ids = (await connection.pipeline(jobs.map((j) => ['get', `${deKey}:${dedupId(j.name, j.data)}`])).exec()) ?? [];
+        const jobIds = ids.map(([err, id]) => (err || typeof id !== 'string' ? undefined : id));
+        const named = jobIds.filter((id): id is string => id !== undefined);
+        if (named.length === 0) return jobs.map(() => false);
+        // A finished job (completed or failed for good) has finishedOn; a removed one has no hash.
+        const states = (await connection.pipeline(named.map((id) => ['hmget', queue.toKey(id), 'timestamp', 'finishedOn'])).exec()) ?? [];
+        const live = new Map(named.map((id, i) => {
+          const [err, fields] = states[i] ?? [];
+          const [timestamp, finishedOn] = (fields ?? []) as (string | null)[];
+          return [id, !err && timestamp !== null && timestamp !== undefined && (finishedOn === null || finishedOn === undefined)];
+        }));
+        return jobIds.map((id) => (id === undefined ? false : live.get(id) === true));
+      } catch (err) {
+        logger.debug('could not look up queued jobs', { err });
+        return jobs.map(() => false);
       }
     },
     async recordOutcome(tenantId, outcome) {

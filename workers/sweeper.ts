@@ -1,7 +1,9 @@
 import type { Models } from '../src/persistence/models';
 import type { Logger } from '../src/observability/logger';
-import type { JobPayloads } from '../src/queue/jobs';
 import type { QueuedJob, WorkerJobQueue } from './job-queue';
+import { MembershipsRepository } from '../src/persistence/memberships-repository';
+import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
+import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
 
 /** Documents looked at per kind and sweep; the rest wait for the next sweep. */
 const MAX_PER_SWEEP = 20_000;
@@ -11,6 +13,10 @@ export interface SweepResult {
   users: number;
   groups: number;
   rules: number;
+  /** Multi-document changes (deletions) a crash had interrupted, finished by this sweep. */
+  changes: number;
+  /** Audit events of committed changes that were still waiting on their document. */
+  audits: number;
 }
 
 interface PendingDoc {
@@ -21,54 +27,59 @@ interface PendingDoc {
 
 /**
  * Re-enqueues documents whose sync mark has been pending longer than `afterSeconds`: the job was
- * lost (Redis down or wiped, a process died between write and enqueue), or is still waiting
- * behind a backlog (then the re-enqueue rides on it: jobs are deduplicated per object). Safe to
- * run on every worker replica at once: processing is idempotent.
+ * lost (Redis down or wiped, a process died between write and enqueue). A document whose object
+ * already has a job waiting, delayed or running is skipped: that job reads the current document
+ * (and a running one that read an older version re-queues itself), so adding another would only
+ * make the worker do the same work again — during a large import the backlog is older than
+ * `afterSeconds` and every sweep used to re-add all of it. Safe to run on every worker replica at
+ * once: processing is idempotent.
+ *
+ * Why not a job id of document id + version instead: BullMQ keeps finished jobs (for monitoring),
+ * and an add with the id of a finished job is ignored, so a change re-marked at the same version
+ * (a fan-out marks users pending without a new version) would wait for the finished job's removal.
  *
  * A group's job lost this way has lost the ids of the users it was about: it is re-created with
  * `reason: 'sweep'`, and the worker reconciles the rules that test `groups` instead.
  */
 export async function sweepPending(models: Models, queue: WorkerJobQueue, afterSeconds: number, logger: Logger): Promise<SweepResult> {
+  // First: their last steps enqueue jobs and write audit events the rest of the sweep then sees.
+  const changes = await finishInterruptedChanges({ models, memberships: new MembershipsRepository(models), enqueuer: queue }, afterSeconds);
+  const audits = await writeInterruptedAudits(models, afterSeconds);
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const sweep = async (
-    model: Models['User'] | Models['Group'] | Models['Rule'],
-    toJob: (d: PendingDoc) => QueuedJob,
-    skip?: (job: QueuedJob) => Promise<boolean>,
-  ): Promise<number> => {
+  const sweep = async (model: Models['User'] | Models['Group'] | Models['Rule'], toJob: (d: PendingDoc) => QueuedJob): Promise<number> => {
     const cursor = model.collection
       .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1 } })
       .limit(MAX_PER_SWEEP)
       .batchSize(BATCH);
     let batch: QueuedJob[] = [];
-    let found = 0;
+    let enqueued = 0;
+    const flush = async () => {
+      const live = await queue.liveJobFlags(batch);
+      const lost = batch.filter((_, i) => !live[i]);
+      batch = [];
+      await queue.enqueueMany(lost);
+      enqueued += lost.length;
+    };
     for await (const raw of cursor) {
-      const job = toJob(raw as unknown as PendingDoc);
-      if (skip && (await skip(job))) continue;
-      batch.push(job);
-      found++;
-      if (batch.length >= BATCH) {
-        await queue.enqueueMany(batch);
-        batch = [];
-      }
+      batch.push(toJob(raw as unknown as PendingDoc));
+      if (batch.length >= BATCH) await flush();
     }
-    await queue.enqueueMany(batch);
-    return found;
+    await flush();
+    return enqueued;
   };
   const users = await sweep(models.User, (u) => ({
     name: 'user.changed',
     data: { tenantId: u.tenantId, userId: u._id, version: u.sync.version, reason: 'sweep' },
   }));
-  const groups = await sweep(
-    models.Group,
-    (g) => ({ name: 'group.membersChanged', data: { tenantId: g.tenantId, groupId: g._id, version: g.sync.version, part: 0, userIds: [], reason: 'sweep' } }),
-    // Still queued behind a backlog (its own job, with the user ids, exists): no reconcile needed.
-    (job) => queue.hasPendingJob('group.membersChanged', job.data as JobPayloads['group.membersChanged']),
-  );
+  const groups = await sweep(models.Group, (g) => ({
+    name: 'group.membersChanged',
+    data: { tenantId: g.tenantId, groupId: g._id, version: g.sync.version, part: 0, userIds: [], reason: 'sweep' },
+  }));
   const rules = await sweep(models.Rule, (r) => ({
     name: 'rule.changed',
     data: { tenantId: r.tenantId, ruleId: r._id, version: r.sync.version, reason: 'sweep' },
   }));
-  const result: SweepResult = { users, groups, rules };
-  if (result.users + result.groups + result.rules > 0) logger.info('sweeper re-enqueued stale changes', { ...result });
+  const result: SweepResult = { users, groups, rules, changes, audits };
+  if (result.users + result.groups + result.rules + result.changes + result.audits > 0) logger.info('sweeper re-enqueued stale changes', { ...result });
   return result;
 }

@@ -4,6 +4,7 @@ import type { Models } from '../persistence/models';
 import type { MembershipsRepository } from '../persistence/memberships-repository';
 import type { SchemaRegistry } from '../scim/schema/registry';
 import type { JobProducer } from '../queue/producer';
+import type { ResourceLimits } from '../scim/service/resource-limits';
 
 /** Everything the admin API needs, injected by the composition root (src/runtime.ts). */
 export interface AdminDeps {
@@ -13,4 +14,6 @@ export interface AdminDeps {
   producer: JobProducer;
   logger: Logger;
   jwt: Config['adminJwt'];
+  /** The SCIM resource size limits, for users the admin API provisions. */
+  resourceLimits: ResourceLimits;
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { AppError, isAppError } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
+import { toAppError } from '../http/infrastructure-errors';
 import { verifyAdminToken, type AdminPrincipal } from '../auth/admin-jwt';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
@@ -37,11 +38,7 @@ export function requestIdOf(req: Request): string | undefined {
 /** The only place admin errors become responses: `{error: {code, message, details}}`. */
 export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    let error: AppError;
-    if (isAppError(err)) error = err;
-    else if ((err as { type?: string }).type === 'entity.parse.failed') error = new AppError('badRequest', 'MALFORMED_JSON', 'The request body is not valid JSON');
-    else if ((err as { type?: string }).type === 'entity.too.large') error = new AppError('payloadTooLarge', 'BODY_TOO_LARGE', 'The request body is too large');
-    else error = new AppError('internal', 'INTERNAL', 'Internal server error', { cause: err });
+    const error = toAppError(err);
     if (error.status >= 500) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
     if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));

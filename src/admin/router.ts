@@ -2,6 +2,9 @@ import express, { type Router } from 'express';
 import type { AdminDeps } from './admin-deps';
 import { adminAuth, adminErrorHandler } from './http-kit';
 import { AppError } from '../errors/app-error';
+import { jsonBody } from '../http/json-body';
+import { adminRouteGuard } from './route-guard';
+import { adminOpenApiDocument } from './openapi';
 import { rolesRoutes } from './routes/roles';
 import { permissionsRoutes } from './routes/permissions';
 import { groupGrantsRoutes } from './routes/group-grants';
@@ -23,10 +26,11 @@ import { syncRoutes } from './routes/sync';
  */
 export function adminRouter(deps: AdminDeps): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '2mb' }));
+  router.use(jsonBody({ limit: '2mb' }));
   // ---- public routes (before authentication) ----
   router.use(openapiRoutes());
   // ---- end of public routes ----
+  router.use(adminRouteGuard(adminOpenApiDocument()));
   router.use(adminAuth(deps.jwt));
   // ---- resource routers (one line each) ----
   router.use(groupsRoutes(deps));

@@ -14,6 +14,7 @@ export interface AdminPrincipal {
 
 /** Signs an admin API token; used by the CLI and tests. Needs the signing key in configuration. */
 export function signAdminToken(cfg: Config['adminJwt'], claims: { sub: string; tenant: string; role: OrgRole }, expiresInSeconds = 3600): string {
+  if (expiresInSeconds > cfg.maxLifetimeSeconds) throw new Error(`a token may live at most ${cfg.maxLifetimeSeconds} s (ADMIN_JWT_MAX_LIFETIME_SECONDS)`);
   if (!cfg.signKey) throw new Error('no admin JWT signing key configured (ADMIN_JWT_SECRET or ADMIN_JWT_PRIVATE_KEY)');
   return jwt.sign({ tenant: claims.tenant, role: claims.role }, cfg.signKey, {
     algorithm: cfg.algorithm,
@@ -40,6 +41,12 @@ export function verifyAdminToken(cfg: Config['adminJwt'], header: string | undef
   }
   if (typeof payload === 'string' || typeof payload.exp !== 'number') {
     throw new AppError('unauthorized', 'ADMIN_AUTH_NO_EXPIRY', 'The token must carry an expiry (exp)');
+  }
+  // Lifetime from issue (or from now, for tokens without iat): exp years ahead is refused.
+  const now = Math.floor(Date.now() / 1000);
+  const lifetime = payload.exp - Math.min(now, typeof payload.iat === 'number' ? payload.iat : now);
+  if (lifetime > cfg.maxLifetimeSeconds) {
+    throw new AppError('unauthorized', 'ADMIN_AUTH_LIFETIME', `The token's lifetime (exp - iat) may be at most ${cfg.maxLifetimeSeconds} s`);
   }
   const { sub, tenant, role } = payload as jwt.JwtPayload & { tenant?: unknown; role?: unknown };
   if (typeof sub !== 'string' || typeof tenant !== 'string' || !ORG_ROLES.includes(role as OrgRole)) {

@@ -23,6 +23,8 @@ export interface Config {
     signKey?: string;
     issuer: string;
     audience: string;
+    /** Longest accepted token lifetime: a leaked token with `exp` years ahead must not stay good for years. */
+    maxLifetimeSeconds: number;
   };
   scim: {
     /** Requests per minute per SCIM token. High by default: Entra quarantines apps it is throttled by. */
@@ -31,10 +33,15 @@ export interface Config {
     bulkMaxOperations: number;
     bulkMaxPayloadBytes: number;
     maxPageSize: number;
+    /** Largest string value of an attribute, and largest stored resource, in bytes. */
+    maxAttributeValueBytes: number;
+    maxResourceBytes: number;
   };
   queue: { prefix: string };
   sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
   shutdownTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body); 408 after. */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
       signKey,
       issuer: str(env, 'ADMIN_JWT_ISSUER', 'scim-sync'),
       audience: str(env, 'ADMIN_JWT_AUDIENCE', 'scim-sync-admin'),
+      maxLifetimeSeconds: int(env, 'ADMIN_JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     },
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
@@ -133,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
       bulkMaxPayloadBytes: int(env, 'SCIM_BULK_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxPageSize: int(env, 'SCIM_MAX_PAGE_SIZE', 1000, 1, 100_000),
+      maxAttributeValueBytes: int(env, 'SCIM_MAX_ATTRIBUTE_VALUE_BYTES', 16 * 1024, 256, 4 * 1024 * 1024),
+      maxResourceBytes: int(env, 'SCIM_MAX_RESOURCE_BYTES', 256 * 1024, 4 * 1024, 8 * 1024 * 1024),
     },
     queue: { prefix: str(env, 'QUEUE_PREFIX', 'scimsync') },
     sync: {
@@ -140,5 +150,6 @@ export function loadConfig(env: Env = process.env): Config {
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
+    requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
   };
 }

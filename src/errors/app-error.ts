@@ -12,6 +12,8 @@ export type ErrorKind =
   | 'conflict'
   | 'preconditionFailed'
   | 'payloadTooLarge'
+  | 'unsupportedMediaType'
+  | 'requestTimeout'
   | 'tooManyRequests'
   | 'notImplemented'
   | 'unavailable'
@@ -40,6 +42,8 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   preconditionFailed: 412,
   payloadTooLarge: 413,
+  unsupportedMediaType: 415,
+  requestTimeout: 408,
   tooManyRequests: 429,
   notImplemented: 501,
   unavailable: 503,

@@ -42,6 +42,8 @@ export interface UserDoc {
   passwordHash?: string;
   version: number;
   sync: SyncMark;
+  /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -87,6 +89,23 @@ export interface AuditEventDoc {
   before?: unknown;
   after?: unknown;
   requestId?: string;
+}
+
+/**
+ * The recorded intent of a change that spans several documents (a user's or a group's deletion),
+ * written before its first step. Every step is idempotent; the last one deletes this record, so
+ * one that outlives its request marks a change a crash interrupted, and the sweeper finishes it.
+ * The audit event is chosen here, with its id: written by whoever finishes, it is written once.
+ */
+export interface PendingChangeDoc {
+  _id: string;
+  tenantId: string;
+  kind: 'user.delete' | 'group.delete';
+  objectId: string;
+  audit: AuditEventDoc;
+  createdAt: Date;
+  /** Set when a recovery ran it; its jobs then carry reason 'sweep'. */
+  attempts?: number;
 }
 
 export type PermissionLevel = 'hide' | 'view' | 'edit' | 'create' | 'delete';
@@ -323,6 +342,7 @@ export interface Models {
   Invitation: Model<InvitationDoc>;
   MemberImport: Model<MemberImportDoc>;
   Rule: Model<RuleDoc>;
+  PendingChange: Model<PendingChangeDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -353,5 +373,6 @@ export function createModels(conn: Connection): Models {
     Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
     Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
+    PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
   };
 }

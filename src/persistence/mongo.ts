@@ -13,11 +13,11 @@ export interface Database {
  * that must be atomic is a single-document update, so a standalone MongoDB or the
  * embedded mongo-java-server serves.
  */
-export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; monitorCommands?: boolean } = {}): Promise<Database> {
+export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number; monitorCommands?: boolean } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     // Command events (commandStarted…) on the client, for the index-coverage test's recorder.
     monitorCommands: opts.monitorCommands ?? false,
-    serverSelectionTimeoutMS: 5000,
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
     autoIndex: false,
     autoCreate: false,
   });

@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import type { GroupDoc, UserDoc } from './models';
+import type { AuditEventDoc, GroupDoc, UserDoc } from './models';
 
 type ResourceDoc = UserDoc | GroupDoc;
 
@@ -8,6 +8,8 @@ export interface ResourceChange {
   lc: Record<string, unknown>;
   /** Extra top-level fields to set (passwordHash). */
   extra?: Record<string, unknown>;
+  /** The change's audit event, kept on the document in the same update until it is written (settleAudit). */
+  audit?: AuditEventDoc;
 }
 
 /**
@@ -36,20 +38,26 @@ export class ResourceStore<D extends ResourceDoc> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
   }
 
-  async insert(doc: D): Promise<void> {
-    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs) } as never);
+  async insert(doc: D, audit?: AuditEventDoc): Promise<void> {
+    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audit ? { pendingAudit: [audit] } : {}) } as never);
+  }
+
+  /** The change's audit event is written: it no longer needs to wait on the document. */
+  async settleAudit(tenantId: string, id: string, eventId: string): Promise<void> {
+    await this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: eventId } } } as never);
   }
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */
   async updateIfVersion(tenantId: string, id: string, version: number, change: ResourceChange, now = new Date()): Promise<D | null> {
     // One filtered update: the database applies it atomically, so of two writers holding the same
-    // version exactly one wins, across processes.
+    // version exactly one wins, across processes. The audit event travels with the change.
     const next = version + 1;
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, version, ...this.scope } as never,
       {
         $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
         $min: { 'sync.pendingSince': now },
+        ...(change.audit ? { $push: { pendingAudit: change.audit } } : {}),
       } as never,
       { returnDocument: 'after' },
     );

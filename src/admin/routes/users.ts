@@ -41,7 +41,7 @@ export function usersRoutes(deps: AdminDeps): Router {
     memberships: deps.memberships,
     producer: deps.producer,
     logger: deps.logger,
-    limits: { maxPageSize: 200, defaultPageSize: 50, bulkMaxOperations: 0, bulkMaxPayloadBytes: 0 },
+    limits: { maxPageSize: 200, defaultPageSize: 50, bulkMaxOperations: 0, bulkMaxPayloadBytes: 0, ...deps.resourceLimits },
   });
 
   router.get('/users', async (req, res) => {

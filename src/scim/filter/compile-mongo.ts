@@ -215,7 +215,7 @@ function comparison(
   }
   if (attribute.lowerShadowPath !== undefined && elementPrefix === undefined) {
     // The shadow holds value.toLowerCase() of every value: eq and sw are index-served.
-    return exactly(stringComparison(attribute.lowerShadowPath, op, value.toLowerCase(), false));
+    return exactly(stringComparison(attribute.lowerShadowPath, op, (attribute.trimmed ? value.trim() : value).toLowerCase(), false));
   }
   if (op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') {
     // Case-insensitive ordering needs collation, which the embedded server lacks.

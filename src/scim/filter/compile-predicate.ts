@@ -42,7 +42,7 @@ export interface PredicateReader<S> {
  * (`lowerCase`, for caseExact false), or as epoch milliseconds (`instant`, for dateTime: ISO
  * strings parsed, Dates read, anything else NaN).
  */
-export type ValueForm = 'raw' | 'lowerCase' | 'instant';
+export type ValueForm = 'raw' | 'lowerCase' | 'trimmedLowerCase' | 'instant';
 
 /** Converts, in place, values as read by valuesAt to `form`. */
 export function toValueForm(values: unknown[], form: ValueForm): unknown[] {
@@ -51,6 +51,8 @@ export function toValueForm(values: unknown[], form: ValueForm): unknown[] {
     const value = values[i];
     if (form === 'lowerCase') {
       if (typeof value === 'string') values[i] = value.toLowerCase();
+    } else if (form === 'trimmedLowerCase') {
+      if (typeof value === 'string') values[i] = value.trim().toLowerCase();
     } else {
       values[i] = typeof value === 'string' ? parseInstant(value) : value instanceof Date ? value.getTime() : Number.NaN;
     }
@@ -197,8 +199,9 @@ function anyValueTest<S>(
   switch (operand.type) {
     case 'string': {
       const foldCase = !target.attribute.definition.caseExact;
-      const expected = foldCase ? operand.value.toLowerCase() : operand.value;
-      const read = reader.valuesOf(target, foldCase ? 'lowerCase' : 'raw');
+      const trim = foldCase && target.attribute.trimmed === true;
+      const expected = trim ? operand.value.trim().toLowerCase() : foldCase ? operand.value.toLowerCase() : operand.value;
+      const read = reader.valuesOf(target, trim ? 'trimmedLowerCase' : foldCase ? 'lowerCase' : 'raw');
       switch (op) {
         case 'eq':
           // A string operand equals only a string (SameValueZero is === for strings).

@@ -63,6 +63,13 @@ function parseOperations(body: unknown, maxOperations: number): { ops: RawOperat
     if (o.method.toUpperCase() === 'POST' && o.bulkId === undefined) throw scimError.invalidSyntax(`Operations[${i}]: POST needs a bulkId (RFC 7644 §3.7)`, 'SCIM_BULK_OPERATION');
     return { method: o.method.toUpperCase(), bulkId: o.bulkId as string | undefined, version: o.version as string | undefined, path: o.path, data: o.data };
   });
+  // A reference to a bulkId must name one operation: with two, "bulkId:x" would be ambiguous.
+  const seen = new Set<string>();
+  for (const [i, op] of parsed.entries()) {
+    if (op.bulkId === undefined) continue;
+    if (seen.has(op.bulkId)) throw scimError.invalidValue(`Operations[${i}]: bulkId "${op.bulkId}" is used by an earlier operation; each must be unique`, 'SCIM_BULK_DUPLICATE_BULK_ID');
+    seen.add(op.bulkId);
+  }
   return { ops: parsed, failOnErrors };
 }
 

@@ -4,12 +4,15 @@ import type { SchemaRegistry } from '../schema/registry';
 import { SCIM_CONTENT_TYPE } from './error-response';
 import { listResponse } from './list-response';
 import type { ScimEndpoints } from './endpoints';
+import { LIMITS_EXTENSION_URN } from '../service/resource-limits';
 
 export interface DiscoveryLimits {
   bulkMaxOperations: number;
   bulkMaxPayloadBytes: number;
   maxPageSize: number;
   defaultPageSize: number;
+  maxAttributeValueBytes: number;
+  maxResourceBytes: number;
 }
 
 /**
@@ -47,6 +50,8 @@ export function discoveryRouter(
         doc.bulk = { ...doc.bulk, maxOperations: limits.bulkMaxOperations, maxPayloadSize: limits.bulkMaxPayloadBytes };
         doc.filter = { ...doc.filter, maxResults: limits.maxPageSize };
         if (doc.pagination) doc.pagination = { ...doc.pagination, maxPageSize: limits.maxPageSize, defaultPageSize: limits.defaultPageSize };
+        (doc as Record<string, unknown>).schemas = [...((doc.schemas as unknown as string[]) ?? []), LIMITS_EXTENSION_URN];
+        doc[LIMITS_EXTENSION_URN] = { maxAttributeValueBytes: limits.maxAttributeValueBytes, maxResourceBytes: limits.maxResourceBytes };
       }
       json(res, { ...doc, meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl(req)}/ServiceProviderConfig` } });
     },

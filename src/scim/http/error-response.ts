@@ -1,5 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { AppError, isAppError, type ScimType } from '../../errors/app-error';
+import type { AppError, ScimType } from '../../errors/app-error';
+import { toAppError } from '../../http/infrastructure-errors';
+
+export { toAppError };
 import type { Logger } from '../../observability/logger';
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -11,26 +14,6 @@ const SCIM_TYPES_BY_STATUS: Record<number, readonly ScimType[]> = {
   409: ['uniqueness'],
   413: ['tooMany'],
 };
-
-/** Anything thrown by express' body parser, mapped to the SCIM errors a client can act on. */
-function fromBodyParser(err: { type?: string; status?: number; message?: string }): AppError | undefined {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new AppError('badRequest', 'SCIM_MALFORMED_JSON', 'The request body is not valid JSON', { scimType: 'invalidSyntax' });
-    case 'entity.too.large':
-      return new AppError('payloadTooLarge', 'SCIM_BODY_TOO_LARGE', 'The request body is larger than this server accepts', { scimType: 'tooMany' });
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new AppError('badRequest', 'SCIM_ENCODING', err.message ?? 'Unsupported encoding', { scimType: 'invalidSyntax' });
-    default:
-      return undefined;
-  }
-}
-
-export function toAppError(err: unknown): AppError {
-  if (isAppError(err)) return err;
-  return fromBodyParser(err as never) ?? new AppError('internal', 'INTERNAL', 'Internal server error', { cause: err });
-}
 
 export function sendScimError(res: Response, error: AppError): void {
   const allowed = error.scimType ? SCIM_TYPES_BY_STATUS[error.status] : undefined;

@@ -16,6 +16,7 @@ import { TokenRateLimiter } from './rate-limit';
 import { runBulk, type BulkExecutor } from './bulk';
 import { discoveryRouter } from './discovery';
 import { ScimEndpoints } from './endpoints';
+import { jsonBody } from '../../http/json-body';
 
 export interface ScimRouterOptions {
   publicBaseUrl?: string;
@@ -74,9 +75,8 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
 
   // Both media types are accepted (RFC 7644 §3.1); a body without a content type is read as JSON too.
   router.use(
-    express.json({
+    jsonBody({
       limit: opts.maxBodyBytes,
-      strict: false,
       type: (req) => {
         const ct = req.headers['content-type'];
         return ct === undefined || /json/i.test(String(ct));

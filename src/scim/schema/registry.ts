@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isPlainObject } from './coerce';
 import { checkResourceTypeDocument, checkSchemaDocument } from './document-checks';
 import { projectResource, selectionIncludes, type AttributeSelection } from './projection';
-import { ResourceSchemaView, lowerShadowPaths, type ExtensionSchema } from './view';
+import { ResourceSchemaView, isTrimmedForComparison, lowerShadowPaths, type ExtensionSchema } from './view';
 import { validateResource, type StoredAttrs, type ValidateOptions, type ValidatedResource } from './validate';
 import type { ResourceTypeDefinition, ResourceTypeName, SchemaDefinition } from './types';
 
@@ -145,7 +145,7 @@ export class SchemaRegistry {
       const [attribute, sub] = path.split('.');
       const value = attribute === undefined ? undefined : attrs[attribute];
       if (sub === undefined) {
-        if (typeof value === 'string') out[key] = value.toLowerCase();
+        if (typeof value === 'string') out[key] = (isTrimmedForComparison(type, path) ? value.trim() : value).toLowerCase();
         continue;
       }
       const items = Array.isArray(value) ? value : [];

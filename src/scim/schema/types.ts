@@ -74,6 +74,8 @@ export interface ResolvedAttribute {
   mongoPath: string;
   /** Dotted path of a lower-cased shadow holding the same value(s), when one exists ('lc.userName'). */
   lowerShadowPath?: string;
+  /** Compared after trimming surrounding whitespace (userName: "bob " is bob), as its shadow is stored. */
+  trimmed?: boolean;
   /** The leaf attribute's definition (the sub-attribute for 'emails.value'). */
   definition: AttributeDefinition;
   /** The parent multi-valued/complex attribute for a sub-attribute path ('emails' for 'emails.value'). */

@@ -28,6 +28,16 @@ const LOWER_SHADOW_PATHS: Record<ResourceTypeName, Readonly<Record<string, strin
   Group: { displayName: 'lc.displayName' },
 };
 
+/**
+ * Attributes compared after trimming surrounding whitespace: an IdP's "bob " is the user bob
+ * (uniqueness and lookups), though the value is stored and returned as sent.
+ */
+const TRIMMED_FOR_COMPARISON: Record<ResourceTypeName, readonly string[]> = { User: ['userName'], Group: [] };
+
+export function isTrimmedForComparison(type: ResourceTypeName, path: string): boolean {
+  return TRIMMED_FOR_COMPARISON[type].includes(path);
+}
+
 /** Canonical attribute path ('emails.value') -> lower-cased shadow path ('lc.emails'). */
 export function lowerShadowPaths(type: ResourceTypeName): Readonly<Record<string, string>> {
   return LOWER_SHADOW_PATHS[type];
@@ -175,6 +185,7 @@ export class ResourceSchemaView implements SchemaView {
     };
     if (sub) resolved.parent = top.definition;
     if (lowerShadowPath !== undefined) resolved.lowerShadowPath = lowerShadowPath;
+    if (isCore && isTrimmedForComparison(this.resourceType, dotted)) resolved.trimmed = true;
     return resolved;
   }
 

@@ -71,7 +71,9 @@ export async function runListQuery<D extends { _id: string }>(opts: {
   const count = Math.min(params.count ?? opts.defaultPageSize, opts.maxPageSize);
   let query: Record<string, unknown> = { ...scope };
   let predicate: ((doc: D) => boolean) | undefined;
-  if (params.filter !== undefined && params.filter.trim() !== '') {
+  if (params.filter !== undefined) {
+    // `filter=` with nothing in it is a mistake, not "no filter": answering every resource would hide it.
+    if (params.filter.trim() === '') throw scimError.invalidFilter('The filter is empty', 'SCIM_FILTER_EMPTY');
     const node = parseFilter(params.filter);
     const compiled = compileToMongo(view, node);
     if (compiled.unservedAttributes.length > 0) {

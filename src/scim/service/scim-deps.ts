@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import type { ResourceLimits } from './resource-limits';
 import type { JobProducer } from '../../queue/producer';
 import type { Logger } from '../../observability/logger';
 import type { SchemaRegistry } from '../schema/registry';
@@ -11,5 +12,5 @@ export interface ScimDeps {
   memberships: MembershipsRepository;
   producer: JobProducer;
   logger: Logger;
-  limits: { maxPageSize: number; defaultPageSize: number; bulkMaxOperations: number; bulkMaxPayloadBytes: number };
+  limits: { maxPageSize: number; defaultPageSize: number; bulkMaxOperations: number; bulkMaxPayloadBytes: number } & ResourceLimits;
 }

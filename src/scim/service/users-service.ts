@@ -1,8 +1,9 @@
-import type { UserDoc } from '../../persistence/models';
+import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
-import { recordAudit } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeAuditEvent } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
+import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
@@ -12,6 +13,7 @@ import { checkIfMatch } from './etag';
 import { hashPassword } from './password';
 import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
 import { toRepresentation } from './representation';
+import { assertWithinLimits } from './resource-limits';
 
 const uniquenessMessage = (attrs: Record<string, unknown>) => `userName "${String(attrs.userName)}" is already taken in this tenant`;
 
@@ -40,6 +42,7 @@ export class UsersService {
   async createUser(ctx: ScimContext, body: unknown): Promise<{ doc: UserDoc; memberless: boolean }> {
     const { registry } = this.deps;
     const valid = registry.validateResource('User', body, { mode: 'create' });
+    assertWithinLimits('User', valid.attrs, this.deps.limits, valid.password);
     const now = new Date();
     const doc: UserDoc = {
       _id: newId('usr'),
@@ -52,9 +55,10 @@ export class UsersService {
       updatedAt: now,
     };
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
-    await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    const audit = this.auditOf(ctx, 'user.created', undefined, doc);
+    await this.store.insert(doc, audit).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     const invitations = await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
-    await this.afterWrite(ctx, 'user.created', undefined, doc, 'created');
+    await this.afterWrite(ctx, audit, undefined, doc, 'created');
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
@@ -83,15 +87,21 @@ export class UsersService {
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
-    if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('User', id);
-    // Memberships of a deleted user go with it, whatever their source.
-    await this.deps.memberships.removeAllForUser(ctx.tenantId, id);
-    accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: id });
-    await recordAudit(this.deps.models, {
+    // Several documents change (the user, its memberships, the audit trail): the intent is
+    // recorded first, so a crash part-way is finished by the sweeper (domain/recovery).
+    const change = await recordPendingChange(this.deps.models, 'user.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
       before: this.auditView(existing), requestId: ctx.requestId,
     });
-    await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: id, version: existing.version + 1, reason: 'deleted' });
+    if (!(await this.store.delete(ctx.tenantId, id))) {
+      await abandonPendingChange(this.deps.models, change);
+      throw notFound('User', id);
+    }
+    await completePendingChange(this.recoveryDeps(), change);
+  }
+
+  private recoveryDeps() {
+    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
   }
 
   /**
@@ -113,30 +123,42 @@ export class UsersService {
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
       if (!next) return existing;
+      assertWithinLimits('User', next.attrs, this.deps.limits, next.password);
       const extra = next.password !== undefined ? { passwordHash: await hashPassword(next.password) } : undefined;
+      // The audit event rides on the write itself: a committed change is audited even if we die next.
+      const audit = this.auditOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra })
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra, audit })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       const deactivated = existing.attrs.active !== false && updated.attrs.active === false;
-      await this.afterWrite(ctx, action, existing, updated, deactivated ? 'deactivated' : reason);
+      await this.afterWrite(ctx, audit, existing, updated, deactivated ? 'deactivated' : reason);
       return updated;
     }
     throw writeConflict('User', id);
   }
 
-  private async afterWrite(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
+  private auditOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): AuditEventDoc {
+    return auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), requestId: ctx.requestId });
+  }
+
+  private async afterWrite(ctx: ScimContext, audit: AuditEventDoc, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
     // Activation and audience decide what a user may do: drop their cached permissions.
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
-    await recordAudit(this.deps.models, {
-      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id },
-      before: before && this.auditView(before), after: this.auditView(after), requestId: ctx.requestId,
-    });
+    await writeAuditEvent(this.deps.models, audit);
+    await this.store.settleAudit(ctx.tenantId, after._id, audit._id);
     await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason });
   }
 
   private auditView(doc: UserDoc) {
     return { attrs: doc.attrs, version: doc.version };
+  }
+
+  /** A creation keeps the new attributes; a change only the attributes that changed, each side. */
+  private auditChange(before: UserDoc | undefined, after: UserDoc) {
+    if (!before) return { after: this.auditView(after) };
+    const diff = attributeDiff(before.attrs, after.attrs);
+    return { before: { attrs: diff.before, version: before.version }, after: { attrs: diff.after, version: after.version } };
   }
 
   represent(ctx: ScimContext, doc: UserDoc): Record<string, unknown> {

@@ -1,0 +1,98 @@
+import type { Models, PendingChangeDoc } from '../../persistence/models';
+import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { newId } from '../../persistence/ids';
+import { writeAuditEvent, type AuditInput, auditEvent } from '../audit';
+import type { JobEnqueuer } from '../sync/sync-deps';
+import { accessEvents } from '../access-events';
+
+/** What finishing a change needs: the database, the memberships, a queue (the API's or the worker's). */
+export interface RecoveryDeps {
+  models: Models;
+  memberships: MembershipsRepository;
+  enqueuer: JobEnqueuer;
+}
+
+/**
+ * One idempotent step of removing what a deleted object leaves behind in other collections. A step
+ * may run twice (a recovery after a crash in the middle of it) and must then change nothing more.
+ * Further clean-ups of a deleted user (owner references, group-administrator entries) are added to
+ * USER_DELETION_STEPS; the recorded intent makes them recoverable without anything else.
+ */
+export type CleanupStep = (deps: RecoveryDeps, change: PendingChangeDoc) => Promise<void>;
+
+export const USER_DELETION_STEPS: CleanupStep[] = [
+  // Memberships of a deleted user go with it, whatever their source.
+  async (deps, change) => {
+    await deps.memberships.removeAllForUser(change.tenantId, change.objectId);
+  },
+];
+
+export const GROUP_DELETION_STEPS: CleanupStep[] = [
+  // What was granted to the group goes with it.
+  async ({ models }, { tenantId, objectId }) => {
+    await models.RoleAssignment.deleteMany({ tenantId, groupId: objectId });
+    await models.ResourceGrant.deleteMany({ tenantId, groupId: objectId });
+  },
+];
+
+/** Records the intent (first write of the change): from here on the change will be completed. */
+export async function recordPendingChange(models: Models, kind: PendingChangeDoc['kind'], objectId: string, audit: AuditInput): Promise<PendingChangeDoc> {
+  const change: PendingChangeDoc = { _id: newId('chg', 16), tenantId: audit.tenantId, kind, objectId, audit: auditEvent(audit), createdAt: new Date() };
+  await models.PendingChange.collection.insertOne(change as never);
+  return change;
+}
+
+/** Drops an intent whose change turned out not to apply (the object was gone already). */
+export async function abandonPendingChange(models: Models, change: PendingChangeDoc): Promise<void> {
+  await models.PendingChange.collection.deleteOne({ _id: change._id } as never);
+}
+
+const JOB_PART = 1000;
+
+/**
+ * Runs the remaining steps of a recorded change, every one idempotent, the record's deletion last.
+ * `removedMembers` (group deletion) are the users whose membership the first run removed; a
+ * recovery cannot know them any more and asks the worker to reconcile instead (reason 'sweep').
+ */
+export async function completePendingChange(deps: RecoveryDeps, change: PendingChangeDoc): Promise<void> {
+  const { models, memberships, enqueuer } = deps;
+  const { tenantId, objectId } = change;
+  const recovering = (change.attempts ?? 0) > 0;
+  if (change.kind === 'user.delete') {
+    await models.User.collection.deleteOne({ _id: objectId, tenantId } as never);
+    for (const step of USER_DELETION_STEPS) await step(deps, change);
+    accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
+    await writeAuditEvent(models, change.audit);
+    await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
+  } else {
+    await models.Group.collection.deleteOne({ _id: objectId, tenantId } as never);
+    const removed = await memberships.removeAllForGroup(tenantId, objectId);
+    for (const step of GROUP_DELETION_STEPS) await step(deps, change);
+    accessEvents.emit({ tenantId, kind: 'group', groupId: objectId });
+    await writeAuditEvent(models, change.audit);
+    const version = Number((change.audit.before as { version?: number } | undefined)?.version ?? 0) + 1;
+    const parts = Math.max(1, Math.ceil(removed.length / JOB_PART));
+    for (let part = 0; part < parts; part++) {
+      const userIds = removed.slice(part * JOB_PART, (part + 1) * JOB_PART);
+      await enqueuer.enqueue('group.membersChanged', { tenantId, groupId: objectId, version, part, parts, userIds, ...(recovering ? { reason: 'sweep' as const } : {}) });
+    }
+  }
+  await models.PendingChange.collection.deleteOne({ _id: change._id } as never);
+}
+
+/** Finishes changes recorded more than `afterSeconds` ago (their request died); returns how many. */
+export async function finishInterruptedChanges(deps: RecoveryDeps, afterSeconds: number, limit = 1000): Promise<number> {
+  const cutoff = new Date(Date.now() - afterSeconds * 1000);
+  const stale = (await deps.models.PendingChange.collection
+    .find({ createdAt: { $lt: cutoff } } as never)
+    .sort({ createdAt: 1 })
+    .limit(limit)
+    .toArray()) as unknown as PendingChangeDoc[];
+  let finished = 0;
+  for (const change of stale) {
+    await deps.models.PendingChange.collection.updateOne({ _id: change._id } as never, { $inc: { attempts: 1 } } as never);
+    await completePendingChange(deps, { ...change, attempts: (change.attempts ?? 0) + 1 });
+    finished++;
+  }
+  return finished;
+}

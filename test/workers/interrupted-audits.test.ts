@@ -1,0 +1,66 @@
+import { silentLogger } from '../../src/observability/logger';
+import { auditEvent } from '../../src/domain/audit';
+import { ResourceStore } from '../../src/persistence/resource-store';
+import type { UserDoc } from '../../src/persistence/models';
+import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import { sweepPending } from '../../workers/sweeper';
+import { startSyncStack, type SyncStack } from './sync-fixtures';
+import { createUser, expectStatus, patchBody, tokenIdOf } from '../scim/http/helpers';
+
+/**
+ * A user change carries its audit event in the same single-document update; the API then writes
+ * the event and settles it. If the API dies in between, the sweeper writes it: every committed
+ * change is audited, and exactly once.
+ */
+
+let s: SyncStack;
+let queue: WorkerJobQueue;
+beforeAll(async () => {
+  s = await startSyncStack({ worker: false });
+  queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
+});
+afterAll(async () => {
+  await queue.close();
+  await s.close();
+});
+
+const models = () => s.runtime.deps.models;
+const sweep = () => sweepPending(models(), queue, 60, silentLogger);
+const patchedEvents = (id: string) => models().AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, action: 'user.patched' }).lean();
+
+it('a SCIM PATCH writes its audit event once and leaves nothing pending on the user', async () => {
+  const user = await createUser(s, 'settled@example.com');
+  expectStatus(await s.scim.patch(`/Users/${user.id}`, patchBody({ op: 'replace', path: 'title', value: 'T' })), 200);
+  expect(await patchedEvents(user.id)).toHaveLength(1);
+  expect((await models().User.findById(user.id).lean())!.pendingAudit).toEqual([]);
+});
+
+it('the API died right after committing a PATCH: the sweeper writes its audit event, once', async () => {
+  const user = await createUser(s, 'unaudited@example.com');
+  const existing = (await models().User.findById(user.id).lean()) as UserDoc;
+  // The write the API makes, with the event it carries, an hour ago; then the process died.
+  const event = auditEvent(
+    { tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action: 'user.patched', object: { type: 'User', id: user.id }, before: { attrs: { title: null } }, after: { attrs: { title: 'Crashed' } } },
+    new Date(Date.now() - 3_600_000),
+  );
+  const attrs = { ...existing.attrs, title: 'Crashed' };
+  const updated = await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs, lc: existing.lc, audit: event });
+  expect(updated?.attrs.title).toBe('Crashed');
+  expect(await patchedEvents(user.id)).toHaveLength(0);
+
+  expect(await sweep()).toMatchObject({ audits: 1 });
+  expect(await sweep()).toMatchObject({ audits: 0 });
+  const events = await patchedEvents(user.id);
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ _id: event._id, after: { attrs: { title: 'Crashed' } } });
+  expect((await models().User.findById(user.id).lean())!.pendingAudit).toEqual([]);
+});
+
+it('an event younger than the sweep threshold is left to its request', async () => {
+  const user = await createUser(s, 'in.flight@example.com');
+  const existing = (await models().User.findById(user.id).lean()) as UserDoc;
+  const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id } });
+  await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audit: event });
+  expect(await sweep()).toMatchObject({ audits: 0 });
+  expect(await patchedEvents(user.id)).toHaveLength(0);
+});
