@@ -266,6 +266,8 @@ function userSchema() {
   // `_id` last: lookups are sorted by _id (stable pages), so equality then sort, no in-memory sort.
   s.index({ tenantId: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, 'lc.emails': 1, _id: 1 });
+  // The sweeper's look for audit events a crashed request left on the document.
+  s.index({ 'pendingAudit.at': 1 });
   s.index({ tenantId: 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
   return s;

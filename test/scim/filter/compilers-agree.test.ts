@@ -250,8 +250,9 @@ describe('the Mongo and predicate compilers agree', () => {
     const stored: StoredUser[] = generated.map((u, i) => ({ _id: `u${String(i).padStart(3, '0')}`, ...u }));
     // A few edge cases the generator may miss.
     stored.push(
-      { _id: 'U003', tenantId: 'tenant-1', attrs: { userName: 'edge', title: 'x\ny' }, lc: { userName: 'edge', emails: [] }, createdAt: new Date(INSTANTS[0] as string), updatedAt: new Date(INSTANTS[1] as string) },
-      { _id: 'u1', tenantId: 'tenant-1', attrs: { userName: 'bob\n', emails: [{}] }, lc: { userName: 'bob\n', emails: [] }, createdAt: new Date(INSTANTS[2] as string), updatedAt: new Date(INSTANTS[3] as string) },
+      // Shadows as the registry derives them (userName compared after trimming: 'bob\n' is 'bob').
+      { _id: 'U003', tenantId: 'tenant-1', attrs: { userName: 'edge', title: 'x\ny' }, lc: registry.shadows('User', { userName: 'edge', title: 'x\ny' }), createdAt: new Date(INSTANTS[0] as string), updatedAt: new Date(INSTANTS[1] as string) },
+      { _id: 'u1', tenantId: 'tenant-1', attrs: { userName: 'bob\n', emails: [{}] }, lc: registry.shadows('User', { userName: 'bob\n', emails: [{}] }), createdAt: new Date(INSTANTS[2] as string), updatedAt: new Date(INSTANTS[3] as string) },
     );
     await users.insertMany(stored);
     scimUsers = stored.map((u) => ({ id: u._id, json: toScimJson(u) }));
