@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError, isAppError } from '../errors/app-error';
 import { verifyAdminToken, type AdminPrincipal } from '../auth/admin-jwt';
+import { assertPrincipalCurrent } from '../auth/admin-principal';
+import type { Models } from '../persistence/models';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import { logContext } from '../observability/logger';
@@ -12,10 +14,12 @@ export function principalOf(res: Response): AdminPrincipal {
   return p;
 }
 
-export function adminAuth(jwt: Config['adminJwt']): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+/** Verifies the token, then that it still speaks for an existing tenant and an active user (or an operator). */
+export function adminAuth(jwt: Config['adminJwt'], models: Models): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const principal = verifyAdminToken(jwt, req.get('authorization'));
+      await assertPrincipalCurrent(models, principal);
       res.locals.principal = principal;
       const store = logContext.getStore();
       if (store) {

@@ -26,8 +26,8 @@ const queryParam = (name: string, description: string, schema: Json = str()): Js
 
 const ERROR_STATUS: Record<number, string> = {
   400: 'Invalid request (error.code says what, error.details.field which input)',
-  401: 'Missing, invalid or expired token',
-  403: 'The caller may see the object but not do this',
+  401: 'Missing, invalid or expired token; a token naming a tenant that does not exist, or a user who is not (or no longer) in it; a crit header',
+  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED)',
   404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
   409: 'Conflicts with the current state (error.code says which rule)',
 };
@@ -541,7 +541,8 @@ export function adminOpenApiDocument(): Json {
       version: '1',
       description:
         'Groups, hierarchy, members, invitations, Group Administrators, roles and permissions, and the audit log. ' +
-        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role); objects of other tenants answer 404. ' +
+        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role; kind "operator" for a token with no user); objects of other tenants answer 404. ' +
+        'A user token is refused while its user is deleted (401) or deactivated (403). ' +
         'Errors are {"error": {"code", "message", "details"}}.',
     },
     servers: [{ url: '/admin/v1' }],

@@ -27,7 +27,7 @@ export function adminRouter(deps: AdminDeps): Router {
   // ---- public routes (before authentication) ----
   router.use(openapiRoutes());
   // ---- end of public routes ----
-  router.use(adminAuth(deps.jwt));
+  router.use(adminAuth(deps.jwt, deps.models));
   // ---- resource routers (one line each) ----
   router.use(groupsRoutes(deps));
   router.use(membersRoutes(deps));

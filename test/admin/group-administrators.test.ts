@@ -110,7 +110,7 @@ describe('group administrator visibility', () => {
 
 describe('customer admins', () => {
   it('manage customer groups: members and administrators, but see no user group', async () => {
-    const ca = s.as('customer-admin-1', 'customer-admin');
+    const ca = (await s.caller('customer-admin')).client;
     const buyer = await s.user('buyer.one@example.com', { audience: 'customer' });
     const g = expectStatus(await ca.post('/groups', { name: 'Acme buyers', audience: 'customer' }), 201).body.id;
     expectStatus(await ca.post(`/groups/${g}/members`, { userId: buyer }), 201);

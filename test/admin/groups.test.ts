@@ -39,7 +39,7 @@ describe('POST /admin/v1/groups', () => {
   });
 
   it('a customer admin creates customer groups but not user groups', async () => {
-    const ca = s.as('ca-1', 'customer-admin');
+    const ca = (await s.caller('customer-admin')).client;
     expectStatus(await ca.post('/groups', { name: 'Acme customers', audience: 'customer' }), 201);
     expectError(await ca.post('/groups', { name: 'Acme staff', audience: 'user' }), 403, 'FORBIDDEN');
   });

@@ -43,7 +43,7 @@ describe('/admin/v1/invitations', () => {
     const user = expectStatus(await s.admin.post('/users', { email: 'by.admin@example.com', displayName: 'By Admin' }), 201);
     expect(user.body).toMatchObject({ userName: 'by.admin@example.com', audience: 'user', active: true });
     expect(await groupsOf(user.body.id)).toEqual(expect.arrayContaining([{ groupId: team, role: 'member', sources: ['manual'] }]));
-    expectError(await s.as('someone', 'member').post('/users', { email: 'x@example.com' }), 403, 'FORBIDDEN');
+    expectError(await (await s.caller('member')).client.post('/users', { email: 'x@example.com' }), 403, 'FORBIDDEN');
   });
 
   it('inviting an existing user applies the invitation at once', async () => {

@@ -58,7 +58,7 @@ describe('default roles', () => {
 
 describe('roles', () => {
   it('the catalogue is served with its levels and dependencies', async () => {
-    const res = expectStatus(await s.as('someone', 'member').get('/permissions/catalog'), 200);
+    const res = expectStatus(await (await s.caller('member')).client.get('/permissions/catalog'), 200);
     expect(res.body.levels).toEqual(['hide', 'view', 'edit', 'create', 'delete']);
     const bulk = res.body.targets.find((t: { name: string }) => t.name === 'Account Bulk Statuses');
     expect(bulk.dependencies[0].requires.map((r: { target: string }) => r.target)).toEqual(['Platform Calling Plan', 'Platform Groups', 'Platform Users']);
@@ -89,12 +89,12 @@ describe('roles', () => {
   });
 
   it('only admins manage roles', async () => {
-    const member = s.as('plain-member', 'member');
+    const member = (await s.caller('member')).client;
     expectError(await member.post('/roles', { name: unique('Mine'), privileges: [] }), 403, 'FORBIDDEN');
     const id = await role([{ target: 'Ticket', level: 'view' }]);
     expectError(await member.patch(`/roles/${id}`, { description: 'x' }), 403, 'FORBIDDEN');
     expectError(await member.delete(`/roles/${id}`), 403, 'FORBIDDEN');
-    expectError(await s.as('a-customer', 'customer').get('/roles'), 403, 'FORBIDDEN');
+    expectError(await (await s.caller('customer', { audience: 'customer' })).client.get('/roles'), 403, 'FORBIDDEN');
   });
 
   it('role names are unique per tenant ignoring case', async () => {
@@ -281,8 +281,9 @@ describe('resources', () => {
   });
 
   it('only admins create agents and data sources', async () => {
-    expectError(await s.as('plain-member', 'member').post('/resources', { type: 'agent', name: unique('Rogue') }), 403, 'FORBIDDEN');
-    const list = expectStatus(await s.as('plain-member', 'member').get('/resources'), 200).body;
+    const member = (await s.caller('member')).client;
+    expectError(await member.post('/resources', { type: 'agent', name: unique('Rogue') }), 403, 'FORBIDDEN');
+    const list = expectStatus(await member.get('/resources'), 200).body;
     expect(list.items).toEqual([]);
   });
 });
@@ -294,7 +295,7 @@ describe('tenancy', () => {
     const r = await role([{ target: 'Ticket', level: 'view' }]);
     await assignRole(g, r);
     const other = await createTenant(s.runtime.deps.models, unique('other-tenant'));
-    const outsider = s.as('other-admin', 'admin', other.tenantId);
+    const outsider = s.operator(other.tenantId);
     expectError(await outsider.get(`/users/${user}/permissions`), 404, 'USER_NOT_FOUND');
     expectError(await outsider.post('/authorize', { userId: user, action: 'view', target: 'Ticket' }), 404, 'USER_NOT_FOUND');
     expectError(await outsider.get(`/roles/${r}`), 404, 'ROLE_NOT_FOUND');

@@ -56,7 +56,7 @@ describe('/admin/v1/rules', () => {
     });
 
     it('only tenant admins may manage rules (403 for others)', async () => {
-      const res = await s.member.get('/rules');
+      const res = await (await s.member()).get('/rules');
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
