@@ -53,18 +53,28 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(members).toEqual([[next, ['owner']]]);
   });
 
-  it('removing a manual membership keeps the SCIM one', async () => {
-    const u = await s.user('idp.and.hand@example.com');
-    const scimGroup = await s.scim.post('/Groups', { schemas: [GROUP_URN_FOR_TESTS], displayName: 'Okta Sales', members: [{ value: u }] });
+  it("an IdP group is read-only: no members, roles, resources or projects from the admin API, and SCIM shows only the IdP's members", async () => {
+    const pushed = await s.user('pushed.by.idp@example.com');
+    const outsider = await s.user('never.pushed@example.com');
+    const scimGroup = await s.scim.post('/Groups', { schemas: [GROUP_URN_FOR_TESTS], displayName: 'Okta Sales', members: [{ value: pushed }] });
     expect(scimGroup.status).toBe(201);
     const g = scimGroup.body.id as string;
-    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201);
-    const removed = expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200);
-    expect(removed.body).toEqual({ userId: u, removedSources: ['manual'], remainingSources: ['scim'], membershipEnded: false });
-    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
-    expect(members.body.items).toEqual([expect.objectContaining({ userId: u, sources: ['scim'] })]);
-    // Only the IdP can take the SCIM membership away.
-    expectError(await s.admin.delete(`/groups/${g}/members/${u}`), 409, 'MEMBERSHIP_NOT_ADMIN_MANAGED');
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: outsider }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.patch(`/groups/${g}/members/${pushed}`, { role: 'manager' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post(`/groups/${g}/members/import`, { csv: 'email\nnever.pushed@example.com' }), 409, 'GROUP_READ_ONLY');
+    const adminRole = (await s.admin.get('/roles?q=admin')).body.items.find((r: { system: string | null }) => r.system === 'admin').id;
+    expectError(await s.admin.post(`/groups/${g}/roles`, { roleId: adminRole }), 409, 'GROUP_READ_ONLY');
+    const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: 'IdP-proof agent' }), 201).body.id;
+    expectError(await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'edit' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post(`/groups/${g}/projects`, { name: 'IdP-proof project' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post('/resources', { type: 'project', name: 'Another IdP-proof project', groupId: g }), 409, 'GROUP_READ_ONLY');
+    // Only the IdP can take its membership away.
+    expectError(await s.admin.delete(`/groups/${g}/members/${pushed}`), 409, 'MEMBERSHIP_NOT_ADMIN_MANAGED');
+    const viaScim = await s.scim.get(`/Groups/${g}`);
+    expect(viaScim.body.members.map((m: { value: string }) => m.value)).toEqual([pushed]);
+    const viaAdmin = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
+    expect(viaAdmin.body.items).toEqual([expect.objectContaining({ userId: pushed, role: 'member', sources: ['scim'] })]);
+    expect(expectStatus(await s.admin.get(`/groups/${g}/roles`), 200).body.roles).toEqual([]);
   });
 
   it('removing a member ends the membership when nothing else holds it', async () => {

@@ -32,10 +32,22 @@ function nameTaken(name: string): AppError {
   return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
 }
 
-function assertWritable(g: GroupRecord): void {
+/**
+ * IdP groups are the identity provider's: the admin API gives them no members, roles, resources,
+ * administrators or settings, so what the IdP pushed is all they hold. Their members get access
+ * only through mappings (POST /mappings) into internal groups. Removing what the admin API once
+ * granted them stays possible (cleanup).
+ */
+export function assertNotIdpGroup(g: GroupRecord): void {
   if (g.origin === 'scim') {
-    throw new AppError('conflict', 'GROUP_READ_ONLY', 'This group is provisioned by the identity provider; change it there');
+    throw new AppError('conflict', 'GROUP_READ_ONLY', `"${g.name}" is provisioned by the identity provider and read-only here; change it there, or map it to an internal group (POST /mappings)`, {
+      details: { groupId: g.id },
+    });
   }
+}
+
+function assertWritable(g: GroupRecord): void {
+  assertNotIdpGroup(g);
   if (g.system !== undefined) {
     throw new AppError('conflict', 'GROUP_DEFAULT_IMMUTABLE', `"${g.name}" is a default group: only custom groups can be renamed, changed, archived or deleted`);
   }

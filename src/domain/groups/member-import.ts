@@ -6,7 +6,7 @@ import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { assertAssignable } from './groups';
+import { assertAssignable, assertNotIdpGroup } from './groups';
 import { isEmail } from './input';
 import { assertMembersEditable, groupForMemberChange, IMPORT_SOURCE, MEMBER_ROLES } from './members';
 import { audienceOf } from './user-identity';
@@ -88,6 +88,7 @@ function importView(doc: MemberImportDoc) {
 
 async function checkImportable(deps: GroupsDeps, access: Access, groupId: string): Promise<GroupRecord> {
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
   return g;

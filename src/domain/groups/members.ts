@@ -7,7 +7,7 @@ import { OWNER_SOURCE } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { assertAssignable, assertAudience, visibleGroup } from './groups';
+import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
 import { invalid, readBody, readEnum, readId } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
@@ -75,6 +75,7 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   const userId = readId(body, 'userId');
   const role = readEnum(body, 'role', MEMBER_ROLES);
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
   const user = await targetUser(deps, access, g, userId);
@@ -137,6 +138,7 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   const role = readEnum(body, 'role', MEMBER_ROLES);
   if (!role) throw invalid('role', '"role" is required (member or manager)');
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });

@@ -3,7 +3,7 @@ import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import { forbidden } from '../access/policy';
-import { assertAssignable } from '../groups/groups';
+import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { escapeRegex, invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
@@ -140,6 +140,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   let group: GroupRecord | undefined;
   if (groupId) {
     group = await visibleGroup(ctx.models, access, groupId);
+    assertNotIdpGroup(group);
     assertAssignable(group);
   }
   if (!access.isAdmin) {
@@ -238,6 +239,7 @@ async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupR
 export async function assignResources(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
   const body = readBody(input, ['resourceId', 'resourceIds', 'level']);
   const group = await visibleGroup(ctx.models, access, groupId);
+  assertNotIdpGroup(group);
   assertAssignable(group);
   const ids = body.resourceIds !== undefined ? readIdList(body, 'resourceIds', { max: BULK_MAX }) : [readId(body, 'resourceId')];
   const checked: { resource: ResourceDoc; level: Level }[] = [];
