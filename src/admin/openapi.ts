@@ -102,7 +102,7 @@ const schemas: Record<string, Json> = {
       audience: enumOf(['user', 'customer'], 'Default user'),
       kind: enumOf(['static', 'dynamic'], 'Default static'),
       parentId: nullable(str('Parent group: no cycles, at most 5 levels')),
-      ownerId: nullable(str('A user of the group audience; becomes a member who cannot be removed')),
+      ownerId: nullable(str('A user of the group audience whom the caller can see (else 404 USER_NOT_FOUND, as for an unknown id); becomes a member who cannot be removed')),
       rule: obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"') }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>' }),
     },
     ['name'],
@@ -386,7 +386,8 @@ const paths: PathItems = {
     }),
     post: operation({
       tag: 'Invitations',
-      summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist)',
+      summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist and the caller can see them)',
+      description: 'An existing user the caller cannot see is neither revealed nor added: the invitation stays pending, answered as for an address no user has.',
       body: obj({ email: str(), groupIds: arrayOf(str()), role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
       ok: 201,
       response: ref('Invitation'),

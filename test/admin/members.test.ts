@@ -139,12 +139,30 @@ describe('who may change members', () => {
     const newcomer = await s.user('newcomer@example.com');
     const g = await newGroup('Self-managed', { ownerId: owner });
     const other = await newGroup('Someone else\'s');
+    // Owners and managers name users they can see: those of the groups they own or manage.
+    const pool = await newGroup('Pool of the owner and manager', { ownerId: owner });
+    for (const u of [manager, newcomer]) expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: u, role: u === manager ? 'manager' : 'member' }), 201);
     expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: manager, role: 'manager' }), 201);
     expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
     expectStatus(await s.as(manager, 'member').delete(`/groups/${g}/members/${newcomer}`), 200);
     expectError(await s.as(manager, 'member').post(`/groups/${other}/members`, { userId: newcomer }), 404, 'GROUP_NOT_FOUND');
     // Managers manage members, not the group itself.
     expectError(await s.as(manager, 'member').patch(`/groups/${g}`, { name: 'Renamed by manager' }), 403, 'FORBIDDEN');
+  });
+
+  it('an owner cannot add a user they cannot see, even to a group that holds the Admin role', async () => {
+    const owner = await s.user('owner.of.powerful@example.com');
+    const stranger = await s.user('stranger.to.owner@example.com');
+    const g = await newGroup('Powerful team', { ownerId: owner });
+    const adminRole = (await s.admin.get('/roles')).body.items.find((r: { system: string | null }) => r.system === 'admin').id;
+    expectStatus(await s.admin.post(`/groups/${g}/roles`, { roleId: adminRole }), 201);
+    expectError(await s.as(owner, 'member').get(`/users/${stranger}`), 404, 'USER_NOT_FOUND');
+    expectError(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: stranger }), 404, 'USER_NOT_FOUND');
+    const preview = expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members/import`, { csv: 'email\nstranger.to.owner@example.com' }), 201);
+    expect(preview.body.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'unknown e-mail' });
+    expect(preview.body.rows[0].userId).toBeUndefined();
+    const allowed = await s.admin.post('/authorize', { userId: stranger, action: 'delete', target: 'Account' });
+    expect(allowed.body.allowed).toBe(false);
   });
 
   it('a plain member sees their group but cannot change its members', async () => {

@@ -14,6 +14,7 @@ import { assertParentAllowed } from './hierarchy';
 import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
 import { memberCountOf, memberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
+import { loadVisibleUser } from '../access/user-visibility';
 
 /**
  * Internal groups through the admin API (DESIGN.md §2, product docs 000/001/003): CRUD, archive,
@@ -65,12 +66,6 @@ export function assertAssignable(g: GroupRecord): void {
   if (g.status === 'archived') {
     throw new AppError('conflict', 'GROUP_ARCHIVED', `Group "${g.name}" is archived; unarchive it first`, { details: { groupId: g.id } });
   }
-}
-
-async function loadUser(deps: GroupsDeps, tenantId: string, userId: string, field: string): Promise<UserDoc> {
-  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
-  if (!user) throw new AppError('badRequest', 'USER_NOT_FOUND', `User ${userId} does not exist in this tenant`, { details: { field, userId } });
-  return user;
 }
 
 /** Every member of a group (owner included) has the group's audience: customer groups hold customers. */
@@ -135,7 +130,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
   if (rule) doc.rule = { ...rule, ruleId: dynamicRuleIdFor(id) };
   const record = readGroup(doc);
   if (ownerId) {
-    assertAudience(record, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+    assertAudience(record, await loadVisibleUser(deps.models, access, ownerId, 'ownerId'));
     doc.ownerId = ownerId;
   }
   try {
@@ -220,7 +215,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const ownerChanged = ownerId !== undefined && (ownerId ?? undefined) !== before.ownerId;
   if (ownerChanged) {
     if (ownerId) {
-      assertAudience(before, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+      assertAudience(before, await loadVisibleUser(deps.models, access, ownerId, 'ownerId'));
       set.ownerId = ownerId;
     } else unset.push('ownerId');
   }

@@ -5,6 +5,7 @@ import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
+import { canSeeUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import { readGroup, type GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, visibleGroup } from './groups';
@@ -56,7 +57,10 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   }
   const { tenantId } = access;
   const emailLower = email.toLowerCase();
-  const existingUser = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  const found = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  // An existing user the caller cannot see is neither revealed nor pulled in: the invitation stays
+  // pending, answered exactly as for an address no user has yet (an admin can add them).
+  const existingUser = found && (await canSeeUser(deps.models, access, found)) ? found : null;
   if (existingUser) {
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }

@@ -109,8 +109,8 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
     ? ((await deps.models.Membership.collection.find({ tenantId, groupId, userId: { $in: users.map((u) => u._id) } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[])
     : [];
   const memberIds = new Set(members.map((m) => m.userId));
-  // A Group Administrator only sees their groups' users: others read as unknown e-mails.
-  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
+  // Users outside the caller's view read as unknown e-mails (the rule of loadVisibleUser).
+  const unrestricted = access.isAdmin;
   const seenEmails = new Map<string, number>();
 
   const rows: ImportRow[] = [];

@@ -4,7 +4,7 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
-import { canSeeUser } from '../access/user-visibility';
+import { loadVisibleUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
@@ -46,21 +46,6 @@ export async function groupForMemberChange(deps: GroupsDeps, access: Access, gro
   return g;
 }
 
-export function userNotFound(userId: string): AppError {
-  return new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
-}
-
-/**
- * The user a member change names. Admins, customer admins and the group's owner and managers may
- * name any user of the tenant; a Group Administrator only users they can see (their groups').
- */
-export async function targetUser(deps: GroupsDeps, access: Access, g: GroupRecord, userId: string): Promise<UserDoc> {
-  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
-  if (!user) throw userNotFound(userId);
-  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
-  if (!unrestricted && !(await canSeeUser(deps.models, access, user))) throw userNotFound(userId);
-  return user;
-}
 
 async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
   return (await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
@@ -78,7 +63,7 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
-  const user = await targetUser(deps, access, g, userId);
+  const user = await loadVisibleUser(deps.models, access, userId);
   assertAudience(g, user);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
