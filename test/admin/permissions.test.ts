@@ -222,6 +222,24 @@ describe('effective permissions and authorize', () => {
     expect((await authorize({ userId: other, action: 'view', target: 'Ticket' }, s.as(user, 'member'))).allowed).toBe(false);
   });
 
+  it('the answer is about the subject, never the caller: the same for an operator token and the subject\'s own admin token', async () => {
+    const x = await s.user(`subject-${seq}@example.com`);
+    const g = await group('Viewers of Accounts');
+    await assignRole(g, await role([{ target: 'Account', level: 'view' }]));
+    await addMember(g, x);
+    const own = s.as(x, 'admin');
+    for (const question of [{ action: 'delete', target: 'Account' }, { action: 'view', target: 'Account' }]) {
+      const byOperator = await authorize({ userId: x, ...question });
+      const byThemselves = await authorize({ userId: x, ...question }, own);
+      expect(byThemselves).toEqual(byOperator);
+    }
+    expect((await authorize({ userId: x, action: 'delete', target: 'Account' }, own)).allowed).toBe(false);
+    const viaOperator = expectStatus(await s.admin.get(`/users/${x}/permissions`), 200).body;
+    const viaThemselves = expectStatus(await own.get(`/users/${x}/permissions`), 200).body;
+    expect(viaThemselves).toEqual(viaOperator);
+    expect(viaThemselves.admin).toBeNull();
+  });
+
   it('a user may ask about themselves, not about others, unless an admin', async () => {
     const me = await s.user(`me-${seq}@example.com`);
     const other = await s.user(`other-${seq}@example.com`);

@@ -39,7 +39,7 @@ function subjectName(subject: Subject): string {
 }
 
 export function describeSource(s: PermissionSource): string {
-  if (s.kind === 'admin') return s.group ? `member of the "${s.group.name}" group (admins have everything)` : 'the admin role of the caller\'s token (admins have everything)';
+  if (s.kind === 'admin') return `member of the "${s.group?.name ?? 'Admins'}" group (admins have everything)`;
   const what = s.kind === 'role' ? `role "${s.role?.name}"` : 'resource assignment';
   if (!s.group) return `${what} assigned to the user`;
   const where = `${what} of group "${s.group.name}"`;

@@ -450,9 +450,9 @@ export class PermissionEngine {
   }
 
   /** Validates an authorize request and answers it. 400 for a malformed one, 404 for an unknown user or resource. */
-  async authorize(tenantId: string, request: AuthorizeRequest, opts: { tokenAdmin?: boolean } = {}): Promise<Decision> {
+  async authorize(tenantId: string, request: AuthorizeRequest): Promise<Decision> {
     const { action, subject } = await this.parseRequest(tenantId, request);
-    const eff = opts.tokenAdmin ? tokenAdminPermissions(tenantId, request.userId) : await this.effectiveFor(tenantId, request.userId);
+    const eff = await this.effectiveFor(tenantId, request.userId);
     return decide(eff, action, subject);
   }
 
@@ -472,21 +472,6 @@ export class PermissionEngine {
     if (typeof request.resource !== 'string' || !request.resource) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'resource must be a resource id');
     return { action: request.action, subject: { kind: 'resource', resource: await this.resource(tenantId, request.resource) } };
   }
-}
-
-/** Everything, for a caller whose own token carries the admin role (they are a tenant admin). */
-export function tokenAdminPermissions(tenantId: string, userId: string): EffectivePermissions {
-  return {
-    tenantId,
-    userId,
-    active: true,
-    admin: { kind: 'admin', level: 'delete' },
-    groups: [],
-    closure: new Set(),
-    roleIds: new Set(),
-    targets: new Map(),
-    resources: new Map(),
-  };
 }
 
 /** One engine per Models (one per database connection), shared by the routes and the benchmark. */
