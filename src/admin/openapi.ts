@@ -113,7 +113,7 @@ const schemas: Record<string, Json> = {
       name: str(),
       description: nullable(str()),
       parentId: nullable(str()),
-      ownerId: nullable(str()),
+      ownerId: nullable(str('A user the caller can see (else 404 USER_NOT_FOUND); the previous owner stays a plain member (audited group.owner.changed)')),
       rule: nullable(obj({ expression: str() }, ['expression'], { description: 'Dynamic groups only; null removes the rule' })),
     },
     [],

@@ -53,6 +53,19 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(members).toEqual([[next, ['owner']]]);
   });
 
+  it('changing the owner keeps the previous owner as a plain member, and the change is audited', async () => {
+    const first = await s.user('first.owner@example.com');
+    const second = await s.user('second.owner@example.com');
+    const g = await newGroup('Changing hands', { ownerId: first });
+    expectStatus(await s.admin.patch(`/groups/${g}`, { ownerId: second }), 200);
+    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items.map((m: { userId: string; role: string; sources: string[] }) => [m.userId, m.role, m.sources]);
+    expect(members.sort()).toEqual([[first, 'member', ['manual']], [second, 'manager', ['owner']]].sort());
+    const audit = expectStatus(await s.admin.get(`/audit?action=group.owner.changed&objectId=${g}`), 200).body.items;
+    expect(audit).toEqual([expect.objectContaining({ before: { ownerId: first }, after: { ownerId: second, previousOwner: { userId: first, role: 'member', sources: ['manual'] } } })]);
+    // Now an ordinary member: removable.
+    expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${first}`), 200).body.membershipEnded).toBe(true);
+  });
+
   it("an IdP group is read-only: no members, roles, resources or projects from the admin API, and SCIM shows only the IdP's members", async () => {
     const pushed = await s.user('pushed.by.idp@example.com');
     const outsider = await s.user('never.pushed@example.com');

@@ -1,4 +1,6 @@
-import type { GroupDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, MembershipDoc, UserDoc } from '../../persistence/models';
+import { membershipId } from '../../persistence/memberships-repository';
+import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
@@ -226,10 +228,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), groupId, rule.expression);
     else await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
   }
-  if (ownerChanged) {
-    if (ownerId) await deps.memberships.addSource(tenantId, groupId, [ownerId], OWNER_SOURCE, 'manager');
-    if (before.ownerId) await deps.memberships.removeSource(tenantId, groupId, [before.ownerId], OWNER_SOURCE);
-  }
+  if (ownerChanged) await handOverOwnership(deps, access, groupId, before.ownerId, ownerId ?? undefined);
   await auditAdminChange(deps, access.caller, 'group.updated', { type: 'Group', id: groupId }, { before: auditView(before), after: auditView(after) });
   if (parentChanged) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId });
   if (ownerChanged) {
@@ -237,6 +236,33 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (before.ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: before.ownerId });
   }
   return groupView(after, await memberCountOf(deps, after));
+}
+
+/**
+ * Moves the `owner` membership source from the previous owner to the new one. The previous owner
+ * stays in the group as a plain member (source `manual`, role member): ownership and the manager
+ * role that came with it go, the membership does not, and an admin may remove it like any other.
+ * Audited as `group.owner.changed` with where the previous owner stands now.
+ */
+async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: string, previous: string | undefined, next: string | undefined): Promise<void> {
+  const { tenantId } = access;
+  if (next) await deps.memberships.addSource(tenantId, groupId, [next], OWNER_SOURCE, 'manager');
+  let previousOwner: { userId: string; role: string; sources: string[] } | undefined;
+  if (previous) {
+    await deps.memberships.addSource(tenantId, groupId, [previous], MANUAL_SOURCE, 'member');
+    await deps.memberships.removeSource(tenantId, groupId, [previous], OWNER_SOURCE);
+    const res = await deps.models.Membership.collection.findOneAndUpdate(
+      { _id: membershipId(groupId, previous), tenantId } as never,
+      { $set: { role: 'member', updatedAt: new Date() } } as never,
+      { returnDocument: 'after' },
+    );
+    const m = res as unknown as MembershipDoc | null;
+    if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
+  }
+  await auditAdminChange(deps, access.caller, 'group.owner.changed', { type: 'Group', id: groupId }, {
+    before: { ownerId: previous ?? null },
+    after: { ownerId: next ?? null, ...(previousOwner ? { previousOwner } : {}) },
+  });
 }
 
 export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: string, status: GroupStatus): Promise<Record<string, unknown>> {

@@ -19,8 +19,8 @@ import { audienceFilter, userSummary } from './user-identity';
  * only those, so a membership the IdP ('scim'), a rule or the group's owner designation also holds
  * survives (DESIGN.md §2: removing one source never removes another's).
  */
-export const MANUAL_SOURCE = 'manual';
-export const IMPORT_SOURCE = 'import';
+import { IMPORT_SOURCE, MANUAL_SOURCE } from './membership-sources';
+export { IMPORT_SOURCE, MANUAL_SOURCE };
 /** The sources this API grants and may therefore take away. */
 export const ADMIN_SOURCES: readonly string[] = [MANUAL_SOURCE, IMPORT_SOURCE];
 export const MEMBER_ROLES: readonly MembershipRole[] = ['member', 'manager'];
