@@ -337,7 +337,8 @@ const paths: PathItems = {
   '/groups/{id}/members/import/{importId}/confirm': {
     post: operation({
       tag: 'Members',
-      summary: "Apply exactly the previewed 'added' rows (source 'import'); once",
+      summary: "Apply the previewed 'added' rows (source 'import'); once",
+      description: 'Each row is re-checked against the current state and the rows report what really happened: a user gone, of another audience, no longer visible, or a member since the preview (membership and role left as they are) is skipped with the reason. Only real additions are audited.',
       params: [groupId, pathParam('importId', 'Import id')],
       ok: 200,
       response: ref('MemberImport'),

@@ -1,5 +1,5 @@
 import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
-import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
@@ -118,6 +118,7 @@ export async function revokeInvitation(deps: GroupsDeps, access: Access, id: str
 interface ApplyResult {
   groupId: string;
   outcome: 'added' | 'skipped';
+  role?: MembershipRole;
   reason?: string;
 }
 
@@ -131,9 +132,14 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
   } catch (err) {
     return { groupId, outcome: 'skipped', reason: (err as Error).message };
   }
-  await memberships.addSource(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
+  // Reports what happened: a user already in the group keeps their membership and role as they are.
+  const created = await memberships.createIfAbsent(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
+  if (created.length === 0) {
+    const existing = (await models.Membership.collection.findOne({ _id: membershipId(groupId, user._id), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+    return { groupId, outcome: 'skipped', reason: `already a member${existing?.role ? ` (role ${existing.role})` : ''}` };
+  }
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: user._id });
-  return { groupId, outcome: 'added' };
+  return { groupId, outcome: 'added', role };
 }
 
 /**
