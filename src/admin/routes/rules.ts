@@ -186,9 +186,9 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       post: op('Dry run: matches, a sample, and adds/removes against current membership; changes nothing', 200, ref('RulePreview'), body(ref('RulePreviewInput')), [400, 404]),
     },
     '/rules/{id}': {
-      get: op('Read a rule with its sync state and last run', 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
-      patch: op('Change a rule (partial); its full run is queued', 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
-      delete: op('Delete a rule; the memberships it gave are removed by the worker', 204, undefined, { parameters: [idPath('Rule')] }, [404]),
+      get: op("Read a rule with its sync state and last run (a dynamic group's own rule too, read-only)", 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
+      patch: op("Change a rule (partial); its full run is queued. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
+      delete: op("Delete a rule; the memberships it gave are removed by the worker. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 204, undefined, { parameters: [idPath('Rule')] }, [404, 409]),
     },
     '/rules/{id}/run': {
       post: op('Run the rule over the whole tenant again (reconcile)', 202, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
@@ -222,7 +222,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       type: 'object',
       properties: {
         id: { type: 'string' },
-        kind: { type: 'string', enum: ['rule', 'mapping'] },
+        kind: { type: 'string', enum: ['rule', 'mapping', 'dynamic'] },
         name: { type: 'string' },
         expression: { type: 'string' },
         targetGroupId: { type: 'string' },
@@ -234,6 +234,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
         updatedAt: { type: 'string', format: 'date-time' },
         sync: { type: 'object', additionalProperties: true },
         lastRun: ref('RuleRunResult'),
+        targetMissing: { type: 'boolean', description: 'The target group was deleted: the rule was disabled with it and gives nothing' },
       },
     },
     RuleRunResult: {

@@ -9,6 +9,7 @@ import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
 import { clearDynamicGroupRule, setDynamicGroupRule } from '../sync/dynamic-group-rules';
 import { dynamicRuleIdFor } from '../sync/rule-records';
+import { RulesService } from '../sync/rules-service';
 import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
@@ -296,8 +297,9 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   }
   const res = await models.Group.collection.deleteOne({ _id: groupId, tenantId } as never);
   if (res.deletedCount === 0) throw groupNotFound(groupId);
-  // The group's own rule stops with it (rules targeting it from elsewhere report the missing target).
+  // The group's own rule stops with it; rules and mappings targeting it are disabled (and show targetMissing).
   if (before.kind === 'dynamic') await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
+  await new RulesService(deps).disableRulesTargeting(ruleActorOf(access.caller), groupId);
   const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
   await Promise.all([
     models.GroupAdministrator.collection.deleteMany({ tenantId, groupId } as never),

@@ -2,6 +2,7 @@ import type { MembershipDoc, UserDoc } from '../../persistence/models';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf } from '../groups/user-identity';
 import { dropMembershipsOutsideAudience } from './audience-cleanup';
+import { releaseUserFromGroups } from '../groups/user-departure';
 import { applySourceChanges, type SourceChange } from './membership-changes';
 import { isRuleDerivedSource } from './rule-records';
 import { subjectOf, type RuleSet } from './rule-set';
@@ -46,7 +47,11 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
       .find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } })
       .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>;
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
-  if (!user) return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
+  if (!user) {
+    // Repeats the API's cleanup of a deleted user, for the case where the API died in between.
+    await releaseUserFromGroups(deps.models, tenantId, userId);
+    return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
+  }
 
   const idpGroupIds = new Set(memberships.filter((m) => m.sources.includes(IDP_MEMBERSHIP_SOURCE)).map((m) => m.groupId));
   const desired = new Map<string, { groupId: string; source: string; ruleId: string }>();

@@ -4,6 +4,7 @@ import { newId } from '../../persistence/ids';
 import { recordAudit } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
+import { releaseUserFromGroups } from '../../domain/groups/user-departure';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -76,8 +77,10 @@ export class UsersService {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
     if (!(await this.store.delete(ctx.tenantId, id))) throw notFound('User', id);
-    // Memberships of a deleted user go with it, whatever their source.
+    // Memberships of a deleted user go with it, whatever their source, and so do the group
+    // ownerships and Group Administrator designations that name the user.
     await this.deps.memberships.removeAllForUser(ctx.tenantId, id);
+    await releaseUserFromGroups(this.deps.models, ctx.tenantId, id);
     accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: id });
     await recordAudit(this.deps.models, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
