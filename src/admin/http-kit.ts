@@ -46,7 +46,7 @@ export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
     else if ((err as { type?: string }).type === 'entity.parse.failed') error = new AppError('badRequest', 'MALFORMED_JSON', 'The request body is not valid JSON');
     else if ((err as { type?: string }).type === 'entity.too.large') error = new AppError('payloadTooLarge', 'BODY_TOO_LARGE', 'The request body is too large');
     else error = new AppError('internal', 'INTERNAL', 'Internal server error', { cause: err });
-    if (error.status >= 500) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
+    if (error.status >= 500 && error.status !== 501) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
     if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
     const body: Record<string, unknown> = { code: error.code, message: error.message };

@@ -168,7 +168,7 @@ const schemas: Record<string, Json> = {
     {
       id: str(),
       at: str(undefined, { format: 'date-time' }),
-      actor: obj({ type: enumOf(['scim-token', 'admin', 'rule', 'system', 'cli']), id: str() }),
+      actor: obj({ type: enumOf(['scim-token', 'admin', 'user', 'rule', 'system', 'cli'], 'admin: a caller whose token has the role admin; user: any other admin-API caller'), id: str() }),
       action: str('e.g. group.created, group.member.added, user.created'),
       object: obj({ type: str(), id: str() }),
       before: {},
@@ -315,7 +315,7 @@ const paths: PathItems = {
       description: 'Other sources (scim, rules, owner) keep the membership. The owner cannot be removed (GROUP_OWNER_NOT_REMOVABLE).',
       params: [groupId, userIdParam, queryParam('source', 'Remove only this source', enumOf(['manual', 'import']))],
       ok: 200,
-      response: obj({ userId: str(), removedSources: arrayOf(str()), remainingSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }),
+      response: { allOf: [ref('Member'), obj({ removedSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }, ['removedSources', 'membershipEnded'])], description: 'The Member as it stands now (sources [] once the membership ended), and what was removed' },
       errors: [400, 403, 404, 409],
     }),
   },

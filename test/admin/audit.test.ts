@@ -64,6 +64,18 @@ describe('GET /admin/v1/audit', () => {
     expect(scim).toEqual([expect.objectContaining({ object: { type: 'User', id: userId }, actor: expect.objectContaining({ type: 'scim-token' }) })]);
   });
 
+  it("records a non-admin caller as a user, not as an admin", async () => {
+    const manager = await s.user('auditing.manager@example.com');
+    const newcomer = await s.user('audited.newcomer@example.com');
+    const g = expectStatus(await s.admin.post('/groups', { name: 'Managed and audited', ownerId: manager }), 201).body.id;
+    const pool = expectStatus(await s.admin.post('/groups', { name: 'Pool for the audited manager', ownerId: manager }), 201).body.id;
+    expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: newcomer }), 201);
+    expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
+    const events = await audit(`?action=group.member.added&objectId=${g}`);
+    expect(events.map((e) => e.actor)).toEqual([{ type: 'user', id: manager }]);
+    expect((await audit(`?actor=user:${manager}`)).length).toBe(1);
+  });
+
   it('filters by actor (id, or type:id)', async () => {
     expect((await audit(`?actor=${aliceId}`)).map((e) => e.action)).toEqual(['group.updated', 'group.created']);
     expect((await audit(`?actor=admin:${aliceId}`)).length).toBe(2);

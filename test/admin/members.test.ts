@@ -23,6 +23,15 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(expectStatus(await s.admin.get(`/groups/${g}`), 200).body.memberCount).toBe(1);
   });
 
+  it('POST, PATCH and DELETE of a member answer the same Member shape', async () => {
+    const u = await s.user('same.shape@example.com');
+    const g = await newGroup('Same shapes');
+    const shape = { userId: u, role: expect.any(String), sources: expect.any(Array), user: expect.objectContaining({ id: u, userName: 'same.shape@example.com' }) };
+    expect(expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201).body).toEqual(shape);
+    expect(expectStatus(await s.admin.patch(`/groups/${g}/members/${u}`, { role: 'manager' }), 200).body).toEqual({ ...shape, role: 'manager' });
+    expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200).body).toEqual({ ...shape, role: 'manager', sources: [], removedSources: ['manual'], membershipEnded: true });
+  });
+
   it('when the user does not exist, then 404 USER_NOT_FOUND', async () => {
     const g = await newGroup('Nobody joins');
     expectError(await s.admin.post(`/groups/${g}/members`, { userId: 'usr_missing' }), 404, 'USER_NOT_FOUND');

@@ -240,6 +240,15 @@ describe('effective permissions and authorize', () => {
     expect(viaThemselves.admin).toBeNull();
   });
 
+  it('an allowed question is explained by what was asked, then what grants it', async () => {
+    const user = await s.user(`explained-${seq}@example.com`);
+    const g = await group('Account editors');
+    await assignRole(g, await role([{ target: 'Account', level: 'edit' }]));
+    await addMember(g, user);
+    const answer = await authorize({ userId: user, action: 'view', target: 'Account' });
+    expect(answer.reason.message).toMatch(/^Allowed: view on "Account" \(edit from role ".*" of group "Account editors/);
+  });
+
   it('a user may ask about themselves, not about others, unless an admin', async () => {
     const me = await s.user(`me-${seq}@example.com`);
     const other = await s.user(`other-${seq}@example.com`);
@@ -296,6 +305,14 @@ describe('resources', () => {
     expectStatus(await s.admin.delete(`/resources/${ds}`), 204);
     expectError(await s.admin.post('/authorize', { userId: user, action: 'view', resource: ds }), 404, 'RESOURCE_NOT_FOUND');
     expect(expectStatus(await s.admin.get(`/groups/${parent}/resources`), 200).body.resources).toEqual([]);
+  });
+
+  it('level errors read naturally: "An agent can be assigned at …"', async () => {
+    const g = await group('Agent grammar');
+    const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: unique('Grammar agent') }), 201).body.id;
+    const res = await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'delete' });
+    expectError(res, 400, 'INVALID_REQUEST');
+    expect(res.body.error.message).toBe('An agent can be assigned at view, edit');
   });
 
   it('only admins create agents and data sources', async () => {

@@ -68,7 +68,7 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   if (query.actor) {
     const colon = query.actor.indexOf(':');
     const type = colon > 0 ? query.actor.slice(0, colon) : undefined;
-    const known = ['scim-token', 'admin', 'rule', 'system', 'cli'];
+    const known = ['scim-token', 'admin', 'user', 'rule', 'system', 'cli'];
     if (type !== undefined && known.includes(type)) and.push({ 'actor.type': type, 'actor.id': query.actor.slice(colon + 1) });
     else and.push({ 'actor.id': query.actor });
   }

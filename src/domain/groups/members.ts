@@ -51,6 +51,10 @@ async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string,
   return (await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
 }
 
+async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserDoc | undefined> {
+  return ((await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null) ?? undefined;
+}
+
 function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserDoc) {
   return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
 }
@@ -115,7 +119,8 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
     after: ended ? undefined : { userId, role: existing.role, sources: remaining },
   });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
-  return { userId, removedSources: toRemove, remainingSources: ended ? [] : remaining, membershipEnded: ended };
+  // The Member shape POST and PATCH answer too, as it stands now (sources [] once it ended), plus what went.
+  return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, await userOf(deps, tenantId, userId)), removedSources: toRemove, membershipEnded: ended };
 }
 
 export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, input: unknown) {
@@ -127,14 +132,15 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
-  if (existing.role === role) return memberView(existing);
+  const user = await userOf(deps, tenantId, userId);
+  if (existing.role === role) return memberView(existing, user);
   await deps.models.Membership.collection.updateOne({ _id: existing._id, tenantId } as never, { $set: { role, updatedAt: new Date() } });
   await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
     before: { userId, role: existing.role },
     after: { userId, role },
   });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
-  return memberView({ ...existing, role });
+  return memberView({ ...existing, role }, user);
 }
 
 /**

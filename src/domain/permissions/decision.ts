@@ -88,7 +88,8 @@ export function decide(eff: EffectivePermissions, action: Action, subject: Subje
     decision: 'allow',
     ...base,
     level: best.level,
-    reason: { code: grantCode(chosen), message: `Allowed: ${chosen.level} on ${subjectName(subject)} from ${describeSource(chosen)}`, source: chosen },
+    // Says what was asked, then what grants it: "Allowed: view on "Account" (edit from role …)".
+    reason: { code: grantCode(chosen), message: `Allowed: ${action} on ${subjectName(subject)} (${chosen.level} from ${describeSource(chosen)})`, source: chosen },
   };
 }
 

@@ -39,6 +39,12 @@ export function resourceView(r: ResourceDoc) {
   return { id: r._id, type: r.type, name: r.name, createdBy: r.createdBy ?? null, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
 }
 
+/** "a" or "an" before a resource type ("an agent", "a data source"). */
+function aOrAn(word: string, capital = false): string {
+  const article = /^[aeiou]/i.test(word) ? 'an' : 'a';
+  return capital ? article[0]!.toUpperCase() + article.slice(1) : article;
+}
+
 function resourceNotFound(resourceId: string): AppError {
   return new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
 }
@@ -123,7 +129,7 @@ export async function getResource(ctx: PermissionsContext, access: Access, resou
 function readGrantLevel(body: Record<string, unknown>, type: ResourceType, dflt: Level): Level {
   const value = body.level ?? dflt;
   const offered = resourceTypeTarget(type).grantLevels ?? [];
-  if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `A ${type} can be assigned at ${offered.join(', ')}`);
+  if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `${aOrAn(type, true)} ${type} can be assigned at ${offered.join(', ')}`);
   return value;
 }
 
@@ -150,7 +156,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   const level = group ? readGrantLevel(body, type, 'edit') : undefined;
   if (!group && body.level !== undefined) throw invalid('level', '"level" needs "groupId"');
   const clash = await findByName(ctx, access.tenantId, type, name);
-  if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${type} named "${name}" exists already`, { details: { type, name } });
+  if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(type, true)} ${type} named "${name}" exists already`, { details: { type, name } });
   const now = new Date();
   const doc: StoredResource = { _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'), tenantId: access.tenantId, type, name, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
   await ctx.models.Resource.collection.insertOne(doc as never);
@@ -166,7 +172,7 @@ export async function updateResource(ctx: PermissionsContext, access: Access, re
   await assertMayChangeResource(ctx, access, resource, grants);
   if (name.toLowerCase() !== resource.name.toLowerCase()) {
     const clash = await findByName(ctx, access.tenantId, resource.type, name);
-    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
+    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(resource.type, true)} ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
   }
   const updatedAt = new Date();
   await ctx.models.Resource.collection.updateOne({ _id: resourceId, tenantId: access.tenantId } as never, { $set: { name, updatedAt } } as never);
