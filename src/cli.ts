@@ -11,7 +11,9 @@ const USAGE = `usage: npm run cli -- <command>
   tokens scim --tenant <id> [--label <text>]    issue another SCIM token for a tenant (rotation)
   tokens revoke --tenant <id> --token <tokId>   revoke a SCIM token
   tokens admin --tenant <id> [--sub <userId>] [--role admin|member|customer-admin|customer] [--ttl <seconds>]
-                                                print an admin API JWT signed with the configured key`;
+                                                print an admin API JWT signed with the configured key: for the user
+                                                --sub (who must exist and be active), or without --sub an operator
+                                                token (role admin, no user)`;
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -58,8 +60,12 @@ async function main() {
       if (!ORG_ROLES.includes(role)) fail(`--role must be one of ${ORG_ROLES.join(', ')}`);
       const ttl = Number(flag(rest, 'ttl') ?? 3600);
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
-      const token = signAdminToken(config.adminJwt, { sub: flag(rest, 'sub') ?? 'cli', tenant: tenantId, role }, ttl);
-      print({ tenantId, role, expiresInSeconds: ttl, token });
+      const sub = flag(rest, 'sub');
+      // The API refuses tokens of unknown or deactivated users: say so now rather than at first use.
+      if (sub !== undefined && !(await db.models.User.exists({ _id: sub, tenantId }))) fail(`no user ${sub} in tenant ${tenantId}`);
+      if (sub === undefined && role !== 'admin') fail('an operator token (no --sub) carries the role admin; give --sub <userId> for another role');
+      const token = signAdminToken(config.adminJwt, { sub: sub ?? 'cli', tenant: tenantId, role, kind: sub === undefined ? 'operator' : 'user' }, ttl);
+      print({ tenantId, role, kind: sub === undefined ? 'operator' : 'user', subject: sub ?? 'cli', expiresInSeconds: ttl, token });
     } else {
       fail(USAGE);
     }

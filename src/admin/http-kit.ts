@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { AppError } from '../errors/app-error';
 import { toAppError } from '../http/infrastructure-errors';
 import { verifyAdminToken, type AdminPrincipal } from '../auth/admin-jwt';
+import { assertPrincipalCurrent } from '../auth/admin-principal';
+import type { Models } from '../persistence/models';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import { logContext } from '../observability/logger';
@@ -13,10 +15,12 @@ export function principalOf(res: Response): AdminPrincipal {
   return p;
 }
 
-export function adminAuth(jwt: Config['adminJwt']): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+/** Verifies the token, then that it still speaks for an existing tenant and an active user (or an operator). */
+export function adminAuth(jwt: Config['adminJwt'], models: Models): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const principal = verifyAdminToken(jwt, req.get('authorization'));
+      await assertPrincipalCurrent(models, principal);
       res.locals.principal = principal;
       const store = logContext.getStore();
       if (store) {
@@ -39,7 +43,8 @@ export function requestIdOf(req: Request): string | undefined {
 export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const error = toAppError(err);
-    if (error.status >= 500) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
+    // 501 is an answer (not implemented), not a failure of ours.
+    if (error.status >= 500 && error.status !== 501) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
     if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
     const body: Record<string, unknown> = { code: error.code, message: error.message };

@@ -26,8 +26,8 @@ const queryParam = (name: string, description: string, schema: Json = str()): Js
 
 const ERROR_STATUS: Record<number, string> = {
   400: 'Invalid request (error.code says what, error.details.field which input)',
-  401: 'Missing, invalid or expired token',
-  403: 'The caller may see the object but not do this',
+  401: 'Missing, invalid or expired token; a token naming a tenant that does not exist, or a user who is not (or no longer) in it; a crit header',
+  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED)',
   404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
   409: 'Conflicts with the current state (error.code says which rule)',
 };
@@ -102,7 +102,7 @@ const schemas: Record<string, Json> = {
       audience: enumOf(['user', 'customer'], 'Default user'),
       kind: enumOf(['static', 'dynamic'], 'Default static'),
       parentId: nullable(str('Parent group: no cycles, at most 5 levels')),
-      ownerId: nullable(str('A user of the group audience; becomes a member who cannot be removed')),
+      ownerId: nullable(str('A user of the group audience whom the caller can see (else 404 USER_NOT_FOUND, as for an unknown id); becomes a member who cannot be removed')),
       rule: obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"') }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>' }),
     },
     ['name'],
@@ -113,7 +113,7 @@ const schemas: Record<string, Json> = {
       name: str(),
       description: nullable(str()),
       parentId: nullable(str()),
-      ownerId: nullable(str()),
+      ownerId: nullable(str('A user the caller can see (else 404 USER_NOT_FOUND); the previous owner stays a plain member (audited group.owner.changed)')),
       rule: nullable(obj({ expression: str() }, ['expression'], { description: 'Dynamic groups only; null removes the rule' })),
     },
     [],
@@ -168,7 +168,7 @@ const schemas: Record<string, Json> = {
     {
       id: str(),
       at: str(undefined, { format: 'date-time' }),
-      actor: obj({ type: enumOf(['scim-token', 'admin', 'rule', 'system', 'cli']), id: str() }),
+      actor: obj({ type: enumOf(['scim-token', 'admin', 'user', 'rule', 'system', 'cli'], 'admin: a caller whose token has the role admin; user: any other admin-API caller'), id: str() }),
       action: str('e.g. group.created, group.member.added, user.created'),
       object: obj({ type: str(), id: str() }),
       before: {},
@@ -315,7 +315,7 @@ const paths: PathItems = {
       description: 'Other sources (scim, rules, owner) keep the membership. The owner cannot be removed (GROUP_OWNER_NOT_REMOVABLE).',
       params: [groupId, userIdParam, queryParam('source', 'Remove only this source', enumOf(['manual', 'import']))],
       ok: 200,
-      response: obj({ userId: str(), removedSources: arrayOf(str()), remainingSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }),
+      response: { allOf: [ref('Member'), obj({ removedSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }, ['removedSources', 'membershipEnded'])], description: 'The Member as it stands now (sources [] once the membership ended), and what was removed' },
       errors: [400, 403, 404, 409],
     }),
   },
@@ -337,7 +337,8 @@ const paths: PathItems = {
   '/groups/{id}/members/import/{importId}/confirm': {
     post: operation({
       tag: 'Members',
-      summary: "Apply exactly the previewed 'added' rows (source 'import'); once",
+      summary: "Apply the previewed 'added' rows (source 'import'); once",
+      description: 'Each row is re-checked against the current state and the rows report what really happened: a user gone, of another audience, no longer visible, or a member since the preview (membership and role left as they are) is skipped with the reason. Only real additions are audited.',
       params: [groupId, pathParam('importId', 'Import id')],
       ok: 200,
       response: ref('MemberImport'),
@@ -386,7 +387,8 @@ const paths: PathItems = {
     }),
     post: operation({
       tag: 'Invitations',
-      summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist)',
+      summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist and the caller can see them)',
+      description: 'An existing user the caller cannot see is neither revealed nor added: the invitation stays pending, answered as for an address no user has.',
       body: obj({ email: str(), groupIds: arrayOf(str()), role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
       ok: 201,
       response: ref('Invitation'),
@@ -430,6 +432,7 @@ const paths: PathItems = {
       tag: 'Audit',
       summary: 'The audit log, newest first (admins)',
       params: [
+        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>)', enumOf(['auto_assignment'])),
         queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
         queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
         queryParam('objectId', 'Object id'),
@@ -541,7 +544,8 @@ export function adminOpenApiDocument(): Json {
       version: '1',
       description:
         'Groups, hierarchy, members, invitations, Group Administrators, roles and permissions, and the audit log. ' +
-        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role); objects of other tenants answer 404. ' +
+        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role; kind "operator" for a token with no user); objects of other tenants answer 404. ' +
+        'A user token is refused while its user is deleted (401) or deactivated (403). ' +
         'Errors are {"error": {"code", "message", "details"}}.',
     },
     servers: [{ url: '/admin/v1' }],

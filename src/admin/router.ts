@@ -31,7 +31,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(openapiRoutes());
   // ---- end of public routes ----
   router.use(adminRouteGuard(adminOpenApiDocument()));
-  router.use(adminAuth(deps.jwt));
+  router.use(adminAuth(deps.jwt, deps.models));
   // ---- resource routers (one line each) ----
   router.use(groupsRoutes(deps));
   router.use(membersRoutes(deps));

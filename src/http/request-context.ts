@@ -19,7 +19,8 @@ export function requestContext(logger: Logger) {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10, requestId: id, tenantId: store.tenantId };
-      if (res.statusCode >= 500) logger.error('request', line);
+      // 501 (SCIM /Me) is a documented answer, not a server failure.
+      if (res.statusCode >= 500 && res.statusCode !== 501) logger.error('request', line);
       else if (req.path === '/healthz' || req.path === '/readyz') logger.debug('request', line);
       else logger.info('request', line);
     });

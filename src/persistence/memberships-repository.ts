@@ -64,6 +64,33 @@ export class MembershipsRepository {
     return created;
   }
 
+  /**
+   * Creates the memberships that do not exist yet, with `source` and `role`, and leaves existing ones
+   * exactly as they are (no source added, no role changed): for writes that must report what they
+   * did against the current state (an import confirmed after its preview, an invitation). One
+   * unordered insert; a duplicate key means "already a member". Returns the user ids it created.
+   */
+  async createIfAbsent(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole): Promise<string[]> {
+    const created: string[] = [];
+    const now = new Date();
+    for (const part of chunks([...new Set(userIds)])) {
+      try {
+        await this.models.Membership.collection.insertMany(
+          part.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })) as never[],
+          { ordered: false },
+        );
+        created.push(...part);
+      } catch (err) {
+        const taken = duplicateKeyIndexes(err);
+        if (!taken) throw err;
+        part.forEach((u, i) => {
+          if (!taken.has(i)) created.push(u);
+        });
+      }
+    }
+    return created;
+  }
+
   /** One atomic upsert per membership; returns the user ids whose membership it created. */
   private async upsertSource(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole, now: Date): Promise<string[]> {
     const res = await this.models.Membership.collection.bulkWrite(

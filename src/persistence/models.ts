@@ -83,7 +83,7 @@ export interface AuditEventDoc {
   _id: string;
   tenantId: string;
   at: Date;
-  actor: { type: 'scim-token' | 'admin' | 'rule' | 'system' | 'cli'; id: string };
+  actor: { type: 'scim-token' | 'admin' | 'user' | 'rule' | 'system' | 'cli'; id: string };
   action: string;
   object: { type: string; id: string };
   before?: unknown;

@@ -15,10 +15,14 @@ export interface AdminClient {
 }
 
 export interface AdminStack extends TestStack {
-  /** A client acting as `sub` with the org-level `role`, in this stack's tenant unless `tenant` is given. */
+  /** A client acting as the user `sub` with the org-level `role`, in this stack's tenant unless `tenant` is given. */
   as(sub: string, role?: OrgRole, tenant?: string): AdminClient;
-  /** The tenant admin (token role admin; `sub` is not a user). */
+  /** An operator token (role admin, no user), in this stack's tenant unless `tenant` is given. */
+  operator(tenant?: string): AdminClient;
+  /** The tenant admin: an operator token. */
   admin: AdminClient;
+  /** A fresh active user of this tenant with the org-level `role`: their id and a client acting as them. */
+  caller(role: OrgRole, opts?: { audience?: 'user' | 'customer' }): Promise<{ id: string; client: AdminClient }>;
   /** Provisions a user over SCIM (as an IdP would) and returns its id. */
   user(userName: string, opts?: { audience?: 'user' | 'customer'; email?: string; active?: boolean }): Promise<string>;
   /** The id of a default group by key ('admins', 'platform-users', …). */
@@ -27,8 +31,8 @@ export interface AdminStack extends TestStack {
 
 export async function startAdminStack(): Promise<AdminStack> {
   const stack = await startTestStack();
-  const as = (sub: string, role: OrgRole = 'member', tenant = stack.tenantId): AdminClient => {
-    const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant, role })}`;
+  const client = (sub: string, role: OrgRole, tenant: string, kind: 'user' | 'operator'): AdminClient => {
+    const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant, role, kind })}`;
     const base = '/admin/v1';
     return {
       get: (p) => stack.http.get(base + p).set('Authorization', auth),
@@ -37,10 +41,18 @@ export async function startAdminStack(): Promise<AdminStack> {
       delete: (p) => stack.http.delete(base + p).set('Authorization', auth),
     };
   };
-  return {
+  const as = (sub: string, role: OrgRole = 'member', tenant = stack.tenantId) => client(sub, role, tenant, 'user');
+  const operator = (tenant = stack.tenantId) => client('admin-operator', 'admin', tenant, 'operator');
+  let callers = 0;
+  const self: AdminStack = {
     ...stack,
     as,
-    admin: as('admin-operator', 'admin'),
+    operator,
+    admin: operator(),
+    async caller(role, opts = {}) {
+      const id = await self.user(`${role}-caller-${++callers}-${Math.random().toString(36).slice(2, 8)}@example.com`, opts);
+      return { id, client: as(id, role) };
+    },
     async user(userName, opts = {}) {
       const res = await stack.scim.post('/Users', {
         schemas: [CORE_USER_URN, CUSTOM_USER_URN],
@@ -58,6 +70,7 @@ export async function startAdminStack(): Promise<AdminStack> {
       return doc._id;
     },
   };
+  return self;
 }
 
 /** Asserts the status and, for errors, returns the `{error: {code}}` code. */

@@ -4,6 +4,7 @@ let s: AdminStack;
 let groupId: string;
 let userId: string;
 let startedAt: string;
+let aliceId: string;
 
 interface Event {
   id: string;
@@ -20,7 +21,8 @@ beforeAll(async () => {
   s = await startAdminStack();
   startedAt = new Date(Date.now() - 1000).toISOString();
   userId = await s.user('audited@example.com');
-  const alice = s.as('alice-admin', 'admin');
+  aliceId = await s.user('alice.admin@example.com');
+  const alice = s.as(aliceId, 'admin');
   groupId = expectStatus(await alice.post('/groups', { name: 'Audited group' }).set('X-Request-Id', 'req-audit-1'), 201).body.id;
   expectStatus(await alice.patch(`/groups/${groupId}`, { description: 'Now described' }), 200);
   expectStatus(await s.admin.post(`/groups/${groupId}/members`, { userId }), 201);
@@ -46,7 +48,7 @@ describe('GET /admin/v1/audit', () => {
       'group.created',
     ]);
     const created = events.find((e) => e.action === 'group.created')!;
-    expect(created).toMatchObject({ actor: { type: 'admin', id: 'alice-admin' }, object: { type: 'Group', id: groupId }, requestId: 'req-audit-1', after: { name: 'Audited group' } });
+    expect(created).toMatchObject({ actor: { type: 'admin', id: aliceId }, object: { type: 'Group', id: groupId }, requestId: 'req-audit-1', after: { name: 'Audited group' } });
     const updated = events.find((e) => e.action === 'group.updated')!;
     expect(updated.before).toMatchObject({ description: null });
     expect(updated.after).toMatchObject({ description: 'Now described' });
@@ -58,14 +60,26 @@ describe('GET /admin/v1/audit', () => {
     expect(new Set((await audit('?action=group.member.')).map((e) => e.action))).toEqual(new Set(['group.member.added', 'group.member.role_changed', 'group.member.removed']));
     expect(new Set((await audit('?action=group.member*')).map((e) => e.action))).toEqual(new Set(['group.member.added', 'group.member.role_changed', 'group.member.removed']));
     // The SCIM path is audited too (the IdP's token is the actor).
-    const scim = await audit('?action=user.created');
+    const scim = await audit(`?action=user.created&objectId=${userId}`);
     expect(scim).toEqual([expect.objectContaining({ object: { type: 'User', id: userId }, actor: expect.objectContaining({ type: 'scim-token' }) })]);
   });
 
+  it("records a non-admin caller as a user, not as an admin", async () => {
+    const manager = await s.user('auditing.manager@example.com');
+    const newcomer = await s.user('audited.newcomer@example.com');
+    const g = expectStatus(await s.admin.post('/groups', { name: 'Managed and audited', ownerId: manager }), 201).body.id;
+    const pool = expectStatus(await s.admin.post('/groups', { name: 'Pool for the audited manager', ownerId: manager }), 201).body.id;
+    expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: newcomer }), 201);
+    expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
+    const events = await audit(`?action=group.member.added&objectId=${g}`);
+    expect(events.map((e) => e.actor)).toEqual([{ type: 'user', id: manager }]);
+    expect((await audit(`?actor=user:${manager}`)).length).toBe(1);
+  });
+
   it('filters by actor (id, or type:id)', async () => {
-    expect((await audit('?actor=alice-admin')).map((e) => e.action)).toEqual(['group.updated', 'group.created']);
-    expect((await audit('?actor=admin:alice-admin')).length).toBe(2);
-    expect(await audit('?actor=rule:alice-admin')).toEqual([]);
+    expect((await audit(`?actor=${aliceId}`)).map((e) => e.action)).toEqual(['group.updated', 'group.created']);
+    expect((await audit(`?actor=admin:${aliceId}`)).length).toBe(2);
+    expect(await audit(`?actor=rule:${aliceId}`)).toEqual([]);
   });
 
   it('filters by time range', async () => {

@@ -73,6 +73,36 @@ describe('group administrator visibility', () => {
     expect(expectStatus(await gaClient.get('/invitations'), 200).body.items.map((i: { email: string }) => i.email)).toEqual(['fresh@example.com']);
   });
 
+  it('group administrator cannot make a user they cannot see the owner of their group, nor learn whether the id exists', async () => {
+    const before = expectStatus(await s.admin.get(`/groups/${groupA}`), 200).body.ownerId;
+    const hidden = await gaClient.patch(`/groups/${groupA}`, { ownerId: outsider });
+    const missing = await gaClient.patch(`/groups/${groupA}`, { ownerId: 'usr_does_not_exist' });
+    expectError(hidden, 404, 'USER_NOT_FOUND');
+    expectError(missing, 404, 'USER_NOT_FOUND');
+    expect(hidden.body.error.message.replace(outsider, 'X')).toBe(missing.body.error.message.replace('usr_does_not_exist', 'X'));
+    expect(expectStatus(await s.admin.get(`/groups/${groupA}`), 200).body.ownerId).toBe(before);
+    expectError(await gaClient.get(`/users/${outsider}`), 404, 'USER_NOT_FOUND');
+    expect((await s.admin.get(`/groups/${groupA}/members`)).body.items.map((m: { userId: string }) => m.userId)).not.toContain(outsider);
+    // A user of their group may become its owner.
+    expect(expectStatus(await gaClient.patch(`/groups/${groupA}`, { ownerId: inA }), 200).body.ownerId).toBe(inA);
+    expectStatus(await s.admin.patch(`/groups/${groupA}`, { ownerId: null }), 200);
+  });
+
+  it('inviting the address of a user they cannot see neither reveals nor adds that user', async () => {
+    const inv = expectStatus(await gaClient.post('/invitations', { email: 'outsider@example.com', groupIds: [groupA] }), 201);
+    expect(inv.body).toMatchObject({ status: 'pending', userId: null, result: null });
+    expect((await s.admin.get(`/groups/${groupA}/members`)).body.items.map((m: { userId: string }) => m.userId)).not.toContain(outsider);
+    expect(JSON.stringify(expectStatus(await gaClient.get(`/invitations/${inv.body.id}`), 200).body)).not.toContain(outsider);
+  });
+
+  it("the CSV preview resolves only addresses of users they can see", async () => {
+    const preview = expectStatus(await gaClient.post(`/groups/${groupA}/members/import`, { csv: 'email\noutsider@example.com\nin.a@example.com' }), 201);
+    expect(preview.body.rows.map((r: { email: string; outcome: string; reason?: string; userId?: string }) => [r.email, r.outcome, r.reason ?? null, r.userId ?? null])).toEqual([
+      ['outsider@example.com', 'skipped', 'unknown e-mail', null],
+      ['in.a@example.com', 'skipped', 'already a member', inA],
+    ]);
+  });
+
   it('group administrator edits their group and manages its members', async () => {
     expect(expectStatus(await gaClient.patch(`/groups/${groupA}`, { description: 'Alpha team' }), 200).body.description).toBe('Alpha team');
     expectError(await gaClient.patch(`/groups/${groupB}`, { description: 'not mine' }), 404, 'GROUP_NOT_FOUND');
@@ -110,7 +140,7 @@ describe('group administrator visibility', () => {
 
 describe('customer admins', () => {
   it('manage customer groups: members and administrators, but see no user group', async () => {
-    const ca = s.as('customer-admin-1', 'customer-admin');
+    const ca = (await s.caller('customer-admin')).client;
     const buyer = await s.user('buyer.one@example.com', { audience: 'customer' });
     const g = expectStatus(await ca.post('/groups', { name: 'Acme buyers', audience: 'customer' }), 201).body.id;
     expectStatus(await ca.post(`/groups/${g}/members`, { userId: buyer }), 201);

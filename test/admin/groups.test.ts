@@ -39,7 +39,7 @@ describe('POST /admin/v1/groups', () => {
   });
 
   it('a customer admin creates customer groups but not user groups', async () => {
-    const ca = s.as('ca-1', 'customer-admin');
+    const ca = (await s.caller('customer-admin')).client;
     expectStatus(await ca.post('/groups', { name: 'Acme customers', audience: 'customer' }), 201);
     expectError(await ca.post('/groups', { name: 'Acme staff', audience: 'user' }), 403, 'FORBIDDEN');
   });
@@ -52,8 +52,10 @@ describe('POST /admin/v1/groups', () => {
     expect(members.body.items).toEqual([expect.objectContaining({ userId: owner, role: 'manager', sources: ['owner'] })]);
   });
 
-  it('when the owner is not a user of the tenant, then 400 USER_NOT_FOUND', async () => {
-    expectError(await s.admin.post('/groups', { name: 'Ghost owned', ownerId: 'usr_nobody' }), 400, 'USER_NOT_FOUND');
+  it('when the owner is not a user of the tenant, then 404 USER_NOT_FOUND naming the field', async () => {
+    const res = await s.admin.post('/groups', { name: 'Ghost owned', ownerId: 'usr_nobody' });
+    expectError(res, 404, 'USER_NOT_FOUND');
+    expect(res.body.error.details).toEqual({ userId: 'usr_nobody', field: 'ownerId' });
   });
 });
 

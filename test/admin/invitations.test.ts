@@ -37,13 +37,33 @@ describe('/admin/v1/invitations', () => {
     expect(await groupsOf(again.body.id)).toEqual([expect.objectContaining({ sources: ['automatic'] })]);
   });
 
+  it('two pending invitations for one address: the second reports what really happened, and the role stays', async () => {
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Twice invited' }), 201).body.id;
+    const first = expectStatus(await s.admin.post('/invitations', { email: 'twice@example.com', groupIds: [team], role: 'member' }), 201).body.id;
+    const second = expectStatus(await s.admin.post('/invitations', { email: 'twice@example.com', groupIds: [team], role: 'manager' }), 201).body.id;
+    const created = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'twice', emails: [{ value: 'twice@example.com' }] });
+    const userId = created.body.id as string;
+    const results = [
+      expectStatus(await s.admin.get(`/invitations/${first}`), 200).body.result,
+      expectStatus(await s.admin.get(`/invitations/${second}`), 200).body.result,
+    ];
+    const role = (await groupsOf(userId)).find((g) => g.groupId === team)!.role;
+    // Whichever was applied first added the user with its role; the other reports the membership as it found it.
+    const added = results.find((r) => r[0].outcome === 'added')[0];
+    const skipped = results.find((r) => r[0].outcome === 'skipped')[0];
+    expect(added.role).toBe(role);
+    expect(skipped.reason).toBe(`already a member (role ${role})`);
+    const accepted = expectStatus(await s.admin.get(`/audit?action=invitation.accepted`), 200).body.items.filter((e: { object: { id: string } }) => [first, second].includes(e.object.id));
+    expect(accepted.map((e: { after: { groups: { outcome: string }[] } }) => e.after.groups[0]!.outcome).sort()).toEqual(['added', 'skipped']);
+  });
+
   it('invitation applied when an admin provisions the user (POST /users)', async () => {
     const team = expectStatus(await s.admin.post('/groups', { name: 'Admin-provisioned team' }), 201).body.id;
     expectStatus(await s.admin.post('/invitations', { email: 'by.admin@example.com', groupIds: [team] }), 201);
     const user = expectStatus(await s.admin.post('/users', { email: 'by.admin@example.com', displayName: 'By Admin' }), 201);
     expect(user.body).toMatchObject({ userName: 'by.admin@example.com', audience: 'user', active: true });
     expect(await groupsOf(user.body.id)).toEqual(expect.arrayContaining([{ groupId: team, role: 'member', sources: ['manual'] }]));
-    expectError(await s.as('someone', 'member').post('/users', { email: 'x@example.com' }), 403, 'FORBIDDEN');
+    expectError(await (await s.caller('member')).client.post('/users', { email: 'x@example.com' }), 403, 'FORBIDDEN');
   });
 
   it('inviting an existing user applies the invitation at once', async () => {

@@ -78,6 +78,32 @@ describe('POST /admin/v1/groups/:id/members/import (preview) and …/confirm', (
     expect(expectStatus(await s.admin.get(`/groups/${g}/members/import/${preview.body.id}`), 200).body.status).toBe('applied');
   });
 
+  it('confirming a stale preview re-checks each row and reports (and audits) what really happened', async () => {
+    const carol = await s.user('carol.stale@example.com');
+    const dan = await s.user('dan.stale@example.com');
+    const eve = await s.user('eve.stale@example.com');
+    const g = expectStatus(await s.admin.post('/groups', { name: 'Stale preview' }), 201).body.id;
+    const preview = expectStatus(await s.admin.post(`/groups/${g}/members/import`, { csv: 'email,role\ncarol.stale@example.com,manager\ndan.stale@example.com,member\neve.stale@example.com,member' }), 201);
+    expect(preview.body.summary).toEqual({ added: 3, skipped: 0, error: 0 });
+    // Meanwhile: Carol is added by hand as a member, Dan is deleted by the IdP.
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: carol, role: 'member' }), 201);
+    expect((await s.scim.delete(`/Users/${dan}`)).status).toBe(204);
+
+    const confirmed = expectStatus(await s.admin.post(`/groups/${g}/members/import/${preview.body.id}/confirm`), 200);
+    expect(confirmed.body.summary).toEqual({ added: 1, skipped: 2, error: 0 });
+    expect(confirmed.body.rows.map((r: { email: string; outcome: string; reason?: string }) => [r.email, r.outcome, r.reason ?? ''])).toEqual([
+      ['carol.stale@example.com', 'skipped', 'already a member (since the preview)'],
+      ['dan.stale@example.com', 'skipped', 'the user no longer exists'],
+      ['eve.stale@example.com', 'added', ''],
+    ]);
+    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items as { userId: string; role: string; sources: string[] }[];
+    expect(members.map((m) => [m.userId, m.role, m.sources]).sort()).toEqual([[carol, 'member', ['manual']], [eve, 'member', ['import']]].sort());
+    const audit = expectStatus(await s.admin.get(`/audit?action=group.members.imported&objectId=${g}`), 200).body.items;
+    expect(audit[0].after).toMatchObject({ added: [{ userId: eve, role: 'member' }], skippedAtConfirm: 2 });
+    // The stored import says the same.
+    expect(expectStatus(await s.admin.get(`/groups/${g}/members/import/${preview.body.id}`), 200).body.summary).toEqual({ added: 1, skipped: 2, error: 0 });
+  });
+
   it('accepts the CSV as JSON {csv} too', async () => {
     await s.user('json.csv@example.com');
     const g = expectStatus(await s.admin.post('/groups', { name: 'JSON import' }), 201).body.id;

@@ -23,6 +23,15 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(expectStatus(await s.admin.get(`/groups/${g}`), 200).body.memberCount).toBe(1);
   });
 
+  it('POST, PATCH and DELETE of a member answer the same Member shape', async () => {
+    const u = await s.user('same.shape@example.com');
+    const g = await newGroup('Same shapes');
+    const shape = { userId: u, role: expect.any(String), sources: expect.any(Array), user: expect.objectContaining({ id: u, userName: 'same.shape@example.com' }) };
+    expect(expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201).body).toEqual(shape);
+    expect(expectStatus(await s.admin.patch(`/groups/${g}/members/${u}`, { role: 'manager' }), 200).body).toEqual({ ...shape, role: 'manager' });
+    expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200).body).toEqual({ ...shape, role: 'manager', sources: [], removedSources: ['manual'], membershipEnded: true });
+  });
+
   it('when the user does not exist, then 404 USER_NOT_FOUND', async () => {
     const g = await newGroup('Nobody joins');
     expectError(await s.admin.post(`/groups/${g}/members`, { userId: 'usr_missing' }), 404, 'USER_NOT_FOUND');
@@ -53,18 +62,41 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(members).toEqual([[next, ['owner']]]);
   });
 
-  it('removing a manual membership keeps the SCIM one', async () => {
-    const u = await s.user('idp.and.hand@example.com');
-    const scimGroup = await s.scim.post('/Groups', { schemas: [GROUP_URN_FOR_TESTS], displayName: 'Okta Sales', members: [{ value: u }] });
+  it('changing the owner keeps the previous owner as a plain member, and the change is audited', async () => {
+    const first = await s.user('first.owner@example.com');
+    const second = await s.user('second.owner@example.com');
+    const g = await newGroup('Changing hands', { ownerId: first });
+    expectStatus(await s.admin.patch(`/groups/${g}`, { ownerId: second }), 200);
+    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items.map((m: { userId: string; role: string; sources: string[] }) => [m.userId, m.role, m.sources]);
+    expect(members.sort()).toEqual([[first, 'member', ['manual']], [second, 'manager', ['owner']]].sort());
+    const audit = expectStatus(await s.admin.get(`/audit?action=group.owner.changed&objectId=${g}`), 200).body.items;
+    expect(audit).toEqual([expect.objectContaining({ before: { ownerId: first }, after: { ownerId: second, previousOwner: { userId: first, role: 'member', sources: ['manual'] } } })]);
+    // Now an ordinary member: removable.
+    expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${first}`), 200).body.membershipEnded).toBe(true);
+  });
+
+  it("an IdP group is read-only: no members, roles, resources or projects from the admin API, and SCIM shows only the IdP's members", async () => {
+    const pushed = await s.user('pushed.by.idp@example.com');
+    const outsider = await s.user('never.pushed@example.com');
+    const scimGroup = await s.scim.post('/Groups', { schemas: [GROUP_URN_FOR_TESTS], displayName: 'Okta Sales', members: [{ value: pushed }] });
     expect(scimGroup.status).toBe(201);
     const g = scimGroup.body.id as string;
-    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u }), 201);
-    const removed = expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200);
-    expect(removed.body).toEqual({ userId: u, removedSources: ['manual'], remainingSources: ['scim'], membershipEnded: false });
-    const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
-    expect(members.body.items).toEqual([expect.objectContaining({ userId: u, sources: ['scim'] })]);
-    // Only the IdP can take the SCIM membership away.
-    expectError(await s.admin.delete(`/groups/${g}/members/${u}`), 409, 'MEMBERSHIP_NOT_ADMIN_MANAGED');
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: outsider }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.patch(`/groups/${g}/members/${pushed}`, { role: 'manager' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post(`/groups/${g}/members/import`, { csv: 'email\nnever.pushed@example.com' }), 409, 'GROUP_READ_ONLY');
+    const adminRole = (await s.admin.get('/roles?q=admin')).body.items.find((r: { system: string | null }) => r.system === 'admin').id;
+    expectError(await s.admin.post(`/groups/${g}/roles`, { roleId: adminRole }), 409, 'GROUP_READ_ONLY');
+    const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: 'IdP-proof agent' }), 201).body.id;
+    expectError(await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'edit' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post(`/groups/${g}/projects`, { name: 'IdP-proof project' }), 409, 'GROUP_READ_ONLY');
+    expectError(await s.admin.post('/resources', { type: 'project', name: 'Another IdP-proof project', groupId: g }), 409, 'GROUP_READ_ONLY');
+    // Only the IdP can take its membership away.
+    expectError(await s.admin.delete(`/groups/${g}/members/${pushed}`), 409, 'MEMBERSHIP_NOT_ADMIN_MANAGED');
+    const viaScim = await s.scim.get(`/Groups/${g}`);
+    expect(viaScim.body.members.map((m: { value: string }) => m.value)).toEqual([pushed]);
+    const viaAdmin = expectStatus(await s.admin.get(`/groups/${g}/members`), 200);
+    expect(viaAdmin.body.items).toEqual([expect.objectContaining({ userId: pushed, role: 'member', sources: ['scim'] })]);
+    expect(expectStatus(await s.admin.get(`/groups/${g}/roles`), 200).body.roles).toEqual([]);
   });
 
   it('removing a member ends the membership when nothing else holds it', async () => {
@@ -104,7 +136,7 @@ describe('who may change members', () => {
     expectStatus(await s.admin.post(`/groups/${team}/members`, { userId: teamManager, role: 'manager' }), 201);
     // A manager of another group and a customer admin do not even see the Admins group.
     expectError(await s.as(teamManager, 'member').post(`/groups/${admins}/members`, { userId: candidate }), 404, 'GROUP_NOT_FOUND');
-    expectError(await s.as('ca-x', 'customer-admin').post(`/groups/${admins}/members`, { userId: candidate }), 404, 'GROUP_NOT_FOUND');
+    expectError(await (await s.caller('customer-admin')).client.post(`/groups/${admins}/members`, { userId: candidate }), 404, 'GROUP_NOT_FOUND');
     expectError(await s.as(teamManager, 'member').post('/invitations', { email: 'x@example.com', groupIds: [admins] }), 404, 'GROUP_NOT_FOUND');
     expect((await s.admin.get(`/groups/${admins}/members`)).body.items.map((m: { userId: string }) => m.userId)).not.toContain(candidate);
     // An admin does; and membership of Admins makes the new admin an admin in turn.
@@ -129,12 +161,30 @@ describe('who may change members', () => {
     const newcomer = await s.user('newcomer@example.com');
     const g = await newGroup('Self-managed', { ownerId: owner });
     const other = await newGroup('Someone else\'s');
+    // Owners and managers name users they can see: those of the groups they own or manage.
+    const pool = await newGroup('Pool of the owner and manager', { ownerId: owner });
+    for (const u of [manager, newcomer]) expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: u, role: u === manager ? 'manager' : 'member' }), 201);
     expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: manager, role: 'manager' }), 201);
     expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
     expectStatus(await s.as(manager, 'member').delete(`/groups/${g}/members/${newcomer}`), 200);
     expectError(await s.as(manager, 'member').post(`/groups/${other}/members`, { userId: newcomer }), 404, 'GROUP_NOT_FOUND');
     // Managers manage members, not the group itself.
     expectError(await s.as(manager, 'member').patch(`/groups/${g}`, { name: 'Renamed by manager' }), 403, 'FORBIDDEN');
+  });
+
+  it('an owner cannot add a user they cannot see, even to a group that holds the Admin role', async () => {
+    const owner = await s.user('owner.of.powerful@example.com');
+    const stranger = await s.user('stranger.to.owner@example.com');
+    const g = await newGroup('Powerful team', { ownerId: owner });
+    const adminRole = (await s.admin.get('/roles')).body.items.find((r: { system: string | null }) => r.system === 'admin').id;
+    expectStatus(await s.admin.post(`/groups/${g}/roles`, { roleId: adminRole }), 201);
+    expectError(await s.as(owner, 'member').get(`/users/${stranger}`), 404, 'USER_NOT_FOUND');
+    expectError(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: stranger }), 404, 'USER_NOT_FOUND');
+    const preview = expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members/import`, { csv: 'email\nstranger.to.owner@example.com' }), 201);
+    expect(preview.body.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'unknown e-mail' });
+    expect(preview.body.rows[0].userId).toBeUndefined();
+    const allowed = await s.admin.post('/authorize', { userId: stranger, action: 'delete', target: 'Account' });
+    expect(allowed.body.allowed).toBe(false);
   });
 
   it('a plain member sees their group but cannot change its members', async () => {

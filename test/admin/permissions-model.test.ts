@@ -116,7 +116,7 @@ describe('effective permissions', () => {
     ['create-ticket', role('create-ticket', [{ target: 'Ticket', level: 'create' }])],
     ['contacts', role('contacts', [{ target: 'Contacts', level: 'view' }])],
   ]);
-  const base = { tenantId: 't', userId: 'u', active: true, roles, userRoleIds: [] as string[] };
+  const base = { tenantId: 't', userId: 'u', active: true, audience: 'user' as const, roles, userRoleIds: [] as string[] };
 
   it('create implies edit and view in an authorize decision', () => {
     const eff = computeEffective({ ...base, memberships: [{ groupId: 'a', role: 'member' }], nodes: new Map([['a', node('a', { roleIds: ['create-ticket'] })]]) });

@@ -58,7 +58,7 @@ describe('default roles', () => {
 
 describe('roles', () => {
   it('the catalogue is served with its levels and dependencies', async () => {
-    const res = expectStatus(await s.as('someone', 'member').get('/permissions/catalog'), 200);
+    const res = expectStatus(await (await s.caller('member')).client.get('/permissions/catalog'), 200);
     expect(res.body.levels).toEqual(['hide', 'view', 'edit', 'create', 'delete']);
     const bulk = res.body.targets.find((t: { name: string }) => t.name === 'Account Bulk Statuses');
     expect(bulk.dependencies[0].requires.map((r: { target: string }) => r.target)).toEqual(['Platform Calling Plan', 'Platform Groups', 'Platform Users']);
@@ -89,12 +89,12 @@ describe('roles', () => {
   });
 
   it('only admins manage roles', async () => {
-    const member = s.as('plain-member', 'member');
+    const member = (await s.caller('member')).client;
     expectError(await member.post('/roles', { name: unique('Mine'), privileges: [] }), 403, 'FORBIDDEN');
     const id = await role([{ target: 'Ticket', level: 'view' }]);
     expectError(await member.patch(`/roles/${id}`, { description: 'x' }), 403, 'FORBIDDEN');
     expectError(await member.delete(`/roles/${id}`), 403, 'FORBIDDEN');
-    expectError(await s.as('a-customer', 'customer').get('/roles'), 403, 'FORBIDDEN');
+    expectError(await (await s.caller('customer', { audience: 'customer' })).client.get('/roles'), 403, 'FORBIDDEN');
   });
 
   it('role names are unique per tenant ignoring case', async () => {
@@ -222,6 +222,33 @@ describe('effective permissions and authorize', () => {
     expect((await authorize({ userId: other, action: 'view', target: 'Ticket' }, s.as(user, 'member'))).allowed).toBe(false);
   });
 
+  it('the answer is about the subject, never the caller: the same for an operator token and the subject\'s own admin token', async () => {
+    const x = await s.user(`subject-${seq}@example.com`);
+    const g = await group('Viewers of Accounts');
+    await assignRole(g, await role([{ target: 'Account', level: 'view' }]));
+    await addMember(g, x);
+    const own = s.as(x, 'admin');
+    for (const question of [{ action: 'delete', target: 'Account' }, { action: 'view', target: 'Account' }]) {
+      const byOperator = await authorize({ userId: x, ...question });
+      const byThemselves = await authorize({ userId: x, ...question }, own);
+      expect(byThemselves).toEqual(byOperator);
+    }
+    expect((await authorize({ userId: x, action: 'delete', target: 'Account' }, own)).allowed).toBe(false);
+    const viaOperator = expectStatus(await s.admin.get(`/users/${x}/permissions`), 200).body;
+    const viaThemselves = expectStatus(await own.get(`/users/${x}/permissions`), 200).body;
+    expect(viaThemselves).toEqual(viaOperator);
+    expect(viaThemselves.admin).toBeNull();
+  });
+
+  it('an allowed question is explained by what was asked, then what grants it', async () => {
+    const user = await s.user(`explained-${seq}@example.com`);
+    const g = await group('Account editors');
+    await assignRole(g, await role([{ target: 'Account', level: 'edit' }]));
+    await addMember(g, user);
+    const answer = await authorize({ userId: user, action: 'view', target: 'Account' });
+    expect(answer.reason.message).toMatch(/^Allowed: view on "Account" \(edit from role ".*" of group "Account editors/);
+  });
+
   it('a user may ask about themselves, not about others, unless an admin', async () => {
     const me = await s.user(`me-${seq}@example.com`);
     const other = await s.user(`other-${seq}@example.com`);
@@ -280,9 +307,18 @@ describe('resources', () => {
     expect(expectStatus(await s.admin.get(`/groups/${parent}/resources`), 200).body.resources).toEqual([]);
   });
 
+  it('level errors read naturally: "An agent can be assigned at …"', async () => {
+    const g = await group('Agent grammar');
+    const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: unique('Grammar agent') }), 201).body.id;
+    const res = await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'delete' });
+    expectError(res, 400, 'INVALID_REQUEST');
+    expect(res.body.error.message).toBe('An agent can be assigned at view, edit');
+  });
+
   it('only admins create agents and data sources', async () => {
-    expectError(await s.as('plain-member', 'member').post('/resources', { type: 'agent', name: unique('Rogue') }), 403, 'FORBIDDEN');
-    const list = expectStatus(await s.as('plain-member', 'member').get('/resources'), 200).body;
+    const member = (await s.caller('member')).client;
+    expectError(await member.post('/resources', { type: 'agent', name: unique('Rogue') }), 403, 'FORBIDDEN');
+    const list = expectStatus(await member.get('/resources'), 200).body;
     expect(list.items).toEqual([]);
   });
 });
@@ -294,7 +330,7 @@ describe('tenancy', () => {
     const r = await role([{ target: 'Ticket', level: 'view' }]);
     await assignRole(g, r);
     const other = await createTenant(s.runtime.deps.models, unique('other-tenant'));
-    const outsider = s.as('other-admin', 'admin', other.tenantId);
+    const outsider = s.operator(other.tenantId);
     expectError(await outsider.get(`/users/${user}/permissions`), 404, 'USER_NOT_FOUND');
     expectError(await outsider.post('/authorize', { userId: user, action: 'view', target: 'Ticket' }), 404, 'USER_NOT_FOUND');
     expectError(await outsider.get(`/roles/${r}`), 404, 'ROLE_NOT_FOUND');

@@ -56,7 +56,7 @@ describe('/admin/v1/rules', () => {
     });
 
     it('only tenant admins may manage rules (403 for others)', async () => {
-      const res = await s.member.get('/rules');
+      const res = await (await s.member()).get('/rules');
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
@@ -153,6 +153,20 @@ describe('/admin/v1/rules', () => {
       await s.settle();
       expect((await s.admin.delete(`/mappings/${res.body.id}`)).status).toBe(204);
       expect((await s.admin.get('/mappings')).body.items).toEqual([]);
+    });
+  });
+  describe('the audit log as troubleshooting reads it', () => {
+    it('category=auto_assignment lists every membership change a rule made, and only those', async () => {
+      const target = await s.internalGroup('Audited auto-assignment');
+      const { id } = await s.createRule({ name: 'Legal auto-assigned', expression: 'department = "Legal"', targetGroupId: target });
+      await s.settle();
+      const res = await s.admin.get('/audit?category=auto_assignment&limit=500');
+      expect(res.status).toBe(200);
+      const items = res.body.items as { actor: { type: string; id: string }; action: string; object: { id: string }; after: { userId: string } }[];
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.every((e) => e.actor.type === 'rule')).toBe(true);
+      expect(items).toContainEqual(expect.objectContaining({ actor: { type: 'rule', id }, action: 'membership.added', object: { type: 'Group', id: target }, after: expect.objectContaining({ userId: users.cid }) }));
+      expect((await s.admin.get('/audit?category=everything')).body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'category' } });
     });
   });
 });

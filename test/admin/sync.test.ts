@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { signAdminToken } from '../../src/auth/admin-jwt';
+import { createTenant } from '../../src/domain/tenants';
 import { newId } from '../../src/persistence/ids';
 import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
@@ -56,7 +57,8 @@ describe('/admin/v1/sync and /metrics', () => {
     expect((await s.admin.get('/sync/status')).body.jobs).toMatchObject({ failed: 1, failedLastHour: 1 });
 
     // Another tenant's admin sees nothing of it and cannot retry it.
-    const stranger = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'usr_x', tenant: 'ten_other', role: 'admin' })}`;
+    const other = await createTenant(s.runtime.deps.models, `other-${Date.now()}`);
+    const stranger = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'cli', tenant: other.tenantId, role: 'admin', kind: 'operator' })}`;
     expect((await request(s.runtime.app).get('/admin/v1/sync/failures').set('Authorization', stranger)).body.items).toEqual([]);
     expect((await request(s.runtime.app).post(`/admin/v1/sync/failures/${failure.id}/retry`).set('Authorization', stranger)).status).toBe(404);
 
@@ -70,8 +72,9 @@ describe('/admin/v1/sync and /metrics', () => {
   });
 
   it('only tenant admins see sync monitoring', async () => {
-    expect((await s.member.get('/sync/status')).status).toBe(403);
-    expect((await s.member.get('/sync/failures')).status).toBe(403);
+    const member = await s.member();
+    expect((await member.get('/sync/status')).status).toBe(403);
+    expect((await member.get('/sync/failures')).status).toBe(403);
   });
 
   it('GET /metrics answers in Prometheus format with queue, job, lag and HTTP figures', async () => {

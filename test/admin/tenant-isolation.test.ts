@@ -12,7 +12,7 @@ let importId: string;
 beforeAll(async () => {
   s = await startAdminStack();
   const other = await createTenant(s.runtime.deps.models, 'other-tenant');
-  otherAdmin = s.as('other-admin', 'admin', other.tenantId);
+  otherAdmin = s.operator(other.tenantId);
   userId = await s.user('isolated@example.com');
   groupId = expectStatus(await s.admin.post('/groups', { name: 'Isolated group' }), 201).body.id;
   expectStatus(await s.admin.post(`/groups/${groupId}/members`, { userId }), 201);

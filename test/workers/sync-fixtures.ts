@@ -23,8 +23,8 @@ export interface AdminClient {
 
 export interface SyncStack extends TestStack {
   admin: AdminClient;
-  /** A client with the org role `member` (not a tenant admin). */
-  member: AdminClient;
+  /** A client for a fresh user with the org role `member` (not a tenant admin); the user has no attributes rules test. */
+  member(): Promise<AdminClient>;
   worker?: SyncWorker;
   startWorker(opts?: SyncWorkerOptions, config?: Config): SyncWorker;
   /** The sync queue of this stack (its own prefix), for inspection. */
@@ -67,7 +67,8 @@ export async function startSyncStack(
   const stack = await startTestStack({ env: opts.env, monitorCommands: opts.monitorCommands });
   const { models } = stack.runtime.deps;
   const client = (role: 'admin' | 'member', sub: string): AdminClient => {
-    const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant: stack.tenantId, role })}`;
+    const kind = role === 'admin' ? 'operator' : 'user';
+    const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant: stack.tenantId, role, kind })}`;
     const base = '/admin/v1';
     return {
       get: (p) => stack.http.get(base + p).set('Authorization', auth),
@@ -82,7 +83,9 @@ export async function startSyncStack(
   const s: SyncStack = {
     ...stack,
     admin: client('admin', 'usr_operator'),
-    member: client('member', 'usr_someone'),
+    async member() {
+      return client('member', await s.user(`member-${Math.random().toString(36).slice(2, 10)}`));
+    },
     queue,
     startWorker(workerOpts = {}, config = stack.config) {
       // Sweeps run when a test asks (settle), not on a timer, so tests stay deterministic.

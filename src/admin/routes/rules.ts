@@ -4,8 +4,9 @@ import { principalOf, requestIdOf } from '../http-kit';
 import { forbidden } from '../../domain/access/policy';
 import { AppError } from '../../errors/app-error';
 import { RulesService, type RuleActorContext } from '../../domain/sync/rules-service';
-import { checkRuleExpression, invalidField } from '../../domain/sync/rule-validation';
-import { previewRule } from '../../domain/sync/rule-preview';
+import { checkRuleExpression, invalidField, requireRuleTarget } from '../../domain/sync/rule-validation';
+import { audienceNote, previewRule } from '../../domain/sync/rule-preview';
+import { groupAudienceOf } from '../../domain/groups/user-identity';
 import { RuleSetCache } from '../../domain/sync/rule-set';
 import type { SyncDeps } from '../../domain/sync/sync-deps';
 import type { RuleKind } from '../../domain/sync/rule-records';
@@ -59,8 +60,17 @@ export function rulesRoutes(deps: AdminDeps): Router {
     res.json({ items: await rules.list(ctx.tenantId, kindQuery(req)) });
   });
   router.post('/rules/validate', async (req, res) => {
-    adminContext(req, res, 'validate rules');
-    res.json(checkRuleExpression(deps.registry, bodyOf(req).expression));
+    const ctx = adminContext(req, res, 'validate rules');
+    const body = bodyOf(req);
+    const check = checkRuleExpression(deps.registry, body.expression);
+    if (body.targetGroupId === undefined || !check.valid) {
+      res.json(check);
+      return;
+    }
+    // With a target, say whom its audience leaves out (the same rule every path obeys).
+    const target = await requireRuleTarget(deps.models, ctx.tenantId, body.targetGroupId, 'rule');
+    const audience = groupAudienceOf(target);
+    res.json({ ...check, targetGroupId: target._id, targetAudience: audience, note: audienceNote(audience) });
   });
   router.post('/rules/preview', async (req, res) => {
     const ctx = adminContext(req, res, 'preview rules');
@@ -164,15 +174,21 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       post: op('Create a rule; its full run is queued', 201, ref('Rule'), body(ref('RuleInput')), [400]),
     },
     '/rules/validate': {
-      post: op('Parse and type-check an expression', 200, ref('RuleValidation'), body({ type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] })),
+      post: op(
+        'Parse and type-check an expression; with targetGroupId, also say whom the target\'s audience leaves out',
+        200,
+        ref('RuleValidation'),
+        body({ type: 'object', properties: { expression: { type: 'string' }, targetGroupId: { type: 'string' } }, required: ['expression'] }),
+        [400],
+      ),
     },
     '/rules/preview': {
       post: op('Dry run: matches, a sample, and adds/removes against current membership; changes nothing', 200, ref('RulePreview'), body(ref('RulePreviewInput')), [400, 404]),
     },
     '/rules/{id}': {
-      get: op('Read a rule with its sync state and last run', 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
-      patch: op('Change a rule (partial); its full run is queued', 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
-      delete: op('Delete a rule; the memberships it gave are removed by the worker', 204, undefined, { parameters: [idPath('Rule')] }, [404]),
+      get: op("Read a rule with its sync state and last run (a dynamic group's own rule too, read-only)", 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
+      patch: op("Change a rule (partial); its full run is queued. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
+      delete: op("Delete a rule; the memberships it gave are removed by the worker. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 204, undefined, { parameters: [idPath('Rule')] }, [404, 409]),
     },
     '/rules/{id}/run': {
       post: op('Run the rule over the whole tenant again (reconcile)', 202, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
@@ -206,7 +222,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       type: 'object',
       properties: {
         id: { type: 'string' },
-        kind: { type: 'string', enum: ['rule', 'mapping'] },
+        kind: { type: 'string', enum: ['rule', 'mapping', 'dynamic'] },
         name: { type: 'string' },
         expression: { type: 'string' },
         targetGroupId: { type: 'string' },
@@ -218,6 +234,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
         updatedAt: { type: 'string', format: 'date-time' },
         sync: { type: 'object', additionalProperties: true },
         lastRun: ref('RuleRunResult'),
+        targetMissing: { type: 'boolean', description: 'The target group was deleted: the rule was disabled with it and gives nothing' },
       },
     },
     RuleRunResult: {
@@ -235,7 +252,9 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
     },
     RuleValidation: {
       type: 'object',
-      description: '{valid: true, syntax, attributes, usesGroups, groupNames} or {valid: false, error: {code, message, line, column, hint}}',
+      description:
+        '{valid: true, syntax, attributes, usesGroups, groupNames[, targetGroupId, targetAudience, note]} or {valid: false, error: {code, message, line, column, hint}}. ' +
+        'A rule adds only users of its target group\'s audience (internal users to user groups, customers to customer groups).',
       additionalProperties: true,
     },
     RulePreviewInput: {
@@ -243,6 +262,12 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       properties: { expression: { type: 'string' }, targetGroupId: { type: 'string' }, ruleId: { type: 'string' }, sampleSize: { type: 'integer' } },
       required: ['expression'],
     },
-    RulePreview: { type: 'object', additionalProperties: true },
+    RulePreview: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        '{matched, sample, membership?: {targetGroupId, adds, removes, alreadyMembers}, audience?: {target, excluded: {count, sample}, note}, usesGroups, attributes, durationMs}. ' +
+        'With a target, matched counts only users of its audience; audience.excluded are the users the expression matches whom the audience leaves out.',
+    },
   },
 };

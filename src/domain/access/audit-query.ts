@@ -11,6 +11,8 @@ import type { Access } from './policy';
  * arrive, unlike skip/limit.
  */
 export interface AuditQuery {
+  /** A troubleshooting view: `auto_assignment` is every membership change a rule or mapping made. */
+  category?: string;
   action?: string;
   actor?: string;
   objectId?: string;
@@ -20,6 +22,15 @@ export interface AuditQuery {
   cursor?: string;
   limit?: string;
 }
+
+/**
+ * Categories the product documents' troubleshooting filters by (doc 001: "filter by
+ * auto_assignment"): each is a fixed filter over actor and action.
+ */
+const AUDIT_CATEGORIES: Record<string, Record<string, unknown>> = {
+  // Rules, SSO mappings and dynamic groups write their membership changes with the rule as actor.
+  auto_assignment: { 'actor.type': 'rule' },
+};
 
 function parseTime(value: string, field: string): Date {
   const d = new Date(value);
@@ -60,6 +71,11 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
   const limit = Number(limitText);
   const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  if (query.category !== undefined && query.category !== '') {
+    const filter = AUDIT_CATEGORIES[query.category];
+    if (!filter) throw invalid('category', `"category" must be one of ${Object.keys(AUDIT_CATEGORIES).join(', ')}`);
+    and.push(filter);
+  }
   if (query.action) {
     if (query.action.length > 100) throw invalid('action', '"action" is at most 100 characters');
     const prefix = query.action.endsWith('*') ? query.action.slice(0, -1) : query.action.endsWith('.') ? query.action : undefined;
@@ -68,7 +84,7 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   if (query.actor) {
     const colon = query.actor.indexOf(':');
     const type = colon > 0 ? query.actor.slice(0, colon) : undefined;
-    const known = ['scim-token', 'admin', 'rule', 'system', 'cli'];
+    const known = ['scim-token', 'admin', 'user', 'rule', 'system', 'cli'];
     if (type !== undefined && known.includes(type)) and.push({ 'actor.type': type, 'actor.id': query.actor.slice(colon + 1) });
     else and.push({ 'actor.id': query.actor });
   }

@@ -12,11 +12,12 @@ export interface Caller {
   requestId?: string;
 }
 
+/** The audit actor of an admin-API caller: `admin` for a tenant admin's token (operators included), `user` for anyone else. */
 export function auditActorOf(caller: Caller): AuditActor {
-  return { type: 'admin', id: caller.userId };
+  return { type: caller.role === 'admin' ? 'admin' : 'user', id: caller.userId };
 }
 
-/** Records one change an admin-API caller made (actor {type:'admin', id: token subject}). */
+/** Records one change an admin-API caller made (actor {type: admin|user, id: token subject}). */
 export async function auditCallerChange(
   models: Models,
   caller: Caller,

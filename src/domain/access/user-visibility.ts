@@ -73,12 +73,24 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   return { items: page.map(userSummary), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
 }
 
+export function userNotFound(userId: string, field?: string): AppError {
+  return new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId, ...(field ? { field } : {}) } });
+}
+
+/**
+ * The user an admin request names, if the caller may see them; otherwise 404 exactly as for a user
+ * that does not exist, so no write (a member, an owner, an invitation) reveals or reaches a user
+ * outside the caller's view. The one rule for every path that names a user.
+ */
+export async function loadVisibleUser(models: Models, access: Access, userId: string, field?: string): Promise<UserDoc> {
+  const user = (await models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  if (!user || !(await canSeeUser(models, access, user))) throw userNotFound(userId, field);
+  return user;
+}
+
 /** One user with the groups the caller may see them in; 404 when the user is outside the caller's view. */
 export async function getUser(models: Models, access: Access, userId: string) {
-  const user = (await models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
-  if (!user || !(await canSeeUser(models, access, user))) {
-    throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
-  }
+  const user = await loadVisibleUser(models, access, userId);
   const groups = await groupsOfUser(models, access.tenantId, userId);
   const visible = access.isAdmin ? groups : groups.filter((m) => access.memberOf.has(m.groupId) || access.supervisedGroups.includes(m.groupId));
   return { ...userSummary(user), groups: visible };

@@ -2,7 +2,7 @@ import type { GroupDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import type { Models } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
-import type { Audience } from './user-identity';
+import { groupAudienceOf, type Audience } from './user-identity';
 
 /**
  * The admin API's reading of a group document. Internal groups keep their product fields at the
@@ -72,7 +72,7 @@ export function readGroup(doc: GroupDoc): GroupRecord {
     tenantId: doc.tenantId,
     origin: doc.origin,
     name: String(doc.attrs.displayName ?? ''),
-    audience: doc.audience === 'customer' ? 'customer' : 'user',
+    audience: groupAudienceOf(doc),
     kind: doc.kind === 'dynamic' ? 'dynamic' : 'static',
     status: doc.status === 'archived' ? 'archived' : 'active',
     createdAt: doc.createdAt,

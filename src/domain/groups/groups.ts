@@ -1,4 +1,6 @@
-import type { GroupDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, MembershipDoc, UserDoc } from '../../persistence/models';
+import { membershipId } from '../../persistence/memberships-repository';
+import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
@@ -7,6 +9,7 @@ import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
 import { clearDynamicGroupRule, setDynamicGroupRule } from '../sync/dynamic-group-rules';
 import { dynamicRuleIdFor } from '../sync/rule-records';
+import { RulesService } from '../sync/rules-service';
 import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
@@ -14,6 +17,7 @@ import { assertParentAllowed } from './hierarchy';
 import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
 import { memberCountOf, memberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
+import { loadVisibleUser } from '../access/user-visibility';
 
 /**
  * Internal groups through the admin API (DESIGN.md §2, product docs 000/001/003): CRUD, archive,
@@ -32,10 +36,22 @@ function nameTaken(name: string): AppError {
   return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
 }
 
-function assertWritable(g: GroupRecord): void {
+/**
+ * IdP groups are the identity provider's: the admin API gives them no members, roles, resources,
+ * administrators or settings, so what the IdP pushed is all they hold. Their members get access
+ * only through mappings (POST /mappings) into internal groups. Removing what the admin API once
+ * granted them stays possible (cleanup).
+ */
+export function assertNotIdpGroup(g: GroupRecord): void {
   if (g.origin === 'scim') {
-    throw new AppError('conflict', 'GROUP_READ_ONLY', 'This group is provisioned by the identity provider; change it there');
+    throw new AppError('conflict', 'GROUP_READ_ONLY', `"${g.name}" is provisioned by the identity provider and read-only here; change it there, or map it to an internal group (POST /mappings)`, {
+      details: { groupId: g.id },
+    });
   }
+}
+
+function assertWritable(g: GroupRecord): void {
+  assertNotIdpGroup(g);
   if (g.system !== undefined) {
     throw new AppError('conflict', 'GROUP_DEFAULT_IMMUTABLE', `"${g.name}" is a default group: only custom groups can be renamed, changed, archived or deleted`);
   }
@@ -53,12 +69,6 @@ export function assertAssignable(g: GroupRecord): void {
   if (g.status === 'archived') {
     throw new AppError('conflict', 'GROUP_ARCHIVED', `Group "${g.name}" is archived; unarchive it first`, { details: { groupId: g.id } });
   }
-}
-
-async function loadUser(deps: GroupsDeps, tenantId: string, userId: string, field: string): Promise<UserDoc> {
-  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
-  if (!user) throw new AppError('badRequest', 'USER_NOT_FOUND', `User ${userId} does not exist in this tenant`, { details: { field, userId } });
-  return user;
 }
 
 /** Every member of a group (owner included) has the group's audience: customer groups hold customers. */
@@ -123,7 +133,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
   if (rule) doc.rule = { ...rule, ruleId: dynamicRuleIdFor(id) };
   const record = readGroup(doc);
   if (ownerId) {
-    assertAudience(record, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+    assertAudience(record, await loadVisibleUser(deps.models, access, ownerId, 'ownerId'));
     doc.ownerId = ownerId;
   }
   try {
@@ -208,7 +218,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const ownerChanged = ownerId !== undefined && (ownerId ?? undefined) !== before.ownerId;
   if (ownerChanged) {
     if (ownerId) {
-      assertAudience(before, await loadUser(deps, tenantId, ownerId, 'ownerId'));
+      assertAudience(before, await loadVisibleUser(deps.models, access, ownerId, 'ownerId'));
       set.ownerId = ownerId;
     } else unset.push('ownerId');
   }
@@ -219,10 +229,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), groupId, rule.expression);
     else await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
   }
-  if (ownerChanged) {
-    if (ownerId) await deps.memberships.addSource(tenantId, groupId, [ownerId], OWNER_SOURCE, 'manager');
-    if (before.ownerId) await deps.memberships.removeSource(tenantId, groupId, [before.ownerId], OWNER_SOURCE);
-  }
+  if (ownerChanged) await handOverOwnership(deps, access, groupId, before.ownerId, ownerId ?? undefined);
   await auditAdminChange(deps, access.caller, 'group.updated', { type: 'Group', id: groupId }, { before: auditView(before), after: auditView(after) });
   if (parentChanged) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId });
   if (ownerChanged) {
@@ -230,6 +237,33 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (before.ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: before.ownerId });
   }
   return groupView(after, await memberCountOf(deps, after));
+}
+
+/**
+ * Moves the `owner` membership source from the previous owner to the new one. The previous owner
+ * stays in the group as a plain member (source `manual`, role member): ownership and the manager
+ * role that came with it go, the membership does not, and an admin may remove it like any other.
+ * Audited as `group.owner.changed` with where the previous owner stands now.
+ */
+async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: string, previous: string | undefined, next: string | undefined): Promise<void> {
+  const { tenantId } = access;
+  if (next) await deps.memberships.addSource(tenantId, groupId, [next], OWNER_SOURCE, 'manager');
+  let previousOwner: { userId: string; role: string; sources: string[] } | undefined;
+  if (previous) {
+    await deps.memberships.addSource(tenantId, groupId, [previous], MANUAL_SOURCE, 'member');
+    await deps.memberships.removeSource(tenantId, groupId, [previous], OWNER_SOURCE);
+    const res = await deps.models.Membership.collection.findOneAndUpdate(
+      { _id: membershipId(groupId, previous), tenantId } as never,
+      { $set: { role: 'member', updatedAt: new Date() } } as never,
+      { returnDocument: 'after' },
+    );
+    const m = res as unknown as MembershipDoc | null;
+    if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
+  }
+  await auditAdminChange(deps, access.caller, 'group.owner.changed', { type: 'Group', id: groupId }, {
+    before: { ownerId: previous ?? null },
+    after: { ownerId: next ?? null, ...(previousOwner ? { previousOwner } : {}) },
+  });
 }
 
 export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: string, status: GroupStatus): Promise<Record<string, unknown>> {
@@ -263,8 +297,9 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   }
   const res = await models.Group.collection.deleteOne({ _id: groupId, tenantId } as never);
   if (res.deletedCount === 0) throw groupNotFound(groupId);
-  // The group's own rule stops with it (rules targeting it from elsewhere report the missing target).
+  // The group's own rule stops with it; rules and mappings targeting it are disabled (and show targetMissing).
   if (before.kind === 'dynamic') await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
+  await new RulesService(deps).disableRulesTargeting(ruleActorOf(access.caller), groupId);
   const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
   await Promise.all([
     models.GroupAdministrator.collection.deleteMany({ tenantId, groupId } as never),

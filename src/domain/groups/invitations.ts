@@ -1,10 +1,11 @@
 import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
-import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
+import { canSeeUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import { readGroup, type GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, visibleGroup } from './groups';
@@ -56,7 +57,10 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   }
   const { tenantId } = access;
   const emailLower = email.toLowerCase();
-  const existingUser = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  const found = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  // An existing user the caller cannot see is neither revealed nor pulled in: the invitation stays
+  // pending, answered exactly as for an address no user has yet (an admin can add them).
+  const existingUser = found && (await canSeeUser(deps.models, access, found)) ? found : null;
   if (existingUser) {
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }
@@ -114,6 +118,7 @@ export async function revokeInvitation(deps: GroupsDeps, access: Access, id: str
 interface ApplyResult {
   groupId: string;
   outcome: 'added' | 'skipped';
+  role?: MembershipRole;
   reason?: string;
 }
 
@@ -127,9 +132,14 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
   } catch (err) {
     return { groupId, outcome: 'skipped', reason: (err as Error).message };
   }
-  await memberships.addSource(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
+  // Reports what happened: a user already in the group keeps their membership and role as they are.
+  const created = await memberships.createIfAbsent(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
+  if (created.length === 0) {
+    const existing = (await models.Membership.collection.findOne({ _id: membershipId(groupId, user._id), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+    return { groupId, outcome: 'skipped', reason: `already a member${existing?.role ? ` (role ${existing.role})` : ''}` };
+  }
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: user._id });
-  return { groupId, outcome: 'added' };
+  return { groupId, outcome: 'added', role };
 }
 
 /**

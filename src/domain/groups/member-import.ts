@@ -6,7 +6,7 @@ import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { assertAssignable } from './groups';
+import { assertAssignable, assertNotIdpGroup } from './groups';
 import { isEmail } from './input';
 import { assertMembersEditable, groupForMemberChange, IMPORT_SOURCE, MEMBER_ROLES } from './members';
 import { audienceOf } from './user-identity';
@@ -88,6 +88,7 @@ function importView(doc: MemberImportDoc) {
 
 async function checkImportable(deps: GroupsDeps, access: Access, groupId: string): Promise<GroupRecord> {
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
   return g;
@@ -108,8 +109,8 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
     ? ((await deps.models.Membership.collection.find({ tenantId, groupId, userId: { $in: users.map((u) => u._id) } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[])
     : [];
   const memberIds = new Set(members.map((m) => m.userId));
-  // A Group Administrator only sees their groups' users: others read as unknown e-mails.
-  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
+  // Users outside the caller's view read as unknown e-mails (the rule of loadVisibleUser).
+  const unrestricted = access.isAdmin;
   const seenEmails = new Map<string, number>();
 
   const rows: ImportRow[] = [];
@@ -160,12 +161,15 @@ export async function getImport(deps: GroupsDeps, access: Access, groupId: strin
 }
 
 /**
- * Applies the preview's "added" rows, exactly: no re-matching of e-mails. The status flips from
- * 'previewed' to 'applied' in one conditional write first, so a second (or concurrent) confirm
- * is refused and the rows are applied at most once.
+ * Applies the preview's "added" rows: no re-matching of e-mails, but each row is checked against
+ * the current state and the rows report what really happened. A user gone, no longer of the
+ * group's audience or no longer visible to the caller is skipped; one who became a member since the
+ * preview is skipped as "already a member" (their membership and role are left as they are). The
+ * status flips from 'previewed' to 'applied' in one conditional write first, so a second (or
+ * concurrent) confirm is refused and the rows are applied at most once.
  */
 export async function confirmImport(deps: GroupsDeps, access: Access, groupId: string, importId: string) {
-  await checkImportable(deps, access, groupId);
+  const g = await checkImportable(deps, access, groupId);
   const { tenantId } = access;
   const existing = await loadImport(deps, tenantId, groupId, importId);
   const appliedAt = new Date();
@@ -178,14 +182,33 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
     throw new AppError('conflict', 'IMPORT_ALREADY_APPLIED', `Import ${importId} was confirmed already`, { details: { importId, appliedAt: existing.appliedAt } });
   }
   const doc = claimed as unknown as MemberImportDoc;
-  const added = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
-  for (const role of MEMBER_ROLES) {
-    const ids = added.filter((r) => (r.role ?? 'member') === role).map((r) => r.userId!);
-    if (ids.length) await deps.memberships.addSource(tenantId, groupId, ids, IMPORT_SOURCE, role);
+  const planned = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
+  const users = planned.length
+    ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: planned.map((r) => r.userId!) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    : [];
+  const byId = new Map(users.map((u) => [u._id, u]));
+  const verdict = new Map<string, string>();
+  for (const r of planned) {
+    const user = byId.get(r.userId!);
+    if (!user) verdict.set(r.userId!, 'the user no longer exists');
+    else if (audienceOf(user) !== g.audience) verdict.set(r.userId!, `the user is no longer ${g.audience === 'customer' ? 'a customer' : 'an internal user'}`);
+    else if (!access.isAdmin && !(await canSeeUser(deps.models, access, user))) verdict.set(r.userId!, 'unknown e-mail');
   }
+  const created = new Set<string>();
+  for (const role of MEMBER_ROLES) {
+    const ids = planned.filter((r) => (r.role ?? 'member') === role && !verdict.has(r.userId!)).map((r) => r.userId!);
+    if (ids.length) for (const u of await deps.memberships.createIfAbsent(tenantId, groupId, ids, IMPORT_SOURCE, role)) created.add(u);
+  }
+  const rows = doc.rows.map((r): ImportRow => {
+    if (r.outcome !== 'added' || !r.userId || created.has(r.userId)) return r;
+    const { reason: _previewReason, ...rest } = r;
+    return { ...rest, outcome: 'skipped', reason: verdict.get(r.userId) ?? 'already a member (since the preview)' };
+  });
+  await deps.models.MemberImport.collection.updateOne({ _id: importId, tenantId } as never, { $set: { rows } } as never);
+  const added = rows.filter((r) => r.outcome === 'added' && r.userId);
   await auditAdminChange(deps, access.caller, 'group.members.imported', { type: 'Group', id: groupId }, {
-    after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })) },
+    after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })), skippedAtConfirm: planned.length - added.length },
   });
   for (const r of added) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: r.userId! });
-  return importView(doc);
+  return importView({ ...doc, rows });
 }

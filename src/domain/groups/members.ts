@@ -4,10 +4,10 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
-import { canSeeUser } from '../access/user-visibility';
+import { loadVisibleUser } from '../access/user-visibility';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { assertAssignable, assertAudience, visibleGroup } from './groups';
+import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
 import { invalid, readBody, readEnum, readId } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
@@ -19,8 +19,8 @@ import { audienceFilter, userSummary } from './user-identity';
  * only those, so a membership the IdP ('scim'), a rule or the group's owner designation also holds
  * survives (DESIGN.md §2: removing one source never removes another's).
  */
-export const MANUAL_SOURCE = 'manual';
-export const IMPORT_SOURCE = 'import';
+import { IMPORT_SOURCE, MANUAL_SOURCE } from './membership-sources';
+export { IMPORT_SOURCE, MANUAL_SOURCE };
 /** The sources this API grants and may therefore take away. */
 export const ADMIN_SOURCES: readonly string[] = [MANUAL_SOURCE, IMPORT_SOURCE];
 export const MEMBER_ROLES: readonly MembershipRole[] = ['member', 'manager'];
@@ -46,24 +46,13 @@ export async function groupForMemberChange(deps: GroupsDeps, access: Access, gro
   return g;
 }
 
-export function userNotFound(userId: string): AppError {
-  return new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
-}
-
-/**
- * The user a member change names. Admins, customer admins and the group's owner and managers may
- * name any user of the tenant; a Group Administrator only users they can see (their groups').
- */
-export async function targetUser(deps: GroupsDeps, access: Access, g: GroupRecord, userId: string): Promise<UserDoc> {
-  const user = (await deps.models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
-  if (!user) throw userNotFound(userId);
-  const unrestricted = access.isAdmin || access.isCustomerAdmin || access.managerOf.has(g.id);
-  if (!unrestricted && !(await canSeeUser(deps.models, access, user))) throw userNotFound(userId);
-  return user;
-}
 
 async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
   return (await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
+}
+
+async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserDoc | undefined> {
+  return ((await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null) ?? undefined;
 }
 
 function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserDoc) {
@@ -75,9 +64,10 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   const userId = readId(body, 'userId');
   const role = readEnum(body, 'role', MEMBER_ROLES);
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
-  const user = await targetUser(deps, access, g, userId);
+  const user = await loadVisibleUser(deps.models, access, userId);
   assertAudience(g, user);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
@@ -129,7 +119,8 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
     after: ended ? undefined : { userId, role: existing.role, sources: remaining },
   });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
-  return { userId, removedSources: toRemove, remainingSources: ended ? [] : remaining, membershipEnded: ended };
+  // The Member shape POST and PATCH answer too, as it stands now (sources [] once it ended), plus what went.
+  return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, await userOf(deps, tenantId, userId)), removedSources: toRemove, membershipEnded: ended };
 }
 
 export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, input: unknown) {
@@ -137,17 +128,19 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   const role = readEnum(body, 'role', MEMBER_ROLES);
   if (!role) throw invalid('role', '"role" is required (member or manager)');
   const g = await groupForMemberChange(deps, access, groupId);
+  assertNotIdpGroup(g);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
-  if (existing.role === role) return memberView(existing);
+  const user = await userOf(deps, tenantId, userId);
+  if (existing.role === role) return memberView(existing, user);
   await deps.models.Membership.collection.updateOne({ _id: existing._id, tenantId } as never, { $set: { role, updatedAt: new Date() } });
   await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
     before: { userId, role: existing.role },
     after: { userId, role },
   });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
-  return memberView({ ...existing, role });
+  return memberView({ ...existing, role }, user);
 }
 
 /**

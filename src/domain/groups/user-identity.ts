@@ -13,6 +13,11 @@ export function audienceOf(user: Pick<UserDoc, 'attrs'>): Audience {
   return typeof value === 'string' && value.toLowerCase() === 'customer' ? 'customer' : 'user';
 }
 
+/** A group's audience as stored (internal groups carry one; missing or IdP groups read as internal users). */
+export function groupAudienceOf(group: object): Audience {
+  return (group as { audience?: unknown }).audience === 'customer' ? 'customer' : 'user';
+}
+
 export function isActive(user: Pick<UserDoc, 'attrs'>): boolean {
   return user.attrs.active !== false;
 }

@@ -39,7 +39,7 @@ function subjectName(subject: Subject): string {
 }
 
 export function describeSource(s: PermissionSource): string {
-  if (s.kind === 'admin') return s.group ? `member of the "${s.group.name}" group (admins have everything)` : 'the admin role of the caller\'s token (admins have everything)';
+  if (s.kind === 'admin') return `member of the "${s.group?.name ?? 'Admins'}" group (admins have everything)`;
   const what = s.kind === 'role' ? `role "${s.role?.name}"` : 'resource assignment';
   if (!s.group) return `${what} assigned to the user`;
   const where = `${what} of group "${s.group.name}"`;
@@ -88,7 +88,8 @@ export function decide(eff: EffectivePermissions, action: Action, subject: Subje
     decision: 'allow',
     ...base,
     level: best.level,
-    reason: { code: grantCode(chosen), message: `Allowed: ${chosen.level} on ${subjectName(subject)} from ${describeSource(chosen)}`, source: chosen },
+    // Says what was asked, then what grants it: "Allowed: view on "Account" (edit from role …)".
+    reason: { code: grantCode(chosen), message: `Allowed: ${action} on ${subjectName(subject)} (${chosen.level} from ${describeSource(chosen)})`, source: chosen },
   };
 }
 

@@ -30,6 +30,8 @@ export interface GroupNode {
   archived: boolean;
   /** Key of a default group ('admins', …). */
   system?: string;
+  /** Internal groups: whom they hold. A membership of the other audience gives nothing. */
+  audience?: 'user' | 'customer';
   roleIds: string[];
   resourceGrants: { resourceId: string; resourceType: ResourceType; level: Level }[];
 }
@@ -79,6 +81,8 @@ export interface EffectiveInput {
   tenantId: string;
   userId: string;
   active: boolean;
+  /** The user's audience: memberships of internal groups of the other audience give nothing. */
+  audience: 'user' | 'customer';
   memberships: { groupId: string; role: MembershipRole }[];
   /** Every group of `memberships` and their ancestors that exist (missing ones are skipped). */
   nodes: ReadonlyMap<string, GroupNode>;
@@ -143,6 +147,9 @@ export function computeEffective(input: EffectiveInput): EffectivePermissions {
     for (const node of chain) closure.add(node.id);
     const own = chain[0];
     if (!own) continue;
+    // A membership the audience rule forbids (left over until the worker removes it after an
+    // audience change) gives nothing meanwhile.
+    if (own.audience !== undefined && own.audience !== input.audience) continue;
     const ownRef = { id: own.id, name: own.name };
     groups.push({ ...ownRef, role: m.role, archived: own.archived });
     if (!input.active || own.archived) continue;

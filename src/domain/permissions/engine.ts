@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
 import { ADMINS_GROUP } from '../groups/group-record';
 import { AUTOMATIC_GROUP_KEY } from '../groups/memberships-of-user';
-import { audienceOf, isActive } from '../groups/user-identity';
+import { audienceOf, groupAudienceOf, isActive } from '../groups/user-identity';
 import { AccessVersionReader, bumpAccessVersion, readAccessVersion, type AccessVersion } from './access-version';
 import { findTarget } from './catalog';
 import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
@@ -120,13 +120,14 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
 /** Cached users per tenant; beyond it the oldest entry is evicted (a later question recomputes it). */
 const MAX_CACHED_USERS_PER_TENANT = 100_000;
 
-type NodeDoc = Pick<GroupDoc, '_id' | 'attrs'> & { parentId?: unknown; status?: unknown; system?: unknown };
-const NODE_PROJECTION = { parentId: 1, status: 1, system: 1, 'attrs.displayName': 1 } as const;
+type NodeDoc = Pick<GroupDoc, '_id' | 'attrs'> & { parentId?: unknown; status?: unknown; system?: unknown; origin?: unknown; audience?: unknown };
+const NODE_PROJECTION = { parentId: 1, status: 1, system: 1, origin: 1, audience: 1, 'attrs.displayName': 1 } as const;
 
 function nodeOf(d: NodeDoc, roleIds: string[], resourceGrants: GroupNode['resourceGrants']): GroupNode {
   const node: GroupNode = { id: d._id, name: String(d.attrs?.displayName ?? ''), archived: d.status === 'archived', roleIds, resourceGrants };
   if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
   if (typeof d.system === 'string') node.system = d.system;
+  if (d.origin === 'internal') node.audience = groupAudienceOf(d);
   return node;
 }
 
@@ -409,6 +410,7 @@ export class PermissionEngine {
       tenantId,
       userId,
       active,
+      audience: audienceOf(user),
       memberships: groups,
       nodes: grants.nodes,
       roles: grants.roles,
@@ -448,9 +450,9 @@ export class PermissionEngine {
   }
 
   /** Validates an authorize request and answers it. 400 for a malformed one, 404 for an unknown user or resource. */
-  async authorize(tenantId: string, request: AuthorizeRequest, opts: { tokenAdmin?: boolean } = {}): Promise<Decision> {
+  async authorize(tenantId: string, request: AuthorizeRequest): Promise<Decision> {
     const { action, subject } = await this.parseRequest(tenantId, request);
-    const eff = opts.tokenAdmin ? tokenAdminPermissions(tenantId, request.userId) : await this.effectiveFor(tenantId, request.userId);
+    const eff = await this.effectiveFor(tenantId, request.userId);
     return decide(eff, action, subject);
   }
 
@@ -470,21 +472,6 @@ export class PermissionEngine {
     if (typeof request.resource !== 'string' || !request.resource) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'resource must be a resource id');
     return { action: request.action, subject: { kind: 'resource', resource: await this.resource(tenantId, request.resource) } };
   }
-}
-
-/** Everything, for a caller whose own token carries the admin role (they are a tenant admin). */
-export function tokenAdminPermissions(tenantId: string, userId: string): EffectivePermissions {
-  return {
-    tenantId,
-    userId,
-    active: true,
-    admin: { kind: 'admin', level: 'delete' },
-    groups: [],
-    closure: new Set(),
-    roleIds: new Set(),
-    targets: new Map(),
-    resources: new Map(),
-  };
 }
 
 /** One engine per Models (one per database connection), shared by the routes and the benchmark. */

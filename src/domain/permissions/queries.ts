@@ -5,13 +5,15 @@ import { CATALOG } from './catalog';
 import type { PermissionsContext } from './context';
 import { describeSource, type Decision } from './decision';
 import type { EffectivePermissions, PermissionSource } from './effective';
-import { tokenAdminPermissions, type PermissionEngine } from './engine';
+import type { PermissionEngine } from './engine';
 import { impliedLevels, type Level } from './levels';
 
 /**
  * Read side of the permission model over the admin API: a user's effective permissions and the
  * authorize decision. Admins (token role admin, or members of the Admins group) may ask about any
- * user of their tenant; anyone else only about themselves.
+ * user of their tenant; anyone else only about themselves. The answer is about the subject alone
+ * (their groups, roles and activation), so it is the same whoever asks: a token's role decides
+ * what the caller may do in the admin API, not what the subject may do in the product.
  */
 export async function isTenantAdmin(engine: PermissionEngine, caller: Caller): Promise<boolean> {
   if (caller.role === 'admin') return true;
@@ -59,8 +61,8 @@ export function effectiveView(eff: EffectivePermissions, resourceNames: Readonly
 
 export async function userPermissions(ctx: PermissionsContext, caller: Caller, userId: string) {
   await assertMayInspect(ctx.engine, caller, userId, "read another user's permissions");
-  const tokenAdmin = caller.userId === userId && caller.role === 'admin';
-  const eff = tokenAdmin ? tokenAdminPermissions(caller.tenantId, userId) : await ctx.engine.effectiveFor(caller.tenantId, userId);
+  // About the subject, whoever asks: their stored groups and roles, never the caller's token role.
+  const eff = await ctx.engine.effectiveFor(caller.tenantId, userId);
   const ids = [...eff.resources.keys()];
   const names = new Map<string, string>();
   if (ids.length > 0) {
@@ -79,6 +81,5 @@ export async function authorizeFor(ctx: PermissionsContext, caller: Caller, body
   if (unknownKeys.length) throw new AppError('badRequest', 'AUTHORIZE_INVALID', `Unknown field(s): ${unknownKeys.join(', ')}`, { details: { fields: unknownKeys } });
   if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
   await assertMayInspect(ctx.engine, caller, request.userId, 'ask about another user');
-  const tokenAdmin = caller.userId === request.userId && caller.role === 'admin';
-  return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource }, { tokenAdmin });
+  return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource });
 }

@@ -3,7 +3,7 @@ import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import { forbidden } from '../access/policy';
-import { assertAssignable } from '../groups/groups';
+import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { escapeRegex, invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
@@ -37,6 +37,12 @@ async function findByName(ctx: PermissionsContext, tenantId: string, type: Resou
 
 export function resourceView(r: ResourceDoc) {
   return { id: r._id, type: r.type, name: r.name, createdBy: r.createdBy ?? null, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
+}
+
+/** "a" or "an" before a resource type ("an agent", "a data source"). */
+function aOrAn(word: string, capital = false): string {
+  const article = /^[aeiou]/i.test(word) ? 'an' : 'a';
+  return capital ? article[0]!.toUpperCase() + article.slice(1) : article;
 }
 
 function resourceNotFound(resourceId: string): AppError {
@@ -123,7 +129,7 @@ export async function getResource(ctx: PermissionsContext, access: Access, resou
 function readGrantLevel(body: Record<string, unknown>, type: ResourceType, dflt: Level): Level {
   const value = body.level ?? dflt;
   const offered = resourceTypeTarget(type).grantLevels ?? [];
-  if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `A ${type} can be assigned at ${offered.join(', ')}`);
+  if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `${aOrAn(type, true)} ${type} can be assigned at ${offered.join(', ')}`);
   return value;
 }
 
@@ -140,6 +146,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   let group: GroupRecord | undefined;
   if (groupId) {
     group = await visibleGroup(ctx.models, access, groupId);
+    assertNotIdpGroup(group);
     assertAssignable(group);
   }
   if (!access.isAdmin) {
@@ -149,7 +156,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   const level = group ? readGrantLevel(body, type, 'edit') : undefined;
   if (!group && body.level !== undefined) throw invalid('level', '"level" needs "groupId"');
   const clash = await findByName(ctx, access.tenantId, type, name);
-  if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${type} named "${name}" exists already`, { details: { type, name } });
+  if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(type, true)} ${type} named "${name}" exists already`, { details: { type, name } });
   const now = new Date();
   const doc: StoredResource = { _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'), tenantId: access.tenantId, type, name, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
   await ctx.models.Resource.collection.insertOne(doc as never);
@@ -165,7 +172,7 @@ export async function updateResource(ctx: PermissionsContext, access: Access, re
   await assertMayChangeResource(ctx, access, resource, grants);
   if (name.toLowerCase() !== resource.name.toLowerCase()) {
     const clash = await findByName(ctx, access.tenantId, resource.type, name);
-    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `A ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
+    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(resource.type, true)} ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
   }
   const updatedAt = new Date();
   await ctx.models.Resource.collection.updateOne({ _id: resourceId, tenantId: access.tenantId } as never, { $set: { name, updatedAt } } as never);
@@ -238,6 +245,7 @@ async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupR
 export async function assignResources(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
   const body = readBody(input, ['resourceId', 'resourceIds', 'level']);
   const group = await visibleGroup(ctx.models, access, groupId);
+  assertNotIdpGroup(group);
   assertAssignable(group);
   const ids = body.resourceIds !== undefined ? readIdList(body, 'resourceIds', { max: BULK_MAX }) : [readId(body, 'resourceId')];
   const checked: { resource: ResourceDoc; level: Level }[] = [];

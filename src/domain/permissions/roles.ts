@@ -3,7 +3,7 @@ import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import { forbidden } from '../access/policy';
-import { assertAssignable } from '../groups/groups';
+import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readId, readText } from '../groups/input';
@@ -238,6 +238,7 @@ export async function assignRoleToGroup(ctx: PermissionsContext, access: Access,
   const body = readBody(input, ['roleId']);
   const roleId = readId(body, 'roleId');
   const group = await visibleGroup(ctx.models, access, groupId);
+  assertNotIdpGroup(group);
   assertAssignable(group);
   const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId, roleId, groupId, createdAt: new Date() };

@@ -4,6 +4,7 @@ import { newId } from '../../persistence/ids';
 import { writeAuditEvent, type AuditInput, auditEvent } from '../audit';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { accessEvents } from '../access-events';
+import { releaseUserFromGroups } from '../groups/user-departure';
 
 /** What finishing a change needs: the database, the memberships, a queue (the API's or the worker's). */
 export interface RecoveryDeps {
@@ -24,6 +25,10 @@ export const USER_DELETION_STEPS: CleanupStep[] = [
   // Memberships of a deleted user go with it, whatever their source.
   async (deps, change) => {
     await deps.memberships.removeAllForUser(change.tenantId, change.objectId);
+  },
+  // So do the group ownerships and Group Administrator designations that name the user.
+  async ({ models }, { tenantId, objectId }) => {
+    await releaseUserFromGroups(models, tenantId, objectId);
   },
 ];
 

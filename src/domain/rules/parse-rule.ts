@@ -78,15 +78,27 @@ function parseScimRule(text: string): ParsedRule {
   return { text, node, syntax: 'scim', sources };
 }
 
-/** parseFilter's messages give a 1-based "position N" when they know one; else the end is meant. */
+/**
+ * parseFilter's messages give a 1-based "position N" when they know one. A word that is not an
+ * operator (`email matches "^a"`, a regex attempt) is pointed at where it stands; else the end.
+ */
 function scimSyntaxError(message: string, text: string, cause: unknown) {
   const position = /position (\d+)/.exec(message);
-  const offset = position ? Number(position[1]) - 1 : text.length;
   const reason = message
     .replace(/^Invalid filter "[\s\S]*?": /, '')
     .replace(/\s*\(?(?:at |starting at )?position \d+\)?/, '')
     .replace(/ in filter "[\s\S]*"$/, '');
+  let offset = position ? Number(position[1]) - 1 : text.length;
+  const notOperator = /^"([^"]+)" after "([^"]+)" is not an operator/.exec(reason);
+  if (!position && notOperator) {
+    const at = new RegExp(`${escapeForRegExp(notOperator[2]!)}\\s+(${escapeForRegExp(notOperator[1]!)})`).exec(text);
+    if (at) offset = at.index + at[0].length - notOperator[1]!.length;
+  }
   return ruleError(RULE_SYNTAX, 'invalid SCIM filter', text, offset, { reason, cause });
+}
+
+function escapeForRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 interface LocateState {

@@ -1,5 +1,8 @@
 import type { MembershipDoc, UserDoc } from '../../persistence/models';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
+import { audienceOf } from '../groups/user-identity';
+import { dropMembershipsOutsideAudience } from './audience-cleanup';
+import { releaseUserFromGroups } from '../groups/user-departure';
 import { applySourceChanges, type SourceChange } from './membership-changes';
 import { isRuleDerivedSource } from './rule-records';
 import { subjectOf, type RuleSet } from './rule-set';
@@ -43,20 +46,21 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
     deps.models.Membership.collection
       .find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } })
       .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>;
-  if (ruleSet.empty) {
-    // A tenant without rules (most IdP pushes): the user document alone, for its sync version.
-    const user = await readUser();
-    if (user) return { outcome: 'evaluated', syncVersion: user.sync?.version ?? 0, ruleSetVersion: ruleSet.version, added: 0, removed: 0, matchedRules: 0 };
-  }
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
-  if (!user) return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
+  if (!user) {
+    // Repeats the API's cleanup of a deleted user, for the case where the API died in between.
+    await releaseUserFromGroups(deps.models, tenantId, userId);
+    return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
+  }
 
   const idpGroupIds = new Set(memberships.filter((m) => m.sources.includes(IDP_MEMBERSHIP_SOURCE)).map((m) => m.groupId));
   const desired = new Map<string, { groupId: string; source: string; ruleId: string }>();
   if (user.attrs.active !== false) {
     const subject = subjectOf(deps.registry, user, idpGroupIds);
+    const audience = audienceOf(user);
     for (const rule of ruleSet.active) {
-      if (rule.matches(subject)) desired.set(key(rule.rule.targetGroupId, rule.source), { groupId: rule.rule.targetGroupId, source: rule.source, ruleId: rule.rule._id });
+      // A rule gives membership only to users of its target group's audience, as a manual add does.
+      if (rule.audience === audience && rule.matches(subject)) desired.set(key(rule.rule.targetGroupId, rule.source), { groupId: rule.rule.targetGroupId, source: rule.source, ruleId: rule.rule._id });
     }
   }
   const current = new Set<string>();
@@ -80,6 +84,7 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
     if (!current.has(k)) changeFor(want.groupId, want.source, want.ruleId).add.push(userId);
   }
   const totals = await applySourceChanges(deps, tenantId, [...changes.values()]);
+  totals.removed += await dropMembershipsOutsideAudience(deps, tenantId, user, memberships);
   return {
     outcome: 'evaluated',
     syncVersion: user.sync?.version ?? 0,

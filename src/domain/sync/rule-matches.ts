@@ -1,12 +1,15 @@
 import type { UserDoc } from '../../persistence/models';
 import { loadIdpGroupIds, resolveRuleGroups, ruleMongoQuery, rulePredicate, type CompiledRule } from '../rules';
 import { subjectOf } from './rule-set';
+import { audienceFilter, audienceOf, type Audience } from '../groups/user-identity';
 import type { SyncDeps } from './sync-deps';
 
 export interface MatchedUser {
   _id: string;
   userName?: string;
   displayName?: string;
+  /** With `withNames`: the user's audience (a preview tells who the target's audience leaves out). */
+  audience?: Audience;
 }
 
 /** One slice of the walk: every user with `_id` in (previous rangeEnd, rangeEnd] was looked at. */
@@ -19,8 +22,10 @@ export interface WalkOptions {
   /** Resume after this user id (exclusive). */
   after?: string;
   chunkSize: number;
-  /** Include userName and displayName of matches (previews show a sample). */
+  /** Include userName, displayName and audience of matches (previews show a sample). */
   withNames?: boolean;
+  /** Only users of this audience: a rule gives membership only to users of its target's audience. */
+  audience?: Audience;
 }
 
 type StreamedUser = Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'updatedAt'>;
@@ -36,9 +41,10 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
   const { query, exact } = ruleMongoQuery(compiled, { tenantId, groups });
   const predicate = exact ? undefined : rulePredicate(compiled, { tenantId, groups });
   const clauses: Record<string, unknown>[] = [query, { 'attrs.active': { $ne: false } }];
+  if (opts.audience !== undefined) clauses.push(audienceFilter(opts.audience, false));
   if (opts.after !== undefined) clauses.push({ _id: { $gt: opts.after } });
   const projection: Record<string, 0 | 1> = exact ? { _id: 1 } : { passwordHash: 0, lc: 0 };
-  if (exact && opts.withNames) Object.assign(projection, { 'attrs.userName': 1, 'attrs.displayName': 1 });
+  if (exact && opts.withNames) Object.assign(projection, { 'attrs.userName': 1, 'attrs.displayName': 1, 'attrs.custom.audience': 1 });
 
   const cursor = deps.models.User.collection
     .find({ $and: clauses } as never, { projection })
@@ -54,7 +60,7 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
     return {
       rangeEnd: (docs[docs.length - 1] as StreamedUser)._id,
       matched: kept.map((d) =>
-        opts.withNames ? { _id: d._id, userName: str(d.attrs?.userName), displayName: str(d.attrs?.displayName) } : { _id: d._id },
+        opts.withNames ? { _id: d._id, userName: str(d.attrs?.userName), displayName: str(d.attrs?.displayName), audience: audienceOf(d) } : { _id: d._id },
       ),
     };
   };

@@ -4,6 +4,7 @@ import { walkRuleMatches, type MatchedUser } from './rule-matches';
 import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
 import type { SyncDeps } from './sync-deps';
+import { groupAudienceOf, type Audience } from '../groups/user-identity';
 
 export interface PreviewInput {
   expression: unknown;
@@ -29,7 +30,7 @@ export interface PreviewSide {
 export type PreviewRemoves = PreviewSide & { leavingGroup: number };
 
 export interface RulePreview {
-  /** Active users the expression matches. */
+  /** Active users the expression matches (with a target: those of the target's audience only). */
   matched: number;
   sample: PreviewUser[];
   /** Against the target group (absent without one). */
@@ -42,6 +43,12 @@ export interface RulePreview {
     /** Matching users who are members already (by another source, or by this rule). */
     alreadyMembers: number;
   };
+  /**
+   * With a target: a rule gives its group's membership only to users of the group's audience
+   * (internal users for user groups, customers for customer groups), as a manual add does.
+   * `excluded` are users the expression matches whom the audience leaves out.
+   */
+  audience?: { target: Audience; excluded: PreviewSide; note: string };
   usesGroups: boolean;
   attributes: readonly string[];
   durationMs: number;
@@ -66,8 +73,16 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     if (!rule || rule.deletedAt) throw new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${input.ruleId}`);
   }
   let targetGroupId: string | undefined;
-  if (input.targetGroupId !== undefined) targetGroupId = (await requireRuleTarget(deps.models, tenantId, input.targetGroupId, rule?.kind ?? 'rule'))._id;
-  else targetGroupId = rule?.targetGroupId;
+  let targetAudience: Audience | undefined;
+  if (input.targetGroupId !== undefined) {
+    const target = await requireRuleTarget(deps.models, tenantId, input.targetGroupId, rule?.kind ?? 'rule');
+    targetGroupId = target._id;
+    targetAudience = groupAudienceOf(target);
+  } else if (rule) {
+    targetGroupId = rule.targetGroupId;
+    const target = await deps.models.Group.collection.findOne({ _id: targetGroupId, tenantId } as never, { projection: { audience: 1 } });
+    if (target) targetAudience = groupAudienceOf(target);
+  }
 
   const source = rule ? ruleSourceOf(rule) : undefined;
   const members = new Map<string, string[]>();
@@ -81,11 +96,17 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
 
   const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, durationMs: 0 };
   const adds: PreviewSide = { count: 0, sample: [] };
+  const excluded: PreviewSide = { count: 0, sample: [] };
   let alreadyMembers = 0;
   const matchedHolders = new Set<string>();
   for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { chunkSize: CHUNK, withNames: true })) {
     for (const matched of chunk.matched) {
       const user = previewUser(matched);
+      if (targetAudience !== undefined && matched.audience !== targetAudience) {
+        excluded.count++;
+        if (excluded.sample.length < sampleSize) excluded.sample.push(user);
+        continue;
+      }
       preview.matched++;
       if (preview.sample.length < sampleSize) preview.sample.push(user);
       if (targetGroupId === undefined) continue;
@@ -111,8 +132,16 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     }
     preview.membership = { targetGroupId, adds, removes, alreadyMembers };
   }
+  if (targetAudience !== undefined) preview.audience = { target: targetAudience, excluded, note: audienceNote(targetAudience) };
   preview.durationMs = Date.now() - started;
   return preview;
+}
+
+/** What a rule's target audience means for who it adds; shown by preview and validate. */
+export function audienceNote(audience: Audience): string {
+  return audience === 'customer'
+    ? 'The target is a customer group: only customers (audience "customer") are added; internal users the expression matches are left out.'
+    : 'The target is a user group: only internal users are added; customers (audience "customer") the expression matches are left out.';
 }
 
 function previewUser(m: MatchedUser): PreviewUser {

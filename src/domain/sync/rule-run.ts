@@ -3,6 +3,7 @@ import { applySourceChanges } from './membership-changes';
 import { compareIds, holdersOf, walkRuleMatches } from './rule-matches';
 import { isActiveRule, ruleSourceOf, type RuleProgress, type RuleRunResult, type SyncedRuleDoc } from './rule-records';
 import type { SyncDeps } from './sync-deps';
+import { groupAudienceOf } from '../groups/user-identity';
 
 export interface RuleRunOptions {
   /** Users per chunk: one bulk write and one progress checkpoint each. */
@@ -76,7 +77,7 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
       await checkpoint();
     }
 
-    const target = await deps.models.Group.collection.findOne({ _id: rule.targetGroupId, tenantId } as never, { projection: { _id: 1 } });
+    const target = (await deps.models.Group.collection.findOne({ _id: rule.targetGroupId, tenantId } as never, { projection: { _id: 1, audience: 1 } })) as { audience?: unknown } | null;
     let compiled: CompiledRule | undefined;
     let outcome: RuleRunResult['outcome'] = 'completed';
     if (!isActiveRule(rule)) outcome = 'removed';
@@ -90,7 +91,9 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
     const holderSet = new Set(holders);
 
     if (compiled) {
-      for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { after: progress.after, chunkSize })) {
+      // Only users of the target's audience match: the others' membership (if any) is removed below.
+      const audience = groupAudienceOf(target!);
+      for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { after: progress.after, chunkSize, audience })) {
         const matchedIds = new Set(chunk.matched.map((m) => m._id));
         const remove: string[] = [];
         while (next < holders.length && compareIds(holders[next] as string, chunk.rangeEnd) <= 0) {

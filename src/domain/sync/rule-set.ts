@@ -3,6 +3,7 @@ import type { Logger } from '../../observability/logger';
 import type { SchemaRegistry } from '../../scim/schema/registry';
 import { compileRule, resolveRuleGroups, rulePredicate, ruleSubject, type CompiledRule, type RuleGroups, type RuleSubject } from '../rules';
 import { DYNAMIC_SOURCE, isActiveRule, ruleSourceOf, type SyncedRuleDoc } from './rule-records';
+import { groupAudienceOf, type Audience } from '../groups/user-identity';
 import { readRuleSetVersion } from './rule-set-version';
 
 /** One enabled rule of a tenant, compiled and ready to test users. */
@@ -11,6 +12,8 @@ export interface ActiveRule {
   /** `rule:<id>`, or `dynamic` for a dynamic group's rule. */
   source: string;
   compiled: CompiledRule;
+  /** The target group's audience: only users of that audience are given membership (DESIGN §2). */
+  audience: Audience;
   matches(subject: RuleSubject): boolean;
 }
 
@@ -77,16 +80,16 @@ export class RuleSetCache {
     const rules = (await this.models.Rule.collection.find({ tenantId } as never).toArray()) as unknown as SyncedRuleDoc[];
     rules.sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0) || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     const targets = [...new Set(rules.filter(isActiveRule).map((r) => r.targetGroupId))];
-    const existing = new Set<string>();
+    const existing = new Map<string, Audience>();
     if (targets.length > 0) {
       const groups = await this.models.Group.collection
-        .find({ tenantId, _id: targets.length === 1 ? targets[0] : { $in: targets } } as never, { projection: { _id: 1 } })
+        .find({ tenantId, _id: targets.length === 1 ? targets[0] : { $in: targets } } as never, { projection: { _id: 1, audience: 1 } })
         .toArray();
-      for (const g of groups) existing.add(String(g._id));
+      for (const g of groups) existing.set(String(g._id), groupAudienceOf(g as { audience?: unknown }));
     }
 
     const view = this.registry.view('User');
-    const compiled: { rule: SyncedRuleDoc; compiled: CompiledRule }[] = [];
+    const compiled: { rule: SyncedRuleDoc; compiled: CompiledRule; audience: Audience }[] = [];
     const owned = new Map<string, string>();
     const ruleIds = new Map<string, string>();
     for (const rule of rules) {
@@ -98,7 +101,8 @@ export class RuleSetCache {
           this.logger.error('stored rule does not compile; its memberships are left as they are', { tenantId, ruleId: rule._id, err });
           continue;
         }
-        if (existing.has(rule.targetGroupId)) compiled.push({ rule, compiled: c });
+        const audience = existing.get(rule.targetGroupId);
+        if (audience !== undefined) compiled.push({ rule, compiled: c, audience });
       }
       if (rule.kind === 'dynamic') owned.set(`${rule.targetGroupId}\t${DYNAMIC_SOURCE}`, rule._id);
       else ruleIds.set(ruleSourceOf(rule), rule._id);
@@ -107,9 +111,9 @@ export class RuleSetCache {
     const usesGroups = compiled.some((c) => c.compiled.usesGroups);
     let groups: RuleGroups | undefined;
     if (usesGroups) groups = await resolveRuleGroups(this.models, tenantId, compiled.map((c) => c.compiled));
-    const active: ActiveRule[] = compiled.map(({ rule, compiled: c }) => {
+    const active: ActiveRule[] = compiled.map(({ rule, compiled: c, audience }) => {
       const predicate = rulePredicate(c, { tenantId, groups });
-      return { rule, source: ruleSourceOf(rule), compiled: c, matches: predicate };
+      return { rule, source: ruleSourceOf(rule), compiled: c, audience, matches: predicate };
     });
     const ruleIdFor = (groupId: string, source: string) => (source === DYNAMIC_SOURCE ? owned.get(`${groupId}\t${source}`) : ruleIds.get(source));
     return {

@@ -42,6 +42,8 @@ export interface RuleView {
   /** Whether the rule's latest change is still being applied, and how far its run got. */
   sync: { pending: boolean; pendingSince?: Date; progress?: { matched: number; added: number; removed: number } };
   lastRun?: RuleRunResult;
+  /** The target group no longer exists (deleted): the rule gives nothing (and is disabled). */
+  targetMissing?: boolean;
 }
 
 export interface RuleInput {
@@ -94,11 +96,34 @@ export class RulesService {
     filter.kind = kind === undefined ? { $ne: 'dynamic' } : kind === 'rule' ? { $nin: ['dynamic', 'mapping'] } : kind;
     const docs = (await this.deps.models.Rule.collection.find(filter as never).toArray()) as unknown as SyncedRuleDoc[];
     docs.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name) || (a._id < b._id ? -1 : 1));
-    return docs.map(toRuleView);
+    return this.withTargets(tenantId, docs.map(toRuleView));
   }
 
+  /** Any rule by id, a dynamic group's own rule included (read-only here: its group manages it). */
   async get(tenantId: string, id: string, kind?: RuleKind): Promise<RuleView> {
-    return toRuleView(await this.find(tenantId, id, kind));
+    const doc = await this.find(tenantId, id, kind, { readOnly: true });
+    return (await this.withTargets(tenantId, [toRuleView(doc)]))[0]!;
+  }
+
+  /** Marks the rules whose target group no longer exists (deleted), so the failure shows. */
+  private async withTargets(tenantId: string, views: RuleView[]): Promise<RuleView[]> {
+    const targets = [...new Set(views.map((v) => v.targetGroupId))];
+    if (targets.length === 0) return views;
+    const found = await this.deps.models.Group.collection.find({ tenantId, _id: { $in: targets } } as never, { projection: { _id: 1 } }).toArray();
+    const existing = new Set(found.map((g) => String(g._id)));
+    return views.map((v) => ({ ...v, targetMissing: !existing.has(v.targetGroupId) }));
+  }
+
+  /**
+   * Disables the rules and mappings that give membership of a group being deleted, each audited
+   * and run (which removes what they gave), so none stays enabled pointing nowhere.
+   */
+  async disableRulesTargeting(ctx: RuleActorContext, groupId: string): Promise<string[]> {
+    const docs = (await this.deps.models.Rule.collection
+      .find({ tenantId: ctx.tenantId, targetGroupId: groupId, kind: { $ne: 'dynamic' }, enabled: true, deletedAt: { $exists: false } } as never, { projection: { _id: 1 } })
+      .toArray()) as unknown as { _id: string }[];
+    for (const { _id } of docs) await this.update(ctx, _id, { enabled: false });
+    return docs.map((d) => d._id);
   }
 
   async create(ctx: RuleActorContext, input: RuleInput, extra: { kind?: RuleKind; idpGroup?: string; id?: string } = {}): Promise<RuleView> {
@@ -186,18 +211,27 @@ export class RulesService {
 
   /** Runs the rule over the whole tenant again without changing it (an operator's "re-run now"). */
   async rerun(ctx: RuleActorContext, id: string, kind?: RuleKind): Promise<RuleView> {
-    await this.find(ctx.tenantId, id, kind);
+    // Re-running changes no rule: a dynamic group's own rule may be re-run here too.
+    await this.find(ctx.tenantId, id, kind, { readOnly: true });
     await requestRuleRun(this.deps.models, this.deps.producer, ctx.tenantId, id, 'reconcile');
     await recordAudit(this.deps.models, { tenantId: ctx.tenantId, actor: ctx.actor, action: 'rule.rerun', object: { type: 'Rule', id }, requestId: ctx.requestId });
     return this.get(ctx.tenantId, id, kind);
   }
 
-  /** A rule that exists and is not deleted; `kind` narrows (dynamic groups' rules are not reachable as plain rules). */
-  async find(tenantId: string, id: string, kind?: RuleKind): Promise<SyncedRuleDoc> {
+  /**
+   * A rule that exists and is not deleted; `kind` narrows. A dynamic group's own rule is read here
+   * (the group's `rule.ruleId` points at it) but changed only through its group: 409 otherwise.
+   */
+  async find(tenantId: string, id: string, kind?: RuleKind, opts: { readOnly?: boolean } = {}): Promise<SyncedRuleDoc> {
     const doc = (await this.deps.models.Rule.collection.findOne({ _id: id, tenantId } as never)) as SyncedRuleDoc | null;
     if (!doc || doc.deletedAt) throw notFound(id);
     const docKind = doc.kind ?? 'rule';
-    if (kind === undefined ? docKind === 'dynamic' : kind !== docKind) throw notFound(id);
+    if (kind !== undefined && kind !== docKind) throw notFound(id);
+    if (docKind === 'dynamic' && !opts.readOnly) {
+      throw new AppError('conflict', 'RULE_MANAGED_BY_GROUP', `Rule ${id} is the rule of dynamic group ${doc.targetGroupId}: change it with PATCH /groups/${doc.targetGroupId} {"rule": …}`, {
+        details: { groupId: doc.targetGroupId },
+      });
+    }
     return doc;
   }
 

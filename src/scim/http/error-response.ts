@@ -29,7 +29,8 @@ export function sendScimError(res: Response, error: AppError): void {
 export function scimErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const error = toAppError(err);
-    if (error.status >= 500) logger.error('SCIM request failed', { err: error.cause ?? err, code: error.code });
+    // 501 (GET /Me) is a documented answer, not a failure: no error log, no stack.
+    if (error.status >= 500 && error.status !== 501) logger.error('SCIM request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
     sendScimError(res, error);
   };

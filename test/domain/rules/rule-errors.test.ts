@@ -26,6 +26,13 @@ function expectError(text: string, code: string, message: string, details: Recor
 }
 
 describe('rule errors say where and what', () => {
+  it('points at a word that is not an operator (a regex attempt) where it stands, not at the end', () => {
+    expectError('email matches "^a.*@x.com$"', 'RULE_SYNTAX', 'invalid SCIM filter at 1:7: "matches" after "email" is not an operator (eq ne co sw ew gt lt ge le pr)', {
+      line: 1,
+      column: 7,
+    });
+  });
+
   it('names an unknown attribute with its position and the nearest known name', () => {
     expectError('deparment = "Sales"', 'RULE_UNKNOWN_ATTRIBUTE', 'unknown attribute "deparment" at 1:1 (did you mean "department"?)', {
       line: 1,

@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import { startTestStack, type TestStack } from '../../helpers/stack';
+import { createLogger } from '../../../src/observability/logger';
 import {
   ERROR_SCHEMA,
   GROUP_URN,
@@ -284,6 +285,17 @@ describe('unknown resources and endpoints', () => {
   it('when the endpoint does not exist, then 404; /Me answers 501', async () => {
     expectScimError(await stack.scim.get('/Widgets'), 404);
     expectScimError(await stack.scim.get('/Me'), 501);
+  });
+
+  it('/Me answers 501 without an error log (a documented answer, not a failure)', async () => {
+    const lines: string[] = [];
+    const logged = await startTestStack({ logger: createLogger('debug', {}, (line) => lines.push(line)) });
+    try {
+      expectScimError(await logged.scim.get('/Me'), 501);
+      expect(lines.map((l) => JSON.parse(l) as { level: string }).filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('when a query parameter is malformed, then 400 invalidValue', async () => {
