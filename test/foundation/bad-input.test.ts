@@ -14,7 +14,7 @@ afterAll(() => s.close());
 
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const scimPost = (path: string) => s.http.post(`/scim/v2${path}`).set('Authorization', `Bearer ${s.token}`);
-const adminAuth = () => `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin' })}`;
+const adminAuth = () => `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
 
 describe('JSON nesting depth', () => {
   it('when a SCIM body nests 10,000 levels deep, then 400 invalidSyntax and nothing is written', async () => {
