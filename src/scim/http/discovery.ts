@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '../schema/registry';
 import { SCIM_CONTENT_TYPE } from './error-response';
 import { listResponse } from './list-response';
 import type { ScimEndpoints } from './endpoints';
-import { LIMITS_EXTENSION_URN } from '../service/resource-limits';
+import { LIMITS_SCHEMA_URN, limitsSchema } from '../service/resource-limits';
 
 export interface DiscoveryLimits {
   bulkMaxOperations: number;
@@ -33,7 +33,7 @@ export function discoveryRouter(
     meta: { resourceType, location },
   });
   const schemaDoc = (req: Request, id: string) => {
-    const s = registry.schema(id);
+    const s = limits && id === LIMITS_SCHEMA_URN ? limitsSchema(limits) : registry.schema(id);
     if (!s) throw new AppError('notFound', 'SCIM_NO_SCHEMA', `No schema ${id}`);
     return withMeta(s, 'Schema', `${baseUrl(req)}/Schemas/${s.id}`);
   };
@@ -50,8 +50,6 @@ export function discoveryRouter(
         doc.bulk = { ...doc.bulk, maxOperations: limits.bulkMaxOperations, maxPayloadSize: limits.bulkMaxPayloadBytes };
         doc.filter = { ...doc.filter, maxResults: limits.maxPageSize };
         if (doc.pagination) doc.pagination = { ...doc.pagination, maxPageSize: limits.maxPageSize, defaultPageSize: limits.defaultPageSize };
-        (doc as Record<string, unknown>).schemas = [...((doc.schemas as unknown as string[]) ?? []), LIMITS_EXTENSION_URN];
-        doc[LIMITS_EXTENSION_URN] = { maxAttributeValueBytes: limits.maxAttributeValueBytes, maxResourceBytes: limits.maxResourceBytes };
       }
       json(res, { ...doc, meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl(req)}/ServiceProviderConfig` } });
     },
@@ -65,7 +63,8 @@ export function discoveryRouter(
   endpoints.mount(router, '/ResourceTypes/:id', { GET: (req, res) => json(res, resourceTypeDoc(req, String(req.params.id))) });
   endpoints.mount(router, '/Schemas', {
     GET: (req, res) => {
-      const docs = registry.schemas().map((s) => schemaDoc(req, s.id));
+      const ids = [...registry.schemas().map((s) => s.id), ...(limits ? [LIMITS_SCHEMA_URN] : [])];
+      const docs = ids.map((id) => schemaDoc(req, id));
       json(res, listResponse(docs, { totalResults: docs.length, startIndex: 1 }));
     },
   });

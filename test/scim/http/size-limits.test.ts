@@ -1,6 +1,6 @@
 import { startTestStack, type TestStack } from '../../helpers/stack';
 import { AUDIT_BOUNDS, boundAuditValue } from '../../../src/domain/audit';
-import { LIMITS_EXTENSION_URN } from '../../../src/scim/service/resource-limits';
+import { LIMITS_SCHEMA_URN } from '../../../src/scim/service/resource-limits';
 import { createGroup, createUser, expectScimError, expectStatus, patchBody, tenantState, userBody } from './helpers';
 
 /**
@@ -24,10 +24,16 @@ async function refused(request: () => Promise<import('supertest').Response>, sta
   return res;
 }
 
-it('/ServiceProviderConfig declares the limits it enforces', async () => {
-  const res = expectStatus(await stack.scim.get('/ServiceProviderConfig'), 200);
-  expect(res.body.schemas).toContain(LIMITS_EXTENSION_URN);
-  expect(res.body[LIMITS_EXTENSION_URN]).toEqual({ maxAttributeValueBytes: MAX_VALUE, maxResourceBytes: MAX_RESOURCE });
+it('/Schemas declares the limits it enforces, and /ServiceProviderConfig stays standard', async () => {
+  const res = expectStatus(await stack.scim.get(`/Schemas/${LIMITS_SCHEMA_URN}`), 200);
+  const attributes = res.body.attributes as { name: string; description: string }[];
+  expect(attributes.find((a) => a.name === 'maxAttributeValueBytes')?.description).toContain(`: ${MAX_VALUE}.`);
+  expect(attributes.find((a) => a.name === 'maxResourceBytes')?.description).toContain(`: ${MAX_RESOURCE}.`);
+  const list = expectStatus(await stack.scim.get('/Schemas'), 200);
+  expect((list.body.Resources as { id: string }[]).map((s) => s.id)).toContain(LIMITS_SCHEMA_URN);
+  // Strict clients refuse unknown keys on /ServiceProviderConfig: none are added there.
+  const spc = expectStatus(await stack.scim.get('/ServiceProviderConfig'), 200);
+  expect(spc.body.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
 });
 
 it('POST with an oversized attribute answers 400 invalidValue naming it, and creates nothing', async () => {
