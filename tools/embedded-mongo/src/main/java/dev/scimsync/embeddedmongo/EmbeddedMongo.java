@@ -14,8 +14,6 @@ import org.slf4j.LoggerFactory;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 /**
  * The project's embedded MongoDB-compatible server: mongo-java-server on loopback.
@@ -72,13 +70,13 @@ public final class EmbeddedMongo {
         }
 
         MongoBackend backend = switch (backendName) {
-            case "memory" -> new MemoryBackend();
+            case "memory" -> new IndexedBackends.Memory();
             case "h2" -> {
                 if (file == null) {
                     usage("--backend h2 needs --file");
                 }
                 Files.createDirectories(Path.of(file).toAbsolutePath().getParent());
-                yield new H2Backend(file);
+                yield new IndexedBackends.H2(file);
             }
             default -> throw usage("unknown backend " + backendName);
         };
