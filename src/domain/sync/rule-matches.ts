@@ -3,6 +3,7 @@ import { loadIdpGroupIds, resolveRuleGroups, ruleMongoQuery, rulePredicate, type
 import { subjectOf } from './rule-set';
 import { audienceFilter, audienceOf, type Audience } from '../groups/user-identity';
 import type { SyncDeps } from './sync-deps';
+import { conjunction } from '../../persistence/conjunction';
 
 export interface MatchedUser {
   _id: string;
@@ -47,7 +48,7 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
   if (exact && opts.withNames) Object.assign(projection, { 'attrs.userName': 1, 'attrs.displayName': 1, 'attrs.custom.audience': 1 });
 
   const cursor = deps.models.User.collection
-    .find({ $and: clauses } as never, { projection })
+    .find(conjunction(...clauses) as never, { projection })
     .sort({ _id: 1 })
     .batchSize(opts.chunkSize);
   let batch: StreamedUser[] = [];

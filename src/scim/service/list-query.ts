@@ -3,6 +3,7 @@ import type { Model } from 'mongoose';
 import { scimError } from '../../errors/app-error';
 import { compilePredicate, compileSort, compileToMongo, parseFilter, type MongoSort } from '../filter';
 import type { SchemaView } from '../schema/types';
+import { conjunction } from '../../persistence/conjunction';
 
 /** Parsed list parameters (query string or SearchRequest body, RFC 7644 §3.4.2-§3.4.3; RFC 9865 cursor). */
 export interface ListParams {
@@ -79,7 +80,7 @@ export async function runListQuery<D extends { _id: string }>(opts: {
     if (compiled.unservedAttributes.length > 0) {
       throw scimError.invalidFilter(`Filtering on ${compiled.unservedAttributes.join(', ')} is not supported`, 'SCIM_FILTER_UNSUPPORTED_ATTRIBUTE');
     }
-    query = Object.keys(compiled.query).length ? { $and: [scope, compiled.query] } : query;
+    query = conjunction(scope, compiled.query);
     if (!compiled.exact) {
       const test = compilePredicate(view, node);
       predicate = (doc) => test(opts.toScim(doc));
@@ -90,7 +91,7 @@ export async function runListQuery<D extends { _id: string }>(opts: {
   if (params.cursor !== undefined) {
     if (params.sortBy) throw scimError.invalidValue('sortBy cannot be combined with cursor pagination; results are in id order', 'SCIM_CURSOR_SORT');
     const after = params.cursor === '' ? undefined : decodeCursor(params.cursor, params.filter).a;
-    const pageQuery = after === undefined ? query : { $and: [query, { _id: { $gt: after } }] };
+    const pageQuery = after === undefined ? query : conjunction(query, { _id: { $gt: after } });
     const docs: D[] = [];
     let examined = 0;
     let exhausted = false;
