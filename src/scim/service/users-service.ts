@@ -145,9 +145,11 @@ export class UsersService {
   private async afterWrite(ctx: ScimContext, audit: AuditEventDoc, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
     // Activation and audience decide what a user may do: drop their cached permissions.
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
-    await writeAuditEvent(this.deps.models, audit);
-    await this.store.settleAudit(ctx.tenantId, after._id, audit._id);
-    await this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason });
+    // Independent steps, so concurrent: the audit trail (then the document's pending mark) and the job.
+    await Promise.all([
+      writeAuditEvent(this.deps.models, audit).then(() => this.store.settleAudit(ctx.tenantId, after._id, audit._id)),
+      this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason }),
+    ]);
   }
 
   private auditView(doc: UserDoc) {
