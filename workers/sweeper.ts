@@ -4,6 +4,7 @@ import type { QueuedJob, WorkerJobQueue } from './job-queue';
 import { MembershipsRepository } from '../src/persistence/memberships-repository';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
 import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
+import { finishInterruptedGroupChanges } from '../src/domain/recovery/pending-group-changes';
 
 /** Documents looked at per kind and sweep; the rest wait for the next sweep. */
 const MAX_PER_SWEEP = 20_000;
@@ -13,7 +14,7 @@ export interface SweepResult {
   users: number;
   groups: number;
   rules: number;
-  /** Multi-document changes (deletions) a crash had interrupted, finished by this sweep. */
+  /** Multi-document changes (deletions, group changes) a crash had interrupted, finished by this sweep. */
   changes: number;
   /** Audit events of committed changes that were still waiting on their document. */
   audits: number;
@@ -43,7 +44,8 @@ interface PendingDoc {
  */
 export async function sweepPending(models: Models, queue: WorkerJobQueue, afterSeconds: number, logger: Logger): Promise<SweepResult> {
   // First: their last steps enqueue jobs and write audit events the rest of the sweep then sees.
-  const changes = await finishInterruptedChanges({ models, memberships: new MembershipsRepository(models), enqueuer: queue }, afterSeconds);
+  const recovery = { models, memberships: new MembershipsRepository(models), enqueuer: queue };
+  const changes = (await finishInterruptedChanges(recovery, afterSeconds)) + (await finishInterruptedGroupChanges(recovery, afterSeconds));
   const audits = await writeInterruptedAudits(models, afterSeconds);
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
   const sweep = async (model: Models['User'] | Models['Group'] | Models['Rule'], toJob: (d: PendingDoc) => QueuedJob): Promise<number> => {

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { getOnly } from './get-only';
 import type { Logger } from '../observability/logger';
 import type { ScimDeps } from '../scim/service/scim-deps';
 import { scimRouter } from '../scim/http/router';
@@ -43,10 +44,10 @@ export function createApp(opts: AppOptions): Express {
   app.use(requestContext(opts.logger));
   app.use(httpMetricsMiddleware());
 
-  app.get('/healthz', (_req, res) => {
+  getOnly(app, '/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  getOnly(app, '/readyz', async (_req, res) => {
     const results = await Promise.all(
       opts.readiness.map(async ({ name, check }) => {
         try {

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as
 import type { Models } from '../persistence/models';
 import { SyncQueueInspector } from '../domain/sync/queue-inspector';
 import { attachSyncQueueInspector } from '../domain/sync/inspector-locator';
+import { getOnly } from '../http/get-only';
 
 /**
  * Prometheus metrics (prom-client). Process-wide metrics (HTTP requests, jobs run by this
@@ -168,7 +169,7 @@ export function mountSyncMonitoring(app: Express, opts: SyncMonitoringOptions): 
   const inspector = new SyncQueueInspector(opts.redis, opts.queuePrefix);
   attachSyncQueueInspector(app, inspector);
   const local = scrapeRegistry(opts.models, inspector);
-  app.get('/metrics', async (_req, res, next) => {
+  getOnly(app, '/metrics', async (_req, res, next) => {
     try {
       const merged = Registry.merge([globalRegistry, local]);
       res.setHeader('Content-Type', merged.contentType);

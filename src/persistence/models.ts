@@ -59,9 +59,26 @@ export interface GroupDoc {
   lc: { displayName: string };
   version: number;
   sync: SyncMark;
+  /** Committed changes whose member writes and audit event are not done yet (domain/recovery/pending-group-changes.ts). */
+  pendingMembers?: PendingGroupChange[];
   createdAt: Date;
   updatedAt: Date;
   [extra: string]: unknown;
+}
+
+/**
+ * A committed group change (create, PATCH, PUT), pushed in the same update as the group's version
+ * bump: the member delta still to apply and the audit event to write (its id is this entry's id).
+ * Entries sit in commit order ($push appends). Pulled once the delta is applied and the event written.
+ */
+export interface PendingGroupChange {
+  _id: string;
+  at: Date;
+  add: string[];
+  remove: string[];
+  /** PUT with `members`: the IdP's exact member list. */
+  replaceAll?: string[];
+  audit: AuditEventDoc;
 }
 
 export type MembershipRole = 'member' | 'manager';
@@ -281,6 +298,8 @@ function groupSchema() {
   // A departing user's ownerships (user deletion, audience change).
   s.index({ tenantId: 1, ownerId: 1 });
   s.index({ 'sync.pendingSince': 1 });
+  // The sweeper's look for group changes a crashed request left unfinished.
+  s.index({ 'pendingMembers.at': 1 });
   return s;
 }
 

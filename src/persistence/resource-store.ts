@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import type { AuditEventDoc, GroupDoc, UserDoc } from './models';
+import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './models';
 
 type ResourceDoc = UserDoc | GroupDoc;
 
@@ -10,6 +10,16 @@ export interface ResourceChange {
   extra?: Record<string, unknown>;
   /** The change's audit event, kept on the document in the same update until it is written (settleAudit). */
   audit?: AuditEventDoc;
+  /** A group's change: its member delta and audit event, kept on the group until done (pending-group-changes.ts). */
+  groupChange?: PendingGroupChange;
+}
+
+/** The $push that records what a write leaves to do, in the write itself. */
+function pendingPush(change: Pick<ResourceChange, 'audit' | 'groupChange'>): Record<string, unknown> {
+  const push: Record<string, unknown> = {};
+  if (change.audit) push.pendingAudit = change.audit;
+  if (change.groupChange) push.pendingMembers = change.groupChange;
+  return Object.keys(push).length > 0 ? { $push: push } : {};
 }
 
 /**
@@ -57,7 +67,7 @@ export class ResourceStore<D extends ResourceDoc> {
       {
         $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
         $min: { 'sync.pendingSince': now },
-        ...(change.audit ? { $push: { pendingAudit: change.audit } } : {}),
+        ...pendingPush(change),
       } as never,
       { returnDocument: 'after' },
     );
@@ -67,19 +77,24 @@ export class ResourceStore<D extends ResourceDoc> {
   /**
    * Bumps the version and the sync mark whatever the stored version is: for a change stored outside
    * the document (a group's memberships), where concurrent changes commute and need no
-   * compare-and-set. `version` and `sync.version` move together, as in updateIfVersion.
+   * compare-and-set. `version` and `sync.version` move together, as in updateIfVersion. Concurrent
+   * bumps each $push their own pending entry, so none loses another's.
    */
-  async bumpVersion(tenantId: string, id: string, now = new Date()): Promise<D | null> {
+  async bumpVersion(tenantId: string, id: string, pending: Pick<ResourceChange, 'groupChange'> = {}, now = new Date()): Promise<D | null> {
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, ...this.scope } as never,
-      { $inc: { version: 1, 'sync.version': 1 }, $set: { updatedAt: now }, $min: { 'sync.pendingSince': now } } as never,
+      { $inc: { version: 1, 'sync.version': 1 }, $set: { updatedAt: now }, $min: { 'sync.pendingSince': now }, ...pendingPush(pending) } as never,
       { returnDocument: 'after' },
     );
     return (res as D | null) ?? null;
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const res = await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
-    return res.deletedCount === 1;
+    return (await this.deleteReturning(tenantId, id)) !== null;
+  }
+
+  /** Deletes and returns the document as it was deleted (with whatever was still pending on it). */
+  async deleteReturning(tenantId: string, id: string): Promise<D | null> {
+    return (await this.model.collection.findOneAndDelete({ _id: id, tenantId, ...this.scope } as never)) as D | null;
   }
 }

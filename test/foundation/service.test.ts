@@ -15,6 +15,17 @@ describe('health endpoints', () => {
   });
   afterAll(() => stack.close());
 
+  it('another method on /healthz, /readyz or /metrics answers 405 with Allow; a path that does not exist is 404 whatever the method', async () => {
+    for (const [method, path] of [['trace', '/healthz'], ['post', '/readyz'], ['delete', '/metrics']] as const) {
+      const res = await stack.http[method](path);
+      expect([method, path, res.status, res.headers.allow]).toEqual([method, path, 405, 'GET, HEAD']);
+    }
+    expect((await stack.http.head('/healthz')).status).toBe(200);
+    for (const [method, path] of [['trace', '/'], ['get', '/'], ['trace', '/nothing-here'], ['post', '/nothing-here']] as const) {
+      expect([method, path, (await stack.http[method](path)).status]).toEqual([method, path, 404]);
+    }
+  });
+
   it('GET /healthz answers 200 while the process lives', async () => {
     const res = await stack.http.get('/healthz');
     expect(res.status).toBe(200);

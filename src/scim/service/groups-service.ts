@@ -1,8 +1,9 @@
 import type { GroupDoc, UserDoc } from '../../persistence/models';
 import { ResourceStore } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
-import { recordAudit } from '../../domain/audit';
-import { accessEvents } from '../../domain/access-events';
+import type { AuditEventDoc } from '../../persistence/models';
+import { auditEvent } from '../../domain/audit';
+import { auditPendingOfDeleted, earlierConflicting, finishGroupChange, pendingGroupChange } from '../../domain/recovery/pending-group-changes';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
@@ -13,17 +14,10 @@ import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from '.
 import { locationOf, toRepresentation } from './representation';
 import { assertWithinLimits } from './resource-limits';
 
-const SCIM_SOURCE = 'scim';
-const JOB_PART = 1000;
 // Ids per query when reading members' names: a 100,000-member group costs five queries, and a
 // page of large groups stays far below MongoDB's 16 MB limit on a query document.
 const NAME_LOOKUP_CHUNK = 20_000;
 const uniquenessMessage = (attrs: Record<string, unknown>) => `A group named "${String(attrs.displayName)}" exists already in this tenant`;
-
-interface MemberChanges {
-  added: string[];
-  removed: string[];
-}
 
 /**
  * SCIM Group use-cases. SCIM groups are the IdP's groups (origin 'scim'); their members are
@@ -49,8 +43,12 @@ export class GroupsService {
     const memberIds = (valid.members ?? []).map((m) => m.value);
     await this.requireUsers(ctx.tenantId, memberIds);
     const now = new Date();
+    const groupId = newId('grp');
+    // The group is inserted with its intent (members to add, audit event): a crash before the
+    // members are written leaves them for the sweeper.
+    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] });
     const doc: GroupDoc = {
-      _id: newId('grp'),
+      _id: groupId,
       tenantId: ctx.tenantId,
       origin: 'scim',
       attrs: valid.attrs,
@@ -60,9 +58,8 @@ export class GroupsService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.insert(doc).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
-    const added = memberIds.length ? await this.deps.memberships.addSource(ctx.tenantId, doc._id, memberIds, SCIM_SOURCE) : [];
-    await this.afterWrite(ctx, 'group.created', undefined, doc, { added, removed: [] });
+    await this.store.insert({ ...doc, pendingMembers: [change] }).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    await finishGroupChange(this.recoveryDeps(), ctx.tenantId, groupId, change, { version: 1, recovering: false });
     return doc;
   }
 
@@ -102,11 +99,15 @@ export class GroupsService {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
       before: { attrs: existing.attrs, version: existing.version, memberCount }, requestId: ctx.requestId,
     });
-    if (!(await this.store.delete(ctx.tenantId, id))) {
+    const deleted = await this.store.deleteReturning(ctx.tenantId, id);
+    if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('Group', id);
     }
-    await completePendingChange({ models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer }, change);
+    // Changes committed before the deletion whose request has not settled them yet: their members
+    // go with the group, their audit events must not.
+    await auditPendingOfDeleted(this.deps.models, deleted);
+    await completePendingChange(this.recoveryDeps(), change);
   }
 
   /**
@@ -153,7 +154,7 @@ export class GroupsService {
     compute: (existing: GroupDoc) => Promise<{ attrs: Record<string, unknown>; delta: MemberDelta } | null>,
     action: string,
   ): Promise<GroupDoc> {
-    const { registry, memberships } = this.deps;
+    const { registry } = this.deps;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const existing = await this.get(ctx, id);
       checkIfMatch(pre.ifMatch, existing.version);
@@ -164,27 +165,25 @@ export class GroupsService {
       const attrsChanged = JSON.stringify(next.attrs) !== JSON.stringify(existing.attrs);
       if (!attrsChanged && isEmptyMemberDelta(delta)) return existing;
       await this.requireUsers(ctx.tenantId, [...(delta.replaceAll ?? []), ...delta.add]);
-      // The version bump (ETag, sync mark) comes first; member writes follow it. A change of members
-      // only, without If-Match, commutes with concurrent ones (memberships are documents of their
-      // own), so it bumps unconditionally: 200 IdP PATCHes at once all land, none answers 409.
-      // A change of attributes is an optimistic compare-and-set on the version.
-      const updated =
-        !attrsChanged && pre.ifMatch === undefined
-          ? await this.store.bumpVersion(ctx.tenantId, id)
-          : await this.store
-              .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('Group', next.attrs) })
-              .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
+      const membersOnly = !attrsChanged && pre.ifMatch === undefined;
+      // The version bump (ETag, sync mark) carries the change's intent: its member delta and audit
+      // event, so a crash before the member writes are done leaves them for the sweeper.
+      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta);
+      // A change of members only, without If-Match, commutes with concurrent ones (memberships are
+      // documents of their own), so it bumps unconditionally: 200 IdP PATCHes at once all land,
+      // none answers 409, each with its own intent. A change of attributes is an optimistic
+      // compare-and-set on the version.
+      const updated = membersOnly
+        ? await this.store.bumpVersion(ctx.tenantId, id, { groupChange: change })
+        : await this.store
+            .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('Group', next.attrs), groupChange: change })
+            .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
-      const changes: MemberChanges = { added: [], removed: [] };
-      if (delta.replaceAll) {
-        const r = await memberships.replaceSource(ctx.tenantId, id, delta.replaceAll, SCIM_SOURCE);
-        changes.added.push(...r.added);
-        changes.removed.push(...r.removed);
+      for (const earlier of earlierConflicting(updated, change)) {
+        await finishGroupChange(this.recoveryDeps(), ctx.tenantId, id, earlier, { recovering: true });
       }
-      if (delta.add.length) changes.added.push(...(await memberships.addSource(ctx.tenantId, id, delta.add, SCIM_SOURCE)));
-      if (delta.remove.length) changes.removed.push(...(await memberships.removeSource(ctx.tenantId, id, delta.remove, SCIM_SOURCE)));
-      await this.afterWrite(ctx, action, existing, updated, changes);
-      return updated;
+      await finishGroupChange(this.recoveryDeps(), ctx.tenantId, id, change, { version: updated.version, recovering: false });
+      return withoutPending(updated);
     }
     throw writeConflict('Group', id);
   }
@@ -211,26 +210,23 @@ export class GroupsService {
     }
   }
 
-  private async afterWrite(ctx: ScimContext, action: string, before: GroupDoc | undefined, after: GroupDoc, changes: MemberChanges) {
-    await recordAudit(this.deps.models, {
-      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'Group', id: after._id },
-      before: before && { attrs: before.attrs, version: before.version },
-      after: { attrs: after.attrs, version: after.version, membersAdded: changes.added, membersRemoved: changes.removed },
-      requestId: ctx.requestId,
-    });
-    await this.enqueueMemberChanges(ctx.tenantId, after._id, after.version, [...changes.added, ...changes.removed]);
+  private recoveryDeps() {
+    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
   }
 
-  private async enqueueMemberChanges(tenantId: string, groupId: string, version: number, userIds: string[]) {
-    // Permission caches: roles and resources may be granted to IdP groups too.
-    if (userIds.length === 1) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: userIds[0] });
-    else if (userIds.length > 1) accessEvents.emit({ tenantId, kind: 'membership', groupId });
-    // At least one part, so a rename alone reaches the worker (rules may test the group's name);
-    // `parts` lets the worker clear the group's pending mark only once every part is done.
-    const parts = Math.max(1, Math.ceil(userIds.length / JOB_PART));
-    for (let part = 0; part < parts; part++) {
-      const slice = userIds.slice(part * JOB_PART, (part + 1) * JOB_PART);
-      await this.deps.producer.enqueue('group.membersChanged', { tenantId, groupId, version, part, parts, userIds: slice });
-    }
+  /** The change's audit event, built before the write so that it can travel with it (its id fixed now). */
+  private auditOf(ctx: ScimContext, action: string, id: string, before: GroupDoc | undefined, attrs: Record<string, unknown>, version: number | undefined): AuditEventDoc {
+    return auditEvent({
+      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'Group', id },
+      before: before && { attrs: before.attrs, version: before.version },
+      after: { attrs, ...(version !== undefined && { version }) },
+      requestId: ctx.requestId,
+    });
   }
+}
+
+/** The group as its request sees it: what other requests still have pending is theirs. */
+function withoutPending(doc: GroupDoc): GroupDoc {
+  const { pendingMembers: _pending, ...rest } = doc;
+  return rest as GroupDoc;
 }

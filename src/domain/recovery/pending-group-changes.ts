@@ -1,0 +1,166 @@
+import type { AuditEventDoc, GroupDoc, Models, PendingGroupChange, UserDoc } from '../../persistence/models';
+import { membershipId } from '../../persistence/memberships-repository';
+import { writeAuditEvent } from '../audit';
+import { accessEvents } from '../access-events';
+import type { RecoveryDeps } from './pending-changes';
+
+/** The IdP's membership source: SCIM group members. */
+export const SCIM_SOURCE = 'scim';
+const JOB_PART = 1000;
+
+export interface MemberChanges {
+  added: string[];
+  removed: string[];
+}
+
+/** The intent of a group change, recorded in the same update as its version bump. */
+export function pendingGroupChange(audit: AuditEventDoc, delta: { add: string[]; remove: string[]; replaceAll?: string[] }): PendingGroupChange {
+  return { _id: audit._id, at: audit.at, add: [...delta.add], remove: [...delta.remove], ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}), audit };
+}
+
+const touched = (c: PendingGroupChange) => new Set([...c.add, ...c.remove]);
+
+/**
+ * Whether two changes name a common user (a full list names everyone). Changes that do not
+ * commute must be applied in commit order.
+ */
+function overlap(a: PendingGroupChange, b: PendingGroupChange): boolean {
+  if (a.replaceAll || b.replaceAll) return true;
+  const names = touched(a);
+  return [...touched(b)].some((u) => names.has(u));
+}
+
+/**
+ * The changes committed before `own` (earlier in the array: $push appends in commit order) that
+ * name one of its users. They are finished before `own` is applied, so a change left behind by a
+ * crashed request cannot be applied later, by the sweeper, over a newer change of the same member
+ * ("remove u" after a later "add u"). Changes about other users commute and are left to their
+ * own request.
+ */
+export function earlierConflicting(group: Pick<GroupDoc, 'pendingMembers'>, own: PendingGroupChange): PendingGroupChange[] {
+  const all = group.pendingMembers ?? [];
+  const at = all.findIndex((c) => c._id === own._id);
+  return (at < 0 ? [] : all.slice(0, at)).filter((c) => overlap(c, own));
+}
+
+export interface FinishOptions {
+  /** The group's version after the change, when known (a members-only change learns it from its $inc). */
+  version?: number;
+  /** Finished by someone other than its own request: users deleted meanwhile are not added back, jobs carry reason 'sweep'. */
+  recovering: boolean;
+}
+
+/**
+ * Applies a recorded group change and settles it: the member writes (idempotent), the audit event
+ * (fixed id: written once, whoever gets there first), the entry pulled from the group, the jobs.
+ * Run by the request that made the change, by a later change that must not overtake it, and by
+ * the sweeper; running it twice changes nothing more.
+ */
+export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, groupId: string, change: PendingGroupChange, opts: FinishOptions): Promise<MemberChanges> {
+  const { models, memberships } = deps;
+  const stillUsers = async (ids: readonly string[]) => (opts.recovering ? existingUsers(models, tenantId, ids) : [...ids]);
+  const changes: MemberChanges = { added: [], removed: [] };
+  if (change.replaceAll) {
+    const r = await memberships.replaceSource(tenantId, groupId, await stillUsers(change.replaceAll), SCIM_SOURCE);
+    changes.added.push(...r.added);
+    changes.removed.push(...r.removed);
+  }
+  const add = change.add.length ? await stillUsers(change.add) : [];
+  if (add.length) changes.added.push(...(await memberships.addSource(tenantId, groupId, add, SCIM_SOURCE)));
+  if (change.remove.length) changes.removed.push(...(await memberships.removeSource(tenantId, groupId, change.remove, SCIM_SOURCE)));
+  if (changes.added.length) await undoOrphanedAdds(deps, tenantId, groupId, changes.added);
+
+  const after = (change.audit.after ?? {}) as Record<string, unknown>;
+  const event: AuditEventDoc = {
+    ...change.audit,
+    after: {
+      ...after,
+      ...(opts.version !== undefined && { version: opts.version }),
+      membersAdded: changes.added,
+      membersRemoved: changes.removed,
+      // A recovery sees only what was still left to write: the request's own lists are gone with it.
+      ...(opts.recovering && { recovered: true, membersRequested: { add: change.add, remove: change.remove, ...(change.replaceAll && { replaceAll: change.replaceAll }) } }),
+    },
+  };
+  await writeAuditEvent(models, event);
+  await models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $pull: { pendingMembers: { _id: change._id } } } as never);
+  await enqueueMemberChanges(deps, tenantId, groupId, opts, [...changes.added, ...changes.removed]);
+  return changes;
+}
+
+async function existingUsers(models: Models, tenantId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const found = await models.User.collection.find({ _id: { $in: [...new Set(ids)] }, tenantId } as never, { projection: { _id: 1 } }).toArray();
+  const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
+  return ids.filter((id) => have.has(id));
+}
+
+/**
+ * A user or the group deleted while the memberships were being written: its deletion's clean-up
+ * may have run before our add and left the new membership behind. Deletions delete the document
+ * before their clean-up, so a document still there now will be cleaned up after us; one gone is
+ * ours to undo.
+ */
+async function undoOrphanedAdds(deps: RecoveryDeps, tenantId: string, groupId: string, added: readonly string[]): Promise<void> {
+  const group = await deps.models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: { _id: 1 } });
+  if (!group) {
+    await deps.memberships.removeAllForGroup(tenantId, groupId);
+    return;
+  }
+  const present = new Set(await existingUsers(deps.models, tenantId, added));
+  const gone = added.filter((u) => !present.has(u));
+  if (gone.length) await deps.models.Membership.collection.deleteMany({ _id: { $in: gone.map((u) => membershipId(groupId, u)) }, tenantId } as never);
+}
+
+async function enqueueMemberChanges(deps: RecoveryDeps, tenantId: string, groupId: string, opts: FinishOptions, userIds: string[]): Promise<void> {
+  // Permission caches: roles and resources may be granted to IdP groups too.
+  if (userIds.length === 1) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: userIds[0] });
+  else if (userIds.length > 1 || opts.recovering) accessEvents.emit({ tenantId, kind: 'membership', groupId });
+  // A recovery does not know the group's version of the change: the job names the current one.
+  const version = opts.version ?? (await currentVersion(deps.models, tenantId, groupId));
+  if (version === undefined) return; // deleted since: its deletion enqueued what is needed
+  // At least one part, so a rename alone reaches the worker (rules may test the group's name);
+  // `parts` lets the worker clear the group's pending mark only once every part is done. A
+  // recovered change has lost the users written before the crash: 'sweep' makes the worker reconcile.
+  const parts = Math.max(1, Math.ceil(userIds.length / JOB_PART));
+  for (let part = 0; part < parts; part++) {
+    const slice = userIds.slice(part * JOB_PART, (part + 1) * JOB_PART);
+    await deps.enqueuer.enqueue('group.membersChanged', { tenantId, groupId, version, part, parts, userIds: slice, ...(opts.recovering && { reason: 'sweep' as const }) });
+  }
+}
+
+async function currentVersion(models: Models, tenantId: string, groupId: string): Promise<number | undefined> {
+  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: { version: 1 } })) as Pick<GroupDoc, 'version'> | null;
+  return doc?.version;
+}
+
+/**
+ * Finishes group changes recorded more than `afterSeconds` ago (their request died), oldest
+ * first per group (commit order); younger ones are left to their request. Returns how many.
+ */
+export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSeconds: number, limit = 1000): Promise<number> {
+  const cutoff = new Date(Date.now() - afterSeconds * 1000);
+  const groups = (await deps.models.Group.collection
+    .find({ 'pendingMembers.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, pendingMembers: 1 } })
+    .limit(limit)
+    .toArray()) as unknown as Pick<GroupDoc, '_id' | 'tenantId' | 'pendingMembers'>[];
+  let finished = 0;
+  for (const group of groups) {
+    for (const change of group.pendingMembers ?? []) {
+      if (change.at >= cutoff) continue; // its request may still be writing it
+      await finishGroupChange(deps, group.tenantId, group._id, change, { recovering: true });
+      finished++;
+    }
+  }
+  return finished;
+}
+
+/**
+ * Audit events of changes still pending on a group that is being deleted: the changes were
+ * committed (their members go with the group), so their events are written, once.
+ */
+export async function auditPendingOfDeleted(models: Models, group: Pick<GroupDoc, 'pendingMembers'>): Promise<void> {
+  for (const change of group.pendingMembers ?? []) {
+    await writeAuditEvent(models, { ...change.audit, after: { ...((change.audit.after ?? {}) as object), recovered: true, membersRequested: { add: change.add, remove: change.remove } } });
+  }
+}
