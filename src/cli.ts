@@ -4,6 +4,7 @@ import { createTenant } from './domain/tenants';
 import { issueScimToken, revokeScimToken } from './auth/scim-token';
 import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
 import { useLocalJwtSecret, useLocalServices } from './local-env';
+import { CONSOLE_LINK_TTL_SECONDS, issueConsoleLink } from './auth/console-sessions';
 
 const USAGE = `usage: npm run cli -- <command>
   tenants create <name>                         create a tenant with its default groups; prints {tenantId, scimBaseUrl, scimToken}
@@ -13,7 +14,9 @@ const USAGE = `usage: npm run cli -- <command>
   tokens admin --tenant <id> [--sub <userId>] [--role admin|member|customer-admin|customer] [--ttl <seconds>]
                                                 print an admin API JWT signed with the configured key: for the user
                                                 --sub (who must exist and be active), or without --sub an operator
-                                                token (role admin, no user)`;
+                                                token (role admin, no user)
+  console-link --tenant <id> [--ttl <seconds>]  print a one-time link (default 600 s) that signs the tenant's operator
+                                                in to the web console (${'`'}/console${'`'})`;
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -66,6 +69,13 @@ async function main() {
       if (sub === undefined && role !== 'admin') fail('an operator token (no --sub) carries the role admin; give --sub <userId> for another role');
       const token = signAdminToken(config.adminJwt, { sub: sub ?? 'cli', tenant: tenantId, role, kind: sub === undefined ? 'operator' : 'user' }, ttl);
       print({ tenantId, role, kind: sub === undefined ? 'operator' : 'user', subject: sub ?? 'cli', expiresInSeconds: ttl, token });
+    } else if (group === 'console-link') {
+      const tenantId = flag(args, 'tenant') ?? fail('--tenant is required');
+      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      const ttl = Number(flag(args, 'ttl') ?? CONSOLE_LINK_TTL_SECONDS);
+      if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 86_400) fail('--ttl must be a whole number of seconds, at most 86400');
+      const link = await issueConsoleLink(db.models, tenantId, base, ttl);
+      print({ tenantId, consoleLink: link.url, expiresAt: link.expiresAt, note: 'signs in once; the session lasts 8 hours' });
     } else {
       fail(USAGE);
     }

@@ -4,7 +4,8 @@ import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
 import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
-import { createTenant } from './domain/tenants';
+import { createTenant, findTenantByName } from './domain/tenants';
+import { issueConsoleLink } from './auth/console-sessions';
 import { publishAccessChanges } from './domain/permissions/access-version';
 
 type Role = 'all' | 'api' | 'worker';
@@ -44,13 +45,24 @@ async function main() {
       server!.listen(config.port, config.host, resolve);
     });
     logger.info('API listening', { host: config.host, port: config.port });
-    if (role === 'all' && (await db.models.Tenant.estimatedDocumentCount()) === 0) {
-      const t = await createTenant(db.models, 'default');
+    if (role === 'all') {
       const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
-      logger.info('created tenant "default"', { tenantId: t.tenantId, scimBaseUrl: `${base}/scim/v2` });
-      process.stdout.write(
-        `\nTenant "default" created. Point Okta or Entra at:\n  SCIM base URL: ${base}/scim/v2\n  Bearer token:  ${t.scimToken}\n(the token is shown once; create more with npm run cli -- tenants create <name>)\n\n`,
-      );
+      let defaultTenantId = (await findTenantByName(db.models, 'default'))?._id;
+      if ((await db.models.Tenant.estimatedDocumentCount()) === 0) {
+        const t = await createTenant(db.models, 'default');
+        defaultTenantId = t.tenantId;
+        logger.info('created tenant "default"', { tenantId: t.tenantId, scimBaseUrl: `${base}/scim/v2` });
+        process.stdout.write(
+          `\nTenant "default" created. Point Okta or Entra at:\n  SCIM base URL: ${base}/scim/v2\n  Bearer token:  ${t.scimToken}\n(the token is shown once; create more with npm run cli -- tenants create <name>)\n`,
+        );
+      }
+      // A fresh link on every local start: links sign in once and expire, so an old one is no use.
+      if (defaultTenantId) {
+        const link = await issueConsoleLink(db.models, defaultTenantId, base);
+        process.stdout.write(
+          `\nOperator console of tenant "default":\n  ${link.url}\n(signs in once, within 10 minutes; another: npm run cli -- console-link --tenant ${defaultTenantId})\n\n`,
+        );
+      }
     }
   }
   if (role !== 'api') worker = startSyncWorker(config, db, logger);

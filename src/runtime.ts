@@ -10,6 +10,7 @@ import { createApp } from './http/app';
 import type { ScimDeps } from './scim/service/scim-deps';
 import { adminRouter } from './admin/router';
 import { mountSyncMonitoring } from './observability/metrics';
+import { consoleRoutes } from './console/console-routes';
 
 /** The API's long-lived resources, created once by the composition root (main.ts, tests, bench). */
 export interface ApiRuntime {
@@ -51,7 +52,8 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
-      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits }));
+      app.use('/console', consoleRoutes({ models: db.models, logger }));
+      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }));
     },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },

@@ -14,6 +14,8 @@ export interface AdminDeps {
   producer: JobProducer;
   logger: Logger;
   jwt: Config['adminJwt'];
+  /** PUBLIC_BASE_URL, for the SCIM base URL shown to operators. */
+  publicBaseUrl?: string;
   /** The SCIM resource size limits, for users the admin API provisions. */
   resourceLimits: ResourceLimits;
 }

@@ -1,8 +1,9 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors/app-error';
 import { toAppError } from '../http/infrastructure-errors';
-import { verifyAdminToken, type AdminPrincipal } from '../auth/admin-jwt';
-import { assertPrincipalCurrent } from '../auth/admin-principal';
+import type { AdminPrincipal } from '../auth/admin-jwt';
+import { authenticateAdminRequest } from '../auth/admin-request-auth';
+import type { ConsoleSession } from '../auth/console-sessions';
 import type { Models } from '../persistence/models';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
@@ -15,13 +16,18 @@ export function principalOf(res: Response): AdminPrincipal {
   return p;
 }
 
-/** Verifies the token, then that it still speaks for an existing tenant and an active user (or an operator). */
+/** The console session behind the request, when the caller is the operator console (set by adminAuth). */
+export function consoleSessionOf(res: Response): ConsoleSession | undefined {
+  return res.locals.consoleSession as ConsoleSession | undefined;
+}
+
+/** Authenticates the caller (bearer JWT or console session: src/auth/admin-request-auth.ts) and checks they still exist. */
 export function adminAuth(jwt: Config['adminJwt'], models: Models): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const principal = verifyAdminToken(jwt, req.get('authorization'));
-      await assertPrincipalCurrent(models, principal);
+      const { principal, consoleSession } = await authenticateAdminRequest(req, jwt, models);
       res.locals.principal = principal;
+      if (consoleSession) res.locals.consoleSession = consoleSession;
       const store = logContext.getStore();
       if (store) {
         store.tenantId = principal.tenantId;

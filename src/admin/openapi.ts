@@ -5,6 +5,8 @@
  */
 import { rulesOpenApi } from './routes/rules';
 import { syncOpenApi } from './routes/sync';
+import { sessionOpenApi } from './routes/session';
+import { scimTokensOpenApi } from './routes/scim-tokens';
 
 type Json = Record<string, unknown>;
 type PathItems = Record<string, Record<string, Json>>;
@@ -544,18 +546,21 @@ export function adminOpenApiDocument(): Json {
       version: '1',
       description:
         'Groups, hierarchy, members, invitations, Group Administrators, roles and permissions, and the audit log. ' +
-        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role; kind "operator" for a token with no user); objects of other tenants answer 404. ' +
+        'Every call is scoped to the tenant of the bearer JWT (claims sub, tenant, role; kind "operator" for a token with no user), or of the operator console\'s session cookie (an operator; POST, PATCH and DELETE also need its X-CSRF-Token header); objects of other tenants answer 404. ' +
         'A user token is refused while its user is deleted (401) or deactivated (403). ' +
         'Errors are {"error": {"code", "message", "details"}}.',
     },
     servers: [{ url: '/admin/v1' }],
-    security: [{ bearerAuth: [] }],
-    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Meta'].map((name) => ({ name })),
+    security: [{ bearerAuth: [] }, { consoleSession: [] }],
+    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Meta'].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems),
+    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems),
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        consoleSession: { type: 'apiKey', in: 'cookie', name: 'scim_console_session', description: 'The operator console (/console); unsafe methods also need X-CSRF-Token from GET /session' },
+      },
+      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas },
     },
   };
 }

@@ -19,9 +19,12 @@ import { auditRoutes } from './routes/audit';
 import { openapiRoutes } from './routes/openapi';
 import { mappingsRoutes, rulesRoutes } from './routes/rules';
 import { syncRoutes } from './routes/sync';
+import { sessionRoutes } from './routes/session';
+import { scimTokensRoutes } from './routes/scim-tokens';
 
 /**
- * The admin API (/admin/v1): JWT-authenticated, tenant-scoped by the token's `tenant` claim.
+ * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
+ * cookie (src/auth/admin-request-auth.ts), tenant-scoped by the caller's tenant.
  * Each resource has its own router module under routes/; they are mounted here in one list.
  */
 export function adminRouter(deps: AdminDeps): Router {
@@ -33,6 +36,8 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(adminRouteGuard(adminOpenApiDocument()));
   router.use(adminAuth(deps.jwt, deps.models));
   // ---- resource routers (one line each) ----
+  router.use(sessionRoutes(deps));
+  router.use(scimTokensRoutes(deps));
   router.use(groupsRoutes(deps));
   router.use(membersRoutes(deps));
   router.use(administratorsRoutes(deps));

@@ -32,6 +32,42 @@ export interface ScimTokenDoc {
   label?: string;
   createdAt: Date;
   revokedAt?: Date;
+  /** The newest request made with this token (src/auth/scim-token-activity.ts): what the IdP last did and how it went. */
+  lastRequest?: ScimRequestRecord;
+}
+
+export interface ScimRequestRecord {
+  at: Date;
+  method: string;
+  /** Path under /scim/v2, without the query (filters may carry personal data). */
+  path: string;
+  status: number;
+  userAgent?: string;
+}
+
+/** A one-time console sign-in link (src/auth/console-sessions.ts). */
+export interface ConsoleLinkDoc {
+  /** SHA-256 of the link's code: the code itself is never stored. */
+  _id: string;
+  tenantId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Set when the link is followed: a link signs in once. */
+  usedAt?: Date;
+}
+
+/** A console sign-in session, named by an HttpOnly cookie (src/auth/console-sessions.ts). */
+export interface ConsoleSessionDoc {
+  /** SHA-256 of the cookie value. */
+  _id: string;
+  /** Public id ('csn_…'): the audit actor of what the session does. */
+  sessionId: string;
+  tenantId: string;
+  /** Sent back by the page in X-CSRF-Token on unsafe methods. */
+  csrfToken: string;
+  createdAt: Date;
+  expiresAt: Date;
+  endedAt?: Date;
 }
 
 export interface UserDoc {
@@ -267,6 +303,7 @@ function scimTokenSchema() {
       tenantId: { type: String, required: true },
       hint: { type: String, required: true },
       label: String,
+      lastRequest: Schema.Types.Mixed,
       createdAt: { type: Date, required: true },
       revokedAt: Date,
     },
@@ -274,6 +311,39 @@ function scimTokenSchema() {
   );
   s.index({ tokenId: 1 }, { unique: true });
   s.index({ tenantId: 1 });
+  return s;
+}
+
+/** Console links and sessions are looked up by _id only; MongoDB drops them once expired (TTL index). */
+function consoleLinkSchema() {
+  const s = new Schema<ConsoleLinkDoc>(
+    {
+      _id: { type: String, required: true },
+      tenantId: { type: String, required: true },
+      createdAt: { type: Date, required: true },
+      expiresAt: { type: Date, required: true },
+      usedAt: Date,
+    },
+    opts,
+  );
+  s.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+  return s;
+}
+
+function consoleSessionSchema() {
+  const s = new Schema<ConsoleSessionDoc>(
+    {
+      _id: { type: String, required: true },
+      sessionId: { type: String, required: true },
+      tenantId: { type: String, required: true },
+      csrfToken: { type: String, required: true },
+      createdAt: { type: Date, required: true },
+      expiresAt: { type: Date, required: true },
+      endedAt: Date,
+    },
+    opts,
+  );
+  s.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
   return s;
 }
 
@@ -353,6 +423,8 @@ function looseSchema<T>(indexes: [Record<string, 1 | -1>, { unique?: boolean }?]
 export interface Models {
   Tenant: Model<TenantDoc>;
   ScimToken: Model<ScimTokenDoc>;
+  ConsoleLink: Model<ConsoleLinkDoc>;
+  ConsoleSession: Model<ConsoleSessionDoc>;
   User: Model<UserDoc>;
   Group: Model<GroupDoc>;
   Membership: Model<MembershipDoc>;
@@ -372,6 +444,8 @@ export function createModels(conn: Connection): Models {
   return {
     Tenant: conn.model<TenantDoc>('Tenant', tenantSchema(), 'tenants'),
     ScimToken: conn.model<ScimTokenDoc>('ScimToken', scimTokenSchema(), 'scim_tokens'),
+    ConsoleLink: conn.model<ConsoleLinkDoc>('ConsoleLink', consoleLinkSchema(), 'console_links'),
+    ConsoleSession: conn.model<ConsoleSessionDoc>('ConsoleSession', consoleSessionSchema(), 'console_sessions'),
     User: conn.model<UserDoc>('User', userSchema(), 'users'),
     Group: conn.model<GroupDoc>('Group', groupSchema(), 'groups'),
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema(), 'memberships'),

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../../errors/app-error';
 import { authenticateScimToken } from '../../auth/scim-token';
+import { ScimTokenActivity } from '../../auth/scim-token-activity';
 import { logContext } from '../../observability/logger';
 import type { ScimDeps } from '../service/scim-deps';
 import type { ScimContext, Preconditions } from '../service/context';
@@ -62,6 +63,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const groups = new GroupsService(deps);
   const queries = new ScimQueries(deps, groups);
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
+  const activity = new ScimTokenActivity(deps.models, deps.logger);
   const endpoints = new ScimEndpoints();
   const contexts = new WeakMap<Request, ScimContext>();
   const ctxOf = (req: Request): ScimContext => {
@@ -87,9 +89,14 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   router.use('/', discoveryRouter(endpoints, deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits));
 
   // Authentication: the token names the tenant; everything below is scoped by it.
-  router.use((req: Request, _res: Response, next: (err?: unknown) => void) => {
+  router.use((req: Request, res: Response, next: (err?: unknown) => void) => {
     authenticateScimToken(deps.models, req.get('authorization'))
       .then((principal) => {
+        const path = req.path;
+        const userAgent = req.get('user-agent');
+        res.on('finish', () =>
+          activity.record(principal.tokenId, { at: new Date(), method: req.method, path, status: res.statusCode, ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}) }),
+        );
         limiter.take(principal.tokenId);
         const store = logContext.getStore();
         if (store) store.tenantId = principal.tenantId;

@@ -1,0 +1,110 @@
+import { api, ApiError, qs } from '../api.js';
+import { field, h, replace, row, table } from '../dom.js';
+import type { Page } from '../main.js';
+
+interface Group {
+  id: string;
+  name: string;
+  audience: string;
+  kind: string;
+  origin: string;
+  status: string;
+  memberCount?: number;
+  rule?: { expression: string } | null;
+}
+interface Member {
+  userId: string;
+  role: string;
+  sources: string[];
+  user: { userName: string; displayName?: string } | null;
+}
+interface Rule {
+  id: string;
+  name: string;
+  expression: string;
+  kind: string;
+}
+interface Source {
+  kind: string;
+  level: string;
+  group?: { name: string };
+  role?: { name: string };
+}
+interface Permissions {
+  admin: Source | null;
+  groups: { id: string; name: string; role: string }[];
+  targets: { target: string; level: string; sources?: Source[] }[];
+}
+
+const SOURCE_NAMES: Record<string, string> = { scim: 'the IdP (SCIM group push)', manual: 'added by hand', import: 'CSV import', owner: 'group owner', dynamic: "the group's own rule", automatic: 'every user of the audience' };
+
+/** "Why is this user here": each source of a membership in words, a rule's with its expression. */
+function explainSource(source: string, rules: Map<string, Rule>, group: Group): HTMLElement {
+  if (source.startsWith('rule:')) {
+    const rule = rules.get(source.slice(5));
+    return h('li', {}, rule ? `${rule.kind === 'mapping' ? 'SSO mapping' : 'rule'} “${rule.name}”: ` : `rule ${source.slice(5)} (deleted)`, rule ? h('code', {}, rule.expression) : null);
+  }
+  if (source === 'dynamic' && group.rule) return h('li', {}, "the group's own rule: ", h('code', {}, group.rule.expression));
+  return h('li', {}, SOURCE_NAMES[source] ?? source);
+}
+
+const describe = (s: Source) => [s.group ? `group ${s.group.name}` : null, s.role ? `role ${s.role.name}` : null, s.kind].filter(Boolean).join(' · ');
+
+export const renderGroups: Page = (root) => {
+  const q = h('input', { type: 'search', name: 'q', placeholder: 'Part of the name' });
+  const sort = h('select', { name: 'sort' }, [['name', 'Name A–Z'], ['-name', 'Name Z–A'], ['-memberCount', 'Most members'], ['memberCount', 'Fewest members']].map(([v, t]) => h('option', { value: v! }, t!)));
+  const origin = h('select', { name: 'origin' }, h('option', { value: 'internal' }, 'Product groups'), h('option', { value: 'scim' }, 'IdP groups (read-only)'));
+  const search = h('form', { class: 'filters', role: 'search' }, field('Search groups', q), field('Sort by', sort), field('Show', origin), h('button', { type: 'submit' }, 'Search'));
+  const list = h('section', { 'aria-label': 'Groups', 'aria-live': 'polite' });
+  const detail = h('section', { 'aria-live': 'polite', class: 'detail' });
+  const person = h('section', { 'aria-live': 'polite', class: 'detail' });
+  root.append(search, list, detail, person);
+  let rules = new Map<string, Rule>();
+
+  const showUser = async (userId: string) => {
+    const [user, perms] = await Promise.all([api.get<{ userName: string; displayName?: string; active: boolean }>(`/users/${encodeURIComponent(userId)}`), api.get<Permissions>(`/users/${encodeURIComponent(userId)}/permissions`)]);
+    replace(
+      person,
+      h('h2', { id: 'person-h' }, `${user.displayName ?? user.userName}${user.active ? '' : ' (deactivated)'}`),
+      perms.admin ? h('p', {}, `Tenant admin: ${describe(perms.admin)}`) : null,
+      h('h3', {}, 'Groups'),
+      h('ul', {}, perms.groups.map((g) => h('li', {}, `${g.name} (${g.role})`))),
+      h('h3', {}, 'Effective permissions'),
+      table(['Target', 'Level', 'Because of'], perms.targets.filter((t) => t.level !== 'hide').map((t) => row(t.target, t.level, (t.sources ?? []).map(describe).join('; '))), 'What the user may do, and why', 'No permissions above hide.'),
+    );
+    person.querySelector('h2')?.setAttribute('tabindex', '-1');
+    (person.querySelector('h2') as HTMLElement | null)?.focus();
+  };
+
+  const showGroup = async (g: Group) => {
+    const members = await api.get<{ items: Member[]; total: number }>(`/groups/${encodeURIComponent(g.id)}/members?limit=200`);
+    const rows = members.items.map((m) => {
+      const open = h('button', { type: 'button', class: 'link' }, m.user?.displayName ?? m.user?.userName ?? m.userId);
+      open.addEventListener('click', () => void showUser(m.userId).catch((err: ApiError) => replace(person, h('p', { class: 'bad' }, err.message))));
+      return row(open, m.role, h('ul', { class: 'sources' }, m.sources.map((s) => explainSource(s, rules, g))));
+    });
+    replace(person);
+    replace(detail, h('h2', { id: 'detail-h', tabindex: '-1' }, `${g.name}: ${members.total} members`), table(['Member', 'Role', 'Why they are here'], rows, `Members of ${g.name} with the sources that hold each membership`, 'No members.'));
+    (detail.querySelector('h2') as HTMLElement).focus();
+  };
+
+  const load = async () => {
+    const { items } = await api.get<{ items: Group[] }>(`/groups${qs({ q: q.value.trim(), sort: sort.value, origin: origin.value, limit: 100 })}`);
+    const rows = items.map((g) => {
+      const open = h('button', { type: 'button', class: 'link' }, g.name);
+      open.addEventListener('click', () => void showGroup(g).catch((err: ApiError) => replace(detail, h('p', { class: 'bad' }, err.message))));
+      return row(open, g.audience, g.kind, g.status, g.memberCount ?? '—');
+    });
+    replace(list, table(['Group', 'Audience', 'Kind', 'Status', 'Members'], rows, 'Groups', 'No groups match.'));
+  };
+  search.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void load();
+  });
+  sort.addEventListener('change', () => void load());
+  origin.addEventListener('change', () => void load());
+  void (async () => {
+    rules = new Map((await api.get<{ items: Rule[] }>('/rules')).items.map((r) => [r.id, r]));
+    await load();
+  })().catch((err: ApiError) => replace(list, h('p', { class: 'bad' }, err.message)));
+};

@@ -1,0 +1,208 @@
+import { api, ApiError } from '../api.js';
+import { debounce, field, h, replace, row, statusLine, table, when } from '../dom.js';
+import type { Page } from '../main.js';
+
+interface Rule {
+  id: string;
+  kind: 'rule' | 'mapping' | 'dynamic';
+  name: string;
+  expression: string;
+  targetGroupId: string;
+  enabled: boolean;
+  priority: number;
+  idpGroup?: string;
+  sync?: { pending?: boolean };
+  lastRun?: { outcome: string; matched: number; added: number; removed: number; finishedAt: string };
+}
+interface Group {
+  id: string;
+  name: string;
+  audience: string;
+  kind: string;
+  automatic?: string | null;
+  origin: string;
+}
+type Validation =
+  | { valid: true; attributes: string[]; note?: string }
+  | { valid: false; error: { code: string; message: string; line?: number; column?: number; hint?: string } };
+interface PreviewUser {
+  id: string;
+  userName?: string;
+  displayName?: string;
+}
+interface Preview {
+  matched: number;
+  sample: PreviewUser[];
+  membership?: { adds: { count: number; sample: PreviewUser[] }; removes: { count: number; sample: PreviewUser[]; leavingGroup: number }; alreadyMembers: number };
+  audience?: { excluded: { count: number }; note: string };
+}
+
+const who = (u: PreviewUser) => u.displayName ?? u.userName ?? u.id;
+const mappingExpression = (idpGroup: string) => `groups eq ${JSON.stringify(idpGroup)}`;
+
+/** The line of `text` an error points into, with a caret under its column. */
+function caret(text: string, line: number, column: number): HTMLElement {
+  const source = text.split('\n')[line - 1] ?? '';
+  return h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${source}\n${' '.repeat(Math.max(0, column - 1))}^`);
+}
+
+export const renderRules: Page = (root) => {
+  const list = h('section', { 'aria-labelledby': 'rules-h' });
+  const editor = h('section', { 'aria-labelledby': 'editor-h', class: 'editor' });
+  const status = statusLine();
+  root.append(status, list, editor);
+  let groups: Group[] = [];
+  const groupName = (id: string) => groups.find((g) => g.id === id)?.name ?? id;
+
+  const loadList = async () => {
+    const { items } = await api.get<{ items: Rule[] }>('/rules');
+    const rows = items.map((r) => {
+      const toggle = h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': `${r.name} enabled`, disabled: r.kind === 'dynamic' });
+      toggle.addEventListener('change', async () => {
+        try {
+          await api.patch(`/rules/${r.id}`, { enabled: toggle.checked });
+          status.textContent = `${r.name} ${toggle.checked ? 'enabled' : 'disabled'}; the worker applies it.`;
+        } catch (err) {
+          toggle.checked = !toggle.checked;
+          status.textContent = (err as ApiError).message;
+        }
+      });
+      const actions = h('div', { class: 'actions' });
+      if (r.kind !== 'dynamic') {
+        const edit = h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${r.name}` }, 'Edit');
+        edit.addEventListener('click', () => openEditor(r));
+        const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${r.name}` }, 'Delete');
+        del.addEventListener('click', async () => {
+          if (!confirm(`Delete ${r.name}? The memberships it gave are removed.`)) return;
+          await api.delete(`/rules/${r.id}`);
+          status.textContent = `${r.name} deleted.`;
+          await loadList();
+        });
+        actions.append(edit, del);
+      }
+      const last = r.lastRun ? `${r.lastRun.outcome}: matched ${r.lastRun.matched}, +${r.lastRun.added} −${r.lastRun.removed} · ${when(r.lastRun.finishedAt)}` : r.sync?.pending ? 'pending' : '—';
+      return row(r.name, r.kind === 'mapping' ? 'SSO mapping' : r.kind === 'dynamic' ? 'dynamic group' : 'rule', h('code', {}, r.expression), groupName(r.targetGroupId), toggle, last, actions);
+    });
+    const add = h('button', { type: 'button' }, 'New rule or mapping');
+    add.addEventListener('click', () => openEditor());
+    replace(list, h('h2', { id: 'rules-h' }, 'Rules and SSO group mappings'), add, table(['Name', 'Kind', 'Expression', 'Target group', 'Enabled', 'Last run', 'Actions'], rows, 'Auto-assignment rules, SSO group mappings and dynamic groups', 'No rules yet.'));
+  };
+
+  function openEditor(existing?: Rule): void {
+    const isMapping = existing?.kind === 'mapping';
+    const kind = h('select', { name: 'kind', disabled: Boolean(existing) }, h('option', { value: 'rule' }, 'Auto-assignment rule (expression)'), h('option', { value: 'mapping', selected: isMapping }, 'SSO group mapping (IdP group → group)'));
+    const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '200', value: existing?.name ?? '' });
+    const target = h('select', { name: 'targetGroupId', required: true }, groups.filter((g) => g.origin === 'internal' && g.kind === 'static' && !g.automatic).map((g) => h('option', { value: g.id, selected: g.id === existing?.targetGroupId }, `${g.name} (${g.audience})`)));
+    const expression = h('textarea', { name: 'expression', rows: '3', spellcheck: 'false', class: 'mono' }, existing && !isMapping ? existing.expression : '');
+    const idpGroup = h('input', { type: 'text', name: 'idpGroup', value: existing?.idpGroup ?? '', list: 'idp-groups' });
+    const idpGroups = h('datalist', { id: 'idp-groups' });
+    const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: existing?.enabled ?? true });
+    const validation = h('div', { class: 'validation', role: 'status', 'aria-live': 'polite', id: 'expression-check' });
+    const previewOut = h('div', { class: 'preview', 'aria-live': 'polite' });
+    const dryRun = h('button', { type: 'button', class: 'secondary' }, 'Dry run');
+    const save = h('button', { type: 'submit', disabled: true }, existing ? 'Save changes' : 'Save');
+    expression.setAttribute('aria-describedby', 'expression-check');
+    const expressionField = field('Expression', expression, 'SCIM filter (title sw "Support") or the product form (department = "Sales" AND country in "US","CA")');
+    const idpField = field('IdP group (displayName or externalId)', idpGroup);
+    void api.get<{ items: Group[] }>('/groups?origin=scim&limit=200').then(({ items }) => replace(idpGroups, items.map((g) => h('option', { value: g.name }))));
+
+    const currentExpression = () => (kind.value === 'mapping' ? mappingExpression(idpGroup.value.trim()) : expression.value);
+    // Save is offered only for the expression and target the last dry run showed.
+    let previewed = '';
+    const key = () => `${currentExpression()}\u0000${target.value}`;
+    const invalidate = () => {
+      save.disabled = previewed !== key();
+    };
+    const showKind = () => {
+      expressionField.hidden = kind.value === 'mapping';
+      idpField.hidden = kind.value !== 'mapping';
+    };
+
+    const validate = debounce(async () => {
+      invalidate();
+      const text = currentExpression();
+      if (kind.value === 'rule' && text.trim() === '') return replace(validation);
+      try {
+        const v = await api.post<Validation>('/rules/validate', { expression: text, ...(target.value ? { targetGroupId: target.value } : {}) });
+        if (v.valid) {
+          expression.removeAttribute('aria-invalid');
+          replace(validation, h('p', { class: 'ok' }, `Valid. Uses ${v.attributes.map((a) => a.split(':').pop()).join(', ') || 'no attributes'}.`), v.note ? h('p', { class: 'hint' }, v.note) : null);
+        } else {
+          expression.setAttribute('aria-invalid', 'true');
+          const { line, column, hint, message } = v.error;
+          // The API's message ends with the hint in parentheses; it is shown on a line of its own.
+          const what = hint ? message.replace(` (${hint})`, '') : message;
+          replace(validation, h('p', { class: 'bad' }, what), line && column && kind.value === 'rule' ? caret(text, line, column) : null, hint ? h('p', { class: 'suggestion' }, `Hint: ${hint}`) : null);
+        }
+      } catch (err) {
+        replace(validation, h('p', { class: 'bad' }, (err as ApiError).message));
+      }
+    }, 250);
+
+    dryRun.addEventListener('click', async () => {
+      replace(previewOut, h('p', {}, 'Running…'));
+      try {
+        const p = await api.post<Preview>('/rules/preview', { expression: currentExpression(), targetGroupId: target.value, ...(existing ? { ruleId: existing.id } : {}), sampleSize: 10 });
+        const m = p.membership;
+        replace(
+          previewOut,
+          h('h3', {}, 'Dry run'),
+          h('p', { 'data-testid': 'preview-summary' }, `${p.matched} users match. Would add ${m?.adds.count ?? 0}, remove ${m?.removes.count ?? 0}${m ? ` (${m.alreadyMembers} already members)` : ''}.`),
+          m && m.adds.sample.length ? h('p', {}, 'Added, e.g.: ', m.adds.sample.map(who).join(', ')) : null,
+          m && m.removes.sample.length ? h('p', {}, 'Removed, e.g.: ', m.removes.sample.map(who).join(', ')) : null,
+          p.audience && p.audience.excluded.count ? h('p', { class: 'hint' }, p.audience.note) : null,
+          h('p', { class: 'hint' }, 'Nothing changed yet: save to apply.'),
+        );
+        previewed = key();
+        invalidate();
+      } catch (err) {
+        replace(previewOut, h('p', { class: 'bad' }, (err as ApiError).message));
+      }
+    });
+
+    const form = h(
+      'form',
+      { 'aria-labelledby': 'editor-h' },
+      h('h2', { id: 'editor-h' }, existing ? `Edit ${existing.name}` : 'New rule or mapping'),
+      field('Kind', kind),
+      field('Name', name),
+      field('Target group', target),
+      expressionField,
+      idpField,
+      idpGroups,
+      validation,
+      h('div', { class: 'field checkbox' }, enabled, h('label', { for: 'rule-enabled' }, 'Enabled')),
+      h('div', { class: 'actions' }, dryRun, save),
+      previewOut,
+    );
+    enabled.id = 'rule-enabled';
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        if (existing) await api.patch(`/rules/${existing.id}`, { name: name.value, targetGroupId: target.value, enabled: enabled.checked, ...(isMapping ? {} : { expression: expression.value }) });
+        else if (kind.value === 'mapping') await api.post('/mappings', { idpGroup: idpGroup.value.trim(), targetGroupId: target.value, enabled: enabled.checked, ...(name.value ? { name: name.value } : {}) });
+        else await api.post('/rules', { name: name.value, expression: expression.value, targetGroupId: target.value, enabled: enabled.checked });
+        status.textContent = `${name.value || 'Mapping'} saved; the worker applies it.`;
+        replace(editor);
+        await loadList();
+      } catch (err) {
+        replace(previewOut, h('p', { class: 'bad' }, (err as ApiError).message));
+      }
+    });
+    for (const el of [expression, idpGroup]) el.addEventListener('input', validate);
+    target.addEventListener('change', validate);
+    kind.addEventListener('change', () => {
+      showKind();
+      validate();
+    });
+    showKind();
+    replace(editor, form);
+    (existing ? name : kind).focus();
+    if (existing) validate();
+  }
+
+  void (async () => {
+    groups = (await api.get<{ items: Group[] }>('/groups?limit=200')).items;
+    await loadList();
+  })().catch((err: ApiError) => root.append(h('p', { class: 'error' }, err.message)));
+};

@@ -1,0 +1,109 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { AdminDeps } from '../admin-deps';
+import { principalOf, requestIdOf } from '../http-kit';
+import { forbidden } from '../../domain/access/policy';
+import { createScimToken, listScimTokens, revokeTenantScimToken, rotateScimToken, type ScimTokenActorContext } from '../../domain/scim-tokens';
+import { baseUrlOf } from '../../scim/http/router';
+
+/** SCIM tokens let an IdP write the tenant's users: tenant admins only. */
+function adminContext(req: Request, res: Response, what: string): ScimTokenActorContext {
+  const p = principalOf(res);
+  if (p.role !== 'admin') throw forbidden(what);
+  const requestId = requestIdOf(req);
+  return { tenantId: p.tenantId, actor: { type: 'admin', id: p.userId }, ...(requestId !== undefined ? { requestId } : {}) };
+}
+
+const idParam = (req: Request) => String((req.params as Record<string, string | undefined>).id ?? '');
+
+/**
+ * /scim-tokens: connecting an IdP. The SCIM base URL the IdP is given, the tenant's tokens (never
+ * the secrets, which are shown once at issue) with the last request each one carried, and issue,
+ * rotate and revoke.
+ */
+export function scimTokensRoutes(deps: AdminDeps): Router {
+  const router = express.Router();
+  router.get('/scim-tokens', async (req, res) => {
+    const ctx = adminContext(req, res, 'list SCIM tokens');
+    res.json({ scimBaseUrl: baseUrlOf(req, deps.publicBaseUrl), items: await listScimTokens(deps.models, ctx.tenantId) });
+  });
+  router.post('/scim-tokens', async (req, res) => {
+    const ctx = adminContext(req, res, 'create SCIM tokens');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    res.status(201).json(await createScimToken(deps.models, ctx, typeof body === 'object' ? body.label : undefined));
+  });
+  router.post('/scim-tokens/:id/rotate', async (req, res) => {
+    const ctx = adminContext(req, res, 'rotate SCIM tokens');
+    res.status(201).json(await rotateScimToken(deps.models, ctx, idParam(req)));
+  });
+  router.delete('/scim-tokens/:id', async (req, res) => {
+    const ctx = adminContext(req, res, 'revoke SCIM tokens');
+    res.json(await revokeTenantScimToken(deps.models, ctx, idParam(req)));
+  });
+  return router;
+}
+
+// ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
+
+type Json = Record<string, unknown>;
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const errors = (...statuses: number[]): Json =>
+  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
+const json = (schema: Json): Json => ({ content: { 'application/json': { schema } } });
+const idPath: Json = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Token id (tok_…)' };
+const withToken: Json = { allOf: [ref('ScimToken'), { type: 'object', properties: { token: { type: 'string', description: 'The bearer token: shown in this answer only' } }, required: ['token'] }] };
+
+export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
+  paths: {
+    '/scim-tokens': {
+      get: {
+        tags: ['IdP connection'],
+        summary: "The SCIM base URL to give the IdP, and the tenant's SCIM tokens with the last request each carried",
+        responses: {
+          '200': { description: 'OK', ...json({ type: 'object', properties: { scimBaseUrl: { type: 'string' }, items: { type: 'array', items: ref('ScimToken') } }, required: ['scimBaseUrl', 'items'] }) },
+          ...errors(),
+        },
+      },
+      post: {
+        tags: ['IdP connection'],
+        summary: 'Issue a SCIM token (the answer is the only place the token appears)',
+        requestBody: { required: false, ...json({ type: 'object', properties: { label: { type: 'string', description: '1-100 characters, e.g. "Okta production"' } }, additionalProperties: false }) },
+        responses: { '201': { description: 'Issued', ...json(withToken) }, ...errors(400) },
+      },
+    },
+    '/scim-tokens/{id}/rotate': {
+      post: {
+        tags: ['IdP connection'],
+        summary: 'Replace a token: a new one with the same label is issued and the old one revoked at once',
+        parameters: [idPath],
+        responses: { '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) }, ...errors(404, 409) },
+      },
+    },
+    '/scim-tokens/{id}': {
+      delete: {
+        tags: ['IdP connection'],
+        summary: 'Revoke a token (kept, with revokedAt); the IdP using it gets 401 within seconds',
+        parameters: [idPath],
+        responses: { '200': { description: 'Revoked', ...json(ref('ScimToken')) }, ...errors(404) },
+      },
+    },
+  },
+  schemas: {
+    ScimToken: {
+      type: 'object',
+      properties: {
+        tokenId: { type: 'string' },
+        hint: { type: 'string', description: 'The first characters, to tell tokens apart' },
+        label: { type: 'string', nullable: true },
+        createdAt: { type: 'string', format: 'date-time' },
+        revokedAt: { type: 'string', format: 'date-time', nullable: true },
+        lastRequest: {
+          type: 'object',
+          nullable: true,
+          description: 'The newest request made with the token (written at most every few seconds per process, at once when the outcome turns from success to failure or back)',
+          properties: { at: { type: 'string', format: 'date-time' }, method: { type: 'string' }, path: { type: 'string', description: 'Under the SCIM base URL, without the query' }, status: { type: 'integer' }, userAgent: { type: 'string' } },
+        },
+      },
+      required: ['tokenId', 'hint', 'label', 'createdAt', 'revokedAt', 'lastRequest'],
+    },
+  },
+};

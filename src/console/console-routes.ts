@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import type { Models } from '../persistence/models';
+import { CONSOLE_SESSION_TTL_SECONDS, redeemConsoleLink } from '../auth/console-sessions';
+import { setConsoleCookie } from '../auth/console-cookie';
+import { AppError } from '../errors/app-error';
+import type { Logger } from '../observability/logger';
+
+/** The folder holding package.json: the console's files are found from it whether running from src/ (tests) or dist/. */
+function projectRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Scripts and styles come only from our origin, and no inline script or style runs: what the page
+ * shows (user names, rule expressions, IdP group names) cannot become code. No framing (clickjacking).
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function securityHeaders(_req: Request, res: Response, next: () => void): void {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  next();
+}
+
+function signInFailedPage(message: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in link not valid</title><link rel="stylesheet" href="/console/console.css"></head>
+<body><main class="signed-out"><h1>This sign-in link cannot be used</h1><p>${message}</p>
+<p>Ask for a new one: <code>npm run cli -- console-link --tenant &lt;tenantId&gt;</code></p></main></body></html>`;
+}
+
+/**
+ * /console: the operator console, a static page (console/public, and the scripts `npm run build`
+ * compiles from console/src into dist/console) whose only back end is the admin API; and
+ * /console/sign-in, where a one-time link becomes a session cookie.
+ */
+export function consoleRoutes(deps: { models: Models; logger: Logger }): Router {
+  const root = projectRoot();
+  const publicDir = join(root, 'console', 'public');
+  const builtDir = join(root, 'dist', 'console');
+  const router = express.Router();
+  router.use(securityHeaders);
+
+  router.get('/sign-in', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const code = typeof req.query.code === 'string' ? req.query.code : '';
+    try {
+      const session = await redeemConsoleLink(deps.models, code);
+      setConsoleCookie(req, res, session.secret, CONSOLE_SESSION_TTL_SECONDS);
+      // 303 to a URL without the code: nothing secret stays in the address bar or history.
+      res.redirect(303, '/console/');
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'CONSOLE_LINK_INVALID') deps.logger.error('console sign-in failed', { err });
+      res.status(err instanceof AppError && err.status < 500 ? err.status : 500).type('html').send(signInFailedPage('It is unknown, has expired (links last 10 minutes) or was used already: each link signs in once.'));
+    }
+  });
+
+  router.get('/', (_req, res) => {
+    if (!existsSync(join(builtDir, 'main.js'))) {
+      res.status(503).type('text').send('The console is not built: run npm run build');
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.sendFile(join(publicDir, 'index.html'));
+  });
+  router.use(express.static(publicDir, { index: false, fallthrough: true }));
+  router.use(express.static(builtDir, { index: false, fallthrough: true }));
+  return router;
+}

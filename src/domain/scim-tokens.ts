@@ -1,0 +1,84 @@
+import type { Models, ScimRequestRecord, ScimTokenDoc } from '../persistence/models';
+import { issueScimToken, revokeScimToken } from '../auth/scim-token';
+import { recordAudit, type AuditActor } from './audit';
+import { AppError } from '../errors/app-error';
+
+/** A SCIM token as the admin API shows it: never the token itself, which is shown once at issue. */
+export interface ScimTokenView {
+  tokenId: string;
+  hint: string;
+  label: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastRequest: ScimRequestRecord | null;
+}
+
+export interface ScimTokenActorContext {
+  tenantId: string;
+  actor: AuditActor;
+  requestId?: string;
+}
+
+const view = (doc: ScimTokenDoc): ScimTokenView => ({
+  tokenId: doc.tokenId,
+  hint: doc.hint,
+  label: doc.label ?? null,
+  createdAt: doc.createdAt,
+  revokedAt: doc.revokedAt ?? null,
+  lastRequest: doc.lastRequest ?? null,
+});
+
+const LABEL = /^[\w .,:()@#/-]{1,100}$/;
+
+function labelOf(input: unknown): string | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (typeof input !== 'string' || !LABEL.test(input.trim())) {
+    throw new AppError('badRequest', 'SCIM_TOKEN_LABEL_INVALID', 'label is 1-100 letters, digits, spaces or .,:()@#/-', { details: { field: 'label' } });
+  }
+  return input.trim();
+}
+
+/** The tenant's tokens, live ones first, newest first. */
+export async function listScimTokens(models: Models, tenantId: string): Promise<ScimTokenView[]> {
+  const docs = (await models.ScimToken.find({ tenantId }).lean()) as ScimTokenDoc[];
+  return docs
+    .sort((a, b) => Number(Boolean(a.revokedAt)) - Number(Boolean(b.revokedAt)) || b.createdAt.getTime() - a.createdAt.getTime())
+    .map(view);
+}
+
+async function findToken(models: Models, tenantId: string, tokenId: string): Promise<ScimTokenDoc> {
+  const doc = (await models.ScimToken.findOne({ tokenId, tenantId }).lean()) as ScimTokenDoc | null;
+  if (!doc) throw new AppError('notFound', 'SCIM_TOKEN_NOT_FOUND', `No SCIM token ${tokenId}`);
+  return doc;
+}
+
+export async function createScimToken(models: Models, ctx: ScimTokenActorContext, labelInput: unknown): Promise<ScimTokenView & { token: string }> {
+  return issueAudited(models, ctx, labelOf(labelInput));
+}
+
+async function issueAudited(models: Models, ctx: ScimTokenActorContext, label: string | undefined): Promise<ScimTokenView & { token: string }> {
+  const issued = await issueScimToken(models, ctx.tenantId, label);
+  const doc = await findToken(models, ctx.tenantId, issued.tokenId);
+  await recordAudit(models, { ...ctx, action: 'scim_token.created', object: { type: 'ScimToken', id: issued.tokenId }, after: { label: label ?? null, hint: doc.hint } });
+  return { ...view(doc), token: issued.token };
+}
+
+export async function revokeTenantScimToken(models: Models, ctx: ScimTokenActorContext, tokenId: string): Promise<ScimTokenView> {
+  await findToken(models, ctx.tenantId, tokenId);
+  if (await revokeScimToken(models, ctx.tenantId, tokenId)) {
+    await recordAudit(models, { ...ctx, action: 'scim_token.revoked', object: { type: 'ScimToken', id: tokenId } });
+  }
+  return view(await findToken(models, ctx.tenantId, tokenId));
+}
+
+/**
+ * A replacement with the same label, and the old token revoked at once: rotation is for a token
+ * that may have leaked, so the IdP must be given the new one before its next cycle.
+ */
+export async function rotateScimToken(models: Models, ctx: ScimTokenActorContext, tokenId: string): Promise<{ replacement: ScimTokenView & { token: string }; revoked: ScimTokenView }> {
+  const old = await findToken(models, ctx.tenantId, tokenId);
+  if (old.revokedAt) throw new AppError('conflict', 'SCIM_TOKEN_REVOKED', `SCIM token ${tokenId} is revoked already; create a new one instead`);
+  const replacement = await issueAudited(models, ctx, old.label);
+  const revoked = await revokeTenantScimToken(models, ctx, tokenId);
+  return { replacement, revoked };
+}
