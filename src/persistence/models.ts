@@ -175,6 +175,8 @@ export interface InvitationDoc {
   groupIds: string[];
   role: MembershipRole;
   invitedBy: string;
+  /** Whether the inviter was an admin: only an admin's invitation may add to an admin-granting group. */
+  byAdmin?: boolean;
   status: 'pending' | 'accepted' | 'revoked';
   userId?: string;
   createdAt: Date;

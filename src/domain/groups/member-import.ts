@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
+import { assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertNotIdpGroup } from './groups';
@@ -91,6 +92,8 @@ async function checkImportable(deps: GroupsDeps, access: Access, groupId: string
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
+  // Checked again on confirm: the group may have gained an admin-level role since the preview.
+  await assertMayGrantMembership(deps.models, access, g, `import members into "${g.name}"`);
   return g;
 }
 

@@ -5,6 +5,7 @@ import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
 import { loadVisibleUser } from '../access/user-visibility';
+import { assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
@@ -67,8 +68,10 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
+  // Visibility first: a user the caller cannot see answers 404 whatever the group.
   const user = await loadVisibleUser(deps.models, access, userId);
   assertAudience(g, user);
+  await assertMayGrantMembership(deps.models, access, g, `add members to "${g.name}"`);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (existing?.sources.includes(MANUAL_SOURCE)) {
