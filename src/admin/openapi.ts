@@ -27,7 +27,7 @@ const queryParam = (name: string, description: string, schema: Json = str()): Js
 const ERROR_STATUS: Record<number, string> = {
   400: 'Invalid request (error.code says what, error.details.field which input)',
   401: 'Missing, invalid or expired token; a token naming a tenant that does not exist, or a user who is not (or no longer) in it; a crit header',
-  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED)',
+  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED); ADMIN_GRANT_REQUIRES_ADMIN when the change would grant admin-level access (a group that is Admins, or holds or inherits an admin-level role) and the caller is not an admin',
   404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
   409: 'Conflicts with the current state (error.code says which rule)',
 };
@@ -291,7 +291,7 @@ const paths: PathItems = {
     post: operation({
       tag: 'Members',
       summary: "Add a member (source 'manual')",
-      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to Admins. Automatic and dynamic groups are refused.',
+      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
       params: [groupId],
       body: obj({ userId: str(), role: enumOf(['member', 'manager']) }, ['userId'], { additionalProperties: false }),
       ok: 201,
