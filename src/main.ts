@@ -4,7 +4,7 @@ import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
 import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
-import { createTenant } from './domain/tenants';
+import { createTenant, seedDefaults } from './domain/tenants';
 import { publishAccessChanges } from './domain/permissions/access-version';
 
 type Role = 'all' | 'api' | 'worker';
@@ -38,6 +38,11 @@ async function main() {
 
   if (role !== 'worker') {
     api = await createApiRuntime(config, logger, { db });
+    // Tenants created before a default group or role existed get it now (idempotent, by key).
+    for (const t of (await db.models.Tenant.collection.find({}, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[]) {
+      const seeded = await seedDefaults(db.models, t._id);
+      if (seeded.created.length || seeded.skipped.length) logger.info('default groups added', { tenantId: t._id, ...seeded });
+    }
     server = createHttpServer(api.app, { requestTimeoutMs: config.requestTimeoutMs });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

@@ -34,7 +34,7 @@ describe('/admin/v1/invitations', () => {
     expect(after.body).toMatchObject({ status: 'accepted', userId, result: [{ groupId: sales, outcome: 'added' }, { groupId: support, outcome: 'added' }] });
     // A second user with the same address later gets nothing: the invitation was used.
     const again = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'nhire2', emails: [{ value: 'new.hire@example.com' }] });
-    expect(await groupsOf(again.body.id)).toEqual([expect.objectContaining({ sources: ['automatic'] })]);
+    expect((await groupsOf(again.body.id)).every((g) => g.sources.join() === 'automatic')).toBe(true);
   });
 
   it('two pending invitations for one address: the second reports what really happened, and the role stays', async () => {
