@@ -182,7 +182,7 @@ const schemas: Record<string, Json> = {
       id: str(),
       name: str(),
       description: nullable(str()),
-      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
       default: { type: 'boolean' },
       system: nullable(str()),
     },
@@ -192,11 +192,11 @@ const schemas: Record<string, Json> = {
     {
       name: str(),
       description: nullable(str()),
-      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['target', 'level'])),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'])),
     },
   ),
   AuthorizeRequest: obj(
-    { userId: str(), action: enumOf(['view', 'edit', 'create', 'delete']), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
+    { userId: str(), action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
     ['userId', 'action'],
   ),
   AuthorizeDecision: obj(
@@ -225,7 +225,7 @@ const schemas: Record<string, Json> = {
     ['id', 'type', 'name'],
   ),
   Permissions: { type: 'object', additionalProperties: true, description: 'Effective permissions: per target and per resource the best level with every source (group, role)' },
-  Catalog: { type: 'object', additionalProperties: true, description: 'Targets, levels (hide < view < edit < create < delete) and dependencies' },
+  Catalog: { type: 'object', additionalProperties: true, description: 'Targets, levels (hide < view < use < edit < create < delete; only data sources offer use) and dependencies' },
   OpenApi: { type: 'object', additionalProperties: true },
 };
 
@@ -475,7 +475,7 @@ const permissionPaths: PathItems = {
       tag: 'Grants',
       summary: 'Assign a resource (agent, data source, project) to the group at a level',
       params: [groupId],
-      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
+      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
       ok: 201,
       response: { type: 'object', additionalProperties: true },
       errors: [400, 403, 404, 409],
@@ -520,7 +520,7 @@ const permissionPaths: PathItems = {
     post: operation({
       tag: 'Resources',
       summary: 'Create a resource; with groupId also assign it to that group (how a Group Administrator creates a project)',
-      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
+      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
       ok: 201,
       response: ref('Resource'),
       errors: [400, 403, 404, 409],

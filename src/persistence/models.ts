@@ -108,7 +108,7 @@ export interface PendingChangeDoc {
   attempts?: number;
 }
 
-export type PermissionLevel = 'hide' | 'view' | 'edit' | 'create' | 'delete';
+export type PermissionLevel = 'hide' | 'view' | 'use' | 'edit' | 'create' | 'delete';
 
 export interface RoleDoc {
   _id: string;

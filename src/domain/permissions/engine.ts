@@ -8,7 +8,7 @@ import { AccessVersionReader, bumpAccessVersion, readAccessVersion, type AccessV
 import { findTarget } from './catalog';
 import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
 import { decide, type Decision, type Subject } from './decision';
-import { isAction, isLevel, type Action } from './levels';
+import { ACTIONS, isAction, isLevel, type Action } from './levels';
 import type { Privilege } from './privileges';
 
 /**
@@ -462,7 +462,7 @@ export class PermissionEngine {
   private async parseRequest(tenantId: string, request: AuthorizeRequest): Promise<{ action: Action; subject: Subject }> {
     if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
     if (!isAction(request.action)) {
-      throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'action must be one of view, edit, create, delete', { details: { action: request.action } });
+      throw new AppError('badRequest', 'AUTHORIZE_INVALID', `action must be one of ${ACTIONS.join(', ')}`, { details: { action: request.action } });
     }
     const hasTarget = request.target !== undefined && request.target !== null;
     const hasResource = request.resource !== undefined && request.resource !== null;

@@ -13,6 +13,7 @@ import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
 import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
 import { impliedLevels } from './levels';
+import { findTarget } from './catalog';
 
 /**
  * Roles (named privilege sets) and their assignment to groups and to users (DESIGN.md §2,
@@ -33,7 +34,7 @@ export function roleView(r: RoleDoc, counts?: { groups: number; users: number })
     description: r.description ?? null,
     default: r.system !== undefined,
     system: r.system ?? null,
-    privileges: (r.privileges ?? []).map((p) => ({ target: p.target, level: p.level, implies: impliedLevels(p.level) })),
+    privileges: (r.privileges ?? []).map((p) => ({ target: p.target, level: p.level, implies: impliedLevels(p.level, findTarget(p.target)?.levels) })),
     ...(counts ? { assignedGroups: counts.groups, assignedUsers: counts.users } : {}),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
