@@ -293,7 +293,7 @@ const paths: PathItems = {
       summary: "Add a member (source 'manual')",
       description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
       params: [groupId],
-      body: obj({ userId: str(), role: enumOf(['member', 'manager']) }, ['userId'], { additionalProperties: false }),
+      body: obj({ userId: str('The user to add; or'), email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)'), role: enumOf(['member', 'manager']) }, [], { additionalProperties: false }),
       ok: 201,
       response: ref('Member'),
       errors: [400, 403, 404, 409],
@@ -330,6 +330,17 @@ const paths: PathItems = {
       response: ref('MemberImport'),
       errors: [400, 403, 404, 409],
     }),
+  },
+  '/groups/{id}/members/import/template': {
+    get: {
+      ...operation({ tag: 'Members', summary: 'Download the CSV import template (email,role header; role member or manager, default member)', params: [groupId], ok: 200, errors: [403, 404] }),
+      responses: {
+        200: { description: 'The template', content: { 'text/csv': { schema: str('email,role') } } },
+        401: { description: ERROR_STATUS[401], content: json(ref('Error')) },
+        403: { description: ERROR_STATUS[403], content: json(ref('Error')) },
+        404: { description: ERROR_STATUS[404], content: json(ref('Error')) },
+      },
+    },
   },
   '/groups/{id}/members/import/{importId}': {
     get: operation({ tag: 'Members', summary: 'Get an import preview', params: [groupId, pathParam('importId', 'Import id')], ok: 200, response: ref('MemberImport'), errors: [403, 404] }),

@@ -88,6 +88,27 @@ export async function loadVisibleUser(models: Models, access: Access, userId: st
   return user;
 }
 
+/**
+ * The one user with this e-mail address that the caller may see (product doc 001: "Search by email
+ * or name"), served by the (tenantId, lc.emails) index. Users outside the caller's view are not
+ * counted, so an address answers 404 exactly as an unknown one; an address that several visible
+ * users share is ambiguous (409, with their ids: the caller can see them).
+ */
+export async function loadVisibleUserByEmail(models: Models, access: Access, email: string): Promise<UserDoc> {
+  const users = (await models.User.collection
+    .find({ tenantId: access.tenantId, 'lc.emails': email.toLowerCase() } as never, { projection: { attrs: 1, lc: 1 } })
+    .sort({ _id: 1 })
+    .limit(20)
+    .toArray()) as unknown as UserDoc[];
+  const visible: UserDoc[] = [];
+  for (const u of users) if (await canSeeUser(models, access, u)) visible.push(u);
+  if (visible.length === 0) throw new AppError('notFound', 'USER_NOT_FOUND', `No user with the e-mail address ${email}`, { details: { email, field: 'email' } });
+  if (visible.length > 1) {
+    throw new AppError('conflict', 'USER_EMAIL_AMBIGUOUS', `Several users have the e-mail address ${email}; add one of them by id`, { details: { email, userIds: visible.map((u) => u._id) } });
+  }
+  return visible[0]!;
+}
+
 /** One user with the groups the caller may see them in; 404 when the user is outside the caller's view. */
 export async function getUser(models: Models, access: Access, userId: string) {
   const user = await loadVisibleUser(models, access, userId);

@@ -21,6 +21,15 @@ export const MAX_IMPORT_ROWS = 1000;
 
 export type ImportRow = MemberImportDoc['rows'][number];
 
+/** The template to download and fill (product doc 001, "Download template CSV"): the header the preview expects. */
+export const IMPORT_TEMPLATE_CSV = 'email,role\r\n';
+
+/** The template, for whoever may import into the group (the same 404/403 as a preview). */
+export async function importTemplate(deps: GroupsDeps, access: Access, groupId: string): Promise<{ csv: string; fileName: string }> {
+  await groupForMemberChange(deps, access, groupId);
+  return { csv: IMPORT_TEMPLATE_CSV, fileName: 'members-import-template.csv' };
+}
+
 /** Splits one CSV line (RFC 4180: quoted fields, "" inside quotes). Returns null for an unterminated quote. */
 export function splitCsvLine(line: string): string[] | null {
   const fields: string[] = [];

@@ -4,12 +4,12 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
-import { loadVisibleUser } from '../access/user-visibility';
+import { loadVisibleUser, loadVisibleUserByEmail } from '../access/user-visibility';
 import { assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
-import { invalid, readBody, readEnum, readId } from './input';
+import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
 import { audienceFilter, userSummary } from './user-identity';
@@ -60,16 +60,26 @@ function memberView(m: { userId: string; role: MembershipRole; sources: string[]
   return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
 }
 
+/** The member to add: `userId`, or `email` (product doc 001: add by e-mail); exactly one. */
+function readMemberRef(body: Record<string, unknown>): { userId: string } | { email: string } {
+  if ((body.userId === undefined) === (body.email === undefined)) throw invalid('userId', 'Give exactly one of "userId" and "email"');
+  if (body.userId !== undefined) return { userId: readId(body, 'userId') };
+  const email = readText(body, 'email', { required: true, max: 254 });
+  if (!isEmail(email)) throw invalid('email', '"email" is not an e-mail address');
+  return { email };
+}
+
 export async function addMember(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['userId', 'role']);
-  const userId = readId(body, 'userId');
+  const body = readBody(input, ['userId', 'email', 'role']);
+  const ref = readMemberRef(body);
   const role = readEnum(body, 'role', MEMBER_ROLES);
   const g = await groupForMemberChange(deps, access, groupId);
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
   // Visibility first: a user the caller cannot see answers 404 whatever the group.
-  const user = await loadVisibleUser(deps.models, access, userId);
+  const user = 'userId' in ref ? await loadVisibleUser(deps.models, access, ref.userId) : await loadVisibleUserByEmail(deps.models, access, ref.email);
+  const userId = user._id;
   assertAudience(g, user);
   await assertMayGrantMembership(deps.models, access, g, `add members to "${g.name}"`);
   const { tenantId } = access;
