@@ -7,7 +7,7 @@ let s: AdminStack;
 let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin' })}`;
+  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
 });
 afterAll(() => s.close());
 
