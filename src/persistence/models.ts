@@ -280,6 +280,8 @@ function groupSchema() {
   s.index({ tenantId: 1, origin: 1, 'lc.displayName': 1 }, { unique: true });
   s.index({ tenantId: 1, origin: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, origin: 1, _id: 1 });
+  // A deleted user's ownerships are released (user-departure.ts): on every user deletion.
+  s.index({ tenantId: 1, ownerId: 1 });
   s.index({ 'sync.pendingSince': 1 });
   return s;
 }

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 const tokenWith = (claims: Record<string, unknown>) =>
-  jwt.sign({ tenant: s.tenantId, role: 'admin', sub: 'op', ...claims }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: 'scim-sync', audience: 'scim-sync-admin' });
+  jwt.sign({ tenant: s.tenantId, role: 'admin', sub: 'op', kind: 'operator', ...claims }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: 'scim-sync', audience: 'scim-sync-admin' });
 const call = (token: string) => s.http.get('/admin/v1/groups').set('Authorization', `Bearer ${token}`);
 const now = () => Math.floor(Date.now() / 1000);
 
