@@ -431,10 +431,35 @@ const paths: PathItems = {
   '/users/{id}': {
     get: operation({
       tag: 'Users',
-      summary: 'Get a user with the groups the caller may see them in',
+      summary: 'Get a user with the groups the caller may see them in, and why they are in each',
       params: [pathParam('id', 'User id')],
       ok: 200,
-      response: { allOf: [ref('UserSummary'), obj({ groups: arrayOf(obj({ groupId: str(), role: str(), sources: arrayOf(str()) })) })] },
+      response: {
+        allOf: [
+          ref('UserSummary'),
+          obj({
+            groups: arrayOf(
+              obj({
+                groupId: str(),
+                groupName: nullable(str()),
+                role: str(),
+                sources: arrayOf(str()),
+                why: arrayOf(
+                  obj(
+                    {
+                      source: str(),
+                      kind: enumOf(['scim', 'manual', 'import', 'owner', 'rule', 'mapping', 'dynamic', 'automatic', 'unknown']),
+                      description: str('e.g. matches auto-assignment rule "Support": department = "Support"'),
+                      rule: obj({ id: str(), name: str(), expression: str(), enabled: { type: 'boolean' } }, ['id', 'name', 'expression']),
+                    },
+                    ['source', 'kind', 'description'],
+                  ),
+                ),
+              }),
+            ),
+          }),
+        ],
+      },
       errors: [404],
     }),
   },

@@ -34,7 +34,7 @@ describe('default groups of product doc 003', () => {
     const members = expectStatus(await s.admin.get(`/groups/${allUsers}/members?limit=500`), 200).body.items as { userId: string; sources: string[] }[];
     expect(members).toContainEqual(expect.objectContaining({ userId: internal, sources: ['automatic'] }));
     expect(members.map((m) => m.userId)).not.toContain(customer);
-    expect(expectStatus(await s.admin.get(`/users/${internal}`), 200).body.groups).toContainEqual({ groupId: allUsers, role: 'member', sources: ['automatic'] });
+    expect(expectStatus(await s.admin.get(`/users/${internal}`), 200).body.groups).toContainEqual(expect.objectContaining({ groupId: allUsers, groupName: 'All Users', role: 'member', sources: ['automatic'] }));
     expectError(await s.admin.post(`/groups/${allUsers}/members`, { userId: internal }), 409, 'GROUP_AUTOMATIC_MEMBERS');
   });
 

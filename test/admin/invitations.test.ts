@@ -7,8 +7,10 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
+/** The user's groups as { groupId, role, sources } (GET /users/{id} adds the group name and why). */
 async function groupsOf(userId: string): Promise<{ groupId: string; role: string; sources: string[] }[]> {
-  return expectStatus(await s.admin.get(`/users/${userId}`), 200).body.groups;
+  const groups = expectStatus(await s.admin.get(`/users/${userId}`), 200).body.groups as { groupId: string; role: string; sources: string[] }[];
+  return groups.map(({ groupId, role, sources }) => ({ groupId, role, sources }));
 }
 
 describe('/admin/v1/invitations', () => {

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error';
 import { audienceFilter, audienceOf, userSummary, type Audience } from '../groups/user-identity';
 import { escapeRegex, invalid } from '../groups/input';
 import { groupsOfUser } from '../groups/memberships-of-user';
+import { explainMemberships } from '../groups/membership-explanation';
 import type { Access } from './policy';
 
 /**
@@ -114,5 +115,5 @@ export async function getUser(models: Models, access: Access, userId: string) {
   const user = await loadVisibleUser(models, access, userId);
   const groups = await groupsOfUser(models, access.tenantId, userId);
   const visible = access.isAdmin ? groups : groups.filter((m) => access.memberOf.has(m.groupId) || access.supervisedGroups.includes(m.groupId));
-  return { ...userSummary(user), groups: visible };
+  return { ...userSummary(user), groups: await explainMemberships(models, access.tenantId, visible) };
 }
