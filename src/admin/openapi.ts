@@ -468,7 +468,7 @@ const paths: PathItems = {
       tag: 'Audit',
       summary: 'The audit log, newest first (admins)',
       params: [
-        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>)', enumOf(['auto_assignment'])),
+        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>; after.expression, and after.trigger: the user change that caused it)', enumOf(['auto_assignment'])),
         queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
         queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
         queryParam('objectId', 'Object id'),

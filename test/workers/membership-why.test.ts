@@ -1,4 +1,4 @@
-import { startSyncStack, type SyncStack } from './sync-fixtures';
+import { ENTERPRISE_USER_URN, replaceOp, startSyncStack, type SyncStack } from './sync-fixtures';
 
 /**
  * "Why is this user in this group" (product doc 001, troubleshooting): GET /users/{id} answers each
@@ -42,5 +42,36 @@ describe('GET /admin/v1/users/{id}: why is this user in each group', () => {
     expect(of(mapped).why[0]!.rule!.expression).toContain('Okta Support');
     const allUsers = groups.find((g) => g.groupName === 'All Users')!;
     expect(allUsers.why).toEqual([expect.objectContaining({ source: 'automatic', kind: 'automatic' })]);
+  });
+});
+
+describe('GET /admin/v1/audit?category=auto_assignment: the rule and the attribute change behind each decision', () => {
+  let s: SyncStack;
+  beforeAll(async () => {
+    s = await startSyncStack();
+  });
+  afterAll(() => s.close());
+
+  it('a rule-made membership names the expression and the user change that triggered it, on the way in and out', async () => {
+    const g = await s.internalGroup('Sales by rule');
+    const rule = await s.createRule({ name: 'Sales department', expression: 'department = "Sales"', targetGroupId: g });
+    const u = await s.user('becomes.sales', { department: 'Marketing' });
+    await s.settle();
+    await s.patchUser(u, replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Sales'));
+    await s.settle();
+    type Ev = { action: string; actor: { id: string }; after: { userId: string; expression?: string; trigger?: { eventId: string; action: string; before: unknown; after: unknown } } };
+    const log = async () => ((await s.admin.get(`/audit?category=auto_assignment&objectId=${g}`)).body.items as Ev[]).filter((e) => e.after.userId === u);
+    const [added] = await log();
+    expect(added).toMatchObject({ action: 'membership.added', actor: { id: rule.id }, after: { expression: 'department = "Sales"', trigger: { action: 'user.patched' } } });
+    expect(JSON.stringify(added!.after.trigger!.before)).toContain('Marketing');
+    expect(JSON.stringify(added!.after.trigger!.after)).toContain('Sales');
+    const patched = (await s.admin.get(`/audit?action=user.patched&objectId=${u}`)).body.items[0];
+    expect(added!.after.trigger!.eventId).toBe(patched.id);
+
+    await s.patchUser(u, replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Finance'));
+    await s.settle();
+    const removed = (await log()).find((e) => e.action === 'membership.removed')!;
+    expect(JSON.stringify(removed.after.trigger!.after)).toContain('Finance');
+    expect(removed.after.expression).toBe('department = "Sales"');
   });
 });
