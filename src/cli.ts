@@ -3,7 +3,7 @@ import { connectDatabase } from './persistence/mongo';
 import { createTenant } from './domain/tenants';
 import { issueScimToken, revokeScimToken } from './auth/scim-token';
 import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
-import { useLocalJwtSecret, useLocalServices } from './local-env';
+import { cliBaseUrl, useLocalJwtSecret, useLocalServices } from './local-env';
 
 const USAGE = `usage: npm run cli -- <command>
   tenants create <name>                         create a tenant with its default groups; prints {tenantId, scimBaseUrl, scimToken}
@@ -34,7 +34,7 @@ async function main() {
   useLocalJwtSecret();
   const config = loadConfig();
   const db = await connectDatabase(config.mongodbUri);
-  const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+  const base = cliBaseUrl(config.publicBaseUrl, config.port);
   const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
   try {
     if (group === 'tenants' && command === 'create') {

@@ -3,7 +3,7 @@ import { createLogger } from './observability/logger';
 import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
-import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
+import { forgetLocalApiUrl, listeningBaseUrl, recordLocalApiUrl, stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
 import { createTenant, seedDefaults } from './domain/tenants';
 import { publishAccessChanges } from './domain/permissions/access-version';
 
@@ -48,10 +48,13 @@ async function main() {
       server!.once('error', reject);
       server!.listen(config.port, config.host, resolve);
     });
-    logger.info('API listening', { host: config.host, port: config.port });
+    const address = server.address();
+    const base = listeningBaseUrl(config.publicBaseUrl, address);
+    logger.info('API listening', { host: config.host, port: address && typeof address === 'object' ? address.port : config.port, baseUrl: base });
+    // The CLI prints SCIM URLs: in a local run, with the port really bound (PORT=0 included).
+    if (role === 'all') recordLocalApiUrl(base);
     if (role === 'all' && (await db.models.Tenant.estimatedDocumentCount()) === 0) {
       const t = await createTenant(db.models, 'default');
-      const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
       logger.info('created tenant "default"', { tenantId: t.tenantId, scimBaseUrl: `${base}/scim/v2` });
       process.stdout.write(
         `\nTenant "default" created. Point Okta or Entra at:\n  SCIM base URL: ${base}/scim/v2\n  Bearer token:  ${t.scimToken}\n(the token is shown once; create more with npm run cli -- tenants create <name>)\n\n`,
@@ -78,6 +81,7 @@ async function main() {
       if (worker) await worker.close();
       if (api) await api.close();
       await db.close();
+      if (role === 'all') forgetLocalApiUrl();
       if (startedServices) stopLocalServices();
     } catch (err) {
       logger.error('error during shutdown', { err });
