@@ -285,7 +285,11 @@ const paths: PathItems = {
       summary: 'List members, ordered by user id',
       params: [groupId, ...cursorParams],
       ok: 200,
-      response: obj({ items: arrayOf(ref('Member')), total: { type: 'integer' }, nextCursor: nullable(str()) }),
+      response: obj({
+        items: arrayOf(ref('Member')),
+        total: nullable({ type: 'integer', description: 'null when a customer admin sees a stored group scoped to their workspace' }),
+        nextCursor: nullable(str()),
+      }),
       errors: [400, 404],
     }),
     post: operation({

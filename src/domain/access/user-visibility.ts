@@ -1,6 +1,6 @@
 import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
-import { audienceFilter, audienceOf, userSummary, type Audience } from '../groups/user-identity';
+import { audienceFilter, userSummary, workspaceFilter, type Audience } from '../groups/user-identity';
 import { escapeRegex, invalid } from '../groups/input';
 import { groupsOfUser } from '../groups/memberships-of-user';
 import { explainMemberships } from '../groups/membership-explanation';
@@ -13,7 +13,7 @@ import type { Access } from './policy';
  */
 export async function canSeeUser(models: Models, access: Access, user: Pick<UserDoc, '_id' | 'attrs'>): Promise<boolean> {
   if (access.isAdmin || user._id === access.caller.userId) return true;
-  if (access.isCustomerAdmin && audienceOf(user) === 'customer') return true;
+  if (access.managesCustomer(user)) return true;
   const supervised = access.supervisedGroups;
   if (supervised.length === 0) return false;
   const hit = await models.Membership.collection.findOne({ tenantId: access.tenantId, userId: user._id, groupId: { $in: supervised } } as never, { projection: { _id: 1 } });
@@ -49,7 +49,7 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
   if (!access.isAdmin) {
     const scope: Record<string, unknown>[] = [{ _id: { $in: await supervisedUserIds(models, access) } }];
-    if (access.isCustomerAdmin) scope.push(audienceFilter('customer', false));
+    if (access.isCustomerAdmin) scope.push({ ...audienceFilter('customer', false), ...workspaceFilter(access.workspace) });
     else if (access.supervisedGroups.length === 0) {
       throw new AppError('forbidden', 'FORBIDDEN', 'You are not allowed to list users: you supervise no group');
     }

@@ -12,7 +12,7 @@ import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } fro
 import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
-import { audienceFilter, userSummary } from './user-identity';
+import { audienceFilter, userSummary, workspaceFilter } from './user-identity';
 
 /**
  * Group members through the admin API (product doc 001 "Manage Members"). The admin API holds
@@ -168,10 +168,13 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   const limit = Number(limitText);
   const { tenantId } = access;
   const after = query.cursor ? { $gt: query.cursor } : undefined;
+  // A customer admin sees, in the groups they do not supervise, the customers of their workspace only.
+  const scoped = !access.isAdmin && access.isCustomerAdmin && !access.supervisedGroups.includes(g.id);
   let rows: { userId: string; role: MembershipRole; sources: string[] }[];
   let users: UserDoc[];
   if (g.automatic) {
-    const filter = { tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...(after ? { _id: after } : {}) };
+    const audience = audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true);
+    const filter = { tenantId, ...audience, ...(scoped ? workspaceFilter(access.workspace) : {}), ...(after ? { _id: after } : {}) };
     users = (await deps.models.User.collection.find(filter as never, { projection: { attrs: 1, lc: 1 } }).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as UserDoc[];
     rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
   } else {
@@ -184,9 +187,13 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const byId = new Map(users.map((u) => [u._id, u]));
+  const shown = scoped ? page.filter((r) => { const u = byId.get(r.userId); return u !== undefined && access.managesCustomer(u); }) : page;
+  let total: number | null = await memberCountOf(deps, g, scoped && g.automatic ? workspaceFilter(access.workspace) : undefined);
+  // Stored memberships are not counted per workspace: a scoped page says no total rather than a wrong one.
+  if (scoped && !g.automatic) total = null;
   return {
-    items: page.map((r) => memberView(r, byId.get(r.userId))),
-    total: await memberCountOf(deps, g),
+    items: shown.map((r) => memberView(r, byId.get(r.userId))),
+    total,
     nextCursor: more ? page[page.length - 1]!.userId : null,
   };
 }
