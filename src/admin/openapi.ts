@@ -185,12 +185,14 @@ const schemas: Record<string, Json> = {
       privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
       default: { type: 'boolean' },
       system: nullable(str()),
+      audience: enumOf(['user', 'customer'], 'customer: a role for customers, which customer admins create, change and assign to customer groups'),
     },
     ['id', 'name', 'privileges'],
   ),
   RoleInput: obj(
     {
       name: str(),
+      audience: enumOf(['user', 'customer'], 'On create: user (default for admins) or customer (always, for customer admins)'),
       description: nullable(str()),
       privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'])),
     },
@@ -492,7 +494,7 @@ const paths: PathItems = {
 const permissionPaths: PathItems = {
   '/roles': {
     get: operation({ tag: 'Roles', summary: 'List roles', params: [queryParam('q', 'Part of the name')], ok: 200, response: obj({ items: arrayOf(ref('Role')) }) }),
-    post: operation({ tag: 'Roles', summary: 'Create a role (privileges checked against catalogue dependencies)', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
+    post: operation({ tag: 'Roles', summary: 'Create a role (admins; customer admins: customer roles, never admin-level); privileges checked against catalogue dependencies', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
   },
   '/roles/{id}': {
     get: operation({ tag: 'Roles', summary: 'Get a role', params: [pathParam('id', 'Role id')], ok: 200, response: ref('Role'), errors: [404] }),

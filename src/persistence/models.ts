@@ -120,6 +120,9 @@ export interface RoleDoc {
   privileges: { target: string; level: PermissionLevel }[];
   /** Key of a seeded default role; absent for custom roles. */
   system?: string;
+  /** 'customer': a role for customers, which customer admins create, change and assign (to customer groups). */
+  audience?: 'customer';
+  createdBy?: string;
   createdAt: Date;
   updatedAt: Date;
 }
