@@ -3,7 +3,7 @@ import { connectDatabase } from './persistence/mongo';
 import { createTenant } from './domain/tenants';
 import { issueScimToken, revokeScimToken } from './auth/scim-token';
 import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
-import { useLocalJwtSecret, useLocalServices } from './local-env';
+import { cliBaseUrl, useLocalJwtSecret, useLocalServices } from './local-env';
 import { CONSOLE_LINK_TTL_SECONDS, issueConsoleLink } from './auth/console-sessions';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -37,7 +37,7 @@ async function main() {
   useLocalJwtSecret();
   const config = loadConfig();
   const db = await connectDatabase(config.mongodbUri);
-  const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+  const base = cliBaseUrl(config.publicBaseUrl, config.port);
   const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
   try {
     if (group === 'tenants' && command === 'create') {

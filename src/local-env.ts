@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
@@ -71,4 +72,38 @@ export function useLocalJwtSecret(): void {
     writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
   }
   process.env.ADMIN_JWT_SECRET = readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * The base URL the API really listens on: PUBLIC_BASE_URL when set, else the bound port (not the
+ * configured one: PORT=0 binds a free port).
+ */
+export function listeningBaseUrl(publicBaseUrl: string | undefined, address: AddressInfo | string | null): string {
+  if (publicBaseUrl) return publicBaseUrl;
+  const port = address && typeof address === 'object' ? address.port : undefined;
+  if (port === undefined) throw new Error('the API is not listening on a TCP port');
+  return `http://localhost:${port}`;
+}
+
+const apiUrlFile = () => join(dataDir(), 'api-url');
+
+/** Local runs: where `npm start` listens, so the CLI prints URLs with the real port. Removed on shutdown. */
+export function recordLocalApiUrl(url: string): void {
+  mkdirSync(dataDir(), { recursive: true });
+  writeFileSync(apiUrlFile(), `${url}\n`);
+}
+
+export function forgetLocalApiUrl(): void {
+  rmSync(apiUrlFile(), { force: true });
+}
+
+/**
+ * The base URL the CLI prints: PUBLIC_BASE_URL, else where the local `npm start` listens, else the
+ * configured port (no API running locally: what it will listen on).
+ */
+export function cliBaseUrl(publicBaseUrl: string | undefined, configuredPort: number): string {
+  if (publicBaseUrl) return publicBaseUrl;
+  const file = apiUrlFile();
+  const recorded = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return /^https?:\/\/\S+$/.test(recorded) ? recorded : `http://localhost:${configuredPort}`;
 }

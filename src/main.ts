@@ -3,8 +3,8 @@ import { createLogger } from './observability/logger';
 import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
-import { stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
-import { createTenant, findTenantByName } from './domain/tenants';
+import { forgetLocalApiUrl, listeningBaseUrl, recordLocalApiUrl, stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
+import { createTenant, findTenantByName, seedDefaults } from './domain/tenants';
 import { issueConsoleLink } from './auth/console-sessions';
 import { publishAccessChanges } from './domain/permissions/access-version';
 
@@ -39,14 +39,22 @@ async function main() {
 
   if (role !== 'worker') {
     api = await createApiRuntime(config, logger, { db });
+    // Tenants created before a default group or role existed get it now (idempotent, by key).
+    for (const t of (await db.models.Tenant.collection.find({}, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[]) {
+      const seeded = await seedDefaults(db.models, t._id);
+      if (seeded.created.length || seeded.skipped.length) logger.info('default groups added', { tenantId: t._id, ...seeded });
+    }
     server = createHttpServer(api.app, { requestTimeoutMs: config.requestTimeoutMs });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.port, config.host, resolve);
     });
-    logger.info('API listening', { host: config.host, port: config.port });
+    const address = server.address();
+    const base = listeningBaseUrl(config.publicBaseUrl, address);
+    logger.info('API listening', { host: config.host, port: address && typeof address === 'object' ? address.port : config.port, baseUrl: base });
     if (role === 'all') {
-      const base = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+      // The CLI prints SCIM URLs: in a local run, with the port really bound (PORT=0 included).
+      recordLocalApiUrl(base);
       let defaultTenantId = (await findTenantByName(db.models, 'default'))?._id;
       if ((await db.models.Tenant.estimatedDocumentCount()) === 0) {
         const t = await createTenant(db.models, 'default');
@@ -85,6 +93,7 @@ async function main() {
       if (worker) await worker.close();
       if (api) await api.close();
       await db.close();
+      if (role === 'all') forgetLocalApiUrl();
       if (startedServices) stopLocalServices();
     } catch (err) {
       logger.error('error during shutdown', { err });

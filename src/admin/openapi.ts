@@ -29,7 +29,7 @@ const queryParam = (name: string, description: string, schema: Json = str()): Js
 const ERROR_STATUS: Record<number, string> = {
   400: 'Invalid request (error.code says what, error.details.field which input)',
   401: 'Missing, invalid or expired token; a token naming a tenant that does not exist, or a user who is not (or no longer) in it; a crit header',
-  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED)',
+  403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED); ADMIN_GRANT_REQUIRES_ADMIN when the change would grant admin-level access (a group that is Admins, or holds or inherits an admin-level role) and the caller is not an admin',
   404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
   409: 'Conflicts with the current state (error.code says which rule)',
 };
@@ -184,21 +184,23 @@ const schemas: Record<string, Json> = {
       id: str(),
       name: str(),
       description: nullable(str()),
-      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']), implies: arrayOf(str()) }, ['target', 'level'])),
       default: { type: 'boolean' },
       system: nullable(str()),
+      audience: enumOf(['user', 'customer'], 'customer: a role for customers, which customer admins create, change and assign to customer groups'),
     },
     ['id', 'name', 'privileges'],
   ),
   RoleInput: obj(
     {
       name: str(),
+      audience: enumOf(['user', 'customer'], 'On create: user (default for admins) or customer (always, for customer admins)'),
       description: nullable(str()),
-      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['target', 'level'])),
+      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'])),
     },
   ),
   AuthorizeRequest: obj(
-    { userId: str(), action: enumOf(['view', 'edit', 'create', 'delete']), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
+    { userId: str(), action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
     ['userId', 'action'],
   ),
   AuthorizeDecision: obj(
@@ -227,7 +229,7 @@ const schemas: Record<string, Json> = {
     ['id', 'type', 'name'],
   ),
   Permissions: { type: 'object', additionalProperties: true, description: 'Effective permissions: per target and per resource the best level with every source (group, role)' },
-  Catalog: { type: 'object', additionalProperties: true, description: 'Targets, levels (hide < view < edit < create < delete) and dependencies' },
+  Catalog: { type: 'object', additionalProperties: true, description: 'Targets, levels (hide < view < use < edit < create < delete; only data sources offer use) and dependencies' },
   OpenApi: { type: 'object', additionalProperties: true },
 };
 
@@ -287,15 +289,19 @@ const paths: PathItems = {
       summary: 'List members, ordered by user id',
       params: [groupId, ...cursorParams],
       ok: 200,
-      response: obj({ items: arrayOf(ref('Member')), total: { type: 'integer' }, nextCursor: nullable(str()) }),
+      response: obj({
+        items: arrayOf(ref('Member')),
+        total: nullable({ type: 'integer', description: 'null when a customer admin sees a stored group scoped to their workspace' }),
+        nextCursor: nullable(str()),
+      }),
       errors: [400, 404],
     }),
     post: operation({
       tag: 'Members',
       summary: "Add a member (source 'manual')",
-      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to Admins. Automatic and dynamic groups are refused.',
+      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
       params: [groupId],
-      body: obj({ userId: str(), role: enumOf(['member', 'manager']) }, ['userId'], { additionalProperties: false }),
+      body: obj({ userId: str('The user to add; or'), email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)'), role: enumOf(['member', 'manager']) }, [], { additionalProperties: false }),
       ok: 201,
       response: ref('Member'),
       errors: [400, 403, 404, 409],
@@ -332,6 +338,17 @@ const paths: PathItems = {
       response: ref('MemberImport'),
       errors: [400, 403, 404, 409],
     }),
+  },
+  '/groups/{id}/members/import/template': {
+    get: {
+      ...operation({ tag: 'Members', summary: 'Download the CSV import template (email,role header; role member or manager, default member)', params: [groupId], ok: 200, errors: [403, 404] }),
+      responses: {
+        200: { description: 'The template', content: { 'text/csv': { schema: str('email,role') } } },
+        401: { description: ERROR_STATUS[401], content: json(ref('Error')) },
+        403: { description: ERROR_STATUS[403], content: json(ref('Error')) },
+        404: { description: ERROR_STATUS[404], content: json(ref('Error')) },
+      },
+    },
   },
   '/groups/{id}/members/import/{importId}': {
     get: operation({ tag: 'Members', summary: 'Get an import preview', params: [groupId, pathParam('importId', 'Import id')], ok: 200, response: ref('MemberImport'), errors: [403, 404] }),
@@ -422,10 +439,35 @@ const paths: PathItems = {
   '/users/{id}': {
     get: operation({
       tag: 'Users',
-      summary: 'Get a user with the groups the caller may see them in',
+      summary: 'Get a user with the groups the caller may see them in, and why they are in each',
       params: [pathParam('id', 'User id')],
       ok: 200,
-      response: { allOf: [ref('UserSummary'), obj({ groups: arrayOf(obj({ groupId: str(), role: str(), sources: arrayOf(str()) })) })] },
+      response: {
+        allOf: [
+          ref('UserSummary'),
+          obj({
+            groups: arrayOf(
+              obj({
+                groupId: str(),
+                groupName: nullable(str()),
+                role: str(),
+                sources: arrayOf(str()),
+                why: arrayOf(
+                  obj(
+                    {
+                      source: str(),
+                      kind: enumOf(['scim', 'manual', 'import', 'owner', 'rule', 'mapping', 'dynamic', 'automatic', 'unknown']),
+                      description: str('e.g. matches auto-assignment rule "Support": department = "Support"'),
+                      rule: obj({ id: str(), name: str(), expression: str(), enabled: { type: 'boolean' } }, ['id', 'name', 'expression']),
+                    },
+                    ['source', 'kind', 'description'],
+                  ),
+                ),
+              }),
+            ),
+          }),
+        ],
+      },
       errors: [404],
     }),
   },
@@ -434,7 +476,7 @@ const paths: PathItems = {
       tag: 'Audit',
       summary: 'The audit log, newest first (admins)',
       params: [
-        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>)', enumOf(['auto_assignment'])),
+        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>; after.expression, and after.trigger: the user change that caused it)', enumOf(['auto_assignment'])),
         queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
         queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
         queryParam('objectId', 'Object id'),
@@ -454,7 +496,7 @@ const paths: PathItems = {
 const permissionPaths: PathItems = {
   '/roles': {
     get: operation({ tag: 'Roles', summary: 'List roles', params: [queryParam('q', 'Part of the name')], ok: 200, response: obj({ items: arrayOf(ref('Role')) }) }),
-    post: operation({ tag: 'Roles', summary: 'Create a role (privileges checked against catalogue dependencies)', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
+    post: operation({ tag: 'Roles', summary: 'Create a role (admins; customer admins: customer roles, never admin-level); privileges checked against catalogue dependencies', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
   },
   '/roles/{id}': {
     get: operation({ tag: 'Roles', summary: 'Get a role', params: [pathParam('id', 'Role id')], ok: 200, response: ref('Role'), errors: [404] }),
@@ -477,7 +519,7 @@ const permissionPaths: PathItems = {
       tag: 'Grants',
       summary: 'Assign a resource (agent, data source, project) to the group at a level',
       params: [groupId],
-      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
+      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
       ok: 201,
       response: { type: 'object', additionalProperties: true },
       errors: [400, 403, 404, 409],
@@ -522,7 +564,7 @@ const permissionPaths: PathItems = {
     post: operation({
       tag: 'Resources',
       summary: 'Create a resource; with groupId also assign it to that group (how a Group Administrator creates a project)',
-      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
+      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
       ok: 201,
       response: ref('Resource'),
       errors: [400, 403, 404, 409],

@@ -6,6 +6,8 @@ import { issueScimToken } from '../auth/scim-token';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_GROUPS } from './default-groups';
 import { seedDefaultRoles } from './permissions/default-roles';
+import { roleAssignmentIds } from './permissions/engine';
+import type { GroupDoc, RoleAssignmentDoc } from '../persistence/models';
 
 export interface CreatedTenant {
   tenantId: string;
@@ -31,15 +33,45 @@ export async function createTenant(models: Models, name: string): Promise<Create
     }
     throw err;
   }
-  const groups = DEFAULT_GROUPS.map((g) =>
-    newInternalGroupDoc(tenantId, g.name, { description: g.description, audience: g.audience, system: g.key, automatic: g.automatic }),
-  );
-  await models.Group.insertMany(groups);
-  await seedDefaultRoles(models, tenantId);
+  await seedDefaults(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');
   return { tenantId, name: trimmed, scimTokenId: tokenId, scimToken: token };
 }
 
 export async function findTenantByName(models: Models, name: string) {
   return models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean();
+}
+
+/**
+ * Creates the default roles and groups a tenant lacks (by key), so a tenant created before a
+ * default was added gets it at the next start. A new group that comes with a default role
+ * (Agent and Automations Admin: Configure) gets it once, when created; an admin may revoke it.
+ * A custom group already holding a default group's name keeps it: that default is skipped and
+ * named in the answer.
+ */
+export async function seedDefaults(models: Models, tenantId: string): Promise<{ created: string[]; skipped: string[] }> {
+  await seedDefaultRoles(models, tenantId);
+  const existing = (await models.Group.collection.find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } }).toArray()) as unknown as GroupDoc[];
+  const have = new Set(existing.map((g) => g.system));
+  const created: string[] = [];
+  const skipped: string[] = [];
+  for (const g of DEFAULT_GROUPS.filter((d) => !have.has(d.key))) {
+    const doc = newInternalGroupDoc(tenantId, g.name, { description: g.description, audience: g.audience, system: g.key, ...(g.automatic ? { automatic: g.automatic } : {}) });
+    try {
+      await models.Group.collection.insertOne(doc as never);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      skipped.push(g.name);
+      continue;
+    }
+    created.push(g.key);
+    if (g.defaultRole) {
+      const role = (await models.Role.collection.findOne({ tenantId, system: g.defaultRole } as never, { projection: { _id: 1 } })) as { _id: string } | null;
+      if (role) {
+        const assignment: RoleAssignmentDoc = { _id: roleAssignmentIds.group(doc._id, role._id), tenantId, roleId: role._id, groupId: doc._id, createdAt: new Date() };
+        await models.RoleAssignment.collection.insertOne(assignment as never);
+      }
+    }
+  }
+  return { created, skipped };
 }

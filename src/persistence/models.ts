@@ -161,7 +161,7 @@ export interface PendingChangeDoc {
   attempts?: number;
 }
 
-export type PermissionLevel = 'hide' | 'view' | 'edit' | 'create' | 'delete';
+export type PermissionLevel = 'hide' | 'view' | 'use' | 'edit' | 'create' | 'delete';
 
 export interface RoleDoc {
   _id: string;
@@ -173,6 +173,9 @@ export interface RoleDoc {
   privileges: { target: string; level: PermissionLevel }[];
   /** Key of a seeded default role; absent for custom roles. */
   system?: string;
+  /** 'customer': a role for customers, which customer admins create, change and assign (to customer groups). */
+  audience?: 'customer';
+  createdBy?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -228,6 +231,8 @@ export interface InvitationDoc {
   groupIds: string[];
   role: MembershipRole;
   invitedBy: string;
+  /** Whether the inviter was an admin: only an admin's invitation may add to an admin-granting group. */
+  byAdmin?: boolean;
   status: 'pending' | 'accepted' | 'revoked';
   userId?: string;
   createdAt: Date;

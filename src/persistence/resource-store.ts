@@ -8,16 +8,16 @@ export interface ResourceChange {
   lc: Record<string, unknown>;
   /** Extra top-level fields to set (passwordHash). */
   extra?: Record<string, unknown>;
-  /** The change's audit event, kept on the document in the same update until it is written (settleAudit). */
-  audit?: AuditEventDoc;
+  /** The change's audit events, kept on the document in the same update until they are written (settleAudit). */
+  audits?: AuditEventDoc[];
   /** A group's change: its member delta and audit event, kept on the group until done (pending-group-changes.ts). */
   groupChange?: PendingGroupChange;
 }
 
 /** The $push that records what a write leaves to do, in the write itself. */
-function pendingPush(change: Pick<ResourceChange, 'audit' | 'groupChange'>): Record<string, unknown> {
+function pendingPush(change: Pick<ResourceChange, 'audits' | 'groupChange'>): Record<string, unknown> {
   const push: Record<string, unknown> = {};
-  if (change.audit) push.pendingAudit = change.audit;
+  if (change.audits?.length) push.pendingAudit = { $each: change.audits };
   if (change.groupChange) push.pendingMembers = change.groupChange;
   return Object.keys(push).length > 0 ? { $push: push } : {};
 }
@@ -48,13 +48,13 @@ export class ResourceStore<D extends ResourceDoc> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
   }
 
-  async insert(doc: D, audit?: AuditEventDoc): Promise<void> {
-    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audit ? { pendingAudit: [audit] } : {}) } as never);
+  async insert(doc: D, audits: AuditEventDoc[] = []): Promise<void> {
+    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audits.length ? { pendingAudit: audits } : {}) } as never);
   }
 
-  /** The change's audit event is written: it no longer needs to wait on the document. */
-  async settleAudit(tenantId: string, id: string, eventId: string): Promise<void> {
-    await this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: eventId } } } as never);
+  /** The change's audit events are written: they no longer need to wait on the document. */
+  async settleAudit(tenantId: string, id: string, eventIds: string[]): Promise<void> {
+    await this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: { $in: eventIds } } } } as never);
   }
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */

@@ -197,9 +197,9 @@ describe('GET /admin/v1/groups', () => {
       expect(custom(expectStatus(await t.admin.get('/groups?sort=memberCount&limit=200'), 200))).toEqual(['Zeta small:1', 'Mid two:2', 'Alpha big:3']);
       const first = expectStatus(await t.admin.get('/groups?sort=name&limit=2&page=1'), 200);
       const second = expectStatus(await t.admin.get('/groups?sort=name&limit=2&page=2'), 200);
-      expect(first.body.total).toBe(9);
-      expect(names(first)).toEqual(['Admins', 'Alpha big']);
-      expect(names(second)).toEqual(['Customer Admins', 'Customers']);
+      expect(first.body.total).toBe(11);
+      expect(names(first)).toEqual(['Admins', 'Agent and Automations Admin']);
+      expect(names(second)).toEqual(['All Users', 'Alpha big']);
       expectError(await t.admin.get('/groups?sort=size'), 400, 'INVALID_REQUEST');
     } finally {
       await t.close();

@@ -21,6 +21,22 @@ describe('CSV parsing', () => {
   });
 });
 
+describe('GET /admin/v1/groups/:id/members/import/template', () => {
+  it('downloads a CSV template that a preview accepts once filled in', async () => {
+    const g = expectStatus(await s.admin.post('/groups', { name: 'Template team' }), 201).body.id;
+    const res = expectStatus(await s.admin.get(`/groups/${g}/members/import/template`), 200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['content-disposition']).toContain('members-import-template.csv');
+    expect(res.text).toBe('email,role\r\n');
+    await s.user('templated@example.com');
+    const preview = expectStatus(await s.admin.post(`/groups/${g}/members/import`).set('Content-Type', 'text/csv').send(`${res.text}templated@example.com,manager\r\n`), 201);
+    expect(preview.body.summary).toEqual({ added: 1, skipped: 0, error: 0 });
+    // Only for those who may import into the group.
+    const outsider = await s.user('template.outsider@example.com');
+    expectError(await s.as(outsider, 'member').get(`/groups/${g}/members/import/template`), 404, 'GROUP_NOT_FOUND');
+  });
+});
+
 describe('POST /admin/v1/groups/:id/members/import (preview) and …/confirm', () => {
   it('previews per row (added, skipped, error), then confirm applies exactly the preview', async () => {
     const existing = await s.user('already@example.com');

@@ -32,6 +32,27 @@ describe('/admin/v1/groups/:id/members', () => {
     expect(expectStatus(await s.admin.delete(`/groups/${g}/members/${u}`), 200).body).toEqual({ ...shape, role: 'manager', sources: [], removedSources: ['manual'], membershipEnded: true });
   });
 
+  it('a member is added by e-mail as well as by id (case-insensitive), within what the caller can see', async () => {
+    const u = await s.user('by.email@example.com');
+    const g = await newGroup('Added by e-mail');
+    const added = expectStatus(await s.admin.post(`/groups/${g}/members`, { email: 'By.Email@Example.com', role: 'manager' }), 201);
+    expect(added.body).toMatchObject({ userId: u, role: 'manager', sources: ['manual'] });
+    expectError(await s.admin.post(`/groups/${g}/members`, { email: 'nobody.here@example.com' }), 404, 'USER_NOT_FOUND');
+    expectError(await s.admin.post(`/groups/${g}/members`, { userId: u, email: 'by.email@example.com' }), 400, 'INVALID_REQUEST');
+    expectError(await s.admin.post(`/groups/${g}/members`, { email: 'not-an-address' }), 400, 'INVALID_REQUEST');
+    // Two users sharing an address: ambiguous, and both named (the admin sees them).
+    const twin1 = await s.user('twin.one', { email: 'shared@example.com' });
+    const twin2 = await s.user('twin.two', { email: 'shared@example.com' });
+    const ambiguous = await s.admin.post(`/groups/${g}/members`, { email: 'shared@example.com' });
+    expectError(ambiguous, 409, 'USER_EMAIL_AMBIGUOUS');
+    expect(ambiguous.body.error.details.userIds.sort()).toEqual([twin1, twin2].sort());
+    // A manager reaches by e-mail only the users they can see; anyone else reads as unknown.
+    const manager = await s.user('email.manager@example.com');
+    expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: manager, role: 'manager' }), 201);
+    await s.user('hidden.from.manager@example.com');
+    expectError(await s.as(manager, 'member').post(`/groups/${g}/members`, { email: 'hidden.from.manager@example.com' }), 404, 'USER_NOT_FOUND');
+  });
+
   it('when the user does not exist, then 404 USER_NOT_FOUND', async () => {
     const g = await newGroup('Nobody joins');
     expectError(await s.admin.post(`/groups/${g}/members`, { userId: 'usr_missing' }), 404, 'USER_NOT_FOUND');
@@ -180,9 +201,8 @@ describe('who may change members', () => {
     expectStatus(await s.admin.post(`/groups/${g}/roles`, { roleId: adminRole }), 201);
     expectError(await s.as(owner, 'member').get(`/users/${stranger}`), 404, 'USER_NOT_FOUND');
     expectError(await s.as(owner, 'member').post(`/groups/${g}/members`, { userId: stranger }), 404, 'USER_NOT_FOUND');
-    const preview = expectStatus(await s.as(owner, 'member').post(`/groups/${g}/members/import`, { csv: 'email\nstranger.to.owner@example.com' }), 201);
-    expect(preview.body.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'unknown e-mail' });
-    expect(preview.body.rows[0].userId).toBeUndefined();
+    // Nor import anyone: the group grants admin access, and only an admin grants that.
+    expectError(await s.as(owner, 'member').post(`/groups/${g}/members/import`, { csv: 'email\nstranger.to.owner@example.com' }), 403, 'ADMIN_GRANT_REQUIRES_ADMIN');
     const allowed = await s.admin.post('/authorize', { userId: stranger, action: 'delete', target: 'Account' });
     expect(allowed.body.allowed).toBe(false);
   });

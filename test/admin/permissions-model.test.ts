@@ -29,14 +29,16 @@ function role(id: string, privileges: Privilege[]): RoleInfo {
 
 describe('permission levels', () => {
   it('create implies edit and view', () => {
-    expect(impliedLevels('create')).toEqual(['view', 'edit', 'create']);
+    expect(impliedLevels('create')).toEqual(['view', 'use', 'edit', 'create']);
+    // On a target that offers no use level (Ticket), create implies view and edit only.
+    expect(impliedLevels('create', ['hide', 'view', 'edit', 'create', 'delete'])).toEqual(['view', 'edit', 'create']);
     expect(implies('create', 'edit')).toBe(true);
     expect(implies('create', 'view')).toBe(true);
     expect(implies('create', 'delete')).toBe(false);
   });
 
-  it('the levels are ordered hide < view < edit < create < delete, each implying those below and none above', () => {
-    expect(LEVELS).toEqual(['hide', 'view', 'edit', 'create', 'delete']);
+  it('the levels are ordered hide < view < use < edit < create < delete, each implying those below and none above', () => {
+    expect(LEVELS).toEqual(['hide', 'view', 'use', 'edit', 'create', 'delete']);
     LEVELS.forEach((granted, i) => LEVELS.forEach((wanted, j) => expect(implies(granted, wanted)).toBe(i >= j)));
     expect(impliedLevels('hide')).toEqual([]);
   });

@@ -59,7 +59,7 @@ describe('default roles', () => {
 describe('roles', () => {
   it('the catalogue is served with its levels and dependencies', async () => {
     const res = expectStatus(await (await s.caller('member')).client.get('/permissions/catalog'), 200);
-    expect(res.body.levels).toEqual(['hide', 'view', 'edit', 'create', 'delete']);
+    expect(res.body.levels).toEqual(['hide', 'view', 'use', 'edit', 'create', 'delete']);
     const bulk = res.body.targets.find((t: { name: string }) => t.name === 'Account Bulk Statuses');
     expect(bulk.dependencies[0].requires.map((r: { target: string }) => r.target)).toEqual(['Platform Calling Plan', 'Platform Groups', 'Platform Users']);
   });
@@ -305,6 +305,41 @@ describe('resources', () => {
     expectStatus(await s.admin.delete(`/resources/${ds}`), 204);
     expectError(await s.admin.post('/authorize', { userId: user, action: 'view', resource: ds }), 404, 'RESOURCE_NOT_FOUND');
     expect(expectStatus(await s.admin.get(`/groups/${parent}/resources`), 200).body.resources).toEqual([]);
+  });
+
+  it('data sources are assigned at view, use or edit (product doc 001), each implying the ones below', async () => {
+    const viewer = await s.user(`ds-viewer-${seq}@example.com`);
+    const querier = await s.user(`ds-querier-${seq}@example.com`);
+    const viewers = await group('DS viewers');
+    const queriers = await group('DS queriers');
+    await addMember(viewers, viewer);
+    await addMember(queriers, querier);
+    const ds = expectStatus(await s.admin.post('/resources', { type: 'data source', name: unique('Lake') }), 201).body.id as string;
+    expectStatus(await s.admin.post(`/groups/${viewers}/resources`, { resourceIds: [ds], level: 'view' }), 201);
+    const assigned = expectStatus(await s.admin.post(`/groups/${queriers}/resources`, { resourceIds: [ds], level: 'use' }), 201);
+    expect(JSON.stringify(assigned.body)).toContain('"use"');
+    expect((await authorize({ userId: querier, action: 'use', resource: ds })).allowed).toBe(true);
+    expect((await authorize({ userId: querier, action: 'view', resource: ds })).allowed).toBe(true);
+    const edit = await authorize({ userId: querier, action: 'edit', resource: ds });
+    expect(edit).toMatchObject({ allowed: false, level: 'use', reason: { code: 'LEVEL_TOO_LOW' } });
+    const viewOnly = await authorize({ userId: viewer, action: 'use', resource: ds });
+    expect(viewOnly).toMatchObject({ allowed: false, reason: { code: 'LEVEL_TOO_LOW', message: expect.stringContaining('needs use or above') } });
+    // A role can give use on every data source; Ticket offers no use level.
+    const roleId = expectStatus(await s.admin.post('/roles', { name: unique('Query all data'), privileges: [{ target: 'data source', level: 'use' }] }), 201).body.id;
+    const role = expectStatus(await s.admin.get(`/roles/${roleId}`), 200).body;
+    expect(role.privileges).toEqual([{ target: 'data source', level: 'use', implies: ['view', 'use'] }]);
+    expectError(await s.admin.post('/roles', { name: unique('Use tickets'), privileges: [{ target: 'Ticket', level: 'use' }] }), 400, 'PERMISSION_LEVEL_NOT_OFFERED');
+    expect((await authorize({ userId: viewer, action: 'use', target: 'Ticket' })).reason.code).toBe('LEVEL_NOT_OFFERED');
+  });
+
+  it('an agent given at view may be used ("View & Use", product doc 001)', async () => {
+    const user = await s.user(`agent-user-${seq}@example.com`);
+    const g = await group('Agent users');
+    await addMember(g, user);
+    const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: unique('Helper') }), 201).body.id as string;
+    expectStatus(await s.admin.post(`/groups/${g}/resources`, { resourceIds: [agent], level: 'view' }), 201);
+    expect((await authorize({ userId: user, action: 'use', resource: agent })).allowed).toBe(true);
+    expect((await authorize({ userId: user, action: 'edit', resource: agent })).allowed).toBe(false);
   });
 
   it('level errors read naturally: "An agent can be assigned at …"', async () => {

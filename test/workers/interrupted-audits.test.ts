@@ -44,7 +44,7 @@ it('the API died right after committing a PATCH: the sweeper writes its audit ev
     new Date(Date.now() - 3_600_000),
   );
   const attrs = { ...existing.attrs, title: 'Crashed' };
-  const updated = await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs, lc: existing.lc, audit: event });
+  const updated = await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs, lc: existing.lc, audits: [event] });
   expect(updated?.attrs.title).toBe('Crashed');
   expect(await patchedEvents(user.id)).toHaveLength(0);
 
@@ -60,7 +60,7 @@ it('an event younger than the sweep threshold is left to its request', async () 
   const user = await createUser(s, 'in.flight@example.com');
   const existing = (await models().User.findById(user.id).lean()) as UserDoc;
   const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id } });
-  await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audit: event });
+  await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audits: [event] });
   expect(await sweep()).toMatchObject({ audits: 0 });
   expect(await patchedEvents(user.id)).toHaveLength(0);
 });

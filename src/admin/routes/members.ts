@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { AppError } from '../../errors/app-error';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../domain/groups/members';
-import { confirmImport, getImport, previewImport } from '../../domain/groups/member-import';
+import { confirmImport, getImport, importTemplate, previewImport } from '../../domain/groups/member-import';
 import { accessOf, groupsDepsOf, param, queryOf } from './route-kit';
 
 /** The CSV arrives as text/csv (or text/plain), or as JSON {"csv": "..."}. */
@@ -26,6 +26,11 @@ export function membersRoutes(deps: AdminDeps): Router {
   });
   router.post('/groups/:id/members/import', csvText, async (req, res) => {
     res.status(201).json(await previewImport(gd, await accessOf(deps, req, res), param(req, 'id'), csvOf(req.body)));
+  });
+  // Before /:importId: 'template' is not an import id.
+  router.get('/groups/:id/members/import/template', async (req, res) => {
+    const template = await importTemplate(gd, await accessOf(deps, req, res), param(req, 'id'));
+    res.type('text/csv; charset=utf-8').attachment(template.fileName).send(template.csv);
   });
   router.get('/groups/:id/members/import/:importId', async (req, res) => {
     res.json(await getImport(gd, await accessOf(deps, req, res), param(req, 'id'), param(req, 'importId')));

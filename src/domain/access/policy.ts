@@ -1,4 +1,5 @@
-import type { MembershipDoc, Models } from '../../persistence/models';
+import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
+import { audienceOf, workspaceOf } from '../groups/user-identity';
 import { AppError } from '../../errors/app-error';
 import { ADMINS_GROUP, CUSTOMER_ADMINS_GROUP, systemGroupIds, type GroupRecord } from '../groups/group-record';
 import type { Caller } from './caller';
@@ -30,6 +31,8 @@ export class Access {
     /** Groups the caller is Group Administrator of (and still a member of). */
     readonly administratorOf: ReadonlySet<string>,
     private readonly systemIds: ReadonlyMap<string, string>,
+    /** A customer admin's workspace (workspaceOf their user; null: none): the customers they manage. */
+    readonly workspace: string | null = null,
   ) {}
 
   get tenantId(): string {
@@ -37,6 +40,11 @@ export class Access {
   }
 
   /** Groups whose users the caller may see and manage (beside an admin's everything). */
+  /** A customer admin's reach over users: the customers of their own workspace (product doc 000). */
+  managesCustomer(user: Pick<UserDoc, 'attrs'>): boolean {
+    return this.isCustomerAdmin && audienceOf(user) === 'customer' && workspaceOf(user) === this.workspace;
+  }
+
   get supervisedGroups(): string[] {
     return [...new Set([...this.managerOf, ...this.administratorOf])];
   }
@@ -117,7 +125,13 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   const customerAdminsId = systemIds.get(CUSTOMER_ADMINS_GROUP);
   const isAdmin = caller.role === 'admin' || (adminsId !== undefined && memberOf.has(adminsId));
   const isCustomerAdmin = caller.role === 'customer-admin' || (customerAdminsId !== undefined && memberOf.has(customerAdminsId));
-  return new Access(caller, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds);
+  // Customer admins are scoped to their workspace: one more _id read, for them only.
+  let workspace: string | null = null;
+  if (isCustomerAdmin && !isAdmin) {
+    const me = (await models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.custom': 1 } })) as Pick<UserDoc, 'attrs'> | null;
+    workspace = me ? workspaceOf(me) : null;
+  }
+  return new Access(caller, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace);
 }
 
 /** The membership source that keeps a group's owner in it (owners cannot be removed). */

@@ -1,8 +1,9 @@
 import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
-import { audienceFilter, audienceOf, userSummary, type Audience } from '../groups/user-identity';
+import { audienceFilter, userSummary, workspaceFilter, type Audience } from '../groups/user-identity';
 import { escapeRegex, invalid } from '../groups/input';
 import { groupsOfUser } from '../groups/memberships-of-user';
+import { explainMemberships } from '../groups/membership-explanation';
 import type { Access } from './policy';
 
 /**
@@ -12,7 +13,7 @@ import type { Access } from './policy';
  */
 export async function canSeeUser(models: Models, access: Access, user: Pick<UserDoc, '_id' | 'attrs'>): Promise<boolean> {
   if (access.isAdmin || user._id === access.caller.userId) return true;
-  if (access.isCustomerAdmin && audienceOf(user) === 'customer') return true;
+  if (access.managesCustomer(user)) return true;
   const supervised = access.supervisedGroups;
   if (supervised.length === 0) return false;
   const hit = await models.Membership.collection.findOne({ tenantId: access.tenantId, userId: user._id, groupId: { $in: supervised } } as never, { projection: { _id: 1 } });
@@ -48,7 +49,7 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
   if (!access.isAdmin) {
     const scope: Record<string, unknown>[] = [{ _id: { $in: await supervisedUserIds(models, access) } }];
-    if (access.isCustomerAdmin) scope.push(audienceFilter('customer', false));
+    if (access.isCustomerAdmin) scope.push({ ...audienceFilter('customer', false), ...workspaceFilter(access.workspace) });
     else if (access.supervisedGroups.length === 0) {
       throw new AppError('forbidden', 'FORBIDDEN', 'You are not allowed to list users: you supervise no group');
     }
@@ -88,10 +89,31 @@ export async function loadVisibleUser(models: Models, access: Access, userId: st
   return user;
 }
 
+/**
+ * The one user with this e-mail address that the caller may see (product doc 001: "Search by email
+ * or name"), served by the (tenantId, lc.emails) index. Users outside the caller's view are not
+ * counted, so an address answers 404 exactly as an unknown one; an address that several visible
+ * users share is ambiguous (409, with their ids: the caller can see them).
+ */
+export async function loadVisibleUserByEmail(models: Models, access: Access, email: string): Promise<UserDoc> {
+  const users = (await models.User.collection
+    .find({ tenantId: access.tenantId, 'lc.emails': email.toLowerCase() } as never, { projection: { attrs: 1, lc: 1 } })
+    .sort({ _id: 1 })
+    .limit(20)
+    .toArray()) as unknown as UserDoc[];
+  const visible: UserDoc[] = [];
+  for (const u of users) if (await canSeeUser(models, access, u)) visible.push(u);
+  if (visible.length === 0) throw new AppError('notFound', 'USER_NOT_FOUND', `No user with the e-mail address ${email}`, { details: { email, field: 'email' } });
+  if (visible.length > 1) {
+    throw new AppError('conflict', 'USER_EMAIL_AMBIGUOUS', `Several users have the e-mail address ${email}; add one of them by id`, { details: { email, userIds: visible.map((u) => u._id) } });
+  }
+  return visible[0]!;
+}
+
 /** One user with the groups the caller may see them in; 404 when the user is outside the caller's view. */
 export async function getUser(models: Models, access: Access, userId: string) {
   const user = await loadVisibleUser(models, access, userId);
   const groups = await groupsOfUser(models, access.tenantId, userId);
   const visible = access.isAdmin ? groups : groups.filter((m) => access.memberOf.has(m.groupId) || access.supervisedGroups.includes(m.groupId));
-  return { ...userSummary(user), groups: visible };
+  return { ...userSummary(user), groups: await explainMemberships(models, access.tenantId, visible) };
 }

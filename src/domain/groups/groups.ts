@@ -18,6 +18,7 @@ import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, typ
 import { memberCountOf, memberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
 import { loadVisibleUser } from '../access/user-visibility';
+import { assertMayGrantMembership, assertMayInheritFrom } from '../access/admin-grant';
 
 /**
  * Internal groups through the admin API (DESIGN.md §2, product docs 000/001/003): CRUD, archive,
@@ -83,7 +84,8 @@ export function assertAudience(g: GroupRecord, user: Pick<UserDoc, '_id' | 'attr
   }
 }
 
-async function checkParent(deps: GroupsDeps, access: Access, groupId: string, parentId: string): Promise<void> {
+async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRecord, 'id' | 'name'>, parentId: string): Promise<void> {
+  const groupId = group.id;
   let parent: GroupRecord;
   try {
     parent = await visibleGroup(deps, access, parentId);
@@ -93,6 +95,7 @@ async function checkParent(deps: GroupsDeps, access: Access, groupId: string, pa
   if (parent.origin !== 'internal') throw new AppError('badRequest', 'GROUP_PARENT_INVALID', 'A parent must be an internal group, not an identity-provider group', { details: { parentId } });
   assertAssignable(parent);
   await assertParentAllowed(deps.models, access.tenantId, groupId, parentId);
+  await assertMayInheritFrom(deps.models, access, group, parent);
 }
 
 /**
@@ -126,7 +129,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
 
   const { tenantId } = access;
   const id = newId('grp');
-  if (parentId) await checkParent(deps, access, id, parentId);
+  if (parentId) await checkParent(deps, access, { id, name }, parentId);
   const doc = newInternalGroupDoc(tenantId, name, { audience, kind }, id);
   if (description) doc.description = description;
   if (parentId) doc.parentId = parentId;
@@ -203,6 +206,8 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const rule = ruleChanged ? ruleOf(deps, body) : undefined;
   if (ruleChanged) {
     if (before.kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
+    // The rule decides who is a member: on an admin-granting group, it decides who is an admin.
+    if (rule) await assertMayGrantMembership(deps.models, access, before, `change the rule of "${before.name}"`);
     if (rule) set.rule = { ...rule, ruleId: dynamicRuleIdFor(groupId) };
     else unset.push('rule');
   }
@@ -210,7 +215,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const parentChanged = parentId !== undefined && (parentId ?? undefined) !== before.parentId;
   if (parentChanged) {
     if (parentId) {
-      await checkParent(deps, access, groupId, parentId);
+      await checkParent(deps, access, before, parentId);
       set.parentId = parentId;
     } else unset.push('parentId');
   }
@@ -218,6 +223,8 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const ownerChanged = ownerId !== undefined && (ownerId ?? undefined) !== before.ownerId;
   if (ownerChanged) {
     if (ownerId) {
+      // The owner becomes a member.
+      await assertMayGrantMembership(deps.models, access, before, `make someone the owner of "${before.name}"`);
       assertAudience(before, await loadVisibleUser(deps.models, access, ownerId, 'ownerId'));
       set.ownerId = ownerId;
     } else unset.push('ownerId');
@@ -271,6 +278,8 @@ export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: 
   assertWritable(before);
   access.assert(access.canEditGroup(before), `${status === 'archived' ? 'archive' : 'unarchive'} this group`);
   if (before.status === status) return groupView(before, await memberCountOf(deps, before));
+  // An archived group gives nothing; unarchiving gives its members back what it holds.
+  if (status === 'active') await assertMayGrantMembership(deps.models, access, before, `unarchive "${before.name}"`);
   const after = await writeGroup(deps, before, await versionOf(deps, before), { status }, []);
   await auditAdminChange(deps, access.caller, status === 'archived' ? 'group.archived' : 'group.unarchived', { type: 'Group', id: groupId }, {
     before: { status: before.status },

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
+import { adminGrantOf, assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import { readGroup, type GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, visibleGroup } from './groups';
@@ -54,6 +55,7 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
     const g = await visibleGroup(deps, access, groupId);
     access.assert(access.canInviteInto(g), `invite users into "${g.name}"`);
     assertInvitable(g);
+    await assertMayGrantMembership(deps.models, access, g, `invite users into "${g.name}"`);
   }
   const { tenantId } = access;
   const emailLower = email.toLowerCase();
@@ -64,7 +66,7 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   if (existingUser) {
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }
-  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, status: 'pending', createdAt: new Date() };
+  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, byAdmin: access.isAdmin, status: 'pending', createdAt: new Date() };
   await deps.models.Invitation.collection.insertOne(doc as never);
   await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
   if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
@@ -122,7 +124,8 @@ interface ApplyResult {
   reason?: string;
 }
 
-async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserDoc, groupId: string, role: MembershipRole): Promise<ApplyResult> {
+async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserDoc, inv: InvitationDoc, groupId: string): Promise<ApplyResult> {
+  const role = inv.role;
   const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
   if (!doc) return { groupId, outcome: 'skipped', reason: 'group no longer exists' };
   const g = readGroup(doc);
@@ -131,6 +134,11 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
     assertAudience(g, user);
   } catch (err) {
     return { groupId, outcome: 'skipped', reason: (err as Error).message };
+  }
+  // The group may have become admin-granting since a non-admin invited into it (an invitation
+  // stored before `byAdmin` existed reads as a non-admin's: the safe reading).
+  if (inv.byAdmin !== true && (await adminGrantOf(models, tenantId, groupId))) {
+    return { groupId, outcome: 'skipped', reason: 'the group now grants admin access, and only an admin can invite into it' };
   }
   // Reports what happened: a user already in the group keeps their membership and role as they are.
   const created = await memberships.createIfAbsent(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
@@ -174,7 +182,7 @@ export async function applyPendingInvitations(
     if (!claimed) continue;
     try {
       const results: ApplyResult[] = [];
-      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, full, groupId, inv.role));
+      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, full, inv, groupId));
       await models.Invitation.collection.updateOne({ _id: inv._id, tenantId } as never, { $set: { result: results } } as never);
       await recordAudit(models, {
         tenantId,

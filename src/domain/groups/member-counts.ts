@@ -10,9 +10,9 @@ const PER_GROUP_COUNT_LIMIT = 200;
  * (tenantId, groupId, userId) index; the automatic default groups count the active users of their
  * audience (their membership is computed, never stored).
  */
-export async function memberCountOf(deps: GroupsDeps, g: GroupRecord): Promise<number> {
+export async function memberCountOf(deps: GroupsDeps, g: GroupRecord, usersFilter: Record<string, unknown> = {}): Promise<number> {
   if (g.automatic) {
-    return deps.models.User.collection.countDocuments({ tenantId: g.tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true) } as never);
+    return deps.models.User.collection.countDocuments({ tenantId: g.tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...usersFilter } as never);
   }
   return deps.models.Membership.collection.countDocuments({ tenantId: g.tenantId, groupId: g.id } as never);
 }

@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
+import { assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertNotIdpGroup } from './groups';
@@ -19,6 +20,15 @@ import { audienceOf } from './user-identity';
 export const MAX_IMPORT_ROWS = 1000;
 
 export type ImportRow = MemberImportDoc['rows'][number];
+
+/** The template to download and fill (product doc 001, "Download template CSV"): the header the preview expects. */
+export const IMPORT_TEMPLATE_CSV = 'email,role\r\n';
+
+/** The template, for whoever may import into the group (the same 404/403 as a preview). */
+export async function importTemplate(deps: GroupsDeps, access: Access, groupId: string): Promise<{ csv: string; fileName: string }> {
+  await groupForMemberChange(deps, access, groupId);
+  return { csv: IMPORT_TEMPLATE_CSV, fileName: 'members-import-template.csv' };
+}
 
 /** Splits one CSV line (RFC 4180: quoted fields, "" inside quotes). Returns null for an unterminated quote. */
 export function splitCsvLine(line: string): string[] | null {
@@ -91,6 +101,8 @@ async function checkImportable(deps: GroupsDeps, access: Access, groupId: string
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
+  // Checked again on confirm: the group may have gained an admin-level role since the preview.
+  await assertMayGrantMembership(deps.models, access, g, `import members into "${g.name}"`);
   return g;
 }
 

@@ -4,14 +4,15 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
-import { loadVisibleUser } from '../access/user-visibility';
+import { loadVisibleUser, loadVisibleUserByEmail } from '../access/user-visibility';
+import { assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
-import { invalid, readBody, readEnum, readId } from './input';
+import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
-import { audienceFilter, userSummary } from './user-identity';
+import { audienceFilter, userSummary, workspaceFilter } from './user-identity';
 
 /**
  * Group members through the admin API (product doc 001 "Manage Members"). The admin API holds
@@ -59,16 +60,28 @@ function memberView(m: { userId: string; role: MembershipRole; sources: string[]
   return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
 }
 
+/** The member to add: `userId`, or `email` (product doc 001: add by e-mail); exactly one. */
+function readMemberRef(body: Record<string, unknown>): { userId: string } | { email: string } {
+  if ((body.userId === undefined) === (body.email === undefined)) throw invalid('userId', 'Give exactly one of "userId" and "email"');
+  if (body.userId !== undefined) return { userId: readId(body, 'userId') };
+  const email = readText(body, 'email', { required: true, max: 254 });
+  if (!isEmail(email)) throw invalid('email', '"email" is not an e-mail address');
+  return { email };
+}
+
 export async function addMember(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['userId', 'role']);
-  const userId = readId(body, 'userId');
+  const body = readBody(input, ['userId', 'email', 'role']);
+  const ref = readMemberRef(body);
   const role = readEnum(body, 'role', MEMBER_ROLES);
   const g = await groupForMemberChange(deps, access, groupId);
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
-  const user = await loadVisibleUser(deps.models, access, userId);
+  // Visibility first: a user the caller cannot see answers 404 whatever the group.
+  const user = 'userId' in ref ? await loadVisibleUser(deps.models, access, ref.userId) : await loadVisibleUserByEmail(deps.models, access, ref.email);
+  const userId = user._id;
   assertAudience(g, user);
+  await assertMayGrantMembership(deps.models, access, g, `add members to "${g.name}"`);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (existing?.sources.includes(MANUAL_SOURCE)) {
@@ -155,10 +168,13 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   const limit = Number(limitText);
   const { tenantId } = access;
   const after = query.cursor ? { $gt: query.cursor } : undefined;
+  // A customer admin sees, in the groups they do not supervise, the customers of their workspace only.
+  const scoped = !access.isAdmin && access.isCustomerAdmin && !access.supervisedGroups.includes(g.id);
   let rows: { userId: string; role: MembershipRole; sources: string[] }[];
   let users: UserDoc[];
   if (g.automatic) {
-    const filter = { tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...(after ? { _id: after } : {}) };
+    const audience = audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true);
+    const filter = { tenantId, ...audience, ...(scoped ? workspaceFilter(access.workspace) : {}), ...(after ? { _id: after } : {}) };
     users = (await deps.models.User.collection.find(filter as never, { projection: { attrs: 1, lc: 1 } }).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as UserDoc[];
     rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
   } else {
@@ -171,9 +187,13 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const byId = new Map(users.map((u) => [u._id, u]));
+  const shown = scoped ? page.filter((r) => { const u = byId.get(r.userId); return u !== undefined && access.managesCustomer(u); }) : page;
+  let total: number | null = await memberCountOf(deps, g, scoped && g.automatic ? workspaceFilter(access.workspace) : undefined);
+  // Stored memberships are not counted per workspace: a scoped page says no total rather than a wrong one.
+  if (scoped && !g.automatic) total = null;
   return {
-    items: page.map((r) => memberView(r, byId.get(r.userId))),
-    total: await memberCountOf(deps, g),
+    items: shown.map((r) => memberView(r, byId.get(r.userId))),
+    total,
     nextCursor: more ? page[page.length - 1]!.userId : null,
   };
 }

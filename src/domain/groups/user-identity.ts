@@ -1,4 +1,5 @@
 import type { UserDoc } from '../../persistence/models';
+import { escapeRegex } from './input';
 
 /**
  * What the access model reads from a SCIM user: whether they are internal or a customer (the custom
@@ -16,6 +17,22 @@ export function audienceOf(user: Pick<UserDoc, 'attrs'>): Audience {
 /** A group's audience as stored (internal groups carry one; missing or IdP groups read as internal users). */
 export function groupAudienceOf(group: object): Audience {
   return (group as { audience?: unknown }).audience === 'customer' ? 'customer' : 'user';
+}
+
+/**
+ * The customer's workspace (custom extension `workspace`, caseExact false), lower-cased; null when
+ * none. Customer admins manage the customers of their own workspace only (product doc 000).
+ */
+export function workspaceOf(user: Pick<UserDoc, 'attrs'>): string | null {
+  const custom = user.attrs.custom;
+  const value = custom && typeof custom === 'object' ? (custom as Record<string, unknown>).workspace : undefined;
+  return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : null;
+}
+
+/** Mongo filter for the users of one workspace (as workspaceOf reads it: ignoring case; null = none). */
+export function workspaceFilter(workspace: string | null): Record<string, unknown> {
+  if (workspace === null) return { 'attrs.custom.workspace': { $not: /\S/ } };
+  return { 'attrs.custom.workspace': new RegExp(`^\\s*${escapeRegex(workspace)}\\s*$`, 'i') };
 }
 
 export function isActive(user: Pick<UserDoc, 'attrs'>): boolean {

@@ -1,5 +1,5 @@
 import type { ResourceType } from '../../persistence/models';
-import { isLevel, type Level } from './levels';
+import { isLevel, LEVELS, type Level } from './levels';
 import raw from './catalog.json';
 
 /**
@@ -99,7 +99,7 @@ const TARGETS = loadCatalog(raw);
 const BY_NAME = new Map<string, CatalogTarget>();
 for (const t of TARGETS) for (const key of [t.name, ...t.aliases]) BY_NAME.set(key.toLowerCase(), t);
 
-export const CATALOG: Catalog = { levels: ['hide', 'view', 'edit', 'create', 'delete'], targets: TARGETS };
+export const CATALOG: Catalog = { levels: LEVELS, targets: TARGETS };
 
 /** The target a name (any case, or an alias) designates. */
 export function findTarget(name: string): CatalogTarget | undefined {

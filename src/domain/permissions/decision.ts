@@ -1,5 +1,5 @@
 import type { ResourceType } from '../../persistence/models';
-import type { CatalogTarget } from './catalog';
+import { resourceTypeTarget, type CatalogTarget } from './catalog';
 import type { EffectivePermissions, PermissionSource } from './effective';
 import { sourcesForResource } from './effective';
 import { implies, type Action, type Level } from './levels';
@@ -70,7 +70,8 @@ export function decide(eff: EffectivePermissions, action: Action, subject: Subje
     const level: Level = subject.kind === 'target' ? subject.target.levels[subject.target.levels.length - 1]! : 'delete';
     return { allowed: true, decision: 'allow', ...base, level, reason: { code: 'ADMIN', message: `Allowed: ${describeSource(eff.admin)}`, source: eff.admin } };
   }
-  if (subject.kind === 'target' && !subject.target.levels.includes(action)) {
+  const needed = levelNeeded(action, subject);
+  if (subject.kind === 'target' && !subject.target.levels.includes(needed)) {
     const held = eff.targets.get(subject.target.name)?.[0];
     return deny(held?.level ?? 'hide', 'LEVEL_NOT_OFFERED', `${subjectName(subject)} offers no ${action} level (levels: ${subject.target.levels.join(', ')})`);
   }
@@ -78,10 +79,10 @@ export function decide(eff: EffectivePermissions, action: Action, subject: Subje
   const best = sources[0];
   if (!best) return deny('hide', 'NO_GRANT', `No group or role of the user gives any level on ${subjectName(subject)}`);
   // Sources are best first, so the first is the highest level; report the nearest source that suffices.
-  const granting = sources.filter((s) => implies(s.level, action));
+  const granting = sources.filter((s) => implies(s.level, needed));
   const chosen = granting.sort((a, b) => nearness(a) - nearness(b))[0];
   if (!chosen) {
-    return deny(best.level, 'LEVEL_TOO_LOW', `${action} on ${subjectName(subject)} needs ${action} or above; the user has ${best.level} from ${describeSource(best)}`, best);
+    return deny(best.level, 'LEVEL_TOO_LOW', `${action} on ${subjectName(subject)} needs ${needed} or above; the user has ${best.level} from ${describeSource(best)}`, best);
   }
   return {
     allowed: true,
@@ -91,6 +92,15 @@ export function decide(eff: EffectivePermissions, action: Action, subject: Subje
     // Says what was asked, then what grants it: "Allowed: view on "Account" (edit from role …)".
     reason: { code: grantCode(chosen), message: `Allowed: ${action} on ${subjectName(subject)} (${chosen.level} from ${describeSource(chosen)})`, source: chosen },
   };
+}
+
+/**
+ * The level an action needs: itself, except `use` on a resource type with no use level of its
+ * own (agents: "View & Use", product doc 001), where seeing is using.
+ */
+function levelNeeded(action: Action, subject: Subject): Level {
+  const type = subject.kind === 'target' ? subject.target : resourceTypeTarget(subject.resource.type);
+  return action === 'use' && type.resourceType !== undefined && !type.levels.includes('use') ? 'view' : action;
 }
 
 function nearness(s: PermissionSource): number {

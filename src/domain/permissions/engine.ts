@@ -2,13 +2,13 @@ import type { GroupDoc, MembershipDoc, Models, ResourceDoc, ResourceGrantDoc, Re
 import { AppError } from '../../errors/app-error';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
 import { ADMINS_GROUP } from '../groups/group-record';
-import { AUTOMATIC_GROUP_KEY } from '../groups/memberships-of-user';
+import { automaticGroupIds } from '../groups/memberships-of-user';
 import { audienceOf, groupAudienceOf, isActive } from '../groups/user-identity';
 import { AccessVersionReader, bumpAccessVersion, readAccessVersion, type AccessVersion } from './access-version';
 import { findTarget } from './catalog';
 import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
 import { decide, type Decision, type Subject } from './decision';
-import { isAction, isLevel, type Action } from './levels';
+import { ACTIONS, isAction, isLevel, type Action } from './levels';
 import type { Privilege } from './privileges';
 
 /**
@@ -402,9 +402,12 @@ export class PermissionEngine {
     if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
     const active = isActive(user);
     const groups = memberships.map((m) => ({ groupId: m.groupId, role: m.role }));
-    // The automatic default group of the user's audience holds every active user without a stored membership.
-    const automaticId = grants.systemGroups.get(AUTOMATIC_GROUP_KEY[audienceOf(user)]);
-    if (active && automaticId && !groups.some((g) => g.groupId === automaticId)) groups.push({ groupId: automaticId, role: 'member' });
+    // The automatic default groups of the user's audience hold every active user without a stored membership.
+    if (active) {
+      for (const automaticId of automaticGroupIds(grants.systemGroups, audienceOf(user))) {
+        if (!groups.some((g) => g.groupId === automaticId)) groups.push({ groupId: automaticId, role: 'member' });
+      }
+    }
     const adminsGroupId = grants.systemGroups.get(ADMINS_GROUP);
     const effective = computeEffective({
       tenantId,
@@ -459,7 +462,7 @@ export class PermissionEngine {
   private async parseRequest(tenantId: string, request: AuthorizeRequest): Promise<{ action: Action; subject: Subject }> {
     if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
     if (!isAction(request.action)) {
-      throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'action must be one of view, edit, create, delete', { details: { action: request.action } });
+      throw new AppError('badRequest', 'AUTHORIZE_INVALID', `action must be one of ${ACTIONS.join(', ')}`, { details: { action: request.action } });
     }
     const hasTarget = request.target !== undefined && request.target !== null;
     const hasResource = request.resource !== undefined && request.resource !== null;

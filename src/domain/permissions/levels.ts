@@ -6,13 +6,15 @@ import type { PermissionLevel } from '../../persistence/models';
  */
 export type Level = PermissionLevel;
 
-export const LEVELS: readonly Level[] = ['hide', 'view', 'edit', 'create', 'delete'];
+export const LEVELS: readonly Level[] = ['hide', 'view', 'use', 'edit', 'create', 'delete'];
 
 /** What a caller may ask to do: every level except the `hide` floor. */
 export type Action = Exclude<Level, 'hide'>;
-export const ACTIONS: readonly Action[] = ['view', 'edit', 'create', 'delete'];
+export const ACTIONS: readonly Action[] = ['view', 'use', 'edit', 'create', 'delete'];
 
-const RANK: Record<Level, number> = { hide: 0, view: 1, edit: 2, create: 3, delete: 4 };
+// `use` sits between view and edit: data sources are seen, used by queries, or edited (product
+// doc 001); only targets that list it offer it (the catalogue says which).
+const RANK: Record<Level, number> = { hide: 0, view: 1, use: 2, edit: 3, create: 4, delete: 5 };
 
 export function levelRank(level: Level): number {
   return RANK[level];
@@ -31,9 +33,9 @@ export function implies(granted: Level, wanted: Level): boolean {
   return RANK[granted] >= RANK[wanted];
 }
 
-/** The levels a grant of `level` carries, weakest first, without the `hide` floor. */
-export function impliedLevels(level: Level): Action[] {
-  return ACTIONS.filter((a) => RANK[a] <= RANK[level]);
+/** The levels a grant of `level` carries, weakest first, without the `hide` floor; only those `offered` when given. */
+export function impliedLevels(level: Level, offered?: readonly Level[]): Action[] {
+  return ACTIONS.filter((a) => RANK[a] <= RANK[level] && (!offered || offered.includes(a)));
 }
 
 export function maxLevel(a: Level, b: Level): Level {

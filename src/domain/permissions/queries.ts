@@ -39,7 +39,7 @@ export function effectiveView(eff: EffectivePermissions, resourceNames: Readonly
     const highest = t.levels[t.levels.length - 1]!;
     const sources = eff.admin ? [eff.admin] : (eff.targets.get(t.name) ?? []);
     const level: Level = eff.admin ? highest : (sources[0]?.level ?? 'hide');
-    return { target: t.name, category: t.category, level, implies: impliedLevels(level), sources: sources.map(sourceView) };
+    return { target: t.name, category: t.category, level, implies: impliedLevels(level, t.levels), sources: sources.map(sourceView) };
   });
   return {
     userId: eff.userId,

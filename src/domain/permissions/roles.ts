@@ -6,13 +6,15 @@ import { forbidden } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { invalid, readBody, readId, readText } from '../groups/input';
+import { invalid, readBody, readEnum, readId, readText } from '../groups/input';
+import { assertMayGrantRole } from '../access/admin-grant';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
 import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
 import { impliedLevels } from './levels';
+import { findTarget } from './catalog';
 
 /**
  * Roles (named privilege sets) and their assignment to groups and to users (DESIGN.md §2,
@@ -33,7 +35,8 @@ export function roleView(r: RoleDoc, counts?: { groups: number; users: number })
     description: r.description ?? null,
     default: r.system !== undefined,
     system: r.system ?? null,
-    privileges: (r.privileges ?? []).map((p) => ({ target: p.target, level: p.level, implies: impliedLevels(p.level) })),
+    audience: r.audience ?? 'user',
+    privileges: (r.privileges ?? []).map((p) => ({ target: p.target, level: p.level, implies: impliedLevels(p.level, findTarget(p.target)?.levels) })),
     ...(counts ? { assignedGroups: counts.groups, assignedUsers: counts.users } : {}),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
@@ -92,14 +95,28 @@ export async function getRole(ctx: PermissionsContext, access: Access, roleId: s
   };
 }
 
+/**
+ * Who changes a role: admins any; customer admins the customer roles (product docs 000/004:
+ * "create or modify roles for the customer"). 404 for nothing here: roles are readable by both.
+ */
+function assertMayChangeRole(access: Access, role: Pick<RoleDoc, 'audience'> | undefined, what: string): void {
+  if (access.isAdmin) return;
+  access.assert(access.isCustomerAdmin && (role === undefined || role.audience === 'customer'), what);
+}
+
 export async function createRole(ctx: PermissionsContext, access: Access, input: unknown) {
-  access.assertAdmin('create roles');
-  const body = readBody(input, ['name', 'description', 'privileges']);
+  assertMayChangeRole(access, undefined, 'create roles');
+  const body = readBody(input, ['name', 'description', 'privileges', 'audience']);
   const name = readText(body, 'name', { required: true, max: NAME_MAX });
   const description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
+  const audience = readEnum(body, 'audience', ['user', 'customer'] as const) ?? (access.isAdmin ? 'user' : 'customer');
+  // A customer admin's roles are customer roles.
+  if (!access.isAdmin && audience !== 'customer') throw forbidden('create roles for internal users');
   const privileges = readPrivileges(body);
+  assertMayGrantRole(access, { name, privileges }, 'create an admin-level role');
   const now = new Date();
-  const doc: RoleDoc = { _id: newId('rol'), tenantId: access.tenantId, name, nameLower: name.toLowerCase(), privileges, createdAt: now, updatedAt: now };
+  const doc: RoleDoc = { _id: newId('rol'), tenantId: access.tenantId, name, nameLower: name.toLowerCase(), privileges, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
+  if (audience === 'customer') doc.audience = 'customer';
   if (description !== undefined) doc.description = description;
   try {
     await ctx.models.Role.collection.insertOne(doc as never);
@@ -117,9 +134,9 @@ function roleNameTaken(name: string): AppError {
 }
 
 export async function updateRole(ctx: PermissionsContext, access: Access, roleId: string, input: unknown) {
-  access.assertAdmin('change roles');
   const body = readBody(input, ['name', 'description', 'privileges']);
   const before = await loadRole(ctx, access.tenantId, roleId);
+  assertMayChangeRole(access, before, 'change this role');
   const set: Partial<RoleDoc> = {};
   const name = readText(body, 'name', { max: NAME_MAX });
   if (name !== undefined && name !== before.name) {
@@ -133,6 +150,7 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
       throw new AppError('conflict', 'ROLE_DEFAULT_IMMUTABLE', 'The Admin role always holds everything: its privileges cannot be changed');
     }
     set.privileges = readPrivileges(body);
+    assertMayGrantRole(access, { name: before.name, privileges: set.privileges }, 'make a role admin-level');
   }
   if (Object.keys(set).length === 0) return roleView(before);
   set.updatedAt = new Date();
@@ -170,8 +188,8 @@ async function liveAssignments(ctx: PermissionsContext, tenantId: string, roleId
 
 /** Default roles cannot be deleted; a role still assigned must be revoked first (409 naming where). */
 export async function deleteRole(ctx: PermissionsContext, access: Access, roleId: string): Promise<void> {
-  access.assertAdmin('delete roles');
   const role = await loadRole(ctx, access.tenantId, roleId);
+  assertMayChangeRole(access, role, 'delete this role');
   if (role.system) throw new AppError('conflict', 'ROLE_DEFAULT_UNDELETABLE', `"${role.name}" is a default role: default roles cannot be deleted`);
   const assignments = await liveAssignments(ctx, access.tenantId, roleId);
   if (assignments.length > 0) {
@@ -233,14 +251,22 @@ export async function groupRoles(ctx: PermissionsContext, access: Access, groupI
   };
 }
 
+/** Admins assign any role to any group; customer admins customer roles to customer groups. */
+function assertMayAssign(access: Access, group: GroupRecord, role: Pick<RoleDoc, 'audience'> | undefined, what: string): void {
+  if (access.isAdmin) return;
+  access.assert(access.isCustomerAdmin && group.audience === 'customer' && group.origin === 'internal' && (role === undefined || role.audience === 'customer'), what);
+}
+
 export async function assignRoleToGroup(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
-  access.assertAdmin('assign roles');
   const body = readBody(input, ['roleId']);
   const roleId = readId(body, 'roleId');
   const group = await visibleGroup(ctx.models, access, groupId);
+  assertMayAssign(access, group, undefined, 'assign roles');
   assertNotIdpGroup(group);
   assertAssignable(group);
   const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
+  assertMayAssign(access, group, role, `assign "${role.name}" (customer admins assign customer roles)`);
+  assertMayGrantRole(access, role, `assign "${role.name}"`);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId, roleId, groupId, createdAt: new Date() };
   const created = await insertAssignment(ctx, doc);
   if (created) {
@@ -251,8 +277,12 @@ export async function assignRoleToGroup(ctx: PermissionsContext, access: Access,
 }
 
 export async function revokeRoleFromGroup(ctx: PermissionsContext, access: Access, groupId: string, roleId: string): Promise<void> {
-  access.assertAdmin('revoke roles');
-  await visibleGroup(ctx.models, access, groupId);
+  const group = await visibleGroup(ctx.models, access, groupId);
+  assertMayAssign(access, group, undefined, 'revoke roles');
+  if (!access.isAdmin) {
+    const held = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never, { projection: { audience: 1 } })) as Pick<RoleDoc, 'audience'> | null;
+    assertMayAssign(access, group, held ?? undefined, 'revoke this role (customer admins revoke customer roles)');
+  }
   const res = await ctx.models.RoleAssignment.collection.deleteOne({ _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId } as never);
   if (res.deletedCount === 0) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to group ${groupId}`, { details: { groupId, roleId } });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });

@@ -10,6 +10,10 @@ import { ruleAttributeNames } from './rule-attributes';
 import { RULE_TYPE, RULE_UNKNOWN_ATTRIBUTE, didYouMean, ruleError } from './rule-errors';
 import type { RuleGroups } from './rule-groups';
 import { ruleSubjectReader, type RuleSubject } from './rule-subject';
+import { compileSafeRegex, SafeRegexError } from './safe-regex';
+
+/** How rules compile `attr.matches('…')`: the linear-time subset, ignoring case where the attribute does. */
+const RULE_BIND_OPTIONS = { idpGroups: true, regex: (pattern: string, ignoreCase: boolean) => compileSafeRegex(pattern, { ignoreCase }) } as const;
 
 /** A rule parsed, checked against the User schema and bound once; evaluated many times. */
 export interface CompiledRule {
@@ -62,7 +66,7 @@ export function compileRule(view: SchemaView, text: string): CompiledRule {
   checkLeaves(parsed.node, parsed, view);
   let bound: BoundFilter;
   try {
-    bound = bindFilter(view, parsed.node, { idpGroups: true });
+    bound = bindFilter(view, parsed.node, RULE_BIND_OPTIONS);
   } catch (err) {
     // Every leaf bound above, so this is not expected; still answer with a rule error.
     throw translateBindError(err, parsed, { writtenPath: '', pathOffset: 0 }, []);
@@ -135,6 +139,7 @@ function checkLeaves(node: FilterNode, parsed: ParsedRule, view: SchemaView): vo
       return;
     case 'compare':
     case 'present':
+    case 'regex':
       checkLeaf(node, parsed, view);
       return;
     case 'valuePath':
@@ -143,8 +148,18 @@ function checkLeaves(node: FilterNode, parsed: ParsedRule, view: SchemaView): vo
   }
 }
 
+/**
+ * Offset in the rule text of character `index` of a quoted string's value starting at `quoteAt`:
+ * the string is written with JSON escapes, so `\\.` in the rule is `\.` in the pattern.
+ */
+function rawOffsetInString(text: string, quoteAt: number, index: number): number {
+  let i = quoteAt + 1;
+  for (let decoded = 0; decoded < index && i < text.length; decoded += 1) i += text[i] !== '\\' ? 1 : text[i + 1] === 'u' ? 6 : 2;
+  return i;
+}
+
 function sourceOf(node: FilterNode, parsed: ParsedRule): LeafSource {
-  const path = node.kind === 'compare' || node.kind === 'present' || node.kind === 'valuePath' ? node.path : '';
+  const path = node.kind === 'compare' || node.kind === 'present' || node.kind === 'valuePath' || node.kind === 'regex' ? node.path : '';
   return parsed.sources.get(node) ?? { writtenPath: path, pathOffset: 0 };
 }
 
@@ -152,12 +167,19 @@ function checkLeaf(node: FilterNode, parsed: ParsedRule, view: SchemaView): void
   const source = sourceOf(node, parsed);
   let bound: BoundFilter;
   try {
-    bound = bindFilter(view, node, { idpGroups: true });
+    bound = bindFilter(view, node, RULE_BIND_OPTIONS);
   } catch (err) {
+    if (err instanceof SafeRegexError) {
+      const at = source.valueOffset === undefined ? source.pathOffset : rawOffsetInString(parsed.text, source.valueOffset, err.position);
+      throw ruleError(RULE_TYPE, 'invalid regular expression', parsed.text, at, {
+        reason: err.message,
+        hint: 'the pattern is a quoted string: write a backslash as \\\\ (e.g. \\\\. for a dot)',
+      });
+    }
     throw translateBindError(err, parsed, source, ruleAttributeNames(view));
   }
   const targets =
-    bound.kind === 'compare' ? [bound.target] : bound.kind === 'present' ? (bound.leaves.length > 0 ? bound.leaves : [bound.target]) : [];
+    bound.kind === 'compare' || bound.kind === 'regex' ? [bound.target] : bound.kind === 'present' ? (bound.leaves.length > 0 ? bound.leaves : [bound.target]) : [];
   for (const target of targets) assertUsable(target.attribute, parsed, source);
 }
 
@@ -271,6 +293,9 @@ function collect(filter: BoundFilter, attributes: Set<string>, groupNames: Set<s
     case 'memberOf':
       attributes.add('groups');
       groupNames.add(filter.name.toLowerCase());
+      return;
+    case 'regex':
+      attributes.add(canonicalPath(filter.target.attribute));
       return;
   }
 }

@@ -139,6 +139,9 @@ function locate(node: FilterNode, state: LocateState, insideValueFilter: boolean
       state.sources.set(located, source);
       return located;
     }
+    case 'regex':
+      // Only the product form writes regular expressions (`email.matches('…')`).
+      return node;
   }
 }
 

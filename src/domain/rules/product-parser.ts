@@ -24,7 +24,9 @@ const METHODS: Readonly<Record<string, ComparisonOperator>> = {
   startsWith: 'sw',
   contains: 'co',
 };
-const METHOD_NAMES = Object.keys(METHODS);
+/** `attr.matches('regex')`: a regular expression of the safe subset (safe-regex.ts), not a SCIM operator. */
+const REGEX_METHOD = 'matches';
+const METHOD_NAMES = [...Object.keys(METHODS), REGEX_METHOD];
 
 const OPERATORS: Readonly<Record<string, ComparisonOperator>> = {
   '=': 'eq',
@@ -49,7 +51,7 @@ const EXPECTED_OPERATOR = 'expected an operator (=, !=, in, not in, <, <=, >, >=
  *   unary     := NOT unary | '(' or ')' | condition
  *   condition := path op value                   op: = == != <> < <= > >=
  *              | path [NOT] IN list              list: value (',' value)*, optionally in ( ) or [ ]
- *              | path '.' method '(' string ')'  method: endsWith startsWith contains
+ *              | path '.' method '(' string ')'  method: endsWith startsWith contains matches (a regex)
  *
  * Keywords and method names are case-insensitive. `=` is eq, `!=` is ne (not(eq): true when the
  * attribute is absent, as SCIM ne), `in` is an or of eq, `not in` its negation, `= null` is "not
@@ -182,7 +184,8 @@ class ProductParser {
     const dot = word.text.lastIndexOf('.');
     const methodOffset = word.start + dot + 1;
     const method = word.text.slice(dot + 1);
-    const op = Object.entries(METHODS).find(([name]) => name.toLowerCase() === method.toLowerCase())?.[1];
+    const isRegex = method.toLowerCase() === REGEX_METHOD;
+    const op = isRegex ? 'eq' : Object.entries(METHODS).find(([name]) => name.toLowerCase() === method.toLowerCase())?.[1];
     if (dot <= 0) {
       throw this.error(RULE_SYNTAX, `"${word.text}(…)" needs an attribute before it`, word, {
         hint: `write it as email.${op === undefined ? 'endsWith' : word.text}('…')`,
@@ -210,6 +213,7 @@ class ProductParser {
       });
     }
     this.next();
+    if (isRegex) return this.leaf({ kind: 'regex', path: canonicalRulePath(path), pattern: argument.value as string }, word, argument, method);
     return this.leaf(
       { kind: 'compare', op, path: canonicalRulePath(path), value: argument.value as string },
       word,

@@ -83,6 +83,15 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
   for (const [k, want] of desired) {
     if (!current.has(k)) changeFor(want.groupId, want.source, want.ruleId).add.push(userId);
   }
+  if (changes.size > 0) {
+    const expressions = new Map(ruleSet.active.map((r) => [r.rule._id, r.rule.expression]));
+    const trigger = await lastUserChange(deps, tenantId, userId);
+    for (const change of changes.values()) {
+      const expression = expressions.get(change.ruleId);
+      if (expression !== undefined) change.expression = expression;
+      if (trigger) change.trigger = trigger;
+    }
+  }
   const totals = await applySourceChanges(deps, tenantId, [...changes.values()]);
   totals.removed += await dropMembershipsOutsideAudience(deps, tenantId, user, memberships);
   return {
@@ -93,6 +102,22 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
     removed: totals.removed,
     matchedRules: desired.size,
   };
+}
+
+/**
+ * The user's last audited change (product doc 001 troubleshooting: the auto_assignment log shows
+ * the attribute change behind a rule's decision): its event id, action and the attributes it
+ * changed, before and after (bounded as every audit event is). One read on the
+ * (tenantId, object.id, at) index, and only when a rule's decision changed.
+ */
+async function lastUserChange(deps: SyncDeps, tenantId: string, userId: string): Promise<Record<string, unknown> | undefined> {
+  const [event] = (await deps.models.AuditEvent.collection
+    .find({ tenantId, 'object.id': userId } as never, { projection: { action: 1, at: 1, before: 1, after: 1 } })
+    .sort({ at: -1 })
+    .limit(1)
+    .toArray()) as unknown as { _id: string; action: string; at: Date; before?: { attrs?: unknown }; after?: { attrs?: unknown } }[];
+  if (!event || !event.action.startsWith('user.')) return undefined;
+  return { eventId: event._id, action: event.action, at: event.at, before: event.before?.attrs ?? null, after: event.after?.attrs ?? null };
 }
 
 /**

@@ -16,6 +16,10 @@ export interface SourceChange {
    * group's members once): they are inserted in one batch, without the per-user lookup.
    */
   fresh?: ReadonlySet<string>;
+  /** The rule's expression, when known: the audit event says what the user matched (or stopped matching). */
+  expression?: string;
+  /** What made the user's evaluation run (their last change), for the audit events of `add` and `remove`. */
+  trigger?: Record<string, unknown>;
 }
 
 export interface AppliedTotals {
@@ -52,15 +56,16 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
       const ended = change.remove.length ? new Set(await writer.memberships.removeSource(tenantId, change.groupId, change.remove, change.source)) : new Set<string>();
       const at = new Date();
       const actor = { type: 'rule' as const, id: change.ruleId };
+      const why = { ...(change.expression !== undefined ? { expression: change.expression } : {}), ...(change.trigger ? { trigger: change.trigger } : {}) };
       const object = { type: 'Group', id: change.groupId };
       events.push(
         ...change.add.map((userId) => ({
           _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added',
-          after: { userId, source: change.source, membershipCreated: created.has(userId) },
+          after: { userId, source: change.source, membershipCreated: created.has(userId), ...why },
         })),
         ...change.remove.map((userId) => ({
           _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed',
-          before: { userId, source: change.source }, after: { userId, membershipEnded: ended.has(userId) },
+          before: { userId, source: change.source }, after: { userId, membershipEnded: ended.has(userId), ...why },
         })),
       );
       totals.added += change.add.length;

@@ -24,7 +24,9 @@ export type FilterNode =
   | { kind: 'or'; children: FilterNode[] }
   | { kind: 'not'; child: FilterNode }
   /** `emails[type eq "work"]`: some element of `path` satisfies `filter` (paths relative to it). */
-  | { kind: 'valuePath'; path: string; filter: FilterNode };
+  | { kind: 'valuePath'; path: string; filter: FilterNode }
+  /** Rule language only (`email.matches('…')`): a string value of `path` matches `pattern` (never produced by parseFilter). */
+  | { kind: 'regex'; path: string; pattern: string };
 
 /** A comparison value converted to the attribute's type. */
 export type Operand =
@@ -59,4 +61,10 @@ export type BoundFilter =
    * pushed over SCIM) whose displayName or externalId equals `name`, ignoring case. Users do not
    * store their groups, so each compiler is told the memberships by its caller.
    */
-  | { kind: 'memberOf'; target: BoundAttribute; name: string };
+  | { kind: 'memberOf'; target: BoundAttribute; name: string }
+  /**
+   * Rule language only: some string value of `target` matches `regex`, a linear-time pattern
+   * (src/domain/rules/safe-regex.ts), case-insensitive when the attribute is. MongoDB's $regex
+   * backtracks, so the Mongo compiler only narrows and the predicate decides.
+   */
+  | { kind: 'regex'; target: BoundAttribute; regex: { pattern: string; test(text: string): boolean } };

@@ -9,7 +9,7 @@ import type { BoundAttribute, BoundFilter, ComparisonOperator, FilterLiteral, Fi
  * silently empty result for a filter we did not understand.
  */
 export function bindFilter(view: SchemaView, node: FilterNode, options: BindOptions = {}): BoundFilter {
-  return bind(node, { view, idpGroups: options.idpGroups === true });
+  return bind(node, { view, idpGroups: options.idpGroups === true, ...(options.regex ? { regex: options.regex } : {}) });
 }
 
 export interface BindOptions {
@@ -20,6 +20,11 @@ export interface BindOptions {
    * RFC 7643 §4.1.2 read-only complex attribute, which filters cannot serve.
    */
   idpGroups?: boolean;
+  /**
+   * Rule language only: compiles the pattern of a `regex` node (throwing a 400 for a bad one); a
+   * filter that has none refuses regex nodes.
+   */
+  regex?: (pattern: string, ignoreCase: boolean) => { pattern: string; test(text: string): boolean };
 }
 
 /**
@@ -34,6 +39,7 @@ export function bindValueFilter(view: SchemaView, parent: ResolvedAttribute, nod
 interface BindContext {
   view: SchemaView;
   idpGroups?: boolean;
+  regex?: BindOptions['regex'];
   /** Set inside a value filter: the multi-valued complex attribute whose elements are tested. */
   parent?: ResolvedAttribute;
 }
@@ -55,6 +61,16 @@ function bind(node: FilterNode, ctx: BindContext): BoundFilter {
       if (isIdpGroups(target, ctx) && target.attribute.parent === undefined) return bindMemberOf(target, node.op, node.value);
       refuseIdpGroups(target, ctx, `compare "${node.path}" itself with the displayName or externalId of a group`);
       return { kind: 'compare', op: node.op, target, operand: toOperand(target, node.op, node.value) };
+    }
+    case 'regex': {
+      if (ctx.regex === undefined) throw scimError.invalidFilter(`Invalid filter on "${node.path}": regular expressions are not supported here`);
+      const target = resolveTarget(node.path, ctx);
+      refuseIdpGroups(target, ctx, 'match a group by name: groups eq "Engineering"');
+      const type = target.attribute.definition.type;
+      if (type !== 'string' && type !== 'reference') {
+        throw scimError.invalidFilter(`Invalid filter on "${node.path}": a regular expression applies to text, not to a ${type}`, 'SCIM_FILTER_INVALID_VALUE');
+      }
+      return { kind: 'regex', target, regex: ctx.regex(node.pattern, target.attribute.definition.caseExact !== true) };
     }
     case 'valuePath': {
       if (ctx.parent !== undefined) {

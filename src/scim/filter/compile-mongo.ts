@@ -74,6 +74,13 @@ function compile(filter: BoundFilter, unserved: Set<string>, options: MongoCompi
       return filter.target.attribute.definition.multiValued
         ? someElement(filter.target.attribute.mongoPath, filter.filter, unserved)
         : flattened(filter.filter, unserved, false);
+    case 'regex':
+      // Never $regex: MongoDB's engine backtracks. Narrow to users holding a string there; the predicate decides.
+      if (!isStoredPath(filter.target.attribute.mongoPath)) {
+        unserved.add(filter.target.path);
+        return NARROWED_TO_ALL;
+      }
+      return { query: { [filter.target.attribute.mongoPath]: { $type: 'string' } }, exact: false };
     case 'memberOf': {
       const userIds = options.memberUserIds?.(filter.name);
       if (userIds === undefined) {
@@ -117,6 +124,7 @@ function compileInElement(filter: BoundFilter, prefix: string, unserved: Set<str
     }
     case 'valuePath':
     case 'memberOf':
+    case 'regex':
       // Not produced inside a value filter (the grammar nests no value filters).
       return NARROWED_TO_ALL;
   }
@@ -143,6 +151,7 @@ function flattened(filter: BoundFilter, unserved: Set<string>, multiValued: bool
     case 'not':
     case 'valuePath':
     case 'memberOf':
+    case 'regex':
       return NARROWED_TO_ALL;
   }
 }

@@ -157,6 +157,18 @@ function compileTest<S>(filter: BoundFilter, reader: PredicateReader<S>): Test<S
         return false;
       };
     }
+    case 'regex': {
+      const read = reader.valuesOf(filter.target, 'raw');
+      const { regex } = filter;
+      return (s) => {
+        const values = read(s);
+        for (let i = 0; i < values.length; i += 1) {
+          const v = values[i];
+          if (typeof v === 'string' && regex.test(v)) return true;
+        }
+        return false;
+      };
+    }
     case 'memberOf':
       if (reader.memberOf === undefined) {
         throw new Error(`"${filter.target.path}" tests IdP group membership, which this predicate cannot read`);

@@ -5,6 +5,7 @@ import { attributeDiff, auditEvent, writeAuditEvent } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
+import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -55,10 +56,10 @@ export class UsersService {
       updatedAt: now,
     };
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
-    const audit = this.auditOf(ctx, 'user.created', undefined, doc);
-    await this.store.insert(doc, audit).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
+    await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     const invitations = await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
-    await this.afterWrite(ctx, audit, undefined, doc, 'created');
+    await this.afterWrite(ctx, audits, undefined, doc, 'created');
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
@@ -126,28 +127,33 @@ export class UsersService {
       assertWithinLimits('User', next.attrs, this.deps.limits, next.password);
       const extra = next.password !== undefined ? { passwordHash: await hashPassword(next.password) } : undefined;
       // The audit event rides on the write itself: a committed change is audited even if we die next.
-      const audit = this.auditOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
+      const audits = await this.auditsOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra, audit })
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra, audits })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       const deactivated = existing.attrs.active !== false && updated.attrs.active === false;
-      await this.afterWrite(ctx, audit, existing, updated, deactivated ? 'deactivated' : reason);
+      await this.afterWrite(ctx, audits, existing, updated, deactivated ? 'deactivated' : reason);
       return updated;
     }
     throw writeConflict('User', id);
   }
 
-  private auditOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): AuditEventDoc {
-    return auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), requestId: ctx.requestId });
+  /** The change's event, then the automatic default-group memberships it starts or ends. */
+  private async auditsOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): Promise<AuditEventDoc[]> {
+    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), requestId: ctx.requestId });
+    return [audit, ...(await automaticMembershipEvents(this.deps.models, ctx.tenantId, before, after, audit))];
   }
 
-  private async afterWrite(ctx: ScimContext, audit: AuditEventDoc, before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
+  private async afterWrite(ctx: ScimContext, audits: AuditEventDoc[], before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
     // Activation and audience decide what a user may do: drop their cached permissions.
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
-    // Independent steps, so concurrent: the audit trail (then the document's pending mark) and the job.
+    // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.
     await Promise.all([
-      writeAuditEvent(this.deps.models, audit).then(() => this.store.settleAudit(ctx.tenantId, after._id, audit._id)),
+      (async () => {
+        for (const audit of audits) await writeAuditEvent(this.deps.models, audit);
+        await this.store.settleAudit(ctx.tenantId, after._id, audits.map((a) => a._id));
+      })(),
       this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason }),
     ]);
   }
