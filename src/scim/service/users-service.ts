@@ -1,7 +1,7 @@
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, auditEvent, writeAuditEvent } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeAuditEvent, writeAuditEvents } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
@@ -151,7 +151,7 @@ export class UsersService {
     // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.
     await Promise.all([
       (async () => {
-        for (const audit of audits) await writeAuditEvent(this.deps.models, audit);
+        await writeAuditEvents(this.deps.models, audits);
         await this.store.settleAudit(ctx.tenantId, after._id, audits.map((a) => a._id));
       })(),
       this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason }),
