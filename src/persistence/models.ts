@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
- * Stored shapes. SCIM resources keep their attributes in `attrs` (see src/scim/schema/types.ts for
+ * Stored shapes. SCIM resources keep their attributes in `attrs` (see src/attributes/types.ts for
  * the convention) with lower-cased shadows in `lc`. Every resource write bumps `version` (the ETag)
  * and, in the same single-document update, marks `sync` pending: that mark is the durable outbox
  * record the worker acknowledges and the sweeper re-enqueues (DESIGN.md §5).

@@ -1,4 +1,4 @@
-import { escapeRegex } from '../../scim/filter/compile-mongo';
+import { escapeRegex } from '../../expressions/compile-mongo';
 import type { GroupDoc, MembershipDoc, Models } from '../../persistence/models';
 import type { CompiledRule } from './compile-rule';
 

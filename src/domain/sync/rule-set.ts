@@ -1,6 +1,6 @@
 import type { Models, UserDoc } from '../../persistence/models';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import { compileRule, resolveRuleGroups, rulePredicate, ruleSubject, type CompiledRule, type RuleGroups, type RuleSubject } from '../rules';
 import { DYNAMIC_SOURCE, isActiveRule, ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';

@@ -2,7 +2,7 @@ import { AppError } from '../../errors/app-error';
 import type { Models } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import type { RuleChangeReason } from '../../queue/jobs';
 import { recordAudit, type AuditActor } from '../audit';
 import { bumpRuleSetVersion } from './rule-set-version';
