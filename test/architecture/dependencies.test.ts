@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importGraph, importsOf, isUnder, type ImportEdge } from './import-graph';
+import { importGraph, importsOf, isUnder, sourceFiles, type ImportEdge } from './import-graph';
+import { modelsTouchedBy } from './model-access';
 
 /**
  * The directions imports may run in (README, "Layout"). Protocol edges (src/scim, src/admin, the
@@ -113,5 +115,75 @@ describe('import directions', () => {
     it('then imports in comments and strings are not counted', () => {
       expect(check('src/domain/x.ts', "// import mongoose from 'mongoose'\nconst s = \"from '../scim/http'\";")).toEqual([]);
     });
+  });
+});
+
+/**
+ * Domain files that still reach into mongoose models instead of calling a repository of
+ * src/persistence (repositoriesOf). The move is made collection by collection; this list names
+ * exactly the files left, so a new file doing it fails, and a file that stops doing it must leave.
+ */
+const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
+  // file, // the models it still touches
+  'src/domain/access/admin-grant.ts', // Group Role RoleAssignment
+  'src/domain/access/audit-query.ts', // AuditEvent
+  'src/domain/access/policy.ts', // GroupAdministrator Membership User
+  'src/domain/access/user-visibility.ts', // Membership User
+  'src/domain/audit.ts', // AuditEvent
+  'src/domain/groups/administrators.ts', // GroupAdministrator Membership User
+  'src/domain/groups/group-record.ts', // Group
+  'src/domain/groups/groups.ts', // Group GroupAdministrator Invitation MemberImport Membership ResourceGrant RoleAssignment
+  'src/domain/groups/hierarchy.ts', // Group
+  'src/domain/groups/invitations.ts', // Group Invitation Membership User
+  'src/domain/groups/member-counts.ts', // Membership User
+  'src/domain/groups/member-import.ts', // MemberImport Membership User
+  'src/domain/groups/members.ts', // GroupAdministrator Membership User
+  'src/domain/groups/membership-explanation.ts', // Group Rule
+  'src/domain/groups/memberships-of-user.ts', // Membership User
+  'src/domain/groups/projects.ts', // Resource
+  'src/domain/groups/user-departure.ts', // Group GroupAdministrator
+  'src/domain/permissions/access-version.ts', // Tenant
+  'src/domain/permissions/default-roles.ts', // Role
+  'src/domain/permissions/engine.ts', // Group Membership Resource ResourceGrant Role RoleAssignment User
+  'src/domain/permissions/queries.ts', // Resource
+  'src/domain/permissions/resources.ts', // Group Resource ResourceGrant
+  'src/domain/permissions/roles.ts', // Group Role RoleAssignment User
+  'src/domain/recovery/pending-audits.ts', // User
+  'src/domain/recovery/pending-changes.ts', // Group PendingChange ResourceGrant RoleAssignment User
+  'src/domain/recovery/pending-group-changes.ts', // Group Membership User
+  'src/domain/rules/rule-groups.ts', // Group Membership
+  'src/domain/sync/audience-cleanup.ts', // AuditEvent Group
+  'src/domain/sync/dynamic-group-rules.ts', // Rule
+  'src/domain/sync/evaluate-user.ts', // AuditEvent Membership User
+  'src/domain/sync/membership-changes.ts', // AuditEvent Membership
+  'src/domain/sync/reevaluation.ts', // Rule User
+  'src/domain/sync/rule-matches.ts', // User
+  'src/domain/sync/rule-preview.ts', // Group Membership Rule
+  'src/domain/sync/rule-run.ts', // Group Rule
+  'src/domain/sync/rule-set-version.ts', // Tenant
+  'src/domain/sync/rule-set.ts', // Group Rule
+  'src/domain/sync/rule-validation.ts', // Group
+  'src/domain/sync/rules-service.ts', // Group Rule
+  'src/domain/sync/sync-status.ts', // Group Rule User
+  'src/domain/tenants.ts', // Group Role RoleAssignment Tenant
+];
+
+describe('the domain reaches collections only through repositories', () => {
+  const touching = sourceFiles(ROOT, ['src/domain'])
+    .map((file) => ({ file, models: modelsTouchedBy(file, readFileSync(join(ROOT, file), 'utf8')) }))
+    .filter((f) => f.models.length > 0);
+
+  it('no domain file outside the list touches a model', () => {
+    expect(touching.filter((f) => !DOMAIN_FILES_STILL_ON_MODELS.includes(f.file))).toEqual([]);
+  });
+
+  it('every listed file still touches one', () => {
+    expect(DOMAIN_FILES_STILL_ON_MODELS.filter((file) => !touching.some((f) => f.file === file))).toEqual([]);
+  });
+
+  it('when a domain file queries a model, then it is reported', () => {
+    const text = 'export const f = (deps: D) => deps.models.User.find({}); const { Role } = models; models.Group.collection;';
+    expect(modelsTouchedBy('src/domain/x.ts', text)).toEqual(['Group', 'Role', 'User']);
+    expect(modelsTouchedBy('src/domain/x.ts', 'repositoriesOf(models).scimTokens.listOfTenant(t);')).toEqual([]);
   });
 });

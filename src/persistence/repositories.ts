@@ -1,0 +1,21 @@
+import type { Models } from './models';
+import { ScimTokensRepository } from './scim-tokens-repository';
+
+/** One repository per collection, each owning that collection's queries. */
+export interface Repositories {
+  scimTokens: ScimTokensRepository;
+}
+
+// Repositories hold no state but the models, so one set per connection's models is enough; the
+// domain keeps receiving the models handle it already has and asks for repositories with it.
+const byModels = new WeakMap<Models, Repositories>();
+
+/** The repositories over these models (the same object for the same models). */
+export function repositoriesOf(models: Models): Repositories {
+  let repos = byModels.get(models);
+  if (!repos) {
+    repos = { scimTokens: new ScimTokensRepository(models) };
+    byModels.set(models, repos);
+  }
+  return repos;
+}
