@@ -1,8 +1,10 @@
 import type { Models } from './models';
+import { AuditEventsRepository } from './audit-events-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
+  auditEvents: AuditEventsRepository;
   scimTokens: ScimTokensRepository;
 }
 
@@ -14,7 +16,7 @@ const byModels = new WeakMap<Models, Repositories>();
 export function repositoriesOf(models: Models): Repositories {
   let repos = byModels.get(models);
   if (!repos) {
-    repos = { scimTokens: new ScimTokensRepository(models) };
+    repos = { auditEvents: new AuditEventsRepository(models), scimTokens: new ScimTokensRepository(models) };
     byModels.set(models, repos);
   }
   return repos;

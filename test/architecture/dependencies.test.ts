@@ -126,10 +126,8 @@ describe('import directions', () => {
 const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   // file, // the models it still touches
   'src/domain/access/admin-grant.ts', // Group Role RoleAssignment
-  'src/domain/access/audit-query.ts', // AuditEvent
   'src/domain/access/policy.ts', // GroupAdministrator Membership User
   'src/domain/access/user-visibility.ts', // Membership User
-  'src/domain/audit.ts', // AuditEvent
   'src/domain/groups/administrators.ts', // GroupAdministrator Membership User
   'src/domain/groups/group-record.ts', // Group
   'src/domain/groups/groups.ts', // Group GroupAdministrator Invitation MemberImport Membership ResourceGrant RoleAssignment
@@ -152,10 +150,10 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/recovery/pending-changes.ts', // Group PendingChange ResourceGrant RoleAssignment User
   'src/domain/recovery/pending-group-changes.ts', // Group Membership User
   'src/domain/rules/rule-groups.ts', // Group Membership
-  'src/domain/sync/audience-cleanup.ts', // AuditEvent Group
+  'src/domain/sync/audience-cleanup.ts', // Group
   'src/domain/sync/dynamic-group-rules.ts', // Rule
-  'src/domain/sync/evaluate-user.ts', // AuditEvent Membership User
-  'src/domain/sync/membership-changes.ts', // AuditEvent Membership
+  'src/domain/sync/evaluate-user.ts', // Membership User
+  'src/domain/sync/membership-changes.ts', // Membership
   'src/domain/sync/reevaluation.ts', // Rule User
   'src/domain/sync/rule-matches.ts', // User
   'src/domain/sync/rule-preview.ts', // Group Membership Rule
