@@ -1,11 +1,15 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
+import { ResourcesRepository } from './resources-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
+import { TenantsRepository } from './tenants-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
+  resources: ResourcesRepository;
   scimTokens: ScimTokensRepository;
+  tenants: TenantsRepository;
 }
 
 // Repositories hold no state but the models, so one set per connection's models is enough; the
@@ -16,7 +20,7 @@ const byModels = new WeakMap<Models, Repositories>();
 export function repositoriesOf(models: Models): Repositories {
   let repos = byModels.get(models);
   if (!repos) {
-    repos = { auditEvents: new AuditEventsRepository(models), scimTokens: new ScimTokensRepository(models) };
+    repos = { auditEvents: new AuditEventsRepository(models), resources: new ResourcesRepository(models), scimTokens: new ScimTokensRepository(models), tenants: new TenantsRepository(models) };
     byModels.set(models, repos);
   }
   return repos;

@@ -138,13 +138,10 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/groups/members.ts', // GroupAdministrator Membership User
   'src/domain/groups/membership-explanation.ts', // Group Rule
   'src/domain/groups/memberships-of-user.ts', // Membership User
-  'src/domain/groups/projects.ts', // Resource
   'src/domain/groups/user-departure.ts', // Group GroupAdministrator
-  'src/domain/permissions/access-version.ts', // Tenant
   'src/domain/permissions/default-roles.ts', // Role
-  'src/domain/permissions/engine.ts', // Group Membership Resource ResourceGrant Role RoleAssignment User
-  'src/domain/permissions/queries.ts', // Resource
-  'src/domain/permissions/resources.ts', // Group Resource ResourceGrant
+  'src/domain/permissions/engine.ts', // Group Membership ResourceGrant Role RoleAssignment User
+  'src/domain/permissions/resources.ts', // Group ResourceGrant
   'src/domain/permissions/roles.ts', // Group Role RoleAssignment User
   'src/domain/recovery/pending-audits.ts', // User
   'src/domain/recovery/pending-changes.ts', // Group PendingChange ResourceGrant RoleAssignment User
@@ -158,12 +155,11 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/sync/rule-matches.ts', // User
   'src/domain/sync/rule-preview.ts', // Group Membership Rule
   'src/domain/sync/rule-run.ts', // Group Rule
-  'src/domain/sync/rule-set-version.ts', // Tenant
   'src/domain/sync/rule-set.ts', // Group Rule
   'src/domain/sync/rule-validation.ts', // Group
   'src/domain/sync/rules-service.ts', // Group Rule
   'src/domain/sync/sync-status.ts', // Group Rule User
-  'src/domain/tenants.ts', // Group Role RoleAssignment Tenant
+  'src/domain/tenants.ts', // Group Role RoleAssignment
 ];
 
 describe('the domain reaches collections only through repositories', () => {

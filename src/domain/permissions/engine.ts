@@ -1,5 +1,6 @@
-import type { GroupDoc, MembershipDoc, Models, ResourceDoc, ResourceGrantDoc, ResourceType, RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, MembershipDoc, Models, ResourceGrantDoc, ResourceType, RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
+import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
 import { ADMINS_GROUP } from '../groups/group-record';
 import { automaticGroupIds } from '../groups/memberships-of-user';
@@ -322,8 +323,7 @@ export class PermissionEngine {
   }
 
   private async patchResource(data: GrantData, tenantId: string, resourceId: string): Promise<'patched' | 'reload'> {
-    const exists = await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { _id: 1 } });
-    if (exists) return 'patched'; // renamed: names are read per question, not kept in grant data
+    if (await repositoriesOf(this.models).resources.exists(tenantId, resourceId)) return 'patched'; // renamed: names are read per question, not kept in grant data
     for (const [id, node] of data.nodes) {
       if (node.resourceGrants.some((g) => g.resourceId === resourceId)) data.nodes.set(id, { ...node, resourceGrants: node.resourceGrants.filter((g) => g.resourceId !== resourceId) });
     }
@@ -445,7 +445,7 @@ export class PermissionEngine {
     const cached = s.resources.get(resourceId);
     if (cached) return cached;
     const generation = s.grantsGeneration;
-    const doc = (await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { type: 1, name: 1 } })) as ResourceDoc | null;
+    const doc = await repositoriesOf(this.models).resources.findInfo(tenantId, resourceId);
     if (!doc) throw new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
     const info: ResourceInfo = { id: doc._id, type: doc.type, name: doc.name };
     if (s.grantsGeneration === generation) s.resources.set(resourceId, info);
