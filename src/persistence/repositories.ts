@@ -1,5 +1,6 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
+import { GroupAdministratorsRepository } from './group-administrators-repository';
 import { ResourcesRepository } from './resources-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
@@ -7,6 +8,7 @@ import { TenantsRepository } from './tenants-repository';
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
+  groupAdministrators: GroupAdministratorsRepository;
   resources: ResourcesRepository;
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
@@ -20,7 +22,13 @@ const byModels = new WeakMap<Models, Repositories>();
 export function repositoriesOf(models: Models): Repositories {
   let repos = byModels.get(models);
   if (!repos) {
-    repos = { auditEvents: new AuditEventsRepository(models), resources: new ResourcesRepository(models), scimTokens: new ScimTokensRepository(models), tenants: new TenantsRepository(models) };
+    repos = {
+      auditEvents: new AuditEventsRepository(models),
+      groupAdministrators: new GroupAdministratorsRepository(models),
+      resources: new ResourcesRepository(models),
+      scimTokens: new ScimTokensRepository(models),
+      tenants: new TenantsRepository(models),
+    };
     byModels.set(models, repos);
   }
   return repos;

@@ -126,19 +126,19 @@ describe('import directions', () => {
 const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   // file, // the models it still touches
   'src/domain/access/admin-grant.ts', // Group Role RoleAssignment
-  'src/domain/access/policy.ts', // GroupAdministrator Membership User
+  'src/domain/access/policy.ts', // Membership User
   'src/domain/access/user-visibility.ts', // Membership User
-  'src/domain/groups/administrators.ts', // GroupAdministrator Membership User
+  'src/domain/groups/administrators.ts', // Membership User
   'src/domain/groups/group-record.ts', // Group
-  'src/domain/groups/groups.ts', // Group GroupAdministrator Invitation MemberImport Membership ResourceGrant RoleAssignment
+  'src/domain/groups/groups.ts', // Group Invitation MemberImport Membership ResourceGrant RoleAssignment
   'src/domain/groups/hierarchy.ts', // Group
   'src/domain/groups/invitations.ts', // Group Invitation Membership User
   'src/domain/groups/member-counts.ts', // Membership User
   'src/domain/groups/member-import.ts', // MemberImport Membership User
-  'src/domain/groups/members.ts', // GroupAdministrator Membership User
+  'src/domain/groups/members.ts', // Membership User
   'src/domain/groups/membership-explanation.ts', // Group Rule
   'src/domain/groups/memberships-of-user.ts', // Membership User
-  'src/domain/groups/user-departure.ts', // Group GroupAdministrator
+  'src/domain/groups/user-departure.ts', // Group
   'src/domain/permissions/default-roles.ts', // Role
   'src/domain/permissions/engine.ts', // Group Membership ResourceGrant Role RoleAssignment User
   'src/domain/permissions/resources.ts', // Group ResourceGrant

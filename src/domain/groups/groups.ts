@@ -3,6 +3,7 @@ import { membershipId } from '../../persistence/memberships-repository';
 import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
@@ -311,7 +312,7 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   await new RulesService(deps).disableRulesTargeting(ruleActorOf(access.caller), groupId);
   const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
   await Promise.all([
-    models.GroupAdministrator.collection.deleteMany({ tenantId, groupId } as never),
+    repositoriesOf(models).groupAdministrators.deleteOfGroup(tenantId, groupId),
     models.RoleAssignment.collection.deleteMany({ tenantId, groupId } as never),
     models.ResourceGrant.collection.deleteMany({ tenantId, groupId } as never),
     models.MemberImport.collection.deleteMany({ tenantId, groupId } as never),

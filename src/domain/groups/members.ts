@@ -1,5 +1,6 @@
 import type { MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
 import { membershipId } from '../../persistence/memberships-repository';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
@@ -125,7 +126,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   }
   let ended = false;
   for (const s of toRemove) ended = (await deps.memberships.removeSource(tenantId, groupId, [userId], s)).length > 0 || ended;
-  if (ended) await deps.models.GroupAdministrator.collection.deleteOne({ _id: membershipId(groupId, userId), tenantId } as never);
+  if (ended) await repositoriesOf(deps.models).groupAdministrators.delete(tenantId, groupId, userId);
   const remaining = existing.sources.filter((s) => !toRemove.includes(s));
   await auditAdminChange(deps, access.caller, 'group.member.removed', { type: 'Group', id: groupId }, {
     before: { userId, role: existing.role, sources: existing.sources },
