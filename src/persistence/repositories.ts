@@ -1,6 +1,9 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
+import { InvitationsRepository } from './invitations-repository';
+import { MemberImportsRepository } from './member-imports-repository';
+import { PendingChangesRepository } from './pending-changes-repository';
 import { ResourcesRepository } from './resources-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
@@ -9,6 +12,9 @@ import { TenantsRepository } from './tenants-repository';
 export interface Repositories {
   auditEvents: AuditEventsRepository;
   groupAdministrators: GroupAdministratorsRepository;
+  invitations: InvitationsRepository;
+  memberImports: MemberImportsRepository;
+  pendingChanges: PendingChangesRepository;
   resources: ResourcesRepository;
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
@@ -25,6 +31,9 @@ export function repositoriesOf(models: Models): Repositories {
     repos = {
       auditEvents: new AuditEventsRepository(models),
       groupAdministrators: new GroupAdministratorsRepository(models),
+      invitations: new InvitationsRepository(models),
+      memberImports: new MemberImportsRepository(models),
+      pendingChanges: new PendingChangesRepository(models),
       resources: new ResourcesRepository(models),
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),

@@ -10,7 +10,7 @@ export interface ResourceListCriteria {
   ids?: readonly string[];
 }
 
-/** Product resources: agents, data sources, projects (index: `_id`; every query also names the tenant). */
+/** Product resources: agents, data sources, projects (indexes: `_id`; `tenantId, type, name`). */
 export class ResourcesRepository {
   constructor(private readonly models: Models) {}
 

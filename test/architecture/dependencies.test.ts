@@ -130,11 +130,11 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/access/user-visibility.ts', // Membership User
   'src/domain/groups/administrators.ts', // Membership User
   'src/domain/groups/group-record.ts', // Group
-  'src/domain/groups/groups.ts', // Group Invitation MemberImport Membership ResourceGrant RoleAssignment
+  'src/domain/groups/groups.ts', // Group Membership ResourceGrant RoleAssignment
   'src/domain/groups/hierarchy.ts', // Group
-  'src/domain/groups/invitations.ts', // Group Invitation Membership User
+  'src/domain/groups/invitations.ts', // Group Membership User
   'src/domain/groups/member-counts.ts', // Membership User
-  'src/domain/groups/member-import.ts', // MemberImport Membership User
+  'src/domain/groups/member-import.ts', // Membership User
   'src/domain/groups/members.ts', // Membership User
   'src/domain/groups/membership-explanation.ts', // Group Rule
   'src/domain/groups/memberships-of-user.ts', // Membership User
@@ -144,7 +144,7 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/permissions/resources.ts', // Group ResourceGrant
   'src/domain/permissions/roles.ts', // Group Role RoleAssignment User
   'src/domain/recovery/pending-audits.ts', // User
-  'src/domain/recovery/pending-changes.ts', // Group PendingChange ResourceGrant RoleAssignment User
+  'src/domain/recovery/pending-changes.ts', // Group ResourceGrant RoleAssignment User
   'src/domain/recovery/pending-group-changes.ts', // Group Membership User
   'src/domain/rules/rule-groups.ts', // Group Membership
   'src/domain/sync/audience-cleanup.ts', // Group

@@ -315,8 +315,8 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
     repositoriesOf(models).groupAdministrators.deleteOfGroup(tenantId, groupId),
     models.RoleAssignment.collection.deleteMany({ tenantId, groupId } as never),
     models.ResourceGrant.collection.deleteMany({ tenantId, groupId } as never),
-    models.MemberImport.collection.deleteMany({ tenantId, groupId } as never),
-    models.Invitation.collection.updateMany({ tenantId, status: 'pending', groupIds: groupId } as never, { $pull: { groupIds: groupId } } as never),
+    repositoriesOf(models).memberImports.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).invitations.forgetGroup(tenantId, groupId),
   ]);
   await auditAdminChange(deps, access.caller, 'group.deleted', { type: 'Group', id: groupId }, { before: { ...auditView(before), memberCount: members.length } });
   accessEvents.emit({ tenantId, kind: 'group', groupId });
