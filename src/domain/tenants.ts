@@ -61,10 +61,10 @@ export async function seedDefaults(models: Models, tenantId: string): Promise<{ 
     }
     created.push(g.key);
     if (g.defaultRole) {
-      const role = (await models.Role.collection.findOne({ tenantId, system: g.defaultRole } as never, { projection: { _id: 1 } })) as { _id: string } | null;
+      const role = await repositoriesOf(models).roles.findDefault(tenantId, g.defaultRole);
       if (role) {
         const assignment: RoleAssignmentDoc = { _id: roleAssignmentIds.group(doc._id, role._id), tenantId, roleId: role._id, groupId: doc._id, createdAt: new Date() };
-        await models.RoleAssignment.collection.insertOne(assignment as never);
+        await repositoriesOf(models).roleAssignments.insert(assignment);
       }
     }
   }

@@ -4,7 +4,10 @@ import { GroupAdministratorsRepository } from './group-administrators-repository
 import { InvitationsRepository } from './invitations-repository';
 import { MemberImportsRepository } from './member-imports-repository';
 import { PendingChangesRepository } from './pending-changes-repository';
+import { ResourceGrantsRepository } from './resource-grants-repository';
 import { ResourcesRepository } from './resources-repository';
+import { RoleAssignmentsRepository } from './role-assignments-repository';
+import { RolesRepository } from './roles-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
 
@@ -15,7 +18,10 @@ export interface Repositories {
   invitations: InvitationsRepository;
   memberImports: MemberImportsRepository;
   pendingChanges: PendingChangesRepository;
+  resourceGrants: ResourceGrantsRepository;
   resources: ResourcesRepository;
+  roleAssignments: RoleAssignmentsRepository;
+  roles: RolesRepository;
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
 }
@@ -34,7 +40,10 @@ export function repositoriesOf(models: Models): Repositories {
       invitations: new InvitationsRepository(models),
       memberImports: new MemberImportsRepository(models),
       pendingChanges: new PendingChangesRepository(models),
+      resourceGrants: new ResourceGrantsRepository(models),
       resources: new ResourcesRepository(models),
+      roleAssignments: new RoleAssignmentsRepository(models),
+      roles: new RolesRepository(models),
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),
     };

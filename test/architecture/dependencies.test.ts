@@ -125,12 +125,12 @@ describe('import directions', () => {
  */
 const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   // file, // the models it still touches
-  'src/domain/access/admin-grant.ts', // Group Role RoleAssignment
+  'src/domain/access/admin-grant.ts', // Group
   'src/domain/access/policy.ts', // Membership User
   'src/domain/access/user-visibility.ts', // Membership User
   'src/domain/groups/administrators.ts', // Membership User
   'src/domain/groups/group-record.ts', // Group
-  'src/domain/groups/groups.ts', // Group Membership ResourceGrant RoleAssignment
+  'src/domain/groups/groups.ts', // Group Membership
   'src/domain/groups/hierarchy.ts', // Group
   'src/domain/groups/invitations.ts', // Group Membership User
   'src/domain/groups/member-counts.ts', // Membership User
@@ -139,12 +139,11 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/groups/membership-explanation.ts', // Group Rule
   'src/domain/groups/memberships-of-user.ts', // Membership User
   'src/domain/groups/user-departure.ts', // Group
-  'src/domain/permissions/default-roles.ts', // Role
-  'src/domain/permissions/engine.ts', // Group Membership ResourceGrant Role RoleAssignment User
-  'src/domain/permissions/resources.ts', // Group ResourceGrant
-  'src/domain/permissions/roles.ts', // Group Role RoleAssignment User
+  'src/domain/permissions/engine.ts', // Group Membership User
+  'src/domain/permissions/resources.ts', // Group
+  'src/domain/permissions/roles.ts', // Group User
   'src/domain/recovery/pending-audits.ts', // User
-  'src/domain/recovery/pending-changes.ts', // Group ResourceGrant RoleAssignment User
+  'src/domain/recovery/pending-changes.ts', // Group User
   'src/domain/recovery/pending-group-changes.ts', // Group Membership User
   'src/domain/rules/rule-groups.ts', // Group Membership
   'src/domain/sync/audience-cleanup.ts', // Group
@@ -159,7 +158,7 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/sync/rule-validation.ts', // Group
   'src/domain/sync/rules-service.ts', // Group Rule
   'src/domain/sync/sync-status.ts', // Group Rule User
-  'src/domain/tenants.ts', // Group Role RoleAssignment
+  'src/domain/tenants.ts', // Group
 ];
 
 describe('the domain reaches collections only through repositories', () => {

@@ -313,8 +313,8 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
   await Promise.all([
     repositoriesOf(models).groupAdministrators.deleteOfGroup(tenantId, groupId),
-    models.RoleAssignment.collection.deleteMany({ tenantId, groupId } as never),
-    models.ResourceGrant.collection.deleteMany({ tenantId, groupId } as never),
+    repositoriesOf(models).roleAssignments.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).resourceGrants.deleteOfGroup(tenantId, groupId),
     repositoriesOf(models).memberImports.deleteOfGroup(tenantId, groupId),
     repositoriesOf(models).invitations.forgetGroup(tenantId, groupId),
   ]);

@@ -1,4 +1,4 @@
-import type { GroupDoc, MembershipDoc, Models, ResourceGrantDoc, ResourceType, RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, MembershipDoc, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
@@ -146,11 +146,9 @@ export const roleAssignmentIds = {
 export async function loadGrantData(models: Models, tenantId: string): Promise<GrantData> {
   const [groups, roles, assignments, grants] = await Promise.all([
     models.Group.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray() as unknown as Promise<NodeDoc[]>,
-    models.Role.collection.find({ tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } }).toArray() as unknown as Promise<RoleDoc[]>,
-    models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
-    models.ResourceGrant.collection
-      .find({ tenantId } as never, { projection: { groupId: 1, resourceId: 1, resourceType: 1, level: 1 } })
-      .toArray() as unknown as Promise<ResourceGrantDoc[]>,
+    repositoriesOf(models).roles.grantFieldsOfTenant(tenantId),
+    repositoriesOf(models).roleAssignments.holdersOfTenant(tenantId),
+    repositoriesOf(models).resourceGrants.ofTenant(tenantId),
   ]);
   const rolesOf = groupBy(assignments, (a) => a.groupId);
   const grantsOf = groupBy(grants, (g) => g.groupId);
@@ -286,7 +284,7 @@ export class PermissionEngine {
   }
 
   private async patchRole(data: GrantData, tenantId: string, roleId: string): Promise<'patched' | 'reload'> {
-    const doc = (await this.models.Role.collection.findOne({ _id: roleId, tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } })) as RoleDoc | null;
+    const doc = await repositoriesOf(this.models).roles.findGrantFields(tenantId, roleId);
     if (doc) data.roles.set(roleId, roleOf(doc));
     else data.roles.delete(roleId);
     return 'patched';
@@ -298,12 +296,12 @@ export class PermissionEngine {
     if (groupId) {
       const node = data.nodes.get(groupId);
       if (!node) return 'reload';
-      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.group(groupId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const exists = await repositoriesOf(this.models).roleAssignments.exists(tenantId, roleAssignmentIds.group(groupId, roleId));
       const others = node.roleIds.filter((r) => r !== roleId);
       data.nodes.set(groupId, { ...node, roleIds: exists ? [...others, roleId] : others });
     }
     if (userId) {
-      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.user(userId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const exists = await repositoriesOf(this.models).roleAssignments.exists(tenantId, roleAssignmentIds.user(userId, roleId));
       const others = (data.userRoles.get(userId) ?? []).filter((r) => r !== roleId);
       data.userRoles.set(userId, exists ? [...others, roleId] : others);
     }
@@ -313,9 +311,7 @@ export class PermissionEngine {
   private async patchResourceGrant(data: GrantData, tenantId: string, groupId: string, resourceId: string): Promise<'patched' | 'reload'> {
     const node = data.nodes.get(groupId);
     if (!node) return 'reload';
-    const grant = (await this.models.ResourceGrant.collection.findOne({ _id: `${groupId}|${resourceId}`, tenantId } as never, {
-      projection: { resourceType: 1, level: 1 },
-    })) as ResourceGrantDoc | null;
+    const grant = await repositoriesOf(this.models).resourceGrants.findLevel(tenantId, `${groupId}|${resourceId}`);
     const others = node.resourceGrants.filter((g) => g.resourceId !== resourceId);
     const grants = grant && isLevel(grant.level) ? [...others, { resourceId, resourceType: grant.resourceType, level: grant.level }] : others;
     data.nodes.set(groupId, { ...node, resourceGrants: grants });

@@ -60,7 +60,7 @@ function scopeGroups(access: Access, type?: ResourceType): string[] | undefined 
 }
 
 async function grantsOfResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<ResourceGrantDoc[]> {
-  return (await ctx.models.ResourceGrant.collection.find({ tenantId, resourceId } as never).toArray()) as unknown as ResourceGrantDoc[];
+  return repositoriesOf(ctx.models).resourceGrants.ofResource(tenantId, resourceId);
 }
 
 async function loadResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<StoredResource> {
@@ -102,9 +102,7 @@ export async function listResources(ctx: PermissionsContext, access: Access, que
   if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
   if (inGroups) {
     const grants = inGroups.length
-      ? ((await ctx.models.ResourceGrant.collection
-          .find({ tenantId: access.tenantId, groupId: { $in: inGroups } } as never, { projection: { resourceId: 1 } })
-          .toArray()) as unknown as ResourceGrantDoc[])
+      ? await repositoriesOf(ctx.models).resourceGrants.resourceIdsOfGroups(access.tenantId, inGroups)
       : [];
     criteria.ids = [...new Set(grants.map((g) => g.resourceId))];
   }
@@ -196,7 +194,7 @@ async function assertMayChangeResource(ctx: PermissionsContext, access: Access, 
 export async function deleteResource(ctx: PermissionsContext, access: Access, resourceId: string): Promise<void> {
   const { resource, grants } = await visibleResource(ctx, access, resourceId);
   await assertMayChangeResource(ctx, access, resource, grants);
-  await ctx.models.ResourceGrant.collection.deleteMany({ tenantId: access.tenantId, resourceId } as never);
+  await repositoriesOf(ctx.models).resourceGrants.deleteOfResource(access.tenantId, resourceId);
   await repositoriesOf(ctx.models).resources.delete(access.tenantId, resourceId);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
   await auditPermissionChange(ctx, access.caller, 'resource.deleted', { type: 'Resource', id: resourceId }, {
@@ -215,13 +213,9 @@ function assertMayAssign(access: Access, group: GroupRecord, type: ResourceType)
 
 async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupRecord, resource: ResourceDoc, level: Level): Promise<'created' | 'updated' | 'unchanged'> {
   const _id = resourceGrantId(group.id, resource._id);
-  const before = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  const before = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (before?.level === level) return 'unchanged';
-  await ctx.models.ResourceGrant.collection.updateOne(
-    { _id } as never,
-    { $set: { level }, $setOnInsert: { tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type, createdAt: new Date() } } as never,
-    { upsert: true },
-  );
+  await repositoriesOf(ctx.models).resourceGrants.upsertLevel({ _id, level, tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId: group.id, resourceId: resource._id });
   const object = { type: 'Group', id: group.id };
   const after = { resourceId: resource._id, resourceType: resource.type, resourceName: resource.name, level };
@@ -265,10 +259,10 @@ export async function assignResources(ctx: PermissionsContext, access: Access, g
 export async function revokeResource(ctx: PermissionsContext, access: Access, groupId: string, resourceId: string): Promise<void> {
   const group = await visibleGroup(ctx.models, access, groupId);
   const _id = resourceGrantId(groupId, resourceId);
-  const grant = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  const grant = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (!grant) throw new AppError('notFound', 'RESOURCE_NOT_ASSIGNED', `Resource ${resourceId} is not assigned to group ${groupId}`, { details: { groupId, resourceId } });
   assertMayAssign(access, group, grant.resourceType);
-  await ctx.models.ResourceGrant.collection.deleteOne({ _id, tenantId: access.tenantId } as never);
+  await repositoriesOf(ctx.models).resourceGrants.delete(access.tenantId, _id);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId, resourceId });
   await auditPermissionChange(ctx, access.caller, 'group.resource.revoked', { type: 'Group', id: groupId }, {
     before: { resourceId, resourceType: grant.resourceType, level: grant.level },
@@ -280,7 +274,7 @@ export async function groupResources(ctx: PermissionsContext, access: Access, gr
   const group = await visibleGroup(ctx.models, access, groupId);
   const ancestors = await ancestorsOf(ctx.models, access.tenantId, groupId);
   const chain = [groupId, ...ancestors];
-  const grants = (await ctx.models.ResourceGrant.collection.find({ tenantId: access.tenantId, groupId: { $in: chain } } as never).toArray()) as unknown as ResourceGrantDoc[];
+  const grants = await repositoriesOf(ctx.models).resourceGrants.ofGroups(access.tenantId, chain);
   const resourceIds = [...new Set(grants.map((g) => g.resourceId))];
   const [resources, groups] = await Promise.all([
     resourceIds.length ? repositoriesOf(ctx.models).resources.findManyOfTenant(access.tenantId, resourceIds) : [],

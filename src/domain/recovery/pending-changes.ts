@@ -36,8 +36,8 @@ export const USER_DELETION_STEPS: CleanupStep[] = [
 export const GROUP_DELETION_STEPS: CleanupStep[] = [
   // What was granted to the group goes with it.
   async ({ models }, { tenantId, objectId }) => {
-    await models.RoleAssignment.deleteMany({ tenantId, groupId: objectId });
-    await models.ResourceGrant.deleteMany({ tenantId, groupId: objectId });
+    await repositoriesOf(models).roleAssignments.deleteOfGroup(tenantId, objectId);
+    await repositoriesOf(models).resourceGrants.deleteOfGroup(tenantId, objectId);
   },
 ];
 
