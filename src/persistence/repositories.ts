@@ -3,6 +3,7 @@ import { AuditEventsRepository } from './audit-events-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
 import { InvitationsRepository } from './invitations-repository';
 import { MemberImportsRepository } from './member-imports-repository';
+import { MembershipsRepository } from './memberships-repository';
 import { PendingChangesRepository } from './pending-changes-repository';
 import { ResourceGrantsRepository } from './resource-grants-repository';
 import { ResourcesRepository } from './resources-repository';
@@ -17,6 +18,7 @@ export interface Repositories {
   groupAdministrators: GroupAdministratorsRepository;
   invitations: InvitationsRepository;
   memberImports: MemberImportsRepository;
+  memberships: MembershipsRepository;
   pendingChanges: PendingChangesRepository;
   resourceGrants: ResourceGrantsRepository;
   resources: ResourcesRepository;
@@ -39,6 +41,7 @@ export function repositoriesOf(models: Models): Repositories {
       groupAdministrators: new GroupAdministratorsRepository(models),
       invitations: new InvitationsRepository(models),
       memberImports: new MemberImportsRepository(models),
+      memberships: new MembershipsRepository(models),
       pendingChanges: new PendingChangesRepository(models),
       resourceGrants: new ResourceGrantsRepository(models),
       resources: new ResourcesRepository(models),

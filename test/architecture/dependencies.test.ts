@@ -126,33 +126,33 @@ describe('import directions', () => {
 const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   // file, // the models it still touches
   'src/domain/access/admin-grant.ts', // Group
-  'src/domain/access/policy.ts', // Membership User
-  'src/domain/access/user-visibility.ts', // Membership User
-  'src/domain/groups/administrators.ts', // Membership User
+  'src/domain/access/policy.ts', // User
+  'src/domain/access/user-visibility.ts', // User
+  'src/domain/groups/administrators.ts', // User
   'src/domain/groups/group-record.ts', // Group
-  'src/domain/groups/groups.ts', // Group Membership
+  'src/domain/groups/groups.ts', // Group
   'src/domain/groups/hierarchy.ts', // Group
-  'src/domain/groups/invitations.ts', // Group Membership User
-  'src/domain/groups/member-counts.ts', // Membership User
-  'src/domain/groups/member-import.ts', // Membership User
-  'src/domain/groups/members.ts', // Membership User
+  'src/domain/groups/invitations.ts', // Group User
+  'src/domain/groups/member-counts.ts', // User
+  'src/domain/groups/member-import.ts', // User
+  'src/domain/groups/members.ts', // User
   'src/domain/groups/membership-explanation.ts', // Group Rule
-  'src/domain/groups/memberships-of-user.ts', // Membership User
+  'src/domain/groups/memberships-of-user.ts', // User
   'src/domain/groups/user-departure.ts', // Group
-  'src/domain/permissions/engine.ts', // Group Membership User
+  'src/domain/permissions/engine.ts', // Group User
   'src/domain/permissions/resources.ts', // Group
   'src/domain/permissions/roles.ts', // Group User
   'src/domain/recovery/pending-audits.ts', // User
   'src/domain/recovery/pending-changes.ts', // Group User
-  'src/domain/recovery/pending-group-changes.ts', // Group Membership User
-  'src/domain/rules/rule-groups.ts', // Group Membership
+  'src/domain/recovery/pending-group-changes.ts', // Group User
+  'src/domain/rules/rule-groups.ts', // Group
   'src/domain/sync/audience-cleanup.ts', // Group
   'src/domain/sync/dynamic-group-rules.ts', // Rule
-  'src/domain/sync/evaluate-user.ts', // Membership User
+  'src/domain/sync/evaluate-user.ts', // User
   'src/domain/sync/membership-changes.ts', // Membership
   'src/domain/sync/reevaluation.ts', // Rule User
   'src/domain/sync/rule-matches.ts', // User
-  'src/domain/sync/rule-preview.ts', // Group Membership Rule
+  'src/domain/sync/rule-preview.ts', // Group Rule
   'src/domain/sync/rule-run.ts', // Group Rule
   'src/domain/sync/rule-set.ts', // Group Rule
   'src/domain/sync/rule-validation.ts', // Group

@@ -45,8 +45,7 @@ export async function addAdministrator(deps: GroupsDeps, access: Access, groupId
   access.assert(access.canManageAdministrators(g), `designate Group Administrators of "${g.name}"`);
   assertDesignatable(g);
   const { tenantId } = access;
-  const member = await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { _id: 1 } });
-  if (!member) {
+  if (!(await deps.memberships.exists(tenantId, groupId, userId))) {
     throw new AppError('conflict', 'ADMINISTRATOR_NOT_MEMBER', `User ${userId} is not a member of "${g.name}": add them as a member first`, { details: { groupId, userId } });
   }
   const doc: GroupAdministratorDoc = { _id: membershipId(groupId, userId), tenantId, groupId, userId, createdAt: new Date() };

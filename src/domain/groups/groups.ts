@@ -1,5 +1,4 @@
-import type { GroupDoc, MembershipDoc, UserDoc } from '../../persistence/models';
-import { membershipId } from '../../persistence/memberships-repository';
+import type { GroupDoc, UserDoc } from '../../persistence/models';
 import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
@@ -260,12 +259,7 @@ async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: stri
   if (previous) {
     await deps.memberships.addSource(tenantId, groupId, [previous], MANUAL_SOURCE, 'member');
     await deps.memberships.removeSource(tenantId, groupId, [previous], OWNER_SOURCE);
-    const res = await deps.models.Membership.collection.findOneAndUpdate(
-      { _id: membershipId(groupId, previous), tenantId } as never,
-      { $set: { role: 'member', updatedAt: new Date() } } as never,
-      { returnDocument: 'after' },
-    );
-    const m = res as unknown as MembershipDoc | null;
+    const m = await deps.memberships.setRoleReturning(tenantId, groupId, previous, 'member');
     if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
   }
   await auditAdminChange(deps, access.caller, 'group.owner.changed', { type: 'Group', id: groupId }, {

@@ -1,6 +1,6 @@
 import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
 import type { InvitationListCriteria } from '../../persistence/invitations-repository';
-import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
+import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -142,7 +142,7 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
   // Reports what happened: a user already in the group keeps their membership and role as they are.
   const created = await memberships.createIfAbsent(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
   if (created.length === 0) {
-    const existing = (await models.Membership.collection.findOne({ _id: membershipId(groupId, user._id), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+    const existing = await memberships.roleIn(tenantId, groupId, user._id);
     return { groupId, outcome: 'skipped', reason: `already a member${existing?.role ? ` (role ${existing.role})` : ''}` };
   }
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: user._id });

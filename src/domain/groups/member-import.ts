@@ -1,4 +1,4 @@
-import type { MemberImportDoc, MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import type { MemberImportDoc, MembershipRole, UserDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -119,7 +119,7 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   const byEmail = new Map<string, UserDoc[]>();
   for (const u of users) for (const e of u.lc.emails ?? []) if (emails.includes(e)) byEmail.set(e, [...(byEmail.get(e) ?? []), u]);
   const members = users.length
-    ? ((await deps.models.Membership.collection.find({ tenantId, groupId, userId: { $in: users.map((u) => u._id) } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[])
+    ? await deps.memberships.membersAmong(tenantId, groupId, users.map((u) => u._id))
     : [];
   const memberIds = new Set(members.map((m) => m.userId));
   // Users outside the caller's view read as unknown e-mails (the rule of loadVisibleUser).

@@ -1,4 +1,4 @@
-import type { GroupDoc, MembershipDoc, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
@@ -392,7 +392,7 @@ export class PermissionEngine {
     const grantsGeneration = s.grantsGeneration;
     const [user, memberships, grants] = await Promise.all([
       this.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } }) as Promise<UserDoc | null>,
-      this.models.Membership.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1 } }).toArray() as unknown as Promise<MembershipDoc[]>,
+      repositoriesOf(this.models).memberships.rolesOfUser(tenantId, userId),
       this.grantData(s, tenantId),
     ]);
     if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });

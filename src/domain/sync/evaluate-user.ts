@@ -44,9 +44,7 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
       projection: { attrs: 1, sync: 1, createdAt: 1, updatedAt: 1 },
     }) as Promise<UserSnapshot | null>;
   const readMemberships = () =>
-    deps.models.Membership.collection
-      .find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } })
-      .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>;
+    deps.memberships.sourcesOfUser(tenantId, userId) as Promise<MembershipSnapshot[]>;
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
   if (!user) {
     // Repeats the API's cleanup of a deleted user, for the case where the API died in between.

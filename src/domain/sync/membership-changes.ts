@@ -1,4 +1,4 @@
-import type { AuditEventDoc, Models } from '../../persistence/models';
+import type { AuditEventDoc, MembershipDoc, Models } from '../../persistence/models';
 import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
@@ -91,7 +91,7 @@ async function addSource(writer: MembershipWriter, tenantId: string, change: Sou
   const created = new Set<string>();
   if (fresh.length > 0) {
     const now = new Date();
-    const docs = fresh.map((userId) => ({
+    const docs = fresh.map((userId): MembershipDoc => ({
       _id: membershipId(change.groupId, userId),
       tenantId,
       groupId: change.groupId,
@@ -102,6 +102,7 @@ async function addSource(writer: MembershipWriter, tenantId: string, change: Sou
       updatedAt: now,
     }));
     try {
+      // Still on the model: test/workers/rule-changed.test.ts intercepts this insert to stop a run mid-way.
       await writer.models.Membership.collection.insertMany(docs as never[], { ordered: false });
       for (const u of fresh) created.add(u);
     } catch (err) {

@@ -1,5 +1,4 @@
 import { AppError } from '../../errors/app-error';
-import type { MembershipDoc } from '../../persistence/models';
 import { walkRuleMatches, type MatchedUser } from './rule-matches';
 import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
@@ -87,9 +86,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
   const source = rule ? ruleSourceOf(rule) : undefined;
   const members = new Map<string, string[]>();
   if (targetGroupId !== undefined) {
-    const docs = deps.models.Membership.collection.find({ tenantId, groupId: targetGroupId } as never, { projection: { _id: 0, userId: 1, sources: 1 } });
-    for await (const raw of docs) {
-      const m = raw as unknown as Pick<MembershipDoc, 'userId' | 'sources'>;
+    for await (const m of deps.memberships.membersWithSources(tenantId, targetGroupId)) {
       members.set(m.userId, m.sources);
     }
   }
