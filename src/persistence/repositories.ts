@@ -9,6 +9,7 @@ import { ResourceGrantsRepository } from './resource-grants-repository';
 import { ResourcesRepository } from './resources-repository';
 import { RoleAssignmentsRepository } from './role-assignments-repository';
 import { RolesRepository } from './roles-repository';
+import { RulesRepository } from './rules-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
 
@@ -24,6 +25,7 @@ export interface Repositories {
   resources: ResourcesRepository;
   roleAssignments: RoleAssignmentsRepository;
   roles: RolesRepository;
+  rules: RulesRepository;
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
 }
@@ -47,6 +49,7 @@ export function repositoriesOf(models: Models): Repositories {
       resources: new ResourcesRepository(models),
       roleAssignments: new RoleAssignmentsRepository(models),
       roles: new RolesRepository(models),
+      rules: new RulesRepository(models),
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),
     };

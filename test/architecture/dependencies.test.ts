@@ -136,7 +136,7 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/groups/member-counts.ts', // User
   'src/domain/groups/member-import.ts', // User
   'src/domain/groups/members.ts', // User
-  'src/domain/groups/membership-explanation.ts', // Group Rule
+  'src/domain/groups/membership-explanation.ts', // Group
   'src/domain/groups/memberships-of-user.ts', // User
   'src/domain/groups/user-departure.ts', // Group
   'src/domain/permissions/engine.ts', // Group User
@@ -147,17 +147,16 @@ const DOMAIN_FILES_STILL_ON_MODELS: string[] = [
   'src/domain/recovery/pending-group-changes.ts', // Group User
   'src/domain/rules/rule-groups.ts', // Group
   'src/domain/sync/audience-cleanup.ts', // Group
-  'src/domain/sync/dynamic-group-rules.ts', // Rule
   'src/domain/sync/evaluate-user.ts', // User
   'src/domain/sync/membership-changes.ts', // Membership
-  'src/domain/sync/reevaluation.ts', // Rule User
+  'src/domain/sync/reevaluation.ts', // User
   'src/domain/sync/rule-matches.ts', // User
-  'src/domain/sync/rule-preview.ts', // Group Rule
-  'src/domain/sync/rule-run.ts', // Group Rule
-  'src/domain/sync/rule-set.ts', // Group Rule
+  'src/domain/sync/rule-preview.ts', // Group
+  'src/domain/sync/rule-run.ts', // Group
+  'src/domain/sync/rule-set.ts', // Group
   'src/domain/sync/rule-validation.ts', // Group
-  'src/domain/sync/rules-service.ts', // Group Rule
-  'src/domain/sync/sync-status.ts', // Group Rule User
+  'src/domain/sync/rules-service.ts', // Group
+  'src/domain/sync/sync-status.ts', // Group User
   'src/domain/tenants.ts', // Group
 ];
 

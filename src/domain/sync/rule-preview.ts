@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import { repositoriesOf } from '../../persistence/repositories';
 import { walkRuleMatches, type MatchedUser } from './rule-matches';
 import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
@@ -68,7 +69,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
   let rule: SyncedRuleDoc | undefined;
   if (input.ruleId !== undefined) {
     if (typeof input.ruleId !== 'string') throw invalidField('ruleId', 'ruleId must be a rule id');
-    rule = ((await deps.models.Rule.collection.findOne({ _id: input.ruleId, tenantId } as never)) as SyncedRuleDoc | null) ?? undefined;
+    rule = (await repositoriesOf(deps.models).rules.findOfTenant(tenantId, input.ruleId)) ?? undefined;
     if (!rule || rule.deletedAt) throw new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${input.ruleId}`);
   }
   let targetGroupId: string | undefined;
