@@ -2,7 +2,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { Models, UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
 import { MembershipsRepository } from '../src/persistence/memberships-repository';
-import { storageKeyOf } from '../src/scim/schema/registry';
+import { storageKeyOf } from '../src/attributes/registry';
 
 /** The one storage rule the database imposes: field names with '.' (extension URNs) are refused. */
 function storable(body: Record<string, unknown>): Record<string, unknown> {

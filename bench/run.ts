@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
-import { loadSchemaRegistry } from '../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../src/attributes/registry';
 import { createTenant } from '../src/domain/tenants';
 import { stopLocalServices, useLocalServices } from '../src/local-env';
 import { SYNC_QUEUE, queuePrefix } from '../src/queue/jobs';

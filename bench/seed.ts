@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupDoc, MembershipDoc, Models, UserDoc } from '../src/persistence/models';
-import type { SchemaRegistry } from '../src/scim/schema/registry';
+import type { SchemaRegistry } from '../src/attributes/registry';
 import { newId } from '../src/persistence/ids';
 import { membershipId } from '../src/persistence/memberships-repository';
 

@@ -26,7 +26,7 @@ import { silentLogger } from '../src/observability/logger';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
 import type { UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
-import { loadSchemaRegistry, type SchemaRegistry } from '../src/scim/schema/registry';
+import { loadSchemaRegistry, type SchemaRegistry } from '../src/attributes/registry';
 import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import { createJobProducer } from '../src/queue/producer';
 import { compileRule, ruleMongoQuery, rulePredicate, type RuleGroups, type RuleSubject } from '../src/domain/rules';

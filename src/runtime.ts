@@ -4,7 +4,7 @@ import type { Config } from './config/config';
 import type { Logger } from './observability/logger';
 import { connectDatabase, type Database } from './persistence/mongo';
 import { MembershipsRepository } from './persistence/memberships-repository';
-import { loadSchemaRegistry } from './scim/schema/registry';
+import { loadSchemaRegistry } from './attributes/registry';
 import { createJobProducer, type JobProducer } from './queue/producer';
 import { createApp } from './http/app';
 import type { ScimDeps } from './scim/service/scim-deps';

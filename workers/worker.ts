@@ -4,7 +4,7 @@ import type { Config } from '../src/config/config';
 import type { Logger } from '../src/observability/logger';
 import type { Database } from '../src/persistence/mongo';
 import { MembershipsRepository } from '../src/persistence/memberships-repository';
-import { loadSchemaRegistry } from '../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../src/attributes/registry';
 import { SYNC_QUEUE, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import { accessEvents as processAccessEvents, type AccessEvents } from '../src/domain/access-events';
 import { RuleSetCache } from '../src/domain/sync/rule-set';

@@ -2,7 +2,7 @@ import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { Models } from '../persistence/models';
 import type { MembershipsRepository } from '../persistence/memberships-repository';
-import type { SchemaRegistry } from '../scim/schema/registry';
+import type { SchemaRegistry } from '../attributes/registry';
 import type { JobProducer } from '../queue/producer';
 import type { ResourceLimits } from '../scim/service/resource-limits';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEventDoc, Models } from '../persistence/models';
 import { newId } from '../persistence/ids';
-import { isDuplicateKeyError } from '../persistence/duplicate-key';
+import { repositoriesOf } from '../persistence/repositories';
 
 export type AuditActor = AuditEventDoc['actor'];
 
@@ -70,11 +70,7 @@ export function auditEvent(input: AuditInput, at = new Date()): AuditEventDoc {
 
 /** Writes an event built by auditEvent; writing the same event twice keeps one (its id is fixed). */
 export async function writeAuditEvent(models: Models, event: AuditEventDoc): Promise<void> {
-  try {
-    await models.AuditEvent.collection.insertOne(event as never);
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-  }
+  await repositoriesOf(models).auditEvents.insertOnce(event);
 }
 
 /**

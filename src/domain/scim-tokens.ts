@@ -1,4 +1,5 @@
 import type { Models, ScimRequestRecord, ScimTokenDoc } from '../persistence/models';
+import { repositoriesOf } from '../persistence/repositories';
 import { issueScimToken, revokeScimToken } from '../auth/scim-token';
 import { recordAudit, type AuditActor } from './audit';
 import { AppError } from '../errors/app-error';
@@ -40,14 +41,14 @@ function labelOf(input: unknown): string | undefined {
 
 /** The tenant's tokens, live ones first, newest first. */
 export async function listScimTokens(models: Models, tenantId: string): Promise<ScimTokenView[]> {
-  const docs = (await models.ScimToken.find({ tenantId }).lean()) as ScimTokenDoc[];
+  const docs = await repositoriesOf(models).scimTokens.listOfTenant(tenantId);
   return docs
     .sort((a, b) => Number(Boolean(a.revokedAt)) - Number(Boolean(b.revokedAt)) || b.createdAt.getTime() - a.createdAt.getTime())
     .map(view);
 }
 
 async function findToken(models: Models, tenantId: string, tokenId: string): Promise<ScimTokenDoc> {
-  const doc = (await models.ScimToken.findOne({ tokenId, tenantId }).lean()) as ScimTokenDoc | null;
+  const doc = await repositoriesOf(models).scimTokens.findOfTenant(tenantId, tokenId);
   if (!doc) throw new AppError('notFound', 'SCIM_TOKEN_NOT_FOUND', `No SCIM token ${tokenId}`);
   return doc;
 }

@@ -1,4 +1,5 @@
-import type { Models } from '../persistence/models';
+import type { Models, TenantDoc } from '../persistence/models';
+import { repositoriesOf } from '../persistence/repositories';
 import { newInternalGroupDoc } from './groups/group-record';
 import { isDuplicateKeyError } from '../persistence/duplicate-key';
 import { newId } from '../persistence/ids';
@@ -25,21 +26,15 @@ export async function createTenant(models: Models, name: string): Promise<Create
   }
   const now = new Date();
   const tenantId = newId('ten');
-  try {
-    await models.Tenant.create({ _id: tenantId, name: trimmed, nameLower: trimmed.toLowerCase(), createdAt: now, updatedAt: now });
-  } catch (err) {
-    if (isDuplicateKeyError(err)) {
-      throw new AppError('conflict', 'TENANT_EXISTS', `A tenant named "${trimmed}" exists already`);
-    }
-    throw err;
-  }
+  const inserted = await repositoriesOf(models).tenants.insert({ _id: tenantId, name: trimmed, nameLower: trimmed.toLowerCase(), createdAt: now, updatedAt: now });
+  if (!inserted) throw new AppError('conflict', 'TENANT_EXISTS', `A tenant named "${trimmed}" exists already`);
   await seedDefaults(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');
   return { tenantId, name: trimmed, scimTokenId: tokenId, scimToken: token };
 }
 
-export async function findTenantByName(models: Models, name: string) {
-  return models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean();
+export async function findTenantByName(models: Models, name: string): Promise<TenantDoc | null> {
+  return repositoriesOf(models).tenants.findByName(name);
 }
 
 /**
@@ -66,10 +61,10 @@ export async function seedDefaults(models: Models, tenantId: string): Promise<{ 
     }
     created.push(g.key);
     if (g.defaultRole) {
-      const role = (await models.Role.collection.findOne({ tenantId, system: g.defaultRole } as never, { projection: { _id: 1 } })) as { _id: string } | null;
+      const role = await repositoriesOf(models).roles.findDefault(tenantId, g.defaultRole);
       if (role) {
         const assignment: RoleAssignmentDoc = { _id: roleAssignmentIds.group(doc._id, role._id), tenantId, roleId: role._id, groupId: doc._id, createdAt: new Date() };
-        await models.RoleAssignment.collection.insertOne(assignment as never);
+        await repositoriesOf(models).roleAssignments.insert(assignment);
       }
     }
   }

@@ -1,5 +1,5 @@
-import mongoose from 'mongoose';
 import { AppError, isAppError } from '../errors/app-error';
+import { isDatabaseUnavailable } from '../persistence/database-unavailable';
 
 /** Seconds a client is told to wait when the database does not answer. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -28,20 +28,9 @@ function fromBodyParser(err: { type?: unknown; status?: unknown; message?: unkno
   return undefined;
 }
 
-const UNAVAILABLE_ERRORS = [
-  mongoose.mongo.MongoNetworkError,
-  mongoose.mongo.MongoServerSelectionError,
-  mongoose.mongo.MongoNotConnectedError,
-  mongoose.mongo.MongoTopologyClosedError,
-  mongoose.mongo.MongoClientClosedError,
-];
-
-/** mongoose holds operations while disconnected and gives up after bufferTimeoutMS. */
-const isBufferingTimeout = (err: unknown) => err instanceof mongoose.Error && /buffering timed out/.test(err.message);
-
 /** The database did not answer (down, unreachable, failing over): a 503 the client may retry, not our bug. */
 function fromDatabase(err: unknown): AppError | undefined {
-  if (!UNAVAILABLE_ERRORS.some((type) => err instanceof type) && !isBufferingTimeout(err)) return undefined;
+  if (!isDatabaseUnavailable(err)) return undefined;
   return new AppError('unavailable', 'DATABASE_UNAVAILABLE', 'The database is not available; retry later', {
     cause: err,
     retryAfter: DATABASE_RETRY_AFTER_SECONDS,

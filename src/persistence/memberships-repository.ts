@@ -199,4 +199,105 @@ export class MembershipsRepository {
     await this.models.Membership.deleteMany({ tenantId, groupId });
     return users;
   }
+
+  // ---- reads and single-membership writes for the domain (indexes: `_id`; `tenantId, groupId, userId`; `tenantId, userId`) ----
+
+  private get collection() {
+    return this.models.Membership.collection;
+  }
+
+  async find(tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
+  }
+
+  async exists(tenantId: string, groupId: string, userId: string): Promise<boolean> {
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** The role held in the group, if a membership exists (null otherwise). */
+  async roleIn(tenantId: string, groupId: string, userId: string): Promise<{ role?: string } | null> {
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+  }
+
+  /** The user's memberships: group, role and sources. */
+  async ofUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, '_id' | 'groupId' | 'role' | 'sources'>[]> {
+    return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** The user's memberships: group and role only. */
+  async rolesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, '_id' | 'groupId' | 'role'>[]> {
+    return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1 } }).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** The user's memberships: group and sources only (no `_id`). */
+  async sourcesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, 'groupId' | 'sources'>[]> {
+    return (await this.collection.find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** Whether the user is a member of any of these groups. */
+  async inAnyOf(tenantId: string, userId: string, groupIds: readonly string[]): Promise<boolean> {
+    return (await this.collection.findOne({ tenantId, userId, groupId: { $in: groupIds } } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** The members of these groups, one row per membership (a user in two groups comes twice). */
+  async memberRowsOfGroups(tenantId: string, groupIds: readonly string[]): Promise<Pick<MembershipDoc, 'userId'>[]> {
+    return (await this.collection.find({ tenantId, groupId: { $in: groupIds } } as never, { projection: { userId: 1, _id: 0 } }).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** Which of these users are members of the group. */
+  async membersAmong(tenantId: string, groupId: string, userIds: readonly string[]): Promise<Pick<MembershipDoc, '_id' | 'userId'>[]> {
+    return (await this.collection.find({ tenantId, groupId, userId: { $in: userIds } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** Streams the memberships a source holds in these groups (group and user only). */
+  heldBySourceInGroups(tenantId: string, groupIds: readonly string[], source: string): AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>> {
+    return this.collection.find({ tenantId, groupId: { $in: groupIds }, sources: source } as never, { projection: { _id: 0, groupId: 1, userId: 1 } }) as unknown as AsyncIterable<
+      Pick<MembershipDoc, 'groupId' | 'userId'>
+    >;
+  }
+
+  /** Streams the memberships a source holds for these users (group and user only). */
+  heldBySourceForUsers(tenantId: string, userIds: readonly string[], source: string): AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>> {
+    return this.collection.find(
+      { tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] }, sources: source } as never,
+      { projection: { _id: 0, groupId: 1, userId: 1 } },
+    ) as unknown as AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>>;
+  }
+
+  /** Streams the group's members with their sources. */
+  membersWithSources(tenantId: string, groupId: string): AsyncIterable<Pick<MembershipDoc, 'userId' | 'sources'>> {
+    return this.collection.find({ tenantId, groupId } as never, { projection: { _id: 0, userId: 1, sources: 1 } }) as unknown as AsyncIterable<Pick<MembershipDoc, 'userId' | 'sources'>>;
+  }
+
+  /** Up to `limit` memberships of the group in user id order, after `afterUserId` when given. */
+  async pageOfGroup(tenantId: string, groupId: string, afterUserId: string | undefined, limit: number): Promise<MembershipDoc[]> {
+    const filter = { tenantId, groupId, ...(afterUserId !== undefined ? { userId: { $gt: afterUserId } } : {}) };
+    return (await this.collection.find(filter as never).sort({ userId: 1 }).limit(limit).toArray()) as unknown as MembershipDoc[];
+  }
+
+  /** Member counts of these groups (a group without members is absent). */
+  async countsOfGroups(tenantId: string, groupIds: readonly string[]): Promise<{ _id: string; n: number }[]> {
+    return (await this.collection
+      .aggregate([{ $match: { tenantId, groupId: { $in: groupIds } } }, { $group: { _id: '$groupId', n: { $sum: 1 } } }])
+      .toArray()) as { _id: string; n: number }[];
+  }
+
+  /** Sets the role of one membership (by its id). */
+  async setRole(tenantId: string, id: string, role: MembershipRole): Promise<void> {
+    await this.collection.updateOne({ _id: id, tenantId } as never, { $set: { role, updatedAt: new Date() } });
+  }
+
+  /** Sets the role of one membership and returns it as it is now (null when there is none). */
+  async setRoleReturning(tenantId: string, groupId: string, userId: string, role: MembershipRole): Promise<MembershipDoc | null> {
+    return (await this.collection.findOneAndUpdate(
+      { _id: membershipId(groupId, userId), tenantId } as never,
+      { $set: { role, updatedAt: new Date() } } as never,
+      { returnDocument: 'after' },
+    )) as unknown as MembershipDoc | null;
+  }
+
+  /** Deletes these users' memberships of the group, whatever their sources. */
+  async deleteOfUsers(tenantId: string, groupId: string, userIds: readonly string[]): Promise<void> {
+    await this.collection.deleteMany({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId } as never);
+  }
 }

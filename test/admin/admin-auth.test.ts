@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { signAdminToken } from '../../src/auth/admin-jwt';
-import { CORE_USER_URN } from '../../src/scim/schema/urns';
+import { CORE_USER_URN } from '../../src/attributes/urns';
 import { startAdminStack, expectError, expectStatus, type AdminStack } from './admin-fixtures';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -1,7 +1,7 @@
 import type request from 'supertest';
 import { signAdminToken, type OrgRole } from '../../src/auth/admin-jwt';
 import type { GroupDoc } from '../../src/persistence/models';
-import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN } from '../../src/scim/schema/urns';
+import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN } from '../../src/attributes/urns';
 
 export const GROUP_URN_FOR_TESTS = CORE_GROUP_URN;
 import { startTestStack, type TestStack } from '../helpers/stack';

@@ -1,4 +1,4 @@
-import { CORE_USER_URN } from '../../src/scim/schema/urns';
+import { CORE_USER_URN } from '../../src/attributes/urns';
 import { startAdminStack, expectError, expectStatus, type AdminStack } from './admin-fixtures';
 
 /**

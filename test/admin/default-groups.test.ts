@@ -1,6 +1,6 @@
 import { seedDefaults } from '../../src/domain/tenants';
 import type { GroupDoc } from '../../src/persistence/models';
-import { CORE_USER_URN, CUSTOM_USER_URN } from '../../src/scim/schema/urns';
+import { CORE_USER_URN, CUSTOM_USER_URN } from '../../src/attributes/urns';
 import { startAdminStack, expectError, expectStatus, type AdminStack } from './admin-fixtures';
 
 let s: AdminStack;

@@ -6,7 +6,7 @@ import { signAdminToken } from '../../src/auth/admin-jwt';
 import type { Config } from '../../src/config/config';
 import type { MembershipDoc } from '../../src/persistence/models';
 import { SYNC_QUEUE, queuePrefix } from '../../src/queue/jobs';
-import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/scim/schema/urns';
+import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/attributes/urns';
 import { silentLogger } from '../../src/observability/logger';
 import { startSyncWorker, type SyncWorker, type SyncWorkerOptions } from '../../workers/worker';
 import { startTestStack, type TestStack } from '../helpers/stack';

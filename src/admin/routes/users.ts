@@ -4,7 +4,7 @@ import { getUser, listUsers } from '../../domain/access/user-visibility';
 import { invalid, isEmail, readBody, readEnum, readText } from '../../domain/groups/input';
 import { userSummary } from '../../domain/groups/user-identity';
 import { UsersService } from '../../scim/service/users-service';
-import { CORE_USER_URN, CUSTOM_USER_URN } from '../../scim/schema/urns';
+import { CORE_USER_URN, CUSTOM_USER_URN } from '../../attributes/urns';
 import { accessOf, callerOf, queryOf, param } from './route-kit';
 
 /**

@@ -1,4 +1,5 @@
-import type { RoleAssignmentDoc, RoleDoc, Models } from '../../persistence/models';
+import type { RoleDoc, Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { CATALOG } from '../permissions/catalog';
 import { ADMIN_ROLE_KEY } from '../permissions/default-roles';
@@ -41,12 +42,10 @@ export async function adminGrantOf(models: Models, tenantId: string, groupId: st
   const chain = [groupId, ...(await ancestorsOf(models, tenantId, groupId))];
   const adminsId = (await systemGroupIds(models, tenantId)).get(ADMINS_GROUP);
   const viaAdmins = chain.find((id) => id === adminsId);
-  const assignments = (await models.RoleAssignment.collection
-    .find({ tenantId, groupId: { $in: chain } } as never, { projection: { roleId: 1, groupId: 1 } })
-    .toArray()) as unknown as RoleAssignmentDoc[];
+  const assignments = await repositoriesOf(models).roleAssignments.rolesOfGroups(tenantId, chain);
   const roleIds = [...new Set(assignments.map((a) => a.roleId))];
   const roles = roleIds.length
-    ? ((await models.Role.collection.find({ _id: { $in: roleIds }, tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } }).toArray()) as unknown as RoleDoc[])
+    ? await repositoriesOf(models).roles.grantFieldsOfMany(tenantId, roleIds)
     : [];
   const adminRoles = new Map(roles.filter(isAdminLevelRole).map((r) => [r._id, r]));
   // Nearest first, so the answer names what the caller is most likely to recognise.

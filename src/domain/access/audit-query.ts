@@ -1,6 +1,8 @@
 import type { AuditEventDoc, Models } from '../../persistence/models';
+import type { AuditEventCriteria } from '../../persistence/audit-events-repository';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
-import { escapeRegex, invalid } from '../groups/input';
+import { invalid } from '../groups/input';
 import type { Access } from './policy';
 
 /**
@@ -27,9 +29,9 @@ export interface AuditQuery {
  * Categories the product documents' troubleshooting filters by (doc 001: "filter by
  * auto_assignment"): each is a fixed filter over actor and action.
  */
-const AUDIT_CATEGORIES: Record<string, Record<string, unknown>> = {
+const AUDIT_CATEGORIES: Record<string, { actorType: string }> = {
   // Rules, SSO mappings and dynamic groups write their membership changes with the rule as actor.
-  auto_assignment: { 'actor.type': 'rule' },
+  auto_assignment: { actorType: 'rule' },
 };
 
 function parseTime(value: string, field: string): Date {
@@ -70,39 +72,30 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   const limitText = query.limit ?? '50';
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
   const limit = Number(limitText);
-  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  const criteria: AuditEventCriteria = {};
   if (query.category !== undefined && query.category !== '') {
-    const filter = AUDIT_CATEGORIES[query.category];
-    if (!filter) throw invalid('category', `"category" must be one of ${Object.keys(AUDIT_CATEGORIES).join(', ')}`);
-    and.push(filter);
+    const category = AUDIT_CATEGORIES[query.category];
+    if (!category) throw invalid('category', `"category" must be one of ${Object.keys(AUDIT_CATEGORIES).join(', ')}`);
+    criteria.category = category;
   }
   if (query.action) {
     if (query.action.length > 100) throw invalid('action', '"action" is at most 100 characters');
     const prefix = query.action.endsWith('*') ? query.action.slice(0, -1) : query.action.endsWith('.') ? query.action : undefined;
-    and.push({ action: prefix !== undefined ? new RegExp(`^${escapeRegex(prefix)}`) : query.action });
+    criteria.action = prefix !== undefined ? { prefix } : { exact: query.action };
   }
   if (query.actor) {
     const colon = query.actor.indexOf(':');
     const type = colon > 0 ? query.actor.slice(0, colon) : undefined;
     const known = ['scim-token', 'admin', 'user', 'rule', 'system', 'cli'];
-    if (type !== undefined && known.includes(type)) and.push({ 'actor.type': type, 'actor.id': query.actor.slice(colon + 1) });
-    else and.push({ 'actor.id': query.actor });
+    criteria.actor = type !== undefined && known.includes(type) ? { type, id: query.actor.slice(colon + 1) } : { id: query.actor };
   }
-  if (query.objectId) and.push({ 'object.id': query.objectId });
-  if (query.objectType) and.push({ 'object.type': query.objectType });
-  const at: Record<string, Date> = {};
-  if (query.from) at.$gte = parseTime(query.from, 'from');
-  if (query.to) at.$lt = parseTime(query.to, 'to');
-  if (Object.keys(at).length) and.push({ at });
-  if (query.cursor) {
-    const c = decodeCursor(query.cursor);
-    and.push({ $or: [{ at: { $lt: c.at } }, { at: c.at, _id: { $lt: c.id } }] });
-  }
-  const docs = (await models.AuditEvent.collection
-    .find({ $and: and } as never)
-    .sort({ at: -1, _id: -1 })
-    .limit(limit + 1)
-    .toArray()) as unknown as AuditEventDoc[];
+  if (query.objectId) criteria.objectId = query.objectId;
+  if (query.objectType) criteria.objectType = query.objectType;
+  if (query.from) criteria.from = parseTime(query.from, 'from');
+  if (query.to) criteria.to = parseTime(query.to, 'to');
+  if (query.cursor) criteria.after = decodeCursor(query.cursor);
+  // One more than a page, to know whether another page follows.
+  const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
   return { items: page.map(auditEventView), nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]!) : null };
 }

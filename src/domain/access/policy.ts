@@ -1,4 +1,5 @@
-import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
+import type { Models, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { audienceOf, workspaceOf } from '../groups/user-identity';
 import { AppError } from '../../errors/app-error';
 import { ADMINS_GROUP, CUSTOMER_ADMINS_GROUP, systemGroupIds, type GroupRecord } from '../groups/group-record';
@@ -113,8 +114,8 @@ export function forbidden(what: string): AppError {
 export async function loadAccess(models: Models, caller: Caller): Promise<Access> {
   const { tenantId, userId } = caller;
   const [memberships, administrators, systemIds] = await Promise.all([
-    models.Membership.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray() as unknown as Promise<MembershipDoc[]>,
-    models.GroupAdministrator.collection.find({ tenantId, userId } as never, { projection: { groupId: 1 } }).toArray() as unknown as Promise<{ groupId: string }[]>,
+    repositoriesOf(models).memberships.ofUser(tenantId, userId),
+    repositoriesOf(models).groupAdministrators.groupIdsOfUser(tenantId, userId),
     systemGroupIds(models, tenantId),
   ]);
   const memberOf = new Set(memberships.map((m) => m.groupId));

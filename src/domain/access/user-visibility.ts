@@ -1,4 +1,5 @@
-import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
+import type { Models, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { audienceFilter, userSummary, workspaceFilter, type Audience } from '../groups/user-identity';
 import { escapeRegex, invalid } from '../groups/input';
@@ -16,17 +17,14 @@ export async function canSeeUser(models: Models, access: Access, user: Pick<User
   if (access.managesCustomer(user)) return true;
   const supervised = access.supervisedGroups;
   if (supervised.length === 0) return false;
-  const hit = await models.Membership.collection.findOne({ tenantId: access.tenantId, userId: user._id, groupId: { $in: supervised } } as never, { projection: { _id: 1 } });
-  return hit !== null;
+  return repositoriesOf(models).memberships.inAnyOf(access.tenantId, user._id, supervised);
 }
 
 /** Users of the supervised groups: the scope a non-admin's directory is limited to. */
 async function supervisedUserIds(models: Models, access: Access): Promise<string[]> {
   const supervised = access.supervisedGroups;
   if (supervised.length === 0) return [];
-  const docs = (await models.Membership.collection
-    .find({ tenantId: access.tenantId, groupId: { $in: supervised } } as never, { projection: { userId: 1, _id: 0 } })
-    .toArray()) as unknown as Pick<MembershipDoc, 'userId'>[];
+  const docs = await repositoriesOf(models).memberships.memberRowsOfGroups(access.tenantId, supervised);
   return [...new Set(docs.map((d) => d.userId))];
 }
 

@@ -1,12 +1,12 @@
 import type { GroupAdministratorDoc, UserDoc } from '../../persistence/models';
 import { membershipId } from '../../persistence/memberships-repository';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { visibleGroup } from './groups';
-import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { readBody, readId } from './input';
 import { userSummary } from './user-identity';
 
@@ -25,7 +25,7 @@ function assertDesignatable(g: GroupRecord): void {
 
 export async function listAdministrators(deps: GroupsDeps, access: Access, groupId: string) {
   const g = await visibleGroup(deps, access, groupId);
-  const docs = (await deps.models.GroupAdministrator.collection.find({ tenantId: access.tenantId, groupId: g.id } as never).sort({ userId: 1 }).toArray()) as unknown as GroupAdministratorDoc[];
+  const docs = await repositoriesOf(deps.models).groupAdministrators.ofGroup(access.tenantId, g.id);
   const users = docs.length
     ? ((await deps.models.User.collection.find({ tenantId: access.tenantId, _id: { $in: docs.map((d) => d.userId) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
     : [];
@@ -45,18 +45,12 @@ export async function addAdministrator(deps: GroupsDeps, access: Access, groupId
   access.assert(access.canManageAdministrators(g), `designate Group Administrators of "${g.name}"`);
   assertDesignatable(g);
   const { tenantId } = access;
-  const member = await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { _id: 1 } });
-  if (!member) {
+  if (!(await deps.memberships.exists(tenantId, groupId, userId))) {
     throw new AppError('conflict', 'ADMINISTRATOR_NOT_MEMBER', `User ${userId} is not a member of "${g.name}": add them as a member first`, { details: { groupId, userId } });
   }
   const doc: GroupAdministratorDoc = { _id: membershipId(groupId, userId), tenantId, groupId, userId, createdAt: new Date() };
-  try {
-    await deps.models.GroupAdministrator.collection.insertOne(doc as never);
-  } catch (err) {
-    if (isDuplicateKeyError(err)) {
-      throw new AppError('conflict', 'ADMINISTRATOR_EXISTS', `User ${userId} administers "${g.name}" already`, { details: { groupId, userId } });
-    }
-    throw err;
+  if (!(await repositoriesOf(deps.models).groupAdministrators.insert(doc))) {
+    throw new AppError('conflict', 'ADMINISTRATOR_EXISTS', `User ${userId} administers "${g.name}" already`, { details: { groupId, userId } });
   }
   await auditAdminChange(deps, access.caller, 'group.administrator.added', { type: 'Group', id: groupId }, { after: { userId } });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
@@ -67,8 +61,7 @@ export async function removeAdministrator(deps: GroupsDeps, access: Access, grou
   const g = await visibleGroup(deps, access, groupId);
   access.assert(access.canManageAdministrators(g), `remove Group Administrators of "${g.name}"`);
   const { tenantId } = access;
-  const res = await deps.models.GroupAdministrator.collection.deleteOne({ _id: membershipId(groupId, userId), tenantId } as never);
-  if (res.deletedCount === 0) {
+  if (!(await repositoriesOf(deps.models).groupAdministrators.delete(tenantId, groupId, userId))) {
     throw new AppError('notFound', 'ADMINISTRATOR_NOT_FOUND', `User ${userId} does not administer "${g.name}"`, { details: { groupId, userId } });
   }
   await auditAdminChange(deps, access.caller, 'group.administrator.removed', { type: 'Group', id: groupId }, { before: { userId } });

@@ -1,8 +1,8 @@
-import type { GroupDoc, MembershipDoc, UserDoc } from '../../persistence/models';
-import { membershipId } from '../../persistence/memberships-repository';
+import type { GroupDoc, UserDoc } from '../../persistence/models';
 import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
@@ -259,12 +259,7 @@ async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: stri
   if (previous) {
     await deps.memberships.addSource(tenantId, groupId, [previous], MANUAL_SOURCE, 'member');
     await deps.memberships.removeSource(tenantId, groupId, [previous], OWNER_SOURCE);
-    const res = await deps.models.Membership.collection.findOneAndUpdate(
-      { _id: membershipId(groupId, previous), tenantId } as never,
-      { $set: { role: 'member', updatedAt: new Date() } } as never,
-      { returnDocument: 'after' },
-    );
-    const m = res as unknown as MembershipDoc | null;
+    const m = await deps.memberships.setRoleReturning(tenantId, groupId, previous, 'member');
     if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
   }
   await auditAdminChange(deps, access.caller, 'group.owner.changed', { type: 'Group', id: groupId }, {
@@ -311,11 +306,11 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   await new RulesService(deps).disableRulesTargeting(ruleActorOf(access.caller), groupId);
   const members = await deps.memberships.removeAllForGroup(tenantId, groupId);
   await Promise.all([
-    models.GroupAdministrator.collection.deleteMany({ tenantId, groupId } as never),
-    models.RoleAssignment.collection.deleteMany({ tenantId, groupId } as never),
-    models.ResourceGrant.collection.deleteMany({ tenantId, groupId } as never),
-    models.MemberImport.collection.deleteMany({ tenantId, groupId } as never),
-    models.Invitation.collection.updateMany({ tenantId, status: 'pending', groupIds: groupId } as never, { $pull: { groupIds: groupId } } as never),
+    repositoriesOf(models).groupAdministrators.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).roleAssignments.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).resourceGrants.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).memberImports.deleteOfGroup(tenantId, groupId),
+    repositoriesOf(models).invitations.forgetGroup(tenantId, groupId),
   ]);
   await auditAdminChange(deps, access.caller, 'group.deleted', { type: 'Group', id: groupId }, { before: { ...auditView(before), memberCount: members.length } });
   accessEvents.emit({ tenantId, kind: 'group', groupId });

@@ -1,6 +1,8 @@
 import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
-import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
+import type { InvitationListCriteria } from '../../persistence/invitations-repository';
+import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
 import { accessEvents } from '../access-events';
@@ -67,10 +69,10 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }
   const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, byAdmin: access.isAdmin, status: 'pending', createdAt: new Date() };
-  await deps.models.Invitation.collection.insertOne(doc as never);
+  await repositoriesOf(deps.models).invitations.insert(doc);
   await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
   if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
-  const stored = (await deps.models.Invitation.collection.findOne({ _id: doc._id, tenantId } as never)) as InvitationDoc | null;
+  const stored = await repositoriesOf(deps.models).invitations.findOfTenant(tenantId, doc._id);
   return invitationView(stored ?? doc);
 }
 
@@ -78,22 +80,23 @@ export async function listInvitations(deps: GroupsDeps, access: Access, query: {
   const limitText = query.limit ?? '50';
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 200) throw invalid('limit', '"limit" must be between 1 and 200');
   const limit = Number(limitText);
-  const filter: Record<string, unknown> = { tenantId: access.tenantId };
+  const criteria: InvitationListCriteria = {};
   // Admins see every invitation; anyone else the ones they sent.
-  if (!access.isAdmin) filter.invitedBy = access.caller.userId;
+  if (!access.isAdmin) criteria.invitedBy = access.caller.userId;
   if (query.status) {
     if (!['pending', 'accepted', 'revoked'].includes(query.status)) throw invalid('status', '"status" must be pending, accepted or revoked');
-    filter.status = query.status;
+    criteria.status = query.status as InvitationDoc['status'];
   }
-  if (query.email) filter.emailLower = query.email.toLowerCase();
-  if (query.cursor) filter._id = { $gt: query.cursor };
-  const docs = (await deps.models.Invitation.collection.find(filter as never).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as InvitationDoc[];
+  if (query.email) criteria.emailLower = query.email.toLowerCase();
+  if (query.cursor) criteria.afterId = query.cursor;
+  // One more than a page, to know whether another page follows.
+  const docs = await repositoriesOf(deps.models).invitations.page(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
   return { items: page.map(invitationView), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
 }
 
 async function loadInvitation(deps: GroupsDeps, access: Access, id: string): Promise<InvitationDoc> {
-  const doc = (await deps.models.Invitation.collection.findOne({ _id: id, tenantId: access.tenantId } as never)) as InvitationDoc | null;
+  const doc = await repositoriesOf(deps.models).invitations.findOfTenant(access.tenantId, id);
   if (!doc || (!access.isAdmin && doc.invitedBy !== access.caller.userId)) {
     throw new AppError('notFound', 'INVITATION_NOT_FOUND', `Invitation ${id} not found`, { details: { invitationId: id } });
   }
@@ -107,14 +110,10 @@ export async function getInvitation(deps: GroupsDeps, access: Access, id: string
 export async function revokeInvitation(deps: GroupsDeps, access: Access, id: string) {
   const before = await loadInvitation(deps, access, id);
   const revokedAt = new Date();
-  const res = await deps.models.Invitation.collection.findOneAndUpdate(
-    { _id: id, tenantId: access.tenantId, status: 'pending' } as never,
-    { $set: { status: 'revoked', revokedAt, revokedBy: access.caller.userId } } as never,
-    { returnDocument: 'after' },
-  );
+  const res = await repositoriesOf(deps.models).invitations.revokeIfPending(access.tenantId, id, revokedAt, access.caller.userId);
   if (!res) throw new AppError('conflict', 'INVITATION_NOT_PENDING', `Invitation ${id} is ${before.status}; only pending invitations can be revoked`, { details: { status: before.status } });
   await auditAdminChange(deps, access.caller, 'invitation.revoked', { type: 'Invitation', id }, { before: { status: before.status }, after: { status: 'revoked' } });
-  return invitationView(res as unknown as InvitationDoc);
+  return invitationView(res);
 }
 
 interface ApplyResult {
@@ -143,7 +142,7 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
   // Reports what happened: a user already in the group keeps their membership and role as they are.
   const created = await memberships.createIfAbsent(tenantId, groupId, [user._id], MANUAL_SOURCE, role);
   if (created.length === 0) {
-    const existing = (await models.Membership.collection.findOne({ _id: membershipId(groupId, user._id), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+    const existing = await memberships.roleIn(tenantId, groupId, user._id);
     return { groupId, outcome: 'skipped', reason: `already a member${existing?.role ? ` (role ${existing.role})` : ''}` };
   }
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: user._id });
@@ -168,22 +167,18 @@ export async function applyPendingInvitations(
   if (emails.length === 0) return { applied, failed };
   let pending: InvitationDoc[];
   try {
-    pending = (await models.Invitation.collection
-      .find({ tenantId, emailLower: emails.length === 1 ? emails[0] : { $in: emails }, status: 'pending' } as never)
-      .toArray()) as unknown as InvitationDoc[];
+    pending = await repositoriesOf(models).invitations.pendingFor(tenantId, emails);
   } catch {
     return { applied, failed };
   }
   const full = user as UserDoc;
   for (const inv of pending) {
-    const claimed = await models.Invitation.collection
-      .findOneAndUpdate({ _id: inv._id, tenantId, status: 'pending' } as never, { $set: { status: 'accepted', userId: user._id, acceptedAt: new Date() } } as never)
-      .catch(() => null);
+    const claimed = await repositoriesOf(models).invitations.acceptIfPending(tenantId, inv._id, user._id).catch(() => null);
     if (!claimed) continue;
     try {
       const results: ApplyResult[] = [];
       for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, full, inv, groupId));
-      await models.Invitation.collection.updateOne({ _id: inv._id, tenantId } as never, { $set: { result: results } } as never);
+      await repositoriesOf(models).invitations.setResult(tenantId, inv._id, results);
       await recordAudit(models, {
         tenantId,
         actor: { type: 'system', id: 'invitations' },
@@ -194,9 +189,7 @@ export async function applyPendingInvitations(
       });
       applied.push(inv._id);
     } catch {
-      await models.Invitation.collection
-        .updateOne({ _id: inv._id, tenantId } as never, { $set: { status: 'pending' }, $unset: { userId: '', acceptedAt: '' } } as never)
-        .catch(() => undefined);
+      await repositoriesOf(models).invitations.reopen(tenantId, inv._id).catch(() => undefined);
       failed.push(inv._id);
     }
   }

@@ -14,7 +14,7 @@ export async function memberCountOf(deps: GroupsDeps, g: GroupRecord, usersFilte
   if (g.automatic) {
     return deps.models.User.collection.countDocuments({ tenantId: g.tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...usersFilter } as never);
   }
-  return deps.models.Membership.collection.countDocuments({ tenantId: g.tenantId, groupId: g.id } as never);
+  return deps.memberships.countMembers(g.tenantId, g.id);
 }
 
 export async function memberCountsOf(deps: GroupsDeps, groups: readonly GroupRecord[]): Promise<Map<string, number>> {
@@ -27,9 +27,7 @@ export async function memberCountsOf(deps: GroupsDeps, groups: readonly GroupRec
     return counts;
   }
   const tenantId = stored[0]!.tenantId;
-  const rows = (await deps.models.Membership.collection
-    .aggregate([{ $match: { tenantId, groupId: { $in: stored.map((g) => g.id) } } }, { $group: { _id: '$groupId', n: { $sum: 1 } } }])
-    .toArray()) as { _id: string; n: number }[];
+  const rows = await deps.memberships.countsOfGroups(tenantId, stored.map((g) => g.id));
   for (const g of stored) counts.set(g.id, 0);
   for (const r of rows) counts.set(r._id, r.n);
   return counts;

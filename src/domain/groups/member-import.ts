@@ -1,5 +1,6 @@
-import type { MemberImportDoc, MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import type { MemberImportDoc, MembershipRole, UserDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
@@ -118,7 +119,7 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   const byEmail = new Map<string, UserDoc[]>();
   for (const u of users) for (const e of u.lc.emails ?? []) if (emails.includes(e)) byEmail.set(e, [...(byEmail.get(e) ?? []), u]);
   const members = users.length
-    ? ((await deps.models.Membership.collection.find({ tenantId, groupId, userId: { $in: users.map((u) => u._id) } } as never, { projection: { userId: 1 } }).toArray()) as unknown as MembershipDoc[])
+    ? await deps.memberships.membersAmong(tenantId, groupId, users.map((u) => u._id))
     : [];
   const memberIds = new Set(members.map((m) => m.userId));
   // Users outside the caller's view read as unknown e-mails (the rule of loadVisibleUser).
@@ -157,12 +158,12 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   }
 
   const doc: MemberImportDoc = { _id: newId('imp'), tenantId, groupId, createdBy: access.caller.userId, rows, status: 'previewed', createdAt: new Date() };
-  await deps.models.MemberImport.collection.insertOne(doc as never);
+  await repositoriesOf(deps.models).memberImports.insert(doc);
   return importView(doc);
 }
 
 async function loadImport(deps: GroupsDeps, tenantId: string, groupId: string, importId: string): Promise<MemberImportDoc> {
-  const doc = (await deps.models.MemberImport.collection.findOne({ _id: importId, tenantId, groupId } as never)) as MemberImportDoc | null;
+  const doc = await repositoriesOf(deps.models).memberImports.findOfGroup(tenantId, groupId, importId);
   if (!doc) throw new AppError('notFound', 'IMPORT_NOT_FOUND', `Import ${importId} not found for group ${groupId}`, { details: { importId, groupId } });
   return doc;
 }
@@ -185,15 +186,11 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
   const { tenantId } = access;
   const existing = await loadImport(deps, tenantId, groupId, importId);
   const appliedAt = new Date();
-  const claimed = await deps.models.MemberImport.collection.findOneAndUpdate(
-    { _id: importId, tenantId, groupId, status: 'previewed' } as never,
-    { $set: { status: 'applied', appliedAt, appliedBy: access.caller.userId } } as never,
-    { returnDocument: 'after' },
-  );
+  const claimed = await repositoriesOf(deps.models).memberImports.claimForApply(tenantId, groupId, importId, appliedAt, access.caller.userId);
   if (!claimed) {
     throw new AppError('conflict', 'IMPORT_ALREADY_APPLIED', `Import ${importId} was confirmed already`, { details: { importId, appliedAt: existing.appliedAt } });
   }
-  const doc = claimed as unknown as MemberImportDoc;
+  const doc = claimed;
   const planned = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
   const users = planned.length
     ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: planned.map((r) => r.userId!) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
@@ -216,7 +213,7 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
     const { reason: _previewReason, ...rest } = r;
     return { ...rest, outcome: 'skipped', reason: verdict.get(r.userId) ?? 'already a member (since the preview)' };
   });
-  await deps.models.MemberImport.collection.updateOne({ _id: importId, tenantId } as never, { $set: { rows } } as never);
+  await repositoriesOf(deps.models).memberImports.setRows(tenantId, importId, rows);
   const added = rows.filter((r) => r.outcome === 'added' && r.userId);
   await auditAdminChange(deps, access.caller, 'group.members.imported', { type: 'Group', id: groupId }, {
     after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })), skippedAtConfirm: planned.length - added.length },

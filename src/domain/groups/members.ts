@@ -1,5 +1,6 @@
 import type { MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
 import { membershipId } from '../../persistence/memberships-repository';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
@@ -49,7 +50,7 @@ export async function groupForMemberChange(deps: GroupsDeps, access: Access, gro
 
 
 async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
-  return (await deps.models.Membership.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
+  return deps.memberships.find(tenantId, groupId, userId);
 }
 
 async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserDoc | undefined> {
@@ -90,7 +91,7 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   await deps.memberships.addSource(tenantId, groupId, [userId], MANUAL_SOURCE, role ?? 'member');
   // A membership another source holds keeps its role unless this request names one.
   if (existing && role && existing.role !== role) {
-    await deps.models.Membership.collection.updateOne({ _id: membershipId(groupId, userId), tenantId } as never, { $set: { role, updatedAt: new Date() } });
+    await deps.memberships.setRole(tenantId, membershipId(groupId, userId), role);
   }
   const after = await membershipOf(deps, tenantId, groupId, userId);
   if (!after) throw new AppError('conflict', 'MEMBERSHIP_CHANGED_CONCURRENTLY', 'The membership changed while it was added; retry');
@@ -125,7 +126,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   }
   let ended = false;
   for (const s of toRemove) ended = (await deps.memberships.removeSource(tenantId, groupId, [userId], s)).length > 0 || ended;
-  if (ended) await deps.models.GroupAdministrator.collection.deleteOne({ _id: membershipId(groupId, userId), tenantId } as never);
+  if (ended) await repositoriesOf(deps.models).groupAdministrators.delete(tenantId, groupId, userId);
   const remaining = existing.sources.filter((s) => !toRemove.includes(s));
   await auditAdminChange(deps, access.caller, 'group.member.removed', { type: 'Group', id: groupId }, {
     before: { userId, role: existing.role, sources: existing.sources },
@@ -147,7 +148,7 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
   const user = await userOf(deps, tenantId, userId);
   if (existing.role === role) return memberView(existing, user);
-  await deps.models.Membership.collection.updateOne({ _id: existing._id, tenantId } as never, { $set: { role, updatedAt: new Date() } });
+  await deps.memberships.setRole(tenantId, existing._id, role);
   await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
     before: { userId, role: existing.role },
     after: { userId, role },
@@ -178,8 +179,7 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
     users = (await deps.models.User.collection.find(filter as never, { projection: { attrs: 1, lc: 1 } }).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as UserDoc[];
     rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
   } else {
-    const filter = { tenantId, groupId, ...(after ? { userId: after } : {}) };
-    const docs = (await deps.models.Membership.collection.find(filter as never).sort({ userId: 1 }).limit(limit + 1).toArray()) as unknown as MembershipDoc[];
+    const docs = await deps.memberships.pageOfGroup(tenantId, groupId, query.cursor ? query.cursor : undefined, limit + 1);
     rows = docs.map((m) => ({ userId: m.userId, role: m.role, sources: m.sources }));
     const ids = rows.slice(0, limit).map((r) => r.userId);
     users = ids.length ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: ids } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[]) : [];

@@ -1,5 +1,6 @@
 import type { GroupDoc, Models } from '../../persistence/models';
-import { DYNAMIC_SOURCE, dynamicRuleIdFor, type SyncedRuleDoc } from '../sync/rule-records';
+import { repositoriesOf } from '../../persistence/repositories';
+import { DYNAMIC_SOURCE, dynamicRuleIdFor } from '../sync/rule-records';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
 import { IMPORT_SOURCE, MANUAL_SOURCE } from './membership-sources';
 
@@ -41,7 +42,7 @@ export async function explainMemberships<M extends ExplainedMembership>(models: 
   const [groups, rules] = await Promise.all([
     groupIds.length ? (models.Group.collection.find({ _id: { $in: groupIds }, tenantId } as never, { projection: { 'attrs.displayName': 1 } }).toArray() as unknown as Promise<GroupDoc[]>) : [],
     ruleIds.length
-      ? (models.Rule.collection.find({ _id: { $in: ruleIds }, tenantId } as never, { projection: { name: 1, expression: 1, kind: 1, enabled: 1, idpGroup: 1 } }).toArray() as unknown as Promise<SyncedRuleDoc[]>)
+      ? repositoriesOf(models).rules.summariesOf(tenantId, ruleIds)
       : [],
   ]);
   const groupName = new Map(groups.map((g) => [g._id, String(g.attrs?.displayName ?? '')]));

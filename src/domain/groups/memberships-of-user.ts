@@ -1,4 +1,5 @@
-import type { MembershipDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
+import type { MembershipRole, Models, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { systemGroupIds } from './group-record';
 import { audienceOf, isActive, type Audience } from './user-identity';
 import { automaticGroupKeys } from '../default-groups';
@@ -27,7 +28,7 @@ export function automaticGroupIds(systemIds: ReadonlyMap<string, string>, audien
  */
 export async function groupsOfUser(models: Models, tenantId: string, userId: string): Promise<UserGroupMembership[]> {
   const [stored, user] = await Promise.all([
-    models.Membership.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray() as unknown as Promise<MembershipDoc[]>,
+    repositoriesOf(models).memberships.ofUser(tenantId, userId),
     models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1 } }) as Promise<UserDoc | null>,
   ]);
   const out: UserGroupMembership[] = stored.map((m) => ({ groupId: m.groupId, role: m.role, sources: m.sources }));

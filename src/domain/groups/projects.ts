@@ -1,4 +1,4 @@
-import type { ResourceDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import type { PermissionsContext } from '../permissions/context';
@@ -19,7 +19,7 @@ function projectNotFound(projectId: string): AppError {
 }
 
 async function assertIsProject(ctx: PermissionsContext, tenantId: string, projectId: string): Promise<void> {
-  const doc = (await ctx.models.Resource.collection.findOne({ _id: projectId, tenantId } as never, { projection: { type: 1 } })) as Pick<ResourceDoc, 'type'> | null;
+  const doc = await repositoriesOf(ctx.models).resources.findType(tenantId, projectId);
   if (doc?.type !== 'project') throw projectNotFound(projectId);
 }
 

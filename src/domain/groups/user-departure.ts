@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 
 /**
  * What a group keeps about a user besides the membership: its `ownerId` and a Group Administrator
@@ -10,8 +11,7 @@ import type { Models } from '../../persistence/models';
  * Returns the groups whose owner was cleared.
  */
 export async function releaseUserFromGroups(models: Models, tenantId: string, userId: string, groupIds?: readonly string[]): Promise<string[]> {
-  const scope = groupIds === undefined ? {} : { groupId: { $in: [...groupIds] } };
-  await models.GroupAdministrator.collection.deleteMany({ tenantId, userId, ...scope } as never);
+  await repositoriesOf(models).groupAdministrators.deleteOfUser(tenantId, userId, groupIds);
   const owned = (await models.Group.collection
     .find({ tenantId, ownerId: userId, ...(groupIds === undefined ? {} : { _id: { $in: [...groupIds] } }) } as never, { projection: { _id: 1 } })
     .toArray()) as unknown as { _id: string }[];

@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as processAccessEvents, type AccessEvents } from '../access-events';
 
 /**
@@ -27,16 +28,12 @@ const read = (doc: VersionFields | null): AccessVersion => ({ access: doc?.acces
 
 /** Bumps the counters; undefined when the tenant does not exist in this database. */
 export async function bumpAccessVersion(models: Models, tenantId: string, grantsChanged: boolean): Promise<AccessVersion | undefined> {
-  const doc = (await models.Tenant.collection.findOneAndUpdate(
-    { _id: tenantId } as never,
-    { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } } as never,
-    { returnDocument: 'after', projection: { accessVersion: 1, grantsVersion: 1 } },
-  )) as VersionFields | null;
+  const doc = await repositoriesOf(models).tenants.bumpAccessVersion(tenantId, grantsChanged);
   return doc ? read(doc) : undefined;
 }
 
 export async function readAccessVersion(models: Models, tenantId: string): Promise<AccessVersion> {
-  return read((await models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1, grantsVersion: 1 } })) as VersionFields | null);
+  return read(await repositoriesOf(models).tenants.readAccessVersion(tenantId));
 }
 
 /**

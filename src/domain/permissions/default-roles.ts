@@ -1,4 +1,5 @@
 import type { Models, RoleDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { CATALOG } from './catalog';
 import { assertDependencies, normalizePrivileges, type Privilege } from './privileges';
@@ -93,7 +94,7 @@ for (const role of DEFAULT_ROLES) assertDependencies(normalizePrivileges(role.pr
  * default role. Called by createTenant.
  */
 export async function seedDefaultRoles(models: Models, tenantId: string): Promise<void> {
-  const existing = (await models.Role.collection.find({ tenantId } as never, { projection: { system: 1 } }).toArray()) as unknown as Pick<RoleDoc, 'system'>[];
+  const existing = await repositoriesOf(models).roles.defaultKeysOfTenant(tenantId);
   const have = new Set(existing.map((r) => r.system).filter(Boolean));
   const now = new Date();
   const docs: RoleDoc[] = DEFAULT_ROLES.filter((r) => !have.has(r.key)).map((r) => ({
@@ -107,5 +108,5 @@ export async function seedDefaultRoles(models: Models, tenantId: string): Promis
     createdAt: now,
     updatedAt: now,
   }));
-  if (docs.length > 0) await models.Role.collection.insertMany(docs as never[], { ordered: false });
+  await repositoriesOf(models).roles.insertMany(docs);
 }

@@ -1,5 +1,6 @@
-import type { GroupDoc, MembershipDoc, Models, ResourceDoc, ResourceGrantDoc, ResourceType, RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
+import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
 import { ADMINS_GROUP } from '../groups/group-record';
 import { automaticGroupIds } from '../groups/memberships-of-user';
@@ -145,11 +146,9 @@ export const roleAssignmentIds = {
 export async function loadGrantData(models: Models, tenantId: string): Promise<GrantData> {
   const [groups, roles, assignments, grants] = await Promise.all([
     models.Group.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray() as unknown as Promise<NodeDoc[]>,
-    models.Role.collection.find({ tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } }).toArray() as unknown as Promise<RoleDoc[]>,
-    models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
-    models.ResourceGrant.collection
-      .find({ tenantId } as never, { projection: { groupId: 1, resourceId: 1, resourceType: 1, level: 1 } })
-      .toArray() as unknown as Promise<ResourceGrantDoc[]>,
+    repositoriesOf(models).roles.grantFieldsOfTenant(tenantId),
+    repositoriesOf(models).roleAssignments.holdersOfTenant(tenantId),
+    repositoriesOf(models).resourceGrants.ofTenant(tenantId),
   ]);
   const rolesOf = groupBy(assignments, (a) => a.groupId);
   const grantsOf = groupBy(grants, (g) => g.groupId);
@@ -285,7 +284,7 @@ export class PermissionEngine {
   }
 
   private async patchRole(data: GrantData, tenantId: string, roleId: string): Promise<'patched' | 'reload'> {
-    const doc = (await this.models.Role.collection.findOne({ _id: roleId, tenantId } as never, { projection: { name: 1, system: 1, privileges: 1 } })) as RoleDoc | null;
+    const doc = await repositoriesOf(this.models).roles.findGrantFields(tenantId, roleId);
     if (doc) data.roles.set(roleId, roleOf(doc));
     else data.roles.delete(roleId);
     return 'patched';
@@ -297,12 +296,12 @@ export class PermissionEngine {
     if (groupId) {
       const node = data.nodes.get(groupId);
       if (!node) return 'reload';
-      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.group(groupId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const exists = await repositoriesOf(this.models).roleAssignments.exists(tenantId, roleAssignmentIds.group(groupId, roleId));
       const others = node.roleIds.filter((r) => r !== roleId);
       data.nodes.set(groupId, { ...node, roleIds: exists ? [...others, roleId] : others });
     }
     if (userId) {
-      const exists = await this.models.RoleAssignment.collection.findOne({ _id: roleAssignmentIds.user(userId, roleId), tenantId } as never, { projection: { _id: 1 } });
+      const exists = await repositoriesOf(this.models).roleAssignments.exists(tenantId, roleAssignmentIds.user(userId, roleId));
       const others = (data.userRoles.get(userId) ?? []).filter((r) => r !== roleId);
       data.userRoles.set(userId, exists ? [...others, roleId] : others);
     }
@@ -312,9 +311,7 @@ export class PermissionEngine {
   private async patchResourceGrant(data: GrantData, tenantId: string, groupId: string, resourceId: string): Promise<'patched' | 'reload'> {
     const node = data.nodes.get(groupId);
     if (!node) return 'reload';
-    const grant = (await this.models.ResourceGrant.collection.findOne({ _id: `${groupId}|${resourceId}`, tenantId } as never, {
-      projection: { resourceType: 1, level: 1 },
-    })) as ResourceGrantDoc | null;
+    const grant = await repositoriesOf(this.models).resourceGrants.findLevel(tenantId, `${groupId}|${resourceId}`);
     const others = node.resourceGrants.filter((g) => g.resourceId !== resourceId);
     const grants = grant && isLevel(grant.level) ? [...others, { resourceId, resourceType: grant.resourceType, level: grant.level }] : others;
     data.nodes.set(groupId, { ...node, resourceGrants: grants });
@@ -322,8 +319,7 @@ export class PermissionEngine {
   }
 
   private async patchResource(data: GrantData, tenantId: string, resourceId: string): Promise<'patched' | 'reload'> {
-    const exists = await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { _id: 1 } });
-    if (exists) return 'patched'; // renamed: names are read per question, not kept in grant data
+    if (await repositoriesOf(this.models).resources.exists(tenantId, resourceId)) return 'patched'; // renamed: names are read per question, not kept in grant data
     for (const [id, node] of data.nodes) {
       if (node.resourceGrants.some((g) => g.resourceId === resourceId)) data.nodes.set(id, { ...node, resourceGrants: node.resourceGrants.filter((g) => g.resourceId !== resourceId) });
     }
@@ -396,7 +392,7 @@ export class PermissionEngine {
     const grantsGeneration = s.grantsGeneration;
     const [user, memberships, grants] = await Promise.all([
       this.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } }) as Promise<UserDoc | null>,
-      this.models.Membership.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1 } }).toArray() as unknown as Promise<MembershipDoc[]>,
+      repositoriesOf(this.models).memberships.rolesOfUser(tenantId, userId),
       this.grantData(s, tenantId),
     ]);
     if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
@@ -445,7 +441,7 @@ export class PermissionEngine {
     const cached = s.resources.get(resourceId);
     if (cached) return cached;
     const generation = s.grantsGeneration;
-    const doc = (await this.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never, { projection: { type: 1, name: 1 } })) as ResourceDoc | null;
+    const doc = await repositoriesOf(this.models).resources.findInfo(tenantId, resourceId);
     if (!doc) throw new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
     const info: ResourceInfo = { id: doc._id, type: doc.type, name: doc.name };
     if (s.grantsGeneration === generation) s.resources.set(resourceId, info);

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { Caller } from '../access/caller';
 import { forbidden } from '../access/policy';
 import { CATALOG } from './catalog';
@@ -66,9 +67,7 @@ export async function userPermissions(ctx: PermissionsContext, caller: Caller, u
   const ids = [...eff.resources.keys()];
   const names = new Map<string, string>();
   if (ids.length > 0) {
-    const docs = (await ctx.models.Resource.collection
-      .find({ _id: { $in: ids }, tenantId: caller.tenantId } as never, { projection: { name: 1 } })
-      .toArray()) as unknown as { _id: string; name: string }[];
+    const docs = await repositoriesOf(ctx.models).resources.namesOf(caller.tenantId, ids);
     for (const d of docs) names.set(d._id, d.name);
   }
   return effectiveView(eff, names);

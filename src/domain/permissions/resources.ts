@@ -1,12 +1,14 @@
 import type { ResourceDoc, ResourceGrantDoc, ResourceType } from '../../persistence/models';
+import type { ResourceListCriteria } from '../../persistence/resources-repository';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import { forbidden } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { escapeRegex, invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
+import { invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
 import { resourceTypeTarget, RESOURCE_TYPES } from './catalog';
 import { auditPermissionChange, pageParams, type PermissionsContext } from './context';
 import { isLevel, type Level } from './levels';
@@ -30,9 +32,7 @@ type StoredResource = ResourceDoc;
 
 /** A resource of `type` with this name, ignoring case (names are unique per type within a tenant). */
 async function findByName(ctx: PermissionsContext, tenantId: string, type: ResourceType, name: string): Promise<{ _id: string } | null> {
-  return (await ctx.models.Resource.collection.findOne({ tenantId, type, name: new RegExp(`^${escapeRegex(name)}$`, 'i') } as never, {
-    projection: { _id: 1 },
-  })) as { _id: string } | null;
+  return repositoriesOf(ctx.models).resources.findByName(tenantId, type, name);
 }
 
 export function resourceView(r: ResourceDoc) {
@@ -60,11 +60,11 @@ function scopeGroups(access: Access, type?: ResourceType): string[] | undefined 
 }
 
 async function grantsOfResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<ResourceGrantDoc[]> {
-  return (await ctx.models.ResourceGrant.collection.find({ tenantId, resourceId } as never).toArray()) as unknown as ResourceGrantDoc[];
+  return repositoriesOf(ctx.models).resourceGrants.ofResource(tenantId, resourceId);
 }
 
 async function loadResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<StoredResource> {
-  const doc = (await ctx.models.Resource.collection.findOne({ _id: resourceId, tenantId } as never)) as StoredResource | null;
+  const doc = await repositoriesOf(ctx.models).resources.findOfTenant(tenantId, resourceId);
   if (!doc) throw resourceNotFound(resourceId);
   return doc;
 }
@@ -88,32 +88,25 @@ export interface ResourceListQuery {
 
 export async function listResources(ctx: PermissionsContext, access: Access, query: ResourceListQuery) {
   const { page, limit } = pageParams(query);
-  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  const criteria: ResourceListCriteria = {};
   if (query.type) {
     if (!(RESOURCE_TYPES as readonly string[]).includes(query.type)) throw invalid('type', `"type" must be one of ${RESOURCE_TYPES.join(', ')}`);
-    and.push({ type: query.type });
+    criteria.type = query.type as ResourceType;
   }
   if (query.q) {
     if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
-    and.push({ name: new RegExp(escapeRegex(query.q), 'i') });
+    criteria.nameContains = query.q;
   }
   let inGroups: string[] | undefined = query.groupId ? [query.groupId] : undefined;
   const scope = scopeGroups(access, query.type as ResourceType | undefined);
   if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
   if (inGroups) {
     const grants = inGroups.length
-      ? ((await ctx.models.ResourceGrant.collection
-          .find({ tenantId: access.tenantId, groupId: { $in: inGroups } } as never, { projection: { resourceId: 1 } })
-          .toArray()) as unknown as ResourceGrantDoc[])
+      ? await repositoriesOf(ctx.models).resourceGrants.resourceIdsOfGroups(access.tenantId, inGroups)
       : [];
-    and.push({ _id: { $in: [...new Set(grants.map((g) => g.resourceId))] } });
+    criteria.ids = [...new Set(grants.map((g) => g.resourceId))];
   }
-  const filter = { $and: and };
-  const col = ctx.models.Resource.collection;
-  const [total, docs] = await Promise.all([
-    col.countDocuments(filter as never),
-    col.find(filter as never).sort({ name: 1, _id: 1 }).skip((page - 1) * limit).limit(limit).toArray() as unknown as Promise<ResourceDoc[]>,
-  ]);
+  const { total, docs } = await repositoriesOf(ctx.models).resources.page(access.tenantId, criteria, page, limit);
   return { items: docs.map(resourceView), page, limit, total };
 }
 
@@ -159,7 +152,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(type, true)} ${type} named "${name}" exists already`, { details: { type, name } });
   const now = new Date();
   const doc: StoredResource = { _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'), tenantId: access.tenantId, type, name, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
-  await ctx.models.Resource.collection.insertOne(doc as never);
+  await repositoriesOf(ctx.models).resources.insert(doc);
   await auditPermissionChange(ctx, access.caller, 'resource.created', { type: 'Resource', id: doc._id }, { after: { type, name } });
   if (group && level) await writeGrant(ctx, access, group, doc, level);
   return { ...resourceView(doc), groups: group && level ? [{ groupId: group.id, level }] : [] };
@@ -175,7 +168,7 @@ export async function updateResource(ctx: PermissionsContext, access: Access, re
     if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(resource.type, true)} ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
   }
   const updatedAt = new Date();
-  await ctx.models.Resource.collection.updateOne({ _id: resourceId, tenantId: access.tenantId } as never, { $set: { name, updatedAt } } as never);
+  await repositoriesOf(ctx.models).resources.rename(access.tenantId, resourceId, name, updatedAt);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
   await auditPermissionChange(ctx, access.caller, 'resource.updated', { type: 'Resource', id: resourceId }, { before: { name: resource.name }, after: { name } });
   return resourceView({ ...resource, name, updatedAt });
@@ -201,8 +194,8 @@ async function assertMayChangeResource(ctx: PermissionsContext, access: Access, 
 export async function deleteResource(ctx: PermissionsContext, access: Access, resourceId: string): Promise<void> {
   const { resource, grants } = await visibleResource(ctx, access, resourceId);
   await assertMayChangeResource(ctx, access, resource, grants);
-  await ctx.models.ResourceGrant.collection.deleteMany({ tenantId: access.tenantId, resourceId } as never);
-  await ctx.models.Resource.collection.deleteOne({ _id: resourceId, tenantId: access.tenantId } as never);
+  await repositoriesOf(ctx.models).resourceGrants.deleteOfResource(access.tenantId, resourceId);
+  await repositoriesOf(ctx.models).resources.delete(access.tenantId, resourceId);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
   await auditPermissionChange(ctx, access.caller, 'resource.deleted', { type: 'Resource', id: resourceId }, {
     before: { type: resource.type, name: resource.name, groups: grants.map((g) => ({ groupId: g.groupId, level: g.level })) },
@@ -220,13 +213,9 @@ function assertMayAssign(access: Access, group: GroupRecord, type: ResourceType)
 
 async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupRecord, resource: ResourceDoc, level: Level): Promise<'created' | 'updated' | 'unchanged'> {
   const _id = resourceGrantId(group.id, resource._id);
-  const before = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  const before = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (before?.level === level) return 'unchanged';
-  await ctx.models.ResourceGrant.collection.updateOne(
-    { _id } as never,
-    { $set: { level }, $setOnInsert: { tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type, createdAt: new Date() } } as never,
-    { upsert: true },
-  );
+  await repositoriesOf(ctx.models).resourceGrants.upsertLevel({ _id, level, tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId: group.id, resourceId: resource._id });
   const object = { type: 'Group', id: group.id };
   const after = { resourceId: resource._id, resourceType: resource.type, resourceName: resource.name, level };
@@ -270,10 +259,10 @@ export async function assignResources(ctx: PermissionsContext, access: Access, g
 export async function revokeResource(ctx: PermissionsContext, access: Access, groupId: string, resourceId: string): Promise<void> {
   const group = await visibleGroup(ctx.models, access, groupId);
   const _id = resourceGrantId(groupId, resourceId);
-  const grant = (await ctx.models.ResourceGrant.collection.findOne({ _id, tenantId: access.tenantId } as never)) as ResourceGrantDoc | null;
+  const grant = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (!grant) throw new AppError('notFound', 'RESOURCE_NOT_ASSIGNED', `Resource ${resourceId} is not assigned to group ${groupId}`, { details: { groupId, resourceId } });
   assertMayAssign(access, group, grant.resourceType);
-  await ctx.models.ResourceGrant.collection.deleteOne({ _id, tenantId: access.tenantId } as never);
+  await repositoriesOf(ctx.models).resourceGrants.delete(access.tenantId, _id);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId, resourceId });
   await auditPermissionChange(ctx, access.caller, 'group.resource.revoked', { type: 'Group', id: groupId }, {
     before: { resourceId, resourceType: grant.resourceType, level: grant.level },
@@ -285,10 +274,10 @@ export async function groupResources(ctx: PermissionsContext, access: Access, gr
   const group = await visibleGroup(ctx.models, access, groupId);
   const ancestors = await ancestorsOf(ctx.models, access.tenantId, groupId);
   const chain = [groupId, ...ancestors];
-  const grants = (await ctx.models.ResourceGrant.collection.find({ tenantId: access.tenantId, groupId: { $in: chain } } as never).toArray()) as unknown as ResourceGrantDoc[];
+  const grants = await repositoriesOf(ctx.models).resourceGrants.ofGroups(access.tenantId, chain);
   const resourceIds = [...new Set(grants.map((g) => g.resourceId))];
   const [resources, groups] = await Promise.all([
-    resourceIds.length ? (ctx.models.Resource.collection.find({ _id: { $in: resourceIds }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<ResourceDoc[]>) : [],
+    resourceIds.length ? repositoriesOf(ctx.models).resources.findManyOfTenant(access.tenantId, resourceIds) : [],
     ancestors.length
       ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
       : [],

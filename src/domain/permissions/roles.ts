@@ -1,4 +1,5 @@
 import type { RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
@@ -8,7 +9,6 @@ import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readEnum, readId, readText } from '../groups/input';
 import { assertMayGrantRole } from '../access/admin-grant';
-import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
@@ -51,7 +51,7 @@ function assertCanReadRoles(access: Access): void {
 }
 
 export async function loadRole(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleDoc> {
-  const doc = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId } as never)) as RoleDoc | null;
+  const doc = await repositoriesOf(ctx.models).roles.findOfTenant(tenantId, roleId);
   if (!doc) throw new AppError('notFound', 'ROLE_NOT_FOUND', `Role ${roleId} not found`, { details: { roleId } });
   return doc;
 }
@@ -66,8 +66,8 @@ export async function listRoles(ctx: PermissionsContext, access: Access, query: 
   assertCanReadRoles(access);
   const { tenantId } = access;
   const [roles, assignments] = await Promise.all([
-    ctx.models.Role.collection.find({ tenantId } as never).toArray() as unknown as Promise<RoleDoc[]>,
-    ctx.models.RoleAssignment.collection.find({ tenantId } as never, { projection: { roleId: 1, groupId: 1, userId: 1 } }).toArray() as unknown as Promise<RoleAssignmentDoc[]>,
+    repositoriesOf(ctx.models).roles.listOfTenant(tenantId),
+    repositoriesOf(ctx.models).roleAssignments.holdersOfTenant(tenantId),
   ]);
   const counts = new Map<string, { groups: number; users: number }>();
   for (const a of assignments) {
@@ -118,12 +118,7 @@ export async function createRole(ctx: PermissionsContext, access: Access, input:
   const doc: RoleDoc = { _id: newId('rol'), tenantId: access.tenantId, name, nameLower: name.toLowerCase(), privileges, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
   if (audience === 'customer') doc.audience = 'customer';
   if (description !== undefined) doc.description = description;
-  try {
-    await ctx.models.Role.collection.insertOne(doc as never);
-  } catch (err) {
-    if (isDuplicateKeyError(err)) throw roleNameTaken(name);
-    throw err;
-  }
+  if (!(await repositoriesOf(ctx.models).roles.insert(doc))) throw roleNameTaken(name);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId: doc._id });
   await auditPermissionChange(ctx, access.caller, 'role.created', { type: 'Role', id: doc._id }, { after: auditRole(doc) });
   return roleView(doc, { groups: 0, users: 0 });
@@ -154,12 +149,7 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
   }
   if (Object.keys(set).length === 0) return roleView(before);
   set.updatedAt = new Date();
-  try {
-    await ctx.models.Role.collection.updateOne({ _id: roleId, tenantId: access.tenantId } as never, { $set: set } as never);
-  } catch (err) {
-    if (isDuplicateKeyError(err)) throw roleNameTaken(name ?? '');
-    throw err;
-  }
+  if (!(await repositoriesOf(ctx.models).roles.update(access.tenantId, roleId, set))) throw roleNameTaken(name ?? '');
   const after: RoleDoc = { ...before, ...set };
   // A rename matters too: role names appear in authorize reasons.
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
@@ -172,10 +162,8 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
  * deleted by the IdP, may leave an assignment behind: it grants nothing (the engine starts from
  * memberships) and must not keep the role "in use".
  */
-async function liveAssignments(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleAssignmentDoc[]> {
-  const assignments = (await ctx.models.RoleAssignment.collection
-    .find({ tenantId, roleId } as never, { projection: { groupId: 1, userId: 1, createdAt: 1 } })
-    .toArray()) as unknown as RoleAssignmentDoc[];
+async function liveAssignments(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<Pick<RoleAssignmentDoc, '_id' | 'groupId' | 'userId' | 'createdAt'>[]> {
+  const assignments = await repositoriesOf(ctx.models).roleAssignments.ofRole(tenantId, roleId);
   const groupIds = assignments.flatMap((a) => (a.groupId ? [a.groupId] : []));
   const userIds = assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : []));
   const [groups, users] = await Promise.all([
@@ -200,8 +188,8 @@ export async function deleteRole(ctx: PermissionsContext, access: Access, roleId
     });
   }
   // Assignments left behind by groups or users deleted elsewhere go with the role.
-  await ctx.models.RoleAssignment.collection.deleteMany({ tenantId: access.tenantId, roleId } as never);
-  await ctx.models.Role.collection.deleteOne({ _id: roleId, tenantId: access.tenantId } as never);
+  await repositoriesOf(ctx.models).roleAssignments.deleteOfRole(access.tenantId, roleId);
+  await repositoriesOf(ctx.models).roles.delete(access.tenantId, roleId);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
   await auditPermissionChange(ctx, access.caller, 'role.deleted', { type: 'Role', id: roleId }, { before: auditRole(role) });
 }
@@ -220,12 +208,10 @@ export async function groupRoles(ctx: PermissionsContext, access: Access, groupI
   const group = await visibleGroup(ctx.models, access, groupId);
   const ancestors = await ancestorsOf(ctx.models, access.tenantId, groupId);
   const chain = [groupId, ...ancestors];
-  const assignments = (await ctx.models.RoleAssignment.collection
-    .find({ tenantId: access.tenantId, groupId: { $in: chain } } as never)
-    .toArray()) as unknown as RoleAssignmentDoc[];
+  const assignments = await repositoriesOf(ctx.models).roleAssignments.ofGroups(access.tenantId, chain);
   const roleIds = [...new Set(assignments.map((a) => a.roleId))];
   const [roles, groups] = await Promise.all([
-    roleIds.length ? (ctx.models.Role.collection.find({ _id: { $in: roleIds }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<RoleDoc[]>) : [],
+    roleIds.length ? repositoriesOf(ctx.models).roles.findManyOfTenant(access.tenantId, roleIds) : [],
     ancestors.length
       ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
       : [],
@@ -280,13 +266,13 @@ export async function revokeRoleFromGroup(ctx: PermissionsContext, access: Acces
   const group = await visibleGroup(ctx.models, access, groupId);
   assertMayAssign(access, group, undefined, 'revoke roles');
   if (!access.isAdmin) {
-    const held = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never, { projection: { audience: 1 } })) as Pick<RoleDoc, 'audience'> | null;
+    const held = await repositoriesOf(ctx.models).roles.findAudience(access.tenantId, roleId);
     assertMayAssign(access, group, held ?? undefined, 'revoke this role (customer admins revoke customer roles)');
   }
-  const res = await ctx.models.RoleAssignment.collection.deleteOne({ _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId } as never);
-  if (res.deletedCount === 0) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to group ${groupId}`, { details: { groupId, roleId } });
+  const ended = await repositoriesOf(ctx.models).roleAssignments.delete(access.tenantId, roleAssignmentId.group(groupId, roleId));
+  if (!ended) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to group ${groupId}`, { details: { groupId, roleId } });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });
-  const role = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never)) as RoleDoc | null;
+  const role = await repositoriesOf(ctx.models).roles.findOfTenant(access.tenantId, roleId);
   await auditPermissionChange(ctx, access.caller, 'group.role.revoked', { type: 'Group', id: groupId }, { before: { roleId, roleName: role?.name ?? null } });
 }
 
@@ -308,22 +294,16 @@ async function loadRoleForAssignment(ctx: PermissionsContext, tenantId: string, 
 }
 
 async function insertAssignment(ctx: PermissionsContext, doc: RoleAssignmentDoc): Promise<boolean> {
-  try {
-    await ctx.models.RoleAssignment.collection.insertOne(doc as never);
-    return true;
-  } catch (err) {
-    if (isDuplicateKeyError(err)) return false; // assigned already: assigning again changes nothing
-    throw err;
-  }
+  return repositoriesOf(ctx.models).roleAssignments.insertIfAbsent(doc);
 }
 
 /** The roles assigned to a user directly. Admins see anyone's; a user sees their own. */
 export async function userRoles(ctx: PermissionsContext, access: Access, userId: string) {
   if (!access.isAdmin && access.caller.userId !== userId) throw forbidden("read another user's roles");
   await loadUser(ctx, access.tenantId, userId);
-  const assignments = (await ctx.models.RoleAssignment.collection.find({ tenantId: access.tenantId, userId } as never).toArray()) as unknown as RoleAssignmentDoc[];
+  const assignments = await repositoriesOf(ctx.models).roleAssignments.ofUser(access.tenantId, userId);
   const roleIds = assignments.map((a) => a.roleId);
-  const roles = roleIds.length ? ((await ctx.models.Role.collection.find({ _id: { $in: roleIds }, tenantId: access.tenantId } as never).toArray()) as unknown as RoleDoc[]) : [];
+  const roles = roleIds.length ? await repositoriesOf(ctx.models).roles.findManyOfTenant(access.tenantId, roleIds) : [];
   return { userId, roles: roles.sort((a, b) => a.nameLower.localeCompare(b.nameLower)).map((r) => roleView(r)) };
 }
 
@@ -344,9 +324,9 @@ export async function assignRoleToUser(ctx: PermissionsContext, access: Access, 
 
 export async function revokeRoleFromUser(ctx: PermissionsContext, access: Access, userId: string, roleId: string): Promise<void> {
   access.assertAdmin('revoke roles');
-  const res = await ctx.models.RoleAssignment.collection.deleteOne({ _id: roleAssignmentId.user(userId, roleId), tenantId: access.tenantId } as never);
-  if (res.deletedCount === 0) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to user ${userId}`, { details: { userId, roleId } });
+  const ended = await repositoriesOf(ctx.models).roleAssignments.delete(access.tenantId, roleAssignmentId.user(userId, roleId));
+  if (!ended) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to user ${userId}`, { details: { userId, roleId } });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, userId });
-  const role = (await ctx.models.Role.collection.findOne({ _id: roleId, tenantId: access.tenantId } as never)) as RoleDoc | null;
+  const role = await repositoriesOf(ctx.models).roles.findOfTenant(access.tenantId, roleId);
   await auditPermissionChange(ctx, access.caller, 'user.role.revoked', { type: 'User', id: userId }, { before: { roleId, roleName: role?.name ?? null } });
 }

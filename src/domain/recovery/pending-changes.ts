@@ -1,6 +1,7 @@
 import type { Models, PendingChangeDoc } from '../../persistence/models';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvent, type AuditInput, auditEvent } from '../audit';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { accessEvents } from '../access-events';
@@ -35,21 +36,21 @@ export const USER_DELETION_STEPS: CleanupStep[] = [
 export const GROUP_DELETION_STEPS: CleanupStep[] = [
   // What was granted to the group goes with it.
   async ({ models }, { tenantId, objectId }) => {
-    await models.RoleAssignment.deleteMany({ tenantId, groupId: objectId });
-    await models.ResourceGrant.deleteMany({ tenantId, groupId: objectId });
+    await repositoriesOf(models).roleAssignments.deleteOfGroup(tenantId, objectId);
+    await repositoriesOf(models).resourceGrants.deleteOfGroup(tenantId, objectId);
   },
 ];
 
 /** Records the intent (first write of the change): from here on the change will be completed. */
 export async function recordPendingChange(models: Models, kind: PendingChangeDoc['kind'], objectId: string, audit: AuditInput): Promise<PendingChangeDoc> {
   const change: PendingChangeDoc = { _id: newId('chg', 16), tenantId: audit.tenantId, kind, objectId, audit: auditEvent(audit), createdAt: new Date() };
-  await models.PendingChange.collection.insertOne(change as never);
+  await repositoriesOf(models).pendingChanges.insert(change);
   return change;
 }
 
 /** Drops an intent whose change turned out not to apply (the object was gone already). */
 export async function abandonPendingChange(models: Models, change: PendingChangeDoc): Promise<void> {
-  await models.PendingChange.collection.deleteOne({ _id: change._id } as never);
+  await repositoriesOf(models).pendingChanges.delete(change._id);
 }
 
 const JOB_PART = 1000;
@@ -82,20 +83,16 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
       await enqueuer.enqueue('group.membersChanged', { tenantId, groupId: objectId, version, part, parts, userIds, ...(recovering ? { reason: 'sweep' as const } : {}) });
     }
   }
-  await models.PendingChange.collection.deleteOne({ _id: change._id } as never);
+  await repositoriesOf(models).pendingChanges.delete(change._id);
 }
 
 /** Finishes changes recorded more than `afterSeconds` ago (their request died); returns how many. */
 export async function finishInterruptedChanges(deps: RecoveryDeps, afterSeconds: number, limit = 1000): Promise<number> {
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const stale = (await deps.models.PendingChange.collection
-    .find({ createdAt: { $lt: cutoff } } as never)
-    .sort({ createdAt: 1 })
-    .limit(limit)
-    .toArray()) as unknown as PendingChangeDoc[];
+  const stale = await repositoriesOf(deps.models).pendingChanges.olderThan(cutoff, limit);
   let finished = 0;
   for (const change of stale) {
-    await deps.models.PendingChange.collection.updateOne({ _id: change._id } as never, { $inc: { attempts: 1 } } as never);
+    await repositoriesOf(deps.models).pendingChanges.countAttempt(change._id);
     await completePendingChange(deps, { ...change, attempts: (change.attempts ?? 0) + 1 });
     finished++;
   }

@@ -1,5 +1,4 @@
 import type { AuditEventDoc, GroupDoc, Models, PendingGroupChange, UserDoc } from '../../persistence/models';
-import { membershipId } from '../../persistence/memberships-repository';
 import { writeAuditEvent } from '../audit';
 import { accessEvents } from '../access-events';
 import type { RecoveryDeps } from './pending-changes';
@@ -109,7 +108,7 @@ async function undoOrphanedAdds(deps: RecoveryDeps, tenantId: string, groupId: s
   }
   const present = new Set(await existingUsers(deps.models, tenantId, added));
   const gone = added.filter((u) => !present.has(u));
-  if (gone.length) await deps.models.Membership.collection.deleteMany({ _id: { $in: gone.map((u) => membershipId(groupId, u)) }, tenantId } as never);
+  if (gone.length) await deps.memberships.deleteOfUsers(tenantId, groupId, gone);
 }
 
 async function enqueueMemberChanges(deps: RecoveryDeps, tenantId: string, groupId: string, opts: FinishOptions, userIds: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { loadSchemaRegistry } from '../../scim/schema/registry';
+import { loadSchemaRegistry } from '../../attributes/registry';
 import { compileRule, rulePredicate, type CompiledRule } from './compile-rule';
 import type { RuleGroups } from './rule-groups';
 import { ruleSubject, type RuleSubject } from './rule-subject';

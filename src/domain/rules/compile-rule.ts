@@ -1,16 +1,16 @@
 import { isAppError } from '../../errors/app-error';
-import type { BoundFilter, FilterNode } from '../../scim/filter/ast';
-import { bindFilter, bindValueFilter } from '../../scim/filter/bind-filter';
-import { isStoredPath, mongoFilterFor } from '../../scim/filter/compile-mongo';
-import { predicateWith } from '../../scim/filter/compile-predicate';
-import type { ResolvedAttribute, SchemaView } from '../../scim/schema/types';
-import { parseRule, type ParsedRule, type RuleSyntax } from './parse-rule';
-import type { LeafSource } from './product-parser';
-import { ruleAttributeNames } from './rule-attributes';
-import { RULE_TYPE, RULE_UNKNOWN_ATTRIBUTE, didYouMean, ruleError } from './rule-errors';
+import type { BoundFilter, FilterNode } from '../../expressions/ast';
+import { bindFilter, bindValueFilter } from '../../expressions/bind-filter';
+import { isStoredPath, mongoFilterFor } from '../../expressions/compile-mongo';
+import { predicateWith } from '../../expressions/compile-predicate';
+import type { ResolvedAttribute, SchemaView } from '../../attributes/types';
+import { parseRule, type ParsedRule, type RuleSyntax } from '../../expressions/parse-rule';
+import type { LeafSource } from '../../expressions/product-parser';
+import { ruleAttributeNames } from '../../expressions/rule-attributes';
+import { RULE_TYPE, RULE_UNKNOWN_ATTRIBUTE, didYouMean, ruleError } from '../../expressions/rule-errors';
 import type { RuleGroups } from './rule-groups';
 import { ruleSubjectReader, type RuleSubject } from './rule-subject';
-import { compileSafeRegex, SafeRegexError } from './safe-regex';
+import { compileSafeRegex, SafeRegexError } from '../../expressions/safe-regex';
 
 /** How rules compile `attr.matches('…')`: the linear-time subset, ignoring case where the attribute does. */
 const RULE_BIND_OPTIONS = { idpGroups: true, regex: (pattern: string, ignoreCase: boolean) => compileSafeRegex(pattern, { ignoreCase }) } as const;

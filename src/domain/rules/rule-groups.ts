@@ -1,5 +1,6 @@
-import { escapeRegex } from '../../scim/filter/compile-mongo';
-import type { GroupDoc, MembershipDoc, Models } from '../../persistence/models';
+import { escapeRegex } from '../../expressions/compile-mongo';
+import { repositoriesOf } from '../../persistence/repositories';
+import type { GroupDoc, Models } from '../../persistence/models';
 import type { CompiledRule } from './compile-rule';
 
 /** The membership source the IdP's group pushes hold (DESIGN §2). */
@@ -28,7 +29,7 @@ export interface RuleGroups {
  * case-insensitively within the tenant's IdP groups) and their 'scim' memberships.
  */
 export async function resolveRuleGroups(
-  models: Pick<Models, 'Group' | 'Membership'>,
+  models: Models,
   tenantId: string,
   rules: CompiledRule | readonly CompiledRule[],
   options: { members?: boolean } = {},
@@ -62,12 +63,7 @@ export async function resolveRuleGroups(
   const groupIds = [...new Set([...groupIdsByName.values()].flat())];
   for (const groupId of groupIds) memberUserIdsByGroupId.set(groupId, []);
   if (groupIds.length > 0) {
-    const memberships = models.Membership.collection.find(
-      { tenantId, groupId: { $in: groupIds }, sources: IDP_MEMBERSHIP_SOURCE } as never,
-      { projection: { _id: 0, groupId: 1, userId: 1 } },
-    );
-    for await (const raw of memberships) {
-      const membership = raw as unknown as Pick<MembershipDoc, 'groupId' | 'userId'>;
+    for await (const membership of repositoriesOf(models).memberships.heldBySourceInGroups(tenantId, groupIds, IDP_MEMBERSHIP_SOURCE)) {
       memberUserIdsByGroupId.get(membership.groupId)?.push(membership.userId);
     }
   }
@@ -76,22 +72,13 @@ export async function resolveRuleGroups(
 
 /** The IdP group ids of each user (memberships with source 'scim'), for RuleSubject.idpGroupIds. */
 export async function loadIdpGroupIds(
-  models: Pick<Models, 'Membership'>,
+  models: Models,
   tenantId: string,
   userIds: readonly string[],
 ): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
   if (userIds.length === 0) return out;
-  const memberships = models.Membership.collection.find(
-    {
-      tenantId,
-      userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] },
-      sources: IDP_MEMBERSHIP_SOURCE,
-    } as never,
-    { projection: { _id: 0, groupId: 1, userId: 1 } },
-  );
-  for await (const raw of memberships) {
-    const membership = raw as unknown as Pick<MembershipDoc, 'groupId' | 'userId'>;
+  for await (const membership of repositoriesOf(models).memberships.heldBySourceForUsers(tenantId, userIds, IDP_MEMBERSHIP_SOURCE)) {
     out.get(membership.userId)?.add(membership.groupId);
   }
   return out;

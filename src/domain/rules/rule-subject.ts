@@ -1,5 +1,5 @@
-import type { BoundAttribute } from '../../scim/filter/ast';
-import { toValueForm, valuesAt, type PredicateReader, type ValueForm } from '../../scim/filter/compile-predicate';
+import type { BoundAttribute } from '../../expressions/ast';
+import { toValueForm, valuesAt, type PredicateReader, type ValueForm } from '../../expressions/compile-predicate';
 import type { RuleGroups } from './rule-groups';
 
 /**

@@ -1,5 +1,6 @@
-import type { MembershipDoc, UserDoc } from '../../persistence/models';
+import type { AuditEventDoc, MembershipDoc, UserDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf, groupAudienceOf } from '../groups/user-identity';
 import { releaseUserFromGroups } from '../groups/user-departure';
@@ -34,7 +35,7 @@ export async function dropMembershipsOutsideAudience(
   const outside = new Set(groups.filter((g) => groupAudienceOf(g) !== audience).map((g) => g._id));
   if (outside.size === 0) return 0;
 
-  const events: Record<string, unknown>[] = [];
+  const events: AuditEventDoc[] = [];
   const cleared = new Set(await releaseUserFromGroups(deps.models, tenantId, user._id, [...outside]));
   for (const m of candidates) {
     if (!outside.has(m.groupId)) continue;
@@ -59,6 +60,6 @@ export async function dropMembershipsOutsideAudience(
     });
     deps.accessEvents?.emit({ tenantId, kind: 'membership', groupId: m.groupId, userId: user._id });
   }
-  if (events.length) await deps.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
+  await repositoriesOf(deps.models).auditEvents.insertMany(events);
   return events.length;
 }

@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit';
+import { repositoriesOf } from '../../persistence/repositories';
 import { bumpRuleSetVersion } from './rule-set-version';
 import { dynamicRuleIdFor, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, requireRuleTarget } from './rule-validation';
@@ -17,20 +18,11 @@ export async function setDynamicGroupRule(deps: RuleWriteDeps, ctx: RuleActorCon
   await requireRuleTarget(deps.models, ctx.tenantId, groupId, 'dynamic');
   const id = dynamicRuleIdFor(groupId);
   const now = new Date();
-  const existing = (await deps.models.Rule.collection.findOne({ _id: id, tenantId: ctx.tenantId } as never)) as SyncedRuleDoc | null;
+  const existing = await repositoriesOf(deps.models).rules.findOfTenant(ctx.tenantId, id);
   if (existing && !existing.deletedAt && existing.enabled && existing.expression === expression) return existing;
   let doc: SyncedRuleDoc;
   if (existing) {
-    doc = (await deps.models.Rule.collection.findOneAndUpdate(
-      { _id: id, tenantId: ctx.tenantId } as never,
-      {
-        $set: { expression, enabled: true, updatedAt: now },
-        $unset: { deletedAt: '' },
-        $inc: { version: 1, 'sync.version': 1 },
-        $min: { 'sync.pendingSince': now },
-      } as never,
-      { returnDocument: 'after' },
-    )) as unknown as SyncedRuleDoc;
+    doc = await repositoriesOf(deps.models).rules.reviveWithExpression(ctx.tenantId, id, expression, now);
   } else {
     doc = {
       _id: id,
@@ -47,7 +39,7 @@ export async function setDynamicGroupRule(deps: RuleWriteDeps, ctx: RuleActorCon
       createdAt: now,
       updatedAt: now,
     };
-    await deps.models.Rule.collection.insertOne(doc as never);
+    await repositoriesOf(deps.models).rules.insert(doc);
   }
   await after(deps, ctx, existing ? 'rule.updated' : 'rule.created', doc, existing?.expression);
   return doc;
@@ -56,19 +48,13 @@ export async function setDynamicGroupRule(deps: RuleWriteDeps, ctx: RuleActorCon
 /** Removes the group's rule: its `dynamic` memberships are removed by the run that follows. No rule: nothing happens. */
 export async function clearDynamicGroupRule(deps: RuleWriteDeps, ctx: RuleActorContext, groupId: string): Promise<void> {
   const now = new Date();
-  const doc = (await deps.models.Rule.collection.findOneAndUpdate(
-    { _id: dynamicRuleIdFor(groupId), tenantId: ctx.tenantId, deletedAt: { $exists: false } } as never,
-    { $set: { deletedAt: now, enabled: false, updatedAt: now }, $inc: { version: 1, 'sync.version': 1 }, $min: { 'sync.pendingSince': now } } as never,
-    { returnDocument: 'after' },
-  )) as SyncedRuleDoc | null;
+  const doc = await repositoriesOf(deps.models).rules.tombstone(ctx.tenantId, dynamicRuleIdFor(groupId), now);
   if (doc) await after(deps, ctx, 'rule.deleted', doc, doc.expression);
 }
 
 /** The group's rule expression, or null when the group has none. */
 export async function dynamicGroupExpression(deps: Pick<RuleWriteDeps, 'models'>, tenantId: string, groupId: string): Promise<string | null> {
-  const doc = (await deps.models.Rule.collection.findOne({ _id: dynamicRuleIdFor(groupId), tenantId } as never, {
-    projection: { expression: 1, deletedAt: 1 },
-  })) as Pick<SyncedRuleDoc, 'expression' | 'deletedAt'> | null;
+  const doc = await repositoriesOf(deps.models).rules.expressionOf(tenantId, dynamicRuleIdFor(groupId));
   return doc && !doc.deletedAt ? doc.expression : null;
 }
 

@@ -1,4 +1,5 @@
 import type { MembershipDoc, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf } from '../groups/user-identity';
 import { dropMembershipsOutsideAudience } from './audience-cleanup';
@@ -43,9 +44,7 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
       projection: { attrs: 1, sync: 1, createdAt: 1, updatedAt: 1 },
     }) as Promise<UserSnapshot | null>;
   const readMemberships = () =>
-    deps.models.Membership.collection
-      .find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } })
-      .toArray() as Promise<unknown[]> as Promise<MembershipSnapshot[]>;
+    deps.memberships.sourcesOfUser(tenantId, userId) as Promise<MembershipSnapshot[]>;
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
   if (!user) {
     // Repeats the API's cleanup of a deleted user, for the case where the API died in between.
@@ -111,13 +110,10 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
  * (tenantId, object.id, at) index, and only when a rule's decision changed.
  */
 async function lastUserChange(deps: SyncDeps, tenantId: string, userId: string): Promise<Record<string, unknown> | undefined> {
-  const [event] = (await deps.models.AuditEvent.collection
-    .find({ tenantId, 'object.id': userId } as never, { projection: { action: 1, at: 1, before: 1, after: 1 } })
-    .sort({ at: -1 })
-    .limit(1)
-    .toArray()) as unknown as { _id: string; action: string; at: Date; before?: { attrs?: unknown }; after?: { attrs?: unknown } }[];
+  const event = await repositoriesOf(deps.models).auditEvents.lastEventAbout(tenantId, userId);
   if (!event || !event.action.startsWith('user.')) return undefined;
-  return { eventId: event._id, action: event.action, at: event.at, before: event.before?.attrs ?? null, after: event.after?.attrs ?? null };
+  const attrsOf = (state: unknown) => (state as { attrs?: unknown } | undefined)?.attrs ?? null;
+  return { eventId: event._id, action: event.action, at: event.at, before: attrsOf(event.before), after: attrsOf(event.after) };
 }
 
 /**

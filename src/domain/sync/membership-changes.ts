@@ -1,6 +1,7 @@
-import type { Models } from '../../persistence/models';
+import type { AuditEventDoc, MembershipDoc, Models } from '../../persistence/models';
 import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { AccessEvents } from '../access-events';
 
 /** One rule's delta on one group: add its source for some users, remove it for others. */
@@ -47,7 +48,7 @@ const PER_USER_EVENTS_UP_TO = 100;
 export async function applySourceChanges(writer: MembershipWriter, tenantId: string, changes: readonly SourceChange[]): Promise<AppliedTotals> {
   const totals: AppliedTotals = { added: 0, removed: 0 };
   // One audit write for the whole call: a user matching many rules costs one insert, not one per rule.
-  const events: Record<string, unknown>[] = [];
+  const events: AuditEventDoc[] = [];
   try {
     for (const change of changes) {
       if (change.add.length === 0 && change.remove.length === 0) continue;
@@ -74,7 +75,7 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
     }
   } finally {
     // Written even when a later change fails: the ones applied are audited.
-    if (events.length) await writer.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
+    await repositoriesOf(writer.models).auditEvents.insertMany(events);
   }
   return totals;
 }
@@ -90,7 +91,7 @@ async function addSource(writer: MembershipWriter, tenantId: string, change: Sou
   const created = new Set<string>();
   if (fresh.length > 0) {
     const now = new Date();
-    const docs = fresh.map((userId) => ({
+    const docs = fresh.map((userId): MembershipDoc => ({
       _id: membershipId(change.groupId, userId),
       tenantId,
       groupId: change.groupId,
@@ -101,6 +102,7 @@ async function addSource(writer: MembershipWriter, tenantId: string, change: Sou
       updatedAt: now,
     }));
     try {
+      // Still on the model: test/workers/rule-changed.test.ts intercepts this insert to stop a run mid-way.
       await writer.models.Membership.collection.insertMany(docs as never[], { ordered: false });
       for (const u of fresh) created.add(u);
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { RuleChangeReason } from '../../queue/jobs';
 import type { JobEnqueuer } from './sync-deps';
 
@@ -26,12 +27,8 @@ export async function markUsersPending(models: Models, tenantId: string, userIds
  * pending (durable) and enqueues. Returns the version to run, or null when the rule is gone.
  */
 export async function requestRuleRun(models: Models, enqueuer: JobEnqueuer, tenantId: string, ruleId: string, reason: RuleChangeReason): Promise<number | null> {
-  const doc = (await models.Rule.collection.findOneAndUpdate(
-    { _id: ruleId, tenantId } as never,
-    { $inc: { 'sync.version': 1 }, $min: { 'sync.pendingSince': new Date() } } as never,
-    { returnDocument: 'after' },
-  )) as { sync?: { version: number } } | null;
-  if (!doc?.sync) return null;
-  await enqueuer.enqueue('rule.changed', { tenantId, ruleId, version: doc.sync.version, reason });
-  return doc.sync.version;
+  const version = await repositoriesOf(models).rules.requestRun(tenantId, ruleId);
+  if (version === null) return null;
+  await enqueuer.enqueue('rule.changed', { tenantId, ruleId, version, reason });
+  return version;
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/app-error';
-import type { MembershipDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { walkRuleMatches, type MatchedUser } from './rule-matches';
 import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
@@ -69,7 +69,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
   let rule: SyncedRuleDoc | undefined;
   if (input.ruleId !== undefined) {
     if (typeof input.ruleId !== 'string') throw invalidField('ruleId', 'ruleId must be a rule id');
-    rule = ((await deps.models.Rule.collection.findOne({ _id: input.ruleId, tenantId } as never)) as SyncedRuleDoc | null) ?? undefined;
+    rule = (await repositoriesOf(deps.models).rules.findOfTenant(tenantId, input.ruleId)) ?? undefined;
     if (!rule || rule.deletedAt) throw new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${input.ruleId}`);
   }
   let targetGroupId: string | undefined;
@@ -87,9 +87,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
   const source = rule ? ruleSourceOf(rule) : undefined;
   const members = new Map<string, string[]>();
   if (targetGroupId !== undefined) {
-    const docs = deps.models.Membership.collection.find({ tenantId, groupId: targetGroupId } as never, { projection: { _id: 0, userId: 1, sources: 1 } });
-    for await (const raw of docs) {
-      const m = raw as unknown as Pick<MembershipDoc, 'userId' | 'sources'>;
+    for await (const m of deps.memberships.membersWithSources(tenantId, targetGroupId)) {
       members.set(m.userId, m.sources);
     }
   }

@@ -1,7 +1,8 @@
 import type { CompiledRule } from '../rules';
+import { repositoriesOf } from '../../persistence/repositories';
 import { applySourceChanges } from './membership-changes';
 import { compareIds, holdersOf, walkRuleMatches } from './rule-matches';
-import { isActiveRule, ruleSourceOf, type RuleProgress, type RuleRunResult, type SyncedRuleDoc } from './rule-records';
+import { isActiveRule, ruleSourceOf, type RuleProgress, type RuleRunResult } from './rule-records';
 import type { SyncDeps } from './sync-deps';
 import { groupAudienceOf } from '../groups/user-identity';
 
@@ -38,19 +39,17 @@ class Superseded extends Error {}
  */
 export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, opts: RuleRunOptions = {}): Promise<RuleRunOutcome> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
-  const rule = (await deps.models.Rule.collection.findOne({ _id: ruleId, tenantId } as never)) as SyncedRuleDoc | null;
+  const rule = await repositoriesOf(deps.models).rules.findOfTenant(tenantId, ruleId);
   if (!rule) return { outcome: 'gone' };
   const version = rule.sync?.version ?? rule.version;
   if (!rule.sync?.pendingSince && rule.lastRun?.version === version) return { outcome: 'upToDate', version };
 
-  const scope = { _id: ruleId, tenantId, 'sync.version': version };
   const progress: RuleProgress =
     rule.progress?.version === version
       ? { ...rule.progress }
       : { version, staleTargetsDone: false, matched: 0, added: 0, removed: 0, startedAt: new Date() };
   const checkpoint = async () => {
-    const res = await deps.models.Rule.collection.updateOne(scope as never, { $set: { progress } } as never);
-    if (res.matchedCount === 0) throw new Superseded();
+    if (!(await repositoriesOf(deps.models).rules.saveProgress(tenantId, ruleId, version, progress))) throw new Superseded();
   };
   const guard = () => {
     if (opts.signal?.aborted) throw new Error('rule run aborted: the worker is stopping');
@@ -130,18 +129,9 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
       finishedAt,
     };
     if (rule.deletedAt) {
-      const res = await deps.models.Rule.collection.deleteOne(scope as never);
-      if (res.deletedCount === 0) throw new Superseded();
+      if (!(await repositoriesOf(deps.models).rules.deleteTombstone(tenantId, ruleId, version))) throw new Superseded();
     } else {
-      const res = await deps.models.Rule.collection.updateOne(
-        scope as never,
-        {
-          $set: { lastRun: result },
-          $unset: { progress: '', 'sync.pendingSince': '' },
-          $pullAll: { staleTargets: [...staleTargets, rule.targetGroupId] },
-        } as never,
-      );
-      if (res.matchedCount === 0) throw new Superseded();
+      if (!(await repositoriesOf(deps.models).rules.finishRun(tenantId, ruleId, version, result, [...staleTargets, rule.targetGroupId]))) throw new Superseded();
     }
     log.info('rule run finished', { ...result, deleted: Boolean(rule.deletedAt) });
     return { ...result, deleted: Boolean(rule.deletedAt), usesGroups: compiled?.usesGroups ?? false };

@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 
 /**
  * A per-tenant counter on the tenant document, bumped whenever anything the compiled rules depend
@@ -7,14 +8,12 @@ import type { Models } from '../../persistence/models';
  * cache on it, so one `_id` read per evaluation tells them whether their compiled rules are current.
  */
 export async function bumpRuleSetVersion(models: Models, tenantId: string): Promise<void> {
-  await models.Tenant.collection.updateOne({ _id: tenantId } as never, { $inc: { ruleSetVersion: 1 } } as never);
+  await repositoriesOf(models).tenants.bumpRuleSetVersion(tenantId);
 }
 
 /** The tenant's rule-set version (0 before the first rule), or null when the tenant does not exist. */
 export async function readRuleSetVersion(models: Models, tenantId: string): Promise<number | null> {
-  const doc = (await models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { ruleSetVersion: 1 } })) as
-    | { ruleSetVersion?: number }
-    | null;
+  const doc = await repositoriesOf(models).tenants.readRuleSetVersion(tenantId);
   if (!doc) return null;
   return typeof doc.ruleSetVersion === 'number' ? doc.ruleSetVersion : 0;
 }

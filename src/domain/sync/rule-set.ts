@@ -1,6 +1,7 @@
 import type { Models, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import { compileRule, resolveRuleGroups, rulePredicate, ruleSubject, type CompiledRule, type RuleGroups, type RuleSubject } from '../rules';
 import { DYNAMIC_SOURCE, isActiveRule, ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';
@@ -77,7 +78,7 @@ export class RuleSetCache {
   }
 
   private async load(tenantId: string, version: number): Promise<RuleSet> {
-    const rules = (await this.models.Rule.collection.find({ tenantId } as never).toArray()) as unknown as SyncedRuleDoc[];
+    const rules = await repositoriesOf(this.models).rules.allOfTenant(tenantId);
     rules.sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0) || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     const targets = [...new Set(rules.filter(isActiveRule).map((r) => r.targetGroupId))];
     const existing = new Map<string, Audience>();

@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../../errors/app-error';
 import type { GroupDoc, Models } from '../../persistence/models';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import { compileRule, type CompiledRule, type RuleErrorDetails } from '../rules';
 import type { RuleKind } from './rule-records';
 

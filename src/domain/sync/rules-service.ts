@@ -1,8 +1,9 @@
 import { AppError } from '../../errors/app-error';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { Models } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import type { RuleChangeReason } from '../../queue/jobs';
 import { recordAudit, type AuditActor } from '../audit';
 import { bumpRuleSetVersion } from './rule-set-version';
@@ -92,9 +93,7 @@ export class RulesService {
   constructor(private readonly deps: RuleWriteDeps) {}
 
   async list(tenantId: string, kind?: RuleKind): Promise<RuleView[]> {
-    const filter: Record<string, unknown> = { tenantId, deletedAt: { $exists: false } };
-    filter.kind = kind === undefined ? { $ne: 'dynamic' } : kind === 'rule' ? { $nin: ['dynamic', 'mapping'] } : kind;
-    const docs = (await this.deps.models.Rule.collection.find(filter as never).toArray()) as unknown as SyncedRuleDoc[];
+    const docs = await repositoriesOf(this.deps.models).rules.liveOfKind(tenantId, kind);
     docs.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name) || (a._id < b._id ? -1 : 1));
     return this.withTargets(tenantId, docs.map(toRuleView));
   }
@@ -119,9 +118,7 @@ export class RulesService {
    * and run (which removes what they gave), so none stays enabled pointing nowhere.
    */
   async disableRulesTargeting(ctx: RuleActorContext, groupId: string): Promise<string[]> {
-    const docs = (await this.deps.models.Rule.collection
-      .find({ tenantId: ctx.tenantId, targetGroupId: groupId, kind: { $ne: 'dynamic' }, enabled: true, deletedAt: { $exists: false } } as never, { projection: { _id: 1 } })
-      .toArray()) as unknown as { _id: string }[];
+    const docs = await repositoriesOf(this.deps.models).rules.enabledIdsTargeting(ctx.tenantId, groupId);
     for (const { _id } of docs) await this.update(ctx, _id, { enabled: false });
     return docs.map((d) => d._id);
   }
@@ -149,7 +146,7 @@ export class RulesService {
       updatedAt: now,
     };
     if (extra.idpGroup !== undefined) doc.idpGroup = extra.idpGroup;
-    await this.deps.models.Rule.collection.insertOne(doc as never);
+    await repositoriesOf(this.deps.models).rules.insert(doc);
     await this.afterWrite(ctx, 'rule.created', undefined, doc, 'created');
     return toRuleView(doc);
   }
@@ -176,18 +173,8 @@ export class RulesService {
       if (Object.keys(set).length === 0) return toRuleView(existing);
 
       const now = new Date();
-      const update: Record<string, unknown> = {
-        $set: { ...set, updatedAt: now },
-        $inc: { version: 1, 'sync.version': 1 },
-        $min: { 'sync.pendingSince': now },
-      };
-      // The old target keeps the rule's memberships until the next run removes them there.
-      if (set.targetGroupId !== undefined) update.$addToSet = { staleTargets: existing.targetGroupId };
-      const updated = (await this.deps.models.Rule.collection.findOneAndUpdate(
-        { _id: id, tenantId: ctx.tenantId, version: existing.version, deletedAt: { $exists: false } } as never,
-        update as never,
-        { returnDocument: 'after' },
-      )) as SyncedRuleDoc | null;
+      const previousTarget = set.targetGroupId !== undefined ? existing.targetGroupId : undefined;
+      const updated = await repositoriesOf(this.deps.models).rules.editIfVersion(ctx.tenantId, id, existing.version, set, now, previousTarget);
       if (!updated) continue;
       const reason: RuleChangeReason = Object.keys(set).length === 1 && set.enabled !== undefined ? (set.enabled ? 'enabled' : 'disabled') : 'updated';
       await this.afterWrite(ctx, 'rule.updated', existing, updated, reason);
@@ -200,11 +187,7 @@ export class RulesService {
   async delete(ctx: RuleActorContext, id: string, kind?: RuleKind): Promise<void> {
     const existing = await this.find(ctx.tenantId, id, kind);
     const now = new Date();
-    const updated = (await this.deps.models.Rule.collection.findOneAndUpdate(
-      { _id: id, tenantId: ctx.tenantId, deletedAt: { $exists: false } } as never,
-      { $set: { deletedAt: now, enabled: false, updatedAt: now }, $inc: { version: 1, 'sync.version': 1 }, $min: { 'sync.pendingSince': now } } as never,
-      { returnDocument: 'after' },
-    )) as SyncedRuleDoc | null;
+    const updated = await repositoriesOf(this.deps.models).rules.tombstone(ctx.tenantId, id, now);
     if (!updated) throw notFound(id);
     await this.afterWrite(ctx, 'rule.deleted', existing, updated, 'deleted');
   }
@@ -223,7 +206,7 @@ export class RulesService {
    * (the group's `rule.ruleId` points at it) but changed only through its group: 409 otherwise.
    */
   async find(tenantId: string, id: string, kind?: RuleKind, opts: { readOnly?: boolean } = {}): Promise<SyncedRuleDoc> {
-    const doc = (await this.deps.models.Rule.collection.findOne({ _id: id, tenantId } as never)) as SyncedRuleDoc | null;
+    const doc = await repositoriesOf(this.deps.models).rules.findOfTenant(tenantId, id);
     if (!doc || doc.deletedAt) throw notFound(id);
     const docKind = doc.kind ?? 'rule';
     if (kind !== undefined && kind !== docKind) throw notFound(id);

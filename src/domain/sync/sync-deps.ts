@@ -1,7 +1,7 @@
 import type { Models } from '../../persistence/models';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../../scim/schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import type { JobName, JobPayloads } from '../../queue/jobs';
 import type { AccessEvents } from '../access-events';
 import type { RuleSetCache } from './rule-set';

@@ -1,6 +1,7 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { SyncQueueInspector, TenantQueueCounts } from './queue-inspector';
-import type { RuleKind, RuleRunResult, SyncedRuleDoc } from './rule-records';
+import type { RuleKind, RuleRunResult } from './rule-records';
 
 export interface SyncStatus {
   /** Documents whose latest change the worker has not processed yet (the outbox). */
@@ -23,11 +24,12 @@ export interface SyncStatus {
 /** GET /admin/v1/sync/status: the tenant's outbox, its jobs and every rule's last full run. */
 export async function syncStatus(models: Models, inspector: SyncQueueInspector, tenantId: string, now = new Date()): Promise<SyncStatus> {
   const pendingFilter = { tenantId, 'sync.pendingSince': { $exists: true } };
-  const kinds = [models.User, models.Group, models.Rule] as const;
+  const rulesRepo = repositoriesOf(models).rules;
+  const kinds = [models.User, models.Group] as const;
   const [counts, oldest, jobs, rules] = await Promise.all([
-    Promise.all(kinds.map((m) => m.collection.countDocuments(pendingFilter as never))),
-    Promise.all(
-      kinds.map(
+    Promise.all([...kinds.map((m) => m.collection.countDocuments(pendingFilter as never)), rulesRepo.pendingCount(tenantId)]),
+    Promise.all([
+      ...kinds.map(
         (m) =>
           m.collection
             .find(pendingFilter as never, { projection: { 'sync.pendingSince': 1 } })
@@ -35,9 +37,10 @@ export async function syncStatus(models: Models, inspector: SyncQueueInspector, 
             .limit(1)
             .next() as Promise<{ sync?: { pendingSince?: Date } } | null>,
       ),
-    ),
+      rulesRepo.oldestPending(tenantId),
+    ]),
     inspector.tenantCounts(tenantId).catch((err: Error) => ({ error: `Redis did not answer: ${err.message}` })),
-    models.Rule.collection.find({ tenantId, deletedAt: { $exists: false } } as never).toArray() as unknown as Promise<SyncedRuleDoc[]>,
+    rulesRepo.liveOfTenant(tenantId),
   ]);
   const [users = 0, groups = 0, pendingRules = 0] = counts;
   const oldestPendingSince = oldest

@@ -1,6 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import { AppError } from '../../errors/app-error';
-import type { SchemaRegistry } from '../schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import { SCIM_CONTENT_TYPE } from './error-response';
 import { listResponse } from './list-response';
 import type { ScimEndpoints } from './endpoints';

@@ -1,5 +1,5 @@
 import { scimError } from '../../errors/app-error';
-import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { ResolvedAttribute, SchemaView } from '../../attributes/types';
 import { canonicalList, canonicalSingle } from './canonical-value';
 import { isEmptyMemberDelta, MemberDeltaBuilder, type MemberDelta } from './member-delta';
 import type { ParsedPath, ValueSelector } from './patch-path';

@@ -1,4 +1,4 @@
-import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { ResolvedAttribute, SchemaView } from '../../attributes/types';
 import { isPlainObject, type JsonObject } from './scim-json';
 
 /**

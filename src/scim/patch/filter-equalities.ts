@@ -1,4 +1,4 @@
-import type { FilterLiteral, FilterNode } from '../filter/ast';
+import type { FilterLiteral, FilterNode } from '../../expressions/ast';
 
 /**
  * The attribute values a value filter pins down with `eq`, as alternatives:

@@ -1,8 +1,8 @@
 import { AppError, isAppError, scimError } from '../../errors/app-error';
-import type { FilterNode } from '../filter/ast';
-import { compileValueFilterPredicate } from '../filter/compile-predicate';
-import { parseFilter } from '../filter/parse-filter';
-import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { FilterNode } from '../../expressions/ast';
+import { compileValueFilterPredicate } from '../../expressions/compile-predicate';
+import { parseFilter } from '../../expressions/parse-filter';
+import type { ResolvedAttribute, SchemaView } from '../../attributes/types';
 import { equalityAlternatives } from './filter-equalities';
 import type { JsonObject } from './scim-json';
 

@@ -1,5 +1,5 @@
 import { scimError } from '../../errors/app-error';
-import type { ResolvedAttribute, SchemaView } from '../schema/types';
+import type { ResolvedAttribute, SchemaView } from '../../attributes/types';
 import { memberIdsFromValue } from './member-delta';
 import { matchSchemaUrn, parsePatchPath, type ParsedPath } from './patch-path';
 import { isPlainObject, type JsonObject } from './scim-json';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { scimError } from '../../errors/app-error';
-import { compilePredicate, compileSort, compileToMongo, parseFilter, type MongoSort } from '../filter';
-import type { SchemaView } from '../schema/types';
+import { compilePredicate, compileSort, compileToMongo, parseFilter, type MongoSort } from '../../expressions';
+import type { SchemaView } from '../../attributes/types';
 import { conjunction } from '../../persistence/conjunction';
 
 /** Parsed list parameters (query string or SearchRequest body, RFC 7644 §3.4.2-§3.4.3; RFC 9865 cursor). */

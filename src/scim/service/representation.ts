@@ -1,5 +1,5 @@
-import type { SchemaRegistry } from '../schema/registry';
-import type { ResourceTypeName } from '../schema/types';
+import type { SchemaRegistry } from '../../attributes/registry';
+import type { ResourceTypeName } from '../../attributes/types';
 import { etagOf } from './etag';
 
 interface StoredResource {

@@ -1,5 +1,5 @@
 import { AppError, scimError } from '../../errors/app-error';
-import type { ResourceTypeName } from '../schema/types';
+import type { ResourceTypeName } from '../../attributes/types';
 
 /**
  * Size limits of a stored SCIM resource, declared in /Schemas (LIMITS_SCHEMA_URN: a schema whose

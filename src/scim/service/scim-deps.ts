@@ -2,7 +2,7 @@ import type { Models } from '../../persistence/models';
 import type { ResourceLimits } from './resource-limits';
 import type { JobProducer } from '../../queue/producer';
 import type { Logger } from '../../observability/logger';
-import type { SchemaRegistry } from '../schema/registry';
+import type { SchemaRegistry } from '../../attributes/registry';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 
 /** Everything the SCIM use-cases need, injected once by the composition root. */

@@ -7,7 +7,7 @@ import {
   type RuleGroups,
 } from '../../../src/domain/rules';
 import { benchRuleEvaluation } from '../../../src/domain/rules/bench';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
 
 const view = loadSchemaRegistry().view('User');
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

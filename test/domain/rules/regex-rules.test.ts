@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/errors/app-error';
 import { compileRule, ruleMongoQuery, rulePredicate, ruleSubject } from '../../../src/domain/rules';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
 
 /** Auto-assignment by regular expression on e-mail (product doc 001, "Regex for email matching (advanced)"). */
 const view = loadSchemaRegistry().view('User');

@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/errors/app-error';
 import { compileRule } from '../../../src/domain/rules';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
 
 const view = loadSchemaRegistry().view('User');
 

@@ -1,5 +1,5 @@
 import { compileRule, loadIdpGroupIds, resolveRuleGroups, ruleMongoQuery } from '../../../src/domain/rules';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
 import { openAppDatabase } from '../../helpers/database';
 
 type AppDatabase = Awaited<ReturnType<typeof openAppDatabase>>;

@@ -8,7 +8,7 @@ import {
   ruleSubject,
   type RuleSubject,
 } from '../../../src/domain/rules';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
 import { openAppDatabase } from '../../helpers/database';
 
 type AppDatabase = Awaited<ReturnType<typeof openAppDatabase>>;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../src/errors/app-error';
 import { applyPatch, parsePatchRequest, type PatchResult } from '../../../src/scim/patch';
-import { loadSchemaRegistry } from '../../../src/scim/schema/registry';
-import type { SchemaView } from '../../../src/scim/schema/types';
+import { loadSchemaRegistry } from '../../../src/attributes/registry';
+import type { SchemaView } from '../../../src/attributes/types';
 
 export const registry = loadSchemaRegistry();
 export const userView: SchemaView = registry.view('User');

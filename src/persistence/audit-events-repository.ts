@@ -1,0 +1,78 @@
+import { escapeRegex } from '../expressions/compile-mongo';
+import { isDuplicateKeyError } from './duplicate-key';
+import type { AuditEventDoc, Models } from './models';
+
+/** What the admin API's audit log may filter by; every field narrows (they are ANDed). */
+export interface AuditEventCriteria {
+  /** A troubleshooting category, as the actor type it stands for. */
+  category?: { actorType: string };
+  action?: { exact: string } | { prefix: string };
+  actor?: { type?: string; id: string };
+  objectId?: string;
+  objectType?: string;
+  from?: Date;
+  to?: Date;
+  /** Continue after this event of a previous page (newest first: strictly older, then smaller _id). */
+  after?: { at: Date; id: string };
+}
+
+export type LastEventAbout = Pick<AuditEventDoc, '_id' | 'action' | 'at' | 'before' | 'after'>;
+
+/**
+ * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`).
+ * Events are only ever inserted and read, newest first.
+ */
+export class AuditEventsRepository {
+  constructor(private readonly models: Models) {}
+
+  /** Writes the event once: its id is chosen before the change, so a retried write finds it there. */
+  async insertOnce(event: AuditEventDoc): Promise<void> {
+    try {
+      await this.models.AuditEvent.collection.insertOne(event as never);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+  }
+
+  /** Writes a batch of events in one unordered insert. */
+  async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
+    if (events.length) await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
+  }
+
+  /** Up to `limit` events of the tenant matching `criteria`, newest first (ties by _id, descending). */
+  async newestFirst(tenantId: string, criteria: AuditEventCriteria, limit: number): Promise<AuditEventDoc[]> {
+    const and: Record<string, unknown>[] = [{ tenantId }];
+    if (criteria.category) and.push({ 'actor.type': criteria.category.actorType });
+    if (criteria.action) {
+      and.push({ action: 'prefix' in criteria.action ? new RegExp(`^${escapeRegex(criteria.action.prefix)}`) : criteria.action.exact });
+    }
+    if (criteria.actor) {
+      and.push(criteria.actor.type !== undefined ? { 'actor.type': criteria.actor.type, 'actor.id': criteria.actor.id } : { 'actor.id': criteria.actor.id });
+    }
+    if (criteria.objectId) and.push({ 'object.id': criteria.objectId });
+    if (criteria.objectType) and.push({ 'object.type': criteria.objectType });
+    const at: Record<string, Date> = {};
+    if (criteria.from) at.$gte = criteria.from;
+    if (criteria.to) at.$lt = criteria.to;
+    if (Object.keys(at).length) and.push({ at });
+    if (criteria.after) {
+      const { at: afterAt, id } = criteria.after;
+      and.push({ $or: [{ at: { $lt: afterAt } }, { at: afterAt, _id: { $lt: id } }] });
+    }
+    return (await this.models.AuditEvent.collection
+      .find({ $and: and } as never)
+      .sort({ at: -1, _id: -1 })
+      .limit(limit)
+      .toArray()) as unknown as AuditEventDoc[];
+  }
+
+  /** The newest event about this object (whatever its type), without the actor. */
+  async lastEventAbout(tenantId: string, objectId: string): Promise<LastEventAbout | undefined> {
+    const [event] = (await this.models.AuditEvent.collection
+      .find({ tenantId, 'object.id': objectId } as never, { projection: { action: 1, at: 1, before: 1, after: 1 } })
+      .sort({ at: -1 })
+      .limit(1)
+      .toArray()) as unknown as LastEventAbout[];
+    return event;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Models, PendingChangeDoc } from './models';
+
+/** Recorded intents of multi-document changes (indexes: `_id`; `createdAt`, for the sweeper; `tenantId, objectId`). */
+export class PendingChangesRepository {
+  constructor(private readonly models: Models) {}
+
+  private get collection() {
+    return this.models.PendingChange.collection;
+  }
+
+  async insert(change: PendingChangeDoc): Promise<void> {
+    await this.collection.insertOne(change as never);
+  }
+
+  async delete(changeId: string): Promise<void> {
+    await this.collection.deleteOne({ _id: changeId } as never);
+  }
+
+  /** The oldest `limit` intents recorded before `cutoff`, oldest first. */
+  async olderThan(cutoff: Date, limit: number): Promise<PendingChangeDoc[]> {
+    return (await this.collection.find({ createdAt: { $lt: cutoff } } as never).sort({ createdAt: 1 }).limit(limit).toArray()) as unknown as PendingChangeDoc[];
+  }
+
+  async countAttempt(changeId: string): Promise<void> {
+    await this.collection.updateOne({ _id: changeId } as never, { $inc: { attempts: 1 } } as never);
+  }
+}

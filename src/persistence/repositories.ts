@@ -1,0 +1,59 @@
+import type { Models } from './models';
+import { AuditEventsRepository } from './audit-events-repository';
+import { GroupAdministratorsRepository } from './group-administrators-repository';
+import { InvitationsRepository } from './invitations-repository';
+import { MemberImportsRepository } from './member-imports-repository';
+import { MembershipsRepository } from './memberships-repository';
+import { PendingChangesRepository } from './pending-changes-repository';
+import { ResourceGrantsRepository } from './resource-grants-repository';
+import { ResourcesRepository } from './resources-repository';
+import { RoleAssignmentsRepository } from './role-assignments-repository';
+import { RolesRepository } from './roles-repository';
+import { RulesRepository } from './rules-repository';
+import { ScimTokensRepository } from './scim-tokens-repository';
+import { TenantsRepository } from './tenants-repository';
+
+/** One repository per collection, each owning that collection's queries. */
+export interface Repositories {
+  auditEvents: AuditEventsRepository;
+  groupAdministrators: GroupAdministratorsRepository;
+  invitations: InvitationsRepository;
+  memberImports: MemberImportsRepository;
+  memberships: MembershipsRepository;
+  pendingChanges: PendingChangesRepository;
+  resourceGrants: ResourceGrantsRepository;
+  resources: ResourcesRepository;
+  roleAssignments: RoleAssignmentsRepository;
+  roles: RolesRepository;
+  rules: RulesRepository;
+  scimTokens: ScimTokensRepository;
+  tenants: TenantsRepository;
+}
+
+// Repositories hold no state but the models, so one set per connection's models is enough; the
+// domain keeps receiving the models handle it already has and asks for repositories with it.
+const byModels = new WeakMap<Models, Repositories>();
+
+/** The repositories over these models (the same object for the same models). */
+export function repositoriesOf(models: Models): Repositories {
+  let repos = byModels.get(models);
+  if (!repos) {
+    repos = {
+      auditEvents: new AuditEventsRepository(models),
+      groupAdministrators: new GroupAdministratorsRepository(models),
+      invitations: new InvitationsRepository(models),
+      memberImports: new MemberImportsRepository(models),
+      memberships: new MembershipsRepository(models),
+      pendingChanges: new PendingChangesRepository(models),
+      resourceGrants: new ResourceGrantsRepository(models),
+      resources: new ResourcesRepository(models),
+      roleAssignments: new RoleAssignmentsRepository(models),
+      roles: new RolesRepository(models),
+      rules: new RulesRepository(models),
+      scimTokens: new ScimTokensRepository(models),
+      tenants: new TenantsRepository(models),
+    };
+    byModels.set(models, repos);
+  }
+  return repos;
+}

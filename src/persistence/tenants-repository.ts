@@ -1,0 +1,53 @@
+import { isDuplicateKeyError } from './duplicate-key';
+import type { Models, TenantDoc } from './models';
+
+/** The counters kept on the tenant document (absent until first bumped). */
+export interface TenantCounters {
+  accessVersion?: number;
+  grantsVersion?: number;
+  ruleSetVersion?: number;
+}
+
+/** Tenants (indexes: `_id`; `nameLower` unique). Counters are read and bumped by `_id` only. */
+export class TenantsRepository {
+  constructor(private readonly models: Models) {}
+
+  /** Inserts the tenant; false when another tenant has the same name (ignoring case). */
+  async insert(doc: TenantDoc): Promise<boolean> {
+    try {
+      await this.models.Tenant.create(doc);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async findByName(name: string): Promise<TenantDoc | null> {
+    return (await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean()) as TenantDoc | null;
+  }
+
+  /** Adds one to the access counter (and to the grants counter too when asked); null when there is no such tenant. */
+  async bumpAccessVersion(tenantId: string, grantsChanged: boolean): Promise<Pick<TenantCounters, 'accessVersion' | 'grantsVersion'> | null> {
+    return (await this.models.Tenant.collection.findOneAndUpdate(
+      { _id: tenantId } as never,
+      { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } } as never,
+      { returnDocument: 'after', projection: { accessVersion: 1, grantsVersion: 1 } },
+    )) as Pick<TenantCounters, 'accessVersion' | 'grantsVersion'> | null;
+  }
+
+  async readAccessVersion(tenantId: string): Promise<Pick<TenantCounters, 'accessVersion' | 'grantsVersion'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1, grantsVersion: 1 } })) as Pick<
+      TenantCounters,
+      'accessVersion' | 'grantsVersion'
+    > | null;
+  }
+
+  async bumpRuleSetVersion(tenantId: string): Promise<void> {
+    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $inc: { ruleSetVersion: 1 } } as never);
+  }
+
+  async readRuleSetVersion(tenantId: string): Promise<Pick<TenantCounters, 'ruleSetVersion'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { ruleSetVersion: 1 } })) as Pick<TenantCounters, 'ruleSetVersion'> | null;
+  }
+}
