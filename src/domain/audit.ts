@@ -73,20 +73,9 @@ export async function writeAuditEvent(models: Models, event: AuditEventDoc): Pro
   await repositoriesOf(models).auditEvents.insertOnce(event);
 }
 
-/**
- * Several events in one round trip, each exactly once: unordered, so an event written before (a
- * recovery repeating a request's work) is skipped by its fixed id and the others still land.
- */
+/** Several events in one round trip, each exactly once (see AuditEventsRepository.insertManyOnce). */
 export async function writeAuditEvents(models: Models, events: readonly AuditEventDoc[]): Promise<void> {
-  if (events.length === 0) return;
-  if (events.length === 1) return writeAuditEvent(models, events[0]!);
-  try {
-    await models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
-    const onlyDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => isDuplicateKeyError(e));
-    if (!onlyDuplicates && !isDuplicateKeyError(err)) throw err;
-  }
+  await repositoriesOf(models).auditEvents.insertManyOnce(events);
 }
 
 /** One event per change, written after the change itself (single-document writes, no transactions). */

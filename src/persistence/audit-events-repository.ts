@@ -34,6 +34,21 @@ export class AuditEventsRepository {
     }
   }
 
+  /**
+   * Writes each event once, in one round trip: unordered, so an event written before (a recovery
+   * repeating a request's work) is skipped by its fixed id and the others still land.
+   */
+  async insertManyOnce(events: readonly AuditEventDoc[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+      const onlyDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => isDuplicateKeyError(e));
+      if (!onlyDuplicates && !isDuplicateKeyError(err)) throw err;
+    }
+  }
+
   /** Writes a batch of events in one unordered insert. */
   async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
     if (events.length) await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
