@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { principalOf, requestIdOf } from '../http-kit';
 import type { Caller } from '../../domain/access/caller';
-import { loadAccess, type Access } from '../../domain/access/policy';
+import { forbidden, loadAccess, type Access } from '../../domain/access/policy';
 import type { GroupsDeps } from '../../domain/groups/deps';
 
 /** The verified caller of an admin request, as the domain sees it. */
@@ -15,6 +15,17 @@ export function callerOf(req: Request, res: Response): Caller {
 /** The caller's rights in their tenant (memberships, administrator designations), read per request. */
 export function accessOf(deps: AdminDeps, req: Request, res: Response): Promise<Access> {
   return loadAccess(deps.models, callerOf(req, res));
+}
+
+/**
+ * Tenant configuration (rules, mappings, SCIM tokens, sync monitoring) is for tenant admins: the
+ * same rule as everywhere else, a token with the role admin or a member of the Admins group.
+ */
+export async function requireTenantAdmin(deps: AdminDeps, req: Request, res: Response, what: string): Promise<Caller> {
+  const caller = callerOf(req, res);
+  const access = await loadAccess(deps.models, caller);
+  if (!access.isAdmin) throw forbidden(what);
+  return caller;
 }
 
 export function groupsDepsOf(deps: AdminDeps): GroupsDeps {

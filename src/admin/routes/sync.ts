@@ -1,16 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
-import { principalOf } from '../http-kit';
-import { forbidden } from '../../domain/access/policy';
+import { requireTenantAdmin } from './route-kit';
 import { AppError } from '../../errors/app-error';
 import { syncQueueInspectorOf } from '../../domain/sync/inspector-locator';
 import { syncStatus } from '../../domain/sync/sync-status';
 
-/** Sync monitoring shows the tenant's configuration and jobs: tenant admins only. */
-function adminTenant(res: Response, what: string): string {
-  const p = principalOf(res);
-  if (p.role !== 'admin') throw forbidden(what);
-  return p.tenantId;
+/** Sync monitoring shows the tenant's configuration and jobs: tenant admins only (see requireTenantAdmin). */
+async function adminTenant(deps: AdminDeps, req: Request, res: Response, what: string): Promise<string> {
+  return (await requireTenantAdmin(deps, req, res, what)).tenantId;
 }
 
 function limitOf(req: Request): number {
@@ -30,15 +27,15 @@ function limitOf(req: Request): number {
 export function syncRoutes(deps: AdminDeps): Router {
   const router = express.Router();
   router.get('/sync/status', async (req, res) => {
-    const tenantId = adminTenant(res, 'see the sync status');
+    const tenantId = await adminTenant(deps, req, res, 'see the sync status');
     res.json(await syncStatus(deps.models, syncQueueInspectorOf(req.app), tenantId));
   });
   router.get('/sync/failures', async (req, res) => {
-    const tenantId = adminTenant(res, 'see sync failures');
+    const tenantId = await adminTenant(deps, req, res, 'see sync failures');
     res.json({ items: await syncQueueInspectorOf(req.app).failures(tenantId, limitOf(req)) });
   });
   router.post('/sync/failures/:id/retry', async (req, res) => {
-    const tenantId = adminTenant(res, 'retry sync jobs');
+    const tenantId = await adminTenant(deps, req, res, 'retry sync jobs');
     const id = String((req.params as Record<string, string | undefined>).id ?? '');
     res.status(202).json(await syncQueueInspectorOf(req.app).retry(tenantId, id));
   });
