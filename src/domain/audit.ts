@@ -73,9 +73,9 @@ export async function writeAuditEvent(models: Models, event: AuditEventDoc): Pro
   await repositoriesOf(models).auditEvents.insertOnce(event);
 }
 
-/** Several events in one round trip, each exactly once (see AuditEventsRepository.insertManyOnce). */
+/** Several events in one round trip, each exactly once (see AuditEventsRepository.insertMany). */
 export async function writeAuditEvents(models: Models, events: readonly AuditEventDoc[]): Promise<void> {
-  await repositoriesOf(models).auditEvents.insertManyOnce(events);
+  await repositoriesOf(models).auditEvents.insertMany(events);
 }
 
 /** One event per change, written after the change itself (single-document writes, no transactions). */

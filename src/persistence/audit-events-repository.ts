@@ -38,7 +38,7 @@ export class AuditEventsRepository {
    * Writes each event once, in one round trip: unordered, so an event written before (a recovery
    * repeating a request's work) is skipped by its fixed id and the others still land.
    */
-  async insertManyOnce(events: readonly AuditEventDoc[]): Promise<void> {
+  async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
     if (events.length === 0) return;
     try {
       await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
@@ -49,10 +49,6 @@ export class AuditEventsRepository {
     }
   }
 
-  /** Writes a batch of events in one unordered insert. */
-  async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
-    if (events.length) await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
-  }
 
   /** Up to `limit` events of the tenant matching `criteria`, newest first (ties by _id, descending). */
   async newestFirst(tenantId: string, criteria: AuditEventCriteria, limit: number): Promise<AuditEventDoc[]> {

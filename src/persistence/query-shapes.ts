@@ -130,16 +130,11 @@ export function describeShape(shape: QueryShape): string {
 }
 
 /**
- * Whether `index` serves `shape` by the prefix rule: its leading keys are exactly the shape's
+ * How many leading keys of `index` serve `shape` (0: none) by the prefix rule: its leading keys are exactly the shape's
  * equality fields (any order), then the sort (in either direction as a whole, sort fields fixed by
  * equality skipped), then optionally one range field. An index that bounds only some of the
  * equality fields does not count: every equality the app asks for is meant to narrow the scan.
  */
-export function indexServes(index: DeclaredIndex, shape: QueryShape): boolean {
-  return keysUsed(index, shape) > 0;
-}
-
-/** How many leading keys of `index` the shape uses (0: it does not serve the shape). */
 function keysUsed(index: DeclaredIndex, shape: QueryShape): number {
   if (index.collection !== shape.collection) return 0;
   const keys = index.keys;

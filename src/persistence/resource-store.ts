@@ -52,6 +52,14 @@ export class ResourceStore<D extends ResourceDoc> {
     await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audits.length ? { pendingAudit: audits } : {}) } as never);
   }
 
+  /** Documents holding audit events older than `cutoff` that a crashed request left unwritten. */
+  async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<D[]> {
+    return (await this.model.collection
+      .find({ 'pendingAudit.at': { $lt: cutoff }, ...this.scope } as never, { projection: { tenantId: 1, pendingAudit: 1 } })
+      .limit(limit)
+      .toArray()) as unknown as D[];
+  }
+
   /** The change's audit events are written: they no longer need to wait on the document. */
   async settleAudit(tenantId: string, id: string, eventIds: string[]): Promise<void> {
     await this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: { $in: eventIds } } } } as never);

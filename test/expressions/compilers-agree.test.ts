@@ -3,6 +3,7 @@ import type { mongo } from 'mongoose';
 import { compilePredicate, compileToMongo, parseFilter } from '../../src/expressions';
 import { loadSchemaRegistry } from '../../src/attributes/registry';
 import { openTestDatabase } from '../helpers/database';
+import { mapConcurrently } from '../helpers/concurrency';
 
 type TestDatabase = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -222,19 +223,6 @@ const filterArb: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
 })).f;
 
 const FILTER_COUNT = 1000;
-
-async function mapConcurrently<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return results;
-}
 
 // ---- the property -------------------------------------------------------------------------------
 

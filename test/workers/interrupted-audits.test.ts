@@ -2,9 +2,9 @@ import { silentLogger } from '../../src/observability/logger';
 import { auditEvent } from '../../src/domain/audit';
 import { ResourceStore } from '../../src/persistence/resource-store';
 import type { UserDoc } from '../../src/persistence/models';
-import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
-import { startSyncStack, type SyncStack } from './sync-fixtures';
+import { useSweeperStack, type SyncStack } from './sync-fixtures';
 import { createUser, expectStatus, patchBody, tokenIdOf } from '../scim/http/helpers';
 
 /**
@@ -15,13 +15,9 @@ import { createUser, expectStatus, patchBody, tokenIdOf } from '../scim/http/hel
 
 let s: SyncStack;
 let queue: WorkerJobQueue;
-beforeAll(async () => {
-  s = await startSyncStack({ worker: false });
-  queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
-});
-afterAll(async () => {
-  await queue.close();
-  await s.close();
+useSweeperStack((stack, q) => {
+  s = stack;
+  queue = q;
 });
 
 const models = () => s.runtime.deps.models;

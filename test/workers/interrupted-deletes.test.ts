@@ -1,9 +1,9 @@
 import { silentLogger } from '../../src/observability/logger';
 import { recordPendingChange, completePendingChange } from '../../src/domain/recovery/pending-changes';
 import { MembershipsRepository } from '../../src/persistence/memberships-repository';
-import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
-import { startSyncStack, type SyncStack } from './sync-fixtures';
+import { useSweeperStack, type SyncStack } from './sync-fixtures';
 import { createGroup, createUser, expectStatus, tokenIdOf } from '../scim/http/helpers';
 
 /**
@@ -15,13 +15,9 @@ import { createGroup, createUser, expectStatus, tokenIdOf } from '../scim/http/h
 
 let s: SyncStack;
 let queue: WorkerJobQueue;
-beforeAll(async () => {
-  s = await startSyncStack({ worker: false });
-  queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
-});
-afterAll(async () => {
-  await queue.close();
-  await s.close();
+useSweeperStack((stack, q) => {
+  s = stack;
+  queue = q;
 });
 
 const models = () => s.runtime.deps.models;

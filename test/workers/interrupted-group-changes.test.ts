@@ -4,9 +4,9 @@ import { finishGroupChange, pendingGroupChange } from '../../src/domain/recovery
 import { MembershipsRepository, membershipId } from '../../src/persistence/memberships-repository';
 import { ResourceStore } from '../../src/persistence/resource-store';
 import type { GroupDoc, PendingGroupChange } from '../../src/persistence/models';
-import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
-import { startSyncStack, type SyncStack } from './sync-fixtures';
+import { useSweeperStack, type SyncStack } from './sync-fixtures';
 import { createGroup, createUser, expectStatus, groupBody, patchBody, tokenIdOf } from '../scim/http/helpers';
 
 /**
@@ -19,13 +19,9 @@ import { createGroup, createUser, expectStatus, groupBody, patchBody, tokenIdOf 
 
 let s: SyncStack;
 let queue: WorkerJobQueue;
-beforeAll(async () => {
-  s = await startSyncStack({ worker: false });
-  queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
-});
-afterAll(async () => {
-  await queue.close();
-  await s.close();
+useSweeperStack((stack, q) => {
+  s = stack;
+  queue = q;
 });
 
 const models = () => s.runtime.deps.models;

@@ -2,24 +2,19 @@ import type { UserDoc } from '../../src/persistence/models';
 import { MembershipsRepository } from '../../src/persistence/memberships-repository';
 import { silentLogger } from '../../src/observability/logger';
 import { RuleSetCache } from '../../src/domain/sync/rule-set';
-import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import type { WorkerJobQueue } from '../../workers/job-queue';
 import { acknowledgeSync } from '../../workers/processors/acknowledge-sync';
 import type { ProcessorDeps } from '../../workers/processors/processor-deps';
 import { processUserChanged } from '../../workers/processors/user-changed';
 import { sweepPending } from '../../workers/sweeper';
-import { ENTERPRISE_USER_URN, replaceOp, startSyncStack, type SyncStack } from './sync-fixtures';
+import { ENTERPRISE_USER_URN, replaceOp, useSweeperStack, type SyncStack } from './sync-fixtures';
 
 describe('outbox: pending marks on the documents', () => {
   let s: SyncStack;
   let queue: WorkerJobQueue;
-
-  beforeAll(async () => {
-    s = await startSyncStack({ worker: false });
-    queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
-  });
-  afterAll(async () => {
-    await queue.close();
-    await s.close();
+  useSweeperStack((stack, q) => {
+    s = stack;
+    queue = q;
   });
   beforeEach(() => s.queue.drain(true));
 

@@ -2,21 +2,17 @@ import { Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { silentLogger } from '../../src/observability/logger';
 import { SYNC_QUEUE, queuePrefix } from '../../src/queue/jobs';
-import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
+import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
-import { startSyncStack, waitFor, type SyncStack } from './sync-fixtures';
+import { useSweeperStack, waitFor, type SyncStack } from './sync-fixtures';
 
 /** The sweeper re-enqueues only lost work: never a change whose object has a job queued or running. */
 
 let s: SyncStack;
 let queue: WorkerJobQueue;
-beforeAll(async () => {
-  s = await startSyncStack({ worker: false });
-  queue = createWorkerJobQueue(s.config.redisUrl, s.config.queue.prefix, silentLogger);
-});
-afterAll(async () => {
-  await queue.close();
-  await s.close();
+useSweeperStack((stack, q) => {
+  s = stack;
+  queue = q;
 });
 beforeEach(async () => {
   await s.queue.obliterate({ force: true });

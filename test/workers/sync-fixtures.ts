@@ -9,6 +9,7 @@ import { SYNC_QUEUE, queuePrefix } from '../../src/queue/jobs';
 import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/attributes/urns';
 import { silentLogger } from '../../src/observability/logger';
 import { startSyncWorker, type SyncWorker, type SyncWorkerOptions } from '../../workers/worker';
+import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 export { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN };
@@ -167,3 +168,22 @@ export async function startSyncStack(
 }
 
 export const replaceOp = (path: string, value: unknown) => ({ op: 'replace', path, value });
+
+/**
+ * For tests that drive the sweeper by hand: a sync stack without a worker, plus the worker's own
+ * job queue, set up before the file's (or describe's) tests and closed after them. `bind` receives
+ * both once they exist.
+ */
+export function useSweeperStack(bind: (stack: SyncStack, queue: WorkerJobQueue) => void): void {
+  let stack: SyncStack | undefined;
+  let queue: WorkerJobQueue | undefined;
+  beforeAll(async () => {
+    stack = await startSyncStack({ worker: false });
+    queue = createWorkerJobQueue(stack.config.redisUrl, stack.config.queue.prefix, silentLogger);
+    bind(stack, queue);
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await stack?.close();
+  });
+}

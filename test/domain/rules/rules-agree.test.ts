@@ -10,6 +10,7 @@ import {
 } from '../../../src/domain/rules';
 import { loadSchemaRegistry } from '../../../src/attributes/registry';
 import { openAppDatabase } from '../../helpers/database';
+import { mapConcurrently } from '../../helpers/concurrency';
 
 type AppDatabase = Awaited<ReturnType<typeof openAppDatabase>>;
 
@@ -181,19 +182,6 @@ const scimRuleArb = fc.oneof(
 );
 
 const RULE_COUNT = 300;
-
-async function mapConcurrently<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return results;
-}
 
 describe('the rule compilers agree', () => {
   let db: AppDatabase;
