@@ -1,6 +1,7 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
+import { GroupsRepository } from './groups-repository';
 import { InvitationsRepository } from './invitations-repository';
 import { MemberImportsRepository } from './member-imports-repository';
 import { MembershipsRepository } from './memberships-repository';
@@ -12,11 +13,13 @@ import { RolesRepository } from './roles-repository';
 import { RulesRepository } from './rules-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
+import { UsersRepository } from './users-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
   groupAdministrators: GroupAdministratorsRepository;
+  groups: GroupsRepository;
   invitations: InvitationsRepository;
   memberImports: MemberImportsRepository;
   memberships: MembershipsRepository;
@@ -28,6 +31,7 @@ export interface Repositories {
   rules: RulesRepository;
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
+  users: UsersRepository;
 }
 
 // Repositories hold no state but the models, so one set per connection's models is enough; the
@@ -41,6 +45,7 @@ export function repositoriesOf(models: Models): Repositories {
     repos = {
       auditEvents: new AuditEventsRepository(models),
       groupAdministrators: new GroupAdministratorsRepository(models),
+      groups: new GroupsRepository(models),
       invitations: new InvitationsRepository(models),
       memberImports: new MemberImportsRepository(models),
       memberships: new MembershipsRepository(models),
@@ -52,6 +57,7 @@ export function repositoriesOf(models: Models): Repositories {
       rules: new RulesRepository(models),
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),
+      users: new UsersRepository(models),
     };
     byModels.set(models, repos);
   }

@@ -1,6 +1,6 @@
 import { silentLogger } from '../../src/observability/logger';
 import { auditEvent } from '../../src/domain/audit';
-import { ResourceStore } from '../../src/persistence/resource-store';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import type { UserDoc } from '../../src/persistence/models';
 import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
@@ -40,7 +40,7 @@ it('the API died right after committing a PATCH: the sweeper writes its audit ev
     new Date(Date.now() - 3_600_000),
   );
   const attrs = { ...existing.attrs, title: 'Crashed' };
-  const updated = await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs, lc: existing.lc, audits: [event] });
+  const updated = await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs, lc: existing.lc, audits: [event] });
   expect(updated?.attrs.title).toBe('Crashed');
   expect(await patchedEvents(user.id)).toHaveLength(0);
 
@@ -56,7 +56,7 @@ it('an event younger than the sweep threshold is left to its request', async () 
   const user = await createUser(s, 'in.flight@example.com');
   const existing = (await models().User.findById(user.id).lean()) as UserDoc;
   const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id } });
-  await new ResourceStore(models().User).updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audits: [event] });
+  await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audits: [event] });
   expect(await sweep()).toMatchObject({ audits: 0 });
   expect(await patchedEvents(user.id)).toHaveLength(0);
 });

@@ -2,7 +2,7 @@ import { silentLogger } from '../../src/observability/logger';
 import { auditEvent } from '../../src/domain/audit';
 import { finishGroupChange, pendingGroupChange } from '../../src/domain/recovery/pending-group-changes';
 import { MembershipsRepository, membershipId } from '../../src/persistence/memberships-repository';
-import { ResourceStore } from '../../src/persistence/resource-store';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import type { GroupDoc, PendingGroupChange } from '../../src/persistence/models';
 import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
@@ -26,7 +26,7 @@ useSweeperStack((stack, q) => {
 
 const models = () => s.runtime.deps.models;
 const memberships = () => new MembershipsRepository(models());
-const store = () => new ResourceStore<GroupDoc>(models().Group, { origin: 'scim' });
+const store = () => repositoriesOf(models()).groups.scim;
 const recovery = () => ({ models: models(), memberships: memberships(), enqueuer: queue });
 const sweep = () => sweepPending(models(), queue, 60, silentLogger);
 const HOUR_AGO = () => new Date(Date.now() - 3_600_000);

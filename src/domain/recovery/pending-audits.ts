@@ -1,5 +1,5 @@
-import type { UserDoc, Models } from '../../persistence/models';
-import { ResourceStore } from '../../persistence/resource-store';
+import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvents } from '../audit';
 
 /**
@@ -9,7 +9,7 @@ import { writeAuditEvents } from '../audit';
  */
 export async function writeInterruptedAudits(models: Models, afterSeconds: number, limit = 1000): Promise<number> {
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const users = new ResourceStore<UserDoc>(models.User);
+  const { users } = repositoriesOf(models);
   let written = 0;
   for (const doc of await users.withAuditsPendingBefore(cutoff, limit)) {
     // Younger events' requests may still be writing them.

@@ -1,5 +1,6 @@
 import type { GroupDoc, UserDoc } from '../../persistence/models';
-import { ResourceStore } from '../../persistence/resource-store';
+import type { ResourceStore } from '../../persistence/resource-store';
+import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
 import { auditEvent } from '../../domain/audit';
@@ -27,7 +28,7 @@ export class GroupsService {
   private readonly store: ResourceStore<GroupDoc>;
 
   constructor(private readonly deps: ScimDeps) {
-    this.store = new ResourceStore(deps.models.Group, { origin: 'scim' });
+    this.store = repositoriesOf(deps.models).groups.scim;
   }
 
   async get(ctx: ScimContext, id: string): Promise<GroupDoc> {

@@ -1,5 +1,7 @@
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
-import { ResourceStore, storableAttrs } from '../../persistence/resource-store';
+import type { ResourceStore } from '../../persistence/resource-store';
+import { storableAttrs } from '../../persistence/resource-store';
+import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { attributeDiff, auditEvent, writeAuditEvent, writeAuditEvents } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
@@ -23,7 +25,7 @@ export class UsersService {
   private readonly store: ResourceStore<UserDoc>;
 
   constructor(private readonly deps: ScimDeps) {
-    this.store = new ResourceStore(deps.models.User);
+    this.store = repositoriesOf(deps.models).users;
   }
 
   async get(ctx: ScimContext, id: string): Promise<UserDoc> {

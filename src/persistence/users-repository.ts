@@ -1,0 +1,75 @@
+import { escapeRegex } from '../expressions/compile-mongo';
+import { conjunction } from './conjunction';
+import type { Models, UserDoc } from './models';
+import { ResourceStore } from './resource-store';
+
+/** Internal users or customers: the custom extension's `audience` (stored at attrs.custom.audience; missing means internal). */
+export type UserAudience = 'user' | 'customer';
+
+/**
+ * Which users a query is about; every field given narrows (AND). The domain says what it wants in
+ * these terms and this repository alone knows how the attributes are stored and indexed.
+ */
+export interface UserCriteria {
+  ids?: readonly string[];
+  /** Users of this audience (ignoring case, as canonical values are not normalised on write). */
+  audience?: UserAudience;
+  /** Leave out deactivated users (`active: false`). */
+  activeOnly?: boolean;
+  /** Users of this workspace, ignoring case and surrounding blanks; null = users of no workspace. */
+  workspace?: string | null;
+  /** Users holding one of these lower-cased e-mail addresses (the `lc.emails` shadow). */
+  emailsAnyOf?: readonly string[];
+  /** userName, an e-mail address or the display name starts with this (ignoring case). */
+  prefix?: string;
+  /** Ids after this one (exclusive): a page's continuation. */
+  after?: string;
+  /** At least one of these must hold as well. */
+  anyOf?: readonly UserCriteria[];
+}
+
+function audienceCondition(audience: UserAudience): Record<string, unknown> {
+  return audience === 'customer' ? { 'attrs.custom.audience': /^customer$/i } : { 'attrs.custom.audience': { $not: /^customer$/i } };
+}
+
+function workspaceCondition(workspace: string | null): Record<string, unknown> {
+  if (workspace === null) return { 'attrs.custom.workspace': { $not: /\S/ } };
+  return { 'attrs.custom.workspace': new RegExp(`^\\s*${escapeRegex(workspace)}\\s*$`, 'i') };
+}
+
+/** The MongoDB filter of `criteria` (without the tenant), flat where no field repeats (see conjunction). */
+export function userCriteriaFilter(criteria: UserCriteria): Record<string, unknown> {
+  const parts: Record<string, unknown>[] = [];
+  if (criteria.ids) parts.push({ _id: { $in: [...criteria.ids] } });
+  if (criteria.audience) parts.push(audienceCondition(criteria.audience));
+  if (criteria.activeOnly) parts.push({ 'attrs.active': { $ne: false } });
+  if (criteria.workspace !== undefined) parts.push(workspaceCondition(criteria.workspace));
+  if (criteria.emailsAnyOf) parts.push({ 'lc.emails': { $in: [...criteria.emailsAnyOf] } });
+  if (criteria.prefix !== undefined) {
+    const prefix = new RegExp(`^${escapeRegex(criteria.prefix.toLowerCase())}`);
+    parts.push({ $or: [{ 'lc.userName': prefix }, { 'lc.emails': prefix }, { 'lc.displayName': prefix }] });
+  }
+  if (criteria.after !== undefined) parts.push({ _id: { $gt: criteria.after } });
+  if (criteria.anyOf) parts.push({ $or: criteria.anyOf.map(userCriteriaFilter) });
+  return conjunction(...parts);
+}
+
+/**
+ * SCIM users (indexes: `_id`; `tenantId, lc.userName` unique; `tenantId, attrs.externalId, _id`;
+ * `tenantId, lc.emails, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
+ * versioned writes are ResourceStore's.
+ */
+export class UsersRepository extends ResourceStore<UserDoc> {
+  constructor(private readonly models: Models) {
+    super(models.User);
+  }
+
+  private get collection() {
+    return this.models.User.collection;
+  }
+
+  /** The filter of `criteria` within the tenant. */
+  private filterOf(tenantId: string, criteria: UserCriteria): Record<string, unknown> {
+    return conjunction({ tenantId }, userCriteriaFilter(criteria));
+  }
+}
