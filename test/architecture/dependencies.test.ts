@@ -144,7 +144,6 @@ const DOMAIN_FILES_STILL_ON_MODELS: Record<string, string[]> = {
   'src/domain/permissions/engine.ts': ['Group', 'User'],
   'src/domain/permissions/resources.ts': ['Group'],
   'src/domain/permissions/roles.ts': ['Group', 'User'],
-  'src/domain/recovery/pending-audits.ts': ['User'],
   'src/domain/recovery/pending-changes.ts': ['Group', 'User'],
   'src/domain/recovery/pending-group-changes.ts': ['Group', 'User'],
   'src/domain/rules/rule-groups.ts': ['Group'],
