@@ -1,5 +1,6 @@
 import { loadConfig } from './config/config';
 import { connectDatabase } from './persistence/mongo';
+import { repositoriesOf } from './persistence/repositories';
 import { createTenant } from './domain/tenants';
 import { issueScimToken, revokeScimToken } from './auth/scim-token';
 import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
@@ -46,10 +47,10 @@ async function main() {
       const t = await createTenant(db.models, name);
       print({ tenantId: t.tenantId, name: t.name, scimBaseUrl: `${base}/scim/v2`, scimTokenId: t.scimTokenId, scimToken: t.scimToken });
     } else if (group === 'tenants' && command === 'list') {
-      print(await db.models.Tenant.find({}, { name: 1, createdAt: 1 }).lean());
+      print(await repositoriesOf(db.models).tenants.list());
     } else if (group === 'tokens' && command === 'scim') {
       const tenantId = flag(rest, 'tenant') ?? fail('--tenant is required');
-      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      if (!(await repositoriesOf(db.models).tenants.exists(tenantId))) fail(`no tenant ${tenantId}`);
       const t = await issueScimToken(db.models, tenantId, flag(rest, 'label'));
       print({ tenantId, scimBaseUrl: `${base}/scim/v2`, scimTokenId: t.tokenId, scimToken: t.token });
     } else if (group === 'tokens' && command === 'revoke') {
@@ -58,20 +59,20 @@ async function main() {
       print({ revoked: await revokeScimToken(db.models, tenantId, tokenId) });
     } else if (group === 'tokens' && command === 'admin') {
       const tenantId = flag(rest, 'tenant') ?? fail('--tenant is required');
-      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      if (!(await repositoriesOf(db.models).tenants.exists(tenantId))) fail(`no tenant ${tenantId}`);
       const role = (flag(rest, 'role') ?? 'admin') as OrgRole;
       if (!ORG_ROLES.includes(role)) fail(`--role must be one of ${ORG_ROLES.join(', ')}`);
       const ttl = Number(flag(rest, 'ttl') ?? 3600);
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
       const sub = flag(rest, 'sub');
       // The API refuses tokens of unknown or deactivated users: say so now rather than at first use.
-      if (sub !== undefined && !(await db.models.User.exists({ _id: sub, tenantId }))) fail(`no user ${sub} in tenant ${tenantId}`);
+      if (sub !== undefined && !(await repositoriesOf(db.models).users.exists(tenantId, sub))) fail(`no user ${sub} in tenant ${tenantId}`);
       if (sub === undefined && role !== 'admin') fail('an operator token (no --sub) carries the role admin; give --sub <userId> for another role');
       const token = signAdminToken(config.adminJwt, { sub: sub ?? 'cli', tenant: tenantId, role, kind: sub === undefined ? 'operator' : 'user' }, ttl);
       print({ tenantId, role, kind: sub === undefined ? 'operator' : 'user', subject: sub ?? 'cli', expiresInSeconds: ttl, token });
     } else if (group === 'console-link') {
       const tenantId = flag(args, 'tenant') ?? fail('--tenant is required');
-      if (!(await db.models.Tenant.exists({ _id: tenantId }))) fail(`no tenant ${tenantId}`);
+      if (!(await repositoriesOf(db.models).tenants.exists(tenantId))) fail(`no tenant ${tenantId}`);
       const ttl = Number(flag(args, 'ttl') ?? CONSOLE_LINK_TTL_SECONDS);
       if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 86_400) fail('--ttl must be a whole number of seconds, at most 86400');
       const link = await issueConsoleLink(db.models, tenantId, base, ttl);

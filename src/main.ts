@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './observability/logger';
 import { createApiRuntime, closeServer, createHttpServer } from './runtime';
 import { connectDatabase } from './persistence/mongo';
+import { repositoriesOf } from './persistence/repositories';
 import { startSyncWorker, type SyncWorker } from '../workers/worker';
 import { forgetLocalApiUrl, listeningBaseUrl, recordLocalApiUrl, stopLocalServices, useLocalJwtSecret, useLocalServices } from './local-env';
 import { createTenant, findTenantByName, seedDefaults } from './domain/tenants';
@@ -40,7 +41,7 @@ async function main() {
   if (role !== 'worker') {
     api = await createApiRuntime(config, logger, { db });
     // Tenants created before a default group or role existed get it now (idempotent, by key).
-    for (const t of (await db.models.Tenant.collection.find({}, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[]) {
+    for (const t of await repositoriesOf(db.models).tenants.list()) {
       const seeded = await seedDefaults(db.models, t._id);
       if (seeded.created.length || seeded.skipped.length) logger.info('default groups added', { tenantId: t._id, ...seeded });
     }
@@ -56,7 +57,7 @@ async function main() {
       // The CLI prints SCIM URLs: in a local run, with the port really bound (PORT=0 included).
       recordLocalApiUrl(base);
       let defaultTenantId = (await findTenantByName(db.models, 'default'))?._id;
-      if ((await db.models.Tenant.estimatedDocumentCount()) === 0) {
+      if (!(await repositoriesOf(db.models).tenants.any())) {
         const t = await createTenant(db.models, 'default');
         defaultTenantId = t.tenantId;
         logger.info('created tenant "default"', { tenantId: t.tenantId, scimBaseUrl: `${base}/scim/v2` });

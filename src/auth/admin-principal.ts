@@ -1,4 +1,5 @@
-import type { Models, UserDoc } from '../persistence/models';
+import type { Models } from '../persistence/models';
+import { repositoriesOf } from '../persistence/repositories';
 import { AppError } from '../errors/app-error';
 import { isActive } from '../domain/groups/user-identity';
 import type { AdminPrincipal } from './admin-jwt';
@@ -15,7 +16,7 @@ const knownTenants = new Set<string>();
 
 async function tenantExists(models: Models, tenantId: string): Promise<boolean> {
   if (knownTenants.has(tenantId)) return true;
-  const found = (await models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { _id: 1 } })) !== null;
+  const found = await repositoriesOf(models).tenants.exists(tenantId);
   if (found) {
     if (knownTenants.size > 100_000) knownTenants.clear();
     knownTenants.add(tenantId);
@@ -29,9 +30,7 @@ export async function assertPrincipalCurrent(models: Models, principal: AdminPri
     return;
   }
   // A user of the tenant implies the tenant: one lookup answers both.
-  const user = (await models.User.collection.findOne({ _id: principal.userId, tenantId: principal.tenantId } as never, {
-    projection: { 'attrs.active': 1 },
-  })) as Pick<UserDoc, 'attrs'> | null;
+  const user = await repositoriesOf(models).users.activeFlagOf(principal.tenantId, principal.userId);
   if (!user) {
     if (!(await tenantExists(models, principal.tenantId))) throw unknownTenant();
     throw new AppError('unauthorized', 'ADMIN_AUTH_USER_UNKNOWN', "The token's subject is not a user of its tenant (deleted, or never provisioned)");

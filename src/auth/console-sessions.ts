@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ConsoleSessionDoc, Models } from '../persistence/models';
+import type { Models } from '../persistence/models';
 import { newId } from '../persistence/ids';
+import { repositoriesOf } from '../persistence/repositories';
 import { AppError } from '../errors/app-error';
 import { recordAudit } from '../domain/audit';
 
@@ -23,11 +24,12 @@ export interface ConsoleLink {
 }
 
 export async function issueConsoleLink(models: Models, tenantId: string, baseUrl: string, ttlSeconds = CONSOLE_LINK_TTL_SECONDS): Promise<ConsoleLink> {
-  if (!(await models.Tenant.exists({ _id: tenantId }))) throw new AppError('notFound', 'TENANT_NOT_FOUND', `No tenant ${tenantId}`);
+  const repos = repositoriesOf(models);
+  if (!(await repos.tenants.exists(tenantId))) throw new AppError('notFound', 'TENANT_NOT_FOUND', `No tenant ${tenantId}`);
   const code = randomSecret();
   const now = new Date();
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  await models.ConsoleLink.create({ _id: hash(code), tenantId, createdAt: now, expiresAt });
+  await repos.consoleSessions.insertLink({ _id: hash(code), tenantId, createdAt: now, expiresAt });
   return { url: `${baseUrl}${CONSOLE_SIGN_IN_PATH}?code=${code}`, expiresAt };
 }
 
@@ -47,11 +49,8 @@ export interface StartedConsoleSession extends ConsoleSession {
 
 /** Follows a link: marks it used (atomically, so two clicks make one session) and opens a session. */
 export async function redeemConsoleLink(models: Models, code: string, now = new Date()): Promise<StartedConsoleSession> {
-  const link = await models.ConsoleLink.findOneAndUpdate(
-    { _id: hash(code), usedAt: { $exists: false }, expiresAt: { $gt: now } },
-    { $set: { usedAt: now } },
-    { returnDocument: 'after', lean: true },
-  );
+  const { consoleSessions } = repositoriesOf(models);
+  const link = await consoleSessions.redeemLink(hash(code), now);
   if (!link) throw new AppError('unauthorized', 'CONSOLE_LINK_INVALID', 'This sign-in link is unknown, expired or used already');
   const secret = randomSecret();
   const session: ConsoleSession = {
@@ -62,7 +61,7 @@ export async function redeemConsoleLink(models: Models, code: string, now = new 
     expiresAt: new Date(now.getTime() + CONSOLE_SESSION_TTL_SECONDS * 1000),
   };
   const { key, ...stored } = session;
-  await models.ConsoleSession.create({ _id: key, ...stored, createdAt: now });
+  await consoleSessions.insertSession({ _id: key, ...stored, createdAt: now });
   await recordAudit(models, {
     tenantId: link.tenantId,
     actor: { type: 'cli', id: 'console-link' },
@@ -76,7 +75,7 @@ export async function redeemConsoleLink(models: Models, code: string, now = new 
 /** The live session a cookie names; 401 when it is unknown, ended or expired. */
 export async function findConsoleSession(models: Models, secret: string, now = new Date()): Promise<ConsoleSession> {
   const key = hash(secret);
-  const doc = (await models.ConsoleSession.findById(key).lean()) as ConsoleSessionDoc | null;
+  const doc = await repositoriesOf(models).consoleSessions.findSession(key);
   if (!doc || doc.endedAt || doc.expiresAt.getTime() <= now.getTime()) {
     throw new AppError('unauthorized', 'CONSOLE_SESSION_INVALID', 'The console session has ended or expired; sign in again with a new link');
   }
@@ -84,7 +83,7 @@ export async function findConsoleSession(models: Models, secret: string, now = n
 }
 
 export async function endConsoleSession(models: Models, session: ConsoleSession, requestId?: string): Promise<void> {
-  await models.ConsoleSession.updateOne({ _id: session.key }, { $set: { endedAt: new Date() } });
+  await repositoriesOf(models).consoleSessions.endSession(session.key, new Date());
   await recordAudit(models, {
     tenantId: session.tenantId,
     actor: { type: 'admin', id: session.sessionId },

@@ -1,4 +1,5 @@
 import type { Models, ScimRequestRecord } from '../persistence/models';
+import { repositoriesOf } from '../persistence/repositories';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -22,7 +23,7 @@ export class ScimTokenActivity {
     if (previous && previous.failed === failed && now - previous.at < MIN_INTERVAL_MS) return;
     if (this.lastWritten.size > 10_000) this.lastWritten.clear();
     this.lastWritten.set(tokenId, { at: now, failed });
-    this.models.ScimToken.updateOne({ tokenId }, { $set: { lastRequest: request } }).catch((err: unknown) =>
+    repositoriesOf(this.models).scimTokens.recordLastRequest(tokenId, request).catch((err: unknown) =>
       this.logger.warn('could not record the SCIM token\'s last request', { err, tokenId }),
     );
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Models } from '../persistence/models';
 import { newId } from '../persistence/ids';
+import { repositoriesOf } from '../persistence/repositories';
 import { AppError } from '../errors/app-error';
 
 /** Bearer tokens are 256 random bits; a plain SHA-256 is enough to store them (no dictionary to attack). */
@@ -17,7 +18,7 @@ export interface IssuedScimToken {
 export async function issueScimToken(models: Models, tenantId: string, label?: string): Promise<IssuedScimToken> {
   const token = `scim_${randomBytes(32).toString('base64url')}`;
   const tokenId = newId('tok');
-  await models.ScimToken.create({
+  await repositoriesOf(models).scimTokens.insert({
     _id: hashScimToken(token),
     tokenId,
     tenantId,
@@ -29,9 +30,9 @@ export async function issueScimToken(models: Models, tenantId: string, label?: s
 }
 
 export async function revokeScimToken(models: Models, tenantId: string, tokenId: string): Promise<boolean> {
-  const res = await models.ScimToken.updateOne({ tokenId, tenantId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date() } });
+  const revoked = await repositoriesOf(models).scimTokens.revoke(tenantId, tokenId, new Date());
   for (const [hash, entry] of tokenCache) if (entry.principal.tokenId === tokenId) tokenCache.delete(hash);
-  return res.modifiedCount === 1;
+  return revoked;
 }
 
 export interface ScimPrincipal {
@@ -59,7 +60,7 @@ export async function authenticateScimToken(models: Models, header: string | und
   const now = Date.now();
   const cached = tokenCache.get(hash);
   if (cached && cached.until > now) return cached.principal;
-  const doc = await models.ScimToken.findById(hash, { tenantId: 1, tokenId: 1, revokedAt: 1 }).lean();
+  const doc = await repositoriesOf(models).scimTokens.findByHash(hash);
   if (!doc || doc.revokedAt) {
     tokenCache.delete(hash);
     throw new AppError('unauthorized', 'SCIM_AUTH_INVALID', 'The bearer token is not valid for this service');

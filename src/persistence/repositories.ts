@@ -1,5 +1,6 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
+import { ConsoleSessionsRepository } from './console-sessions-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
 import { GroupsRepository } from './groups-repository';
 import { InvitationsRepository } from './invitations-repository';
@@ -18,6 +19,7 @@ import { UsersRepository } from './users-repository';
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
+  consoleSessions: ConsoleSessionsRepository;
   groupAdministrators: GroupAdministratorsRepository;
   groups: GroupsRepository;
   invitations: InvitationsRepository;
@@ -44,6 +46,7 @@ export function repositoriesOf(models: Models): Repositories {
   if (!repos) {
     repos = {
       auditEvents: new AuditEventsRepository(models),
+      consoleSessions: new ConsoleSessionsRepository(models),
       groupAdministrators: new GroupAdministratorsRepository(models),
       groups: new GroupsRepository(models),
       invitations: new InvitationsRepository(models),

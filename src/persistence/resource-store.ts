@@ -1,7 +1,9 @@
 import type { Model } from 'mongoose';
 import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './models';
+import { conjunction } from './conjunction';
 
-type ResourceDoc = UserDoc | GroupDoc;
+/** A SCIM resource as stored: a user or a group. */
+export type StoredResource = UserDoc | GroupDoc;
 
 export interface ResourceChange {
   attrs: Record<string, unknown>;
@@ -20,6 +22,11 @@ function pendingPush(change: Pick<ResourceChange, 'audits' | 'groupChange'>): Re
   if (change.audits?.length) push.pendingAudit = { $each: change.audits };
   if (change.groupChange) push.pendingMembers = change.groupChange;
   return Object.keys(push).length > 0 ? { $push: push } : {};
+}
+
+/** Documents read in batches from the database; close it to stop early. */
+export interface DocumentStream<D> extends AsyncIterable<D> {
+  close(): Promise<void>;
 }
 
 /**
@@ -41,11 +48,50 @@ export function storableAttrs(attrs: Record<string, unknown>): Record<string, un
  * document pending for sync in the same update (the outbox, DESIGN.md §5): `sync.version` names
  * the version to process, and `$min` keeps the oldest `pendingSince` while work is outstanding.
  */
-export class ResourceStore<D extends ResourceDoc> {
+export class ResourceStore<D extends StoredResource> {
   constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {}
+
+  /** `query` (a filter the expression core compiled) within the tenant and this store's scope, flat (see conjunction). */
+  private within(tenantId: string, query: Record<string, unknown>): Record<string, unknown> {
+    return conjunction({ tenantId, ...this.scope }, query);
+  }
+
+  /** One page of the documents matching a compiled filter, in `sort` order. */
+  async findMatching(tenantId: string, query: Record<string, unknown>, page: { sort: Record<string, 1 | -1>; skip: number; limit: number }): Promise<D[]> {
+    return (await this.model.collection.find(this.within(tenantId, query) as never).sort(page.sort).skip(page.skip).limit(page.limit).toArray()) as unknown as D[];
+  }
+
+  async countMatching(tenantId: string, query: Record<string, unknown>): Promise<number> {
+    return this.model.collection.countDocuments(this.within(tenantId, query) as never);
+  }
+
+  /**
+   * The documents matching a compiled filter, streamed in batches (in `sort` order when given).
+   * The caller closes it when it stops early.
+   */
+  streamMatching(tenantId: string, query: Record<string, unknown>, opts: { sort?: Record<string, 1 | -1>; batchSize?: number } = {}): DocumentStream<D> {
+    const cursor = this.model.collection.find(this.within(tenantId, query) as never);
+    if (opts.sort) cursor.sort(opts.sort);
+    if (opts.batchSize) cursor.batchSize(opts.batchSize);
+    return cursor as unknown as DocumentStream<D>;
+  }
 
   async find(tenantId: string, id: string): Promise<D | null> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
+  }
+
+  /** Which of `ids` exist in the tenant (and this store's scope). One query for the whole list. */
+  async existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const found = (await this.model.collection.find(this.within(tenantId, { _id: { $in: [...ids] } }) as never, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[];
+    return new Set(found.map((d) => d._id));
+  }
+
+  /** The documents among `ids` with only the named attributes (`attrs.<name>`) read. */
+  async attributesOf(tenantId: string, ids: readonly string[], names: readonly string[]): Promise<Pick<D, '_id' | 'attrs'>[]> {
+    if (ids.length === 0 || names.length === 0) return [];
+    const projection = Object.fromEntries(names.map((n) => [`attrs.${n}`, 1]));
+    return (await this.model.collection.find(this.within(tenantId, { _id: { $in: [...ids] } }) as never, { projection }).toArray()) as unknown as Pick<D, '_id' | 'attrs'>[];
   }
 
   async insert(doc: D, audits: AuditEventDoc[] = []): Promise<void> {

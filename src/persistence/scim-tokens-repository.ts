@@ -1,16 +1,42 @@
-import type { Models, ScimTokenDoc } from './models';
+import type { Models, ScimRequestRecord, ScimTokenDoc } from './models';
 
-/** SCIM tokens as the admin API reads them (indexes: `tokenId` unique, `tenantId`). */
+/** SCIM bearer tokens, stored by the SHA-256 of the token (indexes: `_id`; `tokenId` unique; `tenantId`). */
 export class ScimTokensRepository {
   constructor(private readonly models: Models) {}
 
+  private get collection() {
+    return this.models.ScimToken.collection;
+  }
+
+  async insert(doc: ScimTokenDoc): Promise<void> {
+    await this.collection.insertOne(doc as never);
+  }
+
+  /** The token stored under this hash (what authentication reads), or null. */
+  async findByHash(tokenHash: string): Promise<Pick<ScimTokenDoc, 'tenantId' | 'tokenId' | 'revokedAt'> | null> {
+    return (await this.collection.findOne({ _id: tokenHash } as never, { projection: { tenantId: 1, tokenId: 1, revokedAt: 1 } })) as Pick<
+      ScimTokenDoc,
+      'tenantId' | 'tokenId' | 'revokedAt'
+    > | null;
+  }
+
   /** Every token of the tenant, revoked ones included, in no particular order. */
   async listOfTenant(tenantId: string): Promise<ScimTokenDoc[]> {
-    return (await this.models.ScimToken.find({ tenantId }).lean()) as ScimTokenDoc[];
+    return (await this.collection.find({ tenantId } as never).toArray()) as unknown as ScimTokenDoc[];
   }
 
   /** The tenant's token with this id, or null (another tenant's token is not found). */
   async findOfTenant(tenantId: string, tokenId: string): Promise<ScimTokenDoc | null> {
-    return (await this.models.ScimToken.findOne({ tokenId, tenantId }).lean()) as ScimTokenDoc | null;
+    return (await this.collection.findOne({ tokenId, tenantId } as never)) as ScimTokenDoc | null;
+  }
+
+  /** Revokes the tenant's token if it is not revoked yet; false when there was none to revoke. */
+  async revoke(tenantId: string, tokenId: string, at: Date): Promise<boolean> {
+    const res = await this.collection.updateOne({ tokenId, tenantId, revokedAt: { $exists: false } } as never, { $set: { revokedAt: at } });
+    return res.modifiedCount === 1;
+  }
+
+  async recordLastRequest(tokenId: string, request: ScimRequestRecord): Promise<void> {
+    await this.collection.updateOne({ tokenId } as never, { $set: { lastRequest: request } });
   }
 }

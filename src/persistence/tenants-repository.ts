@@ -23,6 +23,26 @@ export class TenantsRepository {
     }
   }
 
+  async exists(tenantId: string): Promise<boolean> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** The tenant's name, or null when there is no such tenant. */
+  async nameOf(tenantId: string): Promise<string | null> {
+    const doc = (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { name: 1 } })) as Pick<TenantDoc, 'name'> | null;
+    return doc?.name ?? null;
+  }
+
+  /** Every tenant's id, name and creation time (the CLI's listing; tenants are few). */
+  async list(): Promise<Pick<TenantDoc, '_id' | 'name' | 'createdAt'>[]> {
+    return (await this.models.Tenant.collection.find({}, { projection: { name: 1, createdAt: 1 } }).toArray()) as unknown as Pick<TenantDoc, '_id' | 'name' | 'createdAt'>[];
+  }
+
+  /** Whether any tenant exists (the collection's metadata count: no scan). */
+  async any(): Promise<boolean> {
+    return (await this.models.Tenant.estimatedDocumentCount()) > 0;
+  }
+
   async findByName(name: string): Promise<TenantDoc | null> {
     return (await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean()) as TenantDoc | null;
   }

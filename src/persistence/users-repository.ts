@@ -72,4 +72,13 @@ export class UsersRepository extends ResourceStore<UserDoc> {
   private filterOf(tenantId: string, criteria: UserCriteria): Record<string, unknown> {
     return conjunction({ tenantId }, userCriteriaFilter(criteria));
   }
+
+  async exists(tenantId: string, userId: string): Promise<boolean> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** The user's `active` attribute only (what admin authentication checks on every request), or null. */
+  async activeFlagOf(tenantId: string, userId: string): Promise<Pick<UserDoc, 'attrs'> | null> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1 } })) as Pick<UserDoc, 'attrs'> | null;
+  }
 }

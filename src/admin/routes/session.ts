@@ -4,6 +4,7 @@ import { consoleSessionOf, principalOf, requestIdOf } from '../http-kit';
 import { AppError } from '../../errors/app-error';
 import { endConsoleSession } from '../../auth/console-sessions';
 import { clearConsoleCookie } from '../../auth/console-cookie';
+import { repositoriesOf } from '../../persistence/repositories';
 
 /**
  * /session: who is calling. The operator console reads it at load (its tenant, when the session
@@ -14,11 +15,11 @@ export function sessionRoutes(deps: AdminDeps): Router {
   router.get('/session', async (_req, res) => {
     const p = principalOf(res);
     const session = consoleSessionOf(res);
-    const tenant = await deps.models.Tenant.findById(p.tenantId, { name: 1 }).lean();
+    const tenantName = await repositoriesOf(deps.models).tenants.nameOf(p.tenantId);
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       tenantId: p.tenantId,
-      tenantName: tenant?.name ?? null,
+      tenantName,
       subject: p.userId,
       kind: p.kind,
       role: p.role,

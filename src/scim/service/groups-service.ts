@@ -1,4 +1,4 @@
-import type { GroupDoc, UserDoc } from '../../persistence/models';
+import type { GroupDoc } from '../../persistence/models';
 import type { ResourceStore } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
@@ -136,10 +136,8 @@ export class GroupsService {
   private async userDisplayNames(tenantId: string, userIds: readonly string[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     for (let i = 0; i < userIds.length; i += NAME_LOOKUP_CHUNK) {
-      const found = await this.deps.models.User.collection
-        .find({ _id: { $in: userIds.slice(i, i + NAME_LOOKUP_CHUNK) }, tenantId } as never, { projection: { 'attrs.displayName': 1, 'attrs.userName': 1 } })
-        .toArray();
-      for (const d of found as unknown as UserDoc[]) {
+      const found = await repositoriesOf(this.deps.models).users.attributesOf(tenantId, userIds.slice(i, i + NAME_LOOKUP_CHUNK), ['displayName', 'userName']);
+      for (const d of found) {
         const { displayName, userName } = d.attrs;
         const name = typeof displayName === 'string' && displayName !== '' ? displayName : userName;
         if (typeof name === 'string') names.set(d._id, name);
@@ -197,10 +195,7 @@ export class GroupsService {
   private async requireUsers(tenantId: string, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return;
-    const found = await this.deps.models.User.collection
-      .find({ _id: { $in: unique }, tenantId } as never, { projection: { _id: 1 } })
-      .toArray();
-    const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
+    const have = await repositoriesOf(this.deps.models).users.existingIds(tenantId, unique);
     const missing = unique.filter((id) => !have.has(id));
     if (missing.length > 0) {
       const shown = missing.slice(0, 10).join(', ');

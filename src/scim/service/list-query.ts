@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Model } from 'mongoose';
 import { scimError } from '../../errors/app-error';
 import { compilePredicate, compileSort, compileToMongo, parseFilter, type MongoSort } from '../../expressions';
 import type { SchemaView } from '../../attributes/types';
 import { conjunction } from '../../persistence/conjunction';
+import type { ResourceStore, StoredResource } from '../../persistence/resource-store';
 
 /** Parsed list parameters (query string or SearchRequest body, RFC 7644 §3.4.2-§3.4.3; RFC 9865 cursor). */
 export interface ListParams {
@@ -59,18 +59,19 @@ const encodeCursor = (state: CursorState) => Buffer.from(JSON.stringify(state), 
  * only narrows (see compile-mongo.ts) the page is finished with the in-memory predicate over a
  * bounded number of candidates, and a filter too broad for that is refused rather than scanned.
  */
-export async function runListQuery<D extends { _id: string }>(opts: {
-  model: Model<D>;
+export async function runListQuery<D extends StoredResource>(opts: {
+  /** The collection's store (its scope limits what is listed: the IdP's groups only). */
+  store: ResourceStore<D>;
   view: SchemaView;
-  scope: Record<string, unknown>;
+  tenantId: string;
   params: ListParams;
   defaultPageSize: number;
   maxPageSize: number;
   toScim: (doc: D) => Record<string, unknown>;
 }): Promise<ListPage<D>> {
-  const { model, view, scope, params } = opts;
+  const { store, view, tenantId, params } = opts;
   const count = Math.min(params.count ?? opts.defaultPageSize, opts.maxPageSize);
-  let query: Record<string, unknown> = { ...scope };
+  let query: Record<string, unknown> = {};
   let predicate: ((doc: D) => boolean) | undefined;
   if (params.filter !== undefined) {
     // `filter=` with nothing in it is a mistake, not "no filter": answering every resource would hide it.
@@ -80,14 +81,12 @@ export async function runListQuery<D extends { _id: string }>(opts: {
     if (compiled.unservedAttributes.length > 0) {
       throw scimError.invalidFilter(`Filtering on ${compiled.unservedAttributes.join(', ')} is not supported`, 'SCIM_FILTER_UNSUPPORTED_ATTRIBUTE');
     }
-    query = conjunction(scope, compiled.query);
+    query = compiled.query;
     if (!compiled.exact) {
       const test = compilePredicate(view, node);
       predicate = (doc) => test(opts.toScim(doc));
     }
   }
-  const collection = model.collection;
-
   if (params.cursor !== undefined) {
     if (params.sortBy) throw scimError.invalidValue('sortBy cannot be combined with cursor pagination; results are in id order', 'SCIM_CURSOR_SORT');
     const after = params.cursor === '' ? undefined : decodeCursor(params.cursor, params.filter).a;
@@ -96,9 +95,8 @@ export async function runListQuery<D extends { _id: string }>(opts: {
     let examined = 0;
     let exhausted = false;
     // Read one more than a page to know whether a next page exists.
-    const cursor = collection.find(pageQuery as never).sort({ _id: 1 }).batchSize(Math.min(count + 1, 1000));
-    for await (const raw of cursor) {
-      const doc = raw as unknown as D;
+    const cursor = store.streamMatching(tenantId, pageQuery, { sort: { _id: 1 }, batchSize: Math.min(count + 1, 1000) });
+    for await (const doc of cursor) {
       if (++examined > MAX_IN_MEMORY_CANDIDATES && predicate) break;
       if (predicate && !predicate(doc)) continue;
       docs.push(doc);
@@ -107,7 +105,7 @@ export async function runListQuery<D extends { _id: string }>(opts: {
     await cursor.close();
     exhausted = docs.length <= count;
     const page = docs.slice(0, count);
-    const totalResults = predicate ? await countWithPredicate(collection, query, predicate) : await collection.countDocuments(query as never);
+    const totalResults = predicate ? await countWithPredicate(store, tenantId, query, predicate) : await store.countMatching(tenantId, query);
     const last = page[page.length - 1];
     return {
       totalResults,
@@ -119,23 +117,20 @@ export async function runListQuery<D extends { _id: string }>(opts: {
   const sort: MongoSort = compileSort(view, params.sortBy, params.sortOrder);
   const startIndex = Math.max(1, params.startIndex ?? 1);
   if (!predicate) {
-    const docs = (count === 0 ? [] : await collection.find(query as never).sort(sort).skip(startIndex - 1).limit(count).toArray()) as unknown as D[];
+    const docs = count === 0 ? [] : await store.findMatching(tenantId, query, { sort, skip: startIndex - 1, limit: count });
     // A first page that is not full holds every match: no count query (the IdPs' `userName eq` lookups).
-    const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await collection.countDocuments(query as never);
+    const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await store.countMatching(tenantId, query);
     return { totalResults, startIndex, docs };
   }
-  const matching = await matchAll(collection, query, predicate, sort);
+  const matching = await matchAll(store, tenantId, query, predicate, sort);
   return { totalResults: matching.length, startIndex, docs: count === 0 ? [] : matching.slice(startIndex - 1, startIndex - 1 + count) };
 }
 
-type RawCollection = Model<{ _id: string }>['collection'];
-
-async function matchAll<D>(collection: RawCollection, query: Record<string, unknown>, predicate: (doc: D) => boolean, sort?: MongoSort): Promise<D[]> {
+async function matchAll<D extends StoredResource>(store: ResourceStore<D>, tenantId: string, query: Record<string, unknown>, predicate: (doc: D) => boolean, sort?: MongoSort): Promise<D[]> {
   const out: D[] = [];
   let examined = 0;
-  const cursor = collection.find(query as never);
-  if (sort) cursor.sort(sort);
-  for await (const raw of cursor) {
+  const cursor = store.streamMatching(tenantId, query, sort ? { sort } : {});
+  for await (const doc of cursor) {
     if (++examined > MAX_IN_MEMORY_CANDIDATES) {
       await cursor.close();
       throw scimError.tooMany(
@@ -143,12 +138,11 @@ async function matchAll<D>(collection: RawCollection, query: Record<string, unkn
         'SCIM_FILTER_TOO_BROAD',
       );
     }
-    const doc = raw as unknown as D;
     if (predicate(doc)) out.push(doc);
   }
   return out;
 }
 
-async function countWithPredicate<D>(collection: RawCollection, query: Record<string, unknown>, predicate: (doc: D) => boolean): Promise<number> {
-  return (await matchAll(collection, query, predicate)).length;
+async function countWithPredicate<D extends StoredResource>(store: ResourceStore<D>, tenantId: string, query: Record<string, unknown>, predicate: (doc: D) => boolean): Promise<number> {
+  return (await matchAll(store, tenantId, query, predicate)).length;
 }

@@ -1,4 +1,5 @@
 import type { GroupDoc, UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { ScimDeps } from './scim-deps';
 import type { ScimContext } from './context';
 import { runListQuery, type ListPage, type ListParams } from './list-query';
@@ -18,9 +19,9 @@ export class ScimQueries {
   async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
     const page = await runListQuery<UserDoc>({
-      model: models.User,
+      store: repositoriesOf(models).users,
       view: registry.view('User'),
-      scope: { tenantId: ctx.tenantId },
+      tenantId: ctx.tenantId,
       params,
       defaultPageSize: limits.defaultPageSize,
       maxPageSize: limits.maxPageSize,
@@ -32,9 +33,9 @@ export class ScimQueries {
   async listGroups(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<GroupDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
     const page = await runListQuery<GroupDoc>({
-      model: models.Group,
+      store: repositoriesOf(models).groups.scim,
       view: registry.view('Group'),
-      scope: { tenantId: ctx.tenantId, origin: 'scim' },
+      tenantId: ctx.tenantId,
       params,
       defaultPageSize: limits.defaultPageSize,
       maxPageSize: limits.maxPageSize,
@@ -57,11 +58,7 @@ export class ScimQueries {
       const byUser = await memberships.groupIdsOfUsers(ctx.tenantId, docs.map((d) => d._id));
       const groupIds = [...new Set([...byUser.values()].flat())];
       // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
-      const groups = groupIds.length
-        ? ((await models.Group.collection
-            .find({ _id: { $in: groupIds }, tenantId: ctx.tenantId, origin: 'scim' } as never, { projection: { 'attrs.displayName': 1 } })
-            .toArray()) as unknown as GroupDoc[])
-        : [];
+      const groups = await repositoriesOf(models).groups.scim.attributesOf(ctx.tenantId, groupIds, ['displayName']);
       const names = new Map(groups.map((g) => [g._id, String(g.attrs.displayName ?? '')]));
       groupsOf = new Map(
         [...byUser].map(([userId, ids]) => [
