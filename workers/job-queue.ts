@@ -20,6 +20,8 @@ export interface WorkerJobQueue extends JobEnqueuer {
    * whole list. On a Redis error every flag is false (adding again is harmless, losing is not).
    */
   liveJobFlags(jobs: readonly QueuedJob[]): Promise<boolean[]>;
+  /** For each job id, whether Redis still keeps that job (in any state). One round trip; false on a Redis error. */
+  jobsExist(jobIds: readonly string[]): Promise<boolean[]>;
   recordOutcome(tenantId: string, outcome: JobOutcomeKind): Promise<void>;
   close(): Promise<void>;
 }
@@ -75,6 +77,19 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
       } catch (err) {
         logger.debug('could not look up queued jobs', { err });
         return jobs.map(() => false);
+      }
+    },
+    async jobsExist(jobIds) {
+      if (jobIds.length === 0) return [];
+      try {
+        const found = (await connection.pipeline(jobIds.map((id) => ['exists', queue.toKey(id)])).exec()) ?? [];
+        return jobIds.map((_, i) => {
+          const [err, n] = found[i] ?? [];
+          return !err && n === 1;
+        });
+      } catch (err) {
+        logger.debug('could not look up failed jobs', { err });
+        return jobIds.map(() => false);
       }
     },
     async recordOutcome(tenantId, outcome) {

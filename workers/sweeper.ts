@@ -2,6 +2,8 @@ import type { Models } from '../src/persistence/models';
 import type { Logger } from '../src/observability/logger';
 import type { QueuedJob, WorkerJobQueue } from './job-queue';
 import { MembershipsRepository } from '../src/persistence/memberships-repository';
+import { repositoriesOf } from '../src/persistence/repositories';
+import { failedJobHolding, type PendingSyncDoc, type SyncMarks } from '../src/persistence/sync-marks';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
 import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
 import { finishInterruptedGroupChanges } from '../src/domain/recovery/pending-group-changes';
@@ -20,12 +22,6 @@ export interface SweepResult {
   audits: number;
 }
 
-interface PendingDoc {
-  _id: string;
-  tenantId: string;
-  sync: { version: number };
-}
-
 /**
  * Re-enqueues documents whose sync mark has been pending longer than `afterSeconds`: the job was
  * lost (Redis down or wiped, a process died between write and enqueue). A document whose object
@@ -41,6 +37,12 @@ interface PendingDoc {
  *
  * A group's job lost this way has lost the ids of the users it was about: it is re-created with
  * `reason: 'sweep'`, and the worker reconciles the rules that test `groups` instead.
+ *
+ * A change whose job failed for good (its last attempt) is not lost: BullMQ keeps the failed job,
+ * with its error, for an operator to read and retry (the sync failures API). Its document names
+ * that job (`sync.failedJob`, written by the worker), and the sweeper leaves the change alone while
+ * Redis still keeps the job; once the job is gone (removed, or past retention) it is enqueued again.
+ * Re-enqueuing it on every sweep would only fail again and again and bury the failure in retries.
  */
 export async function sweepPending(models: Models, queue: WorkerJobQueue, afterSeconds: number, logger: Logger): Promise<SweepResult> {
   // First: their last steps enqueue jobs and write audit events the rest of the sweep then sees.
@@ -48,36 +50,45 @@ export async function sweepPending(models: Models, queue: WorkerJobQueue, afterS
   const changes = (await finishInterruptedChanges(recovery, afterSeconds)) + (await finishInterruptedGroupChanges(recovery, afterSeconds));
   const audits = await writeInterruptedAudits(models, afterSeconds);
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const sweep = async (model: Models['User'] | Models['Group'] | Models['Rule'], toJob: (d: PendingDoc) => QueuedJob): Promise<number> => {
-    const cursor = model.collection
-      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1 } })
-      .limit(MAX_PER_SWEEP)
-      .batchSize(BATCH);
-    let batch: QueuedJob[] = [];
+  const repos = repositoriesOf(models);
+  const sweep = async (marks: SyncMarks, toJob: (d: PendingSyncDoc) => QueuedJob): Promise<number> => {
+    const cursor = marks.stalePending(cutoff, MAX_PER_SWEEP, BATCH);
+    let batch: PendingSyncDoc[] = [];
     let enqueued = 0;
     const flush = async () => {
-      const live = await queue.liveJobFlags(batch);
-      const lost = batch.filter((_, i) => !live[i]);
+      const docs = batch;
       batch = [];
+      const jobs = docs.map(toJob);
+      const live = await queue.liveJobFlags(jobs);
+      // A failed job Redis still keeps holds its change for the operator.
+      const failedIds = docs.map(failedJobHolding);
+      const named = [...new Set(failedIds.filter((id): id is string => id !== undefined))];
+      const exists = await queue.jobsExist(named);
+      const kept = new Set(named.filter((_, i) => exists[i]));
+      const lost = jobs.filter((_, i) => !live[i] && !kept.has(failedIds[i] ?? ''));
       await queue.enqueueMany(lost);
       enqueued += lost.length;
     };
-    for await (const raw of cursor) {
-      batch.push(toJob(raw as unknown as PendingDoc));
-      if (batch.length >= BATCH) await flush();
+    try {
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+    } finally {
+      await cursor.close();
     }
-    await flush();
     return enqueued;
   };
-  const users = await sweep(models.User, (u) => ({
+  const users = await sweep(repos.users.syncMarks, (u) => ({
     name: 'user.changed',
     data: { tenantId: u.tenantId, userId: u._id, version: u.sync.version, reason: 'sweep' },
   }));
-  const groups = await sweep(models.Group, (g) => ({
+  const groups = await sweep(repos.groups.syncMarks, (g) => ({
     name: 'group.membersChanged',
     data: { tenantId: g.tenantId, groupId: g._id, version: g.sync.version, part: 0, userIds: [], reason: 'sweep' },
   }));
-  const rules = await sweep(models.Rule, (r) => ({
+  const rules = await sweep(repos.rules.syncMarks, (r) => ({
     name: 'rule.changed',
     data: { tenantId: r.tenantId, ruleId: r._id, version: r.sync.version, reason: 'sweep' },
   }));

@@ -11,6 +11,10 @@ export interface SyncMark {
   version: number;
   /** Set while work is pending; absent once the worker acknowledged `version`. */
   pendingSince?: Date;
+  /** Parts of a group's member change done so far, as `version:part` (workers/processors/acknowledge-sync.ts). */
+  doneParts?: string[];
+  /** The job that failed for good on `version`'s work, kept in Redis for an operator's retry: the sweeper leaves the change to it while it exists. */
+  failedJob?: { id: string; version: number };
 }
 
 export interface TenantDoc {

@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './models';
 import { conjunction } from './conjunction';
+import { SyncMarks } from './sync-marks';
 
 /** A SCIM resource as stored: a user or a group. */
 export type StoredResource = UserDoc | GroupDoc;
@@ -49,7 +50,12 @@ export function storableAttrs(attrs: Record<string, unknown>): Record<string, un
  * the version to process, and `$min` keeps the oldest `pendingSince` while work is outstanding.
  */
 export class ResourceStore<D extends StoredResource> {
-  constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {}
+  /** The outbox marks of this collection (what the worker, the sweeper and monitoring read and clear). */
+  readonly syncMarks: SyncMarks;
+
+  constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {
+    this.syncMarks = new SyncMarks(model as unknown as Pick<Model<object>, 'collection'>);
+  }
 
   /** `query` (a filter the expression core compiled) within the tenant and this store's scope, flat (see conjunction). */
   private within(tenantId: string, query: Record<string, unknown>): Record<string, unknown> {

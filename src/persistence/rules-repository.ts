@@ -1,4 +1,5 @@
 import type { Models, RuleKind, RuleProgress, RuleRunResult, SyncedRuleDoc } from './models';
+import { SyncMarks } from './sync-marks';
 
 /** What an edit of a rule may set (besides `updatedAt`). */
 export type RuleEdit = Partial<Pick<SyncedRuleDoc, 'name' | 'expression' | 'targetGroupId' | 'enabled' | 'priority'>>;
@@ -10,7 +11,12 @@ export type RuleEdit = Partial<Pick<SyncedRuleDoc, 'name' | 'expression' | 'targ
  * writes only while `sync.version` is the one it serves, so a newer change supersedes it.
  */
 export class RulesRepository {
-  constructor(private readonly models: Models) {}
+  /** The outbox marks of rules (what the worker, the sweeper and monitoring read and clear). */
+  readonly syncMarks: SyncMarks;
+
+  constructor(private readonly models: Models) {
+    this.syncMarks = new SyncMarks(models.Rule);
+  }
 
   private get collection() {
     return this.models.Rule.collection;
@@ -136,7 +142,7 @@ export class RulesRepository {
       { _id: ruleId, tenantId, 'sync.version': syncVersion } as never,
       {
         $set: { lastRun: result },
-        $unset: { progress: '', 'sync.pendingSince': '' },
+        $unset: { progress: '', 'sync.pendingSince': '', 'sync.failedJob': '' },
         $pullAll: { staleTargets: [...cleanedTargets] },
       } as never,
     );

@@ -3,7 +3,7 @@ import { MembershipsRepository } from '../../src/persistence/memberships-reposit
 import { silentLogger } from '../../src/observability/logger';
 import { RuleSetCache } from '../../src/domain/sync/rule-set';
 import type { WorkerJobQueue } from '../../workers/job-queue';
-import { acknowledgeSync } from '../../workers/processors/acknowledge-sync';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import type { ProcessorDeps } from '../../workers/processors/processor-deps';
 import { processUserChanged } from '../../workers/processors/user-changed';
 import { sweepPending } from '../../workers/sweeper';
@@ -35,9 +35,10 @@ describe('outbox: pending marks on the documents', () => {
   it('the worker clears the pending mark only for the version it processed', async () => {
     const id = await s.user('bob');
     await s.patchUser(id, replaceOp('title', 'Engineer'));
-    expect(await acknowledgeSync(s.runtime.deps.models.User, s.tenantId, id, 1)).toBe(false);
+    const marks = repositoriesOf(s.runtime.deps.models).users.syncMarks;
+    expect(await marks.acknowledge(s.tenantId, id, 1)).toBe(false);
     expect((await syncOf(id)).pendingSince).toBeInstanceOf(Date);
-    expect(await acknowledgeSync(s.runtime.deps.models.User, s.tenantId, id, 2)).toBe(true);
+    expect(await marks.acknowledge(s.tenantId, id, 2)).toBe(true);
     expect((await syncOf(id)).pendingSince).toBeUndefined();
   });
 

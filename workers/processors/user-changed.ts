@@ -2,7 +2,7 @@ import type { UserDoc } from '../../src/persistence/models';
 import type { JobPayloads } from '../../src/queue/jobs';
 import { evaluateUser } from '../../src/domain/sync/evaluate-user';
 import { readRuleSetVersion } from '../../src/domain/sync/rule-set-version';
-import { acknowledgeSync } from './acknowledge-sync';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import type { JobResult, ProcessorDeps } from './processor-deps';
 
 /**
@@ -26,7 +26,7 @@ export async function processUserChanged(deps: ProcessorDeps, data: JobPayloads[
     if (ruleSetVersion !== null && ruleSetVersion !== evaluation.ruleSetVersion) requeue = true;
   }
   let version = evaluation.syncVersion;
-  const acked = await acknowledgeSync(deps.models.User, tenantId, userId, evaluation.syncVersion);
+  const acked = await repositoriesOf(deps.models).users.syncMarks.acknowledge(tenantId, userId, evaluation.syncVersion);
   if (!acked) {
     const doc = (await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { sync: 1 } })) as Pick<UserDoc, 'sync'> | null;
     if (doc?.sync?.pendingSince && doc.sync.version !== evaluation.syncVersion) {

@@ -1,0 +1,92 @@
+import type { Model } from 'mongoose';
+import type { DocumentStream } from './resource-store';
+
+/** A document's sync mark as the sweeper reads it. */
+export interface PendingSyncDoc {
+  _id: string;
+  tenantId: string;
+  sync: { version: number; pendingSince?: Date; failedJob?: { id: string; version: number } };
+}
+
+/**
+ * The outbox marks (`sync` on users, groups and rules, DESIGN §5), read and cleared the same way on
+ * each collection: `sync.version` names the version to process, `sync.pendingSince` is set while
+ * work is outstanding (index `sync.pendingSince`). Writes that set the mark belong to each
+ * repository's versioned updates; this is everything the worker, the sweeper and monitoring do with it.
+ */
+export class SyncMarks {
+  constructor(private readonly model: Pick<Model<object>, 'collection'>) {}
+
+  private collection() {
+    return this.model.collection;
+  }
+
+  private pendingFilter(tenantId?: string): Record<string, unknown> {
+    return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $exists: true } };
+  }
+
+  /** Documents with work pending, of one tenant or of all. */
+  async countPending(tenantId?: string): Promise<number> {
+    return this.collection().countDocuments(this.pendingFilter(tenantId) as never);
+  }
+
+  /** When the oldest pending change was made, or null when nothing is pending. */
+  async oldestPendingSince(tenantId?: string): Promise<Date | null> {
+    const doc = (await this.collection()
+      .find(this.pendingFilter(tenantId) as never, { projection: { 'sync.pendingSince': 1 } })
+      .sort({ 'sync.pendingSince': 1 })
+      .limit(1)
+      .next()) as Pick<PendingSyncDoc, 'sync'> | null;
+    return doc?.sync?.pendingSince ?? null;
+  }
+
+  /** Documents pending since before `cutoff` (the sweeper's candidates), at most `limit`, read in batches. */
+  stalePending(cutoff: Date, limit: number, batchSize: number): DocumentStream<PendingSyncDoc> {
+    return this.collection()
+      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1 } })
+      .limit(limit)
+      .batchSize(batchSize) as unknown as DocumentStream<PendingSyncDoc>;
+  }
+
+  /**
+   * Clears the mark, but only for the version that was processed: a write that landed meanwhile
+   * bumped `sync.version`, so its mark stays and the change is picked up again.
+   */
+  async acknowledge(tenantId: string, id: string, version: number): Promise<boolean> {
+    const res = await this.collection().updateOne(
+      { _id: id, tenantId, 'sync.version': version } as never,
+      { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } } as never,
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** Records one finished part of `version`'s work; the parts of that version done so far, or null when a newer version exists. */
+  async recordDonePart(tenantId: string, id: string, version: number, part: number): Promise<number | null> {
+    const doc = (await this.collection().findOneAndUpdate(
+      { _id: id, tenantId, 'sync.version': version } as never,
+      { $addToSet: { 'sync.doneParts': `${version}:${part}` } } as never,
+      { returnDocument: 'after' },
+    )) as { sync?: { doneParts?: string[] } } | null;
+    if (!doc) return null;
+    return (doc.sync?.doneParts ?? []).filter((p) => p.startsWith(`${version}:`)).length;
+  }
+
+  /**
+   * Names the job that failed for good on `version`'s work (kept in Redis for an operator to retry):
+   * the sweeper leaves the change to that job while it exists. Nothing is written when a newer
+   * version exists (that one's work is lost work, for the sweeper).
+   */
+  async markFailed(tenantId: string, id: string, version: number, jobId: string): Promise<boolean> {
+    const res = await this.collection().updateOne(
+      { _id: id, tenantId, 'sync.version': version, 'sync.pendingSince': { $exists: true } } as never,
+      { $set: { 'sync.failedJob': { id: jobId, version } } } as never,
+    );
+    return res.modifiedCount === 1;
+  }
+}
+
+/** The failed job that holds a pending change, if its mark is for the pending version. */
+export function failedJobHolding(doc: PendingSyncDoc): string | undefined {
+  const failed = doc.sync.failedJob;
+  return failed && failed.version === doc.sync.version ? failed.id : undefined;
+}
