@@ -1,5 +1,8 @@
 import type { Model } from 'mongoose';
-import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './models';
+import type { AuditEventDoc, GroupDoc, PendingGroupChange, SyncMark, UserDoc } from './models';
+
+/** Ids per outbox mark update (one `$in` list). */
+const MARK_CHUNK = 1000;
 
 type ResourceDoc = UserDoc | GroupDoc;
 
@@ -46,6 +49,22 @@ export class ResourceStore<D extends ResourceDoc> {
 
   async find(tenantId: string, id: string): Promise<D | null> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
+  }
+
+  /** Whether the document exists. */
+  async exists(tenantId: string, id: string): Promise<boolean> {
+    return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** Those of `ids` that exist (the others were deleted or never were). */
+  async idsExisting(tenantId: string, ids: readonly string[]): Promise<string[]> {
+    const found = await this.model.collection.find({ _id: { $in: ids }, tenantId, ...this.scope } as never, { projection: { _id: 1 } }).toArray();
+    return (found as unknown as Pick<D, '_id'>[]).map((d) => d._id);
+  }
+
+  /** The documents among `ids` (in no particular order; missing ones are left out). */
+  async findMany(tenantId: string, ids: readonly string[]): Promise<D[]> {
+    return (await this.model.collection.find({ _id: { $in: ids }, tenantId, ...this.scope } as never).toArray()) as unknown as D[];
   }
 
   async insert(doc: D, audits: AuditEventDoc[] = []): Promise<void> {
@@ -97,6 +116,34 @@ export class ResourceStore<D extends ResourceDoc> {
     return (res as D | null) ?? null;
   }
 
+  /**
+   * Marks documents pending in the outbox without changing them: `$min` keeps an older pending
+   * time and the versions are left as they are (DESIGN §5).
+   */
+  async markPending(tenantId: string, ids: readonly string[], now = new Date()): Promise<void> {
+    for (let i = 0; i < ids.length; i += MARK_CHUNK) {
+      const part = ids.slice(i, i + MARK_CHUNK);
+      await this.model.collection.updateMany(
+        { tenantId, _id: part.length === 1 ? part[0] : { $in: part }, ...this.scope } as never,
+        { $min: { 'sync.pendingSince': now } } as never,
+      );
+    }
+  }
+
+  /** How many of the tenant's documents are pending in the outbox. */
+  async pendingCount(tenantId: string): Promise<number> {
+    return this.model.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true }, ...this.scope } as never);
+  }
+
+  /** The tenant's document pending the longest (its pending time only), or null when none is. */
+  async oldestPending(tenantId: string): Promise<{ _id: string; sync?: Pick<SyncMark, 'pendingSince'> } | null> {
+    return (await this.model.collection
+      .find({ tenantId, 'sync.pendingSince': { $exists: true }, ...this.scope } as never, { projection: { 'sync.pendingSince': 1 } })
+      .sort({ 'sync.pendingSince': 1 })
+      .limit(1)
+      .next()) as { _id: string; sync?: Pick<SyncMark, 'pendingSince'> } | null;
+  }
+
   async delete(tenantId: string, id: string): Promise<boolean> {
     return (await this.deleteReturning(tenantId, id)) !== null;
   }
@@ -104,5 +151,10 @@ export class ResourceStore<D extends ResourceDoc> {
   /** Deletes and returns the document as it was deleted (with whatever was still pending on it). */
   async deleteReturning(tenantId: string, id: string): Promise<D | null> {
     return (await this.model.collection.findOneAndDelete({ _id: id, tenantId, ...this.scope } as never)) as D | null;
+  }
+
+  /** Deletes the document if it is still there, reading nothing back (a recorded deletion finished again is a no-op). */
+  async deleteIfPresent(tenantId: string, id: string): Promise<void> {
+    await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
   }
 }
