@@ -149,15 +149,11 @@ const DOMAIN_FILES_STILL_ON_MODELS: Record<string, string[]> = {
   'src/domain/rules/rule-groups.ts': ['Group'],
   'src/domain/sync/audience-cleanup.ts': ['Group'],
   'src/domain/sync/evaluate-user.ts': ['User'],
-  'src/domain/sync/membership-changes.ts': ['Membership'],
-  'src/domain/sync/reevaluation.ts': ['User'],
-  'src/domain/sync/rule-matches.ts': ['User'],
   'src/domain/sync/rule-preview.ts': ['Group'],
   'src/domain/sync/rule-run.ts': ['Group'],
   'src/domain/sync/rule-set.ts': ['Group'],
   'src/domain/sync/rule-validation.ts': ['Group'],
   'src/domain/sync/rules-service.ts': ['Group'],
-  'src/domain/sync/sync-status.ts': ['Group', 'User'],
   'src/domain/tenants.ts': ['Group'],
 };
 
