@@ -146,14 +146,6 @@ const DOMAIN_FILES_STILL_ON_MODELS: Record<string, string[]> = {
   'src/domain/permissions/roles.ts': ['Group', 'User'],
   'src/domain/recovery/pending-changes.ts': ['Group', 'User'],
   'src/domain/recovery/pending-group-changes.ts': ['Group', 'User'],
-  'src/domain/rules/rule-groups.ts': ['Group'],
-  'src/domain/sync/audience-cleanup.ts': ['Group'],
-  'src/domain/sync/evaluate-user.ts': ['User'],
-  'src/domain/sync/rule-preview.ts': ['Group'],
-  'src/domain/sync/rule-run.ts': ['Group'],
-  'src/domain/sync/rule-set.ts': ['Group'],
-  'src/domain/sync/rule-validation.ts': ['Group'],
-  'src/domain/sync/rules-service.ts': ['Group'],
   'src/domain/tenants.ts': ['Group'],
 };
 
