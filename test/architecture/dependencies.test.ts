@@ -141,12 +141,6 @@ const DOMAIN_FILES_STILL_ON_MODELS: Record<string, string[]> = {
   'src/domain/groups/membership-explanation.ts': ['Group'],
   'src/domain/groups/memberships-of-user.ts': ['User'],
   'src/domain/groups/user-departure.ts': ['Group'],
-  'src/domain/permissions/engine.ts': ['Group', 'User'],
-  'src/domain/permissions/resources.ts': ['Group'],
-  'src/domain/permissions/roles.ts': ['Group', 'User'],
-  'src/domain/recovery/pending-changes.ts': ['Group', 'User'],
-  'src/domain/recovery/pending-group-changes.ts': ['Group', 'User'],
-  'src/domain/tenants.ts': ['Group'],
 };
 
 describe('the domain reaches collections only through repositories', () => {
