@@ -8,7 +8,7 @@ import { AppError } from '../errors/app-error';
 import { DEFAULT_GROUPS } from './default-groups';
 import { seedDefaultRoles } from './permissions/default-roles';
 import { roleAssignmentIds } from './permissions/engine';
-import type { GroupDoc, RoleAssignmentDoc } from '../persistence/models';
+import type { RoleAssignmentDoc } from '../persistence/models';
 
 export interface CreatedTenant {
   tenantId: string;
@@ -46,14 +46,14 @@ export async function findTenantByName(models: Models, name: string): Promise<Te
  */
 export async function seedDefaults(models: Models, tenantId: string): Promise<{ created: string[]; skipped: string[] }> {
   await seedDefaultRoles(models, tenantId);
-  const existing = (await models.Group.collection.find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } }).toArray()) as unknown as GroupDoc[];
+  const existing = await repositoriesOf(models).groups.systemKeysOf(tenantId);
   const have = new Set(existing.map((g) => g.system));
   const created: string[] = [];
   const skipped: string[] = [];
   for (const g of DEFAULT_GROUPS.filter((d) => !have.has(d.key))) {
     const doc = newInternalGroupDoc(tenantId, g.name, { description: g.description, audience: g.audience, system: g.key, ...(g.automatic ? { automatic: g.automatic } : {}) });
     try {
-      await models.Group.collection.insertOne(doc as never);
+      await repositoriesOf(models).groups.insert(doc);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       skipped.push(g.name);

@@ -2,6 +2,7 @@ import type { Express, NextFunction, Request, RequestHandler, Response } from 'e
 import type IORedis from 'ioredis';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import type { Models } from '../persistence/models';
+import { repositoriesOf } from '../persistence/repositories';
 import { SyncQueueInspector } from '../domain/sync/queue-inspector';
 import { attachSyncQueueInspector } from '../domain/sync/inspector-locator';
 import { getOnly } from '../http/get-only';
@@ -123,10 +124,11 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
       }
     },
   });
+  const repos = repositoriesOf(models);
   const kinds = [
-    ['users', models.User],
-    ['groups', models.Group],
-    ['rules', models.Rule],
+    ['users', repos.users.syncMarks],
+    ['groups', repos.groups.syncMarks],
+    ['rules', repos.rules.syncMarks],
   ] as const;
   new Gauge({
     name: 'scim_sync_pending_documents',
@@ -134,9 +136,7 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
     labelNames: ['kind'] as const,
     registers: [registry],
     async collect() {
-      for (const [kind, model] of kinds) {
-        this.set({ kind }, await model.collection.countDocuments({ 'sync.pendingSince': { $exists: true } } as never));
-      }
+      for (const [kind, marks] of kinds) this.set({ kind }, await marks.countPending());
     },
   });
   new Gauge({
@@ -145,13 +145,8 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
     registers: [registry],
     async collect() {
       let oldest: number | undefined;
-      for (const [, model] of kinds) {
-        const doc = (await model.collection
-          .find({ 'sync.pendingSince': { $exists: true } } as never, { projection: { 'sync.pendingSince': 1 } })
-          .sort({ 'sync.pendingSince': 1 })
-          .limit(1)
-          .next()) as { sync?: { pendingSince?: Date } } | null;
-        const since = doc?.sync?.pendingSince?.getTime();
+      for (const [, marks] of kinds) {
+        const since = (await marks.oldestPendingSince())?.getTime();
         if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
       }
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));

@@ -67,8 +67,9 @@ export class MembershipsRepository {
   /**
    * Creates the memberships that do not exist yet, with `source` and `role`, and leaves existing ones
    * exactly as they are (no source added, no role changed): for writes that must report what they
-   * did against the current state (an import confirmed after its preview, an invitation). One
-   * unordered insert; a duplicate key means "already a member". Returns the user ids it created.
+   * did against the current state (an import confirmed after its preview, an invitation), and for a
+   * rule run's users known to hold no membership yet (a full run read the group's members). One
+   * unordered insert per chunk; a duplicate key means "already a member". Returns the user ids it created.
    */
   async createIfAbsent(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole): Promise<string[]> {
     const created: string[] = [];

@@ -3,6 +3,9 @@ import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './mod
 import { conjunction } from './conjunction';
 import { SyncMarks } from './sync-marks';
 
+/** Ids per outbox mark update (one `$in` list). */
+const MARK_CHUNK = 1000;
+
 /** A SCIM resource as stored: a user or a group. */
 export type StoredResource = UserDoc | GroupDoc;
 
@@ -86,6 +89,11 @@ export class ResourceStore<D extends StoredResource> {
     return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never)) as D | null;
   }
 
+  /** Whether the document exists. */
+  async exists(tenantId: string, id: string): Promise<boolean> {
+    return (await this.model.collection.findOne({ _id: id, tenantId, ...this.scope } as never, { projection: { _id: 1 } })) !== null;
+  }
+
   /** Which of `ids` exist in the tenant (and this store's scope). One query for the whole list. */
   async existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
@@ -98,6 +106,11 @@ export class ResourceStore<D extends StoredResource> {
     if (ids.length === 0 || names.length === 0) return [];
     const projection = Object.fromEntries(names.map((n) => [`attrs.${n}`, 1]));
     return (await this.model.collection.find(this.within(tenantId, { _id: { $in: [...ids] } }) as never, { projection }).toArray()) as unknown as Pick<D, '_id' | 'attrs'>[];
+  }
+
+  /** The documents among `ids` (in no particular order; missing ones are left out). */
+  async findMany(tenantId: string, ids: readonly string[]): Promise<D[]> {
+    return (await this.model.collection.find({ _id: { $in: ids }, tenantId, ...this.scope } as never).toArray()) as unknown as D[];
   }
 
   async insert(doc: D, audits: AuditEventDoc[] = []): Promise<void> {
@@ -149,6 +162,22 @@ export class ResourceStore<D extends StoredResource> {
     return (res as D | null) ?? null;
   }
 
+  /**
+   * Marks documents pending in the outbox without changing them: `$min` keeps an older pending
+   * time and the versions are left as they are (DESIGN §5).
+   */
+  async markPending(tenantId: string, ids: readonly string[], now = new Date()): Promise<void> {
+    for (let i = 0; i < ids.length; i += MARK_CHUNK) {
+      const part = ids.slice(i, i + MARK_CHUNK);
+      await this.model.collection.updateMany(
+        { tenantId, _id: part.length === 1 ? part[0] : { $in: part }, ...this.scope } as never,
+        { $min: { 'sync.pendingSince': now } } as never,
+      );
+    }
+  }
+
+
+
   async delete(tenantId: string, id: string): Promise<boolean> {
     return (await this.deleteReturning(tenantId, id)) !== null;
   }
@@ -156,5 +185,10 @@ export class ResourceStore<D extends StoredResource> {
   /** Deletes and returns the document as it was deleted (with whatever was still pending on it). */
   async deleteReturning(tenantId: string, id: string): Promise<D | null> {
     return (await this.model.collection.findOneAndDelete({ _id: id, tenantId, ...this.scope } as never)) as D | null;
+  }
+
+  /** Deletes the document if it is still there, reading nothing back (a recorded deletion finished again is a no-op). */
+  async deleteIfPresent(tenantId: string, id: string): Promise<void> {
+    await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
   }
 }

@@ -148,17 +148,4 @@ export class RulesRepository {
     );
     return res.matchedCount > 0;
   }
-
-  // ---- the outbox as the sync monitor reads it ----
-
-  async pendingCount(tenantId: string): Promise<number> {
-    return this.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } } as never);
-  }
-
-  async oldestPending(tenantId: string): Promise<{ sync?: { pendingSince?: Date } } | null> {
-    const pendingFilter = { tenantId, 'sync.pendingSince': { $exists: true } };
-    return (await this.collection.find(pendingFilter as never, { projection: { 'sync.pendingSince': 1 } }).sort({ 'sync.pendingSince': 1 }).limit(1).next()) as {
-      sync?: { pendingSince?: Date };
-    } | null;
-  }
 }

@@ -1,7 +1,7 @@
 import { escapeRegex } from '../expressions/compile-mongo';
 import { conjunction } from './conjunction';
 import type { Models, UserDoc } from './models';
-import { ResourceStore } from './resource-store';
+import { ResourceStore, type DocumentStream } from './resource-store';
 
 /** Internal users or customers: the custom extension's `audience` (stored at attrs.custom.audience; missing means internal). */
 export type UserAudience = 'user' | 'customer';
@@ -54,6 +54,27 @@ export function userCriteriaFilter(criteria: UserCriteria): Record<string, unkno
   return conjunction(...parts);
 }
 
+/** Which fields each streamed user carries. */
+export type StreamedFields =
+  /** `_id` only. */
+  | 'id'
+  /** `_id`, userName, displayName and the custom extension's audience. */
+  | 'names'
+  /** Everything but the password hash and the lower-cased lookup shadows (what a rule predicate may read). */
+  | 'attributes';
+
+const STREAMED_PROJECTIONS: Record<StreamedFields, Record<string, 0 | 1>> = {
+  id: { _id: 1 },
+  names: { _id: 1, 'attrs.userName': 1, 'attrs.displayName': 1, 'attrs.custom.audience': 1 },
+  attributes: { passwordHash: 0, lc: 0 },
+};
+
+/** A streamed user: the fields its StreamedFields did not ask for are absent. */
+export type StreamedUser = Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'updatedAt'>;
+
+/** Users read in batches from an open cursor: iterate it, and close it when leaving early. */
+export type UserStream = DocumentStream<StreamedUser>;
+
 /**
  * SCIM users (indexes: `_id`; `tenantId, lc.userName` unique; `tenantId, attrs.externalId, _id`;
  * `tenantId, lc.emails, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
@@ -73,12 +94,35 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     return conjunction({ tenantId }, userCriteriaFilter(criteria));
   }
 
-  async exists(tenantId: string, userId: string): Promise<boolean> {
-    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { _id: 1 } })) !== null;
-  }
-
   /** The user's `active` attribute only (what admin authentication checks on every request), or null. */
   async activeFlagOf(tenantId: string, userId: string): Promise<Pick<UserDoc, 'attrs'> | null> {
     return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1 } })) as Pick<UserDoc, 'attrs'> | null;
+  }
+
+  /** The user as a rule evaluation reads it (attributes, sync mark, timestamps), or null. */
+  async findForEvaluation(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'> | null> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, {
+      projection: { attrs: 1, sync: 1, createdAt: 1, updatedAt: 1 },
+    })) as Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'> | null;
+  }
+
+  /** The user's `active` flag and custom extension only (what effective permissions depend on), or null. */
+  async findActiveAndCustom(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
+  }
+
+  /**
+   * Streams, in `_id` order and `batchSize` at a time, the users a rule's compiled query selects
+   * (a filter from the expression core, already within the tenant) that also meet `criteria`.
+   * Close the stream when leaving it early.
+   */
+  streamRuleMatches(tenantId: string, ruleQuery: Readonly<Record<string, unknown>>, criteria: UserCriteria, fields: StreamedFields, batchSize: number): UserStream {
+    // The tenant is set again (same key, same place) so this never reads across tenants, and the
+    // query stays flat where it can: the embedded server picks an index from top-level fields only.
+    const filter = conjunction({ ...ruleQuery, tenantId }, userCriteriaFilter(criteria));
+    return this.collection
+      .find(filter as never, { projection: STREAMED_PROJECTIONS[fields] })
+      .sort({ _id: 1 })
+      .batchSize(batchSize) as unknown as UserStream;
   }
 }

@@ -118,14 +118,12 @@ describe('rule runs: resumable and superseded', () => {
       await onAdd(++calls);
       return result;
     };
-    const collection = Object.create(real.Membership.collection) as typeof real.Membership.collection;
-    collection.insertMany = ((...args: Parameters<typeof collection.insertMany>) => real.Membership.collection.insertMany(...args).then(after)) as typeof collection.insertMany;
-    const Membership = Object.create(real.Membership, { collection: { value: collection } }) as typeof real.Membership;
-    const models = { ...real, Membership };
     const repo = new MembershipsRepository(real);
     const memberships = Object.create(repo) as MembershipsRepository;
+    // A full run inserts the users it knows to be new members in one batch (createIfAbsent) and adds its source for the others (addSource).
+    memberships.createIfAbsent = (...args: Parameters<MembershipsRepository['createIfAbsent']>) => repo.createIfAbsent(...args).then(after);
     memberships.addSource = (...args: Parameters<MembershipsRepository['addSource']>) => repo.addSource(...args).then(after);
-    return { models, memberships, registry: s.runtime.deps.registry, logger: silentLogger, ruleSets: new RuleSetCache(real, s.runtime.deps.registry, silentLogger) };
+    return { models: real, memberships, registry: s.runtime.deps.registry, logger: silentLogger, ruleSets: new RuleSetCache(real, s.runtime.deps.registry, silentLogger) };
   }
 
   it('when a run dies after its first chunk, then the next run resumes from the saved position and converges', async () => {

@@ -1,4 +1,5 @@
-import type { GroupDoc, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
+import type { Models, ResourceType, RoleDoc } from '../../persistence/models';
+import type { GroupNodeFields } from '../../persistence/groups-repository';
 import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import { accessEvents as defaultAccessEvents, type AccessChange, type AccessEvents } from '../access-events';
@@ -121,10 +122,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
 /** Cached users per tenant; beyond it the oldest entry is evicted (a later question recomputes it). */
 const MAX_CACHED_USERS_PER_TENANT = 100_000;
 
-type NodeDoc = Pick<GroupDoc, '_id' | 'attrs'> & { parentId?: unknown; status?: unknown; system?: unknown; origin?: unknown; audience?: unknown };
-const NODE_PROJECTION = { parentId: 1, status: 1, system: 1, origin: 1, audience: 1, 'attrs.displayName': 1 } as const;
-
-function nodeOf(d: NodeDoc, roleIds: string[], resourceGrants: GroupNode['resourceGrants']): GroupNode {
+function nodeOf(d: GroupNodeFields, roleIds: string[], resourceGrants: GroupNode['resourceGrants']): GroupNode {
   const node: GroupNode = { id: d._id, name: String(d.attrs?.displayName ?? ''), archived: d.status === 'archived', roleIds, resourceGrants };
   if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
   if (typeof d.system === 'string') node.system = d.system;
@@ -145,7 +143,7 @@ export const roleAssignmentIds = {
 /** Loads a tenant's grant data: four tenant-wide reads, no per-group round trips. */
 export async function loadGrantData(models: Models, tenantId: string): Promise<GrantData> {
   const [groups, roles, assignments, grants] = await Promise.all([
-    models.Group.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray() as unknown as Promise<NodeDoc[]>,
+    repositoriesOf(models).groups.hierarchyNodes(tenantId),
     repositoriesOf(models).roles.grantFieldsOfTenant(tenantId),
     repositoriesOf(models).roleAssignments.holdersOfTenant(tenantId),
     repositoriesOf(models).resourceGrants.ofTenant(tenantId),
@@ -268,7 +266,7 @@ export class PermissionEngine {
   // ---- patches: re-read what changed (each an `_id` lookup) and update the loaded grant data ----
 
   private async patchGroup(data: GrantData, tenantId: string, groupId: string): Promise<'patched' | 'reload'> {
-    const doc = (await this.models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: NODE_PROJECTION })) as NodeDoc | null;
+    const doc = await repositoriesOf(this.models).groups.hierarchyNode(tenantId, groupId);
     const node = data.nodes.get(groupId);
     if (!doc) {
       // Deleted: its assignments and grants went with it (groups.ts deleteGroup).
@@ -391,7 +389,7 @@ export class PermissionEngine {
     const generation = s.generation;
     const grantsGeneration = s.grantsGeneration;
     const [user, memberships, grants] = await Promise.all([
-      this.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } }) as Promise<UserDoc | null>,
+      repositoriesOf(this.models).users.findActiveAndCustom(tenantId, userId),
       repositoriesOf(this.models).memberships.rolesOfUser(tenantId, userId),
       this.grantData(s, tenantId),
     ]);

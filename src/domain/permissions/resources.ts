@@ -182,9 +182,7 @@ export async function updateResource(ctx: PermissionsContext, access: Access, re
 async function assertMayChangeResource(ctx: PermissionsContext, access: Access, resource: ResourceDoc, grants: readonly ResourceGrantDoc[]): Promise<void> {
   if (access.isAdmin) return;
   if (resource.type !== 'project' || grants.length === 0) throw forbidden(`change ${resource.type} "${resource.name}"`);
-  const groups = (await ctx.models.Group.collection
-    .find({ _id: { $in: [...new Set(grants.map((g) => g.groupId))] }, tenantId: access.tenantId } as never)
-    .toArray()) as unknown as Parameters<typeof readGroup>[0][];
+  const groups = await repositoriesOf(ctx.models).groups.findMany(access.tenantId, [...new Set(grants.map((g) => g.groupId))]);
   if (!groups.map(readGroup).every((g) => access.canManageProjects(g))) {
     throw forbidden(`change project "${resource.name}": it is shared with groups whose projects you do not manage`);
   }
@@ -278,9 +276,7 @@ export async function groupResources(ctx: PermissionsContext, access: Access, gr
   const resourceIds = [...new Set(grants.map((g) => g.resourceId))];
   const [resources, groups] = await Promise.all([
     resourceIds.length ? repositoriesOf(ctx.models).resources.findManyOfTenant(access.tenantId, resourceIds) : [],
-    ancestors.length
-      ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
-      : [],
+    ancestors.length ? repositoriesOf(ctx.models).groups.findMany(access.tenantId, ancestors) : [],
   ]);
   const byId = new Map(resources.map((r) => [r._id, r]));
   const groupName = new Map(groups.map((g) => [g._id, readGroup(g).name]));

@@ -1,4 +1,4 @@
-import type { RoleAssignmentDoc, RoleDoc, UserDoc } from '../../persistence/models';
+import type { RoleAssignmentDoc, RoleDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { AppError } from '../../errors/app-error';
@@ -167,10 +167,10 @@ async function liveAssignments(ctx: PermissionsContext, tenantId: string, roleId
   const groupIds = assignments.flatMap((a) => (a.groupId ? [a.groupId] : []));
   const userIds = assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : []));
   const [groups, users] = await Promise.all([
-    groupIds.length ? ctx.models.Group.collection.find({ _id: { $in: groupIds }, tenantId } as never, { projection: { _id: 1 } }).toArray() : [],
-    userIds.length ? ctx.models.User.collection.find({ _id: { $in: userIds }, tenantId } as never, { projection: { _id: 1 } }).toArray() : [],
+    groupIds.length ? repositoriesOf(ctx.models).groups.existingIds(tenantId, groupIds) : [],
+    userIds.length ? repositoriesOf(ctx.models).users.existingIds(tenantId, userIds) : [],
   ]);
-  const live = new Set([...groups, ...users].map((d) => String((d as { _id: unknown })._id)));
+  const live = new Set([...groups, ...users]);
   return assignments.filter((a) => live.has(a.groupId ?? a.userId ?? ''));
 }
 
@@ -212,9 +212,7 @@ export async function groupRoles(ctx: PermissionsContext, access: Access, groupI
   const roleIds = [...new Set(assignments.map((a) => a.roleId))];
   const [roles, groups] = await Promise.all([
     roleIds.length ? repositoriesOf(ctx.models).roles.findManyOfTenant(access.tenantId, roleIds) : [],
-    ancestors.length
-      ? (ctx.models.Group.collection.find({ _id: { $in: ancestors }, tenantId: access.tenantId } as never).toArray() as unknown as Promise<Parameters<typeof readGroup>[0][]>)
-      : [],
+    ancestors.length ? repositoriesOf(ctx.models).groups.findMany(access.tenantId, ancestors) : [],
   ]);
   const roleById = new Map(roles.map((r) => [r._id, r]));
   const groupById = new Map(groups.map((g) => [g._id, readGroup(g)]));
@@ -278,10 +276,8 @@ export async function revokeRoleFromGroup(ctx: PermissionsContext, access: Acces
 
 // ---- assignments to users (their own org-level role) ----
 
-async function loadUser(ctx: PermissionsContext, tenantId: string, userId: string): Promise<UserDoc> {
-  const user = (await ctx.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { _id: 1 } })) as UserDoc | null;
-  if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
-  return user;
+async function loadUser(ctx: PermissionsContext, tenantId: string, userId: string): Promise<void> {
+  if (!(await repositoriesOf(ctx.models).users.exists(tenantId, userId))) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
 }
 
 async function loadRoleForAssignment(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleDoc> {

@@ -65,13 +65,13 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
   const { tenantId, objectId } = change;
   const recovering = (change.attempts ?? 0) > 0;
   if (change.kind === 'user.delete') {
-    await models.User.collection.deleteOne({ _id: objectId, tenantId } as never);
+    await repositoriesOf(models).users.deleteIfPresent(tenantId, objectId);
     for (const step of USER_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
     await writeAuditEvent(models, change.audit);
     await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
   } else {
-    await models.Group.collection.deleteOne({ _id: objectId, tenantId } as never);
+    await repositoriesOf(models).groups.deleteIfPresent(tenantId, objectId);
     const removed = await memberships.removeAllForGroup(tenantId, objectId);
     for (const step of GROUP_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'group', groupId: objectId });

@@ -1,4 +1,5 @@
-import type { AuditEventDoc, GroupDoc, Models, PendingGroupChange, UserDoc } from '../../persistence/models';
+import type { AuditEventDoc, GroupDoc, Models, PendingGroupChange } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvent } from '../audit';
 import { accessEvents } from '../access-events';
 import type { RecoveryDeps } from './pending-changes';
@@ -82,15 +83,14 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
     },
   };
   await writeAuditEvent(models, event);
-  await models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $pull: { pendingMembers: { _id: change._id } } } as never);
+  await repositoriesOf(models).groups.settleMemberChange(tenantId, groupId, change._id);
   await enqueueMemberChanges(deps, tenantId, groupId, opts, [...changes.added, ...changes.removed]);
   return changes;
 }
 
 async function existingUsers(models: Models, tenantId: string, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const found = await models.User.collection.find({ _id: { $in: [...new Set(ids)] }, tenantId } as never, { projection: { _id: 1 } }).toArray();
-  const have = new Set(found.map((d) => (d as unknown as UserDoc)._id));
+  const have = await repositoriesOf(models).users.existingIds(tenantId, [...new Set(ids)]);
   return ids.filter((id) => have.has(id));
 }
 
@@ -101,8 +101,7 @@ async function existingUsers(models: Models, tenantId: string, ids: readonly str
  * ours to undo.
  */
 async function undoOrphanedAdds(deps: RecoveryDeps, tenantId: string, groupId: string, added: readonly string[]): Promise<void> {
-  const group = await deps.models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: { _id: 1 } });
-  if (!group) {
+  if (!(await repositoriesOf(deps.models).groups.exists(tenantId, groupId))) {
     await deps.memberships.removeAllForGroup(tenantId, groupId);
     return;
   }
@@ -129,7 +128,7 @@ async function enqueueMemberChanges(deps: RecoveryDeps, tenantId: string, groupI
 }
 
 async function currentVersion(models: Models, tenantId: string, groupId: string): Promise<number | undefined> {
-  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: { version: 1 } })) as Pick<GroupDoc, 'version'> | null;
+  const doc = await repositoriesOf(models).groups.findVersion(tenantId, groupId);
   return doc?.version;
 }
 
@@ -139,10 +138,7 @@ async function currentVersion(models: Models, tenantId: string, groupId: string)
  */
 export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSeconds: number, limit = 1000): Promise<number> {
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const groups = (await deps.models.Group.collection
-    .find({ 'pendingMembers.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, pendingMembers: 1 } })
-    .limit(limit)
-    .toArray()) as unknown as Pick<GroupDoc, '_id' | 'tenantId' | 'pendingMembers'>[];
+  const groups = await repositoriesOf(deps.models).groups.withMemberChangesPendingBefore(cutoff, limit);
   let finished = 0;
   for (const group of groups) {
     for (const change of group.pendingMembers ?? []) {

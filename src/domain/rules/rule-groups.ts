@@ -1,6 +1,5 @@
-import { escapeRegex } from '../../expressions/compile-mongo';
 import { repositoriesOf } from '../../persistence/repositories';
-import type { GroupDoc, Models } from '../../persistence/models';
+import type { Models } from '../../persistence/models';
 import type { CompiledRule } from './compile-rule';
 
 /** The membership source the IdP's group pushes hold (DESIGN §2). */
@@ -39,19 +38,7 @@ export async function resolveRuleGroups(
   const memberUserIdsByGroupId = new Map<string, string[]>();
   if (names.length === 0) return options.members ? { groupIdsByName, memberUserIdsByGroupId } : { groupIdsByName };
 
-  const externalIdPattern = `^(?:${names.map(escapeRegex).join('|')})\\z`;
-  const groups = await models.Group.collection
-    .find(
-      {
-        tenantId,
-        origin: 'scim',
-        $or: [{ 'lc.displayName': { $in: names } }, { 'attrs.externalId': { $regex: externalIdPattern, $options: 'i' } }],
-      } as never,
-      { projection: { _id: 1, 'lc.displayName': 1, 'attrs.externalId': 1 } },
-    )
-    .toArray();
-  for (const raw of groups) {
-    const group = raw as unknown as Pick<GroupDoc, '_id' | 'lc' | 'attrs'>;
+  for (const group of await repositoriesOf(models).groups.idpGroupsNamed(tenantId, names)) {
     const keys = new Set<string>();
     if (typeof group.lc?.displayName === 'string') keys.add(group.lc.displayName);
     const externalId = group.attrs?.externalId;

@@ -39,10 +39,7 @@ const key = (groupId: string, source: string) => `${groupId}\t${source}`;
 export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: string): Promise<UserEvaluation> {
   const ruleSet = await deps.ruleSets.get(tenantId);
   if (!ruleSet) return { outcome: 'tenantGone' };
-  const readUser = () =>
-    deps.models.User.collection.findOne({ _id: userId, tenantId } as never, {
-      projection: { attrs: 1, sync: 1, createdAt: 1, updatedAt: 1 },
-    }) as Promise<UserSnapshot | null>;
+  const readUser = (): Promise<UserSnapshot | null> => repositoriesOf(deps.models).users.findForEvaluation(tenantId, userId);
   const readMemberships = () =>
     deps.memberships.sourcesOfUser(tenantId, userId) as Promise<MembershipSnapshot[]>;
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);

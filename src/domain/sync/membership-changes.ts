@@ -1,5 +1,5 @@
-import type { AuditEventDoc, MembershipDoc, Models } from '../../persistence/models';
-import { membershipId, type MembershipsRepository } from '../../persistence/memberships-repository';
+import type { AuditEventDoc, Models } from '../../persistence/models';
+import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { AccessEvents } from '../access-events';
@@ -90,37 +90,11 @@ async function addSource(writer: MembershipWriter, tenantId: string, change: Sou
   const rest = change.fresh ? change.add.filter((u) => !change.fresh!.has(u)) : [...change.add];
   const created = new Set<string>();
   if (fresh.length > 0) {
-    const now = new Date();
-    const docs = fresh.map((userId): MembershipDoc => ({
-      _id: membershipId(change.groupId, userId),
-      tenantId,
-      groupId: change.groupId,
-      userId,
-      role: 'member',
-      sources: [change.source],
-      createdAt: now,
-      updatedAt: now,
-    }));
-    try {
-      // Still on the model: test/workers/rule-changed.test.ts intercepts this insert to stop a run mid-way.
-      await writer.models.Membership.collection.insertMany(docs as never[], { ordered: false });
-      for (const u of fresh) created.add(u);
-    } catch (err) {
-      const taken = duplicateKeyIndexes(err);
-      if (!taken) throw err;
-      fresh.forEach((u, i) => (taken.has(i) ? rest.push(u) : created.add(u)));
-    }
+    for (const u of await writer.memberships.createIfAbsent(tenantId, change.groupId, fresh, change.source, 'member')) created.add(u);
+    rest.push(...fresh.filter((u) => !created.has(u)));
   }
   if (rest.length > 0) for (const u of await writer.memberships.addSource(tenantId, change.groupId, rest, change.source)) created.add(u);
   return created;
-}
-
-/** Indexes of an unordered insertMany that failed only on duplicate keys; undefined for any other failure. */
-function duplicateKeyIndexes(err: unknown): Set<number> | undefined {
-  const raw = (err as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index?: number; code?: number }[];
-  if (list.length === 0 || !list.every((e) => e.code === 11000 && typeof e.index === 'number')) return undefined;
-  return new Set(list.map((e) => e.index as number));
 }
 
 function notifyAccessChanges(events: AccessEvents | undefined, tenantId: string, groupId: string, userIds: readonly string[]) {

@@ -3,8 +3,6 @@ import { repositoriesOf } from '../../persistence/repositories';
 import type { RuleChangeReason } from '../../queue/jobs';
 import type { JobEnqueuer } from './sync-deps';
 
-const CHUNK = 1000;
-
 /**
  * Marks users pending in the outbox without changing them (a rule run met concurrent edits, an
  * IdP group's members changed): `$min` keeps an older pending time, and the version is left as
@@ -12,13 +10,7 @@ const CHUNK = 1000;
  * follow are lost, the sweeper finds these marks.
  */
 export async function markUsersPending(models: Models, tenantId: string, userIds: readonly string[], now = new Date()): Promise<void> {
-  for (let i = 0; i < userIds.length; i += CHUNK) {
-    const part = userIds.slice(i, i + CHUNK);
-    await models.User.collection.updateMany(
-      { tenantId, _id: part.length === 1 ? part[0] : { $in: part } } as never,
-      { $min: { 'sync.pendingSince': now } } as never,
-    );
-  }
+  await repositoriesOf(models).users.markPending(tenantId, userIds, now);
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { UserDoc } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
+import type { StreamedFields, StreamedUser } from '../../persistence/users-repository';
 import { loadIdpGroupIds, resolveRuleGroups, ruleMongoQuery, rulePredicate, type CompiledRule } from '../rules';
 import { subjectOf } from './rule-set';
-import { audienceFilter, audienceOf, type Audience } from '../groups/user-identity';
+import { audienceOf, type Audience } from '../groups/user-identity';
 import type { SyncDeps } from './sync-deps';
-import { conjunction } from '../../persistence/conjunction';
 
 export interface MatchedUser {
   _id: string;
@@ -29,8 +29,6 @@ export interface WalkOptions {
   audience?: Audience;
 }
 
-type StreamedUser = Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'updatedAt'>;
-
 /**
  * Streams the tenant's users matching a compiled rule, in `_id` order and in chunks, with the
  * compiled MongoDB query (DESIGN §6: stream ids from a query, never load every user). When the
@@ -41,16 +39,8 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
   const groups = compiled.usesGroups ? await resolveRuleGroups(deps.models, tenantId, compiled, { members: true }) : undefined;
   const { query, exact } = ruleMongoQuery(compiled, { tenantId, groups });
   const predicate = exact ? undefined : rulePredicate(compiled, { tenantId, groups });
-  const clauses: Record<string, unknown>[] = [query, { 'attrs.active': { $ne: false } }];
-  if (opts.audience !== undefined) clauses.push(audienceFilter(opts.audience, false));
-  if (opts.after !== undefined) clauses.push({ _id: { $gt: opts.after } });
-  const projection: Record<string, 0 | 1> = exact ? { _id: 1 } : { passwordHash: 0, lc: 0 };
-  if (exact && opts.withNames) Object.assign(projection, { 'attrs.userName': 1, 'attrs.displayName': 1, 'attrs.custom.audience': 1 });
-
-  const cursor = deps.models.User.collection
-    .find(conjunction(...clauses) as never, { projection })
-    .sort({ _id: 1 })
-    .batchSize(opts.chunkSize);
+  const fields: StreamedFields = !exact ? 'attributes' : opts.withNames ? 'names' : 'id';
+  const users = repositoriesOf(deps.models).users.streamRuleMatches(tenantId, query, { activeOnly: true, audience: opts.audience, after: opts.after }, fields, opts.chunkSize);
   let batch: StreamedUser[] = [];
   const finish = async (docs: StreamedUser[]): Promise<MatchChunk> => {
     let kept = docs;
@@ -66,8 +56,8 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
     };
   };
   try {
-    for await (const raw of cursor) {
-      batch.push(raw as unknown as StreamedUser);
+    for await (const user of users) {
+      batch.push(user);
       if (batch.length >= opts.chunkSize) {
         const docs = batch;
         batch = [];
@@ -76,7 +66,7 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
     }
     if (batch.length > 0) yield await finish(batch);
   } finally {
-    await cursor.close().catch(() => undefined);
+    await users.close().catch(() => undefined);
   }
 }
 

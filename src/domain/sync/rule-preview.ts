@@ -80,7 +80,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     targetAudience = groupAudienceOf(target);
   } else if (rule) {
     targetGroupId = rule.targetGroupId;
-    const target = await deps.models.Group.collection.findOne({ _id: targetGroupId, tenantId } as never, { projection: { audience: 1 } });
+    const target = await repositoriesOf(deps.models).groups.findAudience(tenantId, targetGroupId);
     if (target) targetAudience = groupAudienceOf(target);
   }
 

@@ -76,7 +76,7 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
       await checkpoint();
     }
 
-    const target = (await deps.models.Group.collection.findOne({ _id: rule.targetGroupId, tenantId } as never, { projection: { _id: 1, audience: 1 } })) as { audience?: unknown } | null;
+    const target = await repositoriesOf(deps.models).groups.findAudience(tenantId, rule.targetGroupId);
     let compiled: CompiledRule | undefined;
     let outcome: RuleRunResult['outcome'] = 'completed';
     if (!isActiveRule(rule)) outcome = 'removed';

@@ -83,10 +83,8 @@ export class RuleSetCache {
     const targets = [...new Set(rules.filter(isActiveRule).map((r) => r.targetGroupId))];
     const existing = new Map<string, Audience>();
     if (targets.length > 0) {
-      const groups = await this.models.Group.collection
-        .find({ tenantId, _id: targets.length === 1 ? targets[0] : { $in: targets } } as never, { projection: { _id: 1, audience: 1 } })
-        .toArray();
-      for (const g of groups) existing.set(String(g._id), groupAudienceOf(g as { audience?: unknown }));
+      const groups = await repositoriesOf(this.models).groups.audiencesOf(tenantId, targets);
+      for (const g of groups) existing.set(g._id, groupAudienceOf(g));
     }
 
     const view = this.registry.view('User');

@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '../../errors/app-error';
 import type { GroupDoc, Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { SchemaRegistry } from '../../attributes/registry';
 import { compileRule, type CompiledRule, type RuleErrorDetails } from '../rules';
 import type { RuleKind } from './rule-records';
@@ -61,7 +62,7 @@ export function ruleEnabled(value: unknown): boolean {
  */
 export async function requireRuleTarget(models: Models, tenantId: string, groupId: unknown, kind: RuleKind): Promise<GroupDoc> {
   if (typeof groupId !== 'string' || groupId === '') throw invalidField('targetGroupId', 'targetGroupId must be a group id');
-  const group = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
+  const group = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!group) throw new AppError('badRequest', 'RULE_TARGET_NOT_FOUND', `No group ${groupId} in this tenant`, { details: { field: 'targetGroupId' } });
   if (group.origin === 'scim') {
     throw new AppError('badRequest', 'RULE_TARGET_IDP_GROUP', `Group ${groupId} is an IdP group (pushed over SCIM); a rule can only fill internal groups`, {

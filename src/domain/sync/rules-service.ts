@@ -108,8 +108,7 @@ export class RulesService {
   private async withTargets(tenantId: string, views: RuleView[]): Promise<RuleView[]> {
     const targets = [...new Set(views.map((v) => v.targetGroupId))];
     if (targets.length === 0) return views;
-    const found = await this.deps.models.Group.collection.find({ tenantId, _id: { $in: targets } } as never, { projection: { _id: 1 } }).toArray();
-    const existing = new Set(found.map((g) => String(g._id)));
+    const existing = await repositoriesOf(this.deps.models).groups.existingIds(tenantId, targets);
     return views.map((v) => ({ ...v, targetMissing: !existing.has(v.targetGroupId) }));
   }
 

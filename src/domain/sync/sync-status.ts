@@ -23,28 +23,17 @@ export interface SyncStatus {
 
 /** GET /admin/v1/sync/status: the tenant's outbox, its jobs and every rule's last full run. */
 export async function syncStatus(models: Models, inspector: SyncQueueInspector, tenantId: string, now = new Date()): Promise<SyncStatus> {
-  const pendingFilter = { tenantId, 'sync.pendingSince': { $exists: true } };
-  const rulesRepo = repositoriesOf(models).rules;
-  const kinds = [models.User, models.Group] as const;
+  const repos = repositoriesOf(models);
+  // The outbox of each kind of document, in this order: users, groups, rules.
+  const outboxes = [repos.users, repos.groups, repos.rules] as const;
   const [counts, oldest, jobs, rules] = await Promise.all([
-    Promise.all([...kinds.map((m) => m.collection.countDocuments(pendingFilter as never)), rulesRepo.pendingCount(tenantId)]),
-    Promise.all([
-      ...kinds.map(
-        (m) =>
-          m.collection
-            .find(pendingFilter as never, { projection: { 'sync.pendingSince': 1 } })
-            .sort({ 'sync.pendingSince': 1 })
-            .limit(1)
-            .next() as Promise<{ sync?: { pendingSince?: Date } } | null>,
-      ),
-      rulesRepo.oldestPending(tenantId),
-    ]),
+    Promise.all(outboxes.map((o) => o.syncMarks.countPending(tenantId))),
+    Promise.all(outboxes.map((o) => o.syncMarks.oldestPendingSince(tenantId))),
     inspector.tenantCounts(tenantId).catch((err: Error) => ({ error: `Redis did not answer: ${err.message}` })),
-    rulesRepo.liveOfTenant(tenantId),
+    repos.rules.liveOfTenant(tenantId),
   ]);
   const [users = 0, groups = 0, pendingRules = 0] = counts;
   const oldestPendingSince = oldest
-    .map((d) => d?.sync?.pendingSince)
     .filter((d): d is Date => d instanceof Date)
     .sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
   rules.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
