@@ -12,7 +12,6 @@ import { createWorkerJobQueue } from './job-queue';
 import { createSyncProcessor } from './processors/sync-processor';
 import type { JobResult } from './processors/processor-deps';
 import { sweepPending, type SweepResult } from './sweeper';
-import { recordFinalFailure } from './failed-jobs';
 
 export interface SyncWorker {
   /** Graceful stop: no new jobs, active ones finish, then connections close. */
@@ -79,13 +78,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       attempts: job.attemptsMade,
       err,
     });
-    if (!final) return;
-    void queue.recordOutcome(job.data.tenantId, 'failed');
-    if (job.id !== undefined) {
-      recordFinalFailure(db.models, job.name, job.data, job.id).catch((markErr: unknown) =>
-        log.warn('could not name the failed job on its document; the sweeper will enqueue the change again', { jobId: job.id, err: markErr }),
-      );
-    }
+    if (final) void queue.recordOutcome(job.data.tenantId, 'failed');
   });
   worker.on('error', (err) => log.warn('worker error', { err }));
 

@@ -6,6 +6,7 @@ import { processGroupMembersChanged } from './group-members-changed';
 import type { JobResult, ProcessorDeps } from './processor-deps';
 import { processRuleChanged } from './rule-changed';
 import { processUserChanged } from './user-changed';
+import { recordFinalFailure } from '../failed-jobs';
 
 export type { ProcessorDeps } from './processor-deps';
 
@@ -34,10 +35,21 @@ export function createSyncProcessor(deps: ProcessorDeps) {
       } catch (err) {
         end({ outcome: 'failed' });
         syncJobsTotal.inc({ job: job.name, outcome: 'failed' });
+        // The last attempt: name this job on its document before BullMQ marks it failed, so no
+        // sweep in between takes the change for lost work (the job is still active until then).
+        if (isLastAttempt(job, err) && job.id !== undefined) {
+          await recordFinalFailure(deps.models, job.name, job.data, job.id).catch((markErr: unknown) =>
+            deps.logger.warn('could not name the failed job on its document; the sweeper will enqueue the change again', { err: markErr }),
+          );
+        }
         throw err;
       }
     });
   };
+}
+
+function isLastAttempt(job: SyncJob, err: unknown): boolean {
+  return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 function dispatch(deps: ProcessorDeps, job: SyncJob): Promise<JobResult> {
