@@ -30,7 +30,7 @@ export async function assertPrincipalCurrent(models: Models, principal: AdminPri
     return;
   }
   // A user of the tenant implies the tenant: one lookup answers both.
-  const user = await repositoriesOf(models).users.activeFlagOf(principal.tenantId, principal.userId);
+  const user = await repositoriesOf(models).users.findActiveAndCustom(principal.tenantId, principal.userId);
   if (!user) {
     if (!(await tenantExists(models, principal.tenantId))) throw unknownTenant();
     throw new AppError('unauthorized', 'ADMIN_AUTH_USER_UNKNOWN', "The token's subject is not a user of its tenant (deleted, or never provisioned)");

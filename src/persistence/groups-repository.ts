@@ -3,9 +3,58 @@ import { conjunction } from './conjunction';
 import type { GroupDoc, GroupOrigin, Models } from './models';
 import { ResourceStore } from './resource-store';
 
+/** The names rules may use for an IdP group, as the sync worker last saw them (stored on the group as `syncNames`). */
+export interface GroupSyncNames {
+  displayName?: string;
+  externalId?: string;
+}
+
+/** A group as the sync worker reads it for a member change: origin, names, sync mark and the names it last saw. */
+export type GroupSyncSnapshot = Pick<GroupDoc, '_id' | 'origin' | 'attrs' | 'sync'> & { syncNames?: GroupSyncNames };
+
 /** A group as the permission engine's graph reads it: parent, status, default-group key, origin, audience and name. */
 export type GroupNodeFields = Pick<GroupDoc, '_id' | 'attrs' | 'parentId' | 'status' | 'system' | 'origin' | 'audience'>;
 const NODE_PROJECTION = { parentId: 1, status: 1, system: 1, origin: 1, audience: 1, 'attrs.displayName': 1 } as const;
+
+/** What the admin group list filters by; every field given narrows. */
+export interface GroupListCriteria {
+  origin: GroupOrigin;
+  /** The lower-cased display name contains this text (give it lower-cased). */
+  nameContains?: string;
+  status?: 'active' | 'archived';
+  audience?: 'user' | 'customer';
+  kind?: 'static' | 'dynamic';
+  /** Only groups that take new members and grants (active ones). */
+  assignableOnly?: boolean;
+  parentId?: string;
+  /** A non-admin's view: these groups, and, with `customerGroups`, every internal customer group. */
+  visible?: { ids: readonly string[]; customerGroups: boolean };
+}
+
+/** The values a group document written before the field existed reads as (see readGroup). */
+const LIST_DEFAULTS = { status: 'active', audience: 'user', kind: 'static' } as const;
+
+/**
+ * The admin list's filter, as one `$and` (not flattened with conjunction): flat, the embedded test
+ * server answers the name-sorted page with a name regex "Not yet implemented".
+ */
+function listFilter(tenantId: string, criteria: GroupListCriteria): Record<string, unknown> {
+  const and: Record<string, unknown>[] = [{ tenantId, origin: criteria.origin }];
+  if (criteria.nameContains) and.push({ 'lc.displayName': new RegExp(escapeRegex(criteria.nameContains)) });
+  for (const field of ['status', 'audience', 'kind'] as const) {
+    const v = criteria[field];
+    if (v === undefined) continue;
+    and.push(v === LIST_DEFAULTS[field] ? { [field]: { $in: [v, null] } } : { [field]: v });
+  }
+  if (criteria.assignableOnly) and.push({ status: { $in: ['active', null] } });
+  if (criteria.parentId) and.push({ parentId: criteria.parentId });
+  if (criteria.visible) {
+    const visible: Record<string, unknown>[] = [{ _id: { $in: [...criteria.visible.ids] } }];
+    if (criteria.visible.customerGroups) visible.push({ audience: 'customer', origin: 'internal' });
+    and.push({ $or: visible });
+  }
+  return { $and: and };
+}
 
 /**
  * Groups, the IdP's (`origin: 'scim'`) and the product's own (`'internal'`) in one collection
@@ -25,6 +74,17 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   private get collection() {
     return this.models.Group.collection;
+  }
+
+  async findSyncSnapshot(tenantId: string, groupId: string): Promise<GroupSyncSnapshot | null> {
+    return (await this.collection.findOne({ _id: groupId, tenantId } as never, {
+      projection: { origin: 1, 'attrs.displayName': 1, 'attrs.externalId': 1, sync: 1, syncNames: 1 },
+    })) as GroupSyncSnapshot | null;
+  }
+
+  /** Records the names the worker saw; a `$set` of that one field, so a concurrent SCIM write keeps its own fields. */
+  async setSyncNames(tenantId: string, groupId: string, names: GroupSyncNames): Promise<void> {
+    await this.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never);
   }
 
   /** The group's audience only, or null when there is no such group. */
@@ -97,5 +157,78 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   /** The member change's writes and audit event are done: it no longer needs to wait on the group. */
   async settleMemberChange(tenantId: string, groupId: string, changeId: string): Promise<void> {
     await this.collection.updateOne({ _id: groupId, tenantId } as never, { $pull: { pendingMembers: { _id: changeId } } } as never);
+  }
+
+  /**
+   * Sets and unsets the group's settings (top-level fields, or `attrs`/`lc` paths) and bumps its
+   * version, if the stored version is still `version`; the group as it is now, or null when another
+   * write won (or the group is gone). A name taken already is the driver's duplicate-key error.
+   */
+  async setFieldsIfVersion(tenantId: string, groupId: string, version: number, set: Record<string, unknown>, unset: readonly string[], now = new Date()): Promise<GroupDoc | null> {
+    const update: Record<string, unknown> = { $set: { ...set, updatedAt: now }, $inc: { version: 1 } };
+    if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
+    return (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, version } as never, update as never, { returnDocument: 'after' })) as GroupDoc | null;
+  }
+
+  /** The tenant's default groups: id and `system` key. */
+  async systemGroupsOf(tenantId: string): Promise<{ _id: string; system?: unknown }[]> {
+    return (await this.collection
+      .find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } })
+      .toArray()) as unknown as { _id: string; system?: unknown }[];
+  }
+
+  /** The group's parent id; undefined for a root group or a group that does not exist. */
+  async parentOf(tenantId: string, groupId: string): Promise<string | undefined> {
+    const doc = (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: { parentId: 1 } })) as { parentId?: unknown } | null;
+    return typeof doc?.parentId === 'string' ? doc.parentId : undefined;
+  }
+
+  /** Ids of the groups whose parent is one of `parentIds`. */
+  async childrenOf(tenantId: string, parentIds: readonly string[]): Promise<string[]> {
+    const docs = (await this.collection.find({ tenantId, parentId: { $in: parentIds } } as never, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[];
+    return docs.map((d) => d._id);
+  }
+
+  /** The id of one child of the group (any), or null for a group without children. */
+  async anyChildOf(tenantId: string, groupId: string): Promise<string | null> {
+    const doc = (await this.collection.findOne({ tenantId, parentId: groupId } as never, { projection: { _id: 1 } })) as { _id: string } | null;
+    return doc?._id ?? null;
+  }
+
+  /** Ids of the groups the user owns (among `groupIds` when given). */
+  async ownedBy(tenantId: string, userId: string, groupIds?: readonly string[]): Promise<string[]> {
+    const docs = (await this.collection
+      .find({ tenantId, ownerId: userId, ...(groupIds === undefined ? {} : { _id: { $in: [...groupIds] } }) } as never, { projection: { _id: 1 } })
+      .toArray()) as unknown as { _id: string }[];
+    return docs.map((d) => d._id);
+  }
+
+  /** Clears the group's owner (bumping its version) if it is still `userId`; true when it did. */
+  async clearOwnerIf(tenantId: string, groupId: string, userId: string, now = new Date()): Promise<boolean> {
+    const res = await this.collection.updateOne(
+      { _id: groupId, tenantId, ownerId: userId } as never,
+      { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: now } } as never,
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** How many groups the admin list's `criteria` match. */
+  async countListed(tenantId: string, criteria: GroupListCriteria): Promise<number> {
+    return this.collection.countDocuments(listFilter(tenantId, criteria) as never);
+  }
+
+  /** One page of the listed groups by lower-cased name (then id), ascending (1) or descending (-1). */
+  async pageListedByName(tenantId: string, criteria: GroupListCriteria, direction: 1 | -1, page: number, limit: number): Promise<GroupDoc[]> {
+    return (await this.collection
+      .find(listFilter(tenantId, criteria) as never)
+      .sort({ 'lc.displayName': direction, _id: direction })
+      .skip((page - 1) * limit)
+      .limit(limit)
+      .toArray()) as unknown as GroupDoc[];
+  }
+
+  /** Every group the admin list's `criteria` match, unordered. */
+  async allListed(tenantId: string, criteria: GroupListCriteria): Promise<GroupDoc[]> {
+    return (await this.collection.find(listFilter(tenantId, criteria) as never).toArray()) as unknown as GroupDoc[];
   }
 }

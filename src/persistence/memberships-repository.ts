@@ -156,6 +156,17 @@ export class MembershipsRepository {
     return { added, removed };
   }
 
+  /** The group's member ids, streamed `batchSize` at a time (for groups too large to hold). */
+  async *streamUserIdsOf(tenantId: string, groupId: string, batchSize?: number): AsyncGenerator<string> {
+    const cursor = this.models.Membership.collection.find({ tenantId, groupId } as never, { projection: { _id: 0, userId: 1 } });
+    if (batchSize) cursor.batchSize(batchSize);
+    try {
+      for await (const doc of cursor) yield (doc as unknown as Pick<MembershipDoc, 'userId'>).userId;
+    } finally {
+      await cursor.close();
+    }
+  }
+
   async userIdsOf(tenantId: string, groupId: string, source?: string): Promise<string[]> {
     const filter: Record<string, unknown> = { tenantId, groupId };
     if (source) filter.sources = source;

@@ -66,11 +66,11 @@ export class ResourceStore<D extends StoredResource> {
   }
 
   /** One page of the documents matching a compiled filter, in `sort` order. */
-  async findMatching(tenantId: string, query: Record<string, unknown>, page: { sort: Record<string, 1 | -1>; skip: number; limit: number }): Promise<D[]> {
+  async findByFilter(tenantId: string, query: Record<string, unknown>, page: { sort: Record<string, 1 | -1>; skip: number; limit: number }): Promise<D[]> {
     return (await this.model.collection.find(this.within(tenantId, query) as never).sort(page.sort).skip(page.skip).limit(page.limit).toArray()) as unknown as D[];
   }
 
-  async countMatching(tenantId: string, query: Record<string, unknown>): Promise<number> {
+  async countByFilter(tenantId: string, query: Record<string, unknown>): Promise<number> {
     return this.model.collection.countDocuments(this.within(tenantId, query) as never);
   }
 
@@ -78,11 +78,21 @@ export class ResourceStore<D extends StoredResource> {
    * The documents matching a compiled filter, streamed in batches (in `sort` order when given).
    * The caller closes it when it stops early.
    */
-  streamMatching(tenantId: string, query: Record<string, unknown>, opts: { sort?: Record<string, 1 | -1>; batchSize?: number } = {}): DocumentStream<D> {
+  streamByFilter(tenantId: string, query: Record<string, unknown>, opts: { sort?: Record<string, 1 | -1>; batchSize?: number } = {}): DocumentStream<D> {
     const cursor = this.model.collection.find(this.within(tenantId, query) as never);
     if (opts.sort) cursor.sort(opts.sort);
     if (opts.batchSize) cursor.batchSize(opts.batchSize);
     return cursor as unknown as DocumentStream<D>;
+  }
+
+  /** Ids of the documents (in this store's scope) written since `since`, streamed. */
+  async *idsUpdatedSince(tenantId: string, since: Date): AsyncGenerator<string> {
+    const cursor = this.model.collection.find(this.within(tenantId, { updatedAt: { $gte: since } }) as never, { projection: { _id: 1 } });
+    try {
+      for await (const doc of cursor) yield (doc as unknown as { _id: string })._id;
+    } finally {
+      await cursor.close();
+    }
   }
 
   async find(tenantId: string, id: string): Promise<D | null> {

@@ -25,6 +25,12 @@ export class SyncMarks {
     return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $exists: true } };
   }
 
+  /** The document's mark, or null when there is no such document. */
+  async markOf(tenantId: string, id: string): Promise<PendingSyncDoc['sync'] | null> {
+    const doc = (await this.collection().findOne({ _id: id, tenantId } as never, { projection: { sync: 1 } })) as Pick<PendingSyncDoc, 'sync'> | null;
+    return doc ? doc.sync : null;
+  }
+
   /** Documents with work pending, of one tenant or of all. */
   async countPending(tenantId?: string): Promise<number> {
     return this.collection().countDocuments(this.pendingFilter(tenantId) as never);

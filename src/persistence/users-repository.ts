@@ -3,6 +3,11 @@ import { conjunction } from './conjunction';
 import type { Models, UserDoc } from './models';
 import { ResourceStore, type DocumentStream } from './resource-store';
 
+/** What the domain reads of a user: its attributes and their lower-cased shadows (projection `attrs, lc`). */
+export type UserProfile = Pick<UserDoc, '_id' | 'attrs' | 'lc'>;
+
+const PROFILE = { attrs: 1, lc: 1 } as const;
+
 /** Internal users or customers: the custom extension's `audience` (stored at attrs.custom.audience; missing means internal). */
 export type UserAudience = 'user' | 'customer';
 
@@ -94,11 +99,6 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     return conjunction({ tenantId }, userCriteriaFilter(criteria));
   }
 
-  /** The user's `active` attribute only (what admin authentication checks on every request), or null. */
-  async activeFlagOf(tenantId: string, userId: string): Promise<Pick<UserDoc, 'attrs'> | null> {
-    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1 } })) as Pick<UserDoc, 'attrs'> | null;
-  }
-
   /** The user as a rule evaluation reads it (attributes, sync mark, timestamps), or null. */
   async findForEvaluation(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'> | null> {
     return (await this.collection.findOne({ _id: userId, tenantId } as never, {
@@ -124,5 +124,39 @@ export class UsersRepository extends ResourceStore<UserDoc> {
       .find(filter as never, { projection: STREAMED_PROJECTIONS[fields] })
       .sort({ _id: 1 })
       .batchSize(batchSize) as unknown as UserStream;
+  }
+
+  /** The user's attributes and shadows, or null. */
+  async findProfile(tenantId: string, userId: string): Promise<UserProfile | null> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: PROFILE })) as UserProfile | null;
+  }
+
+  /** The user's attributes only (no shadows), or null. */
+  async findAttrs(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
+    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
+  }
+
+  /** One user (any, unordered) holding this lower-cased e-mail address, or null. */
+  async findProfileByEmail(tenantId: string, emailLower: string): Promise<UserProfile | null> {
+    return (await this.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: PROFILE })) as UserProfile | null;
+  }
+
+  /** Every user matching `criteria`, unordered. */
+  async profilesMatching(tenantId: string, criteria: UserCriteria): Promise<UserProfile[]> {
+    return (await this.collection.find(this.filterOf(tenantId, criteria) as never, { projection: PROFILE }).toArray()) as unknown as UserProfile[];
+  }
+
+  /** Up to `limit` users matching `criteria`, in id order (continue with `criteria.after`). */
+  async pageMatching(tenantId: string, criteria: UserCriteria, limit: number): Promise<UserProfile[]> {
+    return (await this.collection
+      .find(this.filterOf(tenantId, criteria) as never, { projection: PROFILE })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray()) as unknown as UserProfile[];
+  }
+
+  /** How many users match `criteria`. */
+  async countMatching(tenantId: string, criteria: UserCriteria): Promise<number> {
+    return this.collection.countDocuments(this.filterOf(tenantId, criteria) as never);
   }
 }

@@ -1,18 +1,11 @@
-import type { GroupDoc, MembershipDoc } from '../../src/persistence/models';
+import { repositoriesOf } from '../../src/persistence/repositories';
+import type { GroupSyncNames } from '../../src/persistence/groups-repository';
 import type { JobPayloads } from '../../src/queue/jobs';
 import { bumpRuleSetVersion } from '../../src/domain/sync/rule-set-version';
 import { requestRuleRun } from '../../src/domain/sync/reevaluation';
 import { acknowledgeGroupPart } from './acknowledge-sync';
 import { reevaluateUsers } from './fan-out';
 import type { JobResult, ProcessorDeps } from './processor-deps';
-
-/** The names rules may use for an IdP group, as last seen by the worker (stored on the group). */
-interface GroupNames {
-  displayName?: string;
-  externalId?: string;
-}
-
-type GroupSnapshot = Pick<GroupDoc, '_id' | 'origin' | 'attrs' | 'sync'> & { syncNames?: GroupNames };
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : undefined);
 
@@ -30,18 +23,17 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
   const { tenantId, groupId } = data;
   const ruleSet = await deps.ruleSets.get(tenantId);
   if (!ruleSet) return { outcome: 'gone' };
-  const group = (await deps.models.Group.collection.findOne({ _id: groupId, tenantId } as never, {
-    projection: { origin: 1, 'attrs.displayName': 1, 'attrs.externalId': 1, sync: 1, syncNames: 1 },
-  })) as GroupSnapshot | null;
+  const repos = repositoriesOf(deps.models);
+  const group = await repos.groups.findSyncSnapshot(tenantId, groupId);
 
   let renamed = false;
-  const named = (names: GroupNames | undefined) =>
+  const named = (names: GroupSyncNames | undefined) =>
     names !== undefined && [lower(names.displayName), lower(names.externalId)].some((n) => n !== undefined && ruleSet.groupNames.has(n));
   if (!group) {
     // Deleted: if rules name groups, this one may have been among them.
     if (ruleSet.usesGroups) await bumpRuleSetVersion(deps.models, tenantId);
   } else if (group.origin === 'scim') {
-    const names: GroupNames = { displayName: str(group.attrs?.displayName), externalId: str(group.attrs?.externalId) };
+    const names: GroupSyncNames = { displayName: str(group.attrs?.displayName), externalId: str(group.attrs?.externalId) };
     const previous = group.syncNames;
     const changed = !previous || previous.displayName !== names.displayName || previous.externalId !== names.externalId;
     if (changed) {
@@ -49,13 +41,12 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
         await bumpRuleSetVersion(deps.models, tenantId);
         renamed = previous !== undefined;
       }
-      // $set of one field: a concurrent SCIM write to the same group keeps its own fields.
-      await deps.models.Group.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never);
+      await repos.groups.setSyncNames(tenantId, groupId, names);
     }
   }
 
   let reevaluated = await reevaluateUsers(deps, tenantId, data.userIds, 'group');
-  if (renamed) reevaluated += await reevaluateUsers(deps, tenantId, membersOf(deps, tenantId, groupId), 'group');
+  if (renamed) reevaluated += await reevaluateUsers(deps, tenantId, repos.memberships.streamUserIdsOf(tenantId, groupId, deps.chunkSize), 'group');
 
   let reconciled = 0;
   // Only IdP groups feed `groups` (an internal group marked pending changes no rule's input).
@@ -67,11 +58,6 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
   }
   const acknowledged = group ? await acknowledgeGroupPart(deps.models, tenantId, groupId, data.version, data.part, data.parts) : false;
   return { outcome: group ? 'completed' : 'gone', reevaluated, renamed, reconciledRules: reconciled, acknowledged };
-}
-
-async function* membersOf(deps: ProcessorDeps, tenantId: string, groupId: string): AsyncGenerator<string> {
-  const cursor = deps.models.Membership.collection.find({ tenantId, groupId } as never, { projection: { _id: 0, userId: 1 } }).batchSize(deps.chunkSize);
-  for await (const raw of cursor) yield (raw as unknown as Pick<MembershipDoc, 'userId'>).userId;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -1,4 +1,4 @@
-import type { GroupDoc, MembershipDoc, UserDoc } from '../../src/persistence/models';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import type { JobPayloads } from '../../src/queue/jobs';
 import { runRule } from '../../src/domain/sync/rule-run';
 import { reevaluateUsers } from './fan-out';
@@ -24,10 +24,8 @@ export async function processRuleChanged(deps: ProcessorDeps, data: JobPayloads[
     case 'upToDate':
       return { outcome: result.outcome };
     case 'superseded': {
-      const doc = (await deps.models.Rule.collection.findOne({ _id: ruleId, tenantId } as never, { projection: { sync: 1 } })) as {
-        sync?: { version: number; pendingSince?: Date };
-      } | null;
-      if (doc?.sync?.pendingSince) await deps.queue.enqueue('rule.changed', { tenantId, ruleId, version: doc.sync.version, reason: 'requeue' });
+      const mark = await repositoriesOf(deps.models).rules.syncMarks.markOf(tenantId, ruleId);
+      if (mark?.pendingSince) await deps.queue.enqueue('rule.changed', { tenantId, ruleId, version: mark.version, reason: 'requeue' });
       return { outcome: 'superseded', version: result.version };
     }
     default:
@@ -36,7 +34,7 @@ export async function processRuleChanged(deps: ProcessorDeps, data: JobPayloads[
   let reevaluated = 0;
   if (result.outcome === 'completed') {
     const since = new Date(new Date(result.startedAt).getTime() - SKEW_MS);
-    reevaluated += await reevaluateUsers(deps, tenantId, usersChangedSince(deps, tenantId, since), 'rule');
+    reevaluated += await reevaluateUsers(deps, tenantId, repositoriesOf(deps.models).users.idsUpdatedSince(tenantId, since), 'rule');
     if (result.usesGroups) reevaluated += await reevaluateUsers(deps, tenantId, membersOfIdpGroupsChangedSince(deps, tenantId, since), 'rule');
   }
   return {
@@ -52,17 +50,9 @@ export async function processRuleChanged(deps: ProcessorDeps, data: JobPayloads[
   };
 }
 
-async function* usersChangedSince(deps: ProcessorDeps, tenantId: string, since: Date): AsyncGenerator<string> {
-  const cursor = deps.models.User.collection.find({ tenantId, updatedAt: { $gte: since } } as never, { projection: { _id: 1 } });
-  for await (const raw of cursor) yield (raw as unknown as Pick<UserDoc, '_id'>)._id;
-}
-
 async function* membersOfIdpGroupsChangedSince(deps: ProcessorDeps, tenantId: string, since: Date): AsyncGenerator<string> {
-  const groups = await deps.models.Group.collection
-    .find({ tenantId, origin: 'scim', updatedAt: { $gte: since } } as never, { projection: { _id: 1 } })
-    .toArray();
-  for (const g of groups as unknown as Pick<GroupDoc, '_id'>[]) {
-    const cursor = deps.models.Membership.collection.find({ tenantId, groupId: g._id } as never, { projection: { _id: 0, userId: 1 } });
-    for await (const raw of cursor) yield (raw as unknown as Pick<MembershipDoc, 'userId'>).userId;
-  }
+  const repos = repositoriesOf(deps.models);
+  const groupIds: string[] = [];
+  for await (const id of repos.groups.scim.idsUpdatedSince(tenantId, since)) groupIds.push(id);
+  for (const groupId of groupIds) yield* repos.memberships.streamUserIdsOf(tenantId, groupId);
 }

@@ -1,4 +1,3 @@
-import type { UserDoc } from '../../src/persistence/models';
 import type { JobPayloads } from '../../src/queue/jobs';
 import { evaluateUser } from '../../src/domain/sync/evaluate-user';
 import { readRuleSetVersion } from '../../src/domain/sync/rule-set-version';
@@ -28,10 +27,10 @@ export async function processUserChanged(deps: ProcessorDeps, data: JobPayloads[
   let version = evaluation.syncVersion;
   const acked = await repositoriesOf(deps.models).users.syncMarks.acknowledge(tenantId, userId, evaluation.syncVersion);
   if (!acked) {
-    const doc = (await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { sync: 1 } })) as Pick<UserDoc, 'sync'> | null;
-    if (doc?.sync?.pendingSince && doc.sync.version !== evaluation.syncVersion) {
+    const mark = await repositoriesOf(deps.models).users.syncMarks.markOf(tenantId, userId);
+    if (mark?.pendingSince && mark.version !== evaluation.syncVersion) {
       requeue = true;
-      version = doc.sync.version;
+      version = mark.version;
     }
   }
   if (requeue) await deps.queue.enqueue('user.changed', { tenantId, userId, version, reason: 'requeue' });

@@ -66,10 +66,7 @@ function describe(grant: AdminGrant, target: GroupRecord, names: ReadonlyMap<str
 }
 
 async function groupNames(models: Models, tenantId: string, ids: string[]): Promise<Map<string, string>> {
-  const docs = (await models.Group.collection.find({ _id: { $in: ids }, tenantId } as never, { projection: { 'attrs.displayName': 1 } }).toArray()) as unknown as {
-    _id: string;
-    attrs?: { displayName?: string };
-  }[];
+  const docs = await repositoriesOf(models).groups.attributesOf(tenantId, ids, ['displayName']);
   return new Map(docs.map((d) => [d._id, String(d.attrs?.displayName ?? d._id)]));
 }
 

@@ -129,7 +129,7 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   // Customer admins are scoped to their workspace: one more _id read, for them only.
   let workspace: string | null = null;
   if (isCustomerAdmin && !isAdmin) {
-    const me = (await models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.custom': 1 } })) as Pick<UserDoc, 'attrs'> | null;
+    const me = await repositoriesOf(models).users.findActiveAndCustom(tenantId, userId);
     workspace = me ? workspaceOf(me) : null;
   }
   return new Access(caller, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace);

@@ -1,8 +1,9 @@
 import type { Models, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
+import type { UserCriteria, UserProfile } from '../../persistence/users-repository';
 import { AppError } from '../../errors/app-error';
-import { audienceFilter, userSummary, workspaceFilter, type Audience } from '../groups/user-identity';
-import { escapeRegex, invalid } from '../groups/input';
+import { userSummary } from '../groups/user-identity';
+import { invalid } from '../groups/input';
 import { groupsOfUser } from '../groups/memberships-of-user';
 import { explainMemberships } from '../groups/membership-explanation';
 import type { Access } from './policy';
@@ -44,30 +45,25 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   const limitText = query.limit ?? '50';
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 200) throw invalid('limit', '"limit" must be between 1 and 200');
   const limit = Number(limitText);
-  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId }];
+  const criteria: UserCriteria = {};
   if (!access.isAdmin) {
-    const scope: Record<string, unknown>[] = [{ _id: { $in: await supervisedUserIds(models, access) } }];
-    if (access.isCustomerAdmin) scope.push({ ...audienceFilter('customer', false), ...workspaceFilter(access.workspace) });
+    const scope: UserCriteria[] = [{ ids: await supervisedUserIds(models, access) }];
+    if (access.isCustomerAdmin) scope.push({ audience: 'customer', workspace: access.workspace });
     else if (access.supervisedGroups.length === 0) {
       throw new AppError('forbidden', 'FORBIDDEN', 'You are not allowed to list users: you supervise no group');
     }
-    and.push({ $or: scope });
+    criteria.anyOf = scope;
   }
   if (query.q) {
     if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
-    const prefix = new RegExp(`^${escapeRegex(query.q.toLowerCase())}`);
-    and.push({ $or: [{ 'lc.userName': prefix }, { 'lc.emails': prefix }, { 'lc.displayName': prefix }] });
+    criteria.prefix = query.q;
   }
   if (query.audience !== undefined && query.audience !== '') {
     if (query.audience !== 'user' && query.audience !== 'customer') throw invalid('audience', '"audience" must be user or customer');
-    and.push(audienceFilter(query.audience as Audience, false));
+    criteria.audience = query.audience;
   }
-  if (query.cursor) and.push({ _id: { $gt: query.cursor } });
-  const docs = (await models.User.collection
-    .find({ $and: and } as never, { projection: { attrs: 1, lc: 1 } })
-    .sort({ _id: 1 })
-    .limit(limit + 1)
-    .toArray()) as unknown as UserDoc[];
+  if (query.cursor) criteria.after = query.cursor;
+  const docs = await repositoriesOf(models).users.pageMatching(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
   return { items: page.map(userSummary), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
 }
@@ -81,8 +77,8 @@ export function userNotFound(userId: string, field?: string): AppError {
  * that does not exist, so no write (a member, an owner, an invitation) reveals or reaches a user
  * outside the caller's view. The one rule for every path that names a user.
  */
-export async function loadVisibleUser(models: Models, access: Access, userId: string, field?: string): Promise<UserDoc> {
-  const user = (await models.User.collection.findOne({ _id: userId, tenantId: access.tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+export async function loadVisibleUser(models: Models, access: Access, userId: string, field?: string): Promise<UserProfile> {
+  const user = await repositoriesOf(models).users.findProfile(access.tenantId, userId);
   if (!user || !(await canSeeUser(models, access, user))) throw userNotFound(userId, field);
   return user;
 }
@@ -93,13 +89,9 @@ export async function loadVisibleUser(models: Models, access: Access, userId: st
  * counted, so an address answers 404 exactly as an unknown one; an address that several visible
  * users share is ambiguous (409, with their ids: the caller can see them).
  */
-export async function loadVisibleUserByEmail(models: Models, access: Access, email: string): Promise<UserDoc> {
-  const users = (await models.User.collection
-    .find({ tenantId: access.tenantId, 'lc.emails': email.toLowerCase() } as never, { projection: { attrs: 1, lc: 1 } })
-    .sort({ _id: 1 })
-    .limit(20)
-    .toArray()) as unknown as UserDoc[];
-  const visible: UserDoc[] = [];
+export async function loadVisibleUserByEmail(models: Models, access: Access, email: string): Promise<UserProfile> {
+  const users = await repositoriesOf(models).users.pageMatching(access.tenantId, { emailsAnyOf: [email.toLowerCase()] }, 20);
+  const visible: UserProfile[] = [];
   for (const u of users) if (await canSeeUser(models, access, u)) visible.push(u);
   if (visible.length === 0) throw new AppError('notFound', 'USER_NOT_FOUND', `No user with the e-mail address ${email}`, { details: { email, field: 'email' } });
   if (visible.length > 1) {

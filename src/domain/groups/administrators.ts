@@ -1,4 +1,4 @@
-import type { GroupAdministratorDoc, UserDoc } from '../../persistence/models';
+import type { GroupAdministratorDoc } from '../../persistence/models';
 import { membershipId } from '../../persistence/memberships-repository';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -27,7 +27,7 @@ export async function listAdministrators(deps: GroupsDeps, access: Access, group
   const g = await visibleGroup(deps, access, groupId);
   const docs = await repositoriesOf(deps.models).groupAdministrators.ofGroup(access.tenantId, g.id);
   const users = docs.length
-    ? ((await deps.models.User.collection.find({ tenantId: access.tenantId, _id: { $in: docs.map((d) => d.userId) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    ? await repositoriesOf(deps.models).users.profilesMatching(access.tenantId, { ids: docs.map((d) => d.userId) })
     : [];
   const byId = new Map(users.map((u) => [u._id, u]));
   return {

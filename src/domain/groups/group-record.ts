@@ -1,5 +1,6 @@
 import type { GroupDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
 import type { Models } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
 import { groupAudienceOf, type Audience } from './user-identity';
@@ -121,7 +122,7 @@ export function groupView(g: GroupRecord, memberCount?: number): Record<string, 
 
 /** The group, in this tenant, or a 404 (also for another tenant's group: nothing crosses tenants). */
 export async function loadGroup(models: Models, tenantId: string, groupId: string): Promise<GroupRecord> {
-  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
+  const doc = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!doc) throw groupNotFound(groupId);
   return readGroup(doc);
 }
@@ -139,9 +140,7 @@ const systemIdsCache = new Map<string, Map<string, string>>();
 export async function systemGroupIds(models: Models, tenantId: string): Promise<Map<string, string>> {
   const cached = systemIdsCache.get(tenantId);
   if (cached) return cached;
-  const docs = (await models.Group.collection
-    .find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } })
-    .toArray()) as unknown as { _id: string; system?: unknown }[];
+  const docs = await repositoriesOf(models).groups.systemGroupsOf(tenantId);
   const ids = new Map<string, string>();
   for (const d of docs) if (typeof d.system === 'string') ids.set(d.system, d._id);
   // Only cache a complete answer: a tenant being created may not have its groups yet.

@@ -1,4 +1,5 @@
-import type { GroupDoc, UserDoc } from '../../persistence/models';
+import type { GroupListCriteria } from '../../persistence/groups-repository';
+import type { UserDoc } from '../../persistence/models';
 import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { newId } from '../../persistence/ids';
@@ -14,7 +15,7 @@ import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
-import { escapeRegex, invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
+import { invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
 import { memberCountOf, memberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
 import { loadVisibleUser } from '../access/user-visibility';
@@ -140,7 +141,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
     doc.ownerId = ownerId;
   }
   try {
-    await deps.models.Group.collection.insertOne(doc as never);
+    await repositoriesOf(deps.models).groups.insert(doc);
   } catch (err) {
     if (isDuplicateKeyError(err)) throw nameTaken(name);
     throw err;
@@ -163,21 +164,19 @@ export async function getGroup(deps: GroupsDeps, access: Access, groupId: string
 
 /** Applies `$set`/`$unset` to the version read, so a concurrent edit is refused rather than lost. */
 async function writeGroup(deps: GroupsDeps, g: GroupRecord, version: number, set: Record<string, unknown>, unset: string[]): Promise<GroupRecord> {
-  const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() }, $inc: { version: 1 } };
-  if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
   let res;
   try {
-    res = await deps.models.Group.collection.findOneAndUpdate({ _id: g.id, tenantId: g.tenantId, version } as never, update as never, { returnDocument: 'after' });
+    res = await repositoriesOf(deps.models).groups.setFieldsIfVersion(g.tenantId, g.id, version, set, unset);
   } catch (err) {
     if (isDuplicateKeyError(err) && typeof set['attrs.displayName'] === 'string') throw nameTaken(set['attrs.displayName']);
     throw err;
   }
   if (!res) throw new AppError('conflict', 'GROUP_CHANGED_CONCURRENTLY', 'The group changed while this request was applied; retry');
-  return readGroup(res as unknown as GroupDoc);
+  return readGroup(res);
 }
 
 async function versionOf(deps: GroupsDeps, g: GroupRecord): Promise<number> {
-  const doc = (await deps.models.Group.collection.findOne({ _id: g.id, tenantId: g.tenantId } as never, { projection: { version: 1 } })) as { version?: number } | null;
+  const doc = await repositoriesOf(deps.models).groups.findVersion(g.tenantId, g.id);
   if (!doc) throw groupNotFound(g.id);
   return doc.version ?? 1;
 }
@@ -295,12 +294,11 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   access.assert(access.canEditGroup(before), 'delete this group');
   const { tenantId } = access;
   const models = deps.models;
-  const child = await models.Group.collection.findOne({ tenantId, parentId: groupId } as never, { projection: { _id: 1 } });
-  if (child) {
-    throw new AppError('conflict', 'GROUP_HAS_CHILDREN', `Group "${before.name}" has child groups; move or delete them first`, { details: { groupId, childId: child._id } });
+  const childId = await repositoriesOf(models).groups.anyChildOf(tenantId, groupId);
+  if (childId !== null) {
+    throw new AppError('conflict', 'GROUP_HAS_CHILDREN', `Group "${before.name}" has child groups; move or delete them first`, { details: { groupId, childId } });
   }
-  const res = await models.Group.collection.deleteOne({ _id: groupId, tenantId } as never);
-  if (res.deletedCount === 0) throw groupNotFound(groupId);
+  if (!(await repositoriesOf(models).groups.delete(tenantId, groupId))) throw groupNotFound(groupId);
   // The group's own rule stops with it; rules and mappings targeting it are disabled (and show targetMissing).
   if (before.kind === 'dynamic') await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
   await new RulesService(deps).disableRulesTargeting(ruleActorOf(access.caller), groupId);
@@ -341,32 +339,32 @@ function intParam(value: string | undefined, field: string, dflt: number, min: n
   return n;
 }
 
-function listFilter(access: Access, query: GroupListQuery): Record<string, unknown> {
+function listCriteria(access: Access, query: GroupListQuery): GroupListCriteria {
   const origin = query.origin ?? 'internal';
   if (origin !== 'internal' && origin !== 'scim') throw invalid('origin', '"origin" must be internal or scim');
-  const and: Record<string, unknown>[] = [{ tenantId: access.tenantId, origin }];
+  const criteria: GroupListCriteria = { origin };
   if (query.q) {
     if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
-    and.push({ 'lc.displayName': new RegExp(escapeRegex(query.q.toLowerCase())) });
+    criteria.nameContains = query.q.toLowerCase();
   }
-  const enumFilter = (field: keyof GroupListQuery, values: readonly string[], dflt: string, path: string) => {
+  const enumValue = <T extends string>(field: 'status' | 'audience' | 'kind', values: readonly T[]): T | undefined => {
     const v = query[field];
-    if (v === undefined || v === '') return;
-    if (!values.includes(v)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
-    // Documents written before a field existed read as its default (see readGroup).
-    and.push(v === dflt ? { [path]: { $in: [v, null] } } : { [path]: v });
+    if (v === undefined || v === '') return undefined;
+    if (!(values as readonly string[]).includes(v)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
+    return v as T;
   };
-  enumFilter('status', STATUSES, 'active', 'status');
-  enumFilter('audience', AUDIENCES, 'user', 'audience');
-  enumFilter('kind', KINDS, 'static', 'kind');
-  if (query.assignable === 'true') and.push({ status: { $in: ['active', null] } });
-  if (query.parentId) and.push({ parentId: query.parentId });
+  const status = enumValue('status', STATUSES);
+  const audience = enumValue('audience', AUDIENCES);
+  const kind = enumValue('kind', KINDS);
+  if (status) criteria.status = status;
+  if (audience) criteria.audience = audience;
+  if (kind) criteria.kind = kind;
+  if (query.assignable === 'true') criteria.assignableOnly = true;
+  if (query.parentId) criteria.parentId = query.parentId;
   if (!access.isAdmin) {
-    const visible: Record<string, unknown>[] = [{ _id: { $in: [...new Set([...access.memberOf, ...access.managerOf, ...access.administratorOf])] } }];
-    if (access.isCustomerAdmin) visible.push({ audience: 'customer', origin: 'internal' });
-    and.push({ $or: visible });
+    criteria.visible = { ids: [...new Set([...access.memberOf, ...access.managerOf, ...access.administratorOf])], customerGroups: access.isCustomerAdmin };
   }
-  return { $and: and };
+  return criteria;
 }
 
 /**
@@ -379,23 +377,17 @@ export async function listGroups(deps: GroupsDeps, access: Access, query: GroupL
   const limit = intParam(query.limit, 'limit', 50, 1, 200);
   const sort = (query.sort ?? 'name') as GroupSort;
   if (!SORTS.includes(sort)) throw invalid('sort', `"sort" must be one of ${SORTS.join(', ')}`);
-  const filter = listFilter(access, query);
-  const col = deps.models.Group.collection;
-  const total = await col.countDocuments(filter as never);
+  const criteria = listCriteria(access, query);
+  const groups = repositoriesOf(deps.models).groups;
+  const total = await groups.countListed(access.tenantId, criteria);
   let records: GroupRecord[];
   let counts: Map<string, number>;
   if (sort === 'name' || sort === '-name') {
     const dir = sort === 'name' ? 1 : -1;
-    const docs = (await col
-      .find(filter as never)
-      .sort({ 'lc.displayName': dir, _id: dir })
-      .skip((page - 1) * limit)
-      .limit(limit)
-      .toArray()) as unknown as GroupDoc[];
-    records = docs.map(readGroup);
+    records = (await groups.pageListedByName(access.tenantId, criteria, dir, page, limit)).map(readGroup);
     counts = await memberCountsOf(deps, records);
   } else {
-    const all = ((await col.find(filter as never).toArray()) as unknown as GroupDoc[]).map(readGroup);
+    const all = (await groups.allListed(access.tenantId, criteria)).map(readGroup);
     counts = await memberCountsOf(deps, all);
     const dir = sort === 'memberCount' ? 1 : -1;
     all.sort((a, b) => dir * ((counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0)) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));

@@ -1,4 +1,5 @@
 import type { Models } from '../../persistence/models';
+import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 
 /**
@@ -10,16 +11,6 @@ import { AppError } from '../../errors/app-error';
 /** Levels in a chain, the root included: a group at depth MAX_DEPTH cannot have children. */
 export const MAX_DEPTH = 5;
 
-interface ParentLink {
-  _id: string;
-  parentId?: string | null;
-}
-
-async function parentOf(models: Models, tenantId: string, groupId: string): Promise<string | undefined> {
-  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never, { projection: { parentId: 1 } })) as ParentLink | null;
-  return typeof doc?.parentId === 'string' ? doc.parentId : undefined;
-}
-
 /**
  * The ancestors of a group, nearest first (parent, grandparent, …). Stops at a missing group and
  * guards against a cycle in stored data (which writes through setParent never create).
@@ -27,11 +18,12 @@ async function parentOf(models: Models, tenantId: string, groupId: string): Prom
 export async function ancestorsOf(models: Models, tenantId: string, groupId: string): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set([groupId]);
-  let current = await parentOf(models, tenantId, groupId);
+  const groups = repositoriesOf(models).groups;
+  let current = await groups.parentOf(tenantId, groupId);
   while (current && !seen.has(current) && out.length < MAX_DEPTH * 2) {
     out.push(current);
     seen.add(current);
-    current = await parentOf(models, tenantId, current);
+    current = await groups.parentOf(tenantId, current);
   }
   return out;
 }
@@ -42,10 +34,8 @@ export async function descendantsOf(models: Models, tenantId: string, groupId: s
   const seen = new Set([groupId]);
   let level = [groupId];
   while (level.length > 0 && out.length < 100_000) {
-    const children = (await models.Group.collection
-      .find({ tenantId, parentId: { $in: level } } as never, { projection: { _id: 1 } })
-      .toArray()) as unknown as { _id: string }[];
-    level = children.map((c) => c._id).filter((id) => !seen.has(id));
+    const children = await repositoriesOf(models).groups.childrenOf(tenantId, level);
+    level = children.filter((id) => !seen.has(id));
     for (const id of level) {
       seen.add(id);
       out.push(id);
@@ -60,10 +50,8 @@ async function heightOf(models: Models, tenantId: string, groupId: string): Prom
   let level = [groupId];
   const seen = new Set(level);
   while (height <= MAX_DEPTH) {
-    const children = (await models.Group.collection
-      .find({ tenantId, parentId: { $in: level } } as never, { projection: { _id: 1 } })
-      .toArray()) as unknown as { _id: string }[];
-    level = children.map((c) => c._id).filter((id) => !seen.has(id));
+    const children = await repositoriesOf(models).groups.childrenOf(tenantId, level);
+    level = children.filter((id) => !seen.has(id));
     if (level.length === 0) break;
     for (const id of level) seen.add(id);
     height++;

@@ -69,11 +69,6 @@ export function readIdList(body: Body, field: string, opts: { max: number }): st
   return [...new Set(value as string[])];
 }
 
-/** Escapes user input for use inside a RegExp (DESIGN.md §7: regex from input is escaped and bounded). */
-export function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** A loose e-mail check: one @, something on both sides, a dot in the domain, no spaces. */
 export function isEmail(text: string): boolean {
   return text.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);

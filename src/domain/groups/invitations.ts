@@ -1,4 +1,5 @@
-import type { GroupDoc, InvitationDoc, MembershipRole, Models, UserDoc } from '../../persistence/models';
+import type { InvitationDoc, MembershipRole, Models } from '../../persistence/models';
+import type { UserProfile } from '../../persistence/users-repository';
 import type { InvitationListCriteria } from '../../persistence/invitations-repository';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
@@ -61,7 +62,7 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   }
   const { tenantId } = access;
   const emailLower = email.toLowerCase();
-  const found = (await deps.models.User.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null;
+  const found = await repositoriesOf(deps.models).users.findProfileByEmail(tenantId, emailLower);
   // An existing user the caller cannot see is neither revealed nor pulled in: the invitation stays
   // pending, answered exactly as for an address no user has yet (an admin can add them).
   const existingUser = found && (await canSeeUser(deps.models, access, found)) ? found : null;
@@ -123,9 +124,9 @@ interface ApplyResult {
   reason?: string;
 }
 
-async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserDoc, inv: InvitationDoc, groupId: string): Promise<ApplyResult> {
+async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserProfile, inv: InvitationDoc, groupId: string): Promise<ApplyResult> {
   const role = inv.role;
-  const doc = (await models.Group.collection.findOne({ _id: groupId, tenantId } as never)) as GroupDoc | null;
+  const doc = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!doc) return { groupId, outcome: 'skipped', reason: 'group no longer exists' };
   const g = readGroup(doc);
   try {
@@ -159,7 +160,7 @@ export async function applyPendingInvitations(
   models: Models,
   memberships: MembershipsRepository,
   tenantId: string,
-  user: Pick<UserDoc, '_id' | 'attrs' | 'lc'>,
+  user: UserProfile,
 ): Promise<{ applied: string[]; failed: string[] }> {
   const applied: string[] = [];
   const failed: string[] = [];
@@ -171,13 +172,12 @@ export async function applyPendingInvitations(
   } catch {
     return { applied, failed };
   }
-  const full = user as UserDoc;
   for (const inv of pending) {
     const claimed = await repositoriesOf(models).invitations.acceptIfPending(tenantId, inv._id, user._id).catch(() => null);
     if (!claimed) continue;
     try {
       const results: ApplyResult[] = [];
-      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, full, inv, groupId));
+      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, user, inv, groupId));
       await repositoriesOf(models).invitations.setResult(tenantId, inv._id, results);
       await recordAudit(models, {
         tenantId,
@@ -185,7 +185,7 @@ export async function applyPendingInvitations(
         action: 'invitation.accepted',
         object: { type: 'Invitation', id: inv._id },
         before: { status: 'pending' },
-        after: { status: 'accepted', userId: user._id, audience: audienceOf(full), groups: results },
+        after: { status: 'accepted', userId: user._id, audience: audienceOf(user), groups: results },
       });
       applied.push(inv._id);
     } catch {

@@ -1,6 +1,7 @@
+import { repositoriesOf } from '../../persistence/repositories';
+import type { UserCriteria } from '../../persistence/users-repository';
 import type { GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
-import { audienceFilter } from './user-identity';
 
 /** Past this many groups, one grouped count beats one count per group. */
 const PER_GROUP_COUNT_LIMIT = 200;
@@ -8,11 +9,11 @@ const PER_GROUP_COUNT_LIMIT = 200;
 /**
  * Members of a group, counted without loading them: stored memberships are counted on the
  * (tenantId, groupId, userId) index; the automatic default groups count the active users of their
- * audience (their membership is computed, never stored).
+ * audience (their membership is computed, never stored), within `within` (a workspace) when given.
  */
-export async function memberCountOf(deps: GroupsDeps, g: GroupRecord, usersFilter: Record<string, unknown> = {}): Promise<number> {
+export async function memberCountOf(deps: GroupsDeps, g: GroupRecord, within: Pick<UserCriteria, 'workspace'> = {}): Promise<number> {
   if (g.automatic) {
-    return deps.models.User.collection.countDocuments({ tenantId: g.tenantId, ...audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true), ...usersFilter } as never);
+    return repositoriesOf(deps.models).users.countMatching(g.tenantId, { audience: g.automatic === 'allCustomers' ? 'customer' : 'user', activeOnly: true, ...within });
   }
   return deps.memberships.countMembers(g.tenantId, g.id);
 }

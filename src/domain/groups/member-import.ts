@@ -1,4 +1,5 @@
-import type { MemberImportDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import type { MemberImportDoc, MembershipRole } from '../../persistence/models';
+import type { UserProfile } from '../../persistence/users-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -114,9 +115,9 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   const { tenantId } = access;
   const emails = [...new Set(parsed.flatMap((p) => (p.fields?.[0] ? [p.fields[0].toLowerCase()] : [])))];
   const users = emails.length
-    ? ((await deps.models.User.collection.find({ tenantId, 'lc.emails': { $in: emails } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { emailsAnyOf: emails })
     : [];
-  const byEmail = new Map<string, UserDoc[]>();
+  const byEmail = new Map<string, UserProfile[]>();
   for (const u of users) for (const e of u.lc.emails ?? []) if (emails.includes(e)) byEmail.set(e, [...(byEmail.get(e) ?? []), u]);
   const members = users.length
     ? await deps.memberships.membersAmong(tenantId, groupId, users.map((u) => u._id))
@@ -193,7 +194,7 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
   const doc = claimed;
   const planned = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
   const users = planned.length
-    ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: planned.map((r) => r.userId!) } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[])
+    ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids: planned.map((r) => r.userId!) })
     : [];
   const byId = new Map(users.map((u) => [u._id, u]));
   const verdict = new Map<string, string>();

@@ -1,4 +1,5 @@
-import type { MembershipDoc, MembershipRole, UserDoc } from '../../persistence/models';
+import type { MembershipDoc, MembershipRole } from '../../persistence/models';
+import type { UserCriteria, UserProfile } from '../../persistence/users-repository';
 import { membershipId } from '../../persistence/memberships-repository';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -13,7 +14,7 @@ import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } fro
 import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
 import { memberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
-import { audienceFilter, userSummary, workspaceFilter } from './user-identity';
+import { userSummary } from './user-identity';
 
 /**
  * Group members through the admin API (product doc 001 "Manage Members"). The admin API holds
@@ -53,11 +54,11 @@ async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string,
   return deps.memberships.find(tenantId, groupId, userId);
 }
 
-async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserDoc | undefined> {
-  return ((await deps.models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1, lc: 1 } })) as UserDoc | null) ?? undefined;
+async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserProfile | undefined> {
+  return (await repositoriesOf(deps.models).users.findProfile(tenantId, userId)) ?? undefined;
 }
 
-function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserDoc) {
+function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserProfile) {
   return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
 }
 
@@ -168,27 +169,30 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
   const limit = Number(limitText);
   const { tenantId } = access;
-  const after = query.cursor ? { $gt: query.cursor } : undefined;
   // A customer admin sees, in the groups they do not supervise, the customers of their workspace only.
   const scoped = !access.isAdmin && access.isCustomerAdmin && !access.supervisedGroups.includes(g.id);
   let rows: { userId: string; role: MembershipRole; sources: string[] }[];
-  let users: UserDoc[];
+  let users: UserProfile[];
   if (g.automatic) {
-    const audience = audienceFilter(g.automatic === 'allCustomers' ? 'customer' : 'user', true);
-    const filter = { tenantId, ...audience, ...(scoped ? workspaceFilter(access.workspace) : {}), ...(after ? { _id: after } : {}) };
-    users = (await deps.models.User.collection.find(filter as never, { projection: { attrs: 1, lc: 1 } }).sort({ _id: 1 }).limit(limit + 1).toArray()) as unknown as UserDoc[];
+    const criteria: UserCriteria = {
+      audience: g.automatic === 'allCustomers' ? 'customer' : 'user',
+      activeOnly: true,
+      ...(scoped ? { workspace: access.workspace } : {}),
+      ...(query.cursor ? { after: query.cursor } : {}),
+    };
+    users = await repositoriesOf(deps.models).users.pageMatching(tenantId, criteria, limit + 1);
     rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
   } else {
     const docs = await deps.memberships.pageOfGroup(tenantId, groupId, query.cursor ? query.cursor : undefined, limit + 1);
     rows = docs.map((m) => ({ userId: m.userId, role: m.role, sources: m.sources }));
     const ids = rows.slice(0, limit).map((r) => r.userId);
-    users = ids.length ? ((await deps.models.User.collection.find({ tenantId, _id: { $in: ids } } as never, { projection: { attrs: 1, lc: 1 } }).toArray()) as unknown as UserDoc[]) : [];
+    users = ids.length ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids }) : [];
   }
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const byId = new Map(users.map((u) => [u._id, u]));
   const shown = scoped ? page.filter((r) => { const u = byId.get(r.userId); return u !== undefined && access.managesCustomer(u); }) : page;
-  let total: number | null = await memberCountOf(deps, g, scoped && g.automatic ? workspaceFilter(access.workspace) : undefined);
+  let total: number | null = await memberCountOf(deps, g, scoped && g.automatic ? { workspace: access.workspace } : undefined);
   // Stored memberships are not counted per workspace: a scoped page says no total rather than a wrong one.
   if (scoped && !g.automatic) total = null;
   return {

@@ -1,4 +1,4 @@
-import type { GroupDoc, Models } from '../../persistence/models';
+import type { Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { DYNAMIC_SOURCE, dynamicRuleIdFor } from '../sync/rule-records';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
@@ -40,7 +40,7 @@ export async function explainMemberships<M extends ExplainedMembership>(models: 
   const groupIds = [...new Set(memberships.map((m) => m.groupId))];
   const ruleIds = [...new Set(memberships.flatMap((m) => m.sources.map((s) => ruleIdOf(m.groupId, s)).filter((id): id is string => id !== undefined)))];
   const [groups, rules] = await Promise.all([
-    groupIds.length ? (models.Group.collection.find({ _id: { $in: groupIds }, tenantId } as never, { projection: { 'attrs.displayName': 1 } }).toArray() as unknown as Promise<GroupDoc[]>) : [],
+    groupIds.length ? repositoriesOf(models).groups.attributesOf(tenantId, groupIds, ['displayName']) : [],
     ruleIds.length
       ? repositoriesOf(models).rules.summariesOf(tenantId, ruleIds)
       : [],

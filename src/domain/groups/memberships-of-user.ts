@@ -1,4 +1,4 @@
-import type { MembershipRole, Models, UserDoc } from '../../persistence/models';
+import type { MembershipRole, Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { systemGroupIds } from './group-record';
 import { audienceOf, isActive, type Audience } from './user-identity';
@@ -29,7 +29,7 @@ export function automaticGroupIds(systemIds: ReadonlyMap<string, string>, audien
 export async function groupsOfUser(models: Models, tenantId: string, userId: string): Promise<UserGroupMembership[]> {
   const [stored, user] = await Promise.all([
     repositoriesOf(models).memberships.ofUser(tenantId, userId),
-    models.User.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1 } }) as Promise<UserDoc | null>,
+    repositoriesOf(models).users.findAttrs(tenantId, userId),
   ]);
   const out: UserGroupMembership[] = stored.map((m) => ({ groupId: m.groupId, role: m.role, sources: m.sources }));
   if (user && isActive(user)) {

@@ -12,17 +12,12 @@ import { repositoriesOf } from '../../persistence/repositories';
  */
 export async function releaseUserFromGroups(models: Models, tenantId: string, userId: string, groupIds?: readonly string[]): Promise<string[]> {
   await repositoriesOf(models).groupAdministrators.deleteOfUser(tenantId, userId, groupIds);
-  const owned = (await models.Group.collection
-    .find({ tenantId, ownerId: userId, ...(groupIds === undefined ? {} : { _id: { $in: [...groupIds] } }) } as never, { projection: { _id: 1 } })
-    .toArray()) as unknown as { _id: string }[];
+  const groups = repositoriesOf(models).groups;
+  const owned = await groups.ownedBy(tenantId, userId, groupIds);
   const cleared: string[] = [];
-  for (const { _id } of owned) {
+  for (const groupId of owned) {
     // Conditional on the owner still being this user: a concurrent owner change wins.
-    const res = await models.Group.collection.updateOne(
-      { _id, tenantId, ownerId: userId } as never,
-      { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: new Date() } } as never,
-    );
-    if (res.modifiedCount === 1) cleared.push(_id);
+    if (await groups.clearOwnerIf(tenantId, groupId, userId)) cleared.push(groupId);
   }
   return cleared;
 }

@@ -1,12 +1,12 @@
 import type { UserDoc } from '../../persistence/models';
-import { escapeRegex } from './input';
+import type { UserAudience } from '../../persistence/users-repository';
 
 /**
  * What the access model reads from a SCIM user: whether they are internal or a customer (the custom
  * extension's `audience`, stored at attrs.custom.audience; missing means internal), their e-mail
  * addresses, and whether they are active (`active=false` removes derived access, DESIGN.md §2).
  */
-export type Audience = 'user' | 'customer';
+export type Audience = UserAudience;
 
 export function audienceOf(user: Pick<UserDoc, 'attrs'>): Audience {
   const custom = user.attrs.custom;
@@ -27,12 +27,6 @@ export function workspaceOf(user: Pick<UserDoc, 'attrs'>): string | null {
   const custom = user.attrs.custom;
   const value = custom && typeof custom === 'object' ? (custom as Record<string, unknown>).workspace : undefined;
   return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : null;
-}
-
-/** Mongo filter for the users of one workspace (as workspaceOf reads it: ignoring case; null = none). */
-export function workspaceFilter(workspace: string | null): Record<string, unknown> {
-  if (workspace === null) return { 'attrs.custom.workspace': { $not: /\S/ } };
-  return { 'attrs.custom.workspace': new RegExp(`^\\s*${escapeRegex(workspace)}\\s*$`, 'i') };
 }
 
 export function isActive(user: Pick<UserDoc, 'attrs'>): boolean {
@@ -70,16 +64,4 @@ export function userSummary(user: Pick<UserDoc, '_id' | 'attrs' | 'lc'>): UserSu
     audience: audienceOf(user),
     active: isActive(user),
   };
-}
-
-/**
- * Mongo filter for the users of one audience (case-insensitive, since canonical values are not
- * normalised on write). Only active users count as members of the automatic groups.
- */
-export function audienceFilter(audience: Audience, activeOnly: boolean): Record<string, unknown> {
-  const filter: Record<string, unknown> = audience === 'customer'
-    ? { 'attrs.custom.audience': /^customer$/i }
-    : { 'attrs.custom.audience': { $not: /^customer$/i } };
-  if (activeOnly) filter['attrs.active'] = { $ne: false };
-  return filter;
 }

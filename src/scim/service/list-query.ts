@@ -95,7 +95,7 @@ export async function runListQuery<D extends StoredResource>(opts: {
     let examined = 0;
     let exhausted = false;
     // Read one more than a page to know whether a next page exists.
-    const cursor = store.streamMatching(tenantId, pageQuery, { sort: { _id: 1 }, batchSize: Math.min(count + 1, 1000) });
+    const cursor = store.streamByFilter(tenantId, pageQuery, { sort: { _id: 1 }, batchSize: Math.min(count + 1, 1000) });
     for await (const doc of cursor) {
       if (++examined > MAX_IN_MEMORY_CANDIDATES && predicate) break;
       if (predicate && !predicate(doc)) continue;
@@ -105,7 +105,7 @@ export async function runListQuery<D extends StoredResource>(opts: {
     await cursor.close();
     exhausted = docs.length <= count;
     const page = docs.slice(0, count);
-    const totalResults = predicate ? await countWithPredicate(store, tenantId, query, predicate) : await store.countMatching(tenantId, query);
+    const totalResults = predicate ? await countWithPredicate(store, tenantId, query, predicate) : await store.countByFilter(tenantId, query);
     const last = page[page.length - 1];
     return {
       totalResults,
@@ -117,9 +117,9 @@ export async function runListQuery<D extends StoredResource>(opts: {
   const sort: MongoSort = compileSort(view, params.sortBy, params.sortOrder);
   const startIndex = Math.max(1, params.startIndex ?? 1);
   if (!predicate) {
-    const docs = count === 0 ? [] : await store.findMatching(tenantId, query, { sort, skip: startIndex - 1, limit: count });
+    const docs = count === 0 ? [] : await store.findByFilter(tenantId, query, { sort, skip: startIndex - 1, limit: count });
     // A first page that is not full holds every match: no count query (the IdPs' `userName eq` lookups).
-    const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await store.countMatching(tenantId, query);
+    const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await store.countByFilter(tenantId, query);
     return { totalResults, startIndex, docs };
   }
   const matching = await matchAll(store, tenantId, query, predicate, sort);
@@ -129,7 +129,7 @@ export async function runListQuery<D extends StoredResource>(opts: {
 async function matchAll<D extends StoredResource>(store: ResourceStore<D>, tenantId: string, query: Record<string, unknown>, predicate: (doc: D) => boolean, sort?: MongoSort): Promise<D[]> {
   const out: D[] = [];
   let examined = 0;
-  const cursor = store.streamMatching(tenantId, query, sort ? { sort } : {});
+  const cursor = store.streamByFilter(tenantId, query, sort ? { sort } : {});
   for await (const doc of cursor) {
     if (++examined > MAX_IN_MEMORY_CANDIDATES) {
       await cursor.close();
