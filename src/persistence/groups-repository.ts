@@ -1,5 +1,4 @@
 import { escapeRegex } from '../expressions/compile-mongo';
-import { conjunction } from './conjunction';
 import type { GroupDoc, GroupOrigin, Models } from './models';
 import { ResourceStore } from './resource-store';
 

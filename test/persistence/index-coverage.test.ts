@@ -8,7 +8,7 @@ import {
   type DeclaredIndex,
   type QueryShape,
 } from '../../src/persistence/query-shapes';
-import { PATCH_OP, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 
 /**
  * Keeps the MongoDB path honest: the embedded test server builds no secondary index, so a missing

@@ -1,5 +1,5 @@
 import type { Models } from '../../persistence/models';
-import { auditActorOf, auditCallerChange, type Caller } from '../access/caller';
+import { auditCallerChange, type Caller } from '../access/caller';
 import { invalid } from '../groups/input';
 import type { PermissionEngine } from './engine';
 

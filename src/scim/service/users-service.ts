@@ -3,7 +3,7 @@ import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, auditEvent, writeAuditEvent, writeAuditEvents } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeAuditEvents } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
