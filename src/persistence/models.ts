@@ -424,6 +424,8 @@ function groupSchema() {
   s.index({ tenantId: 1, origin: 1, _id: 1 });
   // A departing user's ownerships (user deletion, audience change).
   s.index({ tenantId: 1, ownerId: 1 });
+  // The hierarchy: a group's children, and the admin list of them in name order.
+  s.index({ tenantId: 1, parentId: 1, origin: 1, 'lc.displayName': 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
   // The sweeper's look for group changes a crashed request left unfinished.
   s.index({ 'pendingMembers.at': 1 });
@@ -524,7 +526,7 @@ export function createModels(conn: Connection): Models {
       looseSchema<GroupAdministratorDoc>([[{ tenantId: 1, userId: 1 }], [{ tenantId: 1, groupId: 1 }]]),
       'group_administrators',
     ),
-    Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }]]), 'invitations'),
+    Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }], [{ tenantId: 1, groupIds: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
     Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),

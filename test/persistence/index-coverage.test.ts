@@ -27,6 +27,8 @@ const ALLOWED_PARTIAL: Record<string, string> = {
   // Rules reading `groups = "X"`: the members of the named IdP groups. An IdP group holds only
   // `scim` memberships, so an index on `sources` would not narrow what (tenantId, groupId) bounds.
   'memberships find {groupId= sources= tenantId=}': 'IdP groups hold only `scim` memberships',
+  // Deleting a group disables the rules that target it: a group is the target of a handful of rules.
+  'rules find {enabled= targetGroupId= tenantId= deletedAt? kind?}': 'a group is the target of a few rules; (tenantId, targetGroupId) bounds them',
 };
 
 function declaredIndexes(models: Models): DeclaredIndex[] {
@@ -148,6 +150,12 @@ describe('index coverage of the hot paths', () => {
     expect((await s.admin.post('/authorize', { userId: ann, action: 'view', target: 'Ticket' })).status).toBe(200);
     expect((await s.admin.get(`/users/${ann}/permissions`)).status).toBe(200);
     expect((await s.admin.get(`/groups/${target}/members`)).status).toBe(200);
+
+    // Hierarchy: a child group, the children of a group, deleting a group (refused while it has children).
+    const child = await s.internalGroup('US sales east', { parentId: target });
+    expect((await s.admin.get(`/groups?parentId=${target}`)).body.items).toHaveLength(1);
+    expect((await s.admin.delete(`/groups/${target}`)).status).toBe(409);
+    expect((await s.admin.delete(`/groups/${child}`)).status).toBe(204);
 
     // Deletes: a user (memberships go with it) and a group.
     expect((await s.scim.delete(`/Users/${bob}`)).status).toBe(204);
