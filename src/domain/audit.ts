@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEventDoc, Models } from '../persistence/models';
 import { newId } from '../persistence/ids';
 import { repositoriesOf } from '../persistence/repositories';
+import { Coalescer } from './coalescer';
 
 export type AuditActor = AuditEventDoc['actor'];
 
@@ -76,6 +77,33 @@ export async function writeAuditEvent(models: Models, event: AuditEventDoc): Pro
 /** Several events in one round trip, each exactly once (see AuditEventsRepository.insertMany). */
 export async function writeAuditEvents(models: Models, events: readonly AuditEventDoc[]): Promise<void> {
   await repositoriesOf(models).auditEvents.insertMany(events);
+}
+
+interface UserAudits {
+  tenantId: string;
+  userId: string;
+  events: readonly AuditEventDoc[];
+}
+
+const userAuditWriters = new WeakMap<Models, Coalescer<UserAudits>>();
+
+/**
+ * Writes the audit events a user write carried on the document (`pendingAudit`), then pulls them
+ * from it. Concurrent requests share the round trips (group commit, see Coalescer): one insertMany
+ * and one bulk of pulls for every user written meanwhile, instead of two round trips each. Resolves
+ * once this user's events are in the log, so the trail is written before the response, as before.
+ */
+export function writeUserAudits(models: Models, tenantId: string, userId: string, events: readonly AuditEventDoc[]): Promise<void> {
+  let writer = userAuditWriters.get(models);
+  if (!writer) {
+    const repos = repositoriesOf(models);
+    writer = new Coalescer<UserAudits>(async (batch) => {
+      await repos.auditEvents.insertMany(batch.flatMap((b) => b.events));
+      await repos.users.settleAuditMany(batch.map((b) => ({ tenantId: b.tenantId, id: b.userId, eventIds: b.events.map((e) => e._id) })));
+    });
+    userAuditWriters.set(models, writer);
+  }
+  return writer.add({ tenantId, userId, events });
 }
 
 /** One event per change, written after the change itself (single-document writes, no transactions). */

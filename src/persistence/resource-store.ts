@@ -137,7 +137,18 @@ export class ResourceStore<D extends StoredResource> {
 
   /** The change's audit events are written: they no longer need to wait on the document. */
   async settleAudit(tenantId: string, id: string, eventIds: string[]): Promise<void> {
-    await this.model.collection.updateOne({ _id: id, tenantId } as never, { $pull: { pendingAudit: { _id: { $in: eventIds } } } } as never);
+    await this.settleAuditMany([{ tenantId, id, eventIds }]);
+  }
+
+  /** settleAudit for several documents in one round trip (unordered: each pull stands alone). */
+  async settleAuditMany(settled: readonly { tenantId: string; id: string; eventIds: readonly string[] }[]): Promise<void> {
+    if (settled.length === 0) return;
+    await this.model.collection.bulkWrite(
+      settled.map(({ tenantId, id, eventIds }) => ({
+        updateOne: { filter: { _id: id, tenantId } as never, update: { $pull: { pendingAudit: { _id: { $in: [...eventIds] } } } } as never },
+      })),
+      { ordered: false },
+    );
   }
 
   /** Applies the change only if the stored version is still `version`; false when another write won. */

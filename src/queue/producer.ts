@@ -17,6 +17,8 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
+    // Adds issued in the same tick (concurrent SCIM writes) go to Redis in one write.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   connection.on('error', (err) => logger.debug('producer redis error', { err }));

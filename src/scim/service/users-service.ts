@@ -3,7 +3,7 @@ import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, auditEvent, writeAuditEvents } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
@@ -60,8 +60,11 @@ export class UsersService {
     if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
     const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
     await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
-    const invitations = await applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc);
-    await this.afterWrite(ctx, audits, undefined, doc, 'created');
+    // Independent of each other: invitations add manual memberships; the audit trail and the job follow the write.
+    const [invitations] = await Promise.all([
+      applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc),
+      this.afterWrite(ctx, audits, undefined, doc, 'created'),
+    ]);
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
@@ -152,10 +155,7 @@ export class UsersService {
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
     // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.
     await Promise.all([
-      (async () => {
-        await writeAuditEvents(this.deps.models, audits);
-        await this.store.settleAudit(ctx.tenantId, after._id, audits.map((a) => a._id));
-      })(),
+      writeUserAudits(this.deps.models, ctx.tenantId, after._id, audits),
       this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason }),
     ]);
   }
