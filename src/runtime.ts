@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import type { Config } from './config/config';
 import type { Logger } from './observability/logger';
 import { connectDatabase, type Database } from './persistence/mongo';
-import { MembershipsRepository } from './persistence/memberships-repository';
+import { repositoriesOf } from './persistence/repositories';
 import { loadSchemaRegistry } from './attributes/registry';
 import { createJobProducer, type JobProducer } from './queue/producer';
 import { createApp } from './http/app';
@@ -31,7 +31,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
   const deps: ScimDeps = {
     models: db.models,
     registry: loadSchemaRegistry(),
-    memberships: new MembershipsRepository(db.models),
+    memberships: repositoriesOf(db.models).memberships,
     producer,
     logger,
     limits: {

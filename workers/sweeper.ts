@@ -1,7 +1,6 @@
 import type { Models } from '../src/persistence/models';
 import type { Logger } from '../src/observability/logger';
 import type { QueuedJob, WorkerJobQueue } from './job-queue';
-import { MembershipsRepository } from '../src/persistence/memberships-repository';
 import { repositoriesOf } from '../src/persistence/repositories';
 import { failedJobHolding, type PendingSyncDoc, type SyncMarks } from '../src/persistence/sync-marks';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
@@ -40,17 +39,17 @@ export interface SweepResult {
  *
  * A change whose job failed for good (its last attempt) is not lost: BullMQ keeps the failed job,
  * with its error, for an operator to read and retry (the sync failures API). Its document names
- * that job (`sync.failedJob`, written by the worker), and the sweeper leaves the change alone while
+ * that job (`sync.failedJob`, written by the processor on the last attempt), and the sweeper leaves the change alone while
  * Redis still keeps the job; once the job is gone (removed, or past retention) it is enqueued again.
  * Re-enqueuing it on every sweep would only fail again and again and bury the failure in retries.
  */
 export async function sweepPending(models: Models, queue: WorkerJobQueue, afterSeconds: number, logger: Logger): Promise<SweepResult> {
   // First: their last steps enqueue jobs and write audit events the rest of the sweep then sees.
-  const recovery = { models, memberships: new MembershipsRepository(models), enqueuer: queue };
+  const repos = repositoriesOf(models);
+  const recovery = { models, memberships: repos.memberships, enqueuer: queue };
   const changes = (await finishInterruptedChanges(recovery, afterSeconds)) + (await finishInterruptedGroupChanges(recovery, afterSeconds));
   const audits = await writeInterruptedAudits(models, afterSeconds);
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
-  const repos = repositoriesOf(models);
   const sweep = async (marks: SyncMarks, toJob: (d: PendingSyncDoc) => QueuedJob): Promise<number> => {
     const cursor = marks.stalePending(cutoff, MAX_PER_SWEEP, BATCH);
     let batch: PendingSyncDoc[] = [];

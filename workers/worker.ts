@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import type { Config } from '../src/config/config';
 import type { Logger } from '../src/observability/logger';
 import type { Database } from '../src/persistence/mongo';
-import { MembershipsRepository } from '../src/persistence/memberships-repository';
+import { repositoriesOf } from '../src/persistence/repositories';
 import { loadSchemaRegistry } from '../src/attributes/registry';
 import { SYNC_QUEUE, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import { accessEvents as processAccessEvents, type AccessEvents } from '../src/domain/access-events';
@@ -49,7 +49,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   const stop = new AbortController();
   const processor = createSyncProcessor({
     models: db.models,
-    memberships: new MembershipsRepository(db.models),
+    memberships: repositoriesOf(db.models).memberships,
     registry,
     logger: log,
     ruleSets: new RuleSetCache(db.models, registry, log),
