@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -41,6 +41,8 @@ describe('operator console in Chromium', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Below jest's 60 s per test, so a wait that never ends fails with Playwright's message (which locator, what it saw).
+    page.setDefaultTimeout(20_000);
     page.on('dialog', (dialog) => void dialog.accept());
   });
 
@@ -52,7 +54,26 @@ describe('operator console in Chromium', () => {
 
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
-  it('signs in with a one-time link; the address bar keeps no secret; the link does not work twice', async () => {
+  /**
+   * A browser step: when it fails, the page as it was (screenshot, address and visible text) is kept
+   * under .data/screenshots and printed, so a failure seen once can be read afterwards.
+   */
+  const step = (name: string, body: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await body();
+      } catch (err) {
+        const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+        await shot(file).catch(() => undefined);
+        const text = await page.locator('body').innerText().catch(() => '(no page text)');
+        writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
+        // The text too, so a CI log (where the files are gone with the clone) shows what the page said.
+        process.stderr.write(`console e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
+        throw err;
+      }
+    });
+
+  step('signs in with a one-time link; the address bar keeps no secret; the link does not work twice', async () => {
     const link = await issueConsoleLink(s.runtime.deps.models, s.tenantId, base);
     await page.goto(link.url);
     await page.waitForURL(`${base}/console/`);
@@ -67,7 +88,7 @@ describe('operator console in Chromium', () => {
     await other.close();
   });
 
-  it('connects an IdP: base URL, last request, create and rotate a token (shown once)', async () => {
+  step('connects an IdP: base URL, last request, create and rotate a token (shown once)', async () => {
     // The fixtures' SCIM writes were the IdP's last requests (a success right after a success may
     // not be written for a few seconds: src/auth/scim-token-activity.ts); a failure is written at once.
     await s.scim.get('/Users/no-such-user').set('User-Agent', 'Okta SCIM Client');
@@ -94,7 +115,7 @@ describe('operator console in Chromium', () => {
     await shot('connect');
   });
 
-  it('creates a rule: validated as typed (position, did-you-mean), dry run, then save applies it', async () => {
+  step('creates a rule: validated as typed (position, did-you-mean), dry run, then save applies it', async () => {
     await page.goto(`${base}/console/#/rules`);
     await page.getByRole('button', { name: 'New rule or mapping' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Sales department');
@@ -117,7 +138,7 @@ describe('operator console in Chromium', () => {
     await shot('rules');
   });
 
-  it('monitors sync: a failed job shows up by itself and Retry runs it again', async () => {
+  step('monitors sync: a failed job shows up by itself and Retry runs it again', async () => {
     await page.goto(`${base}/console/#/sync`);
     await page.getByTestId('pending-total').waitFor();
     // A stored rule that no longer compiles (as if the schema lost an attribute): its run fails.
@@ -137,7 +158,7 @@ describe('operator console in Chromium', () => {
     await failed.waitFor({ state: 'detached' });
   });
 
-  it('explains why a user is in a group, their permissions, and filters the audit log', async () => {
+  step('explains why a user is in a group, their permissions, and filters the audit log', async () => {
     await page.goto(`${base}/console/#/groups`);
     await page.getByLabel('Search groups').fill('sales');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -158,7 +179,7 @@ describe('operator console in Chromium', () => {
     await shot('audit');
   });
 
-  it('signs out: the session ends and the API refuses the cookie', async () => {
+  step('signs out: the session ends and the API refuses the cookie', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You signed out.').waitFor();
     const status = await page.evaluate(() => fetch('/admin/v1/session').then((r) => r.status));
