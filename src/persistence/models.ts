@@ -160,6 +160,8 @@ export interface PendingChangeDoc {
   kind: 'user.delete' | 'group.delete';
   objectId: string;
   audit: AuditEventDoc;
+  /** Audit events still waiting on the object when its deletion began (an earlier write's request died before writing them): written with the deletion's own. */
+  carriedAudits?: AuditEventDoc[];
   createdAt: Date;
   /** Set when a recovery ran it; its jobs then carry reason 'sweep'. */
   attempts?: number;

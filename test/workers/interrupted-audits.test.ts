@@ -1,5 +1,6 @@
 import { silentLogger } from '../../src/observability/logger';
 import { auditEvent } from '../../src/domain/audit';
+import { recordPendingChange } from '../../src/domain/recovery/pending-changes';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import type { UserDoc } from '../../src/persistence/models';
 import type { WorkerJobQueue } from '../../workers/job-queue';
@@ -59,4 +60,35 @@ it('an event younger than the sweep threshold is left to its request', async () 
   await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Now' }, lc: existing.lc, audits: [event] });
   expect(await sweep()).toMatchObject({ audits: 0 });
   expect(await patchedEvents(user.id)).toHaveLength(0);
+});
+
+it('a user deleted while an earlier write\'s event still waits on it: the deletion writes that event too, once', async () => {
+  const user = await createUser(s, 'deleted.unaudited@example.com');
+  const existing = (await models().User.findById(user.id).lean()) as UserDoc;
+  // A PATCH committed with its event, then its process died before writing it.
+  const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id }, after: { attrs: { title: 'Lost?' } } });
+  await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'Lost?' }, lc: existing.lc, audits: [event] });
+  expectStatus(await s.scim.delete(`/Users/${user.id}`), 204);
+  const events = await patchedEvents(user.id);
+  expect(events.map((e) => e._id)).toEqual([event._id]);
+  expect(await models().AuditEvent.countDocuments({ tenantId: s.tenantId, 'object.id': user.id, action: 'user.deleted' })).toBe(1);
+  // Nothing left for a sweep, and it writes nothing twice.
+  expect(await sweep()).toMatchObject({ audits: 0, changes: 0 });
+  expect(await patchedEvents(user.id)).toHaveLength(1);
+});
+
+it('the deletion\'s intent carries the waiting events: a crash right after the delete still writes them, through the sweeper', async () => {
+  const user = await createUser(s, 'deleted.crashed@example.com');
+  const existing = (await models().User.findById(user.id).lean()) as UserDoc;
+  const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id } });
+  const updated = await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'X' }, lc: existing.lc, audits: [event] });
+  // What the DELETE does up to the crash: the intent (an hour old), then the user's deletion.
+  const change = await recordPendingChange(models(), 'user.delete', user.id, {
+    tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.deleted', object: { type: 'User', id: user.id },
+  }, updated!.pendingAudit);
+  await models().PendingChange.updateOne({ _id: change._id }, { $set: { createdAt: new Date(Date.now() - 3_600_000) } });
+  await repositoriesOf(models()).users.deleteReturning(s.tenantId, user.id);
+  expect(await patchedEvents(user.id)).toHaveLength(0);
+  expect(await sweep()).toMatchObject({ changes: 1 });
+  expect((await patchedEvents(user.id)).map((e) => e._id)).toEqual([event._id]);
 });

@@ -1,8 +1,8 @@
-import type { Models, PendingChangeDoc } from '../../persistence/models';
+import type { AuditEventDoc, Models, PendingChangeDoc } from '../../persistence/models';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
-import { writeAuditEvent, type AuditInput, auditEvent } from '../audit';
+import { writeAuditEvent, writeAuditEvents, type AuditInput, auditEvent } from '../audit';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { accessEvents } from '../access-events';
 import { releaseUserFromGroups } from '../groups/user-departure';
@@ -41,9 +41,20 @@ export const GROUP_DELETION_STEPS: CleanupStep[] = [
   },
 ];
 
-/** Records the intent (first write of the change): from here on the change will be completed. */
-export async function recordPendingChange(models: Models, kind: PendingChangeDoc['kind'], objectId: string, audit: AuditInput): Promise<PendingChangeDoc> {
+/**
+ * Records the intent (first write of the change): from here on the change will be completed.
+ * `carriedAudits` are events still pending on the object (see PendingChangeDoc): the intent keeps
+ * them, so deleting the object cannot lose them.
+ */
+export async function recordPendingChange(
+  models: Models,
+  kind: PendingChangeDoc['kind'],
+  objectId: string,
+  audit: AuditInput,
+  carriedAudits: readonly AuditEventDoc[] = [],
+): Promise<PendingChangeDoc> {
   const change: PendingChangeDoc = { _id: newId('chg', 16), tenantId: audit.tenantId, kind, objectId, audit: auditEvent(audit), createdAt: new Date() };
+  if (carriedAudits.length > 0) change.carriedAudits = [...carriedAudits];
   await repositoriesOf(models).pendingChanges.insert(change);
   return change;
 }
@@ -68,6 +79,7 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
     await repositoriesOf(models).users.deleteIfPresent(tenantId, objectId);
     for (const step of USER_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
+    if (change.carriedAudits?.length) await writeAuditEvents(models, change.carriedAudits);
     await writeAuditEvent(models, change.audit);
     await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
   } else {

@@ -3,7 +3,7 @@ import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeAuditEvents, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
@@ -94,15 +94,21 @@ export class UsersService {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
     // Several documents change (the user, its memberships, the audit trail): the intent is
-    // recorded first, so a crash part-way is finished by the sweeper (domain/recovery).
+    // recorded first, so a crash part-way is finished by the sweeper (domain/recovery). It carries
+    // the events an earlier write left on the user (its request died before writing them).
+    const carried = existing.pendingAudit ?? [];
     const change = await recordPendingChange(this.deps.models, 'user.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
       before: this.auditView(existing), requestId: ctx.requestId,
-    });
-    if (!(await this.store.delete(ctx.tenantId, id))) {
+    }, carried);
+    const deleted = await this.store.deleteReturning(ctx.tenantId, id);
+    if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('User', id);
     }
+    // Events a concurrent write pushed after our read: its request writes them too, unless it died.
+    const late = (deleted.pendingAudit ?? []).filter((event) => !carried.some((c) => c._id === event._id));
+    if (late.length > 0) await writeAuditEvents(this.deps.models, late);
     await completePendingChange(this.recoveryDeps(), change);
   }
 
