@@ -1,6 +1,7 @@
 import { silentLogger } from '../../src/observability/logger';
 import { auditEvent } from '../../src/domain/audit';
-import { finishGroupChange, pendingGroupChange } from '../../src/domain/recovery/pending-group-changes';
+import { finishGroupChange, pendingAuditsOfGroup, pendingGroupChange } from '../../src/domain/recovery/pending-group-changes';
+import { recordPendingChange } from '../../src/domain/recovery/pending-changes';
 import { MembershipsRepository, membershipId } from '../../src/persistence/memberships-repository';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import type { GroupDoc, PendingGroupChange } from '../../src/persistence/models';
@@ -200,4 +201,22 @@ it('a group deleted with a change still pending on it: the change is audited, no
   expect(await eventsOf(groupId, 'group.patched')).toHaveLength(1);
   expect(await eventsOf(groupId, 'group.deleted')).toHaveLength(1);
   expect(await models().Membership.countDocuments({ groupId })).toBe(0);
+});
+
+it('a group deletion that crashed right after deleting the group still audits the change that waited on it (the intent carries it)', async () => {
+  const { users, groupId } = await usersAndGroup('crash.in.group.delete', 1, 0);
+  const change = await intent(groupId, { add: [users[0]!] });
+  const committed = await commitMembersOnly(groupId, change);
+  // What the DELETE does up to the crash: the intent (an hour old, carrying the pending change's event), then the group's deletion.
+  const deletion = await recordPendingChange(models(), 'group.delete', groupId, {
+    tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'group.deleted', object: { type: 'Group', id: groupId },
+  }, pendingAuditsOfGroup(committed));
+  await models().PendingChange.updateOne({ _id: deletion._id }, { $set: { createdAt: HOUR_AGO() } });
+  await store().deleteReturning(s.tenantId, groupId);
+  expect(await eventsOf(groupId, 'group.patched')).toHaveLength(0);
+  expect(await sweep()).toMatchObject({ changes: 1 });
+  const events = await eventsOf(groupId, 'group.patched');
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ _id: change._id, after: { recovered: true, membersRequested: { add: [users[0]], remove: [] } } });
+  expect(await eventsOf(groupId, 'group.deleted')).toHaveLength(1);
 });

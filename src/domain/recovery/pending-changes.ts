@@ -75,11 +75,12 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
   const { models, memberships, enqueuer } = deps;
   const { tenantId, objectId } = change;
   const recovering = (change.attempts ?? 0) > 0;
+  // Events that waited on the object (see PendingChangeDoc): the object is going, they stay.
+  if (change.carriedAudits?.length) await writeAuditEvents(models, change.carriedAudits);
   if (change.kind === 'user.delete') {
     await repositoriesOf(models).users.deleteIfPresent(tenantId, objectId);
     for (const step of USER_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
-    if (change.carriedAudits?.length) await writeAuditEvents(models, change.carriedAudits);
     await writeAuditEvent(models, change.audit);
     await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
   } else {

@@ -152,10 +152,12 @@ export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSec
 
 /**
  * Audit events of changes still pending on a group that is being deleted: the changes were
- * committed (their members go with the group), so their events are written, once.
+ * committed (their members go with the group), so their events are written, once, saying which
+ * members each asked for.
  */
-export async function auditPendingOfDeleted(models: Models, group: Pick<GroupDoc, 'pendingMembers'>): Promise<void> {
-  for (const change of group.pendingMembers ?? []) {
-    await writeAuditEvent(models, { ...change.audit, after: { ...((change.audit.after ?? {}) as object), recovered: true, membersRequested: { add: change.add, remove: change.remove } } });
-  }
+export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers'>): AuditEventDoc[] {
+  return (group.pendingMembers ?? []).map((change) => ({
+    ...change.audit,
+    after: { ...((change.audit.after ?? {}) as object), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
+  }));
 }
