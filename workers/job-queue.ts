@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import type { Logger } from '../src/observability/logger';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import type { JobEnqueuer } from '../src/domain/sync/sync-deps';
-import { recordJobOutcome, type JobOutcomeKind } from '../src/domain/sync/tenant-job-stats';
+import { recordJobOutcome, type JobOutcomeKind } from '../src/queue/tenant-job-stats';
 
 export interface QueuedJob<N extends JobName = JobName> {
   name: N;

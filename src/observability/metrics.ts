@@ -3,8 +3,8 @@ import type IORedis from 'ioredis';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import type { Models } from '../persistence/models';
 import { repositoriesOf } from '../persistence/repositories';
-import { SyncQueueInspector } from '../domain/sync/queue-inspector';
-import { attachSyncQueueInspector } from '../domain/sync/inspector-locator';
+import { SyncQueueInspector } from '../queue/queue-inspector';
+import { attachSyncQueueInspector } from '../queue/inspector-locator';
 import { getOnly } from '../http/get-only';
 
 /**

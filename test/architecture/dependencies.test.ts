@@ -34,9 +34,9 @@ const RULES: Rule[] = [
       !under([...CORE, 'src/errors'])(target) && !target.startsWith('pkg:node:') && target !== 'pkg:scim2-parse-filter',
   },
   {
-    name: 'src/domain imports neither mongoose nor a protocol edge (src/scim, src/admin, the console, HTTP)',
+    name: 'src/domain imports neither mongoose nor a protocol edge (src/scim, src/admin, the console, HTTP) nor the queue client (bullmq, ioredis: src/queue holds it)',
     appliesTo: under(['src/domain']),
-    refuses: (target) => MONGO_PACKAGES.includes(target) || under(EDGES)(target) || target === 'pkg:express',
+    refuses: (target) => MONGO_PACKAGES.includes(target) || under(EDGES)(target) || ['pkg:express', 'pkg:bullmq', 'pkg:ioredis'].includes(target),
   },
   {
     name: 'src/persistence imports nothing above it (domain, protocol edges)',
@@ -50,20 +50,11 @@ const RULES: Rule[] = [
   },
 ];
 
-/**
- * Known exceptions, each type-only (erased at compile time) and each with its reason. An entry
- * that no longer matches an import fails the test too, so the list only shrinks.
- */
-const ALLOWED: { from: string; target: string; why: string }[] = [
-  // The queue inspector is found on the express app (app.locals) by the admin routes and the worker.
-  { from: 'src/domain/sync/inspector-locator.ts', target: 'pkg:express', why: 'type Application holding the inspector' },
-];
-
-const isAllowed = (edge: ImportEdge) => edge.typeOnly && ALLOWED.some((a) => a.from === edge.from && a.target === edge.target);
-
+// No exceptions: the last two (mongoose's Model type in the SCIM list, express's Application type
+// beside the queue inspector) went with the repositories and the inspector's move to src/queue.
 function violations(edges: readonly ImportEdge[], rule: Rule): string[] {
   return edges
-    .filter((e) => rule.appliesTo(e.from) && rule.refuses(e.target) && !isAllowed(e))
+    .filter((e) => rule.appliesTo(e.from) && rule.refuses(e.target))
     .map((e) => `${e.from}:${e.line} imports ${e.target.replace(/^pkg:/, '')}${e.typeOnly ? ' (type only)' : ''}`);
 }
 
@@ -78,12 +69,7 @@ describe('import directions', () => {
     expect(violations(edges, rule)).toEqual([]);
   });
 
-  it('every allow-list entry is still needed', () => {
-    const stale = ALLOWED.filter((a) => !edges.some((e) => e.from === a.from && e.target === a.target && isAllowed(e)));
-    expect(stale).toEqual([]);
-  });
-
-  describe('when a file imports against the directions', () => {
+    describe('when a file imports against the directions', () => {
     const check = (from: string, text: string) => RULES.flatMap((rule) => violations(importsOf(from, text), rule));
 
     it('then a domain file importing mongoose or the SCIM edge is reported', () => {
@@ -103,9 +89,10 @@ describe('import directions', () => {
       ]);
     });
 
-    it('then an allow-listed file importing its package for more than types is reported', () => {
-      expect(check('src/domain/sync/inspector-locator.ts', "import express from 'express';")).toEqual([
-        'src/domain/sync/inspector-locator.ts:1 imports express',
+    it('then a domain file importing the queue client is reported', () => {
+      expect(check('src/domain/sync/x.ts', "import { Queue } from 'bullmq';\nimport type IORedis from 'ioredis';")).toEqual([
+        'src/domain/sync/x.ts:1 imports bullmq',
+        'src/domain/sync/x.ts:2 imports ioredis (type only)',
       ]);
     });
 

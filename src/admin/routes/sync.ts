@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { requireTenantAdmin } from './route-kit';
 import { AppError } from '../../errors/app-error';
-import { syncQueueInspectorOf } from '../../domain/sync/inspector-locator';
+import { syncQueueInspectorOf } from '../../queue/inspector-locator';
 import { syncStatus } from '../../domain/sync/sync-status';
 
 /** Sync monitoring shows the tenant's configuration and jobs: tenant admins only (see requireTenantAdmin). */

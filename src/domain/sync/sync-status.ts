@@ -1,6 +1,6 @@
 import type { Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
-import type { SyncQueueInspector, TenantQueueCounts } from './queue-inspector';
+import type { SyncQueueInspector, TenantQueueCounts } from '../../queue/queue-inspector';
 import type { RuleKind, RuleRunResult } from './rule-records';
 
 export interface SyncStatus {

@@ -1,7 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type IORedis from 'ioredis';
-import { AppError, isAppError } from '../../errors/app-error';
-import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../../queue/jobs';
+import { AppError, isAppError } from '../errors/app-error';
+import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 import { readTenantJobStats, type TenantJobStats } from './tenant-job-stats';
 
 type SyncJob = Job<JobPayloads[JobName], unknown, JobName>;

@@ -1,5 +1,5 @@
 import type { Application } from 'express';
-import { AppError } from '../../errors/app-error';
+import { AppError } from '../errors/app-error';
 import type { SyncQueueInspector } from './queue-inspector';
 
 /**
