@@ -1,7 +1,7 @@
 import type { Models, TenantDoc } from '../persistence/models';
 import { repositoriesOf } from '../persistence/repositories';
 import { newInternalGroupDoc } from './groups/group-record';
-import { isDuplicateKeyError } from '../persistence/duplicate-key';
+import { unlessDuplicate } from '../persistence/duplicate-key';
 import { newId } from '../persistence/ids';
 import { issueScimToken } from '../auth/scim-token';
 import { AppError } from '../errors/app-error';
@@ -52,10 +52,7 @@ export async function seedDefaults(models: Models, tenantId: string): Promise<{ 
   const skipped: string[] = [];
   for (const g of DEFAULT_GROUPS.filter((d) => !have.has(d.key))) {
     const doc = newInternalGroupDoc(tenantId, g.name, { description: g.description, audience: g.audience, system: g.key, ...(g.automatic ? { automatic: g.automatic } : {}) });
-    try {
-      await repositoriesOf(models).groups.insert(doc);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
+    if (!(await unlessDuplicate(() => repositoriesOf(models).groups.insert(doc)))) {
       skipped.push(g.name);
       continue;
     }

@@ -1,5 +1,5 @@
 import { escapeRegex } from '../expressions/compile-mongo';
-import { isDuplicateKeyError } from './duplicate-key';
+import { isDuplicateKeyError, unlessDuplicate } from './duplicate-key';
 import type { AuditEventDoc, Models } from './models';
 
 /** What the admin API's audit log may filter by; every field narrows (they are ANDed). */
@@ -27,11 +27,7 @@ export class AuditEventsRepository {
 
   /** Writes the event once: its id is chosen before the change, so a retried write finds it there. */
   async insertOnce(event: AuditEventDoc): Promise<void> {
-    try {
-      await this.models.AuditEvent.collection.insertOne(event as never);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    await unlessDuplicate(() => this.models.AuditEvent.collection.insertOne(event as never));
   }
 
   /**

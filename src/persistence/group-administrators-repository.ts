@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './duplicate-key';
+import { unlessDuplicate } from './duplicate-key';
 import { membershipId } from './memberships-repository';
 import type { GroupAdministratorDoc, Models } from './models';
 
@@ -25,13 +25,7 @@ export class GroupAdministratorsRepository {
 
   /** Designates the user; false when they administer the group already. */
   async insert(doc: GroupAdministratorDoc): Promise<boolean> {
-    try {
-      await this.collection.insertOne(doc as never);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return unlessDuplicate(() => this.collection.insertOne(doc as never));
   }
 
   /** Ends one designation; false when there was none. */

@@ -57,7 +57,7 @@ export class ResourceStore<D extends StoredResource> {
   readonly syncMarks: SyncMarks;
 
   constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {
-    this.syncMarks = new SyncMarks(model as unknown as Pick<Model<object>, 'collection'>);
+    this.syncMarks = new SyncMarks(model);
   }
 
   /** `query` (a filter the expression core compiled) within the tenant and this store's scope, flat (see conjunction). */
@@ -197,19 +197,14 @@ export class ResourceStore<D extends StoredResource> {
     }
   }
 
-
-
+  /** Deletes the document, reading nothing back; false when it was not there (a recovery finishing a deletion again). */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    return (await this.deleteReturning(tenantId, id)) !== null;
+    const res = await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
+    return res.deletedCount > 0;
   }
 
   /** Deletes and returns the document as it was deleted (with whatever was still pending on it). */
   async deleteReturning(tenantId: string, id: string): Promise<D | null> {
     return (await this.model.collection.findOneAndDelete({ _id: id, tenantId, ...this.scope } as never)) as D | null;
-  }
-
-  /** Deletes the document if it is still there, reading nothing back (a recorded deletion finished again is a no-op). */
-  async deleteIfPresent(tenantId: string, id: string): Promise<void> {
-    await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
   }
 }

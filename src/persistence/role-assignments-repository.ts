@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './duplicate-key';
+import { unlessDuplicate } from './duplicate-key';
 import type { Models, RoleAssignmentDoc } from './models';
 
 type Holders = Pick<RoleAssignmentDoc, '_id' | 'roleId' | 'groupId' | 'userId'>;
@@ -42,13 +42,7 @@ export class RoleAssignmentsRepository {
 
   /** Inserts the assignment; false when it exists already (assigning again changes nothing). */
   async insertIfAbsent(doc: RoleAssignmentDoc): Promise<boolean> {
-    try {
-      await this.collection.insertOne(doc as never);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return unlessDuplicate(() => this.collection.insertOne(doc as never));
   }
 
   /** Inserts the assignment; a duplicate is an error (the holder is new). */

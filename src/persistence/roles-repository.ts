@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './duplicate-key';
+import { unlessDuplicate } from './duplicate-key';
 import type { Models, RoleDoc } from './models';
 
 /** What a permission answer needs of a role. */
@@ -54,13 +54,7 @@ export class RolesRepository {
 
   /** Inserts the role; false when the tenant has a role of that name already. */
   async insert(doc: RoleDoc): Promise<boolean> {
-    try {
-      await this.collection.insertOne(doc as never);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return unlessDuplicate(() => this.collection.insertOne(doc as never));
   }
 
   /** Inserts the default roles in one unordered batch. */
@@ -70,13 +64,7 @@ export class RolesRepository {
 
   /** Sets fields of the role; false when the new name is taken by another role. */
   async update(tenantId: string, roleId: string, set: Partial<RoleDoc>): Promise<boolean> {
-    try {
-      await this.collection.updateOne({ _id: roleId, tenantId } as never, { $set: set } as never);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return unlessDuplicate(() => this.collection.updateOne({ _id: roleId, tenantId } as never, { $set: set } as never));
   }
 
   async delete(tenantId: string, roleId: string): Promise<void> {

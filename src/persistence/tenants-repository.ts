@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './duplicate-key';
+import { unlessDuplicate } from './duplicate-key';
 import type { Models, TenantDoc } from './models';
 
 /** The counters kept on the tenant document (absent until first bumped). */
@@ -14,13 +14,7 @@ export class TenantsRepository {
 
   /** Inserts the tenant; false when another tenant has the same name (ignoring case). */
   async insert(doc: TenantDoc): Promise<boolean> {
-    try {
-      await this.models.Tenant.create(doc);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return unlessDuplicate(() => this.models.Tenant.create(doc));
   }
 
   async exists(tenantId: string): Promise<boolean> {

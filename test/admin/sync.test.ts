@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { signAdminToken } from '../../src/auth/admin-jwt';
 import { createTenant } from '../../src/domain/tenants';
-import { newId } from '../../src/persistence/ids';
-import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
+import { ruleWithFailingJob, startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
 describe('/admin/v1/sync and /metrics', () => {
   let s: SyncStack;
@@ -40,14 +39,7 @@ describe('/admin/v1/sync and /metrics', () => {
   });
 
   it('a job that failed for good is listed with its error and can be retried', async () => {
-    // A stored rule that no longer compiles (as if the schema lost an attribute): its run fails.
-    const ruleId = newId('rul');
-    const now = new Date();
-    await s.runtime.deps.models.Rule.collection.insertOne({
-      _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: 'Broken', expression: 'costCentre eq "7"', targetGroupId: sales,
-      enabled: true, priority: 1, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
-    } as never);
-    await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
+    const { ruleId } = await ruleWithFailingJob(s, sales, { priority: 1 });
     const failure = await waitFor(async () => {
       const res = await s.admin.get('/sync/failures');
       return res.body.items.find((f: { data: { ruleId: string } }) => f.data.ruleId === ruleId);

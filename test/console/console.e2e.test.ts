@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { issueConsoleLink } from '../../src/auth/console-sessions';
-import { newId } from '../../src/persistence/ids';
-import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { ruleWithFailingJob, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 
 /**
  * The operator console in a real browser: Debian's chromium driven by playwright-core, against the
@@ -141,14 +140,7 @@ describe('operator console in Chromium', () => {
   step('monitors sync: a failed job shows up by itself and Retry runs it again', async () => {
     await page.goto(`${base}/console/#/sync`);
     await page.getByTestId('pending-total').waitFor();
-    // A stored rule that no longer compiles (as if the schema lost an attribute): its run fails.
-    const ruleId = newId('rul');
-    const now = new Date();
-    await s.runtime.deps.models.Rule.collection.insertOne({
-      _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: 'Broken', expression: 'costCentre eq "7"', targetGroupId: sales,
-      enabled: true, priority: 5, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
-    } as never);
-    await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
+    const { ruleId } = await ruleWithFailingJob(s, sales);
     const failed = page.getByRole('row').filter({ hasText: ruleId });
     await failed.getByText('unknown attribute "costCentre"').waitFor(); // the page refreshed by itself
     await shot('sync');

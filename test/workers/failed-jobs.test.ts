@@ -1,10 +1,9 @@
-import { newId } from '../../src/persistence/ids';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import type { SyncedRuleDoc } from '../../src/persistence/models';
 import { silentLogger } from '../../src/observability/logger';
 import { createWorkerJobQueue, type WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
-import { startSyncStack, waitFor, type SyncStack } from './sync-fixtures';
+import { ruleWithFailingJob, startSyncStack, waitFor, type SyncStack } from './sync-fixtures';
 
 /**
  * A change whose job failed for good is left to that job (kept in Redis with its error for an
@@ -32,13 +31,7 @@ const sweep = () => sweepPending(s.runtime.deps.models, queue, 0, silentLogger);
 
 /** A stored rule that no longer compiles (as if the schema lost an attribute), with its job run once and failed for good. */
 async function ruleWithFailedJob(): Promise<{ ruleId: string; jobId: string }> {
-  const ruleId = newId('rul');
-  const now = new Date();
-  await s.runtime.deps.models.Rule.collection.insertOne({
-    _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: `Broken ${ruleId}`, expression: 'costCentre eq "7"', targetGroupId: target,
-    enabled: true, priority: 5, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
-  } as never);
-  const job = await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
+  const { ruleId, job } = await ruleWithFailingJob(s, target);
   await waitFor(async () => (await job.getState()) === 'failed', 'the job to fail');
   // Named before BullMQ moved the job to failed: no sweep in between could take the change for lost work.
   expect((await syncOf(ruleId)).failedJob).toEqual({ id: job.id, version: 1 });

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { newInternalGroupDoc } from '../../src/domain/groups/group-record';
+import { newId } from '../../src/persistence/ids';
 import IORedis from 'ioredis';
 import type request from 'supertest';
 import { signAdminToken } from '../../src/auth/admin-jwt';
@@ -186,4 +187,19 @@ export function useSweeperStack(bind: (stack: SyncStack, queue: WorkerJobQueue) 
     await queue?.close();
     await stack?.close();
   });
+}
+
+/**
+ * A stored rule that no longer compiles (as if the schema lost an attribute: `costCentre`), pending,
+ * with its `rule.changed` job queued for one attempt only: the job fails for good at its first run.
+ */
+export async function ruleWithFailingJob(s: SyncStack, targetGroupId: string, opts: { priority?: number } = {}) {
+  const ruleId = newId('rul');
+  const now = new Date();
+  await s.runtime.deps.models.Rule.collection.insertOne({
+    _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: 'Broken', expression: 'costCentre eq "7"', targetGroupId,
+    enabled: true, priority: opts.priority ?? 5, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
+  } as never);
+  const job = await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
+  return { ruleId, job };
 }

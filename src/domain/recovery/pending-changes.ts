@@ -59,6 +59,17 @@ export async function recordPendingChange(
   return change;
 }
 
+/**
+ * Writes the events found on the object as it was deleted that its intent does not carry: a
+ * concurrent write pushed them after the deletion read the object (that write's request writes
+ * them too, unless it died; the ids are fixed, so once).
+ */
+export async function writeEventsLeftOnDeleted(models: Models, change: PendingChangeDoc, left: readonly AuditEventDoc[]): Promise<void> {
+  const carried = new Set((change.carriedAudits ?? []).map((event) => event._id));
+  const late = left.filter((event) => !carried.has(event._id));
+  if (late.length > 0) await writeAuditEvents(models, late);
+}
+
 /** Drops an intent whose change turned out not to apply (the object was gone already). */
 export async function abandonPendingChange(models: Models, change: PendingChangeDoc): Promise<void> {
   await repositoriesOf(models).pendingChanges.delete(change._id);
@@ -78,13 +89,13 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
   // Events that waited on the object (see PendingChangeDoc): the object is going, they stay.
   if (change.carriedAudits?.length) await writeAuditEvents(models, change.carriedAudits);
   if (change.kind === 'user.delete') {
-    await repositoriesOf(models).users.deleteIfPresent(tenantId, objectId);
+    await repositoriesOf(models).users.delete(tenantId, objectId);
     for (const step of USER_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
     await writeAuditEvent(models, change.audit);
     await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
   } else {
-    await repositoriesOf(models).groups.deleteIfPresent(tenantId, objectId);
+    await repositoriesOf(models).groups.delete(tenantId, objectId);
     const removed = await memberships.removeAllForGroup(tenantId, objectId);
     for (const step of GROUP_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'group', groupId: objectId });

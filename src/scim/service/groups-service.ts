@@ -3,9 +3,9 @@ import type { ResourceStore } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
-import { auditEvent, writeAuditEvents } from '../../domain/audit';
+import { auditEvent } from '../../domain/audit';
 import { earlierConflicting, finishGroupChange, pendingAuditsOfGroup, pendingGroupChange } from '../../domain/recovery/pending-group-changes';
-import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
+import { abandonPendingChange, completePendingChange, recordPendingChange, writeEventsLeftOnDeleted } from '../../domain/recovery/pending-changes';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import type { ScimDeps } from './scim-deps';
@@ -97,20 +97,17 @@ export class GroupsService {
     // first, so a crash part-way is finished by the sweeper (domain/recovery).
     // Changes committed before the deletion whose request has not settled them yet: their members
     // go with the group, their audit events must not. The intent carries them.
-    const carried = pendingAuditsOfGroup(existing);
     const memberCount = await this.deps.memberships.countMembers(ctx.tenantId, id);
     const change = await recordPendingChange(this.deps.models, 'group.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
       before: { attrs: existing.attrs, version: existing.version, memberCount }, requestId: ctx.requestId,
-    }, carried);
+    }, pendingAuditsOfGroup(existing));
     const deleted = await this.store.deleteReturning(ctx.tenantId, id);
     if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('Group', id);
     }
-    // Changes a concurrent request committed after our read: written from the deleted document.
-    const late = pendingAuditsOfGroup(deleted).filter((event) => !carried.some((c) => c._id === event._id));
-    if (late.length > 0) await writeAuditEvents(this.deps.models, late);
+    await writeEventsLeftOnDeleted(this.deps.models, change, pendingAuditsOfGroup(deleted));
     await completePendingChange(this.recoveryDeps(), change);
   }
 

@@ -3,9 +3,9 @@ import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { attributeDiff, auditEvent, writeAuditEvents, writeUserAudits } from '../../domain/audit';
+import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
-import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
+import { abandonPendingChange, completePendingChange, recordPendingChange, writeEventsLeftOnDeleted } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
 import type { UserChangeReason } from '../../queue/jobs';
@@ -96,19 +96,16 @@ export class UsersService {
     // Several documents change (the user, its memberships, the audit trail): the intent is
     // recorded first, so a crash part-way is finished by the sweeper (domain/recovery). It carries
     // the events an earlier write left on the user (its request died before writing them).
-    const carried = existing.pendingAudit ?? [];
     const change = await recordPendingChange(this.deps.models, 'user.delete', id, {
       tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
       before: this.auditView(existing), requestId: ctx.requestId,
-    }, carried);
+    }, existing.pendingAudit);
     const deleted = await this.store.deleteReturning(ctx.tenantId, id);
     if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('User', id);
     }
-    // Events a concurrent write pushed after our read: its request writes them too, unless it died.
-    const late = (deleted.pendingAudit ?? []).filter((event) => !carried.some((c) => c._id === event._id));
-    if (late.length > 0) await writeAuditEvents(this.deps.models, late);
+    await writeEventsLeftOnDeleted(this.deps.models, change, deleted.pendingAudit ?? []);
     await completePendingChange(this.recoveryDeps(), change);
   }
 

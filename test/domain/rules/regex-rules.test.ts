@@ -1,6 +1,6 @@
-import { AppError } from '../../../src/errors/app-error';
 import { compileRule, ruleMongoQuery, rulePredicate, ruleSubject } from '../../../src/domain/rules';
 import { loadSchemaRegistry } from '../../../src/attributes/registry';
+import { compileErrorOf } from './compile-error';
 
 /** Auto-assignment by regular expression on e-mail (product doc 001, "Regex for email matching (advanced)"). */
 const view = loadSchemaRegistry().view('User');
@@ -8,15 +8,7 @@ const ctx = { tenantId: 'ten_1' };
 const user = (...emails: string[]) => ruleSubject({ id: 'usr_1', userName: 'u', emails: emails.map((value) => ({ value })) });
 const matches = (text: string, ...emails: string[]) => rulePredicate(compileRule(view, text), ctx)(user(...emails));
 
-function errorOf(text: string): AppError {
-  try {
-    compileRule(view, text);
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error(`"${text}" compiled without an error`);
-}
+const errorOf = (text: string) => compileErrorOf(view, text);
 
 describe("email.matches('…')", () => {
   it('matches any of the addresses, ignoring case as e-mail comparisons do', () => {

@@ -1,18 +1,9 @@
-import { AppError } from '../../../src/errors/app-error';
-import { compileRule } from '../../../src/domain/rules';
 import { loadSchemaRegistry } from '../../../src/attributes/registry';
+import { compileErrorOf } from './compile-error';
 
 const view = loadSchemaRegistry().view('User');
 
-function errorOf(text: string): AppError {
-  try {
-    compileRule(view, text);
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error(`"${text}" compiled without an error`);
-}
+const errorOf = (text: string) => compileErrorOf(view, text);
 
 function expectError(text: string, code: string, message: string, details: Record<string, unknown>) {
   const err = errorOf(text);
