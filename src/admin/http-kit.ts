@@ -53,6 +53,7 @@ export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
     if (error.status >= 500 && error.status !== 501) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
     if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+    if (error.allow !== undefined) res.setHeader('Allow', error.allow.join(', '));
     const body: Record<string, unknown> = { code: error.code, message: error.message };
     if (error.details !== undefined) body.details = error.details;
     res.status(error.status).json({ error: body });

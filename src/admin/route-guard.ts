@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors/app-error';
+import { escapeRegex } from '../expressions';
 
 type Json = Record<string, unknown>;
 
@@ -14,7 +15,7 @@ interface DocumentedPath {
 function compile(document: Json): DocumentedPath[] {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Json>>;
   return Object.entries(paths).map(([template, ops]) => {
-    const source = template.split('/').map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    const source = template.split('/').map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : escapeRegex(seg))).join('/');
     const queryByMethod = new Map<string, Set<string>>();
     for (const method of METHODS) {
       const op = ops[method];
@@ -34,15 +35,14 @@ function compile(document: Json): DocumentedPath[] {
  */
 export function adminRouteGuard(document: Json): RequestHandler {
   const paths = compile(document);
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, _res: Response, next: NextFunction) => {
     const matching = paths.filter((p) => p.pattern.test(req.path));
     if (matching.length === 0) return next();
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const allowed = new Set(matching.flatMap((p) => [...p.queryByMethod.keys()]));
     if (!allowed.has(method)) {
-      const allow = [...allowed, ...(allowed.has('GET') ? ['HEAD'] : [])].join(', ');
-      res.setHeader('Allow', allow);
-      return next(new AppError('methodNotAllowed', 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; allowed: ${allow}`, { details: { allow: [...allowed] } }));
+      const allow = [...allowed, ...(allowed.has('GET') ? ['HEAD'] : [])];
+      return next(new AppError('methodNotAllowed', 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; allowed: ${allow.join(', ')}`, { allow, details: { allow: [...allowed] } }));
     }
     const declared = new Set(matching.flatMap((p) => [...(p.queryByMethod.get(method) ?? [])]));
     const unknown = Object.keys(req.query as Json).filter((k) => !declared.has(k));

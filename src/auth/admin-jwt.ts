@@ -43,10 +43,8 @@ export function signAdminToken(
  * RFC 7515 §4.1.11: a recipient must reject a token whose `crit` header names an extension it does
  * not understand. This service understands none, so any `crit` is refused.
  */
-function assertNoCriticalExtensions(token: string): void {
-  const decoded = jwt.decode(token, { complete: true });
-  const header = decoded && typeof decoded === 'object' ? (decoded.header as unknown as Record<string, unknown>) : undefined;
-  if (header && header.crit !== undefined) {
+function assertNoCriticalExtensions(header: jwt.JwtHeader): void {
+  if ((header as unknown as Record<string, unknown>).crit !== undefined) {
     throw new AppError('unauthorized', 'ADMIN_AUTH_INVALID', 'The token is not valid: it names critical header extensions (crit) this service does not understand');
   }
 }
@@ -55,17 +53,20 @@ function assertNoCriticalExtensions(token: string): void {
 export function verifyAdminToken(cfg: Config['adminJwt'], header: string | undefined): AdminPrincipal {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!match?.[1]) throw new AppError('unauthorized', 'ADMIN_AUTH_MISSING', 'A bearer token is required');
-  let payload: jwt.JwtPayload | string;
+  let verified: jwt.Jwt;
   try {
-    payload = jwt.verify(match[1], cfg.verifyKey, {
+    // complete: the header comes back with the payload, parsed once.
+    verified = jwt.verify(match[1], cfg.verifyKey, {
       algorithms: [cfg.algorithm],
       issuer: cfg.issuer,
       audience: cfg.audience,
+      complete: true,
     });
   } catch (err) {
     throw new AppError('unauthorized', 'ADMIN_AUTH_INVALID', `The token is not valid: ${(err as Error).message}`);
   }
-  assertNoCriticalExtensions(match[1]);
+  assertNoCriticalExtensions(verified.header);
+  const payload = verified.payload;
   if (typeof payload === 'string' || typeof payload.exp !== 'number') {
     throw new AppError('unauthorized', 'ADMIN_AUTH_NO_EXPIRY', 'The token must carry an expiry (exp)');
   }

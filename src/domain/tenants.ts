@@ -46,7 +46,7 @@ export async function findTenantByName(models: Models, name: string): Promise<Te
  */
 export async function seedDefaults(models: Models, tenantId: string): Promise<{ created: string[]; skipped: string[] }> {
   await seedDefaultRoles(models, tenantId);
-  const existing = await repositoriesOf(models).groups.systemKeysOf(tenantId);
+  const existing = await repositoriesOf(models).groups.systemGroupsOf(tenantId);
   const have = new Set(existing.map((g) => g.system));
   const created: string[] = [];
   const skipped: string[] = [];

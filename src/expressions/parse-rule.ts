@@ -1,5 +1,6 @@
 import { isAppError } from '../errors/app-error';
 import type { FilterNode } from './ast';
+import { escapeRegex } from './compile-mongo';
 import { MAX_FILTER_LENGTH, parseFilter } from './parse-filter';
 import { parseProductRule, type LeafSource, type LeafSources } from './product-parser';
 import { canonicalRulePath } from './rule-attributes';
@@ -91,14 +92,10 @@ function scimSyntaxError(message: string, text: string, cause: unknown) {
   let offset = position ? Number(position[1]) - 1 : text.length;
   const notOperator = /^"([^"]+)" after "([^"]+)" is not an operator/.exec(reason);
   if (!position && notOperator) {
-    const at = new RegExp(`${escapeForRegExp(notOperator[2]!)}\\s+(${escapeForRegExp(notOperator[1]!)})`).exec(text);
+    const at = new RegExp(`${escapeRegex(notOperator[2]!)}\\s+(${escapeRegex(notOperator[1]!)})`).exec(text);
     if (at) offset = at.index + at[0].length - notOperator[1]!.length;
   }
   return ruleError(RULE_SYNTAX, 'invalid SCIM filter', text, offset, { reason, cause });
-}
-
-function escapeForRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 interface LocateState {

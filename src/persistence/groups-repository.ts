@@ -105,13 +105,6 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
       .toArray()) as unknown as Pick<GroupDoc, '_id' | 'audience'>[];
   }
 
-  /** The tenant's default groups (internal, with a `system` key): their keys only. */
-  async systemKeysOf(tenantId: string): Promise<Pick<GroupDoc, '_id' | 'system'>[]> {
-    return (await this.collection
-      .find({ tenantId, origin: 'internal' satisfies GroupOrigin, system: { $exists: true } } as never, { projection: { system: 1 } })
-      .toArray()) as unknown as Pick<GroupDoc, '_id' | 'system'>[];
-  }
-
   /**
    * The IdP groups (origin 'scim') one of `names` names: lower-cased displayName equal to it, or
    * externalId equal to it ignoring case. Names and externalIds only.

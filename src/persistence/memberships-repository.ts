@@ -236,11 +236,6 @@ export class MembershipsRepository {
     return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
   }
 
-  /** The user's memberships: group and role only. */
-  async rolesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, '_id' | 'groupId' | 'role'>[]> {
-    return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1 } }).toArray()) as unknown as MembershipDoc[];
-  }
-
   /** The user's memberships: group and sources only (no `_id`). */
   async sourcesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, 'groupId' | 'sources'>[]> {
     return (await this.collection.find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];

@@ -14,7 +14,7 @@ export interface ResourceChange {
   lc: Record<string, unknown>;
   /** Extra top-level fields to set (passwordHash). */
   extra?: Record<string, unknown>;
-  /** The change's audit events, kept on the document in the same update until they are written (settleAudit). */
+  /** The change's audit events, kept on the document in the same update until they are written (settleAuditMany). */
   audits?: AuditEventDoc[];
   /** A group's change: its member delta and audit event, kept on the group until done (pending-group-changes.ts). */
   groupChange?: PendingGroupChange;
@@ -135,12 +135,7 @@ export class ResourceStore<D extends StoredResource> {
       .toArray()) as unknown as D[];
   }
 
-  /** The change's audit events are written: they no longer need to wait on the document. */
-  async settleAudit(tenantId: string, id: string, eventIds: string[]): Promise<void> {
-    await this.settleAuditMany([{ tenantId, id, eventIds }]);
-  }
-
-  /** settleAudit for several documents in one round trip (unordered: each pull stands alone). */
+  /** The changes' audit events are written: they no longer need to wait on their documents (one round trip, each pull alone). */
   async settleAuditMany(settled: readonly { tenantId: string; id: string; eventIds: readonly string[] }[]): Promise<void> {
     if (settled.length === 0) return;
     await this.model.collection.bulkWrite(

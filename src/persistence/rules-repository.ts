@@ -27,13 +27,6 @@ export class RulesRepository {
     return (await this.collection.findOne({ _id: ruleId, tenantId } as never)) as SyncedRuleDoc | null;
   }
 
-  async expressionOf(tenantId: string, ruleId: string): Promise<Pick<SyncedRuleDoc, 'expression' | 'deletedAt'> | null> {
-    return (await this.collection.findOne({ _id: ruleId, tenantId } as never, { projection: { expression: 1, deletedAt: 1 } })) as Pick<
-      SyncedRuleDoc,
-      'expression' | 'deletedAt'
-    > | null;
-  }
-
   /** Every rule of the tenant, tombstones included. */
   async allOfTenant(tenantId: string): Promise<SyncedRuleDoc[]> {
     return (await this.collection.find({ tenantId } as never).toArray()) as unknown as SyncedRuleDoc[];

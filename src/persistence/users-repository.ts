@@ -131,11 +131,6 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: PROFILE })) as UserProfile | null;
   }
 
-  /** The user's attributes only (no shadows), or null. */
-  async findAttrs(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
-    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { attrs: 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
-  }
-
   /** One user (any, unordered) holding this lower-cased e-mail address, or null. */
   async findProfileByEmail(tenantId: string, emailLower: string): Promise<UserProfile | null> {
     return (await this.collection.findOne({ tenantId, 'lc.emails': emailLower } as never, { projection: PROFILE })) as UserProfile | null;

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { principalOf, requestIdOf } from '../http-kit';
 import type { Caller } from '../../domain/access/caller';
-import { forbidden, loadAccess, type Access } from '../../domain/access/policy';
+import { forbidden, holdsAdminRole, loadAccess, type Access } from '../../domain/access/policy';
 import type { GroupsDeps } from '../../domain/groups/deps';
 
 /** The verified caller of an admin request, as the domain sees it. */
@@ -23,9 +23,16 @@ export function accessOf(deps: AdminDeps, req: Request, res: Response): Promise<
  */
 export async function requireTenantAdmin(deps: AdminDeps, req: Request, res: Response, what: string): Promise<Caller> {
   const caller = callerOf(req, res);
+  if (holdsAdminRole(caller)) return caller; // no reads needed
   const access = await loadAccess(deps.models, caller);
   if (!access.isAdmin) throw forbidden(what);
   return caller;
+}
+
+/** A tenant admin's request as the actor of what it changes (rules, mappings, SCIM tokens): tenant, actor, request id. */
+export async function tenantAdminContext(deps: AdminDeps, req: Request, res: Response, what: string): Promise<{ tenantId: string; actor: { type: 'admin'; id: string }; requestId?: string }> {
+  const caller = await requireTenantAdmin(deps, req, res, what);
+  return { tenantId: caller.tenantId, actor: { type: 'admin', id: caller.userId }, ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}) };
 }
 
 export function groupsDepsOf(deps: AdminDeps): GroupsDeps {

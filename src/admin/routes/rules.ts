@@ -1,22 +1,14 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
-import { requireTenantAdmin } from './route-kit';
+import { param, tenantAdminContext } from './route-kit';
 import { AppError } from '../../errors/app-error';
-import { RulesService, type RuleActorContext } from '../../domain/sync/rules-service';
+import { RulesService } from '../../domain/sync/rules-service';
 import { checkRuleExpression, invalidField, requireRuleTarget } from '../../domain/sync/rule-validation';
 import { audienceNote, previewRule } from '../../domain/sync/rule-preview';
 import { groupAudienceOf } from '../../domain/groups/user-identity';
 import { RuleSetCache } from '../../domain/sync/rule-set';
 import type { SyncDeps } from '../../domain/sync/sync-deps';
 import type { RuleKind } from '../../domain/sync/rule-records';
-
-/** Rules and mappings are tenant configuration: tenant admins only (see requireTenantAdmin). */
-async function adminContext(deps: AdminDeps, req: Request, res: Response, what: string): Promise<RuleActorContext> {
-  const caller = await requireTenantAdmin(deps, req, res, what);
-  return { tenantId: caller.tenantId, actor: { type: 'admin', id: caller.userId }, ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}) };
-}
-
-const idParam = (req: Request) => String((req.params as Record<string, string | undefined>).id ?? '');
 
 function bodyOf(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
@@ -53,11 +45,11 @@ export function rulesRoutes(deps: AdminDeps): Router {
   const syncDeps = syncDepsOf(deps);
 
   router.get('/rules', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'list rules');
+    const ctx = await tenantAdminContext(deps, req, res, 'list rules');
     res.json({ items: await rules.list(ctx.tenantId, kindQuery(req)) });
   });
   router.post('/rules/validate', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'validate rules');
+    const ctx = await tenantAdminContext(deps, req, res, 'validate rules');
     const body = bodyOf(req);
     const check = checkRuleExpression(deps.registry, body.expression);
     if (body.targetGroupId === undefined || !check.valid) {
@@ -70,30 +62,30 @@ export function rulesRoutes(deps: AdminDeps): Router {
     res.json({ ...check, targetGroupId: target._id, targetAudience: audience, note: audienceNote(audience) });
   });
   router.post('/rules/preview', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'preview rules');
+    const ctx = await tenantAdminContext(deps, req, res, 'preview rules');
     const body = bodyOf(req);
     res.json(await previewRule(syncDeps, ctx.tenantId, { expression: body.expression, targetGroupId: body.targetGroupId, ruleId: body.ruleId, sampleSize: body.sampleSize }));
   });
   router.post('/rules', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'create rules');
+    const ctx = await tenantAdminContext(deps, req, res, 'create rules');
     res.status(201).json(await rules.create(ctx, bodyOf(req)));
   });
   router.get('/rules/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'read rules');
-    res.json(await rules.get(ctx.tenantId, idParam(req)));
+    const ctx = await tenantAdminContext(deps, req, res, 'read rules');
+    res.json(await rules.get(ctx.tenantId, param(req, 'id')));
   });
   router.patch('/rules/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'change rules');
-    res.json(await rules.update(ctx, idParam(req), bodyOf(req)));
+    const ctx = await tenantAdminContext(deps, req, res, 'change rules');
+    res.json(await rules.update(ctx, param(req, 'id'), bodyOf(req)));
   });
   router.delete('/rules/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'delete rules');
-    await rules.delete(ctx, idParam(req));
+    const ctx = await tenantAdminContext(deps, req, res, 'delete rules');
+    await rules.delete(ctx, param(req, 'id'));
     res.status(204).end();
   });
   router.post('/rules/:id/run', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'run rules');
-    res.status(202).json(await rules.rerun(ctx, idParam(req)));
+    const ctx = await tenantAdminContext(deps, req, res, 'run rules');
+    res.status(202).json(await rules.rerun(ctx, param(req, 'id')));
   });
   return router;
 }
@@ -112,11 +104,11 @@ export function mappingsRoutes(deps: AdminDeps): Router {
   const rules = new RulesService(deps);
 
   router.get('/mappings', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'list mappings');
+    const ctx = await tenantAdminContext(deps, req, res, 'list mappings');
     res.json({ items: await rules.list(ctx.tenantId, 'mapping') });
   });
   router.post('/mappings', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'create mappings');
+    const ctx = await tenantAdminContext(deps, req, res, 'create mappings');
     const body = bodyOf(req);
     for (const key of Object.keys(body)) {
       if (!['idpGroup', 'targetGroupId', 'name', 'enabled', 'priority'].includes(key)) throw invalidField(key, `"${key}" is not a mapping field (idpGroup, targetGroupId, name, enabled, priority)`);
@@ -133,12 +125,12 @@ export function mappingsRoutes(deps: AdminDeps): Router {
     res.status(201).json(view);
   });
   router.get('/mappings/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'read mappings');
-    res.json(await rules.get(ctx.tenantId, idParam(req), 'mapping'));
+    const ctx = await tenantAdminContext(deps, req, res, 'read mappings');
+    res.json(await rules.get(ctx.tenantId, param(req, 'id'), 'mapping'));
   });
   router.delete('/mappings/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'delete mappings');
-    await rules.delete(ctx, idParam(req), 'mapping');
+    const ctx = await tenantAdminContext(deps, req, res, 'delete mappings');
+    await rules.delete(ctx, param(req, 'id'), 'mapping');
     res.status(204).end();
   });
   return router;

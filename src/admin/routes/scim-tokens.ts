@@ -1,16 +1,8 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
-import { requireTenantAdmin } from './route-kit';
-import { createScimToken, listScimTokens, revokeTenantScimToken, rotateScimToken, type ScimTokenActorContext } from '../../domain/scim-tokens';
+import { param, tenantAdminContext } from './route-kit';
+import { createScimToken, listScimTokens, revokeTenantScimToken, rotateScimToken } from '../../domain/scim-tokens';
 import { baseUrlOf } from '../../scim/http/router';
-
-/** SCIM tokens let an IdP write the tenant's users: tenant admins only (see requireTenantAdmin). */
-async function adminContext(deps: AdminDeps, req: Request, res: Response, what: string): Promise<ScimTokenActorContext> {
-  const caller = await requireTenantAdmin(deps, req, res, what);
-  return { tenantId: caller.tenantId, actor: { type: 'admin', id: caller.userId }, ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}) };
-}
-
-const idParam = (req: Request) => String((req.params as Record<string, string | undefined>).id ?? '');
 
 /**
  * /scim-tokens: connecting an IdP. The SCIM base URL the IdP is given, the tenant's tokens (never
@@ -20,21 +12,21 @@ const idParam = (req: Request) => String((req.params as Record<string, string | 
 export function scimTokensRoutes(deps: AdminDeps): Router {
   const router = express.Router();
   router.get('/scim-tokens', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'list SCIM tokens');
+    const ctx = await tenantAdminContext(deps, req, res, 'list SCIM tokens');
     res.json({ scimBaseUrl: baseUrlOf(req, deps.publicBaseUrl), items: await listScimTokens(deps.models, ctx.tenantId) });
   });
   router.post('/scim-tokens', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'create SCIM tokens');
+    const ctx = await tenantAdminContext(deps, req, res, 'create SCIM tokens');
     const body = (req.body ?? {}) as Record<string, unknown>;
     res.status(201).json(await createScimToken(deps.models, ctx, typeof body === 'object' ? body.label : undefined));
   });
   router.post('/scim-tokens/:id/rotate', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'rotate SCIM tokens');
-    res.status(201).json(await rotateScimToken(deps.models, ctx, idParam(req)));
+    const ctx = await tenantAdminContext(deps, req, res, 'rotate SCIM tokens');
+    res.status(201).json(await rotateScimToken(deps.models, ctx, param(req, 'id')));
   });
   router.delete('/scim-tokens/:id', async (req, res) => {
-    const ctx = await adminContext(deps, req, res, 'revoke SCIM tokens');
-    res.json(await revokeTenantScimToken(deps.models, ctx, idParam(req)));
+    const ctx = await tenantAdminContext(deps, req, res, 'revoke SCIM tokens');
+    res.json(await revokeTenantScimToken(deps.models, ctx, param(req, 'id')));
   });
   return router;
 }

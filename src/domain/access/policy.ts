@@ -106,6 +106,11 @@ export function forbidden(what: string): AppError {
   return new AppError('forbidden', 'FORBIDDEN', `You are not allowed to ${what}`);
 }
 
+/** An admin by the token's role alone (operators, console sessions); members of the Admins group are admins too (loadAccess). */
+export function holdsAdminRole(caller: Pick<Caller, 'role'>): boolean {
+  return caller.role === 'admin';
+}
+
 /**
  * Builds the caller's Access from their stored memberships and Group Administrator designations:
  * two index-served queries (memberships by user, administrators by user) and the cached default
@@ -124,7 +129,7 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   const administratorOf = new Set(administrators.map((a) => a.groupId).filter((g) => memberOf.has(g)));
   const adminsId = systemIds.get(ADMINS_GROUP);
   const customerAdminsId = systemIds.get(CUSTOMER_ADMINS_GROUP);
-  const isAdmin = caller.role === 'admin' || (adminsId !== undefined && memberOf.has(adminsId));
+  const isAdmin = holdsAdminRole(caller) || (adminsId !== undefined && memberOf.has(adminsId));
   const isCustomerAdmin = caller.role === 'customer-admin' || (customerAdminsId !== undefined && memberOf.has(customerAdminsId));
   // Customer admins are scoped to their workspace: one more _id read, for them only.
   let workspace: string | null = null;

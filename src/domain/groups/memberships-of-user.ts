@@ -29,7 +29,7 @@ export function automaticGroupIds(systemIds: ReadonlyMap<string, string>, audien
 export async function groupsOfUser(models: Models, tenantId: string, userId: string): Promise<UserGroupMembership[]> {
   const [stored, user] = await Promise.all([
     repositoriesOf(models).memberships.ofUser(tenantId, userId),
-    repositoriesOf(models).users.findAttrs(tenantId, userId),
+    repositoriesOf(models).users.findProfile(tenantId, userId),
   ]);
   const out: UserGroupMembership[] = stored.map((m) => ({ groupId: m.groupId, role: m.role, sources: m.sources }));
   if (user && isActive(user)) {

@@ -111,10 +111,6 @@ export function resourceTypeTarget(type: ResourceType): CatalogTarget {
   return TARGETS.find((t) => t.resourceType === type)!;
 }
 
-export function isResourceType(value: unknown): value is ResourceType {
-  return typeof value === 'string' && (RESOURCE_TYPES as readonly string[]).includes(value);
-}
-
 export { RESOURCE_TYPES };
 
 /** The catalogue as the admin API shows it (GET /admin/v1/permissions/catalog). */

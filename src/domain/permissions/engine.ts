@@ -390,7 +390,7 @@ export class PermissionEngine {
     const grantsGeneration = s.grantsGeneration;
     const [user, memberships, grants] = await Promise.all([
       repositoriesOf(this.models).users.findActiveAndCustom(tenantId, userId),
-      repositoriesOf(this.models).memberships.rolesOfUser(tenantId, userId),
+      repositoriesOf(this.models).memberships.ofUser(tenantId, userId),
       this.grantData(s, tenantId),
     ]);
     if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });

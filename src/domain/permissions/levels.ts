@@ -38,6 +38,3 @@ export function impliedLevels(level: Level, offered?: readonly Level[]): Action[
   return ACTIONS.filter((a) => RANK[a] <= RANK[level] && (!offered || offered.includes(a)));
 }
 
-export function maxLevel(a: Level, b: Level): Level {
-  return RANK[a] >= RANK[b] ? a : b;
-}

@@ -6,6 +6,7 @@ import { writeAuditEvent, writeAuditEvents, type AuditInput, auditEvent } from '
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { accessEvents } from '../access-events';
 import { releaseUserFromGroups } from '../groups/user-departure';
+import { enqueueGroupMemberParts } from './pending-group-changes';
 
 /** What finishing a change needs: the database, the memberships, a queue (the API's or the worker's). */
 export interface RecoveryDeps {
@@ -59,53 +60,42 @@ export async function recordPendingChange(
   return change;
 }
 
-/**
- * Writes the events found on the object as it was deleted that its intent does not carry: a
- * concurrent write pushed them after the deletion read the object (that write's request writes
- * them too, unless it died; the ids are fixed, so once).
- */
-export async function writeEventsLeftOnDeleted(models: Models, change: PendingChangeDoc, left: readonly AuditEventDoc[]): Promise<void> {
-  const carried = new Set((change.carriedAudits ?? []).map((event) => event._id));
-  const late = left.filter((event) => !carried.has(event._id));
-  if (late.length > 0) await writeAuditEvents(models, late);
-}
-
 /** Drops an intent whose change turned out not to apply (the object was gone already). */
 export async function abandonPendingChange(models: Models, change: PendingChangeDoc): Promise<void> {
   await repositoriesOf(models).pendingChanges.delete(change._id);
 }
 
-const JOB_PART = 1000;
-
 /**
  * Runs the remaining steps of a recorded change, every one idempotent, the record's deletion last.
- * `removedMembers` (group deletion) are the users whose membership the first run removed; a
- * recovery cannot know them any more and asks the worker to reconcile instead (reason 'sweep').
+ * A recovery cannot know the members a group deletion removed before the crash and asks the
+ * worker to reconcile instead (reason 'sweep').
+ *
+ * `deleted`: the request deleted the object itself and found these events still on it. Those the
+ * intent does not carry were pushed by a concurrent write after the deletion read the object (that
+ * write's request writes them too, unless it died; the ids are fixed, so once).
  */
-export async function completePendingChange(deps: RecoveryDeps, change: PendingChangeDoc): Promise<void> {
+export async function completePendingChange(deps: RecoveryDeps, change: PendingChangeDoc, deleted?: { eventsLeft: readonly AuditEventDoc[] }): Promise<void> {
   const { models, memberships, enqueuer } = deps;
   const { tenantId, objectId } = change;
   const recovering = (change.attempts ?? 0) > 0;
   // Events that waited on the object (see PendingChangeDoc): the object is going, they stay.
-  if (change.carriedAudits?.length) await writeAuditEvents(models, change.carriedAudits);
+  const carried = change.carriedAudits ?? [];
+  const late = (deleted?.eventsLeft ?? []).filter((event) => !carried.some((c) => c._id === event._id));
+  if (carried.length + late.length > 0) await writeAuditEvents(models, [...carried, ...late]);
+  const store = change.kind === 'user.delete' ? repositoriesOf(models).users : repositoriesOf(models).groups;
+  if (!deleted) await store.delete(tenantId, objectId);
   if (change.kind === 'user.delete') {
-    await repositoriesOf(models).users.delete(tenantId, objectId);
     for (const step of USER_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'membership', userId: objectId });
     await writeAuditEvent(models, change.audit);
     await enqueuer.enqueue('user.changed', { tenantId, userId: objectId, version: 0, reason: recovering ? 'sweep' : 'deleted' });
   } else {
-    await repositoriesOf(models).groups.delete(tenantId, objectId);
     const removed = await memberships.removeAllForGroup(tenantId, objectId);
     for (const step of GROUP_DELETION_STEPS) await step(deps, change);
     accessEvents.emit({ tenantId, kind: 'group', groupId: objectId });
     await writeAuditEvent(models, change.audit);
     const version = Number((change.audit.before as { version?: number } | undefined)?.version ?? 0) + 1;
-    const parts = Math.max(1, Math.ceil(removed.length / JOB_PART));
-    for (let part = 0; part < parts; part++) {
-      const userIds = removed.slice(part * JOB_PART, (part + 1) * JOB_PART);
-      await enqueuer.enqueue('group.membersChanged', { tenantId, groupId: objectId, version, part, parts, userIds, ...(recovering ? { reason: 'sweep' as const } : {}) });
-    }
+    await enqueueGroupMemberParts(enqueuer, tenantId, objectId, version, removed, recovering);
   }
   await repositoriesOf(models).pendingChanges.delete(change._id);
 }

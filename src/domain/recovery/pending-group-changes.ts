@@ -3,6 +3,7 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvent } from '../audit';
 import { accessEvents } from '../access-events';
 import type { RecoveryDeps } from './pending-changes';
+import type { JobEnqueuer } from '../sync/sync-deps';
 
 /** The IdP's membership source: SCIM group members. */
 export const SCIM_SOURCE = 'scim';
@@ -120,10 +121,18 @@ async function enqueueMemberChanges(deps: RecoveryDeps, tenantId: string, groupI
   // At least one part, so a rename alone reaches the worker (rules may test the group's name);
   // `parts` lets the worker clear the group's pending mark only once every part is done. A
   // recovered change has lost the users written before the crash: 'sweep' makes the worker reconcile.
+  await enqueueGroupMemberParts(deps.enqueuer, tenantId, groupId, version, userIds, opts.recovering);
+}
+
+/**
+ * `group.membersChanged` for these users, in parts of at most JOB_PART ids, at least one part;
+ * `recovering` marks them 'sweep' (the worker then reconciles the rules that read `groups`).
+ */
+export async function enqueueGroupMemberParts(enqueuer: JobEnqueuer, tenantId: string, groupId: string, version: number, userIds: readonly string[], recovering: boolean): Promise<void> {
   const parts = Math.max(1, Math.ceil(userIds.length / JOB_PART));
   for (let part = 0; part < parts; part++) {
     const slice = userIds.slice(part * JOB_PART, (part + 1) * JOB_PART);
-    await deps.enqueuer.enqueue('group.membersChanged', { tenantId, groupId, version, part, parts, userIds: slice, ...(opts.recovering && { reason: 'sweep' as const }) });
+    await enqueuer.enqueue('group.membersChanged', { tenantId, groupId, version, part, parts, userIds: slice, ...(recovering && { reason: 'sweep' as const }) });
   }
 }
 

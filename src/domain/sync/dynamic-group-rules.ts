@@ -52,12 +52,6 @@ export async function clearDynamicGroupRule(deps: RuleWriteDeps, ctx: RuleActorC
   if (doc) await after(deps, ctx, 'rule.deleted', doc, doc.expression);
 }
 
-/** The group's rule expression, or null when the group has none. */
-export async function dynamicGroupExpression(deps: Pick<RuleWriteDeps, 'models'>, tenantId: string, groupId: string): Promise<string | null> {
-  const doc = await repositoriesOf(deps.models).rules.expressionOf(tenantId, dynamicRuleIdFor(groupId));
-  return doc && !doc.deletedAt ? doc.expression : null;
-}
-
 async function after(deps: RuleWriteDeps, ctx: RuleActorContext, action: string, doc: SyncedRuleDoc, previousExpression?: string) {
   await bumpRuleSetVersion(deps.models, ctx.tenantId);
   await recordAudit(deps.models, {

@@ -3,7 +3,6 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf } from '../groups/user-identity';
 import { dropMembershipsOutsideAudience } from './audience-cleanup';
-import { releaseUserFromGroups } from '../groups/user-departure';
 import { applySourceChanges, type SourceChange } from './membership-changes';
 import { isRuleDerivedSource } from './rule-records';
 import { subjectOf, type RuleSet } from './rule-set';
@@ -44,8 +43,7 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
     deps.memberships.sourcesOfUser(tenantId, userId) as Promise<MembershipSnapshot[]>;
   const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
   if (!user) {
-    // Repeats the API's cleanup of a deleted user, for the case where the API died in between.
-    await releaseUserFromGroups(deps.models, tenantId, userId);
+    // Ownerships and administrator entries go with the deletion's recorded steps (recovery/pending-changes).
     return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
   }
 

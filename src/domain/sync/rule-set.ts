@@ -30,8 +30,6 @@ export interface RuleSet {
   /** Enabled, compiled rules whose target group exists, by priority then id. */
   active: readonly ActiveRule[];
   usesGroups: boolean;
-  /** The tenant has no rule at all (not even a disabled or deleted one): nothing to evaluate. */
-  empty: boolean;
   /** Lower-cased IdP group names (displayName or externalId) the active rules test. */
   groupNames: ReadonlySet<string>;
   /** Whether a rule-derived `source` on `groupId` belongs to a rule of this set (active or not). */
@@ -120,7 +118,6 @@ export class RuleSetCache {
       version,
       active,
       usesGroups,
-      empty: rules.length === 0,
       groupNames: new Set(compiled.flatMap((c) => c.compiled.groupNames)),
       owns: (groupId, source) => ruleIdFor(groupId, source) !== undefined,
       ruleIdFor,

@@ -5,10 +5,10 @@ import { newId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
 import { auditEvent } from '../../domain/audit';
 import { earlierConflicting, finishGroupChange, pendingAuditsOfGroup, pendingGroupChange } from '../../domain/recovery/pending-group-changes';
-import { abandonPendingChange, completePendingChange, recordPendingChange, writeEventsLeftOnDeleted } from '../../domain/recovery/pending-changes';
+import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
-import type { ScimDeps } from './scim-deps';
+import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
 import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
@@ -60,7 +60,7 @@ export class GroupsService {
       updatedAt: now,
     };
     await this.store.insert({ ...doc, pendingMembers: [change] }).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
-    await finishGroupChange(this.recoveryDeps(), ctx.tenantId, groupId, change, { version: 1, recovering: false });
+    await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, groupId, change, { version: 1, recovering: false });
     return doc;
   }
 
@@ -107,8 +107,7 @@ export class GroupsService {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('Group', id);
     }
-    await writeEventsLeftOnDeleted(this.deps.models, change, pendingAuditsOfGroup(deleted));
-    await completePendingChange(this.recoveryDeps(), change);
+    await completePendingChange(recoveryDepsOf(this.deps), change, { eventsLeft: pendingAuditsOfGroup(deleted) });
   }
 
   /**
@@ -179,9 +178,9 @@ export class GroupsService {
             .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       for (const earlier of earlierConflicting(updated, change)) {
-        await finishGroupChange(this.recoveryDeps(), ctx.tenantId, id, earlier, { recovering: true });
+        await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, id, earlier, { recovering: true });
       }
-      await finishGroupChange(this.recoveryDeps(), ctx.tenantId, id, change, { version: updated.version, recovering: false });
+      await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, id, change, { version: updated.version, recovering: false });
       return withoutPending(updated);
     }
     throw writeConflict('Group', id);
@@ -204,10 +203,6 @@ export class GroupsService {
         'SCIM_UNKNOWN_MEMBER',
       );
     }
-  }
-
-  private recoveryDeps() {
-    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
   }
 
   /** The change's audit event, built before the write so that it can travel with it (its id fixed now). */

@@ -5,12 +5,12 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
-import { abandonPendingChange, completePendingChange, recordPendingChange, writeEventsLeftOnDeleted } from '../../domain/recovery/pending-changes';
+import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
-import type { ScimDeps } from './scim-deps';
+import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
 import { hashPassword } from './password';
@@ -105,12 +105,7 @@ export class UsersService {
       await abandonPendingChange(this.deps.models, change);
       throw notFound('User', id);
     }
-    await writeEventsLeftOnDeleted(this.deps.models, change, deleted.pendingAudit ?? []);
-    await completePendingChange(this.recoveryDeps(), change);
-  }
-
-  private recoveryDeps() {
-    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
+    await completePendingChange(recoveryDepsOf(this.deps), change, { eventsLeft: deleted.pendingAudit ?? [] });
   }
 
   /**
