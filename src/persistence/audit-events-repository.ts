@@ -1,5 +1,5 @@
 import { escapeRegex } from '../expressions/compile-mongo';
-import { isDuplicateKeyError, unlessDuplicate } from './duplicate-key';
+import { duplicateKeyIndexes, isDuplicateKeyError, unlessDuplicate } from './duplicate-key';
 import type { AuditEventDoc, Models } from './models';
 
 /** What the admin API's audit log may filter by; every field narrows (they are ANDed). */
@@ -39,12 +39,10 @@ export class AuditEventsRepository {
     try {
       await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
-      const onlyDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => isDuplicateKeyError(e));
-      if (!onlyDuplicates && !isDuplicateKeyError(err)) throw err;
+      // Events written before (a recovery repeating a request's work) are skipped; the others landed.
+      if (!duplicateKeyIndexes(err) && !isDuplicateKeyError(err)) throw err;
     }
   }
-
 
   /** Up to `limit` events of the tenant matching `criteria`, newest first (ties by _id, descending). */
   async newestFirst(tenantId: string, criteria: AuditEventCriteria, limit: number): Promise<AuditEventDoc[]> {

@@ -13,3 +13,11 @@ export async function unlessDuplicate(write: () => Promise<unknown>): Promise<bo
     throw err;
   }
 }
+
+/** Indexes of an unordered insertMany that failed only on duplicate keys; undefined for any other failure. */
+export function duplicateKeyIndexes(err: unknown): Set<number> | undefined {
+  const raw = (err as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index?: number; code?: number }[];
+  if (list.length === 0 || !list.every((e) => isDuplicateKeyError(e) && typeof e.index === 'number')) return undefined;
+  return new Set(list.map((e) => e.index as number));
+}

@@ -1,3 +1,4 @@
+import { duplicateKeyIndexes } from './duplicate-key';
 import type { Models, MembershipDoc, MembershipRole } from './models';
 
 const CHUNK = 1000;
@@ -9,14 +10,6 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 }
 
 export const membershipId = (groupId: string, userId: string) => `${groupId}|${userId}`;
-
-/** Indexes of an unordered insertMany that failed only on duplicate keys; undefined for any other failure. */
-function duplicateKeyIndexes(err: unknown): Set<number> | undefined {
-  const raw = (err as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index?: number; code?: number }[];
-  if (list.length === 0 || !list.every((e) => e.code === 11000 && typeof e.index === 'number')) return undefined;
-  return new Set(list.map((e) => e.index as number));
-}
 
 type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
 
@@ -46,18 +39,10 @@ export class MembershipsRepository {
       const fresh = part.filter((u) => !existing.has(u));
       const lacking = part.filter((u) => existing.get(u)?.sources.includes(source) === false);
       if (fresh.length > 0) {
-        try {
-          await this.models.Membership.collection.insertMany(
-            fresh.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })) as never[],
-            { ordered: false },
-          );
-          created.push(...fresh);
-        } catch (err) {
-          // Another writer created some of them meanwhile: those take the upsert path.
-          const taken = duplicateKeyIndexes(err);
-          if (!taken) throw err;
-          fresh.forEach((u, i) => (taken.has(i) ? lacking : created).push(u));
-        }
+        // Another writer may have created some of them meanwhile: those take the upsert path.
+        const inserted = await this.insertNew(tenantId, groupId, fresh, source, role, now);
+        created.push(...inserted.created);
+        lacking.push(...inserted.taken);
       }
       if (lacking.length > 0) created.push(...(await this.upsertSource(tenantId, groupId, lacking, source, role, now)));
     }
@@ -74,22 +59,23 @@ export class MembershipsRepository {
   async createIfAbsent(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole): Promise<string[]> {
     const created: string[] = [];
     const now = new Date();
-    for (const part of chunks([...new Set(userIds)])) {
-      try {
-        await this.models.Membership.collection.insertMany(
-          part.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })) as never[],
-          { ordered: false },
-        );
-        created.push(...part);
-      } catch (err) {
-        const taken = duplicateKeyIndexes(err);
-        if (!taken) throw err;
-        part.forEach((u, i) => {
-          if (!taken.has(i)) created.push(u);
-        });
-      }
-    }
+    for (const part of chunks([...new Set(userIds)])) created.push(...(await this.insertNew(tenantId, groupId, part, source, role, now)).created);
     return created;
+  }
+
+  /** One unordered insert of new memberships: those created, and those a duplicate key showed to exist already. */
+  private async insertNew(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole, now: Date): Promise<{ created: string[]; taken: string[] }> {
+    try {
+      await this.models.Membership.collection.insertMany(
+        userIds.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })) as never[],
+        { ordered: false },
+      );
+      return { created: [...userIds], taken: [] };
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      if (!taken) throw err;
+      return { created: userIds.filter((_, i) => !taken.has(i)), taken: userIds.filter((_, i) => taken.has(i)) };
+    }
   }
 
   /** One atomic upsert per membership; returns the user ids whose membership it created. */
