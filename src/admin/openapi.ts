@@ -1,3 +1,4 @@
+import { ref, type Json } from './openapi-kit';
 /**
  * The OpenAPI 3.0 description of the admin API (/admin/v1), served at /admin/v1/openapi.json.
  * test/admin/openapi.test.ts walks the routes express has registered and fails when a route is
@@ -8,10 +9,8 @@ import { syncOpenApi } from './routes/sync';
 import { sessionOpenApi } from './routes/session';
 import { scimTokensOpenApi } from './routes/scim-tokens';
 
-type Json = Record<string, unknown>;
 type PathItems = Record<string, Record<string, Json>>;
 
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string, extra: Json = {}): Json => ({ type: 'string', ...(description ? { description } : {}), ...extra });
 const nullable = (schema: Json): Json => ({ ...schema, nullable: true });
 const arrayOf = (items: Json): Json => ({ type: 'array', items });

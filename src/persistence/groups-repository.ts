@@ -88,21 +88,13 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   /** The group's audience only, or null when there is no such group. */
   async findAudience(tenantId: string, groupId: string): Promise<Pick<GroupDoc, '_id' | 'audience'> | null> {
-    return (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: { _id: 1, audience: 1 } })) as Pick<GroupDoc, '_id' | 'audience'> | null;
+    return (await this.audiencesOf(tenantId, [groupId]))[0] ?? null;
   }
 
-  /** The audiences of the groups among `groupIds` that exist. */
-  async audiencesOf(tenantId: string, groupIds: readonly string[]): Promise<Pick<GroupDoc, '_id' | 'audience'>[]> {
-    return (await this.collection
-      .find({ tenantId, _id: groupIds.length === 1 ? groupIds[0] : { $in: [...groupIds] } } as never, { projection: { _id: 1, audience: 1 } })
-      .toArray()) as unknown as Pick<GroupDoc, '_id' | 'audience'>[];
-  }
-
-  /** The audiences of the internal groups among `groupIds` (IdP groups are left out). */
-  async internalAudiencesOf(tenantId: string, groupIds: readonly string[]): Promise<Pick<GroupDoc, '_id' | 'audience'>[]> {
-    return (await this.collection
-      .find({ tenantId, origin: 'internal' satisfies GroupOrigin, _id: { $in: groupIds } } as never, { projection: { audience: 1 } })
-      .toArray()) as unknown as Pick<GroupDoc, '_id' | 'audience'>[];
+  /** The audiences of the groups among `groupIds` that exist (of one origin only, when given). */
+  async audiencesOf(tenantId: string, groupIds: readonly string[], origin?: GroupOrigin): Promise<Pick<GroupDoc, '_id' | 'audience'>[]> {
+    const filter = { tenantId, ...(origin !== undefined ? { origin } : {}), _id: groupIds.length === 1 ? groupIds[0] : { $in: [...groupIds] } };
+    return (await this.collection.find(filter as never, { projection: { _id: 1, audience: 1 } }).toArray()) as unknown as Pick<GroupDoc, '_id' | 'audience'>[];
   }
 
   /**

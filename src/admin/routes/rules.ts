@@ -1,3 +1,4 @@
+import { adminErrors, ref, type Json } from '../openapi-kit';
 import express, { type Request, type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { param, tenantAdminContext } from './route-kit';
@@ -138,18 +139,14 @@ export function mappingsRoutes(deps: AdminDeps): Router {
 
 // ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
 
-type Json = Record<string, unknown>;
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const idPath = (what: string): Json => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: `${what} id` });
-const errorResponses = (...statuses: number[]): Json =>
-  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
 const ok = (status: number, schema?: Json): Json => ({
   [String(status)]: schema ? { description: 'OK', content: { 'application/json': { schema } } } : { description: 'Done; no content' },
 });
 const op = (summary: string, status: number, response: Json | undefined, extra: Json = {}, errors: number[] = []): Json => ({
   tags: ['Rules'],
   summary,
-  responses: { ...ok(status, response), ...errorResponses(...errors) },
+  responses: { ...ok(status, response), ...adminErrors(...errors) },
   ...extra,
 });
 const body = (schema: Json): Json => ({ requestBody: { required: true, content: { 'application/json': { schema } } } });

@@ -1,3 +1,4 @@
+import { adminErrors, ref, type Json } from '../openapi-kit';
 import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { param, tenantAdminContext } from './route-kit';
@@ -33,10 +34,6 @@ export function scimTokensRoutes(deps: AdminDeps): Router {
 
 // ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
 
-type Json = Record<string, unknown>;
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const errors = (...statuses: number[]): Json =>
-  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
 const json = (schema: Json): Json => ({ content: { 'application/json': { schema } } });
 const idPath: Json = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Token id (tok_…)' };
 const withToken: Json = { allOf: [ref('ScimToken'), { type: 'object', properties: { token: { type: 'string', description: 'The bearer token: shown in this answer only' } }, required: ['token'] }] };
@@ -49,14 +46,14 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         summary: "The SCIM base URL to give the IdP, and the tenant's SCIM tokens with the last request each carried",
         responses: {
           '200': { description: 'OK', ...json({ type: 'object', properties: { scimBaseUrl: { type: 'string' }, items: { type: 'array', items: ref('ScimToken') } }, required: ['scimBaseUrl', 'items'] }) },
-          ...errors(),
+          ...adminErrors(),
         },
       },
       post: {
         tags: ['IdP connection'],
         summary: 'Issue a SCIM token (the answer is the only place the token appears)',
         requestBody: { required: false, ...json({ type: 'object', properties: { label: { type: 'string', description: '1-100 characters, e.g. "Okta production"' } }, additionalProperties: false }) },
-        responses: { '201': { description: 'Issued', ...json(withToken) }, ...errors(400) },
+        responses: { '201': { description: 'Issued', ...json(withToken) }, ...adminErrors(400) },
       },
     },
     '/scim-tokens/{id}/rotate': {
@@ -64,7 +61,7 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         tags: ['IdP connection'],
         summary: 'Replace a token: a new one with the same label is issued and the old one revoked at once',
         parameters: [idPath],
-        responses: { '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) }, ...errors(404, 409) },
+        responses: { '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) }, ...adminErrors(404, 409) },
       },
     },
     '/scim-tokens/{id}': {
@@ -72,7 +69,7 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         tags: ['IdP connection'],
         summary: 'Revoke a token (kept, with revokedAt); the IdP using it gets 401 within seconds',
         parameters: [idPath],
-        responses: { '200': { description: 'Revoked', ...json(ref('ScimToken')) }, ...errors(404) },
+        responses: { '200': { description: 'Revoked', ...json(ref('ScimToken')) }, ...adminErrors(404) },
       },
     },
   },

@@ -1,3 +1,4 @@
+import { errorResponses, ref, type Json } from '../openapi-kit';
 import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { consoleSessionOf, principalOf, requestIdOf } from '../http-kit';
@@ -39,10 +40,7 @@ export function sessionRoutes(deps: AdminDeps): Router {
 
 // ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
 
-type Json = Record<string, unknown>;
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const errors = (...statuses: number[]): Json =>
-  Object.fromEntries([401, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
+const errors = (...statuses: number[]): Json => errorResponses(401, ...statuses);
 
 export const sessionOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {

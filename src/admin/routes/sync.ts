@@ -1,3 +1,4 @@
+import { adminErrors, ref, type Json } from '../openapi-kit';
 import express, { type Request, type Response, type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { requireTenantAdmin } from './route-kit';
@@ -44,10 +45,6 @@ export function syncRoutes(deps: AdminDeps): Router {
 
 // ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
 
-type Json = Record<string, unknown>;
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const errors = (...statuses: number[]): Json =>
-  Object.fromEntries([401, 403, ...statuses].map((s) => [String(s), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
 
 export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {
@@ -55,7 +52,7 @@ export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string,
       get: {
         tags: ['Sync'],
         summary: 'Outbox, jobs, last successful evaluation and each rule\'s last full run, for the caller\'s tenant',
-        responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref('SyncStatus') } } }, ...errors() },
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref('SyncStatus') } } }, ...adminErrors() },
       },
     },
     '/sync/failures': {
@@ -65,7 +62,7 @@ export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string,
         parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
         responses: {
           '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: ref('SyncFailure') } } } } } },
-          ...errors(400),
+          ...adminErrors(400),
         },
       },
     },
@@ -76,7 +73,7 @@ export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string,
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Job id' }],
         responses: {
           '202': { description: 'Queued', content: { 'application/json': { schema: { type: 'object', properties: { jobId: { type: 'string' }, retriedFrom: { type: 'string' } } } } } },
-          ...errors(404, 409),
+          ...adminErrors(404, 409),
         },
       },
     },
