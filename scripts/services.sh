@@ -7,6 +7,7 @@
 #   status   prints the same two lines for what runs; exit 1 when something is not running
 #   install  builds/installs what is missing only (the embedded MongoDB launcher with Maven, Java and
 #            Maven and redis-server with apt-get)
+#   chromium installs Debian's chromium with apt-get when missing (the console's browser tests)
 #
 # MONGODB_URI / REDIS_URL set in the environment are used as they are and nothing is started.
 # Progress goes to stderr; stdout carries only the URI lines, so `eval "$(scripts/services.sh start)"` works.
@@ -184,6 +185,18 @@ stop_one() { # name
   rm -f "$RUN_DIR/$1.pid" "$RUN_DIR/$1.cmd" "$RUN_DIR/$1.port"
 }
 
+# ---- Chromium (the console's browser tests) -----------------------------------------------------
+install_chromium() {
+  command -v chromium >/dev/null && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing chromium with apt-get (the console's browser tests; a minute or two)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 ||
+      die "apt-get install chromium failed"
+  else
+    die "the console's browser tests need chromium: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH)"
+  fi
+}
+
 mkdir -p "$DATA_DIR"
 cmd=${1:-}
 case "$cmd" in
@@ -214,8 +227,11 @@ case "$cmd" in
     [[ -n ${MONGODB_URI:-} ]] || command -v mongod >/dev/null || install_mongo
     [[ -n ${REDIS_URL:-} ]] || install_redis
     ;;
+  chromium)
+    install_chromium
+    ;;
   *)
-    echo "usage: $0 start|stop|status|install" >&2
+    echo "usage: $0 start|stop|status|install|chromium" >&2
     exit 2
     ;;
 esac

@@ -26,7 +26,9 @@ describe('operator console in Chromium', () => {
   let sales: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+    // A fresh machine: `npm test` installs Debian's chromium the way the services script installs redis-server.
+    if (!existsSync(CHROMIUM) && !process.env.CHROMIUM_PATH) execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), 'chromium'], { stdio: 'inherit' });
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     // The console's scripts are what `npm run build` emits; compile them so the test serves this tree's code.
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'console', 'tsconfig.json')], { stdio: 'inherit' });
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -43,7 +45,7 @@ describe('operator console in Chromium', () => {
     // Below jest's 60 s per test, so a wait that never ends fails with Playwright's message (which locator, what it saw).
     page.setDefaultTimeout(20_000);
     page.on('dialog', (dialog) => void dialog.accept());
-  });
+  }, 600_000); // an apt-get install of chromium on a fresh machine takes minutes
 
   afterAll(async () => {
     await browser?.close();
