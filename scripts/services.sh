@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Backing services for local runs and tests: a MongoDB-compatible server and Redis, on loopback,
 # with data under the project's own folder. Usage: scripts/services.sh start|stop|status|install
+#        scripts/services.sh cluster start|stop|status
 #
 #   start    reuse what already runs, else start; ends with the lines MONGODB_URI=… and REDIS_URL=…
 #   stop     stops only the processes this script started (PIDs recorded under $DATA_DIR/run)
@@ -8,6 +9,10 @@
 #   install  builds/installs what is missing only (the embedded MongoDB launcher with Maven, Java and
 #            Maven and redis-server with apt-get)
 #   chromium installs Debian's chromium with apt-get when missing (the console's browser tests)
+#   cluster  a local 3-master Redis Cluster (redis-server in cluster mode, loopback, free ports, data
+#            under $DATA_DIR/redis-cluster, no persistence): `cluster start` ends with the line
+#            REDIS_URL=redis://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3; `cluster stop` stops its
+#            nodes by their recorded PIDs and forgets the cluster; `cluster status` prints the line
 #
 # MONGODB_URI / REDIS_URL set in the environment are used as they are and nothing is started.
 # Progress goes to stderr; stdout carries only the URI lines, so `eval "$(scripts/services.sh start)"` works.
@@ -185,6 +190,69 @@ stop_one() { # name
   rm -f "$RUN_DIR/$1.pid" "$RUN_DIR/$1.cmd" "$RUN_DIR/$1.port"
 }
 
+# ---- Redis Cluster (3 masters, no replicas) ------------------------------------------------------
+# For tests and trials of the cluster code path: every key the product uses must sit in one hash
+# slot per operation (BullMQ's keys share the `{QUEUE_PREFIX}` hash tag). Each node gets a free
+# client port and a free cluster-bus port (the default bus port, port + 10000, may not exist).
+CLUSTER_NODES=3
+CLUSTER_DIR=$DATA_DIR/redis-cluster
+
+cluster_url() {
+  local i hosts=()
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do hosts+=("127.0.0.1:$(cat "$RUN_DIR/cluster-$i.port")"); done
+  local IFS=,
+  echo "redis://${hosts[*]}"
+}
+
+cluster_alive() {
+  local i
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do alive "cluster-$i" || return 1; done
+  [[ -f $RUN_DIR/cluster.formed ]]
+}
+
+cluster_stop() {
+  local i
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do stop_one "cluster-$i"; done
+  # A cluster's identity lives in nodes.conf: a later start on other ports forms a new one.
+  rm -rf "$CLUSTER_DIR" "$RUN_DIR/cluster.formed"
+}
+
+cluster_start() {
+  if cluster_alive; then cluster_url; return; fi
+  install_redis
+  cluster_stop # what is left of a half-started cluster
+  local i port bus endpoints=()
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do
+    port=$(free_port)
+    bus=$(free_port)
+    mkdir -p "$CLUSTER_DIR/node-$i"
+    log "starting Redis Cluster node $i on 127.0.0.1:$port (bus $bus)"
+    spawn "cluster-$i" "$(command -v redis-server)" "$(command -v redis-server)" --bind 127.0.0.1 --port "$port" \
+      --cluster-enabled yes --cluster-port "$bus" --cluster-config-file "$CLUSTER_DIR/node-$i/nodes.conf" \
+      --cluster-node-timeout 5000 --dir "$CLUSTER_DIR/node-$i" --save "" --appendonly no \
+      --maxmemory-policy noeviction --protected-mode yes --daemonize no
+    echo "$port" >"$RUN_DIR/cluster-$i.port"
+    endpoints+=("127.0.0.1:$port")
+  done
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do wait_port "cluster-$i" "$(cat "$RUN_DIR/cluster-$i.port")" 30; done
+  log "forming the cluster (redis-cli --cluster create)"
+  redis-cli --cluster create "${endpoints[@]}" --cluster-replicas 0 --cluster-yes >>"$DATA_DIR/cluster-create.log" 2>&1 ||
+    die "redis-cli --cluster create failed; see $DATA_DIR/cluster-create.log"
+  # Every node must agree that all 16384 slots are served before a client is handed the URL.
+  local ok
+  for ((i = 0; i < 300; i++)); do
+    ok=1
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+      redis-cli -p "$(cat "$RUN_DIR/cluster-$n.port")" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+    done
+    [[ $ok == 1 ]] && break
+    sleep 0.1
+  done
+  [[ $ok == 1 ]] || die "the Redis Cluster did not reach cluster_state:ok within 30 s"
+  touch "$RUN_DIR/cluster.formed"
+  cluster_url
+}
+
 # ---- Chromium (the console's browser tests) -----------------------------------------------------
 install_chromium() {
   command -v chromium >/dev/null && return 0
@@ -230,8 +298,22 @@ case "$cmd" in
   chromium)
     install_chromium
     ;;
+  cluster)
+    case "${2:-}" in
+      start)
+        exec 9>"$DATA_DIR/.services.lock"
+        flock 9
+        echo "REDIS_URL=$(cluster_start)"
+        ;;
+      stop) cluster_stop ;;
+      status)
+        if cluster_alive; then echo "REDIS_URL=$(cluster_url)"; else log "redis cluster: not running"; exit 1; fi
+        ;;
+      *) echo "usage: $0 cluster start|stop|status" >&2; exit 2 ;;
+    esac
+    ;;
   *)
-    echo "usage: $0 start|stop|status|install|chromium" >&2
+    echo "usage: $0 start|stop|status|install|chromium|cluster start|stop|status" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,7 @@ import { forgetLocalApiUrl, listeningBaseUrl, recordLocalApiUrl, stopLocalServic
 import { createTenant, findTenantByName, seedDefaults } from './domain/tenants';
 import { issueConsoleLink } from './auth/console-sessions';
 import { publishAccessChanges } from './domain/permissions/access-version';
+import { checkRedisSettingsAtStart } from './queue/redis-settings';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -34,6 +35,7 @@ async function main() {
   const logger = createLogger(config.logLevel, { service: 'scim-sync', role });
 
   const db = await connectDatabase(config.mongodbUri);
+  void checkRedisSettingsAtStart(config.redisUrl, logger);
   let worker: SyncWorker | undefined;
   let api: Awaited<ReturnType<typeof createApiRuntime>> | undefined;
   let server: ReturnType<typeof createHttpServer> | undefined;

@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import IORedis from 'ioredis';
+import { createRedisConnection, type RedisConnection } from './queue/redis-connection';
 import type { Config } from './config/config';
 import type { Logger } from './observability/logger';
 import { connectDatabase, type Database } from './persistence/mongo';
@@ -16,7 +16,7 @@ import { consoleRoutes } from './console/console-routes';
 export interface ApiRuntime {
   db: Database;
   producer: JobProducer;
-  redis: IORedis;
+  redis: RedisConnection;
   deps: ScimDeps;
   app: ReturnType<typeof createApp>;
   close(): Promise<void>;
@@ -26,7 +26,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
   const db = opts.db ?? (await connectDatabase(config.mongodbUri));
   const producer = createJobProducer(config.redisUrl, config.queue.prefix, logger);
   // A separate connection for readiness: it must report Redis down, not queue the PING.
-  const redis = new IORedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false });
+  const redis = createRedisConnection(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false });
   redis.on('error', () => undefined);
   const deps: ScimDeps = {
     models: db.models,

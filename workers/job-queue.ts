@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import { createRedisConnection } from '../src/queue/redis-connection';
 import type { Logger } from '../src/observability/logger';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import type { JobEnqueuer } from '../src/domain/sync/sync-deps';
@@ -32,7 +32,7 @@ export interface WorkerJobQueue extends JobEnqueuer {
  * job finishes, so an object is never processed twice at once and the follow-up is not dropped.
  */
 export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: Logger): WorkerJobQueue {
-  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const connection = createRedisConnection(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   connection.on('error', (err) => logger.debug('worker queue redis error', { err }));
   const queue = new Queue<JobPayloads[JobName], unknown, JobName>(SYNC_QUEUE, { connection, prefix: queuePrefix(prefix) });
   queue.on('error', (err) => logger.debug('worker queue error', { err }));

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import IORedis from 'ioredis';
+import { createRedisConnection } from '../src/queue/redis-connection';
 import type { Config } from '../src/config/config';
 import type { Logger } from '../src/observability/logger';
 import type { Database } from '../src/persistence/mongo';
@@ -60,7 +60,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   });
 
   // Workers block on Redis: they need retries forever (maxRetriesPerRequest null), unlike producers.
-  const connection = new IORedis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedisConnection(config.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn('worker redis error', { err }));
   const worker = new Worker<JobPayloads[JobName], JobResult, JobName>(SYNC_QUEUE, processor, {
     connection,

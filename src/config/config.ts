@@ -2,6 +2,8 @@
  * Typed configuration, read from the environment once at boot and passed in as a value.
  * Every variable is validated here; a bad one fails start-up with a message naming it.
  */
+import { parseRedisUrl } from './redis-url';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type JwtAlgorithm = 'HS256' | 'RS256';
 
@@ -102,6 +104,17 @@ function url(env: Env, name: string, protocols: string[], fallback?: string): st
   return v;
 }
 
+/** One Redis or a Redis Cluster's seed nodes (src/config/redis-url.ts). */
+function redisUrl(env: Env, name: string): string {
+  const v = str(env, name);
+  try {
+    parseRedisUrl(v);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  return v;
+}
+
 /** PEM keys often arrive through env files with literal "\n". */
 const pem = (v: string) => v.replace(/\\n/g, '\n');
 
@@ -123,7 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8080, 0, 65535),
     host: str(env, 'HOST', '0.0.0.0'),
     mongodbUri: url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env, 'REDIS_URL'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     publicBaseUrl,
     trustProxy: bool(env, 'TRUST_PROXY', false),

@@ -1,5 +1,5 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
-import type IORedis from 'ioredis';
+import type { RedisConnection } from '../queue/redis-connection';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import type { Models } from '../persistence/models';
 import { repositoriesOf } from '../persistence/repositories';
@@ -102,7 +102,7 @@ export function httpMetricsMiddleware(): RequestHandler {
 export interface SyncMonitoringOptions {
   models: Models;
   /** A connection the runtime owns and closes (the inspector only borrows it). */
-  redis: IORedis;
+  redis: RedisConnection;
   /** config.queue.prefix */
   queuePrefix: string;
 }

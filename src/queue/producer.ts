@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import { createRedisConnection } from './redis-connection';
 import type { Logger } from '../observability/logger';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 
@@ -13,7 +13,7 @@ const ENQUEUE_TIMEOUT_MS = 500;
 
 export function createJobProducer(redisUrl: string, prefix: string, logger: Logger): JobProducer {
   // No offline queue: with Redis down, an add fails at once instead of holding the SCIM response.
-  const connection = new IORedis(redisUrl, {
+  const connection = createRedisConnection(redisUrl, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,

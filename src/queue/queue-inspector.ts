@@ -1,5 +1,5 @@
 import { Queue, type Job } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 import { AppError, isAppError } from '../errors/app-error';
 import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 import { readTenantJobStats, type TenantJobStats } from './tenant-job-stats';
@@ -51,7 +51,7 @@ const SCAN_LIMIT = 5000;
 export class SyncQueueInspector {
   private queue?: Queue<JobPayloads[JobName], unknown, JobName>;
 
-  constructor(private readonly redis: IORedis, private readonly prefix: string) {}
+  constructor(private readonly redis: RedisConnection, private readonly prefix: string) {}
 
   private q(): Queue<JobPayloads[JobName], unknown, JobName> {
     // Created on first use: an API process that is never asked about the queue opens nothing.

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 
 /**
  * Per-tenant job outcome counts, in minute buckets: BullMQ only counts per queue, and the
@@ -15,7 +15,7 @@ const hourKey = (queuePrefix: string, tenantId: string, hour: number) => `${queu
 const lastSuccessKey = (queuePrefix: string, tenantId: string) => `${queuePrefix}:sync-stats:${tenantId}:last-success`;
 
 /** Counts one finished job for its tenant; on success also records the time (last successful evaluation). */
-export async function recordJobOutcome(redis: IORedis, queuePrefix: string, tenantId: string, outcome: JobOutcomeKind, at = Date.now()): Promise<void> {
+export async function recordJobOutcome(redis: RedisConnection, queuePrefix: string, tenantId: string, outcome: JobOutcomeKind, at = Date.now()): Promise<void> {
   const hour = Math.floor(at / HOUR_MS);
   const minute = Math.floor(at / MINUTE_MS);
   const key = hourKey(queuePrefix, tenantId, hour);
@@ -30,7 +30,7 @@ export interface TenantJobStats {
   lastSuccessAt: Date | null;
 }
 
-export async function readTenantJobStats(redis: IORedis, queuePrefix: string, tenantId: string, now = Date.now()): Promise<TenantJobStats> {
+export async function readTenantJobStats(redis: RedisConnection, queuePrefix: string, tenantId: string, now = Date.now()): Promise<TenantJobStats> {
   const hour = Math.floor(now / HOUR_MS);
   const fromMinute = Math.floor((now - HOUR_MS) / MINUTE_MS);
   const [current, previous, last] = await Promise.all([

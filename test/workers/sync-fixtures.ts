@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { newInternalGroupDoc } from '../../src/domain/groups/group-record';
 import { newId } from '../../src/persistence/ids';
-import IORedis from 'ioredis';
+import { createRedisConnection } from '../../src/queue/redis-connection';
 import type request from 'supertest';
 import { signAdminToken } from '../../src/auth/admin-jwt';
 import type { Config } from '../../src/config/config';
@@ -79,7 +79,7 @@ export async function startSyncStack(
       delete: (p) => stack.http.delete(base + p).set('Authorization', auth),
     };
   };
-  const queueConnection = new IORedis(stack.config.redisUrl, { maxRetriesPerRequest: null });
+  const queueConnection = createRedisConnection(stack.config.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(SYNC_QUEUE, { connection: queueConnection, prefix: queuePrefix(stack.config.queue.prefix) });
 
   const s: SyncStack = {
