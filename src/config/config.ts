@@ -104,6 +104,33 @@ function url(env: Env, name: string, protocols: string[], fallback?: string): st
   return v;
 }
 
+/**
+ * The write concern of every write: `majority` by default (a write acknowledged to an IdP survives a
+ * primary's failover), `1` or another number of members where an operator chooses speed over that.
+ */
+function writeConcern(env: Env, name: string): string {
+  const v = str(env, name, 'majority').trim();
+  if (v !== 'majority' && !/^\d{1,2}$/.test(v)) throw new ConfigError(name, `must be majority or a number of members, got "${v}"`);
+  return v;
+}
+
+/**
+ * A MongoDB connection string: `mongodb://` with one host or a replica set's host list
+ * (`h1:27017,h2:27017,h3:27017`, which the WHATWG URL parser refuses), or `mongodb+srv://`. The
+ * write concern travels in it (`w=`), so every connection of the process has it; a `w` the string
+ * names itself wins.
+ */
+function mongoUri(env: Env, name: string, w: string): string {
+  const v = str(env, name).trim();
+  if (!/^mongodb(\+srv)?:\/\//.test(v)) throw new ConfigError(name, `must use mongodb: or mongodb+srv:, got "${v.split(':')[0]}:"`);
+  const m = /^(mongodb(?:\+srv)?:\/\/(?:[^@/?#]*@)?[^/?#@]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(v);
+  if (!m) throw new ConfigError(name, `is not a URL of the form mongodb://[user:password@]host[:port][,host[:port]…]/database: "${v}"`);
+  const [, authority, path, query] = m;
+  const params = query ? query.split('&').filter(Boolean) : [];
+  if (!params.some((p) => p.split('=')[0]?.toLowerCase() === 'w')) params.push(`w=${w}`);
+  return `${authority}${path || '/'}?${params.join('&')}`;
+}
+
 /** One Redis or a Redis Cluster's seed nodes (src/config/redis-url.ts). */
 function redisUrl(env: Env, name: string): string {
   const v = str(env, name);
@@ -135,7 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
     host: str(env, 'HOST', '0.0.0.0'),
-    mongodbUri: url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']),
+    mongodbUri: mongoUri(env, 'MONGODB_URI', writeConcern(env, 'MONGODB_WRITE_CONCERN')),
     redisUrl: redisUrl(env, 'REDIS_URL'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     publicBaseUrl,

@@ -136,7 +136,7 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
     labelNames: ['kind'] as const,
     registers: [registry],
     async collect() {
-      for (const [kind, marks] of kinds) this.set({ kind }, await marks.countPending());
+      for (const [kind, marks] of kinds) this.set({ kind }, await marks.countPending(undefined, 'secondaryPreferred'));
     },
   });
   new Gauge({
@@ -146,7 +146,7 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
     async collect() {
       let oldest: number | undefined;
       for (const [, marks] of kinds) {
-        const since = (await marks.oldestPendingSince())?.getTime();
+        const since = (await marks.oldestPendingSince(undefined, 'secondaryPreferred'))?.getTime();
         if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
       }
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));

@@ -24,9 +24,10 @@ type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
 export class MembershipsRepository {
   constructor(private readonly models: Models) {}
 
-  private held(groupId: string, userIds: readonly string[], filter: Record<string, unknown> = {}): Promise<HeldBy[]> {
+  // Every query names the tenant (the shard key, src/persistence/shard-layout.ts): one shard answers it.
+  private held(tenantId: string, groupId: string, userIds: readonly string[], filter: Record<string, unknown> = {}): Promise<HeldBy[]> {
     return this.models.Membership.collection
-      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, ...filter } as never, { projection: { userId: 1, sources: 1 } })
+      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId, ...filter } as never, { projection: { userId: 1, sources: 1 } })
       .toArray() as unknown as Promise<HeldBy[]>;
   }
 
@@ -35,7 +36,7 @@ export class MembershipsRepository {
     const created: string[] = [];
     const now = new Date();
     for (const part of chunks([...new Set(userIds)])) {
-      const existing = new Map((await this.held(groupId, part)).map((d) => [d.userId, d]));
+      const existing = new Map((await this.held(tenantId, groupId, part)).map((d) => [d.userId, d]));
       const fresh = part.filter((u) => !existing.has(u));
       const lacking = part.filter((u) => existing.get(u)?.sources.includes(source) === false);
       if (fresh.length > 0) {
@@ -83,7 +84,8 @@ export class MembershipsRepository {
     const res = await this.models.Membership.collection.bulkWrite(
       userIds.map((userId) => ({
         updateOne: {
-          filter: { _id: membershipId(groupId, userId) } as never,
+          // The shard key in the filter: MongoDB requires it of an upsert on a sharded collection.
+          filter: { _id: membershipId(groupId, userId), tenantId } as never,
           update: {
             $addToSet: { sources: source },
             $set: { updatedAt: now },
@@ -102,15 +104,15 @@ export class MembershipsRepository {
     const ended: string[] = [];
     const collection = this.models.Membership.collection;
     for (const part of chunks([...new Set(userIds)])) {
-      const holding = await this.held(groupId, part, { tenantId, sources: source });
+      const holding = await this.held(tenantId, groupId, part, { sources: source });
       if (holding.length === 0) continue;
       const shared = holding.filter((d) => d.sources.length > 1).map((d) => d.userId);
       const sole = holding.filter((d) => d.sources.length === 1).map((d) => d.userId);
       if (sole.length > 0) {
         // Guarded by "still held by this source alone": a source added meanwhile keeps the membership.
         const soleIds = sole.map((u) => membershipId(groupId, u));
-        await collection.deleteMany({ _id: { $in: soleIds }, $and: [{ sources: source }, { sources: { $size: 1 } }] } as never);
-        const kept = new Set((await this.held(groupId, sole)).map((d) => d.userId));
+        await collection.deleteMany({ _id: { $in: soleIds }, tenantId, $and: [{ sources: source }, { sources: { $size: 1 } }] } as never);
+        const kept = new Set((await this.held(tenantId, groupId, sole)).map((d) => d.userId));
         for (const u of sole) (kept.has(u) ? shared : ended).push(u);
       }
       if (shared.length === 0) continue;
@@ -121,10 +123,10 @@ export class MembershipsRepository {
         })),
         { ordered: false },
       );
-      const empty = await collection.find({ _id: { $in: ids }, sources: { $size: 0 } } as never, { projection: { userId: 1 } }).toArray();
+      const empty = await collection.find({ _id: { $in: ids }, tenantId, sources: { $size: 0 } } as never, { projection: { userId: 1 } }).toArray();
       if (empty.length > 0) {
         // Deleting only documents still without a source: a concurrent add keeps its membership.
-        await collection.deleteMany({ _id: { $in: empty.map((d) => d._id) }, sources: { $size: 0 } } as never);
+        await collection.deleteMany({ _id: { $in: empty.map((d) => d._id) }, tenantId, sources: { $size: 0 } } as never);
         for (const d of empty) ended.push((d as unknown as MembershipDoc).userId);
       }
     }

@@ -12,8 +12,9 @@ export class PendingChangesRepository {
     await this.collection.insertOne(change as never);
   }
 
-  async delete(changeId: string): Promise<void> {
-    await this.collection.deleteOne({ _id: changeId } as never);
+  // By id and tenant (the shard key): one shard answers.
+  async delete(change: Pick<PendingChangeDoc, '_id' | 'tenantId'>): Promise<void> {
+    await this.collection.deleteOne({ _id: change._id, tenantId: change.tenantId } as never);
   }
 
   /** The oldest `limit` intents recorded before `cutoff`, oldest first. */
@@ -21,7 +22,7 @@ export class PendingChangesRepository {
     return (await this.collection.find({ createdAt: { $lt: cutoff } } as never).sort({ createdAt: 1 }).limit(limit).toArray()) as unknown as PendingChangeDoc[];
   }
 
-  async countAttempt(changeId: string): Promise<void> {
-    await this.collection.updateOne({ _id: changeId } as never, { $inc: { attempts: 1 } } as never);
+  async countAttempt(change: Pick<PendingChangeDoc, '_id' | 'tenantId'>): Promise<void> {
+    await this.collection.updateOne({ _id: change._id, tenantId: change.tenantId } as never, { $inc: { attempts: 1 } } as never);
   }
 }

@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import type { DocumentStream } from './resource-store';
+import { readOptions, type ReadFrom } from './read-preference';
 
 /** A document's sync mark as the sweeper reads it. */
 export interface PendingSyncDoc {
@@ -32,14 +33,14 @@ export class SyncMarks {
   }
 
   /** Documents with work pending, of one tenant or of all. */
-  async countPending(tenantId?: string): Promise<number> {
-    return this.collection().countDocuments(this.pendingFilter(tenantId) as never);
+  async countPending(tenantId?: string, from: ReadFrom = 'primary'): Promise<number> {
+    return this.collection().countDocuments(this.pendingFilter(tenantId) as never, readOptions(from));
   }
 
   /** When the oldest pending change was made, or null when nothing is pending. */
-  async oldestPendingSince(tenantId?: string): Promise<Date | null> {
+  async oldestPendingSince(tenantId?: string, from: ReadFrom = 'primary'): Promise<Date | null> {
     const doc = (await this.collection()
-      .find(this.pendingFilter(tenantId) as never, { projection: { 'sync.pendingSince': 1 } })
+      .find(this.pendingFilter(tenantId) as never, { projection: { 'sync.pendingSince': 1 }, ...readOptions(from) })
       .sort({ 'sync.pendingSince': 1 })
       .limit(1)
       .next()) as Pick<PendingSyncDoc, 'sync'> | null;

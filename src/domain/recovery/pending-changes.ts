@@ -62,7 +62,7 @@ export async function recordPendingChange(
 
 /** Drops an intent whose change turned out not to apply (the object was gone already). */
 export async function abandonPendingChange(models: Models, change: PendingChangeDoc): Promise<void> {
-  await repositoriesOf(models).pendingChanges.delete(change._id);
+  await repositoriesOf(models).pendingChanges.delete(change);
 }
 
 /**
@@ -97,7 +97,7 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
     const version = Number((change.audit.before as { version?: number } | undefined)?.version ?? 0) + 1;
     await enqueueGroupMemberParts(enqueuer, tenantId, objectId, version, removed, recovering);
   }
-  await repositoriesOf(models).pendingChanges.delete(change._id);
+  await repositoriesOf(models).pendingChanges.delete(change);
 }
 
 /** Finishes changes recorded more than `afterSeconds` ago (their request died); returns how many. */
@@ -106,7 +106,7 @@ export async function finishInterruptedChanges(deps: RecoveryDeps, afterSeconds:
   const stale = await repositoriesOf(deps.models).pendingChanges.olderThan(cutoff, limit);
   let finished = 0;
   for (const change of stale) {
-    await repositoriesOf(deps.models).pendingChanges.countAttempt(change._id);
+    await repositoriesOf(deps.models).pendingChanges.countAttempt(change);
     await completePendingChange(deps, { ...change, attempts: (change.attempts ?? 0) + 1 });
     finished++;
   }
