@@ -50,8 +50,17 @@ describe('the sync on a 3-master Redis Cluster', () => {
     await s.settle();
     expect(await s.holders(target, `rule:${rule.id}`)).toEqual([sales[1]!, other].sort());
 
+    // The sweeper's live-job look-up (a pipeline of GET and HMGET) runs on the cluster too: a user
+    // just written is pending with its job queued (the sweep runs with sweepAfterSeconds 0 here).
+    await s.user('dan', { department: 'Sales' });
+    await s.worker!.sweep();
+    await s.settle();
+    expect(await s.holders(target, `rule:${rule.id}`)).toHaveLength(3);
     const status = await s.admin.get('/sync/status');
     expect(status.status).toBe(200);
+    // The per-tenant job counts (MULTI on the queue's slot) were written and read on the cluster.
+    expect(status.body).toMatchObject({ pending: { total: 0 }, jobs: { completedLastHour: expect.any(Number) } });
+    expect(status.body.jobs.completedLastHour).toBeGreaterThan(5);
     expect((await s.http.get('/readyz')).status).toBe(200);
   });
 
