@@ -22,7 +22,8 @@ export interface RedisTarget {
 }
 
 export function parseRedisUrl(raw: string): RedisTarget {
-  const m = /^(redis|rediss):\/\/(?:([^@/]*)@)?([^/?#]+)(?:\/(\d*))?\/?$/.exec(raw.trim());
+  // A query (`?family=6`, ioredis's options) is left to ioredis for a single server.
+  const m = /^(redis|rediss):\/\/(?:([^@/]*)@)?([^/?#]+)(?:\/(\d*))?\/?(?:\?[^#]*)?$/.exec(raw.trim());
   if (!m) throw new Error(`is not a URL of the form redis://[user:password@]host:port[,host:port…][/db] (or rediss://): "${raw}"`);
   const [, scheme, auth, hostList, dbText] = m;
   const nodes = hostList!.split(',').map((hostPort) => {

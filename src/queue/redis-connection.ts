@@ -13,15 +13,13 @@ export type RedisConnection = IORedis | Cluster;
  */
 export function createRedisConnection(redisUrl: string, options: RedisOptions = {}): RedisConnection {
   const target = parseRedisUrl(redisUrl);
+  // One server: ioredis reads the URL itself, exactly as before clusters were supported.
+  if (!target.cluster) return new IORedis(redisUrl, options);
   const common: RedisOptions = {
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
     ...(target.tls ? { tls: {} } : {}),
   };
-  if (!target.cluster) {
-    const node = target.nodes[0]!;
-    return new IORedis({ ...common, host: node.host, port: node.port, ...(target.db !== undefined ? { db: target.db } : {}), ...options });
-  }
   const { enableOfflineQueue, enableAutoPipelining, retryStrategy, lazyConnect, ...perNode } = options;
   return new Cluster(target.nodes, {
     redisOptions: { ...common, ...perNode, ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}) },

@@ -37,8 +37,8 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const DEPARTMENTS = ['Sales', 'Legal', 'Support'] as const;
 const IDP_GROUPS = ['Eng', 'Ops'] as const;
-const WAVE1_USERS = 20;
-const WAVE2_USERS = 10;
+const WAVE1_USERS = 16;
+const WAVE2_USERS = 8;
 
 interface TenantPlan {
   name: string;
@@ -187,7 +187,7 @@ describe(`two API and two worker processes on one database and one Redis (seed $
     for (const t of tenants) {
       tasks.push(...createUsers(t, WAVE2_USERS, WAVE1_USERS));
       const existing = [...t.department.keys()];
-      for (const [i, id] of existing.slice(0, 12).entries()) {
+      for (const [i, id] of existing.slice(0, 10).entries()) {
         tasks.push(async () => {
           const department = pick(DEPARTMENTS);
           await expectCall(api(i), 'PATCH', `/scim/v2/Users/${id}`, t.scimToken,
