@@ -87,9 +87,9 @@ export const BASIS = {
   deactivatedRefused: { doc: README, quote: 'deleted or deactivated users are refused on every route' },
   idpReadOnly: { doc: README, quote: 'IdP groups (`origin: scim`) are read-only: access flows from them only through mappings.' },
   tenantConfigAdmins: { doc: README, quote: 'only an admin changes Admins, internal roles and role assignments, rules and mappings, sync and the audit log' },
-  anyoneElse: { doc: README, quote: 'Anyone else: read the groups they belong to and their own permissions' },
+  anyoneElse: { doc: README, quote: 'Anyone else | read the groups they belong to and their own permissions' },
   publicDocument: { doc: README, quote: 'The full document is `GET /admin/v1/openapi.json` (public; …)' },
-  sessionBearer: { doc: README, quote: 'Sign out … a bearer token ends at its expiry (DELETE /session is for console sessions)' },
+  sessionBearer: { doc: README, quote: '`GET/DELETE /session` (who calls; a console session\'s CSRF token; sign out)' },
 } satisfies Record<string, Basis>;
 
 // ---- Scope tables: the one place that says what each actor reaches -------------------------------
