@@ -38,7 +38,11 @@ export function must(res: request.Response, status: number | number[], what: str
   return res;
 }
 
-export async function buildWorld(s?: AdminStack): Promise<World> {
+/**
+ * `beforeScimChanges` runs after everything is built and before the deactivation and the audience
+ * change (which the worker, if one ran then, would act on).
+ */
+export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w: World) => Promise<void> } = {}): Promise<World> {
   s = s ?? (await startAdminStack());
   const stack = s;
   const op = s.operator();
@@ -191,15 +195,7 @@ export async function buildWorld(s?: AdminStack): Promise<World> {
   const mapping = must(await op.post('/mappings', { idpGroup: 'Okta Engineering', targetGroupId: outside }), 201, 'mapping').body.id as string;
   const scimToken = must(await op.post('/scim-tokens', { label: 'second' }), 201, 'SCIM token').body.tokenId as string;
 
-  // Last: the deactivation and the audience change, over SCIM as the IdP does them (no worker runs).
-  must(await s.scim.patch(`/Users/${ids.deact}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }), 200, 'deactivate');
-  must(
-    await s.scim.patch(`/Users/${ids.u2}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' }] }),
-    200,
-    'audience change',
-  );
-
-  return {
+  const world: World = {
     s,
     op,
     actors,
@@ -215,4 +211,15 @@ export async function buildWorld(s?: AdminStack): Promise<World> {
     scimToken,
     unique,
   };
+  await opts.beforeScimChanges?.(world);
+
+  // Last: the deactivation and the audience change, over SCIM as the IdP does them (no worker runs).
+  must(await s.scim.patch(`/Users/${ids.deact}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }), 200, 'deactivate');
+  must(
+    await s.scim.patch(`/Users/${ids.u2}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' }] }),
+    200,
+    'audience change',
+  );
+
+  return world;
 }
