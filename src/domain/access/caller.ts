@@ -9,6 +9,8 @@ export interface Caller {
   userId: string;
   /** Org-level role claimed by the token. */
   role: OrgRole;
+  /** 'operator' for a token or console session that speaks for the tenant with no user behind it. */
+  kind?: 'user' | 'operator';
   requestId?: string;
 }
 
