@@ -239,6 +239,9 @@ export interface InvitationDoc {
   invitedBy: string;
   /** Whether the inviter was an admin: only an admin's invitation may add to an admin-granting group. */
   byAdmin?: boolean;
+  /** The inviter's token role and kind: the invitation is applied with the inviter's rights as they are then. */
+  inviterRole?: 'admin' | 'member' | 'customer-admin' | 'customer';
+  inviterKind?: 'user' | 'operator';
   status: 'pending' | 'accepted' | 'revoked';
   userId?: string;
   createdAt: Date;

@@ -228,5 +228,18 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   return new Access(caller, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace, audience);
 }
 
+/**
+ * Groups whose resources a non-admin sees and names (undefined: no restriction, an admin): the
+ * groups they belong to, manage or administer, and for a customer admin's projects the projects of
+ * every customer group — never those of internal groups only (issue 18 #7).
+ */
+export async function resourceScopeGroups(models: Models, access: Access, type?: string): Promise<string[] | undefined> {
+  if (access.isAdmin) return undefined;
+  const own = [...new Set([...access.memberOf, ...access.supervisedGroups, ...access.administratorOf])];
+  if (!(access.isCustomerAdmin && type === 'project')) return own;
+  const customerGroups = await repositoriesOf(models).groups.allListed(access.tenantId, { origin: 'internal', audience: 'customer' });
+  return [...new Set([...own, ...customerGroups.map((g) => g._id)])];
+}
+
 /** The membership source that keeps a group's owner in it (owners cannot be removed). */
 export const OWNER_SOURCE = 'owner';

@@ -88,6 +88,16 @@ export async function loadVisibleUser(models: Models, access: Access, userId: st
 }
 
 /**
+ * The user an existing membership names, for a change to that membership: as loadVisibleUser (404
+ * outside the caller's view), except that an admin may also reach a membership whose user is gone
+ * (undefined), to clean it up.
+ */
+export async function loadMemberUser(models: Models, access: Access, userId: string): Promise<UserProfile | undefined> {
+  if (access.isAdmin) return (await repositoriesOf(models).users.findProfile(access.tenantId, userId)) ?? undefined;
+  return loadVisibleUser(models, access, userId);
+}
+
+/**
  * The one user with this e-mail address that the caller may see (product doc 001: "Search by email
  * or name"), served by the (tenantId, lc.emails) index. Users outside the caller's view are not
  * counted, so an address answers 404 exactly as an unknown one; an address that several visible
