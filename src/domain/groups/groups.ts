@@ -102,10 +102,10 @@ async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRe
       details: { field: 'parentId', parentId, groupAudience: group.audience, parentAudience: parent.audience },
     });
   }
-  access.assert(access.canPlaceUnder(parent), `place "${group.name}" below "${parent.name}": its members would inherit what "${parent.name}" holds, and you do not administer it`);
   assertAssignable(parent);
   await assertParentAllowed(deps.models, access.tenantId, groupId, parentId);
   await assertMayInheritFrom(deps.models, access, group, parent);
+  access.assert(access.canPlaceUnder(parent), `place "${group.name}" below "${parent.name}": its members would inherit what "${parent.name}" holds, and you do not administer it`);
 }
 
 /**
@@ -218,6 +218,8 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const rule = ruleChanged ? ruleOf(deps, body) : undefined;
   if (ruleChanged) {
     if (before.kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
+    // On an admin-granting group the rule decides who is an admin: that refusal names the group and role.
+    if (rule) await assertMayGrantMembership(deps.models, access, before, `change the rule of "${before.name}"`);
     access.assert(access.canSetRule(), RULE_REFUSAL);
     if (rule) set.rule = { ...rule, ruleId: dynamicRuleIdFor(groupId) };
     else unset.push('rule');
