@@ -140,7 +140,8 @@ export interface AuditEventDoc {
   _id: string;
   tenantId: string;
   at: Date;
-  actor: { type: 'scim-token' | 'admin' | 'user' | 'rule' | 'system' | 'cli'; id: string };
+  /** `as`: for an admin-API caller who is not an admin, the grounds the access policy let them act on. */
+  actor: { type: 'scim-token' | 'admin' | 'user' | 'rule' | 'system' | 'cli'; id: string; as?: 'customer-admin' | 'group-administrator' | 'manager' | 'member' };
   action: string;
   object: { type: string; id: string };
   before?: unknown;

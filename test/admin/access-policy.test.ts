@@ -262,4 +262,15 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(expectStatus(await s.admin.get(`/groups/${ops}`), 200).body.status).toBe('active');
     expect(await allowed(other, 'delete', 'Account')).toBe(true);
   });
+
+  it('the audit records on what grounds the policy let a non-admin act', async () => {
+    expectStatus(await ginaClient.patch(`/groups/${eng}`, { description: 'Builds the product' }), 200);
+    const events = expectStatus(await s.admin.get(`/audit?action=group.updated&objectId=${eng}`), 200).body.items as { actor: unknown }[];
+    expect(events[0]!.actor).toEqual({ type: 'user', id: gina, as: 'group-administrator' });
+    const alice = await s.user(unique('alice') + '@corp.com');
+    await add(admins, alice);
+    expectStatus(await s.as(alice, 'member').patch(`/groups/${eng}`, { description: 'Builds and runs the product' }), 200);
+    const byAlice = expectStatus(await s.admin.get(`/audit?action=group.updated&objectId=${eng}`), 200).body.items as { actor: unknown }[];
+    expect(byAlice[0]!.actor).toEqual({ type: 'admin', id: alice });
+  });
 });

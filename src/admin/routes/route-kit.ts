@@ -25,8 +25,8 @@ export async function requireTenantAdmin(deps: AdminDeps, req: Request, res: Res
   const caller = callerOf(req, res);
   if (caller.kind === 'operator') return caller; // no reads needed: an operator has no user whose state could change
   const access = await loadAccess(deps.models, caller);
-  if (!access.isAdmin) throw forbidden(what);
-  return caller;
+  if (!access.canConfigureTenant()) throw forbidden(what);
+  return access.caller;
 }
 
 /** A tenant admin's request as the actor of what it changes (rules, mappings, SCIM tokens): tenant, actor, request id. */

@@ -3,7 +3,7 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { audienceOf, groupAudienceOf, isActive, workspaceOf, type Audience } from '../groups/user-identity';
 import { AppError } from '../../errors/app-error';
 import { ADMINS_GROUP, CUSTOMER_ADMINS_GROUP, systemGroupIds, type GroupRecord } from '../groups/group-record';
-import type { Caller } from './caller';
+import type { AccessBasis, Caller } from './caller';
 
 /**
  * THE access policy of the admin API (issues 5 and 18, product docs 000 and 004): the one place that
@@ -60,13 +60,9 @@ export class Access {
     readonly audience: Audience | null = null,
   ) {}
 
-  /** On what grounds the actor acts (recorded by the audit with each change). */
-  get basis(): 'admin' | 'customer-admin' | 'group-administrator' | 'manager' | 'member' {
-    if (this.isAdmin) return 'admin';
-    if (this.isCustomerAdmin) return 'customer-admin';
-    if (this.administratorOf.size > 0) return 'group-administrator';
-    if (this.managerOf.size > 0) return 'manager';
-    return 'member';
+  /** On what grounds the actor acts (the audit records it with each change: caller.ts auditActorOf). */
+  get basis(): AccessBasis {
+    return basisOf(this.isAdmin, this.isCustomerAdmin, this.administratorOf, this.managerOf);
   }
 
   /**
@@ -225,7 +221,16 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   const isAdmin = operator || (present && audience === 'user' && (holdsAdminRole(caller) || (adminsId !== undefined && memberOf.has(adminsId))));
   const isCustomerAdmin = present && (caller.role === 'customer-admin' || (customerAdminsId !== undefined && memberOf.has(customerAdminsId)));
   const workspace = me ? workspaceOf(me) : null;
-  return new Access(caller, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace, audience);
+  const judged: Caller = { ...caller, basis: basisOf(isAdmin, isCustomerAdmin, administratorOf, managerOf) };
+  return new Access(judged, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace, audience);
+}
+
+function basisOf(isAdmin: boolean, isCustomerAdmin: boolean, administratorOf: ReadonlySet<string>, managerOf: ReadonlySet<string>): AccessBasis {
+  if (isAdmin) return 'admin';
+  if (isCustomerAdmin) return 'customer-admin';
+  if (administratorOf.size > 0) return 'group-administrator';
+  if (managerOf.size > 0) return 'manager';
+  return 'member';
 }
 
 /**
