@@ -19,12 +19,10 @@ export function accessOf(deps: AdminDeps, req: Request, res: Response): Promise<
 
 /**
  * Tenant configuration (rules, mappings, SCIM tokens, sync monitoring) is for tenant admins: the
- * same rule as everywhere else, a token with the role admin or a member of the Admins group.
+ * policy's canConfigureTenant (an operator, or an internal user with the role admin or in Admins).
  */
 export async function requireTenantAdmin(deps: AdminDeps, req: Request, res: Response, what: string): Promise<Caller> {
-  const caller = callerOf(req, res);
-  if (caller.kind === 'operator') return caller; // no reads needed: an operator has no user whose state could change
-  const access = await loadAccess(deps.models, caller);
+  const access = await loadAccess(deps.models, callerOf(req, res));
   if (!access.canConfigureTenant()) throw forbidden(what);
   return access.caller;
 }

@@ -196,10 +196,11 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   const { tenantId, userId } = caller;
   const repos = repositoriesOf(models);
   const operator = caller.kind === 'operator';
+  // An operator has no user, so no memberships: only the (cached) default group ids are read.
   const [me, memberships, administrators, systemIds] = await Promise.all([
-    operator ? Promise.resolve(null) : repos.users.findActiveAndCustom(tenantId, userId),
-    repos.memberships.ofUser(tenantId, userId),
-    repos.groupAdministrators.groupIdsOfUser(tenantId, userId),
+    operator ? null : repos.users.findActiveAndCustom(tenantId, userId),
+    operator ? [] : repos.memberships.ofUser(tenantId, userId),
+    operator ? [] : repos.groupAdministrators.groupIdsOfUser(tenantId, userId),
     systemGroupIds(models, tenantId),
   ]);
   // A user token whose user is gone or deactivated has no power (the admin auth refuses it first).
