@@ -324,8 +324,12 @@ export const MATRIX: Record<string, OperationRow> = {
   'DELETE /groups/{id}/members/{userId}': {
     targets: MEMBER_TARGETS,
     rule: manageMember,
-    exceptions: [{ actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support members are hand-managed' }, { actors: ADMINS, targets: ['idp'], outcome: 'conflict', why: "MEMBERSHIP_NOT_ADMIN_MANAGED: the IdP's membership is the IdP's" }],
-    basis: [BASIS.adminsManageMembers, BASIS.managerMembers, BASIS.customerAdminsWorkspace],
+    exceptions: [
+      { actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support members are hand-managed' },
+      { actors: ADMINS, targets: ['idp'], outcome: 'conflict', why: "MEMBERSHIP_NOT_ADMIN_MANAGED: the IdP's membership is the IdP's" },
+      { ...GRANTS_ADMIN_BY_NON_ADMIN, why: 'Taking admin away is an admin\'s too (docs/decisions.md): 403 ADMIN_GRANT_REQUIRES_ADMIN' },
+    ],
+    basis: [BASIS.adminsManageMembers, BASIS.managerMembers, BASIS.customerAdminsWorkspace, BASIS.onlyAdminGrantsAdmin],
   },
   'POST /groups/{id}/members/import': {
     targets: ['team', 'outside', 'workspace', 'otherWorkspace', 'grantsAdmin'],

@@ -146,6 +146,8 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
   must(await op.post(`/groups/${workspace}/roles`, { roleId: roles.acme }), 201, 'acme role');
   must(await op.post(`/groups/${otherWorkspace}/roles`, { roleId: roles.globex }), 201, 'globex role');
   must(await op.post(`/users/${users.u1}/roles`, { roleId: roles.train }), 201, 'Train to u1');
+  // Customer admins hold what the customer roles they create and assign give (docs/decisions.md).
+  must(await op.post(`/groups/${customerAdmins}/roles`, { roleId: await customerRole('Customer admin tickets') }), 201, 'customer admins\' role');
 
   const project = async (g: string, name: string) => must(await op.post(`/groups/${g}/projects`, { name }), 201, `project ${name}`).body.id as string;
   const projects = {
