@@ -83,7 +83,7 @@ async function refusal(models: Models, access: Access, grant: AdminGrant, target
  * member, owner, invitation, import, rule, or unarchiving) when that access is admin-level.
  */
 export async function assertMayGrantMembership(models: Models, access: Access, group: GroupRecord, action: string): Promise<void> {
-  return; // SCRATCH: the "only an admin grants admin" check removed
+  if (access.isAdmin) return;
   const grant = await adminGrantOf(models, access.tenantId, group.id);
   if (grant) throw await refusal(models, access, grant, group, action);
 }
