@@ -67,7 +67,8 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('removeMember' as const, 'designate' as const, 'undesignate' as const), actor: actorArb, group: groupArb, user: userArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('invite' as const, 'import' as const), actor: actorArb, group: groupArb, user: userArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('setParent' as const), actor: actorArb, group: groupArb, parent: fc.option(groupArb, { nil: null }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('setRule' as const), actor: actorArb, expression: fc.constantFrom(...EXPRESSIONS) }) },
+  // Half of the rule changes come from Dyn's own Group Administrator: the widening of issue 18 #2.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('setRule' as const), actor: fc.oneof(fc.constant<Actor>('gaIn'), actorArb), expression: fc.constantFrom(...EXPRESSIONS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('assignRole' as const), actor: actorArb, group: groupArb, role: fc.constantFrom(...ROLE_KEYS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('archive' as const, 'unarchive' as const), actor: actorArb, group: groupArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('addProject' as const), actor: actorArb, group: groupArb, project: fc.constantFrom(...PROJECT_KEYS) }) },
