@@ -136,7 +136,7 @@ export class Access {
    * like /rules, so an admin's (issue 18 #1, #2).
    */
   canSetRule(): boolean {
-    return true; // SCRATCH: the admins-only check on dynamic rules removed
+    return this.isAdmin;
   }
 
   /**
