@@ -154,6 +154,19 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await memberIds(admins)).not.toContain(frank);
   });
 
+  it('#4 a customer admin turned internal user has no customer admin power on their next request', async () => {
+    const former = await customer(unique('former.cadmin') + '@acme.example', 'acme');
+    await add(customerAdmins, former);
+    const client = s.as(former, 'customer-admin');
+    expectStatus(await client.get(`/users/${c1}`), 200);
+    const res = await s.scim.patch(`/Users/${former}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'user' }] });
+    expect(res.status).toBe(200);
+    expectError(await client.get(`/users/${c1}`), 404, 'USER_NOT_FOUND');
+    expectRefused(await client.post(`/groups/${acmeBuyers}/members`, { userId: c2 }));
+    expectRefused(await client.post('/groups', { name: unique('Former customer group'), audience: 'customer' }));
+    expect(await memberIds(acmeBuyers)).not.toContain(c2);
+  });
+
   it('#5 a Group Administrator places their group only below a group they administer', async () => {
     const finance = await group(unique('Finance'));
     const deleter = expectStatus(await s.admin.post('/roles', { name: unique('Account deleter'), privileges: [{ target: 'Account', level: 'delete' }] }), 201).body.id;

@@ -13,7 +13,8 @@ import type { AccessBasis, Caller } from './caller';
  * - the actor: an operator (token kind operator, no user), or a user as stored NOW: active, their
  *   audience (internal user or customer) and workspace. Token claims never outrank the stored user:
  *   a user turned customer loses the Admins group and the token role `admin` on their next request
- *   (issue 18 #4), and a user's memberships count only in groups of their own audience;
+ *   (issue 18 #4), a customer turned internal user loses customer admin the same way, and a user's
+ *   memberships count only in groups of their own audience;
  * - their reach: groups they are a member of, manage/own, or administer (Group Administrator while
  *   still a member); whether they are a tenant admin (operator, token role admin, or a member of the
  *   Admins group, internal users only) or a customer admin (token role customer-admin, or a member
@@ -220,7 +221,9 @@ export async function loadAccess(models: Models, caller: Caller): Promise<Access
   const customerAdminsId = systemIds.get(CUSTOMER_ADMINS_GROUP);
   // Admin powers are an internal user's: a token's role admin speaks only while its user is one (#4).
   const isAdmin = operator || (present && audience === 'user' && (holdsAdminRole(caller) || (adminsId !== undefined && memberOf.has(adminsId))));
-  const isCustomerAdmin = present && (caller.role === 'customer-admin' || (customerAdminsId !== undefined && memberOf.has(customerAdminsId)));
+  // Customer admin powers are a customer's: a customer admin turned internal user keeps none (the
+  // Customer Admins membership is of the other audience then, and the token role speaks no more).
+  const isCustomerAdmin = present && audience === 'customer' && (caller.role === 'customer-admin' || (customerAdminsId !== undefined && memberOf.has(customerAdminsId)));
   const workspace = me ? workspaceOf(me) : null;
   const judged: Caller = { ...caller, basis: basisOf(isAdmin, isCustomerAdmin, administratorOf, managerOf) };
   return new Access(judged, isAdmin, isCustomerAdmin, memberOf, managerOf, administratorOf, systemIds, workspace, audience);
