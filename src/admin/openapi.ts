@@ -169,7 +169,11 @@ const schemas: Record<string, Json> = {
     {
       id: str(),
       at: str(undefined, { format: 'date-time' }),
-      actor: obj({ type: enumOf(['scim-token', 'admin', 'user', 'rule', 'system', 'cli'], 'admin: a caller whose token has the role admin; user: any other admin-API caller'), id: str() }),
+      actor: obj({
+        type: enumOf(['scim-token', 'admin', 'user', 'rule', 'system', 'cli'], 'admin: an admin-API caller the access policy holds a tenant admin; user: any other admin-API caller'),
+        id: str(),
+        as: enumOf(['customer-admin', 'group-administrator', 'manager', 'member'], 'For a user: the grounds the access policy let them act on'),
+      }),
       action: str('e.g. group.created, group.member.added, user.created'),
       object: obj({ type: str(), id: str() }),
       before: {},

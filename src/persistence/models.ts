@@ -140,7 +140,8 @@ export interface AuditEventDoc {
   _id: string;
   tenantId: string;
   at: Date;
-  actor: { type: 'scim-token' | 'admin' | 'user' | 'rule' | 'system' | 'cli'; id: string };
+  /** `as`: for an admin-API caller who is not an admin, the grounds the access policy let them act on. */
+  actor: { type: 'scim-token' | 'admin' | 'user' | 'rule' | 'system' | 'cli'; id: string; as?: 'customer-admin' | 'group-administrator' | 'manager' | 'member' };
   action: string;
   object: { type: string; id: string };
   before?: unknown;
@@ -239,6 +240,9 @@ export interface InvitationDoc {
   invitedBy: string;
   /** Whether the inviter was an admin: only an admin's invitation may add to an admin-granting group. */
   byAdmin?: boolean;
+  /** The inviter's token role and kind: the invitation is applied with the inviter's rights as they are then. */
+  inviterRole?: 'admin' | 'member' | 'customer-admin' | 'customer';
+  inviterKind?: 'user' | 'operator';
   status: 'pending' | 'accepted' | 'revoked';
   userId?: string;
   createdAt: Date;

@@ -21,7 +21,11 @@ export interface AdminStack extends TestStack {
   operator(tenant?: string): AdminClient;
   /** The tenant admin: an operator token. */
   admin: AdminClient;
-  /** A fresh active user of this tenant with the org-level `role`: their id and a client acting as them. */
+  /**
+   * A fresh active user of this tenant with the org-level `role`: their id and a client acting as
+   * them. Customer roles (`customer-admin`, `customer`) make a customer unless `audience` says
+   * otherwise: customer admin powers are a customer's (issue 18).
+   */
   caller(role: OrgRole, opts?: { audience?: 'user' | 'customer' }): Promise<{ id: string; client: AdminClient }>;
   /** Provisions a user over SCIM (as an IdP would) and returns its id. */
   user(userName: string, opts?: { audience?: 'user' | 'customer'; email?: string; active?: boolean }): Promise<string>;
@@ -50,7 +54,8 @@ export async function startAdminStack(): Promise<AdminStack> {
     operator,
     admin: operator(),
     async caller(role, opts = {}) {
-      const id = await self.user(`${role}-caller-${++callers}-${Math.random().toString(36).slice(2, 8)}@example.com`, opts);
+      const audience = opts.audience ?? (role === 'customer-admin' || role === 'customer' ? 'customer' : 'user');
+      const id = await self.user(`${role}-caller-${++callers}-${Math.random().toString(36).slice(2, 8)}@example.com`, { ...opts, audience });
       return { id, client: as(id, role) };
     },
     async user(userName, opts = {}) {

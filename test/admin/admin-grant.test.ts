@@ -158,9 +158,12 @@ describe('only an admin grants admin, on every path', () => {
     expect(res.body.error.details).toMatchObject({ groupId: mine, parentId: powerful, grantedBy: { groupId: powerful, roleId: adminRole } });
     expect(expectStatus(await s.admin.get(`/groups/${mine}`), 200).body.parentId).toBeNull();
     expect(await isAdminInProduct(member)).toBe(false);
-    // Any other parent is still the Group Administrator's to choose.
+    // Any other parent they administer is still the Group Administrator's to choose (one they are a
+    // plain member of is not: issue 18 #5, test/admin/access-policy.test.ts).
     const harmless = await group('Harmless parent');
     expectStatus(await s.admin.post(`/groups/${harmless}/members`, { userId: ga }), 201);
+    expectError(await s.as(ga, 'member').patch(`/groups/${mine}`, { parentId: harmless }), 403, 'FORBIDDEN');
+    expectStatus(await s.admin.post(`/groups/${harmless}/administrators`, { userId: ga }), 201);
     expectStatus(await s.as(ga, 'member').patch(`/groups/${mine}`, { parentId: harmless }), 200);
     // An admin may.
     expectStatus(await s.admin.patch(`/groups/${mine}`, { parentId: powerful }), 200);

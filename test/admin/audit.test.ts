@@ -72,7 +72,7 @@ describe('GET /admin/v1/audit', () => {
     expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: newcomer }), 201);
     expectStatus(await s.as(manager, 'member').post(`/groups/${g}/members`, { userId: newcomer }), 201);
     const events = await audit(`?action=group.member.added&objectId=${g}`);
-    expect(events.map((e) => e.actor)).toEqual([{ type: 'user', id: manager }]);
+    expect(events.map((e) => e.actor)).toEqual([{ type: 'user', id: manager, as: 'manager' }]);
     expect((await audit(`?actor=user:${manager}`)).length).toBe(1);
   });
 

@@ -18,6 +18,11 @@ beforeAll(async () => {
   s = await startAdminStack();
   const cadm = await s.user('roles.cadmin@customer.example', { audience: 'customer' });
   customerAdmin = s.as(cadm, 'customer-admin');
+  // A customer admin's roles give no level above their own (issue 18): an admin gives them Ticket edit.
+  const toolkit = expectStatus(await s.admin.post('/roles', { name: 'Customer admin toolkit', audience: 'customer', privileges: [{ target: 'Ticket', level: 'edit' }] }), 201).body.id;
+  const team = expectStatus(await s.admin.post('/groups', { name: 'Customer admin team', audience: 'customer' }), 201).body.id;
+  expectStatus(await s.admin.post(`/groups/${team}/members`, { userId: cadm }), 201);
+  expectStatus(await s.admin.post(`/groups/${team}/roles`, { roleId: toolkit }), 201);
   buyer = await s.user('roles.buyer@customer.example', { audience: 'customer' });
   customerGroup = expectStatus(await customerAdmin.post('/groups', { name: 'Buyers', audience: 'customer' }), 201).body.id;
   expectStatus(await customerAdmin.post(`/groups/${customerGroup}/members`, { userId: buyer }), 201);

@@ -5,7 +5,7 @@ import type { Page } from '../main.js';
 interface AuditEvent {
   id: string;
   at: string;
-  actor: { type: string; id: string };
+  actor: { type: string; id: string; as?: string };
   action: string;
   object: { type: string; id: string };
 }
@@ -30,7 +30,7 @@ export const renderAudit: Page = (root) => {
   const load = async (cursor?: string, more = false) => {
     const params = { category: category.value, ...Object.fromEntries(FILTERS.map(([n]) => [n, inputs[n]!.value.trim()])), from: iso(from.value), to: iso(to.value), limit: 50, cursor };
     const page = await api.get<{ items: AuditEvent[]; nextCursor: string | null }>(`/audit${qs(params)}`);
-    const rows = page.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), `${e.actor.type}:${e.actor.id}`, `${e.object.type} ${e.object.id}`));
+    const rows = page.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), `${e.actor.type}:${e.actor.id}${e.actor.as ? ` (as ${e.actor.as})` : ''}`, `${e.object.type} ${e.object.id}`));
     const next = page.nextCursor ? h('button', { type: 'button', class: 'secondary' }, 'More') : null;
     next?.addEventListener('click', () => void load(page.nextCursor!, true));
     const t = table(['When', 'Action', 'Actor', 'Object'], rows, 'Audit events, newest first', 'No events match.');

@@ -2,14 +2,14 @@ import type { Request, Response } from 'express';
 import type { AdminDeps } from '../admin-deps';
 import { principalOf, requestIdOf } from '../http-kit';
 import type { Caller } from '../../domain/access/caller';
-import { forbidden, holdsAdminRole, loadAccess, type Access } from '../../domain/access/policy';
+import { forbidden, loadAccess, type Access } from '../../domain/access/policy';
 import type { GroupsDeps } from '../../domain/groups/deps';
 
 /** The verified caller of an admin request, as the domain sees it. */
 export function callerOf(req: Request, res: Response): Caller {
   const p = principalOf(res);
   const requestId = requestIdOf(req);
-  return { tenantId: p.tenantId, userId: p.userId, role: p.role, ...(requestId !== undefined ? { requestId } : {}) };
+  return { tenantId: p.tenantId, userId: p.userId, role: p.role, kind: p.kind, ...(requestId !== undefined ? { requestId } : {}) };
 }
 
 /** The caller's rights in their tenant (memberships, administrator designations), read per request. */
@@ -19,14 +19,12 @@ export function accessOf(deps: AdminDeps, req: Request, res: Response): Promise<
 
 /**
  * Tenant configuration (rules, mappings, SCIM tokens, sync monitoring) is for tenant admins: the
- * same rule as everywhere else, a token with the role admin or a member of the Admins group.
+ * policy's canConfigureTenant (an operator, or an internal user with the role admin or in Admins).
  */
 export async function requireTenantAdmin(deps: AdminDeps, req: Request, res: Response, what: string): Promise<Caller> {
-  const caller = callerOf(req, res);
-  if (holdsAdminRole(caller)) return caller; // no reads needed
-  const access = await loadAccess(deps.models, caller);
-  if (!access.isAdmin) throw forbidden(what);
-  return caller;
+  const access = await loadAccess(deps.models, callerOf(req, res));
+  if (!access.canConfigureTenant()) throw forbidden(what);
+  return access.caller;
 }
 
 /** A tenant admin's request as the actor of what it changes (rules, mappings, SCIM tokens): tenant, actor, request id. */

@@ -107,3 +107,18 @@ export function assertMayGrantRole(access: Access, role: Pick<RoleDoc, 'name' | 
     details: { roleName: role.name },
   });
 }
+
+/**
+ * Refuses a non-admin a change that takes the access of `group`'s members away from them (archive,
+ * delete, removing a member) when that access is admin-level: only an admin gives or takes admin
+ * (issue 18 #12), so a Group Administrator of an admin-granting group cannot strip it.
+ */
+export async function assertMayRevokeAdminGrant(models: Models, access: Access, group: GroupRecord, action: string): Promise<void> {
+  if (access.isAdmin) return;
+  const grant = await adminGrantOf(models, access.tenantId, group.id);
+  if (!grant) return;
+  const names = grant.group.id === group.id ? new Map<string, string>() : await groupNames(models, access.tenantId, [grant.group.id]);
+  throw new AppError('forbidden', 'ADMIN_GRANT_REQUIRES_ADMIN', `Only an admin can ${action}: ${describe(grant, group, names)}, so it would take admin access away`, {
+    details: { groupId: group.id, grantedBy: { groupId: grant.group.id, ...(grant.role ? { roleId: grant.role.id, roleName: grant.role.name } : {}) } },
+  });
+}

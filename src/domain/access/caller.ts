@@ -9,12 +9,24 @@ export interface Caller {
   userId: string;
   /** Org-level role claimed by the token. */
   role: OrgRole;
+  /** 'operator' for a token or console session that speaks for the tenant with no user behind it. */
+  kind?: 'user' | 'operator';
   requestId?: string;
+  /** On what grounds the access policy lets this caller act (set by loadAccess; Access.basis). */
+  basis?: AccessBasis;
 }
 
-/** The audit actor of an admin-API caller: `admin` for a tenant admin's token (operators included), `user` for anyone else. */
+export type AccessBasis = 'admin' | 'customer-admin' | 'group-administrator' | 'manager' | 'member';
+
+/**
+ * The audit actor of an admin-API caller, as the access policy judged them: `admin` for a tenant
+ * admin (operators included), else `user` with the grounds they acted on (`as`). A caller the
+ * policy has not judged (no basis) reads by the token's role.
+ */
 export function auditActorOf(caller: Caller): AuditActor {
-  return { type: caller.role === 'admin' ? 'admin' : 'user', id: caller.userId };
+  const basis = caller.basis ?? (caller.role === 'admin' ? 'admin' : undefined);
+  if (basis === 'admin') return { type: 'admin', id: caller.userId };
+  return { type: 'user', id: caller.userId, ...(basis !== undefined ? { as: basis } : {}) };
 }
 
 /** Records one change an admin-API caller made (actor {type: admin|user, id: token subject}). */

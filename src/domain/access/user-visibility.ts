@@ -10,11 +10,14 @@ import type { Access } from './policy';
 
 /**
  * Which users the caller may see (product doc 004): admins see everyone; customer admins see the
- * customers; owners, managers and Group Administrators see the users of the groups they supervise,
- * and a Group Administrator sees no user outside their groups. Anyone else sees no directory.
+ * customers of their workspace; owners, managers and Group Administrators see the users of the
+ * groups they supervise, and a Group Administrator sees no user outside their groups. A customer
+ * (customer admins included) sees no user outside their own workspace, whatever group holds them
+ * (Access.withinWorkspace). Anyone else sees no directory.
  */
 export async function canSeeUser(models: Models, access: Access, user: Pick<UserDoc, '_id' | 'attrs'>): Promise<boolean> {
   if (access.isAdmin || user._id === access.caller.userId) return true;
+  if (!access.withinWorkspace(user)) return false;
   if (access.managesCustomer(user)) return true;
   const supervised = access.supervisedGroups;
   if (supervised.length === 0) return false;
@@ -47,7 +50,8 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   const limit = Number(limitText);
   const criteria: UserCriteria = {};
   if (!access.isAdmin) {
-    const scope: UserCriteria[] = [{ ids: await supervisedUserIds(models, access) }];
+    const fence: UserCriteria = access.confinedToWorkspace ? { audience: 'customer', workspace: access.workspace } : {};
+    const scope: UserCriteria[] = [{ ids: await supervisedUserIds(models, access), ...fence }];
     if (access.isCustomerAdmin) scope.push({ audience: 'customer', workspace: access.workspace });
     else if (access.supervisedGroups.length === 0) {
       throw new AppError('forbidden', 'FORBIDDEN', 'You are not allowed to list users: you supervise no group');
@@ -81,6 +85,16 @@ export async function loadVisibleUser(models: Models, access: Access, userId: st
   const user = await repositoriesOf(models).users.findProfile(access.tenantId, userId);
   if (!user || !(await canSeeUser(models, access, user))) throw userNotFound(userId, field);
   return user;
+}
+
+/**
+ * The user an existing membership names, for a change to that membership: as loadVisibleUser (404
+ * outside the caller's view), except that an admin may also reach a membership whose user is gone
+ * (undefined), to clean it up.
+ */
+export async function loadMemberUser(models: Models, access: Access, userId: string): Promise<UserProfile | undefined> {
+  if (access.isAdmin) return (await repositoriesOf(models).users.findProfile(access.tenantId, userId)) ?? undefined;
+  return loadVisibleUser(models, access, userId);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Access } from '../access/policy';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { visibleGroup } from './groups';
+import { loadMemberUser, loadVisibleUser } from '../access/user-visibility';
 import { readBody, readId } from './input';
 import { userSummary } from './user-identity';
 
@@ -30,8 +31,10 @@ export async function listAdministrators(deps: GroupsDeps, access: Access, group
     ? await repositoriesOf(deps.models).users.profilesMatching(access.tenantId, { ids: docs.map((d) => d.userId) })
     : [];
   const byId = new Map(users.map((u) => [u._id, u]));
+  // A caller confined to a workspace sees the administrators of their workspace only.
+  const shown = access.confinedToWorkspace ? docs.filter((d) => { const u = byId.get(d.userId); return u !== undefined && access.withinWorkspace(u); }) : docs;
   return {
-    items: docs.map((d) => {
+    items: shown.map((d) => {
       const u = byId.get(d.userId);
       return { userId: d.userId, user: u ? userSummary(u) : null, createdAt: d.createdAt.toISOString() };
     }),
@@ -44,6 +47,8 @@ export async function addAdministrator(deps: GroupsDeps, access: Access, groupId
   const g = await visibleGroup(deps, access, groupId);
   access.assert(access.canManageAdministrators(g), `designate Group Administrators of "${g.name}"`);
   assertDesignatable(g);
+  // A user outside the caller's view answers as unknown (a customer admin names their workspace's customers only).
+  await loadVisibleUser(deps.models, access, userId, 'userId');
   const { tenantId } = access;
   if (!(await deps.memberships.exists(tenantId, groupId, userId))) {
     throw new AppError('conflict', 'ADMINISTRATOR_NOT_MEMBER', `User ${userId} is not a member of "${g.name}": add them as a member first`, { details: { groupId, userId } });
@@ -60,6 +65,7 @@ export async function addAdministrator(deps: GroupsDeps, access: Access, groupId
 export async function removeAdministrator(deps: GroupsDeps, access: Access, groupId: string, userId: string) {
   const g = await visibleGroup(deps, access, groupId);
   access.assert(access.canManageAdministrators(g), `remove Group Administrators of "${g.name}"`);
+  await loadMemberUser(deps.models, access, userId);
   const { tenantId } = access;
   if (!(await repositoriesOf(deps.models).groupAdministrators.delete(tenantId, groupId, userId))) {
     throw new AppError('notFound', 'ADMINISTRATOR_NOT_FOUND', `User ${userId} does not administer "${g.name}"`, { details: { groupId, userId } });

@@ -16,10 +16,10 @@ import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
 import { invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
-import { memberCountOf, memberCountsOf } from './member-counts';
+import { visibleMemberCountOf, visibleMemberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
 import { loadVisibleUser } from '../access/user-visibility';
-import { assertMayGrantMembership, assertMayInheritFrom } from '../access/admin-grant';
+import { assertMayGrantMembership, assertMayInheritFrom, assertMayRevokeAdminGrant } from '../access/admin-grant';
 
 /**
  * Internal groups through the admin API (DESIGN.md §2, product docs 000/001/003): CRUD, archive,
@@ -85,7 +85,7 @@ export function assertAudience(g: GroupRecord, user: Pick<UserDoc, '_id' | 'attr
   }
 }
 
-async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRecord, 'id' | 'name'>, parentId: string): Promise<void> {
+async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRecord, 'id' | 'name' | 'audience'>, parentId: string): Promise<void> {
   const groupId = group.id;
   let parent: GroupRecord;
   try {
@@ -94,9 +94,18 @@ async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRe
     throw new AppError('badRequest', 'GROUP_PARENT_NOT_FOUND', `Parent group ${parentId} not found`, { details: { field: 'parentId', parentId } });
   }
   if (parent.origin !== 'internal') throw new AppError('badRequest', 'GROUP_PARENT_INVALID', 'A parent must be an internal group, not an identity-provider group', { details: { parentId } });
+  // A child's members inherit the parent's roles: a customer group below an internal one would
+  // hand customers internal roles, and the reverse (issue 18 #8).
+  if (parent.audience !== group.audience) {
+    const what = (a: string) => (a === 'customer' ? 'a customer group' : 'a user group');
+    throw new AppError('badRequest', 'GROUP_PARENT_AUDIENCE_MISMATCH', `"${group.name}" is ${what(group.audience)} and "${parent.name}" is ${what(parent.audience)}: a group inherits only from a parent of its own audience`, {
+      details: { field: 'parentId', parentId, groupAudience: group.audience, parentAudience: parent.audience },
+    });
+  }
   assertAssignable(parent);
   await assertParentAllowed(deps.models, access.tenantId, groupId, parentId);
   await assertMayInheritFrom(deps.models, access, group, parent);
+  access.assert(access.canPlaceUnder(parent), `place "${group.name}" below "${parent.name}": its members would inherit what "${parent.name}" holds, and you do not administer it`);
 }
 
 /**
@@ -116,6 +125,9 @@ function ruleOf(deps: GroupsDeps, body: Body): { expression: string } | undefine
 
 const auditView = (g: GroupRecord) => groupView(g);
 
+/** Why a non-admin may not set a dynamic group's rule (Access.canSetRule). */
+const RULE_REFUSAL = "set a dynamic group's rule: a rule chooses members among every user of the tenant, so only an admin sets it (ask an admin, or add members to a static group)";
+
 export async function createGroup(deps: GroupsDeps, access: Access, input: unknown): Promise<Record<string, unknown>> {
   const body = readBody(input, ['name', 'description', 'audience', 'kind', 'parentId', 'ownerId', 'rule']);
   const name = readText(body, 'name', { required: true, max: NAME_MAX });
@@ -127,10 +139,11 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
   if (body.rule !== undefined && body.rule !== null && kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
   access.assert(access.canCreateGroup(audience), `create ${audience === 'customer' ? 'customer' : 'user'} groups`);
   const rule = ruleOf(deps, body);
+  if (rule) access.assert(access.canSetRule(), RULE_REFUSAL);
 
   const { tenantId } = access;
   const id = newId('grp');
-  if (parentId) await checkParent(deps, access, { id, name }, parentId);
+  if (parentId) await checkParent(deps, access, { id, name, audience }, parentId);
   const doc = newInternalGroupDoc(tenantId, name, { audience, kind }, id);
   if (description) doc.description = description;
   if (parentId) doc.parentId = parentId;
@@ -159,7 +172,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, input: unkno
 
 export async function getGroup(deps: GroupsDeps, access: Access, groupId: string): Promise<Record<string, unknown>> {
   const g = await visibleGroup(deps, access, groupId);
-  return groupView(g, await memberCountOf(deps, g));
+  return groupView(g, await visibleMemberCountOf(deps, access, g));
 }
 
 /** Applies `$set`/`$unset` to the version read, so a concurrent edit is refused rather than lost. */
@@ -205,8 +218,9 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   const rule = ruleChanged ? ruleOf(deps, body) : undefined;
   if (ruleChanged) {
     if (before.kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
-    // The rule decides who is a member: on an admin-granting group, it decides who is an admin.
+    // On an admin-granting group the rule decides who is an admin: that refusal names the group and role.
     if (rule) await assertMayGrantMembership(deps.models, access, before, `change the rule of "${before.name}"`);
+    access.assert(access.canSetRule(), RULE_REFUSAL);
     if (rule) set.rule = { ...rule, ruleId: dynamicRuleIdFor(groupId) };
     else unset.push('rule');
   }
@@ -228,7 +242,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
       set.ownerId = ownerId;
     } else unset.push('ownerId');
   }
-  if (Object.keys(set).length === 0 && unset.length === 0) return groupView(before, await memberCountOf(deps, before));
+  if (Object.keys(set).length === 0 && unset.length === 0) return groupView(before, await visibleMemberCountOf(deps, access, before));
 
   const after = await writeGroup(deps, before, version, set, unset);
   if (ruleChanged) {
@@ -242,7 +256,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: ownerId });
     if (before.ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: before.ownerId });
   }
-  return groupView(after, await memberCountOf(deps, after));
+  return groupView(after, await visibleMemberCountOf(deps, access, after));
 }
 
 /**
@@ -271,16 +285,17 @@ export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: 
   const before = await visibleGroup(deps, access, groupId);
   assertWritable(before);
   access.assert(access.canEditGroup(before), `${status === 'archived' ? 'archive' : 'unarchive'} this group`);
-  if (before.status === status) return groupView(before, await memberCountOf(deps, before));
+  if (before.status === status) return groupView(before, await visibleMemberCountOf(deps, access, before));
   // An archived group gives nothing; unarchiving gives its members back what it holds.
   if (status === 'active') await assertMayGrantMembership(deps.models, access, before, `unarchive "${before.name}"`);
+  else await assertMayRevokeAdminGrant(deps.models, access, before, `archive "${before.name}"`);
   const after = await writeGroup(deps, before, await versionOf(deps, before), { status }, []);
   await auditAdminChange(deps, access.caller, status === 'archived' ? 'group.archived' : 'group.unarchived', { type: 'Group', id: groupId }, {
     before: { status: before.status },
     after: { status },
   });
   accessEvents.emit({ tenantId: access.tenantId, kind: 'group', groupId });
-  return groupView(after, await memberCountOf(deps, after));
+  return groupView(after, await visibleMemberCountOf(deps, access, after));
 }
 
 /**
@@ -292,6 +307,7 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   const before = await visibleGroup(deps, access, groupId);
   assertWritable(before);
   access.assert(access.canEditGroup(before), 'delete this group');
+  await assertMayRevokeAdminGrant(deps.models, access, before, `delete "${before.name}"`);
   const { tenantId } = access;
   const models = deps.models;
   const childId = await repositoriesOf(models).groups.anyChildOf(tenantId, groupId);
@@ -381,17 +397,17 @@ export async function listGroups(deps: GroupsDeps, access: Access, query: GroupL
   const groups = repositoriesOf(deps.models).groups;
   const total = await groups.countListed(access.tenantId, criteria);
   let records: GroupRecord[];
-  let counts: Map<string, number>;
+  let counts: Map<string, number | undefined>;
   if (sort === 'name' || sort === '-name') {
     const dir = sort === 'name' ? 1 : -1;
     records = (await groups.pageListedByName(access.tenantId, criteria, dir, page, limit)).map(readGroup);
-    counts = await memberCountsOf(deps, records);
+    counts = await visibleMemberCountsOf(deps, access, records);
   } else {
     const all = (await groups.allListed(access.tenantId, criteria)).map(readGroup);
-    counts = await memberCountsOf(deps, all);
+    counts = await visibleMemberCountsOf(deps, access, all);
     const dir = sort === 'memberCount' ? 1 : -1;
     all.sort((a, b) => dir * ((counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0)) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
     records = all.slice((page - 1) * limit, page * limit);
   }
-  return { items: records.map((g) => groupView(g, counts.get(g.id) ?? 0)), page, limit, total };
+  return { items: records.map((g) => groupView(g, counts.has(g.id) ? counts.get(g.id) : 0)), page, limit, total };
 }

@@ -7,7 +7,7 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
 import { accessEvents } from '../access-events';
-import type { Access } from '../access/policy';
+import { loadAccess, type Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
 import { adminGrantOf, assertMayGrantMembership } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
@@ -69,7 +69,7 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   if (existingUser) {
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }
-  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, byAdmin: access.isAdmin, status: 'pending', createdAt: new Date() };
+  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, byAdmin: access.isAdmin, inviterRole: access.caller.role, inviterKind: access.caller.kind ?? 'user', status: 'pending', createdAt: new Date() };
   await repositoriesOf(deps.models).invitations.insert(doc);
   await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
   if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
@@ -124,7 +124,23 @@ interface ApplyResult {
   reason?: string;
 }
 
-async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserProfile, inv: InvitationDoc, groupId: string): Promise<ApplyResult> {
+/**
+ * The inviter's rights now (Access from current state), or null for an invitation stored before the
+ * inviter's role was kept, which is judged by `byAdmin` alone as it was then (issue 18 #9).
+ */
+async function inviterAccessOf(models: Models, tenantId: string, inv: InvitationDoc): Promise<Access | null> {
+  if (inv.inviterKind === undefined && inv.byAdmin === true) return null;
+  return loadAccess(models, { tenantId, userId: inv.invitedBy, role: inv.inviterRole ?? 'member', kind: inv.inviterKind ?? 'user' });
+}
+
+/** Why the inviter may no longer add `user` to `g`, or null: the policy, asked as if they added them now. */
+function inviterRefusal(inviter: Access, g: GroupRecord, user: UserProfile): string | null {
+  if (!inviter.canInviteInto(g)) return `the inviter (${inviter.caller.userId}) may no longer invite into "${g.name}"`;
+  if (!inviter.withinWorkspace(user)) return `the inviter (${inviter.caller.userId}) may not add this user`;
+  return null;
+}
+
+async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserProfile, inv: InvitationDoc, groupId: string, inviter: Access | null): Promise<ApplyResult> {
   const role = inv.role;
   const doc = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!doc) return { groupId, outcome: 'skipped', reason: 'group no longer exists' };
@@ -135,9 +151,13 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
   } catch (err) {
     return { groupId, outcome: 'skipped', reason: (err as Error).message };
   }
+  // The inviter's rights are those they hold now: a designation removed or a user deleted since
+  // the invitation was sent takes the invitation's power with it.
+  const refusal = inviter ? inviterRefusal(inviter, g, user) : null;
+  if (refusal) return { groupId, outcome: 'skipped', reason: refusal };
   // The group may have become admin-granting since a non-admin invited into it (an invitation
   // stored before `byAdmin` existed reads as a non-admin's: the safe reading).
-  if (inv.byAdmin !== true && (await adminGrantOf(models, tenantId, groupId))) {
+  if (!(inviter ? inviter.isAdmin : inv.byAdmin === true) && (await adminGrantOf(models, tenantId, groupId))) {
     return { groupId, outcome: 'skipped', reason: 'the group now grants admin access, and only an admin can invite into it' };
   }
   // Reports what happened: a user already in the group keeps their membership and role as they are.
@@ -177,7 +197,8 @@ export async function applyPendingInvitations(
     if (!claimed) continue;
     try {
       const results: ApplyResult[] = [];
-      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, user, inv, groupId));
+      const inviter = await inviterAccessOf(models, tenantId, inv);
+      for (const groupId of inv.groupIds) results.push(await applyToGroup(models, memberships, tenantId, user, inv, groupId, inviter));
       await repositoriesOf(models).invitations.setResult(tenantId, inv._id, results);
       await recordAudit(models, {
         tenantId,

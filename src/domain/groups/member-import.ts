@@ -163,15 +163,16 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   return importView(doc);
 }
 
-async function loadImport(deps: GroupsDeps, tenantId: string, groupId: string, importId: string): Promise<MemberImportDoc> {
-  const doc = await repositoriesOf(deps.models).memberImports.findOfGroup(tenantId, groupId, importId);
-  if (!doc) throw new AppError('notFound', 'IMPORT_NOT_FOUND', `Import ${importId} not found for group ${groupId}`, { details: { importId, groupId } });
+/** The import, if the caller may use it (Access.canUseImport: its creator, or an admin); otherwise 404 as for none (issue 18 #10). */
+async function loadImport(deps: GroupsDeps, access: Access, groupId: string, importId: string): Promise<MemberImportDoc> {
+  const doc = await repositoriesOf(deps.models).memberImports.findOfGroup(access.tenantId, groupId, importId);
+  if (!doc || !access.canUseImport(doc)) throw new AppError('notFound', 'IMPORT_NOT_FOUND', `Import ${importId} not found for group ${groupId}`, { details: { importId, groupId } });
   return doc;
 }
 
 export async function getImport(deps: GroupsDeps, access: Access, groupId: string, importId: string) {
   await groupForMemberChange(deps, access, groupId);
-  return importView(await loadImport(deps, access.tenantId, groupId, importId));
+  return importView(await loadImport(deps, access, groupId, importId));
 }
 
 /**
@@ -185,7 +186,7 @@ export async function getImport(deps: GroupsDeps, access: Access, groupId: strin
 export async function confirmImport(deps: GroupsDeps, access: Access, groupId: string, importId: string) {
   const g = await checkImportable(deps, access, groupId);
   const { tenantId } = access;
-  const existing = await loadImport(deps, tenantId, groupId, importId);
+  const existing = await loadImport(deps, access, groupId, importId);
   const appliedAt = new Date();
   const claimed = await repositoriesOf(deps.models).memberImports.claimForApply(tenantId, groupId, importId, appliedAt, access.caller.userId);
   if (!claimed) {

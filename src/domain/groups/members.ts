@@ -6,13 +6,13 @@ import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { OWNER_SOURCE } from '../access/policy';
-import { loadVisibleUser, loadVisibleUserByEmail } from '../access/user-visibility';
-import { assertMayGrantMembership } from '../access/admin-grant';
+import { loadMemberUser, loadVisibleUser, loadVisibleUserByEmail } from '../access/user-visibility';
+import { assertMayGrantMembership, assertMayRevokeAdminGrant } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
 import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
-import { memberCountOf } from './member-counts';
+import { visibleMemberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
 import { userSummary } from './user-identity';
 
@@ -52,10 +52,6 @@ export async function groupForMemberChange(deps: GroupsDeps, access: Access, gro
 
 async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
   return deps.memberships.find(tenantId, groupId, userId);
-}
-
-async function userOf(deps: GroupsDeps, tenantId: string, userId: string): Promise<UserProfile | undefined> {
-  return (await repositoriesOf(deps.models).users.findProfile(tenantId, userId)) ?? undefined;
 }
 
 function memberView(m: { userId: string; role: MembershipRole; sources: string[] }, user?: UserProfile) {
@@ -113,6 +109,9 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   const g = await groupForMemberChange(deps, access, groupId);
   assertMembersEditable(g);
   if (source !== undefined && !ADMIN_SOURCES.includes(source)) throw invalid('source', `"source" must be one of ${ADMIN_SOURCES.join(', ')}`);
+  // A user outside the caller's view answers as unknown, whatever the group (issue 18 #3).
+  const user = await loadMemberUser(deps.models, access, userId);
+  await assertMayRevokeAdminGrant(deps.models, access, g, `remove members from "${g.name}"`);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (g.ownerId === userId || existing?.sources.includes(OWNER_SOURCE)) {
@@ -135,7 +134,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   });
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
   // The Member shape POST and PATCH answer too, as it stands now (sources [] once it ended), plus what went.
-  return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, await userOf(deps, tenantId, userId)), removedSources: toRemove, membershipEnded: ended };
+  return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, user), removedSources: toRemove, membershipEnded: ended };
 }
 
 export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, input: unknown) {
@@ -144,10 +143,11 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   if (!role) throw invalid('role', '"role" is required (member or manager)');
   const g = await groupForMemberChange(deps, access, groupId);
   assertNotIdpGroup(g);
+  // A user outside the caller's view answers as unknown, whatever the group (issue 18 #3).
+  const user = await loadMemberUser(deps.models, access, userId);
   const { tenantId } = access;
   const existing = await membershipOf(deps, tenantId, groupId, userId);
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
-  const user = await userOf(deps, tenantId, userId);
   if (existing.role === role) return memberView(existing, user);
   await deps.memberships.setRole(tenantId, existing._id, role);
   await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
@@ -161,7 +161,10 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
 /**
  * A page of members ordered by user id, continued with `cursor` (the last user id returned).
  * Stored memberships page on the (tenantId, groupId, userId) index; the automatic groups page
- * over the users of their audience. The page's users are read in one query.
+ * over the users of their audience. A caller confined to a workspace (Access.confinedToWorkspace)
+ * sees the members of their workspace only: the page is filled with those, reading on in batches
+ * past the hidden ones, so neither the items nor the cursor (always a shown member) nor the total
+ * tells anything about another workspace (issue 18 #11).
  */
 export async function listMembers(deps: GroupsDeps, access: Access, groupId: string, query: { cursor?: string; limit?: string }) {
   const g = await visibleGroup(deps, access, groupId);
@@ -169,8 +172,7 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
   const limit = Number(limitText);
   const { tenantId } = access;
-  // A customer admin sees, in the groups they do not supervise, the customers of their workspace only.
-  const scoped = !access.isAdmin && access.isCustomerAdmin && !access.supervisedGroups.includes(g.id);
+  const scoped = access.confinedToWorkspace;
   let rows: { userId: string; role: MembershipRole; sources: string[] }[];
   let users: UserProfile[];
   if (g.automatic) {
@@ -183,21 +185,39 @@ export async function listMembers(deps: GroupsDeps, access: Access, groupId: str
     users = await repositoriesOf(deps.models).users.pageMatching(tenantId, criteria, limit + 1);
     rows = users.map((u) => ({ userId: u._id, role: 'member', sources: [AUTOMATIC_SOURCE] }));
   } else {
-    const docs = await deps.memberships.pageOfGroup(tenantId, groupId, query.cursor ? query.cursor : undefined, limit + 1);
-    rows = docs.map((m) => ({ userId: m.userId, role: m.role, sources: m.sources }));
-    const ids = rows.slice(0, limit).map((r) => r.userId);
-    users = ids.length ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids }) : [];
+    ({ rows, users } = await storedMembersPage(deps, access, groupId, query.cursor || undefined, limit, scoped));
   }
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const byId = new Map(users.map((u) => [u._id, u]));
-  const shown = scoped ? page.filter((r) => { const u = byId.get(r.userId); return u !== undefined && access.managesCustomer(u); }) : page;
-  let total: number | null = await memberCountOf(deps, g, scoped && g.automatic ? { workspace: access.workspace } : undefined);
   // Stored memberships are not counted per workspace: a scoped page says no total rather than a wrong one.
-  if (scoped && !g.automatic) total = null;
+  const total = (await visibleMemberCountOf(deps, access, g)) ?? null;
   return {
-    items: shown.map((r) => memberView(r, byId.get(r.userId))),
+    items: page.map((r) => memberView(r, byId.get(r.userId))),
     total,
     nextCursor: more ? page[page.length - 1]!.userId : null,
   };
+}
+
+/** Up to limit + 1 stored members the caller may see (all of them unless `scoped`), from `after` on. */
+async function storedMembersPage(deps: GroupsDeps, access: Access, groupId: string, after: string | undefined, limit: number, scoped: boolean) {
+  const { tenantId } = access;
+  const rows: { userId: string; role: MembershipRole; sources: string[] }[] = [];
+  const users: UserProfile[] = [];
+  const batch = scoped ? Math.max(limit + 1, 200) : limit + 1;
+  for (;;) {
+    const docs = await deps.memberships.pageOfGroup(tenantId, groupId, after, batch);
+    const ids = docs.map((m) => m.userId);
+    const profiles = ids.length ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids }) : [];
+    const byId = new Map(profiles.map((u) => [u._id, u]));
+    for (const m of docs) {
+      const u = byId.get(m.userId);
+      if (scoped && (u === undefined || !access.withinWorkspace(u))) continue;
+      rows.push({ userId: m.userId, role: m.role, sources: m.sources });
+      if (u) users.push(u);
+      if (rows.length > limit) return { rows, users };
+    }
+    if (docs.length < batch) return { rows, users };
+    after = docs[docs.length - 1]!.userId;
+  }
 }

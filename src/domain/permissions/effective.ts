@@ -158,6 +158,9 @@ export function computeEffective(input: EffectiveInput): EffectivePermissions {
     }
     for (const node of chain) {
       if (node.archived) continue;
+      // An ancestor of the other audience gives nothing: a customer group never inherits an
+      // internal group's roles, nor the reverse (issue 18 #8; the admin API refuses such a parent).
+      if (node.audience !== undefined && node.audience !== input.audience) continue;
       const ref = { id: node.id, name: node.name };
       const inheritedBy = node.id === own.id ? undefined : ownRef;
       for (const roleId of node.roleIds) addRole(roleId, ref, inheritedBy);

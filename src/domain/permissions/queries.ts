@@ -1,34 +1,22 @@
 import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { Caller } from '../access/caller';
-import { forbidden } from '../access/policy';
+import { forbidden, loadAccess } from '../access/policy';
 import { CATALOG } from './catalog';
 import type { PermissionsContext } from './context';
 import { describeSource, type Decision } from './decision';
 import type { EffectivePermissions, PermissionSource } from './effective';
-import type { PermissionEngine } from './engine';
 import { impliedLevels, type Level } from './levels';
 
 /**
  * Read side of the permission model over the admin API: a user's effective permissions and the
- * authorize decision. Admins (token role admin, or members of the Admins group) may ask about any
+ * authorize decision. Admins (Access.canInspectUser, the policy) may ask about any
  * user of their tenant; anyone else only about themselves. The answer is about the subject alone
  * (their groups, roles and activation), so it is the same whoever asks: a token's role decides
  * what the caller may do in the admin API, not what the subject may do in the product.
  */
-export async function isTenantAdmin(engine: PermissionEngine, caller: Caller): Promise<boolean> {
-  if (caller.role === 'admin') return true;
-  try {
-    return (await engine.effectiveFor(caller.tenantId, caller.userId)).admin !== null;
-  } catch (err) {
-    if (err instanceof AppError && err.code === 'USER_NOT_FOUND') return false;
-    throw err;
-  }
-}
-
-async function assertMayInspect(engine: PermissionEngine, caller: Caller, userId: string, what: string): Promise<void> {
-  if (caller.userId === userId) return;
-  if (!(await isTenantAdmin(engine, caller))) throw forbidden(what);
+async function assertMayInspect(ctx: PermissionsContext, caller: Caller, userId: string, what: string): Promise<void> {
+  if (!(await loadAccess(ctx.models, caller)).canInspectUser(userId)) throw forbidden(what);
 }
 
 function sourceView(s: PermissionSource) {
@@ -61,7 +49,7 @@ export function effectiveView(eff: EffectivePermissions, resourceNames: Readonly
 }
 
 export async function userPermissions(ctx: PermissionsContext, caller: Caller, userId: string) {
-  await assertMayInspect(ctx.engine, caller, userId, "read another user's permissions");
+  await assertMayInspect(ctx, caller, userId, "read another user's permissions");
   // About the subject, whoever asks: their stored groups and roles, never the caller's token role.
   const eff = await ctx.engine.effectiveFor(caller.tenantId, userId);
   const ids = [...eff.resources.keys()];
@@ -79,6 +67,6 @@ export async function authorizeFor(ctx: PermissionsContext, caller: Caller, body
   const unknownKeys = Object.keys(request).filter((k) => !['userId', 'action', 'target', 'resource'].includes(k));
   if (unknownKeys.length) throw new AppError('badRequest', 'AUTHORIZE_INVALID', `Unknown field(s): ${unknownKeys.join(', ')}`, { details: { fields: unknownKeys } });
   if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
-  await assertMayInspect(ctx.engine, caller, request.userId, 'ask about another user');
+  await assertMayInspect(ctx, caller, request.userId, 'ask about another user');
   return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource });
 }

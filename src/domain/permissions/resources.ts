@@ -4,7 +4,7 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
-import { forbidden } from '../access/policy';
+import { forbidden, resourceScopeGroups } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
@@ -49,14 +49,9 @@ function resourceNotFound(resourceId: string): AppError {
   return new AppError('notFound', 'RESOURCE_NOT_FOUND', `Resource ${resourceId} not found`, { details: { resourceId } });
 }
 
-/**
- * Groups whose resources a non-admin caller sees: the groups they belong to, manage or administer
- * (undefined: no restriction). Customer admins see every project, as the projects endpoints do.
- */
-function scopeGroups(access: Access, type?: ResourceType): string[] | undefined {
-  if (access.isAdmin) return undefined;
-  if (access.isCustomerAdmin && type === 'project') return undefined;
-  return [...new Set([...access.memberOf, ...access.supervisedGroups, ...access.administratorOf])];
+/** Groups whose resources a non-admin caller sees (the policy's resourceScopeGroups; undefined: all). */
+function scopeGroups(ctx: PermissionsContext, access: Access, type?: ResourceType): Promise<string[] | undefined> {
+  return resourceScopeGroups(ctx.models, access, type);
 }
 
 async function grantsOfResource(ctx: PermissionsContext, tenantId: string, resourceId: string): Promise<ResourceGrantDoc[]> {
@@ -73,7 +68,7 @@ async function loadResource(ctx: PermissionsContext, tenantId: string, resourceI
 async function visibleResource(ctx: PermissionsContext, access: Access, resourceId: string): Promise<{ resource: StoredResource; grants: ResourceGrantDoc[] }> {
   const resource = await loadResource(ctx, access.tenantId, resourceId);
   const grants = await grantsOfResource(ctx, access.tenantId, resourceId);
-  const scope = scopeGroups(access, resource.type);
+  const scope = await scopeGroups(ctx, access, resource.type);
   if (!scope || grants.some((g) => scope.includes(g.groupId))) return { resource, grants };
   throw resourceNotFound(resourceId);
 }
@@ -98,7 +93,7 @@ export async function listResources(ctx: PermissionsContext, access: Access, que
     criteria.nameContains = query.q;
   }
   let inGroups: string[] | undefined = query.groupId ? [query.groupId] : undefined;
-  const scope = scopeGroups(access, query.type as ResourceType | undefined);
+  const scope = await scopeGroups(ctx, access, query.type as ResourceType | undefined);
   if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
   if (inGroups) {
     const grants = inGroups.length
@@ -112,7 +107,7 @@ export async function listResources(ctx: PermissionsContext, access: Access, que
 
 export async function getResource(ctx: PermissionsContext, access: Access, resourceId: string) {
   const { resource, grants } = await visibleResource(ctx, access, resourceId);
-  const scope = scopeGroups(access, resource.type);
+  const scope = await scopeGroups(ctx, access, resource.type);
   return {
     ...resourceView(resource),
     groups: grants.filter((g) => !scope || scope.includes(g.groupId)).map((g) => ({ groupId: g.groupId, level: g.level })),

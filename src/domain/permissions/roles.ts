@@ -9,6 +9,7 @@ import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readEnum, readId, readText } from '../groups/input';
 import { assertMayGrantRole } from '../access/admin-grant';
+import { assertRoleWithinReach } from '../access/role-reach';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
@@ -114,6 +115,7 @@ export async function createRole(ctx: PermissionsContext, access: Access, input:
   if (!access.isAdmin && audience !== 'customer') throw forbidden('create roles for internal users');
   const privileges = readPrivileges(body);
   assertMayGrantRole(access, { name, privileges }, 'create an admin-level role');
+  await assertRoleWithinReach(ctx.engine, access, { name, privileges }, `create the role "${name}"`);
   const now = new Date();
   const doc: RoleDoc = { _id: newId('rol'), tenantId: access.tenantId, name, nameLower: name.toLowerCase(), privileges, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
   if (audience === 'customer') doc.audience = 'customer';
@@ -146,6 +148,7 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
     }
     set.privileges = readPrivileges(body);
     assertMayGrantRole(access, { name: before.name, privileges: set.privileges }, 'make a role admin-level');
+    await assertRoleWithinReach(ctx.engine, access, { name: before.name, privileges: set.privileges }, `change the privileges of "${before.name}"`);
   }
   if (Object.keys(set).length === 0) return roleView(before);
   set.updatedAt = new Date();
@@ -251,6 +254,7 @@ export async function assignRoleToGroup(ctx: PermissionsContext, access: Access,
   const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
   assertMayAssign(access, group, role, `assign "${role.name}" (customer admins assign customer roles)`);
   assertMayGrantRole(access, role, `assign "${role.name}"`);
+  await assertRoleWithinReach(ctx.engine, access, role, `assign "${role.name}"`);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId, roleId, groupId, createdAt: new Date() };
   const created = await insertAssignment(ctx, doc);
   if (created) {
