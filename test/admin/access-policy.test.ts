@@ -305,6 +305,8 @@ describe('issue 18: no actor reaches past its scope', () => {
     const asGina = expectStatus(await ginaClient.get(`/roles/${role}`), 200).body;
     expect(asGina.groups).toEqual([eng]);
     expect(asGina.assignedGroups).toBe(1);
+    const listed = (expectStatus(await ginaClient.get('/roles'), 200).body.items as { id: string; assignedGroups: number }[]).find((r) => r.id === role);
+    expect(listed?.assignedGroups).toBe(1);
     expect(expectStatus(await s.admin.get(`/roles/${role}`), 200).body.groups.sort()).toEqual([secretTeam, eng].sort());
   });
 });

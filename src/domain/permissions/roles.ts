@@ -71,8 +71,13 @@ export async function listRoles(ctx: PermissionsContext, access: Access, query: 
     repositoriesOf(ctx.models).roles.listOfTenant(tenantId),
     repositoriesOf(ctx.models).roleAssignments.holdersOfTenant(tenantId),
   ]);
+  // A non-admin's counts are of the holders they can see, as GET /roles/{id} names them.
+  const groupIds = [...new Set(assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])))];
+  const userIds = [...new Set(assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])))];
+  const visible = access.isAdmin ? null : new Set([...(await visibleGroupIds(ctx, access, groupIds)), ...(await visibleUserIds(ctx, access, userIds))]);
   const counts = new Map<string, { groups: number; users: number }>();
   for (const a of assignments) {
+    if (visible && !visible.has(a.groupId ?? a.userId ?? '')) continue;
     const c = counts.get(a.roleId) ?? { groups: 0, users: 0 };
     if (a.groupId) c.groups++;
     else c.users++;
