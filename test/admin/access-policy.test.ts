@@ -154,7 +154,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await memberIds(admins)).not.toContain(frank);
   });
 
-  it('#4 a customer admin turned internal user has no customer admin power on their next request', async () => {
+  it('#4, the other way: a customer admin turned internal user has no customer admin power on their next request', async () => {
     const former = await customer(unique('former.cadmin') + '@acme.example', 'acme');
     await add(customerAdmins, former);
     const client = s.as(former, 'customer-admin');
