@@ -154,7 +154,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await memberIds(admins)).not.toContain(frank);
   });
 
-  it('#4 a customer admin turned internal user has no customer admin power on their next request', async () => {
+  it('#4, the other way: a customer admin turned internal user has no customer admin power on their next request', async () => {
     const former = await customer(unique('former.cadmin') + '@acme.example', 'acme');
     await add(customerAdmins, former);
     const client = s.as(former, 'customer-admin');
@@ -285,5 +285,28 @@ describe('issue 18: no actor reaches past its scope', () => {
     expectStatus(await s.as(alice, 'member').patch(`/groups/${eng}`, { description: 'Builds and runs the product' }), 200);
     const byAlice = expectStatus(await s.admin.get(`/audit?action=group.updated&objectId=${eng}`), 200).body.items as { actor: unknown }[];
     expect(byAlice[0]!.actor).toEqual({ type: 'admin', id: alice });
+  });
+
+  it('roles are read by internal users and customer admins, and name only the holders the caller can see', async () => {
+    const plainCadmin = await customer(unique('member.cadmin') + '@acme.example', 'acme');
+    await add(customerAdmins, plainCadmin);
+    // A customer admin by membership, with the token role customer: reads the roles they create.
+    expectStatus(await s.as(plainCadmin, 'customer').get('/roles'), 200);
+    expectRefused(await s.as(c1, 'customer').get('/roles'));
+    const turned = await s.user(unique('turned') + '@corp.com');
+    expectStatus(await s.as(turned, 'member').get('/roles'), 200);
+    await s.scim.patch(`/Users/${turned}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' }] });
+    expectRefused(await s.as(turned, 'member').get('/roles'));
+
+    const secretTeam = await group(unique('Secret team'));
+    const role = expectStatus(await s.admin.post('/roles', { name: unique('Shared viewers'), privileges: [{ target: 'Ticket', level: 'view' }] }), 201).body.id;
+    expectStatus(await s.admin.post(`/groups/${secretTeam}/roles`, { roleId: role }), 201);
+    expectStatus(await s.admin.post(`/groups/${eng}/roles`, { roleId: role }), 201);
+    const asGina = expectStatus(await ginaClient.get(`/roles/${role}`), 200).body;
+    expect(asGina.groups).toEqual([eng]);
+    expect(asGina.assignedGroups).toBe(1);
+    const listed = (expectStatus(await ginaClient.get('/roles'), 200).body.items as { id: string; assignedGroups: number }[]).find((r) => r.id === role);
+    expect(listed?.assignedGroups).toBe(1);
+    expect(expectStatus(await s.admin.get(`/roles/${role}`), 200).body.groups.sort()).toEqual([secretTeam, eng].sort());
   });
 });

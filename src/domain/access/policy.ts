@@ -153,6 +153,11 @@ export class Access {
     return this.isAdmin || doc.createdBy === this.caller.userId;
   }
 
+  /** Read roles: admins, customer admins (they make customer roles) and internal users; never a plain customer. */
+  canReadRoles(): boolean {
+    return this.isAdmin || this.isCustomerAdmin || this.audience === 'user';
+  }
+
   /** Read the audit log, configure the tenant (rules, mappings, SCIM tokens, sync). */
   canConfigureTenant(): boolean {
     return this.isAdmin;

@@ -10,6 +10,7 @@ import { ancestorsOf } from '../groups/hierarchy';
 import { invalid, readBody, readEnum, readId, readText } from '../groups/input';
 import { assertMayGrantRole } from '../access/admin-grant';
 import { assertRoleWithinReach } from '../access/role-reach';
+import { canSeeUser } from '../access/user-visibility';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
@@ -46,9 +47,9 @@ export function roleView(r: RoleDoc, counts?: { groups: number; users: number })
 
 const auditRole = (r: RoleDoc) => ({ name: r.name, description: r.description ?? null, privileges: r.privileges });
 
-/** Reading roles is open to the tenant's internal users and customer admins; customers see none. */
+/** Reading roles is open to the tenant's internal users and customer admins; customers see none (Access.canReadRoles). */
 function assertCanReadRoles(access: Access): void {
-  if (access.caller.role === 'customer' && !access.isAdmin) throw forbidden('read roles');
+  access.assert(access.canReadRoles(), 'read roles');
 }
 
 export async function loadRole(ctx: PermissionsContext, tenantId: string, roleId: string): Promise<RoleDoc> {
@@ -70,8 +71,13 @@ export async function listRoles(ctx: PermissionsContext, access: Access, query: 
     repositoriesOf(ctx.models).roles.listOfTenant(tenantId),
     repositoriesOf(ctx.models).roleAssignments.holdersOfTenant(tenantId),
   ]);
+  // A non-admin's counts are of the holders they can see, as GET /roles/{id} names them.
+  const groupIds = [...new Set(assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])))];
+  const userIds = [...new Set(assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])))];
+  const visible = access.isAdmin ? null : new Set([...(await visibleGroupIds(ctx, access, groupIds)), ...(await visibleUserIds(ctx, access, userIds))]);
   const counts = new Map<string, { groups: number; users: number }>();
   for (const a of assignments) {
+    if (visible && !visible.has(a.groupId ?? a.userId ?? '')) continue;
     const c = counts.get(a.roleId) ?? { groups: 0, users: 0 };
     if (a.groupId) c.groups++;
     else c.users++;
@@ -89,11 +95,26 @@ export async function getRole(ctx: PermissionsContext, access: Access, roleId: s
   assertCanReadRoles(access);
   const role = await loadRole(ctx, access.tenantId, roleId);
   const assignments = await liveAssignments(ctx, access.tenantId, roleId);
-  return {
-    ...roleView(role, { groups: assignments.filter((a) => a.groupId).length, users: assignments.filter((a) => !a.groupId).length }),
-    groups: assignments.filter((a) => a.groupId).map((a) => a.groupId),
-    users: assignments.filter((a) => !a.groupId && a.userId).map((a) => a.userId),
-  };
+  // The groups and users holding it, as far as the caller may see them (issue 18: no group or user
+  // outside the caller's reach is named, nor counted).
+  const groups = await visibleGroupIds(ctx, access, assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])));
+  const users = await visibleUserIds(ctx, access, assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])));
+  return { ...roleView(role, { groups: groups.length, users: users.length }), groups, users };
+}
+
+async function visibleGroupIds(ctx: PermissionsContext, access: Access, ids: string[]): Promise<string[]> {
+  if (access.isAdmin || ids.length === 0) return ids;
+  const docs = await repositoriesOf(ctx.models).groups.findMany(access.tenantId, ids);
+  const seen = new Set(docs.map(readGroup).filter((g) => access.canSeeGroup(g)).map((g) => g.id));
+  return ids.filter((id) => seen.has(id));
+}
+
+async function visibleUserIds(ctx: PermissionsContext, access: Access, ids: string[]): Promise<string[]> {
+  if (access.isAdmin || ids.length === 0) return ids;
+  const profiles = await repositoriesOf(ctx.models).users.profilesMatching(access.tenantId, { ids });
+  const seen = new Set<string>();
+  for (const u of profiles) if (await canSeeUser(ctx.models, access, u)) seen.add(u._id);
+  return ids.filter((id) => seen.has(id));
 }
 
 /**
