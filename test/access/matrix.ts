@@ -564,51 +564,7 @@ export interface KnownHole {
   answers: string;
 }
 
-const ROLE_TARGETS_ALL: Target[] = ['workspace', 'otherWorkspace', 'internal', 'grantsAdmin'];
-export const KNOWN_HOLES: KnownHole[] = [
-  {
-    op: 'GET /roles',
-    actors: ['cadminSame', 'cadminOther'],
-    targets: ['none'],
-    answers: '403 FORBIDDEN: role reading keys on the token role `customer`, not on Customer Admins membership, so a customer admin cannot list the roles they create and assign',
-  },
-  {
-    op: 'GET /roles/{id}',
-    actors: ['cadminSame', 'cadminOther'],
-    targets: ROLE_TARGETS_ALL,
-    answers: '403 FORBIDDEN: as GET /roles',
-  },
-  {
-    op: 'GET /roles',
-    actors: ['turnedCustomer'],
-    targets: ['none'],
-    answers: '200: role reading keys on the token role (`member`), not on the stored audience (customer)',
-  },
-  {
-    op: 'GET /roles/{id}',
-    actors: ['turnedCustomer'],
-    targets: ROLE_TARGETS_ALL,
-    answers: '200: as GET /roles',
-  },
-  {
-    op: 'GET /roles/{id}',
-    actors: ['gaIn', 'gaOut', 'owner', 'manager', 'member'],
-    targets: ['workspace', 'otherWorkspace'],
-    answers: '200 naming the customer groups that hold the role (`groups`), outside the caller\'s reach',
-  },
-  {
-    op: 'GET /roles/{id}',
-    actors: ['gaOut'],
-    targets: ['internal', 'grantsAdmin'],
-    answers: '200 naming Engineering / Ops, which hold the role, outside a Group Administrator\'s groups',
-  },
-  {
-    op: 'GET /roles/{id}',
-    actors: ['member'],
-    targets: ['grantsAdmin'],
-    answers: '200 naming Ops (holds the Admin role), a group the caller is not in',
-  },
-];
+export const KNOWN_HOLES: KnownHole[] = [];
 
 export function knownHole(op: string, actor: Actor, target: Target): KnownHole | undefined {
   return KNOWN_HOLES.find((h) => h.op === op && h.actors.includes(actor) && h.targets.includes(target));
