@@ -14,7 +14,7 @@ import { applyPatch, parsePatchRequest } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
-import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
+import { afterLostRace, notFound, rethrowDuplicate, writeAttemptsFor, writeConflict } from './resource-writer';
 import { toRepresentation } from './representation';
 import { assertWithinLimits } from './resource-limits';
 
@@ -120,7 +120,9 @@ export class UsersService {
     reason: UserChangeReason,
   ): Promise<UserDoc> {
     const { registry } = this.deps;
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const attempts = writeAttemptsFor(pre);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await afterLostRace(attempt);
       const existing = await this.get(ctx, id);
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
