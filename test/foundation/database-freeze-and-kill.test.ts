@@ -102,14 +102,29 @@ async function writesFor(api: Api, every = 1) {
     await res.arrayBuffer();
     return { status: res.status, ms: performance.now() - t0, retryAfter: res.headers.get('retry-after') };
   };
-  const created = async (path: string, body: unknown) => {
-    const res = await fetch(`${api.url}/scim/v2${path}`, { method: 'POST', headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body) });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
+  const headers = { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' };
+  /**
+   * The set-up, as an IdP does it: a 503 (a loaded machine's slow answer passing the short
+   * deadline) is retried, and a 409 after it (the late handler created it) is looked up.
+   */
+  const created = async (path: string, body: Record<string, unknown>, filter: string): Promise<string> => {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${api.url}/scim/v2${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (res.status === 201) return ((await res.json()) as { id: string }).id;
+      await res.arrayBuffer();
+      if (res.status === 409) {
+        const found = await fetch(`${api.url}/scim/v2${path}?filter=${encodeURIComponent(filter)}`, { headers });
+        if (found.status === 200) return ((await found.json()) as { Resources: { id: string }[] }).Resources[0]!.id;
+      }
+      if (![409, 503].includes(res.status) || attempt === 20) throw new Error(`POST ${path}: ${res.status}`);
+      await sleep(250);
+    }
   };
   const users: string[] = [];
-  for (let i = 0; i < 100; i += 20) users.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => created('/Users', { schemas: [USER], userName: `u${i + j}@freeze.example` })))));
-  const groups = await Promise.all(Array.from({ length: 10 }, (_, g) => created('/Groups', { schemas: [GROUP], displayName: `Group ${g}` })));
+  for (let i = 0; i < 100; i += 20) {
+    users.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => created('/Users', { schemas: [USER], userName: `u${i + j}@freeze.example` }, `userName eq "u${i + j}@freeze.example"`)))));
+  }
+  const groups = await Promise.all(Array.from({ length: 10 }, (_, g) => created('/Groups', { schemas: [GROUP], displayName: `Group ${g}` }, `displayName eq "Group ${g}"`)));
   const writes: (() => Promise<Outcome>)[] = [
     ...users.map((userId, i) => () => call('PATCH', `/Groups/${groups[i % 10]}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: userId }] }] })),
     ...Array.from({ length: 60 }, (_, i) => () => call('PATCH', `/Users/${users[i % 20]}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: `Title ${i}` }] })),
