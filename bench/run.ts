@@ -4,12 +4,10 @@
  * REDIS_URL name. Progress goes to stderr; the results table to stdout; --json FILE writes the
  * figures as a JSON list. See docs/benchmarks.md for what the figures mean and what limits them.
  */
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
@@ -22,7 +20,7 @@ import { probe, runLoad } from './load';
 import { seedGroup, seedMemberships, seedUsers } from './seed';
 import { buildScenarios, SCENARIO_ORDER, SMALL_GROUP_SIZE, type BenchData, type Scenario } from './scenarios';
 import { formatTable, toResults, type ScenarioRun, type SideResult } from './report';
-import type { ChildMessage, ParentMessage, ServerProcessData } from './server-process';
+import { startServers, type Servers } from './servers';
 import { formatAuthorizeTable, runAuthorizeBenchmark } from './authorize';
 import { formatSyncTable, runSyncBenchmarks } from './sync';
 import { formatImportTable, runImportBenchmark } from './import';
@@ -32,56 +30,6 @@ const progress = (message: string) => process.stderr.write(`[bench +${((Date.now
 
 /** Index used for the one-off verification request, outside the range the load generator uses. */
 const PROBE_INDEX = 999_999_999;
-
-interface Servers {
-  scimPort: number;
-  baselinePort: number;
-  /** CPU time (user + system) the server process used so far, in milliseconds. */
-  cpuMs(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** Forks bench/server-process.js and waits until both apps listen. */
-function startServers(data: ServerProcessData): Promise<Servers> {
-  const child = fork(join(__dirname, 'server-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map<ChildMessage['type'], (msg: ChildMessage) => void>();
-  const next = <T extends ChildMessage['type']>(type: T) =>
-    new Promise<Extract<ChildMessage, { type: T }>>((resolve) => waiting.set(type, resolve as (msg: ChildMessage) => void));
-  const send = (msg: ParentMessage) => child.send(msg);
-  child.on('message', (msg: ChildMessage) => {
-    const waiter = waiting.get(msg.type);
-    waiting.delete(msg.type);
-    waiter?.(msg);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const servers: Servers = {
-    scimPort: 0,
-    baselinePort: 0,
-    cpuMs: async () => {
-      const reply = next('cpu');
-      send({ type: 'cpu' });
-      return (await reply).micros / 1000;
-    },
-    close: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) send({ type: 'close' });
-      const timer = setTimeout(() => child.kill(), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    void exited.then(() => reject(new Error('the server process exited during start-up')));
-    const failed = next('failed');
-    void failed.then((msg) => reject(new Error(`the server process failed to start: ${msg.message}`)));
-    void next('ready').then((msg) => {
-      waiting.delete('failed');
-      resolve({ ...servers, scimPort: msg.scimPort, baselinePort: msg.baselinePort });
-    });
-    send({ type: 'start', data });
-  });
-}
 
 function withDatabase(uri: string, dbName: string): string {
   const url = new URL(uri);

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors/app-error';
 import { toAppError } from '../http/infrastructure-errors';
+import { sendJsonError } from '../http/json-error';
 import type { AdminPrincipal } from '../auth/admin-jwt';
 import { authenticateAdminRequest } from '../auth/admin-request-auth';
 import type { ConsoleSession } from '../auth/console-sessions';
@@ -52,10 +53,6 @@ export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
     // 501 is an answer (not implemented), not a failure of ours.
     if (error.status >= 500 && error.status !== 501) logger.error('admin request failed', { err: error.cause ?? err, code: error.code });
     if (res.headersSent) return;
-    if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
-    if (error.allow !== undefined) res.setHeader('Allow', error.allow.join(', '));
-    const body: Record<string, unknown> = { code: error.code, message: error.message };
-    if (error.details !== undefined) body.details = error.details;
-    res.status(error.status).json({ error: body });
+    sendJsonError(res, error);
   };
 }

@@ -44,6 +44,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Time a client has to send a whole request (headers and body); 408 after. */
   requestTimeoutMs: number;
+  /** Every request answers within this time of its arrival: 503 with Retry-After when it cannot (IdPs give up at 60 s). */
+  requestDeadlineMs: number;
 }
 
 export class ConfigError extends Error {
@@ -191,5 +193,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
     requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    requestDeadlineMs: int(env, 'HTTP_REQUEST_DEADLINE_MS', 25_000, 100, 600_000),
   };
 }

@@ -4,7 +4,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Models } from '../persistence/models';
 import { CONSOLE_SESSION_TTL_SECONDS, redeemConsoleLink } from '../auth/console-sessions';
 import { setConsoleCookie } from '../auth/console-cookie';
-import { AppError } from '../errors/app-error';
+import type { AppError } from '../errors/app-error';
+import { toAppError } from '../http/infrastructure-errors';
 import type { Logger } from '../observability/logger';
 
 /** The folder holding package.json: the console's files are found from it whether running from src/ (tests) or dist/. */
@@ -41,6 +42,17 @@ function securityHeaders(_req: Request, res: Response, next: () => void): void {
   next();
 }
 
+/**
+ * A console page that could not be served for a reason of ours (the database did not answer, the
+ * request passed its deadline): 503 with Retry-After says "try again", a 500 says "our bug".
+ */
+export function sendConsoleError(res: Response, error: AppError): void {
+  if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+  const retry = error.status === 503 ? '<p>The service is busy or its database is not answering: open the link again in a few seconds.</p>' : '';
+  res.status(error.status).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Console unavailable</title><link rel="stylesheet" href="/console/console.css"></head>
+<body><main class="signed-out"><h1>The console cannot answer right now</h1>${retry}</main></body></html>`);
+}
+
 function signInFailedPage(message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in link not valid</title><link rel="stylesheet" href="/console/console.css"></head>
 <body><main class="signed-out"><h1>This sign-in link cannot be used</h1><p>${message}</p>
@@ -68,8 +80,13 @@ export function consoleRoutes(deps: { models: Models; logger: Logger }): Router 
       // 303 to a URL without the code: nothing secret stays in the address bar or history.
       res.redirect(303, '/console/');
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'CONSOLE_LINK_INVALID') deps.logger.error('console sign-in failed', { err });
-      res.status(err instanceof AppError && err.status < 500 ? err.status : 500).type('html').send(signInFailedPage('It is unknown, has expired (links last 10 minutes) or was used already: each link signs in once.'));
+      const error = toAppError(err);
+      if (error.code !== 'CONSOLE_LINK_INVALID') deps.logger.error('console sign-in failed', { err: error.cause ?? err, code: error.code });
+      if (error.status >= 500) {
+        sendConsoleError(res, error);
+        return;
+      }
+      res.status(error.status).type('html').send(signInFailedPage('It is unknown, has expired (links last 10 minutes) or was used already: each link signs in once.'));
     }
   });
 

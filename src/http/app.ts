@@ -1,10 +1,15 @@
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { getOnly } from './get-only';
 import type { Logger } from '../observability/logger';
 import type { ScimDeps } from '../scim/service/scim-deps';
 import { scimRouter } from '../scim/http/router';
 import { requestContext } from './request-context';
 import { httpMetricsMiddleware } from '../observability/metrics';
+import { sendScimError } from '../scim/http/error-response';
+import { sendConsoleError } from '../console/console-routes';
+import { requestDeadline, type ErrorResponder } from './request-deadline';
+import { toAppError } from './infrastructure-errors';
+import { sendJsonError } from './json-error';
 
 export interface ReadinessCheck {
   name: string;
@@ -19,6 +24,8 @@ export interface AppOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */
+  requestDeadlineMs: number;
   /** Extra routers (admin API, metrics) mounted by the composition root. */
   mount?: (app: Express) => void;
 }
@@ -35,6 +42,24 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
+/** Each surface answers errors in its own format: SCIM's Error message, the console's page, else `{error}` JSON. */
+function errorResponderFor(req: Request): ErrorResponder {
+  const path = req.originalUrl;
+  if (path.startsWith('/scim/v2')) return sendScimError;
+  if (path.startsWith('/console')) return sendConsoleError;
+  return sendJsonError;
+}
+
+/** Errors outside the SCIM and admin routers (/metrics, the console's files): never express's HTML 500 page. */
+function lastErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const error = toAppError(err);
+    if (error.status >= 500) logger.error('request failed', { err: error.cause ?? err, code: error.code });
+    if (res.headersSent) return;
+    errorResponderFor(req)(res, error);
+  };
+}
+
 /** The express app, without listen(), so tests drive it with supertest. */
 export function createApp(opts: AppOptions): Express {
   const app = express();
@@ -43,6 +68,7 @@ export function createApp(opts: AppOptions): Express {
   app.set('query parser', 'simple');
   app.use(requestContext(opts.logger));
   app.use(httpMetricsMiddleware());
+  app.use(requestDeadline(opts.requestDeadlineMs, errorResponderFor, opts.logger));
 
   getOnly(app, '/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -67,5 +93,6 @@ export function createApp(opts: AppOptions): Express {
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
   });
+  app.use(lastErrorHandler(opts.logger));
   return app;
 }

@@ -1,8 +1,8 @@
 import { AppError, isAppError } from '../errors/app-error';
 import { isDatabaseUnavailable } from '../persistence/database-unavailable';
 
-/** Seconds a client is told to wait when the database does not answer. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** Seconds a client is told to wait when the database does not answer or the request passed its deadline. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Errors thrown by express' body parser (http-errors carrying `type` and `status`), mapped to
@@ -33,7 +33,7 @@ function fromDatabase(err: unknown): AppError | undefined {
   if (!isDatabaseUnavailable(err)) return undefined;
   return new AppError('unavailable', 'DATABASE_UNAVAILABLE', 'The database is not available; retry later', {
     cause: err,
-    retryAfter: DATABASE_RETRY_AFTER_SECONDS,
+    retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS,
   });
 }
 

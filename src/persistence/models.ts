@@ -79,7 +79,6 @@ export interface UserDoc {
   tenantId: string;
   attrs: Record<string, unknown>;
   lc: { userName: string; displayName?: string; emails?: string[] };
-  passwordHash?: string;
   version: number;
   sync: SyncMark;
   /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
@@ -411,7 +410,7 @@ function consoleSessionSchema() {
 }
 
 function userSchema() {
-  const s = new Schema<UserDoc>({ ...resourceFields, passwordHash: String }, opts);
+  const s = new Schema<UserDoc>({ ...resourceFields }, opts);
   s.index({ tenantId: 1, 'lc.userName': 1 }, { unique: true });
   // `_id` last: lookups are sorted by _id (stable pages), so equality then sort, no in-memory sort.
   s.index({ tenantId: 1, 'attrs.externalId': 1, _id: 1 });

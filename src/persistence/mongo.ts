@@ -13,11 +13,33 @@ export interface Database {
  * that must be atomic is a single-document update, so a standalone MongoDB or the
  * embedded mongo-java-server serves.
  */
-export async function connectDatabase(uri: string, opts: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number; monitorCommands?: boolean } = {}): Promise<Database> {
+export interface ConnectOptions {
+  syncIndexes?: boolean;
+  monitorCommands?: boolean;
+  /** The driver's timeouts (tests shorten them): see DRIVER_TIMEOUTS. */
+  serverSelectionTimeoutMS?: number;
+  connectTimeoutMS?: number;
+  heartbeatFrequencyMS?: number;
+}
+
+/**
+ * A database that stops answering must fail operations well inside the request deadline
+ * (HTTP_REQUEST_DEADLINE_MS, 25 s by default), so that work does not pile up behind it: an
+ * operation waits at most 5 s for a server to send it to; the monitor checks the server every 10 s
+ * and gives up on a check after 10 s (the driver's default is 30 s), and then clears the pool,
+ * failing the operations in flight ("interrupted due to server monitor timeout"): a frozen server
+ * fails them within 20 s. No socket timeout: a long legitimate operation (an index build, a rule's
+ * scan) is not cut.
+ */
+const DRIVER_TIMEOUTS = { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 10_000, heartbeatFrequencyMS: 10_000 };
+
+export async function connectDatabase(uri: string, opts: ConnectOptions = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     // Command events (commandStarted…) on the client, for the index-coverage test's recorder.
     monitorCommands: opts.monitorCommands ?? false,
-    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? DRIVER_TIMEOUTS.serverSelectionTimeoutMS,
+    connectTimeoutMS: opts.connectTimeoutMS ?? DRIVER_TIMEOUTS.connectTimeoutMS,
+    heartbeatFrequencyMS: opts.heartbeatFrequencyMS ?? DRIVER_TIMEOUTS.heartbeatFrequencyMS,
     autoIndex: false,
     autoCreate: false,
   });

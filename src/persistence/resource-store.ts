@@ -12,8 +12,6 @@ export type StoredResource = UserDoc | GroupDoc;
 export interface ResourceChange {
   attrs: Record<string, unknown>;
   lc: Record<string, unknown>;
-  /** Extra top-level fields to set (passwordHash). */
-  extra?: Record<string, unknown>;
   /** The change's audit events, kept on the document in the same update until they are written (settleAuditMany). */
   audits?: AuditEventDoc[];
   /** A group's change: its member delta and audit event, kept on the group until done (pending-group-changes.ts). */
@@ -154,7 +152,7 @@ export class ResourceStore<D extends StoredResource> {
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, version, ...this.scope } as never,
       {
-        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next, ...change.extra },
+        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next },
         $min: { 'sync.pendingSince': now },
         ...pendingPush(change),
       } as never,

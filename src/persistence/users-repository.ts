@@ -65,7 +65,7 @@ export type StreamedFields =
   | 'id'
   /** `_id`, userName, displayName and the custom extension's audience. */
   | 'names'
-  /** Everything but the password hash and the lower-cased lookup shadows (what a rule predicate may read). */
+  /** Everything but the lower-cased lookup shadows (what a rule predicate may read), and a password hash stored before SCIM passwords were ignored. */
   | 'attributes';
 
 const STREAMED_PROJECTIONS: Record<StreamedFields, Record<string, 0 | 1>> = {

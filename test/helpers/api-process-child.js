@@ -1,20 +1,25 @@
 // An API process of its own (forked by api-process.ts): the app on a loopback port, with the
-// configuration it is sent; answers {port} once listening and exits after {type: 'close'}.
+// configuration it is sent ({env, connect}: connect, the database connection's options, optional);
+// answers {port} once listening and exits after {type: 'close'}.
 require('./ts-register');
 const http = require('node:http');
 const { loadConfig } = require('../../src/config/config');
 const { silentLogger } = require('../../src/observability/logger');
 const { createApiRuntime, closeServer } = require('../../src/runtime');
+const { connectDatabase } = require('../../src/persistence/mongo');
 
-process.once('message', async (env) => {
+process.once('message', async ({ env, connect }) => {
   try {
-    const runtime = await createApiRuntime(loadConfig(env), silentLogger);
+    const config = loadConfig(env);
+    const db = connect ? await connectDatabase(config.mongodbUri, connect) : undefined;
+    const runtime = await createApiRuntime(config, silentLogger, db ? { db } : {});
     const server = http.createServer(runtime.app);
     server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
     process.on('message', async (msg) => {
       if (msg.type !== 'close') return;
       await closeServer(server, 2000);
       await runtime.close();
+      await db?.close().catch(() => undefined);
       process.exit(0);
     });
   } catch (err) {

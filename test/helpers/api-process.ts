@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import type { ConnectOptions } from '../../src/persistence/mongo';
 
 export interface ApiProcess {
   /** http://127.0.0.1:<port> */
@@ -9,9 +10,10 @@ export interface ApiProcess {
 
 /**
  * The API in a separate operating-system process (its own connection pool and event loop), for
- * tests about what holds across processes. `env` is the configuration, as for loadConfig.
+ * tests about what holds across processes. `env` is the configuration, as for loadConfig;
+ * `connect`, the database connection's options where a test needs other driver timeouts.
  */
-export function startApiProcess(env: Record<string, string | undefined>): Promise<ApiProcess> {
+export function startApiProcess(env: Record<string, string | undefined>, connect?: ConnectOptions): Promise<ApiProcess> {
   const child = fork(join(__dirname, 'api-process-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -28,7 +30,7 @@ export function startApiProcess(env: Record<string, string | undefined>): Promis
       });
     });
     child.once('exit', (code) => reject(new Error(`API process exited during start-up (code ${code})`)));
-    child.send(env);
+    child.send({ env, connect });
   });
 }
 

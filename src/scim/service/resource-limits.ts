@@ -45,9 +45,8 @@ export function limitsSchema(limits: ResourceLimits): Record<string, unknown> {
 }
 
 /** 400 invalidValue naming the first oversized value, 413 for an oversized resource. */
-export function assertWithinLimits(type: ResourceTypeName, attrs: Record<string, unknown>, limits: ResourceLimits, password?: string): void {
+export function assertWithinLimits(type: ResourceTypeName, attrs: Record<string, unknown>, limits: ResourceLimits): void {
   const stack: [unknown, string][] = [[attrs, '']];
-  if (password !== undefined) stack.push([password, 'password']);
   while (stack.length > 0) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {

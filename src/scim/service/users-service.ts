@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
@@ -13,8 +14,7 @@ import { applyPatch, parsePatchRequest } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
-import { hashPassword } from './password';
-import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
+import { afterLostRace, notFound, rethrowDuplicate, writeAttemptsFor, writeConflict } from './resource-writer';
 import { toRepresentation } from './representation';
 import { assertWithinLimits } from './resource-limits';
 
@@ -45,7 +45,7 @@ export class UsersService {
   async createUser(ctx: ScimContext, body: unknown): Promise<{ doc: UserDoc; memberless: boolean }> {
     const { registry } = this.deps;
     const valid = registry.validateResource('User', body, { mode: 'create' });
-    assertWithinLimits('User', valid.attrs, this.deps.limits, valid.password);
+    assertWithinLimits('User', valid.attrs, this.deps.limits);
     const now = new Date();
     const doc: UserDoc = {
       _id: newId('usr'),
@@ -57,7 +57,6 @@ export class UsersService {
       createdAt: now,
       updatedAt: now,
     };
-    if (valid.password !== undefined) doc.passwordHash = await hashPassword(valid.password);
     const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
     await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     // Independent of each other: invitations add manual memberships; the audit trail and the job follow the write.
@@ -71,9 +70,7 @@ export class UsersService {
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
     return this.mutate(ctx, id, pre, async (existing) => {
       const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: existing.attrs });
-      // Okta re-PUTs unchanged users on every import: no write, no new version, no job.
-      if (valid.password === undefined && JSON.stringify(storableAttrs(valid.attrs)) === JSON.stringify(existing.attrs)) return null;
-      return { attrs: valid.attrs, password: valid.password };
+      return { attrs: valid.attrs };
     }, 'user.replaced', 'replaced');
   }
 
@@ -85,8 +82,7 @@ export class UsersService {
       // As clients see it (with id and meta): a path-less value repeating them unchanged is a no-op.
       const result = applyPatch(view, toRepresentation(registry, 'User', existing, ctx.baseUrl), ops);
       if (!result.changed) return null;
-      const valid = registry.validateResource('User', result.resource, { mode: 'replace', existing: existing.attrs });
-      return { attrs: valid.attrs, password: valid.password };
+      return { attrs: registry.validateResource('User', result.resource, { mode: 'replace', existing: existing.attrs }).attrs };
     }, 'user.patched', 'patched');
   }
 
@@ -111,28 +107,31 @@ export class UsersService {
   /**
    * Read-compute-write with optimistic concurrency: the write applies only to the version that was
    * read, so two concurrent PATCHes to one user both land (the loser recomputes on the new state).
-   * `compute` returning null means "no change": nothing is written and the version stays.
+   * `compute` returning null, or the attributes stored already, means "no change": nothing is
+   * written and the version stays (Okta re-PUTs unchanged users on every import, with the password
+   * when password sync is on; passwords are not kept: docs/decisions.md).
    */
   private async mutate(
     ctx: ScimContext,
     id: string,
     pre: Preconditions,
-    compute: (existing: UserDoc) => Promise<{ attrs: Record<string, unknown>; password?: string } | null>,
+    compute: (existing: UserDoc) => Promise<{ attrs: Record<string, unknown> } | null>,
     action: string,
     reason: UserChangeReason,
   ): Promise<UserDoc> {
     const { registry } = this.deps;
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const attempts = writeAttemptsFor(pre);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await afterLostRace(attempt);
       const existing = await this.get(ctx, id);
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
-      if (!next) return existing;
-      assertWithinLimits('User', next.attrs, this.deps.limits, next.password);
-      const extra = next.password !== undefined ? { passwordHash: await hashPassword(next.password) } : undefined;
+      if (!next || isDeepStrictEqual(storableAttrs(next.attrs), existing.attrs)) return existing;
+      assertWithinLimits('User', next.attrs, this.deps.limits);
       // The audit event rides on the write itself: a committed change is audited even if we die next.
       const audits = await this.auditsOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), extra, audits })
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), audits })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       const deactivated = existing.attrs.active !== false && updated.attrs.active === false;

@@ -76,6 +76,47 @@ describe('two API processes on one database', () => {
     expect(body.meta.version).toBe('W/"201"');
   });
 
+  it('50 concurrent attribute PATCHes of one user without If-Match (split across both) all answer 200, none 409, and every change is kept', async () => {
+    const created = await scim(apis[0]!, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'contended@contoso.example', active: true });
+    expect(created.status).toBe(201);
+    const user = (await created.json()) as { id: string };
+    // Eight single-valued attributes, and 42 phone numbers added to one multi-valued attribute.
+    const single: [string, string][] = [
+      ['nickName', 'Nick'], ['title', 'Engineer'], ['userType', 'Employee'], ['preferredLanguage', 'en-US'],
+      ['locale', 'en-GB'], ['timezone', 'Europe/London'], ['profileUrl', 'https://example.com/p'], ['displayName', 'Contended'],
+    ];
+    const phone = (i: number) => `+1 555 01${String(i).padStart(2, '0')}`;
+    const operationOf = (i: number) =>
+      i < single.length
+        ? { op: 'replace', path: single[i]![0], value: single[i]![1] }
+        : { op: 'add', path: 'phoneNumbers', value: [{ value: phone(i), type: 'work' }] };
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        scim(apis[i % 2]!, 'PATCH', `/Users/${user.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operationOf(i)] }).then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const body = (await (await scim(apis[1]!, 'GET', `/Users/${user.id}`)).json()) as Record<string, unknown> & { phoneNumbers?: { value: string }[]; meta: { version: string } };
+    for (const [name, value] of single) expect(body[name]).toBe(value);
+    expect((body.phoneNumbers ?? []).map((p) => p.value).sort()).toEqual(Array.from({ length: 42 }, (_, k) => phone(k + single.length)).sort());
+    expect(body.meta.version).toBe('W/"51"');
+  });
+
+  it('concurrent attribute PATCHes of one user with If-Match: exactly one wins, the others answer 412', async () => {
+    const created = await scim(apis[0]!, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'guarded@contoso.example', active: true });
+    const user = (await created.json()) as { id: string; meta: { version: string } };
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        fetch(`${apis[i % 2]!.url}/scim/v2/Users/${user.id}`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', 'if-match': user.meta.version },
+          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: `Title ${i}` }] }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(statuses.sort()).toEqual([200, 412, 412, 412, 412, 412]);
+  });
+
   it('concurrent attribute changes with If-Match: exactly one wins, the other answers 412', async () => {
     const created = await scim(apis[0]!, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Renamed' });
     const group = (await created.json()) as { id: string; meta: { version: string } };

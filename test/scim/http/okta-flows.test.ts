@@ -39,7 +39,7 @@ describe('Okta user provisioning', () => {
     expect(res.body).toEqual({ schemas: [LIST_RESPONSE], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
   });
 
-  it('when Okta creates the user with its documented body, then 201 returns the user with an id, without the password, and a Location', async () => {
+  it('when Okta creates the user with its documented body, then 201 returns the user with an id, without the password, and a Location; the password is not kept', async () => {
     const res = expectStatus(await stack.scim.post('/Users', fixture('okta/post-user.json')), 201);
     expectScimContentType(res);
     userId = res.body.id;
@@ -56,9 +56,9 @@ describe('Okta user provisioning', () => {
     });
     expect(res.body.password).toBeUndefined();
     expect(res.headers.location).toBe(res.body.meta.location);
-    // The password is kept only as a hash.
+    // Passwords are accepted and dropped (docs/decisions.md): nothing of it, not even a hash.
     const stored = await stack.runtime.deps.models.User.findById(userId).lean();
-    expect(stored?.passwordHash).toMatch(/^scrypt\$/);
+    expect(Object.keys(stored ?? {}).filter((k) => /password/i.test(k))).toEqual([]);
     expect(JSON.stringify(stored)).not.toContain('1mz050nq');
   });
 
@@ -96,6 +96,18 @@ describe('Okta user provisioning', () => {
     expect(res.body.externalId).toBeUndefined();
     const again = expectStatus(await stack.scim.get(`/Users/${userId}`), 200);
     expect(again.body.name).toEqual({ givenName: 'Another', middleName: 'Excited', familyName: 'User' });
+  });
+
+  it('when Okta (password sync on) repeats the PUT or PATCHes only the password, then 200, nothing is written and the version stays', async () => {
+    const before = expectStatus(await stack.scim.get(`/Users/${userId}`), 200).body.meta.version;
+    const body = { ...fixtureWithIds('okta/put-user.json', { [OKTA_USER_ID]: userId }), password: 'n3w-Secret' };
+    expect(expectStatus(await stack.scim.put(`/Users/${userId}`, body), 200).body.meta.version).toBe(before);
+    const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { password: 'an0ther-Secret' } }] };
+    const patched = expectStatus(await stack.scim.patch(`/Users/${userId}`, patch), 200);
+    expect(patched.body.meta.version).toBe(before);
+    expect(JSON.stringify(patched.body)).not.toMatch(/password|Secret/);
+    const stored = await stack.runtime.deps.models.User.findById(userId).lean();
+    expect(JSON.stringify(stored)).not.toMatch(/password|Secret/);
   });
 
   it('when Okta deactivates with its path-less PATCH, then the user comes back with active false and stays readable', async () => {
