@@ -388,7 +388,8 @@ final class SortedIndex<P> extends Index<P> {
         if (reverse) {
             java.util.Collections.reverse(ordered);
         }
-        Stream<P> positions = ordered.stream().flatMap(b -> {
+        Stream<P> positions = ordered.stream().filter(b -> order.compare(b[0], b[1]) <= 0).flatMap(b -> {
+            // (An empty range, e.g. {$gt: 5, $lte: 1}, is filtered above: subMap refuses from > to.)
             NavigableMap<KeyOrder.Entry, P> slice = entries.subMap(b[0], true, b[1], true);
             return (reverse ? slice.descendingMap() : slice).values().stream();
         }).peek(p -> keysExamined.increment());
