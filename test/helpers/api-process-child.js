@@ -8,6 +8,9 @@ const { createApiRuntime, closeServer } = require('../../src/runtime');
 
 process.once('message', async (env) => {
   try {
+    // SCIM_TEST_START_AT (ms since the epoch): processes loaded at different speeds start together.
+    const wait = Number(env.SCIM_TEST_START_AT ?? 0) - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const runtime = await createApiRuntime(loadConfig(env), silentLogger);
     const server = http.createServer(runtime.app);
     server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
