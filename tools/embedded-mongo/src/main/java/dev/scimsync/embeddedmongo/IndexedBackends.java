@@ -1,5 +1,6 @@
 package dev.scimsync.embeddedmongo;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.h2.mvstore.MVMap;
@@ -93,33 +94,40 @@ final class IndexedBackends {
     }
 
     private static final class IndexedH2Database extends H2Database {
-        /** The store while the superclass's constructor opens the existing collections, before our field is set. */
-        private static final ThreadLocal<MVStore> OPENING = new ThreadLocal<>();
+        /** The file being opened: the superclass's constructor opens the existing collections before our fields are set. */
+        private record Opening(MVStore mvStore, List<PlannedCollections.H2> collections) {
+        }
+
+        private static final ThreadLocal<Opening> OPENING = new ThreadLocal<>();
 
         private final MVStore mvStore;
 
         IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
             super(databaseName, opening(mvStore), cursorRegistry);
+            List<PlannedCollections.H2> opened = OPENING.get().collections();
             OPENING.remove();
             this.mvStore = mvStore;
+            opened.forEach(PlannedCollections.H2::finishOpening);
         }
 
         private static MVStore opening(MVStore mvStore) {
-            OPENING.set(mvStore);
+            OPENING.set(new Opening(mvStore, new ArrayList<>()));
             return mvStore;
-        }
-
-        private MVStore store() {
-            return mvStore != null ? mvStore : OPENING.get();
         }
 
         @Override
         protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            Opening opening = mvStore == null ? OPENING.get() : null;
+            MVStore store = opening != null ? opening.mvStore() : mvStore;
             // The map names of H2Database.openOrCreateCollection (its prefixes are not visible to us).
             String fullName = getFullCollectionNamespace(collectionName);
-            MVMap<Object, Document> dataMap = store().openMap("databases." + fullName);
-            MVMap<String, Object> metaMap = store().openMap("meta." + fullName);
-            return new PlannedCollections.H2(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
+            PlannedCollections.H2 collection = new PlannedCollections.H2(this, collectionName, options, dataMap, metaMap, cursorRegistry, opening != null);
+            if (opening != null) {
+                opening.collections().add(collection);
+            }
+            return collection;
         }
 
         @Override

@@ -1,5 +1,7 @@
 package dev.scimsync.embeddedmongo;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 import org.h2.mvstore.MVMap;
@@ -58,9 +60,31 @@ final class PlannedCollections {
 
     static final class H2 extends H2Collection implements PlannedCollection<Object> {
 
+        /** While the file is opened: the indexes to build together in {@link #finishOpening()}; null after. */
+        private List<SortedIndex<Object>> awaitingBuild;
+
         H2(MongoDatabase database, String collectionName, CollectionOptions options, MVMap<Object, Document> dataMap,
-           MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
+           MVMap<String, Object> metaMap, CursorRegistry cursorRegistry, boolean opening) {
             super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+            this.awaitingBuild = opening ? new ArrayList<>() : null;
+        }
+
+        /**
+         * Builds the indexes declared while the file was opened in one pass over the documents
+         * (the library would read every document twice per index: reading is what costs on H2).
+         */
+        synchronized void finishOpening() {
+            List<SortedIndex<Object>> indexes = awaitingBuild;
+            awaitingBuild = null;
+            if (indexes == null || indexes.isEmpty()) {
+                return;
+            }
+            streamAllDocumentsWithPosition().forEach(d -> {
+                for (SortedIndex<Object> index : indexes) {
+                    index.add(d.getDocument(), d.getPosition(), this);
+                }
+            });
+            indexes.forEach(SortedIndex::built);
         }
 
         @Override
@@ -70,6 +94,10 @@ final class PlannedCollections {
 
         @Override
         public synchronized void addIndex(Index<Object> index) {
+            if (awaitingBuild != null && index instanceof SortedIndex<Object> sorted) {
+                sorted.awaitBuild();
+                awaitingBuild.add(sorted);
+            }
             super.addIndex(index);
         }
 

@@ -52,6 +52,8 @@ final class SortedIndex<P> extends Index<P> {
     private final ConcurrentSkipListMap<KeyOrder.Entry, P> entries;
     /** Set once a document had an array in a key field; like MongoDB, never reset. */
     private volatile boolean multikey;
+    /** While its collection builds all its indexes in one pass (opening an H2 file): not empty to the library, which would build it alone. */
+    private volatile boolean awaitingBuild;
 
     SortedIndex(String name, List<IndexKey> keys, boolean unique, boolean sparse, Document partialFilter) {
         super(name, keys, sparse);
@@ -240,7 +242,16 @@ final class SortedIndex<P> extends Index<P> {
 
     @Override
     public boolean isEmpty() {
-        return entries.isEmpty();
+        return !awaitingBuild && entries.isEmpty();
+    }
+
+    /** The collection fills this index itself, with its other indexes, in one pass over the documents. */
+    void awaitBuild() {
+        awaitingBuild = true;
+    }
+
+    void built() {
+        awaitingBuild = false;
     }
 
     @Override
