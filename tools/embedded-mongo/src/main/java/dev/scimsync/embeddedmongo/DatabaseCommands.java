@@ -80,6 +80,30 @@ final class DatabaseCommands {
         throw new MongoServerError(2, "BadValue", "explain of " + operation + " takes exactly one statement");
     }
 
+    /**
+     * countDocuments' pipeline, `[{$match}, {$group: {_id: <constant>, n: {$sum: 1}}}]`, answered
+     * from index entries when they alone answer the $match (as MongoDB's COUNT_SCAN): the group's
+     * document, an empty one for no match (a $group of nothing is nothing), or null to run it.
+     */
+    private static Document countOf(List<Document> pipeline, Document match, PlannedCollection<?> collection) {
+        if (pipeline.size() != 2 || !(pipeline.get(1).get("$group") instanceof Document group) || group.size() != 2 || !group.containsKey("_id")) {
+            return null;
+        }
+        Object id = group.get("_id");
+        if (id instanceof Document || (id instanceof String text && text.startsWith("$"))) {
+            return null;
+        }
+        String field = group.keySet().stream().filter(k -> !k.equals("_id")).findFirst().orElseThrow();
+        if (!(group.get(field) instanceof Document sum) || sum.size() != 1 || !(sum.get("$sum") instanceof Number one) || one.doubleValue() != 1.0) {
+            return null;
+        }
+        Long n = collection.coveredCount(match);
+        if (n == null) {
+            return null;
+        }
+        return n == 0 ? new Document() : new Document("_id", id).append(field, n <= Integer.MAX_VALUE ? (Object) n.intValue() : (Object) n);
+    }
+
     /** The answer to an aggregate whose first stage is $match, or null when the library should run it as it does. */
     static Document aggregate(MongoDatabase database, Document command, DatabaseResolver databaseResolver, Oplog oplog) {
         String collectionName = String.valueOf(command.get("aggregate"));
@@ -91,6 +115,10 @@ final class DatabaseCommands {
         MongoCollection<?> collection = database.resolveCollection(collectionName, false);
         if (!(collection instanceof PlannedCollection<?>)) {
             return null;
+        }
+        Document count = countOf(pipeline, match, (PlannedCollection<?>) collection);
+        if (count != null) {
+            return LibraryAccess.firstBatchCursorResponse(database.getDatabaseName() + "." + collectionName, count.isEmpty() ? List.of() : List.of(count));
         }
         Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, database, collection, oplog);
         aggregation.validate(command);

@@ -39,6 +39,12 @@ interface PlannedCollection<P> {
         return matchCandidates(candidates, query, plan.ordered() ? null : orderBy, skip, limit, batchSize, fieldSelector);
     }
 
+    /** The number of matches when the chosen index's entries alone answer the query (a count scan), else null. */
+    default Long coveredCount(Document query) {
+        QueryPlanner.Plan<P> plan = QueryPlanner.plan(getIndexes(), query, null);
+        return plan != null && plan.covering() ? plan.positions().apply(new LongAdder()).count() : null;
+    }
+
     /** What MongoDB's explain says of the plan: the stages, keys and documents examined (the candidates are counted, not fetched). */
     default Document explain(Document query, Document orderBy) {
         QueryPlanner.Plan<P> plan = QueryPlanner.plan(getIndexes(), query, orderBy);
@@ -49,7 +55,7 @@ interface PlannedCollection<P> {
         }
         LongAdder keys = new LongAdder();
         long documents = plan.positions().apply(keys).count();
-        Document indexScan = new Document("stage", "IXSCAN").append("indexName", plan.indexName()).append("keyPattern", plan.keyPattern());
+        Document indexScan = new Document("stage", plan.covering() ? "COUNT_SCAN" : "IXSCAN").append("indexName", plan.indexName()).append("keyPattern", plan.keyPattern());
         Document winningPlan = new Document("stage", "FETCH").append("inputStage", indexScan);
         if (orderBy != null && !orderBy.isEmpty() && !plan.ordered()) {
             winningPlan = new Document("stage", "SORT").append("sortPattern", orderBy).append("inputStage", winningPlan);

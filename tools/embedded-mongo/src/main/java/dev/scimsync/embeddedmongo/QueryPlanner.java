@@ -22,8 +22,12 @@ final class QueryPlanner {
     private QueryPlanner() {
     }
 
-    /** A chosen index: its name and key pattern, whether it yields the sort, and its candidate positions. */
-    record Plan<P>(String indexName, Document keyPattern, boolean ordered, Function<LongAdder, Stream<P>> positions) {
+    /**
+     * A chosen index: its name and key pattern, whether it yields the sort, whether its entries
+     * alone answer the query (every condition an equality the scan's bounds apply exactly: a count
+     * needs no document), and its candidate positions.
+     */
+    record Plan<P>(String indexName, Document keyPattern, boolean ordered, boolean covering, Function<LongAdder, Stream<P>> positions) {
     }
 
     /** The plan for a query and sort, or null for a collection scan. */
@@ -44,11 +48,11 @@ final class QueryPlanner {
                 }
                 score = (scan.exact() ? 1000 : 0) + scan.equalityFields() * 10 + (scan.range() ? 5 : 0) + (scan.ordered() ? 3 : 0)
                     + (sorted.isMultikey() ? 0 : 1);
-                plan = new Plan<>(index.getName(), keyPattern(index), scan.ordered(), scan::positions);
+                plan = new Plan<>(index.getName(), keyPattern(index), scan.ordered(), covers(query, sorted, scan), scan::positions);
             } else if (!query.isEmpty() && index.canHandle(query)) {
                 // The library's own unique lookup (the `_id` index): one entry per queried value.
                 score = 2000;
-                plan = new Plan<>(index.getName(), keyPattern(index), false,
+                plan = new Plan<>(index.getName(), keyPattern(index), false, false,
                     counter -> StreamSupport.stream(index.getPositions(query).spliterator(), false).peek(p -> counter.increment()));
             } else {
                 continue;
@@ -59,6 +63,42 @@ final class QueryPlanner {
             }
         }
         return best;
+    }
+
+    /**
+     * Whether the scan's entries are exactly the query's matches: every field of the query is an
+     * equality (or $in) on a scalar of a type whose index equality is the matcher's (strings,
+     * numbers, dates, booleans: not null, arrays or documents, whose matching has more rules), on
+     * one of the keys the scan binds, of an index holding every document once.
+     */
+    private static boolean covers(Document query, SortedIndex<?> index, SortedIndex.Scan<?> scan) {
+        if (index.isMultikey() || index.isSparseOrPartial()) {
+            return false;
+        }
+        List<String> bound = index.getKeys().subList(0, scan.equalityFields()).stream().map(k -> k.getKey()).toList();
+        for (var entry : query.entrySet()) {
+            Object value = entry.getValue();
+            if (value instanceof Document operators && operators.size() == 1 && operators.get("$in") instanceof java.util.Collection<?> values) {
+                if (!values.stream().allMatch(QueryPlanner::isPlainScalar)) {
+                    return false;
+                }
+            } else if (value instanceof Document operators && operators.size() == 1 && operators.containsKey("$eq")) {
+                if (!isPlainScalar(operators.get("$eq"))) {
+                    return false;
+                }
+            } else if (!isPlainScalar(value)) {
+                return false;
+            }
+            if (!bound.contains(entry.getKey())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPlainScalar(Object value) {
+        return value instanceof String || value instanceof Boolean || value instanceof java.time.Instant
+            || (value instanceof Number n && !Double.isNaN(n.doubleValue()));
     }
 
     private static Document keyPattern(Index<?> index) {

@@ -72,6 +72,10 @@ final class SortedIndex<P> extends Index<P> {
         return multikey;
     }
 
+    boolean isSparseOrPartial() {
+        return sparse || partialFilter != null;
+    }
+
     // ---- entries of a document -------------------------------------------------------------
 
     /** Whether a document belongs in the index: partial indexes hold the matching ones, sparse ones those with a key field. */
