@@ -55,10 +55,14 @@ interface PlannedCollection<P> {
         }
         LongAdder keys = new LongAdder();
         long documents = plan.positions().apply(keys).count();
-        Document indexScan = new Document("stage", plan.covering() ? "COUNT_SCAN" : "IXSCAN").append("indexName", plan.indexName()).append("keyPattern", plan.keyPattern());
+        Document indexScan = new Document("stage", "IXSCAN").append("indexName", plan.indexName()).append("keyPattern", plan.keyPattern());
         Document winningPlan = new Document("stage", "FETCH").append("inputStage", indexScan);
         if (orderBy != null && !orderBy.isEmpty() && !plan.ordered()) {
             winningPlan = new Document("stage", "SORT").append("sortPattern", orderBy).append("inputStage", winningPlan);
+        }
+        if (plan.covering()) {
+            // A countDocuments of this query reads no document (DatabaseCommands.countOf).
+            indexScan.put("coversQuery", true);
         }
         return new Document("winningPlan", winningPlan)
             .append("executionStats", new Document("totalKeysExamined", keys.longValue()).append("totalDocsExamined", documents));
