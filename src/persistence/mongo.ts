@@ -60,7 +60,10 @@ export async function connectDatabase(uri: string, opts: ConnectOptions = {}): P
   };
 }
 
-/** createIndexes is idempotent; run at start-up by the API and the worker. */
+/**
+ * createIndexes is idempotent; run at start-up by the API and the worker, possibly by several
+ * processes at the same moment on an empty database.
+ */
 export async function ensureIndexes(models: Models): Promise<void> {
   const all = Object.values(models);
   const db = all[0]?.db.db;
@@ -68,10 +71,33 @@ export async function ensureIndexes(models: Models): Promise<void> {
   const existing = new Set(db ? (await db.listCollections({}, { nameOnly: true }).toArray()).map((c: { name: string }) => c.name) : []);
   for (const model of all) {
     if (!existing.has(model.collection.collectionName)) {
-      await model.createCollection().catch((err: { codeName?: string }) => {
-        if (err.codeName !== 'NamespaceExists') throw err; // another process created it meanwhile
+      await model.createCollection().catch((err: unknown) => {
+        if (!isConcurrentCreation(err)) throw err; // else another process created it meanwhile
       });
     }
-    await model.createIndexes();
+    await createIndexesOf(model);
+  }
+}
+
+/**
+ * What a server answers a creation another process is making at the same moment: the collection
+ * exists (NamespaceExists, 48: MongoDB, and the embedded server since its creation is atomic) or
+ * the same index is being built (MongoDB).
+ */
+function isConcurrentCreation(err: unknown): boolean {
+  const { code, codeName } = (err ?? {}) as { code?: unknown; codeName?: unknown };
+  return code === 48 || codeName === 'NamespaceExists' || codeName === 'IndexBuildAlreadyInProgress';
+}
+
+/** The model's indexes; after another process's concurrent build, again (then a no-op), a few times at most. */
+async function createIndexesOf(model: Models[keyof Models]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await model.createIndexes();
+      return;
+    } catch (err) {
+      if (!isConcurrentCreation(err) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }

@@ -47,7 +47,8 @@ describe('/admin/v1/rules', () => {
     it('every change is audited with the admin as actor', async () => {
       const { id } = await s.createRule({ name: 'Audited', expression: 'department eq "Legal"', targetGroupId: sales });
       await s.admin.patch(`/rules/${id}`, { expression: 'department eq "Sales"' });
-      const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'object.id': id } as never).toArray()) as unknown as AuditEventDoc[];
+      // Oldest first (an unsorted find has no order: an index serves it in its own).
+      const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'object.id': id } as never).sort({ at: 1 }).toArray()) as unknown as AuditEventDoc[];
       expect(events.map((e) => [e.action, e.actor])).toEqual([
         ['rule.created', { type: 'admin', id: 'usr_operator' }],
         ['rule.updated', { type: 'admin', id: 'usr_operator' }],

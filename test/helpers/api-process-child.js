@@ -10,6 +10,9 @@ const { connectDatabase } = require('../../src/persistence/mongo');
 
 process.once('message', async ({ env, connect }) => {
   try {
+    // SCIM_TEST_START_AT (ms since the epoch): processes loaded at different speeds start together.
+    const wait = Number(env.SCIM_TEST_START_AT ?? 0) - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const config = loadConfig(env);
     const db = connect ? await connectDatabase(config.mongodbUri, connect) : undefined;
     const runtime = await createApiRuntime(config, silentLogger, db ? { db } : {});

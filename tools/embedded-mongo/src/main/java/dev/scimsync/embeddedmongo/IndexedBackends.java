@@ -1,17 +1,35 @@
 package dev.scimsync.embeddedmongo;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 
-/** mongo-java-server's two backends, with every unique index (and `_id`) a {@link SubsetQueryIndex}. */
+/**
+ * mongo-java-server's two backends with the indexes the models declare: the `_id` index is the
+ * library's own (a {@link SubsetQueryIndex}); every other index, unique or not, compound, multikey,
+ * sparse or partial, is a {@link SortedIndex} kept in memory (on H2 rebuilt from the documents when
+ * a collection is opened), and queries choose among them through {@link QueryPlanner}. Collection
+ * creation is atomic, so two clients creating one collection get NamespaceExists (48) as from
+ * MongoDB, never a second namespace entry.
+ */
 final class IndexedBackends {
 
     private IndexedBackends() {
@@ -20,12 +38,7 @@ final class IndexedBackends {
     static final class Memory extends MemoryBackend {
         @Override
         public MemoryDatabase openOrCreateDatabase(String databaseName) {
-            return new MemoryDatabase(databaseName, getCursorRegistry()) {
-                @Override
-                protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-                    return new SubsetQueryIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
-                }
-            };
+            return new IndexedMemoryDatabase(databaseName, getCursorRegistry());
         }
     }
 
@@ -40,14 +53,123 @@ final class IndexedBackends {
         }
     }
 
+    private static final class IndexedMemoryDatabase extends MemoryDatabase {
+        IndexedMemoryDatabase(String databaseName, CursorRegistry cursorRegistry) {
+            super(databaseName, cursorRegistry);
+        }
+
+        @Override
+        protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
+            return new PlannedCollections.Memory(this, collectionName, options, cursorRegistry);
+        }
+
+        @Override
+        protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            if (IndexDeclarations.isIdIndex(keys)) {
+                return new SubsetQueryIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+            }
+            return IndexDeclarations.sortedIndex(indexes, getFullCollectionNamespace(collectionName), indexName, keys, true, sparse);
+        }
+
+        @Override
+        protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            return IndexDeclarations.sortedIndex(indexes, getFullCollectionNamespace(collectionName), indexName, keys, false, sparse);
+        }
+
+        @Override
+        protected synchronized void addIndex(Document indexDescription) {
+            IndexDeclarations.declaring(indexDescription, () -> super.addIndex(indexDescription));
+        }
+
+        @Override
+        public synchronized MongoCollection<Integer> createCollectionOrThrowIfExists(String collectionName, CollectionOptions options) {
+            return super.createCollectionOrThrowIfExists(collectionName, options);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+            Document answer = DatabaseCommandsRouting.answer(this, command, query, databaseResolver, oplog);
+            return answer != null ? answer : super.handleCommand(channel, command, query, databaseResolver, oplog);
+        }
+    }
+
     private static final class IndexedH2Database extends H2Database {
-        IndexedH2Database(String databaseName, org.h2.mvstore.MVStore mvStore, CursorRegistry cursorRegistry) {
-            super(databaseName, mvStore, cursorRegistry);
+        /** The file being opened: the superclass's constructor opens the existing collections before our fields are set. */
+        private record Opening(MVStore mvStore, List<PlannedCollections.H2> collections) {
+        }
+
+        private static final ThreadLocal<Opening> OPENING = new ThreadLocal<>();
+
+        private final MVStore mvStore;
+
+        IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
+            super(databaseName, opening(mvStore), cursorRegistry);
+            List<PlannedCollections.H2> opened = OPENING.get().collections();
+            OPENING.remove();
+            this.mvStore = mvStore;
+            opened.forEach(PlannedCollections.H2::finishOpening);
+        }
+
+        private static MVStore opening(MVStore mvStore) {
+            OPENING.set(new Opening(mvStore, new ArrayList<>()));
+            return mvStore;
+        }
+
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            Opening opening = mvStore == null ? OPENING.get() : null;
+            MVStore store = opening != null ? opening.mvStore() : mvStore;
+            // The map names of H2Database.openOrCreateCollection (its prefixes are not visible to us).
+            String fullName = getFullCollectionNamespace(collectionName);
+            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
+            PlannedCollections.H2 collection = new PlannedCollections.H2(this, collectionName, options, dataMap, metaMap, cursorRegistry, opening != null);
+            if (opening != null) {
+                opening.collections().add(collection);
+            }
+            return collection;
         }
 
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-            return new SubsetQueryIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+            if (IndexDeclarations.isIdIndex(keys)) {
+                return new SubsetQueryIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+            }
+            return IndexDeclarations.sortedIndex(indexes, getFullCollectionNamespace(collectionName), indexName, keys, true, sparse);
+        }
+
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            return IndexDeclarations.sortedIndex(indexes, getFullCollectionNamespace(collectionName), indexName, keys, false, sparse);
+        }
+
+        @Override
+        protected synchronized void addIndex(Document indexDescription) {
+            IndexDeclarations.declaring(indexDescription, () -> super.addIndex(indexDescription));
+        }
+
+        @Override
+        public synchronized MongoCollection<Object> createCollectionOrThrowIfExists(String collectionName, CollectionOptions options) {
+            return super.createCollectionOrThrowIfExists(collectionName, options);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+            Document answer = DatabaseCommandsRouting.answer(this, command, query, databaseResolver, oplog);
+            return answer != null ? answer : super.handleCommand(channel, command, query, databaseResolver, oplog);
+        }
+    }
+
+    /** The commands {@link DatabaseCommands} answers instead of the library. */
+    private static final class DatabaseCommandsRouting {
+        static Document answer(MongoDatabase database, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+            if (command.equalsIgnoreCase("explain")) {
+                return DatabaseCommands.explain(database, query);
+            }
+            if (command.equalsIgnoreCase("aggregate")) {
+                return DatabaseCommands.aggregate(database, query, databaseResolver, oplog);
+            }
+            return null;
         }
     }
 }
