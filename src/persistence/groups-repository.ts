@@ -125,6 +125,18 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
     return (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: NODE_PROJECTION })) as GroupNodeFields | null;
   }
 
+  /**
+   * Reads an IdP group for a change of it and hands that change the group's next position
+   * (`lastPosition` + 1, in the same single-document update: positions are unique and increase
+   * with time, so a change that starts after another was answered gets a greater one). Null when
+   * there is no such group.
+   */
+  async findTakingPosition(tenantId: string, groupId: string): Promise<GroupDoc | null> {
+    return (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } } as never, {
+      returnDocument: 'after',
+    })) as GroupDoc | null;
+  }
+
   /** The group's version only, or null when there is no such group. */
   async findVersion(tenantId: string, groupId: string): Promise<Pick<GroupDoc, '_id' | 'version'> | null> {
     return (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: { version: 1 } })) as Pick<GroupDoc, '_id' | 'version'> | null;
