@@ -35,10 +35,11 @@ const groupDoc = async (id: string) => (await models().Group.findById(id).lean()
 const eventsOf = (id: string, action?: string) => models().AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, ...(action && { action }) }).lean();
 const membersOf = async (groupId: string) => (await memberships().userIdsOf(s.tenantId, groupId)).sort();
 
-/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead). */
+/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead), with the position its read took (1 for a group not created yet). */
 async function intent(groupId: string, delta: { add?: string[]; remove?: string[]; replaceAll?: string[] }, action = 'group.patched', at = HOUR_AGO()): Promise<PendingGroupChange> {
   const audit = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action, object: { type: 'Group', id: groupId }, after: {} }, at);
-  return pendingGroupChange(audit, { add: delta.add ?? [], remove: delta.remove ?? [], ...(delta.replaceAll && { replaceAll: delta.replaceAll }) });
+  const position = (await repositoriesOf(models()).groups.findTakingPosition(s.tenantId, groupId))?.lastPosition ?? 1;
+  return pendingGroupChange(audit, { add: delta.add ?? [], remove: delta.remove ?? [], ...(delta.replaceAll && { replaceAll: delta.replaceAll }) }, position);
 }
 
 /** The first step of a members-only PATCH: the unconditional version bump carrying its intent. */

@@ -47,7 +47,7 @@ export class GroupsService {
     const groupId = newId('grp');
     // The group is inserted with its intent (members to add, audit event): a crash before the
     // members are written leaves them for the sweeper.
-    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] });
+    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] }, 1);
     const doc: GroupDoc = {
       _id: groupId,
       tenantId: ctx.tenantId,
@@ -56,6 +56,7 @@ export class GroupsService {
       lc: registry.shadows('Group', valid.attrs) as GroupDoc['lc'],
       version: 1,
       sync: { version: 1, pendingSince: now },
+      lastPosition: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -154,7 +155,9 @@ export class GroupsService {
   ): Promise<GroupDoc> {
     const { registry } = this.deps;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const existing = await this.get(ctx, id);
+      // The read takes the change's position: its member writes never undo a later change's.
+      const existing = await repositoriesOf(this.deps.models).groups.findTakingPosition(ctx.tenantId, id);
+      if (!existing) throw notFound('Group', id);
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
       if (!next) return existing;
@@ -166,7 +169,7 @@ export class GroupsService {
       const membersOnly = !attrsChanged && pre.ifMatch === undefined;
       // The version bump (ETag, sync mark) carries the change's intent: its member delta and audit
       // event, so a crash before the member writes are done leaves them for the sweeper.
-      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta);
+      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, existing.lastPosition ?? 0);
       // A change of members only, without If-Match, commutes with concurrent ones (memberships are
       // documents of their own), so it bumps unconditionally: 200 IdP PATCHes at once all land,
       // none answers 409, each with its own intent. A change of attributes is an optimistic
