@@ -221,3 +221,48 @@ it('a group deletion that crashed right after deleting the group still audits th
   expect(events[0]).toMatchObject({ _id: change._id, after: { recovered: true, membersRequested: { add: [users[0]], remove: [] } } });
   expect(await eventsOf(groupId, 'group.deleted')).toHaveLength(1);
 });
+
+describe('a late finisher never undoes a later acknowledged change (the sweeper read the change before its request settled it)', () => {
+  /** A members-only change of one member as its request makes it, finished by the request; returns the entry as a sweep that read the group meanwhile holds it. */
+  async function settledChange(groupId: string, delta: { add?: string[]; remove?: string[] }): Promise<PendingGroupChange> {
+    const change = await intent(groupId, delta);
+    const updated = await commitMembersOnly(groupId, change);
+    await finishGroupChange(recovery(), s.tenantId, groupId, change, { version: updated.version, recovering: false });
+    return change;
+  }
+
+  /** The group's audit trail, oldest first, as [membersAdded, membersRemoved] per event. */
+  const trail = async (groupId: string) =>
+    (await eventsOf(groupId))
+      .sort((a, b) => a.at.getTime() - b.at.getTime())
+      .map((e) => [(e.after as { membersAdded?: string[] }).membersAdded ?? [], (e.after as { membersRemoved?: string[] }).membersRemoved ?? []]);
+
+  it('an add finished again after a later acknowledged removal does not bring the member back', async () => {
+    const { users, groupId } = await usersAndGroup('late.add', 1, 0);
+    const stale = await settledChange(groupId, { add: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'remove', path: `members[value eq "${users[0]}"]` })), 204);
+    await finishGroupChange(recovery(), s.tenantId, groupId, stale, { recovering: true });
+    expect(await membersOf(groupId)).toEqual([]);
+    expect((await trail(groupId)).at(-1)).toEqual([[], [users[0]]]);
+  });
+
+  it('a removal finished again after a later acknowledged add does not take the member out', async () => {
+    const { users, groupId } = await usersAndGroup('late.remove', 1, 1);
+    const stale = await settledChange(groupId, { remove: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: users[0] }] })), 204);
+    await finishGroupChange(recovery(), s.tenantId, groupId, stale, { recovering: true });
+    expect(await membersOf(groupId)).toEqual([users[0]]);
+    expect((await trail(groupId)).at(-1)).toEqual([[users[0]], []]);
+  });
+
+  it('a change committed late (its request failed before; the database ran it on waking) loses to a change that started after the failure', async () => {
+    const { users, groupId } = await usersAndGroup('late.commit', 1, 1);
+    // The removal took its position when it read the group, then its write waited in a frozen database.
+    const removal = await intent(groupId, { remove: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: users[0] }] })), 204);
+    await commitMembersOnly(groupId, removal);
+    expect(await sweep()).toMatchObject({ changes: 1 });
+    expect(await membersOf(groupId)).toEqual([users[0]]);
+    await expectAuditedVersions(groupId);
+  });
+});
