@@ -126,15 +126,16 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   }
 
   /**
-   * Reads an IdP group for a change of it and hands that change the group's next position
-   * (`lastPosition` + 1, in the same single-document update: positions are unique and increase
-   * with time, so a change that starts after another was answered gets a greater one). Null when
-   * there is no such group.
+   * Hands a change of an IdP group's members the group's next position (`lastPosition` + 1, one
+   * single-document update): positions are unique and grow with time, so a change that starts
+   * after another's request ended gets a greater one. Null when there is no such group.
    */
-  async findTakingPosition(tenantId: string, groupId: string): Promise<GroupDoc | null> {
-    return (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } } as never, {
+  async takePosition(tenantId: string, groupId: string): Promise<number | null> {
+    const doc = (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } } as never, {
       returnDocument: 'after',
-    })) as GroupDoc | null;
+      projection: { lastPosition: 1 },
+    })) as Pick<GroupDoc, 'lastPosition'> | null;
+    return doc?.lastPosition ?? null;
   }
 
   /** The group's version only, or null when there is no such group. */

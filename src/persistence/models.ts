@@ -101,7 +101,7 @@ export interface GroupDoc {
   sync: SyncMark;
   /** Committed changes whose member writes and audit event are not done yet (domain/recovery/pending-group-changes.ts). */
   pendingMembers?: PendingGroupChange[];
-  /** The last position handed to a change of the group's members (GroupsRepository.findTakingPosition). */
+  /** The last position handed to a change of the group's members (GroupsRepository.takePosition). */
   lastPosition?: number;
   createdAt: Date;
   updatedAt: Date;
@@ -121,7 +121,7 @@ export interface PendingGroupChange {
   /** PUT with `members`: the IdP's exact member list. */
   replaceAll?: string[];
   /**
-   * The change's position, taken when its request read the group (`lastPosition`): member writes
+   * The change's position, taken by its request before the commit (`lastPosition`): member writes
    * apply only over older positions. Absent on entries written before positions existed (0).
    */
   position?: number;

@@ -35,10 +35,10 @@ const groupDoc = async (id: string) => (await models().Group.findById(id).lean()
 const eventsOf = (id: string, action?: string) => models().AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, ...(action && { action }) }).lean();
 const membersOf = async (groupId: string) => (await memberships().userIdsOf(s.tenantId, groupId)).sort();
 
-/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead), with the position its read took (1 for a group not created yet). */
+/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead), with the position it took (1 for a group not created yet). */
 async function intent(groupId: string, delta: { add?: string[]; remove?: string[]; replaceAll?: string[] }, action = 'group.patched', at = HOUR_AGO()): Promise<PendingGroupChange> {
   const audit = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action, object: { type: 'Group', id: groupId }, after: {} }, at);
-  const position = (await repositoriesOf(models()).groups.findTakingPosition(s.tenantId, groupId))?.lastPosition ?? 1;
+  const position = (await repositoriesOf(models()).groups.takePosition(s.tenantId, groupId)) ?? 1;
   return pendingGroupChange(audit, { add: delta.add ?? [], remove: delta.remove ?? [], ...(delta.replaceAll && { replaceAll: delta.replaceAll }) }, position);
 }
 
@@ -257,7 +257,7 @@ describe('a late finisher never undoes a later acknowledged change (the sweeper 
 
   it('a change committed late (its request failed before; the database ran it on waking) loses to a change that started after the failure', async () => {
     const { users, groupId } = await usersAndGroup('late.commit', 1, 1);
-    // The removal took its position when it read the group, then its write waited in a frozen database.
+    // The removal took its position, then its write waited in a frozen database.
     const removal = await intent(groupId, { remove: [users[0]!] });
     expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: users[0] }] })), 204);
     await commitMembersOnly(groupId, removal);

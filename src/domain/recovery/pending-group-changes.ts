@@ -16,7 +16,7 @@ export interface MemberChanges {
 
 /**
  * The intent of a group change, recorded in the same update as its version bump. `position`: the
- * one its request took when it read the group (GroupsRepository.findTakingPosition).
+ * one its request took before the commit (GroupsRepository.takePosition).
  */
 export function pendingGroupChange(audit: AuditEventDoc, delta: { add: string[]; remove: string[]; replaceAll?: string[] }, position: number): PendingGroupChange {
   return { _id: audit._id, at: audit.at, add: [...delta.add], remove: [...delta.remove], ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}), position, audit };

@@ -155,9 +155,7 @@ export class GroupsService {
   ): Promise<GroupDoc> {
     const { registry } = this.deps;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      // The read takes the change's position: its member writes never undo a later change's.
-      const existing = await repositoriesOf(this.deps.models).groups.findTakingPosition(ctx.tenantId, id);
-      if (!existing) throw notFound('Group', id);
+      const existing = await this.get(ctx, id);
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
       if (!next) return existing;
@@ -169,7 +167,11 @@ export class GroupsService {
       const membersOnly = !attrsChanged && pre.ifMatch === undefined;
       // The version bump (ETag, sync mark) carries the change's intent: its member delta and audit
       // event, so a crash before the member writes are done leaves them for the sweeper.
-      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, existing.lastPosition ?? 0);
+      // The change's position, taken once it is known to be written: its member writes never undo
+      // those of a change that starts after this request ends (docs/decisions.md).
+      const position = await repositoriesOf(this.deps.models).groups.takePosition(ctx.tenantId, id);
+      if (position === null) throw notFound('Group', id);
+      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, position);
       // A change of members only, without If-Match, commutes with concurrent ones (memberships are
       // documents of their own), so it bumps unconditionally: 200 IdP PATCHes at once all land,
       // none answers 409, each with its own intent. A change of attributes is an optimistic
