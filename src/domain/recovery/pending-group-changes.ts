@@ -91,7 +91,7 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
       ...(opts.version !== undefined && { version: opts.version }),
       membersAdded: changes.added,
       membersRemoved: changes.removed,
-      // A recovery sees only what was still left to write: the request's own lists are gone with it.
+      // A recovery lists the members its change's write is in effect on (see above) and what was asked.
       ...(opts.recovering && { recovered: true, membersRequested: { add: change.add, remove: change.remove, ...(change.replaceAll && { replaceAll: change.replaceAll }) } }),
     },
   };
