@@ -125,6 +125,19 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
     return (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: NODE_PROJECTION })) as GroupNodeFields | null;
   }
 
+  /**
+   * Hands a change of an IdP group's members the group's next position (`lastPosition` + 1, one
+   * single-document update): positions are unique and grow with time, so a change that starts
+   * after another's request ended gets a greater one. Null when there is no such group.
+   */
+  async takePosition(tenantId: string, groupId: string): Promise<number | null> {
+    const doc = (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } } as never, {
+      returnDocument: 'after',
+      projection: { lastPosition: 1 },
+    })) as Pick<GroupDoc, 'lastPosition'> | null;
+    return doc?.lastPosition ?? null;
+  }
+
   /** The group's version only, or null when there is no such group. */
   async findVersion(tenantId: string, groupId: string): Promise<Pick<GroupDoc, '_id' | 'version'> | null> {
     return (await this.collection.findOne({ _id: groupId, tenantId } as never, { projection: { version: 1 } })) as Pick<GroupDoc, '_id' | 'version'> | null;

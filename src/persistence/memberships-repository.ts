@@ -13,6 +13,31 @@ export const membershipId = (groupId: string, userId: string) => `${groupId}|${u
 
 type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
 
+/** What an ordered write reads first: a live membership (it has `tenantId`), a tombstone, or nothing. */
+type Positioned = Pick<MembershipDoc, '_id' | 'sources' | 'positions'> & { tenantId?: string };
+
+/** Outcome of an ordered write: whose membership it created or ended, and for whom its position is now the recorded one. */
+export interface OrderedWrite {
+  changed: string[];
+  applied: string[];
+}
+
+/** Attempts of an ordered write per chunk before giving up (each lost race re-reads; the change stays pending and is retried). */
+const ORDERED_ATTEMPTS = 10;
+
+/**
+ * Turns memberships into tombstones: no `tenantId`, `groupId`, `userId`, `sources` (every query
+ * of members filters on those, so tombstones are invisible to them), the `positions` kept, and
+ * `endedAt` for the TTL index that drops them after TOMBSTONE_TTL_SECONDS (models.ts).
+ */
+const tombstoneUpdate = (now: Date) => ({
+  $unset: { tenantId: '', groupId: '', userId: '', role: '', sources: '', createdAt: '', updatedAt: '' },
+  $set: { endedAt: now },
+});
+
+/** The filter part "this source's recorded position is older than `position`" (none counts as older). */
+const olderThan = (source: string, position: number) => ({ $or: [{ [`positions.${source}`]: { $lt: position } }, { [`positions.${source}`]: { $exists: false } }] });
+
 /**
  * Memberships live in their own collection (DESIGN.md §2, §6), one document per (group, user)
  * with the set of sources holding it. Adding a source inserts the memberships that do not exist
@@ -75,8 +100,28 @@ export class MembershipsRepository {
     } catch (err) {
       const taken = duplicateKeyIndexes(err);
       if (!taken) throw err;
-      return { created: userIds.filter((_, i) => !taken.has(i)), taken: userIds.filter((_, i) => taken.has(i)) };
+      const revived = await this.reviveTombstones(tenantId, groupId, userIds.filter((_, i) => taken.has(i)), source, role, now);
+      return { created: userIds.filter((u, i) => !taken.has(i) || revived.has(u)), taken: userIds.filter((u, i) => taken.has(i) && !revived.has(u)) };
     }
+  }
+
+  /**
+   * A membership that ended with a position kept (a tombstone, see removeSourceAt) comes back as a
+   * new membership of `source`, its positions kept: an older ordered write still loses to them.
+   */
+  private async reviveTombstones(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole, now: Date): Promise<Set<string>> {
+    const revived = new Set<string>();
+    if (userIds.length === 0) return revived;
+    const tombstones = await this.collection.find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId: { $exists: false } } as never, { projection: { _id: 1 } }).toArray();
+    for (const { _id } of tombstones as unknown as { _id: string }[]) {
+      const userId = _id.slice(groupId.length + 1);
+      const res = await this.collection.updateOne(
+        { _id, tenantId: { $exists: false } } as never,
+        { $set: { tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } } as never,
+      );
+      if (res.modifiedCount > 0) revived.add(userId);
+    }
+    return revived;
   }
 
   /** One atomic upsert per membership; returns the user ids whose membership it created. */
@@ -84,7 +129,8 @@ export class MembershipsRepository {
     const res = await this.models.Membership.collection.bulkWrite(
       userIds.map((userId) => ({
         updateOne: {
-          // The shard key in the filter: MongoDB requires it of an upsert on a sharded collection.
+          // The shard key in the filter (MongoDB requires it of an upsert on a sharded collection); and
+          // a tombstone (no tenantId) is never written into: the upsert then fails on the key and the caller retries.
           filter: { _id: membershipId(groupId, userId), tenantId } as never,
           update: {
             $addToSet: { sources: source },
@@ -111,7 +157,7 @@ export class MembershipsRepository {
       if (sole.length > 0) {
         // Guarded by "still held by this source alone": a source added meanwhile keeps the membership.
         const soleIds = sole.map((u) => membershipId(groupId, u));
-        await collection.deleteMany({ _id: { $in: soleIds }, tenantId, $and: [{ sources: source }, { sources: { $size: 1 } }] } as never);
+        await this.endMemberships({ _id: { $in: soleIds }, tenantId, $and: [{ sources: source }, { sources: { $size: 1 } }] });
         const kept = new Set((await this.held(tenantId, groupId, sole)).map((d) => d.userId));
         for (const u of sole) (kept.has(u) ? shared : ended).push(u);
       }
@@ -126,7 +172,7 @@ export class MembershipsRepository {
       const empty = await collection.find({ _id: { $in: ids }, tenantId, sources: { $size: 0 } } as never, { projection: { userId: 1 } }).toArray();
       if (empty.length > 0) {
         // Deleting only documents still without a source: a concurrent add keeps its membership.
-        await collection.deleteMany({ _id: { $in: empty.map((d) => d._id) }, tenantId, sources: { $size: 0 } } as never);
+        await this.endMemberships({ _id: { $in: empty.map((d) => d._id) }, tenantId, sources: { $size: 0 } });
         for (const d of empty) ended.push((d as unknown as MembershipDoc).userId);
       }
     }
@@ -142,6 +188,145 @@ export class MembershipsRepository {
     const added = toAdd.length ? await this.addSource(tenantId, groupId, toAdd, source) : [];
     const removed = toRemove.length ? await this.removeSource(tenantId, groupId, toRemove, source) : [];
     return { added, removed };
+  }
+
+  /**
+   * Deletes the memberships `filter` matches; those carrying ordered-write positions become
+   * tombstones instead, so that an older ordered write of their source still loses to them.
+   */
+  private async endMemberships(filter: Record<string, unknown>): Promise<void> {
+    await this.collection.updateMany({ ...filter, positions: { $exists: true } } as never, tombstoneUpdate(new Date()) as never);
+    await this.collection.deleteMany(filter as never);
+  }
+
+  /** The membership documents of these users, live or tombstone, by id. */
+  private async positioned(groupId: string, userIds: readonly string[]): Promise<Map<string, Positioned>> {
+    const docs = (await this.collection
+      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) } } as never, { projection: { tenantId: 1, sources: 1, positions: 1 } })
+      .toArray()) as unknown as Positioned[];
+    return new Map(docs.map((d) => [d._id.slice(groupId.length + 1), d]));
+  }
+
+  /**
+   * Ordered add (docs/decisions.md, "Acknowledged means final"): gives each user's membership
+   * `source` at `position` only where the position recorded for that source is older (none
+   * counts as older), in the same single-document update that records `position`. A write that
+   * lost a race re-reads and tries again; one that finds a newer (or its own) position stops.
+   * `changed`: users it made members; `applied`: users whose membership now holds `source` at
+   * exactly `position` (this write's, or an earlier run of the same change).
+   */
+  async addSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
+    return this.orderedWrite(groupId, userIds, source, position, async (todo, docs, now) => {
+      const changed = new Set<string>();
+      const fresh = todo.filter((u) => !docs.has(u));
+      if (fresh.length > 0) {
+        const docsOf = fresh.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role: 'member', sources: [source], positions: { [source]: position }, createdAt: now, updatedAt: now }));
+        const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
+          () => new Set<number>(),
+          (err: unknown) => duplicateKeyIndexes(err) ?? Promise.reject(err),
+        );
+        fresh.forEach((u, i) => !taken.has(i) && changed.add(u));
+      }
+      const existing = todo.filter((u) => docs.has(u));
+      if (existing.length === 0) return changed;
+      await this.collection.bulkWrite(
+        existing.map((userId) => {
+          const _id = membershipId(groupId, userId);
+          const live = docs.get(userId)!.tenantId !== undefined;
+          return {
+            updateOne: live
+              ? { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position } } as never }
+              : {
+                  filter: { _id, tenantId: { $exists: false }, ...olderThan(source, position) } as never,
+                  update: { $set: { tenantId, groupId, userId, role: 'member', sources: [source], createdAt: now, updatedAt: now, [`positions.${source}`]: position }, $unset: { endedAt: '' } } as never,
+                },
+          };
+        }),
+        { ordered: false },
+      );
+      // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
+      for (const u of existing) if (docs.get(u)!.tenantId === undefined) changed.add(u);
+      return changed;
+    }, (doc) => doc.tenantId !== undefined && (doc.sources ?? []).includes(source));
+  }
+
+  /**
+   * Ordered removal, the counterpart of addSourceAt: takes `source` from each user's membership at
+   * `position` where the recorded one is older. A membership left without a source becomes a
+   * tombstone keeping the positions, and a user without a membership gets one, so that an older
+   * add that arrives later (a recovery, a request that stalled) still finds the newer removal.
+   * `changed`: users whose membership it ended; `applied` as for addSourceAt.
+   */
+  async removeSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
+    return this.orderedWrite(groupId, userIds, source, position, async (todo, docs, now) => {
+      const changed = new Set<string>();
+      const absent = todo.filter((u) => !docs.has(u));
+      if (absent.length > 0) {
+        const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), positions: { [source]: position }, endedAt: now }));
+        await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => (duplicateKeyIndexes(err) ? undefined : Promise.reject(err)));
+      }
+      const present = todo.filter((u) => docs.has(u));
+      if (present.length === 0) return changed;
+      const sole = (d: Positioned) => d.tenantId !== undefined && d.sources.length === 1 && d.sources[0] === source;
+      await this.collection.bulkWrite(
+        present.map((userId) => {
+          const d = docs.get(userId)!;
+          const _id = membershipId(groupId, userId);
+          const at = { [`positions.${source}`]: position };
+          if (d.tenantId === undefined) return { updateOne: { filter: { _id, tenantId: { $exists: false }, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
+          if (sole(d)) {
+            const update = tombstoneUpdate(now);
+            return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
+          }
+          return { updateOne: { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $pull: { sources: source }, $set: { ...at, updatedAt: now } } as never } };
+        }),
+        { ordered: false },
+      );
+      for (const u of present) if (sole(docs.get(u)!)) changed.add(u);
+      // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
+      await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
+      return changed;
+    }, (doc) => !(doc.tenantId !== undefined && (doc.sources ?? []).includes(source)));
+  }
+
+  /**
+   * The loop both ordered writes share, per chunk: read the users' documents; leave out those whose
+   * recorded position for `source` is this one or newer (done, or overtaken); `write` the rest;
+   * read again. `holds(doc)`: whether a document at exactly this position shows the write in
+   * effect. `changed` counts only for users whose write took effect.
+   */
+  private async orderedWrite(
+    groupId: string,
+    userIds: readonly string[],
+    source: string,
+    position: number,
+    write: (todo: string[], docs: Map<string, Positioned>, now: Date) => Promise<Set<string>>,
+    holds: (doc: Positioned) => boolean,
+  ): Promise<OrderedWrite> {
+    const out: OrderedWrite = { changed: [], applied: [] };
+    for (const part of chunks([...new Set(userIds)])) {
+      let changed = new Set<string>();
+      let todo = part;
+      for (let attempt = 0; ; attempt++) {
+        const docs = await this.positioned(groupId, todo);
+        const next: string[] = [];
+        for (const u of todo) {
+          const d = docs.get(u);
+          const recorded = d?.positions?.[source];
+          if (recorded === undefined || recorded < position) next.push(u);
+          else if (recorded === position && holds(d!)) {
+            out.applied.push(u);
+            if (changed.has(u)) out.changed.push(u);
+          }
+        }
+        changed = new Set();
+        todo = next;
+        if (todo.length === 0) break;
+        if (attempt === ORDERED_ATTEMPTS) throw new Error(`ordered membership write of group ${groupId} lost ${ORDERED_ATTEMPTS} races in a row`);
+        changed = await write(todo, docs, new Date());
+      }
+    }
+    return out;
   }
 
   /** The group's member ids, streamed `batchSize` at a time (for groups too large to hold). */

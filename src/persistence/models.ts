@@ -100,6 +100,8 @@ export interface GroupDoc {
   sync: SyncMark;
   /** Committed changes whose member writes and audit event are not done yet (domain/recovery/pending-group-changes.ts). */
   pendingMembers?: PendingGroupChange[];
+  /** The last position handed to a change of the group's members (GroupsRepository.takePosition). */
+  lastPosition?: number;
   createdAt: Date;
   updatedAt: Date;
   [extra: string]: unknown;
@@ -117,6 +119,11 @@ export interface PendingGroupChange {
   remove: string[];
   /** PUT with `members`: the IdP's exact member list. */
   replaceAll?: string[];
+  /**
+   * The change's position, taken by its request before the commit (`lastPosition`): member writes
+   * apply only over older positions. Absent on entries written before positions existed (0).
+   */
+  position?: number;
   audit: AuditEventDoc;
 }
 
@@ -131,6 +138,12 @@ export interface MembershipDoc {
   role: MembershipRole;
   /** Who holds the membership: 'scim', 'manual', 'import', 'rule:<id>', 'dynamic'. */
   sources: string[];
+  /**
+   * Per source written in order (SCIM: the group change's position), the position of the last
+   * write applied. Kept by a tombstone (a document with only `_id`, `positions` and `endedAt`)
+   * when the membership ends: see MembershipsRepository.addSourceAt and docs/decisions.md.
+   */
+  positions?: Record<string, number>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -437,6 +450,9 @@ function groupSchema() {
   return s;
 }
 
+/** How long a membership's tombstone keeps its positions. */
+export const TOMBSTONE_TTL_SECONDS = 7 * 86_400;
+
 function membershipSchema() {
   const s = new Schema<MembershipDoc>(
     {
@@ -453,6 +469,10 @@ function membershipSchema() {
   );
   s.index({ tenantId: 1, groupId: 1, userId: 1 });
   s.index({ tenantId: 1, userId: 1 });
+  // Tombstones (only they have `endedAt`) go after a week: an older write of the same member
+  // arriving later than that is not expected (see docs/decisions.md). MongoDB only: the embedded
+  // server keeps them.
+  s.index({ endedAt: 1 }, { expireAfterSeconds: TOMBSTONE_TTL_SECONDS });
   return s;
 }
 

@@ -6,6 +6,8 @@ export interface ApiProcess {
   /** http://127.0.0.1:<port> */
   url: string;
   close(): Promise<void>;
+  /** SIGKILL, as a crash: requests in flight get no answer; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -26,6 +28,10 @@ export function startApiProcess(env: Record<string, string | undefined>, connect
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
           await exited;
           clearTimeout(timer);
+        },
+        async kill() {
+          if (child.exitCode === null) child.kill('SIGKILL');
+          await exited;
         },
       });
     });

@@ -35,10 +35,11 @@ const groupDoc = async (id: string) => (await models().Group.findById(id).lean()
 const eventsOf = (id: string, action?: string) => models().AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, ...(action && { action }) }).lean();
 const membersOf = async (groupId: string) => (await memberships().userIdsOf(s.tenantId, groupId)).sort();
 
-/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead). */
+/** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead), with the position it took (1 for a group not created yet). */
 async function intent(groupId: string, delta: { add?: string[]; remove?: string[]; replaceAll?: string[] }, action = 'group.patched', at = HOUR_AGO()): Promise<PendingGroupChange> {
   const audit = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action, object: { type: 'Group', id: groupId }, after: {} }, at);
-  return pendingGroupChange(audit, { add: delta.add ?? [], remove: delta.remove ?? [], ...(delta.replaceAll && { replaceAll: delta.replaceAll }) });
+  const position = (await repositoriesOf(models()).groups.takePosition(s.tenantId, groupId)) ?? 1;
+  return pendingGroupChange(audit, { add: delta.add ?? [], remove: delta.remove ?? [], ...(delta.replaceAll && { replaceAll: delta.replaceAll }) }, position);
 }
 
 /** The first step of a members-only PATCH: the unconditional version bump carrying its intent. */
@@ -220,4 +221,49 @@ it('a group deletion that crashed right after deleting the group still audits th
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({ _id: change._id, after: { recovered: true, membersRequested: { add: [users[0]], remove: [] } } });
   expect(await eventsOf(groupId, 'group.deleted')).toHaveLength(1);
+});
+
+describe('a late finisher never undoes a later acknowledged change (the sweeper read the change before its request settled it)', () => {
+  /** A members-only change of one member as its request makes it, finished by the request; returns the entry as a sweep that read the group meanwhile holds it. */
+  async function settledChange(groupId: string, delta: { add?: string[]; remove?: string[] }): Promise<PendingGroupChange> {
+    const change = await intent(groupId, delta);
+    const updated = await commitMembersOnly(groupId, change);
+    await finishGroupChange(recovery(), s.tenantId, groupId, change, { version: updated.version, recovering: false });
+    return change;
+  }
+
+  /** The group's audit trail, oldest first, as [membersAdded, membersRemoved] per event. */
+  const trail = async (groupId: string) =>
+    (await eventsOf(groupId))
+      .sort((a, b) => a.at.getTime() - b.at.getTime())
+      .map((e) => [(e.after as { membersAdded?: string[] }).membersAdded ?? [], (e.after as { membersRemoved?: string[] }).membersRemoved ?? []]);
+
+  it('an add finished again after a later acknowledged removal does not bring the member back', async () => {
+    const { users, groupId } = await usersAndGroup('late.add', 1, 0);
+    const stale = await settledChange(groupId, { add: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'remove', path: `members[value eq "${users[0]}"]` })), 204);
+    await finishGroupChange(recovery(), s.tenantId, groupId, stale, { recovering: true });
+    expect(await membersOf(groupId)).toEqual([]);
+    expect((await trail(groupId)).at(-1)).toEqual([[], [users[0]]]);
+  });
+
+  it('a removal finished again after a later acknowledged add does not take the member out', async () => {
+    const { users, groupId } = await usersAndGroup('late.remove', 1, 1);
+    const stale = await settledChange(groupId, { remove: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: users[0] }] })), 204);
+    await finishGroupChange(recovery(), s.tenantId, groupId, stale, { recovering: true });
+    expect(await membersOf(groupId)).toEqual([users[0]]);
+    expect((await trail(groupId)).at(-1)).toEqual([[users[0]], []]);
+  });
+
+  it('a change committed late (its request failed before; the database ran it on waking) loses to a change that started after the failure', async () => {
+    const { users, groupId } = await usersAndGroup('late.commit', 1, 1);
+    // The removal took its position, then its write waited in a frozen database.
+    const removal = await intent(groupId, { remove: [users[0]!] });
+    expectStatus(await s.scim.patch(`/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: users[0] }] })), 204);
+    await commitMembersOnly(groupId, removal);
+    expect(await sweep()).toMatchObject({ changes: 1 });
+    expect(await membersOf(groupId)).toEqual([users[0]]);
+    await expectAuditedVersions(groupId);
+  });
 });

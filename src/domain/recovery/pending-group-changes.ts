@@ -14,9 +14,12 @@ export interface MemberChanges {
   removed: string[];
 }
 
-/** The intent of a group change, recorded in the same update as its version bump. */
-export function pendingGroupChange(audit: AuditEventDoc, delta: { add: string[]; remove: string[]; replaceAll?: string[] }): PendingGroupChange {
-  return { _id: audit._id, at: audit.at, add: [...delta.add], remove: [...delta.remove], ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}), audit };
+/**
+ * The intent of a group change, recorded in the same update as its version bump. `position`: the
+ * one its request took before the commit (GroupsRepository.takePosition).
+ */
+export function pendingGroupChange(audit: AuditEventDoc, delta: { add: string[]; remove: string[]; replaceAll?: string[] }, position: number): PendingGroupChange {
+  return { _id: audit._id, at: audit.at, add: [...delta.add], remove: [...delta.remove], ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}), position, audit };
 }
 
 const touched = (c: PendingGroupChange) => new Set([...c.add, ...c.remove]);
@@ -52,23 +55,32 @@ export interface FinishOptions {
 }
 
 /**
- * Applies a recorded group change and settles it: the member writes (idempotent), the audit event
- * (fixed id: written once, whoever gets there first), the entry pulled from the group, the jobs.
- * Run by the request that made the change, by a later change that must not overtake it, and by
- * the sweeper; running it twice changes nothing more.
+ * Applies a recorded group change and settles it: the member writes, the audit event (fixed id:
+ * written once, whoever gets there first), the entry pulled from the group, the jobs. Run by the
+ * request that made the change, by a later change that must not overtake it, and by the sweeper;
+ * running it twice changes nothing more.
+ *
+ * The member writes are ordered (docs/decisions.md, "Acknowledged means final"): each applies only
+ * where the member's recorded position is older than the change's, so whoever finishes a change
+ * late (a sweeper that read it before its request settled it, a request that stalled) cannot undo
+ * a later change of the same member. The event lists what the change did: its request knows which
+ * memberships it created and ended; a recovery lists the members on which the change's write is the
+ * one in effect (written before the crash or now), since what the dead request wrote is not known.
  */
 export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, groupId: string, change: PendingGroupChange, opts: FinishOptions): Promise<MemberChanges> {
   const { models, memberships } = deps;
+  const position = change.position ?? 0;
   const stillUsers = async (ids: readonly string[]) => (opts.recovering ? existingUsers(models, tenantId, ids) : [...ids]);
-  const changes: MemberChanges = { added: [], removed: [] };
+  const add = [...(change.replaceAll ?? []), ...change.add];
+  const adds = add.length ? await memberships.addSourceAt(tenantId, groupId, await stillUsers(add), SCIM_SOURCE, position) : { changed: [], applied: [] };
+  const remove = [...change.remove];
   if (change.replaceAll) {
-    const r = await memberships.replaceSource(tenantId, groupId, await stillUsers(change.replaceAll), SCIM_SOURCE);
-    changes.added.push(...r.added);
-    changes.removed.push(...r.removed);
+    // A full list removes whoever else the source holds now (an older change applied after this read loses to the removal's position).
+    const wanted = new Set(change.replaceAll);
+    remove.push(...(await memberships.userIdsOf(tenantId, groupId, SCIM_SOURCE)).filter((u) => !wanted.has(u)));
   }
-  const add = change.add.length ? await stillUsers(change.add) : [];
-  if (add.length) changes.added.push(...(await memberships.addSource(tenantId, groupId, add, SCIM_SOURCE)));
-  if (change.remove.length) changes.removed.push(...(await memberships.removeSource(tenantId, groupId, change.remove, SCIM_SOURCE)));
+  const removes = remove.length ? await memberships.removeSourceAt(tenantId, groupId, remove, SCIM_SOURCE, position) : { changed: [], applied: [] };
+  const changes: MemberChanges = opts.recovering ? { added: adds.applied, removed: removes.applied } : { added: adds.changed, removed: removes.changed };
   if (changes.added.length) await undoOrphanedAdds(deps, tenantId, groupId, changes.added);
 
   const after = (change.audit.after ?? {}) as Record<string, unknown>;
@@ -79,7 +91,7 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
       ...(opts.version !== undefined && { version: opts.version }),
       membersAdded: changes.added,
       membersRemoved: changes.removed,
-      // A recovery sees only what was still left to write: the request's own lists are gone with it.
+      // A recovery lists the members its change's write is in effect on (see above) and what was asked.
       ...(opts.recovering && { recovered: true, membersRequested: { add: change.add, remove: change.remove, ...(change.replaceAll && { replaceAll: change.replaceAll }) } }),
     },
   };

@@ -47,7 +47,7 @@ export class GroupsService {
     const groupId = newId('grp');
     // The group is inserted with its intent (members to add, audit event): a crash before the
     // members are written leaves them for the sweeper.
-    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] });
+    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] }, 1);
     const doc: GroupDoc = {
       _id: groupId,
       tenantId: ctx.tenantId,
@@ -56,6 +56,7 @@ export class GroupsService {
       lc: registry.shadows('Group', valid.attrs) as GroupDoc['lc'],
       version: 1,
       sync: { version: 1, pendingSince: now },
+      lastPosition: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -166,7 +167,11 @@ export class GroupsService {
       const membersOnly = !attrsChanged && pre.ifMatch === undefined;
       // The version bump (ETag, sync mark) carries the change's intent: its member delta and audit
       // event, so a crash before the member writes are done leaves them for the sweeper.
-      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta);
+      // The change's position, taken once it is known to be written: its member writes never undo
+      // those of a change that starts after this request ends (docs/decisions.md).
+      const position = await repositoriesOf(this.deps.models).groups.takePosition(ctx.tenantId, id);
+      if (position === null) throw notFound('Group', id);
+      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, position);
       // A change of members only, without If-Match, commutes with concurrent ones (memberships are
       // documents of their own), so it bumps unconditionally: 200 IdP PATCHes at once all land,
       // none answers 409, each with its own intent. A change of attributes is an optimistic
