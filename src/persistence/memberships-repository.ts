@@ -1,5 +1,5 @@
 import { duplicateKeyIndexes } from './duplicate-key';
-import type { Models, MembershipDoc, MembershipRole } from './models';
+import type { AuditEventDoc, Models, MembershipDoc, MembershipRole } from './models';
 
 const CHUNK = 1000;
 
@@ -12,6 +12,30 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 export const membershipId = (groupId: string, userId: string) => `${groupId}|${userId}`;
 
 type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
+
+/** One membership change a rule, SSO mapping or dynamic group asks for, with the audit event that records it. */
+export interface AuditedMembershipChange {
+  tenantId: string;
+  groupId: string;
+  userId: string;
+  source: string;
+  op: 'add' | 'remove';
+  event: AuditEventDoc;
+  /** An add for a user known to have no membership of the group (one unordered insert instead of an upsert). */
+  fresh?: boolean;
+}
+
+/** What one audited change did: nothing (the source was already there, or already gone), or the change, its event left on the membership. */
+export interface AuditedOutcome {
+  applied: boolean;
+  /** An add that created the membership. */
+  created?: boolean;
+  /** A removal that left the membership without a source (it is deleted once its events are written). */
+  ended?: boolean;
+}
+
+/** A membership holding audit events a crash left unwritten. */
+export type MembershipWithPendingAudit = Pick<MembershipDoc, '_id' | 'tenantId' | 'sources' | 'pendingAudit'>;
 
 /**
  * Memberships live in their own collection (DESIGN.md §2, §6), one document per (group, user)
@@ -222,9 +246,14 @@ export class MembershipsRepository {
     return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
   }
 
-  /** The user's memberships: group and sources only (no `_id`). */
-  async sourcesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, 'groupId' | 'sources'>[]> {
-    return (await this.collection.find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
+  /** These users' memberships: group and sources, per user (a user without any has an empty list), in one read. */
+  async sourcesOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>> {
+    const out = new Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>(userIds.map((u) => [u, []]));
+    const docs = (await this.collection
+      .find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] } } as never, { projection: { _id: 0, userId: 1, groupId: 1, sources: 1 } })
+      .toArray()) as unknown as Pick<MembershipDoc, 'userId' | 'groupId' | 'sources'>[];
+    for (const d of docs) out.get(d.userId)?.push({ groupId: d.groupId, sources: d.sources });
+    return out;
   }
 
   /** Whether the user is a member of any of these groups. */
@@ -287,6 +316,132 @@ export class MembershipsRepository {
       { $set: { role, updatedAt: new Date() } } as never,
       { returnDocument: 'after' },
     )) as unknown as MembershipDoc | null;
+  }
+
+  // ---- rule-made changes with their audit events (exactly once, across crashes and concurrent writers) ----
+
+  /**
+   * Applies each change in one single-document update that also carries its audit event
+   * (`pendingAudit`), and only if it changes something: an add where the membership lacks the
+   * source, a removal where it holds it. So the event exists if and only if the change happened,
+   * whoever else writes the same membership and wherever the process dies. Bulk: one unordered
+   * insert for fresh adds, one unordered bulk of upserts for the other adds, one of pulls for the
+   * removals and one read of the removed memberships. Outcomes are in the order of `changes`. The
+   * events stay on the memberships until `settleAudited` (after the caller wrote them to the log).
+   */
+  async applyAudited(changes: readonly AuditedMembershipChange[]): Promise<AuditedOutcome[]> {
+    const outcomes: AuditedOutcome[] = changes.map(() => ({ applied: false }));
+    const now = new Date();
+    const adds: number[] = [];
+    const removes: number[] = [];
+    changes.forEach((c, i) => (c.op === 'add' ? adds : removes).push(i));
+    for (const part of chunks(adds)) {
+      let upserts = part.filter((i) => !changes[i]!.fresh);
+      const fresh = part.filter((i) => changes[i]!.fresh);
+      if (fresh.length > 0) {
+        const taken = await this.insertAudited(fresh.map((i) => changes[i]!), now);
+        fresh.forEach((i, k) => (taken.has(k) ? upserts.push(i) : (outcomes[i] = { applied: true, created: true })));
+      }
+      // A duplicate key on the upsert is "the membership holds the source already", or a creation
+      // that raced ours: the second round tells them apart (the document exists by then).
+      for (let round = 0; round < 2 && upserts.length > 0; round++) {
+        const refused = await this.upsertAudited(upserts.map((i) => changes[i]!), now, (k, created) => (outcomes[upserts[k]!] = { applied: true, created }));
+        upserts = upserts.filter((_, k) => refused.has(k));
+      }
+    }
+    for (const part of chunks(removes)) {
+      const ids = part.map((i) => membershipId(changes[i]!.groupId, changes[i]!.userId));
+      await this.collection.bulkWrite(
+        part.map((i, k) => {
+          const c = changes[i]!;
+          return {
+            updateOne: {
+              filter: { _id: ids[k], tenantId: c.tenantId, sources: c.source } as never,
+              update: { $pull: { sources: c.source }, $push: { pendingAudit: c.event }, $set: { updatedAt: now } } as never,
+            },
+          };
+        }),
+        { ordered: false },
+      );
+      // The removals that applied are the ones whose event is on the membership now.
+      const docs = (await this.collection.find({ _id: { $in: ids } } as never, { projection: { sources: 1, 'pendingAudit._id': 1 } }).toArray()) as unknown as MembershipDoc[];
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      part.forEach((i, k) => {
+        const doc = byId.get(ids[k]!);
+        if (doc?.pendingAudit?.some((e) => e._id === changes[i]!.event._id)) outcomes[i] = { applied: true, ended: doc.sources.length === 0 };
+      });
+    }
+    return outcomes;
+  }
+
+  /** Fresh adds in one unordered insert; returns the positions a duplicate key refused (the membership exists). */
+  private async insertAudited(changes: readonly AuditedMembershipChange[], now: Date): Promise<Set<number>> {
+    try {
+      await this.collection.insertMany(
+        changes.map((c) => ({
+          _id: membershipId(c.groupId, c.userId), tenantId: c.tenantId, groupId: c.groupId, userId: c.userId, role: 'member',
+          sources: [c.source], pendingAudit: [c.event], createdAt: now, updatedAt: now,
+        })) as never[],
+        { ordered: false },
+      );
+      return new Set();
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      if (!taken) throw err;
+      return taken;
+    }
+  }
+
+  /** Adds by conditional upsert ("lacks the source"); reports each one applied, returns the positions a duplicate key refused. */
+  private async upsertAudited(changes: readonly AuditedMembershipChange[], now: Date, applied: (position: number, created: boolean) => void): Promise<Set<number>> {
+    const ops = changes.map((c) => ({
+      updateOne: {
+        filter: { _id: membershipId(c.groupId, c.userId), sources: { $ne: c.source } } as never,
+        update: {
+          $addToSet: { sources: c.source },
+          $push: { pendingAudit: c.event },
+          $set: { updatedAt: now },
+          $setOnInsert: { tenantId: c.tenantId, groupId: c.groupId, userId: c.userId, role: 'member', createdAt: now },
+        } as never,
+        upsert: true,
+      },
+    }));
+    let upserted: Record<number, unknown>;
+    let refused = new Set<number>();
+    try {
+      upserted = (await this.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      const result = (err as { result?: { upsertedIds?: Record<number, unknown> } }).result;
+      if (!taken || !result?.upsertedIds) throw err;
+      refused = taken;
+      upserted = result.upsertedIds;
+    }
+    // Every op the index did not refuse matched a membership lacking the source (so changed it) or created one.
+    changes.forEach((_, k) => {
+      if (!refused.has(k)) applied(k, upserted[k] !== undefined);
+    });
+    return refused;
+  }
+
+  /**
+   * The events of these memberships are in the log: pulls them, and deletes the memberships left
+   * without a source and without other events still to write (an unwritten one keeps it for its writer).
+   */
+  async settleAudited(membershipIds: readonly string[], eventIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < membershipIds.length; i += CHUNK) {
+      const ids = membershipIds.slice(i, i + CHUNK);
+      await this.collection.updateMany({ _id: { $in: ids } } as never, { $pull: { pendingAudit: { _id: { $in: [...eventIds] } } } } as never);
+      await this.collection.deleteMany({ _id: { $in: ids }, sources: { $size: 0 }, pendingAudit: { $size: 0 } } as never);
+    }
+  }
+
+  /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */
+  async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<MembershipWithPendingAudit[]> {
+    return (await this.collection
+      .find({ 'pendingAudit.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, sources: 1, pendingAudit: 1 } })
+      .limit(limit)
+      .toArray()) as unknown as MembershipWithPendingAudit[];
   }
 
   /** Deletes these users' memberships of the group, whatever their sources. */

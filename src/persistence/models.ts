@@ -132,6 +132,12 @@ export interface MembershipDoc {
   role: MembershipRole;
   /** Who holds the membership: 'scim', 'manual', 'import', 'rule:<id>', 'dynamic'. */
   sources: string[];
+  /**
+   * Audit events of rule-made changes to this membership, written in the same update as the change
+   * and pulled once they are in the log (MembershipsRepository.applyAudited); a crash in between
+   * leaves them here for the sweeper. A membership without sources waits here until they are written.
+   */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -450,6 +456,8 @@ function membershipSchema() {
   );
   s.index({ tenantId: 1, groupId: 1, userId: 1 });
   s.index({ tenantId: 1, userId: 1 });
+  // The sweeper's look for rule-made changes whose audit events a crashed worker left on the membership.
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 
