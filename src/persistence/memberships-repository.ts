@@ -30,8 +30,10 @@ export interface AuditedOutcome {
   applied: boolean;
   /** An add that created the membership. */
   created?: boolean;
-  /** A removal that left the membership without a source (it is deleted once its events are written). */
+  /** A removal that left the membership without a source: it is deleted once its events are written. */
   ended?: boolean;
+  /** With `ended`: every event waiting on the membership (this one, and any another writer has yet to write), to write before it goes. */
+  waiting?: AuditEventDoc[];
 }
 
 /** A membership holding audit events a crash left unwritten. */
@@ -364,11 +366,13 @@ export class MembershipsRepository {
         { ordered: false },
       );
       // The removals that applied are the ones whose event is on the membership now.
-      const docs = (await this.collection.find({ _id: { $in: ids } } as never, { projection: { sources: 1, 'pendingAudit._id': 1 } }).toArray()) as unknown as MembershipDoc[];
+      const docs = (await this.collection.find({ _id: { $in: ids } } as never, { projection: { sources: 1, pendingAudit: 1 } }).toArray()) as unknown as MembershipDoc[];
       const byId = new Map(docs.map((d) => [d._id, d]));
       part.forEach((i, k) => {
         const doc = byId.get(ids[k]!);
-        if (doc?.pendingAudit?.some((e) => e._id === changes[i]!.event._id)) outcomes[i] = { applied: true, ended: doc.sources.length === 0 };
+        if (!doc?.pendingAudit?.some((e) => e._id === changes[i]!.event._id)) return;
+        const ended = doc.sources.length === 0;
+        outcomes[i] = ended ? { applied: true, ended, waiting: doc.pendingAudit } : { applied: true, ended };
       });
     }
     return outcomes;
@@ -425,15 +429,19 @@ export class MembershipsRepository {
   }
 
   /**
-   * The events of these memberships are in the log: pulls them, and deletes the memberships left
-   * without a source and without other events still to write (an unwritten one keeps it for its writer).
+   * These events are in the log: pulls each from its membership (one bulk), then deletes the
+   * memberships `emptied` names if they are still without a source. Whoever ended a membership
+   * deletes it, after writing every event waiting on it: an empty membership takes no new event
+   * (an add makes it non-empty, a removal needs the source), so none is lost with it.
    */
-  async settleAudited(membershipIds: readonly string[], eventIds: readonly string[]): Promise<void> {
-    for (let i = 0; i < membershipIds.length; i += CHUNK) {
-      const ids = membershipIds.slice(i, i + CHUNK);
-      await this.collection.updateMany({ _id: { $in: ids } } as never, { $pull: { pendingAudit: { _id: { $in: [...eventIds] } } } } as never);
-      await this.collection.deleteMany({ _id: { $in: ids }, sources: { $size: 0 }, pendingAudit: { $size: 0 } } as never);
+  async settleAudited(pulls: readonly { membershipId: string; eventId: string }[], emptied: readonly string[] = []): Promise<void> {
+    for (const part of chunks(pulls)) {
+      await this.collection.bulkWrite(
+        part.map(({ membershipId: _id, eventId }) => ({ updateOne: { filter: { _id } as never, update: { $pull: { pendingAudit: { _id: eventId } } } as never } })),
+        { ordered: false },
+      );
     }
+    for (const ids of chunks(emptied)) await this.collection.deleteMany({ _id: { $in: ids }, sources: { $size: 0 } } as never);
   }
 
   /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */

@@ -16,7 +16,9 @@ export async function writeInterruptedMembershipAudits(models: Models, afterSeco
   const due = docs.flatMap((doc) => (doc.pendingAudit ?? []).filter((event) => event.at < cutoff).map((event) => ({ doc, event })));
   if (due.length === 0) return 0;
   await repositoriesOf(models).auditEvents.insertMany(due.map(({ doc, event }) => recovered(event, doc)));
-  await memberships.settleAudited([...new Set(due.map(({ doc }) => doc._id))], due.map(({ event }) => event._id));
+  // A membership without a source goes once all its events are written.
+  const emptied = docs.filter((doc) => doc.sources.length === 0 && (doc.pendingAudit ?? []).every((event) => event.at < cutoff)).map((doc) => doc._id);
+  await memberships.settleAudited(due.map(({ doc, event }) => ({ membershipId: doc._id, eventId: event._id })), emptied);
   return due.length;
 }
 

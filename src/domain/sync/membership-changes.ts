@@ -100,9 +100,16 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
     const auditEvents = repositoriesOf(writer.models).auditEvents;
     batcher = new Batcher(async (items) => {
       const outcomes = await memberships.applyAudited(items);
-      const done = items.flatMap((item, i) => (outcomes[i]!.applied ? [{ item, outcome: outcomes[i]! }] : []));
-      await auditEvents.insertMany(done.map(({ item, outcome }) => withOutcome(item.event, outcome)));
-      await memberships.settleAudited([...new Set(done.map(({ item }) => membershipId(item.groupId, item.userId)))], done.map(({ item }) => item.event._id));
+      const done = items.flatMap((item, i) => (outcomes[i]!.applied ? [{ item, outcome: outcomes[i]!, id: membershipId(item.groupId, item.userId) }] : []));
+      const events = new Map(done.map(({ item, outcome }) => [item.event._id, withOutcome(item.event, outcome)]));
+      // A membership this flush ended goes once every event on it is written, other writers' too (fixed ids: once).
+      const emptied = done.filter(({ outcome }) => outcome.ended);
+      for (const { outcome } of emptied) for (const e of outcome.waiting ?? []) if (!events.has(e._id)) events.set(e._id, e);
+      await auditEvents.insertMany([...events.values()]);
+      await memberships.settleAudited(
+        done.map(({ item, id }) => ({ membershipId: id, eventId: item.event._id })),
+        [...new Set(emptied.map(({ id }) => id))],
+      );
       return outcomes;
     });
     auditedWriters.set(writer.memberships, batcher);
