@@ -22,9 +22,10 @@ import { env, freePort, startApi, startWorker, stopApi, stopProcess, type Api } 
  * `--users` users, a rule matching 60% of them, the sync worker as a process of its own and SCIM
  * PATCHes of users' departments from a few lanes all along (their jobs race the rule's run):
  *  1. the rule is created; the worker is killed (-9) once its memberships start to appear (plus a
- *     random delay), and restarted;
+ *     random delay up to `--kill-max-ms`), and restarted;
  *  2. the rule is edited (about a third of its members leave, a third join); the worker is killed
- *     again mid-run and, on even trials, Redis loses everything (FLUSHALL) before the restart;
+ *     again once the new version's run is under way (plus a random delay) and, on even trials,
+ *     Redis loses everything (FLUSHALL) before the restart;
  *  3. the lanes stop; the restarted worker (its sweeper looks every second) settles everything.
  * Checks: each user's `membership.added` / `membership.removed` events of the rule alternate,
  * starting with an add and ending as the membership ends (held: an add; not held: a removal or
@@ -40,7 +41,7 @@ function options(): Options {
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
   return {
-    trials: arg('trials', 5), users: arg('users', 4000), lanes: arg('lanes', 4), killMaxMs: arg('kill-max-ms', 1500),
+    trials: arg('trials', 5), users: arg('users', 4000), lanes: arg('lanes', 4), killMaxMs: arg('kill-max-ms', 400),
     settleTimeoutMs: arg('settle-timeout-ms', 120_000), logDir: process.env.CRASH_LOG_DIR ?? process.cwd(),
   };
 }
@@ -196,10 +197,16 @@ async function main() {
       const firstKill = await count();
       worker = startWorker(prefix, logFile, 2);
 
-      // 2. The rule edited; killed mid-run (and Redis wiped on even trials).
-      await sleep(300 + Math.floor(Math.random() * 700));
+      // 2. The rule edited; killed once the new version's run is under way (and Redis wiped on even trials).
+      await sleep(Math.floor(Math.random() * opts.killMaxMs));
       await rules.update(ctx, rule.id, { expression: expressionOf(SECOND) });
-      await sleep(200 + Math.floor(Math.random() * opts.killMaxMs));
+      const running = async () => {
+        const doc = (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as { progress?: { version: number }; lastRun?: { version: number } } | null;
+        return doc?.progress?.version === 2 || doc?.lastRun?.version === 2;
+      };
+      const runDeadline = Date.now() + 60_000;
+      while (!(await running()) && Date.now() < runDeadline) await sleep(10);
+      await sleep(Math.floor(Math.random() * opts.killMaxMs));
       await killWorker(worker);
       const secondKill = await count();
       if (flush) await redis.flushall();

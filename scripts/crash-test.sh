@@ -9,7 +9,7 @@
 #
 #   scripts/crash-test.sh [--only api|worker] [--trials 5]
 #     api:    [--lanes 8] [--users-per-lane 12] [--kill-min-ms 300] [--kill-max-ms 4000]
-#     worker: [--users 4000] [--lanes 4] [--kill-max-ms 1500]
+#     worker: [--users 4000] [--lanes 4] [--kill-max-ms 400]
 #
 # Runs on services of its own (scripts/services.sh with SCIM_DATA_DIR=.data/crash-test, loopback
 # only), stops them and every API process it started (by PID) on exit. Exit status: 0 no

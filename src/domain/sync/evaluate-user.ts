@@ -34,10 +34,10 @@ const key = (groupId: string, source: string) => `${groupId}\t${source}`;
  * document, never a job's snapshot, so re-running it is harmless (idempotent).
  */
 export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: string, trigger?: UserChangeTrigger): Promise<UserEvaluation> {
-  const ruleSet = await deps.ruleSets.get(tenantId);
-  if (!ruleSet) return { outcome: 'tenantGone' };
   const reads = evaluationReadsOf(deps.models);
-  const [user, memberships] = await Promise.all([reads.users.one({ tenantId, userId }), reads.memberships.one({ tenantId, userId })]);
+  // Three independent reads at once, each shared with the jobs evaluating at the same time.
+  const [ruleSet, user, memberships] = await Promise.all([deps.ruleSets.get(tenantId), reads.users.one({ tenantId, userId }), reads.memberships.one({ tenantId, userId })]);
+  if (!ruleSet) return { outcome: 'tenantGone' };
   if (!user) {
     // Ownerships and administrator entries go with the deletion's recorded steps (recovery/pending-changes).
     return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
