@@ -21,8 +21,8 @@ import { env, freePort, startApi, startWorker, stopApi, stopProcess, type Api } 
  * Worker crash test (scripts/crash-test.sh --only worker; issue 17 part 2): per trial, a tenant of
  * `--users` users, a rule matching 60% of them, the sync worker as a process of its own and SCIM
  * PATCHes of users' departments from a few lanes all along (their jobs race the rule's run):
- *  1. the rule is created; the worker is killed (-9) once its memberships start to appear (plus a
- *     random delay up to `--kill-max-ms`), and restarted;
+ *  1. the rule is created; the worker is killed (-9) once its run has written memberships (a chunk
+ *     checkpointed, plus a random delay up to `--kill-max-ms`), and restarted; the run finishes;
  *  2. the rule is edited (about a third of its members leave, a third join); the worker is killed
  *     again once the new version's run is under way (plus a random delay) and, on even trials,
  *     Redis loses everything (FLUSHALL) before the restart;
@@ -187,25 +187,32 @@ async function main() {
       const lanes = patchLanes(api, tenant.scimToken, users, opts.lanes);
       const ctx = { tenantId: tenant.tenantId, actor: { type: 'admin' as const, id: 'crash-test' } };
 
-      // 1. The rule's first run; killed once its memberships start to appear.
-      const rule = await rules.create(ctx, { name: 'Crash rule', expression: expressionOf(FIRST), targetGroupId: group._id });
       const count = () => db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: group._id } as never);
-      const appearDeadline = Date.now() + 60_000;
-      while ((await count()) === 0 && Date.now() < appearDeadline) await sleep(10);
+      const ruleState = async () =>
+        (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as { progress?: { version: number; matched: number }; lastRun?: { version: number } } | null;
+      /** Until the run of `version` has written memberships (a chunk checkpointed) or finished. */
+      const underWay = async (version: number, timeoutMs = 60_000) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const doc = await ruleState();
+          if ((doc?.progress?.version === version && doc.progress.matched > 0) || doc?.lastRun?.version === version || Date.now() > deadline) return;
+          await sleep(10);
+        }
+      };
+
+      // 1. The rule's first run; killed once its memberships appear (a chunk written), then restarted; its run finishes.
+      const rule = await rules.create(ctx, { name: 'Crash rule', expression: expressionOf(FIRST), targetGroupId: group._id });
+      await underWay(1);
       await sleep(Math.floor(Math.random() * opts.killMaxMs));
       await killWorker(worker);
       const firstKill = await count();
       worker = startWorker(prefix, logFile, 2);
+      const finished = Date.now() + opts.settleTimeoutMs;
+      while ((await ruleState())?.lastRun?.version !== 1 && Date.now() < finished) await sleep(50);
 
-      // 2. The rule edited; killed once the new version's run is under way (and Redis wiped on even trials).
-      await sleep(Math.floor(Math.random() * opts.killMaxMs));
+      // 2. The rule edited (its members change by about two thirds); killed once the new version's run is under way (and Redis wiped on even trials).
       await rules.update(ctx, rule.id, { expression: expressionOf(SECOND) });
-      const running = async () => {
-        const doc = (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as { progress?: { version: number }; lastRun?: { version: number } } | null;
-        return doc?.progress?.version === 2 || doc?.lastRun?.version === 2;
-      };
-      const runDeadline = Date.now() + 60_000;
-      while (!(await running()) && Date.now() < runDeadline) await sleep(10);
+      await underWay(2);
       await sleep(Math.floor(Math.random() * opts.killMaxMs));
       await killWorker(worker);
       const secondKill = await count();
