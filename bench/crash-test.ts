@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { env, freePort, startApi, stopApi, type Api } from './crash-processes';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
 import { createTenant } from '../src/domain/tenants';
 import { silentLogger } from '../src/observability/logger';
@@ -40,76 +38,9 @@ function options(): Options {
   };
 }
 
-const env = (name: string) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (scripts/crash-test.sh sets it)`);
-  return v;
-};
 const log = (msg: string) => process.stdout.write(`[crash] ${msg}\n`);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 const sample = <T>(items: readonly T[], n: number): T[] => [...items].sort(() => Math.random() - 0.5).slice(0, Math.max(0, Math.min(n, items.length)));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// ---- the API process -----------------------------------------------------------------------
-
-interface Api { child: ChildProcess; url: string }
-
-/** The API process of the moment: stopped (by its PID) whatever way this process ends. */
-let current: ChildProcess | undefined;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    current?.kill('SIGKILL');
-    process.exit(2);
-  });
-}
-process.on('exit', () => {
-  if (current && current.exitCode === null && current.signalCode === null) current.kill('SIGKILL');
-});
-
-async function startApi(port: number, prefix: string, logFile: string): Promise<Api> {
-  const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [join(__dirname, '../src/main.js'), '--role=api'], {
-    env: {
-      PATH: process.env.PATH, MONGODB_URI: env('MONGODB_URI'), REDIS_URL: env('REDIS_URL'), PORT: String(port), HOST: '127.0.0.1',
-      ADMIN_JWT_SECRET: randomBytes(32).toString('hex'), QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', SCIM_RATE_LIMIT_PER_MINUTE: '1000000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  current = child;
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited during start-up (code ${child.exitCode}); see ${logFile}`);
-    try {
-      if ((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok) return { child, url };
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the API did not answer /healthz within 30 s; see ${logFile}`);
-}
-
-/** Stops the API we started, by its own handle (PID): TERM, then KILL after 10 s. */
-async function stopApi(api: Api): Promise<void> {
-  if (api.child.exitCode !== null || api.child.signalCode !== null) return;
-  const exited = once(api.child, 'exit');
-  api.child.kill('SIGTERM');
-  const timer = setTimeout(() => api.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---- the burst -----------------------------------------------------------------------------
 

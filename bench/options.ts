@@ -17,17 +17,26 @@ export interface BenchOptions {
   patchOps: number;
   /** Users the IdP first-import scenario provisions (lookup then create each). */
   importUsers: number;
+  /** Users of the sync suite's rule-change scenario (default 100,000; quick 5,000). */
+  ruleChangeUsers?: number;
+  /** user.changed jobs of the sync suite's job scenarios (default 5,000; quick 500). */
+  syncJobs?: number;
+  /** Run only this suite (`sync`: the identity-sync worker), not all four. */
+  suite?: 'sync';
   jsonFile?: string;
   quick: boolean;
 }
 
-type Sizes = Omit<BenchOptions, 'quick' | 'jsonFile'>;
+type Sizes = Omit<BenchOptions, 'quick' | 'jsonFile' | 'suite' | 'ruleChangeUsers' | 'syncJobs'>;
 export type Backend = 'mongodb' | 'embedded';
 
 export interface ParsedArgs {
   explicit: Partial<Sizes>;
   quick: boolean;
   jsonFile?: string;
+  suite?: 'sync';
+  ruleChangeUsers?: number;
+  syncJobs?: number;
 }
 
 const DEFAULTS: Sizes = { users: 10_000, groupSize: 100_000, patchMembers: 10_000, patchOps: 5, importUsers: 10_000, durationSeconds: 10, connections: 8 };
@@ -44,6 +53,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --import-users N   users of the IdP first-import scenario     10000 / 500
   --duration S       time bound of each measured run, seconds   10 / 2
   --connections N    requests in flight (except PATCH: 1)       8 (the import: 16)
+  --suite sync       only the identity-sync suite (the worker)
+  --rule-change-users N  users of the sync rule-change scenario 100000 / 5000
+  --sync-jobs N      user.changed jobs per sync job scenario    5000 / 500
   --quick            small sizes and short runs (a smoke test)
   --json FILE        also write the results as JSON to FILE
   --help             this text
@@ -68,6 +80,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
   const explicit: Partial<Sizes> = {};
   let quick = false;
   let jsonFile: string | undefined;
+  let suite: 'sync' | undefined;
+  const sync: { ruleChangeUsers?: number; syncJobs?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -80,6 +94,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
     if (flag === '--help' || flag === '-h') return null;
     if (flag === '--quick') quick = true;
     else if (flag === '--json') jsonFile = value();
+    else if (flag === '--suite') {
+      const v = value();
+      if (v !== 'sync') throw new UsageError(`--suite must be "sync", got "${v}"`);
+      suite = v;
+    } else if (flag === '--rule-change-users' || flag === '--sync-jobs') {
+      const raw = value();
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, got "${raw}"`);
+      sync[flag === '--sync-jobs' ? 'syncJobs' : 'ruleChangeUsers'] = n;
+    }
     else if (flag in NUMERIC) {
       const raw = value();
       const n = Number(raw);
@@ -91,13 +115,18 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
       throw new UsageError(`unknown option "${arg}"`);
     }
   }
-  return { explicit, quick, jsonFile };
+  return { explicit, quick, jsonFile, ...(suite ? { suite } : {}), ...sync };
 }
 
 /** The sizes: explicit flags, else --quick's, else the defaults. */
 export function resolveOptions(args: ParsedArgs): BenchOptions {
   const base = args.quick ? QUICK : DEFAULTS;
-  const options: BenchOptions = { ...base, ...args.explicit, quick: args.quick, jsonFile: args.jsonFile };
+  const options: BenchOptions = {
+    ...base, ...args.explicit, quick: args.quick, jsonFile: args.jsonFile,
+    ...(args.suite ? { suite: args.suite } : {}),
+    ...(args.ruleChangeUsers ? { ruleChangeUsers: args.ruleChangeUsers } : {}),
+    ...(args.syncJobs ? { syncJobs: args.syncJobs } : {}),
+  };
   if (options.patchMembers > options.users) {
     throw new UsageError(`--patch-members (${options.patchMembers}) cannot exceed --users (${options.users}): a PATCH may only add existing users`);
   }

@@ -155,6 +155,8 @@ async function main(): Promise<number> {
     const mongoUri = process.env.MONGODB_URI!;
     const redisUrl = process.env.REDIS_URL!;
 
+    if (args.suite === 'sync') return await runSyncSuite(args, mongoUri, redisUrl);
+
     const runId = randomBytes(4).toString('hex');
     const dbName = `bench_${runId}`;
     const queuePrefixName = `bench${runId}`;
@@ -270,7 +272,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nauthorize (${opts.quick ? '1,000 groups, 20 roles' : '10,000 groups, 5 levels, 100 roles'}; baseline = precomputed in-memory lookup)\n${formatAuthorizeTable(authz)}\n`);
 
     // Identity sync: rule evaluation, rule change over many users, user.changed jobs end to end.
-    const sync = await runSyncBenchmarks({ mongoUri, redisUrl, quick: opts.quick, progress: (m) => progress(`sync: ${m}`) });
+    const sync = await runSyncBenchmarks(syncOptions(opts, mongoUri, redisUrl));
     process.stdout.write(`\nidentity sync (baseline = the raw floor of each scenario)\n${formatSyncTable(sync)}\n`);
 
     if (opts.jsonFile) {
@@ -282,6 +284,27 @@ async function main(): Promise<number> {
     await cleanUp();
     progress(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
+}
+
+function syncOptions(opts: BenchOptions, mongoUri: string, redisUrl: string) {
+  return {
+    mongoUri, redisUrl, quick: opts.quick, progress: (m: string) => progress(`sync: ${m}`),
+    ...(opts.ruleChangeUsers ? { ruleChangeUsers: opts.ruleChangeUsers } : {}),
+    ...(opts.syncJobs ? { jobs: opts.syncJobs } : {}),
+  };
+}
+
+/** `--suite sync`: the identity-sync scenarios alone (each on a database of its own). */
+async function runSyncSuite(args: NonNullable<ReturnType<typeof parseArgs>>, mongoUri: string, redisUrl: string): Promise<number> {
+  const opts = resolveOptions(args);
+  const sync = await runSyncBenchmarks(syncOptions(opts, mongoUri, redisUrl));
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  process.stdout.write(`\nidentity sync, ${new Date().toISOString()}${opts.quick ? ' (--quick)' : ''}; load average at the end ${load}\n${formatSyncTable(sync)}\n`);
+  if (opts.jsonFile) {
+    writeFileSync(opts.jsonFile, JSON.stringify(sync, null, 2) + '\n');
+    progress(`wrote ${opts.jsonFile}`);
+  }
+  return 0;
 }
 
 main().then(

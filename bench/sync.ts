@@ -34,7 +34,7 @@ import { subjectOf } from '../src/domain/sync/rule-set';
 import { RulesService } from '../src/domain/sync/rules-service';
 import { bumpRuleSetVersion } from '../src/domain/sync/rule-set-version';
 import type { SyncedRuleDoc } from '../src/domain/sync/rule-records';
-import { startSyncWorker } from '../workers/worker';
+import { DEFAULT_CONCURRENCY, startSyncWorker } from '../workers/worker';
 
 export interface SyncBenchOptions {
   /** MongoDB server URI (its database part is replaced: each scenario creates and drops its own). */
@@ -48,7 +48,7 @@ export interface SyncBenchOptions {
   ruleChangeUsers?: number;
   /** Jobs measured in scenario 3 (default 5,000; quick 500). */
   jobs?: number;
-  /** Worker concurrency in scenario 3 (default 8). */
+  /** Worker concurrency in scenario 3, the floor's too (default: the worker's, 32). */
   concurrency?: number;
   /** Which scenarios to run (default all). */
   only?: readonly SyncScenario[];
@@ -379,7 +379,7 @@ async function runJobs(queue: Queue, jobs: { name: JobName; data: JobPayloads[Jo
 
 async function benchUserJobs(opts: SyncBenchOptions): Promise<SyncBenchRow[]> {
   const total = opts.jobs ?? (opts.quick ? 500 : 5_000);
-  const concurrency = opts.concurrency ?? 8;
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   return withScope(opts, 'userjobs', async (scope) => {
     const { models } = scope.db;
     const ruleCount = 100;

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Crash test: kill -9 of the API at random points of a scripted SCIM burst, then recovery and
-# checks (no orphan membership, every committed change audited once, groups' versions and members
-# as their committed changes say). See bench/crash-test.ts for what is checked and why.
+# Crash tests, each with recovery and checks:
+#  - api: kill -9 of the API at random points of a scripted SCIM burst (no orphan membership, every
+#    committed change audited once, groups' versions and members as their committed changes say);
+#    bench/crash-test.ts.
+#  - worker: kill -9 of the sync worker during rule runs raced by user changes, with Redis wiped
+#    (FLUSHALL) on even trials (every rule membership change audited exactly once, members as the
+#    rule says, nothing pending); bench/worker-crash-test.ts.
 #
-#   scripts/crash-test.sh [--trials 5] [--lanes 8] [--users-per-lane 12] [--kill-min-ms 300] [--kill-max-ms 4000]
+#   scripts/crash-test.sh [--only api|worker] [--trials 5]
+#     api:    [--lanes 8] [--users-per-lane 12] [--kill-min-ms 300] [--kill-max-ms 4000]
+#     worker: [--users 4000] [--lanes 4] [--kill-max-ms 400]
 #
 # Runs on services of its own (scripts/services.sh with SCIM_DATA_DIR=.data/crash-test, loopback
 # only), stops them and every API process it started (by PID) on exit. Exit status: 0 no
@@ -24,5 +30,15 @@ echo "[crash] building" >&2
 (cd "$ROOT" && npm run --silent build)
 eval "$(bash "$ROOT/scripts/services.sh" start)"
 export MONGODB_URI REDIS_URL
-# The whole run is bounded too: 5 trials take well under this.
-timeout --kill-after=10 600 node "$ROOT/dist/bench/crash-test.js" "$@"
+ONLY=all
+ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) ONLY=${2:?--only needs api or worker}; shift 2 ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+case "$ONLY" in all|api|worker) ;; *) echo "--only must be api or worker, not '$ONLY'" >&2; exit 2 ;; esac
+# Each run is bounded too: 5 trials take well under this.
+if [ "$ONLY" != worker ]; then timeout --kill-after=10 600 node "$ROOT/dist/bench/crash-test.js" "${ARGS[@]}"; fi
+if [ "$ONLY" != api ]; then timeout --kill-after=10 900 node "$ROOT/dist/bench/worker-crash-test.js" "${ARGS[@]}"; fi

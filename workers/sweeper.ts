@@ -5,6 +5,7 @@ import { repositoriesOf } from '../src/persistence/repositories';
 import { failedJobHolding, type PendingSyncDoc, type SyncMarks } from '../src/persistence/sync-marks';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
 import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
+import { writeInterruptedMembershipAudits } from '../src/domain/recovery/pending-membership-audits';
 import { finishInterruptedGroupChanges } from '../src/domain/recovery/pending-group-changes';
 
 /** Documents looked at per kind and sweep; the rest wait for the next sweep. */
@@ -17,7 +18,7 @@ export interface SweepResult {
   rules: number;
   /** Multi-document changes (deletions, group changes) a crash had interrupted, finished by this sweep. */
   changes: number;
-  /** Audit events of committed changes that were still waiting on their document. */
+  /** Audit events of committed changes that were still waiting on their document (a user, or a membership a rule changed). */
   audits: number;
 }
 
@@ -48,7 +49,7 @@ export async function sweepPending(models: Models, queue: WorkerJobQueue, afterS
   const repos = repositoriesOf(models);
   const recovery = { models, memberships: repos.memberships, enqueuer: queue };
   const changes = (await finishInterruptedChanges(recovery, afterSeconds)) + (await finishInterruptedGroupChanges(recovery, afterSeconds));
-  const audits = await writeInterruptedAudits(models, afterSeconds);
+  const audits = (await writeInterruptedAudits(models, afterSeconds)) + (await writeInterruptedMembershipAudits(models, afterSeconds));
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
   const sweep = async (marks: SyncMarks, toJob: (d: PendingSyncDoc) => QueuedJob): Promise<number> => {
     const cursor = marks.stalePending(cutoff, MAX_PER_SWEEP, BATCH);

@@ -36,7 +36,13 @@ export interface SyncWorkerOptions {
   accessEvents?: AccessEvents;
 }
 
-const DEFAULT_CONCURRENCY = 8;
+/**
+ * Jobs run at once per worker. Jobs wait on the database, not the CPU, and concurrent jobs share
+ * their reads and writes (src/domain/batcher.ts), so more of them at once means fewer round trips
+ * per job: `user.changed` jobs end to end, measured on the embedded server with indexes, 258/s at 8
+ * and 428/s at 32 (BullMQ's empty-job floor 813–968/s in the same runs).
+ */
+export const DEFAULT_CONCURRENCY = 32;
 
 /** Starts the BullMQ worker and the outbox sweeper (a sweep at start, then every interval). */
 export function startSyncWorker(config: Config, db: Database, logger: Logger, opts: SyncWorkerOptions = {}): SyncWorker {

@@ -16,8 +16,6 @@ export interface AuditEventCriteria {
   after?: { at: Date; id: string };
 }
 
-export type LastEventAbout = Pick<AuditEventDoc, '_id' | 'action' | 'at' | 'before' | 'after'>;
-
 /**
  * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`).
  * Events are only ever inserted and read, newest first.
@@ -69,15 +67,5 @@ export class AuditEventsRepository {
       .sort({ at: -1, _id: -1 })
       .limit(limit)
       .toArray()) as unknown as AuditEventDoc[];
-  }
-
-  /** The newest event about this object (whatever its type), without the actor. */
-  async lastEventAbout(tenantId: string, objectId: string): Promise<LastEventAbout | undefined> {
-    const [event] = (await this.models.AuditEvent.collection
-      .find({ tenantId, 'object.id': objectId } as never, { projection: { action: 1, at: 1, before: 1, after: 1 } })
-      .sort({ at: -1 })
-      .limit(1)
-      .toArray()) as unknown as LastEventAbout[];
-    return event;
   }
 }

@@ -1,5 +1,5 @@
 import { duplicateKeyIndexes } from './duplicate-key';
-import type { Models, MembershipDoc, MembershipRole } from './models';
+import type { AuditEventDoc, Models, MembershipDoc, MembershipRole } from './models';
 
 const CHUNK = 1000;
 
@@ -13,8 +13,8 @@ export const membershipId = (groupId: string, userId: string) => `${groupId}|${u
 
 type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
 
-/** What an ordered write reads first: a live membership (it has `tenantId`), a tombstone, or nothing. */
-type Positioned = Pick<MembershipDoc, '_id' | 'sources' | 'positions'> & { tenantId?: string };
+/** What an ordered write reads first: a live membership (it has `groupId`), a tombstone, or nothing. */
+type Positioned = Pick<MembershipDoc, '_id' | 'sources' | 'positions'> & { groupId?: string };
 
 /** Outcome of an ordered write: whose membership it created or ended, and for whom its position is now the recorded one. */
 export interface OrderedWrite {
@@ -26,17 +26,47 @@ export interface OrderedWrite {
 const ORDERED_ATTEMPTS = 10;
 
 /**
- * Turns memberships into tombstones: no `tenantId`, `groupId`, `userId`, `sources` (every query
- * of members filters on those, so tombstones are invisible to them), the `positions` kept, and
- * `endedAt` for the TTL index that drops them after TOMBSTONE_TTL_SECONDS (models.ts).
+ * Turns memberships into tombstones: no `groupId`, `userId`, `sources` (every query of members
+ * filters on `groupId` or `userId`, so tombstones are invisible to them), `tenantId` kept (the
+ * shard key: a tombstone stays on its tenant's shard and is found by targeted queries), the
+ * `positions` kept, and `endedAt` for the TTL index that drops them after TOMBSTONE_TTL_SECONDS
+ * (models.ts).
  */
 const tombstoneUpdate = (now: Date) => ({
-  $unset: { tenantId: '', groupId: '', userId: '', role: '', sources: '', createdAt: '', updatedAt: '' },
+  $unset: { groupId: '', userId: '', role: '', sources: '', pendingAudit: '', createdAt: '', updatedAt: '' },
   $set: { endedAt: now },
 });
 
+/** The filter part "a tombstone": the document has no `groupId` (a live membership always has one). */
+const TOMBSTONE = { groupId: { $exists: false } };
+
 /** The filter part "this source's recorded position is older than `position`" (none counts as older). */
 const olderThan = (source: string, position: number) => ({ $or: [{ [`positions.${source}`]: { $lt: position } }, { [`positions.${source}`]: { $exists: false } }] });
+/** One membership change a rule, SSO mapping or dynamic group asks for, with the audit event that records it. */
+export interface AuditedMembershipChange {
+  tenantId: string;
+  groupId: string;
+  userId: string;
+  source: string;
+  op: 'add' | 'remove';
+  event: AuditEventDoc;
+  /** An add for a user known to have no membership of the group (one unordered insert instead of an upsert). */
+  fresh?: boolean;
+}
+
+/** What one audited change did: nothing (the source was already there, or already gone), or the change, its event left on the membership. */
+export interface AuditedOutcome {
+  applied: boolean;
+  /** An add that created the membership. */
+  created?: boolean;
+  /** A removal that left the membership without a source: it is deleted once its events are written. */
+  ended?: boolean;
+  /** With `ended`: every event waiting on the membership (this one, and any another writer has yet to write), to write before it goes. */
+  waiting?: AuditEventDoc[];
+}
+
+/** A membership holding audit events a crash left unwritten. */
+export type MembershipWithPendingAudit = Pick<MembershipDoc, '_id' | 'tenantId' | 'sources' | 'pendingAudit'>;
 
 /**
  * Memberships live in their own collection (DESIGN.md §2, §6), one document per (group, user)
@@ -112,12 +142,12 @@ export class MembershipsRepository {
   private async reviveTombstones(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole, now: Date): Promise<Set<string>> {
     const revived = new Set<string>();
     if (userIds.length === 0) return revived;
-    const tombstones = await this.collection.find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId: { $exists: false } } as never, { projection: { _id: 1 } }).toArray();
+    const tombstones = await this.collection.find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId, ...TOMBSTONE } as never, { projection: { _id: 1 } }).toArray();
     for (const { _id } of tombstones as unknown as { _id: string }[]) {
       const userId = _id.slice(groupId.length + 1);
       const res = await this.collection.updateOne(
-        { _id, tenantId: { $exists: false } } as never,
-        { $set: { tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } } as never,
+        { _id, tenantId, ...TOMBSTONE } as never,
+        { $set: { groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } } as never,
       );
       if (res.modifiedCount > 0) revived.add(userId);
     }
@@ -130,8 +160,8 @@ export class MembershipsRepository {
       userIds.map((userId) => ({
         updateOne: {
           // The shard key in the filter (MongoDB requires it of an upsert on a sharded collection); and
-          // a tombstone (no tenantId) is never written into: the upsert then fails on the key and the caller retries.
-          filter: { _id: membershipId(groupId, userId), tenantId } as never,
+          // `groupId`: a tombstone (none) is never written into: the upsert then fails on the key and the caller revives it.
+          filter: { _id: membershipId(groupId, userId), tenantId, groupId } as never,
           update: {
             $addToSet: { sources: source },
             $set: { updatedAt: now },
@@ -200,9 +230,9 @@ export class MembershipsRepository {
   }
 
   /** The membership documents of these users, live or tombstone, by id. */
-  private async positioned(groupId: string, userIds: readonly string[]): Promise<Map<string, Positioned>> {
+  private async positioned(tenantId: string, groupId: string, userIds: readonly string[]): Promise<Map<string, Positioned>> {
     const docs = (await this.collection
-      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) } } as never, { projection: { tenantId: 1, sources: 1, positions: 1 } })
+      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId } as never, { projection: { groupId: 1, sources: 1, positions: 1 } })
       .toArray()) as unknown as Positioned[];
     return new Map(docs.map((d) => [d._id.slice(groupId.length + 1), d]));
   }
@@ -216,7 +246,7 @@ export class MembershipsRepository {
    * exactly `position` (this write's, or an earlier run of the same change).
    */
   async addSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
-    return this.orderedWrite(groupId, userIds, source, position, async (todo, docs, now) => {
+    return this.orderedWrite(tenantId, groupId, userIds, source, position, async (todo, docs, now) => {
       const changed = new Set<string>();
       const fresh = todo.filter((u) => !docs.has(u));
       if (fresh.length > 0) {
@@ -232,22 +262,22 @@ export class MembershipsRepository {
       await this.collection.bulkWrite(
         existing.map((userId) => {
           const _id = membershipId(groupId, userId);
-          const live = docs.get(userId)!.tenantId !== undefined;
+          const live = docs.get(userId)!.groupId !== undefined;
           return {
             updateOne: live
               ? { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position } } as never }
               : {
-                  filter: { _id, tenantId: { $exists: false }, ...olderThan(source, position) } as never,
-                  update: { $set: { tenantId, groupId, userId, role: 'member', sources: [source], createdAt: now, updatedAt: now, [`positions.${source}`]: position }, $unset: { endedAt: '' } } as never,
+                  filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never,
+                  update: { $set: { groupId, userId, role: 'member', sources: [source], createdAt: now, updatedAt: now, [`positions.${source}`]: position }, $unset: { endedAt: '' } } as never,
                 },
           };
         }),
         { ordered: false },
       );
       // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
-      for (const u of existing) if (docs.get(u)!.tenantId === undefined) changed.add(u);
+      for (const u of existing) if (docs.get(u)!.groupId === undefined) changed.add(u);
       return changed;
-    }, (doc) => doc.tenantId !== undefined && (doc.sources ?? []).includes(source));
+    }, (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source));
   }
 
   /**
@@ -258,22 +288,22 @@ export class MembershipsRepository {
    * `changed`: users whose membership it ended; `applied` as for addSourceAt.
    */
   async removeSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
-    return this.orderedWrite(groupId, userIds, source, position, async (todo, docs, now) => {
+    return this.orderedWrite(tenantId, groupId, userIds, source, position, async (todo, docs, now) => {
       const changed = new Set<string>();
       const absent = todo.filter((u) => !docs.has(u));
       if (absent.length > 0) {
-        const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), positions: { [source]: position }, endedAt: now }));
+        const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
         await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => (duplicateKeyIndexes(err) ? undefined : Promise.reject(err)));
       }
       const present = todo.filter((u) => docs.has(u));
       if (present.length === 0) return changed;
-      const sole = (d: Positioned) => d.tenantId !== undefined && d.sources.length === 1 && d.sources[0] === source;
+      const sole = (d: Positioned) => d.groupId !== undefined && d.sources.length === 1 && d.sources[0] === source;
       await this.collection.bulkWrite(
         present.map((userId) => {
           const d = docs.get(userId)!;
           const _id = membershipId(groupId, userId);
           const at = { [`positions.${source}`]: position };
-          if (d.tenantId === undefined) return { updateOne: { filter: { _id, tenantId: { $exists: false }, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
+          if (d.groupId === undefined) return { updateOne: { filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
           if (sole(d)) {
             const update = tombstoneUpdate(now);
             return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
@@ -286,7 +316,7 @@ export class MembershipsRepository {
       // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
       await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
       return changed;
-    }, (doc) => !(doc.tenantId !== undefined && (doc.sources ?? []).includes(source)));
+    }, (doc) => !(doc.groupId !== undefined && (doc.sources ?? []).includes(source)));
   }
 
   /**
@@ -296,6 +326,7 @@ export class MembershipsRepository {
    * effect. `changed` counts only for users whose write took effect.
    */
   private async orderedWrite(
+    tenantId: string,
     groupId: string,
     userIds: readonly string[],
     source: string,
@@ -308,7 +339,7 @@ export class MembershipsRepository {
       let changed = new Set<string>();
       let todo = part;
       for (let attempt = 0; ; attempt++) {
-        const docs = await this.positioned(groupId, todo);
+        const docs = await this.positioned(tenantId, groupId, todo);
         const next: string[] = [];
         for (const u of todo) {
           const d = docs.get(u);
@@ -409,9 +440,14 @@ export class MembershipsRepository {
     return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
   }
 
-  /** The user's memberships: group and sources only (no `_id`). */
-  async sourcesOfUser(tenantId: string, userId: string): Promise<Pick<MembershipDoc, 'groupId' | 'sources'>[]> {
-    return (await this.collection.find({ tenantId, userId } as never, { projection: { _id: 0, groupId: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
+  /** These users' memberships: group and sources, per user (a user without any has an empty list), in one read. */
+  async sourcesOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>> {
+    const out = new Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>(userIds.map((u) => [u, []]));
+    const docs = (await this.collection
+      .find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] } } as never, { projection: { _id: 0, userId: 1, groupId: 1, sources: 1 } })
+      .toArray()) as unknown as Pick<MembershipDoc, 'userId' | 'groupId' | 'sources'>[];
+    for (const d of docs) out.get(d.userId)?.push({ groupId: d.groupId, sources: d.sources });
+    return out;
   }
 
   /** Whether the user is a member of any of these groups. */
@@ -474,6 +510,169 @@ export class MembershipsRepository {
       { $set: { role, updatedAt: new Date() } } as never,
       { returnDocument: 'after' },
     )) as unknown as MembershipDoc | null;
+  }
+
+  // ---- rule-made changes with their audit events (exactly once, across crashes and concurrent writers) ----
+
+  /**
+   * Applies each change in one single-document update that also carries its audit event
+   * (`pendingAudit`), and only if it changes something: an add where the membership lacks the
+   * source, a removal where it holds it. So the event exists if and only if the change happened,
+   * whoever else writes the same membership and wherever the process dies. Bulk: one unordered
+   * insert for fresh adds, one unordered bulk of upserts for the other adds, one of pulls for the
+   * removals and one read of the removed memberships. Outcomes are in the order of `changes`. The
+   * events stay on the memberships until `settleAudited` (after the caller wrote them to the log).
+   */
+  async applyAudited(changes: readonly AuditedMembershipChange[]): Promise<AuditedOutcome[]> {
+    const outcomes: AuditedOutcome[] = changes.map(() => ({ applied: false }));
+    const now = new Date();
+    const adds: number[] = [];
+    const removes: number[] = [];
+    changes.forEach((c, i) => (c.op === 'add' ? adds : removes).push(i));
+    for (const part of chunks(adds)) {
+      let upserts = part.filter((i) => !changes[i]!.fresh);
+      const fresh = part.filter((i) => changes[i]!.fresh);
+      if (fresh.length > 0) {
+        const taken = await this.insertAudited(fresh.map((i) => changes[i]!), now);
+        fresh.forEach((i, k) => (taken.has(k) ? upserts.push(i) : (outcomes[i] = { applied: true, created: true })));
+      }
+      // A duplicate key on the upsert is "the membership holds the source already", a creation
+      // that raced ours, or a tombstone (an ended membership keeping its ordered-write positions):
+      // tombstones are revived, and the second round tells the others apart (the document exists by then).
+      for (let round = 0; round < 2 && upserts.length > 0; round++) {
+        const refused = await this.upsertAudited(upserts.map((i) => changes[i]!), now, (k, created) => (outcomes[upserts[k]!] = { applied: true, created }));
+        upserts = upserts.filter((_, k) => refused.has(k));
+        const revived = await this.reviveAudited(upserts.map((i) => changes[i]!), now);
+        upserts.forEach((i, k) => revived.has(k) && (outcomes[i] = { applied: true, created: true }));
+        upserts = upserts.filter((_, k) => !revived.has(k));
+      }
+    }
+    for (const part of chunks(removes)) {
+      const ids = part.map((i) => membershipId(changes[i]!.groupId, changes[i]!.userId));
+      await this.collection.bulkWrite(
+        part.map((i, k) => {
+          const c = changes[i]!;
+          return {
+            updateOne: {
+              filter: { _id: ids[k], tenantId: c.tenantId, sources: c.source } as never,
+              update: { $pull: { sources: c.source }, $push: { pendingAudit: c.event }, $set: { updatedAt: now } } as never,
+            },
+          };
+        }),
+        { ordered: false },
+      );
+      // The removals that applied are the ones whose event is on the membership now.
+      const docs = (await this.collection.find({ _id: { $in: ids } } as never, { projection: { sources: 1, pendingAudit: 1 } }).toArray()) as unknown as MembershipDoc[];
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      part.forEach((i, k) => {
+        const doc = byId.get(ids[k]!);
+        if (!doc?.pendingAudit?.some((e) => e._id === changes[i]!.event._id)) return;
+        const ended = doc.sources.length === 0;
+        outcomes[i] = ended ? { applied: true, ended, waiting: doc.pendingAudit } : { applied: true, ended };
+      });
+    }
+    return outcomes;
+  }
+
+  /** Fresh adds in one unordered insert; returns the positions a duplicate key refused (the membership exists). */
+  private async insertAudited(changes: readonly AuditedMembershipChange[], now: Date): Promise<Set<number>> {
+    try {
+      await this.collection.insertMany(
+        changes.map((c) => ({
+          _id: membershipId(c.groupId, c.userId), tenantId: c.tenantId, groupId: c.groupId, userId: c.userId, role: 'member',
+          sources: [c.source], pendingAudit: [c.event], createdAt: now, updatedAt: now,
+        })) as never[],
+        { ordered: false },
+      );
+      return new Set();
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      if (!taken) throw err;
+      return taken;
+    }
+  }
+
+  /** Adds by conditional upsert ("lacks the source"); reports each one applied, returns the positions a duplicate key refused. */
+  private async upsertAudited(changes: readonly AuditedMembershipChange[], now: Date, applied: (position: number, created: boolean) => void): Promise<Set<number>> {
+    const ops = changes.map((c) => ({
+      updateOne: {
+        // With `groupId`: a tombstone (none) is refused by the key and revived by reviveAudited.
+        filter: { _id: membershipId(c.groupId, c.userId), tenantId: c.tenantId, groupId: c.groupId, sources: { $ne: c.source } } as never,
+        update: {
+          $addToSet: { sources: c.source },
+          $push: { pendingAudit: c.event },
+          $set: { updatedAt: now },
+          $setOnInsert: { tenantId: c.tenantId, groupId: c.groupId, userId: c.userId, role: 'member', createdAt: now },
+        } as never,
+        upsert: true,
+      },
+    }));
+    let upserted: Record<number, unknown>;
+    let refused = new Set<number>();
+    try {
+      upserted = (await this.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      const result = (err as { result?: { upsertedIds?: Record<number, unknown> } }).result;
+      if (!taken || !result?.upsertedIds) throw err;
+      refused = taken;
+      upserted = result.upsertedIds;
+    }
+    // Every op the index did not refuse matched a membership lacking the source (so changed it) or created one.
+    changes.forEach((_, k) => {
+      if (!refused.has(k)) applied(k, upserted[k] !== undefined);
+    });
+    return refused;
+  }
+
+  /** Adds that find a tombstone make it a membership again, with the event; returns the positions revived. */
+  private async reviveAudited(changes: readonly AuditedMembershipChange[], now: Date): Promise<Set<number>> {
+    const revived = new Set<number>();
+    if (changes.length === 0) return revived;
+    const res = await this.collection.bulkWrite(
+      changes.map((c) => ({
+        updateOne: {
+          filter: { _id: membershipId(c.groupId, c.userId), tenantId: c.tenantId, ...TOMBSTONE } as never,
+          update: { $set: { groupId: c.groupId, userId: c.userId, role: 'member', sources: [c.source], pendingAudit: [c.event], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } } as never,
+        },
+      })),
+      { ordered: false },
+    );
+    if (res.modifiedCount === 0) return revived;
+    // Which ones: the revived memberships carry this change's event.
+    const docs = (await this.collection
+      .find({ _id: { $in: changes.map((c) => membershipId(c.groupId, c.userId)) }, tenantId: { $in: [...new Set(changes.map((c) => c.tenantId))] } } as never, { projection: { pendingAudit: 1 } })
+      .toArray()) as unknown as MembershipDoc[];
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    changes.forEach((c, k) => {
+      if (byId.get(membershipId(c.groupId, c.userId))?.pendingAudit?.some((e) => e._id === c.event._id)) revived.add(k);
+    });
+    return revived;
+  }
+
+  /**
+   * These events are in the log: pulls each from its membership (one bulk), then deletes the
+   * memberships `emptied` names if they are still without a source. Whoever ended a membership
+   * deletes it, after writing every event waiting on it: an empty membership takes no new event
+   * (an add makes it non-empty, a removal needs the source), so none is lost with it.
+   */
+  async settleAudited(pulls: readonly { membershipId: string; eventId: string }[], emptied: readonly string[] = []): Promise<void> {
+    for (const part of chunks(pulls)) {
+      await this.collection.bulkWrite(
+        part.map(({ membershipId: _id, eventId }) => ({ updateOne: { filter: { _id } as never, update: { $pull: { pendingAudit: { _id: eventId } } } as never } })),
+        { ordered: false },
+      );
+    }
+    // Ended memberships that carry ordered-write positions stay as tombstones (see endMemberships).
+    for (const ids of chunks(emptied)) await this.endMemberships({ _id: { $in: ids }, sources: { $size: 0 } });
+  }
+
+  /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */
+  async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<MembershipWithPendingAudit[]> {
+    return (await this.collection
+      .find({ 'pendingAudit.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, sources: 1, pendingAudit: 1 } })
+      .limit(limit)
+      .toArray()) as unknown as MembershipWithPendingAudit[];
   }
 
   /** Deletes these users' memberships of the group, whatever their sources. */

@@ -144,6 +144,12 @@ export interface MembershipDoc {
    * when the membership ends: see MembershipsRepository.addSourceAt and docs/decisions.md.
    */
   positions?: Record<string, number>;
+  /**
+   * Audit events of rule-made changes to this membership, written in the same update as the change
+   * and pulled once they are in the log (MembershipsRepository.applyAudited); a crash in between
+   * leaves them here for the sweeper. A membership without sources waits here until they are written.
+   */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -473,6 +479,8 @@ function membershipSchema() {
   // arriving later than that is not expected (see docs/decisions.md). MongoDB only: the embedded
   // server keeps them.
   s.index({ endedAt: 1 }, { expireAfterSeconds: TOMBSTONE_TTL_SECONDS });
+  // The sweeper's look for rule-made changes whose audit events a crashed worker left on the membership.
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 

@@ -32,6 +32,33 @@ export class SyncMarks {
     return doc ? doc.sync : null;
   }
 
+  /**
+   * `acknowledge` for many documents in one round trip (and one read of their marks when some were
+   * not acknowledged): per item, whether its mark is clear at its version now, else the mark found
+   * (null when the document is gone). Clear because of an earlier acknowledgement counts as clear.
+   */
+  async acknowledgeMany(items: readonly { tenantId: string; id: string; version: number }[]): Promise<({ acknowledged: true } | { acknowledged: false; mark: PendingSyncDoc['sync'] | null })[]> {
+    if (items.length === 0) return [];
+    const res = await this.collection().bulkWrite(
+      items.map(({ tenantId, id, version }) => ({
+        updateOne: {
+          filter: { _id: id, tenantId, 'sync.version': version } as never,
+          update: { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } } as never,
+        },
+      })),
+      { ordered: false },
+    );
+    if (res.modifiedCount === items.length) return items.map(() => ({ acknowledged: true }));
+    const docs = (await this.collection()
+      .find({ _id: { $in: items.map((i) => i.id) } } as never, { projection: { tenantId: 1, sync: 1 } })
+      .toArray()) as unknown as PendingSyncDoc[];
+    const marks = new Map(docs.map((d) => [`${d.tenantId}\t${d._id}`, d.sync]));
+    return items.map(({ tenantId, id, version }) => {
+      const mark = marks.get(`${tenantId}\t${id}`) ?? null;
+      return mark && mark.version === version && !mark.pendingSince ? { acknowledged: true } : { acknowledged: false, mark };
+    });
+  }
+
   /** Documents with work pending, of one tenant or of all. */
   async countPending(tenantId?: string, from: ReadFrom = 'primary'): Promise<number> {
     return this.collection().countDocuments(this.pendingFilter(tenantId) as never, readOptions(from));

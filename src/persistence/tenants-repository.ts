@@ -61,7 +61,11 @@ export class TenantsRepository {
     await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $inc: { ruleSetVersion: 1 } } as never);
   }
 
-  async readRuleSetVersion(tenantId: string): Promise<Pick<TenantCounters, 'ruleSetVersion'> | null> {
-    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { ruleSetVersion: 1 } })) as Pick<TenantCounters, 'ruleSetVersion'> | null;
+  /** The rule-set versions of these tenants, in one read (a tenant that does not exist is absent). */
+  async readRuleSetVersions(tenantIds: readonly string[]): Promise<Map<string, Pick<TenantCounters, 'ruleSetVersion'>>> {
+    const docs = (await this.models.Tenant.collection
+      .find({ _id: { $in: [...tenantIds] } } as never, { projection: { ruleSetVersion: 1 } })
+      .toArray()) as unknown as (Pick<TenantCounters, 'ruleSetVersion'> & { _id: string })[];
+    return new Map(docs.map((d) => [d._id, d]));
   }
 }

@@ -8,7 +8,8 @@ import type { JobsOptions } from 'bullmq';
 export const SYNC_QUEUE = 'sync';
 
 export interface JobPayloads {
-  'user.changed': { tenantId: string; userId: string; version: number; reason: UserChangeReason };
+  /** `trigger`: the user's change that enqueued the job (absent when a group, a rule or the sweeper did). */
+  'user.changed': { tenantId: string; userId: string; version: number; reason: UserChangeReason; trigger?: UserChangeTrigger };
   /**
    * Users whose membership in an IdP group changed, in parts of at most 1,000 ids. `parts` (when
    * the producer knows it) lets the worker acknowledge the group only once every part is done.
@@ -26,6 +27,20 @@ export interface JobPayloads {
   };
   /** A rule (or a dynamic group's rule) was created, updated, enabled, disabled or deleted: re-evaluate the tenant. */
   'rule.changed': { tenantId: string; ruleId: string; version: number; reason?: RuleChangeReason };
+}
+
+/**
+ * A user's change as its job carries it, so the audit events of the rule memberships it changes can
+ * name their cause without reading the audit log: the change's event id, action and time (ISO),
+ * the version it made, and the attributes it changed, before and after (bounded as in the event).
+ */
+export interface UserChangeTrigger {
+  eventId: string;
+  action: string;
+  at: string;
+  version: number;
+  before: unknown;
+  after: unknown;
 }
 
 /** `group`, `rule` and `requeue` are worker-originated re-evaluations (an IdP group changed, a rule run met a concurrent edit, a newer version arrived while a job ran). */

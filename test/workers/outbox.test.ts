@@ -49,12 +49,12 @@ describe('outbox: pending marks on the documents', () => {
     await s.queue.drain(true);
     const real = new MembershipsRepository(s.runtime.deps.models);
     const racing = Object.create(real) as MembershipsRepository;
-    racing.addSource = async (...args: Parameters<MembershipsRepository['addSource']>) => {
+    racing.applyAudited = async (...args: Parameters<MembershipsRepository['applyAudited']>) => {
       // The IdP's next change lands while the job is between its read and its acknowledgement;
       // the API's own enqueue is lost here (deduplicated against the running job, in real life).
       await s.patchUser(id, replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Legal'));
       await s.queue.drain(true);
-      return real.addSource(...args);
+      return real.applyAudited(...args);
     };
     const result = await processUserChanged(processorDeps(racing), { tenantId: s.tenantId, userId: id, version: 1, reason: 'created' });
     expect(result.outcome).toBe('superseded');

@@ -110,7 +110,7 @@ describe('rule runs: resumable and superseded', () => {
   });
   afterAll(() => s.close());
 
-  /** Engine dependencies whose membership writes (new memberships, added sources) can be intercepted. */
+  /** Engine dependencies whose membership writes can be intercepted. */
   function depsWith(onAdd: (call: number) => Promise<void> | void): SyncDeps {
     const real = s.runtime.deps.models;
     let calls = 0;
@@ -120,9 +120,8 @@ describe('rule runs: resumable and superseded', () => {
     };
     const repo = new MembershipsRepository(real);
     const memberships = Object.create(repo) as MembershipsRepository;
-    // A full run inserts the users it knows to be new members in one batch (createIfAbsent) and adds its source for the others (addSource).
-    memberships.createIfAbsent = (...args: Parameters<MembershipsRepository['createIfAbsent']>) => repo.createIfAbsent(...args).then(after);
-    memberships.addSource = (...args: Parameters<MembershipsRepository['addSource']>) => repo.addSource(...args).then(after);
+    // A full run writes each chunk's memberships, with their audit events, in one applyAudited call.
+    memberships.applyAudited = (...args: Parameters<MembershipsRepository['applyAudited']>) => repo.applyAudited(...args).then(after);
     return { models: real, memberships, registry: s.runtime.deps.registry, logger: silentLogger, ruleSets: new RuleSetCache(real, s.runtime.deps.registry, silentLogger) };
   }
 

@@ -1,7 +1,7 @@
 import type { JobPayloads } from '../../src/queue/jobs';
 import { evaluateUser } from '../../src/domain/sync/evaluate-user';
 import { readRuleSetVersion } from '../../src/domain/sync/rule-set-version';
-import { repositoriesOf } from '../../src/persistence/repositories';
+import { acknowledgeUser } from './acknowledge-sync';
 import type { JobResult, ProcessorDeps } from './processor-deps';
 
 /**
@@ -15,7 +15,7 @@ import type { JobResult, ProcessorDeps } from './processor-deps';
  */
 export async function processUserChanged(deps: ProcessorDeps, data: JobPayloads['user.changed']): Promise<JobResult> {
   const { tenantId, userId } = data;
-  const evaluation = await evaluateUser(deps, tenantId, userId);
+  const evaluation = await evaluateUser(deps, tenantId, userId, data.trigger);
   if (evaluation.outcome !== 'evaluated') {
     return { outcome: evaluation.outcome === 'tenantGone' ? 'gone' : 'userGone', removed: evaluation.outcome === 'userGone' ? evaluation.removed : 0 };
   }
@@ -25,9 +25,9 @@ export async function processUserChanged(deps: ProcessorDeps, data: JobPayloads[
     if (ruleSetVersion !== null && ruleSetVersion !== evaluation.ruleSetVersion) requeue = true;
   }
   let version = evaluation.syncVersion;
-  const acked = await repositoriesOf(deps.models).users.syncMarks.acknowledge(tenantId, userId, evaluation.syncVersion);
-  if (!acked) {
-    const mark = await repositoriesOf(deps.models).users.syncMarks.markOf(tenantId, userId);
+  const ack = await acknowledgeUser(deps.models, tenantId, userId, evaluation.syncVersion);
+  if (!ack.acknowledged) {
+    const { mark } = ack;
     if (mark?.pendingSince && mark.version !== evaluation.syncVersion) {
       requeue = true;
       version = mark.version;

@@ -1,5 +1,4 @@
-import type { MembershipDoc, UserDoc } from '../../persistence/models';
-import { repositoriesOf } from '../../persistence/repositories';
+import type { UserChangeTrigger } from '../../queue/jobs';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf } from '../groups/user-identity';
 import { dropMembershipsOutsideAudience } from './audience-cleanup';
@@ -7,6 +6,8 @@ import { applySourceChanges, type SourceChange } from './membership-changes';
 import { isRuleDerivedSource } from './rule-records';
 import { subjectOf, type RuleSet } from './rule-set';
 import type { SyncDeps } from './sync-deps';
+import { evaluationReadsOf, type MembershipSnapshot } from './evaluation-reads';
+import { triggerForAudit } from './user-change-trigger';
 
 export type UserEvaluation =
   | { outcome: 'tenantGone' }
@@ -22,9 +23,6 @@ export type UserEvaluation =
       matchedRules: number;
     };
 
-type UserSnapshot = Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'>;
-type MembershipSnapshot = Pick<MembershipDoc, 'groupId' | 'sources'>;
-
 const key = (groupId: string, source: string) => `${groupId}\t${source}`;
 
 /**
@@ -35,13 +33,11 @@ const key = (groupId: string, source: string) => `${groupId}\t${source}`;
  * reactivation. Other sources (scim, manual, import) are never touched. Reads the current
  * document, never a job's snapshot, so re-running it is harmless (idempotent).
  */
-export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: string): Promise<UserEvaluation> {
-  const ruleSet = await deps.ruleSets.get(tenantId);
+export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: string, trigger?: UserChangeTrigger): Promise<UserEvaluation> {
+  const reads = evaluationReadsOf(deps.models);
+  // Three independent reads at once, each shared with the jobs evaluating at the same time.
+  const [ruleSet, user, memberships] = await Promise.all([deps.ruleSets.get(tenantId), reads.users.one({ tenantId, userId }), reads.memberships.one({ tenantId, userId })]);
   if (!ruleSet) return { outcome: 'tenantGone' };
-  const readUser = (): Promise<UserSnapshot | null> => repositoriesOf(deps.models).users.findForEvaluation(tenantId, userId);
-  const readMemberships = () =>
-    deps.memberships.sourcesOfUser(tenantId, userId) as Promise<MembershipSnapshot[]>;
-  const [user, memberships] = await Promise.all([readUser(), readMemberships()]);
   if (!user) {
     // Ownerships and administrator entries go with the deletion's recorded steps (recovery/pending-changes).
     return removeLeftovers(deps, tenantId, userId, memberships, ruleSet);
@@ -79,11 +75,12 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
   }
   if (changes.size > 0) {
     const expressions = new Map(ruleSet.active.map((r) => [r.rule._id, r.rule.expression]));
-    const trigger = await lastUserChange(deps, tenantId, userId);
+    // The change that enqueued this job, carried by it: no read of the audit history per user.
+    const cause = trigger ? triggerForAudit(trigger) : undefined;
     for (const change of changes.values()) {
       const expression = expressions.get(change.ruleId);
       if (expression !== undefined) change.expression = expression;
-      if (trigger) change.trigger = trigger;
+      if (cause) change.trigger = cause;
     }
   }
   const totals = await applySourceChanges(deps, tenantId, [...changes.values()]);
@@ -96,19 +93,6 @@ export async function evaluateUser(deps: SyncDeps, tenantId: string, userId: str
     removed: totals.removed,
     matchedRules: desired.size,
   };
-}
-
-/**
- * The user's last audited change (product doc 001 troubleshooting: the auto_assignment log shows
- * the attribute change behind a rule's decision): its event id, action and the attributes it
- * changed, before and after (bounded as every audit event is). One read on the
- * (tenantId, object.id, at) index, and only when a rule's decision changed.
- */
-async function lastUserChange(deps: SyncDeps, tenantId: string, userId: string): Promise<Record<string, unknown> | undefined> {
-  const event = await repositoriesOf(deps.models).auditEvents.lastEventAbout(tenantId, userId);
-  if (!event || !event.action.startsWith('user.')) return undefined;
-  const attrsOf = (state: unknown) => (state as { attrs?: unknown } | undefined)?.attrs ?? null;
-  return { eventId: event._id, action: event.action, at: event.at, before: attrsOf(event.before), after: attrsOf(event.after) };
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { AuditEventDoc, Models } from '../../persistence/models';
-import type { MembershipsRepository } from '../../persistence/memberships-repository';
+import { membershipId, type AuditedMembershipChange, type AuditedOutcome, type MembershipsRepository } from '../../persistence/memberships-repository';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { AccessEvents } from '../access-events';
+import { Batcher } from '../batcher';
 
 /** One rule's delta on one group: add its source for some users, remove it for others. */
 export interface SourceChange {
@@ -40,61 +41,88 @@ export interface MembershipWriter {
 const PER_USER_EVENTS_UP_TO = 100;
 
 /**
- * Applies rule-derived source changes with the memberships repository (bulk upserts and pulls,
- * so one source never removes another's), then writes one audit event per membership a rule
- * added or removed, actor `{type: 'rule', id}`: an operator filters the log on actor type 'rule'
- * or on actions `membership.added` / `membership.removed` to see every auto-assignment.
+ * Applies rule-derived source changes, each audited exactly once: one event per membership a rule
+ * added or removed, actor `{type: 'rule', id}` (an operator filters the log on actor type 'rule'
+ * or on actions `membership.added` / `membership.removed` to see every auto-assignment).
+ *
+ * The event is committed with the change it describes: the membership's own update carries it
+ * (`pendingAudit`), and applies only if it changes something (an add where the source is missing,
+ * a removal where it is present). Then the events go to the log and are pulled from the
+ * memberships. A worker killed in between leaves them on the memberships for the sweeper; a
+ * resumed run finds those changes made and makes no second event; two writers of the same
+ * membership (a rule run and a user's job) make one change, so one event. Concurrent callers share
+ * the round trips (group commit, as the API's user audit events): a user's job costs a share of
+ * one bulk write, one insert of events and one settle, whatever its number of rules.
  */
 export async function applySourceChanges(writer: MembershipWriter, tenantId: string, changes: readonly SourceChange[]): Promise<AppliedTotals> {
   const totals: AppliedTotals = { added: 0, removed: 0 };
-  // One audit write for the whole call: a user matching many rules costs one insert, not one per rule.
-  const events: AuditEventDoc[] = [];
-  try {
-    for (const change of changes) {
-      if (change.add.length === 0 && change.remove.length === 0) continue;
-      if (writer.signal?.aborted) throw new Error('membership changes aborted: the worker is stopping');
-      const created = change.add.length ? await addSource(writer, tenantId, change) : new Set<string>();
-      const ended = change.remove.length ? new Set(await writer.memberships.removeSource(tenantId, change.groupId, change.remove, change.source)) : new Set<string>();
-      const at = new Date();
-      const actor = { type: 'rule' as const, id: change.ruleId };
-      const why = { ...(change.expression !== undefined ? { expression: change.expression } : {}), ...(change.trigger ? { trigger: change.trigger } : {}) };
-      const object = { type: 'Group', id: change.groupId };
-      events.push(
-        ...change.add.map((userId) => ({
-          _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added',
-          after: { userId, source: change.source, membershipCreated: created.has(userId), ...why },
-        })),
-        ...change.remove.map((userId) => ({
-          _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed',
-          before: { userId, source: change.source }, after: { userId, membershipEnded: ended.has(userId), ...why },
-        })),
-      );
-      totals.added += change.add.length;
-      totals.removed += change.remove.length;
-      notifyAccessChanges(writer.accessEvents, tenantId, change.groupId, [...created, ...ended]);
+  if (writer.signal?.aborted) throw new Error('membership changes aborted: the worker is stopping');
+  const at = new Date();
+  const items: AuditedMembershipChange[] = [];
+  for (const change of changes) {
+    const actor = { type: 'rule' as const, id: change.ruleId };
+    const why = { ...(change.expression !== undefined ? { expression: change.expression } : {}), ...(change.trigger ? { trigger: change.trigger } : {}) };
+    const object = { type: 'Group', id: change.groupId };
+    const { groupId, source } = change;
+    for (const userId of change.add) {
+      items.push({
+        tenantId, groupId, userId, source, op: 'add', fresh: change.fresh?.has(userId) ?? false,
+        event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added', after: { userId, source, ...why } },
+      });
     }
-  } finally {
-    // Written even when a later change fails: the ones applied are audited.
-    await repositoriesOf(writer.models).auditEvents.insertMany(events);
+    for (const userId of change.remove) {
+      items.push({
+        tenantId, groupId, userId, source, op: 'remove',
+        event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed', before: { userId, source }, after: { userId, ...why } },
+      });
+    }
   }
+  const outcomes = await auditedWriterOf(writer).submit(items);
+  const touched = new Map<string, string[]>();
+  items.forEach((item, i) => {
+    const outcome = outcomes[i]!;
+    if (!outcome.applied) return;
+    if (item.op === 'add') totals.added++;
+    else totals.removed++;
+    if (outcome.created || outcome.ended) (touched.get(item.groupId) ?? touched.set(item.groupId, []).get(item.groupId)!).push(item.userId);
+  });
+  for (const [groupId, userIds] of touched) notifyAccessChanges(writer.accessEvents, tenantId, groupId, userIds);
   return totals;
 }
 
-/**
- * Adds the change's source: users known to be fresh are inserted in one unordered batch; one
- * whose membership appeared meanwhile (duplicate key) and everyone else go through the
- * repository's addSource, which looks memberships up first.
- */
-async function addSource(writer: MembershipWriter, tenantId: string, change: SourceChange): Promise<Set<string>> {
-  const fresh = change.fresh ? change.add.filter((u) => change.fresh!.has(u)) : [];
-  const rest = change.fresh ? change.add.filter((u) => !change.fresh!.has(u)) : [...change.add];
-  const created = new Set<string>();
-  if (fresh.length > 0) {
-    for (const u of await writer.memberships.createIfAbsent(tenantId, change.groupId, fresh, change.source, 'member')) created.add(u);
-    rest.push(...fresh.filter((u) => !created.has(u)));
+const auditedWriters = new WeakMap<MembershipsRepository, Batcher<AuditedMembershipChange, AuditedOutcome>>();
+
+/** One group-commit writer per memberships repository (i.e. per database connection of the process). */
+function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipChange, AuditedOutcome> {
+  let batcher = auditedWriters.get(writer.memberships);
+  if (!batcher) {
+    const { memberships } = writer;
+    const auditEvents = repositoriesOf(writer.models).auditEvents;
+    batcher = new Batcher(async (items) => {
+      const outcomes = await memberships.applyAudited(items);
+      const done = items.flatMap((item, i) => (outcomes[i]!.applied ? [{ item, outcome: outcomes[i]!, id: membershipId(item.groupId, item.userId) }] : []));
+      const events = new Map(done.map(({ item, outcome }) => [item.event._id, withOutcome(item.event, outcome)]));
+      // A membership this flush ended goes once every event on it is written, other writers' too (fixed ids: once).
+      const emptied = done.filter(({ outcome }) => outcome.ended);
+      for (const { outcome } of emptied) for (const e of outcome.waiting ?? []) if (!events.has(e._id)) events.set(e._id, e);
+      await auditEvents.insertMany([...events.values()]);
+      await memberships.settleAudited(
+        done.map(({ item, id }) => ({ membershipId: id, eventId: item.event._id })),
+        [...new Set(emptied.map(({ id }) => id))],
+      );
+      return outcomes;
+    });
+    auditedWriters.set(writer.memberships, batcher);
   }
-  if (rest.length > 0) for (const u of await writer.memberships.addSource(tenantId, change.groupId, rest, change.source)) created.add(u);
-  return created;
+  return batcher;
+}
+
+/** The event as logged: with what the write found (the copy on the membership was made before it knew). */
+function withOutcome(event: AuditEventDoc, outcome: AuditedOutcome): AuditEventDoc {
+  const after = { ...(event.after as Record<string, unknown>) };
+  if (outcome.created !== undefined) after.membershipCreated = outcome.created;
+  if (outcome.ended !== undefined) after.membershipEnded = outcome.ended;
+  return { ...event, after };
 }
 
 function notifyAccessChanges(events: AccessEvents | undefined, tenantId: string, groupId: string, userIds: readonly string[]) {

@@ -1,5 +1,6 @@
 import type { Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
+import { Batcher } from '../batcher';
 
 /**
  * A per-tenant counter on the tenant document, bumped whenever anything the compiled rules depend
@@ -11,9 +12,26 @@ export async function bumpRuleSetVersion(models: Models, tenantId: string): Prom
   await repositoriesOf(models).tenants.bumpRuleSetVersion(tenantId);
 }
 
-/** The tenant's rule-set version (0 before the first rule), or null when the tenant does not exist. */
+const versionReaders = new WeakMap<Models, Batcher<string, number | null>>();
+
+/**
+ * The tenant's rule-set version (0 before the first rule), or null when the tenant does not exist.
+ * Concurrent reads (every job of the worker reads it) share one round trip, never one that began
+ * before they were asked (Batcher), so a rule change committed before the call is seen.
+ */
 export async function readRuleSetVersion(models: Models, tenantId: string): Promise<number | null> {
-  const doc = await repositoriesOf(models).tenants.readRuleSetVersion(tenantId);
-  if (!doc) return null;
-  return typeof doc.ruleSetVersion === 'number' ? doc.ruleSetVersion : 0;
+  let reader = versionReaders.get(models);
+  if (!reader) {
+    const tenants = repositoriesOf(models).tenants;
+    reader = new Batcher(async (tenantIds) => {
+      const docs = await tenants.readRuleSetVersions([...new Set(tenantIds)]);
+      return tenantIds.map((id) => {
+        const doc = docs.get(id);
+        if (!doc) return null;
+        return typeof doc.ruleSetVersion === 'number' ? doc.ruleSetVersion : 0;
+      });
+    });
+    versionReaders.set(models, reader);
+  }
+  return reader.one(tenantId);
 }

@@ -9,6 +9,7 @@ import { accessEvents } from '../../domain/access-events';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
+import { userChangeTrigger } from '../../domain/sync/user-change-trigger';
 import type { UserChangeReason } from '../../queue/jobs';
 import { applyPatch, parsePatchRequest } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
@@ -153,7 +154,7 @@ export class UsersService {
     // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.
     await Promise.all([
       writeUserAudits(this.deps.models, ctx.tenantId, after._id, audits),
-      this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason }),
+      this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason, trigger: userChangeTrigger(audits[0]!, after.version) }),
     ]);
   }
 
