@@ -423,16 +423,16 @@ export class MembershipsRepository {
   }
 
   async find(tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
-    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never)) as MembershipDoc | null;
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId, groupId } as never)) as MembershipDoc | null;
   }
 
   async exists(tenantId: string, groupId: string, userId: string): Promise<boolean> {
-    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { _id: 1 } })) !== null;
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId, groupId } as never, { projection: { _id: 1 } })) !== null;
   }
 
   /** The role held in the group, if a membership exists (null otherwise). */
   async roleIn(tenantId: string, groupId: string, userId: string): Promise<{ role?: string } | null> {
-    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId } as never, { projection: { role: 1 } })) as { role?: string } | null;
+    return (await this.collection.findOne({ _id: membershipId(groupId, userId), tenantId, groupId } as never, { projection: { role: 1 } })) as { role?: string } | null;
   }
 
   /** The user's memberships: group, role and sources. */
@@ -506,7 +506,7 @@ export class MembershipsRepository {
   /** Sets the role of one membership and returns it as it is now (null when there is none). */
   async setRoleReturning(tenantId: string, groupId: string, userId: string, role: MembershipRole): Promise<MembershipDoc | null> {
     return (await this.collection.findOneAndUpdate(
-      { _id: membershipId(groupId, userId), tenantId } as never,
+      { _id: membershipId(groupId, userId), tenantId, groupId } as never,
       { $set: { role, updatedAt: new Date() } } as never,
       { returnDocument: 'after' },
     )) as unknown as MembershipDoc | null;
@@ -562,7 +562,8 @@ export class MembershipsRepository {
         { ordered: false },
       );
       // The removals that applied are the ones whose event is on the membership now.
-      const docs = (await this.collection.find({ _id: { $in: ids } } as never, { projection: { sources: 1, pendingAudit: 1 } }).toArray()) as unknown as MembershipDoc[];
+      const tenants = [...new Set(part.map((i) => changes[i]!.tenantId))];
+      const docs = (await this.collection.find({ _id: { $in: ids }, tenantId: { $in: tenants } } as never, { projection: { sources: 1, pendingAudit: 1 } }).toArray()) as unknown as MembershipDoc[];
       const byId = new Map(docs.map((d) => [d._id, d]));
       part.forEach((i, k) => {
         const doc = byId.get(ids[k]!);
@@ -656,15 +657,18 @@ export class MembershipsRepository {
    * deletes it, after writing every event waiting on it: an empty membership takes no new event
    * (an add makes it non-empty, a removal needs the source), so none is lost with it.
    */
-  async settleAudited(pulls: readonly { membershipId: string; eventId: string }[], emptied: readonly string[] = []): Promise<void> {
+  async settleAudited(pulls: readonly { tenantId: string; membershipId: string; eventId: string }[], emptied: readonly { tenantId: string; membershipId: string }[] = []): Promise<void> {
     for (const part of chunks(pulls)) {
       await this.collection.bulkWrite(
-        part.map(({ membershipId: _id, eventId }) => ({ updateOne: { filter: { _id } as never, update: { $pull: { pendingAudit: { _id: eventId } } } as never } })),
+        part.map(({ tenantId, membershipId: _id, eventId }) => ({ updateOne: { filter: { _id, tenantId } as never, update: { $pull: { pendingAudit: { _id: eventId } } } as never } })),
         { ordered: false },
       );
     }
     // Ended memberships that carry ordered-write positions stay as tombstones (see endMemberships).
-    for (const ids of chunks(emptied)) await this.endMemberships({ _id: { $in: ids }, sources: { $size: 0 } });
+    for (const part of chunks(emptied)) {
+      const tenants = [...new Set(part.map((e) => e.tenantId))];
+      await this.endMemberships({ _id: { $in: part.map((e) => e.membershipId) }, tenantId: { $in: tenants }, sources: { $size: 0 } });
+    }
   }
 
   /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */

@@ -50,7 +50,7 @@ export class SyncMarks {
     );
     if (res.modifiedCount === items.length) return items.map(() => ({ acknowledged: true }));
     const docs = (await this.collection()
-      .find({ _id: { $in: items.map((i) => i.id) } } as never, { projection: { tenantId: 1, sync: 1 } })
+      .find({ _id: { $in: items.map((i) => i.id) }, tenantId: { $in: [...new Set(items.map((i) => i.tenantId))] } } as never, { projection: { tenantId: 1, sync: 1 } })
       .toArray()) as unknown as PendingSyncDoc[];
     const marks = new Map(docs.map((d) => [`${d.tenantId}\t${d._id}`, d.sync]));
     return items.map(({ tenantId, id, version }) => {

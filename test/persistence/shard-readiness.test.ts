@@ -23,6 +23,7 @@ const ALLOWED_SCATTER: Record<string, string> = {
   'users find {pendingAudit.at~}': SWEEPER,
   'groups find {pendingMembers.at~}': SWEEPER,
   'pending_changes find {createdAt~} sort(createdAt:1)': SWEEPER,
+  'memberships find {pendingAudit.at~}': SWEEPER,
 };
 
 function indexesOf(schema: Schema, collection: string) {

@@ -107,8 +107,8 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
       for (const { outcome } of emptied) for (const e of outcome.waiting ?? []) if (!events.has(e._id)) events.set(e._id, e);
       await auditEvents.insertMany([...events.values()]);
       await memberships.settleAudited(
-        done.map(({ item, id }) => ({ membershipId: id, eventId: item.event._id })),
-        [...new Set(emptied.map(({ id }) => id))],
+        done.map(({ item, id }) => ({ tenantId: item.tenantId, membershipId: id, eventId: item.event._id })),
+        [...new Map(emptied.map(({ item, id }) => [id, { tenantId: item.tenantId, membershipId: id }])).values()],
       );
       return outcomes;
     });
