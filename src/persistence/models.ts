@@ -146,6 +146,36 @@ export interface AuditEventDoc {
   before?: unknown;
   after?: unknown;
   requestId?: string;
+  /** The object as the change left it (attributes and version), for its change event (docs/events.md). */
+  state?: unknown;
+  /** Set when the event is inserted, unset once the sequencer has made its change events (docs/events.md). */
+  unsequenced?: true;
+}
+
+/** A change event of the tenant's feed (docs/events.md): one place `seq` in one total order, never changed once committed. */
+export interface ChangeEventDoc {
+  /** The audit event's id, suffixed `.<part>` for the second and later events one audit event yields. */
+  _id: string;
+  tenantId: string;
+  seq: number;
+  auditId: string;
+  part: number;
+  type: string;
+  occurredAt: Date;
+  /** When the sequencer wrote it: retention counts from here (monotone in seq). */
+  sequencedAt: Date;
+  actor: AuditEventDoc['actor'];
+  object: { type: string; id: string; version?: number };
+  data: Record<string, unknown>;
+}
+
+/** The tenant's sequencer state: the committed high-water mark, the writer's lease, what retention removed. */
+export interface EventSequenceDoc {
+  _id: string;
+  committed: number;
+  /** Events with seq <= this were removed by retention. */
+  purgedThrough: number;
+  lease?: { owner: string; until: Date };
 }
 
 /**
@@ -465,12 +495,24 @@ function auditEventSchema() {
       before: Schema.Types.Mixed,
       after: Schema.Types.Mixed,
       requestId: String,
+      state: Schema.Types.Mixed,
+      unsequenced: Boolean,
     },
     opts,
   );
+  // Only the events the sequencer has yet to see carry the marker: the sparse index holds just those.
+  s.index({ unsequenced: 1, tenantId: 1, at: 1, _id: 1 }, { sparse: true });
   s.index({ tenantId: 1, at: -1 });
   s.index({ tenantId: 1, 'object.id': 1, at: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
+  return s;
+}
+
+function changeEventSchema() {
+  const s = new Schema<ChangeEventDoc>({ _id: { type: String, required: true } } as never, opts);
+  // The feed's order, and one event per audit event part: a second write of either fails instead of doubling.
+  s.index({ tenantId: 1, seq: 1 }, { unique: true });
+  s.index({ tenantId: 1, auditId: 1, part: 1 }, { unique: true });
   return s;
 }
 
@@ -499,6 +541,8 @@ export interface Models {
   MemberImport: Model<MemberImportDoc>;
   Rule: Model<RuleDoc>;
   PendingChange: Model<PendingChangeDoc>;
+  ChangeEvent: Model<ChangeEventDoc>;
+  EventSequence: Model<EventSequenceDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -532,5 +576,7 @@ export function createModels(conn: Connection): Models {
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
     Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
+    ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
+    EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
   };
 }

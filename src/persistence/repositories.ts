@@ -1,5 +1,6 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
+import { ChangeEventsRepository } from './change-events-repository';
 import { ConsoleSessionsRepository } from './console-sessions-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
 import { GroupsRepository } from './groups-repository';
@@ -19,6 +20,7 @@ import { UsersRepository } from './users-repository';
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
+  changeEvents: ChangeEventsRepository;
   consoleSessions: ConsoleSessionsRepository;
   groupAdministrators: GroupAdministratorsRepository;
   groups: GroupsRepository;
@@ -46,6 +48,7 @@ export function repositoriesOf(models: Models): Repositories {
   if (!repos) {
     repos = {
       auditEvents: new AuditEventsRepository(models),
+      changeEvents: new ChangeEventsRepository(models),
       consoleSessions: new ConsoleSessionsRepository(models),
       groupAdministrators: new GroupAdministratorsRepository(models),
       groups: new GroupsRepository(models),

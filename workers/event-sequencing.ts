@@ -1,0 +1,46 @@
+import type { Models } from '../src/persistence/models';
+import type { Logger } from '../src/observability/logger';
+import { sequenceAllTenants } from '../src/domain/events/sequencer';
+import { purgeExpiredEvents } from '../src/domain/events/feed';
+
+const PURGE_EVERY_MS = 3600 * 1000;
+
+export interface EventSequencing {
+  /** One round now: every tenant's waiting audit events sequenced (the timer also runs them). */
+  runOnce(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's side of the change-event feed (docs/events.md): sequences every tenant's waiting
+ * audit events every `intervalMs`, so the feed (and webhooks, later) trails commits by about that
+ * much even when nobody reads; and applies retention once an hour. Safe on every worker replica:
+ * the sequencer's lease makes one writer per tenant.
+ */
+export function startEventSequencing(models: Models, opts: { intervalMs: number; retentionDays: number }, log: Logger): EventSequencing {
+  let running: Promise<number> | undefined;
+  let lastPurge = 0;
+  const runOnce = () => {
+    running ??= (async () => {
+      const committed = await sequenceAllTenants(models);
+      if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
+        lastPurge = Date.now();
+        const removed = await purgeExpiredEvents(models, opts.retentionDays);
+        if (removed > 0) log.info('change events past retention removed', { removed, retentionDays: opts.retentionDays });
+      }
+      return committed;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const timer = setInterval(() => void runOnce().catch((err) => log.warn('event sequencing failed', { err })), opts.intervalMs);
+  timer.unref();
+  return {
+    runOnce,
+    async close() {
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
