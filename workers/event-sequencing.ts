@@ -4,6 +4,7 @@ import { sequenceAllTenants } from '../src/domain/events/sequencer';
 import { purgeExpiredEvents } from '../src/domain/events/feed';
 
 const PURGE_EVERY_MS = 3600 * 1000;
+const FIRST_PURGE_AFTER_MS = 60 * 1000;
 
 export interface EventSequencing {
   /** One round now: every tenant's waiting audit events sequenced (the timer also runs them). */
@@ -19,7 +20,8 @@ export interface EventSequencing {
  */
 export function startEventSequencing(models: Models, opts: { intervalMs: number; retentionDays: number }, log: Logger): EventSequencing {
   let running: Promise<number> | undefined;
-  let lastPurge = 0;
+  // The first purge a minute after start, then hourly: a worker restarted often still purges.
+  let lastPurge = Date.now() - PURGE_EVERY_MS + FIRST_PURGE_AFTER_MS;
   const runOnce = () => {
     running ??= (async () => {
       const committed = await sequenceAllTenants(models);
