@@ -4,6 +4,7 @@ import { purgeExpiredEvents } from '../../src/domain/events/feed';
 import { sequenceTenant } from '../../src/domain/events/sequencer';
 import { auditEvent, writeAuditEvent } from '../../src/domain/audit';
 import { repositoriesOf } from '../../src/persistence/repositories';
+import { writeInterruptedAudits } from '../../src/domain/recovery/pending-audits';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -86,6 +87,21 @@ describe('GET /admin/v1/events', () => {
     const after = await allEvents(s, before.nextCursor);
     expect(after.items.map((e) => [e.id, e.type])).toEqual([[audit._id, 'access.changed']]);
     expect(after.items[0]!.seq).toBe(committed + 1);
+  });
+
+  it("holds a user's events while an older change's audit event still waits on the user (a crashed request), then serves them in commit order", async () => {
+    const { models } = s.runtime.deps;
+    const id = await s.user('carol@example.com');
+    const start = (await allEvents(s)).nextCursor;
+    // A PATCH whose request died after its write, before writing its audit event: left on the user.
+    const crashed = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'test' }, action: 'user.patched', object: { type: 'User', id }, before: { attrs: {}, version: 1 }, after: { attrs: { title: 'Lost' }, version: 2 }, state: { attrs: { userName: 'carol@example.com', title: 'Lost' }, version: 2 } }, new Date(Date.now() - 1000));
+    await models.User.collection.updateOne({ _id: id } as never, { $push: { pendingAudit: crashed }, $set: { version: 2 } } as never);
+    await s.scim.patch(`/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Later' }] }).expect(200);
+    expect((await allEvents(s, start)).items.filter((e) => e.object.id === id)).toEqual([]);
+    // The sweeper writes the crashed request's event; now both, the older first.
+    expect(await writeInterruptedAudits(models, 0)).toBe(1);
+    const after = (await allEvents(s, start)).items.filter((e) => e.object.id === id);
+    expect(after.map((e) => [e.type, e.object.version, e.data.user.attrs.title])).toEqual([['user.updated', 2, 'Lost'], ['user.updated', 3, 'Later']]);
   });
 
   it('answers 410 EVENTS_CURSOR_EXPIRED for a cursor older than retention, and 400 for a cursor it never gave', async () => {
