@@ -22,6 +22,7 @@ import { syncRoutes } from './routes/sync';
 import { sessionRoutes } from './routes/session';
 import { scimTokensRoutes } from './routes/scim-tokens';
 import { eventsRoutes } from './routes/events';
+import { webhooksRoutes } from './routes/webhooks';
 
 /**
  * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
@@ -54,6 +55,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(mappingsRoutes(deps));
   router.use(syncRoutes(deps));
   router.use(eventsRoutes(deps));
+  router.use(webhooksRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');

@@ -169,6 +169,44 @@ export interface ChangeEventDoc {
   data: Record<string, unknown>;
 }
 
+/** A tenant's webhook endpoint: where its change events go, in feed order (docs/events.md, "Webhooks"). */
+export interface WebhookEndpointDoc {
+  _id: string;
+  tenantId: string;
+  url: string;
+  /** Event types sent (all when empty). */
+  types: string[];
+  enabled: boolean;
+  /** Signing secrets (`whsec_…`); more than one during a rotation's overlap, each until its `expiresAt`. */
+  secrets: { secret: string; createdAt: Date; expiresAt?: Date }[];
+  /** The feed position delivered up to (events of other types are passed over). */
+  cursor: number;
+  state: 'active' | 'failing';
+  /** The event being retried: the next waits for it. */
+  retry?: { seq: number; attempts: number; firstFailedAt: Date; nextAttemptAt: Date };
+  failingSince?: Date;
+  lease?: { owner: string; until: Date };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One delivery attempt (the delivery log). */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  tenantId: string;
+  endpointId: string;
+  /** The webhook-id: the event's id, the same on every attempt. */
+  eventId: string;
+  seq?: number;
+  attempt: number;
+  at: Date;
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  error?: string;
+  responseExcerpt?: string;
+}
+
 /** The tenant's sequencer state: the committed high-water mark, the writer's lease, what retention removed. */
 export interface EventSequenceDoc {
   _id: string;
@@ -543,6 +581,8 @@ export interface Models {
   PendingChange: Model<PendingChangeDoc>;
   ChangeEvent: Model<ChangeEventDoc>;
   EventSequence: Model<EventSequenceDoc>;
+  WebhookEndpoint: Model<WebhookEndpointDoc>;
+  WebhookDelivery: Model<WebhookDeliveryDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -578,5 +618,7 @@ export function createModels(conn: Connection): Models {
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
+    WebhookEndpoint: conn.model<WebhookEndpointDoc>('WebhookEndpoint', looseSchema<WebhookEndpointDoc>([[{ tenantId: 1, createdAt: 1 }], [{ enabled: 1, state: 1 }]]), 'webhook_endpoints'),
+    WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', looseSchema<WebhookDeliveryDoc>([[{ tenantId: 1, endpointId: 1, at: -1 }]]), 'webhook_deliveries'),
   };
 }

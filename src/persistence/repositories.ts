@@ -16,6 +16,7 @@ import { RulesRepository } from './rules-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
 import { UsersRepository } from './users-repository';
+import { WebhooksRepository } from './webhooks-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
@@ -36,6 +37,7 @@ export interface Repositories {
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
   users: UsersRepository;
+  webhooks: WebhooksRepository;
 }
 
 // Repositories hold no state but the models, so one set per connection's models is enough; the
@@ -64,6 +66,7 @@ export function repositoriesOf(models: Models): Repositories {
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),
       users: new UsersRepository(models),
+      webhooks: new WebhooksRepository(models),
     };
     byModels.set(models, repos);
   }

@@ -18,7 +18,7 @@ export function cursorOf(seq: number): string {
   return Buffer.from(`v1.${seq}`, 'utf8').toString('base64url');
 }
 
-function seqOf(cursor: string): number {
+export function seqOf(cursor: string): number {
   const m = /^v1\.(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new AppError('badRequest', 'INVALID_CURSOR', 'The cursor is not one this API returned', { details: { field: 'after' } });
   return Number(m[1]);
