@@ -87,24 +87,26 @@ export async function deliverEndpoint(models: Models, endpointId: string, opts: 
     if (!ep.enabled || ep.state !== 'active') return 0;
     let cursor = ep.cursor;
     let retry = ep.retry;
-    for (let i = 0; i < (opts.perRound ?? 100); i++) {
-      const { committed } = await repos.changeEvents.state(ep.tenantId);
-      const [event] = await repos.changeEvents.page(ep.tenantId, cursor, committed, ep.types.length ? ep.types : undefined, 1);
-      if (!event) {
-        // Nothing (of its types) up to the mark: passed over.
-        if (committed > cursor) await repos.webhooks.settle(ep._id, owner, { cursor: committed }, []);
-        break;
-      }
+    const { committed } = await repos.changeEvents.state(ep.tenantId);
+    // One read for the round; each event is still sent only after the previous one was accepted.
+    const events = await repos.changeEvents.page(ep.tenantId, cursor, committed, ep.types.length ? ep.types : undefined, opts.perRound ?? 100);
+    if (events.length === 0 && committed > cursor) {
+      // Nothing (of its types) up to the mark: passed over.
+      await repos.webhooks.settle(ep._id, owner, { cursor: committed }, []);
+    }
+    for (const event of events) {
       const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
       const result = await postSigned(ep, event._id, webhookPayload(event), opts);
-      await repos.webhooks.logDelivery({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
+      const log = repos.webhooks.logDelivery({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
       if (result.ok) {
         cursor = event.seq;
         retry = undefined;
         delivered++;
-        await repos.webhooks.settle(ep._id, owner, { cursor }, ['retry']);
+        // The cursor moves only after a 2xx: a crash repeats at most this event (same webhook-id).
+        await Promise.all([log, repos.webhooks.settle(ep._id, owner, { cursor }, ['retry'])]);
         continue;
       }
+      await log;
       const now = new Date();
       const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
       if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
