@@ -5,6 +5,7 @@ import { createTenant } from '../../src/domain/tenants';
 import { toRepresentation } from '../../src/scim/service/representation';
 import type { StoredResource } from '../../src/persistence/resource-store';
 import { scimClient, type ScimClient } from '../helpers/stack';
+import { EventReplica, type FeedEvent } from '../../src/domain/events/replica';
 import { CORE_GROUP_URN, CORE_USER_URN, ENTERPRISE_USER_URN, PATCH_OP, startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
 /**
@@ -46,51 +47,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteGroup' as const), slot: group }) },
 );
 
-interface Ev { type: string; object: { id: string; version?: number }; data: Record<string, any> }
-
-/** The store an event consumer keeps: users, groups, and each membership's sources. */
-class Replica {
-  users = new Map<string, { attrs: Record<string, unknown>; version?: number }>();
-  groups = new Map<string, Record<string, unknown>>();
-  memberships = new Map<string, Set<string>>();
-
-  apply(e: Ev): void {
-    const id = e.object.id;
-    switch (e.type) {
-      case 'user.created': case 'user.updated': case 'user.deactivated': case 'user.reactivated':
-        this.users.set(id, { attrs: e.data.user.attrs, version: e.object.version });
-        break;
-      case 'user.deleted':
-        this.users.delete(id);
-        for (const key of [...this.memberships.keys()]) if (key.endsWith(`|${id}`)) this.memberships.delete(key);
-        break;
-      case 'group.created': case 'group.updated':
-        this.groups.set(id, e.data.group);
-        break;
-      case 'group.deleted':
-        this.groups.delete(id);
-        for (const key of [...this.memberships.keys()]) if (key.startsWith(`${id}|`)) this.memberships.delete(key);
-        break;
-      case 'group.member_added': {
-        const key = `${e.data.groupId}|${e.data.userId}`;
-        this.memberships.set(key, new Set([...(this.memberships.get(key) ?? []), e.data.source]));
-        break;
-      }
-      case 'group.member_removed': {
-        const key = `${e.data.groupId}|${e.data.userId}`;
-        const sources = this.memberships.get(key);
-        sources?.delete(e.data.source);
-        if (sources?.size === 0) this.memberships.delete(key);
-        break;
-      }
-    }
-  }
-
-  holders(groupId: string, source: string): string[] {
-    return [...this.memberships].filter(([key, sources]) => key.startsWith(`${groupId}|`) && sources.has(source)).map(([key]) => key.split('|')[1]!).sort();
-  }
-}
-
 describe('replaying the change events', () => {
   let s: SyncStack;
   beforeAll(async () => {
@@ -117,11 +73,11 @@ describe('replaying the change events', () => {
     for (const op of ops) await apply(scim, op, users, groups, ++n);
     await settleTenant(tenant.tenantId);
 
-    const replica = new Replica();
+    const replica = new EventReplica();
     let cursor: string | undefined;
     for (;;) {
       const page = await admin.get(`/events?limit=200${cursor ? `&after=${cursor}` : ''}`).expect(200);
-      for (const e of page.body.items as Ev[]) replica.apply(e);
+      for (const e of page.body.items as FeedEvent[]) replica.apply(e);
       cursor = page.body.nextCursor;
       if (!page.body.hasMore) break;
     }

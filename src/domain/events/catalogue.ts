@@ -66,13 +66,15 @@ function scimGroupChange(audit: AuditEventDoc): DerivedEvent[] {
   const object = withVersion(audit.object, num(after.version) ?? num(state.version));
   const out: DerivedEvent[] = [];
   const group = { id: audit.object.id, attrs };
-  if (audit.action === 'group.created') out.push({ type: 'group.created', object, data: { group } });
-  else if (JSON.stringify(obj(obj(audit.before).attrs)) !== JSON.stringify(attrs)) {
-    out.push({ type: 'group.updated', object, data: { group, changes: { before: obj(obj(audit.before).attrs), after: attrs } } });
-  }
-  // A recovered change lists what it asked for too: what its dead request wrote is not known.
+  // A recovered change lists what it asked for too: what its dead request wrote is not known. A
+  // full list (PUT) then travels whole on the group's event: the members it removed are not known.
   const requested = obj(after.membersRequested);
-  const added = new Set([...strings(after.membersAdded), ...strings(requested.add), ...strings(requested.replaceAll)]);
+  const replacedWith = Array.isArray(requested.replaceAll) ? { membersReplacedWith: strings(requested.replaceAll) } : {};
+  if (audit.action === 'group.created') out.push({ type: 'group.created', object, data: { group, ...replacedWith } });
+  else if (JSON.stringify(obj(obj(audit.before).attrs)) !== JSON.stringify(attrs) || 'membersReplacedWith' in replacedWith) {
+    out.push({ type: 'group.updated', object, data: { group, changes: { before: obj(obj(audit.before).attrs), after: attrs }, ...replacedWith } });
+  }
+  const added = new Set([...strings(after.membersAdded), ...strings(requested.add)]);
   const removed = new Set([...strings(after.membersRemoved), ...strings(requested.remove)]);
   for (const u of added) out.push(member(audit, 'group.member_added', u, 'scim'));
   for (const u of removed) out.push(member(audit, 'group.member_removed', u, 'scim'));
