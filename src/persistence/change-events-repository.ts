@@ -7,7 +7,9 @@ export const isDoubleWrite = (err: unknown): boolean => duplicateKeyIndexes(err)
 /**
  * The change-event feed (`events`, unique indexes `{tenantId, seq}` and `{tenantId, auditId,
  * part}`) and each tenant's sequencer state (`event_sequences`: the committed high-water mark and
- * the writer's lease). See docs/events.md for why readers never see past `committed`.
+ * the writer's lease). See docs/events.md for why readers never see past `committed`. Every
+ * query names the tenant (`_id` of a sequence is its tenant, and it carries `tenantId` too), so a
+ * cluster sharded by tenant sends each to one shard.
  */
 export class ChangeEventsRepository {
   constructor(private readonly models: Models) {}
@@ -25,24 +27,24 @@ export class ChangeEventsRepository {
    * sequencer state; null when another writer holds it. The state document is created on first use.
    */
   async takeLease(tenantId: string, owner: string, leaseMs: number, now = new Date()): Promise<EventSequenceDoc | null> {
-    await this.sequences.updateOne({ _id: tenantId } as never, { $setOnInsert: { committed: 0, purgedThrough: 0 } } as never, { upsert: true }).catch((err) => {
+    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $setOnInsert: { committed: 0, purgedThrough: 0 } } as never, { upsert: true }).catch((err) => {
       if (!isDoubleWrite(err)) throw err; // two first uses at once: the other created it
     });
     const free = { $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] };
     return (await this.sequences.findOneAndUpdate(
-      { _id: tenantId, ...free } as never,
+      { _id: tenantId, tenantId, ...free } as never,
       { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } } as never,
       { returnDocument: 'after' },
     )) as unknown as EventSequenceDoc | null;
   }
 
   async releaseLease(tenantId: string, owner: string): Promise<void> {
-    await this.sequences.updateOne({ _id: tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
+    await this.sequences.updateOne({ _id: tenantId, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
   }
 
   /** The committed high-water mark and what retention removed (zeros for a tenant without events). */
   async state(tenantId: string): Promise<Pick<EventSequenceDoc, 'committed' | 'purgedThrough'>> {
-    const doc = (await this.sequences.findOne({ _id: tenantId } as never, { projection: { committed: 1, purgedThrough: 1 } })) as unknown as EventSequenceDoc | null;
+    const doc = (await this.sequences.findOne({ _id: tenantId, tenantId } as never, { projection: { committed: 1, purgedThrough: 1 } })) as unknown as EventSequenceDoc | null;
     return { committed: doc?.committed ?? 0, purgedThrough: doc?.purgedThrough ?? 0 };
   }
 
@@ -65,7 +67,7 @@ export class ChangeEventsRepository {
 
   /** Advances the mark from `from` to `to`, only for the lease's owner: false when the pass lost its lease. */
   async commit(tenantId: string, owner: string, from: number, to: number): Promise<boolean> {
-    const r = await this.sequences.updateOne({ _id: tenantId, committed: from, 'lease.owner': owner } as never, { $set: { committed: to } } as never);
+    const r = await this.sequences.updateOne({ _id: tenantId, tenantId, committed: from, 'lease.owner': owner } as never, { $set: { committed: to } } as never);
     return r.modifiedCount === 1;
   }
 
@@ -88,7 +90,7 @@ export class ChangeEventsRepository {
       .limit(1)
       .toArray()) as unknown as Pick<ChangeEventDoc, 'seq'>[];
     if (!last) return 0;
-    await this.sequences.updateOne({ _id: tenantId } as never, { $max: { purgedThrough: last.seq } } as never);
+    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $max: { purgedThrough: last.seq } } as never);
     const r = await this.events.deleteMany({ tenantId, seq: { $lte: last.seq } } as never);
     return r.deletedCount;
   }

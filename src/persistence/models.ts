@@ -209,7 +209,9 @@ export interface WebhookDeliveryDoc {
 
 /** The tenant's sequencer state: the committed high-water mark, the writer's lease, what retention removed. */
 export interface EventSequenceDoc {
+  /** The tenant's id. */
   _id: string;
+  tenantId: string;
   committed: number;
   /** Events with seq <= this were removed by retention. */
   purgedThrough: number;

@@ -39,22 +39,22 @@ export class WebhooksRepository {
   }
 
   /** Takes the endpoint's delivery lease (one deliverer per endpoint keeps its events in order); null when another holds it. */
-  async takeLease(id: string, owner: string, leaseMs: number, now = new Date()): Promise<WebhookEndpointDoc | null> {
+  async takeLease(tenantId: string, id: string, owner: string, leaseMs: number, now = new Date()): Promise<WebhookEndpointDoc | null> {
     return (await this.endpoints.findOneAndUpdate(
-      { _id: id, $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] } as never,
+      { _id: id, tenantId, $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] } as never,
       { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } } as never,
       { returnDocument: 'after' },
     )) as unknown as WebhookEndpointDoc | null;
   }
 
-  async releaseLease(id: string, owner: string): Promise<void> {
-    await this.endpoints.updateOne({ _id: id, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
+  async releaseLease(tenantId: string, id: string, owner: string): Promise<void> {
+    await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
   }
 
   /** Records the outcome of a delivery round, for the lease's owner only. */
-  async settle(id: string, owner: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<void> {
+  async settle(tenantId: string, id: string, owner: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<void> {
     await this.endpoints.updateOne(
-      { _id: id, 'lease.owner': owner } as never,
+      { _id: id, tenantId, 'lease.owner': owner } as never,
       { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
     );
   }

@@ -67,7 +67,7 @@ export async function deliverDue(models: Models, opts: DeliveryOptions): Promise
   const now = Date.now();
   for (const ep of await repositoriesOf(models).webhooks.deliverable(1000)) {
     if (ep.retry && ep.retry.nextAttemptAt.getTime() > now) continue;
-    delivered += await deliverEndpoint(models, ep._id, opts);
+    delivered += await deliverEndpoint(models, ep.tenantId, ep._id, opts);
   }
   return delivered;
 }
@@ -78,9 +78,9 @@ export async function deliverDue(models: Models, opts: DeliveryOptions): Promise
  * `retryHours` of failures the endpoint is marked failing and its events wait (nothing is skipped:
  * the cursor stays) until it is enabled again or redelivery is asked for.
  */
-export async function deliverEndpoint(models: Models, endpointId: string, opts: DeliveryOptions): Promise<number> {
+export async function deliverEndpoint(models: Models, tenantId: string, endpointId: string, opts: DeliveryOptions): Promise<number> {
   const repos = repositoriesOf(models);
-  const ep = await repos.webhooks.takeLease(endpointId, owner, LEASE_MS);
+  const ep = await repos.webhooks.takeLease(tenantId, endpointId, owner, LEASE_MS);
   if (!ep) return 0;
   let delivered = 0;
   try {
@@ -92,7 +92,7 @@ export async function deliverEndpoint(models: Models, endpointId: string, opts: 
     const events = await repos.changeEvents.page(ep.tenantId, cursor, committed, ep.types.length ? ep.types : undefined, opts.perRound ?? 100);
     if (events.length === 0 && committed > cursor) {
       // Nothing (of its types) up to the mark: passed over.
-      await repos.webhooks.settle(ep._id, owner, { cursor: committed }, []);
+      await repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor: committed }, []);
     }
     for (const event of events) {
       const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
@@ -103,22 +103,22 @@ export async function deliverEndpoint(models: Models, endpointId: string, opts: 
         retry = undefined;
         delivered++;
         // The cursor moves only after a 2xx: a crash repeats at most this event (same webhook-id).
-        await Promise.all([log, repos.webhooks.settle(ep._id, owner, { cursor }, ['retry'])]);
+        await Promise.all([log, repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor }, ['retry'])]);
         continue;
       }
       await log;
       const now = new Date();
       const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
       if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
-        await repos.webhooks.settle(ep._id, owner, { state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } }, []);
+        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } }, []);
         await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
       } else {
-        await repos.webhooks.settle(ep._id, owner, { retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000)) } }, []);
+        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000)) } }, []);
       }
       break;
     }
   } finally {
-    await repos.webhooks.releaseLease(endpointId, owner);
+    await repos.webhooks.releaseLease(tenantId, endpointId, owner);
   }
   return delivered;
 }
