@@ -8,6 +8,10 @@ import { silentLogger } from '../src/observability/logger';
 import type { GroupDoc, UserDoc } from '../src/persistence/models';
 import { createWorkerJobQueue } from '../workers/job-queue';
 import { sweepPending } from '../workers/sweeper';
+import { sequenceTenantFully } from '../src/domain/events/sequencer';
+import { changeEventView } from '../src/domain/events/feed';
+import { EventReplica } from '../src/domain/events/replica';
+import type { ChangeEventDoc } from '../src/persistence/models';
 
 /**
  * Crash test (scripts/crash-test.sh runs it on the built app): per trial, a fresh tenant, the API
@@ -20,7 +24,10 @@ import { sweepPending } from '../workers/sweeper';
  *  - every group's members as its committed changes say: a lane sends one change at a time to its
  *    group, each changing something, so version v means the lane's first v-1 changes committed
  *    (at least those acknowledged, at most those sent) and the members are their replay;
- *  - nothing left pending (pending_changes, pendingMembers, pendingAudit).
+ *  - nothing left pending (pending_changes, pendingMembers, pendingAudit);
+ *  - the change-event feed (docs/events.md): every audit event sequenced, `seq` consecutive from 1,
+ *    and the feed replayed from the start (EventReplica) equal to what is stored: every user's
+ *    attributes and version, every IdP group's attributes and its `scim` members.
  * Each lane owns its objects and waits for each answer, so only its last request is uncertain.
  */
 
@@ -252,6 +259,50 @@ function checkGroups(lanes: Lane[], groups: GroupDoc[], memberships: { groupId: 
   return mismatches;
 }
 
+/** Sorted keys, so that two equal documents print equal whatever order their keys were written in. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+
+/** The feed after recovery: everything sequenced, no gap, and its replay equal to the stored state. */
+async function checkFeed(db: Database, tenantId: string, details: string[]): Promise<number> {
+  const { models } = db;
+  let bad = 0;
+  const fail = (msg: string) => {
+    bad++;
+    if (details.length < 30) details.push(msg);
+  };
+  await sequenceTenantFully(models, tenantId, 1000);
+  const waiting = await models.AuditEvent.countDocuments({ tenantId, unsequenced: true });
+  if (waiting > 0) fail(`${waiting} audit events not sequenced`);
+  const events = (await models.ChangeEvent.collection.find({ tenantId } as never).sort({ tenantId: 1, seq: 1 }).toArray()) as unknown as ChangeEventDoc[];
+  events.forEach((e, i) => e.seq !== i + 1 && fail(`event ${e._id} at seq ${e.seq}, expected ${i + 1}`));
+  const replica = new EventReplica();
+  for (const e of events) replica.apply(changeEventView(e));
+  const users = (await models.User.collection.find({ tenantId } as never).toArray()) as unknown as UserDoc[];
+  if (users.length !== replica.users.size) fail(`${users.length} users stored, ${replica.users.size} replayed`);
+  for (const u of users) {
+    const r = replica.users.get(u._id);
+    if (!r) fail(`user ${u._id} not in the replay`);
+    else if (canonical(r.attrs) !== canonical(u.attrs) || r.version !== u.version) fail(`user ${u._id}: replayed v${r.version} ${canonical(r.attrs)}, stored v${u.version} ${canonical(u.attrs)}`);
+  }
+  const groups = (await models.Group.collection.find({ tenantId, origin: 'scim' } as never).toArray()) as unknown as GroupDoc[];
+  const memberships = await models.Membership.find({ tenantId, sources: 'scim' }).lean();
+  for (const g of groups) {
+    const r = replica.groups.get(g._id) as { attrs?: unknown } | undefined;
+    if (!r) {
+      fail(`group ${g._id} not in the replay`);
+      continue;
+    }
+    if (canonical(r.attrs) !== canonical(g.attrs)) fail(`group ${g._id}: replayed ${canonical(r.attrs)}, stored ${canonical(g.attrs)}`);
+    const stored = memberships.filter((m) => m.groupId === g._id).map((m) => m.userId).sort();
+    const replayed = replica.holders(g._id, 'scim');
+    if (canonical(stored) !== canonical(replayed)) fail(`group ${g._id}: replayed members ${canonical(replayed)}, stored ${canonical(stored)}`);
+  }
+  const replayedScimGroups = [...replica.groups].filter(([, g]) => 'attrs' in g).length;
+  if (replayedScimGroups !== groups.length) fail(`${groups.length} IdP groups stored, ${replayedScimGroups} replayed`);
+  log(`feed: ${events.length} events replayed against ${users.length} users, ${groups.length} IdP groups, ${memberships.length} IdP memberships`);
+  return bad;
+}
+
 // ---- the trials ----------------------------------------------------------------------------
 
 async function main() {
@@ -297,6 +348,7 @@ async function main() {
       const second = await sweepPending(db.models, queue, 0, silentLogger);
       log(`trial ${trial}: checking`);
       const after = await inspect(db, tenant.tenantId, lanes);
+      const feedViolations = await checkFeed(db, tenant.tenantId, after.details);
       // The restarted API serves what was recovered.
       const someGroup = lanes.flatMap((l) => l.groups).find((g) => g.id && !g.deleted);
       if (someGroup) {
@@ -305,9 +357,9 @@ async function main() {
       }
       await stopApi(api);
       clearTimeout(trialTimer);
-      const bad = after.orphanMemberships + after.unauditedOrGhost + after.missingDeleteEvents + after.pending + after.groupMismatches + (second.changes + second.audits);
+      const bad = after.orphanMemberships + after.unauditedOrGhost + after.missingDeleteEvents + after.pending + after.groupMismatches + (second.changes + second.audits) + feedViolations;
       violations += bad;
-      const row = `trial ${trial}: recovered ${first.changes} changes, ${first.audits} audit events; after recovery: ${after.orphanMemberships} orphan memberships, ${after.unauditedOrGhost + after.missingDeleteEvents} audit violations, ${after.groupMismatches} group mismatches, ${after.pending} pending; second sweep ${second.changes + second.audits}; ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const row = `trial ${trial}: recovered ${first.changes} changes, ${first.audits} audit events; after recovery: ${after.orphanMemberships} orphan memberships, ${after.unauditedOrGhost + after.missingDeleteEvents} audit violations, ${after.groupMismatches} group mismatches, ${after.pending} pending, ${feedViolations} event-feed violations; second sweep ${second.changes + second.audits}; ${((Date.now() - started) / 1000).toFixed(1)} s`;
       rows.push(row);
       log(row);
       for (const d of after.details) log(`  violation: ${d}`);

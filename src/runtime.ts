@@ -54,7 +54,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
       app.use('/console', consoleRoutes({ models: db.models, logger }));
-      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }));
+      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits, webhooks: config.webhooks, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }));
     },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },

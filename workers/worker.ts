@@ -12,6 +12,7 @@ import { createWorkerJobQueue } from './job-queue';
 import { createSyncProcessor } from './processors/sync-processor';
 import type { JobResult } from './processors/processor-deps';
 import { sweepPending, type SweepResult } from './sweeper';
+import { startEventSequencing } from './event-sequencing';
 
 export interface SyncWorker {
   /** Graceful stop: no new jobs, active ones finish, then connections close. */
@@ -99,6 +100,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   const timer = setInterval(tick, sweepIntervalSeconds * 1000);
   timer.unref();
   tick();
+  const events = startEventSequencing(db.models, { intervalMs: config.events.sequenceIntervalMs, retentionDays: config.events.retentionDays, delivery: { allowPrivateTargets: config.webhooks.allowPrivateTargets, retryHours: config.webhooks.retryHours } }, log);
   log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, sweepAfterSeconds, sweepIntervalSeconds });
 
   let stopped = false;
@@ -107,6 +109,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      await events.close();
       await worker.close();
       await sweeping?.catch(() => undefined);
       await queue.close();
@@ -117,6 +120,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      void events.close();
       stop.abort();
       await worker.close(true).catch(() => undefined);
       await queue.close();

@@ -18,4 +18,6 @@ export interface AdminDeps {
   publicBaseUrl?: string;
   /** The SCIM resource size limits, for users the admin API provisions. */
   resourceLimits: ResourceLimits;
+  /** WEBHOOKS_ALLOW_PRIVATE_TARGETS: whether endpoints may point at private addresses. */
+  webhooks?: { allowPrivateTargets: boolean };
 }

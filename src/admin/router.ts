@@ -21,6 +21,8 @@ import { mappingsRoutes, rulesRoutes } from './routes/rules';
 import { syncRoutes } from './routes/sync';
 import { sessionRoutes } from './routes/session';
 import { scimTokensRoutes } from './routes/scim-tokens';
+import { eventsRoutes } from './routes/events';
+import { webhooksRoutes } from './routes/webhooks';
 
 /**
  * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
@@ -52,6 +54,8 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(rulesRoutes(deps));
   router.use(mappingsRoutes(deps));
   router.use(syncRoutes(deps));
+  router.use(eventsRoutes(deps));
+  router.use(webhooksRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');

@@ -41,6 +41,10 @@ export interface Config {
   };
   queue: { prefix: string };
   sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
+  /** Change events (docs/events.md): how long they are kept, how often the worker sequences waiting audit events. */
+  events: { retentionDays: number; sequenceIntervalMs: number };
+  /** Webhook delivery (docs/events.md): private targets (tests, on-premise receivers) only when allowed; how long an event is retried. */
+  webhooks: { allowPrivateTargets: boolean; retryHours: number };
   shutdownTimeoutMs: number;
   /** Time a client has to send a whole request (headers and body); 408 after. */
   requestTimeoutMs: number;
@@ -190,6 +194,14 @@ export function loadConfig(env: Env = process.env): Config {
     sync: {
       sweepAfterSeconds: int(env, 'SYNC_SWEEP_AFTER_SECONDS', 60, 1, 86_400),
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
+    },
+    events: {
+      retentionDays: int(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),
+      sequenceIntervalMs: int(env, 'EVENTS_SEQUENCE_INTERVAL_MS', 250, 10, 60_000),
+    },
+    webhooks: {
+      allowPrivateTargets: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),
+      retryHours: int(env, 'WEBHOOKS_RETRY_HOURS', 72, 0, 24 * 30),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
     requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),

@@ -14,6 +14,12 @@ export interface AuditInput {
   before?: unknown;
   after?: unknown;
   requestId?: string;
+  /**
+   * The object as the change left it, for its change event (docs/events.md): before/after are a
+   * bounded diff, and a later read may see a later version. Not bounded here: the resource size
+   * limit bounds it.
+   */
+  state?: unknown;
 }
 
 /**
@@ -66,6 +72,7 @@ export function auditEvent(input: AuditInput, at = new Date()): AuditEventDoc {
   if (input.before !== undefined) event.before = boundAuditValue(input.before);
   if (input.after !== undefined) event.after = boundAuditValue(input.after);
   if (input.requestId !== undefined) event.requestId = input.requestId;
+  if (input.state !== undefined) event.state = input.state;
   return event;
 }
 

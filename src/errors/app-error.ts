@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'notFound'
   | 'methodNotAllowed'
   | 'conflict'
+  | 'gone'
   | 'preconditionFailed'
   | 'payloadTooLarge'
   | 'unsupportedMediaType'
@@ -40,6 +41,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   notFound: 404,
   methodNotAllowed: 405,
   conflict: 409,
+  gone: 410,
   preconditionFailed: 412,
   payloadTooLarge: 413,
   unsupportedMediaType: 415,

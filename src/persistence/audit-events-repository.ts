@@ -16,6 +16,9 @@ export interface AuditEventCriteria {
   after?: { at: Date; id: string };
 }
 
+/** Every audit event is inserted here, marked for the change-event sequencer (docs/events.md). */
+const toSequence = (event: AuditEventDoc): AuditEventDoc => ({ ...event, unsequenced: true });
+
 /**
  * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`).
  * Events are only ever inserted and read, newest first.
@@ -25,7 +28,7 @@ export class AuditEventsRepository {
 
   /** Writes the event once: its id is chosen before the change, so a retried write finds it there. */
   async insertOnce(event: AuditEventDoc): Promise<void> {
-    await unlessDuplicate(() => this.models.AuditEvent.collection.insertOne(event as never));
+    await unlessDuplicate(() => this.models.AuditEvent.collection.insertOne(toSequence(event) as never));
   }
 
   /**
@@ -35,7 +38,7 @@ export class AuditEventsRepository {
   async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      await this.models.AuditEvent.collection.insertMany(events as never[], { ordered: false });
+      await this.models.AuditEvent.collection.insertMany(events.map(toSequence) as never[], { ordered: false });
     } catch (err) {
       // Events written before (a recovery repeating a request's work) are skipped; the others landed.
       if (!duplicateKeyIndexes(err) && !isDuplicateKeyError(err)) throw err;
@@ -67,5 +70,26 @@ export class AuditEventsRepository {
       .sort({ at: -1, _id: -1 })
       .limit(limit)
       .toArray()) as unknown as AuditEventDoc[];
+  }
+
+
+  /** Tenants with audit events the sequencer has yet to see. */
+  async tenantsWithUnsequenced(): Promise<string[]> {
+    return (await this.models.AuditEvent.collection.distinct('tenantId', { unsequenced: true } as never)) as string[];
+  }
+
+  /** The tenant's oldest `limit` audit events not yet sequenced, oldest first (ties by _id). */
+  async unsequenced(tenantId: string, limit: number): Promise<AuditEventDoc[]> {
+    return (await this.models.AuditEvent.collection
+      .find({ unsequenced: true, tenantId } as never)
+      .sort({ unsequenced: 1, tenantId: 1, at: 1, _id: 1 })
+      .limit(limit)
+      .toArray()) as unknown as AuditEventDoc[];
+  }
+
+  /** The sequencer has made these events' change events. */
+  async markSequenced(tenantId: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.models.AuditEvent.collection.updateMany({ _id: { $in: [...ids] }, tenantId } as never, { $unset: { unsequenced: '' } } as never);
   }
 }

@@ -165,6 +165,76 @@ export interface AuditEventDoc {
   before?: unknown;
   after?: unknown;
   requestId?: string;
+  /** The object as the change left it (attributes and version), for its change event (docs/events.md). */
+  state?: unknown;
+  /** Set when the event is inserted, unset once the sequencer has made its change events (docs/events.md). */
+  unsequenced?: true;
+}
+
+/** A change event of the tenant's feed (docs/events.md): one place `seq` in one total order, never changed once committed. */
+export interface ChangeEventDoc {
+  /** The audit event's id, suffixed `.<part>` for the second and later events one audit event yields. */
+  _id: string;
+  tenantId: string;
+  seq: number;
+  auditId: string;
+  part: number;
+  type: string;
+  occurredAt: Date;
+  /** When the sequencer wrote it: retention counts from here (monotone in seq). */
+  sequencedAt: Date;
+  actor: AuditEventDoc['actor'];
+  object: { type: string; id: string; version?: number };
+  data: Record<string, unknown>;
+}
+
+/** A tenant's webhook endpoint: where its change events go, in feed order (docs/events.md, "Webhooks"). */
+export interface WebhookEndpointDoc {
+  _id: string;
+  tenantId: string;
+  url: string;
+  /** Event types sent (all when empty). */
+  types: string[];
+  enabled: boolean;
+  /** Signing secrets (`whsec_…`); more than one during a rotation's overlap, each until its `expiresAt`. */
+  secrets: { secret: string; createdAt: Date; expiresAt?: Date }[];
+  /** The feed position delivered up to (events of other types are passed over). */
+  cursor: number;
+  state: 'active' | 'failing';
+  /** The event being retried: the next waits for it. */
+  retry?: { seq: number; attempts: number; firstFailedAt: Date; nextAttemptAt: Date };
+  failingSince?: Date;
+  lease?: { owner: string; until: Date };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One delivery attempt (the delivery log). */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  tenantId: string;
+  endpointId: string;
+  /** The webhook-id: the event's id, the same on every attempt. */
+  eventId: string;
+  seq?: number;
+  attempt: number;
+  at: Date;
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  error?: string;
+  responseExcerpt?: string;
+}
+
+/** The tenant's sequencer state: the committed high-water mark, the writer's lease, what retention removed. */
+export interface EventSequenceDoc {
+  /** The tenant's id. */
+  _id: string;
+  tenantId: string;
+  committed: number;
+  /** Events with seq <= this were removed by retention. */
+  purgedThrough: number;
+  lease?: { owner: string; until: Date };
 }
 
 /**
@@ -496,12 +566,24 @@ function auditEventSchema() {
       before: Schema.Types.Mixed,
       after: Schema.Types.Mixed,
       requestId: String,
+      state: Schema.Types.Mixed,
+      unsequenced: Boolean,
     },
     opts,
   );
+  // Only the events the sequencer has yet to see carry the marker: the sparse index holds just those.
+  s.index({ unsequenced: 1, tenantId: 1, at: 1, _id: 1 }, { sparse: true });
   s.index({ tenantId: 1, at: -1 });
   s.index({ tenantId: 1, 'object.id': 1, at: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
+  return s;
+}
+
+function changeEventSchema() {
+  const s = new Schema<ChangeEventDoc>({ _id: { type: String, required: true } } as never, opts);
+  // The feed's order, and one event per audit event part: a second write of either fails instead of doubling.
+  s.index({ tenantId: 1, seq: 1 }, { unique: true });
+  s.index({ tenantId: 1, auditId: 1, part: 1 }, { unique: true });
   return s;
 }
 
@@ -530,6 +612,10 @@ export interface Models {
   MemberImport: Model<MemberImportDoc>;
   Rule: Model<RuleDoc>;
   PendingChange: Model<PendingChangeDoc>;
+  ChangeEvent: Model<ChangeEventDoc>;
+  EventSequence: Model<EventSequenceDoc>;
+  WebhookEndpoint: Model<WebhookEndpointDoc>;
+  WebhookDelivery: Model<WebhookDeliveryDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -563,5 +649,9 @@ export function createModels(conn: Connection): Models {
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
     Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
+    ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
+    EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
+    WebhookEndpoint: conn.model<WebhookEndpointDoc>('WebhookEndpoint', looseSchema<WebhookEndpointDoc>([[{ tenantId: 1, createdAt: 1 }], [{ enabled: 1, state: 1 }]]), 'webhook_endpoints'),
+    WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', looseSchema<WebhookDeliveryDoc>([[{ tenantId: 1, endpointId: 1, at: -1 }]]), 'webhook_deliveries'),
   };
 }

@@ -25,4 +25,15 @@ export class PendingChangesRepository {
   async countAttempt(change: Pick<PendingChangeDoc, '_id' | 'tenantId'>): Promise<void> {
     await this.collection.updateOne({ _id: change._id, tenantId: change.tenantId } as never, { $inc: { attempts: 1 } } as never);
   }
+
+  /** Audit events the intents about these objects still have to write (their own and those they carry), id and time. */
+  async waitingAuditsOf(tenantId: string, objectIds: readonly string[]): Promise<Map<string, { id: string; at: Date }[]>> {
+    const intents = (await this.collection.find({ tenantId, objectId: { $in: [...objectIds] } } as never).toArray()) as unknown as PendingChangeDoc[];
+    const out = new Map<string, { id: string; at: Date }[]>();
+    for (const c of intents) {
+      const waiting = [c.audit, ...(c.carriedAudits ?? [])].map((a) => ({ id: a._id, at: a.at }));
+      out.set(c.objectId, [...(out.get(c.objectId) ?? []), ...waiting]);
+    }
+    return out;
+  }
 }

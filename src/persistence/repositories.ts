@@ -1,5 +1,6 @@
 import type { Models } from './models';
 import { AuditEventsRepository } from './audit-events-repository';
+import { ChangeEventsRepository } from './change-events-repository';
 import { ConsoleSessionsRepository } from './console-sessions-repository';
 import { GroupAdministratorsRepository } from './group-administrators-repository';
 import { GroupsRepository } from './groups-repository';
@@ -15,10 +16,12 @@ import { RulesRepository } from './rules-repository';
 import { ScimTokensRepository } from './scim-tokens-repository';
 import { TenantsRepository } from './tenants-repository';
 import { UsersRepository } from './users-repository';
+import { WebhooksRepository } from './webhooks-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
   auditEvents: AuditEventsRepository;
+  changeEvents: ChangeEventsRepository;
   consoleSessions: ConsoleSessionsRepository;
   groupAdministrators: GroupAdministratorsRepository;
   groups: GroupsRepository;
@@ -34,6 +37,7 @@ export interface Repositories {
   scimTokens: ScimTokensRepository;
   tenants: TenantsRepository;
   users: UsersRepository;
+  webhooks: WebhooksRepository;
 }
 
 // Repositories hold no state but the models, so one set per connection's models is enough; the
@@ -46,6 +50,7 @@ export function repositoriesOf(models: Models): Repositories {
   if (!repos) {
     repos = {
       auditEvents: new AuditEventsRepository(models),
+      changeEvents: new ChangeEventsRepository(models),
       consoleSessions: new ConsoleSessionsRepository(models),
       groupAdministrators: new GroupAdministratorsRepository(models),
       groups: new GroupsRepository(models),
@@ -61,6 +66,7 @@ export function repositoriesOf(models: Models): Repositories {
       scimTokens: new ScimTokensRepository(models),
       tenants: new TenantsRepository(models),
       users: new UsersRepository(models),
+      webhooks: new WebhooksRepository(models),
     };
     byModels.set(models, repos);
   }

@@ -133,6 +133,23 @@ export class ResourceStore<D extends StoredResource> {
       .toArray()) as unknown as D[];
   }
 
+  /**
+   * Audit events still waiting on these documents to be written (a user's `pendingAudit`, a
+   * group's `pendingMembers`), id and time, per document: the change-event sequencer holds the
+   * documents' later events until these are written.
+   */
+  async waitingAuditsOf(tenantId: string, ids: readonly string[]): Promise<Map<string, { id: string; at: Date }[]>> {
+    const docs = (await this.model.collection
+      .find({ _id: { $in: [...ids] }, tenantId, ...this.scope } as never, { projection: { 'pendingAudit._id': 1, 'pendingAudit.at': 1, 'pendingMembers._id': 1, 'pendingMembers.at': 1 } })
+      .toArray()) as unknown as { _id: string; pendingAudit?: { _id: string; at: Date }[]; pendingMembers?: { _id: string; at: Date }[] }[];
+    const out = new Map<string, { id: string; at: Date }[]>();
+    for (const d of docs) {
+      const waiting = [...(d.pendingAudit ?? []), ...(d.pendingMembers ?? [])].map((w) => ({ id: w._id, at: w.at }));
+      if (waiting.length) out.set(d._id, waiting);
+    }
+    return out;
+  }
+
   /** The changes' audit events are written: they no longer need to wait on their documents (one round trip, each pull alone). */
   async settleAuditMany(settled: readonly { tenantId: string; id: string; eventIds: readonly string[] }[]): Promise<void> {
     if (settled.length === 0) return;

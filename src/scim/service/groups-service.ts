@@ -216,6 +216,7 @@ export class GroupsService {
       tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'Group', id },
       before: before && { attrs: before.attrs, version: before.version },
       after: { attrs, ...(version !== undefined && { version }) },
+      state: { attrs },
       requestId: ctx.requestId,
     });
   }

@@ -144,7 +144,7 @@ export class UsersService {
 
   /** The change's event, then the automatic default-group memberships it starts or ends. */
   private async auditsOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): Promise<AuditEventDoc[]> {
-    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), requestId: ctx.requestId });
+    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), state: this.auditView(after), requestId: ctx.requestId });
     return [audit, ...(await automaticMembershipEvents(this.deps.models, ctx.tenantId, before, after, audit))];
   }
 

@@ -1,0 +1,160 @@
+import type { Models, WebhookDeliveryDoc, WebhookEndpointDoc } from '../../persistence/models';
+import { newId } from '../../persistence/ids';
+import { repositoriesOf } from '../../persistence/repositories';
+import { AppError } from '../../errors/app-error';
+import { recordAudit, type AuditActor } from '../audit';
+import { EVENT_TYPES } from '../events/catalogue';
+import { cursorOf, seqOf } from '../events/feed';
+import { sequenceTenantFully } from '../events/sequencer';
+import { newWebhookSecret } from './signing';
+import { assertPublicTarget, parseTargetUrl } from './target-guard';
+import { postSigned, type DeliveryOptions } from './delivery';
+
+export interface WebhookContext {
+  tenantId: string;
+  actor: AuditActor;
+  requestId?: string;
+}
+
+const DEFAULT_OVERLAP_HOURS = 24;
+
+const invalid = (field: string, message: string) => new AppError('badRequest', 'INVALID_PARAMETER', message, { details: { field } });
+const notFound = (id: string) => new AppError('notFound', 'WEBHOOK_NOT_FOUND', `No webhook endpoint ${id}`, { details: { id } });
+
+function readTypes(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((t) => typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t))) {
+    throw invalid('types', `"types" must be a list of event types: ${EVENT_TYPES.join(', ')}`);
+  }
+  return [...new Set(value as string[])];
+}
+
+export function endpointView(ep: WebhookEndpointDoc, now = new Date()) {
+  return {
+    id: ep._id,
+    url: ep.url,
+    types: ep.types,
+    enabled: ep.enabled,
+    state: ep.state,
+    failingSince: ep.failingSince?.toISOString() ?? null,
+    deliveredThrough: cursorOf(ep.cursor),
+    retry: ep.retry ? { eventSeq: ep.retry.seq, attempts: ep.retry.attempts, firstFailedAt: ep.retry.firstFailedAt.toISOString(), nextAttemptAt: ep.retry.nextAttemptAt.toISOString() } : null,
+    secrets: ep.secrets.filter((s) => !s.expiresAt || s.expiresAt > now).map((s) => ({ hint: `${s.secret.slice(0, 10)}…`, createdAt: s.createdAt.toISOString(), expiresAt: s.expiresAt?.toISOString() ?? null })),
+    createdAt: ep.createdAt.toISOString(),
+  };
+}
+
+const deliveryView = (d: WebhookDeliveryDoc) => ({
+  id: d._id, eventId: d.eventId, seq: d.seq ?? null, attempt: d.attempt, at: d.at.toISOString(), ok: d.ok,
+  status: d.status ?? null, latencyMs: d.latencyMs, error: d.error ?? null, responseExcerpt: d.responseExcerpt ?? null,
+});
+
+async function endpointOf(models: Models, tenantId: string, id: string): Promise<WebhookEndpointDoc> {
+  const ep = await repositoriesOf(models).webhooks.find(tenantId, id);
+  if (!ep) throw notFound(id);
+  return ep;
+}
+
+const audit = (models: Models, ctx: WebhookContext, action: string, id: string, after?: unknown) =>
+  recordAudit(models, { tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'WebhookEndpoint', id }, ...(after !== undefined && { after }), ...(ctx.requestId !== undefined && { requestId: ctx.requestId }) });
+
+/** A new endpoint: it receives the events committed from now on; the secret is in this answer only. */
+export async function createEndpoint(models: Models, ctx: WebhookContext, body: Record<string, unknown>, allowPrivateTargets: boolean) {
+  const url = parseTargetUrl(body.url);
+  await assertPublicTarget(url, allowPrivateTargets);
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw invalid('enabled', '"enabled" must be true or false');
+  const now = new Date();
+  const secret = newWebhookSecret();
+  // From now on: what was audited before this request is before the endpoint's start.
+  await sequenceTenantFully(models, ctx.tenantId);
+  const { committed } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
+  const ep: WebhookEndpointDoc = {
+    _id: newId('whe'), tenantId: ctx.tenantId, url: url.toString(), types: readTypes(body.types), enabled: body.enabled !== false,
+    secrets: [{ secret, createdAt: now }], cursor: committed, state: 'active', createdAt: now, updatedAt: now,
+  };
+  await repositoriesOf(models).webhooks.insert(ep);
+  await audit(models, ctx, 'webhook.created', ep._id, { url: ep.url, types: ep.types, enabled: ep.enabled });
+  return { ...endpointView(ep), secret };
+}
+
+export async function listEndpoints(models: Models, tenantId: string) {
+  return { items: (await repositoriesOf(models).webhooks.list(tenantId)).map((ep) => endpointView(ep)) };
+}
+
+export async function getEndpoint(models: Models, tenantId: string, id: string) {
+  return endpointView(await endpointOf(models, tenantId, id));
+}
+
+/** Changes url, types or enabled; enabling a failing endpoint resumes it where it stopped (its held events go out in order). */
+export async function updateEndpoint(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>, allowPrivateTargets: boolean) {
+  const current = await endpointOf(models, ctx.tenantId, id);
+  const set: Partial<WebhookEndpointDoc> = {};
+  const unset: (keyof WebhookEndpointDoc)[] = [];
+  if (body.url !== undefined) {
+    const url = parseTargetUrl(body.url);
+    await assertPublicTarget(url, allowPrivateTargets);
+    set.url = url.toString();
+  }
+  if (body.types !== undefined) set.types = readTypes(body.types);
+  if (body.enabled !== undefined) {
+    if (typeof body.enabled !== 'boolean') throw invalid('enabled', '"enabled" must be true or false');
+    set.enabled = body.enabled;
+    if (body.enabled && current.state === 'failing') {
+      set.state = 'active';
+      unset.push('failingSince', 'retry');
+    }
+  }
+  const updated = await repositoriesOf(models).webhooks.update(ctx.tenantId, id, set, unset);
+  if (!updated) throw notFound(id);
+  await audit(models, ctx, 'webhook.updated', id, { ...set });
+  return endpointView(updated);
+}
+
+export async function deleteEndpoint(models: Models, ctx: WebhookContext, id: string): Promise<void> {
+  if (!(await repositoriesOf(models).webhooks.delete(ctx.tenantId, id))) throw notFound(id);
+  await audit(models, ctx, 'webhook.deleted', id);
+}
+
+/** A new secret, shown once; the previous ones stay valid (both sign) for `overlapHours` (default 24). */
+export async function rotateSecret(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>) {
+  const current = await endpointOf(models, ctx.tenantId, id);
+  const hours = body.overlapHours ?? DEFAULT_OVERLAP_HOURS;
+  if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 0 || hours > 24 * 30) throw invalid('overlapHours', '"overlapHours" must be an integer from 0 to 720');
+  const now = new Date();
+  const until = new Date(now.getTime() + hours * 3600_000);
+  const secret = newWebhookSecret();
+  const kept = current.secrets.filter((s) => !s.expiresAt || s.expiresAt > now).map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < until ? s.expiresAt : until }));
+  const updated = await repositoriesOf(models).webhooks.update(ctx.tenantId, id, { secrets: [...(hours > 0 ? kept : []), { secret, createdAt: now }] });
+  if (!updated) throw notFound(id);
+  await audit(models, ctx, 'webhook.secret_rotated', id, { previousValidUntil: until.toISOString() });
+  return { ...endpointView(updated), secret };
+}
+
+/** Sends everything after `after` again (all events kept when absent), in order, and resumes a failing endpoint. */
+export async function redeliver(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>) {
+  await endpointOf(models, ctx.tenantId, id);
+  const { purgedThrough } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
+  const from = body.after === undefined ? purgedThrough : seqOf(String(body.after));
+  const updated = await repositoriesOf(models).webhooks.update(ctx.tenantId, id, { cursor: Math.max(from, purgedThrough), state: 'active' }, ['failingSince', 'retry']);
+  if (!updated) throw notFound(id);
+  await audit(models, ctx, 'webhook.redelivery', id, { after: cursorOf(updated.cursor) });
+  return endpointView(updated);
+}
+
+/** Sends a `webhook.test` event now, signed like every other, and answers how it went (logged too). */
+export async function sendTestEvent(models: Models, ctx: WebhookContext, id: string, opts: DeliveryOptions) {
+  const ep = await endpointOf(models, ctx.tenantId, id);
+  const msgId = newId('msg', 16);
+  const now = new Date();
+  const result = await postSigned(ep, msgId, { type: 'webhook.test', timestamp: now.toISOString(), data: { endpointId: ep._id, tenantId: ep.tenantId } }, opts);
+  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: msgId, attempt: 1, at: now, ...result };
+  await repositoriesOf(models).webhooks.logDelivery(log);
+  return deliveryView(log);
+}
+
+export async function listDeliveries(models: Models, tenantId: string, id: string, limitText: string | undefined) {
+  await endpointOf(models, tenantId, id);
+  const limit = limitText === undefined ? 50 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', '"limit" must be between 1 and 500');
+  return { items: (await repositoriesOf(models).webhooks.deliveries(tenantId, id, limit)).map(deliveryView) };
+}

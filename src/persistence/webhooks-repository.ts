@@ -1,0 +1,74 @@
+import type { Models, WebhookDeliveryDoc, WebhookEndpointDoc } from './models';
+
+/** Webhook endpoints (`tenantId, createdAt`; `enabled, state`) and their delivery log (`tenantId, endpointId, at`). */
+export class WebhooksRepository {
+  constructor(private readonly models: Models) {}
+
+  private get endpoints() {
+    return this.models.WebhookEndpoint.collection;
+  }
+
+  async insert(doc: WebhookEndpointDoc): Promise<void> {
+    await this.endpoints.insertOne(doc as never);
+  }
+
+  async find(tenantId: string, id: string): Promise<WebhookEndpointDoc | null> {
+    return (await this.endpoints.findOne({ _id: id, tenantId } as never)) as unknown as WebhookEndpointDoc | null;
+  }
+
+  async list(tenantId: string): Promise<WebhookEndpointDoc[]> {
+    return (await this.endpoints.find({ tenantId } as never).sort({ tenantId: 1, createdAt: 1 }).toArray()) as unknown as WebhookEndpointDoc[];
+  }
+
+  /** Sets fields (and unsets those given as undefined); the endpoint as it is now, null when there is none. */
+  async update(tenantId: string, id: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[] = []): Promise<WebhookEndpointDoc | null> {
+    return (await this.endpoints.findOneAndUpdate(
+      { _id: id, tenantId } as never,
+      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
+      { returnDocument: 'after' },
+    )) as unknown as WebhookEndpointDoc | null;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    return (await this.endpoints.deleteOne({ _id: id, tenantId } as never)).deletedCount === 1;
+  }
+
+  /** Enabled endpoints that are not failing (their retry time may not have come: the caller checks). */
+  async deliverable(limit: number): Promise<WebhookEndpointDoc[]> {
+    return (await this.endpoints.find({ enabled: true, state: 'active' } as never).limit(limit).toArray()) as unknown as WebhookEndpointDoc[];
+  }
+
+  /** Takes the endpoint's delivery lease (one deliverer per endpoint keeps its events in order); null when another holds it. */
+  async takeLease(tenantId: string, id: string, owner: string, leaseMs: number, now = new Date()): Promise<WebhookEndpointDoc | null> {
+    return (await this.endpoints.findOneAndUpdate(
+      { _id: id, tenantId, $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] } as never,
+      { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } } as never,
+      { returnDocument: 'after' },
+    )) as unknown as WebhookEndpointDoc | null;
+  }
+
+  async releaseLease(tenantId: string, id: string, owner: string): Promise<void> {
+    await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
+  }
+
+  /** Records the outcome of a delivery round, for the lease's owner only. */
+  async settle(tenantId: string, id: string, owner: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<void> {
+    await this.endpoints.updateOne(
+      { _id: id, tenantId, 'lease.owner': owner } as never,
+      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
+    );
+  }
+
+  async logDelivery(doc: WebhookDeliveryDoc): Promise<void> {
+    await this.models.WebhookDelivery.collection.insertOne(doc as never);
+  }
+
+  /** The endpoint's newest deliveries first. */
+  async deliveries(tenantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryDoc[]> {
+    return (await this.models.WebhookDelivery.collection
+      .find({ tenantId, endpointId } as never)
+      .sort({ tenantId: 1, endpointId: 1, at: -1 })
+      .limit(limit)
+      .toArray()) as unknown as WebhookDeliveryDoc[];
+  }
+}

@@ -1,0 +1,138 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { sequenceAllTenants } from '../../src/domain/events/sequencer';
+import { deliverDue, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
+import { assertPublicTarget } from '../../src/domain/webhooks/target-guard';
+import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+
+interface Received { headers: Record<string, string>; body: string; answered: number }
+
+/** A receiver on loopback that answers `status()` (e.g. 503 while "down") and keeps every request. */
+async function startReceiver(status: () => number): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answered = status();
+      received.push({ headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8'), answered });
+      res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'thanks' : 'down for maintenance');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const flat = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+const OPTS: DeliveryOptions = { allowPrivateTargets: true, retryHours: 72, baseBackoffMs: 1 };
+
+describe('webhooks', () => {
+  let s: SyncStack;
+  beforeAll(async () => {
+    s = await startSyncStack({ worker: false, env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } });
+  });
+  afterAll(() => s.close());
+
+  /** What the worker's loop does each tick, until `done` (a bounded number of rounds). */
+  async function deliverUntil(done: () => boolean, opts = OPTS, rounds = 200): Promise<void> {
+    for (let round = 0; round < rounds && !done(); round++) {
+      await sequenceAllTenants(s.runtime.deps.models);
+      await deliverDue(s.runtime.deps.models, opts);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('delivers every event in feed order to a receiver that was down, signed (verified with standardwebhooks), retries reusing the webhook-id', async () => {
+    let down = true;
+    const receiver = await startReceiver(() => (down ? 503 : 200));
+    await s.user('before-the-endpoint');
+    const created = await s.admin.post('/webhooks', { url: receiver.url }).expect(201);
+    const { id, secret, deliveredThrough } = created.body as { id: string; secret: string; deliveredThrough: string };
+    expect(secret).toMatch(/^whsec_/);
+    expect((await s.admin.get(`/webhooks/${id}`).expect(200)).body).not.toHaveProperty('secret');
+
+    const users = [];
+    for (let i = 0; i < 5; i++) users.push(await s.user(`hook-${i}`, { department: 'Sales' }));
+    await s.idpGroup('Hooked', users.slice(0, 3));
+    await s.patchUser(users[0]!, { op: 'replace', path: 'active', value: false });
+
+    await deliverUntil(() => receiver.received.length >= 4);
+    down = false;
+    const feed = (await s.admin.get('/events?limit=1000').expect(200)).body.items as { id: string; seq: number; type: string; cursor: string }[];
+    // The endpoint starts where the feed stood when it was added.
+    const sinceCreation = feed.slice(feed.findIndex((e) => e.cursor === deliveredThrough) + 1);
+    expect(sinceCreation.length).toBeGreaterThan(5);
+    expect(sinceCreation.length).toBeLessThan(feed.length);
+    await deliverUntil(() => receiver.received.filter((r) => r.answered === 200).length >= sinceCreation.length);
+
+    const wh = new Webhook(secret);
+    const delivered = receiver.received.filter((r) => r.answered === 200);
+    for (const r of receiver.received) expect(() => wh.verify(r.body, r.headers)).not.toThrow();
+    // In feed order, each event once, nothing missing.
+    expect(delivered.map((r) => r.headers['webhook-id'])).toEqual(sinceCreation.map((e) => e.id));
+    expect(delivered.map((r) => JSON.parse(r.body).data.seq)).toEqual(sinceCreation.map((e) => e.seq));
+    // Every attempt while it was down was the first event, under the same id.
+    const failed = receiver.received.filter((r) => r.answered === 503);
+    expect(failed.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(failed.map((r) => r.headers['webhook-id']))).toEqual(new Set([sinceCreation[0]!.id]));
+    const log = (await s.admin.get(`/webhooks/${id}/deliveries?limit=500`).expect(200)).body.items as { ok: boolean; status: number; attempt: number; responseExcerpt: string }[];
+    expect(log.filter((d) => !d.ok).every((d) => d.status === 503 && d.responseExcerpt === 'down for maintenance')).toBe(true);
+    expect(Math.max(...log.map((d) => d.attempt))).toBeGreaterThanOrEqual(5);
+    await s.admin.delete(`/webhooks/${id}`).expect(204);
+    await receiver.close();
+  });
+
+  it('marks an endpoint failing after the retry period and holds its events until it is enabled again', async () => {
+    let status = 500;
+    const receiver = await startReceiver(() => status);
+    const { id } = (await s.admin.post('/webhooks', { url: receiver.url, types: ['user.created'] }).expect(201)).body as { id: string };
+    await s.user('held-user');
+    await deliverUntil(() => receiver.received.length >= 1, { ...OPTS, retryHours: 0 });
+    const failing = (await s.admin.get(`/webhooks/${id}`).expect(200)).body;
+    expect(failing).toMatchObject({ state: 'failing', failingSince: expect.any(String), retry: { attempts: 1 } });
+    const audit = (await s.admin.get(`/audit?action=webhook.failing&objectId=${id}`).expect(200)).body.items;
+    expect(audit).toHaveLength(1);
+    await deliverUntil(() => false, OPTS, 20);
+    expect(receiver.received).toHaveLength(1);
+
+    status = 200;
+    await s.admin.patch(`/webhooks/${id}`, { enabled: true }).expect(200);
+    await deliverUntil(() => receiver.received.length >= 2);
+    expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+    expect(JSON.parse(receiver.received[1]!.body).type).toBe('user.created');
+    await s.admin.delete(`/webhooks/${id}`).expect(204);
+    await receiver.close();
+  });
+
+  it('signs with both secrets during a rotation, sends a test event, and redelivers from a cursor', async () => {
+    const receiver = await startReceiver(() => 200);
+    const { id, secret: first } = (await s.admin.post('/webhooks', { url: receiver.url }).expect(201)).body as { id: string; secret: string };
+    const { secret: second } = (await s.admin.post(`/webhooks/${id}/rotate-secret`, { overlapHours: 1 }).expect(201)).body as { secret: string };
+    const test = (await s.admin.post(`/webhooks/${id}/test`).expect(200)).body;
+    expect(test).toMatchObject({ ok: true, status: 200 });
+    const [sent] = receiver.received;
+    expect(JSON.parse(sent!.body).type).toBe('webhook.test');
+    for (const secret of [first, second]) expect(() => new Webhook(secret).verify(sent!.body, sent!.headers)).not.toThrow();
+
+    await s.user('redelivered');
+    await deliverUntil(() => receiver.received.length >= 2);
+    const before = receiver.received.length;
+    const firstEvent = JSON.parse(receiver.received[1]!.body).data as { id: string; cursor: string; seq: number };
+    const feed = (await s.admin.get('/events?limit=1000').expect(200)).body.items as { id: string; seq: number; cursor: string }[];
+    const previous = feed[feed.findIndex((e) => e.id === firstEvent.id) - 1]!;
+    await s.admin.post(`/webhooks/${id}/redeliver`, { after: previous.cursor }).expect(200);
+    await deliverUntil(() => receiver.received.length >= before + 1);
+    expect(receiver.received[before]!.headers['webhook-id']).toBe(firstEvent.id);
+    await receiver.close();
+  });
+
+  it('refuses loopback, private and link-local targets unless allowed', async () => {
+    for (const url of ['http://127.0.0.1:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://192.168.1.1/']) {
+      await expect(assertPublicTarget(new URL(url), false)).rejects.toMatchObject({ code: 'WEBHOOK_TARGET_FORBIDDEN' });
+      await expect(assertPublicTarget(new URL(url), true)).resolves.toBeUndefined();
+    }
+    await expect(assertPublicTarget(new URL('https://93.184.216.34/hooks'), false)).resolves.toBeUndefined();
+    await s.admin.post('/webhooks', { url: 'ftp://example.com/x' }).expect(400);
+  });
+});
