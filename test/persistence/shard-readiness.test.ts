@@ -16,6 +16,9 @@ import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 
 /** Queries sent to every shard, each with why. Keep it to background work that runs once per interval, not per request. */
 const SWEEPER = 'the sweeper: once per interval per worker, across tenants by design (served on each shard by its own index)';
+/** The worker's background loops learn which tenants have work (change events to sequence, webhooks to deliver): one small, index-served query per shard per round, like the sweeper's. */
+const BACKGROUND = 'the worker looks for the tenants with work across all of them (docs/events.md), index-served on every shard';
+
 const ALLOWED_SCATTER: Record<string, string> = {
   'users find {sync.pendingSince~}': SWEEPER,
   'groups find {sync.pendingSince~}': SWEEPER,
@@ -24,6 +27,8 @@ const ALLOWED_SCATTER: Record<string, string> = {
   'groups find {pendingMembers.at~}': SWEEPER,
   'pending_changes find {createdAt~} sort(createdAt:1)': SWEEPER,
   'memberships find {pendingAudit.at~}': SWEEPER,
+  'audit_events distinct {unsequenced=}': BACKGROUND,
+  'webhook_endpoints find {enabled= state=}': BACKGROUND,
 };
 
 function indexesOf(schema: Schema, collection: string) {
