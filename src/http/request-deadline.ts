@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors/app-error';
-import type { Logger } from '../observability/logger';
+import { logContext, type Logger } from '../observability/logger';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './infrastructure-errors';
 
 /** How a surface (SCIM, admin API, console) writes an error in its own format. */
@@ -8,6 +8,20 @@ export type ErrorResponder = (res: Response, error: AppError) => void;
 
 /** Headers that describe a representation the 503 does not carry (set by a handler before it sent). */
 const REPRESENTATION_HEADERS = ['ETag', 'Location', 'Content-Location', 'Last-Modified'];
+
+/** Key in the request's log context (AsyncLocalStorage store) set once its deadline answered 503. */
+const DEADLINE_ANSWERED = 'deadlineAnswered';
+
+/**
+ * Throws the deadline's 503 when this request already answered it. A write path calls it before its
+ * commit point (taking a group change's position, retrying an optimistic write): a request the
+ * client saw fail must not start a change afterwards, or it could land after, and undo, a change
+ * the client made next and saw succeed (docs/decisions.md, "Acknowledged means final"). What it
+ * committed before the deadline is finished as after a crash. Outside a request, never throws.
+ */
+export function assertDeadlineNotAnswered(): void {
+  if (logContext.getStore()?.[DEADLINE_ANSWERED] === true) throw new AppError('unavailable', 'REQUEST_DEADLINE', 'The request already answered 503 at its deadline');
+}
 
 export function deadlineError(ms: number): AppError {
   return new AppError('unavailable', 'REQUEST_DEADLINE', `The request was not answered within ${ms} ms; retry later`, {
@@ -38,8 +52,10 @@ function ignoreLateWrites(res: Response): void {
  */
 export function requestDeadline(ms: number, responderFor: (req: Request) => ErrorResponder, logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
+    const store = logContext.getStore();
     const timer = setTimeout(() => {
       if (res.headersSent) return;
+      if (store) store[DEADLINE_ANSWERED] = true;
       for (const name of REPRESENTATION_HEADERS) res.removeHeader(name);
       responderFor(req)(res, deadlineError(ms));
       ignoreLateWrites(res);

@@ -14,6 +14,7 @@ import { checkIfMatch } from './etag';
 import { MAX_WRITE_ATTEMPTS, notFound, rethrowDuplicate, writeConflict } from './resource-writer';
 import { locationOf, toRepresentation } from './representation';
 import { assertWithinLimits } from './resource-limits';
+import { assertDeadlineNotAnswered } from '../../http/request-deadline';
 
 // Ids per query when reading members' names: a 100,000-member group costs five queries, and a
 // page of large groups stays far below MongoDB's 16 MB limit on a query document.
@@ -169,6 +170,7 @@ export class GroupsService {
       // event, so a crash before the member writes are done leaves them for the sweeper.
       // The change's position, taken once it is known to be written: its member writes never undo
       // those of a change that starts after this request ends (docs/decisions.md).
+      assertDeadlineNotAnswered();
       const position = await repositoriesOf(this.deps.models).groups.takePosition(ctx.tenantId, id);
       if (position === null) throw notFound('Group', id);
       const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, position);

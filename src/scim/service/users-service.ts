@@ -18,6 +18,7 @@ import { checkIfMatch } from './etag';
 import { afterLostRace, notFound, rethrowDuplicate, writeAttemptsFor, writeConflict } from './resource-writer';
 import { toRepresentation } from './representation';
 import { assertWithinLimits } from './resource-limits';
+import { assertDeadlineNotAnswered } from '../../http/request-deadline';
 
 const uniquenessMessage = (attrs: Record<string, unknown>) => `userName "${String(attrs.userName)}" is already taken in this tenant`;
 
@@ -131,6 +132,7 @@ export class UsersService {
       assertWithinLimits('User', next.attrs, this.deps.limits);
       // The audit event rides on the write itself: a committed change is audited even if we die next.
       const audits = await this.auditsOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
+      assertDeadlineNotAnswered();
       const updated = await this.store
         .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), audits })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
