@@ -5,9 +5,9 @@ import { isAdminLevelRole } from '../../src/domain/access/admin-grant';
 import { silentLogger } from '../../src/observability/logger';
 import type { GroupAdministratorDoc, MembershipDoc, RoleAssignmentDoc, RoleDoc } from '../../src/persistence/models';
 import { startSyncWorker } from '../../workers/worker';
-import { startAdminStack, type AdminClient } from '../admin/admin-fixtures';
+import type { AdminClient } from '../admin/admin-fixtures';
 import { ACTOR_KINDS, type Actor } from './matrix';
-import { buildWorld, must, PATCH_OP, type World } from './world';
+import { buildWorld, must, PATCH_OP, startWorldStack, type World } from './world';
 
 /**
  * The model-based property test of issue 18: seeded random sequences of admin-API and SCIM
@@ -85,7 +85,7 @@ interface RunWorld extends World {
 }
 
 async function buildRunWorld(): Promise<RunWorld> {
-  const s = await startAdminStack();
+  const s = await startWorldStack();
   let dyn = '';
   const w = await buildWorld(s, {
     // The worker fills Dyn, then stops: the run itself is deterministic (nothing changes behind a step).

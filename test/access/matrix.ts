@@ -546,6 +546,18 @@ export const MATRIX: Record<string, OperationRow> = {
   'POST /scim-tokens/{id}/rotate': adminConfigOn(),
   'DELETE /scim-tokens/{id}': adminConfigOn(),
 
+  // ---- Change events and webhooks (docs/events.md: tenant admins only)
+  'GET /events': adminConfig([BASIS.tenantConfigAdmins]),
+  'GET /webhooks': adminConfig(),
+  'POST /webhooks': adminConfig(),
+  'GET /webhooks/{id}': adminConfigOn(),
+  'PATCH /webhooks/{id}': adminConfigOn(),
+  'DELETE /webhooks/{id}': adminConfigOn(),
+  'POST /webhooks/{id}/rotate-secret': adminConfigOn(),
+  'POST /webhooks/{id}/redeliver': adminConfigOn(),
+  'POST /webhooks/{id}/test': adminConfigOn(),
+  'GET /webhooks/{id}/deliveries': adminConfigOn(),
+
   // ---- Session
   'GET /session': { targets: ['none'], rule: everyone, basis: [BASIS.anyoneElse] },
   'DELETE /session': { targets: ['none'], rule: () => 'conflict', basis: [BASIS.sessionBearer], notes: ['Bearer callers: 409 SESSION_NOT_CONSOLE.'] },

@@ -1,7 +1,7 @@
 import type request from 'supertest';
 import { CATALOG } from '../../src/domain/permissions/catalog';
 import type { Actor, Target } from './matrix';
-import { must, type World } from './world';
+import { must, WEBHOOK_URL, type World } from './world';
 
 /**
  * The one request each matrix cell sends, per operation and target kind, and how a write that
@@ -325,6 +325,22 @@ export const SPECS: Record<string, OpSpec> = {
     fresh: async (w) => ({ token: must(await w.op.post('/scim-tokens', { label: w.unique('fresh') }), 201, 'fresh token').body.tokenId as string }),
     request: (_w, _t, f) => del(`/scim-tokens/${f.token}`),
   },
+  'GET /events': simple(() => get('/events?limit=5')),
+  'GET /webhooks': simple(() => get('/webhooks')),
+  'POST /webhooks': {
+    request: () => post('/webhooks', { url: WEBHOOK_URL }),
+    undo: async (w, _t, _f, res) => void must(await w.op.delete(`/webhooks/${res.body.id}`), 204, 'undo webhook'),
+  },
+  'GET /webhooks/{id}': simple((w) => get(`/webhooks/${w.webhook}`)),
+  'PATCH /webhooks/{id}': simple((w) => patch(`/webhooks/${w.webhook}`, { types: ['user.created'] })),
+  'DELETE /webhooks/{id}': {
+    fresh: async (w) => ({ webhook: must(await w.op.post('/webhooks', { url: WEBHOOK_URL }), 201, 'fresh webhook').body.id as string }),
+    request: (_w, _t, f) => del(`/webhooks/${f.webhook}`),
+  },
+  'POST /webhooks/{id}/rotate-secret': simple((w) => post(`/webhooks/${w.webhook}/rotate-secret`, {})),
+  'POST /webhooks/{id}/redeliver': simple((w) => post(`/webhooks/${w.webhook}/redeliver`, {})),
+  'POST /webhooks/{id}/test': simple((w) => post(`/webhooks/${w.webhook}/test`)),
+  'GET /webhooks/{id}/deliveries': simple((w) => get(`/webhooks/${w.webhook}/deliveries`)),
   'GET /session': simple(() => get('/session')),
   'DELETE /session': simple(() => del('/session')),
 };

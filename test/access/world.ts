@@ -8,6 +8,12 @@ import type { Actor } from './matrix';
  * admin API as the operator for everything else): the actors of the matrix and the objects of each
  * target kind (test/access/matrix.ts says what each is).
  */
+/** The app the world runs on: webhook endpoints point at a closed loopback port, so loopback targets are allowed (nothing leaves the machine). */
+export const startWorldStack = () => startAdminStack({ env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } });
+
+/** Where the world's webhook endpoints point: the discard port on loopback (refused at once, never leaves the machine). */
+export const WEBHOOK_URL = 'http://127.0.0.1:9/matrix';
+
 export interface World {
   s: AdminStack;
   op: AdminClient;
@@ -25,6 +31,7 @@ export interface World {
   rule: string;
   mapping: string;
   scimToken: string;
+  webhook: string;
   /** A fresh suffix for names that must be unique. */
   unique(prefix: string): string;
 }
@@ -43,7 +50,7 @@ export function must(res: request.Response, status: number | number[], what: str
  * change (which the worker, if one ran then, would act on).
  */
 export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w: World) => Promise<void> } = {}): Promise<World> {
-  s = s ?? (await startAdminStack());
+  s = s ?? (await startWorldStack());
   const stack = s;
   const op = s.operator();
   let n = 0;
@@ -196,6 +203,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
   const rule = must(await op.post('/rules', { name: 'Finance by department', expression: 'department = "Finance"', targetGroupId: outside }), 201, 'rule').body.id as string;
   const mapping = must(await op.post('/mappings', { idpGroup: 'Okta Engineering', targetGroupId: outside }), 201, 'mapping').body.id as string;
   const scimToken = must(await op.post('/scim-tokens', { label: 'second' }), 201, 'SCIM token').body.tokenId as string;
+  const webhook = must(await op.post('/webhooks', { url: WEBHOOK_URL }), 201, 'webhook endpoint').body.id as string;
 
   const world: World = {
     s,
@@ -211,6 +219,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
     rule,
     mapping,
     scimToken,
+    webhook,
     unique,
   };
   await opts.beforeScimChanges?.(world);

@@ -33,8 +33,8 @@ export interface AdminStack extends TestStack {
   defaultGroup(key: string): Promise<string>;
 }
 
-export async function startAdminStack(): Promise<AdminStack> {
-  const stack = await startTestStack();
+export async function startAdminStack(opts: { env?: Record<string, string> } = {}): Promise<AdminStack> {
+  const stack = await startTestStack(opts);
   const client = (sub: string, role: OrgRole, tenant: string, kind: 'user' | 'operator'): AdminClient => {
     const auth = `Bearer ${signAdminToken(stack.config.adminJwt, { sub, tenant, role, kind })}`;
     const base = '/admin/v1';
