@@ -14,6 +14,8 @@
  *  3. Okta's group push of every user into the mapped IdP group, 100 members per PATCH, one PATCH at
  *     a time; last ÷ first PATCH (p50 of five); then convergence again (the mapping's group holds
  *     every user, checked).
+ * The app runs with SCIM_RATE_LIMIT_PER_MINUTE=600000 (unless set): the default per-token limit
+ * (12,000 requests a minute) caps Okta's lookup + create at 100 users/s, which is not what is measured.
  *  4. A rule change over --rule-change-users users (default 1,000,000, written straight into the
  *     database of a second tenant): from `POST /rules` to converged (the group checked).
  *
@@ -154,7 +156,9 @@ async function startApp(env: NodeJS.ProcessEnv): Promise<App> {
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench:scale does)');
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [main], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    // The per-token rate limit (12,000/min by default) would cap Okta's lookup + create at 100 users/s:
+    // this measures the server, so it is raised (a vendor raises it for a large first import too).
+    env: { SCIM_RATE_LIMIT_PER_MINUTE: '600000', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
