@@ -209,17 +209,6 @@ export class MembershipsRepository {
     return ended;
   }
 
-  /** Makes `source` hold exactly `userIds` in the group (a full list, e.g. Okta's PUT), applied as a delta. */
-  async replaceSource(tenantId: string, groupId: string, userIds: readonly string[], source: string): Promise<{ added: string[]; removed: string[] }> {
-    const current = new Set(await this.userIdsOf(tenantId, groupId, source));
-    const wanted = new Set(userIds);
-    const toAdd = [...wanted].filter((u) => !current.has(u));
-    const toRemove = [...current].filter((u) => !wanted.has(u));
-    const added = toAdd.length ? await this.addSource(tenantId, groupId, toAdd, source) : [];
-    const removed = toRemove.length ? await this.removeSource(tenantId, groupId, toRemove, source) : [];
-    return { added, removed };
-  }
-
   /**
    * Deletes the memberships `filter` matches; those carrying ordered-write positions become
    * tombstones instead, so that an older ordered write of their source still loses to them.

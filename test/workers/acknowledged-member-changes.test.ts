@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/observability/logger';
 import type { AuditEventDoc, GroupDoc } from '../../src/persistence/models';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import { startSyncWorker } from '../../workers/worker';
-import { startApiProcess, type ApiProcess } from '../helpers/api-process';
+import { scimRequest, startApiProcess, type ApiProcess } from '../helpers/api-process';
 import { openAppDatabase, mongoUriFor } from '../helpers/database';
 import { testDatabaseFreezer } from '../helpers/database-freeze';
 import { TEST_JWT_SECRET } from '../helpers/stack';
@@ -71,12 +71,7 @@ describe('acknowledged member changes are final (two API processes, a 1 s sweepe
   const users: string[] = [];
   const freezer = testDatabaseFreezer();
 
-  const scim = (api: ApiProcess, method: string, path: string, body?: unknown) =>
-    fetch(`${api.url}/scim/v2${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const scim = (api: ApiProcess, method: string, path: string, body?: unknown) => scimRequest(api, token, method, path, body);
 
   beforeAll(async () => {
     db = await openAppDatabase();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../../src/domain/tenants';
 import { openAppDatabase, mongoUriFor } from '../../helpers/database';
-import { startApiProcess, type ApiProcess } from '../../helpers/api-process';
+import { scimRequest, startApiProcess, type ApiProcess } from '../../helpers/api-process';
 import { TEST_JWT_SECRET } from '../../helpers/stack';
 
 /**
@@ -13,12 +13,7 @@ describe('two API processes on one database', () => {
   let apis: ApiProcess[] = [];
   let token: string;
 
-  const scim = (api: ApiProcess, method: string, path: string, body?: unknown) =>
-    fetch(`${api.url}/scim/v2${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const scim = (api: ApiProcess, method: string, path: string, body?: unknown) => scimRequest(api, token, method, path, body);
 
   beforeAll(async () => {
     db = await openAppDatabase();
