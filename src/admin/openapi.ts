@@ -181,6 +181,11 @@ const schemas: Record<string, Json> = {
       before: {},
       after: {},
       requestId: nullable(str()),
+      names: obj(
+        { actor: str("The actor's name: a SCIM token's label, a rule's name, a user's name"), object: str("The object's name (a user's or a group's)"), user: str('The name of the user a membership event names (after/before.userId)') },
+        [],
+        { description: 'Names for the ids, where they still exist (the ids stay authoritative)' },
+      ),
     },
     ['id', 'at', 'actor', 'action', 'object'],
   ),
@@ -427,7 +432,12 @@ const paths: PathItems = {
     get: operation({
       tag: 'Users',
       summary: "Search users (admins: all; customer admins: customers and their groups' users; owners, managers and Group Administrators: their groups' users)",
-      params: [queryParam('q', 'Start of userName, e-mail or display name'), queryParam('audience', 'user or customer', enumOf(['user', 'customer'])), ...cursorParams],
+      params: [
+        queryParam('q', 'Start of userName, e-mail or display name'),
+        queryParam('search', 'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
+        queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
+        ...cursorParams,
+      ],
       ok: 200,
       response: page(ref('UserSummary')),
       errors: [400, 403],
@@ -468,8 +478,17 @@ const paths: PathItems = {
                     ['source', 'kind', 'description'],
                   ),
                 ),
+                cause: nullable(
+                  obj(
+                    { at: str(undefined, { format: 'date-time' }), actor: obj({ type: str(), id: str() }), after: {} },
+                    ['at', 'actor'],
+                    { description: 'Admins: the newest event that added this membership (after.expression, after.trigger: the user change that caused it)' },
+                  ),
+                ),
               }),
             ),
+            attributes: { type: 'object', description: "Admins: the user's SCIM attributes (core, enterprise and custom extensions; never the password)" },
+            recentEvents: { ...arrayOf(ref('AuditEvent')), description: "Admins: the user's newest audit events (their own and the membership changes naming them), newest first" },
           }),
         ],
       },

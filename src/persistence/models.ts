@@ -78,7 +78,7 @@ export interface UserDoc {
   _id: string;
   tenantId: string;
   attrs: Record<string, unknown>;
-  lc: { userName: string; displayName?: string; emails?: string[] };
+  lc: { userName: string; displayName?: string; emails?: string[]; terms?: string[] };
   version: number;
   sync: SyncMark;
   /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
@@ -504,6 +504,8 @@ function userSchema() {
   // `_id` last: lookups are sorted by _id (stable pages), so equality then sort, no in-memory sort.
   s.index({ tenantId: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, 'lc.emails': 1, _id: 1 });
+  // The console's people search: each word must equal a term (search-terms.ts), pages in _id order.
+  s.index({ tenantId: 1, 'lc.terms': 1, _id: 1 });
   // The sweeper's look for audit events a crashed request left on the document.
   s.index({ 'pendingAudit.at': 1 });
   s.index({ tenantId: 1, _id: 1 });
@@ -576,6 +578,8 @@ function auditEventSchema() {
   s.index({ tenantId: 1, at: -1 });
   s.index({ tenantId: 1, 'object.id': 1, at: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
+  // A person's membership events (after.userId): the console's person page, newest first.
+  s.index({ tenantId: 1, 'after.userId': 1, at: -1 });
   return s;
 }
 
