@@ -78,7 +78,7 @@ export const renderGroups: Page = (root) => {
 
   const showGroup = async (g: Group) => {
     const load = async (cursor?: string) => {
-      const members = await api.get<{ items: Member[]; total: number | null; nextCursor: string | null }>(`/groups/${encodeURIComponent(g.id)}/members${qs({ limit: 100, cursor })}`);
+      const members = await api.get<{ items: Member[]; total: number | null; nextCursor: string | null }>(`/groups/${encodeURIComponent(g.id)}/members${qs({ limit: 200, cursor })}`);
       const rows = members.items.map((m) => {
         const open = h('button', { type: 'button', class: 'link' }, m.user?.displayName ?? m.user?.userName ?? m.userId);
         open.addEventListener('click', () => void showUser(m.userId).catch((err: ApiError) => replace(person, h('p', { class: 'bad' }, err.message))));
