@@ -81,5 +81,6 @@ export async function rotateScimToken(models: Models, ctx: ScimTokenActorContext
   if (old.revokedAt) throw new AppError('conflict', 'SCIM_TOKEN_REVOKED', `SCIM token ${tokenId} is revoked already; create a new one instead`);
   const replacement = await issueAudited(models, ctx, old.label);
   const revoked = await revokeTenantScimToken(models, ctx, tokenId);
+  await repositoriesOf(models).scimTokens.markReplaced(ctx.tenantId, tokenId, replacement.tokenId);
   return { replacement, revoked };
 }

@@ -36,8 +36,33 @@ export interface ScimTokenDoc {
   label?: string;
   createdAt: Date;
   revokedAt?: Date;
+  /** Set when the token was rotated: the token that replaced it (a 401 with this one reads "rotated"). */
+  replacedBy?: string;
   /** The newest request made with this token (src/auth/scim-token-activity.ts): what the IdP last did and how it went. */
   lastRequest?: ScimRequestRecord;
+}
+
+/** One SCIM request as the provisioning log keeps it (src/domain/provisioning-log.ts). */
+export interface ProvisioningLogDoc {
+  _id: string;
+  tenantId: string;
+  at: Date;
+  /** The token used (tok_…); for a 401, the token the header carried, when it names one. */
+  tokenId?: string;
+  method: string;
+  /** The path below /scim/v2, without the query. */
+  path: string;
+  /** Users, Groups, Bulk, … (the first segment of the path). */
+  resource: string;
+  /** The user or group the request touched (from the path, or the created resource). */
+  objectId?: string;
+  status: number;
+  /** Why a request was refused before it reached a resource (401: no_bearer_prefix, double_bearer, revoked, rotated). */
+  reason?: string;
+  /** What the request asked to change, in short ("replace active", "add members ×3"). */
+  change?: string;
+  userAgent?: string;
+  durationMs?: number;
 }
 
 export interface ScimRequestRecord {
@@ -620,6 +645,7 @@ export interface Models {
   EventSequence: Model<EventSequenceDoc>;
   WebhookEndpoint: Model<WebhookEndpointDoc>;
   WebhookDelivery: Model<WebhookDeliveryDoc>;
+  ProvisioningLog: Model<ProvisioningLogDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -657,5 +683,11 @@ export function createModels(conn: Connection): Models {
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
     WebhookEndpoint: conn.model<WebhookEndpointDoc>('WebhookEndpoint', looseSchema<WebhookEndpointDoc>([[{ tenantId: 1, createdAt: 1 }], [{ enabled: 1, state: 1 }]]), 'webhook_endpoints'),
     WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', looseSchema<WebhookDeliveryDoc>([[{ tenantId: 1, endpointId: 1, at: -1 }]]), 'webhook_deliveries'),
+    // The provisioning log: newest first per tenant (also what trimming and retention delete by), per token, per object.
+    ProvisioningLog: conn.model<ProvisioningLogDoc>(
+      'ProvisioningLog',
+      looseSchema<ProvisioningLogDoc>([[{ tenantId: 1, at: -1, _id: -1 }], [{ tenantId: 1, tokenId: 1, at: -1 }], [{ tenantId: 1, objectId: 1, at: -1 }]]),
+      'provisioning_log',
+    ),
   };
 }

@@ -81,7 +81,7 @@ describe('people search and the person page', () => {
   });
 
   it('finds a person by the new value after the IdP changes it, not by the old one', async () => {
-    await s.patchUser(ids.noah2, { op: 'replace', path: `${CUSTOM_USER_URN}:region`, value: 'Piedmont' });
+    await s.patchUser(ids.noah2!, { op: 'replace', path: `${CUSTOM_USER_URN}:region`, value: 'Piedmont' });
     expect(await found('piedmont')).toEqual([ids.noah2]);
     expect(await found('lombardy')).toEqual([]);
   });
@@ -102,7 +102,7 @@ describe('people search and the person page', () => {
     const engineering = await s.internalGroup('Engineering');
     const rule = await s.createRule({ name: 'Engineers by department', expression: 'department = "Engineering"', targetGroupId: engineering });
     await s.settle();
-    await s.patchUser(ids.noah1, { op: 'replace', path: `${ENTERPRISE_USER_URN}:department`, value: 'Engineering' });
+    await s.patchUser(ids.noah1!, { op: 'replace', path: `${ENTERPRISE_USER_URN}:department`, value: 'Engineering' });
     await s.settle();
     const res = await s.admin.get(`/users/${ids.noah1}`);
     expect(res.status).toBe(200);

@@ -158,7 +158,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
       await page.waitForLoadState('networkidle');
       if (hash === 'groups') await page.getByRole('button', { name: 'All hands EMEA' }).click().then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor());
       if (hash.startsWith('people/')) await page.getByRole('heading', { name: 'Effective permissions' }).waitFor();
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
       if (width > 375) wide.push(`${hash}: ${width}px`);
       if (hash === 'people' || hash === 'audit') await kit!.shot(`phone-${hash}`);
     }
