@@ -6,6 +6,7 @@ import { renderSync } from './pages/sync.js';
 import { renderGroups } from './pages/groups.js';
 import { renderAudit } from './pages/audit.js';
 import { renderPeople } from './pages/people.js';
+import { renderLog } from './pages/log.js';
 
 /** A page draws into `root` and may return a function that stops what it started (timers). */
 export type Page = (root: HTMLElement, session: Session) => void | (() => void);
@@ -16,6 +17,7 @@ const PAGES: { hash: string; title: string; render: Page }[] = [
   { hash: 'sync', title: 'Sync monitor', render: renderSync },
   { hash: 'groups', title: 'Groups and people', render: renderGroups },
   { hash: 'people', title: 'People', render: renderPeople },
+  { hash: 'log', title: 'Provisioning log', render: renderLog },
   { hash: 'audit', title: 'Audit log', render: renderAudit },
 ];
 

@@ -148,11 +148,28 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await kit!.shot('audit-names');
   });
 
+  step('a token sent as "Bearer Bearer" shows in the provisioning log with its reason, and on the Connect page', async () => {
+    const { page, base } = kit!;
+    const res = await fetch(`${base}/scim/v2/Groups?count=1`, { headers: { Authorization: `Bearer Bearer ${s.token}`, 'User-Agent': 'Okta SCIM Client 1.0.0' } });
+    expect(res.status).toBe(401);
+    // The entry is written after the answer: wait until the API has it, then read it in the page.
+    for (let i = 0; i < 400 && (await s.admin.get('/provisioning-log?outcome=unauthorized')).body.items.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await page.goto(`${base}/console/#/log`);
+    await page.getByLabel('Outcome').selectOption('unauthorized');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const refused = page.getByRole('row').filter({ hasText: 'GET /Groups' });
+    await refused.getByText('paste the token only').waitFor();
+    await refused.getByText('Okta SCIM Client 1.0.0').waitFor();
+    await kit!.shot('log');
+    await page.goto(`${base}/console/#/connect`);
+    await page.getByTestId('last-request').getByText(/Failed: GET \/Groups → 401 .*paste the token only/).waitFor();
+  });
+
   step('fits a 375 px phone: no page scrolls sideways', async () => {
     const { page, base } = kit!;
     await page.setViewportSize({ width: 375, height: 800 });
     const wide: string[] = [];
-    for (const hash of ['connect', 'rules', 'sync', 'groups', 'people', `people/${seededId(7)}`, 'audit']) {
+    for (const hash of ['connect', 'rules', 'sync', 'groups', 'people', `people/${seededId(7)}`, 'log', 'audit']) {
       await page.goto(`${base}/console/#/${hash}`);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
