@@ -165,6 +165,34 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await page.getByTestId('last-request').getByText(/Failed: GET \/Groups → 401 .*paste the token only/).waitFor();
   });
 
+  step('creates a target group and a rule from scratch in the console; a dry run that matches no one warns', async () => {
+    const { page, base } = kit!;
+    await page.goto(`${base}/console/#/rules`);
+    await page.getByRole('button', { name: 'New rule or mapping' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByText('Editing cancelled').waitFor();
+    await page.getByRole('button', { name: 'New rule or mapping' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Research staff');
+    await page.getByLabel('Or a new target group').fill('Research lab');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByText('Group Research lab created and chosen as the target.').waitFor();
+    await page.getByLabel('Expression').fill('department eq "Reserch"');
+    await page.getByText(/^Valid\./).waitFor();
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.getByTestId('preview-warning').getByText('This matches no one today').waitFor();
+    await page.getByLabel('Expression').fill('department eq "Research"');
+    await page.getByText('Changed since the dry run: run it again.').waitFor();
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.getByTestId('preview-summary').getByText(`${Math.ceil(PEOPLE / DEPARTMENTS.length)} users match.`).waitFor();
+    expect(await page.getByTestId('preview-warning').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Research staff saved').waitFor();
+    await page.getByRole('row').filter({ hasText: 'Research staff' }).getByText('Research lab').waitFor();
+    const created = (await s.admin.get('/groups?q=research%20lab')).body.items as { name: string }[];
+    expect(created.map((g) => g.name)).toEqual(['Research lab']);
+  });
+
   step('fits a 375 px phone: no page scrolls sideways', async () => {
     const { page, base } = kit!;
     await page.setViewportSize({ width: 375, height: 800 });
