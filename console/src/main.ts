@@ -26,7 +26,7 @@ const app = document.getElementById('app')!;
 function signedOut(message: string): void {
   replace(
     app,
-    h('main', { class: 'signed-out' }, h('h1', {}, 'Signed out'), h('p', {}, message), h('p', {}, 'Sign in with a new link: ', h('code', {}, 'npm run cli -- console-link --tenant <tenantId>'))),
+    h('main', { class: 'signed-out' }, h('h1', {}, 'Signed out'), h('p', {}, message), h('p', {}, 'To sign in again, open the console from your account in the application that gave you access (it makes a new sign-in link each time).')),
   );
 }
 

@@ -11,6 +11,7 @@ import { scimTokensOpenApi } from './routes/scim-tokens';
 import { eventsOpenApi } from './routes/events';
 import { webhooksOpenApi } from './routes/webhooks';
 import { provisioningLogOpenApi } from './routes/provisioning-log';
+import { consoleLinksOpenApi } from './routes/console-links';
 
 type PathItems = Record<string, Record<string, Json>>;
 
@@ -621,7 +622,7 @@ export function adminOpenApiDocument(): Json {
     security: [{ bearerAuth: [] }, { consoleSession: [] }],
     tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Meta'].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems),
+    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

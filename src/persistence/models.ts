@@ -83,6 +83,8 @@ export interface ConsoleLinkDoc {
   expiresAt: Date;
   /** Set when the link is followed: a link signs in once. */
   usedAt?: Date;
+  /** The console page the link opens (connect, rules, people, log, …); the start page when absent. */
+  landing?: string;
 }
 
 /** A console sign-in session, named by an HttpOnly cookie (src/auth/console-sessions.ts). */
