@@ -19,6 +19,7 @@ export interface BrowserKit {
   base: string;
   browser: Browser;
   page: Page;
+  /** A screenshot of the viewport (small enough for docs/console/) under .data/screenshots. */
   shot(name: string): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -46,7 +47,7 @@ export async function openBrowser(app: Express): Promise<BrowserKit> {
       base,
       browser: opened,
       page,
-      shot: (name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true }),
+      shot: (name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false }),
       async close() {
         await opened.close();
         await new Promise((resolve) => server.close(resolve));
