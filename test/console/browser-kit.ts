@@ -47,7 +47,10 @@ export async function openBrowser(app: Express): Promise<BrowserKit> {
       base,
       browser: opened,
       page,
-      shot: (name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false }),
+      shot: async (name) => {
+        await page.evaluate('window.scrollTo(0, 0)');
+        return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+      },
       async close() {
         await opened.close();
         await new Promise((resolve) => server.close(resolve));

@@ -193,6 +193,17 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     expect(created.map((g) => g.name)).toEqual(['Research lab']);
   });
 
+  step('every page renders at desktop width (screenshots for docs/console.md)', async () => {
+    const { page, base } = kit!;
+    const ready: Record<string, string> = { connect: '[data-testid="last-request"]', rules: 'main table', sync: '[data-testid="pending-total"]', groups: 'main .more [role="status"]' };
+    for (const [hash, selector] of Object.entries(ready)) {
+      await page.goto(`${base}/console/#/${hash}`);
+      await page.locator(selector).first().waitFor();
+      expect(await page.locator('main p.bad:not(.last-request), main p.error').count()).toBe(0);
+      await kit!.shot(hash);
+    }
+  });
+
   step('fits a 375 px phone: no page scrolls sideways', async () => {
     const { page, base } = kit!;
     await page.setViewportSize({ width: 375, height: 800 });
