@@ -61,13 +61,14 @@ export async function authenticateScimToken(models: Models, header: string | und
   const cached = tokenCache.get(hash);
   if (cached && cached.until > now) return cached.principal;
   const doc = await repositoriesOf(models).scimTokens.findByHash(hash);
-  if (!doc || doc.revokedAt) {
+  if (!doc || doc.revokedAt || (doc.expiresAt && doc.expiresAt.getTime() <= now)) {
     tokenCache.delete(hash);
     throw new AppError('unauthorized', 'SCIM_AUTH_INVALID', 'The bearer token is not valid for this service');
   }
   const principal = { tenantId: doc.tenantId, tokenId: doc.tokenId };
   if (tokenCache.size > 10_000) tokenCache.clear();
-  tokenCache.set(hash, { principal, until: now + TOKEN_CACHE_MS });
+  // A token in its rotation grace period is not remembered past the end of it.
+  tokenCache.set(hash, { principal, until: Math.min(now + TOKEN_CACHE_MS, doc.expiresAt?.getTime() ?? Infinity) });
   return principal;
 }
 

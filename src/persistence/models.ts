@@ -38,6 +38,8 @@ export interface ScimTokenDoc {
   revokedAt?: Date;
   /** Set when the token was rotated: the token that replaced it (a 401 with this one reads "rotated"). */
   replacedBy?: string;
+  /** A token rotated with a grace period works until then (the IdP is given the new one meanwhile). */
+  expiresAt?: Date;
   /** The newest request made with this token (src/auth/scim-token-activity.ts): what the IdP last did and how it went. */
   lastRequest?: ScimRequestRecord;
 }

@@ -104,9 +104,29 @@ describe('the provisioning log', () => {
     expect(await entry((e) => e.reason === 'revoked')).toMatchObject({ tokenId: doomed.body.tokenId, tokenLabel: 'Old connector' });
   });
 
+  it('rotates with an overlap: the old token works until its grace period ends, then reads "rotated"', async () => {
+    const created = await s.admin.post('/scim-tokens', { label: 'Okta staging' });
+    const rotated = await s.admin.post(`/scim-tokens/${created.body.tokenId}/rotate`, { graceSeconds: 3600 });
+    expect(rotated.status).toBe(201);
+    const until = new Date(rotated.body.revoked.expiresAt as string).getTime();
+    expect(until - Date.now()).toBeGreaterThan(3500_000);
+    expect(rotated.body.revoked).toMatchObject({ revokedAt: null });
+    expect((await scimWith(`Bearer ${created.body.token}`)).status).toBe(200);
+    expect((await scimWith(`Bearer ${rotated.body.replacement.token}`)).status).toBe(200);
+    expect((await s.admin.get('/audit?action=scim_token.rotated')).body.items[0]).toMatchObject({ object: { id: created.body.tokenId }, after: { replacedBy: rotated.body.replacement.tokenId } });
+    expect((await s.admin.post(`/scim-tokens/${created.body.tokenId}/rotate`, { graceSeconds: 86_400 * 30 })).status).toBe(400);
+
+    // A token whose grace period is over (set in the past here, before it was ever used) is refused as rotated.
+    const other = await s.admin.post('/scim-tokens', { label: 'Okta old' });
+    await s.admin.post(`/scim-tokens/${other.body.tokenId}/rotate`, { graceSeconds: 60 });
+    await s.runtime.deps.models.ScimToken.collection.updateOne({ tokenId: other.body.tokenId } as never, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await scimWith(`Bearer ${other.body.token}`)).status).toBe(401);
+    expect(await entry((e) => e.reason === 'rotated' && e.tokenLabel === 'Okta old')).toMatchObject({ tokenId: other.body.tokenId });
+  });
+
   it('filters by outcome and token, and pages by cursor without repeats', async () => {
     const unauthorized = await log('?outcome=unauthorized&limit=100');
-    expect(unauthorized.items.length).toBeGreaterThanOrEqual(4);
+    expect(unauthorized.items.length).toBeGreaterThanOrEqual(5);
     expect(unauthorized.items.every((e) => e.status === 401)).toBe(true);
     const all = (await log('?limit=500')).items;
     const seen: string[] = [];

@@ -24,6 +24,7 @@ interface Token {
   label: string | null;
   createdAt: string;
   revokedAt: string | null;
+  expiresAt: string | null;
   lastRequest: LastRequest | null;
 }
 
@@ -126,14 +127,22 @@ export const renderConnect: Page = (root) => {
     });
     const rows = data.items.map((t) => {
       const actions = h('div', { class: 'actions' });
-      if (!t.revokedAt) {
+      const expired = t.expiresAt !== null && new Date(t.expiresAt).getTime() <= Date.now();
+      if (!t.revokedAt && !expired) {
+        const grace = h(
+          'select',
+          { 'aria-label': `How long token ${t.label ?? t.hint} keeps working after a rotation` },
+          [['0', 'Old token stops now'], ['3600', 'Old token works 1 more hour'], ['86400', 'Old token works 24 more hours'], ['604800', 'Old token works 7 more days']].map(([v, text]) => h('option', { value: v! }, text!)),
+        );
         const rotate = h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate token ${t.label ?? t.hint}` }, 'Rotate');
         rotate.addEventListener('click', async () => {
-          if (!confirm('Rotate: a new token replaces this one, which stops working now. Give the IdP the new token.')) return;
-          const r = await api.post<{ replacement: Token & { token: string } }>(`/scim-tokens/${t.tokenId}/rotate`);
+          const seconds = Number(grace.value);
+          if (!confirm(seconds === 0 ? 'Rotate: a new token replaces this one, which stops working now. Give the IdP the new token.' : `Rotate: a new token replaces this one, which keeps working for ${grace.selectedOptions[0]?.textContent?.replace('Old token works ', '') ?? ''}. Give the IdP the new token meanwhile.`)) return;
+          const r = await api.post<{ replacement: Token & { token: string } }>(`/scim-tokens/${t.tokenId}/rotate`, { graceSeconds: seconds });
           await load();
           reveal(r.replacement.token, `Token ${t.label ?? t.hint} rotated`);
         });
+        actions.append(grace);
         const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.label ?? t.hint}` }, 'Revoke');
         revoke.addEventListener('click', async () => {
           if (!confirm('Revoke: the IdP using this token is refused from now on.')) return;
@@ -143,7 +152,7 @@ export const renderConnect: Page = (root) => {
         });
         actions.append(rotate, revoke);
       }
-      const tr = row(t.label ?? '—', h('span', {}, h('code', {}, `${t.hint}…`), ' ', h('code', { class: 'hint' }, t.tokenId)), when(t.createdAt), t.revokedAt ? h('span', { class: 'badge bad' }, 'revoked') : h('span', { class: 'badge ok' }, 'active'), lastRequestText(t.lastRequest), actions);
+      const tr = row(t.label ?? '—', h('span', {}, h('code', {}, `${t.hint}…`), ' ', h('code', { class: 'hint' }, t.tokenId)), when(t.createdAt), t.revokedAt || expired ? h('span', { class: 'badge bad' }, expired ? 'rotated' : 'revoked') : t.expiresAt ? h('span', { class: 'badge' }, `rotated: works until ${new Date(t.expiresAt).toLocaleString()}`) : h('span', { class: 'badge ok' }, 'active'), lastRequestText(t.lastRequest), actions);
       tr.dataset.tokenId = t.tokenId;
       return tr;
     });
