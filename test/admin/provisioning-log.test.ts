@@ -80,6 +80,15 @@ describe('the provisioning log', () => {
     expect(patch).toMatchObject({ path: `/Users/${id}`, status: 200, change: 'replace active', objectName: 'Ida Lind' });
   });
 
+  it('records a request whose path is not valid percent-encoding as sent, and a search without an object', async () => {
+    const bad = await s.scim.get('/Users/%E0%A4%A');
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(await entry((e) => e.path === '/Users/%E0%A4%A')).toMatchObject({ status: bad.status, objectId: '%E0%A4%A' });
+    const search = await s.scim.post('/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "nobody"' });
+    expect(search.status).toBe(200);
+    expect(await entry((e) => e.path === '/Users/.search')).toMatchObject({ objectId: null, change: null });
+  });
+
   it('records a 401 sent as "Bearer Bearer <token>" under the token, with the reason', async () => {
     expect((await scimWith(`Bearer Bearer ${s.token}`)).status).toBe(401);
     const refused = await entry((e) => e.reason === 'double_bearer');

@@ -23,11 +23,8 @@ export async function personDetail(models: Models, registry: SchemaRegistry, acc
   const base = await getUser(models, access, userId);
   if (!access.isAdmin) return base;
   const repos = repositoriesOf(models);
-  const [profile, events, membershipEvents] = await Promise.all([
-    repos.users.findProfile(access.tenantId, userId),
-    repos.auditEvents.newestAboutUser(access.tenantId, userId, PERSON_EVENTS),
-    repos.auditEvents.newestAboutUser(access.tenantId, userId, CAUSE_WINDOW),
-  ]);
+  const [profile, membershipEvents] = await Promise.all([repos.users.findProfile(access.tenantId, userId), repos.auditEvents.newestAboutUser(access.tenantId, userId, CAUSE_WINDOW)]);
+  const events = membershipEvents.slice(0, PERSON_EVENTS);
   const causeOf = new Map<string, AuditEventDoc>();
   for (const e of membershipEvents) {
     if (e.action === 'membership.added' && e.object.type === 'Group' && !causeOf.has(e.object.id)) causeOf.set(e.object.id, e);

@@ -29,6 +29,15 @@ export interface ScimRouterOptions {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
+/** A path segment decoded, or as sent when it is not valid percent-encoding (this runs after the answer: it must not throw). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** express 5 forwards rejected promises to the error middleware; this only narrows the types. */
 const route = (h: Handler) => (req: Request, res: Response) => h(req, res);
 
@@ -99,9 +108,10 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     const logEntry = (tenantId: string, tokenId: string | undefined, reason?: string) => {
       const path = req.path;
       const [, resource = '', id] = path.split('/');
-      const objectId = (res.locals.createdId as string | undefined) ?? (id && (resource === 'Users' || resource === 'Groups') ? decodeURIComponent(id) : undefined);
+      const search = id === '.search';
+      const objectId = (res.locals.createdId as string | undefined) ?? (id && !search && (resource === 'Users' || resource === 'Groups') ? safeDecode(id) : undefined);
       const userAgent = req.get('user-agent');
-      const change = res.statusCode < 400 ? describeChange(req.method, resource, req.body) : undefined;
+      const change = res.statusCode < 400 && !search ? describeChange(req.method, resource, req.body) : undefined;
       provisioningLog.record({
         tenantId, at: started, method: req.method, path: path.slice(0, 300), resource: resource.slice(0, 40), status: res.statusCode, durationMs: Date.now() - started.getTime(),
         ...(tokenId ? { tokenId } : {}), ...(objectId ? { objectId: objectId.slice(0, 100) } : {}), ...(reason ? { reason } : {}), ...(change ? { change } : {}), ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}),
