@@ -31,7 +31,7 @@ export const renderAudit: Page = (root) => {
     const params = { category: category.value, ...Object.fromEntries(FILTERS.map(([n]) => [n, inputs[n]!.value.trim()])), from: iso(from.value), to: iso(to.value), limit: 50 };
     const page = async (cursor?: string) => {
       const res = await api.get<{ items: AuditRow[]; nextCursor: string | null }>(`/audit${qs({ ...params, cursor })}`);
-      return { next: res.nextCursor, rows: res.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), actorOf(e), objectOf(e), detailOf(e))) };
+      return { next: res.nextCursor, rows: res.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', { class: 'nowrap' }, e.action), actorOf(e), objectOf(e), detailOf(e))) };
     };
     replace(results, await pagedTable(['When', 'Action', 'Actor', 'Object', 'Why'], 'Audit events, newest first (ids on hover)', 'No events match.', page));
   };
