@@ -174,7 +174,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await page.getByText('Editing cancelled').waitFor();
     await page.getByRole('button', { name: 'New rule or mapping' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Research staff');
-    await page.getByLabel('Or a new target group').fill('Research lab');
+    await page.getByLabel('Or create a group named').fill('Research lab');
     await page.getByRole('button', { name: 'Create group' }).click();
     await page.getByText('Group Research lab created and chosen as the target.').waitFor();
     await page.getByLabel('Expression').fill('department eq "Reserch"');

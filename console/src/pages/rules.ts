@@ -122,7 +122,7 @@ export const renderRules: Page = (root) => {
         groupStatus.textContent = (err as ApiError).message;
       }
     });
-    const newGroup = h('div', { class: 'inline' }, field('Or a new target group', newGroupName), field('For', newGroupAudience), createGroup, groupStatus);
+    const newGroup = h('div', { class: 'inline' }, field('Or create a group named', newGroupName), field('For', newGroupAudience), createGroup, groupStatus);
     const expression = h('textarea', { name: 'expression', rows: '3', spellcheck: 'false', class: 'mono' }, existing && !isMapping ? existing.expression : '');
     const idpGroup = h('input', { type: 'text', name: 'idpGroup', value: existing?.idpGroup ?? '', list: 'idp-groups' });
     const idpGroups = h('datalist', { id: 'idp-groups' });
