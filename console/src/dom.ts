@@ -52,9 +52,58 @@ export function statusLine(className = 'status'): HTMLElement {
   return h('p', { class: className, role: 'status', 'aria-live': 'polite' });
 }
 
+/** Each cell labelled with its column's header (`data-label`): on a narrow screen a row stacks as "header: value" lines. */
+function labelCells(headers: string[], rows: HTMLTableRowElement[]): HTMLTableRowElement[] {
+  for (const r of rows) Array.from(r.cells).forEach((cell, i) => headers[i] !== undefined && cell.setAttribute('data-label', headers[i]!));
+  return rows;
+}
+
 export function table(headers: string[], rows: HTMLTableRowElement[], caption: string, empty = 'Nothing yet.'): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
-  return h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows));
+  return h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, labelCells(headers, rows)));
+}
+
+/** One page of a cursor-paged list, as table rows. */
+export interface RowPage {
+  rows: HTMLTableRowElement[];
+  next: string | null;
+  /** How many there are in all, when the API says. */
+  total?: number | null;
+}
+
+/**
+ * A cursor-paged table: "More" appends the next page's rows to the same table (never a second
+ * table), and a status line says how many are shown (of how many, when known).
+ */
+export async function pagedTable(headers: string[], caption: string, empty: string, load: (cursor?: string) => Promise<RowPage>): Promise<HTMLElement> {
+  const first = await load();
+  if (first.rows.length === 0) return h('p', { class: 'empty' }, empty);
+  const body = h('tbody', {}, labelCells(headers, first.rows));
+  const count = h('span', { class: 'hint', role: 'status', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'secondary' }, 'More');
+  let shown = first.rows.length;
+  let next = first.next;
+  let total = first.total;
+  const update = () => {
+    count.textContent = total !== undefined && total !== null ? `Showing ${shown} of ${total}` : next ? `Showing ${shown}` : `Showing all ${shown}`;
+    more.hidden = next === null;
+  };
+  more.addEventListener('click', () => {
+    if (next === null) return;
+    more.disabled = true;
+    void load(next)
+      .then((p) => {
+        body.append(...labelCells(headers, p.rows));
+        shown += p.rows.length;
+        next = p.next;
+        if (p.total !== undefined) total = p.total;
+        update();
+      })
+      .catch((err: Error) => (count.textContent = err.message))
+      .finally(() => (more.disabled = false));
+  });
+  update();
+  return h('div', { class: 'paged' }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), body), h('div', { class: 'more' }, count, more));
 }
 
 export const row = (...cells: (Child | Child[])[]) => h('tr', {}, cells.map((c) => h('td', {}, c)));

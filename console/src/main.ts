@@ -5,6 +5,8 @@ import { renderRules } from './pages/rules.js';
 import { renderSync } from './pages/sync.js';
 import { renderGroups } from './pages/groups.js';
 import { renderAudit } from './pages/audit.js';
+import { renderPeople } from './pages/people.js';
+import { renderLog } from './pages/log.js';
 
 /** A page draws into `root` and may return a function that stops what it started (timers). */
 export type Page = (root: HTMLElement, session: Session) => void | (() => void);
@@ -14,6 +16,8 @@ const PAGES: { hash: string; title: string; render: Page }[] = [
   { hash: 'rules', title: 'Mapping and rules', render: renderRules },
   { hash: 'sync', title: 'Sync monitor', render: renderSync },
   { hash: 'groups', title: 'Groups and people', render: renderGroups },
+  { hash: 'people', title: 'People', render: renderPeople },
+  { hash: 'log', title: 'Provisioning log', render: renderLog },
   { hash: 'audit', title: 'Audit log', render: renderAudit },
 ];
 
@@ -22,7 +26,7 @@ const app = document.getElementById('app')!;
 function signedOut(message: string): void {
   replace(
     app,
-    h('main', { class: 'signed-out' }, h('h1', {}, 'Signed out'), h('p', {}, message), h('p', {}, 'Sign in with a new link: ', h('code', {}, 'npm run cli -- console-link --tenant <tenantId>'))),
+    h('main', { class: 'signed-out' }, h('h1', {}, 'Signed out'), h('p', {}, message), h('p', {}, 'To sign in again, open the console from your account in the application that gave you access (it makes a new sign-in link each time).')),
   );
 }
 

@@ -10,6 +10,8 @@ import { sessionOpenApi } from './routes/session';
 import { scimTokensOpenApi } from './routes/scim-tokens';
 import { eventsOpenApi } from './routes/events';
 import { webhooksOpenApi } from './routes/webhooks';
+import { provisioningLogOpenApi } from './routes/provisioning-log';
+import { consoleLinksOpenApi } from './routes/console-links';
 
 type PathItems = Record<string, Record<string, Json>>;
 
@@ -181,6 +183,11 @@ const schemas: Record<string, Json> = {
       before: {},
       after: {},
       requestId: nullable(str()),
+      names: obj(
+        { actor: str("The actor's name: a SCIM token's label, a rule's name, a user's name"), object: str("The object's name (a user's or a group's)"), user: str('The name of the user a membership event names (after/before.userId)') },
+        [],
+        { description: 'Names for the ids, where they still exist (the ids stay authoritative)' },
+      ),
     },
     ['id', 'at', 'actor', 'action', 'object'],
   ),
@@ -427,7 +434,12 @@ const paths: PathItems = {
     get: operation({
       tag: 'Users',
       summary: "Search users (admins: all; customer admins: customers and their groups' users; owners, managers and Group Administrators: their groups' users)",
-      params: [queryParam('q', 'Start of userName, e-mail or display name'), queryParam('audience', 'user or customer', enumOf(['user', 'customer'])), ...cursorParams],
+      params: [
+        queryParam('q', 'Start of userName, e-mail or display name'),
+        queryParam('search', 'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
+        queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
+        ...cursorParams,
+      ],
       ok: 200,
       response: page(ref('UserSummary')),
       errors: [400, 403],
@@ -468,8 +480,17 @@ const paths: PathItems = {
                     ['source', 'kind', 'description'],
                   ),
                 ),
+                cause: nullable(
+                  obj(
+                    { at: str(undefined, { format: 'date-time' }), actor: obj({ type: str(), id: str() }), after: {} },
+                    ['at', 'actor'],
+                    { description: 'Admins: the newest event that added this membership (after.expression, after.trigger: the user change that caused it)' },
+                  ),
+                ),
               }),
             ),
+            attributes: { type: 'object', description: "Admins: the user's SCIM attributes (core, enterprise and custom extensions; never the password)" },
+            recentEvents: { ...arrayOf(ref('AuditEvent')), description: "Admins: the user's newest audit events (their own and the membership changes naming them), newest first" },
           }),
         ],
       },
@@ -601,13 +622,13 @@ export function adminOpenApiDocument(): Json {
     security: [{ bearerAuth: [] }, { consoleSession: [] }],
     tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Meta'].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems),
+    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         consoleSession: { type: 'apiKey', in: 'cookie', name: 'scim_console_session', description: 'The operator console (/console); unsafe methods also need X-CSRF-Token from GET /session' },
       },
-      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas },
+      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas, ...provisioningLogOpenApi.schemas },
     },
   };
 }

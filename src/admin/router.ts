@@ -23,6 +23,8 @@ import { sessionRoutes } from './routes/session';
 import { scimTokensRoutes } from './routes/scim-tokens';
 import { eventsRoutes } from './routes/events';
 import { webhooksRoutes } from './routes/webhooks';
+import { provisioningLogRoutes } from './routes/provisioning-log';
+import { consoleLinksRoutes } from './routes/console-links';
 
 /**
  * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
@@ -56,6 +58,8 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(syncRoutes(deps));
   router.use(eventsRoutes(deps));
   router.use(webhooksRoutes(deps));
+  router.use(provisioningLogRoutes(deps));
+  router.use(consoleLinksRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');

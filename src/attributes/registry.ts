@@ -5,6 +5,7 @@ import { checkResourceTypeDocument, checkSchemaDocument } from './document-check
 import { projectResource, selectionIncludes, type AttributeSelection } from './projection';
 import { ResourceSchemaView, isTrimmedForComparison, lowerShadowPaths, type ExtensionSchema } from './view';
 import { validateResource, type StoredAttrs, type ValidateOptions, type ValidatedResource } from './validate';
+import { searchTermsOf } from './search-terms';
 import type { ResourceTypeDefinition, ResourceTypeName, SchemaDefinition } from './types';
 
 export type { StoredAttrs, ValidatedMember, ValidatedResource, ValidateOptions } from './validate';
@@ -136,8 +137,9 @@ export class SchemaRegistry {
     return out;
   }
 
-  /** Lower-cased shadows for the stored document's `lc`: User {userName, displayName?, emails[]},
-   *  Group {displayName}. Lookups and uniqueness on these are case-insensitive (caseExact false). */
+  /** Lower-cased shadows for the stored document's `lc`: User {userName, displayName?, emails[],
+   *  terms[]}, Group {displayName}. Lookups and uniqueness on these are case-insensitive (caseExact
+   *  false); `terms` are the words the console's people search finds a user by (search-terms.ts). */
   shadows(type: ResourceTypeName, attrs: StoredAttrs): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [path, shadowPath] of Object.entries(lowerShadowPaths(type))) {
@@ -155,6 +157,7 @@ export class SchemaRegistry {
         .map((v) => v.toLowerCase());
       out[key] = [...new Set(lowered)];
     }
+    if (type === 'User') out.terms = searchTermsOf(attrs);
     return out;
   }
 

@@ -23,13 +23,16 @@ export interface ConsoleLink {
   expiresAt: Date;
 }
 
-export async function issueConsoleLink(models: Models, tenantId: string, baseUrl: string, ttlSeconds = CONSOLE_LINK_TTL_SECONDS): Promise<ConsoleLink> {
+/** Pages a link may open (POST /admin/v1/console-links `landing`). */
+export const CONSOLE_LANDINGS = ['connect', 'rules', 'sync', 'groups', 'people', 'log', 'audit'] as const;
+
+export async function issueConsoleLink(models: Models, tenantId: string, baseUrl: string, ttlSeconds = CONSOLE_LINK_TTL_SECONDS, landing?: (typeof CONSOLE_LANDINGS)[number]): Promise<ConsoleLink> {
   const repos = repositoriesOf(models);
   if (!(await repos.tenants.exists(tenantId))) throw new AppError('notFound', 'TENANT_NOT_FOUND', `No tenant ${tenantId}`);
   const code = randomSecret();
   const now = new Date();
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  await repos.consoleSessions.insertLink({ _id: hash(code), tenantId, createdAt: now, expiresAt });
+  await repos.consoleSessions.insertLink({ _id: hash(code), tenantId, createdAt: now, expiresAt, ...(landing ? { landing } : {}) });
   return { url: `${baseUrl}${CONSOLE_SIGN_IN_PATH}?code=${code}`, expiresAt };
 }
 
@@ -45,6 +48,8 @@ export interface ConsoleSession {
 export interface StartedConsoleSession extends ConsoleSession {
   /** The cookie value; never stored. */
   secret: string;
+  /** The page the link asked to open. */
+  landing?: string;
 }
 
 /** Follows a link: marks it used (atomically, so two clicks make one session) and opens a session. */
@@ -69,7 +74,7 @@ export async function redeemConsoleLink(models: Models, code: string, now = new 
     object: { type: 'ConsoleSession', id: session.sessionId },
     after: { expiresAt: session.expiresAt },
   });
-  return { ...session, secret };
+  return { ...session, secret, ...(link.landing ? { landing: link.landing } : {}) };
 }
 
 /** The live session a cookie names; 401 when it is unknown, ended or expired. */

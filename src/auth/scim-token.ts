@@ -61,12 +61,58 @@ export async function authenticateScimToken(models: Models, header: string | und
   const cached = tokenCache.get(hash);
   if (cached && cached.until > now) return cached.principal;
   const doc = await repositoriesOf(models).scimTokens.findByHash(hash);
-  if (!doc || doc.revokedAt) {
+  if (!doc || doc.revokedAt || (doc.expiresAt && doc.expiresAt.getTime() <= now)) {
     tokenCache.delete(hash);
     throw new AppError('unauthorized', 'SCIM_AUTH_INVALID', 'The bearer token is not valid for this service');
   }
   const principal = { tenantId: doc.tenantId, tokenId: doc.tokenId };
   if (tokenCache.size > 10_000) tokenCache.clear();
-  tokenCache.set(hash, { principal, until: now + TOKEN_CACHE_MS });
+  // A token in its rotation grace period is not remembered past the end of it.
+  tokenCache.set(hash, { principal, until: Math.min(now + TOKEN_CACHE_MS, doc.expiresAt?.getTime() ?? Infinity) });
   return principal;
+}
+
+/** Why a SCIM request was refused at authentication, in terms an IdP admin can act on. */
+export type ScimAuthFailureReason =
+  /** No Authorization header at all. */
+  | 'missing_header'
+  /** The header is a token without the `Bearer ` scheme. */
+  | 'no_bearer_prefix'
+  /** `Bearer Bearer <token>`: the token was pasted with "Bearer " into a field that adds it (Okta's HTTP Header mode). */
+  | 'double_bearer'
+  /** A well-formed header with a token this service never issued. */
+  | 'unknown_token'
+  /** A token revoked by an admin. */
+  | 'revoked'
+  /** A token replaced by rotation (the IdP still sends the old one). */
+  | 'rotated'
+  /** Anything else (several words, another scheme). */
+  | 'malformed';
+
+export interface ScimAuthFailure {
+  reason: ScimAuthFailureReason;
+  /** The tenant and token the header names, when it carries a token this service issued. */
+  tenantId?: string;
+  tokenId?: string;
+}
+
+/**
+ * Diagnoses a 401 after it was answered (the provisioning log records it under the tenant the
+ * token names): the token is looked for however the header wraps it, so `Bearer Bearer <t>` and
+ * a bare `<t>` are told apart from unknown and revoked tokens. Authentication itself stays strict.
+ */
+export async function diagnoseScimAuthFailure(models: Models, header: string | undefined): Promise<ScimAuthFailure> {
+  const text = header?.trim();
+  if (!text) return { reason: 'missing_header' };
+  const double = /^Bearer\s+Bearer\s+(\S+)$/i.exec(text);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(text);
+  const bare = /^\S+$/.test(text) ? text : undefined;
+  const token = double?.[1] ?? bearer?.[1] ?? bare;
+  if (!token) return { reason: 'malformed' };
+  const doc = await repositoriesOf(models).scimTokens.findByHash(hashScimToken(token));
+  const reason: ScimAuthFailureReason = double ? 'double_bearer' : bearer ? 'unknown_token' : 'no_bearer_prefix';
+  if (!doc) return { reason: reason === 'unknown_token' ? 'unknown_token' : reason };
+  const named = { tenantId: doc.tenantId, tokenId: doc.tokenId };
+  if (reason === 'unknown_token') return { reason: doc.replacedBy ? 'rotated' : 'revoked', ...named };
+  return { reason, ...named };
 }

@@ -43,6 +43,8 @@ export interface Config {
   sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
   /** Change events (docs/events.md): how long they are kept, how often the worker sequences waiting audit events. */
   events: { retentionDays: number; sequenceIntervalMs: number };
+  /** The provisioning log (every SCIM request, src/domain/provisioning-log.ts): kept this many days, at most this many entries per tenant. */
+  provisioningLog: { enabled: boolean; retentionDays: number; maxPerTenant: number };
   /** Webhook delivery (docs/events.md): private targets (tests, on-premise receivers) only when allowed; how long an event is retried. */
   webhooks: { allowPrivateTargets: boolean; retryHours: number };
   shutdownTimeoutMs: number;
@@ -198,6 +200,11 @@ export function loadConfig(env: Env = process.env): Config {
     events: {
       retentionDays: int(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),
       sequenceIntervalMs: int(env, 'EVENTS_SEQUENCE_INTERVAL_MS', 250, 10, 60_000),
+    },
+    provisioningLog: {
+      enabled: bool(env, 'PROVISIONING_LOG_ENABLED', true),
+      retentionDays: int(env, 'PROVISIONING_LOG_RETENTION_DAYS', 30, 1, 3650),
+      maxPerTenant: int(env, 'PROVISIONING_LOG_MAX_PER_TENANT', 100_000, 100, 100_000_000),
     },
     webhooks: {
       allowPrivateTargets: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),

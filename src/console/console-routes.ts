@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Models } from '../persistence/models';
-import { CONSOLE_SESSION_TTL_SECONDS, redeemConsoleLink } from '../auth/console-sessions';
+import { CONSOLE_LANDINGS, CONSOLE_SESSION_TTL_SECONDS, redeemConsoleLink } from '../auth/console-sessions';
 import { setConsoleCookie } from '../auth/console-cookie';
 import type { AppError } from '../errors/app-error';
 import { toAppError } from '../http/infrastructure-errors';
@@ -56,7 +57,35 @@ export function sendConsoleError(res: Response, error: AppError): void {
 function signInFailedPage(message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in link not valid</title><link rel="stylesheet" href="/console/console.css"></head>
 <body><main class="signed-out"><h1>This sign-in link cannot be used</h1><p>${message}</p>
-<p>Ask for a new one: <code>npm run cli -- console-link --tenant &lt;tenantId&gt;</code></p></main></body></html>`;
+<p>Open the console again from your account in the application that gave you access: it makes a new link each time.</p></main></body></html>`;
+}
+
+/**
+ * The console's scripts and styles, brotli- or gzip-compressed as the browser accepts (the
+ * compressed bytes are kept per file and rebuilt when the file changes). Anything else, or a
+ * browser that accepts neither, falls through to express.static.
+ */
+function compressedAssets(dirs: readonly string[]): express.RequestHandler {
+  const cache = new Map<string, { mtimeMs: number; br: Buffer; gzip: Buffer }>();
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !/^\/[\w\-/]+\.(js|css)$/.test(req.path) || req.path.includes('..')) return next();
+    const accepts = String(req.headers['accept-encoding'] ?? '');
+    const encoding = /\bbr\b/.test(accepts) ? 'br' : /\bgzip\b/.test(accepts) ? 'gzip' : undefined;
+    const file = dirs.map((d) => join(d, req.path)).find((f) => existsSync(f));
+    if (!encoding || !file) return next();
+    const { mtimeMs } = statSync(file);
+    let entry = cache.get(file);
+    if (!entry || entry.mtimeMs !== mtimeMs) {
+      const raw = readFileSync(file);
+      entry = { mtimeMs, br: brotliCompressSync(raw, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }), gzip: gzipSync(raw, { level: 9 }) };
+      cache.set(file, entry);
+    }
+    res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type(req.path.endsWith('.css') ? 'text/css' : 'text/javascript');
+    res.send(entry[encoding]);
+  };
 }
 
 /**
@@ -78,7 +107,7 @@ export function consoleRoutes(deps: { models: Models; logger: Logger }): Router 
       const session = await redeemConsoleLink(deps.models, code);
       setConsoleCookie(req, res, session.secret, CONSOLE_SESSION_TTL_SECONDS);
       // 303 to a URL without the code: nothing secret stays in the address bar or history.
-      res.redirect(303, '/console/');
+      res.redirect(303, session.landing && (CONSOLE_LANDINGS as readonly string[]).includes(session.landing) ? `/console/#/${session.landing}` : '/console/');
     } catch (err) {
       const error = toAppError(err);
       if (error.code !== 'CONSOLE_LINK_INVALID') deps.logger.error('console sign-in failed', { err: error.cause ?? err, code: error.code });
@@ -98,6 +127,7 @@ export function consoleRoutes(deps: { models: Models; logger: Logger }): Router 
     res.setHeader('Cache-Control', 'no-store');
     res.sendFile(join(publicDir, 'index.html'));
   });
+  router.use(compressedAssets([publicDir, builtDir]));
   router.use(express.static(publicDir, { index: false, fallthrough: true }));
   router.use(express.static(builtDir, { index: false, fallthrough: true }));
   return router;

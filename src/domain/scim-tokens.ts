@@ -11,6 +11,8 @@ export interface ScimTokenView {
   label: string | null;
   createdAt: Date;
   revokedAt: Date | null;
+  /** A token rotated with a grace period: it works until then. */
+  expiresAt: Date | null;
   lastRequest: ScimRequestRecord | null;
 }
 
@@ -26,8 +28,15 @@ const view = (doc: ScimTokenDoc): ScimTokenView => ({
   label: doc.label ?? null,
   createdAt: doc.createdAt,
   revokedAt: doc.revokedAt ?? null,
+  expiresAt: doc.expiresAt ?? null,
   lastRequest: doc.lastRequest ?? null,
 });
+
+/** Whether the token no longer authenticates (revoked, or past its rotation grace period). */
+const ended = (doc: ScimTokenDoc, now = Date.now()) => Boolean(doc.revokedAt) || (doc.expiresAt !== undefined && doc.expiresAt.getTime() <= now);
+
+/** Longest grace period of a rotation: a week (an IdP's admin has time to paste the new token). */
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 86_400;
 
 const LABEL = /^[\w .,:()@#/-]{1,100}$/;
 
@@ -43,7 +52,7 @@ function labelOf(input: unknown): string | undefined {
 export async function listScimTokens(models: Models, tenantId: string): Promise<ScimTokenView[]> {
   const docs = await repositoriesOf(models).scimTokens.listOfTenant(tenantId);
   return docs
-    .sort((a, b) => Number(Boolean(a.revokedAt)) - Number(Boolean(b.revokedAt)) || b.createdAt.getTime() - a.createdAt.getTime())
+    .sort((a, b) => Number(ended(a)) - Number(ended(b)) || b.createdAt.getTime() - a.createdAt.getTime())
     .map(view);
 }
 
@@ -76,10 +85,22 @@ export async function revokeTenantScimToken(models: Models, ctx: ScimTokenActorC
  * A replacement with the same label, and the old token revoked at once: rotation is for a token
  * that may have leaked, so the IdP must be given the new one before its next cycle.
  */
-export async function rotateScimToken(models: Models, ctx: ScimTokenActorContext, tokenId: string): Promise<{ replacement: ScimTokenView & { token: string }; revoked: ScimTokenView }> {
+export async function rotateScimToken(models: Models, ctx: ScimTokenActorContext, tokenId: string, graceInput: unknown = 0): Promise<{ replacement: ScimTokenView & { token: string }; revoked: ScimTokenView }> {
+  if (typeof graceInput !== 'number' || !Number.isInteger(graceInput) || graceInput < 0 || graceInput > MAX_ROTATION_GRACE_SECONDS) {
+    throw new AppError('badRequest', 'SCIM_TOKEN_GRACE_INVALID', `graceSeconds is a whole number of seconds from 0 to ${MAX_ROTATION_GRACE_SECONDS}`, { details: { field: 'graceSeconds' } });
+  }
   const old = await findToken(models, ctx.tenantId, tokenId);
-  if (old.revokedAt) throw new AppError('conflict', 'SCIM_TOKEN_REVOKED', `SCIM token ${tokenId} is revoked already; create a new one instead`);
+  if (ended(old)) throw new AppError('conflict', 'SCIM_TOKEN_REVOKED', `SCIM token ${tokenId} is revoked already; create a new one instead`);
   const replacement = await issueAudited(models, ctx, old.label);
-  const revoked = await revokeTenantScimToken(models, ctx, tokenId);
-  return { replacement, revoked };
+  const tokens = repositoriesOf(models).scimTokens;
+  if (graceInput === 0) {
+    const revoked = await revokeTenantScimToken(models, ctx, tokenId);
+    await tokens.markReplaced(ctx.tenantId, tokenId, replacement.tokenId);
+    return { replacement, revoked: { ...revoked } };
+  }
+  // An overlap: the old token keeps working until expiresAt, so the IdP can be switched without a failed cycle.
+  const expiresAt = new Date(Date.now() + graceInput * 1000);
+  await tokens.markReplaced(ctx.tenantId, tokenId, replacement.tokenId, expiresAt);
+  await recordAudit(models, { ...ctx, action: 'scim_token.rotated', object: { type: 'ScimToken', id: tokenId }, after: { replacedBy: replacement.tokenId, expiresAt } });
+  return { replacement, revoked: view(await findToken(models, ctx.tenantId, tokenId)) };
 }

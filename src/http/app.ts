@@ -1,4 +1,5 @@
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import type { ProvisioningLogLimits } from '../domain/provisioning-log';
 import { getOnly } from './get-only';
 import type { Logger } from '../observability/logger';
 import type { ScimDeps } from '../scim/service/scim-deps';
@@ -24,6 +25,8 @@ export interface AppOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  /** Bounds of the provisioning log (src/domain/provisioning-log.ts). */
+  provisioningLog: ProvisioningLogLimits;
   /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */
   requestDeadlineMs: number;
   /** Extra routers (admin API, metrics) mounted by the composition root. */
@@ -88,7 +91,7 @@ export function createApp(opts: AppOptions): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
   });
 
-  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute }));
+  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, provisioningLog: opts.provisioningLog }));
   opts.mount?.(app);
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });

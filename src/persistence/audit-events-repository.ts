@@ -20,7 +20,8 @@ export interface AuditEventCriteria {
 const toSequence = (event: AuditEventDoc): AuditEventDoc => ({ ...event, unsequenced: true });
 
 /**
- * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`).
+ * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`;
+ * `tenantId, after.userId, at`).
  * Events are only ever inserted and read, newest first.
  */
 export class AuditEventsRepository {
@@ -72,6 +73,17 @@ export class AuditEventsRepository {
       .toArray()) as unknown as AuditEventDoc[];
   }
 
+  /**
+   * The newest events about a user, newest first: their own (object.id, e.g. user.updated) and the
+   * membership changes that name them (after.userId). Two index-served reads, merged.
+   */
+  async newestAboutUser(tenantId: string, userId: string, limit: number): Promise<AuditEventDoc[]> {
+    const newest = (filter: Record<string, unknown>) =>
+      this.models.AuditEvent.collection.find(filter as never).sort({ at: -1 }).limit(limit).toArray() as unknown as Promise<AuditEventDoc[]>;
+    const [own, memberships] = await Promise.all([newest({ tenantId, 'object.id': userId }), newest({ tenantId, 'after.userId': userId })]);
+    const byId = new Map([...own, ...memberships].map((e) => [e._id, e]));
+    return [...byId.values()].sort((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1)).slice(0, limit);
+  }
 
   /** Tenants with audit events the sequencer has yet to see. */
   async tenantsWithUnsequenced(): Promise<string[]> {

@@ -36,8 +36,35 @@ export interface ScimTokenDoc {
   label?: string;
   createdAt: Date;
   revokedAt?: Date;
+  /** Set when the token was rotated: the token that replaced it (a 401 with this one reads "rotated"). */
+  replacedBy?: string;
+  /** A token rotated with a grace period works until then (the IdP is given the new one meanwhile). */
+  expiresAt?: Date;
   /** The newest request made with this token (src/auth/scim-token-activity.ts): what the IdP last did and how it went. */
   lastRequest?: ScimRequestRecord;
+}
+
+/** One SCIM request as the provisioning log keeps it (src/domain/provisioning-log.ts). */
+export interface ProvisioningLogDoc {
+  _id: string;
+  tenantId: string;
+  at: Date;
+  /** The token used (tok_…); for a 401, the token the header carried, when it names one. */
+  tokenId?: string;
+  method: string;
+  /** The path below /scim/v2, without the query. */
+  path: string;
+  /** Users, Groups, Bulk, … (the first segment of the path). */
+  resource: string;
+  /** The user or group the request touched (from the path, or the created resource). */
+  objectId?: string;
+  status: number;
+  /** Why a request was refused before it reached a resource (401: no_bearer_prefix, double_bearer, revoked, rotated). */
+  reason?: string;
+  /** What the request asked to change, in short ("replace active", "add members ×3"). */
+  change?: string;
+  userAgent?: string;
+  durationMs?: number;
 }
 
 export interface ScimRequestRecord {
@@ -58,6 +85,8 @@ export interface ConsoleLinkDoc {
   expiresAt: Date;
   /** Set when the link is followed: a link signs in once. */
   usedAt?: Date;
+  /** The console page the link opens (connect, rules, people, log, …); the start page when absent. */
+  landing?: string;
 }
 
 /** A console sign-in session, named by an HttpOnly cookie (src/auth/console-sessions.ts). */
@@ -78,7 +107,7 @@ export interface UserDoc {
   _id: string;
   tenantId: string;
   attrs: Record<string, unknown>;
-  lc: { userName: string; displayName?: string; emails?: string[] };
+  lc: { userName: string; displayName?: string; emails?: string[]; terms?: string[] };
   version: number;
   sync: SyncMark;
   /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
@@ -504,6 +533,8 @@ function userSchema() {
   // `_id` last: lookups are sorted by _id (stable pages), so equality then sort, no in-memory sort.
   s.index({ tenantId: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, 'lc.emails': 1, _id: 1 });
+  // The console's people search: each word must equal a term (search-terms.ts), pages in _id order.
+  s.index({ tenantId: 1, 'lc.terms': 1, _id: 1 });
   // The sweeper's look for audit events a crashed request left on the document.
   s.index({ 'pendingAudit.at': 1 });
   s.index({ tenantId: 1, _id: 1 });
@@ -576,6 +607,8 @@ function auditEventSchema() {
   s.index({ tenantId: 1, at: -1 });
   s.index({ tenantId: 1, 'object.id': 1, at: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
+  // A person's membership events (after.userId): the console's person page, newest first.
+  s.index({ tenantId: 1, 'after.userId': 1, at: -1 });
   return s;
 }
 
@@ -616,6 +649,7 @@ export interface Models {
   EventSequence: Model<EventSequenceDoc>;
   WebhookEndpoint: Model<WebhookEndpointDoc>;
   WebhookDelivery: Model<WebhookDeliveryDoc>;
+  ProvisioningLog: Model<ProvisioningLogDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -653,5 +687,11 @@ export function createModels(conn: Connection): Models {
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
     WebhookEndpoint: conn.model<WebhookEndpointDoc>('WebhookEndpoint', looseSchema<WebhookEndpointDoc>([[{ tenantId: 1, createdAt: 1 }], [{ enabled: 1, state: 1 }]]), 'webhook_endpoints'),
     WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', looseSchema<WebhookDeliveryDoc>([[{ tenantId: 1, endpointId: 1, at: -1 }]]), 'webhook_deliveries'),
+    // The provisioning log: newest first per tenant (also what trimming and retention delete by), per token, per object.
+    ProvisioningLog: conn.model<ProvisioningLogDoc>(
+      'ProvisioningLog',
+      looseSchema<ProvisioningLogDoc>([[{ tenantId: 1, at: -1, _id: -1 }], [{ tenantId: 1, tokenId: 1, at: -1 }], [{ tenantId: 1, objectId: 1, at: -1 }]]),
+      'provisioning_log',
+    ),
   };
 }

@@ -8,6 +8,7 @@ import { InvitationsRepository } from './invitations-repository';
 import { MemberImportsRepository } from './member-imports-repository';
 import { MembershipsRepository } from './memberships-repository';
 import { PendingChangesRepository } from './pending-changes-repository';
+import { ProvisioningLogRepository } from './provisioning-log-repository';
 import { ResourceGrantsRepository } from './resource-grants-repository';
 import { ResourcesRepository } from './resources-repository';
 import { RoleAssignmentsRepository } from './role-assignments-repository';
@@ -29,6 +30,7 @@ export interface Repositories {
   memberImports: MemberImportsRepository;
   memberships: MembershipsRepository;
   pendingChanges: PendingChangesRepository;
+  provisioningLog: ProvisioningLogRepository;
   resourceGrants: ResourceGrantsRepository;
   resources: ResourcesRepository;
   roleAssignments: RoleAssignmentsRepository;
@@ -58,6 +60,7 @@ export function repositoriesOf(models: Models): Repositories {
       memberImports: new MemberImportsRepository(models),
       memberships: new MembershipsRepository(models),
       pendingChanges: new PendingChangesRepository(models),
+      provisioningLog: new ProvisioningLogRepository(models),
       resourceGrants: new ResourceGrantsRepository(models),
       resources: new ResourcesRepository(models),
       roleAssignments: new RoleAssignmentsRepository(models),

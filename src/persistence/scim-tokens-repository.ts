@@ -13,11 +13,16 @@ export class ScimTokensRepository {
   }
 
   /** The token stored under this hash (what authentication reads), or null. */
-  async findByHash(tokenHash: string): Promise<Pick<ScimTokenDoc, 'tenantId' | 'tokenId' | 'revokedAt'> | null> {
-    return (await this.collection.findOne({ _id: tokenHash } as never, { projection: { tenantId: 1, tokenId: 1, revokedAt: 1 } })) as Pick<
+  async findByHash(tokenHash: string): Promise<Pick<ScimTokenDoc, 'tenantId' | 'tokenId' | 'revokedAt' | 'replacedBy' | 'expiresAt'> | null> {
+    return (await this.collection.findOne({ _id: tokenHash } as never, { projection: { tenantId: 1, tokenId: 1, revokedAt: 1, replacedBy: 1, expiresAt: 1 } })) as Pick<
       ScimTokenDoc,
-      'tenantId' | 'tokenId' | 'revokedAt'
+      'tenantId' | 'tokenId' | 'revokedAt' | 'replacedBy' | 'expiresAt'
     > | null;
+  }
+
+  /** Records which token replaced this one (rotation) and, with a grace period, until when it still works. */
+  async markReplaced(tenantId: string, tokenId: string, replacedBy: string, expiresAt?: Date): Promise<void> {
+    await this.collection.updateOne({ tokenId, tenantId } as never, { $set: { replacedBy, ...(expiresAt ? { expiresAt } : {}) } });
   }
 
   /** Every token of the tenant, revoked ones included, in no particular order. */

@@ -27,6 +27,8 @@ export interface UserCriteria {
   emailsAnyOf?: readonly string[];
   /** userName, an e-mail address or the display name starts with this (ignoring case). */
   prefix?: string;
+  /** Users holding every one of these search terms (lower-cased words, see attributes/search-terms.ts). */
+  terms?: readonly string[];
   /** Ids after this one (exclusive): a page's continuation. */
   after?: string;
   /** At least one of these must hold as well. */
@@ -53,6 +55,11 @@ export function userCriteriaFilter(criteria: UserCriteria): Record<string, unkno
   if (criteria.prefix !== undefined) {
     const prefix = new RegExp(`^${escapeRegex(criteria.prefix.toLowerCase())}`);
     parts.push({ $or: [{ 'lc.userName': prefix }, { 'lc.emails': prefix }, { 'lc.displayName': prefix }] });
+  }
+  if (criteria.terms && criteria.terms.length > 0) {
+    // The first term at the top level (the index bound, on the embedded server too), the others filtered.
+    const [first, ...rest] = criteria.terms;
+    parts.push(rest.length ? { 'lc.terms': first, $and: rest.map((t) => ({ 'lc.terms': t })) } : { 'lc.terms': first });
   }
   if (criteria.after !== undefined) parts.push({ _id: { $gt: criteria.after } });
   if (criteria.anyOf) parts.push({ $or: criteria.anyOf.map(userCriteriaFilter) });
@@ -82,7 +89,7 @@ export type UserStream = DocumentStream<StreamedUser>;
 
 /**
  * SCIM users (indexes: `_id`; `tenantId, lc.userName` unique; `tenantId, attrs.externalId, _id`;
- * `tenantId, lc.emails, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
+ * `tenantId, lc.emails, _id`; `tenantId, lc.terms, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
  * versioned writes are ResourceStore's.
  */
 export class UsersRepository extends ResourceStore<UserDoc> {

@@ -542,6 +542,8 @@ export const MATRIX: Record<string, OperationRow> = {
   'GET /sync/failures': adminConfig(),
   'POST /sync/failures/{id}/retry': { targets: ['none'], rule: (a) => (isAdmin(a) ? 'hidden' : 'forbidden'), basis: [BASIS.tenantConfigAdmins], notes: ['No job has failed: an admin gets 404 for the id, anyone else 403.'] },
   'GET /scim-tokens': adminConfig(),
+  'GET /provisioning-log': adminConfig(),
+  'POST /console-links': adminConfig(),
   'POST /scim-tokens': adminConfig(),
   'POST /scim-tokens/{id}/rotate': adminConfigOn(),
   'DELETE /scim-tokens/{id}': adminConfigOn(),

@@ -313,6 +313,8 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /sync/failures': simple(() => get('/sync/failures')),
   'POST /sync/failures/{id}/retry': simple(() => post('/sync/failures/no-such-job/retry')),
   'GET /scim-tokens': simple(() => get('/scim-tokens')),
+  'GET /provisioning-log': simple(() => get('/provisioning-log?limit=1')),
+  'POST /console-links': simple(() => post('/console-links', { ttlSeconds: 60 })),
   'POST /scim-tokens': {
     request: (w) => post('/scim-tokens', { label: w.unique('matrix') }),
     undo: async (w, _t, _f, res) => void must(await w.op.delete(`/scim-tokens/${res.body.tokenId}`), 200, 'undo token'),

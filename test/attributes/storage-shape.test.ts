@@ -48,18 +48,23 @@ describe('toScim', () => {
 });
 
 describe('shadows', () => {
-  it('lower-cases userName, displayName and every email value of a User', () => {
+  it('lower-cases userName, displayName and every email value of a User, and keeps every value as search terms', () => {
     expect(
       registry.shadows('User', {
         userName: 'BJensen@Example.COM',
         displayName: 'Barbara Jensen',
         emails: [{ value: 'B@Example.com' }, { value: 'b@example.com' }, { value: 'Other@X.io' }, { type: 'work' }],
       }),
-    ).toEqual({ userName: 'bjensen@example.com', displayName: 'barbara jensen', emails: ['b@example.com', 'other@x.io'] });
+    ).toEqual({
+      userName: 'bjensen@example.com',
+      displayName: 'barbara jensen',
+      emails: ['b@example.com', 'other@x.io'],
+      terms: ['bjensen@example.com', 'bjensen', 'example.com', 'barbara jensen', 'barbara', 'jensen', 'b@example.com', 'b', 'other@x.io', 'other', 'x.io', 'work'],
+    });
   });
 
   it('gives an empty emails list and no displayName when the User has none', () => {
-    expect(registry.shadows('User', { userName: 'a' })).toEqual({ userName: 'a', emails: [] });
+    expect(registry.shadows('User', { userName: 'a' })).toEqual({ userName: 'a', emails: [], terms: ['a'] });
   });
 
   it('lower-cases a Group displayName', () => {

@@ -193,6 +193,12 @@ describe('index coverage of the hot paths', () => {
     expect((await s.admin.get(`/users/${ann}/permissions`)).status).toBe(200);
     expect((await s.admin.get(`/groups/${target}/members`)).status).toBe(200);
 
+    // The console: people search (one word, several words, the next page) and the person page.
+    const found = await s.admin.get('/users?search=ann%40contoso.example&limit=1');
+    expect(found.body.items).toHaveLength(1);
+    expect((await s.admin.get(`/users?search=${encodeURIComponent('sales us')}&limit=1&cursor=${ann}`)).status).toBe(200);
+    expect((await s.admin.get(`/users/${ann}`)).body.recentEvents.length).toBeGreaterThan(0);
+
     // Hierarchy: a child group, the children of a group, deleting a group (refused while it has children).
     const child = await s.internalGroup('US sales east', { parentId: target });
     expect((await s.admin.get(`/groups?parentId=${target}`)).body.items).toHaveLength(1);

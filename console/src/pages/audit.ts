@@ -1,14 +1,7 @@
 import { api, ApiError, qs } from '../api.js';
-import { field, h, replace, row, table } from '../dom.js';
+import { field, h, pagedTable, replace, row } from '../dom.js';
 import type { Page } from '../main.js';
-
-interface AuditEvent {
-  id: string;
-  at: string;
-  actor: { type: string; id: string; as?: string };
-  action: string;
-  object: { type: string; id: string };
-}
+import { actorOf, describeTrigger, objectOf, type AuditRow } from './people.js';
 
 const FILTERS = [
   ['action', 'Action (exact, or a prefix ending in . or *)', 'group.member*'],
@@ -16,6 +9,13 @@ const FILTERS = [
   ['objectId', 'Object id', 'grp_…'],
   ['objectType', 'Object type', 'Group'],
 ] as const;
+
+/** What a rule's membership change was about: the expression, and the user change that triggered it. */
+function detailOf(e: AuditRow): string | HTMLElement {
+  const after = e.after as { expression?: string; trigger?: { action: string; before?: unknown; after?: unknown } } | null | undefined;
+  if (!after?.expression && !after?.trigger) return '';
+  return h('span', {}, after.expression ? h('code', {}, after.expression) : null, after.trigger ? ` · trigger ${describeTrigger(after.trigger)}` : null);
+}
 
 export const renderAudit: Page = (root) => {
   const inputs = Object.fromEntries(FILTERS.map(([name, , placeholder]) => [name, h('input', { type: 'text', name, placeholder })])) as Record<string, HTMLInputElement>;
@@ -27,15 +27,13 @@ export const renderAudit: Page = (root) => {
   root.append(form, results);
 
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
-  const load = async (cursor?: string, more = false) => {
-    const params = { category: category.value, ...Object.fromEntries(FILTERS.map(([n]) => [n, inputs[n]!.value.trim()])), from: iso(from.value), to: iso(to.value), limit: 50, cursor };
-    const page = await api.get<{ items: AuditEvent[]; nextCursor: string | null }>(`/audit${qs(params)}`);
-    const rows = page.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), `${e.actor.type}:${e.actor.id}${e.actor.as ? ` (as ${e.actor.as})` : ''}`, `${e.object.type} ${e.object.id}`));
-    const next = page.nextCursor ? h('button', { type: 'button', class: 'secondary' }, 'More') : null;
-    next?.addEventListener('click', () => void load(page.nextCursor!, true));
-    const t = table(['When', 'Action', 'Actor', 'Object'], rows, 'Audit events, newest first', 'No events match.');
-    if (more) results.querySelector('.more')?.replaceWith(t, h('div', { class: 'more' }, next));
-    else replace(results, t, h('div', { class: 'more' }, next));
+  const load = async () => {
+    const params = { category: category.value, ...Object.fromEntries(FILTERS.map(([n]) => [n, inputs[n]!.value.trim()])), from: iso(from.value), to: iso(to.value), limit: 50 };
+    const page = async (cursor?: string) => {
+      const res = await api.get<{ items: AuditRow[]; nextCursor: string | null }>(`/audit${qs({ ...params, cursor })}`);
+      return { next: res.nextCursor, rows: res.items.map((e) => row(new Date(e.at).toLocaleString(), h('code', { class: 'nowrap' }, e.action), actorOf(e), objectOf(e), detailOf(e))) };
+    };
+    replace(results, await pagedTable(['When', 'Action', 'Actor', 'Object', 'Why'], 'Audit events, newest first (ids on hover)', 'No events match.', page));
   };
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -1,5 +1,5 @@
 import { api, ApiError, qs } from '../api.js';
-import { field, h, replace, row, table } from '../dom.js';
+import { field, h, pagedTable, replace, row, table } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface Group {
@@ -16,7 +16,7 @@ interface Member {
   userId: string;
   role: string;
   sources: string[];
-  user: { userName: string; displayName?: string } | null;
+  user: { userName: string; displayName?: string; emails?: string[] } | null;
 }
 interface Rule {
   id: string;
@@ -77,25 +77,36 @@ export const renderGroups: Page = (root) => {
   };
 
   const showGroup = async (g: Group) => {
-    const members = await api.get<{ items: Member[]; total: number }>(`/groups/${encodeURIComponent(g.id)}/members?limit=200`);
-    const rows = members.items.map((m) => {
-      const open = h('button', { type: 'button', class: 'link' }, m.user?.displayName ?? m.user?.userName ?? m.userId);
-      open.addEventListener('click', () => void showUser(m.userId).catch((err: ApiError) => replace(person, h('p', { class: 'bad' }, err.message))));
-      return row(open, m.role, h('ul', { class: 'sources' }, m.sources.map((s) => explainSource(s, rules, g))));
-    });
+    const load = async (cursor?: string) => {
+      const members = await api.get<{ items: Member[]; total: number | null; nextCursor: string | null }>(`/groups/${encodeURIComponent(g.id)}/members${qs({ limit: 200, cursor })}`);
+      const rows = members.items.map((m) => {
+        const open = h('button', { type: 'button', class: 'link' }, m.user?.displayName ?? m.user?.userName ?? m.userId);
+        open.addEventListener('click', () => void showUser(m.userId).catch((err: ApiError) => replace(person, h('p', { class: 'bad' }, err.message))));
+        const page = h('a', { href: `#/people/${encodeURIComponent(m.userId)}`, 'aria-label': `Person page of ${m.user?.displayName ?? m.user?.userName ?? m.userId}` }, 'Person page');
+        return row(h('span', {}, open, ' · ', page), m.user?.emails?.join(', ') || '—', m.role, h('ul', { class: 'sources' }, m.sources.map((s) => explainSource(s, rules, g))));
+      });
+      return { rows, next: members.nextCursor, total: members.total };
+    };
+    const first = await pagedTable(['Member', 'E-mail', 'Role', 'Why they are here'], `Members of ${g.name} with the sources that hold each membership`, 'No members.', load);
     replace(person);
-    replace(detail, h('h2', { id: 'detail-h', tabindex: '-1' }, `${g.name}: ${members.total} members`), table(['Member', 'Role', 'Why they are here'], rows, `Members of ${g.name} with the sources that hold each membership`, 'No members.'));
+    replace(detail, h('h2', { id: 'detail-h', tabindex: '-1' }, `${g.name}: ${g.memberCount ?? '?'} members`), first);
     (detail.querySelector('h2') as HTMLElement).focus();
   };
 
   const load = async () => {
-    const { items } = await api.get<{ items: Group[] }>(`/groups${qs({ q: q.value.trim(), sort: sort.value, origin: origin.value, limit: 100 })}`);
-    const rows = items.map((g) => {
-      const open = h('button', { type: 'button', class: 'link' }, g.name);
-      open.addEventListener('click', () => void showGroup(g).catch((err: ApiError) => replace(detail, h('p', { class: 'bad' }, err.message))));
-      return row(open, g.audience, g.kind, g.status, g.memberCount ?? '—');
-    });
-    replace(list, table(['Group', 'Audience', 'Kind', 'Status', 'Members'], rows, 'Groups', 'No groups match.'));
+    replace(detail);
+    replace(person);
+    const page = async (cursor?: string) => {
+      const n = Number(cursor ?? '1');
+      const res = await api.get<{ items: Group[]; total: number; page: number; limit: number }>(`/groups${qs({ q: q.value.trim(), sort: sort.value, origin: origin.value, limit: 100, page: n })}`);
+      const rows = res.items.map((g) => {
+        const open = h('button', { type: 'button', class: 'link' }, g.name);
+        open.addEventListener('click', () => void showGroup(g).catch((err: ApiError) => replace(detail, h('p', { class: 'bad' }, err.message))));
+        return row(open, g.audience, g.kind, g.status, g.memberCount ?? '—');
+      });
+      return { rows, total: res.total, next: res.page * res.limit < res.total ? String(res.page + 1) : null };
+    };
+    replace(list, await pagedTable(['Group', 'Audience', 'Kind', 'Status', 'Members'], 'Groups', 'No groups match.', page));
   };
   search.addEventListener('submit', (ev) => {
     ev.preventDefault();

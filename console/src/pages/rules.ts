@@ -88,11 +88,41 @@ export const renderRules: Page = (root) => {
     replace(list, h('h2', { id: 'rules-h' }, 'Rules and SSO group mappings'), add, table(['Name', 'Kind', 'Expression', 'Target group', 'Enabled', 'Last run', 'Actions'], rows, 'Auto-assignment rules, SSO group mappings and dynamic groups', 'No rules yet.'));
   };
 
+  /** Every product group (the list pages by 200): a target group must be offered however many there are. */
+  async function allGroups(): Promise<Group[]> {
+    const out: Group[] = [];
+    for (let page = 1; ; page++) {
+      const res = await api.get<{ items: Group[]; total: number }>(`/groups?limit=200&page=${page}`);
+      out.push(...res.items);
+      if (res.items.length === 0 || out.length >= res.total) return out;
+    }
+  }
+
   function openEditor(existing?: Rule): void {
     const isMapping = existing?.kind === 'mapping';
     const kind = h('select', { name: 'kind', disabled: Boolean(existing) }, h('option', { value: 'rule' }, 'Auto-assignment rule (expression)'), h('option', { value: 'mapping', selected: isMapping }, 'SSO group mapping (IdP group → group)'));
     const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '200', value: existing?.name ?? '' });
     const target = h('select', { name: 'targetGroupId', required: true }, groups.filter((g) => g.origin === 'internal' && g.kind === 'static' && !g.automatic).map((g) => h('option', { value: g.id, selected: g.id === existing?.targetGroupId }, `${g.name} (${g.audience})`)));
+    const newGroupName = h('input', { type: 'text', name: 'newGroup', maxlength: '200', placeholder: 'e.g. Engineering' });
+    const newGroupAudience = h('select', { name: 'newGroupAudience' }, h('option', { value: 'user' }, 'internal users'), h('option', { value: 'customer' }, 'customers'));
+    const createGroup = h('button', { type: 'button', class: 'secondary' }, 'Create group');
+    const groupStatus = h('span', { class: 'hint', role: 'status' });
+    createGroup.addEventListener('click', async () => {
+      const wanted = newGroupName.value.trim();
+      if (!wanted) return void (groupStatus.textContent = 'Type the new group\'s name first.');
+      try {
+        const g = await api.post<Group>('/groups', { name: wanted, audience: newGroupAudience.value });
+        groups.push(g);
+        target.append(h('option', { value: g.id }, `${g.name} (${g.audience})`));
+        target.value = g.id;
+        newGroupName.value = '';
+        groupStatus.textContent = `Group ${g.name} created and chosen as the target.`;
+        validate();
+      } catch (err) {
+        groupStatus.textContent = (err as ApiError).message;
+      }
+    });
+    const newGroup = h('div', { class: 'inline' }, field('Or create a group named', newGroupName), field('For', newGroupAudience), createGroup, groupStatus);
     const expression = h('textarea', { name: 'expression', rows: '3', spellcheck: 'false', class: 'mono' }, existing && !isMapping ? existing.expression : '');
     const idpGroup = h('input', { type: 'text', name: 'idpGroup', value: existing?.idpGroup ?? '', list: 'idp-groups' });
     const idpGroups = h('datalist', { id: 'idp-groups' });
@@ -101,10 +131,31 @@ export const renderRules: Page = (root) => {
     const previewOut = h('div', { class: 'preview', 'aria-live': 'polite' });
     const dryRun = h('button', { type: 'button', class: 'secondary' }, 'Dry run');
     const save = h('button', { type: 'submit', disabled: true }, existing ? 'Save changes' : 'Save');
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const close = () => {
+      replace(editor);
+      status.textContent = 'Editing cancelled: nothing saved.';
+    };
+    cancel.addEventListener('click', close);
     expression.setAttribute('aria-describedby', 'expression-check');
     const expressionField = field('Expression', expression, 'SCIM filter (title sw "Support") or the product form (department = "Sales" AND country in "US","CA")');
     const idpField = field('IdP group (displayName or externalId)', idpGroup);
-    void api.get<{ items: Group[] }>('/groups?origin=scim&limit=200').then(({ items }) => replace(idpGroups, items.map((g) => h('option', { value: g.name }))));
+    let knownIdpGroups: string[] = [];
+    void api.get<{ items: Group[] }>('/groups?origin=scim&limit=200').then(({ items }) => {
+      knownIdpGroups = items.map((g) => g.name);
+      replace(idpGroups, items.map((g) => h('option', { value: g.name })));
+    });
+    /** What a dry run should warn about: nobody matches, or a mapping names an IdP group never pushed. */
+    const warningsOf = (matched: number): HTMLElement[] => {
+      const out: HTMLElement[] = [];
+      const wanted = idpGroup.value.trim().toLowerCase();
+      if (kind.value === 'mapping' && wanted && !knownIdpGroups.some((n) => n.toLowerCase() === wanted)) {
+        const close = knownIdpGroups.filter((n) => n.toLowerCase().includes(wanted.slice(0, 3))).slice(0, 5);
+        out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, `No IdP group named “${idpGroup.value.trim()}” has been pushed. Push it from the IdP (Okta: Push Groups tab)${close.length ? `, or did you mean ${close.map((n) => `“${n}”`).join(', ')}?` : '.'}`));
+      }
+      if (matched === 0) out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, 'This matches no one today. Check the spelling of each value (values are compared as the IdP sends them).'));
+      return out;
+    };
 
     const currentExpression = () => (kind.value === 'mapping' ? mappingExpression(idpGroup.value.trim()) : expression.value);
     // Save is offered only for the expression and target the last dry run showed.
@@ -112,6 +163,11 @@ export const renderRules: Page = (root) => {
     const key = () => `${currentExpression()}\u0000${target.value}`;
     const invalidate = () => {
       save.disabled = previewed !== key();
+      // A dry run of something else than what is typed now is not shown as if it were current.
+      if (previewed !== '' && previewed !== key()) {
+        previewed = '';
+        replace(previewOut, h('p', { class: 'hint' }, 'Changed since the dry run: run it again.'));
+      }
     };
     const showKind = () => {
       expressionField.hidden = kind.value === 'mapping';
@@ -147,6 +203,7 @@ export const renderRules: Page = (root) => {
         replace(
           previewOut,
           h('h3', {}, 'Dry run'),
+          ...warningsOf(p.matched),
           h('p', { 'data-testid': 'preview-summary' }, `${p.matched} users match. Would add ${m?.adds.count ?? 0}, remove ${m?.removes.count ?? 0}${m ? ` (${m.alreadyMembers} already members)` : ''}.`),
           m && m.adds.sample.length ? h('p', {}, 'Added, e.g.: ', m.adds.sample.map(who).join(', ')) : null,
           m && m.removes.sample.length ? h('p', {}, 'Removed, e.g.: ', m.removes.sample.map(who).join(', ')) : null,
@@ -167,15 +224,19 @@ export const renderRules: Page = (root) => {
       field('Kind', kind),
       field('Name', name),
       field('Target group', target),
+      newGroup,
       expressionField,
       idpField,
       idpGroups,
       validation,
       h('div', { class: 'field checkbox' }, enabled, h('label', { for: 'rule-enabled' }, 'Enabled')),
-      h('div', { class: 'actions' }, dryRun, save),
+      h('div', { class: 'actions' }, dryRun, save, cancel),
       previewOut,
     );
     enabled.id = 'rule-enabled';
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') close();
+    });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
@@ -202,7 +263,7 @@ export const renderRules: Page = (root) => {
   }
 
   void (async () => {
-    groups = (await api.get<{ items: Group[] }>('/groups?limit=200')).items;
+    groups = await allGroups();
     await loadList();
   })().catch((err: ApiError) => root.append(h('p', { class: 'error' }, err.message)));
 };

@@ -62,7 +62,7 @@ export const renderSync: Page = (root) => {
         { class: 'cards' },
         card('Pending changes', s.pending.total, 'pending-total'),
         card('Oldest pending (lag)', s.pending.oldestPendingAgeSeconds === null ? '—' : `${s.pending.oldestPendingAgeSeconds} s`, 'lag'),
-        card('Jobs waiting / running', jobs ? `${jobs.waiting} / ${jobs.active}` : '—', 'jobs'),
+        card('Jobs waiting / delayed / running', jobs ? `${jobs.waiting} / ${jobs.delayed} / ${jobs.active}` : '—', 'jobs'),
         card('Failed', jobs ? jobs.failed : '—', 'failed'),
         card('Completed, last hour', jobs?.completedLastHour ?? '—', 'completed-hour'),
         h('div', { class: 'card wide' }, h('span', { class: 'card-label' }, 'Backlog since this page opened'), sparkline(backlog)),
@@ -76,7 +76,7 @@ export const renderSync: Page = (root) => {
         retry.disabled = true;
         try {
           const r = await api.post<{ jobId: string }>(`/sync/failures/${encodeURIComponent(j.id)}/retry`);
-          status.textContent = `Job ${j.id} queued again as ${r.jobId}.`;
+          status.textContent = `Job ${j.id} queued again as ${r.jobId}: it counts under "Jobs waiting / delayed / running" until the worker has run it.`;
           await refresh();
         } catch (err) {
           status.textContent = (err as ApiError).message;

@@ -23,7 +23,8 @@ export function scimTokensRoutes(deps: AdminDeps): Router {
   });
   router.post('/scim-tokens/:id/rotate', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'rotate SCIM tokens');
-    res.status(201).json(await rotateScimToken(deps.models, ctx, param(req, 'id')));
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    res.status(201).json(await rotateScimToken(deps.models, ctx, param(req, 'id'), body.graceSeconds ?? 0));
   });
   router.delete('/scim-tokens/:id', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'revoke SCIM tokens');
@@ -59,8 +60,9 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
     '/scim-tokens/{id}/rotate': {
       post: {
         tags: ['IdP connection'],
-        summary: 'Replace a token: a new one with the same label is issued and the old one revoked at once',
+        summary: 'Replace a token: a new one with the same label is issued; the old one is revoked at once, or with graceSeconds keeps working until its expiresAt (audited scim_token.rotated)',
         parameters: [idPath],
+        requestBody: { required: false, ...json({ type: 'object', properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 604800, default: 0, description: 'How long the old token keeps working (0: revoked at once)' } } }) },
         responses: { '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) }, ...adminErrors(404, 409) },
       },
     },
@@ -82,6 +84,7 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         label: { type: 'string', nullable: true },
         createdAt: { type: 'string', format: 'date-time' },
         revokedAt: { type: 'string', format: 'date-time', nullable: true },
+        expiresAt: { type: 'string', format: 'date-time', nullable: true, description: 'A token rotated with a grace period works until then' },
         lastRequest: {
           type: 'object',
           nullable: true,
@@ -89,7 +92,7 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
           properties: { at: { type: 'string', format: 'date-time' }, method: { type: 'string' }, path: { type: 'string', description: 'Under the SCIM base URL, without the query' }, status: { type: 'integer' }, userAgent: { type: 'string' } },
         },
       },
-      required: ['tokenId', 'hint', 'label', 'createdAt', 'revokedAt', 'lastRequest'],
+      required: ['tokenId', 'hint', 'label', 'createdAt', 'revokedAt', 'expiresAt', 'lastRequest'],
     },
   },
 };

@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
-import { getUser, listUsers } from '../../domain/access/user-visibility';
+import { listUsers } from '../../domain/access/user-visibility';
+import { personDetail } from '../../domain/people/person';
 import { invalid, isEmail, readBody, readEnum, readText } from '../../domain/groups/input';
 import { userSummary } from '../../domain/groups/user-identity';
 import { UsersService } from '../../scim/service/users-service';
@@ -58,7 +59,7 @@ export function usersRoutes(deps: AdminDeps): Router {
     res.status(201).json(userSummary(created));
   });
   router.get('/users/:id', async (req, res) => {
-    res.json(await getUser(deps.models, await accessOf(deps, req, res), param(req, 'id')));
+    res.json(await personDetail(deps.models, deps.registry, await accessOf(deps, req, res), param(req, 'id')));
   });
   return router;
 }

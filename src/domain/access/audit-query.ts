@@ -3,6 +3,7 @@ import type { AuditEventCriteria } from '../../persistence/audit-events-reposito
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { invalid } from '../groups/input';
+import { auditNames } from '../people/audit-names';
 import type { Access } from './policy';
 
 /**
@@ -97,5 +98,6 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   // One more than a page, to know whether another page follows.
   const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
-  return { items: page.map(auditEventView), nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+  const names = await auditNames(models, access.tenantId, page);
+  return { items: page.map((doc) => ({ ...auditEventView(doc), names: names.get(doc._id) ?? {} })), nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]!) : null };
 }

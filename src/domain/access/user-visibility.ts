@@ -2,6 +2,7 @@ import type { Models, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { UserCriteria, UserProfile } from '../../persistence/users-repository';
 import { AppError } from '../../errors/app-error';
+import { queryTerms } from '../../attributes/search-terms';
 import { userSummary } from '../groups/user-identity';
 import { invalid } from '../groups/input';
 import { groupsOfUser } from '../groups/memberships-of-user';
@@ -34,6 +35,7 @@ async function supervisedUserIds(models: Models, access: Access): Promise<string
 
 export interface UserListQuery {
   q?: string;
+  search?: string;
   audience?: string;
   cursor?: string;
   limit?: string;
@@ -42,7 +44,9 @@ export interface UserListQuery {
 /**
  * The user directory, scoped by canSeeUser's rule, ordered by id and continued with `cursor`.
  * `q` matches the start of the userName, an e-mail address or the display name (case-insensitive,
- * served by the lower-cased shadows).
+ * served by the lower-cased shadows). `search` is the console's people search: every word must be
+ * a whole word or value of the user's attributes (any attribute: name, e-mail, userName,
+ * externalId, enterprise and custom values), served by the (tenantId, lc.terms, _id) index.
  */
 export async function listUsers(models: Models, access: Access, query: UserListQuery) {
   const limitText = query.limit ?? '50';
@@ -61,6 +65,11 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   if (query.q) {
     if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
     criteria.prefix = query.q;
+  }
+  if (query.search) {
+    if (query.search.length > 300) throw invalid('search', '"search" is at most 300 characters');
+    const terms = queryTerms(query.search);
+    if (terms.length > 0) criteria.terms = terms;
   }
   if (query.audience !== undefined && query.audience !== '') {
     if (query.audience !== 'user' && query.audience !== 'customer') throw invalid('audience', '"audience" must be user or customer');

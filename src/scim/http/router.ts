@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../../errors/app-error';
-import { authenticateScimToken } from '../../auth/scim-token';
+import { authenticateScimToken, diagnoseScimAuthFailure } from '../../auth/scim-token';
+import { describeChange, ProvisioningLogWriter, type ProvisioningLogLimits } from '../../domain/provisioning-log';
 import { ScimTokenActivity } from '../../auth/scim-token-activity';
 import { logContext } from '../../observability/logger';
 import type { ScimDeps } from '../service/scim-deps';
@@ -23,15 +24,27 @@ export interface ScimRouterOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  provisioningLog: ProvisioningLogLimits;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** A path segment decoded, or as sent when it is not valid percent-encoding (this runs after the answer: it must not throw). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 /** express 5 forwards rejected promises to the error middleware; this only narrows the types. */
 const route = (h: Handler) => (req: Request, res: Response) => h(req, res);
 
 function send(res: Response, status: number, body?: unknown, headers: Record<string, string> = {}) {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  // The provisioning log names the resource a POST created.
+  if (status === 201 && typeof (body as { id?: unknown } | undefined)?.id === 'string') res.locals.createdId = (body as { id: string }).id;
   if (body === undefined) {
     res.status(status).end();
     return;
@@ -64,6 +77,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const queries = new ScimQueries(deps, groups);
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
   const activity = new ScimTokenActivity(deps.models, deps.logger);
+  const provisioningLog = new ProvisioningLogWriter(deps.models, deps.logger, opts.provisioningLog);
   const endpoints = new ScimEndpoints();
   const contexts = new WeakMap<Request, ScimContext>();
   const ctxOf = (req: Request): ScimContext => {
@@ -90,13 +104,27 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
 
   // Authentication: the token names the tenant; everything below is scoped by it.
   router.use((req: Request, res: Response, next: (err?: unknown) => void) => {
+    const started = new Date();
+    const logEntry = (tenantId: string, tokenId: string | undefined, reason?: string) => {
+      const path = req.path;
+      const [, resource = '', id] = path.split('/');
+      const search = id === '.search';
+      const objectId = (res.locals.createdId as string | undefined) ?? (id && !search && (resource === 'Users' || resource === 'Groups') ? safeDecode(id) : undefined);
+      const userAgent = req.get('user-agent');
+      const change = res.statusCode < 400 && !search ? describeChange(req.method, resource, req.body) : undefined;
+      provisioningLog.record({
+        tenantId, at: started, method: req.method, path: path.slice(0, 300), resource: resource.slice(0, 40), status: res.statusCode, durationMs: Date.now() - started.getTime(),
+        ...(tokenId ? { tokenId } : {}), ...(objectId ? { objectId: objectId.slice(0, 100) } : {}), ...(reason ? { reason } : {}), ...(change ? { change } : {}), ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}),
+      });
+    };
     authenticateScimToken(deps.models, req.get('authorization'))
       .then((principal) => {
         const path = req.path;
         const userAgent = req.get('user-agent');
-        res.on('finish', () =>
-          activity.record(principal.tokenId, { at: new Date(), method: req.method, path, status: res.statusCode, ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}) }),
-        );
+        res.on('finish', () => {
+          activity.record(principal.tokenId, { at: new Date(), method: req.method, path, status: res.statusCode, ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}) });
+          logEntry(principal.tenantId, principal.tokenId);
+        });
         limiter.take(principal.tokenId);
         const store = logContext.getStore();
         if (store) store.tenantId = principal.tenantId;
@@ -108,7 +136,18 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
         });
         next();
       })
-      .catch(next);
+      .catch((err: unknown) => {
+        // A refused token is diagnosed after the answer, and logged under the tenant it names.
+        if (err instanceof AppError && err.status === 401) {
+          const header = req.get('authorization');
+          res.on('finish', () => {
+            diagnoseScimAuthFailure(deps.models, header)
+              .then((failure) => failure.tenantId && logEntry(failure.tenantId, failure.tokenId, failure.reason))
+              .catch((cause: unknown) => deps.logger.warn('could not diagnose a refused SCIM request', { err: cause }));
+          });
+        }
+        next(err);
+      });
   });
 
   // RFC 7644 §3.11 defines every method on /Me; none is implemented.
