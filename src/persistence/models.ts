@@ -218,6 +218,8 @@ export interface WebhookDeliveryDoc {
   eventId: string;
   seq?: number;
   attempt: number;
+  /** Asked for by an admin (a test event, a redelivery of one event): outside the endpoint's ordered delivery. */
+  manual?: boolean;
   at: Date;
   ok: boolean;
   status?: number;

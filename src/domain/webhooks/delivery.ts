@@ -92,9 +92,10 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
     const events = await repos.changeEvents.page(ep.tenantId, cursor, committed, ep.types.length ? ep.types : undefined, opts.perRound ?? 100);
     if (events.length === 0 && committed > cursor) {
       // Nothing (of its types) up to the mark: passed over.
-      await repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor: committed }, []);
+      await repos.webhooks.settle(ep.tenantId, ep._id, owner, cursor, { cursor: committed }, []);
     }
     for (const event of events) {
+      const from = cursor;
       const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
       const result = await postSigned(ep, event._id, webhookPayload(event), opts);
       const log = repos.webhooks.logDelivery({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
@@ -103,17 +104,19 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
         retry = undefined;
         delivered++;
         // The cursor moves only after a 2xx: a crash repeats at most this event (same webhook-id).
-        await Promise.all([log, repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor }, ['retry'])]);
+        const [, settled] = await Promise.all([log, repos.webhooks.settle(ep.tenantId, ep._id, owner, from, { cursor }, ['retry'])]);
+        // A redelivery moved the cursor meanwhile: the next round starts from there.
+        if (!settled) break;
         continue;
       }
       await log;
       const now = new Date();
       const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
       if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
-        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } }, []);
-        await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
+        const marked = await repos.webhooks.settle(ep.tenantId, ep._id, owner, from, { state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } }, []);
+        if (marked) await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
       } else {
-        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000)) } }, []);
+        await repos.webhooks.settle(ep.tenantId, ep._id, owner, from, { retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000)) } }, []);
       }
       break;
     }
