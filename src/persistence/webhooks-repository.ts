@@ -72,6 +72,10 @@ export class WebhooksRepository {
     await this.models.WebhookDelivery.collection.insertOne(doc as never);
   }
 
+  async logDeliveries(docs: readonly WebhookDeliveryDoc[]): Promise<void> {
+    if (docs.length > 0) await this.models.WebhookDelivery.collection.insertMany(docs as never[], { ordered: false });
+  }
+
   /** The endpoint's newest deliveries first. */
   async deliveries(tenantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryDoc[]> {
     return (await this.models.WebhookDelivery.collection
