@@ -21,6 +21,8 @@ export interface TenantDoc {
   _id: string;
   name: string;
   nameLower: string;
+  /** Whether a sync job of the tenant failed for good and its change is still not synced (docs/events.md, directory.sync_failed). */
+  syncHealth?: { failing: boolean; since: Date };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -445,6 +447,7 @@ function tenantSchema() {
     opts,
   );
   s.index({ nameLower: 1 }, { unique: true });
+  s.index({ 'syncHealth.failing': 1 }, { sparse: true });
   return s;
 }
 
