@@ -1,11 +1,20 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Received { headers: Record<string, string>; body: string; answered: number; at: number }
+export interface Received {
+  headers: Record<string, string>;
+  body: string;
+  answered: number;
+  at: number;
+  /** With a `verifier`: null when the request verified on arrival (as a receiver checks it: the timestamp is fresh then), else the error. */
+  verifyError?: string | null;
+}
 
 export interface Receiver {
   url: string;
   received: Received[];
+  /** Checks each request as it arrives (e.g. `new Webhook(secret).verify`); throws when it is not ours. */
+  verifier?: (body: string, headers: Record<string, string>) => unknown;
   close(): Promise<void>;
 }
 
@@ -20,12 +29,22 @@ const flat = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).ma
  */
 export async function startReceiver(status: () => number): Promise<Receiver> {
   const received: Received[] = [];
+  const receiver: Receiver = { url: '', received, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const answered = status();
-      received.push({ headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8'), answered, at: Date.now() });
+      const entry: Received = { headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8'), answered, at: Date.now() };
+      if (receiver.verifier) {
+        try {
+          receiver.verifier(entry.body, entry.headers);
+          entry.verifyError = null;
+        } catch (err) {
+          entry.verifyError = err instanceof Error ? err.message : String(err);
+        }
+      }
+      received.push(entry);
       res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'thanks' : 'down for maintenance');
     });
   });
@@ -36,7 +55,9 @@ export async function startReceiver(status: () => number): Promise<Receiver> {
     server.closeAllConnections();
     return new Promise<void>((r) => server.close(() => r()));
   };
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, close };
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  receiver.close = close;
+  return receiver;
 }
 
 export async function closeReceivers(): Promise<void> {

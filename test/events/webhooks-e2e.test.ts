@@ -59,6 +59,9 @@ describe('webhooks end to end (issue 19 acceptance)', () => {
     const team = await s.internalGroup('Sales team');
     const rule = await s.createRule({ name: 'Sales', expression: 'department eq "Sales"', targetGroupId: team });
     const created = (await s.admin.post('/webhooks', { url: receiver.url }).expect(201)).body as { id: string; secret: string; deliveredThrough: string };
+    // Verified as a receiver does, on arrival (the library refuses timestamps older than 5 minutes).
+    const wh = new Webhook(created.secret);
+    receiver.verifier = (body, headers) => wh.verify(body, headers);
 
     // An Okta-style import: half Sales, half Support.
     const ids: string[] = new Array(USERS);
@@ -95,13 +98,7 @@ describe('webhooks end to end (issue 19 acceptance)', () => {
     const delivered = receiver.received.filter((r) => r.answered === 200);
     expect(delivered.map((r) => r.headers['webhook-id'])).toEqual(feed.map((e) => e.id));
     expect(delivered.map((r) => (JSON.parse(r.body) as { data: { seq: number } }).data.seq)).toEqual(feed.map((e) => e.seq));
-    const wh = new Webhook(created.secret);
-    let verified = 0;
-    for (const r of receiver.received) {
-      wh.verify(r.body, r.headers);
-      verified++;
-    }
-    expect(verified).toBe(receiver.received.length);
+    expect(receiver.received.filter((r) => r.verifyError !== null).map((r) => r.verifyError)).toEqual([]);
     // Every failed attempt was followed by an attempt of the same event (same webhook-id) before any other.
     receiver.received.forEach((r, i) => {
       if (r.answered !== 200) expect(receiver!.received[i + 1]?.headers['webhook-id']).toBe(r.headers['webhook-id']);
