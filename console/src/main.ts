@@ -5,6 +5,7 @@ import { renderRules } from './pages/rules.js';
 import { renderSync } from './pages/sync.js';
 import { renderGroups } from './pages/groups.js';
 import { renderAudit } from './pages/audit.js';
+import { renderWebhooks } from './pages/webhooks.js';
 
 /** A page draws into `root` and may return a function that stops what it started (timers). */
 export type Page = (root: HTMLElement, session: Session) => void | (() => void);
@@ -15,6 +16,7 @@ const PAGES: { hash: string; title: string; render: Page }[] = [
   { hash: 'sync', title: 'Sync monitor', render: renderSync },
   { hash: 'groups', title: 'Groups and people', render: renderGroups },
   { hash: 'audit', title: 'Audit log', render: renderAudit },
+  { hash: 'webhooks', title: 'Webhooks', render: renderWebhooks },
 ];
 
 const app = document.getElementById('app')!;
