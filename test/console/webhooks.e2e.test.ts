@@ -78,10 +78,10 @@ describe('console webhooks page in Chromium', () => {
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     secret = await page.getByLabel(`Signing secret of ${receiver.url}`).inputValue();
     expect(secret).toMatch(/^whsec_/);
-    await page.getByRole('cell', { name: receiver.url }).waitFor();
+    await page.getByRole('cell', { name: receiver.url, exact: true }).waitFor();
     // Shown once: the API never shows it again, and neither does the page after a reload.
     await page.reload();
-    await page.getByRole('cell', { name: receiver.url }).waitFor();
+    await page.getByRole('cell', { name: receiver.url, exact: true }).waitFor();
     expect(await page.getByText(secret).count()).toBe(0);
     await shot('webhooks');
   });
