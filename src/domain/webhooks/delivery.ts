@@ -117,6 +117,9 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
         else overtaken = true;
         return settled;
       });
+      // Handled here for the process (a database error must not be an unhandled rejection while
+      // the next events are sent); the round still awaits `writing` and fails with it.
+      writing.catch(() => undefined);
       return writing;
     };
     const perRound = opts.perRound ?? 100;
