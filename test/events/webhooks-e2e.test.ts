@@ -8,7 +8,8 @@ import { closeReceivers, startReceiver, type Receiver } from './webhook-receiver
  * the real worker (its event loop sequences and delivers; backoff shortened by configuration).
  * When the receiver returns, every event of the feed since the endpoint was added arrives once, in
  * feed order, each signature verifies with `standardwebhooks`, and every retry reused its event's
- * webhook-id. Takes about 2-4 minutes on the shared CI machine (most of it the 2,000 SCIM creates).
+ * webhook-id. Takes 3-7 minutes on the shared 2-core machine (196 s alone, 416 s within the full
+ * suite; most of it the 2,000 SCIM creates and the worker's sync of them).
  */
 
 const USERS = 2000;
