@@ -76,7 +76,11 @@ export async function startApi(port: number, prefix: string, logFile: string): P
 
 /** A sync worker process; its sweeper looks every second at changes pending longer than `sweepAfterSeconds`. */
 export function startWorker(prefix: string, logFile: string, sweepAfterSeconds: number): ChildProcess {
-  return startApp('worker', prefix, logFile, { SYNC_SWEEP_AFTER_SECONDS: String(sweepAfterSeconds), SYNC_SWEEP_INTERVAL_SECONDS: '1' });
+  return startApp('worker', prefix, logFile, {
+    SYNC_SWEEP_AFTER_SECONDS: String(sweepAfterSeconds), SYNC_SWEEP_INTERVAL_SECONDS: '1',
+    // Webhooks to the crash test's loopback receiver, retried quickly.
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOKS_BACKOFF_BASE_MS: '50', WEBHOOKS_BACKOFF_MAX_MS: '1000', EVENTS_SEQUENCE_INTERVAL_MS: '100',
+  });
 }
 
 /** Stops a process we started, by its own handle (PID): TERM, then KILL after 10 s. */

@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +13,10 @@ import { RulesService } from '../src/domain/sync/rules-service';
 import { createTenant } from '../src/domain/tenants';
 import { silentLogger } from '../src/observability/logger';
 import { newId } from '../src/persistence/ids';
-import type { AuditEventDoc, UserDoc } from '../src/persistence/models';
+import type { AuditEventDoc, ChangeEventDoc, UserDoc } from '../src/persistence/models';
+import { changeEventsOf } from '../src/domain/events/catalogue';
+import { createEndpoint } from '../src/domain/webhooks/endpoints';
+import { repositoriesOf } from '../src/persistence/repositories';
 import { connectDatabase, type Database } from '../src/persistence/mongo';
 import { SYNC_QUEUE, queuePrefix } from '../src/queue/jobs';
 import { createJobProducer } from '../src/queue/producer';
@@ -31,6 +36,13 @@ import { env, freePort, startApi, startWorker, stopApi, stopProcess, type Api } 
  * starting with an add and ending as the membership ends (held: an add; not held: a removal or
  * nothing), so events equal membership changes exactly; the members are what the rule says of
  * the users as they are; nothing is left pending (marks, events on memberships, jobs).
+ * Change events and webhooks (docs/events.md): a webhook endpoint on a loopback receiver that is
+ * down (503) from the first kill until the restart after the second. After settling: every audit
+ * event sequenced, each into exactly the change events its catalogue entry gives (every committed
+ * change has exactly one event), `seq` consecutive from 1; the receiver got every event of the feed,
+ * first arrivals in feed order (repeats only under the same webhook-id, counted); the rule group's
+ * members rebuilt from the feed's member events equal the stored ones, and each user's last
+ * `user.*` event carries the stored attributes.
  */
 
 interface Options { trials: number; users: number; lanes: number; killMaxMs: number; settleTimeoutMs: number; logDir: string }
@@ -146,6 +158,84 @@ async function inspect(db: Database, tenantId: string, groupId: string, ruleId: 
   return f;
 }
 
+/** A webhook receiver on loopback: 503 while `down`, else 200; first arrivals in order, repeats counted. */
+async function startReceiver(): Promise<{ url: string; down: boolean; order: string[]; repeats: number; close(): Promise<void> }> {
+  const seen = new Set<string>();
+  const r = { url: '', down: false, order: [] as string[], repeats: 0, close: () => Promise.resolve() };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (r.down) return void res.writeHead(503).end();
+      const id = String(req.headers['webhook-id']);
+      if (seen.has(id)) r.repeats++;
+      else {
+        seen.add(id);
+        r.order.push(id);
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  r.close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return r;
+}
+
+const stable = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(stable).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${k}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+
+interface FeedFindings { events: number; violations: number; repeats: number; details: string[] }
+
+/** The feed and the webhook deliveries after the trial (see the header). */
+async function inspectFeed(db: Database, tenantId: string, endpointStart: number, receiver: { order: string[]; repeats: number }, groupId: string, ruleId: string): Promise<FeedFindings> {
+  const { models } = db;
+  const f: FeedFindings = { events: 0, violations: 0, repeats: receiver.repeats, details: [] };
+  const fail = (msg: string) => {
+    f.violations++;
+    if (f.details.length < 10) f.details.push(msg);
+  };
+  const unsequenced = await models.AuditEvent.collection.countDocuments({ tenantId, unsequenced: true } as never);
+  if (unsequenced > 0) fail(`${unsequenced} audit events not sequenced`);
+  const { committed } = await repositoriesOf(models).changeEvents.state(tenantId);
+  const events = (await models.ChangeEvent.collection.find({ tenantId, seq: { $lte: committed } } as never).sort({ tenantId: 1, seq: 1 }).toArray()) as unknown as ChangeEventDoc[];
+  f.events = events.length;
+  events.forEach((e, i) => e.seq !== i + 1 && fail(`event ${e._id} at seq ${e.seq}, expected ${i + 1}`));
+  const perAudit = new Map<string, number>();
+  for (const e of events) perAudit.set(e.auditId, (perAudit.get(e.auditId) ?? 0) + 1);
+  const audits = (await models.AuditEvent.collection.find({ tenantId } as never).toArray()) as unknown as AuditEventDoc[];
+  const known = new Set(audits.map((a) => a._id));
+  for (const a of audits) {
+    const want = changeEventsOf(a).length;
+    const got = perAudit.get(a._id) ?? 0;
+    if (want !== got) fail(`audit event ${a._id} (${a.action}) has ${got} change events, its catalogue entry gives ${want}`);
+  }
+  for (const id of perAudit.keys()) if (!known.has(id)) fail(`change events of audit event ${id}, which does not exist`);
+  // Webhooks: every event after the endpoint's start, first arrivals in feed order.
+  const expected = events.filter((e) => e.seq > endpointStart).map((e) => e._id);
+  if (stable(receiver.order) !== stable(expected)) {
+    const at = expected.findIndex((id, i) => receiver.order[i] !== id);
+    fail(`webhooks: ${receiver.order.length} distinct events received, ${expected.length} in the feed; first difference at ${at}: got ${receiver.order[at] ?? '(nothing)'}, expected ${expected[at] ?? '(nothing)'}`);
+  }
+  // Rebuilt from the feed: the rule group's members and each user's attributes.
+  const source = `rule:${ruleId}`;
+  const rebuilt = new Set<string>();
+  const lastUser = new Map<string, Record<string, unknown>>();
+  for (const e of events) {
+    const d = e.data as { groupId?: string; userId?: string; source?: string; user?: { attrs: Record<string, unknown> } };
+    if (e.type === 'group.member_added' && d.groupId === groupId && d.source === source) rebuilt.add(d.userId!);
+    if (e.type === 'group.member_removed' && d.groupId === groupId && d.source === source) rebuilt.delete(d.userId!);
+    if (e.type.startsWith('user.') && d.user) lastUser.set(e.object.id, d.user.attrs);
+  }
+  const held = ((await models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray()) as unknown as { userId: string }[]).map((m) => m.userId);
+  if (stable([...rebuilt].sort()) !== stable(held.sort())) fail(`the rule group rebuilt from the feed has ${rebuilt.size} members, stored ${held.length}`);
+  const users = (await models.User.collection.find({ tenantId, _id: { $in: [...lastUser.keys()] } } as never, { projection: { attrs: 1 } }).toArray()) as unknown as UserDoc[];
+  for (const u of users) if (stable(lastUser.get(u._id)) !== stable(u.attrs)) fail(`user ${u._id}: the feed's last state differs from the stored one`);
+  return f;
+}
+
 /** Until nothing is pending (marks, events on memberships) and the queue is idle, twice in a row. */
 async function settle(db: Database, queue: Queue, tenantId: string, timeoutMs: number): Promise<boolean> {
   const { models } = db;
@@ -181,7 +271,10 @@ async function main() {
       const users = await seedUsers(db, tenant.tenantId, opts.users);
       const group = newInternalGroupDoc(tenant.tenantId, 'Crash target');
       await db.models.Group.collection.insertOne(group as never);
-      const logFile = join(opts.logDir, `worker-crash-${trial}.log`);
+      const receiver = await startReceiver();
+      const endpoint = await createEndpoint(db.models, { tenantId: tenant.tenantId, actor: { type: 'admin', id: 'crash-test' } }, { url: receiver.url }, true);
+      const endpointStart = (await repositoriesOf(db.models).webhooks.find(tenant.tenantId, endpoint.id))!.cursor;
+            const logFile = join(opts.logDir, `worker-crash-${trial}.log`);
       const api = await startApi(await freePort(), prefix, logFile);
       let worker = startWorker(prefix, logFile, 2);
       const lanes = patchLanes(api, tenant.scimToken, users, opts.lanes);
@@ -205,6 +298,8 @@ async function main() {
       await underWay(1);
       await sleep(Math.floor(Math.random() * opts.killMaxMs));
       await killWorker(worker);
+      // The receiver is down from here until the restart after the second kill.
+      receiver.down = true;
       const firstKill = await count();
       worker = startWorker(prefix, logFile, 2);
       const finished = Date.now() + opts.settleTimeoutMs;
@@ -219,20 +314,33 @@ async function main() {
       if (flush) await redis.flushall();
       const pendingAudits = await db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, 'pendingAudit.0': { $exists: true } } as never);
       worker = startWorker(prefix, logFile, 2);
+      receiver.down = false;
 
       // 3. The lanes stop; the worker settles everything.
       const patches = await lanes.stop();
       const settled = await settle(db, queue, tenant.tenantId, opts.settleTimeoutMs);
+      // The feed sequenced and every event delivered (the worker's event loop), within the same bound.
+      const delivered = Date.now() + opts.settleTimeoutMs;
+      const caughtUp = async () => {
+        const waiting = await db.models.AuditEvent.collection.countDocuments({ tenantId: tenant.tenantId, unsequenced: true } as never);
+        const { committed } = await repositoriesOf(db.models).changeEvents.state(tenant.tenantId);
+        const ep = await repositoriesOf(db.models).webhooks.find(tenant.tenantId, endpoint.id);
+        return waiting === 0 && ep !== null && ep.cursor >= committed;
+      };
+      while (!(await caughtUp()) && Date.now() < delivered) await sleep(200);
       await stopProcess(worker);
       await stopApi(api);
       const f = await inspect(db, tenant.tenantId, group._id, rule.id, SECOND);
-      const bad = f.badSequences + f.wrongMembers + f.pending + (settled ? 0 : 1);
+      const feed = await inspectFeed(db, tenant.tenantId, endpointStart, receiver, group._id, rule.id);
+      await receiver.close();
+      const bad = f.badSequences + f.wrongMembers + f.pending + (settled ? 0 : 1) + feed.violations;
       violations += bad;
       log(
         `trial ${trial}: killed at ${firstKill} then ${secondKill} memberships${flush ? ', Redis flushed' : ''}, ${pendingAudits} events waiting on memberships, ${patches} user PATCHes; ` +
-          `${settled ? 'settled' : 'NOT settled'}: ${f.added} added / ${f.removed} removed events over ${f.users} users, ${f.badSequences} users whose events and membership changes differ, ${f.wrongMembers} wrong memberships, ${f.pending} pending; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          `${settled ? 'settled' : 'NOT settled'}: ${f.added} added / ${f.removed} removed events over ${f.users} users, ${f.badSequences} users whose events and membership changes differ, ${f.wrongMembers} wrong memberships, ${f.pending} pending; ` +
+          `feed: ${feed.events} change events, ${receiver.order.length} delivered (${feed.repeats} repeats under the same webhook-id), ${feed.violations} event violations; ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
-      for (const d of f.details) log(`  violation: ${d}`);
+      for (const d of [...f.details, ...feed.details]) log(`  violation: ${d}`);
     }
   } finally {
     await producer.close();

@@ -5,7 +5,10 @@
 #    bench/crash-test.ts.
 #  - worker: kill -9 of the sync worker during rule runs raced by user changes, with Redis wiped
 #    (FLUSHALL) on even trials (every rule membership change audited exactly once, members as the
-#    rule says, nothing pending); bench/worker-crash-test.ts.
+#    rule says, nothing pending; every audit event sequenced into exactly its change events, a
+#    webhook receiver down across the kills gets every event, first arrivals in feed order, repeats
+#    only under the same webhook-id; the rule group and users rebuilt from the feed equal the
+#    stored ones); bench/worker-crash-test.ts.
 #
 #   scripts/crash-test.sh [--only api|worker] [--trials 5]
 #     api:    [--lanes 8] [--users-per-lane 12] [--kill-min-ms 300] [--kill-max-ms 4000]

@@ -23,11 +23,15 @@ export function startEventSequencing(models: Models, opts: { intervalMs: number;
   let running: Promise<number> | undefined;
   // The first purge a minute after start, then hourly: a worker restarted often still purges.
   let lastPurge = Date.now() - PURGE_EVERY_MS + FIRST_PURGE_AFTER_MS;
-  const runOnce = () => {
+  let again = false;
+  let closed = false;
+  const runOnce = (): Promise<number> => {
     running ??= (async () => {
       const committed = await sequenceAllTenants(models);
       // Then webhooks: each endpoint's next events, in order, from what is committed now.
-      await deliverDue(models, opts.delivery);
+      const delivered = await deliverDue(models, opts.delivery);
+      // A busy feed: the next round at once rather than after the interval (an endpoint's round is time-bounded).
+      if (delivered > 0) again = true;
       if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
         lastPurge = Date.now();
         const removed = await purgeExpiredEvents(models, opts.retentionDays);
@@ -36,6 +40,12 @@ export function startEventSequencing(models: Models, opts: { intervalMs: number;
       return committed;
     })().finally(() => {
       running = undefined;
+      if (again && !closed) {
+        again = false;
+        setImmediate(() => {
+          if (!closed) void runOnce().catch((err) => log.warn('event sequencing failed', { err }));
+        });
+      }
     });
     return running;
   };
@@ -44,6 +54,7 @@ export function startEventSequencing(models: Models, opts: { intervalMs: number;
   return {
     runOnce,
     async close() {
+      closed = true;
       clearInterval(timer);
       await running?.catch(() => undefined);
     },

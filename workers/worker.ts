@@ -13,6 +13,7 @@ import { createSyncProcessor } from './processors/sync-processor';
 import type { JobResult } from './processors/processor-deps';
 import { sweepPending, type SweepResult } from './sweeper';
 import { startEventSequencing } from './event-sequencing';
+import { checkSyncRecovered } from '../src/domain/sync/sync-health';
 
 export interface SyncWorker {
   /** Graceful stop: no new jobs, active ones finish, then connections close. */
@@ -91,16 +92,22 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
 
   let sweeping: Promise<SweepResult> | undefined;
   const sweep = () => {
-    sweeping ??= sweepPending(db.models, queue, sweepAfterSeconds, log).finally(() => {
-      sweeping = undefined;
-    });
+    sweeping ??= sweepPending(db.models, queue, sweepAfterSeconds, log)
+      .then(async (result) => {
+        // Tenants whose sync failed and has nothing held by a failed job any more: recovered (docs/events.md).
+        await checkSyncRecovered(db.models).catch((err: unknown) => log.warn('sync health check failed', { err }));
+        return result;
+      })
+      .finally(() => {
+        sweeping = undefined;
+      });
     return sweeping;
   };
   const tick = () => void sweep().catch((err) => log.warn('sweep failed', { err }));
   const timer = setInterval(tick, sweepIntervalSeconds * 1000);
   timer.unref();
   tick();
-  const events = startEventSequencing(db.models, { intervalMs: config.events.sequenceIntervalMs, retentionDays: config.events.retentionDays, delivery: { allowPrivateTargets: config.webhooks.allowPrivateTargets, retryHours: config.webhooks.retryHours } }, log);
+  const events = startEventSequencing(db.models, { intervalMs: config.events.sequenceIntervalMs, retentionDays: config.events.retentionDays, delivery: { allowPrivateTargets: config.webhooks.allowPrivateTargets, retryHours: config.webhooks.retryHours, baseBackoffMs: config.webhooks.backoffBaseMs, maxBackoffMs: config.webhooks.backoffMaxMs } }, log);
   log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, sweepAfterSeconds, sweepIntervalSeconds });
 
   let stopped = false;

@@ -7,6 +7,7 @@ import { renderGroups } from './pages/groups.js';
 import { renderAudit } from './pages/audit.js';
 import { renderPeople } from './pages/people.js';
 import { renderLog } from './pages/log.js';
+import { renderWebhooks } from './pages/webhooks.js';
 
 /** A page draws into `root` and may return a function that stops what it started (timers). */
 export type Page = (root: HTMLElement, session: Session) => void | (() => void);
@@ -19,6 +20,7 @@ const PAGES: { hash: string; title: string; render: Page }[] = [
   { hash: 'people', title: 'People', render: renderPeople },
   { hash: 'log', title: 'Provisioning log', render: renderLog },
   { hash: 'audit', title: 'Audit log', render: renderAudit },
+  { hash: 'webhooks', title: 'Webhooks', render: renderWebhooks },
 ];
 
 const app = document.getElementById('app')!;

@@ -152,6 +152,14 @@ function scrapeRegistry(models: Models, inspector: SyncQueueInspector): Registry
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
     },
   });
+  new Gauge({
+    name: 'scim_webhook_endpoints_failing',
+    help: 'Webhook endpoints marked failing (an event failed for WEBHOOKS_RETRY_HOURS; their events are held until re-enabled or redelivered)',
+    registers: [registry],
+    async collect() {
+      this.set(await repos.webhooks.countFailing());
+    },
+  });
   return registry;
 }
 

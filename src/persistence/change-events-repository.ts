@@ -71,6 +71,11 @@ export class ChangeEventsRepository {
     return r.modifiedCount === 1;
   }
 
+  /** One committed event by id (null when unknown, not committed yet, or past retention). */
+  async findCommitted(tenantId: string, id: string, committed: number): Promise<ChangeEventDoc | null> {
+    return (await this.events.findOne({ _id: id, tenantId, seq: { $lte: committed } } as never)) as unknown as ChangeEventDoc | null;
+  }
+
   /** Committed events after `afterSeq`, in order, of the given types (all when none), at most `limit`. */
   async page(tenantId: string, afterSeq: number, committed: number, types: readonly string[] | undefined, limit: number): Promise<ChangeEventDoc[]> {
     const filter: Record<string, unknown> = { tenantId, seq: { $gt: afterSeq, $lte: committed } };

@@ -660,6 +660,21 @@ export class MembershipsRepository {
     }
   }
 
+  /**
+   * Audit events still waiting on these memberships to be written (`pendingAudit`), id and time,
+   * per membership id: the change-event sequencer holds a (group, user)'s later events until these
+   * are in the log. Served by `_id`.
+   */
+  async waitingAuditsOf(tenantId: string, ids: readonly string[]): Promise<Map<string, { id: string; at: Date }[]>> {
+    const out = new Map<string, { id: string; at: Date }[]>();
+    if (ids.length === 0) return out;
+    const docs = (await this.collection
+      .find({ _id: { $in: [...ids] }, tenantId } as never, { projection: { 'pendingAudit._id': 1, 'pendingAudit.at': 1 } })
+      .toArray()) as unknown as { _id: string; pendingAudit?: { _id: string; at: Date }[] }[];
+    for (const d of docs) if (d.pendingAudit?.length) out.set(d._id, d.pendingAudit.map((w) => ({ id: w._id, at: w.at })));
+    return out;
+  }
+
   /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */
   async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<MembershipWithPendingAudit[]> {
     return (await this.collection

@@ -21,6 +21,8 @@ export interface TenantDoc {
   _id: string;
   name: string;
   nameLower: string;
+  /** Whether a sync job of the tenant failed for good and its change is still not synced (docs/events.md, directory.sync_failed). */
+  syncHealth?: { failing: boolean; since: Date };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -247,6 +249,8 @@ export interface WebhookDeliveryDoc {
   eventId: string;
   seq?: number;
   attempt: number;
+  /** Asked for by an admin (a test event, a redelivery of one event): outside the endpoint's ordered delivery. */
+  manual?: boolean;
   at: Date;
   ok: boolean;
   status?: number;
@@ -472,6 +476,7 @@ function tenantSchema() {
     opts,
   );
   s.index({ nameLower: 1 }, { unique: true });
+  s.index({ 'syncHealth.failing': 1 }, { sparse: true });
   return s;
 }
 

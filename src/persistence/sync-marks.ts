@@ -64,6 +64,11 @@ export class SyncMarks {
     return this.collection().countDocuments(this.pendingFilter(tenantId) as never, readOptions(from));
   }
 
+  /** Documents of the tenant whose change is held by a job that failed for good (`sync.failedJob`). */
+  async countFailed(tenantId: string): Promise<number> {
+    return this.collection().countDocuments({ ...this.pendingFilter(tenantId), 'sync.failedJob': { $exists: true } } as never);
+  }
+
   /** When the oldest pending change was made, or null when nothing is pending. */
   async oldestPendingSince(tenantId?: string, from: ReadFrom = 'primary'): Promise<Date | null> {
     const doc = (await this.collection()

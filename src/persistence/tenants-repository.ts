@@ -27,6 +27,27 @@ export class TenantsRepository {
     return doc?.name ?? null;
   }
 
+  /** The tenant's sync turns failing (a job failed for good); false when it was failing already. */
+  async markSyncFailing(tenantId: string, since: Date): Promise<boolean> {
+    const r = await this.models.Tenant.collection.updateOne({ _id: tenantId, 'syncHealth.failing': { $ne: true } } as never, { $set: { syncHealth: { failing: true, since } } } as never);
+    return r.modifiedCount === 1;
+  }
+
+  /** The tenant's sync is healthy again; the time it had been failing since, or null when it was not failing. */
+  async markSyncHealthy(tenantId: string, now: Date): Promise<Date | null> {
+    const before = (await this.models.Tenant.collection.findOneAndUpdate(
+      { _id: tenantId, 'syncHealth.failing': true } as never,
+      { $set: { syncHealth: { failing: false, since: now } } } as never,
+      { returnDocument: 'before', projection: { syncHealth: 1 } },
+    )) as unknown as { syncHealth?: { since: Date } } | null;
+    return before?.syncHealth?.since ?? null;
+  }
+
+  /** Tenants whose sync is failing (index `syncHealth.failing`, sparse). */
+  async syncFailing(): Promise<string[]> {
+    return ((await this.models.Tenant.collection.find({ 'syncHealth.failing': true } as never, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[]).map((t) => t._id);
+  }
+
   /** Every tenant's id, name and creation time (the CLI's listing; tenants are few). */
   async list(): Promise<Pick<TenantDoc, '_id' | 'name' | 'createdAt'>[]> {
     return (await this.models.Tenant.collection.find({}, { projection: { name: 1, createdAt: 1 } }).toArray()) as unknown as Pick<TenantDoc, '_id' | 'name' | 'createdAt'>[];

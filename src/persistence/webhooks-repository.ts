@@ -51,16 +51,29 @@ export class WebhooksRepository {
     await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
   }
 
-  /** Records the outcome of a delivery round, for the lease's owner only. */
-  async settle(tenantId: string, id: string, owner: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<void> {
-    await this.endpoints.updateOne(
-      { _id: id, tenantId, 'lease.owner': owner } as never,
+  /**
+   * Records the outcome of a delivery round, for the lease's owner only, and only while the
+   * cursor is still `fromCursor` (a redelivery that moved it meanwhile wins over the round).
+   */
+  async settle(tenantId: string, id: string, owner: string, fromCursor: number, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<boolean> {
+    const r = await this.endpoints.updateOne(
+      { _id: id, tenantId, 'lease.owner': owner, cursor: fromCursor } as never,
       { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
     );
+    return r.modifiedCount === 1;
+  }
+
+  /** Endpoints marked failing, across tenants (the metric, read at scrape time; index `enabled, state`). */
+  async countFailing(): Promise<number> {
+    return this.endpoints.countDocuments({ enabled: { $in: [true, false] }, state: 'failing' } as never);
   }
 
   async logDelivery(doc: WebhookDeliveryDoc): Promise<void> {
     await this.models.WebhookDelivery.collection.insertOne(doc as never);
+  }
+
+  async logDeliveries(docs: readonly WebhookDeliveryDoc[]): Promise<void> {
+    if (docs.length > 0) await this.models.WebhookDelivery.collection.insertMany(docs as never[], { ordered: false });
   }
 
   /** The endpoint's newest deliveries first. */

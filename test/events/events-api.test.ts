@@ -5,6 +5,8 @@ import { sequenceTenant } from '../../src/domain/events/sequencer';
 import { auditEvent, writeAuditEvent } from '../../src/domain/audit';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import { writeInterruptedAudits } from '../../src/domain/recovery/pending-audits';
+import { writeInterruptedMembershipAudits } from '../../src/domain/recovery/pending-membership-audits';
+import { membershipId } from '../../src/persistence/memberships-repository';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -102,6 +104,25 @@ describe('GET /admin/v1/events', () => {
     expect(await writeInterruptedAudits(models, 0)).toBe(1);
     const after = (await allEvents(s, start)).items.filter((e) => e.object.id === id);
     expect(after.map((e) => [e.type, e.object.version, e.data.user.attrs.title])).toEqual([['user.updated', 2, 'Lost'], ['user.updated', 3, 'Later']]);
+  });
+
+  it("holds a membership's later change while an earlier rule change's audit event still waits on the membership (a killed worker), then serves them in commit order", async () => {
+    const { models } = s.runtime.deps;
+    const userId = await s.user('dave@example.com');
+    const groupId = `grp_held_${Date.now()}`;
+    const start = (await allEvents(s)).nextCursor;
+    const source = 'rule:rul_held';
+    // A rule's add applied with its audit event on the membership; the worker died before writing it.
+    const added = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'rules' }, action: 'membership.added', object: { type: 'Group', id: groupId }, after: { userId, source } }, new Date(Date.now() - 1000));
+    await models.Membership.collection.insertOne({ _id: membershipId(groupId, userId), tenantId: s.tenantId, groupId, userId, role: 'member', sources: [], pendingAudit: [added], createdAt: new Date(), updatedAt: new Date() } as never);
+    // The rule's later removal was written by a live worker.
+    const removed = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'rules' }, action: 'membership.removed', object: { type: 'Group', id: groupId }, before: { userId, source }, after: { userId, membershipEnded: true } });
+    await writeAuditEvent(models, removed);
+    expect((await allEvents(s, start)).items.filter((e) => e.data.userId === userId && e.data.groupId === groupId)).toEqual([]);
+    // Recovery writes the add: now both, the add first, and the consumer ends without the membership.
+    expect(await writeInterruptedMembershipAudits(models, 0)).toBe(1);
+    const after = (await allEvents(s, start)).items.filter((e) => e.data.userId === userId && e.data.groupId === groupId);
+    expect(after.map((e) => [e.id, e.type, e.data.source])).toEqual([[added._id, 'group.member_added', source], [removed._id, 'group.member_removed', source]]);
   });
 
   it('answers 410 EVENTS_CURSOR_EXPIRED for a cursor older than retention, and 400 for a cursor it never gave', async () => {

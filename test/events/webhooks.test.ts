@@ -1,30 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { sequenceAllTenants } from '../../src/domain/events/sequencer';
 import { deliverDue, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
 import { assertPublicTarget } from '../../src/domain/webhooks/target-guard';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { closeReceivers, startReceiver } from './webhook-receiver';
 
-interface Received { headers: Record<string, string>; body: string; answered: number }
-
-/** A receiver on loopback that answers `status()` (e.g. 503 while "down") and keeps every request. */
-async function startReceiver(status: () => number): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answered = status();
-      received.push({ headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8'), answered });
-      res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'thanks' : 'down for maintenance');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-const flat = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
 const OPTS: DeliveryOptions = { allowPrivateTargets: true, retryHours: 72, baseBackoffMs: 1 };
 
 describe('webhooks', () => {
@@ -32,7 +13,10 @@ describe('webhooks', () => {
   beforeAll(async () => {
     s = await startSyncStack({ worker: false, env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } });
   });
-  afterAll(() => s.close());
+  afterAll(async () => {
+    await closeReceivers();
+    await s?.close();
+  });
 
   /** What the worker's loop does each tick, until `done` (a bounded number of rounds). */
   async function deliverUntil(done: () => boolean, opts = OPTS, rounds = 200): Promise<void> {
@@ -83,24 +67,57 @@ describe('webhooks', () => {
     await receiver.close();
   });
 
-  it('marks an endpoint failing after the retry period and holds its events until it is enabled again', async () => {
+  it('marks an endpoint failing after the retry period (audit, metric, API), holds its events, and resumes them in order when enabled again', async () => {
     let status = 500;
     const receiver = await startReceiver(() => status);
+    const failingNow = async () => Number(/^scim_webhook_endpoints_failing (\d+)$/m.exec((await request(s.runtime.app).get('/metrics').expect(200)).text)?.[1]);
+    const failingBefore = await failingNow();
     const { id } = (await s.admin.post('/webhooks', { url: receiver.url, types: ['user.created'] }).expect(201)).body as { id: string };
-    await s.user('held-user');
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(await s.user(`held-user-${i}`));
     await deliverUntil(() => receiver.received.length >= 1, { ...OPTS, retryHours: 0 });
     const failing = (await s.admin.get(`/webhooks/${id}`).expect(200)).body;
     expect(failing).toMatchObject({ state: 'failing', failingSince: expect.any(String), retry: { attempts: 1 } });
     const audit = (await s.admin.get(`/audit?action=webhook.failing&objectId=${id}`).expect(200)).body.items;
     expect(audit).toHaveLength(1);
+    expect(await failingNow()).toBe(failingBefore + 1);
     await deliverUntil(() => false, OPTS, 20);
     expect(receiver.received).toHaveLength(1);
 
     status = 200;
     await s.admin.patch(`/webhooks/${id}`, { enabled: true }).expect(200);
-    await deliverUntil(() => receiver.received.length >= 2);
+    expect(await failingNow()).toBe(failingBefore);
+    await deliverUntil(() => receiver.received.length >= 4);
     expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
-    expect(JSON.parse(receiver.received[1]!.body).type).toBe('user.created');
+    // The held events, each once, in the order they were committed.
+    expect(receiver.received.slice(1).map((r) => JSON.parse(r.body).data.object.id)).toEqual(held);
+    expect(receiver.received.slice(1).map((r) => JSON.parse(r.body).type)).toEqual(['user.created', 'user.created', 'user.created']);
+    await deliverUntil(() => false, OPTS, 5);
+    expect(receiver.received).toHaveLength(4);
+    await s.admin.delete(`/webhooks/${id}`).expect(204);
+    await receiver.close();
+  });
+
+  it('redelivers one event out of band under its webhook-id, leaving the endpoint where it was', async () => {
+    const receiver = await startReceiver(() => 200);
+    const { id, secret } = (await s.admin.post('/webhooks', { url: receiver.url, types: ['user.created'] }).expect(201)).body as { id: string; secret: string };
+    await s.user('redelivered-once');
+    await deliverUntil(() => receiver.received.length >= 1);
+    const original = receiver.received[0]!;
+    const eventId = original.headers['webhook-id']!;
+    const before = (await s.admin.get(`/webhooks/${id}`).expect(200)).body;
+    const answer = (await s.admin.post(`/webhooks/${id}/redeliver`, { eventId }).expect(200)).body;
+    expect(answer).toMatchObject({ eventId, ok: true, status: 200, manual: true });
+    expect(receiver.received).toHaveLength(2);
+    const again = receiver.received[1]!;
+    expect(again.headers['webhook-id']).toBe(eventId);
+    expect(JSON.parse(again.body)).toEqual(JSON.parse(original.body));
+    expect(() => new Webhook(secret).verify(again.body, again.headers)).not.toThrow();
+    expect((await s.admin.get(`/webhooks/${id}`).expect(200)).body.deliveredThrough).toBe(before.deliveredThrough);
+    const log = (await s.admin.get(`/webhooks/${id}/deliveries`).expect(200)).body.items as { eventId: string; manual: boolean }[];
+    expect(log.filter((d) => d.eventId === eventId).map((d) => d.manual).sort()).toEqual([false, true]);
+    expect((await s.admin.post(`/webhooks/${id}/redeliver`, { eventId: 'evt_nope' }).expect(404)).body.error).toMatchObject({ code: 'EVENT_NOT_FOUND' });
+    await s.admin.post(`/webhooks/${id}/redeliver`, { eventId, after: before.deliveredThrough }).expect(400);
     await s.admin.delete(`/webhooks/${id}`).expect(204);
     await receiver.close();
   });

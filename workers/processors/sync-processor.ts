@@ -7,6 +7,7 @@ import type { JobResult, ProcessorDeps } from './processor-deps';
 import { processRuleChanged } from './rule-changed';
 import { processUserChanged } from './user-changed';
 import { recordFinalFailure } from '../failed-jobs';
+import { recordSyncFailed } from '../../src/domain/sync/sync-health';
 
 export type { ProcessorDeps } from './processor-deps';
 
@@ -40,6 +41,11 @@ export function createSyncProcessor(deps: ProcessorDeps) {
         if (isLastAttempt(job, err) && job.id !== undefined) {
           await recordFinalFailure(deps.models, job.name, job.data, job.id).catch((markErr: unknown) =>
             deps.logger.warn('could not name the failed job on its document; the sweeper will enqueue the change again', { err: markErr }),
+          );
+          const data = job.data as { tenantId: string; userId?: string; groupId?: string; ruleId?: string };
+          const objectId = data.userId ?? data.groupId ?? data.ruleId;
+          await recordSyncFailed(deps.models, data.tenantId, { name: job.name, id: job.id, ...(objectId !== undefined && { objectId }), error: err instanceof Error ? err.message : String(err) }).catch((auditErr: unknown) =>
+            deps.logger.warn('could not record the tenant\'s sync as failing', { err: auditErr }),
           );
         }
         throw err;

@@ -4,7 +4,7 @@ import type { AdminDeps } from '../admin-deps';
 import { param, queryOf, tenantAdminContext } from './route-kit';
 import { EVENT_TYPES } from '../../domain/events/catalogue';
 import {
-  createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, redeliver, rotateSecret, sendTestEvent, updateEndpoint,
+  createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, redeliver, redeliverOne, rotateSecret, sendTestEvent, updateEndpoint,
 } from '../../domain/webhooks/endpoints';
 
 /** /webhooks: where the tenant's change events are sent, signed (Standard Webhooks), in order (tenant admins; docs/events.md). */
@@ -39,7 +39,12 @@ export function webhooksRoutes(deps: AdminDeps): Router {
   });
   router.post('/webhooks/:id/redeliver', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'redeliver webhook events');
-    res.json(await redeliver(deps.models, ctx, param(req, 'id'), body(req.body)));
+    const b = body(req.body);
+    if (b.eventId !== undefined && b.after === undefined) {
+      res.json(await redeliverOne(deps.models, ctx, param(req, 'id'), b.eventId, { allowPrivateTargets: allowPrivate, retryHours: 0 }));
+      return;
+    }
+    res.json(await redeliver(deps.models, ctx, param(req, 'id'), b));
   });
   router.post('/webhooks/:id/test', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'send webhook test events');
@@ -95,10 +100,13 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
     '/webhooks/{id}/redeliver': {
       post: {
         tags,
-        summary: 'Send every event after a cursor again (all kept events without one), in order; resumes a failing endpoint',
+        summary: 'With "after" (or nothing): send every event after that cursor again (all kept events without one), in order, and resume a failing endpoint; answers the endpoint. With "eventId": send that one event now, out of band (the cursor and held events stay), under its webhook-id; answers the delivery',
         parameters: [idPath],
-        requestBody: { required: false, ...json({ type: 'object', properties: { after: { type: 'string', description: 'A cursor of GET /events' } } }) },
-        responses: { '200': ok(ref('WebhookEndpoint')), ...adminErrors(400, 404) },
+        requestBody: {
+          required: false,
+          ...json({ type: 'object', properties: { after: { type: 'string', description: 'A cursor of GET /events' }, eventId: { type: 'string', description: 'An event id of GET /events (evt_…)' } } }),
+        },
+        responses: { '200': ok({ oneOf: [ref('WebhookEndpoint'), ref('WebhookDelivery')] }), ...adminErrors(400, 404) },
       },
     },
     '/webhooks/{id}/test': {
@@ -131,10 +139,10 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
       type: 'object',
       properties: {
         id: { type: 'string' }, eventId: { type: 'string', description: 'The webhook-id header (the same on every attempt)' }, seq: { type: 'integer', nullable: true },
-        attempt: { type: 'integer' }, at: { type: 'string', format: 'date-time' }, ok: { type: 'boolean' }, status: { type: 'integer', nullable: true },
+        attempt: { type: 'integer' }, manual: { type: 'boolean', description: 'A test event or a redelivery of one event, outside the ordered delivery' }, at: { type: 'string', format: 'date-time' }, ok: { type: 'boolean' }, status: { type: 'integer', nullable: true },
         latencyMs: { type: 'integer' }, error: { type: 'string', nullable: true }, responseExcerpt: { type: 'string', nullable: true },
       },
-      required: ['id', 'eventId', 'seq', 'attempt', 'at', 'ok', 'status', 'latencyMs', 'error', 'responseExcerpt'],
+      required: ['id', 'eventId', 'seq', 'attempt', 'manual', 'at', 'ok', 'status', 'latencyMs', 'error', 'responseExcerpt'],
     },
   },
 };

@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'group.created', 'group.updated', 'group.deleted',
   'group.member_added', 'group.member_removed',
   'access.changed',
+  'directory.sync_failed', 'directory.sync_recovered',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -142,6 +143,9 @@ export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   }
   if (object.type === 'Group' && ADMIN_GROUP_ACTIONS.has(action)) return adminGroupChange(audit);
   if (MEMBERSHIP_ACTIONS.has(action)) return membershipChange(audit);
+  if (object.type === 'Directory' && (action === 'directory.sync_failed' || action === 'directory.sync_recovered')) {
+    return [{ type: action, object: { ...object }, data: { tenantId: audit.tenantId, ...obj(audit.after) } }];
+  }
   if (ACCESS_ACTIONS.has(action)) {
     return [{ type: 'access.changed', object: { ...object }, data: { subject: { ...object }, change: action, before: audit.before ?? null, after: audit.after ?? null, cause: causeOf(audit) } }];
   }

@@ -2,6 +2,7 @@ import type { AuditEventDoc, ChangeEventDoc, Models } from '../../persistence/mo
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { isDoubleWrite } from '../../persistence/change-events-repository';
+import { membershipId } from '../../persistence/memberships-repository';
 import { changeEventsOf } from './catalogue';
 
 /** Audit events read per pass. */
@@ -74,11 +75,11 @@ async function pass(models: Models, tenantId: string): Promise<PassResult> {
     await feed.deleteUncommitted(tenantId, state.committed);
     const first = await repos.auditEvents.unsequenced(tenantId, SEQUENCE_BATCH);
     if (first.length === 0) return { handled: 0, committed: 0, held: 0, busy: false };
-    const objectIds = [...new Set(first.map((a) => a.object.id))];
+    const keys = [...new Set(first.flatMap(holdKeysOf))];
     // Documents before the second read: an event inserted and pulled from its document meanwhile is in the second read.
-    const waiting = await waitingAudits(models, tenantId, objectIds);
+    const waiting = await waitingAudits(models, tenantId, keys);
     const batch = causesFirst(await repos.auditEvents.unsequenced(tenantId, SEQUENCE_BATCH));
-    const { ready, held } = withoutHeld(batch, new Set(objectIds), waiting);
+    const { ready, held } = withoutHeld(batch, new Set(keys), waiting);
 
     const done = await feed.sequencedAuditIds(tenantId, ready.map((a) => a._id));
     const todo = ready.filter((a) => !done.has(a._id));
@@ -129,16 +130,34 @@ function causesFirst(batch: AuditEventDoc[]): AuditEventDoc[] {
 
 type Waiting = Map<string, { id: string; at: Date }[]>;
 
-/** Audit events still waiting on these objects' documents to be written (users, groups, deletion intents). */
-async function waitingAudits(models: Models, tenantId: string, objectIds: string[]): Promise<Waiting> {
+const MEMBERSHIP_AUDITS = new Set(['membership.added', 'membership.removed', 'group.member.added', 'group.member.removed']);
+
+/**
+ * The documents whose waiting audit events an audit event must not overtake: its object's; and
+ * for a membership change (object: the group) also the user's (automatic memberships travel on
+ * the user's write) and the membership's own (`pendingAudit` of a rule, mapping or dynamic-group
+ * change: exactly-once audit recovery writes those a crash left behind, possibly after a later
+ * change of the same membership was written).
+ */
+export function holdKeysOf(audit: Pick<AuditEventDoc, 'action' | 'object' | 'before' | 'after'>): string[] {
+  if (!MEMBERSHIP_AUDITS.has(audit.action)) return [audit.object.id];
+  const userId = (audit.after as { userId?: unknown } | undefined)?.userId ?? (audit.before as { userId?: unknown } | undefined)?.userId;
+  if (typeof userId !== 'string') return [audit.object.id];
+  return [audit.object.id, userId, membershipId(audit.object.id, userId)];
+}
+
+/** Audit events still waiting on these documents to be written (users, groups, memberships, deletion intents), per key. */
+async function waitingAudits(models: Models, tenantId: string, keys: string[]): Promise<Waiting> {
   const repos = repositoriesOf(models);
-  const [users, groups, intents] = await Promise.all([
-    repos.users.waitingAuditsOf(tenantId, objectIds),
-    repos.groups.waitingAuditsOf(tenantId, objectIds),
-    repos.pendingChanges.waitingAuditsOf(tenantId, objectIds),
+  const documentIds = keys.filter((k) => !k.includes('|'));
+  const [users, groups, intents, memberships] = await Promise.all([
+    repos.users.waitingAuditsOf(tenantId, documentIds),
+    repos.groups.waitingAuditsOf(tenantId, documentIds),
+    repos.pendingChanges.waitingAuditsOf(tenantId, documentIds),
+    repos.memberships.waitingAuditsOf(tenantId, keys.filter((k) => k.includes('|'))),
   ]);
   const all: Waiting = new Map();
-  for (const source of [users, groups, intents]) for (const [id, list] of source) all.set(id, [...(all.get(id) ?? []), ...list]);
+  for (const source of [users, groups, intents, memberships]) for (const [id, list] of source) all.set(id, [...(all.get(id) ?? []), ...list]);
   return all;
 }
 
@@ -157,8 +176,9 @@ function withoutHeld(batch: AuditEventDoc[], checked: Set<string>, waiting: Wait
   const ready: AuditEventDoc[] = [];
   const held: AuditEventDoc[] = [];
   for (const a of batch) {
-    const from = holdFrom.get(a.object.id);
-    if (!checked.has(a.object.id) || (from !== undefined && a.at.getTime() >= from)) held.push(a);
+    const keys = holdKeysOf(a);
+    const from = Math.min(...keys.map((k) => holdFrom.get(k) ?? Infinity));
+    if (!keys.every((k) => checked.has(k)) || a.at.getTime() >= from) held.push(a);
     else ready.push(a);
   }
   return { ready, held };

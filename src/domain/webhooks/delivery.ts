@@ -1,4 +1,4 @@
-import type { ChangeEventDoc, Models, WebhookEndpointDoc } from '../../persistence/models';
+import type { ChangeEventDoc, Models, WebhookDeliveryDoc, WebhookEndpointDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { changeEventView } from '../events/feed';
@@ -10,11 +10,17 @@ export interface DeliveryOptions {
   allowPrivateTargets: boolean;
   /** How long one event is retried before the endpoint is marked failing and its events held. */
   retryHours: number;
-  /** First retry delay; doubles per attempt up to an hour, with jitter. */
+  /** First retry delay (default 5 s); doubles per attempt up to `maxBackoffMs` (default an hour), with jitter. */
   baseBackoffMs?: number;
+  maxBackoffMs?: number;
   timeoutMs?: number;
-  /** Events per endpoint per round (the next round continues). */
+  /** Events read per page (default 100). */
   perRound?: number;
+  /** Progress (delivery log, cursor) is written after this many delivered events (default 50) or this long (default 100 ms), whichever first. */
+  progressEvery?: number;
+  progressEveryMs?: number;
+  /** How long one endpoint is served per round before the next endpoint's turn (default 1 s; the next round continues). */
+  budgetMs?: number;
 }
 
 const LEASE_MS = 60_000;
@@ -23,8 +29,8 @@ const EXCERPT_CHARS = 500;
 const owner = newId('whd', 9);
 
 /** Exponential backoff with jitter (half to full of the doubled delay), so many failing receivers do not retry in step. */
-export function backoffMs(attempt: number, baseMs: number): number {
-  const full = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+export function backoffMs(attempt: number, baseMs: number, maxMs = MAX_BACKOFF_MS): number {
+  const full = Math.min(maxMs, baseMs * 2 ** Math.min(40, Math.max(0, attempt - 1)));
   return Math.round(full * (0.5 + Math.random() * 0.5));
 }
 
@@ -85,38 +91,85 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
   let delivered = 0;
   try {
     if (!ep.enabled || ep.state !== 'active') return 0;
+    // `cursor`: delivered through (here); `saved`: as stored. Progress (the log and the cursor) is
+    // written every `progressEvery` events or `progressEveryMs`, after a failure, and at the end;
+    // while one progress write is under way the next events are sent (the database's latency and
+    // the receiver's overlap), and one write waits for the previous.
+    let saved = ep.cursor;
     let cursor = ep.cursor;
     let retry = ep.retry;
-    const { committed } = await repos.changeEvents.state(ep.tenantId);
-    // One read for the round; each event is still sent only after the previous one was accepted.
-    const events = await repos.changeEvents.page(ep.tenantId, cursor, committed, ep.types.length ? ep.types : undefined, opts.perRound ?? 100);
-    if (events.length === 0 && committed > cursor) {
+    const logs: WebhookDeliveryDoc[] = [];
+    let flushedAt = Date.now();
+    let writing: Promise<boolean> = Promise.resolve(true);
+    let overtaken = false;
+    /** Writes the pending log entries and the cursor after the previous write; false when a redelivery moved the cursor meanwhile (it wins). */
+    const flush = (set: Partial<WebhookEndpointDoc> = {}): Promise<boolean> => {
+      const batch = logs.splice(0);
+      const to = cursor;
+      flushedAt = Date.now();
+      writing = writing.then(async (ok) => {
+        if (!ok) {
+          await repos.webhooks.logDeliveries(batch);
+          return false;
+        }
+        const [, settled] = await Promise.all([repos.webhooks.logDeliveries(batch), repos.webhooks.settle(ep.tenantId, ep._id, owner, saved, { cursor: to, ...set }, set.retry ? [] : ['retry'])]);
+        if (settled) saved = to;
+        else overtaken = true;
+        return settled;
+      });
+      // Handled here for the process (a database error must not be an unhandled rejection while
+      // the next events are sent); the round still awaits `writing` and fails with it.
+      writing.catch(() => undefined);
+      return writing;
+    };
+    const perRound = opts.perRound ?? 100;
+    const progressEvery = opts.progressEvery ?? 50;
+    const progressEveryMs = opts.progressEveryMs ?? 100;
+    const until = Date.now() + (opts.budgetMs ?? 1000);
+    const types = ep.types.length ? ep.types : undefined;
+    const pageAfter = async (after: number) => {
+      const { committed } = await repos.changeEvents.state(ep.tenantId);
+      return { committed, events: await repos.changeEvents.page(ep.tenantId, after, committed, types, perRound) };
+    };
+    // Pages of events until the endpoint is caught up, an attempt fails, or the round's time is up;
+    // the next page is read while this one is sent (each event still only after the previous one was accepted).
+    let next = pageAfter(cursor);
+    for (let more = true; more && !overtaken && Date.now() < until; ) {
+      const { committed, events } = await next;
+      more = events.length === perRound;
+      if (more) next = pageAfter(events.at(-1)!.seq);
       // Nothing (of its types) up to the mark: passed over.
-      await repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor: committed }, []);
-    }
-    for (const event of events) {
-      const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
-      const result = await postSigned(ep, event._id, webhookPayload(event), opts);
-      const log = repos.webhooks.logDelivery({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
-      if (result.ok) {
-        cursor = event.seq;
-        retry = undefined;
-        delivered++;
-        // The cursor moves only after a 2xx: a crash repeats at most this event (same webhook-id).
-        await Promise.all([log, repos.webhooks.settle(ep.tenantId, ep._id, owner, { cursor }, ['retry'])]);
-        continue;
+      if (events.length === 0 && committed > cursor) cursor = committed;
+      for (const event of events) {
+        if (overtaken) break;
+        const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
+        const result = await postSigned(ep, event._id, webhookPayload(event), opts);
+        logs.push({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
+        if (result.ok) {
+          // The cursor moves only after a 2xx: a crash repeats at most the events since the last
+          // progress write (same webhook-ids; receivers drop duplicates by it).
+          cursor = event.seq;
+          retry = undefined;
+          delivered++;
+          if (logs.length >= progressEvery || Date.now() - flushedAt >= progressEveryMs) void flush();
+          continue;
+        }
+        more = false;
+        const now = new Date();
+        const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
+        if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
+          const marked = await flush({ state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } });
+          if (marked) await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
+        } else {
+          await flush({ retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000, opts.maxBackoffMs)) } });
+        }
+        break;
       }
-      await log;
-      const now = new Date();
-      const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
-      if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
-        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } }, []);
-        await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
-      } else {
-        await repos.webhooks.settle(ep.tenantId, ep._id, owner, { retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000)) } }, []);
-      }
-      break;
     }
+    // A prefetched page not used: let it finish (its error, if any, is of no use now).
+    void next.catch(() => undefined);
+    if (logs.length > 0 || cursor !== saved) await flush();
+    await writing;
   } finally {
     await repos.webhooks.releaseLease(tenantId, endpointId, owner);
   }

@@ -8,7 +8,7 @@ import { cursorOf, seqOf } from '../events/feed';
 import { sequenceTenantFully } from '../events/sequencer';
 import { newWebhookSecret } from './signing';
 import { assertPublicTarget, parseTargetUrl } from './target-guard';
-import { postSigned, type DeliveryOptions } from './delivery';
+import { postSigned, webhookPayload, type DeliveryOptions } from './delivery';
 
 export interface WebhookContext {
   tenantId: string;
@@ -45,7 +45,7 @@ export function endpointView(ep: WebhookEndpointDoc, now = new Date()) {
 }
 
 const deliveryView = (d: WebhookDeliveryDoc) => ({
-  id: d._id, eventId: d.eventId, seq: d.seq ?? null, attempt: d.attempt, at: d.at.toISOString(), ok: d.ok,
+  id: d._id, eventId: d.eventId, seq: d.seq ?? null, attempt: d.attempt, manual: d.manual === true, at: d.at.toISOString(), ok: d.ok,
   status: d.status ?? null, latencyMs: d.latencyMs, error: d.error ?? null, responseExcerpt: d.responseExcerpt ?? null,
 });
 
@@ -130,8 +130,30 @@ export async function rotateSecret(models: Models, ctx: WebhookContext, id: stri
   return { ...endpointView(updated), secret };
 }
 
-/** Sends everything after `after` again (all events kept when absent), in order, and resumes a failing endpoint. */
+/**
+ * Sends one event again now, signed, under its own webhook-id (receivers that kept it drop it),
+ * out of band: the endpoint's cursor and its held events are left as they are. Logged; answers how it went.
+ */
+export async function redeliverOne(models: Models, ctx: WebhookContext, id: string, eventId: unknown, opts: DeliveryOptions) {
+  const ep = await endpointOf(models, ctx.tenantId, id);
+  if (typeof eventId !== 'string' || eventId === '') throw invalid('eventId', '"eventId" must be the id of an event of GET /events');
+  const repos = repositoriesOf(models);
+  const { committed } = await repos.changeEvents.state(ctx.tenantId);
+  const event = await repos.changeEvents.findCommitted(ctx.tenantId, eventId, committed);
+  if (!event) throw new AppError('notFound', 'EVENT_NOT_FOUND', `No event ${eventId} (unknown, or past retention)`, { details: { eventId } });
+  const result = await postSigned(ep, event._id, webhookPayload(event), opts);
+  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt: 1, manual: true, at: new Date(), ...result };
+  await repos.webhooks.logDelivery(log);
+  await audit(models, ctx, 'webhook.redelivery', id, { eventId: event._id, ok: result.ok });
+  return deliveryView(log);
+}
+
+/**
+ * Sends everything after `after` again (all events kept when absent), in order, and resumes a
+ * failing endpoint. With `eventId` instead: that one event now (`redeliverOne`).
+ */
 export async function redeliver(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>) {
+  if (body.eventId !== undefined && body.after !== undefined) throw invalid('eventId', 'Give "after" (everything since) or "eventId" (one event), not both');
   await endpointOf(models, ctx.tenantId, id);
   const { purgedThrough } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
   const from = body.after === undefined ? purgedThrough : seqOf(String(body.after));
@@ -147,7 +169,7 @@ export async function sendTestEvent(models: Models, ctx: WebhookContext, id: str
   const msgId = newId('msg', 16);
   const now = new Date();
   const result = await postSigned(ep, msgId, { type: 'webhook.test', timestamp: now.toISOString(), data: { endpointId: ep._id, tenantId: ep.tenantId } }, opts);
-  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: msgId, attempt: 1, at: now, ...result };
+  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: msgId, attempt: 1, manual: true, at: now, ...result };
   await repositoriesOf(models).webhooks.logDelivery(log);
   return deliveryView(log);
 }
