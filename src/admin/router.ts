@@ -23,6 +23,7 @@ import { sessionRoutes } from './routes/session';
 import { scimTokensRoutes } from './routes/scim-tokens';
 import { eventsRoutes } from './routes/events';
 import { webhooksRoutes } from './routes/webhooks';
+import { deprovisioningRoutes } from './routes/deprovisioning';
 
 /**
  * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
@@ -56,6 +57,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(syncRoutes(deps));
   router.use(eventsRoutes(deps));
   router.use(webhooksRoutes(deps));
+  router.use(deprovisioningRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');
