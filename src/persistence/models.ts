@@ -495,6 +495,8 @@ function tenantSchema() {
     opts,
   );
   s.index({ nameLower: 1 }, { unique: true });
+  // The lifecycle's purge looks for the tenants that chose it.
+  s.index({ 'deprovisioning.lifecycle.inactiveUsers': 1 }, { sparse: true });
   return s;
 }
 
@@ -564,7 +566,8 @@ function userSchema() {
   s.index({ tenantId: 1, deprovisionedAt: 1 });
   s.index({ tenantId: 1, 'hold.since': 1 });
   s.index({ tenantId: 1, inactiveSince: 1 });
-  s.index({ tenantId: 1, scimDeletedAt: 1 });
+  // The sweeper finishes deferred IdP deletions across tenants (like pendingAudit.at).
+  s.index({ scimDeletedAt: 1 }, { sparse: true });
   return s;
 }
 

@@ -74,6 +74,12 @@ export class TenantsRepository {
     return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null;
   }
 
+  /** The ids of the tenants whose lifecycle purges inactive users. */
+  async purgingInactiveUsers(): Promise<string[]> {
+    const docs = (await this.models.Tenant.collection.find({ 'deprovisioning.lifecycle.inactiveUsers': 'purge' } as never, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[];
+    return docs.map((d) => d._id);
+  }
+
   async setDeprovisioning(tenantId: string, settings: DeprovisioningSettingsDoc): Promise<boolean> {
     const res = await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { deprovisioning: settings, updatedAt: new Date() } } as never);
     return res.matchedCount > 0;

@@ -127,9 +127,9 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     return (await this.collection.find({ tenantId, inactiveSince: { $lt: cutoff }, hold: { $exists: false } } as never, { projection: { _id: 1 } }).limit(limit).toArray()) as unknown as Pick<UserDoc, '_id'>[];
   }
 
-  /** Users whose deferred deletion (scimDeletedAt) is older than `cutoff` and not held. */
-  async deferredDeletionsBefore(tenantId: string, cutoff: Date, limit: number): Promise<UserDoc[]> {
-    return (await this.collection.find({ tenantId, scimDeletedAt: { $lt: cutoff }, hold: { $exists: false } } as never).limit(limit).toArray()) as unknown as UserDoc[];
+  /** Users of any tenant whose deferred deletion (scimDeletedAt) is older than `cutoff` (the sweeper; index `scimDeletedAt`). */
+  async deferredDeletionsBefore(cutoff: Date, limit: number): Promise<UserDoc[]> {
+    return (await this.collection.find({ scimDeletedAt: { $lt: cutoff } } as never).limit(limit).toArray()) as unknown as UserDoc[];
   }
 
   /** A user provisioned through the admin API holding this userName or one of these e-mail addresses (lower-cased), or null. */

@@ -1,7 +1,7 @@
 import type { UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
-import { resolveSettings } from './settings';
+import { readSettings, resolveSettings } from './settings';
 
 const BATCH = 500;
 
@@ -29,22 +29,25 @@ async function deleteUser(deps: RecoveryDeps, user: UserDoc, actorId: string, wh
 export async function runLifecycle(deps: RecoveryDeps, now = new Date()): Promise<number> {
   const repos = repositoriesOf(deps.models);
   let done = 0;
-  for (const tenant of await repos.tenants.list()) {
-    const state = await repos.tenants.deprovisioningOf(tenant._id);
+  // Deferred deletions, across tenants (the shortest window is a minute); each tenant's own window decides.
+  const candidates = await repos.users.deferredDeletionsBefore(new Date(now.getTime() - 60_000), BATCH);
+  const tenantState = new Map<string, Awaited<ReturnType<typeof repos.tenants.deprovisioningOf>>>();
+  for (const user of candidates) {
+    if (user.hold) continue;
+    if (!tenantState.has(user.tenantId)) tenantState.set(user.tenantId, await repos.tenants.deprovisioningOf(user.tenantId));
+    const state = tenantState.get(user.tenantId);
     const settings = resolveSettings(state?.deprovisioning);
-    const windowStart = new Date(now.getTime() - settings.breaker.windowMinutes * 60_000);
     // While the breaker is tripped the window's deletions wait for it (it holds them).
-    if (!state?.breakerTrippedAt) {
-      for (const user of await repos.users.deferredDeletionsBefore(tenant._id, windowStart, BATCH)) {
-        if (await deleteUser(deps, user, 'lifecycle', 'deferred IdP deletion')) done++;
-      }
-    }
-    if (settings.lifecycle.inactiveUsers === 'purge') {
-      const cutoff = new Date(now.getTime() - settings.lifecycle.purgeAfterDays * 86_400_000);
-      for (const { _id } of await repos.users.inactiveBefore(tenant._id, cutoff, BATCH)) {
-        const user = await repos.users.find(tenant._id, _id);
-        if (user && !user.hold && user.attrs.active === false && await deleteUser(deps, user, 'lifecycle', `inactive for ${settings.lifecycle.purgeAfterDays} days`)) done++;
-      }
+    if (state?.breakerTrippedAt || user.scimDeletedAt! > new Date(now.getTime() - settings.breaker.windowMinutes * 60_000)) continue;
+    if (await deleteUser(deps, user, 'lifecycle', 'deferred IdP deletion')) done++;
+  }
+  for (const tenantId of await repos.tenants.purgingInactiveUsers()) {
+    const { settings } = await readSettings(deps.models, tenantId).catch(() => ({ settings: undefined }));
+    if (!settings || settings.lifecycle.inactiveUsers !== 'purge') continue;
+    const cutoff = new Date(now.getTime() - settings.lifecycle.purgeAfterDays * 86_400_000);
+    for (const { _id } of await repos.users.inactiveBefore(tenantId, cutoff, BATCH)) {
+      const user = await repos.users.find(tenantId, _id);
+      if (user && !user.hold && user.attrs.active === false && (await deleteUser(deps, user, 'lifecycle', `inactive for ${settings.lifecycle.purgeAfterDays} days`))) done++;
     }
   }
   return done;
