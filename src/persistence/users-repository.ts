@@ -163,9 +163,12 @@ export class UsersRepository extends ResourceStore<UserDoc> {
       .toArray()) as unknown as Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'>[];
   }
 
-  /** The user's `active` flag and custom extension only (what effective permissions depend on), or null. */
+  /**
+   * The user's `active` flag and custom extension only (what effective permissions depend on), or
+   * null; null too for a user whose IdP deletion is deferred (scimDeletedAt): deleted to everyone.
+   */
   async findActiveAndCustom(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
-    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
+    return (await this.collection.findOne({ _id: userId, tenantId, scimDeletedAt: { $exists: false } } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
   }
 
   /**
