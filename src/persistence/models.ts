@@ -103,6 +103,8 @@ export interface UserDoc {
   hold?: UserHold;
   /** When the IdP's deactivation or deletion of this user was applied: the breaker's sliding window counts these. */
   deprovisionedAt?: Date;
+  /** Who applied that deprovision, and in which request (kept with the change if a tripping breaker holds it afterwards). */
+  deprovisionedBy?: { actor: AuditEventDoc['actor']; requestId?: string };
   /**
    * The IdP deleted the user while its deactivation was in the breaker's window: SCIM answers 404,
    * and the deletion is finished once the window has passed, unless the breaker trips first (then

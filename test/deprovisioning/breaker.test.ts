@@ -131,6 +131,32 @@ describe.each([
   });
 });
 
+describe('a deletion held while the breaker is tripped', () => {
+  it('when the IdP deletes a user deactivated long before the window, then the deletion is held without giving its access back', async () => {
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { enabled: false } })).status).toBe(200);
+    const old = await s.user(`old-${++seq}`, { department: 'Engineering' });
+    expect((await okta(old)).status).toBe(200);
+    // Its deactivation leaves the window (as if it were two hours old).
+    await s.runtime.deps.models.User.collection.updateOne({ _id: old } as never, { $set: { deprovisionedAt: new Date(Date.now() - 2 * 3_600_000) } } as never);
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { enabled: true } })).status).toBe(200);
+    const wave = [await s.user(`w-${++seq}`), await s.user(`w-${++seq}`), await s.user(`w-${++seq}`), await s.user(`w-${++seq}`)];
+    for (const id of wave) expect((await okta(id)).status).toBe(200);
+    expect((await heldList()).breaker.tripped).toBe(true);
+    expect((await s.scim.delete(`/Users/${old}`)).status).toBe(204);
+    expect((await s.scim.get(`/Users/${old}`)).status).toBe(404);
+    await s.settle();
+    const item = (await heldList()).items.find((i) => i.user.id === old);
+    expect(item).toMatchObject({ state: 'held', idpState: 'deleted', user: { active: false } });
+    expect((await accessOf([old]))[old]).toMatchObject({ rule: false, edit: false });
+    // The retroactively held deactivations keep the request that made them.
+    const first = (await heldList()).items.find((i) => i.user.id === wave[0]);
+    expect(first?.changes[0]).toMatchObject({ kind: 'deactivate', retroactive: true, requestId: expect.any(String) });
+    expect((await s.admin.post('/deprovisioning/held/allow')).status).toBe(200);
+    await s.settle();
+    expect((await s.runtime.deps.models.User.collection.countDocuments({ _id: old } as never))).toBe(0);
+  });
+});
+
 describe('what the breaker never holds', () => {
   it('when the breaker is off, exempt, or the user is reactivated, then nothing is held', async () => {
     const [a, b, c] = [await s.user(`x-${++seq}`), await s.user(`x-${++seq}`), await s.user(`x-${++seq}`)];

@@ -91,7 +91,7 @@ export const renderHeld: Page = (root) => {
       const tr = row(
         i.user.displayName ?? i.user.userName,
         i.idpState === 'deleted' ? 'deleted by the IdP' : 'deactivated by the IdP',
-        i.state === 'held' ? 'held: access kept' : `rejected ${when(i.decidedAt)}: access kept`,
+        i.state === 'held' ? 'held: access unchanged' : `rejected ${when(i.decidedAt)}: access unchanged`,
         h('ul', {}, kinds.map((k) => h('li', {}, k))),
         i.state === 'held' ? [allow, ' ', reject] : allow,
       );

@@ -85,8 +85,10 @@ async function holdAppliedSince(deps: BreakerDeps, tenantId: string, since: Date
   const users = repositoriesOf(deps.models).users;
   for (const user of await users.deprovisionedSince(tenantId, since)) {
     if (user.hold || user.attrs.active !== false || exempt.includes(user._id)) continue;
-    const change = heldChange('deactivate', cause, now, true);
-    const changes = user.scimDeletedAt ? [change, heldChange('delete', cause, now, true)] : [change];
+    // The changes keep the request that made them (deprovisionedBy), and when they were made.
+    const made = user.deprovisionedBy ?? cause;
+    const change = heldChange('deactivate', made, user.deprovisionedAt ?? now, true);
+    const changes = user.scimDeletedAt ? [change, heldChange('delete', cause, user.scimDeletedAt, true)] : [change];
     const audit: AuditEventDoc = auditEvent({
       tenantId, actor: cause.actor, action: 'user.deprovision.held', object: { type: 'User', id: user._id },
       after: { kind: user.scimDeletedAt ? 'delete' : 'deactivate', retroactive: true, heldChangeIds: changes.map((c) => c._id) }, state: { attrs: { ...user.attrs }, version: user.version + 1 },
@@ -96,7 +98,7 @@ async function holdAppliedSince(deps: BreakerDeps, tenantId: string, since: Date
       lc: user.lc,
       audits: [audit],
       set: { hold: { state: 'held', since: now, changes, ...(user.scimDeletedAt ? { deleted: true } : {}) } satisfies UserDoc['hold'] },
-      unset: ['deprovisionedAt', 'inactiveSince', 'scimDeletedAt'],
+      unset: ['deprovisionedAt', 'deprovisionedBy', 'inactiveSince', 'scimDeletedAt'],
     }, now);
     if (!updated) continue; // changed meanwhile: the IdP's next deprovision of it is decided afresh
     accessEvents.emit({ tenantId, kind: 'membership', userId: user._id });

@@ -16,7 +16,8 @@ export interface DecisionContext {
 
 /** A user with held deprovisions, as the admin API and the console show it. */
 export interface HeldUserView {
-  user: UserSummary & { active: true };
+  /** `active`: for access (true while a held deactivation keeps it). */
+  user: UserSummary;
   /** What the IdP asked: the user deactivated, or deleted. */
   idpState: 'inactive' | 'deleted';
   state: 'held' | 'rejected';
@@ -29,7 +30,7 @@ export interface HeldUserView {
 export function heldUserView(user: UserDoc): HeldUserView {
   const hold = user.hold!;
   return {
-    user: { ...userSummary(user), active: true },
+    user: userSummary(user),
     idpState: hold.deleted ? 'deleted' : 'inactive',
     state: hold.state,
     since: hold.since.toISOString(),

@@ -184,7 +184,8 @@ export class UsersService {
       }, now);
       assertDeadlineNotAnswered();
       const updated = await this.store.updateIfVersion(ctx.tenantId, id, existing.version, {
-        attrs: { ...existing.attrs, active: true }, lc: existing.lc, audits: [audit], set: { hold }, unset: ['deprovisionedAt', 'inactiveSince'],
+        // Access as it is: an active user keeps it; one whose deactivation was applied long ago stays inactive.
+        attrs: existing.attrs, lc: existing.lc, audits: [audit], set: { hold }, unset: ['deprovisionedAt', 'deprovisionedBy'],
       }, now);
       if (!updated) continue;
       deprovisionsTotal.inc({ outcome: 'held' });
@@ -251,7 +252,7 @@ export class UsersService {
     const idpWasActive = !existing.hold && existing.attrs.active !== false;
     const idpNowActive = idpNext.active !== false;
     if (existing.hold) {
-      if (idpNowActive) return { attrs: idpNext, unset: ['hold', 'deprovisionedAt', 'inactiveSince'] };
+      if (idpNowActive) return { attrs: idpNext, unset: ['hold', 'deprovisionedAt', 'deprovisionedBy', 'inactiveSince'] };
       return { attrs: { ...idpNext, active: true } };
     }
     if (idpWasActive && !idpNowActive) {
@@ -260,9 +261,9 @@ export class UsersService {
         const hold: UserHold = { state: 'held', since: now, changes: [heldChange('deactivate', this.cause(ctx), now)] };
         return { attrs: { ...idpNext, active: true }, set: { hold }, action: 'user.deprovision.held', outcome: 'held' };
       }
-      return { attrs: idpNext, set: { deprovisionedAt: now, inactiveSince: now }, outcome: 'applied' };
+      return { attrs: idpNext, set: { deprovisionedAt: now, deprovisionedBy: this.cause(ctx), inactiveSince: now }, outcome: 'applied' };
     }
-    if (!idpWasActive && idpNowActive) return { attrs: idpNext, unset: ['deprovisionedAt', 'inactiveSince'] };
+    if (!idpWasActive && idpNowActive) return { attrs: idpNext, unset: ['deprovisionedAt', 'deprovisionedBy', 'inactiveSince'] };
     return { attrs: idpNext };
   }
 
