@@ -53,12 +53,15 @@ export async function shouldHoldDeprovision(
   if (!trippedAt && opts.counted === false) return false;
   if (!trippedAt) {
     const users = repositoriesOf(deps.models).users;
-    const [deactivated, deleted, active] = await Promise.all([
+    const [deactivated, deleted] = await Promise.all([
       users.countDeprovisionedSince(tenantId, since),
       repositoriesOf(deps.models).auditEvents.countActiveUserDeletionsSince(tenantId, since),
-      users.countActive(tenantId),
     ]);
     const applied = deactivated + deleted;
+    // Within the floor, the percentage cannot trip it: the active users (a count over the tenant's
+    // users) are read only past it, so an ordinary deactivation costs two small range counts.
+    if (applied + 1 <= breaker.users) return false;
+    const active = await users.countActive(tenantId);
     // The percentage is of the users active before the window's deprovisions.
     const limit = Math.max(breaker.users, Math.floor((breaker.percentOfActive * (active + applied)) / 100));
     if (applied + 1 <= limit) return false;
