@@ -4,6 +4,7 @@ import type { QueuedJob, WorkerJobQueue } from './job-queue';
 import { repositoriesOf } from '../src/persistence/repositories';
 import { failedJobHolding, type PendingSyncDoc, type SyncMarks } from '../src/persistence/sync-marks';
 import { finishInterruptedChanges } from '../src/domain/recovery/pending-changes';
+import { runLifecycle } from '../src/domain/deprovisioning/lifecycle';
 import { writeInterruptedAudits } from '../src/domain/recovery/pending-audits';
 import { writeInterruptedMembershipAudits } from '../src/domain/recovery/pending-membership-audits';
 import { finishInterruptedGroupChanges } from '../src/domain/recovery/pending-group-changes';
@@ -49,6 +50,8 @@ export async function sweepPending(models: Models, queue: WorkerJobQueue, afterS
   const repos = repositoriesOf(models);
   const recovery = { models, memberships: repos.memberships, enqueuer: queue };
   const changes = (await finishInterruptedChanges(recovery, afterSeconds)) + (await finishInterruptedGroupChanges(recovery, afterSeconds));
+  // The user lifecycle: deferred IdP deletions whose breaker window passed, purges (docs/deprovisioning.md).
+  await runLifecycle(recovery);
   const audits = (await writeInterruptedAudits(models, afterSeconds)) + (await writeInterruptedMembershipAudits(models, afterSeconds));
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
   const sweep = async (marks: SyncMarks, toJob: (d: PendingSyncDoc) => QueuedJob): Promise<number> => {

@@ -8,6 +8,7 @@ import { renderAudit } from './pages/audit.js';
 import { renderPeople } from './pages/people.js';
 import { renderLog } from './pages/log.js';
 import { renderWebhooks } from './pages/webhooks.js';
+import { heldBanner, renderHeld, type HeldList } from './pages/held.js';
 
 /** A page draws into `root` and may return a function that stops what it started (timers). */
 export type Page = (root: HTMLElement, session: Session) => void | (() => void);
@@ -21,6 +22,7 @@ const PAGES: { hash: string; title: string; render: Page }[] = [
   { hash: 'log', title: 'Provisioning log', render: renderLog },
   { hash: 'audit', title: 'Audit log', render: renderAudit },
   { hash: 'webhooks', title: 'Webhooks', render: renderWebhooks },
+  { hash: 'held', title: 'Held changes', render: renderHeld },
 ];
 
 const app = document.getElementById('app')!;
@@ -42,6 +44,11 @@ async function start(): Promise<void> {
   }
   window.addEventListener('console:signed-out', () => signedOut('Your console session ended or expired.'));
   const main = h('main', { id: 'main', tabindex: '-1' });
+  // Shown on every page while the deprovisioning breaker holds changes (docs/deprovisioning.md).
+  const banner = h('div', { 'aria-live': 'polite' });
+  const refreshBanner = () =>
+    void api.get<HeldList>('/deprovisioning/held').then((list) => replace(banner, heldBanner(list))).catch(() => undefined);
+  window.addEventListener('console:held-changed', refreshBanner);
   const links = PAGES.map((p) => h('a', { href: `#/${p.hash}`, 'data-page': p.hash }, p.title));
   const signOut = h('button', { type: 'button', class: 'secondary' }, 'Sign out');
   signOut.addEventListener('click', async () => {
@@ -58,6 +65,7 @@ async function start(): Promise<void> {
       h('nav', { 'aria-label': 'Console sections' }, links),
       signOut,
     ),
+    banner,
     main,
   );
 
@@ -70,6 +78,7 @@ async function start(): Promise<void> {
     document.title = `${page.title} · scim-sync console`;
     main.replaceChildren(h('h1', {}, page.title));
     stop = page.render(main, session);
+    refreshBanner();
   };
   window.addEventListener('hashchange', () => {
     route();

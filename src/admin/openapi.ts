@@ -9,6 +9,7 @@ import { syncOpenApi } from './routes/sync';
 import { sessionOpenApi } from './routes/session';
 import { scimTokensOpenApi } from './routes/scim-tokens';
 import { eventsOpenApi } from './routes/events';
+import { deprovisioningOpenApi } from './routes/deprovisioning';
 import { webhooksOpenApi } from './routes/webhooks';
 import { provisioningLogOpenApi } from './routes/provisioning-log';
 import { consoleLinksOpenApi } from './routes/console-links';
@@ -620,15 +621,15 @@ export function adminOpenApiDocument(): Json {
     },
     servers: [{ url: '/admin/v1' }],
     security: [{ bearerAuth: [] }, { consoleSession: [] }],
-    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Meta'].map((name) => ({ name })),
+    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Deprovisioning', 'Meta'].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems),
+    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         consoleSession: { type: 'apiKey', in: 'cookie', name: 'scim_console_session', description: 'The operator console (/console); unsafe methods also need X-CSRF-Token from GET /session' },
       },
-      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas, ...provisioningLogOpenApi.schemas },
+      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas, ...provisioningLogOpenApi.schemas, ...deprovisioningOpenApi.schemas },
     },
   };
 }

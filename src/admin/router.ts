@@ -25,6 +25,7 @@ import { eventsRoutes } from './routes/events';
 import { webhooksRoutes } from './routes/webhooks';
 import { provisioningLogRoutes } from './routes/provisioning-log';
 import { consoleLinksRoutes } from './routes/console-links';
+import { deprovisioningRoutes } from './routes/deprovisioning';
 
 /**
  * The admin API (/admin/v1): authenticated by a bearer JWT or the operator console's session
@@ -60,6 +61,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(webhooksRoutes(deps));
   router.use(provisioningLogRoutes(deps));
   router.use(consoleLinksRoutes(deps));
+  router.use(deprovisioningRoutes(deps));
   // ---- end of resource routers ----
   router.use(() => {
     throw new AppError('notFound', 'NOT_FOUND', 'No such admin endpoint');

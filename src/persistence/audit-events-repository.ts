@@ -36,6 +36,11 @@ export class AuditEventsRepository {
    * Writes each event once, in one round trip: unordered, so an event written before (a recovery
    * repeating a request's work) is skipped by its fixed id and the others still land.
    */
+  /** Deletions of users that were active (by the IdP's view) since `since`: the deprovisioning breaker's window counts them. */
+  async countActiveUserDeletionsSince(tenantId: string, since: Date): Promise<number> {
+    return this.models.AuditEvent.collection.countDocuments({ tenantId, action: 'user.deleted', at: { $gte: since }, 'before.attrs.active': { $ne: false } } as never);
+  }
+
   async insertMany(events: readonly AuditEventDoc[]): Promise<void> {
     if (events.length === 0) return;
     try {

@@ -25,6 +25,19 @@ export interface TenantDoc {
   syncHealth?: { failing: boolean; since: Date };
   createdAt: Date;
   updatedAt: Date;
+  /** Deprovisioning safeguards and lifecycle (src/domain/deprovisioning; absent = the defaults). */
+  deprovisioning?: DeprovisioningSettingsDoc;
+  /** Set while the deprovisioning circuit breaker is tripped (cleared when no held change is left). */
+  breakerTrippedAt?: Date;
+}
+
+/** A tenant's deprovisioning settings as stored (every field optional: a missing one is the default). */
+export interface DeprovisioningSettingsDoc {
+  breaker?: { enabled?: boolean; windowMinutes?: number; users?: number; percentOfActive?: number };
+  exemptUserIds?: string[];
+  exemptGroupIds?: string[];
+  lifecycle?: { inactiveUsers?: 'keep' | 'purge'; purgeAfterDays?: number };
+  allowedEmailDomains?: string[];
 }
 
 export interface ScimTokenDoc {
@@ -114,8 +127,49 @@ export interface UserDoc {
   sync: SyncMark;
   /** Audit events of committed changes not yet in the audit log (see domain/recovery/pending-audits.ts). */
   pendingAudit?: AuditEventDoc[];
+  /**
+   * Deprovisions the circuit breaker held (docs/deprovisioning.md): while present, `attrs.active`
+   * stays true (access unchanged) and SCIM shows the IdP's state (inactive; not found when deleted).
+   */
+  hold?: UserHold;
+  /** When the IdP's deactivation or deletion of this user was applied: the breaker's sliding window counts these. */
+  deprovisionedAt?: Date;
+  /** Who applied that deprovision, and in which request (kept with the change if a tripping breaker holds it afterwards). */
+  deprovisionedBy?: { actor: AuditEventDoc['actor']; requestId?: string };
+  /**
+   * The IdP deleted the user while its deactivation was in the breaker's window: SCIM answers 404,
+   * and the deletion is finished once the window has passed, unless the breaker trips first (then
+   * it is held with the others).
+   */
+  scimDeletedAt?: Date;
+  /** Since when the user is inactive (the lifecycle's purge counts from here). */
+  inactiveSince?: Date;
+  /** 'admin': provisioned through the admin API; an IdP's matching user is refused until an admin links them ('linked'). */
+  createdVia?: 'admin' | 'linked';
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One deprovision the breaker held, with the request that caused it. */
+export interface HeldChange {
+  _id: string;
+  kind: 'deactivate' | 'delete';
+  at: Date;
+  actor: AuditEventDoc['actor'];
+  requestId?: string;
+  /** Applied before the breaker tripped within its window, and put on hold when it tripped. */
+  retroactive?: boolean;
+}
+
+export interface UserHold {
+  /** 'held': waiting for an admin; 'rejected': an admin kept the user's access (the IdP's state stays shown). */
+  state: 'held' | 'rejected';
+  since: Date;
+  /** The IdP deleted the user (SCIM answers 404 for it). */
+  deleted?: boolean;
+  changes: HeldChange[];
+  decidedAt?: Date;
+  decidedBy?: string;
 }
 
 export type GroupOrigin = 'scim' | 'internal';
@@ -477,6 +531,8 @@ function tenantSchema() {
   );
   s.index({ nameLower: 1 }, { unique: true });
   s.index({ 'syncHealth.failing': 1 }, { sparse: true });
+  // The lifecycle's purge looks for the tenants that chose it.
+  s.index({ 'deprovisioning.lifecycle.inactiveUsers': 1 }, { sparse: true });
   return s;
 }
 
@@ -544,6 +600,12 @@ function userSchema() {
   s.index({ 'pendingAudit.at': 1 });
   s.index({ tenantId: 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
+  // The breaker's window, the held changes and the lifecycle's purge (src/domain/deprovisioning).
+  s.index({ tenantId: 1, deprovisionedAt: 1 });
+  s.index({ tenantId: 1, 'hold.since': 1 });
+  s.index({ tenantId: 1, inactiveSince: 1 });
+  // The sweeper finishes deferred IdP deletions across tenants (like pendingAudit.at).
+  s.index({ scimDeletedAt: 1 }, { sparse: true });
   return s;
 }
 

@@ -16,6 +16,9 @@ export interface ResourceChange {
   audits?: AuditEventDoc[];
   /** A group's change: its member delta and audit event, kept on the group until done (pending-group-changes.ts). */
   groupChange?: PendingGroupChange;
+  /** Further fields set, and removed, in the same update (a user's held deprovision: src/domain/deprovisioning). */
+  set?: Record<string, unknown>;
+  unset?: readonly string[];
 }
 
 /** The $push that records what a write leaves to do, in the write itself. */
@@ -169,8 +172,9 @@ export class ResourceStore<D extends StoredResource> {
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, version, ...this.scope } as never,
       {
-        $set: { attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next },
+        $set: { ...change.set, attrs: storableAttrs(change.attrs), lc: change.lc, updatedAt: now, version: next, 'sync.version': next },
         $min: { 'sync.pendingSince': now },
+        ...(change.unset?.length ? { $unset: Object.fromEntries(change.unset.map((f) => [f, ''])) } : {}),
         ...pendingPush(change),
       } as never,
       { returnDocument: 'after' },
@@ -211,6 +215,11 @@ export class ResourceStore<D extends StoredResource> {
   async delete(tenantId: string, id: string): Promise<boolean> {
     const res = await this.model.collection.deleteOne({ _id: id, tenantId, ...this.scope } as never);
     return res.deletedCount > 0;
+  }
+
+  /** Deletes the document if it is still at `version`, returning it as it was deleted; null when another write won. */
+  async deleteIfVersion(tenantId: string, id: string, version: number): Promise<D | null> {
+    return (await this.model.collection.findOneAndDelete({ _id: id, tenantId, version, ...this.scope } as never)) as D | null;
   }
 
   /** Deletes and returns the document as it was deleted (with whatever was still pending on it). */

@@ -1,5 +1,5 @@
 import { unlessDuplicate } from './duplicate-key';
-import type { Models, TenantDoc } from './models';
+import type { DeprovisioningSettingsDoc, Models, TenantDoc } from './models';
 
 /** The counters kept on the tenant document (absent until first bumped). */
 export interface TenantCounters {
@@ -88,5 +88,33 @@ export class TenantsRepository {
       .find({ _id: { $in: [...tenantIds] } } as never, { projection: { ruleSetVersion: 1 } })
       .toArray()) as unknown as (Pick<TenantCounters, 'ruleSetVersion'> & { _id: string })[];
     return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** The tenant's deprovisioning settings and breaker state, or null when there is no such tenant. */
+  async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null;
+  }
+
+  /** The ids of the tenants whose lifecycle purges inactive users. */
+  async purgingInactiveUsers(): Promise<string[]> {
+    const docs = (await this.models.Tenant.collection.find({ 'deprovisioning.lifecycle.inactiveUsers': 'purge' } as never, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[];
+    return docs.map((d) => d._id);
+  }
+
+  async setDeprovisioning(tenantId: string, settings: DeprovisioningSettingsDoc): Promise<boolean> {
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { deprovisioning: settings, updatedAt: new Date() } } as never);
+    return res.matchedCount > 0;
+  }
+
+  /** Trips the breaker; true only for the call that tripped it (it was not tripped). */
+  async tripBreaker(tenantId: string, at: Date): Promise<boolean> {
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: false } } as never, { $set: { breakerTrippedAt: at } } as never);
+    return res.modifiedCount > 0;
+  }
+
+  /** Resets the breaker; true only for the call that reset it. */
+  async resetBreaker(tenantId: string): Promise<boolean> {
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: true } } as never, { $unset: { breakerTrippedAt: '' } } as never);
+    return res.modifiedCount > 0;
   }
 }

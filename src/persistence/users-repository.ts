@@ -93,8 +93,64 @@ export type UserStream = DocumentStream<StreamedUser>;
  * versioned writes are ResourceStore's.
  */
 export class UsersRepository extends ResourceStore<UserDoc> {
+  /** The users SCIM shows: not those whose deletion the deprovisioning breaker holds (they answer 404). */
+  readonly scim: ResourceStore<UserDoc>;
+
   constructor(private readonly models: Models) {
     super(models.User);
+    this.scim = new ResourceStore(models.User, { 'hold.deleted': { $ne: true }, scimDeletedAt: { $exists: false } });
+  }
+
+  /** How many of the tenant's users had a deprovision applied since `since` (the breaker's window). */
+  async countDeprovisionedSince(tenantId: string, since: Date): Promise<number> {
+    return this.collection.countDocuments({ tenantId, deprovisionedAt: { $gte: since } } as never);
+  }
+
+  /** Users whose deprovision was applied since `since` and is not held: what a tripping breaker puts on hold. */
+  async deprovisionedSince(tenantId: string, since: Date): Promise<UserDoc[]> {
+    return (await this.collection.find({ tenantId, deprovisionedAt: { $gte: since } } as never).toArray()) as unknown as UserDoc[];
+  }
+
+  /** How many of the tenant's users are active (the breaker's percentage is of these). */
+  async countActive(tenantId: string): Promise<number> {
+    return this.countMatching(tenantId, { activeOnly: true });
+  }
+
+  /** Users with held (or rejected) deprovisions, oldest hold first. */
+  async withHolds(tenantId: string, opts: { state?: 'held' | 'rejected'; ids?: readonly string[]; limit?: number } = {}): Promise<UserDoc[]> {
+    const filter: Record<string, unknown> = { tenantId, 'hold.since': { $exists: true } };
+    if (opts.state) filter['hold.state'] = opts.state;
+    if (opts.ids) filter._id = { $in: [...opts.ids] };
+    return (await this.collection.find(filter as never).sort({ 'hold.since': 1 }).limit(opts.limit ?? 10_000).toArray()) as unknown as UserDoc[];
+  }
+
+  /** How many users have a deprovision waiting for an admin (state held). */
+  async countHeld(tenantId: string): Promise<number> {
+    return this.collection.countDocuments({ tenantId, 'hold.since': { $exists: true }, 'hold.state': 'held' } as never);
+  }
+
+  /** Inactive users (no hold) inactive since before `cutoff`: what the lifecycle's purge deletes. */
+  async inactiveBefore(tenantId: string, cutoff: Date, limit: number): Promise<Pick<UserDoc, '_id'>[]> {
+    return (await this.collection.find({ tenantId, inactiveSince: { $lt: cutoff }, hold: { $exists: false } } as never, { projection: { _id: 1 } }).limit(limit).toArray()) as unknown as Pick<UserDoc, '_id'>[];
+  }
+
+  /** Users of any tenant whose deferred deletion (scimDeletedAt) is older than `cutoff` (the sweeper; index `scimDeletedAt`). */
+  async deferredDeletionsBefore(cutoff: Date, limit: number): Promise<UserDoc[]> {
+    return (await this.collection.find({ scimDeletedAt: { $lt: cutoff } } as never).limit(limit).toArray()) as unknown as UserDoc[];
+  }
+
+  /** A user provisioned through the admin API holding this userName or one of these e-mail addresses (lower-cased), or null. */
+  async findAdminCreatedMatching(tenantId: string, userNameLower: string, emailsLower: readonly string[]): Promise<UserDoc | null> {
+    const byName = (await this.collection.findOne({ tenantId, 'lc.userName': userNameLower } as never)) as UserDoc | null;
+    if (byName?.createdVia) return byName;
+    if (emailsLower.length === 0) return null;
+    return (await this.collection.findOne({ tenantId, 'lc.emails': { $in: [...emailsLower] }, createdVia: { $exists: true } } as never)) as UserDoc | null;
+  }
+
+  /** Marks (or unmarks) how the user came to be; null when there is no such user. */
+  async setCreatedVia(tenantId: string, id: string, value: UserDoc['createdVia'] | null): Promise<UserDoc | null> {
+    const update = value === null ? { $unset: { createdVia: '' } } : { $set: { createdVia: value } };
+    return (await this.collection.findOneAndUpdate({ _id: id, tenantId } as never, update as never, { returnDocument: 'after' })) as UserDoc | null;
   }
 
   private get collection() {
@@ -114,9 +170,12 @@ export class UsersRepository extends ResourceStore<UserDoc> {
       .toArray()) as unknown as Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'>[];
   }
 
-  /** The user's `active` flag and custom extension only (what effective permissions depend on), or null. */
+  /**
+   * The user's `active` flag and custom extension only (what effective permissions depend on), or
+   * null; null too for a user whose IdP deletion is deferred (scimDeletedAt): deleted to everyone.
+   */
   async findActiveAndCustom(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
-    return (await this.collection.findOne({ _id: userId, tenantId } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
+    return (await this.collection.findOne({ _id: userId, tenantId, scimDeletedAt: { $exists: false } } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
   }
 
   /**

@@ -560,6 +560,14 @@ export const MATRIX: Record<string, OperationRow> = {
   'POST /webhooks/{id}/test': adminConfigOn(),
   'GET /webhooks/{id}/deliveries': adminConfigOn(),
 
+  // ---- Deprovisioning safeguards and safe linking (docs/deprovisioning.md: tenant admins only)
+  'GET /deprovisioning/settings': adminConfig(),
+  'PATCH /deprovisioning/settings': adminConfig(),
+  'GET /deprovisioning/held': adminConfig(),
+  'POST /deprovisioning/held/allow': adminConfig(),
+  'POST /deprovisioning/held/reject': adminConfig(),
+  'POST /users/{id}/link': adminConfigOn(),
+
   // ---- Session
   'GET /session': { targets: ['none'], rule: everyone, basis: [BASIS.anyoneElse] },
   'DELETE /session': { targets: ['none'], rule: () => 'conflict', basis: [BASIS.sessionBearer], notes: ['Bearer callers: 409 SESSION_NOT_CONSOLE.'] },

@@ -328,6 +328,18 @@ export const SPECS: Record<string, OpSpec> = {
     request: (_w, _t, f) => del(`/scim-tokens/${f.token}`),
   },
   'GET /events': simple(() => get('/events?limit=5')),
+  'GET /deprovisioning/settings': simple(() => get('/deprovisioning/settings')),
+  'PATCH /deprovisioning/settings': simple(() => patch('/deprovisioning/settings', { lifecycle: { inactiveUsers: 'keep' } })),
+  'GET /deprovisioning/held': simple(() => get('/deprovisioning/held')),
+  'POST /deprovisioning/held/allow': simple(() => post('/deprovisioning/held/allow', {})),
+  'POST /deprovisioning/held/reject': simple(() => post('/deprovisioning/held/reject', {})),
+  'POST /users/{id}/link': {
+    fresh: async (w) => {
+      const email = `${w.unique('linkable').replace(' ', '-')}@corp.example.com`;
+      return { user: must(await w.op.post('/users', { userName: email, email }), 201, 'fresh admin-created user').body.id as string };
+    },
+    request: (_w, _t, f) => post(`/users/${f.user}/link`),
+  },
   'GET /webhooks': simple(() => get('/webhooks')),
   'POST /webhooks': {
     request: () => post('/webhooks', { url: WEBHOOK_URL }),

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'group.member_added', 'group.member_removed',
   'access.changed',
   'directory.sync_failed', 'directory.sync_recovered',
+  'user.deprovision_held', 'user.deprovision_rejected', 'directory.breaker_tripped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -132,6 +133,15 @@ const MEMBERSHIP_ACTIONS = new Set(['membership.added', 'membership.removed', 'g
 export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   const { action, object } = audit;
   if (object.type === 'User' && (action === 'user.created' || action === 'user.patched' || action === 'user.replaced')) return userChange(audit);
+  // The deprovisioning breaker (docs/deprovisioning.md): a held change keeps access, so it is not
+  // user.deactivated; an admin's Allow is (the access goes now).
+  if (object.type === 'User' && action === 'user.deprovision.allowed') return userChange(audit);
+  if (object.type === 'User' && (action === 'user.deprovision.held' || action === 'user.deprovision.rejected')) {
+    const state = obj(audit.state);
+    const type = action === 'user.deprovision.held' ? 'user.deprovision_held' : 'user.deprovision_rejected';
+    return [{ type, object: withVersion(object, num(state.version)), data: { user: { id: object.id, attrs: obj(state.attrs) }, change: obj(audit.after) } }];
+  }
+  if (object.type === 'Tenant' && action === 'directory.breaker_tripped') return [{ type: 'directory.breaker_tripped', object: { ...object }, data: obj(audit.after) }];
   if (object.type === 'User' && action === 'user.deleted') {
     const before = obj(audit.before);
     return [{ type: 'user.deleted', object: withVersion(object, num(before.version)), data: { user: { id: object.id, attrs: obj(before.attrs) } } }];

@@ -19,7 +19,7 @@ export class ScimQueries {
   async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
     const page = await runListQuery<UserDoc>({
-      store: repositoriesOf(models).users,
+      store: repositoriesOf(models).users.scim,
       view: registry.view('User'),
       tenantId: ctx.tenantId,
       params,

@@ -8,6 +8,13 @@ interface StoredResource {
   version: number;
   createdAt: Date;
   updatedAt: Date;
+  /** A user's held deprovision: SCIM shows the IdP's state (inactive), not the access kept (src/domain/deprovisioning). */
+  hold?: unknown;
+}
+
+/** The attributes as the IdP set them: a user whose deprovision is held is inactive to the IdP. */
+export function idpAttrs(doc: StoredResource): Record<string, unknown> {
+  return doc.hold ? { ...doc.attrs, active: false } : doc.attrs;
 }
 
 const ENDPOINT: Record<ResourceTypeName, string> = { User: 'Users', Group: 'Groups' };
@@ -23,7 +30,7 @@ export function toRepresentation(
   doc: StoredResource,
   baseUrl: string,
 ): Record<string, unknown> {
-  const body = registry.toScim(type, doc.attrs);
+  const body = registry.toScim(type, idpAttrs(doc));
   const { schemas, ...rest } = body;
   return {
     schemas,

@@ -16,7 +16,12 @@ import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
 import { checkIfMatch } from './etag';
 import { afterLostRace, notFound, rethrowDuplicate, writeAttemptsFor, writeConflict } from './resource-writer';
-import { toRepresentation } from './representation';
+import { idpAttrs, toRepresentation } from './representation';
+import { heldChange, shouldHoldDeprovision } from '../../domain/deprovisioning/breaker';
+import { assertAllowedEmailDomains, refuseUnlinkedAdminUser } from '../../domain/deprovisioning/linking';
+import { deprovisionsTotal } from '../../observability/deprovisioning-metrics';
+import { readSettings } from '../../domain/deprovisioning/settings';
+import type { UserHold } from '../../persistence/models';
 import { assertWithinLimits } from './resource-limits';
 import { assertDeadlineNotAnswered } from '../../http/request-deadline';
 
@@ -27,7 +32,16 @@ export class UsersService {
   private readonly store: ResourceStore<UserDoc>;
 
   constructor(private readonly deps: ScimDeps) {
-    this.store = repositoriesOf(deps.models).users;
+    // SCIM does not see users whose deletion the deprovisioning breaker holds (the IdP deleted them).
+    this.store = repositoriesOf(deps.models).users.scim;
+  }
+
+  private breakerDeps() {
+    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer };
+  }
+
+  private cause(ctx: ScimContext) {
+    return { actor: ctx.actor, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) };
   }
 
   async get(ctx: ScimContext, id: string): Promise<UserDoc> {
@@ -48,14 +62,24 @@ export class UsersService {
     const { registry } = this.deps;
     const valid = registry.validateResource('User', body, { mode: 'create' });
     assertWithinLimits('User', valid.attrs, this.deps.limits);
+    const lc = registry.shadows('User', valid.attrs) as UserDoc['lc'];
+    const viaAdmin = ctx.actor.type === 'admin';
+    if (!viaAdmin) {
+      await assertAllowedEmailDomains(this.deps.models, this.deps.logger, ctx.tenantId, valid.attrs, ctx.requestId);
+      // A user the admin API created is not taken over silently; once linked, the IdP's create adopts it.
+      const linked = await refuseUnlinkedAdminUser(this.deps.models, ctx.tenantId, lc);
+      if (linked) return { doc: await this.adopt(ctx, linked, valid.attrs), memberless: false };
+    }
     const now = new Date();
     const doc: UserDoc = {
       _id: newId('usr'),
       tenantId: ctx.tenantId,
       attrs: storableAttrs(valid.attrs),
-      lc: registry.shadows('User', valid.attrs) as UserDoc['lc'],
+      lc,
       version: 1,
       sync: { version: 1, pendingSince: now },
+      ...(viaAdmin ? { createdVia: 'admin' as const } : {}),
+      ...(valid.attrs.active === false ? { inactiveSince: now } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -69,9 +93,17 @@ export class UsersService {
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
+  /** The IdP's create of a user an admin linked: the user (id, memberships, grants) stays, the IdP's attributes replace its own, and the IdP owns it from now on. */
+  private async adopt(ctx: ScimContext, existing: UserDoc, attrs: Record<string, unknown>): Promise<UserDoc> {
+    const adopted = await this.mutate(ctx, existing._id, {}, async () => ({ attrs }), 'user.replaced', 'replaced');
+    await repositoriesOf(this.deps.models).users.setCreatedVia(ctx.tenantId, existing._id, null);
+    const { createdVia: _linked, ...owned } = adopted;
+    return owned;
+  }
+
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
     return this.mutate(ctx, id, pre, async (existing) => {
-      const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: existing.attrs });
+      const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: idpAttrs(existing) });
       return { attrs: valid.attrs };
     }, 'user.replaced', 'replaced');
   }
@@ -84,13 +116,17 @@ export class UsersService {
       // As clients see it (with id and meta): a path-less value repeating them unchanged is a no-op.
       const result = applyPatch(view, toRepresentation(registry, 'User', existing, ctx.baseUrl), ops);
       if (!result.changed) return null;
-      return { attrs: registry.validateResource('User', result.resource, { mode: 'replace', existing: existing.attrs }).attrs };
+      return { attrs: registry.validateResource('User', result.resource, { mode: 'replace', existing: idpAttrs(existing) }).attrs };
     }, 'user.patched', 'patched');
   }
 
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
     const existing = await this.get(ctx, id);
     checkIfMatch(pre.ifMatch, existing.version);
+    if (existing.hold || (await shouldHoldDeprovision(this.breakerDeps(), ctx.tenantId, id, this.cause(ctx), { counted: existing.attrs.active !== false }))) {
+      return this.holdDeletion(ctx, id, pre);
+    }
+    if (await this.deferDeletion(ctx, existing)) return;
     // Several documents change (the user, its memberships, the audit trail): the intent is
     // recorded first, so a crash part-way is finished by the sweeper (domain/recovery). It carries
     // the events an earlier write left on the user (its request died before writing them).
@@ -104,6 +140,59 @@ export class UsersService {
       throw notFound('User', id);
     }
     await completePendingChange(recoveryDepsOf(this.deps), change, { eventsLeft: deleted.pendingAudit ?? [] });
+  }
+
+  /**
+   * Entra deactivates, then deletes: while the user's deactivation is in the breaker's window, its
+   * deletion waits for the window to pass (SCIM answers 404 at once; the sweeper finishes it), so a
+   * breaker that trips within the window can still hold it and restore the user's access.
+   * Returns false when the deletion is to be done now.
+   */
+  private async deferDeletion(ctx: ScimContext, existing: UserDoc): Promise<boolean> {
+    if (existing.attrs.active !== false || !existing.deprovisionedAt) return false;
+    const { settings } = await readSettings(this.deps.models, ctx.tenantId);
+    if (!settings.breaker.enabled || existing.deprovisionedAt.getTime() < Date.now() - settings.breaker.windowMinutes * 60_000) return false;
+    const now = new Date();
+    const audit = auditEvent({
+      tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deletion.deferred', object: { type: 'User', id: existing._id },
+      after: { until: new Date(existing.deprovisionedAt.getTime() + settings.breaker.windowMinutes * 60_000).toISOString(), version: existing.version + 1 }, requestId: ctx.requestId,
+    }, now);
+    const updated = await this.store.updateIfVersion(ctx.tenantId, existing._id, existing.version, { attrs: existing.attrs, lc: existing.lc, audits: [audit], set: { scimDeletedAt: now } }, now);
+    if (!updated) throw writeConflict('User', existing._id);
+    await this.afterWrite(ctx, [audit], existing, updated, 'patched');
+    return true;
+  }
+
+  /**
+   * The IdP deleted a user whose deprovision the breaker holds: the user and its access stay, SCIM
+   * answers 404 for it from now on, and the deletion waits for an admin (allow deletes it). The
+   * hold record and the audit event are written with the change, in one update.
+   */
+  private async holdDeletion(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
+    const attempts = writeAttemptsFor(pre);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await afterLostRace(attempt);
+      const existing = await this.get(ctx, id);
+      checkIfMatch(pre.ifMatch, existing.version);
+      const now = new Date();
+      const change = heldChange('delete', this.cause(ctx), now);
+      const hold: UserHold = { state: 'held', since: existing.hold?.since ?? now, deleted: true, changes: [...(existing.hold?.changes ?? []), change] };
+      const audit = auditEvent({
+        tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deprovision.held', object: { type: 'User', id },
+        before: this.auditView({ ...existing, attrs: idpAttrs(existing) }), after: { kind: 'delete', heldChangeId: change._id, version: existing.version + 1 },
+        state: { attrs: idpAttrs(existing), version: existing.version + 1 }, requestId: ctx.requestId,
+      }, now);
+      assertDeadlineNotAnswered();
+      const updated = await this.store.updateIfVersion(ctx.tenantId, id, existing.version, {
+        // Access as it is: an active user keeps it; one whose deactivation was applied long ago stays inactive.
+        attrs: existing.attrs, lc: existing.lc, audits: [audit], set: { hold }, unset: ['deprovisionedAt', 'deprovisionedBy'],
+      }, now);
+      if (!updated) continue;
+      deprovisionsTotal.inc({ outcome: 'held' });
+      await this.afterWrite(ctx, [audit], existing, updated, 'patched');
+      return;
+    }
+    throw writeConflict('User', id);
   }
 
   /**
@@ -128,15 +217,23 @@ export class UsersService {
       const existing = await this.get(ctx, id);
       checkIfMatch(pre.ifMatch, existing.version);
       const next = await compute(existing);
-      if (!next || isDeepStrictEqual(storableAttrs(next.attrs), existing.attrs)) return existing;
+      // Compared with what the IdP sees: a held user is inactive to it.
+      if (!next || isDeepStrictEqual(storableAttrs(next.attrs), storableAttrs(idpAttrs(existing)))) return existing;
       assertWithinLimits('User', next.attrs, this.deps.limits);
+      if (!existing.hold) await assertAllowedEmailDomains(this.deps.models, this.deps.logger, ctx.tenantId, next.attrs, ctx.requestId, existing.attrs);
+      const effect = await this.deprovisionEffect(ctx, existing, next.attrs);
+      const stored = effect.attrs;
       // The audit event rides on the write itself: a committed change is audited even if we die next.
-      const audits = await this.auditsOf(ctx, action, existing, { ...existing, attrs: storableAttrs(next.attrs), version: existing.version + 1 });
+      // It records the IdP's change (before and after as the IdP sees them); the automatic
+      // memberships follow the access kept (stored attributes).
+      const afterDoc = { ...existing, attrs: storableAttrs(stored), version: existing.version + 1 };
+      const audits = await this.auditsOf(ctx, effect.action ?? action, existing, afterDoc, { before: idpAttrs(existing), after: storableAttrs(next.attrs) });
       assertDeadlineNotAnswered();
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: next.attrs, lc: registry.shadows('User', next.attrs), audits })
+        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: stored, lc: registry.shadows('User', stored), audits, ...(effect.set ? { set: effect.set } : {}), ...(effect.unset ? { unset: effect.unset } : {}) })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
+      if (effect.outcome) deprovisionsTotal.inc({ outcome: effect.outcome });
       const deactivated = existing.attrs.active !== false && updated.attrs.active === false;
       await this.afterWrite(ctx, audits, existing, updated, deactivated ? 'deactivated' : reason);
       return updated;
@@ -144,9 +241,44 @@ export class UsersService {
     throw writeConflict('User', id);
   }
 
+  /**
+   * What an IdP write does to access (docs/deprovisioning.md): a deactivation is applied (counted in
+   * the breaker's window) or held (the stored user stays active, a hold records the change); a
+   * held user stays held until the IdP reactivates it (the hold ends; access was never removed).
+   */
+  private async deprovisionEffect(ctx: ScimContext, existing: UserDoc, idpNext: Record<string, unknown>): Promise<{
+    attrs: Record<string, unknown>; set?: Record<string, unknown>; unset?: string[]; action?: string; outcome?: 'applied' | 'held';
+  }> {
+    const idpWasActive = !existing.hold && existing.attrs.active !== false;
+    const idpNowActive = idpNext.active !== false;
+    if (existing.hold) {
+      if (idpNowActive) return { attrs: idpNext, unset: ['hold', 'deprovisionedAt', 'deprovisionedBy', 'inactiveSince'] };
+      return { attrs: { ...idpNext, active: true } };
+    }
+    if (idpWasActive && !idpNowActive) {
+      const now = new Date();
+      if (await shouldHoldDeprovision(this.breakerDeps(), ctx.tenantId, existing._id, this.cause(ctx), {}, now)) {
+        const hold: UserHold = { state: 'held', since: now, changes: [heldChange('deactivate', this.cause(ctx), now)] };
+        return { attrs: { ...idpNext, active: true }, set: { hold }, action: 'user.deprovision.held', outcome: 'held' };
+      }
+      return { attrs: idpNext, set: { deprovisionedAt: now, deprovisionedBy: this.cause(ctx), inactiveSince: now }, outcome: 'applied' };
+    }
+    if (!idpWasActive && idpNowActive) return { attrs: idpNext, unset: ['deprovisionedAt', 'deprovisionedBy', 'inactiveSince'] };
+    return { attrs: idpNext };
+  }
+
   /** The change's event, then the automatic default-group memberships it starts or ends. */
-  private async auditsOf(ctx: ScimContext, action: string, before: UserDoc | undefined, after: UserDoc): Promise<AuditEventDoc[]> {
-    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(before, after), state: this.auditView(after), requestId: ctx.requestId });
+  private async auditsOf(
+    ctx: ScimContext,
+    action: string,
+    before: UserDoc | undefined,
+    after: UserDoc,
+    idp?: { before: Record<string, unknown>; after: Record<string, unknown> },
+  ): Promise<AuditEventDoc[]> {
+    const seen = (doc: UserDoc | undefined, attrs: Record<string, unknown> | undefined) => (doc && attrs ? { ...doc, attrs } : doc);
+    const idpBefore = seen(before, idp?.before);
+    const idpAfter = seen(after, idp?.after)!;
+    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(idpBefore, idpAfter), state: this.auditView(idpAfter), requestId: ctx.requestId });
     return [audit, ...(await automaticMembershipEvents(this.deps.models, ctx.tenantId, before, after, audit))];
   }
 

@@ -1,0 +1,181 @@
+import express, { type Router } from 'express';
+import { adminErrors, ref, type Json } from '../openapi-kit';
+import type { AdminDeps } from '../admin-deps';
+import { param, tenantAdminContext } from './route-kit';
+import { invalid, readBody, readIdList } from '../../domain/groups/input';
+import { mergeSettingsInput, readSettings } from '../../domain/deprovisioning/settings';
+import { allowHeld, listHeldChanges, rejectHeld } from '../../domain/deprovisioning/held-changes';
+import { linkUserToIdp } from '../../domain/deprovisioning/linking';
+import { repositoriesOf } from '../../persistence/repositories';
+import { AppError } from '../../errors/app-error';
+import { auditEvent } from '../../domain/audit';
+
+/**
+ * /deprovisioning: the tenant's circuit breaker and lifecycle settings, the held changes and the
+ * admin's Allow / Reject (all, or per user), and /users/{id}/link (safe linking). Tenant admins
+ * only (access policy: canConfigureTenant); docs/deprovisioning.md.
+ */
+export function deprovisioningRoutes(deps: AdminDeps): Router {
+  const router = express.Router();
+  const breakerDeps = { models: deps.models, memberships: deps.memberships, enqueuer: deps.producer };
+  /** `userIds` (absent: every held user). */
+  const userIdsOf = (input: unknown): string[] | undefined => {
+    if (input === undefined || input === null || (typeof input === 'object' && Object.keys(input).length === 0)) return undefined;
+    const body = readBody(input, ['userIds']);
+    if (body.userIds === undefined) return undefined;
+    const ids = readIdList(body, 'userIds', { max: 10_000 });
+    if (ids.length === 0) throw invalid('userIds', '"userIds" names no user; leave it out to decide on every held user');
+    return ids;
+  };
+
+  router.get('/deprovisioning/settings', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'read the deprovisioning settings');
+    const { settings, trippedAt } = await readSettings(deps.models, ctx.tenantId);
+    res.json({ ...settings, breakerTrippedAt: trippedAt?.toISOString() ?? null });
+  });
+  router.patch('/deprovisioning/settings', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'change the deprovisioning settings');
+    const tenants = repositoriesOf(deps.models).tenants;
+    const stored = await tenants.deprovisioningOf(ctx.tenantId);
+    if (!stored) throw new AppError('notFound', 'TENANT_NOT_FOUND', 'No such tenant');
+    const next = mergeSettingsInput(stored.deprovisioning, req.body);
+    await tenants.setDeprovisioning(ctx.tenantId, next);
+    await repositoriesOf(deps.models).auditEvents.insertOnce(
+      auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action: 'deprovisioning.settings.changed', object: { type: 'Tenant', id: ctx.tenantId }, before: stored.deprovisioning ?? {}, after: next, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) }),
+    );
+    const { settings, trippedAt } = await readSettings(deps.models, ctx.tenantId);
+    res.json({ ...settings, breakerTrippedAt: trippedAt?.toISOString() ?? null });
+  });
+  router.get('/deprovisioning/held', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'read held deprovisions');
+    res.json(await listHeldChanges(breakerDeps, ctx.tenantId));
+  });
+  router.post('/deprovisioning/held/allow', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'allow held deprovisions');
+    res.json(await allowHeld(breakerDeps, ctx, userIdsOf(req.body)));
+  });
+  router.post('/deprovisioning/held/reject', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'reject held deprovisions');
+    res.json(await rejectHeld(breakerDeps, ctx, userIdsOf(req.body)));
+  });
+  router.post('/users/:id/link', async (req, res) => {
+    const ctx = await tenantAdminContext(deps, req, res, 'link users to the IdP');
+    res.json(await linkUserToIdp(deps.models, ctx, param(req, 'id')));
+  });
+  return router;
+}
+
+// ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
+
+const json = (schema: Json): Json => ({ content: { 'application/json': { schema } } });
+const ok = (schema: Json): Json => ({ description: 'OK', ...json(schema) });
+const tags = ['Deprovisioning'];
+const idPath: Json = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'User id' };
+const decisionBody: Json = {
+  required: false,
+  ...json({ type: 'object', properties: { userIds: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 10000, description: 'The users to decide on; absent: every held user' } } }),
+};
+const settingsSchema: Json = {
+  type: 'object',
+  properties: {
+    breaker: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean', description: 'Default true' },
+        windowMinutes: { type: 'integer', minimum: 1, maximum: 10080, description: 'Sliding window (default 60)' },
+        users: { type: 'integer', minimum: 0, description: 'Trips when the deprovisions in the window exceed this many users (default 25)…' },
+        percentOfActive: { type: 'integer', minimum: 0, maximum: 100, description: '…and this percentage of the active users (default 10)' },
+      },
+    },
+    exemptUserIds: { type: 'array', items: { type: 'string' }, description: 'Users the breaker never holds' },
+    exemptGroupIds: { type: 'array', items: { type: 'string' }, description: 'Groups whose members the breaker never holds' },
+    lifecycle: {
+      type: 'object',
+      properties: {
+        inactiveUsers: { type: 'string', enum: ['keep', 'purge'], description: 'Default keep' },
+        purgeAfterDays: { type: 'integer', minimum: 1, maximum: 3650, description: 'With purge: inactive users are deleted this many days after their deactivation (default 90)' },
+      },
+    },
+    allowedEmailDomains: { type: 'array', items: { type: 'string' }, description: 'A SCIM create or update giving an address outside these domains is refused (400 invalidValue); empty: any' },
+  },
+};
+
+export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
+  paths: {
+    '/deprovisioning/settings': {
+      get: { tags, summary: 'The circuit breaker, exemptions, lifecycle and allowed e-mail domains in force (defaults filled in)', responses: { '200': ok(ref('DeprovisioningSettings')), ...adminErrors() } },
+      patch: {
+        tags,
+        summary: 'Change them: the fields given replace the stored ones (lists whole)',
+        requestBody: { required: true, ...json(settingsSchema) },
+        responses: { '200': ok(ref('DeprovisioningSettings')), ...adminErrors(400) },
+      },
+    },
+    '/deprovisioning/held': {
+      get: {
+        tags,
+        summary: 'The breaker state and the users whose deprovisions are held (or were rejected), oldest first',
+        responses: {
+          '200': ok({
+            type: 'object',
+            properties: { breaker: { type: 'object', additionalProperties: true }, held: { type: 'integer' }, rejected: { type: 'integer' }, items: { type: 'array', items: ref('HeldUser') } },
+            required: ['breaker', 'held', 'rejected', 'items'],
+          }),
+          ...adminErrors(),
+        },
+      },
+    },
+    '/deprovisioning/held/allow': {
+      post: {
+        tags,
+        summary: 'Apply the held changes (all held users, or the ones named, rejected ones included: deactivate at once), in order; idempotent',
+        requestBody: decisionBody,
+        responses: { '200': ok(ref('HeldDecision')), ...adminErrors(400) },
+      },
+    },
+    '/deprovisioning/held/reject': {
+      post: {
+        tags,
+        summary: 'Keep the users\' access (all held users, or the ones named); the IdP\'s state stays shown as held; idempotent',
+        requestBody: decisionBody,
+        responses: { '200': ok(ref('HeldDecision')), ...adminErrors(400) },
+      },
+    },
+    '/users/{id}/link': {
+      post: {
+        tags,
+        summary: "Link a user the admin API created to the IdP: the IdP's create of a matching user adopts it (same id and access), and the IdP owns it from then on",
+        parameters: [idPath],
+        responses: { '200': ok({ allOf: [ref('UserSummary'), { type: 'object', properties: { linked: { type: 'boolean' } } }] }), ...adminErrors(404, 409) },
+      },
+    },
+  },
+  schemas: {
+    DeprovisioningSettings: { ...settingsSchema, properties: { ...(settingsSchema.properties as Record<string, Json>), breakerTrippedAt: { type: 'string', format: 'date-time', nullable: true } } },
+    HeldUser: {
+      type: 'object',
+      properties: {
+        user: ref('UserSummary'),
+        idpState: { type: 'string', enum: ['inactive', 'deleted'], description: "What the IdP asked (what SCIM shows)" },
+        state: { type: 'string', enum: ['held', 'rejected'] },
+        since: { type: 'string', format: 'date-time' },
+        decidedAt: { type: 'string', format: 'date-time' },
+        decidedBy: { type: 'string' },
+        changes: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string' }, kind: { type: 'string', enum: ['deactivate', 'delete'] }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' }, retroactive: { type: 'boolean' } },
+            required: ['id', 'kind', 'at', 'actor'],
+          },
+        },
+      },
+      required: ['user', 'idpState', 'state', 'since', 'changes'],
+    },
+    HeldDecision: {
+      type: 'object',
+      properties: { decided: { type: 'array', items: { type: 'string' } }, unchanged: { type: 'array', items: { type: 'string' } } },
+      required: ['decided', 'unchanged'],
+    },
+  },
+};

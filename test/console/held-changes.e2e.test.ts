@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { issueConsoleLink } from '../../src/auth/console-sessions';
+import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { fixture } from '../scim/http/helpers';
+
+/**
+ * The console's "Held changes" page in a real browser (the harness of console.e2e.test.ts): a
+ * breaker with a threshold of 3 trips on 10 Okta deactivations; the banner shows on every page,
+ * the page lists 10 held changes, one user is rejected, one deactivated at once, the rest allowed.
+ */
+const ROOT = join(__dirname, '..', '..');
+const SCREENSHOTS = join(ROOT, '.data', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('Held changes page in Chromium', () => {
+  let s: SyncStack;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM) && !process.env.CHROMIUM_PATH) execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), 'chromium'], { stdio: 'inherit' });
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'console', 'tsconfig.json')], { stdio: 'inherit' });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    s = await startSyncStack();
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
+    for (let i = 0; i < 10; i++) ids.push(await s.user(`held-${i}`));
+    server = createServer(s.runtime.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await s?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const step = (name: string, body: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await body();
+      } catch (err) {
+        const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+        await shot(file).catch(() => undefined);
+        const text = await page.locator('body').innerText().catch(() => '(no page text)');
+        writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
+        process.stderr.write(`held-changes e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
+        throw err;
+      }
+    });
+
+  step('when the breaker has tripped, then every page shows the banner and Held changes lists the 10 users, saying which way it fails', async () => {
+    for (const id of ids) expect((await s.scim.patch(`/Users/${id}`, fixture('okta/patch-user-deactivate.json'))).status).toBe(200);
+    const link = await issueConsoleLink(s.runtime.deps.models, s.tenantId, base);
+    await page.goto(link.url);
+    await page.waitForURL(`${base}/console/`);
+    await page.getByTestId('held-banner').waitFor();
+    expect(await page.getByTestId('held-banner').innerText()).toContain('10 changes from the IdP held');
+    await page.getByRole('link', { name: 'Review held changes' }).click();
+    await page.getByRole('heading', { name: 'Held changes', level: 1 }).waitFor();
+    await page.getByTestId('held-count').filter({ hasText: '10 held, 0 rejected.' }).waitFor();
+    expect(await page.locator('tr[data-state="held"]').count()).toBe(10);
+    expect(await page.getByTestId('fails-open').innerText()).toContain('keeps the user\'s access');
+    expect(await page.getByTestId('breaker-state').innerText()).toContain('Tripped');
+    await shot('held-changes');
+  });
+
+  step('when the operator rejects one user, deactivates it at once, then allows the rest, then the page and the users follow, and the banner goes', async () => {
+    await page.getByRole('button', { name: 'Reject held-0', exact: true }).click();
+    await page.getByTestId('held-count').filter({ hasText: '9 held, 1 rejected.' }).waitFor();
+    expect(await page.locator(`tr[data-user-id="${ids[0]}"]`).getAttribute('data-state')).toBe('rejected');
+    await page.getByRole('button', { name: 'Deactivate now held-0', exact: true }).click();
+    await page.getByTestId('held-count').filter({ hasText: '9 held, 0 rejected.' }).waitFor();
+    await page.getByRole('button', { name: 'Allow all (9)' }).click();
+    await page.getByTestId('held-count').filter({ hasText: '0 held, 0 rejected.' }).waitFor();
+    await page.getByTestId('held-banner').waitFor({ state: 'detached' });
+    const stored = await s.runtime.deps.models.User.collection.find({ _id: { $in: ids } } as never).toArray();
+    expect(stored.map((u) => [(u as unknown as { attrs: { active: boolean } }).attrs.active, 'hold' in u])).toEqual(ids.map(() => [false, false]));
+    await shot('held-changes-decided');
+  });
+
+  step('when the operator links an admin-created user, then the page says the IdP will take it over', async () => {
+    const created = await s.admin.post('/users', { userName: 'lee@example.com', email: 'lee@example.com' });
+    expect(created.status).toBe(201);
+    await page.getByLabel('User id').fill(created.body.id);
+    await page.getByRole('button', { name: 'Link to the IdP' }).click();
+    await page.getByRole('status').filter({ hasText: 'lee@example.com is linked' }).waitFor();
+  });
+});
