@@ -45,6 +45,7 @@ describe('query values are what the document says or a 400', () => {
     ['/groups?page=', 'page'],
     ['/resources?type=', 'type'],
     ['/resources?page=', 'page'],
+    ['/invitations?status=', 'status'],
   ])('%s answers 400 naming %s', async (path, field) => {
     const res = await s.admin.get(path);
     expect(res.status).toBe(400);
