@@ -92,7 +92,7 @@ function rng(seed: number): () => number {
 }
 
 async function insertChunks(collection: Models['Group']['collection'], docs: readonly object[]): Promise<void> {
-  for (let i = 0; i < docs.length; i += CHUNK) await collection.insertMany(docs.slice(i, i + CHUNK) as never[], { ordered: false });
+  for (let i = 0; i < docs.length; i += CHUNK) await collection.insertMany(docs.slice(i, i + CHUNK), { ordered: false });
 }
 
 interface Seeded {
@@ -127,7 +127,7 @@ async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth
     const name = `Bench role ${i}`;
     roles.push({ _id: newId('rol'), tenantId, name, nameLower: name.toLowerCase(), privileges, createdAt: now, updatedAt: now });
   }
-  await insertChunks(models.Role.collection as never, roles);
+  await insertChunks(models.Role.collection, roles);
 
   // Groups spread evenly over `depth` levels; each group below the top hangs under a random group one level up.
   const levels: string[][] = Array.from({ length: opts.depth }, () => []);
@@ -156,10 +156,10 @@ async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth
     roleOfGroup.set(g._id, role);
     return { _id: `${g._id}|${role._id}`, tenantId, roleId: role._id, groupId: g._id, createdAt: now };
   });
-  await insertChunks(models.RoleAssignment.collection as never, assignments);
+  await insertChunks(models.RoleAssignment.collection, assignments);
   const agentIds = Array.from({ length: opts.agents }, () => newId('agt'));
   await insertChunks(
-    models.Resource.collection as never,
+    models.Resource.collection,
     agentIds.map((id, i) => ({ _id: id, tenantId, type: 'agent', name: `Bench agent ${i}`, createdAt: now, updatedAt: now })),
   );
   const grantOfGroup = new Map<string, { resourceId: string; level: Level }>();
@@ -170,7 +170,7 @@ async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth
     grantOfGroup.set(g._id, grant);
     grants.push({ _id: `${g._id}|${grant.resourceId}`, tenantId, groupId: g._id, resourceId: grant.resourceId, resourceType: 'agent', level: grant.level, createdAt: now });
   }
-  await insertChunks(models.ResourceGrant.collection as never, grants);
+  await insertChunks(models.ResourceGrant.collection, grants);
   progress(`seeded ${assignments.length} role assignments, ${agentIds.length} agents, ${grants.length} agent grants`);
 
   const userIds: string[] = [];
@@ -199,14 +199,14 @@ async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth
     }
     floor.set(id, levelsOf);
   }
-  await insertChunks(models.User.collection as never, users);
-  await insertChunks(models.Membership.collection as never, memberships);
+  await insertChunks(models.User.collection, users);
+  await insertChunks(models.Membership.collection, memberships);
   progress(`seeded ${opts.users} users in ${opts.groupsPerUser} groups each`);
   return { tenantId, userIds, agentIds, floor };
 }
 
 /** Closed loop: `concurrency` workers ask one question each, await the answer, ask the next. */
-async function measure(concurrency: number, maxOps: number, maxDurationMs: number, op: (i: number) => Promise<unknown> | unknown): Promise<Measured> {
+async function measure(concurrency: number, maxOps: number, maxDurationMs: number, op: (i: number) => unknown): Promise<Measured> {
   const latencies: number[] = [];
   let issued = 0;
   const started = performance.now();

@@ -52,8 +52,8 @@ function startApp(role: 'api' | 'worker', prefix: string, logFile: string, extra
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
   return child;
 }
 

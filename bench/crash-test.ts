@@ -260,7 +260,7 @@ function checkGroups(lanes: Lane[], groups: GroupDoc[], memberships: { groupId: 
 }
 
 /** Sorted keys, so that two equal documents print equal whatever order their keys were written in. */
-const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 
 /** The feed after recovery: everything sequenced, no gap, and its replay equal to the stored state. */
 async function checkFeed(db: Database, tenantId: string, details: string[]): Promise<number> {

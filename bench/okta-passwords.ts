@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const usersArg = process.argv.indexOf('--users');
   const users = usersArg > 0 ? Number(process.argv[usersArg + 1]) : 2000;
   if (!Number.isInteger(users) || users < 1) throw new Error('--users must be a positive whole number');
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: (() => unknown)[] = [];
   try {
     if (useLocalServices('start')) cleanups.push(() => stopLocalServices());
     const runId = randomBytes(4).toString('hex');

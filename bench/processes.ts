@@ -128,7 +128,7 @@ async function runLayout(apisN: number, workersN: number, users: number, concurr
     while ((await db.models.User.collection.countDocuments(pending)) > 0) await sleep(100);
     const convergedSeconds = (Date.now() - t0) / 1000;
     const cpu2 = { worker: workers.reduce((n, p) => n + cpuSeconds(p.pid), 0) };
-    const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: target, sources: `rule:${rule}` } as never);
+    const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: target, sources: `rule:${rule}` });
     if (holders !== sales.size) throw new Error(`rule group holds ${holders}, expected ${sales.size}`);
     latencies.sort((a, b) => a - b);
     return {

@@ -192,7 +192,7 @@ async function main(): Promise<number> {
       ...(await seedBase(db, opts, tenant.tenantId, runId)),
       token: tenant.scimToken,
       deleteMemberships: async (groupId) => {
-        await db.models.Membership.collection.deleteMany({ groupId } as never);
+        await db.models.Membership.collection.deleteMany({ groupId });
       },
     };
 

@@ -434,7 +434,7 @@ async function seedUsersDirectly(db: Database, registry: SchemaRegistry, tenantI
       attrs.enterprise.employeeNumber = String(i);
       const id = newId('usr');
       departmentOf.set(id, department);
-      docs.push({ _id: id, tenantId, attrs, lc: registry.shadows('User', attrs) as UserDoc['lc'], version: 1, sync: { version: 1 }, createdAt: now, updatedAt: now } as UserDoc);
+      docs.push({ _id: id, tenantId, attrs, lc: registry.shadows('User', attrs) as UserDoc['lc'], version: 1, sync: { version: 1 }, createdAt: now, updatedAt: now });
     }
     await db.models.User.collection.insertMany(docs as never[], { ordered: false });
     const done = Math.min(count, start + chunk);

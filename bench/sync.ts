@@ -311,7 +311,7 @@ async function benchRuleChange(opts: SyncBenchOptions): Promise<SyncBenchRow> {
       { ordered: false },
     );
     const floorMs = performance.now() - floorStart;
-    await models.Membership.collection.deleteMany({ groupId: floorGroup } as never);
+    await models.Membership.collection.deleteMany({ groupId: floorGroup });
     opts.progress?.(`rule-change: floor ${matched.length} matches in ${floorMs.toFixed(0)} ms`);
 
     // The product: create the rule through the rules service; the worker runs it.
@@ -426,10 +426,10 @@ async function benchUserJobs(opts: SyncBenchOptions): Promise<SyncBenchRow[]> {
       try {
         opts.progress?.(`user-jobs: ${total} user.changed jobs, first evaluation (memberships are created)`);
         assigning = await runJobs(queue, jobs);
-        const memberships = await models.Membership.collection.countDocuments({ tenantId: scope.tenantId } as never);
+        const memberships = await models.Membership.collection.countDocuments({ tenantId: scope.tenantId });
         if (memberships === 0) throw new Error('the jobs added no membership: the scenario is broken');
         opts.progress?.(`user-jobs: ${memberships} memberships; again, as after a change no rule reads (nothing to write but the acknowledgement)`);
-        await models.User.collection.updateMany({ tenantId: scope.tenantId } as never, { $set: { 'sync.pendingSince': new Date() } } as never);
+        await models.User.collection.updateMany({ tenantId: scope.tenantId }, { $set: { 'sync.pendingSince': new Date() } });
         steady = await runJobs(queue, jobs);
       } finally {
         await worker.close();

@@ -152,9 +152,9 @@ async function inspect(db: Database, tenantId: string, groupId: string, ruleId: 
     if (wants !== held.has(u._id)) fail('wrongMembers', `${u._id}: ${(u.attrs.enterprise as { department?: string } | undefined)?.department}, ${held.has(u._id) ? 'a member' : 'not a member'}`);
   }
   f.pending =
-    (await models.User.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } } as never)) +
-    (await models.Rule.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } } as never)) +
-    (await models.Membership.collection.countDocuments({ tenantId, 'pendingAudit.0': { $exists: true } } as never));
+    (await models.User.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } })) +
+    (await models.Rule.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } })) +
+    (await models.Membership.collection.countDocuments({ tenantId, 'pendingAudit.0': { $exists: true } }));
   return f;
 }
 
@@ -244,9 +244,9 @@ async function settle(db: Database, queue: Queue, tenantId: string, timeoutMs: n
   while (Date.now() < deadline) {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     const pending =
-      (await models.User.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } } as never)) +
-      (await models.Rule.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } } as never)) +
-      (await models.Membership.collection.countDocuments({ tenantId, 'pendingAudit.0': { $exists: true } } as never));
+      (await models.User.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } })) +
+      (await models.Rule.collection.countDocuments({ tenantId, 'sync.pendingSince': { $exists: true } })) +
+      (await models.Membership.collection.countDocuments({ tenantId, 'pendingAudit.0': { $exists: true } }));
     quiet = pending === 0 && Object.values(counts).every((n) => n === 0) ? quiet + 1 : 0;
     if (quiet >= 3) return true;
     await sleep(300);
@@ -280,7 +280,7 @@ async function main() {
       const lanes = patchLanes(api, tenant.scimToken, users, opts.lanes);
       const ctx = { tenantId: tenant.tenantId, actor: { type: 'admin' as const, id: 'crash-test' } };
 
-      const count = () => db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: group._id } as never);
+      const count = () => db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: group._id });
       const ruleState = async () =>
         (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as { progress?: { version: number; matched: number }; lastRun?: { version: number } } | null;
       /** Until the run of `version` has written memberships (a chunk checkpointed) or finished. */
@@ -312,7 +312,7 @@ async function main() {
       await killWorker(worker);
       const secondKill = await count();
       if (flush) await redis.flushall();
-      const pendingAudits = await db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, 'pendingAudit.0': { $exists: true } } as never);
+      const pendingAudits = await db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, 'pendingAudit.0': { $exists: true } });
       worker = startWorker(prefix, logFile, 2);
       receiver.down = false;
 

@@ -47,6 +47,8 @@ interface OperationSpec {
   bodyContent?: Json;
   ok: number;
   response?: Json;
+  /** A second success status with the same body (e.g. 200 when a POST finds the assignment made already). */
+  alsoOk?: { status: number; description: string };
   errors?: number[];
   public?: boolean;
 }
@@ -56,6 +58,9 @@ function operation(spec: OperationSpec): Json {
   responses[String(spec.ok)] = spec.response
     ? { description: 'OK', content: { 'application/json': { schema: spec.response } } }
     : { description: spec.ok === 204 ? 'Done; no content' : 'OK' };
+  if (spec.alsoOk) {
+    responses[String(spec.alsoOk.status)] = { description: spec.alsoOk.description, ...(spec.response ? { content: { 'application/json': { schema: spec.response } } } : {}) };
+  }
   for (const status of [...(spec.public ? [] : [401]), ...(spec.errors ?? [])]) {
     responses[String(status)] = { description: ERROR_STATUS[status] ?? 'Error', content: { 'application/json': { schema: ref('Error') } } };
   }
@@ -74,7 +79,11 @@ function operation(spec: OperationSpec): Json {
 
 const groupId = pathParam('id', 'Group id (grp_…)');
 const userIdParam = pathParam('userId', 'User id');
-const cursorParams = [queryParam('cursor', 'Continue after the last item of the previous page (nextCursor)'), queryParam('limit', 'Page size', { type: 'integer', minimum: 1 })];
+/** The cursor and page size of a cursor-paged list; `maxLimit` is the largest page the route serves. */
+const cursorParams = (maxLimit: number): Json[] => [
+  queryParam('cursor', 'Continue after the last item of the previous page (nextCursor)'),
+  queryParam('limit', `Page size (1-${maxLimit})`, { type: 'integer', minimum: 1, maximum: maxLimit }),
+];
 const page = (item: Json): Json => obj({ items: arrayOf(item), nextCursor: nullable(str('Pass as `cursor` for the next page; null on the last page')) }, ['items', 'nextCursor']);
 
 const schemas: Record<string, Json> = {
@@ -103,20 +112,20 @@ const schemas: Record<string, Json> = {
   ),
   GroupCreate: obj(
     {
-      name: str('1-100 characters, unique per tenant ignoring case'),
+      name: str('1-100 characters, unique per tenant ignoring case', { minLength: 1, maxLength: 100 }),
       description: str(),
       audience: enumOf(['user', 'customer'], 'Default user'),
       kind: enumOf(['static', 'dynamic'], 'Default static'),
       parentId: nullable(str('Parent group: no cycles, at most 5 levels')),
       ownerId: nullable(str('A user of the group audience whom the caller can see (else 404 USER_NOT_FOUND, as for an unknown id); becomes a member who cannot be removed')),
-      rule: obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"') }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>' }),
+      rule: nullable(obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"', { minLength: 1 }) }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>', additionalProperties: false })),
     },
     ['name'],
     { additionalProperties: false },
   ),
   GroupUpdate: obj(
     {
-      name: str(),
+      name: str('1-100 characters', { minLength: 1, maxLength: 100 }),
       description: nullable(str()),
       parentId: nullable(str()),
       ownerId: nullable(str('A user the caller can see (else 404 USER_NOT_FOUND); the previous owner stays a plain member (audited group.owner.changed)')),
@@ -206,16 +215,32 @@ const schemas: Record<string, Json> = {
   ),
   RoleInput: obj(
     {
-      name: str(),
-      audience: enumOf(['user', 'customer'], 'On create: user (default for admins) or customer (always, for customer admins)'),
-      description: nullable(str()),
-      privileges: arrayOf(obj({ target: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'])),
+      name: str(undefined, { minLength: 1 }),
+      audience: enumOf(['user', 'customer'], 'user (default for admins) or customer (always, for customer admins)'),
+      description: str(),
+      privileges: arrayOf(obj({ target: str(undefined, { minLength: 1 }), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'], { additionalProperties: false })),
     },
+    ['name'],
+    { additionalProperties: false },
   ),
-  AuthorizeRequest: obj(
-    { userId: str(), action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'), target: str('A catalogue target, e.g. Ticket'), resource: str('A resource id (agent, data source, project)') },
-    ['userId', 'action'],
+  RoleUpdate: obj(
+    {
+      name: str(undefined, { minLength: 1 }),
+      description: str(),
+      privileges: arrayOf(obj({ target: str(undefined, { minLength: 1 }), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['target', 'level'], { additionalProperties: false })),
+    },
+    [],
+    { additionalProperties: false },
   ),
+  AuthorizeRequest: {
+    ...obj(
+      { userId: str(undefined, { minLength: 1 }), action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'), target: str('A catalogue target, e.g. Ticket', { minLength: 1 }), resource: str('A resource id (agent, data source, project)', { minLength: 1 }) },
+      ['userId', 'action'],
+      { additionalProperties: false },
+    ),
+    description: 'Exactly one of target and resource.',
+    oneOf: [{ required: ['target'] }, { required: ['resource'] }],
+  },
   AuthorizeDecision: obj(
     {
       allowed: { type: 'boolean' },
@@ -259,7 +284,7 @@ const paths: PathItems = {
       summary: 'List groups',
       description: 'Internal groups by default; origin=scim lists the IdP groups (read-only). Non-admins see the groups they belong to, manage or administer (customer admins: also every customer group).',
       params: [
-        queryParam('q', 'Search: part of the name, case-insensitive'),
+        queryParam('q', 'Search: part of the name, case-insensitive', str(undefined, { maxLength: 100 })),
         queryParam('origin', 'internal (default) or scim', enumOf(['internal', 'scim'])),
         queryParam('status', 'active or archived', enumOf(['active', 'archived'])),
         queryParam('assignable', 'true: only groups that can be assigned (active)', enumOf(['true', 'false'])),
@@ -267,14 +292,14 @@ const paths: PathItems = {
         queryParam('kind', 'static or dynamic', enumOf(['static', 'dynamic'])),
         queryParam('parentId', 'Children of this group'),
         queryParam('sort', 'name (default), -name, memberCount, -memberCount', enumOf(['name', '-name', 'memberCount', '-memberCount'])),
-        queryParam('page', '1-based page', { type: 'integer', minimum: 1 }),
+        queryParam('page', '1-based page', { type: 'integer', minimum: 1, maximum: 100000 }),
         queryParam('limit', 'Page size (max 200)', { type: 'integer', minimum: 1, maximum: 200 }),
       ],
       ok: 200,
       response: obj({ items: arrayOf(ref('Group')), page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' } }),
       errors: [400],
     }),
-    post: operation({ tag: 'Groups', summary: 'Create a group (admins; customer admins for customer groups)', body: ref('GroupCreate'), ok: 201, response: ref('Group'), errors: [400, 403, 409] }),
+    post: operation({ tag: 'Groups', summary: 'Create a group (admins; customer admins for customer groups)', body: ref('GroupCreate'), ok: 201, response: ref('Group'), errors: [400, 403, 404, 409] }),
   },
   '/groups/{id}': {
     get: operation({ tag: 'Groups', summary: 'Get a group with its member count', params: [groupId], ok: 200, response: ref('Group'), errors: [404] }),
@@ -300,7 +325,7 @@ const paths: PathItems = {
     get: operation({
       tag: 'Members',
       summary: 'List members, ordered by user id',
-      params: [groupId, ...cursorParams],
+      params: [groupId, ...cursorParams(500)],
       ok: 200,
       response: obj({
         items: arrayOf(ref('Member')),
@@ -314,7 +339,10 @@ const paths: PathItems = {
       summary: "Add a member (source 'manual')",
       description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
       params: [groupId],
-      body: obj({ userId: str('The user to add; or'), email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)'), role: enumOf(['member', 'manager']) }, [], { additionalProperties: false }),
+      body: {
+        ...obj({ userId: str('The user to add; or', { minLength: 1 }), email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)', { format: 'email', maxLength: 254 }), role: enumOf(['member', 'manager']) }, [], { additionalProperties: false }),
+        oneOf: [{ required: ['userId'] }, { required: ['email'] }],
+      },
       ok: 201,
       response: ref('Member'),
       errors: [400, 403, 404, 409],
@@ -383,7 +411,7 @@ const paths: PathItems = {
       tag: 'Group administrators',
       summary: 'Designate a member as Group Administrator (custom groups)',
       params: [groupId],
-      body: obj({ userId: str() }, ['userId'], { additionalProperties: false }),
+      body: obj({ userId: str(undefined, { minLength: 1 }) }, ['userId'], { additionalProperties: false }),
       ok: 201,
       response: obj({ userId: str(), createdAt: str() }),
       errors: [400, 403, 404, 409],
@@ -399,7 +427,7 @@ const paths: PathItems = {
       summary: 'Create a project in the group ({name}) or add a visible one ({projectId}); granted to the group at edit',
       description: 'The same rules as POST /resources with groupId and POST /groups/{id}/resources: admins, customer admins (customer groups) and the group\'s Group Administrators.',
       params: [groupId],
-      body: obj({ name: str(), projectId: str() }, [], { additionalProperties: false }),
+      body: { ...obj({ name: str('A new project', { minLength: 1 }), projectId: str('An existing project', { minLength: 1 }) }, [], { additionalProperties: false }), oneOf: [{ required: ['name'] }, { required: ['projectId'] }] },
       ok: 201,
       response: ref('Project'),
       errors: [400, 403, 404, 409],
@@ -412,7 +440,7 @@ const paths: PathItems = {
     get: operation({
       tag: 'Invitations',
       summary: 'List invitations (admins: all; others: the ones they sent)',
-      params: [queryParam('status', 'pending, accepted or revoked', enumOf(['pending', 'accepted', 'revoked'])), queryParam('email', 'Exact address'), ...cursorParams],
+      params: [queryParam('status', 'pending, accepted or revoked', enumOf(['pending', 'accepted', 'revoked'])), queryParam('email', 'Exact address'), ...cursorParams(200)],
       ok: 200,
       response: page(ref('Invitation')),
       errors: [400],
@@ -421,7 +449,7 @@ const paths: PathItems = {
       tag: 'Invitations',
       summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist and the caller can see them)',
       description: 'An existing user the caller cannot see is neither revealed nor added: the invitation stays pending, answered as for an address no user has.',
-      body: obj({ email: str(), groupIds: arrayOf(str()), role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
+      body: obj({ email: str(undefined, { format: 'email', minLength: 3, maxLength: 254 }), groupIds: { ...arrayOf(str(undefined, { minLength: 1 })), minItems: 1 }, role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
       ok: 201,
       response: ref('Invitation'),
       errors: [400, 403, 404, 409],
@@ -436,10 +464,10 @@ const paths: PathItems = {
       tag: 'Users',
       summary: "Search users (admins: all; customer admins: customers and their groups' users; owners, managers and Group Administrators: their groups' users)",
       params: [
-        queryParam('q', 'Start of userName, e-mail or display name'),
+        queryParam('q', 'Start of userName, e-mail or display name', str(undefined, { maxLength: 100 })),
         queryParam('search', 'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
         queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
-        ...cursorParams,
+        ...cursorParams(200),
       ],
       ok: 200,
       response: page(ref('UserSummary')),
@@ -448,7 +476,20 @@ const paths: PathItems = {
     post: operation({
       tag: 'Users',
       summary: 'Provision a user (admins); pending invitations for the address are applied',
-      body: obj({ userName: str(), email: str(), displayName: str(), audience: enumOf(['user', 'customer']), active: { type: 'boolean' } }, [], { additionalProperties: false }),
+      body: {
+        ...obj(
+          {
+            userName: str('Default: email', { minLength: 1, maxLength: 254 }),
+            email: str(undefined, { format: 'email', maxLength: 254 }),
+            displayName: str(undefined, { maxLength: 256 }),
+            audience: enumOf(['user', 'customer']),
+            active: { type: 'boolean' },
+          },
+          [],
+          { additionalProperties: false },
+        ),
+        anyOf: [{ required: ['userName'] }, { required: ['email'] }],
+      },
       ok: 201,
       response: ref('UserSummary'),
       errors: [400, 403, 409],
@@ -510,7 +551,7 @@ const paths: PathItems = {
         queryParam('objectType', 'Object type (Group, User, Invitation, …)'),
         queryParam('from', 'From this time (inclusive)', str(undefined, { format: 'date-time' })),
         queryParam('to', 'Until this time (exclusive)', str(undefined, { format: 'date-time' })),
-        ...cursorParams,
+        ...cursorParams(500),
       ],
       ok: 200,
       response: page(ref('AuditEvent')),
@@ -527,7 +568,7 @@ const permissionPaths: PathItems = {
   },
   '/roles/{id}': {
     get: operation({ tag: 'Roles', summary: 'Get a role', params: [pathParam('id', 'Role id')], ok: 200, response: ref('Role'), errors: [404] }),
-    patch: operation({ tag: 'Roles', summary: 'Change a role', params: [pathParam('id', 'Role id')], body: ref('RoleInput'), ok: 200, response: ref('Role'), errors: [400, 403, 404, 409] }),
+    patch: operation({ tag: 'Roles', summary: 'Change a role', params: [pathParam('id', 'Role id')], body: ref('RoleUpdate'), ok: 200, response: ref('Role'), errors: [400, 403, 404, 409] }),
     delete: operation({ tag: 'Roles', summary: 'Delete a role', params: [pathParam('id', 'Role id')], ok: 204, errors: [403, 404, 409] }),
   },
   '/permissions/catalog': {
@@ -535,7 +576,7 @@ const permissionPaths: PathItems = {
   },
   '/groups/{id}/roles': {
     get: operation({ tag: 'Grants', summary: "The group's roles (own and inherited)", params: [groupId], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }), errors: [404] }),
-    post: operation({ tag: 'Grants', summary: 'Assign a role to the group', params: [groupId], body: obj({ roleId: str() }, ['roleId']), ok: 201, response: { type: 'object', additionalProperties: true }, errors: [400, 403, 404, 409] }),
+    post: operation({ tag: 'Grants', summary: 'Assign a role to the group', params: [groupId], body: obj({ roleId: str(undefined, { minLength: 1 }) }, ['roleId'], { additionalProperties: false }), ok: 201, alsoOk: { status: 200, description: 'Assigned already' }, response: { type: 'object', additionalProperties: true }, errors: [400, 403, 404, 409] }),
   },
   '/groups/{id}/roles/{roleId}': {
     delete: operation({ tag: 'Grants', summary: 'Revoke a role from the group', params: [groupId, pathParam('roleId', 'Role id')], ok: 204, errors: [403, 404] }),
@@ -546,8 +587,9 @@ const permissionPaths: PathItems = {
       tag: 'Grants',
       summary: 'Assign a resource (agent, data source, project) to the group at a level',
       params: [groupId],
-      body: obj({ resourceId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['resourceId', 'level']),
+      body: obj({ resourceId: str(undefined, { minLength: 1 }), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['resourceId', 'level'], { additionalProperties: false }),
       ok: 201,
+      alsoOk: { status: 200, description: 'Assigned at that level already (outcome unchanged)' },
       response: { type: 'object', additionalProperties: true },
       errors: [400, 403, 404, 409],
     }),
@@ -564,8 +606,9 @@ const permissionPaths: PathItems = {
       tag: 'Grants',
       summary: 'Assign a role to the user directly (201 when new, 200 when it was assigned already)',
       params: [pathParam('id', 'User id')],
-      body: obj({ roleId: str() }, ['roleId'], { additionalProperties: false }),
+      body: obj({ roleId: str(undefined, { minLength: 1 }) }, ['roleId'], { additionalProperties: false }),
       ok: 201,
+      alsoOk: { status: 200, description: 'Assigned already' },
       response: { type: 'object', additionalProperties: true },
       errors: [400, 403, 404],
     }),
@@ -579,9 +622,9 @@ const permissionPaths: PathItems = {
       summary: 'List agents, data sources and projects (non-admins: those of their groups)',
       params: [
         queryParam('type', 'agent, data source or project', enumOf(['agent', 'data source', 'project'])),
-        queryParam('q', 'Part of the name'),
+        queryParam('q', 'Part of the name', str(undefined, { maxLength: 100 })),
         queryParam('groupId', 'Resources assigned to this group'),
-        queryParam('page', '1-based page', { type: 'integer', minimum: 1 }),
+        queryParam('page', '1-based page', { type: 'integer', minimum: 1, maximum: 100000 }),
         queryParam('limit', 'Page size (max 200)', { type: 'integer', minimum: 1, maximum: 200 }),
       ],
       ok: 200,
@@ -591,7 +634,7 @@ const permissionPaths: PathItems = {
     post: operation({
       tag: 'Resources',
       summary: 'Create a resource; with groupId also assign it to that group (how a Group Administrator creates a project)',
-      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(), groupId: str(), level: enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete']) }, ['type', 'name'], { additionalProperties: false }),
+      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(undefined, { minLength: 1 }), groupId: str(undefined, { minLength: 1 }), level: { ...enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete'], 'With groupId: the group\'s level (null or absent: edit)'), enum: ['hide', 'view', 'use', 'edit', 'create', 'delete', null], nullable: true } }, ['type', 'name'], { additionalProperties: false }),
       ok: 201,
       response: ref('Resource'),
       errors: [400, 403, 404, 409],
@@ -599,7 +642,7 @@ const permissionPaths: PathItems = {
   },
   '/resources/{id}': {
     get: operation({ tag: 'Resources', summary: 'Get a resource with the groups it is assigned to', params: [pathParam('id', 'Resource id')], ok: 200, response: ref('Resource'), errors: [404] }),
-    patch: operation({ tag: 'Resources', summary: 'Rename a resource', params: [pathParam('id', 'Resource id')], body: obj({ name: str() }, ['name'], { additionalProperties: false }), ok: 200, response: ref('Resource'), errors: [400, 403, 404, 409] }),
+    patch: operation({ tag: 'Resources', summary: 'Rename a resource', params: [pathParam('id', 'Resource id')], body: obj({ name: str(undefined, { minLength: 1 }) }, ['name'], { additionalProperties: false }), ok: 200, response: ref('Resource'), errors: [400, 403, 404, 409] }),
     delete: operation({ tag: 'Resources', summary: 'Delete a resource and its assignments', params: [pathParam('id', 'Resource id')], ok: 204, errors: [403, 404] }),
   },
   '/authorize': {
@@ -623,7 +666,7 @@ export function adminOpenApiDocument(): Json {
     security: [{ bearerAuth: [] }, { consoleSession: [] }],
     tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Deprovisioning', 'Meta'].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems),
+    paths: withGuardAnswers(combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems)),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -632,6 +675,20 @@ export function adminOpenApiDocument(): Json {
       schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas, ...provisioningLogOpenApi.schemas, ...deprovisioningOpenApi.schemas },
     },
   };
+}
+
+/**
+ * The route guard (src/admin/route-guard.ts) answers 400 UNKNOWN_QUERY_PARAMETER on every operation,
+ * so every operation declares 400, once, here rather than in each module's fragment.
+ */
+function withGuardAnswers(items: PathItems): PathItems {
+  for (const ops of Object.values(items)) {
+    for (const op of Object.values(ops) as Json[]) {
+      const responses = op.responses as Record<string, Json> | undefined;
+      if (responses && !responses['400']) responses['400'] = { description: ERROR_STATUS[400] ?? 'Error', content: { 'application/json': { schema: ref('Error') } } };
+    }
+  }
+  return items;
 }
 
 /** Path items from several modules; operations on one path from different modules are kept together. */

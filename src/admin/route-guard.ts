@@ -8,6 +8,8 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 interface DocumentedPath {
   pattern: RegExp;
+  /** How many segments are templates ({id}): a concrete path wins over a templated one. */
+  templated: number;
   /** Query parameter names per upper-case method. */
   queryByMethod: Map<string, Set<string>>;
 }
@@ -23,7 +25,8 @@ function compile(document: Json): DocumentedPath[] {
       const params = (op.parameters ?? []) as { name: string; in: string }[];
       queryByMethod.set(method.toUpperCase(), new Set(params.filter((p) => p.in === 'query').map((p) => p.name)));
     }
-    return { pattern: new RegExp(`^${source}/?$`), queryByMethod };
+    const templated = template.split('/').filter((seg) => /^\{\w+\}$/.test(seg)).length;
+    return { pattern: new RegExp(`^${source}/?$`), templated, queryByMethod };
   });
 }
 
@@ -36,8 +39,11 @@ function compile(document: Json): DocumentedPath[] {
 export function adminRouteGuard(document: Json): RequestHandler {
   const paths = compile(document);
   return (req: Request, _res: Response, next: NextFunction) => {
-    const matching = paths.filter((p) => p.pattern.test(req.path));
-    if (matching.length === 0) return next();
+    const candidates = paths.filter((p) => p.pattern.test(req.path));
+    if (candidates.length === 0) return next();
+    // OpenAPI 3 §4.8.8: concrete paths are matched before templated ones (/rules/preview is not /rules/{id}).
+    const fewest = Math.min(...candidates.map((p) => p.templated));
+    const matching = candidates.filter((p) => p.templated === fewest);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const allowed = new Set(matching.flatMap((p) => [...p.queryByMethod.keys()]));
     if (!allowed.has(method)) {

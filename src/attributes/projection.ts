@@ -82,7 +82,7 @@ function omit(source: Record<string, unknown>, tree: SelectionTree): Record<stri
     } else if (node === WHOLE) {
       continue;
     } else if (Array.isArray(value)) {
-      const items = value
+      const items = (value as unknown[])
         .map((item) => (isPlainObject(item) ? omit(item, node) : structuredClone(item)))
         .filter((i) => !isEmptyValue(i));
       if (items.length > 0) out[key] = items;

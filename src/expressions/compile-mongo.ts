@@ -303,9 +303,13 @@ function substringPattern(op: 'co' | 'sw' | 'ew', value: string): string {
   return escaped;
 }
 
-/** Regexes are built from client input only through this: every metacharacter is escaped. */
+/**
+ * Regexes are built from client input only through this: every metacharacter is escaped, and a NUL
+ * becomes the escape `\x00` (BSON cannot carry a NUL byte inside a regular expression; the driver
+ * would throw while serializing, a 500 where the client deserves a search that matches nothing).
+ */
 export function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&').replace(/\0/g, '\\x00');
 }
 
 function presence(target: BoundAttribute, leaves: BoundAttribute[], unserved: Set<string>, elementPrefix?: string): Compiled {

@@ -320,7 +320,7 @@ export function valuesAt(root: unknown, path: readonly string[]): unknown[] {
   for (const key of path) {
     const next: unknown[] = [];
     for (const holder of current) {
-      for (const item of Array.isArray(holder) ? holder : [holder]) {
+      for (const item of Array.isArray(holder) ? (holder as unknown[]) : [holder]) {
         if (!isRecord(item)) continue;
         const value = getKey(item, key);
         if (value !== undefined && value !== null) next.push(value);
@@ -328,7 +328,7 @@ export function valuesAt(root: unknown, path: readonly string[]): unknown[] {
     }
     current = next;
   }
-  return current.flatMap((v) => (Array.isArray(v) ? v : [v])).filter((v) => v !== undefined && v !== null);
+  return current.flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v])).filter((v) => v !== undefined && v !== null);
 }
 
 function getKey(record: Record<string, unknown>, key: string): unknown {

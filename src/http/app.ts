@@ -88,7 +88,8 @@ export function createApp(opts: AppOptions): Express {
       }),
     );
     const ok = results.every(([, r]) => r.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
+    const checks: Record<string, { ok: boolean; error?: string }> = Object.fromEntries(results);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
 
   app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, provisioningLog: opts.provisioningLog }));

@@ -18,7 +18,7 @@ function fromBodyParser(err: { type?: unknown; status?: unknown; message?: unkno
     case 'encoding.unsupported':
       return new AppError('unsupportedMediaType', 'UNSUPPORTED_CONTENT_ENCODING', 'Content-Encoding must be identity, gzip, deflate or br');
     case 'charset.unsupported':
-      return new AppError('unsupportedMediaType', 'UNSUPPORTED_CHARSET', String(err.message ?? 'Unsupported charset'));
+      return new AppError('unsupportedMediaType', 'UNSUPPORTED_CHARSET', typeof err.message === 'string' ? err.message : 'Unsupported charset');
     default:
       break;
   }
@@ -41,7 +41,7 @@ function fromDatabase(err: unknown): AppError | undefined {
 export function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
   if (typeof err === 'object' && err !== null) {
-    const known = fromBodyParser(err as never) ?? fromDatabase(err);
+    const known = fromBodyParser(err) ?? fromDatabase(err);
     if (known) return known;
   }
   return new AppError('internal', 'INTERNAL', 'Internal server error', { cause: err });

@@ -82,7 +82,7 @@ function collectDefaultsOnce() {
 
 /** The route pattern of a request for labels: bounded cardinality, never raw ids. */
 export function routeLabel(req: Request, status: number): string {
-  const route = (req as Request & { route?: { path?: unknown } }).route;
+  const route = (req as unknown as { route?: { path?: unknown } }).route;
   if (route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
   if (status === 404) return 'unmatched';
   return req.baseUrl ? `${req.baseUrl}/*` : 'other';

@@ -107,6 +107,6 @@ export class AuditEventsRepository {
   /** The sequencer has made these events' change events. */
   async markSequenced(tenantId: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.models.AuditEvent.collection.updateMany({ _id: { $in: [...ids] }, tenantId } as never, { $unset: { unsequenced: '' } } as never);
+    await this.models.AuditEvent.collection.updateMany({ _id: { $in: [...ids] }, tenantId } as never, { $unset: { unsequenced: '' } });
   }
 }

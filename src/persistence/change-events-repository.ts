@@ -27,19 +27,19 @@ export class ChangeEventsRepository {
    * sequencer state; null when another writer holds it. The state document is created on first use.
    */
   async takeLease(tenantId: string, owner: string, leaseMs: number, now = new Date()): Promise<EventSequenceDoc | null> {
-    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $setOnInsert: { committed: 0, purgedThrough: 0 } } as never, { upsert: true }).catch((err) => {
+    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $setOnInsert: { committed: 0, purgedThrough: 0 } }, { upsert: true }).catch((err) => {
       if (!isDoubleWrite(err)) throw err; // two first uses at once: the other created it
     });
     const free = { $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] };
     return (await this.sequences.findOneAndUpdate(
       { _id: tenantId, tenantId, ...free } as never,
-      { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } } as never,
+      { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } },
       { returnDocument: 'after' },
     )) as unknown as EventSequenceDoc | null;
   }
 
   async releaseLease(tenantId: string, owner: string): Promise<void> {
-    await this.sequences.updateOne({ _id: tenantId, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
+    await this.sequences.updateOne({ _id: tenantId, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } });
   }
 
   /** The committed high-water mark and what retention removed (zeros for a tenant without events). */
@@ -50,7 +50,7 @@ export class ChangeEventsRepository {
 
   /** Events a dead pass wrote above the mark: never served, so removed before the slots are reused. */
   async deleteUncommitted(tenantId: string, committed: number): Promise<void> {
-    await this.events.deleteMany({ tenantId, seq: { $gt: committed } } as never);
+    await this.events.deleteMany({ tenantId, seq: { $gt: committed } });
   }
 
   /** Which of these audit events have their change events already (a pass died after committing). */
@@ -67,7 +67,7 @@ export class ChangeEventsRepository {
 
   /** Advances the mark from `from` to `to`, only for the lease's owner: false when the pass lost its lease. */
   async commit(tenantId: string, owner: string, from: number, to: number): Promise<boolean> {
-    const r = await this.sequences.updateOne({ _id: tenantId, tenantId, committed: from, 'lease.owner': owner } as never, { $set: { committed: to } } as never);
+    const r = await this.sequences.updateOne({ _id: tenantId, tenantId, committed: from, 'lease.owner': owner } as never, { $set: { committed: to } });
     return r.modifiedCount === 1;
   }
 
@@ -95,8 +95,8 @@ export class ChangeEventsRepository {
       .limit(1)
       .toArray()) as unknown as Pick<ChangeEventDoc, 'seq'>[];
     if (!last) return 0;
-    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $max: { purgedThrough: last.seq } } as never);
-    const r = await this.events.deleteMany({ tenantId, seq: { $lte: last.seq } } as never);
+    await this.sequences.updateOne({ _id: tenantId, tenantId } as never, { $max: { purgedThrough: last.seq } });
+    const r = await this.events.deleteMany({ tenantId, seq: { $lte: last.seq } });
     return r.deletedCount;
   }
 

@@ -35,12 +35,12 @@ export class GroupAdministratorsRepository {
   }
 
   async deleteOfGroup(tenantId: string, groupId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, groupId } as never);
+    await this.collection.deleteMany({ tenantId, groupId });
   }
 
   /** Ends the user's designations in `groupIds`, or in every group when undefined. */
   async deleteOfUser(tenantId: string, userId: string, groupIds?: readonly string[]): Promise<void> {
     const scope = groupIds === undefined ? {} : { groupId: { $in: [...groupIds] } };
-    await this.collection.deleteMany({ tenantId, userId, ...scope } as never);
+    await this.collection.deleteMany({ tenantId, userId, ...scope });
   }
 }

@@ -83,7 +83,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   /** Records the names the worker saw; a `$set` of that one field, so a concurrent SCIM write keeps its own fields. */
   async setSyncNames(tenantId: string, groupId: string, names: GroupSyncNames): Promise<void> {
-    await this.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } } as never);
+    await this.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } });
   }
 
   /** The group's audience only, or null when there is no such group. */
@@ -131,7 +131,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
    * after another's request ended gets a greater one. Null when there is no such group.
    */
   async takePosition(tenantId: string, groupId: string): Promise<number | null> {
-    const doc = (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } } as never, {
+    const doc = (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } }, {
       returnDocument: 'after',
       projection: { lastPosition: 1 },
     })) as Pick<GroupDoc, 'lastPosition'> | null;
@@ -164,7 +164,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   async setFieldsIfVersion(tenantId: string, groupId: string, version: number, set: Record<string, unknown>, unset: readonly string[], now = new Date()): Promise<GroupDoc | null> {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: now }, $inc: { version: 1 } };
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    return (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, version } as never, update as never, { returnDocument: 'after' })) as GroupDoc | null;
+    return (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, version } as never, update, { returnDocument: 'after' })) as GroupDoc | null;
   }
 
   /** The tenant's default groups: id and `system` key. */
@@ -204,14 +204,14 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   async clearOwnerIf(tenantId: string, groupId: string, userId: string, now = new Date()): Promise<boolean> {
     const res = await this.collection.updateOne(
       { _id: groupId, tenantId, ownerId: userId } as never,
-      { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: now } } as never,
+      { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: now } },
     );
     return res.modifiedCount === 1;
   }
 
   /** How many groups the admin list's `criteria` match. */
   async countListed(tenantId: string, criteria: GroupListCriteria): Promise<number> {
-    return this.collection.countDocuments(listFilter(tenantId, criteria) as never);
+    return this.collection.countDocuments(listFilter(tenantId, criteria));
   }
 
   /** One page of the listed groups by lower-cased name (then id), ascending (1) or descending (-1). */

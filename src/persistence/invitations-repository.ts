@@ -49,7 +49,7 @@ export class InvitationsRepository {
   async revokeIfPending(tenantId: string, invitationId: string, revokedAt: Date, revokedBy: string | undefined): Promise<InvitationDoc | null> {
     return (await this.collection.findOneAndUpdate(
       { _id: invitationId, tenantId, status: 'pending' } as never,
-      { $set: { status: 'revoked', revokedAt, revokedBy } } as never,
+      { $set: { status: 'revoked', revokedAt, revokedBy } },
       { returnDocument: 'after' },
     )) as InvitationDoc | null;
   }
@@ -58,22 +58,22 @@ export class InvitationsRepository {
   async acceptIfPending(tenantId: string, invitationId: string, userId: string): Promise<InvitationDoc | null> {
     return (await this.collection.findOneAndUpdate(
       { _id: invitationId, tenantId, status: 'pending' } as never,
-      { $set: { status: 'accepted', userId, acceptedAt: new Date() } } as never,
+      { $set: { status: 'accepted', userId, acceptedAt: new Date() } },
     )) as InvitationDoc | null;
   }
 
   /** Records what applying an accepted invitation did in each group. */
   async setResult(tenantId: string, invitationId: string, result: unknown[]): Promise<void> {
-    await this.collection.updateOne({ _id: invitationId, tenantId } as never, { $set: { result } } as never);
+    await this.collection.updateOne({ _id: invitationId, tenantId } as never, { $set: { result } });
   }
 
   /** Gives an accepted invitation back (applying it failed), so a later provisioning retries it. */
   async reopen(tenantId: string, invitationId: string): Promise<void> {
-    await this.collection.updateOne({ _id: invitationId, tenantId } as never, { $set: { status: 'pending' }, $unset: { userId: '', acceptedAt: '' } } as never);
+    await this.collection.updateOne({ _id: invitationId, tenantId } as never, { $set: { status: 'pending' }, $unset: { userId: '', acceptedAt: '' } });
   }
 
   /** Takes a deleted group out of every pending invitation. */
   async forgetGroup(tenantId: string, groupId: string): Promise<void> {
-    await this.collection.updateMany({ tenantId, status: 'pending', groupIds: groupId } as never, { $pull: { groupIds: groupId } } as never);
+    await this.collection.updateMany({ tenantId, status: 'pending', groupIds: groupId }, { $pull: { groupIds: groupId } } as never);
   }
 }

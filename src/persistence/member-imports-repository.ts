@@ -20,17 +20,17 @@ export class MemberImportsRepository {
   async claimForApply(tenantId: string, groupId: string, importId: string, appliedAt: Date, appliedBy: string | undefined): Promise<MemberImportDoc | null> {
     return (await this.collection.findOneAndUpdate(
       { _id: importId, tenantId, groupId, status: 'previewed' } as never,
-      { $set: { status: 'applied', appliedAt, appliedBy } } as never,
+      { $set: { status: 'applied', appliedAt, appliedBy } },
       { returnDocument: 'after' },
     )) as MemberImportDoc | null;
   }
 
   /** Replaces the rows with what confirming really did. */
   async setRows(tenantId: string, importId: string, rows: MemberImportDoc['rows']): Promise<void> {
-    await this.collection.updateOne({ _id: importId, tenantId } as never, { $set: { rows } } as never);
+    await this.collection.updateOne({ _id: importId, tenantId } as never, { $set: { rows } });
   }
 
   async deleteOfGroup(tenantId: string, groupId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, groupId } as never);
+    await this.collection.deleteMany({ tenantId, groupId });
   }
 }

@@ -147,7 +147,7 @@ export class MembershipsRepository {
       const userId = _id.slice(groupId.length + 1);
       const res = await this.collection.updateOne(
         { _id, tenantId, ...TOMBSTONE } as never,
-        { $set: { groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } } as never,
+        { $set: { groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } },
       );
       if (res.modifiedCount > 0) revived.add(userId);
     }
@@ -214,8 +214,8 @@ export class MembershipsRepository {
    * tombstones instead, so that an older ordered write of their source still loses to them.
    */
   private async endMemberships(filter: Record<string, unknown>): Promise<void> {
-    await this.collection.updateMany({ ...filter, positions: { $exists: true } } as never, tombstoneUpdate(new Date()) as never);
-    await this.collection.deleteMany(filter as never);
+    await this.collection.updateMany({ ...filter, positions: { $exists: true } }, tombstoneUpdate(new Date()));
+    await this.collection.deleteMany(filter);
   }
 
   /** The membership documents of these users, live or tombstone, by id. */
@@ -242,7 +242,11 @@ export class MembershipsRepository {
         const docsOf = fresh.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role: 'member', sources: [source], positions: { [source]: position }, createdAt: now, updatedAt: now }));
         const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
           () => new Set<number>(),
-          (err: unknown) => duplicateKeyIndexes(err) ?? Promise.reject(err),
+          (err: unknown) => {
+            const taken = duplicateKeyIndexes(err);
+            if (!taken) throw err;
+            return taken;
+          },
         );
         fresh.forEach((u, i) => !taken.has(i) && changed.add(u));
       }
@@ -282,7 +286,9 @@ export class MembershipsRepository {
       const absent = todo.filter((u) => !docs.has(u));
       if (absent.length > 0) {
         const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
-        await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => (duplicateKeyIndexes(err) ? undefined : Promise.reject(err)));
+        await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => {
+          if (!duplicateKeyIndexes(err)) throw err;
+        });
       }
       const present = todo.filter((u) => docs.has(u));
       if (present.length === 0) return changed;
@@ -339,7 +345,6 @@ export class MembershipsRepository {
             if (changed.has(u)) out.changed.push(u);
           }
         }
-        changed = new Set();
         todo = next;
         if (todo.length === 0) break;
         if (attempt === ORDERED_ATTEMPTS) throw new Error(`ordered membership write of group ${groupId} lost ${ORDERED_ATTEMPTS} races in a row`);
@@ -496,7 +501,7 @@ export class MembershipsRepository {
   async setRoleReturning(tenantId: string, groupId: string, userId: string, role: MembershipRole): Promise<MembershipDoc | null> {
     return (await this.collection.findOneAndUpdate(
       { _id: membershipId(groupId, userId), tenantId, groupId } as never,
-      { $set: { role, updatedAt: new Date() } } as never,
+      { $set: { role, updatedAt: new Date() } },
       { returnDocument: 'after' },
     )) as unknown as MembershipDoc | null;
   }

@@ -680,7 +680,7 @@ function auditEventSchema() {
 }
 
 function changeEventSchema() {
-  const s = new Schema<ChangeEventDoc>({ _id: { type: String, required: true } } as never, opts);
+  const s = new Schema<ChangeEventDoc>({ _id: { type: String, required: true } }, opts);
   // The feed's order, and one event per audit event part: a second write of either fails instead of doubling.
   s.index({ tenantId: 1, seq: 1 }, { unique: true });
   s.index({ tenantId: 1, auditId: 1, part: 1 }, { unique: true });
@@ -751,7 +751,7 @@ export function createModels(conn: Connection): Models {
     Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
-    EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),
+    EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } }, opts), 'event_sequences'),
     WebhookEndpoint: conn.model<WebhookEndpointDoc>('WebhookEndpoint', looseSchema<WebhookEndpointDoc>([[{ tenantId: 1, createdAt: 1 }], [{ enabled: 1, state: 1 }]]), 'webhook_endpoints'),
     WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', looseSchema<WebhookDeliveryDoc>([[{ tenantId: 1, endpointId: 1, at: -1 }]]), 'webhook_deliveries'),
     // The provisioning log: newest first per tenant (also what trimming and retention delete by), per token, per object.

@@ -52,7 +52,7 @@ export async function connectDatabase(uri: string, opts: ConnectOptions = {}): P
     async ping() {
       const db = connection.db;
       if (!db) throw new Error('not connected');
-      await db.admin().command({ ping: 1 }, { timeoutMS: 2000 } as never);
+      await db.admin().command({ ping: 1 }, { timeoutMS: 2000 });
     },
     async close() {
       await connection.close();
@@ -65,8 +65,8 @@ export async function connectDatabase(uri: string, opts: ConnectOptions = {}): P
  * processes at the same moment on an empty database.
  */
 export async function ensureIndexes(models: Models): Promise<void> {
-  const all = Object.values(models);
-  const db = all[0]?.db.db;
+  const all: Models[keyof Models][] = Object.values(models);
+  const db: mongoose.mongo.Db | undefined = all[0]?.db.db;
   // Create only the missing collections (a restart finds them all; no error answers to log).
   const existing = new Set(db ? (await db.listCollections({}, { nameOnly: true }).toArray()).map((c: { name: string }) => c.name) : []);
   for (const model of all) {

@@ -23,7 +23,7 @@ export class PendingChangesRepository {
   }
 
   async countAttempt(change: Pick<PendingChangeDoc, '_id' | 'tenantId'>): Promise<void> {
-    await this.collection.updateOne({ _id: change._id, tenantId: change.tenantId } as never, { $inc: { attempts: 1 } } as never);
+    await this.collection.updateOne({ _id: change._id, tenantId: change.tenantId } as never, { $inc: { attempts: 1 } });
   }
 
   /** Audit events the intents about these objects still have to write (their own and those they carry), id and time. */

@@ -1,3 +1,4 @@
+import { textValue } from '../attributes/text-value';
 /**
  * Query shapes and the indexes that serve them. The embedded server used by tests cannot show
  * MongoDB's plans, so the index-coverage test records every command the app sends (driver command
@@ -45,7 +46,7 @@ function classify(condition: unknown): FieldClass {
   if (operators.every((op) => RANGE_OPERATORS.has(op))) return 'range';
   if (operators.includes('$regex')) {
     const pattern = String(condition.$regex);
-    const options = String(condition.$options ?? '');
+    const options = textValue(condition.$options);
     // A case-sensitive pattern anchored with ^ bounds an index scan; anything else is a filter.
     return pattern.startsWith('^') && !options.includes('i') ? 'range' : 'residual';
   }

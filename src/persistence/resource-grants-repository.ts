@@ -49,7 +49,7 @@ export class ResourceGrantsRepository {
     const { _id, level, tenantId, groupId, resourceId, resourceType } = grant;
     await this.collection.updateOne(
       { _id } as never,
-      { $set: { level }, $setOnInsert: { tenantId, groupId, resourceId, resourceType, createdAt: new Date() } } as never,
+      { $set: { level }, $setOnInsert: { tenantId, groupId, resourceId, resourceType, createdAt: new Date() } },
       { upsert: true },
     );
   }
@@ -59,10 +59,10 @@ export class ResourceGrantsRepository {
   }
 
   async deleteOfResource(tenantId: string, resourceId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, resourceId } as never);
+    await this.collection.deleteMany({ tenantId, resourceId });
   }
 
   async deleteOfGroup(tenantId: string, groupId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, groupId } as never);
+    await this.collection.deleteMany({ tenantId, groupId });
   }
 }

@@ -72,7 +72,7 @@ export class ResourceStore<D extends StoredResource> {
   }
 
   async countByFilter(tenantId: string, query: Record<string, unknown>): Promise<number> {
-    return this.model.collection.countDocuments(this.within(tenantId, query) as never);
+    return this.model.collection.countDocuments(this.within(tenantId, query));
   }
 
   /**
@@ -176,7 +176,7 @@ export class ResourceStore<D extends StoredResource> {
         $min: { 'sync.pendingSince': now },
         ...(change.unset?.length ? { $unset: Object.fromEntries(change.unset.map((f) => [f, ''])) } : {}),
         ...pendingPush(change),
-      } as never,
+      },
       { returnDocument: 'after' },
     );
     return (res as D | null) ?? null;
@@ -191,7 +191,7 @@ export class ResourceStore<D extends StoredResource> {
   async bumpVersion(tenantId: string, id: string, pending: Pick<ResourceChange, 'groupChange'> = {}, now = new Date()): Promise<D | null> {
     const res = await this.model.collection.findOneAndUpdate(
       { _id: id, tenantId, ...this.scope } as never,
-      { $inc: { version: 1, 'sync.version': 1 }, $set: { updatedAt: now }, $min: { 'sync.pendingSince': now }, ...pendingPush(pending) } as never,
+      { $inc: { version: 1, 'sync.version': 1 }, $set: { updatedAt: now }, $min: { 'sync.pendingSince': now }, ...pendingPush(pending) },
       { returnDocument: 'after' },
     );
     return (res as D | null) ?? null;
@@ -206,7 +206,7 @@ export class ResourceStore<D extends StoredResource> {
       const part = ids.slice(i, i + MARK_CHUNK);
       await this.model.collection.updateMany(
         { tenantId, _id: part.length === 1 ? part[0] : { $in: part }, ...this.scope } as never,
-        { $min: { 'sync.pendingSince': now } } as never,
+        { $min: { 'sync.pendingSince': now } },
       );
     }
   }

@@ -74,7 +74,7 @@ export class ResourcesRepository {
   }
 
   async rename(tenantId: string, resourceId: string, name: string, updatedAt: Date): Promise<void> {
-    await this.collection.updateOne({ _id: resourceId, tenantId } as never, { $set: { name, updatedAt } } as never);
+    await this.collection.updateOne({ _id: resourceId, tenantId } as never, { $set: { name, updatedAt } });
   }
 
   async delete(tenantId: string, resourceId: string): Promise<void> {

@@ -56,10 +56,10 @@ export class RoleAssignmentsRepository {
   }
 
   async deleteOfRole(tenantId: string, roleId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, roleId } as never);
+    await this.collection.deleteMany({ tenantId, roleId });
   }
 
   async deleteOfGroup(tenantId: string, groupId: string): Promise<void> {
-    await this.collection.deleteMany({ tenantId, groupId } as never);
+    await this.collection.deleteMany({ tenantId, groupId });
   }
 }

@@ -64,7 +64,7 @@ export class RolesRepository {
 
   /** Sets fields of the role; false when the new name is taken by another role. */
   async update(tenantId: string, roleId: string, set: Partial<RoleDoc>): Promise<boolean> {
-    return unlessDuplicate(() => this.collection.updateOne({ _id: roleId, tenantId } as never, { $set: set } as never));
+    return unlessDuplicate(() => this.collection.updateOne({ _id: roleId, tenantId } as never, { $set: set }));
   }
 
   async delete(tenantId: string, roleId: string): Promise<void> {

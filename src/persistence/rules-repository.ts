@@ -79,7 +79,7 @@ export class RulesRepository {
     if (previousTarget !== undefined) update.$addToSet = { staleTargets: previousTarget };
     return (await this.collection.findOneAndUpdate(
       { _id: ruleId, tenantId, version: expectedVersion, deletedAt: { $exists: false } } as never,
-      update as never,
+      update,
       { returnDocument: 'after' },
     )) as SyncedRuleDoc | null;
   }
@@ -93,7 +93,7 @@ export class RulesRepository {
         $unset: { deletedAt: '' },
         $inc: { version: 1, 'sync.version': 1 },
         $min: { 'sync.pendingSince': now },
-      } as never,
+      },
       { returnDocument: 'after' },
     )) as unknown as SyncedRuleDoc;
   }
@@ -102,7 +102,7 @@ export class RulesRepository {
   async tombstone(tenantId: string, ruleId: string, now: Date): Promise<SyncedRuleDoc | null> {
     return (await this.collection.findOneAndUpdate(
       { _id: ruleId, tenantId, deletedAt: { $exists: false } } as never,
-      { $set: { deletedAt: now, enabled: false, updatedAt: now }, $inc: { version: 1, 'sync.version': 1 }, $min: { 'sync.pendingSince': now } } as never,
+      { $set: { deletedAt: now, enabled: false, updatedAt: now }, $inc: { version: 1, 'sync.version': 1 }, $min: { 'sync.pendingSince': now } },
       { returnDocument: 'after' },
     )) as SyncedRuleDoc | null;
   }
@@ -111,7 +111,7 @@ export class RulesRepository {
   async requestRun(tenantId: string, ruleId: string): Promise<number | null> {
     const doc = (await this.collection.findOneAndUpdate(
       { _id: ruleId, tenantId } as never,
-      { $inc: { 'sync.version': 1 }, $min: { 'sync.pendingSince': new Date() } } as never,
+      { $inc: { 'sync.version': 1 }, $min: { 'sync.pendingSince': new Date() } },
       { returnDocument: 'after' },
     )) as { sync?: { version: number } } | null;
     return doc?.sync ? doc.sync.version : null;
@@ -120,7 +120,7 @@ export class RulesRepository {
   // ---- a full run of one sync version: each write is refused (false) once a newer version exists ----
 
   async saveProgress(tenantId: string, ruleId: string, syncVersion: number, progress: RuleProgress): Promise<boolean> {
-    const res = await this.collection.updateOne({ _id: ruleId, tenantId, 'sync.version': syncVersion } as never, { $set: { progress } } as never);
+    const res = await this.collection.updateOne({ _id: ruleId, tenantId, 'sync.version': syncVersion } as never, { $set: { progress } });
     return res.matchedCount > 0;
   }
 

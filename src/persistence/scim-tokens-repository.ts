@@ -37,11 +37,11 @@ export class ScimTokensRepository {
 
   /** Revokes the tenant's token if it is not revoked yet; false when there was none to revoke. */
   async revoke(tenantId: string, tokenId: string, at: Date): Promise<boolean> {
-    const res = await this.collection.updateOne({ tokenId, tenantId, revokedAt: { $exists: false } } as never, { $set: { revokedAt: at } });
+    const res = await this.collection.updateOne({ tokenId, tenantId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
     return res.modifiedCount === 1;
   }
 
   async recordLastRequest(tokenId: string, request: ScimRequestRecord): Promise<void> {
-    await this.collection.updateOne({ tokenId } as never, { $set: { lastRequest: request } });
+    await this.collection.updateOne({ tokenId }, { $set: { lastRequest: request } });
   }
 }

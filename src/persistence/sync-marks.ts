@@ -61,7 +61,7 @@ export class SyncMarks {
 
   /** Documents with work pending, of one tenant or of all. */
   async countPending(tenantId?: string, from: ReadFrom = 'primary'): Promise<number> {
-    return this.collection().countDocuments(this.pendingFilter(tenantId) as never, readOptions(from));
+    return this.collection().countDocuments(this.pendingFilter(tenantId), readOptions(from));
   }
 
   /** Documents of the tenant whose change is held by a job that failed for good (`sync.failedJob`). */
@@ -94,7 +94,7 @@ export class SyncMarks {
   async acknowledge(tenantId: string, id: string, version: number): Promise<boolean> {
     const res = await this.collection().updateOne(
       { _id: id, tenantId, 'sync.version': version } as never,
-      { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } } as never,
+      { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } },
     );
     return res.modifiedCount === 1;
   }
@@ -103,7 +103,7 @@ export class SyncMarks {
   async recordDonePart(tenantId: string, id: string, version: number, part: number): Promise<number | null> {
     const doc = (await this.collection().findOneAndUpdate(
       { _id: id, tenantId, 'sync.version': version } as never,
-      { $addToSet: { 'sync.doneParts': `${version}:${part}` } } as never,
+      { $addToSet: { 'sync.doneParts': `${version}:${part}` } },
       { returnDocument: 'after' },
     )) as { sync?: { doneParts?: string[] } } | null;
     if (!doc) return null;
@@ -118,7 +118,7 @@ export class SyncMarks {
   async markFailed(tenantId: string, id: string, version: number, jobId: string): Promise<boolean> {
     const res = await this.collection().updateOne(
       { _id: id, tenantId, 'sync.version': version, 'sync.pendingSince': { $exists: true } } as never,
-      { $set: { 'sync.failedJob': { id: jobId, version } } } as never,
+      { $set: { 'sync.failedJob': { id: jobId, version } } },
     );
     return res.modifiedCount === 1;
   }

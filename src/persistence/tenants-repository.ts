@@ -59,14 +59,14 @@ export class TenantsRepository {
   }
 
   async findByName(name: string): Promise<TenantDoc | null> {
-    return (await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean()) as TenantDoc | null;
+    return (await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean());
   }
 
   /** Adds one to the access counter (and to the grants counter too when asked); null when there is no such tenant. */
   async bumpAccessVersion(tenantId: string, grantsChanged: boolean): Promise<Pick<TenantCounters, 'accessVersion' | 'grantsVersion'> | null> {
     return (await this.models.Tenant.collection.findOneAndUpdate(
       { _id: tenantId } as never,
-      { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } } as never,
+      { $inc: grantsChanged ? { accessVersion: 1, grantsVersion: 1 } : { accessVersion: 1 } },
       { returnDocument: 'after', projection: { accessVersion: 1, grantsVersion: 1 } },
     )) as Pick<TenantCounters, 'accessVersion' | 'grantsVersion'> | null;
   }
@@ -79,7 +79,7 @@ export class TenantsRepository {
   }
 
   async bumpRuleSetVersion(tenantId: string): Promise<void> {
-    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $inc: { ruleSetVersion: 1 } } as never);
+    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $inc: { ruleSetVersion: 1 } });
   }
 
   /** The rule-set versions of these tenants, in one read (a tenant that does not exist is absent). */

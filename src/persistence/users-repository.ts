@@ -219,6 +219,6 @@ export class UsersRepository extends ResourceStore<UserDoc> {
 
   /** How many users match `criteria`. */
   async countMatching(tenantId: string, criteria: UserCriteria): Promise<number> {
-    return this.collection.countDocuments(this.filterOf(tenantId, criteria) as never);
+    return this.collection.countDocuments(this.filterOf(tenantId, criteria));
   }
 }

@@ -24,7 +24,7 @@ export class WebhooksRepository {
   async update(tenantId: string, id: string, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[] = []): Promise<WebhookEndpointDoc | null> {
     return (await this.endpoints.findOneAndUpdate(
       { _id: id, tenantId } as never,
-      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
+      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) },
       { returnDocument: 'after' },
     )) as unknown as WebhookEndpointDoc | null;
   }
@@ -42,13 +42,13 @@ export class WebhooksRepository {
   async takeLease(tenantId: string, id: string, owner: string, leaseMs: number, now = new Date()): Promise<WebhookEndpointDoc | null> {
     return (await this.endpoints.findOneAndUpdate(
       { _id: id, tenantId, $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }, { 'lease.owner': owner }] } as never,
-      { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } } as never,
+      { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) } } },
       { returnDocument: 'after' },
     )) as unknown as WebhookEndpointDoc | null;
   }
 
   async releaseLease(tenantId: string, id: string, owner: string): Promise<void> {
-    await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } } as never);
+    await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner } as never, { $unset: { lease: '' } });
   }
 
   /**

@@ -96,9 +96,9 @@ async function buildRunWorld(): Promise<RunWorld> {
         const deadline = Date.now() + 30_000;
         const { models } = s.runtime.deps;
         for (;;) {
-          const filled = await models.Membership.collection.countDocuments({ tenantId: s.tenantId, groupId: dyn, userId: world.actors.gaIn.id } as never);
+          const filled = await models.Membership.collection.countDocuments({ tenantId: s.tenantId, groupId: dyn, userId: world.actors.gaIn.id });
           let pending = 0;
-          for (const m of [models.User, models.Group, models.Rule]) pending += await m.collection.countDocuments({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } } as never);
+          for (const m of [models.User, models.Group, models.Rule]) pending += await m.collection.countDocuments({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } });
           if (filled && pending === 0) break;
           if (Date.now() > deadline) throw new Error('the worker did not fill Dyn');
           await new Promise((r) => setTimeout(r, 50));
@@ -431,9 +431,9 @@ describe('the access model (issue 18)', () => {
     if (details.failed) {
       throw new Error(`access model violated (seed ${SEED}, run ${details.numRuns}; rerun with ACCESS_MODEL_SEED=${SEED}):\n${violation ?? String(details.errorInstance)}`);
     }
-    // eslint-disable-next-line no-console
+     
     if (REPORT_ALL) console.log(`access model survey: ${surveyed.length} violations\n${surveyed.join('\n')}`);
-    // eslint-disable-next-line no-console
+     
     console.log(`access model: ${steps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`);
     expect(surveyed).toEqual([]);
     expect(steps).toBeGreaterThanOrEqual(Math.min(2000, RUNS * STEPS));

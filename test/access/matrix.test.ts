@@ -1,6 +1,6 @@
 import type request from 'supertest';
 import { adminOpenApiDocument } from '../../src/admin/openapi';
-import { ACTOR_KINDS, MATRIX, NEVER_SHOWN, expectedOutcome, knownHole, statusesOf, type Actor, type Target } from './matrix';
+import { ACTOR_KINDS, MATRIX, NEVER_SHOWN, expectedOutcome, knownHole, statusesOf, type Actor } from './matrix';
 import { SPECS, type CellRequest } from './requests';
 import { buildWorld, type World } from './world';
 
@@ -94,7 +94,7 @@ describe('the access matrix', () => {
           else if (hole) failures.push(`${describeCell()} — answers as the matrix says now: remove it from KNOWN_HOLES`);
           if (res.status >= 200 && res.status < 300 && req.method !== 'GET') {
             try {
-              if (spec.undo) await spec.undo(w, target as Target, fresh, res);
+              if (spec.undo) await spec.undo(w, target, fresh, res);
               if (spec.fresh) fresh = await spec.fresh(w, target);
             } catch (err) {
               failures.push(`${describeCell()} — then restoring the world failed: ${(err as Error).message}`);
@@ -104,9 +104,9 @@ describe('the access matrix', () => {
         if (spec.cleanup) await spec.cleanup(w, target, fresh);
       }
     }
-    // eslint-disable-next-line no-console
+     
     if (holes.length) console.log(`${holes.length} of ${cells} cells are known holes (KNOWN_HOLES):\n${holes.join('\n')}`);
-    // eslint-disable-next-line no-console
+     
     if (failures.length) console.log(`${failures.length} of ${cells} cells differ from the matrix:\n${failures.join('\n')}`);
     expect(failures).toEqual([]);
   }, 600_000);

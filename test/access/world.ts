@@ -167,7 +167,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
   await project(teamB, 'Team B Project');
 
   // Actors' clients: token claims as the IdP-provisioned users would get them.
-  const as = (id: string, role: 'member' | 'customer') => ({ id, client: s!.as(id, role) });
+  const as = (id: string, role: 'member' | 'customer') => ({ id, client: s.as(id, role) });
   const actors: World['actors'] = {
     operator: { id: 'admin-operator', client: op },
     admin: as(ids.alice, 'member'),

@@ -70,7 +70,7 @@ describe('default groups of product doc 003', () => {
 
   it('a tenant created before these defaults gets them at the next start, once, and keeps a custom group of the same name', async () => {
     const models = s.runtime.deps.models;
-    await models.Group.collection.deleteMany({ tenantId: s.tenantId, system: { $in: ['all-users', 'agent-automations-admins'] } } as never);
+    await models.Group.collection.deleteMany({ tenantId: s.tenantId, system: { $in: ['all-users', 'agent-automations-admins'] } });
     expectStatus(await s.admin.post('/groups', { name: 'All Users' }), 201);
     const seeded = await seedDefaults(models, s.tenantId);
     expect(seeded).toEqual({ created: ['agent-automations-admins'], skipped: ['All Users'] });

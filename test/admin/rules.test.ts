@@ -110,8 +110,8 @@ describe('/admin/v1/rules', () => {
 
   describe('POST /rules/preview', () => {
     it('a dry run reports matches, a sample and the adds, and changes nothing', async () => {
-      const before = await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId } as never);
-      const rulesBefore = await s.runtime.deps.models.Rule.collection.countDocuments({ tenantId: s.tenantId } as never);
+      const before = await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId });
+      const rulesBefore = await s.runtime.deps.models.Rule.collection.countDocuments({ tenantId: s.tenantId });
       const target = await s.internalGroup('Preview target');
       await s.runtime.deps.memberships.addSource(s.tenantId, target, [users.bob!], 'manual');
       const res = await s.admin.post('/rules/preview', { expression: 'department eq "Sales"', targetGroupId: target });
@@ -120,8 +120,8 @@ describe('/admin/v1/rules', () => {
       expect(res.body).toMatchObject({ matched: 2, membership: { targetGroupId: target, adds: { count: 1 }, alreadyMembers: 1, removes: { count: 0 } } });
       expect(res.body.sample.map((u: { userName: string }) => u.userName).sort()).toEqual(['ann', 'bob']);
       expect(res.body.membership.adds.sample).toEqual([{ id: users.ann, userName: 'ann' }]);
-      expect(await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId } as never)).toBe(before + 1);
-      expect(await s.runtime.deps.models.Rule.collection.countDocuments({ tenantId: s.tenantId } as never)).toBe(rulesBefore);
+      expect(await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId })).toBe(before + 1);
+      expect(await s.runtime.deps.models.Rule.collection.countDocuments({ tenantId: s.tenantId })).toBe(rulesBefore);
     });
 
     it('against an existing rule, it reports who would lose the rule source', async () => {

@@ -54,7 +54,7 @@ describe('/admin/v1/sync and /metrics', () => {
     expect((await request(s.runtime.app).get('/admin/v1/sync/failures').set('Authorization', stranger)).body.items).toEqual([]);
     expect((await request(s.runtime.app).post(`/admin/v1/sync/failures/${failure.id}/retry`).set('Authorization', stranger)).status).toBe(404);
 
-    await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+    await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } });
     const retried = await s.admin.post(`/sync/failures/${failure.id}/retry`);
     expect(retried.status).toBe(202);
     expect(retried.body).toEqual({ jobId: expect.any(String), retriedFrom: failure.id });

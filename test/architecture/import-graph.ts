@@ -69,7 +69,7 @@ export function importsOf(from: string, text: string): ImportEdge[] {
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
       if (isRequire || node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node, node.arguments[0], false);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
-      add(node, node.argument.literal as ts.Expression, true);
+      add(node, node.argument.literal, true);
     }
     ts.forEachChild(node, visit);
   };

@@ -146,7 +146,7 @@ describe('operator console in Chromium', () => {
     const failed = page.getByRole('row').filter({ hasText: ruleId });
     await failed.getByText('unknown attribute "costCentre"').waitFor(); // the page refreshed by itself
     await shot('sync');
-    await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+    await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } });
     await failed.getByRole('button', { name: /^Retry job/ }).click();
     await page.getByText(/queued again as/).waitFor();
     await failed.waitFor({ state: 'detached' });

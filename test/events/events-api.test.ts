@@ -85,7 +85,7 @@ describe('GET /admin/v1/events', () => {
     await writeAuditEvent(models, audit);
     await sequenceTenant(models, s.tenantId);
     // A pass that died after committing, before unmarking: the audit event is marked again.
-    await models.AuditEvent.collection.updateOne({ _id: audit._id } as never, { $set: { unsequenced: true } } as never);
+    await models.AuditEvent.collection.updateOne({ _id: audit._id } as never, { $set: { unsequenced: true } });
     const after = await allEvents(s, before.nextCursor);
     expect(after.items.map((e) => [e.id, e.type])).toEqual([[audit._id, 'access.changed']]);
     expect(after.items[0]!.seq).toBe(committed + 1);

@@ -6,7 +6,7 @@ function parseError(text: string): AppError {
     parseFilter(text);
   } catch (err) {
     if (err instanceof AppError) return err;
-    throw new Error(`expected an AppError, got ${String(err)}`);
+    throw new Error(`expected an AppError, got ${String(err)}`, { cause: err });
   }
   throw new Error(`expected "${text}" to be refused`);
 }

@@ -33,7 +33,7 @@ describe('start-up of several processes at once on an empty database', () => {
     };
     const started = await Promise.allSettled([0, 1, 2, 3].map(() => startApiProcess(env)));
     apis = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    expect(started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+    expect(started.filter((s) => s.status === 'rejected').map((s) => String((s).reason))).toEqual([]);
 
     const connection = await mongoose.createConnection(mongoUriFor(dbName)).asPromise();
     try {

@@ -62,7 +62,7 @@ it('a newer version of the document is not held by the older version\'s failed j
 it('an operator\'s retry that succeeds clears the mark and the failed-job note', async () => {
   const { ruleId, jobId } = await ruleWithFailedJob();
   // The operator fixes the cause (the expression), then retries the failed job.
-  await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+  await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } });
   await (await s.queue.getJob(jobId))!.retry();
   const sync = await waitFor(async () => {
     const current = await syncOf(ruleId);
@@ -77,7 +77,7 @@ it('the mark is written only for the version the job failed on', async () => {
   await waitFor(async () => (await marks.countPending(s.tenantId)) === 0, "the user's change to be processed");
   // Nothing pending: nothing to hold.
   expect(await marks.markFailed(s.tenantId, user, 1, 'job-1')).toBe(false);
-  await s.runtime.deps.models.User.collection.updateOne({ _id: user } as never, { $set: { 'sync.pendingSince': new Date(), 'sync.version': 3 } } as never);
+  await s.runtime.deps.models.User.collection.updateOne({ _id: user } as never, { $set: { 'sync.pendingSince': new Date(), 'sync.version': 3 } });
   expect(await marks.markFailed(s.tenantId, user, 2, 'job-2')).toBe(false);
   expect(await marks.markFailed(s.tenantId, user, 3, 'job-3')).toBe(true);
   expect(await marks.acknowledge(s.tenantId, user, 3)).toBe(true);

@@ -170,7 +170,7 @@ it('an intent younger than the sweep threshold is left to its request', async ()
   await commitMembersOnly(groupId, await intent(groupId, { add: [users[0]!] }, 'group.patched', new Date()));
   expect(await sweep()).toMatchObject({ changes: 0 });
   expect(await membersOf(groupId)).toEqual([]);
-  await models().Group.collection.updateOne({ _id: groupId } as never, { $set: { pendingMembers: [] } } as never);
+  await models().Group.collection.updateOne({ _id: groupId } as never, { $set: { pendingMembers: [] } });
 });
 
 it('a later change of the same member is not overtaken by the recovery of an earlier one', async () => {

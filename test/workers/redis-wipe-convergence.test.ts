@@ -1,3 +1,4 @@
+import { textValue } from '../../src/attributes/text-value';
 import IORedis from 'ioredis';
 import type { MembershipDoc, UserDoc } from '../../src/persistence/models';
 import { setDynamicGroupRule } from '../../src/domain/sync/dynamic-group-rules';
@@ -76,14 +77,14 @@ describe('outbox: convergence after Redis is wiped and the worker is killed mid-
 
     // Mid-run: some rule-derived memberships exist, and work is still queued.
     const models = s.runtime.deps.models;
-    await waitFor(async () => (await models.Membership.collection.countDocuments({ tenantId: s.tenantId, sources: `rule:${salesRule}` } as never)) >= 3, 'the worker to be under way');
+    await waitFor(async () => (await models.Membership.collection.countDocuments({ tenantId: s.tenantId, sources: `rule:${salesRule}` })) >= 3, 'the worker to be under way');
     expect((await s.queue.getJobCounts('waiting')).waiting).toBeGreaterThan(0);
 
     await redis.flushdb();
     await s.worker!.kill();
     // Whatever the dying worker still enqueued goes too: only MongoDB remembers the work.
     await redis.flushdb();
-    const pending = await models.User.collection.countDocuments({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } } as never);
+    const pending = await models.User.collection.countDocuments({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } });
     expect(pending).toBeGreaterThan(0);
 
     s.startWorker({ concurrency: 4, sweepAfterSeconds: 1, sweepIntervalSeconds: 1 });
@@ -108,7 +109,7 @@ describe('outbox: convergence after Redis is wiped and the worker is killed mid-
       ),
       expected('engineering', groups.engineering, `rule:${mapping.body.id}`, (u) => engineeringIdp.has(u._id)),
       expected('us', groups.us, 'dynamic', (u) => attr(u, 'custom', 'country') === 'US'),
-      expected('leads', groups.leads, `rule:${leadsRule}`, (u) => String(attr(u, 'title') ?? '').toLowerCase().startsWith('lead')),
+      expected('leads', groups.leads, `rule:${leadsRule}`, (u) => textValue(attr(u, 'title')).toLowerCase().startsWith('lead')),
     ];
     for (const e of expectations) {
       expect(e.members.length).toBeGreaterThan(0);

@@ -143,7 +143,7 @@ describe('rule memberships: audited exactly once across worker kills', () => {
         const sorted = (m: Map<string, number>) => [...m].sort();
         expect({ added: sorted(count('membership.added')), removed: sorted(count('membership.removed')) }).toEqual({ added: sorted(added), removed: sorted(removed) });
         // Nothing left waiting on a membership, and the rule's members are what it says.
-        expect(await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId, 'pendingAudit.0': { $exists: true } } as never)).toBe(0);
+        expect(await s.runtime.deps.models.Membership.collection.countDocuments({ tenantId: s.tenantId, 'pendingAudit.0': { $exists: true } })).toBe(0);
         const expression = ((await s.admin.get(`/rules/${rule.id}`)).body as { expression: string }).expression;
         const wanted = /"(\w+)"/.exec(expression)![1];
         const stored = (await s.runtime.deps.models.User.collection.find({ _id: { $in: users } } as never).toArray()) as unknown as { _id: string; attrs: { enterprise?: { department?: string } } }[];

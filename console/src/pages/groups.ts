@@ -52,7 +52,7 @@ const describe = (s: Source) => [s.group ? `group ${s.group.name}` : null, s.rol
 
 export const renderGroups: Page = (root) => {
   const q = h('input', { type: 'search', name: 'q', placeholder: 'Part of the name' });
-  const sort = h('select', { name: 'sort' }, [['name', 'Name A–Z'], ['-name', 'Name Z–A'], ['-memberCount', 'Most members'], ['memberCount', 'Fewest members']].map(([v, t]) => h('option', { value: v! }, t!)));
+  const sort = h('select', { name: 'sort' }, [['name', 'Name A–Z'], ['-name', 'Name Z–A'], ['-memberCount', 'Most members'], ['memberCount', 'Fewest members']].map(([v, t]) => h('option', { value: v! }, t)));
   const origin = h('select', { name: 'origin' }, h('option', { value: 'internal' }, 'Product groups'), h('option', { value: 'scim' }, 'IdP groups (read-only)'));
   const search = h('form', { class: 'filters', role: 'search' }, field('Search groups', q), field('Sort by', sort), field('Show', origin), h('button', { type: 'submit' }, 'Search'));
   const list = h('section', { 'aria-label': 'Groups', 'aria-live': 'polite' });

@@ -41,7 +41,7 @@ export function groupsDepsOf(deps: AdminDeps): GroupsDeps {
 export function queryOf(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-    const first = Array.isArray(value) ? value[0] : value;
+    const first: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
     if (typeof first === 'string') out[key] = first;
   }
   return out;

@@ -52,6 +52,15 @@ export function rulesRoutes(deps: AdminDeps): Router {
   router.post('/rules/validate', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'validate rules');
     const body = bodyOf(req);
+    // A malformed request is a 400; only a well-formed expression that does not parse or type-check
+    // is the 200 {valid: false} answer the editor shows as you type.
+    for (const key of Object.keys(body)) {
+      if (key !== 'expression' && key !== 'targetGroupId') throw new AppError('badRequest', 'RULE_INVALID_FIELD', `Unknown field "${key}"; allowed: expression, targetGroupId`, { details: { field: key } });
+    }
+    if (typeof body.expression !== 'string') throw new AppError('badRequest', 'RULE_INVALID_FIELD', 'expression must be a string', { details: { field: 'expression' } });
+    if (body.targetGroupId !== undefined && (typeof body.targetGroupId !== 'string' || body.targetGroupId === '')) {
+      throw new AppError('badRequest', 'RULE_INVALID_FIELD', 'targetGroupId must be a group id', { details: { field: 'targetGroupId' } });
+    }
     const check = checkRuleExpression(deps.registry, body.expression);
     if (body.targetGroupId === undefined || !check.valid) {
       res.json(check);
@@ -156,7 +165,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
     '/rules': {
       get: op('List rules (kind rule and mapping)', 200, { type: 'object', properties: { items: { type: 'array', items: ref('Rule') } } }, {
         parameters: [{ name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['rule', 'mapping'] } }],
-      }),
+      }, [400]),
       post: op('Create a rule; its full run is queued', 201, ref('Rule'), body(ref('RuleInput')), [400]),
     },
     '/rules/validate': {
@@ -164,7 +173,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
         'Parse and type-check an expression; with targetGroupId, also say whom the target\'s audience leaves out',
         200,
         ref('RuleValidation'),
-        body({ type: 'object', properties: { expression: { type: 'string' }, targetGroupId: { type: 'string' } }, required: ['expression'] }),
+        body({ type: 'object', properties: { expression: { type: 'string' }, targetGroupId: { type: 'string', minLength: 1 } }, required: ['expression'], additionalProperties: false }),
         [400],
       ),
     },
@@ -192,17 +201,25 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
     RuleInput: {
       type: 'object',
       properties: {
-        name: { type: 'string' },
-        expression: { type: 'string', description: 'SCIM filter syntax or the product form, e.g. department = "Sales" AND country in "US","CA"' },
-        targetGroupId: { type: 'string' },
+        name: { type: 'string', minLength: 1, maxLength: 200 },
+        expression: { type: 'string', minLength: 1, description: 'SCIM filter syntax or the product form, e.g. department = "Sales" AND country in "US","CA"' },
+        targetGroupId: { type: 'string', minLength: 1 },
         enabled: { type: 'boolean' },
         priority: { type: 'integer' },
       },
+      additionalProperties: false,
     },
     MappingInput: {
       type: 'object',
-      properties: { idpGroup: { type: 'string' }, targetGroupId: { type: 'string' }, name: { type: 'string' }, enabled: { type: 'boolean' }, priority: { type: 'integer' } },
+      properties: {
+        idpGroup: { type: 'string', minLength: 1, maxLength: 256, description: 'The displayName or externalId of an IdP group' },
+        targetGroupId: { type: 'string', minLength: 1 },
+        name: { type: 'string', minLength: 1, maxLength: 200 },
+        enabled: { type: 'boolean' },
+        priority: { type: 'integer' },
+      },
       required: ['idpGroup', 'targetGroupId'],
+      additionalProperties: false,
     },
     Rule: {
       type: 'object',
@@ -245,8 +262,9 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
     },
     RulePreviewInput: {
       type: 'object',
-      properties: { expression: { type: 'string' }, targetGroupId: { type: 'string' }, ruleId: { type: 'string' }, sampleSize: { type: 'integer' } },
+      properties: { expression: { type: 'string', minLength: 1 }, targetGroupId: { type: 'string', minLength: 1 }, ruleId: { type: 'string', minLength: 1 }, sampleSize: { type: 'integer' } },
       required: ['expression'],
+      additionalProperties: false,
     },
     RulePreview: {
       type: 'object',

@@ -1,3 +1,4 @@
+import { AppError } from '../../errors/app-error';
 import { adminErrors, ref, type Json } from '../openapi-kit';
 import express, { type Router } from 'express';
 import type { AdminDeps } from '../admin-deps';
@@ -18,8 +19,12 @@ export function scimTokensRoutes(deps: AdminDeps): Router {
   });
   router.post('/scim-tokens', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'create SCIM tokens');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    res.status(201).json(await createScimToken(deps.models, ctx, typeof body === 'object' ? body.label : undefined));
+    // No body at all is no label; a JSON null is not an object.
+    const body: unknown = req.body === undefined ? {} : req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('badRequest', 'BODY_NOT_OBJECT', 'The request body must be a JSON object');
+    const unknown = Object.keys(body).filter((k) => k !== 'label');
+    if (unknown.length > 0) throw new AppError('badRequest', 'SCIM_TOKEN_FIELD_UNKNOWN', `Unknown field "${unknown[0]}"; allowed: label`, { details: { field: unknown[0] } });
+    res.status(201).json(await createScimToken(deps.models, ctx, (body as { label?: unknown }).label));
   });
   router.post('/scim-tokens/:id/rotate', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'rotate SCIM tokens');
@@ -53,7 +58,7 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
       post: {
         tags: ['IdP connection'],
         summary: 'Issue a SCIM token (the answer is the only place the token appears)',
-        requestBody: { required: false, ...json({ type: 'object', properties: { label: { type: 'string', description: '1-100 characters, e.g. "Okta production"' } }, additionalProperties: false }) },
+        requestBody: { required: false, ...json({ type: 'object', properties: { label: { type: 'string', nullable: true, pattern: '^\\s*[A-Za-z0-9_ .,:()@#/-]{1,100}\\s*$', description: '1-100 letters, digits, spaces or .,:()@#/- (e.g. "Okta production"); null or absent: no label' } }, additionalProperties: false }) },
         responses: { '201': { description: 'Issued', ...json(withToken) }, ...adminErrors(400) },
       },
     },

@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { RoleDoc, Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -67,7 +68,7 @@ function describe(grant: AdminGrant, target: GroupRecord, names: ReadonlyMap<str
 
 async function groupNames(models: Models, tenantId: string, ids: string[]): Promise<Map<string, string>> {
   const docs = await repositoriesOf(models).groups.attributesOf(tenantId, ids, ['displayName']);
-  return new Map(docs.map((d) => [d._id, String(d.attrs?.displayName ?? d._id)]));
+  return new Map(docs.map((d) => [d._id, textValue(d.attrs?.displayName, d._id)]));
 }
 
 /** 403 ADMIN_GRANT_REQUIRES_ADMIN, naming the group and role that make the change admin-granting. */

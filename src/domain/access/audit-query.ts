@@ -35,9 +35,14 @@ const AUDIT_CATEGORIES: Record<string, { actorType: string }> = {
   auto_assignment: { actorType: 'rule' },
 };
 
+/** RFC 3339 date-time, as the OpenAPI document's `format: date-time` says (not whatever Date.parse takes). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
 function parseTime(value: string, field: string): Date {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw invalid(field, `"${field}" must be an ISO 8601 date-time`);
+  if (!RFC3339.test(value) || Number.isNaN(d.getTime())) {
+    throw invalid(field, `"${field}" must be an RFC 3339 date-time, e.g. 2026-12-06T09:30:00Z`);
+  }
   return d;
 }
 
@@ -92,8 +97,8 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   }
   if (query.objectId) criteria.objectId = query.objectId;
   if (query.objectType) criteria.objectType = query.objectType;
-  if (query.from) criteria.from = parseTime(query.from, 'from');
-  if (query.to) criteria.to = parseTime(query.to, 'to');
+  if (query.from !== undefined) criteria.from = parseTime(query.from, 'from');
+  if (query.to !== undefined) criteria.to = parseTime(query.to, 'to');
   if (query.cursor) criteria.after = decodeCursor(query.cursor);
   // One more than a page, to know whether another page follows.
   const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);

@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { AuditEventDoc } from '../../persistence/models';
 
 /** The payload schema version of every event type below (docs/events.md, "Event catalogue"). */
@@ -99,7 +100,7 @@ function adminGroupChange(audit: AuditEventDoc): DerivedEvent[] {
 function membershipChange(audit: AuditEventDoc): DerivedEvent[] {
   const before = obj(audit.before);
   const after = obj(audit.after);
-  const userId = String(after.userId ?? before.userId ?? '');
+  const userId = textValue(after.userId ?? before.userId);
   switch (audit.action) {
     case 'membership.added':
       return [member(audit, 'group.member_added', userId, String(after.source))];

@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { GroupDoc } from '../../persistence/models';
 import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
@@ -72,7 +73,7 @@ export function readGroup(doc: GroupDoc): GroupRecord {
     id: doc._id,
     tenantId: doc.tenantId,
     origin: doc.origin,
-    name: String(doc.attrs.displayName ?? ''),
+    name: textValue(doc.attrs.displayName),
     audience: groupAudienceOf(doc),
     kind: doc.kind === 'dynamic' ? 'dynamic' : 'static',
     status: doc.status === 'archived' ? 'archived' : 'active',

@@ -348,7 +348,7 @@ const SORTS = ['name', '-name', 'memberCount', '-memberCount'] as const;
 type GroupSort = (typeof SORTS)[number];
 
 function intParam(value: string | undefined, field: string, dflt: number, min: number, max: number): number {
-  if (value === undefined || value === '') return dflt;
+  if (value === undefined) return dflt;
   if (!/^\d+$/.test(value)) throw invalid(field, `"${field}" must be a whole number`);
   const n = Number(value);
   if (n < min || n > max) throw invalid(field, `"${field}" must be between ${min} and ${max}`);
@@ -363,7 +363,7 @@ function listCriteria(access: Access, query: GroupListQuery): GroupListCriteria 
     if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
     criteria.nameContains = query.q.toLowerCase();
   }
-  const enumValue = <T extends string>(field: 'status' | 'audience' | 'kind', values: readonly T[]): T | undefined => {
+  const enumValue = <T extends string>(field: 'status' | 'audience' | 'kind' | 'assignable', values: readonly T[]): T | undefined => {
     const v = query[field];
     if (v === undefined || v === '') return undefined;
     if (!(values as readonly string[]).includes(v)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
@@ -375,7 +375,7 @@ function listCriteria(access: Access, query: GroupListQuery): GroupListCriteria 
   if (status) criteria.status = status;
   if (audience) criteria.audience = audience;
   if (kind) criteria.kind = kind;
-  if (query.assignable === 'true') criteria.assignableOnly = true;
+  if (enumValue('assignable', ['true', 'false'] as const) === 'true') criteria.assignableOnly = true;
   if (query.parentId) criteria.parentId = query.parentId;
   if (!access.isAdmin) {
     criteria.visible = { ids: [...new Set([...access.memberOf, ...access.managerOf, ...access.administratorOf])], customerGroups: access.isCustomerAdmin };

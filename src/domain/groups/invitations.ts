@@ -84,7 +84,7 @@ export async function listInvitations(deps: GroupsDeps, access: Access, query: {
   const criteria: InvitationListCriteria = {};
   // Admins see every invitation; anyone else the ones they sent.
   if (!access.isAdmin) criteria.invitedBy = access.caller.userId;
-  if (query.status) {
+  if (query.status !== undefined) {
     if (!['pending', 'accepted', 'revoked'].includes(query.status)) throw invalid('status', '"status" must be pending, accepted or revoked');
     criteria.status = query.status as InvitationDoc['status'];
   }

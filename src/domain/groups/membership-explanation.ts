@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { DYNAMIC_SOURCE, dynamicRuleIdFor } from '../sync/rule-records';
@@ -45,7 +46,7 @@ export async function explainMemberships<M extends ExplainedMembership>(models: 
       ? repositoriesOf(models).rules.summariesOf(tenantId, ruleIds)
       : [],
   ]);
-  const groupName = new Map(groups.map((g) => [g._id, String(g.attrs?.displayName ?? '')]));
+  const groupName = new Map(groups.map((g) => [g._id, textValue(g.attrs?.displayName)]));
   const ruleById = new Map(rules.map((r) => [r._id, r]));
   const explain = (groupId: string, source: string): SourceExplanation => {
     const fixed = FIXED[source];

@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { UserDoc } from '../../persistence/models';
 import type { UserAudience } from '../../persistence/users-repository';
 
@@ -58,7 +59,7 @@ export function userSummary(user: Pick<UserDoc, '_id' | 'attrs' | 'lc'>): UserSu
   const displayName = typeof user.attrs.displayName === 'string' ? user.attrs.displayName : undefined;
   return {
     id: user._id,
-    userName: String(user.attrs.userName ?? ''),
+    userName: textValue(user.attrs.userName),
     ...(displayName !== undefined ? { displayName } : {}),
     emails: emailsOf(user),
     audience: audienceOf(user),

@@ -51,25 +51,26 @@ function levelList(value: unknown, where: string): Level[] {
 function loadCatalog(data: unknown): CatalogTarget[] {
   const list = (data as { targets?: unknown }).targets;
   if (!Array.isArray(list)) fail('targets must be a list');
-  const targets: CatalogTarget[] = list.map((t: Record<string, unknown>) => {
+  const targets: CatalogTarget[] = (list as Record<string, unknown>[]).map((t) => {
     if (typeof t.name !== 'string' || !t.name) fail('every target needs a name');
+    const name = t.name;
     const resourceType = t.resourceType as ResourceType | undefined;
-    if (resourceType !== undefined && !RESOURCE_TYPES.includes(resourceType)) fail(`${t.name}: unknown resourceType`);
+    if (resourceType !== undefined && !RESOURCE_TYPES.includes(resourceType)) fail(`${name}: unknown resourceType`);
     const deps = (Array.isArray(t.dependencies) ? t.dependencies : []) as { atLeast?: unknown; requires?: unknown }[];
     return {
-      name: t.name,
+      name,
       aliases: Array.isArray(t.aliases) ? t.aliases.map(String) : [],
       category: typeof t.category === 'string' ? t.category : 'Other',
       description: typeof t.description === 'string' ? t.description : '',
-      levels: levelList(t.levels, `${t.name}.levels`),
+      levels: levelList(t.levels, `${name}.levels`),
       dependencies: deps.map((d) => ({
-        atLeast: isLevel(d.atLeast) ? d.atLeast : fail(`${t.name}: a dependency needs atLeast`),
-        requires: (Array.isArray(d.requires) ? d.requires : fail(`${t.name}: a dependency needs requires`)).map((r: { target?: unknown; level?: unknown }) => ({
-          target: typeof r.target === 'string' ? r.target : fail(`${t.name}: a requirement needs a target`),
-          level: isLevel(r.level) ? r.level : fail(`${t.name}: a requirement needs a level`),
+        atLeast: isLevel(d.atLeast) ? d.atLeast : fail(`${name}: a dependency needs atLeast`),
+        requires: (Array.isArray(d.requires) ? d.requires : fail(`${name}: a dependency needs requires`)).map((r: { target?: unknown; level?: unknown }) => ({
+          target: typeof r.target === 'string' ? r.target : fail(`${name}: a requirement needs a target`),
+          level: isLevel(r.level) ? r.level : fail(`${name}: a requirement needs a level`),
         })),
       })),
-      ...(resourceType ? { resourceType, grantLevels: levelList(t.grantLevels, `${t.name}.grantLevels`) } : {}),
+      ...(resourceType ? { resourceType, grantLevels: levelList(t.grantLevels, `${name}.grantLevels`) } : {}),
     };
   });
   const names = new Map<string, CatalogTarget>();

@@ -24,7 +24,7 @@ export async function auditPermissionChange(
 /** page/limit query parameters, as the groups listing reads them. */
 export function pageParams(query: { page?: string; limit?: string }, maxLimit = 200): { page: number; limit: number } {
   const read = (value: string | undefined, field: string, dflt: number, max: number) => {
-    if (value === undefined || value === '') return dflt;
+    if (value === undefined) return dflt;
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
       throw invalid(field, `"${field}" must be a whole number from 1 to ${max}`);
     }

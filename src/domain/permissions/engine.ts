@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { Models, ResourceType, RoleDoc } from '../../persistence/models';
 import type { GroupNodeFields } from '../../persistence/groups-repository';
 import { AppError } from '../../errors/app-error';
@@ -11,7 +12,6 @@ import { findTarget } from './catalog';
 import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
 import { decide, type Decision, type Subject } from './decision';
 import { ACTIONS, isAction, isLevel, type Action } from './levels';
-import type { Privilege } from './privileges';
 
 /**
  * Effective permissions with a per-process cache, exact without any TTL.
@@ -123,7 +123,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
 const MAX_CACHED_USERS_PER_TENANT = 100_000;
 
 function nodeOf(d: GroupNodeFields, roleIds: string[], resourceGrants: GroupNode['resourceGrants']): GroupNode {
-  const node: GroupNode = { id: d._id, name: String(d.attrs?.displayName ?? ''), archived: d.status === 'archived', roleIds, resourceGrants };
+  const node: GroupNode = { id: d._id, name: textValue(d.attrs?.displayName), archived: d.status === 'archived', roleIds, resourceGrants };
   if (typeof d.parentId === 'string' && d.parentId) node.parentId = d.parentId;
   if (typeof d.system === 'string') node.system = d.system;
   if (d.origin === 'internal') node.audience = groupAudienceOf(d);
@@ -131,7 +131,7 @@ function nodeOf(d: GroupNodeFields, roleIds: string[], resourceGrants: GroupNode
 }
 
 function roleOf(r: Pick<RoleDoc, '_id' | 'name' | 'system' | 'privileges'>): RoleInfo {
-  return { id: r._id, name: r.name, privileges: (r.privileges ?? []) as Privilege[], ...(r.system ? { system: r.system } : {}) };
+  return { id: r._id, name: r.name, privileges: (r.privileges ?? []), ...(r.system ? { system: r.system } : {}) };
 }
 
 /** Role assignment ids (the convention of models.ts RoleAssignmentDoc). */

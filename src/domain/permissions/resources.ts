@@ -84,7 +84,7 @@ export interface ResourceListQuery {
 export async function listResources(ctx: PermissionsContext, access: Access, query: ResourceListQuery) {
   const { page, limit } = pageParams(query);
   const criteria: ResourceListCriteria = {};
-  if (query.type) {
+  if (query.type !== undefined) {
     if (!(RESOURCE_TYPES as readonly string[]).includes(query.type)) throw invalid('type', `"type" must be one of ${RESOURCE_TYPES.join(', ')}`);
     criteria.type = query.type as ResourceType;
   }

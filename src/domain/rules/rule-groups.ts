@@ -33,7 +33,7 @@ export async function resolveRuleGroups(
   rules: CompiledRule | readonly CompiledRule[],
   options: { members?: boolean } = {},
 ): Promise<RuleGroups> {
-  const names = [...new Set((Array.isArray(rules) ? rules : [rules as CompiledRule]).flatMap((r) => r.groupNames))];
+  const names = [...new Set(([] as CompiledRule[]).concat(rules).flatMap((r) => r.groupNames))];
   const groupIdsByName = new Map<string, string[]>(names.map((name) => [name, []]));
   const memberUserIdsByGroupId = new Map<string, string[]>();
   if (names.length === 0) return options.members ? { groupIdsByName, memberUserIdsByGroupId } : { groupIdsByName };

@@ -156,7 +156,7 @@ export async function redeliver(models: Models, ctx: WebhookContext, id: string,
   if (body.eventId !== undefined && body.after !== undefined) throw invalid('eventId', 'Give "after" (everything since) or "eventId" (one event), not both');
   await endpointOf(models, ctx.tenantId, id);
   const { purgedThrough } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
-  const from = body.after === undefined ? purgedThrough : seqOf(String(body.after));
+  const from = body.after === undefined ? purgedThrough : seqOf(typeof body.after === 'string' ? body.after : '');
   const updated = await repositoriesOf(models).webhooks.update(ctx.tenantId, id, { cursor: Math.max(from, purgedThrough), state: 'active' }, ['failingSince', 'retry']);
   if (!updated) throw notFound(id);
   await audit(models, ctx, 'webhook.redelivery', id, { after: cursorOf(updated.cursor) });

@@ -61,7 +61,7 @@ function parseOperations(body: unknown, maxOperations: number): { ops: RawOperat
     if (typeof o.method !== 'string' || typeof o.path !== 'string') throw scimError.invalidSyntax(`Operations[${i}] needs method and path`, 'SCIM_BULK_OPERATION');
     if (o.bulkId !== undefined && typeof o.bulkId !== 'string') throw scimError.invalidSyntax(`Operations[${i}].bulkId must be a string`, 'SCIM_BULK_OPERATION');
     if (o.method.toUpperCase() === 'POST' && o.bulkId === undefined) throw scimError.invalidSyntax(`Operations[${i}]: POST needs a bulkId (RFC 7644 §3.7)`, 'SCIM_BULK_OPERATION');
-    return { method: o.method.toUpperCase(), bulkId: o.bulkId as string | undefined, version: o.version as string | undefined, path: o.path, data: o.data };
+    return { method: o.method.toUpperCase(), bulkId: o.bulkId, version: o.version as string | undefined, path: o.path, data: o.data };
   });
   // A reference to a bulkId must name one operation: with two, "bulkId:x" would be ambiguous.
   const seen = new Set<string>();
@@ -108,7 +108,7 @@ function errorResponse(error: AppError) {
 export async function runBulk(ctx: ScimContext, body: unknown, maxOperations: number, execute: BulkExecutor) {
   const { ops, failOnErrors } = parseOperations(body, maxOperations);
   const createdIds = new Map<string, string>();
-  const results: (Record<string, unknown> | undefined)[] = new Array(ops.length);
+  const results = new Array<Record<string, unknown> | undefined>(ops.length);
   const pending = new Set(ops.keys());
   const knownBulkIds = new Set(ops.map((o) => o.bulkId).filter((b): b is string => b !== undefined));
   let errors = 0;

@@ -35,7 +35,7 @@ export function discoveryRouter(
   const schemaDoc = (req: Request, id: string) => {
     const s = limits && id === LIMITS_SCHEMA_URN ? limitsSchema(limits) : registry.schema(id);
     if (!s) throw new AppError('notFound', 'SCIM_NO_SCHEMA', `No schema ${id}`);
-    return withMeta(s, 'Schema', `${baseUrl(req)}/Schemas/${s.id}`);
+    return withMeta(s, 'Schema', `${baseUrl(req)}/Schemas/${typeof s.id === 'string' ? s.id : id}`);
   };
   const resourceTypeDoc = (req: Request, name: string) => {
     const t = registry.resourceType(name);

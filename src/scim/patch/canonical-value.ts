@@ -33,6 +33,6 @@ export function canonicalList(view: SchemaView, attribute: ResolvedAttribute, va
  * use-scim-to-provision-users-and-groups.md, "Example 5").
  */
 export function canonicalSingle(view: SchemaView, attribute: ResolvedAttribute, value: unknown): unknown {
-  const single = Array.isArray(value) && value.length === 1 ? value[0] : value;
+  const single: unknown = Array.isArray(value) && value.length === 1 ? (value as unknown[])[0] : value;
   return canonicalizeElement(view, attribute, single);
 }

@@ -97,7 +97,7 @@ export function deleteAt(root: JsonObject, keys: readonly string[]): void {
 /** A multi-valued attribute's current values; a stray single value counts as a one-element list. */
 export function asList(value: unknown): unknown[] {
   if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? [...value] : [value];
+  return Array.isArray(value) ? [...(value as unknown[])] : [value];
 }
 
 /** `primary` may arrive as the string "True" from Entra; validation coerces it later. */

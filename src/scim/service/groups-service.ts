@@ -227,5 +227,5 @@ export class GroupsService {
 /** The group as its request sees it: what other requests still have pending is theirs. */
 function withoutPending(doc: GroupDoc): GroupDoc {
   const { pendingMembers: _pending, ...rest } = doc;
-  return rest as GroupDoc;
+  return rest;
 }

@@ -93,7 +93,6 @@ export async function runListQuery<D extends StoredResource>(opts: {
     const pageQuery = after === undefined ? query : conjunction(query, { _id: { $gt: after } });
     const docs: D[] = [];
     let examined = 0;
-    let exhausted = false;
     // Read one more than a page to know whether a next page exists.
     const cursor = store.streamByFilter(tenantId, pageQuery, { sort: { _id: 1 }, batchSize: Math.min(count + 1, 1000) });
     for await (const doc of cursor) {
@@ -103,7 +102,7 @@ export async function runListQuery<D extends StoredResource>(opts: {
       if (docs.length > count) break;
     }
     await cursor.close();
-    exhausted = docs.length <= count;
+    const exhausted = docs.length <= count;
     const page = docs.slice(0, count);
     const totalResults = predicate ? await countWithPredicate(store, tenantId, query, predicate) : await store.countByFilter(tenantId, query);
     const last = page[page.length - 1];

@@ -1,3 +1,4 @@
+import { textValue } from '../../attributes/text-value';
 import type { GroupDoc, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { ScimDeps } from './scim-deps';
@@ -59,7 +60,7 @@ export class ScimQueries {
       const groupIds = [...new Set([...byUser.values()].flat())];
       // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
       const groups = await repositoriesOf(models).groups.scim.attributesOf(ctx.tenantId, groupIds, ['displayName']);
-      const names = new Map(groups.map((g) => [g._id, String(g.attrs.displayName ?? '')]));
+      const names = new Map(groups.map((g) => [g._id, textValue(g.attrs.displayName)]));
       groupsOf = new Map(
         [...byUser].map(([userId, ids]) => [
           userId,

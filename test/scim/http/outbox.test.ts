@@ -24,13 +24,13 @@ import {
 async function userDoc(stack: TestStack, id: string): Promise<UserDoc> {
   const doc = await stack.runtime.deps.models.User.findById(id).lean();
   if (!doc) throw new Error(`user ${id} is not stored`);
-  return doc as UserDoc;
+  return doc;
 }
 
 async function groupDoc(stack: TestStack, id: string): Promise<GroupDoc> {
   const doc = await stack.runtime.deps.models.Group.findById(id).lean();
   if (!doc) throw new Error(`group ${id} is not stored`);
-  return doc as GroupDoc;
+  return doc;
 }
 
 /** The pending mark names the version just written and is set. */
@@ -43,7 +43,7 @@ function expectPending(doc: { version: number; sync: { version: number; pendingS
 /** What the worker does once it has processed a version: clears the pending mark. */
 async function acknowledge(stack: TestStack, model: 'User' | 'Group', id: string): Promise<void> {
   const collection = stack.runtime.deps.models[model].collection;
-  await collection.updateOne({ _id: id } as never, { $unset: { 'sync.pendingSince': 1 } } as never);
+  await collection.updateOne({ _id: id } as never, { $unset: { 'sync.pendingSince': 1 } });
 }
 
 describe('the pending-sync mark', () => {
