@@ -50,6 +50,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     publicBaseUrl: config.publicBaseUrl,
     maxBodyBytes: config.scim.maxBodyBytes,
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
+    tenantGate: { maxInFlight: config.scim.maxInFlight, maxQueuedPerTenant: config.scim.maxQueuedPerTenant },
     requestDeadlineMs: config.requestDeadlineMs,
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });

@@ -24,6 +24,8 @@ export interface AppOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  /** Fairness between tenants (src/scim/http/tenant-gate.ts). */
+  tenantGate: { maxInFlight: number; maxQueuedPerTenant: number };
   /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */
   requestDeadlineMs: number;
   /** Extra routers (admin API, metrics) mounted by the composition root. */
@@ -88,7 +90,7 @@ export function createApp(opts: AppOptions): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
   });
 
-  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute }));
+  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, ...opts.tenantGate }));
   opts.mount?.(app);
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
