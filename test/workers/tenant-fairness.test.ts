@@ -71,7 +71,7 @@ it("tenant B's single change is applied before tenant A's queued import of 2,000
   const patched = await b.scim.patch(`/Users/${bUser.body.id}`, { schemas: [PATCH_OP], Operations: [replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Sales')] });
   expect(patched.status).toBe(200);
   const queued = await s.queue.getJobCounts('waiting', 'prioritized');
-  expect(queued.waiting + queued.prioritized).toBe(A_USERS + 1);
+  expect((queued.waiting ?? 0) + (queued.prioritized ?? 0)).toBe(A_USERS + 1);
 
   // The worker again, writing down the order in which jobs finish.
   const done: DoneLine[] = [];
