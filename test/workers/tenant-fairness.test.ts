@@ -81,16 +81,16 @@ it("tenant B's single change is applied before tenant A's queued import of 2,000
   });
   s.worker = startSyncWorker(s.config, s.runtime.db, logger, { concurrency: CONCURRENCY, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 });
 
-  // B's membership is visible through the admin API ...
-  await waitFor(async () => {
-    const members = await b.admin.get(`/groups/${bSales.groupId}/members`);
-    return members.status === 200 && members.body.items.some((m: { userId: string }) => m.userId === bUser.body.id);
-  }, "B's change applied", 120_000);
-  // ... after at most LIGHT_JOBS of A's jobs, plus those the worker's other slots were running.
-  const bAt = done.findIndex((line) => line.tenantId === tenantB.tenantId && line.job === 'user.changed');
-  expect(bAt).toBeGreaterThanOrEqual(0);
-  const aBefore = done.slice(0, bAt).filter((line) => line.tenantId === a.tenantId).length;
-  expect(aBefore).toBeLessThanOrEqual(LIGHT_JOBS + CONCURRENCY);
+  // B's job is done after at most LIGHT_JOBS of A's (queued while A was light), plus those the
+  // worker's other slots were running: an order, whatever the machine's speed.
+  const isB = (line: DoneLine) => line.tenantId === tenantB.tenantId && line.job === 'user.changed';
+  await waitFor(async () => done.some(isB), "B's job to run", 600_000);
+  const aBefore = done.slice(0, done.findIndex(isB)).filter((line) => line.tenantId === a.tenantId).length;
+  expect({ aJobsDoneBeforeB: aBefore, atMost: LIGHT_JOBS + CONCURRENCY, ok: aBefore <= LIGHT_JOBS + CONCURRENCY }).toMatchObject({ ok: true });
+  // And its effect is visible through the admin API.
+  const members = await b.admin.get(`/groups/${bSales.groupId}/members`);
+  expect(members.status).toBe(200);
+  expect(members.body.items.map((m: { userId: string }) => m.userId)).toEqual([bUser.body.id]);
 
   // Nothing starved: every one of A's 2,000 changes is applied (a second worker helps drain them).
   const helper = startSyncWorker(s.config, s.runtime.db, logger, { concurrency: 16, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 });
