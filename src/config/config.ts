@@ -187,7 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
-      maxInFlight: int(env, 'SCIM_MAX_IN_FLIGHT', 4, 0, 10_000),
+      maxInFlight: int(env, 'SCIM_MAX_IN_FLIGHT', 8, 0, 10_000),
       maxQueuedPerTenant: int(env, 'SCIM_MAX_QUEUED_PER_TENANT', 1000, 1, 100_000),
       maxBodyBytes: int(env, 'SCIM_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),

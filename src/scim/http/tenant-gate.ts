@@ -13,11 +13,11 @@ interface Waiter {
  * at most `maxInFlight` slots at once, and one tenant in at most `maxInFlight - 1` of them, so a
  * slot is always free for another tenant. A request that cannot start waits in its tenant's queue,
  * and a freed slot goes to the waiting tenant with the fewest requests running (the longest waiting
- * first among equals). Tenant A's import with 16 in flight then runs 3 at a time (of 4), and
+ * first among equals). Tenant A's import with 16 in flight then runs 7 at a time (of 8), and
  * tenant B's request starts at once beside them, instead of queuing on the event loop and in the
- * database behind A's sixteen. On a CPU-bound server running fewer at once costs A nothing (the
- * server did not get faster with 16 interleaved); A's extra requests wait in memory rather than
- * fail. A tenant with
+ * database behind A's sixteen; A's extra requests wait in memory rather than fail. Fewer slots
+ * help B more and cost A throughput (bench:fairness: 4 slots halved A's creates/s, 8 did not;
+ * docs/benchmarks.md). A tenant with
  * `maxQueuedPerTenant` requests already waiting is answered 429 with `Retry-After: 1`, which Okta
  * and Entra honour; the per-token rate limit stays as it was.
  *
