@@ -3,6 +3,7 @@ import { createRedisConnection } from '../src/queue/redis-connection';
 import type { Logger } from '../src/observability/logger';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import type { JobEnqueuer } from '../src/domain/sync/sync-deps';
+import { claimPriorities, claimPrioritiesFor } from '../src/queue/tenant-demand';
 import { recordJobOutcome, type JobOutcomeKind } from '../src/queue/tenant-job-stats';
 
 export interface QueuedJob<N extends JobName = JobName> {
@@ -41,7 +42,8 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
   return {
     async enqueue(name, data) {
       try {
-        await queue.add(name, data, jobOptions(name, data));
+        const [priority] = await claimPriorities(connection, bullPrefix, data.tenantId, 1);
+        await queue.add(name, data, jobOptions(name, data, priority));
         return true;
       } catch (err) {
         logger.warn('follow-up enqueue failed; the sweeper will pick the change up', { job: name, err });
@@ -51,7 +53,8 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
     async enqueueMany(jobs) {
       if (jobs.length === 0) return 0;
       try {
-        await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: jobOptions(j.name, j.data) })));
+        const priorities = await claimPrioritiesFor(connection, bullPrefix, jobs.map((j) => j.data.tenantId));
+        await queue.addBulk(jobs.map((j, i) => ({ name: j.name, data: j.data, opts: jobOptions(j.name, j.data, priorities[i]) })));
         return jobs.length;
       } catch (err) {
         logger.warn('bulk enqueue failed; the sweeper will pick the changes up', { jobs: jobs.length, err });

@@ -31,6 +31,10 @@ export interface Config {
   scim: {
     /** Requests per minute per SCIM token. High by default: Entra quarantines apps it is throttled by. */
     rateLimitPerMinute: number;
+    /** SCIM requests run at once per API process (0: no limit), one tenant in all but one of them; more wait, the tenant with the fewest running served first. */
+    maxInFlight: number;
+    /** Requests of one tenant waiting for a slot in one API process; one more is answered 429 with Retry-After: 1. */
+    maxQueuedPerTenant: number;
     maxBodyBytes: number;
     bulkMaxOperations: number;
     bulkMaxPayloadBytes: number;
@@ -185,6 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
+      maxInFlight: int(env, 'SCIM_MAX_IN_FLIGHT', 8, 0, 10_000),
+      maxQueuedPerTenant: int(env, 'SCIM_MAX_QUEUED_PER_TENANT', 1000, 1, 100_000),
       maxBodyBytes: int(env, 'SCIM_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
       bulkMaxPayloadBytes: int(env, 'SCIM_BULK_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),

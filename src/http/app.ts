@@ -27,6 +27,8 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   /** Bounds of the provisioning log (src/domain/provisioning-log.ts). */
   provisioningLog: ProvisioningLogLimits;
+  /** Fairness between tenants (src/scim/http/tenant-gate.ts). */
+  tenantGate: { maxInFlight: number; maxQueuedPerTenant: number };
   /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */
   requestDeadlineMs: number;
   /** Extra routers (admin API, metrics) mounted by the composition root. */
@@ -92,7 +94,7 @@ export function createApp(opts: AppOptions): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
 
-  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, provisioningLog: opts.provisioningLog }));
+  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, provisioningLog: opts.provisioningLog, ...opts.tenantGate }));
   opts.mount?.(app);
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });

@@ -82,10 +82,11 @@ export const JOB_RETRY = {
 /**
  * Full job options. `keepLastIfActive` covers the one case plain deduplication drops: a change
  * that arrives while the object's job is *running* is stored and run right after it, so two jobs
- * of one object never run at once and none is lost.
+ * of one object never run at once and none is lost. `priority` is the tenant's (tenant-demand.ts):
+ * 0 is BullMQ's plain waiting list, taken before every prioritized job.
  */
-export function jobOptions<N extends JobName>(name: N, data: JobPayloads[N]): JobsOptions {
-  return { ...JOB_RETRY, deduplication: { id: dedupId(name, data), keepLastIfActive: true } };
+export function jobOptions<N extends JobName>(name: N, data: JobPayloads[N], priority = 0): JobsOptions {
+  return { ...JOB_RETRY, ...(priority > 0 ? { priority } : {}), deduplication: { id: dedupId(name, data), keepLastIfActive: true } };
 }
 
 /** BullMQ key prefix with a Redis Cluster hash tag, so every key of the queue lands in one slot. */

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { createRedisConnection } from './redis-connection';
 import type { Logger } from '../observability/logger';
+import { claimPriorities } from './tenant-demand';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 
 export interface JobProducer {
@@ -22,7 +23,8 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   connection.on('error', (err) => logger.debug('producer redis error', { err }));
-  const queue = new Queue(SYNC_QUEUE, { connection, prefix: queuePrefix(prefix) });
+  const bullPrefix = queuePrefix(prefix);
+  const queue = new Queue(SYNC_QUEUE, { connection, prefix: bullPrefix });
   queue.on('error', (err) => logger.debug('producer queue error', { err }));
 
   return {
@@ -35,8 +37,13 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
       }
       let timer: NodeJS.Timeout | undefined;
       try {
+        const add = async () => {
+          // The tenant's recent demand sets the job's priority (fairness between tenants).
+          const [priority] = await claimPriorities(connection, bullPrefix, data.tenantId, 1);
+          await queue.add(name, data, jobOptions(name, data, priority));
+        };
         await Promise.race([
-          queue.add(name, data, jobOptions(name, data)),
+          add(),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
           }),

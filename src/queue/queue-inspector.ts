@@ -2,6 +2,7 @@ import { Queue, type Job } from 'bullmq';
 import type { RedisConnection } from './redis-connection';
 import { AppError, isAppError } from '../errors/app-error';
 import { SYNC_QUEUE, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
+import { claimPriorities } from './tenant-demand';
 import { readTenantJobStats, type TenantJobStats } from './tenant-job-stats';
 
 type SyncJob = Job<JobPayloads[JobName], unknown, JobName>;
@@ -113,7 +114,8 @@ export class SyncQueueInspector {
     if (!job || job.data?.tenantId !== tenantId) throw new AppError('notFound', 'SYNC_JOB_NOT_FOUND', `No failed sync job ${jobId}`);
     const state = await job.getState();
     if (state !== 'failed') throw new AppError('conflict', 'SYNC_JOB_NOT_FAILED', `Job ${jobId} is ${state}, not failed`);
-    const next = await this.q().add(job.name, job.data, jobOptions(job.name, job.data));
+    const [priority] = await claimPriorities(this.redis, queuePrefix(this.prefix), tenantId, 1);
+    const next = await this.q().add(job.name, job.data, jobOptions(job.name, job.data, priority));
     await job.remove().catch(() => undefined);
     return { jobId: String(next.id), retriedFrom: jobId };
   }

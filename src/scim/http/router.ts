@@ -15,6 +15,7 @@ import { scimErrorHandler, SCIM_CONTENT_TYPE } from './error-response';
 import { parseListParams, parseSearchRequest, parseSelection } from './params';
 import { listResponse } from './list-response';
 import { TokenRateLimiter } from './rate-limit';
+import { TenantGate } from './tenant-gate';
 import { runBulk, type BulkExecutor } from './bulk';
 import { discoveryRouter } from './discovery';
 import { ScimEndpoints } from './endpoints';
@@ -25,6 +26,9 @@ export interface ScimRouterOptions {
   maxBodyBytes: number;
   rateLimitPerMinute: number;
   provisioningLog: ProvisioningLogLimits;
+  /** SCIM requests run at once in this process (0: no limit) and per-tenant waiting bound (tenant-gate.ts). */
+  maxInFlight: number;
+  maxQueuedPerTenant: number;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -76,6 +80,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const groups = new GroupsService(deps);
   const queries = new ScimQueries(deps, groups);
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
+  const gate = new TenantGate(opts.maxInFlight, opts.maxQueuedPerTenant);
   const activity = new ScimTokenActivity(deps.models, deps.logger);
   const provisioningLog = new ProvisioningLogWriter(deps.models, deps.logger, opts.provisioningLog);
   const endpoints = new ScimEndpoints();
@@ -134,7 +139,16 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
           requestId: (req as Request & { id?: string }).id,
           baseUrl: baseUrlOf(req, opts.publicBaseUrl),
         });
-        next();
+        return gate.enter(principal.tenantId).then((release) => {
+          // Answered while it waited (the request deadline's 503) or the client went away: nothing to run.
+          if (res.writableEnded || res.destroyed) {
+            release();
+            return;
+          }
+          res.once('finish', release);
+          res.once('close', release);
+          next();
+        });
       })
       .catch((err: unknown) => {
         // A refused token is diagnosed after the answer, and logged under the tenant it names.

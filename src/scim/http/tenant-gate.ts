@@ -1,0 +1,98 @@
+import { AppError } from '../../errors/app-error';
+
+/** Gives back the slot a request held; safe to call more than once. */
+export type Release = () => void;
+
+interface Waiter {
+  seq: number;
+  admit: (release: Release) => void;
+}
+
+/**
+ * Fairness between tenants in one API process (issue 24, docs/decisions.md): SCIM requests run in
+ * at most `maxInFlight` slots at once, and one tenant in at most `maxInFlight - 1` of them, so a
+ * slot is always free for another tenant. A request that cannot start waits in its tenant's queue,
+ * and a freed slot goes to the waiting tenant with the fewest requests running (the longest waiting
+ * first among equals). Tenant A's import with 16 in flight then runs 7 at a time (of 8), and
+ * tenant B's request starts at once beside them, instead of queuing on the event loop and in the
+ * database behind A's sixteen; A's extra requests wait in memory rather than fail. Fewer slots
+ * help B more and cost A throughput (bench:fairness: 4 slots halved A's creates/s, 8 did not;
+ * docs/benchmarks.md). A tenant with
+ * `maxQueuedPerTenant` requests already waiting is answered 429 with `Retry-After: 1`, which Okta
+ * and Entra honour; the per-token rate limit stays as it was.
+ *
+ * In process memory, like the rate limiter: no Redis round trip on the SCIM path. `maxInFlight` 0
+ * turns the gate off.
+ */
+export class TenantGate {
+  private inFlight = 0;
+  private readonly running = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiter[]>();
+  private seq = 0;
+
+  private readonly perTenant: number;
+
+  constructor(private readonly maxInFlight: number, private readonly maxQueuedPerTenant: number) {
+    this.perTenant = maxInFlight > 1 ? maxInFlight - 1 : maxInFlight;
+  }
+
+  /** Waits for a slot; the returned release must be called when the request is done. */
+  enter(tenantId: string): Promise<Release> {
+    if (this.maxInFlight <= 0) return Promise.resolve(() => undefined);
+    // A free slot with no waiter able to use it (dispatch leaves none): start now.
+    if (this.inFlight < this.maxInFlight && (this.running.get(tenantId) ?? 0) < this.perTenant && !this.waiting.has(tenantId)) return Promise.resolve(this.take(tenantId));
+    const queue = this.waiting.get(tenantId) ?? [];
+    if (queue.length >= this.maxQueuedPerTenant) {
+      return Promise.reject(
+        new AppError('tooManyRequests', 'SCIM_TENANT_BUSY', `This tenant already has ${queue.length} requests waiting on this server; retry after 1 s`, { retryAfter: 1 }),
+      );
+    }
+    return new Promise<Release>((admit) => {
+      queue.push({ seq: this.seq++, admit });
+      this.waiting.set(tenantId, queue);
+      this.dispatch();
+    });
+  }
+
+  /** Figures for tests and metrics. */
+  stats(): { inFlight: number; waiting: number; tenantsWaiting: number } {
+    let waiting = 0;
+    for (const q of this.waiting.values()) waiting += q.length;
+    return { inFlight: this.inFlight, waiting, tenantsWaiting: this.waiting.size };
+  }
+
+  private take(tenantId: string): Release {
+    this.inFlight++;
+    this.running.set(tenantId, (this.running.get(tenantId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      const n = (this.running.get(tenantId) ?? 1) - 1;
+      if (n > 0) this.running.set(tenantId, n);
+      else this.running.delete(tenantId);
+      this.dispatch();
+    };
+  }
+
+  private dispatch(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.size > 0) {
+      let chosen: string | undefined;
+      let best: { running: number; seq: number } | undefined;
+      for (const [tenantId, queue] of this.waiting) {
+        const candidate = { running: this.running.get(tenantId) ?? 0, seq: queue[0]!.seq };
+        if (candidate.running >= this.perTenant) continue;
+        if (!best || candidate.running < best.running || (candidate.running === best.running && candidate.seq < best.seq)) {
+          best = candidate;
+          chosen = tenantId;
+        }
+      }
+      if (chosen === undefined) return;
+      const queue = this.waiting.get(chosen)!;
+      const waiter = queue.shift()!;
+      if (queue.length === 0) this.waiting.delete(chosen);
+      waiter.admit(this.take(chosen));
+    }
+  }
+}
