@@ -166,7 +166,7 @@ async function lag(models: Models, tenantId: string, o: Options, intervalMs: num
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: (() => unknown)[] = [];
   try {
     if (useLocalServices('start')) cleanups.push(() => stopLocalServices());
     // Only the events and webhooks settings are read; no admin JWT is issued.
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (o.jsonFile) writeFileSync(o.jsonFile, JSON.stringify(result, null, 2));
   } finally {
-    while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch((err: unknown) => progress(`clean-up failed: ${String(err)}`));
+    while (cleanups.length) await Promise.resolve().then(cleanups.pop()).catch((err: unknown) => progress(`clean-up failed: ${String(err)}`));
   }
 }
 

@@ -290,7 +290,7 @@ async function main() {
       await sleep(500);
     }
     const convergedAfterImportSeconds = (performance.now() - t0) / 1000 - importSeconds;
-    const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenantA.tenantId, groupId: groupA.groupId, sources: `rule:${groupA.ruleId}` } as never);
+    const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenantA.tenantId, groupId: groupA.groupId, sources: `rule:${groupA.ruleId}` });
     if (holders !== sales.size) throw new Error(`A's rule group holds ${holders}, expected ${sales.size}`);
     progress(`A converged ${convergedAfterImportSeconds.toFixed(1)} s after its import; its rule group exact (${holders})`);
     progress(`idle again: B makes ${idleChanges} changes, A done`);

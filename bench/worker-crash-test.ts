@@ -197,7 +197,7 @@ async function inspectFeed(db: Database, tenantId: string, endpointStart: number
     f.violations++;
     if (f.details.length < 10) f.details.push(msg);
   };
-  const unsequenced = await models.AuditEvent.collection.countDocuments({ tenantId, unsequenced: true } as never);
+  const unsequenced = await models.AuditEvent.collection.countDocuments({ tenantId, unsequenced: true });
   if (unsequenced > 0) fail(`${unsequenced} audit events not sequenced`);
   const { committed } = await repositoriesOf(models).changeEvents.state(tenantId);
   const events = (await models.ChangeEvent.collection.find({ tenantId, seq: { $lte: committed } } as never).sort({ tenantId: 1, seq: 1 }).toArray()) as unknown as ChangeEventDoc[];
@@ -322,7 +322,7 @@ async function main() {
       // The feed sequenced and every event delivered (the worker's event loop), within the same bound.
       const delivered = Date.now() + opts.settleTimeoutMs;
       const caughtUp = async () => {
-        const waiting = await db.models.AuditEvent.collection.countDocuments({ tenantId: tenant.tenantId, unsequenced: true } as never);
+        const waiting = await db.models.AuditEvent.collection.countDocuments({ tenantId: tenant.tenantId, unsequenced: true });
         const { committed } = await repositoriesOf(db.models).changeEvents.state(tenant.tenantId);
         const ep = await repositoriesOf(db.models).webhooks.find(tenant.tenantId, endpoint.id);
         return waiting === 0 && ep !== null && ep.cursor >= committed;

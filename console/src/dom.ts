@@ -54,7 +54,7 @@ export function statusLine(className = 'status'): HTMLElement {
 
 /** Each cell labelled with its column's header (`data-label`): on a narrow screen a row stacks as "header: value" lines. */
 function labelCells(headers: string[], rows: HTMLTableRowElement[]): HTMLTableRowElement[] {
-  for (const r of rows) Array.from(r.cells).forEach((cell, i) => headers[i] !== undefined && cell.setAttribute('data-label', headers[i]!));
+  for (const r of rows) Array.from(r.cells).forEach((cell, i) => headers[i] !== undefined && cell.setAttribute('data-label', headers[i]));
   return rows;
 }
 
@@ -115,4 +115,17 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+}
+
+/**
+ * Listens with an async handler. A handler's own failures are its to show (most write them to their
+ * status line); one it did not catch is reported through a 'console:failed' event, which the shell
+ * shows in an alert above the page, rather than lost as an unhandled rejection.
+ */
+export function onAsync<E extends Event>(el: EventTarget, type: string, handler: (ev: E) => Promise<void>): void {
+  el.addEventListener(type, (ev) => {
+    handler(ev as E).catch((err: unknown) => {
+      window.dispatchEvent(new CustomEvent('console:failed', { detail: err instanceof Error ? err.message : String(err) }));
+    });
+  });
 }

@@ -1,5 +1,5 @@
 import { api, loadSession, type Session } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace, onAsync } from './dom.js';
 import { renderConnect } from './pages/connect.js';
 import { renderRules } from './pages/rules.js';
 import { renderSync } from './pages/sync.js';
@@ -49,9 +49,15 @@ async function start(): Promise<void> {
   const refreshBanner = () =>
     void api.get<HeldList>('/deprovisioning/held').then((list) => replace(banner, heldBanner(list))).catch(() => undefined);
   window.addEventListener('console:held-changed', refreshBanner);
+  // A failure no handler showed (dom.ts onAsync): said above the page, never lost.
+  const failure = h('p', { role: 'alert', class: 'status bad', hidden: true });
+  window.addEventListener('console:failed', (ev) => {
+    failure.textContent = `Something went wrong: ${String((ev as CustomEvent<string>).detail)}`;
+    failure.hidden = false;
+  });
   const links = PAGES.map((p) => h('a', { href: `#/${p.hash}`, 'data-page': p.hash }, p.title));
   const signOut = h('button', { type: 'button', class: 'secondary' }, 'Sign out');
-  signOut.addEventListener('click', async () => {
+  onAsync(signOut, 'click', async () => {
     await api.delete('/session');
     signedOut('You signed out.');
   });
@@ -66,6 +72,7 @@ async function start(): Promise<void> {
       signOut,
     ),
     banner,
+    failure,
     main,
   );
 

@@ -683,7 +683,7 @@ export function adminOpenApiDocument(): Json {
  */
 function withGuardAnswers(items: PathItems): PathItems {
   for (const ops of Object.values(items)) {
-    for (const op of Object.values(ops) as Json[]) {
+    for (const op of Object.values<Json>(ops)) {
       const responses = op.responses as Record<string, Json> | undefined;
       if (responses && !responses['400']) responses['400'] = { description: ERROR_STATUS[400] ?? 'Error', content: { 'application/json': { schema: ref('Error') } } };
     }

@@ -1,3 +1,4 @@
+import { textValue } from '../attributes/text-value';
 import type { Models, ProvisioningLogDoc } from '../persistence/models';
 import type { ProvisioningLogCriteria } from '../persistence/provisioning-log-repository';
 import { newId } from '../persistence/ids';
@@ -71,7 +72,7 @@ export function describeChange(method: string, resource: string, body: unknown):
   if (method === 'PUT') return 'replace the whole resource';
   if (method !== 'PATCH' || !isObject(body) || !Array.isArray(body.Operations)) return undefined;
   const parts = body.Operations.filter(isObject).map((op) => {
-    const verb = String(op.op ?? '?').toLowerCase();
+    const verb = (typeof op.op === 'string' ? op.op : '?').toLowerCase();
     const value = op.value;
     const count = Array.isArray(value) ? ` ×${value.length}` : '';
     if (typeof op.path === 'string') return `${verb} ${op.path.replace(/^urn:[^ ]*:([A-Za-z]+):/, '')}${count}`;
@@ -147,8 +148,8 @@ export async function queryProvisioningLog(models: Models, access: Access, query
     page.some((d) => d.tokenId) ? repos.scimTokens.listOfTenant(access.tenantId) : [],
   ]);
   const names = new Map<string, string>();
-  for (const u of users) names.set(u._id, String(u.attrs.displayName || u.attrs.userName || u._id));
-  for (const g of groups) names.set(g._id, String(g.attrs.displayName ?? g._id));
+  for (const u of users) names.set(u._id, textValue(u.attrs.displayName) || textValue(u.attrs.userName) || u._id);
+  for (const g of groups) names.set(g._id, textValue(g.attrs.displayName, g._id));
   const labels = new Map(tokens.map((t) => [t.tokenId, t.label ?? `token ${t.hint}…`]));
   return {
     items: page.map((d) => ({

@@ -90,7 +90,8 @@ export function createApp(opts: AppOptions): Express {
       }),
     );
     const ok = results.every(([, r]) => r.ok);
-    const checks: Record<string, { ok: boolean; error?: string }> = Object.fromEntries(results);
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    for (const [name, r] of results) checks[name] = r;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
 

@@ -38,7 +38,7 @@ export class AuditEventsRepository {
    */
   /** Deletions of users that were active (by the IdP's view) since `since`: the deprovisioning breaker's window counts them. */
   async countActiveUserDeletionsSince(tenantId: string, since: Date): Promise<number> {
-    return this.models.AuditEvent.collection.countDocuments({ tenantId, action: 'user.deleted', at: { $gte: since }, 'before.attrs.active': { $ne: false } } as never);
+    return this.models.AuditEvent.collection.countDocuments({ tenantId, action: 'user.deleted', at: { $gte: since }, 'before.attrs.active': { $ne: false } });
   }
 
   async insertMany(events: readonly AuditEventDoc[]): Promise<void> {

@@ -65,7 +65,7 @@ export async function connectDatabase(uri: string, opts: ConnectOptions = {}): P
  * processes at the same moment on an empty database.
  */
 export async function ensureIndexes(models: Models): Promise<void> {
-  const all: Models[keyof Models][] = Object.values(models);
+  const all = (Object.keys(models) as (keyof Models)[]).map((name) => models[name]);
   const db: mongoose.mongo.Db | undefined = all[0]?.db.db;
   // Create only the missing collections (a restart finds them all; no error answers to log).
   const existing = new Set(db ? (await db.listCollections({}, { nameOnly: true }).toArray()).map((c: { name: string }) => c.name) : []);

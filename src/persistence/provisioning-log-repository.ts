@@ -49,8 +49,8 @@ export class ProvisioningLogRepository {
    * newest `keep`. Two index-served deletes on (tenantId, at).
    */
   async trim(tenantId: string, keep: number, olderThan: Date): Promise<void> {
-    await this.collection.deleteMany({ tenantId, at: { $lt: olderThan } } as never);
+    await this.collection.deleteMany({ tenantId, at: { $lt: olderThan } });
     const [edge] = (await this.collection.find({ tenantId } as never, { projection: { at: 1 } }).sort({ at: -1, _id: -1 }).skip(keep).limit(1).toArray()) as unknown as { at: Date }[];
-    if (edge) await this.collection.deleteMany({ tenantId, at: { $lte: edge.at } } as never);
+    if (edge) await this.collection.deleteMany({ tenantId, at: { $lte: edge.at } });
   }
 }

@@ -22,7 +22,7 @@ export class ScimTokensRepository {
 
   /** Records which token replaced this one (rotation) and, with a grace period, until when it still works. */
   async markReplaced(tenantId: string, tokenId: string, replacedBy: string, expiresAt?: Date): Promise<void> {
-    await this.collection.updateOne({ tokenId, tenantId } as never, { $set: { replacedBy, ...(expiresAt ? { expiresAt } : {}) } });
+    await this.collection.updateOne({ tokenId, tenantId }, { $set: { replacedBy, ...(expiresAt ? { expiresAt } : {}) } });
   }
 
   /** Every token of the tenant, revoked ones included, in no particular order. */

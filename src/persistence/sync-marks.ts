@@ -66,7 +66,7 @@ export class SyncMarks {
 
   /** Documents of the tenant whose change is held by a job that failed for good (`sync.failedJob`). */
   async countFailed(tenantId: string): Promise<number> {
-    return this.collection().countDocuments({ ...this.pendingFilter(tenantId), 'sync.failedJob': { $exists: true } } as never);
+    return this.collection().countDocuments({ ...this.pendingFilter(tenantId), 'sync.failedJob': { $exists: true } });
   }
 
   /** When the oldest pending change was made, or null when nothing is pending. */

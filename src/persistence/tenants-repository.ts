@@ -29,7 +29,7 @@ export class TenantsRepository {
 
   /** The tenant's sync turns failing (a job failed for good); false when it was failing already. */
   async markSyncFailing(tenantId: string, since: Date): Promise<boolean> {
-    const r = await this.models.Tenant.collection.updateOne({ _id: tenantId, 'syncHealth.failing': { $ne: true } } as never, { $set: { syncHealth: { failing: true, since } } } as never);
+    const r = await this.models.Tenant.collection.updateOne({ _id: tenantId, 'syncHealth.failing': { $ne: true } } as never, { $set: { syncHealth: { failing: true, since } } });
     return r.modifiedCount === 1;
   }
 
@@ -37,7 +37,7 @@ export class TenantsRepository {
   async markSyncHealthy(tenantId: string, now: Date): Promise<Date | null> {
     const before = (await this.models.Tenant.collection.findOneAndUpdate(
       { _id: tenantId, 'syncHealth.failing': true } as never,
-      { $set: { syncHealth: { failing: false, since: now } } } as never,
+      { $set: { syncHealth: { failing: false, since: now } } },
       { returnDocument: 'before', projection: { syncHealth: 1 } },
     )) as unknown as { syncHealth?: { since: Date } } | null;
     return before?.syncHealth?.since ?? null;
@@ -102,19 +102,19 @@ export class TenantsRepository {
   }
 
   async setDeprovisioning(tenantId: string, settings: DeprovisioningSettingsDoc): Promise<boolean> {
-    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { deprovisioning: settings, updatedAt: new Date() } } as never);
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { deprovisioning: settings, updatedAt: new Date() } });
     return res.matchedCount > 0;
   }
 
   /** Trips the breaker; true only for the call that tripped it (it was not tripped). */
   async tripBreaker(tenantId: string, at: Date): Promise<boolean> {
-    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: false } } as never, { $set: { breakerTrippedAt: at } } as never);
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: false } } as never, { $set: { breakerTrippedAt: at } });
     return res.modifiedCount > 0;
   }
 
   /** Resets the breaker; true only for the call that reset it. */
   async resetBreaker(tenantId: string): Promise<boolean> {
-    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: true } } as never, { $unset: { breakerTrippedAt: '' } } as never);
+    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: true } } as never, { $unset: { breakerTrippedAt: '' } });
     return res.modifiedCount > 0;
   }
 }

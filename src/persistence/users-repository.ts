@@ -103,7 +103,7 @@ export class UsersRepository extends ResourceStore<UserDoc> {
 
   /** How many of the tenant's users had a deprovision applied since `since` (the breaker's window). */
   async countDeprovisionedSince(tenantId: string, since: Date): Promise<number> {
-    return this.collection.countDocuments({ tenantId, deprovisionedAt: { $gte: since } } as never);
+    return this.collection.countDocuments({ tenantId, deprovisionedAt: { $gte: since } });
   }
 
   /** Users whose deprovision was applied since `since` and is not held: what a tripping breaker puts on hold. */
@@ -126,7 +126,7 @@ export class UsersRepository extends ResourceStore<UserDoc> {
 
   /** How many users have a deprovision waiting for an admin (state held). */
   async countHeld(tenantId: string): Promise<number> {
-    return this.collection.countDocuments({ tenantId, 'hold.since': { $exists: true }, 'hold.state': 'held' } as never);
+    return this.collection.countDocuments({ tenantId, 'hold.since': { $exists: true }, 'hold.state': 'held' });
   }
 
   /** Inactive users (no hold) inactive since before `cutoff`: what the lifecycle's purge deletes. */
@@ -150,7 +150,7 @@ export class UsersRepository extends ResourceStore<UserDoc> {
   /** Marks (or unmarks) how the user came to be; null when there is no such user. */
   async setCreatedVia(tenantId: string, id: string, value: UserDoc['createdVia'] | null): Promise<UserDoc | null> {
     const update = value === null ? { $unset: { createdVia: '' } } : { $set: { createdVia: value } };
-    return (await this.collection.findOneAndUpdate({ _id: id, tenantId } as never, update as never, { returnDocument: 'after' })) as UserDoc | null;
+    return (await this.collection.findOneAndUpdate({ _id: id, tenantId } as never, update, { returnDocument: 'after' })) as UserDoc | null;
   }
 
   private get collection() {

@@ -58,14 +58,14 @@ export class WebhooksRepository {
   async settle(tenantId: string, id: string, owner: string, fromCursor: number, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<boolean> {
     const r = await this.endpoints.updateOne(
       { _id: id, tenantId, 'lease.owner': owner, cursor: fromCursor } as never,
-      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) } as never,
+      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) },
     );
     return r.modifiedCount === 1;
   }
 
   /** Endpoints marked failing, across tenants (the metric, read at scrape time; index `enabled, state`). */
   async countFailing(): Promise<number> {
-    return this.endpoints.countDocuments({ enabled: { $in: [true, false] }, state: 'failing' } as never);
+    return this.endpoints.countDocuments({ enabled: { $in: [true, false] }, state: 'failing' });
   }
 
   async logDelivery(doc: WebhookDeliveryDoc): Promise<void> {

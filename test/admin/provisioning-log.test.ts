@@ -128,7 +128,7 @@ describe('the provisioning log', () => {
     // A token whose grace period is over (set in the past here, before it was ever used) is refused as rotated.
     const other = await s.admin.post('/scim-tokens', { label: 'Okta old' });
     await s.admin.post(`/scim-tokens/${other.body.tokenId}/rotate`, { graceSeconds: 60 });
-    await s.runtime.deps.models.ScimToken.collection.updateOne({ tokenId: other.body.tokenId } as never, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await s.runtime.deps.models.ScimToken.collection.updateOne({ tokenId: other.body.tokenId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await scimWith(`Bearer ${other.body.token}`)).status).toBe(401);
     expect(await entry((e) => e.reason === 'rotated' && e.tokenLabel === 'Okta old')).toMatchObject({ tokenId: other.body.tokenId });
   });

@@ -93,7 +93,7 @@ async function runSequence(cmds: Cmd[]): Promise<string | null> {
       }
       if (held.breaker.tripped !== model.tripped) return `after step ${step} ${JSON.stringify(cmd)}: breaker tripped=${held.breaker.tripped}, the model says ${model.tripped}`;
     }
-    const allowedAudits = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'user.deprovision.allowed' } as never);
+    const allowedAudits = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'user.deprovision.allowed' });
     if (allowedAudits !== model.allowed) return `${allowedAudits} Allow audit events for ${model.allowed} allowed changes`;
     return null;
   } finally {
@@ -105,7 +105,7 @@ describe('the deprovisioning breaker against its model (issue 20)', () => {
   it(`effective memberships equal the model's after every step of ${RUNS} × ${STEPS} random deprovisions, reactivations, allows and rejects (seed ${SEED})`, async () => {
     let violation: string | null = null;
     let steps = 0;
-    // eslint-disable-next-line no-console
+     
     console.log(`deprovisioning model: seed ${SEED} (rerun with DEPROVISION_MODEL_SEED=${SEED})`);
     const details = await fc.check(
       fc.asyncProperty(fc.array(cmdArb, { minLength: STEPS, maxLength: STEPS }), async (cmds) => {

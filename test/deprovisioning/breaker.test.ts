@@ -137,7 +137,7 @@ describe('a deletion held while the breaker is tripped', () => {
     const old = await s.user(`old-${++seq}`, { department: 'Engineering' });
     expect((await okta(old)).status).toBe(200);
     // Its deactivation leaves the window (as if it were two hours old).
-    await s.runtime.deps.models.User.collection.updateOne({ _id: old } as never, { $set: { deprovisionedAt: new Date(Date.now() - 2 * 3_600_000) } } as never);
+    await s.runtime.deps.models.User.collection.updateOne({ _id: old } as never, { $set: { deprovisionedAt: new Date(Date.now() - 2 * 3_600_000) } });
     expect((await s.admin.patch('/deprovisioning/settings', { breaker: { enabled: true } })).status).toBe(200);
     const wave = [await s.user(`w-${++seq}`), await s.user(`w-${++seq}`), await s.user(`w-${++seq}`), await s.user(`w-${++seq}`)];
     for (const id of wave) expect((await okta(id)).status).toBe(200);

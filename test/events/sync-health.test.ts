@@ -28,13 +28,13 @@ describe('directory sync health events', () => {
 
     // One change still held by a failed job: not recovered.
     const models = s.runtime.deps.models;
-    await models.Rule.collection.updateOne({ _id: first.ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+    await models.Rule.collection.updateOne({ _id: first.ruleId } as never, { $set: { expression: 'department eq "Sales"' } });
     await first.job.retry();
     await waitFor(async () => (await first.job.getState()) === 'completed', 'the first retry to complete');
     expect(await checkSyncRecovered(models)).toBe(0);
     expect((await healthEvents()).map((e) => e.type)).toEqual(['directory.sync_failed']);
 
-    await models.Rule.collection.updateOne({ _id: second.ruleId } as never, { $set: { expression: 'department eq "Sales"' } } as never);
+    await models.Rule.collection.updateOne({ _id: second.ruleId } as never, { $set: { expression: 'department eq "Sales"' } });
     await second.job.retry();
     await waitFor(async () => (await second.job.getState()) === 'completed', 'the second retry to complete');
     expect(await checkSyncRecovered(models)).toBe(1);

@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.js';
-import { field, h, replace, row, statusLine, table, when } from '../dom.js';
+import { field, h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface LastRequest {
@@ -73,7 +73,7 @@ function setupGuides(baseUrl: string): HTMLElement {
 function copyable(label: string, value: string, id: string): HTMLElement {
   const input = h('input', { id, type: 'text', readonly: true, value, class: 'mono' });
   const button = h('button', { type: 'button', class: 'secondary' }, 'Copy');
-  button.addEventListener('click', async () => {
+  onAsync(button, 'click', async () => {
     input.select();
     await navigator.clipboard?.writeText(value).catch(() => undefined);
     button.textContent = 'Copied';
@@ -115,7 +115,7 @@ export const renderConnect: Page = (root) => {
     );
     const label = h('input', { type: 'text', name: 'label', maxlength: '100', placeholder: 'e.g. Okta production' });
     const create = h('form', { class: 'inline' }, field('Label of a new token', label), h('button', { type: 'submit' }, 'Create token'));
-    create.addEventListener('submit', async (ev) => {
+    onAsync(create, 'submit', async (ev) => {
       ev.preventDefault();
       try {
         const t = await api.post<Token & { token: string }>('/scim-tokens', label.value.trim() ? { label: label.value.trim() } : {});
@@ -132,10 +132,10 @@ export const renderConnect: Page = (root) => {
         const grace = h(
           'select',
           { 'aria-label': `How long token ${t.label ?? t.hint} keeps working after a rotation` },
-          [['0', 'Old token stops now'], ['3600', 'Old token works 1 more hour'], ['86400', 'Old token works 24 more hours'], ['604800', 'Old token works 7 more days']].map(([v, text]) => h('option', { value: v! }, text!)),
+          [['0', 'Old token stops now'], ['3600', 'Old token works 1 more hour'], ['86400', 'Old token works 24 more hours'], ['604800', 'Old token works 7 more days']].map(([v, text]) => h('option', { value: v! }, text)),
         );
         const rotate = h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate token ${t.label ?? t.hint}` }, 'Rotate');
-        rotate.addEventListener('click', async () => {
+        onAsync(rotate, 'click', async () => {
           const seconds = Number(grace.value);
           if (!confirm(seconds === 0 ? 'Rotate: a new token replaces this one, which stops working now. Give the IdP the new token.' : `Rotate: a new token replaces this one, which keeps working for ${grace.selectedOptions[0]?.textContent?.replace('Old token works ', '') ?? ''}. Give the IdP the new token meanwhile.`)) return;
           const r = await api.post<{ replacement: Token & { token: string } }>(`/scim-tokens/${t.tokenId}/rotate`, { graceSeconds: seconds });
@@ -144,7 +144,7 @@ export const renderConnect: Page = (root) => {
         });
         actions.append(grace);
         const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.label ?? t.hint}` }, 'Revoke');
-        revoke.addEventListener('click', async () => {
+        onAsync(revoke, 'click', async () => {
           if (!confirm('Revoke: the IdP using this token is refused from now on.')) return;
           await api.delete(`/scim-tokens/${t.tokenId}`);
           status.textContent = `Token ${t.label ?? t.hint} revoked.`;

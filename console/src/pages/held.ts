@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.js';
-import { field, h, replace, row, statusLine, table, when } from '../dom.js';
+import { field, h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface HeldUser {
@@ -61,7 +61,7 @@ export const renderHeld: Page = (root) => {
     const windowMinutes = h('input', { type: 'number', min: 1, value: b.windowMinutes, inputmode: 'numeric' });
     const enabled = h('input', { type: 'checkbox', checked: b.enabled });
     const save = h('button', { type: 'button' }, 'Save breaker settings');
-    save.addEventListener('click', async () => {
+    onAsync(save, 'click', async () => {
       try {
         await api.patch('/deprovisioning/settings', { breaker: { enabled: enabled.checked, users: Number(users.value), percentOfActive: Number(percent.value), windowMinutes: Number(windowMinutes.value) } });
         status.textContent = 'Breaker settings saved.';
@@ -116,7 +116,7 @@ export const renderHeld: Page = (root) => {
 
   const userId = h('input', { type: 'text', autocomplete: 'off', spellcheck: false });
   const link = h('button', { type: 'button' }, 'Link to the IdP');
-  link.addEventListener('click', async () => {
+  onAsync(link, 'click', async () => {
     try {
       const r = await api.post<{ id: string; userName: string }>(`/users/${encodeURIComponent(userId.value.trim())}/link`);
       status.textContent = `${r.userName} is linked: the IdP's next create of a matching user takes it over.`;

@@ -87,7 +87,7 @@ function leaves(value: unknown, path = ''): [string, string][] {
       return leaves(v, path ? `${path}.${key}` : key);
     });
   }
-  return [[path, String(value)]];
+  return [[path, typeof value === 'string' ? value : JSON.stringify(value)]];
 }
 
 /** The user change that triggered a rule's decision, in words: "department Support → Engineering". */

@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.js';
-import { debounce, field, h, replace, row, statusLine, table, when } from '../dom.js';
+import { debounce, field, h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface Rule {
@@ -58,7 +58,7 @@ export const renderRules: Page = (root) => {
     const { items } = await api.get<{ items: Rule[] }>('/rules');
     const rows = items.map((r) => {
       const toggle = h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': `${r.name} enabled`, disabled: r.kind === 'dynamic' });
-      toggle.addEventListener('change', async () => {
+      onAsync(toggle, 'change', async () => {
         try {
           await api.patch(`/rules/${r.id}`, { enabled: toggle.checked });
           status.textContent = `${r.name} ${toggle.checked ? 'enabled' : 'disabled'}; the worker applies it.`;
@@ -72,7 +72,7 @@ export const renderRules: Page = (root) => {
         const edit = h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${r.name}` }, 'Edit');
         edit.addEventListener('click', () => openEditor(r));
         const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${r.name}` }, 'Delete');
-        del.addEventListener('click', async () => {
+        onAsync(del, 'click', async () => {
           if (!confirm(`Delete ${r.name}? The memberships it gave are removed.`)) return;
           await api.delete(`/rules/${r.id}`);
           status.textContent = `${r.name} deleted.`;
@@ -107,7 +107,7 @@ export const renderRules: Page = (root) => {
     const newGroupAudience = h('select', { name: 'newGroupAudience' }, h('option', { value: 'user' }, 'internal users'), h('option', { value: 'customer' }, 'customers'));
     const createGroup = h('button', { type: 'button', class: 'secondary' }, 'Create group');
     const groupStatus = h('span', { class: 'hint', role: 'status' });
-    createGroup.addEventListener('click', async () => {
+    onAsync(createGroup, 'click', async () => {
       const wanted = newGroupName.value.trim();
       if (!wanted) return void (groupStatus.textContent = 'Type the new group\'s name first.');
       try {
@@ -174,7 +174,8 @@ export const renderRules: Page = (root) => {
       idpField.hidden = kind.value !== 'mapping';
     };
 
-    const validate = debounce(async () => {
+    // Catches its own failures (shown under the editor), so the debounced call may drop the promise.
+    const validateNow = async () => {
       invalidate();
       const text = currentExpression();
       if (kind.value === 'rule' && text.trim() === '') return replace(validation);
@@ -193,9 +194,10 @@ export const renderRules: Page = (root) => {
       } catch (err) {
         replace(validation, h('p', { class: 'bad' }, (err as ApiError).message));
       }
-    }, 250);
+    };
+    const validate = debounce(() => void validateNow(), 250);
 
-    dryRun.addEventListener('click', async () => {
+    onAsync(dryRun, 'click', async () => {
       replace(previewOut, h('p', {}, 'Running…'));
       try {
         const p = await api.post<Preview>('/rules/preview', { expression: currentExpression(), targetGroupId: target.value, ...(existing ? { ruleId: existing.id } : {}), sampleSize: 10 });
@@ -237,7 +239,7 @@ export const renderRules: Page = (root) => {
     form.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') close();
     });
-    form.addEventListener('submit', async (ev) => {
+    onAsync(form, 'submit', async (ev) => {
       ev.preventDefault();
       try {
         if (existing) await api.patch(`/rules/${existing.id}`, { name: name.value, targetGroupId: target.value, enabled: enabled.checked, ...(isMapping ? {} : { expression: expression.value }) });

@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.js';
-import { h, replace, row, statusLine, table, when } from '../dom.js';
+import { h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface SyncStatus {
@@ -72,7 +72,7 @@ export const renderSync: Page = (root) => {
     );
     const failureRows = f.items.map((j) => {
       const retry = h('button', { type: 'button', 'aria-label': `Retry job ${j.id}` }, 'Retry');
-      retry.addEventListener('click', async () => {
+      onAsync(retry, 'click', async () => {
         retry.disabled = true;
         try {
           const r = await api.post<{ jobId: string }>(`/sync/failures/${encodeURIComponent(j.id)}/retry`);

@@ -83,7 +83,7 @@ export function mergeSettingsInput(stored: DeprovisioningSettingsDoc | undefined
     const b = readBody(body.breaker, ['enabled', 'windowMinutes', 'users', 'percentOfActive']);
     if (b.enabled !== undefined && typeof b.enabled !== 'boolean') throw invalid('breaker.enabled', '"breaker.enabled" must be a boolean');
     const breaker = { ...next.breaker };
-    if (b.enabled !== undefined) breaker.enabled = b.enabled as boolean;
+    if (b.enabled !== undefined) breaker.enabled = b.enabled;
     const windowMinutes = integer(b, 'windowMinutes', 1, 7 * 24 * 60);
     const users = integer(b, 'users', 0, 10_000_000);
     const percentOfActive = integer(b, 'percentOfActive', 0, 100);

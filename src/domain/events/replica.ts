@@ -6,8 +6,12 @@
 export interface FeedEvent {
   type: string;
   object: { id: string; version?: number };
-  data: Record<string, any>;
+  data: Record<string, unknown>;
 }
+
+/** A string field of an event's data ('' when absent: the feed's payloads are documented in docs/events.md). */
+const text = (data: Record<string, unknown>, key: string): string => (typeof data[key] === 'string' ? data[key] : '');
+const record = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' ? (value as Record<string, unknown>) : {});
 
 export class EventReplica {
   readonly users = new Map<string, { attrs: Record<string, unknown>; version?: number }>();
@@ -19,14 +23,14 @@ export class EventReplica {
     const id = e.object.id;
     switch (e.type) {
       case 'user.created': case 'user.updated': case 'user.deactivated': case 'user.reactivated':
-        this.users.set(id, { attrs: e.data.user.attrs, version: e.object.version });
+        this.users.set(id, { attrs: record(record(e.data.user).attrs), version: e.object.version });
         break;
       case 'user.deleted':
         this.users.delete(id);
         this.dropWhere((groupId, userId) => userId === id);
         break;
       case 'group.created': case 'group.updated':
-        this.groups.set(id, e.data.group);
+        this.groups.set(id, record(e.data.group));
         // A recovered full-list change names the whole list (what its dead request wrote is not known).
         if (Array.isArray(e.data.membersReplacedWith)) this.replaceSource(id, 'scim', e.data.membersReplacedWith as string[]);
         break;
@@ -34,14 +38,17 @@ export class EventReplica {
         this.groups.delete(id);
         this.dropWhere((groupId) => groupId === id);
         break;
-      case 'group.member_added':
+      case 'group.member_added': {
+        const [groupId, userId, source] = [text(e.data, 'groupId'), text(e.data, 'userId'), text(e.data, 'source')];
         // A recovered change lists the users it asked for; one deleted since is not a member.
-        if (this.users.has(e.data.userId)) this.sources(e.data.groupId, e.data.userId, true).add(e.data.source);
+        if (this.users.has(userId)) this.sources(groupId, userId, true).add(source);
         break;
+      }
       case 'group.member_removed': {
-        const sources = this.sources(e.data.groupId, e.data.userId, false);
-        sources.delete(e.data.source);
-        if (sources.size === 0) this.memberships.delete(`${e.data.groupId}|${e.data.userId}`);
+        const [groupId, userId, source] = [text(e.data, 'groupId'), text(e.data, 'userId'), text(e.data, 'source')];
+        const sources = this.sources(groupId, userId, false);
+        sources.delete(source);
+        if (sources.size === 0) this.memberships.delete(`${groupId}|${userId}`);
         break;
       }
     }
