@@ -158,7 +158,8 @@ async function startApp(env: NodeJS.ProcessEnv): Promise<App> {
   const child: ChildProcess = spawn(process.execPath, [main], {
     // The per-token rate limit (12,000/min by default) would cap Okta's lookup + create at 100 users/s:
     // this measures the server, so it is raised (a vendor raises it for a large first import too).
-    env: { SCIM_RATE_LIMIT_PER_MINUTE: '600000', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    // BENCH_APP_LOG_LEVEL=info shows the worker's and the sweeper's log lines (on stderr).
+    env: { SCIM_RATE_LIMIT_PER_MINUTE: '600000', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_APP_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

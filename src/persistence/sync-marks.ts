@@ -7,6 +7,8 @@ export interface PendingSyncDoc {
   _id: string;
   tenantId: string;
   sync: { version: number; pendingSince?: Date; failedJob?: { id: string; version: number } };
+  /** The document's last write (absent on documents that never had one recorded). */
+  updatedAt?: Date;
 }
 
 /**
@@ -77,7 +79,7 @@ export class SyncMarks {
   /** Documents pending since before `cutoff` (the sweeper's candidates), at most `limit`, read in batches. */
   stalePending(cutoff: Date, limit: number, batchSize: number): DocumentStream<PendingSyncDoc> {
     return this.collection()
-      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1 } })
+      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
       .limit(limit)
       .batchSize(batchSize) as unknown as DocumentStream<PendingSyncDoc>;
   }
