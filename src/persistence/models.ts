@@ -508,6 +508,8 @@ function userSchema() {
   s.index({ 'pendingAudit.at': 1 });
   s.index({ tenantId: 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
+  // A tenant's outbox: its pending count and oldest mark (sync status) from index entries alone.
+  s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   return s;
 }
 
@@ -521,6 +523,7 @@ function groupSchema() {
   // The hierarchy: a group's children, and the admin list of them in name order.
   s.index({ tenantId: 1, parentId: 1, origin: 1, 'lc.displayName': 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
+  s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   // The sweeper's look for group changes a crashed request left unfinished.
   s.index({ 'pendingMembers.at': 1 });
   return s;
@@ -647,7 +650,7 @@ export function createModels(conn: Connection): Models {
     ),
     Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }], [{ tenantId: 1, groupIds: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
-    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
+    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }], [{ tenantId: 1, 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } } as never, opts), 'event_sequences'),

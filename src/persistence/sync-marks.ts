@@ -2,6 +2,9 @@ import type { Model } from 'mongoose';
 import type { DocumentStream } from './resource-store';
 import { readOptions, type ReadFrom } from './read-preference';
 
+/** The earliest date there is (JavaScript's): `$gte` it matches every date and nothing else. */
+const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
+
 /** A document's sync mark as the sweeper reads it. */
 export interface PendingSyncDoc {
   _id: string;
@@ -24,8 +27,15 @@ export class SyncMarks {
     return this.model.collection;
   }
 
+  /**
+   * Pending: `sync.pendingSince` is a date (it is never anything else). Said as a date range, not
+   * `$exists`, so the index `tenantId, sync.pendingSince` (or `sync.pendingSince` for all tenants)
+   * answers a count from its entries alone, without reading a document: MongoDB's COUNT_SCAN, and
+   * the embedded server's covered count (at 100,000 pending users on its H2 file: 30 s through the
+   * documents).
+   */
   private pendingFilter(tenantId?: string): Record<string, unknown> {
-    return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $exists: true } };
+    return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $gte: EARLIEST_DATE } };
   }
 
   /** The document's mark, or null when there is no such document. */
