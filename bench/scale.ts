@@ -24,7 +24,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config';
@@ -155,11 +155,14 @@ async function startApp(env: NodeJS.ProcessEnv): Promise<App> {
   const main = join(projectRoot, 'dist', 'src', 'main.js');
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench:scale does)');
   const port = await freePort();
+  const appLog = process.env.BENCH_APP_LOG;
   const child: ChildProcess = spawn(process.execPath, [main], {
     // The per-token rate limit (12,000/min by default) would cap Okta's lookup + create at 100 users/s:
     // this measures the server, so it is raised (a vendor raises it for a large first import too).
-    env: { SCIM_RATE_LIMIT_PER_MINUTE: '600000', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_APP_LOG=FILE keeps the app's log (JSON lines, BENCH_APP_LOG_LEVEL, default info) there:
+    // the worker's and the sweeper's lines say what the worker did.
+    env: { SCIM_RATE_LIMIT_PER_MINUTE: '600000', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: appLog ? (process.env.BENCH_APP_LOG_LEVEL ?? 'info') : 'warn' },
+    stdio: ['ignore', appLog ? openSync(appLog, 'a') : 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; i < 600; i++) {
@@ -235,7 +238,8 @@ class Client {
 
 interface SyncStatusView {
   pending: { total: number };
-  jobs: { waiting?: number; active?: number; delayed?: number; failed?: number; error?: string };
+  /** Counted among the first 5,000 jobs of each list: lower bounds when `exact` is false. */
+  jobs: { waiting?: number; active?: number; delayed?: number; failed?: number; exact?: boolean; error?: string };
   rules: { id: string; pending: boolean }[];
 }
 
@@ -257,7 +261,7 @@ async function converge(c: Client, label: string, timeoutSeconds: number, since 
     if (elapsed > timeoutSeconds) throw new Error(`${label}: not converged after ${timeoutSeconds} s (pending ${s.pending.total}, jobs ${jobs}, rules pending ${rulesPending})`);
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      progress(`${label}: pending ${s.pending.total}, jobs ${jobs}${s.jobs.failed ? ` (failed ${s.jobs.failed})` : ''}, rules pending ${rulesPending} (${elapsed.toFixed(0)} s)`);
+      progress(`${label}: pending ${s.pending.total}, jobs ${s.jobs.exact === false ? '≥' : ''}${jobs}${s.jobs.failed ? ` (failed ${s.jobs.failed})` : ''}, rules pending ${rulesPending} (${elapsed.toFixed(0)} s)`);
     }
     await sleep(500);
   }

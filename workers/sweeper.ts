@@ -36,6 +36,16 @@ export interface SweepResult {
  * and an add with the id of a finished job is ignored, so a change re-marked at the same version
  * (a fan-out marks users pending without a new version) would wait for the finished job's removal.
  *
+ * Stale means both: pending for longer than `afterSeconds` (`$min` keeps the oldest mark, so a
+ * document changed again and again stays pending from its first change) AND last written longer
+ * ago than that. A newer version's writer enqueues its job right after its write, so until then
+ * no job of that version can be live: a group taking Okta's push of 100 members per PATCH, one
+ * PATCH after another, is pending from the first PATCH, and each PATCH is between its version bump
+ * and its enqueue most of the time. Judged on the mark alone, nearly every sweep took it for lost
+ * work, re-created its job as a sweep (whose dedup id then swallowed the PATCH's own job) and made
+ * the worker reconcile every rule that tests `groups`: a full run over the tenant, then every
+ * member of the pushed group re-marked pending (issue 23: 29,000 pending after a 30,000-user push).
+ *
  * A group's job lost this way has lost the ids of the users it was about: it is re-created with
  * `reason: 'sweep'`, and the worker reconciles the rules that test `groups` instead.
  *
@@ -59,7 +69,8 @@ export async function sweepPending(models: Models, queue: WorkerJobQueue, afterS
     let batch: PendingSyncDoc[] = [];
     let enqueued = 0;
     const flush = async () => {
-      const docs = batch;
+      // Written within the threshold: its writer may still be on its way to the enqueue (see above).
+      const docs = batch.filter((d) => !(d.updatedAt instanceof Date) || d.updatedAt < cutoff);
       batch = [];
       const jobs = docs.map(toJob);
       const live = await queue.liveJobFlags(jobs);

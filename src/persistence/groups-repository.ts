@@ -83,7 +83,9 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   /** Records the names the worker saw; a `$set` of that one field, so a concurrent SCIM write keeps its own fields. */
   async setSyncNames(tenantId: string, groupId: string, names: GroupSyncNames): Promise<void> {
-    await this.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: names } });
+    // Absent names are left out: the driver stores an `undefined` value as null.
+    const stored = Object.fromEntries(Object.entries(names).filter(([, v]) => typeof v === 'string'));
+    await this.collection.updateOne({ _id: groupId, tenantId } as never, { $set: { syncNames: stored } });
   }
 
   /** The group's audience only, or null when there is no such group. */

@@ -606,6 +606,8 @@ function userSchema() {
   s.index({ tenantId: 1, inactiveSince: 1 });
   // The sweeper finishes deferred IdP deletions across tenants (like pendingAudit.at).
   s.index({ scimDeletedAt: 1 }, { sparse: true });
+  // A tenant's outbox: its pending count and oldest mark (sync status) from index entries alone.
+  s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   return s;
 }
 
@@ -619,6 +621,7 @@ function groupSchema() {
   // The hierarchy: a group's children, and the admin list of them in name order.
   s.index({ tenantId: 1, parentId: 1, origin: 1, 'lc.displayName': 1, _id: 1 });
   s.index({ 'sync.pendingSince': 1 });
+  s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   // The sweeper's look for group changes a crashed request left unfinished.
   s.index({ 'pendingMembers.at': 1 });
   return s;
@@ -748,7 +751,7 @@ export function createModels(conn: Connection): Models {
     ),
     Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }], [{ tenantId: 1, groupIds: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
-    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }]]), 'rules'),
+    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }], [{ tenantId: 1, 'sync.pendingSince': 1 }]]), 'rules'),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } }, opts), 'event_sequences'),

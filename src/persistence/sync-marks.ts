@@ -2,11 +2,16 @@ import type { Model } from 'mongoose';
 import type { DocumentStream } from './resource-store';
 import { readOptions, type ReadFrom } from './read-preference';
 
+/** The earliest date there is (JavaScript's): `$gte` it matches every date and nothing else. */
+const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
+
 /** A document's sync mark as the sweeper reads it. */
 export interface PendingSyncDoc {
   _id: string;
   tenantId: string;
   sync: { version: number; pendingSince?: Date; failedJob?: { id: string; version: number } };
+  /** The document's last write (absent on documents that never had one recorded). */
+  updatedAt?: Date;
 }
 
 /**
@@ -22,8 +27,15 @@ export class SyncMarks {
     return this.model.collection;
   }
 
+  /**
+   * Pending: `sync.pendingSince` is a date (it is never anything else). Said as a date range, not
+   * `$exists`, so the index `tenantId, sync.pendingSince` (or `sync.pendingSince` for all tenants)
+   * answers a count from its entries alone, without reading a document: MongoDB's COUNT_SCAN, and
+   * the embedded server's covered count (at 100,000 pending users on its H2 file: 30 s through the
+   * documents).
+   */
   private pendingFilter(tenantId?: string): Record<string, unknown> {
-    return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $exists: true } };
+    return { ...(tenantId !== undefined ? { tenantId } : {}), 'sync.pendingSince': { $gte: EARLIEST_DATE } };
   }
 
   /** The document's mark, or null when there is no such document. */
@@ -82,7 +94,7 @@ export class SyncMarks {
   /** Documents pending since before `cutoff` (the sweeper's candidates), at most `limit`, read in batches. */
   stalePending(cutoff: Date, limit: number, batchSize: number): DocumentStream<PendingSyncDoc> {
     return this.collection()
-      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1 } })
+      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
       .limit(limit)
       .batchSize(batchSize) as unknown as DocumentStream<PendingSyncDoc>;
   }

@@ -53,6 +53,8 @@ const filterArb: fc.Arbitrary<Filter<Document>> = fc.oneof(
   scalarArb.map((v) => ({ arr: v })),
   fc.record({ d: fc.oneof(fc.record({ $lt: dateArb }), fc.record({ $gte: dateArb })) }),
   fc.record({ t: tArb, d: fc.record({ $gt: dateArb, $lte: dateArb }) }),
+  // Every date (the outbox's pending count, counted from the index entries alone).
+  fc.record({ t: tArb, d: fc.constant({ $gte: new Date(-8_640_000_000_000_000) }) }),
   fc.oneof(kArb, scalarArb).map((x) => ({ 's.x': x })),
   kArb.map((k) => ({ k, t: 'b' })),
   fc.record({ k: fc.record({ $gte: fc.constantFrom(0, 1) }), t: fc.constant('b') }),
@@ -66,6 +68,9 @@ const updateArb: fc.Arbitrary<Document> = fc.oneof(
   fc.record({ $set: fc.record({ k: kArb }) }),
   fc.record({ $set: fc.record({ arr: fc.array(scalarArb, { maxLength: 3 }) }) }),
   fc.record({ $set: fc.record({ d: dateArb, t: tArb }) }),
+  // Not a date: a date range matches none of these.
+  fc.record({ $set: fc.record({ d: fc.constantFrom<unknown>(null, 3, '2026-01-02') }) }),
+  fc.constant({ $unset: { d: '' } }),
   fc.constant({ $unset: { k: '' } }),
   fc.constant({ $unset: { 's.x': '' } }),
   fc.record({ $set: fc.record({ 's.x': scalarArb }) }),

@@ -20,8 +20,11 @@ beforeEach(async () => {
   await s.runtime.deps.models.User.updateMany({}, { $unset: { 'sync.pendingSince': '' } });
 });
 
-/** Makes every pending mark of the tenant look older than the sweep threshold. */
-const ageMarks = () => s.runtime.deps.models.User.updateMany({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } }, { $set: { 'sync.pendingSince': new Date(Date.now() - 3_600_000) } });
+/** Makes every pending mark of the tenant, and the write that made it, look older than the sweep threshold. */
+const ageMarks = () => {
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  return s.runtime.deps.models.User.collection.updateMany({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } } as never, { $set: { 'sync.pendingSince': hourAgo, updatedAt: hourAgo } } as never);
+};
 const sweep = () => sweepPending(s.runtime.deps.models, queue, 60, silentLogger);
 const jobCount = async () => Object.values(await s.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized')).reduce((a, b) => a + b, 0);
 

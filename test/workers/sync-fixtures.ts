@@ -139,7 +139,8 @@ export async function startSyncStack(
       return docs.map((d) => d.userId).sort();
     },
     async settle(timeoutMs = 30_000) {
-      const pendingFilter = { tenantId: stack.tenantId, 'sync.pendingSince': { $exists: true } } as never;
+      // As sync status counts the outbox (SyncMarks): from index entries alone.
+      const pendingFilter = { tenantId: stack.tenantId, 'sync.pendingSince': { $gte: new Date(-8_640_000_000_000_000) } } as never;
       await waitFor(
         async () => {
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');

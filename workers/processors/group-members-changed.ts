@@ -35,7 +35,10 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
   } else if (group.origin === 'scim') {
     const names: GroupSyncNames = { displayName: str(group.attrs?.displayName), externalId: str(group.attrs?.externalId) };
     const previous = group.syncNames;
-    const changed = !previous || previous.displayName !== names.displayName || previous.externalId !== names.externalId;
+    // A name the group lacks may have been stored as null (before names were stored without it):
+    // null and absent are the same name, or every job of a group without an externalId (Okta's
+    // push) looked like a rename and re-evaluated all its members (issue 23).
+    const changed = !previous || !sameName(previous.displayName, names.displayName) || !sameName(previous.externalId, names.externalId);
     if (changed) {
       if (named(names) || named(previous)) {
         await bumpRuleSetVersion(deps.models, tenantId);
@@ -61,3 +64,4 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const sameName = (a: string | null | undefined, b: string | undefined) => (a ?? undefined) === b;

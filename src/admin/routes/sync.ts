@@ -79,7 +79,14 @@ export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string,
     },
   },
   schemas: {
-    SyncStatus: { type: 'object', additionalProperties: true, description: '{pending, jobs, lastSuccessfulEvaluationAt, rules}' },
+    SyncStatus: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        '{pending, jobs, lastSuccessfulEvaluationAt, rules}. `pending` is exact (the outbox marks, counted from an index). ' +
+        '`jobs.waiting`, `active`, `delayed` and `failed` count this tenant\'s jobs among the first 5,000 of each of the queue\'s lists: ' +
+        'with `jobs.exact` false a list was longer, and they are lower bounds (a backlog of 100,000 jobs shows as 5,000 waiting).',
+    },
     SyncFailure: {
       type: 'object',
       properties: {

@@ -83,7 +83,8 @@ public final class EmbeddedMongo {
             default -> throw usage("unknown backend " + backendName);
         };
         backend.version(ReportedVersion.MONGO_4_4);
-        log.info("backend {} opened in {} ms (indexes built)", backendName, (System.nanoTime() - openingStarted) / 1_000_000);
+        log.info("backend {} opened in {} ms (indexes built{})", backendName, (System.nanoTime() - openingStarted) / 1_000_000,
+            backend instanceof IndexedBackends.H2 h2 ? ", page cache " + h2.cacheSizeMb() + " MB, heap at most " + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MB" : "");
 
         MongoServer server = new MongoServer(backend);
         server.bind(host, port);

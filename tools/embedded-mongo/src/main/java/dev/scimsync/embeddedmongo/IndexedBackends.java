@@ -43,8 +43,25 @@ final class IndexedBackends {
     }
 
     static final class H2 extends H2Backend {
+        /** The largest page cache: what gave the import its gain at 30,000 users (docs/benchmarks.md). */
+        static final int MAX_CACHE_MB = 512;
+
         H2(String fileName) {
-            super(fileName);
+            super(new MVStore.Builder().fileName(fileName).cacheSize(cacheSizeMb(Runtime.getRuntime().maxMemory())).open());
+        }
+
+        /**
+         * The MVStore's page cache: documents live only in the file (the indexes hold keys), so a
+         * query's candidates are page reads, and with H2's default 16 MB a tenant of 100,000 users no
+         * longer fits and every read goes to the file. A quarter of the heap, at most MAX_CACHE_MB
+         * (the default heap is a quarter of the machine's memory; the indexes need the rest).
+         */
+        static int cacheSizeMb(long maxHeapBytes) {
+            return (int) Math.max(16, Math.min(MAX_CACHE_MB, maxHeapBytes / 4 / (1024 * 1024)));
+        }
+
+        int cacheSizeMb() {
+            return getMvStore().getCacheSize();
         }
 
         @Override

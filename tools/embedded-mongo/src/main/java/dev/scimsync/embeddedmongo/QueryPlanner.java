@@ -69,15 +69,25 @@ final class QueryPlanner {
      * Whether the scan's entries are exactly the query's matches: every field of the query is an
      * equality (or $in) on a scalar of a type whose index equality is the matcher's (strings,
      * numbers, dates, booleans: not null, arrays or documents, whose matching has more rules), on
-     * one of the keys the scan binds, of an index holding every document once.
+     * one of the keys the scan binds, or a range of dates on the key after them (its bounds are
+     * the range's, closed by the date type's bracket, so its entries are the dates in it: the
+     * outbox's `{tenantId, sync.pendingSince: {$gte: <earliest date>}}` counts, as MongoDB's
+     * COUNT_SCAN does), of an index holding every document once.
      */
     private static boolean covers(Document query, SortedIndex<?> index, SortedIndex.Scan<?> scan) {
         if (index.isMultikey() || index.isSparseOrPartial()) {
             return false;
         }
         List<String> bound = index.getKeys().subList(0, scan.equalityFields()).stream().map(k -> k.getKey()).toList();
+        String rangeKey = scan.range() ? index.getKeys().get(scan.equalityFields()).getKey() : null;
         for (var entry : query.entrySet()) {
             Object value = entry.getValue();
+            if (entry.getKey().equals(rangeKey)) {
+                if (!isDateRange(value)) {
+                    return false;
+                }
+                continue;
+            }
             if (value instanceof Document operators && operators.size() == 1 && operators.get("$in") instanceof java.util.Collection<?> values) {
                 if (!values.stream().allMatch(QueryPlanner::isPlainScalar)) {
                     return false;
@@ -94,6 +104,12 @@ final class QueryPlanner {
             }
         }
         return true;
+    }
+
+    /** `$gt`, `$gte`, `$lt` and `$lte` of dates only (a date range matches dates only, in MongoDB too). */
+    private static boolean isDateRange(Object value) {
+        return value instanceof Document operators && !operators.isEmpty()
+            && operators.entrySet().stream().allMatch(op -> List.of("$gt", "$gte", "$lt", "$lte").contains(op.getKey()) && op.getValue() instanceof java.time.Instant);
     }
 
     private static boolean isPlainScalar(Object value) {
