@@ -76,11 +76,11 @@ it('a group push with sweeps between each PATCH\'s commit and its enqueue, the g
   const sweeps: SweepResult[] = [];
   producer.enqueue = (async (name, data) => {
     if (name === 'group.membersChanged' && (data as JobPayloads['group.membersChanged']).groupId === groupId) {
-      await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { 'sync.pendingSince': hourAgo() } } as never);
+      await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { 'sync.pendingSince': hourAgo() } });
       sweeps.push(await sweep());
     }
     return enqueue(name, data);
-  }) as typeof producer.enqueue;
+  });
   try {
     for (let i = 0; i < USERS; i += PER_PATCH) {
       const value = userIds.slice(i, i + PER_PATCH).map((id) => ({ value: id }));
@@ -121,10 +121,10 @@ it('a group whose last change\'s job was lost is still re-enqueued, once its las
   const patch = await s.scim.patch(`/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: userIds[0] }] }] });
   expect(patch.status).toBe(204);
   await s.queue.obliterate({ force: true }); // Redis lost the job
-  await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { 'sync.pendingSince': hourAgo() } } as never);
+  await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { 'sync.pendingSince': hourAgo() } });
   // Pending for an hour, but written just now: its writer may still be enqueuing.
   expect((await sweep()).groups).toBe(0);
-  await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { updatedAt: hourAgo() } } as never);
+  await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { updatedAt: hourAgo() } });
   expect((await sweep()).groups).toBe(1);
   const waiting = (await s.queue.getJobs(['waiting'], 0, -1)) as AnyJob[];
   expect(waiting.map((j) => [j.name, (j.data as JobPayloads['group.membersChanged']).groupId, (j.data as JobPayloads['group.membersChanged']).reason])).toEqual([['group.membersChanged', groupId, 'sweep']]);

@@ -23,7 +23,7 @@ beforeEach(async () => {
 /** Makes every pending mark of the tenant, and the write that made it, look older than the sweep threshold. */
 const ageMarks = () => {
   const hourAgo = new Date(Date.now() - 3_600_000);
-  return s.runtime.deps.models.User.collection.updateMany({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } } as never, { $set: { 'sync.pendingSince': hourAgo, updatedAt: hourAgo } } as never);
+  return s.runtime.deps.models.User.collection.updateMany({ tenantId: s.tenantId, 'sync.pendingSince': { $exists: true } }, { $set: { 'sync.pendingSince': hourAgo, updatedAt: hourAgo } });
 };
 const sweep = () => sweepPending(s.runtime.deps.models, queue, 60, silentLogger);
 const jobCount = async () => Object.values(await s.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized')).reduce((a, b) => a + b, 0);
