@@ -106,7 +106,9 @@ interface Seeded {
 /** Targets without dependencies, so random roles are always valid. */
 const FREE_TARGETS = CATALOG.targets.filter((t) => t.dependencies.length === 0 && !CATALOG.targets.some((o) => o.dependencies.some((d) => d.requires.some((r) => r.target === t.name))));
 
-async function seed(opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth' | 'roles' | 'users' | 'groupsPerUser' | 'agents'>> & { models: Models; progress: (m: string) => void }): Promise<Seeded> {
+async function seed(
+  opts: Required<Pick<AuthorizeBenchOptions, 'groups' | 'depth' | 'roles' | 'users' | 'groupsPerUser' | 'agents'>> & { models: Models; progress: (m: string) => void },
+): Promise<Seeded> {
   const { models, progress } = opts;
   const random = rng(20260611);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
@@ -272,9 +274,7 @@ export async function runAuthorizeBenchmark(options: AuthorizeBenchOptions): Pro
   const questions: Question[] = Array.from({ length: 10_000 }, () => {
     const userId = userIds[Math.floor(random() * userIds.length)]!;
     const action = actions[Math.floor(random() * actions.length)]!;
-    return random() < 0.2
-      ? { userId, action, resource: agentIds[Math.floor(random() * agentIds.length)]! }
-      : { userId, action, target: targetNames[Math.floor(random() * targetNames.length)]! };
+    return random() < 0.2 ? { userId, action, resource: agentIds[Math.floor(random() * agentIds.length)]! } : { userId, action, target: targetNames[Math.floor(random() * targetNames.length)]! };
   });
   const question = (i: number) => questions[i % questions.length]!;
 
@@ -313,9 +313,7 @@ export async function runAuthorizeBenchmark(options: AuthorizeBenchOptions): Pro
     }
     progress(`authorize-first-ask: ${Math.round(firstAsk.opsPerSec)} ops/s, p99 ${firstAsk.p99Ms.toFixed(3)} ms`);
 
-    const versionOnly = await measure(concurrency, maxOps, maxDurationMs, () =>
-      options.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1 } }),
-    );
+    const versionOnly = await measure(concurrency, maxOps, maxDurationMs, () => options.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { accessVersion: 1 } }));
     progress(`access-version-read: ${Math.round(versionOnly.opsPerSec)} ops/s`);
 
     const results = [

@@ -53,7 +53,10 @@ export function createBaselineApp(models: Models, tenantId: string): Express {
       return sendJson(res, 200, doc);
     }
     const limit = Math.max(1, Number(req.query.count ?? 100));
-    const docs = await models.User.collection.find({ tenantId } as never).limit(limit).toArray();
+    const docs = await models.User.collection
+      .find({ tenantId } as never)
+      .limit(limit)
+      .toArray();
     sendJson(res, 200, docs);
   });
 

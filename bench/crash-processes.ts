@@ -44,8 +44,14 @@ function startApp(role: 'api' | 'worker', prefix: string, logFile: string, extra
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [join(__dirname, '../src/main.js'), `--role=${role}`], {
     env: {
-      PATH: process.env.PATH, MONGODB_URI: env('MONGODB_URI'), REDIS_URL: env('REDIS_URL'), HOST: '127.0.0.1',
-      ADMIN_JWT_SECRET: randomBytes(32).toString('hex'), QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', SCIM_RATE_LIMIT_PER_MINUTE: '1000000',
+      PATH: process.env.PATH,
+      MONGODB_URI: env('MONGODB_URI'),
+      REDIS_URL: env('REDIS_URL'),
+      HOST: '127.0.0.1',
+      ADMIN_JWT_SECRET: randomBytes(32).toString('hex'),
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      SCIM_RATE_LIMIT_PER_MINUTE: '1000000',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,7 +63,10 @@ function startApp(role: 'api' | 'worker', prefix: string, logFile: string, extra
   return child;
 }
 
-export interface Api { child: ChildProcess; url: string }
+export interface Api {
+  child: ChildProcess;
+  url: string;
+}
 
 export async function startApi(port: number, prefix: string, logFile: string): Promise<Api> {
   const child = startApp('api', prefix, logFile, { PORT: String(port) });
@@ -67,7 +76,9 @@ export async function startApi(port: number, prefix: string, logFile: string): P
     if (child.exitCode !== null) throw new Error(`the API exited during start-up (code ${child.exitCode}); see ${logFile}`);
     try {
       if ((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok) return { child, url };
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
@@ -77,9 +88,13 @@ export async function startApi(port: number, prefix: string, logFile: string): P
 /** A sync worker process; its sweeper looks every second at changes pending longer than `sweepAfterSeconds`. */
 export function startWorker(prefix: string, logFile: string, sweepAfterSeconds: number): ChildProcess {
   return startApp('worker', prefix, logFile, {
-    SYNC_SWEEP_AFTER_SECONDS: String(sweepAfterSeconds), SYNC_SWEEP_INTERVAL_SECONDS: '1',
+    SYNC_SWEEP_AFTER_SECONDS: String(sweepAfterSeconds),
+    SYNC_SWEEP_INTERVAL_SECONDS: '1',
     // Webhooks to the crash test's loopback receiver, retried quickly.
-    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOKS_BACKOFF_BASE_MS: '50', WEBHOOKS_BACKOFF_MAX_MS: '1000', EVENTS_SEQUENCE_INTERVAL_MS: '100',
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOKS_BACKOFF_BASE_MS: '50',
+    WEBHOOKS_BACKOFF_MAX_MS: '1000',
+    EVENTS_SEQUENCE_INTERVAL_MS: '100',
   });
 }
 

@@ -31,7 +31,15 @@ import type { ChangeEventDoc } from '../src/persistence/models';
  * Each lane owns its objects and waits for each answer, so only its last request is uncertain.
  */
 
-interface Options { trials: number; lanes: number; usersPerLane: number; killMinMs: number; killMaxMs: number; trialTimeoutMs: number; logDir: string }
+interface Options {
+  trials: number;
+  lanes: number;
+  usersPerLane: number;
+  killMinMs: number;
+  killMaxMs: number;
+  trialTimeoutMs: number;
+  logDir: string;
+}
 
 function options(): Options {
   const arg = (name: string, fallback: number) => {
@@ -39,8 +47,12 @@ function options(): Options {
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
   return {
-    trials: arg('trials', 5), lanes: arg('lanes', 8), usersPerLane: arg('users-per-lane', 12),
-    killMinMs: arg('kill-min-ms', 300), killMaxMs: arg('kill-max-ms', 4000), trialTimeoutMs: arg('trial-timeout-ms', 60_000),
+    trials: arg('trials', 5),
+    lanes: arg('lanes', 8),
+    usersPerLane: arg('users-per-lane', 12),
+    killMinMs: arg('kill-min-ms', 300),
+    killMaxMs: arg('kill-max-ms', 4000),
+    trialTimeoutMs: arg('trial-timeout-ms', 60_000),
     logDir: process.env.CRASH_LOG_DIR ?? process.cwd(),
   };
 }
@@ -53,9 +65,23 @@ const sample = <T>(items: readonly T[], n: number): T[] => [...items].sort(() =>
 
 type GroupOp = { kind: 'add' | 'remove'; users: string[] } | { kind: 'put'; users: string[]; name: string } | { kind: 'rename'; name: string };
 
-interface LaneGroup { name: string; id?: string; initial: string[]; ops: GroupOp[]; acked: number; members: Set<string>; deleted: boolean }
+interface LaneGroup {
+  name: string;
+  id?: string;
+  initial: string[];
+  ops: GroupOp[];
+  acked: number;
+  members: Set<string>;
+  deleted: boolean;
+}
 
-interface Lane { index: number; users: string[]; groups: LaneGroup[]; requests: number; uncertain?: string }
+interface Lane {
+  index: number;
+  users: string[];
+  groups: LaneGroup[];
+  requests: number;
+  uncertain?: string;
+}
 
 class Dead extends Error {}
 
@@ -173,7 +199,14 @@ function applyOp(members: Set<string>, op: GroupOp): void {
 
 // ---- the checks ----------------------------------------------------------------------------
 
-interface Findings { orphanMemberships: number; unauditedOrGhost: number; missingDeleteEvents: number; pending: number; groupMismatches: number; details: string[] }
+interface Findings {
+  orphanMemberships: number;
+  unauditedOrGhost: number;
+  missingDeleteEvents: number;
+  pending: number;
+  groupMismatches: number;
+  details: string[];
+}
 
 async function inspect(db: Database, tenantId: string, lanes: Lane[] | undefined): Promise<Findings> {
   const { models } = db;
@@ -218,9 +251,7 @@ async function inspect(db: Database, tenantId: string, lanes: Lane[] | undefined
     }
   }
   f.pending =
-    (await models.PendingChange.countDocuments({ tenantId })) +
-    groups.filter((g) => (g.pendingMembers ?? []).length > 0).length +
-    users.filter((u) => (u.pendingAudit ?? []).length > 0).length;
+    (await models.PendingChange.countDocuments({ tenantId })) + groups.filter((g) => (g.pendingMembers ?? []).length > 0).length + users.filter((u) => (u.pendingAudit ?? []).length > 0).length;
   if (lanes) f.groupMismatches = checkGroups(lanes, groups, memberships, userIds, f.details);
   return f;
 }
@@ -260,7 +291,8 @@ function checkGroups(lanes: Lane[], groups: GroupDoc[], memberships: { groupId: 
 }
 
 /** Sorted keys, so that two equal documents print equal whatever order their keys were written in. */
-const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 
 /** The feed after recovery: everything sequenced, no gap, and its replay equal to the stored state. */
 async function checkFeed(db: Database, tenantId: string, details: string[]): Promise<number> {
@@ -273,7 +305,10 @@ async function checkFeed(db: Database, tenantId: string, details: string[]): Pro
   await sequenceTenantFully(models, tenantId, 1000);
   const waiting = await models.AuditEvent.countDocuments({ tenantId, unsequenced: true });
   if (waiting > 0) fail(`${waiting} audit events not sequenced`);
-  const events = (await models.ChangeEvent.collection.find({ tenantId } as never).sort({ tenantId: 1, seq: 1 }).toArray()) as unknown as ChangeEventDoc[];
+  const events = (await models.ChangeEvent.collection
+    .find({ tenantId } as never)
+    .sort({ tenantId: 1, seq: 1 })
+    .toArray()) as unknown as ChangeEventDoc[];
   events.forEach((e, i) => e.seq !== i + 1 && fail(`event ${e._id} at seq ${e.seq}, expected ${i + 1}`));
   const replica = new EventReplica();
   for (const e of events) replica.apply(changeEventView(e));
@@ -293,7 +328,10 @@ async function checkFeed(db: Database, tenantId: string, details: string[]): Pro
       continue;
     }
     if (canonical(r.attrs) !== canonical(g.attrs)) fail(`group ${g._id}: replayed ${canonical(r.attrs)}, stored ${canonical(g.attrs)}`);
-    const stored = memberships.filter((m) => m.groupId === g._id).map((m) => m.userId).sort();
+    const stored = memberships
+      .filter((m) => m.groupId === g._id)
+      .map((m) => m.userId)
+      .sort();
     const replayed = replica.holders(g._id, 'scim');
     if (canonical(stored) !== canonical(replayed)) fail(`group ${g._id}: replayed members ${canonical(replayed)}, stored ${canonical(stored)}`);
   }
@@ -340,7 +378,9 @@ async function main() {
       const requests = lanes.reduce((n, l) => n + l.requests, 0);
       const inFlight = lanes.filter((l) => l.uncertain).length;
       const left = await inspect(db, tenant.tenantId, undefined);
-      log(`trial ${trial}: killed after ${killAfter} ms, ${requests} requests sent, ${inFlight} in flight; left behind: ${left.orphanMemberships} orphan memberships, ${left.unauditedOrGhost} objects whose version and audit trail disagree, ${left.missingDeleteEvents} unaudited deletions, ${left.pending} pending intents`);
+      log(
+        `trial ${trial}: killed after ${killAfter} ms, ${requests} requests sent, ${inFlight} in flight; left behind: ${left.orphanMemberships} orphan memberships, ${left.unauditedOrGhost} objects whose version and audit trail disagree, ${left.missingDeleteEvents} unaudited deletions, ${left.pending} pending intents`,
+      );
 
       log(`trial ${trial}: restarting the API, then recovery (sweeper)`);
       api = await startApi(port, prefix, logFile);

@@ -42,7 +42,12 @@ const started = Date.now();
 const progress = (m: string) => process.stderr.write(`[events +${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
-interface Options { events: number; lagSeconds: number; rate: number; jsonFile?: string }
+interface Options {
+  events: number;
+  lagSeconds: number;
+  rate: number;
+  jsonFile?: string;
+}
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { events: 5000, lagSeconds: 20, rate: 100 };
@@ -101,7 +106,11 @@ async function throughput(models: Models, tenantId: string, n: number, delivery:
   const ctx = { tenantId, actor: { type: 'system' as const, id: 'bench' } };
   const endpoint = await createEndpoint(models, ctx, { url: receiver.url }, true);
   progress(`throughput: writing ${n} changes`);
-  for (let i = 0; i < n; i += 1000) await writeAuditEvents(models, Array.from({ length: Math.min(1000, n - i) }, (_, k) => changeOf(tenantId, i + k)));
+  for (let i = 0; i < n; i += 1000)
+    await writeAuditEvents(
+      models,
+      Array.from({ length: Math.min(1000, n - i) }, (_, k) => changeOf(tenantId, i + k)),
+    );
   const seqStart = performance.now();
   let committed = 0;
   while (committed < n) {
@@ -130,7 +139,15 @@ async function throughput(models: Models, tenantId: string, n: number, delivery:
   progress(`throughput floor: bare signed POST loop ${round(floorPerSec)}/s`);
   await deleteEndpoint(models, ctx, endpoint.id);
   await receiver.close();
-  return { events: committed, sequencedPerSec: round(sequencedPerSec), deliveredPerSec: round(perSec), floorPerSec: round(floorPerSec), ratio: round(floorPerSec / perSec, 2), target: '>= 1000 events/s', met: perSec >= 1000 };
+  return {
+    events: committed,
+    sequencedPerSec: round(sequencedPerSec),
+    deliveredPerSec: round(perSec),
+    floorPerSec: round(floorPerSec),
+    ratio: round(floorPerSec / perSec, 2),
+    target: '>= 1000 events/s',
+    met: perSec >= 1000,
+  };
 }
 
 async function lag(models: Models, tenantId: string, o: Options, intervalMs: number, delivery: DeliveryOptions) {
@@ -159,8 +176,16 @@ async function lag(models: Models, tenantId: string, o: Options, intervalMs: num
   await deleteEndpoint(models, ctx, endpoint.id);
   await receiver.close();
   return {
-    changes: total, ratePerSec: o.rate, achievedRatePerSec: round(total / writeSeconds), arrived: lags.length, intervalMs,
-    p50Ms: percentile(lags, 50), p99Ms: p99, maxMs: lags.at(-1) ?? null, target: 'p99 < 1000 ms', met: lags.length === total && p99 < 1000,
+    changes: total,
+    ratePerSec: o.rate,
+    achievedRatePerSec: round(total / writeSeconds),
+    arrived: lags.length,
+    intervalMs,
+    p50Ms: percentile(lags, 50),
+    p99Ms: p99,
+    maxMs: lags.at(-1) ?? null,
+    target: 'p99 < 1000 ms',
+    met: lags.length === total && p99 < 1000,
   };
 }
 
@@ -188,7 +213,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (o.jsonFile) writeFileSync(o.jsonFile, JSON.stringify(result, null, 2));
   } finally {
-    while (cleanups.length) await Promise.resolve().then(cleanups.pop()).catch((err: unknown) => progress(`clean-up failed: ${String(err)}`));
+    while (cleanups.length)
+      await Promise.resolve()
+        .then(cleanups.pop())
+        .catch((err: unknown) => progress(`clean-up failed: ${String(err)}`));
   }
 }
 

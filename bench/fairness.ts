@@ -87,7 +87,12 @@ function start(role: 'api' | 'worker', env: Record<string, string>): Promise<Pro
 /** One tenant's HTTP client: SCIM as its IdP, the admin API as its operator. */
 class TenantClient {
   readonly agent: http.Agent;
-  constructor(readonly port: number, private readonly scimToken: string, private readonly adminToken: string, maxSockets: number) {
+  constructor(
+    readonly port: number,
+    private readonly scimToken: string,
+    private readonly adminToken: string,
+    maxSockets: number,
+  ) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
   private spec(kind: 'scim' | 'admin', method: RequestSpec['method'], path: string, body?: unknown): RequestSpec {
@@ -154,7 +159,11 @@ function figures(scim: number[], applied: number[]): Figures {
 /** Tenant B: one change a second (lookup, then PATCH into or out of Sales), each timed until the admin API shows it. */
 class ChangeMaker {
   private flips = new Map<string, boolean>();
-  constructor(private readonly c: TenantClient, private readonly users: { id: string; userName: string }[], private readonly groupId: string) {
+  constructor(
+    private readonly c: TenantClient,
+    private readonly users: { id: string; userName: string }[],
+    private readonly groupId: string,
+  ) {
     for (const u of users) this.flips.set(u.id, false);
   }
 
@@ -199,8 +208,12 @@ async function main() {
   const mongo = new URL(services.mongo);
   mongo.pathname = `/fairness_${randomBytes(4).toString('hex')}`;
   const env = {
-    MONGODB_URI: mongo.toString(), REDIS_URL: services.redis, ADMIN_JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-    QUEUE_PREFIX: `bf${randomBytes(3).toString('hex')}`, PORT: '0', HOST: '127.0.0.1',
+    MONGODB_URI: mongo.toString(),
+    REDIS_URL: services.redis,
+    ADMIN_JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+    QUEUE_PREFIX: `bf${randomBytes(3).toString('hex')}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
     // The per-token rate limit would cap A's import well below what is measured here.
     SCIM_RATE_LIMIT_PER_MINUTE: '10000000',
     LOG_LEVEL: 'info',

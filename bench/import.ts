@@ -110,7 +110,11 @@ export async function runImportBenchmark(o: ImportBenchOptions): Promise<ImportR
       if (res.status !== 204) throw new Error(`group PATCH: expected 204, got ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
       if (patchMs.length % 20 === 0) o.progress(`group push: ${start + value.length}/${o.users} members`);
     }
-    const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const p50 = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
     const patches = {
       count: patchMs.length,
       firstMs: patchMs[0] ?? NaN,

@@ -76,9 +76,7 @@ export async function probe(agent: http.Agent, port: number, spec: RequestSpec):
 
 function unexpected(spec: RequestSpec, res: Response): UnexpectedResponseError {
   const text = res.body.toString('utf8');
-  return new UnexpectedResponseError(
-    `${spec.method} ${spec.path.slice(0, 120)}: expected ${spec.expectStatus}, got ${res.status}: ${text.slice(0, 500)}`,
-  );
+  return new UnexpectedResponseError(`${spec.method} ${spec.path.slice(0, 120)}: expected ${spec.expectStatus}, got ${res.status}: ${text.slice(0, 500)}`);
 }
 
 /** Nearest-rank percentile of ascending `sorted` values. */

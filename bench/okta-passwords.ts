@@ -78,7 +78,11 @@ async function main(): Promise<void> {
 
     const headers = { authorization: `Bearer ${tenant.scimToken}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' };
     const spec = (method: RequestSpec['method'], path: string, expectStatus: number, body?: unknown): RequestSpec => ({
-      method, path: `/scim/v2${path}`, headers, expectStatus, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      method,
+      path: `/scim/v2${path}`,
+      headers,
+      expectStatus,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const userName = (i: number) => `okta.${runId}.${i}@okta.example.com`;
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -98,14 +102,20 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
     const seconds = (performance.now() - t0) / 1000;
     const cpuMsPerUser = ((await servers.cpuMs()) - cpuBefore) / users;
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     process.stdout.write(
       `Okta-shaped load with passwords: ${users} users (lookup + create each), ${CONCURRENCY} in flight\n` +
         `creates: ${(users / seconds).toFixed(1)}/s (${seconds.toFixed(1)} s); server CPU ${cpuMsPerUser.toFixed(2)} ms per user; ` +
         `${os.cpus().length} cores, load average at the end ${load}\n`,
     );
   } finally {
-    while (cleanups.length) await Promise.resolve().then(cleanups.pop()).catch((err: unknown) => progress(`clean-up step failed: ${String(err)}`));
+    while (cleanups.length)
+      await Promise.resolve()
+        .then(cleanups.pop())
+        .catch((err: unknown) => progress(`clean-up step failed: ${String(err)}`));
   }
 }
 

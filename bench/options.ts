@@ -103,8 +103,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
       const n = Number(raw);
       if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, got "${raw}"`);
       sync[flag === '--sync-jobs' ? 'syncJobs' : 'ruleChangeUsers'] = n;
-    }
-    else if (flag in NUMERIC) {
+    } else if (flag in NUMERIC) {
       const raw = value();
       const n = Number(raw);
       const key = NUMERIC[flag]!;
@@ -122,7 +121,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | null {
 export function resolveOptions(args: ParsedArgs): BenchOptions {
   const base = args.quick ? QUICK : DEFAULTS;
   const options: BenchOptions = {
-    ...base, ...args.explicit, quick: args.quick, jsonFile: args.jsonFile,
+    ...base,
+    ...args.explicit,
+    quick: args.quick,
+    jsonFile: args.jsonFile,
     ...(args.suite ? { suite: args.suite } : {}),
     ...(args.ruleChangeUsers ? { ruleChangeUsers: args.ruleChangeUsers } : {}),
     ...(args.syncJobs ? { syncJobs: args.syncJobs } : {}),

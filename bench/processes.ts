@@ -79,8 +79,13 @@ async function runLayout(apisN: number, workersN: number, users: number, concurr
   const mongo = new URL(services.mongo);
   mongo.pathname = `/${dbName}`;
   const env = {
-    MONGODB_URI: mongo.toString(), REDIS_URL: services.redis, ADMIN_JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-    QUEUE_PREFIX: `bp${randomBytes(3).toString('hex')}`, PORT: '0', HOST: '127.0.0.1', SCIM_RATE_LIMIT_PER_MINUTE: '10000000',
+    MONGODB_URI: mongo.toString(),
+    REDIS_URL: services.redis,
+    ADMIN_JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+    QUEUE_PREFIX: `bp${randomBytes(3).toString('hex')}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SCIM_RATE_LIMIT_PER_MINUTE: '10000000',
     LOG_LEVEL: 'info', // production's level: the request log is part of the cost
   };
   const config = loadConfig(env);
@@ -99,7 +104,11 @@ async function runLayout(apisN: number, workersN: number, users: number, concurr
   async function measure() {
     const admin = signAdminToken(config.adminJwt, { sub: 'usr_operator', tenant: tenant.tenantId, role: 'admin', kind: 'operator' });
     const call = async (i: number, method: string, path: string, token: string, body: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${apis[i % apis.length]!.port}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${apis[i % apis.length]!.port}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as { id: string };
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;
@@ -113,15 +122,21 @@ async function runLayout(apisN: number, workersN: number, users: number, concurr
     const latencies: number[] = [];
     const sales = new Set<string>();
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < users; i = next++) {
-        const department = DEPARTMENTS[i % DEPARTMENTS.length]!;
-        const t = performance.now();
-        const created = await call(i, 'POST', '/scim/v2/Users', tenant.scimToken, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE], userName: `u${i}@example.com`, [ENTERPRISE]: { department } });
-        latencies.push(performance.now() - t);
-        if (department === 'Sales') sales.add(created.id);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < users; i = next++) {
+          const department = DEPARTMENTS[i % DEPARTMENTS.length]!;
+          const t = performance.now();
+          const created = await call(i, 'POST', '/scim/v2/Users', tenant.scimToken, {
+            schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
+            userName: `u${i}@example.com`,
+            [ENTERPRISE]: { department },
+          });
+          latencies.push(performance.now() - t);
+          if (department === 'Sales') sales.add(created.id);
+        }
+      }),
+    );
     const importSeconds = (Date.now() - t0) / 1000;
     const cpu1 = { api: apis.reduce((n, p) => n + cpuSeconds(p.pid), 0) };
     const pending = { tenantId: tenant.tenantId, 'sync.pendingSince': { $exists: true } } as never;
@@ -146,7 +161,9 @@ async function runLayout(apisN: number, workersN: number, users: number, concurr
 async function main() {
   const users = Number(option('users', '3000'));
   const concurrency = Number(option('concurrency', '16'));
-  const layouts = option('layouts', '1x1,2x2').split(',').map((l) => l.split('x').map(Number) as [number, number]);
+  const layouts = option('layouts', '1x1,2x2')
+    .split(',')
+    .map((l) => l.split('x').map(Number) as [number, number]);
   const dataDir = join(projectRoot, '.data', 'bench-processes');
   const script = join(projectRoot, 'scripts', 'services.sh');
   const svcEnv = { ...process.env, SCIM_DATA_DIR: dataDir, SCIM_EMBEDDED_MONGO_BACKEND: 'memory' };

@@ -25,9 +25,11 @@ async function listen(runtime: ApiRuntime): Promise<{ server: http.Server; base:
 
 async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 async function round(base: string, token: string, tag: string): Promise<number> {
@@ -36,12 +38,20 @@ async function round(base: string, token: string, tag: string): Promise<number> 
   const ids: string[] = [];
   const started = process.hrtime.bigint();
   await pool(names, async (userName) => {
-    const res = await fetch(`${base}/Users`, { method: 'POST', headers, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, active: true, emails: [{ value: userName, type: 'work', primary: true }] }) });
+    const res = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, active: true, emails: [{ value: userName, type: 'work', primary: true }] }),
+    });
     if (res.status !== 201) throw new Error(`POST /Users: ${res.status} ${await res.text()}`);
     ids.push(((await res.json()) as { id: string }).id);
   });
   await pool(ids, async (id) => {
-    const res = await fetch(`${base}/Users/${id}`, { method: 'PATCH', headers, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }) });
+    const res = await fetch(`${base}/Users/${id}`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }),
+    });
     if (res.status !== 200) throw new Error(`PATCH /Users: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   });

@@ -40,9 +40,7 @@ function withDatabase(uri: string, dbName: string): string {
 async function describeServer(db: Database): Promise<{ backend: Backend; text: string }> {
   const info = (await db.connection.db!.admin().command({ buildInfo: 1 })) as { version?: string; gitVersion?: string };
   // mongo-java-server answers buildInfo with a version only; every MongoDB build names its commit.
-  return info.gitVersion
-    ? { backend: 'mongodb', text: `MongoDB ${info.version}` }
-    : { backend: 'embedded', text: `embedded mongo-java-server (reports MongoDB ${info.version})` };
+  return info.gitVersion ? { backend: 'mongodb', text: `MongoDB ${info.version}` } : { backend: 'embedded', text: `embedded mongo-java-server (reports MongoDB ${info.version})` };
 }
 
 type SeededData = Omit<BenchData, 'token' | 'deleteMemberships'>;
@@ -220,7 +218,10 @@ async function main(): Promise<number> {
     const results = toResults(ordered);
 
     const cpus = os.cpus();
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     process.stdout.write(
       [
         '',
@@ -288,7 +289,10 @@ async function main(): Promise<number> {
 
 function syncOptions(opts: BenchOptions, mongoUri: string, redisUrl: string) {
   return {
-    mongoUri, redisUrl, quick: opts.quick, progress: (m: string) => progress(`sync: ${m}`),
+    mongoUri,
+    redisUrl,
+    quick: opts.quick,
+    progress: (m: string) => progress(`sync: ${m}`),
     ...(opts.ruleChangeUsers ? { ruleChangeUsers: opts.ruleChangeUsers } : {}),
     ...(opts.syncJobs ? { jobs: opts.syncJobs } : {}),
   };
@@ -298,7 +302,10 @@ function syncOptions(opts: BenchOptions, mongoUri: string, redisUrl: string) {
 async function runSyncSuite(args: NonNullable<ReturnType<typeof parseArgs>>, mongoUri: string, redisUrl: string): Promise<number> {
   const opts = resolveOptions(args);
   const sync = await runSyncBenchmarks(syncOptions(opts, mongoUri, redisUrl));
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   process.stdout.write(`\nidentity sync, ${new Date().toISOString()}${opts.quick ? ' (--quick)' : ''}; load average at the end ${load}\n${formatSyncTable(sync)}\n`);
   if (opts.jsonFile) {
     writeFileSync(opts.jsonFile, JSON.stringify(sync, null, 2) + '\n');
@@ -310,7 +317,7 @@ async function runSyncSuite(args: NonNullable<ReturnType<typeof parseArgs>>, mon
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

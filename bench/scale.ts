@@ -261,7 +261,9 @@ async function converge(c: Client, label: string, timeoutSeconds: number, since 
     if (elapsed > timeoutSeconds) throw new Error(`${label}: not converged after ${timeoutSeconds} s (pending ${s.pending.total}, jobs ${jobs}, rules pending ${rulesPending})`);
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      progress(`${label}: pending ${s.pending.total}, jobs ${s.jobs.exact === false ? '≥' : ''}${jobs}${s.jobs.failed ? ` (failed ${s.jobs.failed})` : ''}, rules pending ${rulesPending} (${elapsed.toFixed(0)} s)`);
+      progress(
+        `${label}: pending ${s.pending.total}, jobs ${s.jobs.exact === false ? '≥' : ''}${jobs}${s.jobs.failed ? ` (failed ${s.jobs.failed})` : ''}, rules pending ${rulesPending} (${elapsed.toFixed(0)} s)`,
+      );
     }
     await sleep(500);
   }
@@ -271,9 +273,7 @@ async function converge(c: Client, label: string, timeoutSeconds: number, since 
 
 /** The users of `groupId` that hold the membership through `source` (e.g. `rule:<id>`). */
 async function membersBySource(db: Database, tenantId: string, groupId: string, source: string): Promise<Set<string>> {
-  const docs = await db.models.Membership.collection
-    .find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } })
-    .toArray();
+  const docs = await db.models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray();
   return new Set(docs.map((d) => String((d as unknown as { userId: string }).userId)));
 }
 
@@ -393,7 +393,12 @@ async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOption
     if (res.status !== 204) throw new Error(`group push: expected 204, got ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      progress(`group push: ${start + value.length}/${ids.length} members (PATCH p50 so far ${percentile([...patchMs].sort((a, b) => a - b), 50).toFixed(1)} ms)`);
+      progress(
+        `group push: ${start + value.length}/${ids.length} members (PATCH p50 so far ${percentile(
+          [...patchMs].sort((a, b) => a - b),
+          50,
+        ).toFixed(1)} ms)`,
+      );
     }
   }
   const pushSeconds = (performance.now() - pushStart) / 1000;
@@ -401,7 +406,11 @@ async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOption
   const convergedAfterLastPatchSeconds = await converge(c, 'group push convergence', o.convergeTimeoutSeconds, lastPatch);
   assertSameSet('mapping group', await membersBySource(db, t.tenantId, mappedGroup.id, `rule:${mapping.id}`), new Set(ids));
   progress(`group push: ${patchMs.length} PATCHes in ${pushSeconds.toFixed(1)} s, converged ${convergedAfterLastPatchSeconds.toFixed(1)} s after the last; mapping group exact`);
-  const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const p50 = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   const firstFiveP50Ms = p50(patchMs.slice(0, 5));
   const lastFiveP50Ms = p50(patchMs.slice(-5));
   lookups.sort((a, b) => a - b);

@@ -45,14 +45,7 @@ const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Scenario names, in the order the issue lists them (the order results are reported in). */
-export const SCENARIO_ORDER = [
-  'create-user',
-  'get-user-by-userName-filter',
-  'list-100-users',
-  'get-group-10-members',
-  'get-group-large-excluded-members',
-  'patch-group-add-members',
-] as const;
+export const SCENARIO_ORDER = ['create-user', 'get-user-by-userName-filter', 'list-100-users', 'get-group-10-members', 'get-group-large-excluded-members', 'patch-group-add-members'] as const;
 
 export function buildScenarios(opts: BenchOptions, data: BenchData): Scenario[] {
   const durationMs = opts.durationSeconds * 1000;

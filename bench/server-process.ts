@@ -20,11 +20,7 @@ export interface ServerProcessData {
 }
 
 export type ParentMessage = { type: 'start'; data: ServerProcessData } | { type: 'cpu' } | { type: 'close' };
-export type ChildMessage =
-  | { type: 'ready'; scimPort: number; baselinePort: number }
-  | { type: 'failed'; message: string }
-  | { type: 'cpu'; micros: number }
-  | { type: 'closed' };
+export type ChildMessage = { type: 'ready'; scimPort: number; baselinePort: number } | { type: 'failed'; message: string } | { type: 'cpu'; micros: number } | { type: 'closed' };
 
 const reply = (msg: ChildMessage) => process.send?.(msg);
 

@@ -15,8 +15,7 @@ export interface Servers {
 export function startServers(data: ServerProcessData): Promise<Servers> {
   const child = fork(join(__dirname, 'server-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<ChildMessage['type'], (msg: ChildMessage) => void>();
-  const next = <T extends ChildMessage['type']>(type: T) =>
-    new Promise<Extract<ChildMessage, { type: T }>>((resolve) => waiting.set(type, resolve as (msg: ChildMessage) => void));
+  const next = <T extends ChildMessage['type']>(type: T) => new Promise<Extract<ChildMessage, { type: T }>>((resolve) => waiting.set(type, resolve as (msg: ChildMessage) => void));
   const send = (msg: ParentMessage) => child.send(msg);
   child.on('message', (msg: ChildMessage) => {
     const waiter = waiting.get(msg.type);

@@ -307,7 +307,16 @@ async function benchRuleChange(opts: SyncBenchOptions): Promise<SyncBenchRow> {
     const matched = await models.User.collection.find({ $and: [query, { 'attrs.active': { $ne: false } }] } as never, { projection: { _id: 1 } }).toArray();
     const now = new Date();
     await models.Membership.collection.insertMany(
-      matched.map((u) => ({ _id: `${floorGroup}|${String(u._id)}`, tenantId: scope.tenantId, groupId: floorGroup, userId: String(u._id), role: 'member', sources: ['rule:floor'], createdAt: now, updatedAt: now })) as never[],
+      matched.map((u) => ({
+        _id: `${floorGroup}|${String(u._id)}`,
+        tenantId: scope.tenantId,
+        groupId: floorGroup,
+        userId: String(u._id),
+        role: 'member',
+        sources: ['rule:floor'],
+        createdAt: now,
+        updatedAt: now,
+      })) as never[],
       { ordered: false },
     );
     const floorMs = performance.now() - floorStart;
@@ -322,10 +331,7 @@ async function benchRuleChange(opts: SyncBenchOptions): Promise<SyncBenchRow> {
       const service = new RulesService({ models, registry, producer, logger: silentLogger });
       opts.progress?.('rule-change: rule created; waiting for the full run');
       const start = performance.now();
-      const rule = await service.create(
-        { tenantId: scope.tenantId, actor: { type: 'admin', id: 'bench' } },
-        { name: 'bench', expression, targetGroupId: target },
-      );
+      const rule = await service.create({ tenantId: scope.tenantId, actor: { type: 'admin', id: 'bench' } }, { name: 'bench', expression, targetGroupId: target });
       let doc: SyncedRuleDoc | null = null;
       for (;;) {
         doc = (await models.Rule.collection.findOne({ _id: rule.id } as never)) as SyncedRuleDoc | null;
@@ -438,7 +444,15 @@ async function benchUserJobs(opts: SyncBenchOptions): Promise<SyncBenchRow[]> {
         `ops = user.changed jobs/s end to end (enqueue -> ${what}), ${ruleCount} rules, concurrency ${concurrency}; p50/p99 = processing time per job; floor = BullMQ with an empty processor`;
       return [
         row('user-changed-jobs', total, steady.ms, steady.samples, floorOpsPerSec, 'reported beside the floor', note('evaluate every rule, diff, acknowledge; memberships already right')),
-        row('user-changed-jobs-assigning', total, assigning.ms, assigning.samples, floorOpsPerSec, 'reported beside the floor', note('evaluate, add the memberships matched rules give, audit, acknowledge')),
+        row(
+          'user-changed-jobs-assigning',
+          total,
+          assigning.ms,
+          assigning.samples,
+          floorOpsPerSec,
+          'reported beside the floor',
+          note('evaluate, add the memberships matched rules give, audit, acknowledge'),
+        ),
       ];
     } finally {
       await queue.close();
@@ -470,7 +484,7 @@ export function formatSyncTable(rows: readonly SyncBenchRow[]): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...cells.map(line),
     '',
-    'ratio = floor ops/s ÷ ops/s (2.00 = half the floor\'s speed).',
+    "ratio = floor ops/s ÷ ops/s (2.00 = half the floor's speed).",
     ...rows.map((r) => `  ${r.scenario}: ${r.note}`),
   ].join('\n');
 }

@@ -45,7 +45,14 @@ import { env, freePort, startApi, startWorker, stopApi, stopProcess, type Api } 
  * `user.*` event carries the stored attributes.
  */
 
-interface Options { trials: number; users: number; lanes: number; killMaxMs: number; settleTimeoutMs: number; logDir: string }
+interface Options {
+  trials: number;
+  users: number;
+  lanes: number;
+  killMaxMs: number;
+  settleTimeoutMs: number;
+  logDir: string;
+}
 
 function options(): Options {
   const arg = (name: string, fallback: number) => {
@@ -53,8 +60,12 @@ function options(): Options {
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
   return {
-    trials: arg('trials', 5), users: arg('users', 4000), lanes: arg('lanes', 4), killMaxMs: arg('kill-max-ms', 400),
-    settleTimeoutMs: arg('settle-timeout-ms', 120_000), logDir: process.env.CRASH_LOG_DIR ?? process.cwd(),
+    trials: arg('trials', 5),
+    users: arg('users', 4000),
+    lanes: arg('lanes', 4),
+    killMaxMs: arg('kill-max-ms', 400),
+    settleTimeoutMs: arg('settle-timeout-ms', 120_000),
+    logDir: process.env.CRASH_LOG_DIR ?? process.cwd(),
   };
 }
 
@@ -72,7 +83,12 @@ async function seedUsers(db: Database, tenantId: string, count: number): Promise
   for (let start = 0; start < count; start += 1000) {
     const docs: UserDoc[] = [];
     for (let i = start; i < Math.min(count, start + 1000); i++) {
-      const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE_USER_URN], userName: `w${i}@crash.test`, active: true, [ENTERPRISE_USER_URN]: { department: DEPARTMENTS[i % DEPARTMENTS.length] } };
+      const body = {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE_USER_URN],
+        userName: `w${i}@crash.test`,
+        active: true,
+        [ENTERPRISE_USER_URN]: { department: DEPARTMENTS[i % DEPARTMENTS.length] },
+      };
       const valid = registry.validateResource('User', body, { mode: 'create' });
       docs.push({ _id: newId('usr'), tenantId, attrs: valid.attrs, lc: registry.shadows('User', valid.attrs) as UserDoc['lc'], version: 1, sync: { version: 1 }, createdAt: now, updatedAt: now });
     }
@@ -117,7 +133,15 @@ async function killWorker(worker: ChildProcess): Promise<void> {
   await exited;
 }
 
-interface Findings { users: number; added: number; removed: number; badSequences: number; wrongMembers: number; pending: number; details: string[] }
+interface Findings {
+  users: number;
+  added: number;
+  removed: number;
+  badSequences: number;
+  wrongMembers: number;
+  pending: number;
+  details: string[];
+}
 
 async function inspect(db: Database, tenantId: string, groupId: string, ruleId: string, departments: string[]): Promise<Findings> {
   const { models } = db;
@@ -130,7 +154,9 @@ async function inspect(db: Database, tenantId: string, groupId: string, ruleId: 
     .find({ tenantId, 'object.id': groupId, action: { $in: ['membership.added', 'membership.removed'] } } as never)
     .toArray()) as unknown as AuditEventDoc[];
   const source = `rule:${ruleId}`;
-  const held = new Set(((await models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray()) as unknown as { userId: string }[]).map((m) => m.userId));
+  const held = new Set(
+    ((await models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray()) as unknown as { userId: string }[]).map((m) => m.userId),
+  );
   const byUser = new Map<string, AuditEventDoc[]>();
   for (const e of events) {
     if (e.actor.type !== 'rule' || e.actor.id !== ruleId) continue;
@@ -144,7 +170,10 @@ async function inspect(db: Database, tenantId: string, groupId: string, ruleId: 
   const users = (await models.User.collection.find({ tenantId } as never, { projection: { 'attrs.enterprise.department': 1 } }).toArray()) as unknown as UserDoc[];
   f.users = users.length;
   for (const u of users) {
-    const seq = (byUser.get(u._id) ?? []).sort(order).map((e) => (e.action === 'membership.added' ? '+' : '-')).join('');
+    const seq = (byUser.get(u._id) ?? [])
+      .sort(order)
+      .map((e) => (e.action === 'membership.added' ? '+' : '-'))
+      .join('');
     const alternates = /^(\+-)*\+?$/.test(seq);
     const endsRight = held.has(u._id) ? seq.endsWith('+') : !seq.endsWith('+');
     if (!alternates || !endsRight) fail('badSequences', `${u._id}: events ${seq || '(none)'}, membership ${held.has(u._id) ? 'held' : 'not held'}`);
@@ -185,9 +214,21 @@ async function startReceiver(): Promise<{ url: string; down: boolean; order: str
 }
 
 const stable = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(stable).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${k}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+  Array.isArray(v)
+    ? `[${v.map(stable).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${k}:${stable((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
 
-interface FeedFindings { events: number; violations: number; repeats: number; details: string[] }
+interface FeedFindings {
+  events: number;
+  violations: number;
+  repeats: number;
+  details: string[];
+}
 
 /** The feed and the webhook deliveries after the trial (see the header). */
 async function inspectFeed(db: Database, tenantId: string, endpointStart: number, receiver: { order: string[]; repeats: number }, groupId: string, ruleId: string): Promise<FeedFindings> {
@@ -200,7 +241,10 @@ async function inspectFeed(db: Database, tenantId: string, endpointStart: number
   const unsequenced = await models.AuditEvent.collection.countDocuments({ tenantId, unsequenced: true });
   if (unsequenced > 0) fail(`${unsequenced} audit events not sequenced`);
   const { committed } = await repositoriesOf(models).changeEvents.state(tenantId);
-  const events = (await models.ChangeEvent.collection.find({ tenantId, seq: { $lte: committed } } as never).sort({ tenantId: 1, seq: 1 }).toArray()) as unknown as ChangeEventDoc[];
+  const events = (await models.ChangeEvent.collection
+    .find({ tenantId, seq: { $lte: committed } } as never)
+    .sort({ tenantId: 1, seq: 1 })
+    .toArray()) as unknown as ChangeEventDoc[];
   f.events = events.length;
   events.forEach((e, i) => e.seq !== i + 1 && fail(`event ${e._id} at seq ${e.seq}, expected ${i + 1}`));
   const perAudit = new Map<string, number>();
@@ -217,7 +261,9 @@ async function inspectFeed(db: Database, tenantId: string, endpointStart: number
   const expected = events.filter((e) => e.seq > endpointStart).map((e) => e._id);
   if (stable(receiver.order) !== stable(expected)) {
     const at = expected.findIndex((id, i) => receiver.order[i] !== id);
-    fail(`webhooks: ${receiver.order.length} distinct events received, ${expected.length} in the feed; first difference at ${at}: got ${receiver.order[at] ?? '(nothing)'}, expected ${expected[at] ?? '(nothing)'}`);
+    fail(
+      `webhooks: ${receiver.order.length} distinct events received, ${expected.length} in the feed; first difference at ${at}: got ${receiver.order[at] ?? '(nothing)'}, expected ${expected[at] ?? '(nothing)'}`,
+    );
   }
   // Rebuilt from the feed: the rule group's members and each user's attributes.
   const source = `rule:${ruleId}`;
@@ -229,7 +275,9 @@ async function inspectFeed(db: Database, tenantId: string, endpointStart: number
     if (e.type === 'group.member_removed' && d.groupId === groupId && d.source === source) rebuilt.delete(d.userId!);
     if (e.type.startsWith('user.') && d.user) lastUser.set(e.object.id, d.user.attrs);
   }
-  const held = ((await models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray()) as unknown as { userId: string }[]).map((m) => m.userId);
+  const held = ((await models.Membership.collection.find({ tenantId, groupId, sources: source } as never, { projection: { userId: 1 } }).toArray()) as unknown as { userId: string }[]).map(
+    (m) => m.userId,
+  );
   if (stable([...rebuilt].sort()) !== stable(held.sort())) fail(`the rule group rebuilt from the feed has ${rebuilt.size} members, stored ${held.length}`);
   const users = (await models.User.collection.find({ tenantId, _id: { $in: [...lastUser.keys()] } } as never, { projection: { attrs: 1 } }).toArray()) as unknown as UserDoc[];
   for (const u of users) if (stable(lastUser.get(u._id)) !== stable(u.attrs)) fail(`user ${u._id}: the feed's last state differs from the stored one`);
@@ -274,7 +322,7 @@ async function main() {
       const receiver = await startReceiver();
       const endpoint = await createEndpoint(db.models, { tenantId: tenant.tenantId, actor: { type: 'admin', id: 'crash-test' } }, { url: receiver.url }, true);
       const endpointStart = (await repositoriesOf(db.models).webhooks.find(tenant.tenantId, endpoint.id))!.cursor;
-            const logFile = join(opts.logDir, `worker-crash-${trial}.log`);
+      const logFile = join(opts.logDir, `worker-crash-${trial}.log`);
       const api = await startApi(await freePort(), prefix, logFile);
       let worker = startWorker(prefix, logFile, 2);
       const lanes = patchLanes(api, tenant.scimToken, users, opts.lanes);
@@ -282,7 +330,10 @@ async function main() {
 
       const count = () => db.models.Membership.collection.countDocuments({ tenantId: tenant.tenantId, groupId: group._id });
       const ruleState = async () =>
-        (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as { progress?: { version: number; matched: number }; lastRun?: { version: number } } | null;
+        (await db.models.Rule.collection.findOne({ _id: rule.id } as never, { projection: { progress: 1, lastRun: 1 } })) as {
+          progress?: { version: number; matched: number };
+          lastRun?: { version: number };
+        } | null;
       /** Until the run of `version` has written memberships (a chunk checkpointed) or finished. */
       const underWay = async (version: number, timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;

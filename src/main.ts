@@ -70,9 +70,7 @@ async function main() {
       // A fresh link on every local start: links sign in once and expire, so an old one is no use.
       if (defaultTenantId) {
         const link = await issueConsoleLink(db.models, defaultTenantId, base);
-        process.stdout.write(
-          `\nOperator console of tenant "default":\n  ${link.url}\n(signs in once, within 10 minutes; another: npm run cli -- console-link --tenant ${defaultTenantId})\n\n`,
-        );
+        process.stdout.write(`\nOperator console of tenant "default":\n  ${link.url}\n(signs in once, within 10 minutes; another: npm run cli -- console-link --tenant ${defaultTenantId})\n\n`);
       }
     }
   }

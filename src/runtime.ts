@@ -56,7 +56,20 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });
       app.use('/console', consoleRoutes({ models: db.models, logger }));
-      app.use('/admin/v1', adminRouter({ models: db.models, memberships: deps.memberships, registry: deps.registry, producer, logger, jwt: config.adminJwt, resourceLimits: deps.limits, webhooks: config.webhooks, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }));
+      app.use(
+        '/admin/v1',
+        adminRouter({
+          models: db.models,
+          memberships: deps.memberships,
+          registry: deps.registry,
+          producer,
+          logger,
+          jwt: config.adminJwt,
+          resourceLimits: deps.limits,
+          webhooks: config.webhooks,
+          ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+        }),
+      );
     },
     readiness: [
       { name: 'mongodb', check: () => db.ping() },
@@ -83,11 +96,14 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
  * socket and a parser open indefinitely. Node checks at `checkIntervalMs`.
  */
 export function createHttpServer(app: RequestListener, opts: { requestTimeoutMs: number; checkIntervalMs?: number }): Server {
-  const server = createServer({
-    requestTimeout: opts.requestTimeoutMs,
-    headersTimeout: Math.min(60_000, opts.requestTimeoutMs),
-    connectionsCheckingInterval: opts.checkIntervalMs ?? Math.min(1000, opts.requestTimeoutMs),
-  }, app);
+  const server = createServer(
+    {
+      requestTimeout: opts.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, opts.requestTimeoutMs),
+      connectionsCheckingInterval: opts.checkIntervalMs ?? Math.min(1000, opts.requestTimeoutMs),
+    },
+    app,
+  );
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
   return server;
 }

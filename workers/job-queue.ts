@@ -53,7 +53,11 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
     async enqueueMany(jobs) {
       if (jobs.length === 0) return 0;
       try {
-        const priorities = await claimPrioritiesFor(connection, bullPrefix, jobs.map((j) => j.data.tenantId));
+        const priorities = await claimPrioritiesFor(
+          connection,
+          bullPrefix,
+          jobs.map((j) => j.data.tenantId),
+        );
         await queue.addBulk(jobs.map((j, i) => ({ name: j.name, data: j.data, opts: jobOptions(j.name, j.data, priorities[i]) })));
         return jobs.length;
       } catch (err) {
@@ -71,11 +75,13 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
         if (named.length === 0) return jobs.map(() => false);
         // A finished job (completed or failed for good) has finishedOn; a removed one has no hash.
         const states = (await connection.pipeline(named.map((id) => ['hmget', queue.toKey(id), 'timestamp', 'finishedOn'])).exec()) ?? [];
-        const live = new Map(named.map((id, i) => {
-          const [err, fields] = states[i] ?? [];
-          const [timestamp, finishedOn] = (fields ?? []) as (string | null)[];
-          return [id, !err && timestamp !== null && timestamp !== undefined && (finishedOn === null || finishedOn === undefined)];
-        }));
+        const live = new Map(
+          named.map((id, i) => {
+            const [err, fields] = states[i] ?? [];
+            const [timestamp, finishedOn] = (fields ?? []) as (string | null)[];
+            return [id, !err && timestamp !== null && timestamp !== undefined && (finishedOn === null || finishedOn === undefined)];
+          }),
+        );
         return jobIds.map((id) => (id === undefined ? false : live.get(id) === true));
       } catch (err) {
         logger.debug('could not look up queued jobs', { err });

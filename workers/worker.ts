@@ -107,7 +107,20 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   const timer = setInterval(tick, sweepIntervalSeconds * 1000);
   timer.unref();
   tick();
-  const events = startEventSequencing(db.models, { intervalMs: config.events.sequenceIntervalMs, retentionDays: config.events.retentionDays, delivery: { allowPrivateTargets: config.webhooks.allowPrivateTargets, retryHours: config.webhooks.retryHours, baseBackoffMs: config.webhooks.backoffBaseMs, maxBackoffMs: config.webhooks.backoffMaxMs } }, log);
+  const events = startEventSequencing(
+    db.models,
+    {
+      intervalMs: config.events.sequenceIntervalMs,
+      retentionDays: config.events.retentionDays,
+      delivery: {
+        allowPrivateTargets: config.webhooks.allowPrivateTargets,
+        retryHours: config.webhooks.retryHours,
+        baseBackoffMs: config.webhooks.backoffBaseMs,
+        maxBackoffMs: config.webhooks.backoffMaxMs,
+      },
+    },
+    log,
+  );
   log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, sweepAfterSeconds, sweepIntervalSeconds });
 
   let stopped = false;

@@ -43,7 +43,14 @@ export function when(value: string | Date | null | undefined): string {
   if (!value) return '—';
   const d = new Date(value);
   const seconds = Math.round((Date.now() - d.getTime()) / 1000);
-  const ago = seconds < 60 ? `${Math.max(0, seconds)} s ago` : seconds < 3600 ? `${Math.round(seconds / 60)} min ago` : seconds < 86400 ? `${Math.round(seconds / 3600)} h ago` : `${Math.round(seconds / 86400)} d ago`;
+  const ago =
+    seconds < 60
+      ? `${Math.max(0, seconds)} s ago`
+      : seconds < 3600
+        ? `${Math.round(seconds / 60)} min ago`
+        : seconds < 86400
+          ? `${Math.round(seconds / 3600)} h ago`
+          : `${Math.round(seconds / 86400)} d ago`;
   return `${d.toLocaleString()} (${ago})`;
 }
 
@@ -60,7 +67,21 @@ function labelCells(headers: string[], rows: HTMLTableRowElement[]): HTMLTableRo
 
 export function table(headers: string[], rows: HTMLTableRowElement[], caption: string, empty = 'Nothing yet.'): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
-  return h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, labelCells(headers, rows)));
+  return h(
+    'table',
+    {},
+    h('caption', {}, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h('tbody', {}, labelCells(headers, rows)),
+  );
 }
 
 /** One page of a cursor-paged list, as table rows. */
@@ -103,10 +124,34 @@ export async function pagedTable(headers: string[], caption: string, empty: stri
       .finally(() => (more.disabled = false));
   });
   update();
-  return h('div', { class: 'paged' }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), body), h('div', { class: 'more' }, count, more));
+  return h(
+    'div',
+    { class: 'paged' },
+    h(
+      'table',
+      {},
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      body,
+    ),
+    h('div', { class: 'more' }, count, more),
+  );
 }
 
-export const row = (...cells: (Child | Child[])[]) => h('tr', {}, cells.map((c) => h('td', {}, c)));
+export const row = (...cells: (Child | Child[])[]) =>
+  h(
+    'tr',
+    {},
+    cells.map((c) => h('td', {}, c)),
+  );
 
 /** Runs fn after the user paused typing for `ms`. */
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {

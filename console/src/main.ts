@@ -30,7 +30,13 @@ const app = document.getElementById('app')!;
 function signedOut(message: string): void {
   replace(
     app,
-    h('main', { class: 'signed-out' }, h('h1', {}, 'Signed out'), h('p', {}, message), h('p', {}, 'To sign in again, open the console from your account in the application that gave you access (it makes a new sign-in link each time).')),
+    h(
+      'main',
+      { class: 'signed-out' },
+      h('h1', {}, 'Signed out'),
+      h('p', {}, message),
+      h('p', {}, 'To sign in again, open the console from your account in the application that gave you access (it makes a new sign-in link each time).'),
+    ),
   );
 }
 
@@ -47,7 +53,10 @@ async function start(): Promise<void> {
   // Shown on every page while the deprovisioning breaker holds changes (docs/deprovisioning.md).
   const banner = h('div', { 'aria-live': 'polite' });
   const refreshBanner = () =>
-    void api.get<HeldList>('/deprovisioning/held').then((list) => replace(banner, heldBanner(list))).catch(() => undefined);
+    void api
+      .get<HeldList>('/deprovisioning/held')
+      .then((list) => replace(banner, heldBanner(list)))
+      .catch(() => undefined);
   window.addEventListener('console:held-changed', refreshBanner);
   // A failure no handler showed (dom.ts onAsync): said above the page, never lost.
   const failure = h('p', { role: 'alert', class: 'status bad', hidden: true });

@@ -34,7 +34,7 @@ const ERROR_STATUS: Record<number, string> = {
   400: 'Invalid request (error.code says what, error.details.field which input)',
   401: 'Missing, invalid or expired token; a token naming a tenant that does not exist, or a user who is not (or no longer) in it; a crit header',
   403: 'The caller may see the object but not do this, or the caller is deactivated (USER_DEACTIVATED); ADMIN_GRANT_REQUIRES_ADMIN when the change would grant admin-level access (a group that is Admins, or holds or inherits an admin-level role) and the caller is not an admin',
-  404: 'Not found, or not visible to the caller (another tenant, outside a Group Administrator\'s groups)',
+  404: "Not found, or not visible to the caller (another tenant, outside a Group Administrator's groups)",
   409: 'Conflicts with the current state (error.code says which rule)',
 };
 
@@ -55,9 +55,7 @@ interface OperationSpec {
 
 function operation(spec: OperationSpec): Json {
   const responses: Json = {};
-  responses[String(spec.ok)] = spec.response
-    ? { description: 'OK', content: { 'application/json': { schema: spec.response } } }
-    : { description: spec.ok === 204 ? 'Done; no content' : 'OK' };
+  responses[String(spec.ok)] = spec.response ? { description: 'OK', content: { 'application/json': { schema: spec.response } } } : { description: spec.ok === 204 ? 'Done; no content' : 'OK' };
   if (spec.alsoOk) {
     responses[String(spec.alsoOk.status)] = { description: spec.alsoOk.description, ...(spec.response ? { content: { 'application/json': { schema: spec.response } } } : {}) };
   }
@@ -69,9 +67,7 @@ function operation(spec: OperationSpec): Json {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     ...(spec.params?.length ? { parameters: spec.params } : {}),
-    ...(spec.body || spec.bodyContent
-      ? { requestBody: { required: true, content: spec.bodyContent ?? { 'application/json': { schema: spec.body } } } }
-      : {}),
+    ...(spec.body || spec.bodyContent ? { requestBody: { required: true, content: spec.bodyContent ?? { 'application/json': { schema: spec.body } } } } : {}),
     responses,
     ...(spec.public ? { security: [] } : {}),
   };
@@ -118,7 +114,12 @@ const schemas: Record<string, Json> = {
       kind: enumOf(['static', 'dynamic'], 'Default static'),
       parentId: nullable(str('Parent group: no cycles, at most 5 levels')),
       ownerId: nullable(str('A user of the group audience whom the caller can see (else 404 USER_NOT_FOUND, as for an unknown id); becomes a member who cannot be removed')),
-      rule: nullable(obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"', { minLength: 1 }) }, ['expression'], { description: 'Dynamic groups only: kept as the rule dyn_<groupId>', additionalProperties: false })),
+      rule: nullable(
+        obj({ expression: str('Rule language, e.g. department = "Sales" AND country in "US","CA"', { minLength: 1 }) }, ['expression'], {
+          description: 'Dynamic groups only: kept as the rule dyn_<groupId>',
+          additionalProperties: false,
+        }),
+      ),
     },
     ['name'],
     { additionalProperties: false },
@@ -134,10 +135,13 @@ const schemas: Record<string, Json> = {
     [],
     { additionalProperties: false },
   ),
-  UserSummary: obj(
-    { id: str(), userName: str(), displayName: str(), emails: arrayOf(str()), audience: enumOf(['user', 'customer']), active: { type: 'boolean' } },
-    ['id', 'userName', 'emails', 'audience', 'active'],
-  ),
+  UserSummary: obj({ id: str(), userName: str(), displayName: str(), emails: arrayOf(str()), audience: enumOf(['user', 'customer']), active: { type: 'boolean' } }, [
+    'id',
+    'userName',
+    'emails',
+    'audience',
+    'active',
+  ]),
   Member: obj(
     {
       userId: str(),
@@ -153,9 +157,7 @@ const schemas: Record<string, Json> = {
       groupId: str(),
       status: enumOf(['previewed', 'applied']),
       summary: obj({ added: { type: 'integer' }, skipped: { type: 'integer' }, error: { type: 'integer' } }),
-      rows: arrayOf(
-        obj({ line: { type: 'integer' }, email: str(), role: str(), outcome: enumOf(['added', 'skipped', 'error']), reason: str(), userId: str() }, ['line', 'email', 'outcome']),
-      ),
+      rows: arrayOf(obj({ line: { type: 'integer' }, email: str(), role: str(), outcome: enumOf(['added', 'skipped', 'error']), reason: str(), userId: str() }, ['line', 'email', 'outcome'])),
       createdAt: str(undefined, { format: 'date-time' }),
       appliedAt: str(undefined, { format: 'date-time' }),
     },
@@ -178,7 +180,7 @@ const schemas: Record<string, Json> = {
     ['id', 'email', 'groupIds', 'status'],
   ),
   Administrator: obj({ userId: str(), user: nullable(ref('UserSummary')), createdAt: str(undefined, { format: 'date-time' }) }, ['userId']),
-  Project: obj({ id: str(), type: enumOf(['project']), name: str(), level: str('The group\'s level on the project (edit)') }, ['id', 'name'], { additionalProperties: true }),
+  Project: obj({ id: str(), type: enumOf(['project']), name: str(), level: str("The group's level on the project (edit)") }, ['id', 'name'], { additionalProperties: true }),
   AuditEvent: obj(
     {
       id: str(),
@@ -194,7 +196,11 @@ const schemas: Record<string, Json> = {
       after: {},
       requestId: nullable(str()),
       names: obj(
-        { actor: str("The actor's name: a SCIM token's label, a rule's name, a user's name"), object: str("The object's name (a user's or a group's)"), user: str('The name of the user a membership event names (after/before.userId)') },
+        {
+          actor: str("The actor's name: a SCIM token's label, a rule's name, a user's name"),
+          object: str("The object's name (a user's or a group's)"),
+          user: str('The name of the user a membership event names (after/before.userId)'),
+        },
         [],
         { description: 'Names for the ids, where they still exist (the ids stay authoritative)' },
       ),
@@ -234,7 +240,12 @@ const schemas: Record<string, Json> = {
   ),
   AuthorizeRequest: {
     ...obj(
-      { userId: str(undefined, { minLength: 1 }), action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'), target: str('A catalogue target, e.g. Ticket', { minLength: 1 }), resource: str('A resource id (agent, data source, project)', { minLength: 1 }) },
+      {
+        userId: str(undefined, { minLength: 1 }),
+        action: enumOf(['view', 'use', 'edit', 'create', 'delete'], 'use: data sources (queries use its data); on an agent, view suffices'),
+        target: str('A catalogue target, e.g. Ticket', { minLength: 1 }),
+        resource: str('A resource id (agent, data source, project)', { minLength: 1 }),
+      },
       ['userId', 'action'],
       { additionalProperties: false },
     ),
@@ -282,7 +293,8 @@ const paths: PathItems = {
     get: operation({
       tag: 'Groups',
       summary: 'List groups',
-      description: 'Internal groups by default; origin=scim lists the IdP groups (read-only). Non-admins see the groups they belong to, manage or administer (customer admins: also every customer group).',
+      description:
+        'Internal groups by default; origin=scim lists the IdP groups (read-only). Non-admins see the groups they belong to, manage or administer (customer admins: also every customer group).',
       params: [
         queryParam('q', 'Search: part of the name, case-insensitive', str(undefined, { maxLength: 100 })),
         queryParam('origin', 'internal (default) or scim', enumOf(['internal', 'scim'])),
@@ -299,14 +311,22 @@ const paths: PathItems = {
       response: obj({ items: arrayOf(ref('Group')), page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' } }),
       errors: [400],
     }),
-    post: operation({ tag: 'Groups', summary: 'Create a group (admins; customer admins for customer groups)', body: ref('GroupCreate'), ok: 201, response: ref('Group'), errors: [400, 403, 404, 409] }),
+    post: operation({
+      tag: 'Groups',
+      summary: 'Create a group (admins; customer admins for customer groups)',
+      body: ref('GroupCreate'),
+      ok: 201,
+      response: ref('Group'),
+      errors: [400, 403, 404, 409],
+    }),
   },
   '/groups/{id}': {
     get: operation({ tag: 'Groups', summary: 'Get a group with its member count', params: [groupId], ok: 200, response: ref('Group'), errors: [404] }),
     patch: operation({
       tag: 'Groups',
       summary: 'Change a custom group (name, description, parent, owner, rule)',
-      description: 'Default groups and IdP groups are refused (GROUP_DEFAULT_IMMUTABLE, GROUP_READ_ONLY); a parent creating a cycle or more than 5 levels is refused (GROUP_PARENT_CYCLE, GROUP_DEPTH_EXCEEDED).',
+      description:
+        'Default groups and IdP groups are refused (GROUP_DEFAULT_IMMUTABLE, GROUP_READ_ONLY); a parent creating a cycle or more than 5 levels is refused (GROUP_PARENT_CYCLE, GROUP_DEPTH_EXCEEDED).',
       params: [groupId],
       body: ref('GroupUpdate'),
       ok: 200,
@@ -337,10 +357,19 @@ const paths: PathItems = {
     post: operation({
       tag: 'Members',
       summary: "Add a member (source 'manual')",
-      description: 'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
+      description:
+        'Admins, customer admins (customer groups), the group owner and managers, and its Group Administrators (users they can see). Only admins add members to a group whose members get admin-level access (Admins, or a group holding or inheriting the Admin role or one as strong): 403 ADMIN_GRANT_REQUIRES_ADMIN. Automatic and dynamic groups are refused.',
       params: [groupId],
       body: {
-        ...obj({ userId: str('The user to add; or', { minLength: 1 }), email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)', { format: 'email', maxLength: 254 }), role: enumOf(['member', 'manager']) }, [], { additionalProperties: false }),
+        ...obj(
+          {
+            userId: str('The user to add; or', { minLength: 1 }),
+            email: str('their e-mail address (exactly one of userId and email; an address several visible users share answers 409 USER_EMAIL_AMBIGUOUS)', { format: 'email', maxLength: 254 }),
+            role: enumOf(['member', 'manager']),
+          },
+          [],
+          { additionalProperties: false },
+        ),
         oneOf: [{ required: ['userId'] }, { required: ['email'] }],
       },
       ok: 201,
@@ -364,7 +393,10 @@ const paths: PathItems = {
       description: 'Other sources (scim, rules, owner) keep the membership. The owner cannot be removed (GROUP_OWNER_NOT_REMOVABLE).',
       params: [groupId, userIdParam, queryParam('source', 'Remove only this source', enumOf(['manual', 'import']))],
       ok: 200,
-      response: { allOf: [ref('Member'), obj({ removedSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }, ['removedSources', 'membershipEnded'])], description: 'The Member as it stands now (sources [] once the membership ended), and what was removed' },
+      response: {
+        allOf: [ref('Member'), obj({ removedSources: arrayOf(str()), membershipEnded: { type: 'boolean' } }, ['removedSources', 'membershipEnded'])],
+        description: 'The Member as it stands now (sources [] once the membership ended), and what was removed',
+      },
       errors: [400, 403, 404, 409],
     }),
   },
@@ -398,7 +430,8 @@ const paths: PathItems = {
     post: operation({
       tag: 'Members',
       summary: "Apply the previewed 'added' rows (source 'import'); once",
-      description: 'Each row is re-checked against the current state and the rows report what really happened: a user gone, of another audience, no longer visible, or a member since the preview (membership and role left as they are) is skipped with the reason. Only real additions are audited.',
+      description:
+        'Each row is re-checked against the current state and the rows report what really happened: a user gone, of another audience, no longer visible, or a member since the preview (membership and role left as they are) is skipped with the reason. Only real additions are audited.',
       params: [groupId, pathParam('importId', 'Import id')],
       ok: 200,
       response: ref('MemberImport'),
@@ -425,9 +458,12 @@ const paths: PathItems = {
     post: operation({
       tag: 'Projects',
       summary: 'Create a project in the group ({name}) or add a visible one ({projectId}); granted to the group at edit',
-      description: 'The same rules as POST /resources with groupId and POST /groups/{id}/resources: admins, customer admins (customer groups) and the group\'s Group Administrators.',
+      description: "The same rules as POST /resources with groupId and POST /groups/{id}/resources: admins, customer admins (customer groups) and the group's Group Administrators.",
       params: [groupId],
-      body: { ...obj({ name: str('A new project', { minLength: 1 }), projectId: str('An existing project', { minLength: 1 }) }, [], { additionalProperties: false }), oneOf: [{ required: ['name'] }, { required: ['projectId'] }] },
+      body: {
+        ...obj({ name: str('A new project', { minLength: 1 }), projectId: str('An existing project', { minLength: 1 }) }, [], { additionalProperties: false }),
+        oneOf: [{ required: ['name'] }, { required: ['projectId'] }],
+      },
       ok: 201,
       response: ref('Project'),
       errors: [400, 403, 404, 409],
@@ -449,7 +485,11 @@ const paths: PathItems = {
       tag: 'Invitations',
       summary: 'Invite an e-mail address into groups; applied when that user is provisioned (at once if they exist and the caller can see them)',
       description: 'An existing user the caller cannot see is neither revealed nor added: the invitation stays pending, answered as for an address no user has.',
-      body: obj({ email: str(undefined, { format: 'email', minLength: 3, maxLength: 254 }), groupIds: { ...arrayOf(str(undefined, { minLength: 1 })), minItems: 1 }, role: enumOf(['member', 'manager']) }, ['email', 'groupIds'], { additionalProperties: false }),
+      body: obj(
+        { email: str(undefined, { format: 'email', minLength: 3, maxLength: 254 }), groupIds: { ...arrayOf(str(undefined, { minLength: 1 })), minItems: 1 }, role: enumOf(['member', 'manager']) },
+        ['email', 'groupIds'],
+        { additionalProperties: false },
+      ),
       ok: 201,
       response: ref('Invitation'),
       errors: [400, 403, 404, 409],
@@ -457,7 +497,14 @@ const paths: PathItems = {
   },
   '/invitations/{id}': {
     get: operation({ tag: 'Invitations', summary: 'Get an invitation', params: [pathParam('id', 'Invitation id')], ok: 200, response: ref('Invitation'), errors: [404] }),
-    delete: operation({ tag: 'Invitations', summary: 'Revoke a pending invitation (kept as revoked)', params: [pathParam('id', 'Invitation id')], ok: 200, response: ref('Invitation'), errors: [404, 409] }),
+    delete: operation({
+      tag: 'Invitations',
+      summary: 'Revoke a pending invitation (kept as revoked)',
+      params: [pathParam('id', 'Invitation id')],
+      ok: 200,
+      response: ref('Invitation'),
+      errors: [404, 409],
+    }),
   },
   '/users': {
     get: operation({
@@ -465,7 +512,10 @@ const paths: PathItems = {
       summary: "Search users (admins: all; customer admins: customers and their groups' users; owners, managers and Group Administrators: their groups' users)",
       params: [
         queryParam('q', 'Start of userName, e-mail or display name', str(undefined, { maxLength: 100 })),
-        queryParam('search', 'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
+        queryParam(
+          'search',
+          'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case',
+        ),
         queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
         ...cursorParams(200),
       ],
@@ -523,11 +573,9 @@ const paths: PathItems = {
                   ),
                 ),
                 cause: nullable(
-                  obj(
-                    { at: str(undefined, { format: 'date-time' }), actor: obj({ type: str(), id: str() }), after: {} },
-                    ['at', 'actor'],
-                    { description: 'Admins: the newest event that added this membership (after.expression, after.trigger: the user change that caused it)' },
-                  ),
+                  obj({ at: str(undefined, { format: 'date-time' }), actor: obj({ type: str(), id: str() }), after: {} }, ['at', 'actor'], {
+                    description: 'Admins: the newest event that added this membership (after.expression, after.trigger: the user change that caused it)',
+                  }),
                 ),
               }),
             ),
@@ -544,7 +592,11 @@ const paths: PathItems = {
       tag: 'Audit',
       summary: 'The audit log, newest first (admins)',
       params: [
-        queryParam('category', 'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>; after.expression, and after.trigger: the user change that caused it)', enumOf(['auto_assignment'])),
+        queryParam(
+          'category',
+          'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>; after.expression, and after.trigger: the user change that caused it)',
+          enumOf(['auto_assignment']),
+        ),
         queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
         queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
         queryParam('objectId', 'Object id'),
@@ -564,7 +616,14 @@ const paths: PathItems = {
 const permissionPaths: PathItems = {
   '/roles': {
     get: operation({ tag: 'Roles', summary: 'List roles', params: [queryParam('q', 'Part of the name')], ok: 200, response: obj({ items: arrayOf(ref('Role')) }) }),
-    post: operation({ tag: 'Roles', summary: 'Create a role (admins; customer admins: customer roles, never admin-level); privileges checked against catalogue dependencies', body: ref('RoleInput'), ok: 201, response: ref('Role'), errors: [400, 403, 409] }),
+    post: operation({
+      tag: 'Roles',
+      summary: 'Create a role (admins; customer admins: customer roles, never admin-level); privileges checked against catalogue dependencies',
+      body: ref('RoleInput'),
+      ok: 201,
+      response: ref('Role'),
+      errors: [400, 403, 409],
+    }),
   },
   '/roles/{id}': {
     get: operation({ tag: 'Roles', summary: 'Get a role', params: [pathParam('id', 'Role id')], ok: 200, response: ref('Role'), errors: [404] }),
@@ -575,14 +634,37 @@ const permissionPaths: PathItems = {
     get: operation({ tag: 'Permissions', summary: 'The permission catalogue', ok: 200, response: ref('Catalog') }),
   },
   '/groups/{id}/roles': {
-    get: operation({ tag: 'Grants', summary: "The group's roles (own and inherited)", params: [groupId], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }), errors: [404] }),
-    post: operation({ tag: 'Grants', summary: 'Assign a role to the group', params: [groupId], body: obj({ roleId: str(undefined, { minLength: 1 }) }, ['roleId'], { additionalProperties: false }), ok: 201, alsoOk: { status: 200, description: 'Assigned already' }, response: { type: 'object', additionalProperties: true }, errors: [400, 403, 404, 409] }),
+    get: operation({
+      tag: 'Grants',
+      summary: "The group's roles (own and inherited)",
+      params: [groupId],
+      ok: 200,
+      response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }),
+      errors: [404],
+    }),
+    post: operation({
+      tag: 'Grants',
+      summary: 'Assign a role to the group',
+      params: [groupId],
+      body: obj({ roleId: str(undefined, { minLength: 1 }) }, ['roleId'], { additionalProperties: false }),
+      ok: 201,
+      alsoOk: { status: 200, description: 'Assigned already' },
+      response: { type: 'object', additionalProperties: true },
+      errors: [400, 403, 404, 409],
+    }),
   },
   '/groups/{id}/roles/{roleId}': {
     delete: operation({ tag: 'Grants', summary: 'Revoke a role from the group', params: [groupId, pathParam('roleId', 'Role id')], ok: 204, errors: [403, 404] }),
   },
   '/groups/{id}/resources': {
-    get: operation({ tag: 'Grants', summary: 'Resources assigned to the group', params: [groupId], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }), errors: [404] }),
+    get: operation({
+      tag: 'Grants',
+      summary: 'Resources assigned to the group',
+      params: [groupId],
+      ok: 200,
+      response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }),
+      errors: [404],
+    }),
     post: operation({
       tag: 'Grants',
       summary: 'Assign a resource (agent, data source, project) to the group at a level',
@@ -598,10 +680,24 @@ const permissionPaths: PathItems = {
     delete: operation({ tag: 'Grants', summary: 'Take a resource away from the group', params: [groupId, pathParam('resourceId', 'Resource id')], ok: 204, errors: [403, 404] }),
   },
   '/users/{id}/permissions': {
-    get: operation({ tag: 'Permissions', summary: "A user's effective permissions, with the group and role behind each", params: [pathParam('id', 'User id')], ok: 200, response: ref('Permissions'), errors: [403, 404] }),
+    get: operation({
+      tag: 'Permissions',
+      summary: "A user's effective permissions, with the group and role behind each",
+      params: [pathParam('id', 'User id')],
+      ok: 200,
+      response: ref('Permissions'),
+      errors: [403, 404],
+    }),
   },
   '/users/{id}/roles': {
-    get: operation({ tag: 'Grants', summary: "Roles assigned to the user directly (their org-level role)", params: [pathParam('id', 'User id')], ok: 200, response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }, [], { additionalProperties: true }), errors: [403, 404] }),
+    get: operation({
+      tag: 'Grants',
+      summary: 'Roles assigned to the user directly (their org-level role)',
+      params: [pathParam('id', 'User id')],
+      ok: 200,
+      response: obj({ items: arrayOf({ type: 'object', additionalProperties: true }) }, [], { additionalProperties: true }),
+      errors: [403, 404],
+    }),
     post: operation({
       tag: 'Grants',
       summary: 'Assign a role to the user directly (201 when new, 200 when it was assigned already)',
@@ -634,7 +730,20 @@ const permissionPaths: PathItems = {
     post: operation({
       tag: 'Resources',
       summary: 'Create a resource; with groupId also assign it to that group (how a Group Administrator creates a project)',
-      body: obj({ type: enumOf(['agent', 'data source', 'project']), name: str(undefined, { minLength: 1 }), groupId: str(undefined, { minLength: 1 }), level: { ...enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete'], 'With groupId: the group\'s level (null or absent: edit)'), enum: ['hide', 'view', 'use', 'edit', 'create', 'delete', null], nullable: true } }, ['type', 'name'], { additionalProperties: false }),
+      body: obj(
+        {
+          type: enumOf(['agent', 'data source', 'project']),
+          name: str(undefined, { minLength: 1 }),
+          groupId: str(undefined, { minLength: 1 }),
+          level: {
+            ...enumOf(['hide', 'view', 'use', 'edit', 'create', 'delete'], "With groupId: the group's level (null or absent: edit)"),
+            enum: ['hide', 'view', 'use', 'edit', 'create', 'delete', null],
+            nullable: true,
+          },
+        },
+        ['type', 'name'],
+        { additionalProperties: false },
+      ),
       ok: 201,
       response: ref('Resource'),
       errors: [400, 403, 404, 409],
@@ -642,11 +751,26 @@ const permissionPaths: PathItems = {
   },
   '/resources/{id}': {
     get: operation({ tag: 'Resources', summary: 'Get a resource with the groups it is assigned to', params: [pathParam('id', 'Resource id')], ok: 200, response: ref('Resource'), errors: [404] }),
-    patch: operation({ tag: 'Resources', summary: 'Rename a resource', params: [pathParam('id', 'Resource id')], body: obj({ name: str(undefined, { minLength: 1 }) }, ['name'], { additionalProperties: false }), ok: 200, response: ref('Resource'), errors: [400, 403, 404, 409] }),
+    patch: operation({
+      tag: 'Resources',
+      summary: 'Rename a resource',
+      params: [pathParam('id', 'Resource id')],
+      body: obj({ name: str(undefined, { minLength: 1 }) }, ['name'], { additionalProperties: false }),
+      ok: 200,
+      response: ref('Resource'),
+      errors: [400, 403, 404, 409],
+    }),
     delete: operation({ tag: 'Resources', summary: 'Delete a resource and its assignments', params: [pathParam('id', 'Resource id')], ok: 204, errors: [403, 404] }),
   },
   '/authorize': {
-    post: operation({ tag: 'Permissions', summary: 'May this user do this? allow/deny with the reason', body: ref('AuthorizeRequest'), ok: 200, response: ref('AuthorizeDecision'), errors: [400, 404] }),
+    post: operation({
+      tag: 'Permissions',
+      summary: 'May this user do this? allow/deny with the reason',
+      body: ref('AuthorizeRequest'),
+      ok: 200,
+      response: ref('AuthorizeDecision'),
+      errors: [400, 404],
+    }),
   },
 };
 
@@ -664,15 +788,59 @@ export function adminOpenApiDocument(): Json {
     },
     servers: [{ url: '/admin/v1' }],
     security: [{ bearerAuth: [] }, { consoleSession: [] }],
-    tags: ['Groups', 'Members', 'Group administrators', 'Projects', 'Invitations', 'Users', 'Roles', 'Grants', 'Resources', 'Permissions', 'Rules', 'Sync', 'Audit', 'Session', 'IdP connection', 'Events', 'Webhooks', 'Deprovisioning', 'Meta'].map((name) => ({ name })),
+    tags: [
+      'Groups',
+      'Members',
+      'Group administrators',
+      'Projects',
+      'Invitations',
+      'Users',
+      'Roles',
+      'Grants',
+      'Resources',
+      'Permissions',
+      'Rules',
+      'Sync',
+      'Audit',
+      'Session',
+      'IdP connection',
+      'Events',
+      'Webhooks',
+      'Deprovisioning',
+      'Meta',
+    ].map((name) => ({ name })),
     // The rules and sync routes describe themselves beside their code; merged here.
-    paths: withGuardAnswers(combinePaths(paths, permissionPaths, rulesOpenApi.paths as PathItems, syncOpenApi.paths as PathItems, sessionOpenApi.paths as PathItems, scimTokensOpenApi.paths as PathItems, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, provisioningLogOpenApi.paths as PathItems, consoleLinksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems)),
+    paths: withGuardAnswers(
+      combinePaths(
+        paths,
+        permissionPaths,
+        rulesOpenApi.paths as PathItems,
+        syncOpenApi.paths as PathItems,
+        sessionOpenApi.paths as PathItems,
+        scimTokensOpenApi.paths as PathItems,
+        eventsOpenApi.paths as PathItems,
+        webhooksOpenApi.paths as PathItems,
+        provisioningLogOpenApi.paths as PathItems,
+        consoleLinksOpenApi.paths as PathItems,
+        deprovisioningOpenApi.paths as PathItems,
+      ),
+    ),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         consoleSession: { type: 'apiKey', in: 'cookie', name: 'scim_console_session', description: 'The operator console (/console); unsafe methods also need X-CSRF-Token from GET /session' },
       },
-      schemas: { ...schemas, ...rulesOpenApi.schemas, ...syncOpenApi.schemas, ...sessionOpenApi.schemas, ...scimTokensOpenApi.schemas, ...eventsOpenApi.schemas, ...webhooksOpenApi.schemas, ...provisioningLogOpenApi.schemas, ...deprovisioningOpenApi.schemas },
+      schemas: {
+        ...schemas,
+        ...rulesOpenApi.schemas,
+        ...syncOpenApi.schemas,
+        ...sessionOpenApi.schemas,
+        ...scimTokensOpenApi.schemas,
+        ...eventsOpenApi.schemas,
+        ...webhooksOpenApi.schemas,
+        ...provisioningLogOpenApi.schemas,
+        ...deprovisioningOpenApi.schemas,
+      },
     },
   };
 }

@@ -17,7 +17,10 @@ interface DocumentedPath {
 function compile(document: Json): DocumentedPath[] {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Json>>;
   return Object.entries(paths).map(([template, ops]) => {
-    const source = template.split('/').map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : escapeRegex(seg))).join('/');
+    const source = template
+      .split('/')
+      .map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : escapeRegex(seg)))
+      .join('/');
     const queryByMethod = new Map<string, Set<string>>();
     for (const method of METHODS) {
       const op = ops[method];
@@ -54,9 +57,14 @@ export function adminRouteGuard(document: Json): RequestHandler {
     const unknown = Object.keys(req.query as Json).filter((k) => !declared.has(k));
     if (unknown.length > 0) {
       return next(
-        new AppError('badRequest', 'UNKNOWN_QUERY_PARAMETER', `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${declared.size ? `; this operation takes ${[...declared].join(', ')}` : ''}`, {
-          details: { parameters: unknown },
-        }),
+        new AppError(
+          'badRequest',
+          'UNKNOWN_QUERY_PARAMETER',
+          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${declared.size ? `; this operation takes ${[...declared].join(', ')}` : ''}`,
+          {
+            details: { parameters: unknown },
+          },
+        ),
       );
     }
     next();

@@ -72,8 +72,7 @@ function coerceComplex(definition: AttributeDefinition, raw: unknown, label: str
   let value = raw;
   // A singular complex attribute with a `value` sub-attribute given as its bare value: Entra
   // sends the enterprise manager as "manager": "<id>".
-  const acceptsBareValue =
-    !definition.multiValued && findByName(definition.subAttributes, 'value') !== undefined;
+  const acceptsBareValue = !definition.multiValued && findByName(definition.subAttributes, 'value') !== undefined;
   if (!isPlainObject(value) && acceptsBareValue && (typeof value === 'string' || typeof value === 'number')) {
     value = { value };
   }

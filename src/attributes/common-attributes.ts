@@ -38,12 +38,7 @@ export const EXTERNAL_ID_ATTRIBUTE: AttributeDefinition = {
   returned: 'default',
 };
 
-const metaSub = (
-  name: string,
-  type: AttributeDefinition['type'],
-  description: string,
-  extra: Partial<AttributeDefinition> = {},
-): AttributeDefinition => ({
+const metaSub = (name: string, type: AttributeDefinition['type'], description: string, extra: Partial<AttributeDefinition> = {}): AttributeDefinition => ({
   ...commonDefaults,
   name,
   type,

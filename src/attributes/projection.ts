@@ -19,7 +19,10 @@ type SelectionTree = Map<string, SelectionNode>;
 type SelectionNode = typeof WHOLE | SelectionTree;
 
 function splitPaths(list: readonly string[] | undefined): string[] {
-  return (list ?? []).flatMap((entry) => entry.split(',')).map((p) => p.trim()).filter((p) => p !== '');
+  return (list ?? [])
+    .flatMap((entry) => entry.split(','))
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }
 
 function selectorKeyPaths(view: ResourceSchemaView, list: readonly string[] | undefined): string[][] {
@@ -62,7 +65,10 @@ function pick(source: Record<string, unknown>, tree: SelectionTree): Record<stri
     if (node === WHOLE) {
       out[key] = structuredClone(value);
     } else if (Array.isArray(value)) {
-      const items = value.filter(isPlainObject).map((item) => pick(item, node)).filter((i) => !isEmptyValue(i));
+      const items = value
+        .filter(isPlainObject)
+        .map((item) => pick(item, node))
+        .filter((i) => !isEmptyValue(i));
       if (items.length > 0) out[key] = items;
     } else if (isPlainObject(value)) {
       const picked = pick(value, node);
@@ -82,9 +88,7 @@ function omit(source: Record<string, unknown>, tree: SelectionTree): Record<stri
     } else if (node === WHOLE) {
       continue;
     } else if (Array.isArray(value)) {
-      const items = (value as unknown[])
-        .map((item) => (isPlainObject(item) ? omit(item, node) : structuredClone(item)))
-        .filter((i) => !isEmptyValue(i));
+      const items = (value as unknown[]).map((item) => (isPlainObject(item) ? omit(item, node) : structuredClone(item))).filter((i) => !isEmptyValue(i));
       if (items.length > 0) out[key] = items;
     } else if (isPlainObject(value)) {
       const rest = omit(value, node);
@@ -126,11 +130,7 @@ function isPrefix(prefix: readonly string[], keys: readonly string[]): boolean {
   return prefix.length <= keys.length && prefix.every((k, i) => k.toLowerCase() === keys[i]?.toLowerCase());
 }
 
-export function projectResource(
-  view: ResourceSchemaView,
-  resource: Record<string, unknown>,
-  selection: AttributeSelection,
-): Record<string, unknown> {
+export function projectResource(view: ResourceSchemaView, resource: Record<string, unknown>, selection: AttributeSelection): Record<string, unknown> {
   const includeMode = splitPaths(selection.attributes).length > 0;
   let out: Record<string, unknown>;
   if (includeMode) {
@@ -140,9 +140,7 @@ export function projectResource(
   } else {
     out = structuredClone(resource);
   }
-  const excluded = selectorKeyPaths(view, selection.excludedAttributes).filter(
-    (keys) => returnedOf(view, keys) !== 'always' && keys[0]?.toLowerCase() !== 'schemas',
-  );
+  const excluded = selectorKeyPaths(view, selection.excludedAttributes).filter((keys) => returnedOf(view, keys) !== 'always' && keys[0]?.toLowerCase() !== 'schemas');
   // "never" attributes are never returned; "request" ones only when asked for by name.
   const hidden = pathsReturned(view, includeMode ? ['never'] : ['never', 'request']);
   out = omit(out, treeOf([...excluded, ...hidden]));
@@ -150,25 +148,16 @@ export function projectResource(
 }
 
 /** Keep the `schemas` list in step with the extension objects that survived projection. */
-function withSchemasOfPresentExtensions(
-  view: ResourceSchemaView,
-  resource: Record<string, unknown>,
-): Record<string, unknown> {
+function withSchemasOfPresentExtensions(view: ResourceSchemaView, resource: Record<string, unknown>): Record<string, unknown> {
   const schemas = resource.schemas;
   if (!Array.isArray(schemas)) return resource;
   const present = new Set(Object.keys(resource).map((k) => k.toLowerCase()));
-  resource.schemas = schemas.filter(
-    (urn) => typeof urn !== 'string' || view.extension(urn) === undefined || present.has(urn.toLowerCase()),
-  );
+  resource.schemas = schemas.filter((urn) => typeof urn !== 'string' || view.extension(urn) === undefined || present.has(urn.toLowerCase()));
   return resource;
 }
 
 /** Whether projecting with this selection would return (some of) the given attribute. */
-export function selectionIncludes(
-  view: ResourceSchemaView,
-  attributeName: string,
-  selection: AttributeSelection,
-): boolean {
+export function selectionIncludes(view: ResourceSchemaView, attributeName: string, selection: AttributeSelection): boolean {
   const keys = view.selectorKeys(attributeName);
   if (keys === undefined) return false;
   const returned = returnedOf(view, keys);

@@ -162,11 +162,7 @@ export class SchemaRegistry {
   }
 
   /** RFC 7644 §3.4.2.5 attributes / excludedAttributes on a SCIM JSON resource (id included). */
-  project(
-    type: ResourceTypeName,
-    resource: Record<string, unknown>,
-    selection: AttributeSelection,
-  ): Record<string, unknown> {
+  project(type: ResourceTypeName, resource: Record<string, unknown>, selection: AttributeSelection): Record<string, unknown> {
     return projectResource(this.viewOf(type), resource, selection);
   }
 

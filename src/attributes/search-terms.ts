@@ -41,6 +41,11 @@ export function searchTermsOf(attrs: StoredAttrs): string[] {
 
 /** A search query as the terms it must all match: lower-cased words, at most 8, each at most MAX_TERM characters. */
 export function queryTerms(query: string): string[] {
-  const words = query.trim().toLowerCase().split(/\s+/).map((w) => w.replace(/^[,;:()"']+|[,;:()"']+$/g, '')).filter((w) => w !== '');
+  const words = query
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.replace(/^[,;:()"']+|[,;:()"']+$/g, ''))
+    .filter((w) => w !== '');
   return [...new Set(words)].slice(0, 8).map((w) => w.slice(0, MAX_TERM));
 }

@@ -37,11 +37,7 @@ type Buckets = Map<string, Record<string, unknown>>;
  * Validate and coerce a full incoming resource (RFC 7643 §2, RFC 7644 §3.3 and §3.5.1) into
  * storage-shaped attrs. Unknown attributes are dropped; readOnly input is ignored.
  */
-export function validateResource(
-  view: ResourceSchemaView,
-  body: unknown,
-  options: ValidateOptions,
-): ValidatedResource {
+export function validateResource(view: ResourceSchemaView, body: unknown, options: ValidateOptions): ValidatedResource {
   if (!isPlainObject(body)) {
     throw scimError.invalidSyntax('The request body must be a JSON object', 'SCIM_BODY_NOT_OBJECT');
   }
@@ -91,20 +87,14 @@ function checkSchemasAttribute(view: ResourceSchemaView, body: Record<string, un
   const key = Object.keys(body).find((k) => k.toLowerCase() === 'schemas');
   const list = key === undefined ? undefined : body[key];
   if (!Array.isArray(list) || !list.every((u): u is string => typeof u === 'string')) {
-    throw scimError.invalidSyntax(
-      `The 'schemas' attribute must be an array of schema URNs including ${view.coreSchema}`,
-      'SCIM_SCHEMAS_MISSING',
-    );
+    throw scimError.invalidSyntax(`The 'schemas' attribute must be an array of schema URNs including ${view.coreSchema}`, 'SCIM_SCHEMAS_MISSING');
   }
   if (!list.some((u) => u.toLowerCase() === view.coreSchema.toLowerCase())) {
     throw scimError.invalidSyntax(`The 'schemas' attribute must include ${view.coreSchema}`, 'SCIM_SCHEMAS_MISSING');
   }
   for (const urn of list) {
     if (view.canonicalUrn(urn) === undefined && !IGNORED_FOREIGN.has(urn.toLowerCase())) {
-      throw scimError.invalidSyntax(
-        `Unknown schema '${urn}' for resource type ${view.resourceType}`,
-        'SCIM_UNKNOWN_SCHEMA',
-      );
+      throw scimError.invalidSyntax(`Unknown schema '${urn}' for resource type ${view.resourceType}`, 'SCIM_UNKNOWN_SCHEMA');
     }
   }
 }
@@ -161,10 +151,7 @@ function coerceMembers(definition: AttributeDefinition, raw: unknown, label: str
     const coerced = coerceSimple(definition, item, label);
     const value = isPlainObject(coerced) ? coerced.value : undefined;
     if (typeof value !== 'string' || value.trim() === '') {
-      throw scimError.invalidValue(
-        `Each value of '${label}' needs a non-empty string 'value' (the member's id)`,
-        'SCIM_MEMBER_VALUE_MISSING',
-      );
+      throw scimError.invalidValue(`Each value of '${label}' needs a non-empty string 'value' (the member's id)`, 'SCIM_MEMBER_VALUE_MISSING');
     }
     if (seen.has(value)) continue;
     seen.add(value);
@@ -212,10 +199,7 @@ function checkPrimaryUnique(view: ResourceSchemaView, attrs: StoredAttrs): void 
     if (!Array.isArray(values)) continue;
     const primaries = values.filter((v) => isPlainObject(v) && v.primary === true).length;
     if (primaries > 1) {
-      throw scimError.invalidValue(
-        `Attribute '${labelOf(view, slot.schema, definition.name)}' has ${primaries} values with primary true; at most one is allowed`,
-        'SCIM_PRIMARY_NOT_UNIQUE',
-      );
+      throw scimError.invalidValue(`Attribute '${labelOf(view, slot.schema, definition.name)}' has ${primaries} values with primary true; at most one is allowed`, 'SCIM_PRIMARY_NOT_UNIQUE');
     }
   }
 }

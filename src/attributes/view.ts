@@ -1,11 +1,5 @@
 import { COMMON_ATTRIBUTES, commonMongoPath } from './common-attributes';
-import type {
-  AttributeDefinition,
-  ResolvedAttribute,
-  ResourceTypeName,
-  SchemaDefinition,
-  SchemaView,
-} from './types';
+import type { AttributeDefinition, ResolvedAttribute, ResourceTypeName, SchemaDefinition, SchemaView } from './types';
 
 export interface ExtensionSchema {
   definition: SchemaDefinition;
@@ -44,10 +38,7 @@ export function lowerShadowPaths(type: ResourceTypeName): Readonly<Record<string
 }
 
 /** Attribute names are case-insensitive (RFC 7643 §2.1). */
-export function findByName(
-  definitions: readonly AttributeDefinition[] | undefined,
-  name: string,
-): AttributeDefinition | undefined {
+export function findByName(definitions: readonly AttributeDefinition[] | undefined, name: string): AttributeDefinition | undefined {
   if (!definitions) return undefined;
   const wanted = name.toLowerCase();
   return definitions.find((d) => d.name.toLowerCase() === wanted);

@@ -22,11 +22,7 @@ export interface AdminPrincipal {
 const OPERATOR_CLAIM = 'operator';
 
 /** Signs an admin API token; used by the CLI and tests. Needs the signing key in configuration. */
-export function signAdminToken(
-  cfg: Config['adminJwt'],
-  claims: { sub: string; tenant: string; role: OrgRole; kind?: PrincipalKind },
-  expiresInSeconds = 3600,
-): string {
+export function signAdminToken(cfg: Config['adminJwt'], claims: { sub: string; tenant: string; role: OrgRole; kind?: PrincipalKind }, expiresInSeconds = 3600): string {
   if (expiresInSeconds > cfg.maxLifetimeSeconds) throw new Error(`a token may live at most ${cfg.maxLifetimeSeconds} s (ADMIN_JWT_MAX_LIFETIME_SECONDS)`);
   if (!cfg.signKey) throw new Error('no admin JWT signing key configured (ADMIN_JWT_SECRET or ADMIN_JWT_PRIVATE_KEY)');
   if (claims.kind === 'operator' && claims.role !== 'admin') throw new Error('operator tokens carry the role admin');

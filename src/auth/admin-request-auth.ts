@@ -31,7 +31,7 @@ export async function authenticateAdminRequest(req: Request, jwt: Config['adminJ
   }
   const session = await findConsoleSession(models, cookie);
   if (!SAFE_METHODS.has(req.method) && !csrfTokenMatches(session, req.get('x-csrf-token'))) {
-    throw new AppError('forbidden', 'CSRF_TOKEN_INVALID', 'A console request that changes something must carry the session\'s X-CSRF-Token header');
+    throw new AppError('forbidden', 'CSRF_TOKEN_INVALID', "A console request that changes something must carry the session's X-CSRF-Token header");
   }
   const principal: AdminPrincipal = { userId: session.sessionId, tenantId: session.tenantId, role: 'admin', kind: 'operator' };
   await assertPrincipalCurrent(models, principal);

@@ -14,7 +14,10 @@ export const MIN_INTERVAL_MS = 5000;
 export class ScimTokenActivity {
   private readonly lastWritten = new Map<string, { at: number; failed: boolean }>();
 
-  constructor(private readonly models: Models, private readonly logger: Logger) {}
+  constructor(
+    private readonly models: Models,
+    private readonly logger: Logger,
+  ) {}
 
   record(tokenId: string, request: ScimRequestRecord): void {
     const failed = request.status >= 400;
@@ -23,8 +26,8 @@ export class ScimTokenActivity {
     if (previous && previous.failed === failed && now - previous.at < MIN_INTERVAL_MS) return;
     if (this.lastWritten.size > 10_000) this.lastWritten.clear();
     this.lastWritten.set(tokenId, { at: now, failed });
-    repositoriesOf(this.models).scimTokens.recordLastRequest(tokenId, request).catch((err: unknown) =>
-      this.logger.warn('could not record the SCIM token\'s last request', { err, tokenId }),
-    );
+    repositoriesOf(this.models)
+      .scimTokens.recordLastRequest(tokenId, request)
+      .catch((err: unknown) => this.logger.warn("could not record the SCIM token's last request", { err, tokenId }));
   }
 }

@@ -9,7 +9,10 @@ export class Batcher<I, O> {
   private queued: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
 
-  constructor(private readonly flush: (items: I[]) => Promise<O[]>, private readonly maxBatch = 1000) {}
+  constructor(
+    private readonly flush: (items: I[]) => Promise<O[]>,
+    private readonly maxBatch = 1000,
+  ) {}
 
   submit(items: readonly I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);

@@ -8,7 +8,10 @@ export class Coalescer<T> {
   private queued: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
 
-  constructor(private readonly flush: (items: T[]) => Promise<void>, private readonly maxBatch = 500) {}
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly maxBatch = 500,
+  ) {}
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {

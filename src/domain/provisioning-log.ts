@@ -37,7 +37,11 @@ export class ProvisioningLogWriter {
   private readonly batcher: Batcher<ProvisioningLogDoc, null>;
   private readonly sinceTrim = new Map<string, number>();
 
-  constructor(private readonly models: Models, private readonly logger: Logger, private readonly limits: ProvisioningLogLimits) {
+  constructor(
+    private readonly models: Models,
+    private readonly logger: Logger,
+    private readonly limits: ProvisioningLogLimits,
+  ) {
     this.batcher = new Batcher(async (entries) => {
       await repositoriesOf(models).provisioningLog.insertMany(entries);
       return entries.map(() => null);
@@ -76,7 +80,13 @@ export function describeChange(method: string, resource: string, body: unknown):
     const value = op.value;
     const count = Array.isArray(value) ? ` ×${value.length}` : '';
     if (typeof op.path === 'string') return `${verb} ${op.path.replace(/^urn:[^ ]*:([A-Za-z]+):/, '')}${count}`;
-    return `${verb} ${isObject(value) ? Object.keys(value).map((k) => k.replace(/^urn:.*:/, '')).join(', ') : '(no path)'}`;
+    return `${verb} ${
+      isObject(value)
+        ? Object.keys(value)
+            .map((k) => k.replace(/^urn:.*:/, ''))
+            .join(', ')
+        : '(no path)'
+    }`;
   });
   const text = parts.join('; ');
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;

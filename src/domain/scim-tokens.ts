@@ -51,9 +51,7 @@ function labelOf(input: unknown): string | undefined {
 /** The tenant's tokens, live ones first, newest first. */
 export async function listScimTokens(models: Models, tenantId: string): Promise<ScimTokenView[]> {
   const docs = await repositoriesOf(models).scimTokens.listOfTenant(tenantId);
-  return docs
-    .sort((a, b) => Number(ended(a)) - Number(ended(b)) || b.createdAt.getTime() - a.createdAt.getTime())
-    .map(view);
+  return docs.sort((a, b) => Number(ended(a)) - Number(ended(b)) || b.createdAt.getTime() - a.createdAt.getTime()).map(view);
 }
 
 async function findToken(models: Models, tenantId: string, tokenId: string): Promise<ScimTokenDoc> {
@@ -85,7 +83,12 @@ export async function revokeTenantScimToken(models: Models, ctx: ScimTokenActorC
  * A replacement with the same label, and the old token revoked at once: rotation is for a token
  * that may have leaked, so the IdP must be given the new one before its next cycle.
  */
-export async function rotateScimToken(models: Models, ctx: ScimTokenActorContext, tokenId: string, graceInput: unknown = 0): Promise<{ replacement: ScimTokenView & { token: string }; revoked: ScimTokenView }> {
+export async function rotateScimToken(
+  models: Models,
+  ctx: ScimTokenActorContext,
+  tokenId: string,
+  graceInput: unknown = 0,
+): Promise<{ replacement: ScimTokenView & { token: string }; revoked: ScimTokenView }> {
   if (typeof graceInput !== 'number' || !Number.isInteger(graceInput) || graceInput < 0 || graceInput > MAX_ROTATION_GRACE_SECONDS) {
     throw new AppError('badRequest', 'SCIM_TOKEN_GRACE_INVALID', `graceSeconds is a whole number of seconds from 0 to ${MAX_ROTATION_GRACE_SECONDS}`, { details: { field: 'graceSeconds' } });
   }

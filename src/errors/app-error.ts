@@ -21,18 +21,7 @@ export type ErrorKind =
   | 'internal';
 
 export type ScimType =
-  | 'invalidFilter'
-  | 'tooMany'
-  | 'uniqueness'
-  | 'mutability'
-  | 'invalidSyntax'
-  | 'invalidPath'
-  | 'noTarget'
-  | 'invalidValue'
-  | 'invalidVers'
-  | 'sensitive'
-  | 'invalidCursor'
-  | 'expiredCursor';
+  'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive' | 'invalidCursor' | 'expiredCursor';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   badRequest: 400,
@@ -88,26 +77,16 @@ export class AppError extends Error {
 
 /** Shorthands for the SCIM 400s, which carry a scimType. */
 export const scimError = {
-  invalidFilter: (message: string, code = 'SCIM_INVALID_FILTER') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidFilter' }),
-  invalidSyntax: (message: string, code = 'SCIM_INVALID_SYNTAX') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidSyntax' }),
-  invalidPath: (message: string, code = 'SCIM_INVALID_PATH') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidPath' }),
-  noTarget: (message: string, code = 'SCIM_NO_TARGET') =>
-    new AppError('badRequest', code, message, { scimType: 'noTarget' }),
-  invalidValue: (message: string, code = 'SCIM_INVALID_VALUE') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidValue' }),
-  mutability: (message: string, code = 'SCIM_MUTABILITY') =>
-    new AppError('badRequest', code, message, { scimType: 'mutability' }),
-  tooMany: (message: string, code = 'SCIM_TOO_MANY') =>
-    new AppError('badRequest', code, message, { scimType: 'tooMany' }),
-  uniqueness: (message: string, code = 'SCIM_UNIQUENESS') =>
-    new AppError('conflict', code, message, { scimType: 'uniqueness' }),
-  invalidVers: (message: string, code = 'SCIM_INVALID_VERS') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidVers' }),
-  invalidCursor: (message: string, code = 'SCIM_INVALID_CURSOR') =>
-    new AppError('badRequest', code, message, { scimType: 'invalidCursor' }),
+  invalidFilter: (message: string, code = 'SCIM_INVALID_FILTER') => new AppError('badRequest', code, message, { scimType: 'invalidFilter' }),
+  invalidSyntax: (message: string, code = 'SCIM_INVALID_SYNTAX') => new AppError('badRequest', code, message, { scimType: 'invalidSyntax' }),
+  invalidPath: (message: string, code = 'SCIM_INVALID_PATH') => new AppError('badRequest', code, message, { scimType: 'invalidPath' }),
+  noTarget: (message: string, code = 'SCIM_NO_TARGET') => new AppError('badRequest', code, message, { scimType: 'noTarget' }),
+  invalidValue: (message: string, code = 'SCIM_INVALID_VALUE') => new AppError('badRequest', code, message, { scimType: 'invalidValue' }),
+  mutability: (message: string, code = 'SCIM_MUTABILITY') => new AppError('badRequest', code, message, { scimType: 'mutability' }),
+  tooMany: (message: string, code = 'SCIM_TOO_MANY') => new AppError('badRequest', code, message, { scimType: 'tooMany' }),
+  uniqueness: (message: string, code = 'SCIM_UNIQUENESS') => new AppError('conflict', code, message, { scimType: 'uniqueness' }),
+  invalidVers: (message: string, code = 'SCIM_INVALID_VERS') => new AppError('badRequest', code, message, { scimType: 'invalidVers' }),
+  invalidCursor: (message: string, code = 'SCIM_INVALID_CURSOR') => new AppError('badRequest', code, message, { scimType: 'invalidCursor' }),
 };
 
 export function isAppError(err: unknown): err is AppError {

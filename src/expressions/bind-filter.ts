@@ -87,13 +87,7 @@ function bind(node: FilterNode, ctx: BindContext): BoundFilter {
 /** Whether `target` is (a sub-attribute of) a User's `groups`, read as IdP groups in rules. */
 function isIdpGroups(target: BoundAttribute, ctx: BindContext): boolean {
   const { attribute } = target;
-  return (
-    ctx.idpGroups === true &&
-    ctx.parent === undefined &&
-    ctx.view.resourceType === 'User' &&
-    attribute.schema === ctx.view.coreSchema &&
-    attribute.scimPath[0] === 'groups'
-  );
+  return ctx.idpGroups === true && ctx.parent === undefined && ctx.view.resourceType === 'User' && attribute.schema === ctx.view.coreSchema && attribute.scimPath[0] === 'groups';
 }
 
 function refuseIdpGroups(target: BoundAttribute, ctx: BindContext, why: string): void {
@@ -103,8 +97,7 @@ function refuseIdpGroups(target: BoundAttribute, ctx: BindContext, why: string):
 }
 
 function bindMemberOf(target: BoundAttribute, op: ComparisonOperator, value: FilterLiteral): BoundFilter {
-  const refuse = (why: string) =>
-    scimError.invalidFilter(`Invalid filter on "${target.path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
+  const refuse = (why: string) => scimError.invalidFilter(`Invalid filter on "${target.path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
   if (op !== 'eq' && op !== 'ne') {
     throw refuse(`operator "${op}" does not apply to groups; use eq or ne with a group's displayName or externalId`);
   }
@@ -119,10 +112,7 @@ function resolveTarget(path: string, ctx: BindContext): BoundAttribute {
   const attribute = ctx.view.resolve(path, ctx.parent);
   if (attribute === undefined) {
     const where = ctx.parent ? ` within "${ctx.parent.scimPath.join('.')}"` : '';
-    throw scimError.invalidFilter(
-      `Unknown attribute "${path}"${where} for resource type ${ctx.view.resourceType}`,
-      'SCIM_FILTER_UNKNOWN_ATTRIBUTE',
-    );
+    throw scimError.invalidFilter(`Unknown attribute "${path}"${where} for resource type ${ctx.view.resourceType}`, 'SCIM_FILTER_UNKNOWN_ATTRIBUTE');
   }
   return { path, attribute, scimPath: relativeScimPath(attribute, ctx.parent) };
 }
@@ -131,9 +121,7 @@ function resolveTarget(path: string, ctx: BindContext): BoundAttribute {
 function relativeScimPath(attribute: ResolvedAttribute, parent: ResolvedAttribute | undefined): string[] {
   if (parent === undefined) return attribute.scimPath;
   const prefix = parent.scimPath;
-  const isPrefixed =
-    attribute.scimPath.length > prefix.length &&
-    prefix.every((key, i) => key.toLowerCase() === attribute.scimPath[i]?.toLowerCase());
+  const isPrefixed = attribute.scimPath.length > prefix.length && prefix.every((key, i) => key.toLowerCase() === attribute.scimPath[i]?.toLowerCase());
   return isPrefixed ? attribute.scimPath.slice(prefix.length) : attribute.scimPath;
 }
 
@@ -158,9 +146,7 @@ function leavesOf(target: BoundAttribute, ctx: BindContext): BoundAttribute[] {
 
 function assertComplex(attribute: ResolvedAttribute, path: string): void {
   if (attribute.definition.type !== 'complex') {
-    throw scimError.invalidFilter(
-      `"${path}" is not a complex attribute, so it cannot take a value filter "[...]"`,
-    );
+    throw scimError.invalidFilter(`"${path}" is not a complex attribute, so it cannot take a value filter "[...]"`);
   }
 }
 
@@ -179,8 +165,7 @@ export function parseInstant(text: string): number {
 function toOperand(target: BoundAttribute, op: ComparisonOperator, value: FilterLiteral): Operand {
   const { path } = target;
   const definition = target.attribute.definition;
-  const refuse = (why: string) =>
-    scimError.invalidFilter(`Invalid filter on "${path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
+  const refuse = (why: string) => scimError.invalidFilter(`Invalid filter on "${path}": ${why}`, 'SCIM_FILTER_INVALID_VALUE');
 
   if (definition.type === 'complex') {
     const example = definition.subAttributes?.[0]?.name ?? 'value';

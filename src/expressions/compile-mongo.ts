@@ -71,9 +71,7 @@ function compile(filter: BoundFilter, unserved: Set<string>, options: MongoCompi
         unserved.add(filter.target.path);
         return NARROWED_TO_ALL;
       }
-      return filter.target.attribute.definition.multiValued
-        ? someElement(filter.target.attribute.mongoPath, filter.filter, unserved)
-        : flattened(filter.filter, unserved, false);
+      return filter.target.attribute.definition.multiValued ? someElement(filter.target.attribute.mongoPath, filter.filter, unserved) : flattened(filter.filter, unserved, false);
     case 'regex':
       // Never $regex: MongoDB's engine backtracks. Narrow to users holding a string there; the predicate decides.
       if (!isStoredPath(filter.target.attribute.mongoPath)) {
@@ -176,8 +174,7 @@ function anyOf(parts: Compiled[]): Compiled {
 
 /** Stored fields per schema/types.ts; anything else (and any '$ref') is derived when rendering. */
 export function isStoredPath(mongoPath: string): boolean {
-  const stored =
-    mongoPath === '_id' || mongoPath === 'createdAt' || mongoPath === 'updatedAt' || mongoPath.startsWith('attrs.');
+  const stored = mongoPath === '_id' || mongoPath === 'createdAt' || mongoPath === 'updatedAt' || mongoPath.startsWith('attrs.');
   return stored && !mongoPath.split('.').some((segment) => segment.startsWith('$'));
 }
 
@@ -193,13 +190,7 @@ function fieldPath(attribute: ResolvedAttribute, elementPrefix: string | undefin
   return attribute.mongoPath.slice(elementPrefix.length);
 }
 
-function comparison(
-  op: ComparisonOperator,
-  target: BoundAttribute,
-  operand: Operand,
-  unserved: Set<string>,
-  elementPrefix?: string,
-): Compiled {
+function comparison(op: ComparisonOperator, target: BoundAttribute, operand: Operand, unserved: Set<string>, elementPrefix?: string): Compiled {
   const attribute = target.attribute;
   if (!isStoredPath(attribute.mongoPath)) {
     unserved.add(target.path);
@@ -258,12 +249,7 @@ function valueComparison(path: string, op: ComparisonOperator, value: unknown): 
   }
 }
 
-function stringComparison(
-  path: string,
-  op: ComparisonOperator,
-  value: string,
-  ignoreCase: boolean,
-): Record<string, unknown> {
+function stringComparison(path: string, op: ComparisonOperator, value: string, ignoreCase: boolean): Record<string, unknown> {
   if (value === '') {
     // Every string contains, starts and ends with "", and "" has no case: no regex needed. (A regex
     // that matches "" also matches an empty array on the embedded server, unlike on MongoDB.)

@@ -81,11 +81,7 @@ export function compilePredicate(view: SchemaView, node: FilterNode): ResourcePr
  * For one element of a multi-valued complex attribute: the `type eq "work"` of
  * `emails[type eq "work"]`, with paths relative to the element (used by PATCH paths).
  */
-export function compileValueFilterPredicate(
-  view: SchemaView,
-  parent: ResolvedAttribute,
-  node: FilterNode,
-): (element: unknown) => boolean {
+export function compileValueFilterPredicate(view: SchemaView, parent: ResolvedAttribute, node: FilterNode): (element: unknown) => boolean {
   // Accepts any value (a non-object element simply has no sub-attributes to match).
   return compileTest(bindValueFilter(view, parent, node), RESOURCE_READER);
 }
@@ -192,22 +188,12 @@ function presenceTest<S>(target: BoundAttribute, reader: PredicateReader<S>): Te
  * case-folded once here, values by the reader. Same results as compareValue on each value.
  * `ne` is not(eq) over all values: it matches when no value equals, including when there is none.
  */
-function comparisonTest<S>(
-  op: ComparisonOperator,
-  target: BoundAttribute,
-  operand: Operand,
-  reader: PredicateReader<S>,
-): Test<S> {
+function comparisonTest<S>(op: ComparisonOperator, target: BoundAttribute, operand: Operand, reader: PredicateReader<S>): Test<S> {
   const any = anyValueTest(op === 'ne' ? 'eq' : op, target, operand, reader);
   return op === 'ne' ? (s) => !any(s) : any;
 }
 
-function anyValueTest<S>(
-  op: ComparisonOperator,
-  target: BoundAttribute,
-  operand: Operand,
-  reader: PredicateReader<S>,
-): Test<S> {
+function anyValueTest<S>(op: ComparisonOperator, target: BoundAttribute, operand: Operand, reader: PredicateReader<S>): Test<S> {
   switch (operand.type) {
     case 'string': {
       const foldCase = !target.attribute.definition.caseExact;
@@ -345,12 +331,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** One value against the operand; `ne` is handled by the caller as not(eq) over all values. */
-export function compareValue(
-  op: ComparisonOperator,
-  operand: Operand,
-  definition: AttributeDefinition,
-  value: unknown,
-): boolean {
+export function compareValue(op: ComparisonOperator, operand: Operand, definition: AttributeDefinition, value: unknown): boolean {
   switch (operand.type) {
     case 'string': {
       if (typeof value !== 'string') return false;
@@ -377,8 +358,7 @@ export function compareValue(
     case 'boolean':
       return typeof value === 'boolean' && (op === 'eq' || op === 'ne') && value === operand.value;
     case 'dateTime': {
-      const instant =
-        typeof value === 'string' ? parseInstant(value) : value instanceof Date ? value.getTime() : Number.NaN;
+      const instant = typeof value === 'string' ? parseInstant(value) : value instanceof Date ? value.getTime() : Number.NaN;
       if (Number.isNaN(instant)) return false;
       return ordered(op, instant === operand.instant ? 0 : instant < operand.instant ? -1 : 1);
     }

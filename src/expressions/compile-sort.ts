@@ -23,10 +23,7 @@ export function compileSort(view: SchemaView, sortBy?: string, sortOrder?: strin
   if (sortBy === undefined || sortBy.trim() === '') return { _id: direction };
   const resolved = view.resolve(sortBy.trim());
   if (resolved === undefined) {
-    throw scimError.invalidValue(
-      `Cannot sort by "${sortBy}": no such attribute on ${view.resourceType}`,
-      'SCIM_INVALID_SORT_BY',
-    );
+    throw scimError.invalidValue(`Cannot sort by "${sortBy}": no such attribute on ${view.resourceType}`, 'SCIM_INVALID_SORT_BY');
   }
   if (resolved.definition.type === 'complex') {
     throw scimError.invalidValue(
@@ -50,9 +47,6 @@ function sortDirection(sortOrder: string | undefined): 1 | -1 {
     case 'descending':
       return -1;
     default:
-      throw scimError.invalidValue(
-        `sortOrder must be "ascending" or "descending", not "${sortOrder}"`,
-        'SCIM_INVALID_SORT_ORDER',
-      );
+      throw scimError.invalidValue(`sortOrder must be "ascending" or "descending", not "${sortOrder}"`, 'SCIM_INVALID_SORT_ORDER');
   }
 }

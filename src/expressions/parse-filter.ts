@@ -25,10 +25,7 @@ export function parseFilter(text: string): FilterNode {
     throw scimError.invalidFilter('The filter must be a string');
   }
   if (text.length > MAX_FILTER_LENGTH) {
-    throw scimError.invalidFilter(
-      `The filter is ${text.length} characters long; at most ${MAX_FILTER_LENGTH} are accepted`,
-      'SCIM_FILTER_TOO_LONG',
-    );
+    throw scimError.invalidFilter(`The filter is ${text.length} characters long; at most ${MAX_FILTER_LENGTH} are accepted`, 'SCIM_FILTER_TOO_LONG');
   }
   if (text.trim() === '') {
     throw scimError.invalidFilter('The filter is empty');
@@ -104,10 +101,7 @@ function prepare(text: string): Prepared {
     if (ch === '(' || ch === '[') {
       depth += 1;
       if (depth > MAX_FILTER_DEPTH) {
-        throw scimError.invalidFilter(
-          `The filter nests deeper than ${MAX_FILTER_DEPTH} levels (position ${i + 1})`,
-          'SCIM_FILTER_TOO_DEEP',
-        );
+        throw scimError.invalidFilter(`The filter nests deeper than ${MAX_FILTER_DEPTH} levels (position ${i + 1})`, 'SCIM_FILTER_TOO_DEEP');
       }
       out += ch;
       if (ch === '[') openBrackets.push({ outIndex: out.length, textIndex: i });
@@ -161,9 +155,7 @@ function prepare(text: string): Prepared {
         condition = `${comparison[1]} ${comparison[2]} ${valueToken}`;
         consumed = valueEnd - (i + 1);
       } else {
-        throw scimError.invalidFilter(
-          `Expected "<sub-attribute> <operator> <value>" after "]." at position ${i + 2}`,
-        );
+        throw scimError.invalidFilter(`Expected "<sub-attribute> <operator> <value>" after "]." at position ${i + 2}`);
       }
       out = `${out.slice(0, open.outIndex)}(${out.slice(open.outIndex)}) and ${condition}]`;
       i += 1 + consumed;
@@ -185,9 +177,7 @@ function prepare(text: string): Prepared {
 function describeParserError(message: string): string {
   const notJson = /^\[(.*)\((\w+)\)\] is not json$/.exec(message);
   if (notJson) {
-    return notJson[2] === 'EOT'
-      ? 'a comparison value is missing at the end'
-      : `${notJson[1]} is not a valid value (strings are quoted; other values are true, false, null or numbers)`;
+    return notJson[2] === 'EOT' ? 'a comparison value is missing at the end' : `${notJson[1]} is not a valid value (strings are quoted; other values are true, false, null or numbers)`;
   }
   if (/^Unexpected token\s+\(EOT\)$/.test(message)) return 'the filter ends where an expression was expected';
   const trailing = /^unexpected EOT .*\[([^\]]*)\]/.exec(message);
@@ -206,10 +196,7 @@ function restoreLiterals(message: string, literals: FilterLiteral[]): string {
 
 function convert(filter: Filter, literals: FilterLiteral[], insideValuePath: boolean, depth: number): FilterNode {
   if (depth > MAX_FILTER_DEPTH) {
-    throw scimError.invalidFilter(
-      `The filter nests deeper than ${MAX_FILTER_DEPTH} levels`,
-      'SCIM_FILTER_TOO_DEEP',
-    );
+    throw scimError.invalidFilter(`The filter nests deeper than ${MAX_FILTER_DEPTH} levels`, 'SCIM_FILTER_TOO_DEEP');
   }
   switch (filter.op) {
     case '[]':

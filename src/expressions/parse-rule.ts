@@ -158,11 +158,7 @@ function findPath(path: string, state: LocateState): LeafSource {
       inString = true;
       continue;
     }
-    if (
-      text.slice(i, i + path.length).toLowerCase() === wanted &&
-      !/[\w:$-]/.test(text[i - 1] ?? ' ') &&
-      !/[\w:$-]/.test(text[i + path.length] ?? ' ')
-    ) {
+    if (text.slice(i, i + path.length).toLowerCase() === wanted && !/[\w:$-]/.test(text[i - 1] ?? ' ') && !/[\w:$-]/.test(text[i + path.length] ?? ' ')) {
       state.cursor = i + path.length;
       return { writtenPath: path, pathOffset: i };
     }

@@ -40,7 +40,7 @@ const OPERATORS: Readonly<Record<string, ComparisonOperator>> = {
 };
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in']);
-const EXPECTED_OPERATOR = 'expected an operator (=, !=, in, not in, <, <=, >, >=) or a call such as .endsWith(\'…\')';
+const EXPECTED_OPERATOR = "expected an operator (=, !=, in, not in, <, <=, >, >=) or a call such as .endsWith('…')";
 
 /**
  * Parses the product documents' form into the SCIM FilterNode AST (DESIGN §3):
@@ -132,11 +132,7 @@ class ProductParser {
       if (token.kind === ')') {
         throw this.error(RULE_SYNTAX, `expected a condition${after}, found ")"`, token);
       }
-      throw this.error(
-        RULE_SYNTAX,
-        `expected a condition (<attribute> <operator> <value>)${after}, found ${describe(token)}`,
-        token,
-      );
+      throw this.error(RULE_SYNTAX, `expected a condition (<attribute> <operator> <value>)${after}, found ${describe(token)}`, token);
     } finally {
       this.depth -= 1;
     }
@@ -172,9 +168,7 @@ class ProductParser {
     }
     const scimOperator = operator.kind === 'word' && /^(eq|ne|co|sw|ew|gt|ge|lt|le|pr)$/i.test(operator.text);
     throw this.error(RULE_SYNTAX, `${EXPECTED_OPERATOR} after "${path}", found ${describe(operator)}`, operator, {
-      hint: scimOperator
-        ? `"${operator.text}" is SCIM filter syntax: write the whole rule as a SCIM filter, with lower-case and/or, or use =, !=, in`
-        : undefined,
+      hint: scimOperator ? `"${operator.text}" is SCIM filter syntax: write the whole rule as a SCIM filter, with lower-case and/or, or use =, !=, in` : undefined,
     });
   }
 
@@ -192,9 +186,14 @@ class ProductParser {
       });
     }
     if (op === undefined) {
-      throw this.error(RULE_SYNTAX, `unknown function "${method}"`, { start: methodOffset }, {
-        hint: didYouMean(method, METHOD_NAMES) ?? `use ${METHOD_NAMES.join(', ')}`,
-      });
+      throw this.error(
+        RULE_SYNTAX,
+        `unknown function "${method}"`,
+        { start: methodOffset },
+        {
+          hint: didYouMean(method, METHOD_NAMES) ?? `use ${METHOD_NAMES.join(', ')}`,
+        },
+      );
     }
     const path = word.text.slice(0, dot);
     this.next(); // "("
@@ -214,12 +213,7 @@ class ProductParser {
     }
     this.next();
     if (isRegex) return this.leaf({ kind: 'regex', path: canonicalRulePath(path), pattern: argument.value as string }, word, argument, method);
-    return this.leaf(
-      { kind: 'compare', op, path: canonicalRulePath(path), value: argument.value as string },
-      word,
-      argument,
-      method,
-    );
+    return this.leaf({ kind: 'compare', op, path: canonicalRulePath(path), value: argument.value as string }, word, argument, method);
   }
 
   /** The values of `in`: `"US","CA"`, `("US", "CA")` or `["US", "CA"]`; an or of eq. */
@@ -331,12 +325,7 @@ class ProductParser {
     return token !== undefined && token.kind === 'word' && token.text.toLowerCase() === keyword;
   }
 
-  private error(
-    code: typeof RULE_SYNTAX | typeof RULE_TYPE,
-    what: string,
-    at: { start: number },
-    extra: { hint?: string } = {},
-  ) {
+  private error(code: typeof RULE_SYNTAX | typeof RULE_TYPE, what: string, at: { start: number }, extra: { hint?: string } = {}) {
     return ruleError(code, what, this.text, at.start, extra);
   }
 }

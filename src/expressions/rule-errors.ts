@@ -32,13 +32,7 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
  * `unknown attribute "deparment" at 1:1 (did you mean "department"?)`; `reason` (after a colon)
  * says why a value or operator does not fit.
  */
-export function ruleError(
-  code: RuleErrorCode,
-  what: string,
-  text: string,
-  offset: number,
-  extra: { hint?: string; reason?: string; cause?: unknown } = {},
-): AppError {
+export function ruleError(code: RuleErrorCode, what: string, text: string, offset: number, extra: { hint?: string; reason?: string; cause?: unknown } = {}): AppError {
   const { line, column } = lineColumnAt(text, offset);
   const details: RuleErrorDetails = { line, column };
   if (extra.hint !== undefined) details.hint = extra.hint;

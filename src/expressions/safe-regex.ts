@@ -18,18 +18,17 @@ export const MAX_STATES = 2000;
 
 export class SafeRegexError extends Error {
   /** 0-based offset in the pattern. */
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(message);
   }
 }
 
 type CharTest = (c: string) => boolean;
 
-type Node =
-  | { t: 'char'; test: CharTest }
-  | { t: 'seq'; items: Node[] }
-  | { t: 'alt'; options: Node[] }
-  | { t: 'repeat'; node: Node; min: number; max: number };
+type Node = { t: 'char'; test: CharTest } | { t: 'seq'; items: Node[] } | { t: 'alt'; options: Node[] } | { t: 'repeat'; node: Node; min: number; max: number };
 
 const DIGIT: CharTest = (c) => c >= '0' && c <= '9';
 const WORD: CharTest = (c) => DIGIT(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
@@ -48,7 +47,10 @@ class Parser {
   private i = 0;
   private anchoredEnd = false;
   /** Case folding is decided per character set, before any negation ([^a-z] must not match "A"). */
-  constructor(private readonly p: string, private readonly fold: (t: CharTest) => CharTest) {}
+  constructor(
+    private readonly p: string,
+    private readonly fold: (t: CharTest) => CharTest,
+  ) {}
 
   parse(): { node: Node; anchoredStart: boolean; anchoredEnd: boolean } {
     const anchoredStart = this.p.startsWith('^');

@@ -95,7 +95,16 @@ export function createApp(opts: AppOptions): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
 
-  app.use('/scim/v2', scimRouter(opts.scim, { publicBaseUrl: opts.publicBaseUrl, maxBodyBytes: opts.maxBodyBytes, rateLimitPerMinute: opts.rateLimitPerMinute, provisioningLog: opts.provisioningLog, ...opts.tenantGate }));
+  app.use(
+    '/scim/v2',
+    scimRouter(opts.scim, {
+      publicBaseUrl: opts.publicBaseUrl,
+      maxBodyBytes: opts.maxBodyBytes,
+      rateLimitPerMinute: opts.rateLimitPerMinute,
+      provisioningLog: opts.provisioningLog,
+      ...opts.tenantGate,
+    }),
+  );
   opts.mount?.(app);
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });

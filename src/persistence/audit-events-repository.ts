@@ -84,7 +84,11 @@ export class AuditEventsRepository {
    */
   async newestAboutUser(tenantId: string, userId: string, limit: number): Promise<AuditEventDoc[]> {
     const newest = (filter: Record<string, unknown>) =>
-      this.models.AuditEvent.collection.find(filter as never).sort({ at: -1 }).limit(limit).toArray() as unknown as Promise<AuditEventDoc[]>;
+      this.models.AuditEvent.collection
+        .find(filter as never)
+        .sort({ at: -1 })
+        .limit(limit)
+        .toArray() as unknown as Promise<AuditEventDoc[]>;
     const [own, memberships] = await Promise.all([newest({ tenantId, 'object.id': userId }), newest({ tenantId, 'after.userId': userId })]);
     const byId = new Map([...own, ...memberships].map((e) => [e._id, e]));
     return [...byId.values()].sort((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1)).slice(0, limit);

@@ -80,7 +80,11 @@ export class ChangeEventsRepository {
   async page(tenantId: string, afterSeq: number, committed: number, types: readonly string[] | undefined, limit: number): Promise<ChangeEventDoc[]> {
     const filter: Record<string, unknown> = { tenantId, seq: { $gt: afterSeq, $lte: committed } };
     if (types?.length) filter.type = { $in: [...types] };
-    return (await this.events.find(filter as never).sort({ tenantId: 1, seq: 1 }).limit(limit).toArray()) as unknown as ChangeEventDoc[];
+    return (await this.events
+      .find(filter as never)
+      .sort({ tenantId: 1, seq: 1 })
+      .limit(limit)
+      .toArray()) as unknown as ChangeEventDoc[];
   }
 
   /**

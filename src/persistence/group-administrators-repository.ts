@@ -20,7 +20,10 @@ export class GroupAdministratorsRepository {
 
   /** The group's administrators, by user id. */
   async ofGroup(tenantId: string, groupId: string): Promise<GroupAdministratorDoc[]> {
-    return (await this.collection.find({ tenantId, groupId } as never).sort({ userId: 1 }).toArray()) as unknown as GroupAdministratorDoc[];
+    return (await this.collection
+      .find({ tenantId, groupId } as never)
+      .sort({ userId: 1 })
+      .toArray()) as unknown as GroupAdministratorDoc[];
   }
 
   /** Designates the user; false when they administer the group already. */

@@ -133,10 +133,14 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
    * after another's request ended gets a greater one. Null when there is no such group.
    */
   async takePosition(tenantId: string, groupId: string): Promise<number | null> {
-    const doc = (await this.collection.findOneAndUpdate({ _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never, { $inc: { lastPosition: 1 } }, {
-      returnDocument: 'after',
-      projection: { lastPosition: 1 },
-    })) as Pick<GroupDoc, 'lastPosition'> | null;
+    const doc = (await this.collection.findOneAndUpdate(
+      { _id: groupId, tenantId, origin: 'scim' satisfies GroupOrigin } as never,
+      { $inc: { lastPosition: 1 } },
+      {
+        returnDocument: 'after',
+        projection: { lastPosition: 1 },
+      },
+    )) as Pick<GroupDoc, 'lastPosition'> | null;
     return doc?.lastPosition ?? null;
   }
 
@@ -171,9 +175,10 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   /** The tenant's default groups: id and `system` key. */
   async systemGroupsOf(tenantId: string): Promise<{ _id: string; system?: unknown }[]> {
-    return (await this.collection
-      .find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } })
-      .toArray()) as unknown as { _id: string; system?: unknown }[];
+    return (await this.collection.find({ tenantId, origin: 'internal', system: { $exists: true } } as never, { projection: { system: 1 } }).toArray()) as unknown as {
+      _id: string;
+      system?: unknown;
+    }[];
   }
 
   /** The group's parent id; undefined for a root group or a group that does not exist. */
@@ -204,10 +209,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
 
   /** Clears the group's owner (bumping its version) if it is still `userId`; true when it did. */
   async clearOwnerIf(tenantId: string, groupId: string, userId: string, now = new Date()): Promise<boolean> {
-    const res = await this.collection.updateOne(
-      { _id: groupId, tenantId, ownerId: userId } as never,
-      { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: now } },
-    );
+    const res = await this.collection.updateOne({ _id: groupId, tenantId, ownerId: userId } as never, { $unset: { ownerId: '' }, $inc: { version: 1 }, $set: { updatedAt: now } });
     return res.modifiedCount === 1;
   }
 

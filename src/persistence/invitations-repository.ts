@@ -35,7 +35,11 @@ export class InvitationsRepository {
     if (criteria.status !== undefined) filter.status = criteria.status;
     if (criteria.emailLower !== undefined) filter.emailLower = criteria.emailLower;
     if (criteria.afterId !== undefined) filter._id = { $gt: criteria.afterId };
-    return (await this.collection.find(filter as never).sort({ _id: 1 }).limit(limit).toArray()) as unknown as InvitationDoc[];
+    return (await this.collection
+      .find(filter as never)
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray()) as unknown as InvitationDoc[];
   }
 
   /** The pending invitations addressed to any of these lower-cased e-mails. */
@@ -56,10 +60,9 @@ export class InvitationsRepository {
 
   /** Claims a pending invitation for the user; null when another writer claimed it first. */
   async acceptIfPending(tenantId: string, invitationId: string, userId: string): Promise<InvitationDoc | null> {
-    return (await this.collection.findOneAndUpdate(
-      { _id: invitationId, tenantId, status: 'pending' } as never,
-      { $set: { status: 'accepted', userId, acceptedAt: new Date() } },
-    )) as InvitationDoc | null;
+    return (await this.collection.findOneAndUpdate({ _id: invitationId, tenantId, status: 'pending' } as never, {
+      $set: { status: 'accepted', userId, acceptedAt: new Date() },
+    })) as InvitationDoc | null;
   }
 
   /** Records what applying an accepted invitation did in each group. */

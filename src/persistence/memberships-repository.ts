@@ -130,7 +130,14 @@ export class MembershipsRepository {
     } catch (err) {
       const taken = duplicateKeyIndexes(err);
       if (!taken) throw err;
-      const revived = await this.reviveTombstones(tenantId, groupId, userIds.filter((_, i) => taken.has(i)), source, role, now);
+      const revived = await this.reviveTombstones(
+        tenantId,
+        groupId,
+        userIds.filter((_, i) => taken.has(i)),
+        source,
+        role,
+        now,
+      );
       return { created: userIds.filter((u, i) => !taken.has(i) || revived.has(u)), taken: userIds.filter((u, i) => taken.has(i) && !revived.has(u)) };
     }
   }
@@ -145,10 +152,10 @@ export class MembershipsRepository {
     const tombstones = await this.collection.find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId, ...TOMBSTONE } as never, { projection: { _id: 1 } }).toArray();
     for (const { _id } of tombstones as unknown as { _id: string }[]) {
       const userId = _id.slice(groupId.length + 1);
-      const res = await this.collection.updateOne(
-        { _id, tenantId, ...TOMBSTONE } as never,
-        { $set: { groupId, userId, role, sources: [source], createdAt: now, updatedAt: now }, $unset: { endedAt: '' } },
-      );
+      const res = await this.collection.updateOne({ _id, tenantId, ...TOMBSTONE } as never, {
+        $set: { groupId, userId, role, sources: [source], createdAt: now, updatedAt: now },
+        $unset: { endedAt: '' },
+      });
       if (res.modifiedCount > 0) revived.add(userId);
     }
     return revived;
@@ -235,42 +242,63 @@ export class MembershipsRepository {
    * exactly `position` (this write's, or an earlier run of the same change).
    */
   async addSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
-    return this.orderedWrite(tenantId, groupId, userIds, source, position, async (todo, docs, now) => {
-      const changed = new Set<string>();
-      const fresh = todo.filter((u) => !docs.has(u));
-      if (fresh.length > 0) {
-        const docsOf = fresh.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role: 'member', sources: [source], positions: { [source]: position }, createdAt: now, updatedAt: now }));
-        const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
-          () => new Set<number>(),
-          (err: unknown) => {
-            const taken = duplicateKeyIndexes(err);
-            if (!taken) throw err;
-            return taken;
-          },
+    return this.orderedWrite(
+      tenantId,
+      groupId,
+      userIds,
+      source,
+      position,
+      async (todo, docs, now) => {
+        const changed = new Set<string>();
+        const fresh = todo.filter((u) => !docs.has(u));
+        if (fresh.length > 0) {
+          const docsOf = fresh.map((userId) => ({
+            _id: membershipId(groupId, userId),
+            tenantId,
+            groupId,
+            userId,
+            role: 'member',
+            sources: [source],
+            positions: { [source]: position },
+            createdAt: now,
+            updatedAt: now,
+          }));
+          const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
+            () => new Set<number>(),
+            (err: unknown) => {
+              const taken = duplicateKeyIndexes(err);
+              if (!taken) throw err;
+              return taken;
+            },
+          );
+          fresh.forEach((u, i) => !taken.has(i) && changed.add(u));
+        }
+        const existing = todo.filter((u) => docs.has(u));
+        if (existing.length === 0) return changed;
+        await this.collection.bulkWrite(
+          existing.map((userId) => {
+            const _id = membershipId(groupId, userId);
+            const live = docs.get(userId)!.groupId !== undefined;
+            return {
+              updateOne: live
+                ? {
+                    filter: { _id, tenantId, ...olderThan(source, position) } as never,
+                    update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position } } as never,
+                  }
+                : {
+                    filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never,
+                    update: { $set: { groupId, userId, role: 'member', sources: [source], createdAt: now, updatedAt: now, [`positions.${source}`]: position }, $unset: { endedAt: '' } } as never,
+                  },
+            };
+          }),
+          { ordered: false },
         );
-        fresh.forEach((u, i) => !taken.has(i) && changed.add(u));
-      }
-      const existing = todo.filter((u) => docs.has(u));
-      if (existing.length === 0) return changed;
-      await this.collection.bulkWrite(
-        existing.map((userId) => {
-          const _id = membershipId(groupId, userId);
-          const live = docs.get(userId)!.groupId !== undefined;
-          return {
-            updateOne: live
-              ? { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position } } as never }
-              : {
-                  filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never,
-                  update: { $set: { groupId, userId, role: 'member', sources: [source], createdAt: now, updatedAt: now, [`positions.${source}`]: position }, $unset: { endedAt: '' } } as never,
-                },
-          };
-        }),
-        { ordered: false },
-      );
-      // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
-      for (const u of existing) if (docs.get(u)!.groupId === undefined) changed.add(u);
-      return changed;
-    }, (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source));
+        // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
+        for (const u of existing) if (docs.get(u)!.groupId === undefined) changed.add(u);
+        return changed;
+      },
+      (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source),
+    );
   }
 
   /**
@@ -281,37 +309,45 @@ export class MembershipsRepository {
    * `changed`: users whose membership it ended; `applied` as for addSourceAt.
    */
   async removeSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
-    return this.orderedWrite(tenantId, groupId, userIds, source, position, async (todo, docs, now) => {
-      const changed = new Set<string>();
-      const absent = todo.filter((u) => !docs.has(u));
-      if (absent.length > 0) {
-        const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
-        await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => {
-          if (!duplicateKeyIndexes(err)) throw err;
-        });
-      }
-      const present = todo.filter((u) => docs.has(u));
-      if (present.length === 0) return changed;
-      const sole = (d: Positioned) => d.groupId !== undefined && d.sources.length === 1 && d.sources[0] === source;
-      await this.collection.bulkWrite(
-        present.map((userId) => {
-          const d = docs.get(userId)!;
-          const _id = membershipId(groupId, userId);
-          const at = { [`positions.${source}`]: position };
-          if (d.groupId === undefined) return { updateOne: { filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
-          if (sole(d)) {
-            const update = tombstoneUpdate(now);
-            return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
-          }
-          return { updateOne: { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $pull: { sources: source }, $set: { ...at, updatedAt: now } } as never } };
-        }),
-        { ordered: false },
-      );
-      for (const u of present) if (sole(docs.get(u)!)) changed.add(u);
-      // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
-      await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
-      return changed;
-    }, (doc) => !(doc.groupId !== undefined && (doc.sources ?? []).includes(source)));
+    return this.orderedWrite(
+      tenantId,
+      groupId,
+      userIds,
+      source,
+      position,
+      async (todo, docs, now) => {
+        const changed = new Set<string>();
+        const absent = todo.filter((u) => !docs.has(u));
+        if (absent.length > 0) {
+          const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
+          await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => {
+            if (!duplicateKeyIndexes(err)) throw err;
+          });
+        }
+        const present = todo.filter((u) => docs.has(u));
+        if (present.length === 0) return changed;
+        const sole = (d: Positioned) => d.groupId !== undefined && d.sources.length === 1 && d.sources[0] === source;
+        await this.collection.bulkWrite(
+          present.map((userId) => {
+            const d = docs.get(userId)!;
+            const _id = membershipId(groupId, userId);
+            const at = { [`positions.${source}`]: position };
+            if (d.groupId === undefined) return { updateOne: { filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
+            if (sole(d)) {
+              const update = tombstoneUpdate(now);
+              return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
+            }
+            return { updateOne: { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $pull: { sources: source }, $set: { ...at, updatedAt: now } } as never } };
+          }),
+          { ordered: false },
+        );
+        for (const u of present) if (sole(docs.get(u)!)) changed.add(u);
+        // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
+        await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
+        return changed;
+      },
+      (doc) => !(doc.groupId !== undefined && (doc.sources ?? []).includes(source)),
+    );
   }
 
   /**
@@ -468,10 +504,9 @@ export class MembershipsRepository {
 
   /** Streams the memberships a source holds for these users (group and user only). */
   heldBySourceForUsers(tenantId: string, userIds: readonly string[], source: string): AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>> {
-    return this.collection.find(
-      { tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] }, sources: source } as never,
-      { projection: { _id: 0, groupId: 1, userId: 1 } },
-    ) as unknown as AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>>;
+    return this.collection.find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] }, sources: source } as never, {
+      projection: { _id: 0, groupId: 1, userId: 1 },
+    }) as unknown as AsyncIterable<Pick<MembershipDoc, 'groupId' | 'userId'>>;
   }
 
   /** Streams the group's members with their sources. */
@@ -482,14 +517,16 @@ export class MembershipsRepository {
   /** Up to `limit` memberships of the group in user id order, after `afterUserId` when given. */
   async pageOfGroup(tenantId: string, groupId: string, afterUserId: string | undefined, limit: number): Promise<MembershipDoc[]> {
     const filter = { tenantId, groupId, ...(afterUserId !== undefined ? { userId: { $gt: afterUserId } } : {}) };
-    return (await this.collection.find(filter as never).sort({ userId: 1 }).limit(limit).toArray()) as unknown as MembershipDoc[];
+    return (await this.collection
+      .find(filter as never)
+      .sort({ userId: 1 })
+      .limit(limit)
+      .toArray()) as unknown as MembershipDoc[];
   }
 
   /** Member counts of these groups (a group without members is absent). */
   async countsOfGroups(tenantId: string, groupIds: readonly string[]): Promise<{ _id: string; n: number }[]> {
-    return (await this.collection
-      .aggregate([{ $match: { tenantId, groupId: { $in: groupIds } } }, { $group: { _id: '$groupId', n: { $sum: 1 } } }])
-      .toArray()) as { _id: string; n: number }[];
+    return (await this.collection.aggregate([{ $match: { tenantId, groupId: { $in: groupIds } } }, { $group: { _id: '$groupId', n: { $sum: 1 } } }]).toArray()) as { _id: string; n: number }[];
   }
 
   /** Sets the role of one membership (by its id). */
@@ -527,16 +564,26 @@ export class MembershipsRepository {
       let upserts = part.filter((i) => !changes[i]!.fresh);
       const fresh = part.filter((i) => changes[i]!.fresh);
       if (fresh.length > 0) {
-        const taken = await this.insertAudited(fresh.map((i) => changes[i]!), now);
+        const taken = await this.insertAudited(
+          fresh.map((i) => changes[i]!),
+          now,
+        );
         fresh.forEach((i, k) => (taken.has(k) ? upserts.push(i) : (outcomes[i] = { applied: true, created: true })));
       }
       // A duplicate key on the upsert is "the membership holds the source already", a creation
       // that raced ours, or a tombstone (an ended membership keeping its ordered-write positions):
       // tombstones are revived, and the second round tells the others apart (the document exists by then).
       for (let round = 0; round < 2 && upserts.length > 0; round++) {
-        const refused = await this.upsertAudited(upserts.map((i) => changes[i]!), now, (k, created) => (outcomes[upserts[k]!] = { applied: true, created }));
+        const refused = await this.upsertAudited(
+          upserts.map((i) => changes[i]!),
+          now,
+          (k, created) => (outcomes[upserts[k]!] = { applied: true, created }),
+        );
         upserts = upserts.filter((_, k) => refused.has(k));
-        const revived = await this.reviveAudited(upserts.map((i) => changes[i]!), now);
+        const revived = await this.reviveAudited(
+          upserts.map((i) => changes[i]!),
+          now,
+        );
         upserts.forEach((i, k) => revived.has(k) && (outcomes[i] = { applied: true, created: true }));
         upserts = upserts.filter((_, k) => !revived.has(k));
       }
@@ -574,8 +621,15 @@ export class MembershipsRepository {
     try {
       await this.collection.insertMany(
         changes.map((c) => ({
-          _id: membershipId(c.groupId, c.userId), tenantId: c.tenantId, groupId: c.groupId, userId: c.userId, role: 'member',
-          sources: [c.source], pendingAudit: [c.event], createdAt: now, updatedAt: now,
+          _id: membershipId(c.groupId, c.userId),
+          tenantId: c.tenantId,
+          groupId: c.groupId,
+          userId: c.userId,
+          role: 'member',
+          sources: [c.source],
+          pendingAudit: [c.event],
+          createdAt: now,
+          updatedAt: now,
         })) as never[],
         { ordered: false },
       );
@@ -673,10 +727,16 @@ export class MembershipsRepository {
   async waitingAuditsOf(tenantId: string, ids: readonly string[]): Promise<Map<string, { id: string; at: Date }[]>> {
     const out = new Map<string, { id: string; at: Date }[]>();
     if (ids.length === 0) return out;
-    const docs = (await this.collection
-      .find({ _id: { $in: [...ids] }, tenantId } as never, { projection: { 'pendingAudit._id': 1, 'pendingAudit.at': 1 } })
-      .toArray()) as unknown as { _id: string; pendingAudit?: { _id: string; at: Date }[] }[];
-    for (const d of docs) if (d.pendingAudit?.length) out.set(d._id, d.pendingAudit.map((w) => ({ id: w._id, at: w.at })));
+    const docs = (await this.collection.find({ _id: { $in: [...ids] }, tenantId } as never, { projection: { 'pendingAudit._id': 1, 'pendingAudit.at': 1 } }).toArray()) as unknown as {
+      _id: string;
+      pendingAudit?: { _id: string; at: Date }[];
+    }[];
+    for (const d of docs)
+      if (d.pendingAudit?.length)
+        out.set(
+          d._id,
+          d.pendingAudit.map((w) => ({ id: w._id, at: w.at })),
+        );
     return out;
   }
 

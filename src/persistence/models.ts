@@ -500,10 +500,7 @@ export interface SyncedRuleDoc extends RuleDoc {
   createdBy?: string;
 }
 
-const syncSchema = new Schema<SyncMark>(
-  { version: { type: Number, required: true }, pendingSince: { type: Date } },
-  { _id: false },
-);
+const syncSchema = new Schema<SyncMark>({ version: { type: Number, required: true }, pendingSince: { type: Date } }, { _id: false });
 
 const resourceFields = {
   _id: { type: String, required: true },
@@ -739,11 +736,7 @@ export function createModels(conn: Connection): Models {
       'role_assignments',
     ),
     Resource: conn.model<ResourceDoc>('Resource', looseSchema<ResourceDoc>([[{ tenantId: 1, type: 1, name: 1 }]]), 'resources'),
-    ResourceGrant: conn.model<ResourceGrantDoc>(
-      'ResourceGrant',
-      looseSchema<ResourceGrantDoc>([[{ tenantId: 1, groupId: 1 }], [{ tenantId: 1, resourceId: 1 }]]),
-      'resource_grants',
-    ),
+    ResourceGrant: conn.model<ResourceGrantDoc>('ResourceGrant', looseSchema<ResourceGrantDoc>([[{ tenantId: 1, groupId: 1 }], [{ tenantId: 1, resourceId: 1 }]]), 'resource_grants'),
     GroupAdministrator: conn.model<GroupAdministratorDoc>(
       'GroupAdministrator',
       looseSchema<GroupAdministratorDoc>([[{ tenantId: 1, userId: 1 }], [{ tenantId: 1, groupId: 1 }]]),
@@ -751,7 +744,11 @@ export function createModels(conn: Connection): Models {
     ),
     Invitation: conn.model<InvitationDoc>('Invitation', looseSchema<InvitationDoc>([[{ tenantId: 1, emailLower: 1, status: 1 }], [{ tenantId: 1, groupIds: 1, status: 1 }]]), 'invitations'),
     MemberImport: conn.model<MemberImportDoc>('MemberImport', looseSchema<MemberImportDoc>([[{ tenantId: 1, groupId: 1 }]]), 'member_imports'),
-    Rule: conn.model<RuleDoc>('Rule', looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }], [{ tenantId: 1, 'sync.pendingSince': 1 }]]), 'rules'),
+    Rule: conn.model<RuleDoc>(
+      'Rule',
+      looseSchema<RuleDoc>([[{ tenantId: 1, targetGroupId: 1 }], [{ tenantId: 1, enabled: 1 }], [{ 'sync.pendingSince': 1 }], [{ tenantId: 1, 'sync.pendingSince': 1 }]]),
+      'rules',
+    ),
     PendingChange: conn.model<PendingChangeDoc>('PendingChange', looseSchema<PendingChangeDoc>([[{ createdAt: 1 }], [{ tenantId: 1, objectId: 1 }]]), 'pending_changes'),
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema(), 'events'),
     EventSequence: conn.model<EventSequenceDoc>('EventSequence', new Schema<EventSequenceDoc>({ _id: { type: String, required: true } }, opts), 'event_sequences'),

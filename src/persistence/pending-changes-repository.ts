@@ -19,7 +19,11 @@ export class PendingChangesRepository {
 
   /** The oldest `limit` intents recorded before `cutoff`, oldest first. */
   async olderThan(cutoff: Date, limit: number): Promise<PendingChangeDoc[]> {
-    return (await this.collection.find({ createdAt: { $lt: cutoff } } as never).sort({ createdAt: 1 }).limit(limit).toArray()) as unknown as PendingChangeDoc[];
+    return (await this.collection
+      .find({ createdAt: { $lt: cutoff } } as never)
+      .sort({ createdAt: 1 })
+      .limit(limit)
+      .toArray()) as unknown as PendingChangeDoc[];
   }
 
   async countAttempt(change: Pick<PendingChangeDoc, '_id' | 'tenantId'>): Promise<void> {

@@ -41,7 +41,11 @@ export class ProvisioningLogRepository {
       const { at, id } = criteria.after;
       filter.$or = [{ at: { $lt: at } }, { at, _id: { $lt: id } }];
     }
-    return (await this.collection.find(filter as never).sort({ at: -1, _id: -1 }).limit(limit).toArray()) as unknown as ProvisioningLogDoc[];
+    return (await this.collection
+      .find(filter as never)
+      .sort({ at: -1, _id: -1 })
+      .limit(limit)
+      .toArray()) as unknown as ProvisioningLogDoc[];
   }
 
   /**
@@ -50,7 +54,12 @@ export class ProvisioningLogRepository {
    */
   async trim(tenantId: string, keep: number, olderThan: Date): Promise<void> {
     await this.collection.deleteMany({ tenantId, at: { $lt: olderThan } });
-    const [edge] = (await this.collection.find({ tenantId } as never, { projection: { at: 1 } }).sort({ at: -1, _id: -1 }).skip(keep).limit(1).toArray()) as unknown as { at: Date }[];
+    const [edge] = (await this.collection
+      .find({ tenantId } as never, { projection: { at: 1 } })
+      .sort({ at: -1, _id: -1 })
+      .skip(keep)
+      .limit(1)
+      .toArray()) as unknown as { at: Date }[];
     if (edge) await this.collection.deleteMany({ tenantId, at: { $lte: edge.at } });
   }
 }

@@ -33,8 +33,7 @@ export interface DeclaredIndex {
 
 const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && Object.getPrototypeOf(v) === Object.prototype;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && Object.getPrototypeOf(v) === Object.prototype;
 
 type FieldClass = 'equality' | 'range' | 'residual';
 
@@ -120,11 +119,7 @@ export function shapesOfCommand(command: Record<string, unknown>): QueryShape[] 
 
 /** A one-line description of a shape, stable across runs (the key of the coverage table). */
 export function describeShape(shape: QueryShape): string {
-  const parts = [
-    ...shape.equality.map((f) => `${f}=`),
-    ...shape.range.map((f) => `${f}~`),
-    ...shape.residual.map((f) => `${f}?`),
-  ];
+  const parts = [...shape.equality.map((f) => `${f}=`), ...shape.range.map((f) => `${f}~`), ...shape.residual.map((f) => `${f}?`)];
   const or = shape.or ? ` $or[${shape.or.map((b) => describeShape({ ...b, sort: [] }).replace(/^\S+ \S+ /, '')).join(' | ')}]` : '';
   const sort = shape.sort.length ? ` sort(${shape.sort.map(([f, d]) => `${f}:${d}`).join(',')})` : '';
   return `${shape.collection} ${shape.operation} {${parts.join(' ')}}${or}${sort}`;

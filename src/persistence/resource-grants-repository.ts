@@ -15,9 +15,7 @@ export class ResourceGrantsRepository {
 
   /** Every grant of the tenant (what a permission answer needs of each). */
   async ofTenant(tenantId: string): Promise<GrantFields[]> {
-    return (await this.collection
-      .find({ tenantId } as never, { projection: { groupId: 1, resourceId: 1, resourceType: 1, level: 1 } })
-      .toArray()) as unknown as GrantFields[];
+    return (await this.collection.find({ tenantId } as never, { projection: { groupId: 1, resourceId: 1, resourceType: 1, level: 1 } }).toArray()) as unknown as GrantFields[];
   }
 
   async ofResource(tenantId: string, resourceId: string): Promise<ResourceGrantDoc[]> {
@@ -38,20 +36,13 @@ export class ResourceGrantsRepository {
   }
 
   async findLevel(tenantId: string, grantId: string): Promise<Pick<ResourceGrantDoc, '_id' | 'resourceType' | 'level'> | null> {
-    return (await this.collection.findOne({ _id: grantId, tenantId } as never, { projection: { resourceType: 1, level: 1 } })) as Pick<
-      ResourceGrantDoc,
-      '_id' | 'resourceType' | 'level'
-    > | null;
+    return (await this.collection.findOne({ _id: grantId, tenantId } as never, { projection: { resourceType: 1, level: 1 } })) as Pick<ResourceGrantDoc, '_id' | 'resourceType' | 'level'> | null;
   }
 
   /** Sets the grant's level, creating the grant when the group does not hold the resource yet. */
   async upsertLevel(grant: Omit<ResourceGrantDoc, 'createdAt'>): Promise<void> {
     const { _id, level, tenantId, groupId, resourceId, resourceType } = grant;
-    await this.collection.updateOne(
-      { _id } as never,
-      { $set: { level }, $setOnInsert: { tenantId, groupId, resourceId, resourceType, createdAt: new Date() } },
-      { upsert: true },
-    );
+    await this.collection.updateOne({ _id } as never, { $set: { level }, $setOnInsert: { tenantId, groupId, resourceId, resourceType, createdAt: new Date() } }, { upsert: true });
   }
 
   async delete(tenantId: string, grantId: string): Promise<void> {

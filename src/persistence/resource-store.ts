@@ -43,7 +43,11 @@ export function storableAttrs(attrs: Record<string, unknown>): Record<string, un
   const strip = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(strip);
     if (typeof value !== 'object' || value === null || value instanceof Date) return value;
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('$')).map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !k.startsWith('$'))
+        .map(([k, v]) => [k, strip(v)]),
+    );
   };
   return strip(attrs) as Record<string, unknown>;
 }
@@ -57,7 +61,10 @@ export class ResourceStore<D extends StoredResource> {
   /** The outbox marks of this collection (what the worker, the sweeper and monitoring read and clear). */
   readonly syncMarks: SyncMarks;
 
-  constructor(private readonly model: Model<D>, private readonly scope: Record<string, unknown> = {}) {
+  constructor(
+    private readonly model: Model<D>,
+    private readonly scope: Record<string, unknown> = {},
+  ) {
     this.syncMarks = new SyncMarks(model);
   }
 
@@ -68,7 +75,12 @@ export class ResourceStore<D extends StoredResource> {
 
   /** One page of the documents matching a compiled filter, in `sort` order. */
   async findByFilter(tenantId: string, query: Record<string, unknown>, page: { sort: Record<string, 1 | -1>; skip: number; limit: number }): Promise<D[]> {
-    return (await this.model.collection.find(this.within(tenantId, query) as never).sort(page.sort).skip(page.skip).limit(page.limit).toArray()) as unknown as D[];
+    return (await this.model.collection
+      .find(this.within(tenantId, query) as never)
+      .sort(page.sort)
+      .skip(page.skip)
+      .limit(page.limit)
+      .toArray()) as unknown as D[];
   }
 
   async countByFilter(tenantId: string, query: Record<string, unknown>): Promise<number> {
@@ -204,10 +216,7 @@ export class ResourceStore<D extends StoredResource> {
   async markPending(tenantId: string, ids: readonly string[], now = new Date()): Promise<void> {
     for (let i = 0; i < ids.length; i += MARK_CHUNK) {
       const part = ids.slice(i, i + MARK_CHUNK);
-      await this.model.collection.updateMany(
-        { tenantId, _id: part.length === 1 ? part[0] : { $in: part }, ...this.scope } as never,
-        { $min: { 'sync.pendingSince': now } },
-      );
+      await this.model.collection.updateMany({ tenantId, _id: part.length === 1 ? part[0] : { $in: part }, ...this.scope } as never, { $min: { 'sync.pendingSince': now } });
     }
   }
 

@@ -64,7 +64,12 @@ export class ResourcesRepository {
     const filter = { $and: and };
     const [total, docs] = await Promise.all([
       this.collection.countDocuments(filter as never),
-      this.collection.find(filter as never).sort({ name: 1, _id: 1 }).skip((page - 1) * limit).limit(limit).toArray() as unknown as Promise<ResourceDoc[]>,
+      this.collection
+        .find(filter as never)
+        .sort({ name: 1, _id: 1 })
+        .skip((page - 1) * limit)
+        .limit(limit)
+        .toArray() as unknown as Promise<ResourceDoc[]>,
     ]);
     return { total, docs };
   }

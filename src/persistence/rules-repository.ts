@@ -77,11 +77,9 @@ export class RulesRepository {
     };
     // The old target keeps the rule's memberships until the next run removes them there.
     if (previousTarget !== undefined) update.$addToSet = { staleTargets: previousTarget };
-    return (await this.collection.findOneAndUpdate(
-      { _id: ruleId, tenantId, version: expectedVersion, deletedAt: { $exists: false } } as never,
-      update,
-      { returnDocument: 'after' },
-    )) as SyncedRuleDoc | null;
+    return (await this.collection.findOneAndUpdate({ _id: ruleId, tenantId, version: expectedVersion, deletedAt: { $exists: false } } as never, update, {
+      returnDocument: 'after',
+    })) as SyncedRuleDoc | null;
   }
 
   /** Gives a dynamic group's rule a (new) expression, enabled, undeleted; the rule after it. */

@@ -104,10 +104,7 @@ export class SyncMarks {
    * bumped `sync.version`, so its mark stays and the change is picked up again.
    */
   async acknowledge(tenantId: string, id: string, version: number): Promise<boolean> {
-    const res = await this.collection().updateOne(
-      { _id: id, tenantId, 'sync.version': version } as never,
-      { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } },
-    );
+    const res = await this.collection().updateOne({ _id: id, tenantId, 'sync.version': version } as never, { $unset: { 'sync.pendingSince': '', 'sync.doneParts': '', 'sync.failedJob': '' } });
     return res.modifiedCount === 1;
   }
 
@@ -128,10 +125,9 @@ export class SyncMarks {
    * version exists (that one's work is lost work, for the sweeper).
    */
   async markFailed(tenantId: string, id: string, version: number, jobId: string): Promise<boolean> {
-    const res = await this.collection().updateOne(
-      { _id: id, tenantId, 'sync.version': version, 'sync.pendingSince': { $exists: true } } as never,
-      { $set: { 'sync.failedJob': { id: jobId, version } } },
-    );
+    const res = await this.collection().updateOne({ _id: id, tenantId, 'sync.version': version, 'sync.pendingSince': { $exists: true } } as never, {
+      $set: { 'sync.failedJob': { id: jobId, version } },
+    });
     return res.modifiedCount === 1;
   }
 }

@@ -59,7 +59,7 @@ export class TenantsRepository {
   }
 
   async findByName(name: string): Promise<TenantDoc | null> {
-    return (await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean());
+    return await this.models.Tenant.findOne({ nameLower: name.trim().toLowerCase() }).lean();
   }
 
   /** Adds one to the access counter (and to the grants counter too when asked); null when there is no such tenant. */
@@ -84,15 +84,19 @@ export class TenantsRepository {
 
   /** The rule-set versions of these tenants, in one read (a tenant that does not exist is absent). */
   async readRuleSetVersions(tenantIds: readonly string[]): Promise<Map<string, Pick<TenantCounters, 'ruleSetVersion'>>> {
-    const docs = (await this.models.Tenant.collection
-      .find({ _id: { $in: [...tenantIds] } } as never, { projection: { ruleSetVersion: 1 } })
-      .toArray()) as unknown as (Pick<TenantCounters, 'ruleSetVersion'> & { _id: string })[];
+    const docs = (await this.models.Tenant.collection.find({ _id: { $in: [...tenantIds] } } as never, { projection: { ruleSetVersion: 1 } }).toArray()) as unknown as (Pick<
+      TenantCounters,
+      'ruleSetVersion'
+    > & { _id: string })[];
     return new Map(docs.map((d) => [d._id, d]));
   }
 
   /** The tenant's deprovisioning settings and breaker state, or null when there is no such tenant. */
   async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null> {
-    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null;
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<
+      TenantDoc,
+      'deprovisioning' | 'breakerTrippedAt'
+    > | null;
   }
 
   /** The ids of the tenants whose lifecycle purges inactive users. */

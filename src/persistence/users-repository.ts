@@ -121,7 +121,11 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     const filter: Record<string, unknown> = { tenantId, 'hold.since': { $exists: true } };
     if (opts.state) filter['hold.state'] = opts.state;
     if (opts.ids) filter._id = { $in: [...opts.ids] };
-    return (await this.collection.find(filter as never).sort({ 'hold.since': 1 }).limit(opts.limit ?? 10_000).toArray()) as unknown as UserDoc[];
+    return (await this.collection
+      .find(filter as never)
+      .sort({ 'hold.since': 1 })
+      .limit(opts.limit ?? 10_000)
+      .toArray()) as unknown as UserDoc[];
   }
 
   /** How many users have a deprovision waiting for an admin (state held). */
@@ -131,12 +135,18 @@ export class UsersRepository extends ResourceStore<UserDoc> {
 
   /** Inactive users (no hold) inactive since before `cutoff`: what the lifecycle's purge deletes. */
   async inactiveBefore(tenantId: string, cutoff: Date, limit: number): Promise<Pick<UserDoc, '_id'>[]> {
-    return (await this.collection.find({ tenantId, inactiveSince: { $lt: cutoff }, hold: { $exists: false } } as never, { projection: { _id: 1 } }).limit(limit).toArray()) as unknown as Pick<UserDoc, '_id'>[];
+    return (await this.collection
+      .find({ tenantId, inactiveSince: { $lt: cutoff }, hold: { $exists: false } } as never, { projection: { _id: 1 } })
+      .limit(limit)
+      .toArray()) as unknown as Pick<UserDoc, '_id'>[];
   }
 
   /** Users of any tenant whose deferred deletion (scimDeletedAt) is older than `cutoff` (the sweeper; index `scimDeletedAt`). */
   async deferredDeletionsBefore(cutoff: Date, limit: number): Promise<UserDoc[]> {
-    return (await this.collection.find({ scimDeletedAt: { $lt: cutoff } } as never).limit(limit).toArray()) as unknown as UserDoc[];
+    return (await this.collection
+      .find({ scimDeletedAt: { $lt: cutoff } } as never)
+      .limit(limit)
+      .toArray()) as unknown as UserDoc[];
   }
 
   /** A user provisioned through the admin API holding this userName or one of these e-mail addresses (lower-cased), or null. */
@@ -175,7 +185,10 @@ export class UsersRepository extends ResourceStore<UserDoc> {
    * null; null too for a user whose IdP deletion is deferred (scimDeletedAt): deleted to everyone.
    */
   async findActiveAndCustom(tenantId: string, userId: string): Promise<Pick<UserDoc, '_id' | 'attrs'> | null> {
-    return (await this.collection.findOne({ _id: userId, tenantId, scimDeletedAt: { $exists: false } } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<UserDoc, '_id' | 'attrs'> | null;
+    return (await this.collection.findOne({ _id: userId, tenantId, scimDeletedAt: { $exists: false } } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })) as Pick<
+      UserDoc,
+      '_id' | 'attrs'
+    > | null;
   }
 
   /**

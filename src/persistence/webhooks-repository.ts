@@ -17,7 +17,10 @@ export class WebhooksRepository {
   }
 
   async list(tenantId: string): Promise<WebhookEndpointDoc[]> {
-    return (await this.endpoints.find({ tenantId } as never).sort({ tenantId: 1, createdAt: 1 }).toArray()) as unknown as WebhookEndpointDoc[];
+    return (await this.endpoints
+      .find({ tenantId } as never)
+      .sort({ tenantId: 1, createdAt: 1 })
+      .toArray()) as unknown as WebhookEndpointDoc[];
   }
 
   /** Sets fields (and unsets those given as undefined); the endpoint as it is now, null when there is none. */
@@ -35,7 +38,10 @@ export class WebhooksRepository {
 
   /** Enabled endpoints that are not failing (their retry time may not have come: the caller checks). */
   async deliverable(limit: number): Promise<WebhookEndpointDoc[]> {
-    return (await this.endpoints.find({ enabled: true, state: 'active' } as never).limit(limit).toArray()) as unknown as WebhookEndpointDoc[];
+    return (await this.endpoints
+      .find({ enabled: true, state: 'active' } as never)
+      .limit(limit)
+      .toArray()) as unknown as WebhookEndpointDoc[];
   }
 
   /** Takes the endpoint's delivery lease (one deliverer per endpoint keeps its events in order); null when another holds it. */
@@ -56,10 +62,10 @@ export class WebhooksRepository {
    * cursor is still `fromCursor` (a redelivery that moved it meanwhile wins over the round).
    */
   async settle(tenantId: string, id: string, owner: string, fromCursor: number, set: Partial<WebhookEndpointDoc>, unset: (keyof WebhookEndpointDoc)[]): Promise<boolean> {
-    const r = await this.endpoints.updateOne(
-      { _id: id, tenantId, 'lease.owner': owner, cursor: fromCursor } as never,
-      { $set: { ...set, updatedAt: new Date() }, ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}) },
-    );
+    const r = await this.endpoints.updateOne({ _id: id, tenantId, 'lease.owner': owner, cursor: fromCursor } as never, {
+      $set: { ...set, updatedAt: new Date() },
+      ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}),
+    });
     return r.modifiedCount === 1;
   }
 

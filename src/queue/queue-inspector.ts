@@ -52,7 +52,10 @@ const SCAN_LIMIT = 5000;
 export class SyncQueueInspector {
   private queue?: Queue<JobPayloads[JobName], unknown, JobName>;
 
-  constructor(private readonly redis: RedisConnection, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+  ) {}
 
   private q(): Queue<JobPayloads[JobName], unknown, JobName> {
     // Created on first use: an API process that is never asked about the queue opens nothing.

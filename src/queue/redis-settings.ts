@@ -20,7 +20,7 @@ export async function checkRedisSettings(redis: RedisConnection, logger: Logger)
   for (const node of nodes) {
     const name = `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
     try {
-      const reply = (await node.config('GET', 'maxmemory-policy'));
+      const reply = await node.config('GET', 'maxmemory-policy');
       const policy = reply[1] ?? 'unknown';
       if (policy !== 'noeviction') findings.push({ node: name, maxmemoryPolicy: policy });
     } catch (err) {

@@ -19,7 +19,10 @@ export async function recordJobOutcome(redis: RedisConnection, queuePrefix: stri
   const hour = Math.floor(at / HOUR_MS);
   const minute = Math.floor(at / MINUTE_MS);
   const key = hourKey(queuePrefix, tenantId, hour);
-  const multi = redis.multi().hincrby(key, `${outcome}:${minute}`, 1).pexpire(key, 3 * HOUR_MS);
+  const multi = redis
+    .multi()
+    .hincrby(key, `${outcome}:${minute}`, 1)
+    .pexpire(key, 3 * HOUR_MS);
   if (outcome === 'completed') multi.set(lastSuccessKey(queuePrefix, tenantId), String(at), 'PX', 30 * 24 * HOUR_MS);
   await multi.exec();
 }

@@ -72,7 +72,16 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('assignRole' as const), actor: actorArb, group: groupArb, role: fc.constantFrom(...ROLE_KEYS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('archive' as const, 'unarchive' as const), actor: actorArb, group: groupArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('addProject' as const), actor: actorArb, group: groupArb, project: fc.constantFrom(...PROJECT_KEYS) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), actor: actorArb, what: fc.constantFrom('users' as const, 'groups' as const, 'members' as const, 'user' as const), group: groupArb, user: userArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('read' as const),
+      actor: actorArb,
+      what: fc.constantFrom('users' as const, 'groups' as const, 'members' as const, 'user' as const),
+      group: groupArb,
+      user: userArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('scimActive' as const), subject: subjectArb, active: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('scimAudience' as const), subject: subjectArb, audience: fc.constantFrom<'user' | 'customer'>('user', 'customer') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('scimDelete' as const), subject: fc.constantFrom(...DISPOSABLE) }) },
@@ -201,8 +210,13 @@ interface Model {
 
 function initialModel(w: RunWorld): Model {
   const customers: Record<string, string> = {
-    [w.users.c1]: 'acme', [w.users.c4]: 'acme', [w.actors.cadminSame.id]: 'acme', [w.actors.customer.id]: 'acme',
-    [w.users.c3]: 'globex', [w.users.c5]: 'globex', [w.actors.cadminOther.id]: 'globex',
+    [w.users.c1]: 'acme',
+    [w.users.c4]: 'acme',
+    [w.actors.cadminSame.id]: 'acme',
+    [w.actors.customer.id]: 'acme',
+    [w.users.c3]: 'globex',
+    [w.users.c5]: 'globex',
+    [w.actors.cadminOther.id]: 'globex',
   };
   const audience = new Map<string, 'user' | 'customer'>(w.pool.map((u) => [u, customers[u] ? 'customer' : 'user']));
   audience.set(w.actors.turnedCustomer.id, 'customer');
@@ -257,7 +271,13 @@ async function runAdminStep(w: RunWorld, c: Exclude<Cmd, { kind: 'scimActive' | 
       return [await api.post(`/groups/${g}/projects`, { projectId: w.projects[c.project] })];
     case 'read':
       return [
-        await (c.what === 'users' ? api.get('/users?limit=200') : c.what === 'groups' ? api.get('/groups?limit=200') : c.what === 'members' ? api.get(`/groups/${g}/members?limit=200`) : api.get(`/users/${user}`)),
+        await (c.what === 'users'
+          ? api.get('/users?limit=200')
+          : c.what === 'groups'
+            ? api.get('/groups?limit=200')
+            : c.what === 'members'
+              ? api.get(`/groups/${g}/members?limit=200`)
+              : api.get(`/users/${user}`)),
       ];
   }
 }
@@ -270,10 +290,7 @@ async function runScimStep(w: RunWorld, m: Model, c: Extract<Cmd, { kind: 'scimA
     m.deleted.add(id);
     return;
   }
-  const op =
-    c.kind === 'scimActive'
-      ? { op: 'replace', path: 'active', value: c.active }
-      : { op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: c.audience };
+  const op = c.kind === 'scimActive' ? { op: 'replace', path: 'active', value: c.active } : { op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: c.audience };
   must(await w.s.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [op] }), 200, 'SCIM patch');
   if (c.kind === 'scimActive') {
     if (c.active) m.inactive.delete(id);
@@ -386,7 +403,11 @@ async function violationsOf(w: RunWorld, m: Model, c: Exclude<Cmd, { kind: 'scim
   }
 
   // 5. The audit names every grant.
-  const grants = [...addedKeys(before.memberships, after.memberships), ...[...after.designations].filter((k) => !before.designations.has(k)), ...[...after.assignments].filter((k) => !before.assignments.has(k))];
+  const grants = [
+    ...addedKeys(before.memberships, after.memberships),
+    ...[...after.designations].filter((k) => !before.designations.has(k)),
+    ...[...after.assignments].filter((k) => !before.assignments.has(k)),
+  ];
   if (grants.length) {
     const events = must(await w.op.get(`/audit?from=${encodeURIComponent(f.startedAt.toISOString())}&limit=200`), 200, 'audit').body.items as unknown[];
     const texts = events.map((e) => JSON.stringify(e));
@@ -431,9 +452,9 @@ describe('the access model (issue 18)', () => {
     if (details.failed) {
       throw new Error(`access model violated (seed ${SEED}, run ${details.numRuns}; rerun with ACCESS_MODEL_SEED=${SEED}):\n${violation ?? String(details.errorInstance)}`);
     }
-     
+
     if (REPORT_ALL) console.log(`access model survey: ${surveyed.length} violations\n${surveyed.join('\n')}`);
-     
+
     console.log(`access model: ${steps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`);
     expect(surveyed).toEqual([]);
     expect(steps).toBeGreaterThanOrEqual(Math.min(2000, RUNS * STEPS));

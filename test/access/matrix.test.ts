@@ -104,9 +104,9 @@ describe('the access matrix', () => {
         if (spec.cleanup) await spec.cleanup(w, target, fresh);
       }
     }
-     
+
     if (holes.length) console.log(`${holes.length} of ${cells} cells are known holes (KNOWN_HOLES):\n${holes.join('\n')}`);
-     
+
     if (failures.length) console.log(`${failures.length} of ${cells} cells differ from the matrix:\n${failures.join('\n')}`);
     expect(failures).toEqual([]);
   }, 600_000);

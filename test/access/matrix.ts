@@ -13,7 +13,7 @@
 export const ACTORS = {
   operator: 'Operator token (role admin, no user; the CLI and the console)',
   admin: 'Admin: a user in the default Admins group (token role member)',
-  cadminSame: 'Customer admin of workspace acme (in Customer Admins; the workspace target\'s own)',
+  cadminSame: "Customer admin of workspace acme (in Customer Admins; the workspace target's own)",
   cadminOther: 'Customer admin of workspace globex (in Customer Admins; another workspace than the workspace target)',
   gaIn: 'Group Administrator in scope: designated (and member) of Engineering (team) and of Ops (grantsAdmin)',
   gaOut: 'Group Administrator out of scope: designated of Marketing only',
@@ -89,7 +89,7 @@ export const BASIS = {
   tenantConfigAdmins: { doc: README, quote: 'only an admin changes Admins, internal roles and role assignments, rules and mappings, sync and the audit log' },
   anyoneElse: { doc: README, quote: 'Anyone else | read the groups they belong to and their own permissions' },
   publicDocument: { doc: README, quote: 'The full document is `GET /admin/v1/openapi.json` (public; …)' },
-  sessionBearer: { doc: README, quote: '`GET/DELETE /session` (who calls; a console session\'s CSRF token; sign out)' },
+  sessionBearer: { doc: README, quote: "`GET/DELETE /session` (who calls; a console session's CSRF token; sign out)" },
 } satisfies Record<string, Basis>;
 
 // ---- Scope tables: the one place that says what each actor reaches -------------------------------
@@ -210,9 +210,15 @@ function mapActors<T>(f: (a: Actor) => T): Record<Actor, T> {
 type Rule = (actor: Actor, target: Target) => Outcome;
 
 /** Readable where seen, 404 elsewhere. */
-const readWhere = (table: Record<Actor, Target[]>): Rule => (a, t) => (table[a].includes(t) ? 'ok' : 'hidden');
+const readWhere =
+  (table: Record<Actor, Target[]>): Rule =>
+  (a, t) =>
+    table[a].includes(t) ? 'ok' : 'hidden';
 /** Allowed where `may`, 403 where only seen, 404 elsewhere. */
-const writeWhere = (may: Record<Actor, Target[]>, sees: Record<Actor, Target[]>): Rule => (a, t) => (may[a].includes(t) ? 'ok' : sees[a].includes(t) ? 'forbidden' : 'hidden');
+const writeWhere =
+  (may: Record<Actor, Target[]>, sees: Record<Actor, Target[]>): Rule =>
+  (a, t) =>
+    may[a].includes(t) ? 'ok' : sees[a].includes(t) ? 'forbidden' : 'hidden';
 const adminsOnly: Rule = (a) => (isAdmin(a) ? 'ok' : 'forbidden');
 const everyone: Rule = () => 'ok';
 const readsRoles: Rule = (a) => (a === 'customer' || a === 'turnedCustomer' ? 'forbidden' : 'ok');
@@ -267,7 +273,12 @@ export const MATRIX: Record<string, OperationRow> = {
   'GET /openapi.json': { targets: ['none'], rule: everyone, public: true, basis: [BASIS.publicDocument] },
 
   // ---- Groups
-  'GET /groups': { targets: ['none'], rule: everyone, basis: [BASIS.anyoneElse, BASIS.gaSeesNothingElse], notes: ['Everyone may list; the list shows only what the caller may see (NEVER_SHOWN is checked on the body).'] },
+  'GET /groups': {
+    targets: ['none'],
+    rule: everyone,
+    basis: [BASIS.anyoneElse, BASIS.gaSeesNothingElse],
+    notes: ['Everyone may list; the list shows only what the caller may see (NEVER_SHOWN is checked on the body).'],
+  },
   'POST /groups': {
     targets: ['team', 'workspace', 'grantsAdmin'],
     rule: (a, t) => (isAdmin(a) ? 'ok' : t === 'workspace' && isCustomerAdmin(a) ? 'ok' : 'forbidden'),
@@ -285,13 +296,21 @@ export const MATRIX: Record<string, OperationRow> = {
   'DELETE /groups/{id}': {
     targets: GROUP_TARGETS,
     rule: writeWhere(EDITS_GROUP, SEES_GROUP),
-    exceptions: [DEFAULT_GROUP_IMMUTABLE, IDP_READ_ONLY, { ...GRANTS_ADMIN_BY_NON_ADMIN, actors: ['gaIn'], why: 'Deleting an admin-granting group changes who holds admin: admins only (safe answer; issue 18 #12)' }],
+    exceptions: [
+      DEFAULT_GROUP_IMMUTABLE,
+      IDP_READ_ONLY,
+      { ...GRANTS_ADMIN_BY_NON_ADMIN, actors: ['gaIn'], why: 'Deleting an admin-granting group changes who holds admin: admins only (safe answer; issue 18 #12)' },
+    ],
     basis: [BASIS.customGroupsOnly, BASIS.gaSeesOwnGroups, BASIS.onlyAdminGrantsAdmin],
   },
   'POST /groups/{id}/archive': {
     targets: GROUP_TARGETS,
     rule: writeWhere(EDITS_GROUP, SEES_GROUP),
-    exceptions: [DEFAULT_GROUP_IMMUTABLE, IDP_READ_ONLY, { ...GRANTS_ADMIN_BY_NON_ADMIN, actors: ['gaIn'], why: 'Archiving an admin-granting group removes admin from its members: admins only (issue 18 #12)' }],
+    exceptions: [
+      DEFAULT_GROUP_IMMUTABLE,
+      IDP_READ_ONLY,
+      { ...GRANTS_ADMIN_BY_NON_ADMIN, actors: ['gaIn'], why: 'Archiving an admin-granting group removes admin from its members: admins only (issue 18 #12)' },
+    ],
     basis: [BASIS.customGroupsOnly, BASIS.gaSeesOwnGroups, BASIS.onlyAdminGrantsAdmin],
   },
   'POST /groups/{id}/unarchive': {
@@ -306,20 +325,18 @@ export const MATRIX: Record<string, OperationRow> = {
   'POST /groups/{id}/members': {
     targets: MEMBER_TARGETS,
     rule: manageMember,
-    exceptions: [
-      { actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support is a default group with hand-managed members' },
-      IDP_READ_ONLY,
-      GRANTS_ADMIN_BY_NON_ADMIN,
-    ],
+    exceptions: [{ actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support is a default group with hand-managed members' }, IDP_READ_ONLY, GRANTS_ADMIN_BY_NON_ADMIN],
     basis: [BASIS.adminsManageMembers, BASIS.managerMembers, BASIS.gaSeesNothingElse, BASIS.customerAdminsWorkspace, BASIS.onlyAdminGrantsAdmin],
-    notes: ['The user added is one the actor sees for team (u6, of Team B which gaIn, owner and manager supervise) and grantsAdmin (u6); otherwise the target\'s user of another group (issue 18 #1-#3).'],
+    notes: [
+      "The user added is one the actor sees for team (u6, of Team B which gaIn, owner and manager supervise) and grantsAdmin (u6); otherwise the target's user of another group (issue 18 #1-#3).",
+    ],
   },
   'PATCH /groups/{id}/members/{userId}': {
     targets: MEMBER_TARGETS,
     rule: manageMember,
     exceptions: [{ actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support takes member roles' }, IDP_READ_ONLY],
     basis: [BASIS.managerMembers, BASIS.customerAdminsWorkspace],
-    notes: ['grantsAdmin: making Ops\'s manager a plain member grants nothing: allowed to its managers.'],
+    notes: ["grantsAdmin: making Ops's manager a plain member grants nothing: allowed to its managers."],
   },
   'DELETE /groups/{id}/members/{userId}': {
     targets: MEMBER_TARGETS,
@@ -327,7 +344,7 @@ export const MATRIX: Record<string, OperationRow> = {
     exceptions: [
       { actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Support members are hand-managed' },
       { actors: ADMINS, targets: ['idp'], outcome: 'conflict', why: "MEMBERSHIP_NOT_ADMIN_MANAGED: the IdP's membership is the IdP's" },
-      { ...GRANTS_ADMIN_BY_NON_ADMIN, why: 'Taking admin away is an admin\'s too (docs/decisions.md): 403 ADMIN_GRANT_REQUIRES_ADMIN' },
+      { ...GRANTS_ADMIN_BY_NON_ADMIN, why: "Taking admin away is an admin's too (docs/decisions.md): 403 ADMIN_GRANT_REQUIRES_ADMIN" },
     ],
     basis: [BASIS.adminsManageMembers, BASIS.managerMembers, BASIS.customerAdminsWorkspace, BASIS.onlyAdminGrantsAdmin],
   },
@@ -366,7 +383,7 @@ export const MATRIX: Record<string, OperationRow> = {
     },
     exceptions: [DEFAULT_GROUP_IMMUTABLE, IDP_READ_ONLY],
     basis: [BASIS.customerAdminDesignates, BASIS.adminsEverything],
-    notes: ['The user designated is the target group\'s member (u1, u3, c1, c3, u4; gaIn for grantsAdmin). Support: default groups take no Group Administrators (409, safe answer).'],
+    notes: ["The user designated is the target group's member (u1, u3, c1, c3, u4; gaIn for grantsAdmin). Support: default groups take no Group Administrators (409, safe answer)."],
   },
   'DELETE /groups/{id}/administrators/{userId}': {
     targets: ['team', 'workspace', 'otherWorkspace', 'grantsAdmin'],
@@ -388,7 +405,10 @@ export const MATRIX: Record<string, OperationRow> = {
       return writeWhere(EDITS_GROUP, SEES_GROUP)(a, t);
     },
     basis: [BASIS.gaProjects, BASIS.customerAdminCan, BASIS.gaSeesNothingElse],
-    notes: ['internal: adding the internal project (in no group) to Acme Buyers by id (issue 18 #7): customer admins do not see it (404); others do not see the group.', 'Other targets create a new project in the group by name.'],
+    notes: [
+      'internal: adding the internal project (in no group) to Acme Buyers by id (issue 18 #7): customer admins do not see it (404); others do not see the group.',
+      'Other targets create a new project in the group by name.',
+    ],
   },
   'DELETE /groups/{id}/projects/{projectId}': {
     targets: ['team', 'outside', 'workspace', 'otherWorkspace'],
@@ -401,16 +421,17 @@ export const MATRIX: Record<string, OperationRow> = {
   'POST /invitations': {
     targets: ['team', 'outside', 'workspace', 'otherWorkspace', 'internal', 'idp', 'grantsAdmin'],
     rule: writeWhere(EDITS_GROUP, SEES_GROUP),
-    exceptions: [
-      { actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Admins invite into default groups' },
-      IDP_READ_ONLY,
-      GRANTS_ADMIN_BY_NON_ADMIN,
-    ],
+    exceptions: [{ actors: ADMINS, targets: ['internal'], outcome: 'ok', why: 'Admins invite into default groups' }, IDP_READ_ONLY, GRANTS_ADMIN_BY_NON_ADMIN],
     basis: [BASIS.onlyGroupAdminsInvite, BASIS.gaInvites, BASIS.onlyAdminGrantsAdmin],
     notes: ['Owners and managers manage members but do not invite (doc 000: only admins of a group invite).'],
   },
   'GET /invitations/{id}': { targets: INVITATION_TARGETS, rule: readWhere(SEES_INVITATION), basis: [BASIS.onlyGroupAdminsInvite] },
-  'DELETE /invitations/{id}': { targets: INVITATION_TARGETS, rule: readWhere(SEES_INVITATION), basis: [BASIS.onlyGroupAdminsInvite], notes: ['The sender or an admin revokes; anyone else gets 404 as for an unknown id.'] },
+  'DELETE /invitations/{id}': {
+    targets: INVITATION_TARGETS,
+    rule: readWhere(SEES_INVITATION),
+    basis: [BASIS.onlyGroupAdminsInvite],
+    notes: ['The sender or an admin revokes; anyone else gets 404 as for an unknown id.'],
+  },
 
   // ---- Users
   'GET /users': {
@@ -431,7 +452,12 @@ export const MATRIX: Record<string, OperationRow> = {
     basis: [BASIS.anyoneElse],
     notes: ["Anyone reads their own permissions; another user's are admin business (safe answer: a Group Administrator or customer admin does not read them either)."],
   },
-  'GET /users/{id}/roles': { targets: USER_TARGETS, rule: (a, t) => (isAdmin(a) ? 'ok' : SEES_USER[a].includes(t) ? 'forbidden' : 'refused'), basis: [BASIS.tenantConfigAdmins], notes: ['Org-level role assignments are admin business; unseen users may answer 403 or 404.'] },
+  'GET /users/{id}/roles': {
+    targets: USER_TARGETS,
+    rule: (a, t) => (isAdmin(a) ? 'ok' : SEES_USER[a].includes(t) ? 'forbidden' : 'refused'),
+    basis: [BASIS.tenantConfigAdmins],
+    notes: ['Org-level role assignments are admin business; unseen users may answer 403 or 404.'],
+  },
   'POST /users/{id}/roles': {
     targets: ['team', 'workspace', 'grantsAdmin'],
     rule: (a, t) => (isAdmin(a) ? 'ok' : SEES_USER[a].includes(t) ? 'forbidden' : 'refused'),
@@ -455,11 +481,25 @@ export const MATRIX: Record<string, OperationRow> = {
   'POST /roles': {
     targets: ['workspace', 'internal', 'grantsAdmin'],
     rule: (a, t) => (isAdmin(a) ? 'ok' : isCustomerAdmin(a) && t === 'workspace' ? 'ok' : 'forbidden'),
-    exceptions: [{ actors: CUSTOMER_ADMINS, targets: ['internal'], outcome: 'rejected', why: 'A customer role naming an internal platform target (Platform Users: delete), issue 18 #6: refused (400 naming the target, or 403)' }],
+    exceptions: [
+      {
+        actors: CUSTOMER_ADMINS,
+        targets: ['internal'],
+        outcome: 'rejected',
+        why: 'A customer role naming an internal platform target (Platform Users: delete), issue 18 #6: refused (400 naming the target, or 403)',
+      },
+    ],
     basis: [BASIS.customerAdminCan, BASIS.onlyAdminGrantsAdmin, BASIS.tenantConfigAdmins],
-    notes: ['workspace: a customer role (Ticket: view); internal: a customer role on Platform Users; grantsAdmin: every target at its top level but one (issue 18 #6), audience customer for customer admins.'],
+    notes: [
+      'workspace: a customer role (Ticket: view); internal: a customer role on Platform Users; grantsAdmin: every target at its top level but one (issue 18 #6), audience customer for customer admins.',
+    ],
   },
-  'GET /roles/{id}': { targets: ROLE_TARGETS, rule: readsRoles, basis: [BASIS.customerAdminCan], notes: ['The answer names the groups and users holding the role: only those the caller may see (NEVER_SHOWN).'] },
+  'GET /roles/{id}': {
+    targets: ROLE_TARGETS,
+    rule: readsRoles,
+    basis: [BASIS.customerAdminCan],
+    notes: ['The answer names the groups and users holding the role: only those the caller may see (NEVER_SHOWN).'],
+  },
   'PATCH /roles/{id}': {
     targets: ROLE_TARGETS,
     rule: (a, t) => (isAdmin(a) ? 'ok' : isCustomerAdmin(a) && CUSTOMER_GROUPS.includes(t) ? 'ok' : 'forbidden'),
@@ -480,7 +520,7 @@ export const MATRIX: Record<string, OperationRow> = {
     // grantsAdmin assigns the Admin role to Engineering: what the actor sees is Engineering.
     rule: (a, t) => (isAdmin(a) ? 'ok' : isCustomerAdmin(a) && CUSTOMER_GROUPS.includes(t) ? 'ok' : SEES_GROUP[a].includes(t === 'grantsAdmin' ? 'team' : t) ? 'forbidden' : 'hidden'),
     basis: [BASIS.adminsAssignRoles, BASIS.customerAdminCan, BASIS.onlyAdminGrantsAdmin],
-    notes: ['team: ReadOnly to Engineering; workspace / otherWorkspace: that workspace\'s customer role to its group; grantsAdmin: the Admin role to Engineering.'],
+    notes: ["team: ReadOnly to Engineering; workspace / otherWorkspace: that workspace's customer role to its group; grantsAdmin: the Admin role to Engineering."],
   },
   'DELETE /groups/{id}/roles/{roleId}': {
     targets: ['team', 'workspace', 'otherWorkspace'],
@@ -495,7 +535,7 @@ export const MATRIX: Record<string, OperationRow> = {
       return writeWhere(EDITS_GROUP, SEES_GROUP)(a, t);
     },
     basis: [BASIS.gaProjects, BASIS.customerAdminCan, BASIS.gaSeesNothingElse],
-    notes: ['Each target assigns a project the actor can see in that group\'s scope (a second project of the group); internal: the internal project to Acme Buyers (issue 18 #7).'],
+    notes: ["Each target assigns a project the actor can see in that group's scope (a second project of the group); internal: the internal project to Acme Buyers (issue 18 #7)."],
   },
   'DELETE /groups/{id}/resources/{resourceId}': {
     targets: ['team', 'outside', 'workspace', 'otherWorkspace'],
@@ -516,7 +556,7 @@ export const MATRIX: Record<string, OperationRow> = {
     targets: PROJECT_TARGETS,
     rule: changeProject,
     basis: [BASIS.customerAdminCan, BASIS.gaSelfSufficient],
-    notes: ['Projects outside the caller\'s view may answer 403 or 404.'],
+    notes: ["Projects outside the caller's view may answer 403 or 404."],
   },
   'DELETE /resources/{id}': {
     targets: PROJECT_TARGETS,
@@ -540,7 +580,12 @@ export const MATRIX: Record<string, OperationRow> = {
   'DELETE /mappings/{id}': adminConfigOn(),
   'GET /sync/status': adminConfig(),
   'GET /sync/failures': adminConfig(),
-  'POST /sync/failures/{id}/retry': { targets: ['none'], rule: (a) => (isAdmin(a) ? 'hidden' : 'forbidden'), basis: [BASIS.tenantConfigAdmins], notes: ['No job has failed: an admin gets 404 for the id, anyone else 403.'] },
+  'POST /sync/failures/{id}/retry': {
+    targets: ['none'],
+    rule: (a) => (isAdmin(a) ? 'hidden' : 'forbidden'),
+    basis: [BASIS.tenantConfigAdmins],
+    notes: ['No job has failed: an admin gets 404 for the id, anyone else 403.'],
+  },
   'GET /scim-tokens': adminConfig(),
   'GET /provisioning-log': adminConfig(),
   'POST /console-links': adminConfig(),

@@ -30,7 +30,11 @@ export function renderAccessMatrix(): string {
       'Where the documents are ambiguous the safe answer is taken and the reason noted.',
   );
   out.push('');
-  out.push(`Legend: ${Object.entries(SYMBOL).map(([k, v]) => `\`${v}\` ${k}`).join(', ')} (D: \`USER_DEACTIVATED\`). ✓ is the documented 2xx. A 2xx read must not show a user or group the caller may never see (\`NEVER_SHOWN\` in matrix.ts).`);
+  out.push(
+    `Legend: ${Object.entries(SYMBOL)
+      .map(([k, v]) => `\`${v}\` ${k}`)
+      .join(', ')} (D: \`USER_DEACTIVATED\`). ✓ is the documented 2xx. A 2xx read must not show a user or group the caller may never see (\`NEVER_SHOWN\` in matrix.ts).`,
+  );
   out.push('');
   out.push('## Callers');
   out.push('');

@@ -113,7 +113,15 @@ export const SPECS: Record<string, OpSpec> = {
 
   'GET /groups': simple(() => get('/groups?limit=200')),
   'POST /groups': {
-    request: (w, t) => post('/groups', t === 'workspace' ? { name: w.unique('New buyers'), audience: 'customer' } : t === 'grantsAdmin' ? { name: w.unique('Below Ops'), parentId: w.groups.grantsAdmin } : { name: w.unique('New team') }),
+    request: (w, t) =>
+      post(
+        '/groups',
+        t === 'workspace'
+          ? { name: w.unique('New buyers'), audience: 'customer' }
+          : t === 'grantsAdmin'
+            ? { name: w.unique('Below Ops'), parentId: w.groups.grantsAdmin }
+            : { name: w.unique('New team') },
+      ),
     undo: async (w, _t, _f, res) => void must(await w.op.delete(`/groups/${res.body.id}`), 204, 'undo group create'),
   },
   'GET /groups/{id}': simple((w, t) => get(`/groups/${groupOf(w, t)}`)),
@@ -177,7 +185,8 @@ export const SPECS: Record<string, OpSpec> = {
 
   'GET /groups/{id}/projects': simple((w, t) => get(`/groups/${groupOf(w, t)}/projects`)),
   'POST /groups/{id}/projects': {
-    request: (w, t) => (t === 'internal' ? post(`/groups/${w.groups.workspace}/projects`, { projectId: w.projects.internal }) : post(`/groups/${groupOf(w, t)}/projects`, { name: w.unique('New project') })),
+    request: (w, t) =>
+      t === 'internal' ? post(`/groups/${w.groups.workspace}/projects`, { projectId: w.projects.internal }) : post(`/groups/${groupOf(w, t)}/projects`, { name: w.unique('New project') }),
     undo: async (w, t, _f, res) =>
       void (t === 'internal'
         ? must(await w.op.delete(`/groups/${w.groups.workspace}/projects/${w.projects.internal}`), 204, 'undo project add')
@@ -196,7 +205,8 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /invitations/{id}': simple((w, t) => get(`/invitations/${w.invitations[t as keyof World['invitations']]}`)),
   'DELETE /invitations/{id}': {
     fresh: async (w, t) => ({
-      invitation: must(await authorOf(w, t).post('/invitations', { email: `${w.unique('fresh').replace(' ', '-')}@invited.example.com`, groupIds: [groupOf(w, t)] }), 201, 'fresh invitation').body.id as string,
+      invitation: must(await authorOf(w, t).post('/invitations', { email: `${w.unique('fresh').replace(' ', '-')}@invited.example.com`, groupIds: [groupOf(w, t)] }), 201, 'fresh invitation').body
+        .id as string,
     }),
     request: (_w, _t, f) => del(`/invitations/${f.invitation}`),
   },
@@ -212,7 +222,11 @@ export const SPECS: Record<string, OpSpec> = {
   'POST /users/{id}/roles': {
     request: (w, t) => post(`/users/${t === 'workspace' ? w.users.c1 : w.users.u1}/roles`, { roleId: t === 'workspace' ? w.roles.acme : t === 'grantsAdmin' ? w.roles.admin : w.roles.readOnly }),
     undo: async (w, t) =>
-      void must(await w.op.delete(`/users/${t === 'workspace' ? w.users.c1 : w.users.u1}/roles/${t === 'workspace' ? w.roles.acme : t === 'grantsAdmin' ? w.roles.admin : w.roles.readOnly}`), 204, 'undo user role'),
+      void must(
+        await w.op.delete(`/users/${t === 'workspace' ? w.users.c1 : w.users.u1}/roles/${t === 'workspace' ? w.roles.acme : t === 'grantsAdmin' ? w.roles.admin : w.roles.readOnly}`),
+        204,
+        'undo user role',
+      ),
   },
   'DELETE /users/{id}/roles/{roleId}': {
     request: (w) => del(`/users/${w.users.u1}/roles/${w.roles.train}`),
@@ -225,7 +239,15 @@ export const SPECS: Record<string, OpSpec> = {
     request: (w, t, _f, actor) => {
       const audience = isAdminActor(actor) ? {} : { audience: 'customer' };
       if (t === 'workspace') return post('/roles', { name: w.unique('Customer role'), audience: 'customer', privileges: [{ target: 'Ticket', level: 'view' }] });
-      if (t === 'internal') return post('/roles', { name: w.unique('Platform role'), ...audience, privileges: [{ target: 'Product', level: 'view' }, { target: 'Platform Users', level: 'delete' }] });
+      if (t === 'internal')
+        return post('/roles', {
+          name: w.unique('Platform role'),
+          ...audience,
+          privileges: [
+            { target: 'Product', level: 'view' },
+            { target: 'Platform Users', level: 'delete' },
+          ],
+        });
       return post('/roles', { name: w.unique('Near admin'), ...audience, privileges: nearAdmin() });
     },
     undo: async (w, _t, _f, res) => void must(await w.op.delete(`/roles/${res.body.id}`), 204, 'undo role create'),
@@ -295,7 +317,9 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /rules/{id}': simple((w) => get(`/rules/${w.rule}`)),
   'PATCH /rules/{id}': simple((w) => patch(`/rules/${w.rule}`, { name: w.unique('Renamed rule') })),
   'DELETE /rules/{id}': {
-    fresh: async (w) => ({ rule: must(await w.op.post('/rules', { name: w.unique('Fresh rule'), expression: 'department = "Nowhere"', targetGroupId: w.groups.outside }), 201, 'fresh rule').body.id as string }),
+    fresh: async (w) => ({
+      rule: must(await w.op.post('/rules', { name: w.unique('Fresh rule'), expression: 'department = "Nowhere"', targetGroupId: w.groups.outside }), 201, 'fresh rule').body.id as string,
+    }),
     request: (_w, _t, f) => del(`/rules/${f.rule}`),
   },
   'POST /rules/{id}/run': simple((w) => post(`/rules/${w.rule}/run`)),

@@ -21,8 +21,17 @@ export interface World {
   users: { u1: string; u3: string; u4: string; u5: string; u6: string; c1: string; c3: string; c4: string; c5: string };
   emails: Record<string, string>;
   groups: {
-    team: string; outside: string; workspace: string; otherWorkspace: string; internal: string; idp: string; grantsAdmin: string;
-    teamB: string; marketing: string; admins: string; customerAdmins: string;
+    team: string;
+    outside: string;
+    workspace: string;
+    otherWorkspace: string;
+    internal: string;
+    idp: string;
+    grantsAdmin: string;
+    teamB: string;
+    marketing: string;
+    admins: string;
+    customerAdmins: string;
   };
   roles: { readOnly: string; train: string; admin: string; acme: string; globex: string; acme2: string; globex2: string };
   projects: { team: string; outside: string; workspace: string; otherWorkspace: string; internal: string };
@@ -111,7 +120,14 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
   await add(support, users.u4);
 
   const team = await group('Engineering', { ownerId: ids.owner });
-  for (const [u, r] of [[ids.mike, 'manager'], [ids.member, 'member'], [ids.gina, 'member'], [users.u1, 'member'], [ids.deact, 'manager']] as const) await add(team, u, r);
+  for (const [u, r] of [
+    [ids.mike, 'manager'],
+    [ids.member, 'member'],
+    [ids.gina, 'member'],
+    [users.u1, 'member'],
+    [ids.deact, 'manager'],
+  ] as const)
+    await add(team, u, r);
   await designate(team, ids.gina);
   const teamB = await group('Team B', { ownerId: ids.owner });
   await add(teamB, ids.mike, 'manager');
@@ -133,8 +149,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
 
   const roleList = must(await op.get('/roles'), 200, 'roles').body.items as { id: string; system: string | null }[];
   const systemRole = (key: string) => roleList.find((r) => r.system === key)!.id;
-  const customerRole = async (name: string) =>
-    must(await op.post('/roles', { name, audience: 'customer', privileges: [{ target: 'Ticket', level: 'view' }] }), 201, `role ${name}`).body.id as string;
+  const customerRole = async (name: string) => must(await op.post('/roles', { name, audience: 'customer', privileges: [{ target: 'Ticket', level: 'view' }] }), 201, `role ${name}`).body.id as string;
   const roles = {
     readOnly: systemRole('read-only'),
     train: systemRole('train'),
@@ -154,7 +169,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
   must(await op.post(`/groups/${otherWorkspace}/roles`, { roleId: roles.globex }), 201, 'globex role');
   must(await op.post(`/users/${users.u1}/roles`, { roleId: roles.train }), 201, 'Train to u1');
   // Customer admins hold what the customer roles they create and assign give (docs/decisions.md).
-  must(await op.post(`/groups/${customerAdmins}/roles`, { roleId: await customerRole('Customer admin tickets') }), 201, 'customer admins\' role');
+  must(await op.post(`/groups/${customerAdmins}/roles`, { roleId: await customerRole('Customer admin tickets') }), 201, "customer admins' role");
 
   const project = async (g: string, name: string) => must(await op.post(`/groups/${g}/projects`, { name }), 201, `project ${name}`).body.id as string;
   const projects = {
@@ -226,11 +241,7 @@ export async function buildWorld(s?: AdminStack, opts: { beforeScimChanges?: (w:
 
   // Last: the deactivation and the audience change, over SCIM as the IdP does them (no worker runs).
   must(await s.scim.patch(`/Users/${ids.deact}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }), 200, 'deactivate');
-  must(
-    await s.scim.patch(`/Users/${ids.u2}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' }] }),
-    200,
-    'audience change',
-  );
+  must(await s.scim.patch(`/Users/${ids.u2}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' }] }), 200, 'audience change');
 
   return world;
 }

@@ -118,7 +118,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await memberIds(customerAdmins)).not.toContain(c3);
   });
 
-  it('#2 a Group Administrator cannot widen their own reach through their dynamic group\'s rule', async () => {
+  it("#2 a Group Administrator cannot widen their own reach through their dynamic group's rule", async () => {
     const dyn = await group(unique('Gina dyn'), { kind: 'dynamic', rule: { expression: 'userName eq "gina@corp.com"' } });
     // The rule put gina there (as the worker would), and an admin made her its Group Administrator.
     await s.runtime.deps.memberships.addSource(s.tenantId, dyn, [gina], 'dynamic', 'member');
@@ -179,7 +179,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await allowed(u1, 'delete', 'Account')).toBe(false);
   });
 
-  it('#6 a customer admin\'s roles name customer-facing targets only, at levels they hold', async () => {
+  it("#6 a customer admin's roles name customer-facing targets only, at levels they hold", async () => {
     const catalog = expectStatus(await s.admin.get('/permissions/catalog'), 200).body.targets as { name: string; levels: string[] }[];
     const nearlyEverything = catalog.slice(1).map((t) => ({ target: t.name, level: t.levels[t.levels.length - 1] }));
     const internal = await cadminClient.post('/roles', { name: unique('Near admin'), privileges: nearlyEverything });
@@ -210,7 +210,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expect(await allowed(c2, 'view', 'Reports')).toBe(false);
   });
 
-  it('#9 an invitation is applied with its inviter\'s rights as they are when it is applied', async () => {
+  it("#9 an invitation is applied with its inviter's rights as they are when it is applied", async () => {
     const team = await group(unique('Platform crew'));
     const inviter = await s.user(unique('inviter') + '@corp.com');
     await add(team, inviter);
@@ -235,7 +235,7 @@ describe('issue 18: no actor reaches past its scope', () => {
     expectStatus(await s.admin.post(`/groups/${sales}/members/import/${preview.id}/confirm`), 200);
   });
 
-  it('#11 a customer admin\'s member pages and counts tell nothing about another workspace', async () => {
+  it("#11 a customer admin's member pages and counts tell nothing about another workspace", async () => {
     const shared = await group(unique('Shared customers'), { audience: 'customer' });
     const globex = [c3, await customer(unique('c4') + '@globex.example', 'globex'), await customer(unique('c5') + '@globex.example', 'globex')];
     for (const u of [c1, c2, ...globex]) await add(shared, u);
@@ -243,7 +243,10 @@ describe('issue 18: no actor reaches past its scope', () => {
     const cursors: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: { userId: string }[]; nextCursor: string | null; total: number | null } = expectStatus(await cadminClient.get(`/groups/${shared}/members?limit=1${cursor ? `&cursor=${cursor}` : ''}`), 200).body;
+      const page: { items: { userId: string }[]; nextCursor: string | null; total: number | null } = expectStatus(
+        await cadminClient.get(`/groups/${shared}/members?limit=1${cursor ? `&cursor=${cursor}` : ''}`),
+        200,
+      ).body;
       seen.push(...page.items.map((m) => m.userId));
       expect(page.total).toBeNull();
       cursor = page.nextCursor;
@@ -253,7 +256,9 @@ describe('issue 18: no actor reaches past its scope', () => {
     for (const c of cursors) expect(globex).not.toContain(c);
     const viewed = expectStatus(await cadminClient.get(`/groups/${shared}`), 200).body;
     expect(viewed.memberCount).toBeUndefined();
-    const listedCount = (expectStatus(await cadminClient.get('/groups?audience=customer&limit=200'), 200).body.items as { id: string; memberCount?: number }[]).find((g) => g.id === shared)?.memberCount;
+    const listedCount = (expectStatus(await cadminClient.get('/groups?audience=customer&limit=200'), 200).body.items as { id: string; memberCount?: number }[]).find(
+      (g) => g.id === shared,
+    )?.memberCount;
     expect(listedCount).toBeUndefined();
     expect(expectStatus(await s.admin.get(`/groups/${shared}`), 200).body.memberCount).toBe(5);
   });

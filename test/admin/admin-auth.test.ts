@@ -32,7 +32,9 @@ describe('admin JWTs that no longer speak for anyone', () => {
     for (const kind of ['operator', 'user'] as const) {
       const token = signAdminToken(s.config.adminJwt, { sub: 'usr_ghost', tenant: 'ten_does_not_exist', role: 'admin', kind });
       for (const [method, path, body] of SAMPLE_ROUTES) {
-        const res = await s.http[method](`/admin/v1${path}`).set('Authorization', bearer(token)).send(body as object);
+        const res = await s.http[method](`/admin/v1${path}`)
+          .set('Authorization', bearer(token))
+          .send(body as object);
         expectError(res, 401, 'ADMIN_AUTH_TENANT_UNKNOWN');
       }
     }
@@ -59,7 +61,11 @@ describe('admin JWTs that no longer speak for anyone', () => {
 
   it('operator tokens carry the role admin', async () => {
     const token = jwt.sign({ tenant: s.tenantId, role: 'member', kind: 'operator' }, s.config.adminJwt.signKey!, {
-      algorithm: s.config.adminJwt.algorithm, subject: 'cli', issuer: s.config.adminJwt.issuer, audience: s.config.adminJwt.audience, expiresIn: 600,
+      algorithm: s.config.adminJwt.algorithm,
+      subject: 'cli',
+      issuer: s.config.adminJwt.issuer,
+      audience: s.config.adminJwt.audience,
+      expiresIn: 600,
     });
     expectError(await s.http.get('/admin/v1/groups').set('Authorization', bearer(token)), 401, 'ADMIN_AUTH_CLAIMS');
   });
@@ -77,7 +83,9 @@ describe('users deactivated or deleted over SCIM lose the admin API at once', ()
     expect((await s.scim.patch(`/Users/${manager}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] })).status).toBe(200);
     expectError(await asManager.post(`/groups/${g}/members`, { userId: newcomer }), 403, 'USER_DEACTIVATED');
     for (const [method, path, body] of SAMPLE_ROUTES) {
-      const res = await s.http[method](`/admin/v1${path}`).set('Authorization', bearer(signAdminToken(s.config.adminJwt, { sub: manager, tenant: s.tenantId, role: 'member' }))).send(body as object);
+      const res = await s.http[method](`/admin/v1${path}`)
+        .set('Authorization', bearer(signAdminToken(s.config.adminJwt, { sub: manager, tenant: s.tenantId, role: 'member' })))
+        .send(body as object);
       expectError(res, 403, 'USER_DEACTIVATED');
     }
     const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items.map((m: { userId: string }) => m.userId);

@@ -41,7 +41,11 @@ export async function startAdminStack(opts: { env?: Record<string, string> } = {
     return {
       get: (p) => stack.http.get(base + p).set('Authorization', auth),
       post: (p, b) => (b === undefined ? stack.http.post(base + p) : stack.http.post(base + p).send(b as object)).set('Authorization', auth),
-      patch: (p, b) => stack.http.patch(base + p).send(b as object).set('Authorization', auth),
+      patch: (p, b) =>
+        stack.http
+          .patch(base + p)
+          .send(b as object)
+          .set('Authorization', auth),
       delete: (p) => stack.http.delete(base + p).set('Authorization', auth),
     };
   };

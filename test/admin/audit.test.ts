@@ -39,14 +39,7 @@ async function audit(query: string): Promise<Event[]> {
 describe('GET /admin/v1/audit', () => {
   it('records every admin change with actor, object, before, after and request id', async () => {
     const events = await audit(`?objectId=${groupId}`);
-    expect(events.map((e) => e.action)).toEqual([
-      'group.archived',
-      'group.member.removed',
-      'group.member.role_changed',
-      'group.member.added',
-      'group.updated',
-      'group.created',
-    ]);
+    expect(events.map((e) => e.action)).toEqual(['group.archived', 'group.member.removed', 'group.member.role_changed', 'group.member.added', 'group.updated', 'group.created']);
     const created = events.find((e) => e.action === 'group.created')!;
     expect(created).toMatchObject({ actor: { type: 'admin', id: aliceId }, object: { type: 'Group', id: groupId }, requestId: 'req-audit-1', after: { name: 'Audited group' } });
     const updated = events.find((e) => e.action === 'group.updated')!;
@@ -64,7 +57,7 @@ describe('GET /admin/v1/audit', () => {
     expect(scim).toEqual([expect.objectContaining({ object: { type: 'User', id: userId }, actor: expect.objectContaining({ type: 'scim-token' }) })]);
   });
 
-  it("records a non-admin caller as a user, not as an admin", async () => {
+  it('records a non-admin caller as a user, not as an admin', async () => {
     const manager = await s.user('auditing.manager@example.com');
     const newcomer = await s.user('audited.newcomer@example.com');
     const g = expectStatus(await s.admin.post('/groups', { name: 'Managed and audited', ownerId: manager }), 201).body.id;

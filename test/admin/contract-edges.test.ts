@@ -82,7 +82,11 @@ describe('bodies', () => {
 describe('the document declares what the route guard answers', () => {
   it('every operation lists 400 (an undeclared query parameter)', () => {
     const paths = adminOpenApiDocument().paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    const missing = Object.entries(paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => !op.responses['400']).map(([m]) => `${m.toUpperCase()} ${path}`));
+    const missing = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => !op.responses['400'])
+        .map(([m]) => `${m.toUpperCase()} ${path}`),
+    );
     expect(missing).toEqual([]);
   });
 });

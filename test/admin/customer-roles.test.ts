@@ -11,8 +11,7 @@ let buyer: string;
 let customerGroup: string;
 let n = 0;
 const unique = (name: string) => `${name} ${++n}`;
-const roleIdBySystem = async (system: string) =>
-  (expectStatus(await s.admin.get('/roles'), 200).body.items as { id: string; system: string | null }[]).find((r) => r.system === system)!.id;
+const roleIdBySystem = async (system: string) => (expectStatus(await s.admin.get('/roles'), 200).body.items as { id: string; system: string | null }[]).find((r) => r.system === system)!.id;
 
 beforeAll(async () => {
   s = await startAdminStack();
@@ -29,8 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const allowed = async (userId: string, action: string, target: string) =>
-  expectStatus(await s.admin.post('/authorize', { userId, action, target }), 200).body.allowed as boolean;
+const allowed = async (userId: string, action: string, target: string) => expectStatus(await s.admin.post('/authorize', { userId, action, target }), 200).body.allowed as boolean;
 
 describe('customer roles', () => {
   it('a customer admin creates a customer role, changes it, assigns it to a customer group, revokes and deletes it', async () => {
@@ -47,7 +45,7 @@ describe('customer roles', () => {
     expectStatus(await customerAdmin.delete(`/roles/${created.id}`), 204);
   });
 
-  it('internal roles and user groups stay the admins\'', async () => {
+  it("internal roles and user groups stay the admins'", async () => {
     expectError(await customerAdmin.post('/roles', { name: unique('Internal'), audience: 'user', privileges: [] }), 403, 'FORBIDDEN');
     const readOnly = await roleIdBySystem('read-only');
     expectError(await customerAdmin.patch(`/roles/${readOnly}`, { description: 'changed by a customer admin' }), 403, 'FORBIDDEN');

@@ -46,7 +46,10 @@ describe('customer admins are scoped to their workspace', () => {
     expectError(await ws1Admin.post(`/groups/${g}/members`, { userId: c2 }), 404, 'USER_NOT_FOUND');
     expectError(await ws1Admin.post(`/groups/${g}/members`, { email: 'buyer@ws2.example' }), 404, 'USER_NOT_FOUND');
     const preview = expectStatus(await ws1Admin.post(`/groups/${g}/members/import`, { csv: 'email\nbuyer@ws2.example\nother.buyer@ws1.example' }), 201);
-    expect(preview.body.rows.map((r: { outcome: string; reason?: string }) => [r.outcome, r.reason ?? ''])).toEqual([['skipped', 'unknown e-mail'], ['added', '']]);
+    expect(preview.body.rows.map((r: { outcome: string; reason?: string }) => [r.outcome, r.reason ?? ''])).toEqual([
+      ['skipped', 'unknown e-mail'],
+      ['added', ''],
+    ]);
     const inv = expectStatus(await ws1Admin.post('/invitations', { email: 'buyer@ws2.example', groupIds: [g] }), 201).body;
     expect(inv).toMatchObject({ status: 'pending', userId: null });
     const members = (expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items as { userId: string }[]).map((m) => m.userId);

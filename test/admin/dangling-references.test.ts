@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 describe('no dangling references', () => {
-  it('a user deleted over SCIM is no longer any group\'s owner or Group Administrator', async () => {
+  it("a user deleted over SCIM is no longer any group's owner or Group Administrator", async () => {
     const leaver = await s.user('owner.and.admin@example.com');
     const owned = expectStatus(await s.admin.post('/groups', { name: 'Owned by the leaver', ownerId: leaver }), 201).body.id;
     const administered = expectStatus(await s.admin.post('/groups', { name: 'Administered by the leaver' }), 201).body.id;
@@ -32,7 +32,10 @@ describe('no dangling references', () => {
     expect(expectStatus(await s.admin.get(`/mappings/${mapping}`), 200).body).toMatchObject({ enabled: false, targetMissing: true });
     expect(expectStatus(await s.admin.get(`/rules/${rule}`), 200).body).toMatchObject({ enabled: false, targetMissing: true });
     const listed = expectStatus(await s.admin.get('/rules'), 200).body.items.filter((r: { targetGroupId: string }) => r.targetGroupId === target);
-    expect(listed.map((r: { enabled: boolean; targetMissing: boolean }) => [r.enabled, r.targetMissing])).toEqual([[false, true], [false, true]]);
+    expect(listed.map((r: { enabled: boolean; targetMissing: boolean }) => [r.enabled, r.targetMissing])).toEqual([
+      [false, true],
+      [false, true],
+    ]);
     const audit = expectStatus(await s.admin.get(`/audit?action=rule.updated&objectId=${mapping}`), 200).body.items;
     expect(audit[0]).toMatchObject({ before: { enabled: true }, after: { enabled: false } });
   });

@@ -19,9 +19,12 @@ async function automaticEvents(userId: string): Promise<AuditItem[]> {
 describe('default groups of product doc 003', () => {
   it('a new tenant has All Users (every active internal user, automatic) and Agent and Automations Admin (holding Configure)', async () => {
     const groups = expectStatus(await s.admin.get('/groups?limit=200'), 200).body.items as { name: string; system: string; automatic: string | null; default: boolean; id: string }[];
-    expect(groups.filter((g) => g.default).map((g) => g.name).sort()).toEqual(
-      ['Admins', 'Agent and Automations Admin', 'All Users', 'Customer Admins', 'Customers', 'Platform Users', 'Support', 'Verified Customers'].sort(),
-    );
+    expect(
+      groups
+        .filter((g) => g.default)
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(['Admins', 'Agent and Automations Admin', 'All Users', 'Customer Admins', 'Customers', 'Platform Users', 'Support', 'Verified Customers'].sort());
     expect(groups.find((g) => g.system === 'all-users')).toMatchObject({ name: 'All Users', automatic: 'allInternal' });
     const agents = groups.find((g) => g.system === 'agent-automations-admins')!;
     expect(agents.automatic).toBeNull();
@@ -34,7 +37,9 @@ describe('default groups of product doc 003', () => {
     const members = expectStatus(await s.admin.get(`/groups/${allUsers}/members?limit=500`), 200).body.items as { userId: string; sources: string[] }[];
     expect(members).toContainEqual(expect.objectContaining({ userId: internal, sources: ['automatic'] }));
     expect(members.map((m) => m.userId)).not.toContain(customer);
-    expect(expectStatus(await s.admin.get(`/users/${internal}`), 200).body.groups).toContainEqual(expect.objectContaining({ groupId: allUsers, groupName: 'All Users', role: 'member', sources: ['automatic'] }));
+    expect(expectStatus(await s.admin.get(`/users/${internal}`), 200).body.groups).toContainEqual(
+      expect.objectContaining({ groupId: allUsers, groupName: 'All Users', role: 'member', sources: ['automatic'] }),
+    );
     expectError(await s.admin.post(`/groups/${allUsers}/members`, { userId: internal }), 409, 'GROUP_AUTOMATIC_MEMBERS');
   });
 
@@ -53,7 +58,12 @@ describe('default groups of product doc 003', () => {
     const userId = created.body.id as string;
     const [allUsers, platform, customers] = await Promise.all(['all-users', 'platform-users', 'customers'].map((k) => s.defaultGroup(k)));
     const joined = await automaticEvents(userId);
-    expect(joined.map((e) => [e.action, e.object.id]).sort()).toEqual([['membership.added', allUsers], ['membership.added', platform]].sort());
+    expect(joined.map((e) => [e.action, e.object.id]).sort()).toEqual(
+      [
+        ['membership.added', allUsers],
+        ['membership.added', platform],
+      ].sort(),
+    );
     const creation = expectStatus(await s.admin.get(`/audit?action=user.created&objectId=${userId}`), 200).body.items[0];
     expect(joined[0]!.after).toMatchObject({ userId, source: 'automatic', trigger: { eventId: creation.id, action: 'user.created' } });
 
@@ -61,7 +71,13 @@ describe('default groups of product doc 003', () => {
     const patch = (value: unknown, path: string) => s.scim.patch(`/Users/${userId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path, value }] });
     expectStatus(await patch('customer', `${CUSTOM_USER_URN}:audience`), 200);
     const moved = (await automaticEvents(userId)).filter((e) => !joined.some((j) => j.object.id === e.object.id && j.action === e.action));
-    expect(moved.map((e) => [e.action, e.object.id]).sort()).toEqual([['membership.added', customers], ['membership.removed', allUsers], ['membership.removed', platform]].sort());
+    expect(moved.map((e) => [e.action, e.object.id]).sort()).toEqual(
+      [
+        ['membership.added', customers],
+        ['membership.removed', allUsers],
+        ['membership.removed', platform],
+      ].sort(),
+    );
     // Deactivation ends the automatic membership; the trigger names the attribute.
     expectStatus(await patch(false, 'active'), 200);
     const left = (await automaticEvents(userId)).find((e) => e.action === 'membership.removed' && e.object.id === customers)!;

@@ -95,7 +95,7 @@ describe('group administrator visibility', () => {
     expect(JSON.stringify(expectStatus(await gaClient.get(`/invitations/${inv.body.id}`), 200).body)).not.toContain(outsider);
   });
 
-  it("the CSV preview resolves only addresses of users they can see", async () => {
+  it('the CSV preview resolves only addresses of users they can see', async () => {
     const preview = expectStatus(await gaClient.post(`/groups/${groupA}/members/import`, { csv: 'email\noutsider@example.com\nin.a@example.com' }), 201);
     expect(preview.body.rows.map((r: { email: string; outcome: string; reason?: string; userId?: string }) => [r.email, r.outcome, r.reason ?? null, r.userId ?? null])).toEqual([
       ['outsider@example.com', 'skipped', 'unknown e-mail', null],

@@ -12,7 +12,16 @@ const names = (res: { body: { items: { name: string }[] } }) => res.body.items.m
 describe('POST /admin/v1/groups', () => {
   it('when an admin creates a group, then it is active, static and listed with 0 members', async () => {
     const res = expectStatus(await s.admin.post('/groups', { name: 'Customer Support Team', description: 'Tier 1 and 2 support agents' }), 201);
-    expect(res.body).toMatchObject({ name: 'Customer Support Team', description: 'Tier 1 and 2 support agents', status: 'active', kind: 'static', audience: 'user', memberCount: 0, origin: 'internal', default: false });
+    expect(res.body).toMatchObject({
+      name: 'Customer Support Team',
+      description: 'Tier 1 and 2 support agents',
+      status: 'active',
+      kind: 'static',
+      audience: 'user',
+      memberCount: 0,
+      origin: 'internal',
+      default: false,
+    });
     expect(res.body.id).toMatch(/^grp_/);
     const list = expectStatus(await s.admin.get('/groups?q=support%20team'), 200);
     expect(names(list)).toEqual(['Customer Support Team']);
@@ -191,8 +200,7 @@ describe('GET /admin/v1/groups', () => {
         const g = expectStatus(await t.admin.post('/groups', { name }), 201).body;
         for (const u of users.slice(0, size)) expectStatus(await t.admin.post(`/groups/${g.id}/members`, { userId: u }), 201);
       }
-      const custom = (res: { body: { items: { name: string; memberCount: number }[] } }) =>
-        res.body.items.filter((g) => g.name in sizes).map((g) => `${g.name}:${g.memberCount}`);
+      const custom = (res: { body: { items: { name: string; memberCount: number }[] } }) => res.body.items.filter((g) => g.name in sizes).map((g) => `${g.name}:${g.memberCount}`);
       expect(custom(expectStatus(await t.admin.get('/groups?sort=-memberCount&limit=200'), 200))).toEqual(['Alpha big:3', 'Mid two:2', 'Zeta small:1']);
       expect(custom(expectStatus(await t.admin.get('/groups?sort=memberCount&limit=200'), 200))).toEqual(['Zeta small:1', 'Mid two:2', 'Alpha big:3']);
       const first = expectStatus(await t.admin.get('/groups?sort=name&limit=2&page=1'), 200);

@@ -33,7 +33,14 @@ describe('/admin/v1/invitations', () => {
       ]),
     );
     const after = expectStatus(await s.admin.get(`/invitations/${inv.body.id}`), 200);
-    expect(after.body).toMatchObject({ status: 'accepted', userId, result: [{ groupId: sales, outcome: 'added' }, { groupId: support, outcome: 'added' }] });
+    expect(after.body).toMatchObject({
+      status: 'accepted',
+      userId,
+      result: [
+        { groupId: sales, outcome: 'added' },
+        { groupId: support, outcome: 'added' },
+      ],
+    });
     // A second user with the same address later gets nothing: the invitation was used.
     const again = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'nhire2', emails: [{ value: 'new.hire@example.com' }] });
     expect((await groupsOf(again.body.id)).every((g) => g.sources.join() === 'automatic')).toBe(true);
@@ -45,10 +52,7 @@ describe('/admin/v1/invitations', () => {
     const second = expectStatus(await s.admin.post('/invitations', { email: 'twice@example.com', groupIds: [team], role: 'manager' }), 201).body.id;
     const created = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'twice', emails: [{ value: 'twice@example.com' }] });
     const userId = created.body.id as string;
-    const results = [
-      expectStatus(await s.admin.get(`/invitations/${first}`), 200).body.result,
-      expectStatus(await s.admin.get(`/invitations/${second}`), 200).body.result,
-    ];
+    const results = [expectStatus(await s.admin.get(`/invitations/${first}`), 200).body.result, expectStatus(await s.admin.get(`/invitations/${second}`), 200).body.result];
     const role = (await groupsOf(userId)).find((g) => g.groupId === team)!.role;
     // Whichever was applied first added the user with its role; the other reports the membership as it found it.
     const added = results.find((r) => r[0].outcome === 'added')[0];

@@ -99,7 +99,10 @@ describe('POST /admin/v1/groups/:id/members/import (preview) and …/confirm', (
     const dan = await s.user('dan.stale@example.com');
     const eve = await s.user('eve.stale@example.com');
     const g = expectStatus(await s.admin.post('/groups', { name: 'Stale preview' }), 201).body.id;
-    const preview = expectStatus(await s.admin.post(`/groups/${g}/members/import`, { csv: 'email,role\ncarol.stale@example.com,manager\ndan.stale@example.com,member\neve.stale@example.com,member' }), 201);
+    const preview = expectStatus(
+      await s.admin.post(`/groups/${g}/members/import`, { csv: 'email,role\ncarol.stale@example.com,manager\ndan.stale@example.com,member\neve.stale@example.com,member' }),
+      201,
+    );
     expect(preview.body.summary).toEqual({ added: 3, skipped: 0, error: 0 });
     // Meanwhile: Carol is added by hand as a member, Dan is deleted by the IdP.
     expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: carol, role: 'member' }), 201);
@@ -113,7 +116,12 @@ describe('POST /admin/v1/groups/:id/members/import (preview) and …/confirm', (
       ['eve.stale@example.com', 'added', ''],
     ]);
     const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items as { userId: string; role: string; sources: string[] }[];
-    expect(members.map((m) => [m.userId, m.role, m.sources]).sort()).toEqual([[carol, 'member', ['manual']], [eve, 'member', ['import']]].sort());
+    expect(members.map((m) => [m.userId, m.role, m.sources]).sort()).toEqual(
+      [
+        [carol, 'member', ['manual']],
+        [eve, 'member', ['import']],
+      ].sort(),
+    );
     const audit = expectStatus(await s.admin.get(`/audit?action=group.members.imported&objectId=${g}`), 200).body.items;
     expect(audit[0].after).toMatchObject({ added: [{ userId: eve, role: 'member' }], skippedAtConfirm: 2 });
     // The stored import says the same.
@@ -130,9 +138,15 @@ describe('POST /admin/v1/groups/:id/members/import (preview) and …/confirm', (
   it('refuses more than 1,000 rows', async () => {
     const g = expectStatus(await s.admin.post('/groups', { name: 'Too big' }), 201).body.id;
     const rows = Array.from({ length: 1001 }, (_, i) => `user${i}@example.com,member`);
-    const res = await s.admin.post(`/groups/${g}/members/import`).set('Content-Type', 'text/csv').send(['email,role', ...rows].join('\n'));
+    const res = await s.admin
+      .post(`/groups/${g}/members/import`)
+      .set('Content-Type', 'text/csv')
+      .send(['email,role', ...rows].join('\n'));
     expectError(res, 400, 'IMPORT_TOO_MANY_ROWS');
-    const ok = await s.admin.post(`/groups/${g}/members/import`).set('Content-Type', 'text/csv').send(['email,role', ...rows.slice(0, 1000)].join('\n'));
+    const ok = await s.admin
+      .post(`/groups/${g}/members/import`)
+      .set('Content-Type', 'text/csv')
+      .send(['email,role', ...rows.slice(0, 1000)].join('\n'));
     expect(expectStatus(ok, 201).body.summary).toEqual({ added: 0, skipped: 1000, error: 0 });
   });
 

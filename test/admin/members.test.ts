@@ -11,7 +11,7 @@ async function newGroup(name: string, extra: Record<string, unknown> = {}): Prom
 }
 
 describe('/admin/v1/groups/:id/members', () => {
-  it("an admin adds a member with a role, lists them and changes the role", async () => {
+  it('an admin adds a member with a role, lists them and changes the role', async () => {
     const u = await s.user('alice@example.com');
     const g = await newGroup('Tier 1 Support');
     const added = expectStatus(await s.admin.post(`/groups/${g}/members`, { userId: u, role: 'member' }), 201);
@@ -89,7 +89,12 @@ describe('/admin/v1/groups/:id/members', () => {
     const g = await newGroup('Changing hands', { ownerId: first });
     expectStatus(await s.admin.patch(`/groups/${g}`, { ownerId: second }), 200);
     const members = expectStatus(await s.admin.get(`/groups/${g}/members`), 200).body.items.map((m: { userId: string; role: string; sources: string[] }) => [m.userId, m.role, m.sources]);
-    expect(members.sort()).toEqual([[first, 'member', ['manual']], [second, 'manager', ['owner']]].sort());
+    expect(members.sort()).toEqual(
+      [
+        [first, 'member', ['manual']],
+        [second, 'manager', ['owner']],
+      ].sort(),
+    );
     const audit = expectStatus(await s.admin.get(`/audit?action=group.owner.changed&objectId=${g}`), 200).body.items;
     expect(audit).toEqual([expect.objectContaining({ before: { ownerId: first }, after: { ownerId: second, previousOwner: { userId: first, role: 'member', sources: ['manual'] } } })]);
     // Now an ordinary member: removable.
@@ -171,7 +176,18 @@ describe('who may change members', () => {
     const admins = await s.defaultGroup('admins');
     const systemIds = new Map([['admins', admins]]);
     const managerNotAdmin = new Access({ tenantId: s.tenantId, userId: 'u', role: 'member' }, false, false, new Set([admins]), new Set([admins]), new Set([admins]), systemIds);
-    const group = { id: admins, tenantId: s.tenantId, origin: 'internal' as const, name: 'Admins', audience: 'user' as const, kind: 'static' as const, status: 'active' as const, system: 'admins', createdAt: new Date(), updatedAt: new Date() };
+    const group = {
+      id: admins,
+      tenantId: s.tenantId,
+      origin: 'internal' as const,
+      name: 'Admins',
+      audience: 'user' as const,
+      kind: 'static' as const,
+      status: 'active' as const,
+      system: 'admins',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
     expect(managerNotAdmin.canManageMembers(group)).toBe(false);
     expect(managerNotAdmin.canInviteInto(group)).toBe(false);
   });
@@ -181,7 +197,7 @@ describe('who may change members', () => {
     const manager = await s.user('team.manager@example.com');
     const newcomer = await s.user('newcomer@example.com');
     const g = await newGroup('Self-managed', { ownerId: owner });
-    const other = await newGroup('Someone else\'s');
+    const other = await newGroup("Someone else's");
     // Owners and managers name users they can see: those of the groups they own or manage.
     const pool = await newGroup('Pool of the owner and manager', { ownerId: owner });
     for (const u of [manager, newcomer]) expectStatus(await s.admin.post(`/groups/${pool}/members`, { userId: u, role: u === manager ? 'manager' : 'member' }), 201);

@@ -41,13 +41,21 @@ beforeAll(async () => {
   const app = s.runtime.app as unknown as { router: { stack: Layer[] } };
   const adminLayer = app.router.stack.find((l) => l.rawPath === '/admin/v1');
   if (!adminLayer?.handle?.stack) throw new Error('the admin router is not mounted at /admin/v1');
-  registered = new Set([...routesOf(adminLayer.handle.stack, '', new Set())].map((r) => {
-    const [method, path] = r.split(' ') as [string, string];
-    return `${method} ${toOpenApiPath(path)}`;
-  }));
+  registered = new Set(
+    [...routesOf(adminLayer.handle.stack, '', new Set())].map((r) => {
+      const [method, path] = r.split(' ') as [string, string];
+      return `${method} ${toOpenApiPath(path)}`;
+    }),
+  );
   // Served without a token: it is public.
   document = expectStatus(await s.http.get('/admin/v1/openapi.json'), 200).body;
-  documented = new Set(Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => HTTP_METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`)));
+  documented = new Set(
+    Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => HTTP_METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    ),
+  );
 });
 afterAll(() => s.close());
 

@@ -47,7 +47,21 @@ describe('permission levels', () => {
 describe('the permission catalogue', () => {
   it('lists the product targets, the platform sections and the resource types', () => {
     const names = CATALOG.targets.map((t) => t.name);
-    for (const n of ['Ticket', 'Issue', 'Opportunity', 'Account', 'Workspaces', 'Contacts', 'Account Bulk Statuses', 'Platform Calling Plan', 'Platform Groups', 'Platform Users', 'agent', 'data source', 'project']) {
+    for (const n of [
+      'Ticket',
+      'Issue',
+      'Opportunity',
+      'Account',
+      'Workspaces',
+      'Contacts',
+      'Account Bulk Statuses',
+      'Platform Calling Plan',
+      'Platform Groups',
+      'Platform Users',
+      'agent',
+      'data source',
+      'project',
+    ]) {
       expect(names).toContain(n);
     }
     expect(catalogView().targets.find((t) => t.name === 'agent')).toMatchObject({ resourceType: 'agent', grantLevels: ['view', 'edit'] });
@@ -61,7 +75,12 @@ describe('the permission catalogue', () => {
   });
 
   it('edit on "Account Bulk Statuses" requires at least view on Platform Calling Plan, Platform Groups and Platform Users', () => {
-    const missing = missingDependencies(normalizePrivileges([{ target: 'Account Bulk Statuses', level: 'edit' }, { target: 'Product', level: 'view' }]));
+    const missing = missingDependencies(
+      normalizePrivileges([
+        { target: 'Account Bulk Statuses', level: 'edit' },
+        { target: 'Product', level: 'view' },
+      ]),
+    );
     expect(missing.map((m) => `${m.level} ${m.target}`)).toEqual(['view Platform Calling Plan', 'view Platform Groups', 'view Platform Users']);
     expect(missing[0]!.requiredBy).toEqual({ target: 'Account Bulk Statuses', level: 'edit' });
   });
@@ -98,7 +117,14 @@ describe('the permission catalogue', () => {
   it('refuses unknown targets, levels a target does not offer and a target named twice', () => {
     expect(thrown(() => normalizePrivileges([{ target: 'Spaceships', level: 'view' }])).code).toBe('PERMISSION_TARGET_UNKNOWN');
     expect(thrown(() => normalizePrivileges([{ target: 'Reports', level: 'delete' }])).code).toBe('PERMISSION_LEVEL_NOT_OFFERED');
-    expect(thrown(() => normalizePrivileges([{ target: 'Ticket', level: 'view' }, { target: 'ticket', level: 'edit' }])).code).toBe('PRIVILEGE_DUPLICATE');
+    expect(
+      thrown(() =>
+        normalizePrivileges([
+          { target: 'Ticket', level: 'view' },
+          { target: 'ticket', level: 'edit' },
+        ]),
+      ).code,
+    ).toBe('PRIVILEGE_DUPLICATE');
     expect(thrown(() => normalizePrivileges([{ target: 'Ticket', level: 'everything' }])).code).toBe('PRIVILEGES_INVALID');
   });
 
@@ -114,7 +140,13 @@ describe('the permission catalogue', () => {
 describe('effective permissions', () => {
   const roles = new Map([
     ['edit-ticket', role('edit-ticket', [{ target: 'Ticket', level: 'edit' }])],
-    ['view-ticket-account', role('view-ticket-account', [{ target: 'Ticket', level: 'view' }, { target: 'Account', level: 'view' }])],
+    [
+      'view-ticket-account',
+      role('view-ticket-account', [
+        { target: 'Ticket', level: 'view' },
+        { target: 'Account', level: 'view' },
+      ]),
+    ],
     ['create-ticket', role('create-ticket', [{ target: 'Ticket', level: 'create' }])],
     ['contacts', role('contacts', [{ target: 'Contacts', level: 'view' }])],
   ]);
@@ -147,7 +179,15 @@ describe('effective permissions', () => {
       ['a', node('a', { roleIds: ['edit-ticket'] })],
       ['b', node('b', { roleIds: ['view-ticket-account'] })],
     ]);
-    const before = computeEffective({ ...base, userRoleIds: ['contacts'], memberships: [{ groupId: 'a', role: 'member' }, { groupId: 'b', role: 'member' }], nodes });
+    const before = computeEffective({
+      ...base,
+      userRoleIds: ['contacts'],
+      memberships: [
+        { groupId: 'a', role: 'member' },
+        { groupId: 'b', role: 'member' },
+      ],
+      nodes,
+    });
     const after = computeEffective({ ...base, userRoleIds: ['contacts'], memberships: [{ groupId: 'a', role: 'member' }], nodes });
     expect(decide(before, 'view', target('Account')).allowed).toBe(true);
     expect(decide(after, 'view', target('Account')).allowed).toBe(false);

@@ -150,7 +150,13 @@ describe('effective permissions and authorize', () => {
     const a = await group('Editors');
     const b = await group('Viewers');
     await assignRole(a, await role([{ target: 'Ticket', level: 'edit' }]));
-    await assignRole(b, await role([{ target: 'Ticket', level: 'view' }, { target: 'Account', level: 'view' }]));
+    await assignRole(
+      b,
+      await role([
+        { target: 'Ticket', level: 'view' },
+        { target: 'Account', level: 'view' },
+      ]),
+    );
     const own = await role([{ target: 'Contacts', level: 'view' }]);
     expectStatus(await s.admin.post(`/users/${user}/roles`, { roleId: own }), 201);
     expect(expectStatus(await s.admin.get(`/users/${user}/roles`), 200).body.roles.map((r: { id: string }) => r.id)).toEqual([own]);
@@ -222,13 +228,16 @@ describe('effective permissions and authorize', () => {
     expect((await authorize({ userId: other, action: 'view', target: 'Ticket' }, s.as(user, 'member'))).allowed).toBe(false);
   });
 
-  it('the answer is about the subject, never the caller: the same for an operator token and the subject\'s own admin token', async () => {
+  it("the answer is about the subject, never the caller: the same for an operator token and the subject's own admin token", async () => {
     const x = await s.user(`subject-${seq}@example.com`);
     const g = await group('Viewers of Accounts');
     await assignRole(g, await role([{ target: 'Account', level: 'view' }]));
     await addMember(g, x);
     const own = s.as(x, 'admin');
-    for (const question of [{ action: 'delete', target: 'Account' }, { action: 'view', target: 'Account' }]) {
+    for (const question of [
+      { action: 'delete', target: 'Account' },
+      { action: 'view', target: 'Account' },
+    ]) {
       const byOperator = await authorize({ userId: x, ...question });
       const byThemselves = await authorize({ userId: x, ...question }, own);
       expect(byThemselves).toEqual(byOperator);
@@ -387,9 +396,7 @@ describe('audit', () => {
     const agent = expectStatus(await s.admin.post('/resources', { type: 'agent', name: unique('Audited bot') }), 201).body.id as string;
     expectStatus(await s.admin.post(`/groups/${g}/resources`, { resourceId: agent, level: 'view' }), 201);
     expectStatus(await s.admin.delete(`/groups/${g}/resources/${agent}`), 204);
-    const events = (await s.runtime.deps.models.AuditEvent.collection
-      .find({ tenantId: s.tenantId, 'object.id': { $in: [g, r, agent] } } as never)
-      .toArray()) as unknown as AuditEventDoc[];
+    const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'object.id': { $in: [g, r, agent] } } as never).toArray()) as unknown as AuditEventDoc[];
     const actions = events.map((e) => e.action);
     for (const a of ['role.created', 'role.updated', 'group.role.assigned', 'group.role.revoked', 'resource.created', 'group.resource.assigned', 'group.resource.revoked']) {
       expect(actions).toContain(a);

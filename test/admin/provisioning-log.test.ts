@@ -30,7 +30,9 @@ describe('describing what a SCIM request asked to change', () => {
   it('names the operation and the attributes, as Okta and Entra send them', () => {
     expect(describeChange('PATCH', 'Users', { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] })).toBe('replace active');
     expect(describeChange('PATCH', 'Groups', { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: 'a' }, { value: 'b' }] }] })).toBe('add members ×2');
-    expect(describeChange('PATCH', 'Users', { Operations: [{ op: 'Replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: 'Sales' }] })).toBe('replace department');
+    expect(describeChange('PATCH', 'Users', { Operations: [{ op: 'Replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: 'Sales' }] })).toBe(
+      'replace department',
+    );
     expect(describeChange('POST', 'Users', {})).toBe('create');
     expect(describeChange('DELETE', 'Users', undefined)).toBe('delete');
     expect(describeChange('GET', 'Users', undefined)).toBeUndefined();
@@ -155,11 +157,24 @@ describe('the provisioning log', () => {
     const repo = repositoriesOf(s.runtime.deps.models).provisioningLog;
     const tenantId = 'ten_bounds';
     const base = Date.UTC(2026, 0, 1);
-    const docs: ProvisioningLogDoc[] = Array.from({ length: 30 }, (_, i) => ({ _id: `plg_${String(i).padStart(2, '0')}`, tenantId, at: new Date(base + i * 60_000), method: 'GET', path: '/Users', resource: 'Users', status: 200 }));
+    const docs: ProvisioningLogDoc[] = Array.from({ length: 30 }, (_, i) => ({
+      _id: `plg_${String(i).padStart(2, '0')}`,
+      tenantId,
+      at: new Date(base + i * 60_000),
+      method: 'GET',
+      path: '/Users',
+      resource: 'Users',
+      status: 200,
+    }));
     await repo.insertMany(docs);
     await repo.trim(tenantId, 10, new Date(base + 25 * 60_000));
     const kept = await repo.newestFirst(tenantId, {}, 100);
-    expect(kept.map((d) => d._id)).toEqual(docs.slice(25).reverse().map((d) => d._id));
+    expect(kept.map((d) => d._id)).toEqual(
+      docs
+        .slice(25)
+        .reverse()
+        .map((d) => d._id),
+    );
     await repo.trim(tenantId, 2, new Date(base));
     expect((await repo.newestFirst(tenantId, {}, 100)).map((d) => d._id)).toEqual(['plg_29', 'plg_28']);
   });

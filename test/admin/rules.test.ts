@@ -48,7 +48,10 @@ describe('/admin/v1/rules', () => {
       const { id } = await s.createRule({ name: 'Audited', expression: 'department eq "Legal"', targetGroupId: sales });
       await s.admin.patch(`/rules/${id}`, { expression: 'department eq "Sales"' });
       // Oldest first (an unsorted find has no order: an index serves it in its own).
-      const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'object.id': id } as never).sort({ at: 1 }).toArray()) as unknown as AuditEventDoc[];
+      const events = (await s.runtime.deps.models.AuditEvent.collection
+        .find({ tenantId: s.tenantId, 'object.id': id } as never)
+        .sort({ at: 1 })
+        .toArray()) as unknown as AuditEventDoc[];
       expect(events.map((e) => [e.action, e.actor])).toEqual([
         ['rule.created', { type: 'admin', id: 'usr_operator' }],
         ['rule.updated', { type: 'admin', id: 'usr_operator' }],
@@ -166,7 +169,9 @@ describe('/admin/v1/rules', () => {
       const items = res.body.items as { actor: { type: string; id: string }; action: string; object: { id: string }; after: { userId: string } }[];
       expect(items.length).toBeGreaterThan(0);
       expect(items.every((e) => e.actor.type === 'rule')).toBe(true);
-      expect(items).toContainEqual(expect.objectContaining({ actor: { type: 'rule', id }, action: 'membership.added', object: { type: 'Group', id: target }, after: expect.objectContaining({ userId: users.cid }) }));
+      expect(items).toContainEqual(
+        expect.objectContaining({ actor: { type: 'rule', id }, action: 'membership.added', object: { type: 'Group', id: target }, after: expect.objectContaining({ userId: users.cid }) }),
+      );
       expect((await s.admin.get('/audit?category=everything')).body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'category' } });
     });
   });

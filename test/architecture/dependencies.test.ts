@@ -30,8 +30,7 @@ const RULES: Rule[] = [
   {
     name: 'the core (src/attributes, src/expressions) imports only the core, src/errors, node and the SCIM filter parser',
     appliesTo: under(CORE),
-    refuses: (target) =>
-      !under([...CORE, 'src/errors'])(target) && !target.startsWith('pkg:node:') && target !== 'pkg:scim2-parse-filter',
+    refuses: (target) => !under([...CORE, 'src/errors'])(target) && !target.startsWith('pkg:node:') && target !== 'pkg:scim2-parse-filter',
   },
   {
     name: 'src/domain imports neither mongoose nor a protocol edge (src/scim, src/admin, the console, HTTP) nor the queue client (bullmq, ioredis: src/queue holds it)',
@@ -53,9 +52,7 @@ const RULES: Rule[] = [
 // No exceptions: the last two (mongoose's Model type in the SCIM list, express's Application type
 // beside the queue inspector) went with the repositories and the inspector's move to src/queue.
 function violations(edges: readonly ImportEdge[], rule: Rule): string[] {
-  return edges
-    .filter((e) => rule.appliesTo(e.from) && rule.refuses(e.target))
-    .map((e) => `${e.from}:${e.line} imports ${e.target.replace(/^pkg:/, '')}${e.typeOnly ? ' (type only)' : ''}`);
+  return edges.filter((e) => rule.appliesTo(e.from) && rule.refuses(e.target)).map((e) => `${e.from}:${e.line} imports ${e.target.replace(/^pkg:/, '')}${e.typeOnly ? ' (type only)' : ''}`);
 }
 
 describe('import directions', () => {
@@ -69,7 +66,7 @@ describe('import directions', () => {
     expect(violations(edges, rule)).toEqual([]);
   });
 
-    describe('when a file imports against the directions', () => {
+  describe('when a file imports against the directions', () => {
     const check = (from: string, text: string) => RULES.flatMap((rule) => violations(importsOf(from, text), rule));
 
     it('then a domain file importing mongoose or the SCIM edge is reported', () => {

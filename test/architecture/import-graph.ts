@@ -55,13 +55,15 @@ export function importsOf(from: string, text: string): ImportEdge[] {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
       const onlyTypeSpecifiers =
-        !!clause && !clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) &&
-        clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly);
+        !!clause &&
+        !clause.name &&
+        !!clause.namedBindings &&
+        ts.isNamedImports(clause.namedBindings) &&
+        clause.namedBindings.elements.length > 0 &&
+        clause.namedBindings.elements.every((e) => e.isTypeOnly);
       add(node, node.moduleSpecifier, !!clause && (clause.isTypeOnly || onlyTypeSpecifiers));
     } else if (ts.isExportDeclaration(node)) {
-      const onlyTypeSpecifiers =
-        !!node.exportClause && ts.isNamedExports(node.exportClause) &&
-        node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly);
+      const onlyTypeSpecifiers = !!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly);
       add(node, node.moduleSpecifier, node.isTypeOnly || onlyTypeSpecifiers);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node, node.moduleReference.expression, node.isTypeOnly);

@@ -9,8 +9,7 @@ import ts from 'typescript';
 export function modelsTouchedBy(from: string, text: string, modelNames: ReadonlySet<string> = new Set()): string[] {
   const source = ts.createSourceFile(from, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const touched = new Set<string>();
-  const isModelsHandle = (node: ts.Expression): boolean =>
-    (ts.isIdentifier(node) && node.text === 'models') || (ts.isPropertyAccessExpression(node) && node.name.text === 'models');
+  const isModelsHandle = (node: ts.Expression): boolean => (ts.isIdentifier(node) && node.text === 'models') || (ts.isPropertyAccessExpression(node) && node.name.text === 'models');
   const visit = (node: ts.Node): void => {
     if (ts.isPropertyAccessExpression(node) && isModelsHandle(node.expression) && /^[A-Z]/.test(node.name.text)) {
       touched.add(node.name.text);

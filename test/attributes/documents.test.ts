@@ -2,31 +2,31 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSchemasDirectory, loadSchemaRegistry } from '../../src/attributes/registry';
-import {
-  CORE_GROUP_URN,
-  CORE_USER_URN,
-  CUSTOM_USER_URN,
-  ENTERPRISE_USER_URN,
-} from '../../src/attributes/urns';
+import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/attributes/urns';
 import type { AttributeDefinition } from '../../src/attributes/types';
 
 const CHARACTERISTICS = ['name', 'type', 'multiValued', 'description', 'required', 'caseExact', 'mutability', 'returned', 'uniqueness'];
 
 function everyAttribute(attributes: readonly AttributeDefinition[], prefix = ''): [string, AttributeDefinition][] {
-  return attributes.flatMap((a) => [
-    [`${prefix}${a.name}`, a] as [string, AttributeDefinition],
-    ...everyAttribute(a.subAttributes ?? [], `${prefix}${a.name}.`),
-  ]);
+  return attributes.flatMap((a) => [[`${prefix}${a.name}`, a] as [string, AttributeDefinition], ...everyAttribute(a.subAttributes ?? [], `${prefix}${a.name}.`)]);
 }
 
 describe('scim-schemas documents', () => {
   const registry = loadSchemaRegistry();
 
   it('when loaded from the repository, then the four schemas and two resource types are present', () => {
-    expect(registry.schemas().map((s) => s.id).sort()).toEqual(
-      [CORE_GROUP_URN, CORE_USER_URN, ENTERPRISE_USER_URN, CUSTOM_USER_URN].sort(),
-    );
-    expect(registry.resourceTypes().map((t) => t.name).sort()).toEqual(['Group', 'User']);
+    expect(
+      registry
+        .schemas()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([CORE_GROUP_URN, CORE_USER_URN, ENTERPRISE_USER_URN, CUSTOM_USER_URN].sort());
+    expect(
+      registry
+        .resourceTypes()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['Group', 'User']);
   });
 
   it('every attribute and sub-attribute carries every RFC 7643 §7 characteristic', () => {
@@ -49,9 +49,27 @@ describe('scim-schemas documents', () => {
   it('the core User schema has every RFC 7643 §4.1 attribute', () => {
     const names = registry.schema(CORE_USER_URN)?.attributes.map((a) => a.name);
     expect(names).toEqual([
-      'userName', 'name', 'displayName', 'nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage',
-      'locale', 'timezone', 'active', 'password', 'emails', 'phoneNumbers', 'ims', 'photos', 'addresses',
-      'groups', 'entitlements', 'roles', 'x509Certificates',
+      'userName',
+      'name',
+      'displayName',
+      'nickName',
+      'profileUrl',
+      'title',
+      'userType',
+      'preferredLanguage',
+      'locale',
+      'timezone',
+      'active',
+      'password',
+      'emails',
+      'phoneNumbers',
+      'ims',
+      'photos',
+      'addresses',
+      'groups',
+      'entitlements',
+      'roles',
+      'x509Certificates',
     ]);
   });
 
@@ -72,9 +90,7 @@ describe('scim-schemas documents', () => {
       ['$ref', 'readWrite'],
       ['displayName', 'readOnly'],
     ]);
-    expect(registry.schema(ENTERPRISE_USER_URN)?.attributes.map((a) => a.name)).toEqual([
-      'employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager',
-    ]);
+    expect(registry.schema(ENTERPRISE_USER_URN)?.attributes.map((a) => a.name)).toEqual(['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager']);
   });
 
   it('the Group schema requires displayName and defines members {value, $ref, display, type}', () => {

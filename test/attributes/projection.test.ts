@@ -103,10 +103,7 @@ describe('project: excludedAttributes and defaults', () => {
       id: 'u-1',
       externalId: 'ext-1',
       userName: 'bjensen',
-      emails: [
-        { value: 'b@example.com', primary: true },
-        { value: 'b@home.example' },
-      ],
+      emails: [{ value: 'b@example.com', primary: true }, { value: 'b@home.example' }],
       active: true,
       meta: user().meta,
     });

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../src/errors/app-error';
 import { findSchemasDirectory, loadSchemaRegistry } from '../../src/attributes/registry';
-import {
-  CORE_GROUP_URN,
-  CORE_USER_URN,
-  CUSTOM_USER_URN,
-  ENTERPRISE_USER_URN,
-} from '../../src/attributes/urns';
+import { CORE_GROUP_URN, CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../../src/attributes/urns';
 
 const registry = loadSchemaRegistry();
 const create = { mode: 'create' } as const;
@@ -141,9 +136,7 @@ describe('validateResource: real IdP requests', () => {
   });
 
   it('when a member has no string value, then 400 invalidValue', () => {
-    const err = errorOf(() =>
-      registry.validateResource('Group', { schemas: [CORE_GROUP_URN], displayName: 'a', members: [{ display: 'x' }] }, create),
-    );
+    const err = errorOf(() => registry.validateResource('Group', { schemas: [CORE_GROUP_URN], displayName: 'a', members: [{ display: 'x' }] }, create));
     expect(err).toMatchObject({ status: 400, scimType: 'invalidValue', code: 'SCIM_MEMBER_VALUE_MISSING' });
   });
 });
@@ -172,9 +165,7 @@ describe('validateResource: schemas attribute', () => {
   });
 
   it('when a Group URN appears in a User body, then it is unknown for that resource type', () => {
-    expect(errorOf(() => validateUser({ schemas: [CORE_USER_URN, CORE_GROUP_URN], userName: 'a' })).code).toBe(
-      'SCIM_UNKNOWN_SCHEMA',
-    );
+    expect(errorOf(() => validateUser({ schemas: [CORE_USER_URN, CORE_GROUP_URN], userName: 'a' })).code).toBe('SCIM_UNKNOWN_SCHEMA');
   });
 
   it('URNs in schemas are matched case-insensitively', () => {
@@ -385,9 +376,7 @@ describe('validateResource: required, primary, password', () => {
   });
 
   it('when a Group has no displayName, then 400 SCIM_REQUIRED_MISSING', () => {
-    expect(errorOf(() => registry.validateResource('Group', { schemas: [CORE_GROUP_URN], members: [] }, create)).code).toBe(
-      'SCIM_REQUIRED_MISSING',
-    );
+    expect(errorOf(() => registry.validateResource('Group', { schemas: [CORE_GROUP_URN], members: [] }, create)).code).toBe('SCIM_REQUIRED_MISSING');
   });
 
   it('when two values of a multi-valued attribute are primary, then 400 SCIM_PRIMARY_NOT_UNIQUE', () => {
@@ -409,9 +398,7 @@ describe('validateResource: required, primary, password', () => {
     const result = validateUser({ schemas: [CORE_USER_URN], userName: 'a', PassWord: 's3cret' });
     expect(result.password).toBe('s3cret');
     expect(result.attrs).not.toHaveProperty('password');
-    expect(errorOf(() => validateUser({ schemas: [CORE_USER_URN], userName: 'a', password: { a: 1 } })).code).toBe(
-      'SCIM_INVALID_TYPE',
-    );
+    expect(errorOf(() => validateUser({ schemas: [CORE_USER_URN], userName: 'a', password: { a: 1 } })).code).toBe('SCIM_INVALID_TYPE');
   });
 });
 

@@ -76,7 +76,10 @@ export function stepOf(kit: () => BrowserKit | undefined) {
           if (k) {
             const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
             await k.shot(file).catch(() => undefined);
-            const text = await k.page.locator('body').innerText().catch(() => '(no page text)');
+            const text = await k.page
+              .locator('body')
+              .innerText()
+              .catch(() => '(no page text)');
             writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${k.page.url()}\n\n${text}`);
             process.stderr.write(`console e2e: "${name}" failed at ${k.page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
           }

@@ -15,7 +15,9 @@ describe('console assets', () => {
   afterAll(() => s.close());
 
   const files = () => [
-    ...readdirSync(join(ROOT, 'dist', 'console'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => ({ path: `/console/${f}`, file: join(ROOT, 'dist', 'console', f) })),
+    ...readdirSync(join(ROOT, 'dist', 'console'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => ({ path: `/console/${f}`, file: join(ROOT, 'dist', 'console', f) })),
     { path: '/console/console.css', file: join(ROOT, 'console', 'public', 'console.css') },
   ];
 
@@ -25,21 +27,29 @@ describe('console assets', () => {
     let gzip = 0;
     for (const { path, file } of files()) {
       const raw = readFileSync(file);
-      const br = await s.http.get(path).set('Accept-Encoding', 'gzip, deflate, br').buffer(true).parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const br = await s.http
+        .get(path)
+        .set('Accept-Encoding', 'gzip, deflate, br')
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       expect(br.status).toBe(200);
       expect(br.headers['content-encoding']).toBe('br');
       expect(br.headers.vary).toContain('Accept-Encoding');
       // supertest decodes the body; Content-Length is what travelled.
       expect((br.body as Buffer).equals(raw)).toBe(true);
-      const gz = await s.http.get(path).set('Accept-Encoding', 'gzip').buffer(true).parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const gz = await s.http
+        .get(path)
+        .set('Accept-Encoding', 'gzip')
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       expect(gz.headers['content-encoding']).toBe('gzip');
       expect((gz.body as Buffer).equals(raw)).toBe(true);
       const identity = await s.http.get(path).set('Accept-Encoding', 'identity');

@@ -68,7 +68,7 @@ describe('operator console sign-in and session', () => {
     expectError(await s.admin.delete('/session'), 409, 'SESSION_NOT_CONSOLE');
   });
 
-  it('unsafe methods need the session\'s X-CSRF-Token; safe ones do not', async () => {
+  it("unsafe methods need the session's X-CSRF-Token; safe ones do not", async () => {
     const { cookie, csrf } = await signIn(s);
     expectError(await s.http.post('/admin/v1/groups').set('Cookie', cookie).send({ name: 'No CSRF' }), 403, 'CSRF_TOKEN_INVALID');
     expectError(await s.http.post('/admin/v1/groups').set('Cookie', cookie).set('X-CSRF-Token', 'x'.repeat(43)).send({ name: 'Wrong CSRF' }), 403, 'CSRF_TOKEN_INVALID');
@@ -93,7 +93,7 @@ describe('operator console sign-in and session', () => {
     expectError(await s.http.get('/admin/v1/groups').set('Cookie', cookie), 401, 'CONSOLE_SESSION_INVALID');
   });
 
-  it("a session sees only its own tenant", async () => {
+  it('a session sees only its own tenant', async () => {
     const other = await createTenant(s.runtime.deps.models, `console-other-${Date.now()}`);
     const { cookie } = await signIn(s, other.tenantId);
     const mine = expectStatus(await s.admin.post('/groups', { name: 'Only in the first tenant' }), 201);

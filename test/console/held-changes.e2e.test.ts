@@ -55,7 +55,10 @@ describe('Held changes page in Chromium', () => {
       } catch (err) {
         const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
         await shot(file).catch(() => undefined);
-        const text = await page.locator('body').innerText().catch(() => '(no page text)');
+        const text = await page
+          .locator('body')
+          .innerText()
+          .catch(() => '(no page text)');
         writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
         process.stderr.write(`held-changes e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
         throw err;
@@ -73,7 +76,7 @@ describe('Held changes page in Chromium', () => {
     await page.getByRole('heading', { name: 'Held changes', level: 1 }).waitFor();
     await page.getByTestId('held-count').filter({ hasText: '10 held, 0 rejected.' }).waitFor();
     expect(await page.locator('tr[data-state="held"]').count()).toBe(10);
-    expect(await page.getByTestId('fails-open').innerText()).toContain('keeps the user\'s access');
+    expect(await page.getByTestId('fails-open').innerText()).toContain("keeps the user's access");
     expect(await page.getByTestId('breaker-state').innerText()).toContain('Tripped');
     await shot('held-changes');
   });

@@ -51,7 +51,9 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await models.Group.collection.insertMany(groups as never[]);
     bigGroup = await s.internalGroup('All hands EMEA');
     await models.Membership.collection.insertMany(
-      users.slice(0, BIG_GROUP).map((u) => ({ _id: membershipId(bigGroup, u._id), tenantId: s.tenantId, groupId: bigGroup, userId: u._id, role: 'member', sources: ['manual'], createdAt: now, updatedAt: now })) as never[],
+      users
+        .slice(0, BIG_GROUP)
+        .map((u) => ({ _id: membershipId(bigGroup, u._id), tenantId: s.tenantId, groupId: bigGroup, userId: u._id, role: 'member', sources: ['manual'], createdAt: now, updatedAt: now })) as never[],
     );
     kit = await openBrowser(s.runtime.app);
     const link = await issueConsoleLink(models, s.tenantId, kit.base);
@@ -102,30 +104,34 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await kit!.shot('people');
   });
 
-  step('pages through a 3,000-member group to its end, in one table', async () => {
-    const { page, base } = kit!;
-    const internalGroups = (await s.admin.get('/groups?origin=internal&limit=1')).body.total as number;
-    expect(internalGroups).toBeGreaterThan(GROUPS);
-    await page.goto(`${base}/console/#/groups`);
-    await page.getByText(`Showing 100 of ${internalGroups}`).waitFor();
-    await page.getByLabel('Search groups').fill('all hands');
-    await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('button', { name: 'All hands EMEA' }).click();
-    const detail = page.locator('section.detail').first();
-    const status = detail.locator('.more [role="status"]');
-    await status.filter({ hasText: `Showing 200 of ${BIG_GROUP}` }).waitFor();
-    // CSS locators in the loop: a role query reads the accessibility tree of thousands of rows each time.
-    const more = detail.locator('.more button');
-    for (let shown = 200; shown < BIG_GROUP; shown += 200) {
-      await more.click();
-      await status.filter({ hasText: `Showing ${Math.min(shown + 200, BIG_GROUP)} of ${BIG_GROUP}` }).waitFor();
-    }
-    await more.waitFor({ state: 'hidden' });
-    expect(await detail.locator('tbody tr').count()).toBe(BIG_GROUP);
-    expect(await detail.locator('table').count()).toBe(1);
-    const ids = await detail.locator('a[href^="#/people/"]').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
-    expect(new Set(ids).size).toBe(BIG_GROUP);
-  }, 120_000);
+  step(
+    'pages through a 3,000-member group to its end, in one table',
+    async () => {
+      const { page, base } = kit!;
+      const internalGroups = (await s.admin.get('/groups?origin=internal&limit=1')).body.total as number;
+      expect(internalGroups).toBeGreaterThan(GROUPS);
+      await page.goto(`${base}/console/#/groups`);
+      await page.getByText(`Showing 100 of ${internalGroups}`).waitFor();
+      await page.getByLabel('Search groups').fill('all hands');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByRole('button', { name: 'All hands EMEA' }).click();
+      const detail = page.locator('section.detail').first();
+      const status = detail.locator('.more [role="status"]');
+      await status.filter({ hasText: `Showing 200 of ${BIG_GROUP}` }).waitFor();
+      // CSS locators in the loop: a role query reads the accessibility tree of thousands of rows each time.
+      const more = detail.locator('.more button');
+      for (let shown = 200; shown < BIG_GROUP; shown += 200) {
+        await more.click();
+        await status.filter({ hasText: `Showing ${Math.min(shown + 200, BIG_GROUP)} of ${BIG_GROUP}` }).waitFor();
+      }
+      await more.waitFor({ state: 'hidden' });
+      expect(await detail.locator('tbody tr').count()).toBe(BIG_GROUP);
+      expect(await detail.locator('table').count()).toBe(1);
+      const ids = await detail.locator('a[href^="#/people/"]').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+      expect(new Set(ids).size).toBe(BIG_GROUP);
+    },
+    120_000,
+  );
 
   step("the audit row of a rule's removal names the user, the group, the rule and the change that triggered it", async () => {
     const { page, base } = kit!;
@@ -162,7 +168,10 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await refused.getByText('Okta SCIM Client 1.0.0').waitFor();
     await kit!.shot('log');
     await page.goto(`${base}/console/#/connect`);
-    await page.getByTestId('last-request').getByText(/Failed: GET \/Groups → 401 .*paste the token only/).waitFor();
+    await page
+      .getByTestId('last-request')
+      .getByText(/Failed: GET \/Groups → 401 .*paste the token only/)
+      .waitFor();
   });
 
   step('creates a target group and a rule from scratch in the console; a dry run that matches no one warns', async () => {
@@ -184,7 +193,10 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await page.getByLabel('Expression').fill('department eq "Research"');
     await page.getByText('Changed since the dry run: run it again.').waitFor();
     await page.getByRole('button', { name: 'Dry run' }).click();
-    await page.getByTestId('preview-summary').getByText(`${Math.ceil(PEOPLE / DEPARTMENTS.length)} users match.`).waitFor();
+    await page
+      .getByTestId('preview-summary')
+      .getByText(`${Math.ceil(PEOPLE / DEPARTMENTS.length)} users match.`)
+      .waitFor();
     expect(await page.getByTestId('preview-warning').count()).toBe(0);
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Research staff saved').waitFor();
@@ -204,21 +216,29 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     }
   });
 
-  step('fits a 375 px phone: no page scrolls sideways', async () => {
-    const { page, base } = kit!;
-    await page.setViewportSize({ width: 375, height: 800 });
-    const wide: string[] = [];
-    for (const hash of ['connect', 'rules', 'sync', 'groups', 'people', `people/${seededId(7)}`, 'log', 'audit']) {
-      await page.goto(`${base}/console/#/${hash}`);
-      await page.locator('main h1').waitFor();
-      await page.waitForLoadState('networkidle');
-      if (hash === 'groups') await page.getByRole('button', { name: 'All hands EMEA' }).click().then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor());
-      if (hash.startsWith('people/')) await page.getByRole('heading', { name: 'Effective permissions' }).waitFor();
-      const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
-      if (width > 375) wide.push(`${hash}: ${width}px`);
-      if (hash === 'people' || hash === 'audit') await kit!.shot(`phone-${hash}`);
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
-    expect(wide).toEqual([]);
-  }, 90_000);
+  step(
+    'fits a 375 px phone: no page scrolls sideways',
+    async () => {
+      const { page, base } = kit!;
+      await page.setViewportSize({ width: 375, height: 800 });
+      const wide: string[] = [];
+      for (const hash of ['connect', 'rules', 'sync', 'groups', 'people', `people/${seededId(7)}`, 'log', 'audit']) {
+        await page.goto(`${base}/console/#/${hash}`);
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        if (hash === 'groups')
+          await page
+            .getByRole('button', { name: 'All hands EMEA' })
+            .click()
+            .then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor());
+        if (hash.startsWith('people/')) await page.getByRole('heading', { name: 'Effective permissions' }).waitFor();
+        const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+        if (width > 375) wide.push(`${hash}: ${width}px`);
+        if (hash === 'people' || hash === 'audit') await kit!.shot(`phone-${hash}`);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+      expect(wide).toEqual([]);
+    },
+    90_000,
+  );
 });

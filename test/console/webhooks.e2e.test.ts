@@ -61,7 +61,10 @@ describe('console webhooks page in Chromium', () => {
       } catch (err) {
         const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
         await shot(file).catch(() => undefined);
-        const text = await page.locator('body').innerText().catch(() => '(no page text)');
+        const text = await page
+          .locator('body')
+          .innerText()
+          .catch(() => '(no page text)');
         writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
         process.stderr.write(`webhooks console e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
         throw err;

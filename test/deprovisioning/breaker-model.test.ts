@@ -15,10 +15,7 @@ const STEPS = Number(process.env.DEPROVISION_MODEL_STEPS ?? 14);
 const USERS = 5;
 const THRESHOLD = 2;
 
-type Cmd =
-  | { kind: 'deprovision'; user: number }
-  | { kind: 'reactivate'; user: number }
-  | { kind: 'allow' | 'reject'; user: number | null };
+type Cmd = { kind: 'deprovision'; user: number } | { kind: 'reactivate'; user: number } | { kind: 'allow' | 'reject'; user: number | null };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('deprovision' as const), user: fc.nat(USERS - 1) }) },
@@ -27,7 +24,12 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
 );
 
 /** What the breaker should do, user by user. */
-interface ModelUser { idpActive: boolean; hold: 'none' | 'held' | 'rejected'; counted: boolean; access: boolean }
+interface ModelUser {
+  idpActive: boolean;
+  hold: 'none' | 'held' | 'rejected';
+  counted: boolean;
+  access: boolean;
+}
 class Model {
   users: ModelUser[] = Array.from({ length: USERS }, () => ({ idpActive: true, hold: 'none' as const, counted: false, access: true }));
   tripped = false;
@@ -75,7 +77,8 @@ async function runSequence(cmds: Cmd[]): Promise<string | null> {
     for (const [step, cmd] of cmds.entries()) {
       const who = (i: number | null) => (i === null ? undefined : [ids[i]!]);
       let res;
-      if (cmd.kind === 'deprovision') res = await s.scim.patch(`/Users/${ids[cmd.user]}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
+      if (cmd.kind === 'deprovision')
+        res = await s.scim.patch(`/Users/${ids[cmd.user]}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
       else if (cmd.kind === 'reactivate') res = await s.scim.patch(`/Users/${ids[cmd.user]}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [replaceOp('active', true)] });
       else res = await s.admin.post(`/deprovisioning/held/${cmd.kind}`, who(cmd.user) ? { userIds: who(cmd.user) } : {});
       if (res.status !== 200) return `step ${step} ${JSON.stringify(cmd)}: ${res.status} ${JSON.stringify(res.body)}`;
@@ -105,7 +108,7 @@ describe('the deprovisioning breaker against its model (issue 20)', () => {
   it(`effective memberships equal the model's after every step of ${RUNS} × ${STEPS} random deprovisions, reactivations, allows and rejects (seed ${SEED})`, async () => {
     let violation: string | null = null;
     let steps = 0;
-     
+
     console.log(`deprovisioning model: seed ${SEED} (rerun with DEPROVISION_MODEL_SEED=${SEED})`);
     const details = await fc.check(
       fc.asyncProperty(fc.array(cmdArb, { minLength: STEPS, maxLength: STEPS }), async (cmds) => {

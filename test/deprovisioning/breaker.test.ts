@@ -84,7 +84,12 @@ describe.each([
     }
     const held = await heldList();
     expect(held.breaker.tripped).toBe(true);
-    expect(held.items.filter((i) => ids.includes(i.user.id)).map((i) => [i.user.id, i.state, i.idpState]).sort()).toEqual(ids.map((id) => [id, 'held', idpState]).sort());
+    expect(
+      held.items
+        .filter((i) => ids.includes(i.user.id))
+        .map((i) => [i.user.id, i.state, i.idpState])
+        .sort(),
+    ).toEqual(ids.map((id) => [id, 'held', idpState]).sort());
     expect(held.held).toBe(10);
     expect(await audits('directory.breaker_tripped', [s.tenantId])).not.toHaveLength(0);
 
@@ -153,7 +158,7 @@ describe('a deletion held while the breaker is tripped', () => {
     expect(first?.changes[0]).toMatchObject({ kind: 'deactivate', retroactive: true, requestId: expect.any(String) });
     expect((await s.admin.post('/deprovisioning/held/allow')).status).toBe(200);
     await s.settle();
-    expect((await s.runtime.deps.models.User.collection.countDocuments({ _id: old } as never))).toBe(0);
+    expect(await s.runtime.deps.models.User.collection.countDocuments({ _id: old } as never)).toBe(0);
   });
 });
 

@@ -30,8 +30,10 @@ describe('deactivate, then reactivate', () => {
     expect((await s.admin.post(`/groups/${granted}/members`, { userId: id })).status).toBe(201);
     await s.settle();
     const sourcesOf = async () => ({
-      ruled: (await s.membersOf(ruled)).get(id), mapped: (await s.membersOf(mapped)).get(id),
-      idp: (await s.membersOf(idp)).get(id), granted: (await s.membersOf(granted)).get(id),
+      ruled: (await s.membersOf(ruled)).get(id),
+      mapped: (await s.membersOf(mapped)).get(id),
+      idp: (await s.membersOf(idp)).get(id),
+      granted: (await s.membersOf(granted)).get(id),
     });
     const before = await sourcesOf();
     expect(before).toEqual({ ruled: [`rule:${rule}`], mapped: [expect.stringMatching(/^rule:/)], idp: ['scim'], granted: ['manual'] });
@@ -49,7 +51,7 @@ describe('deactivate, then reactivate', () => {
     expect(await sourcesOf()).toEqual(before);
   });
 
-  it('when a user is deactivated, then its admin-API tokens stop at once and the vendor\'s change feed says user.deactivated', async () => {
+  it("when a user is deactivated, then its admin-API tokens stop at once and the vendor's change feed says user.deactivated", async () => {
     const id = await s.user(`tess-${++seq}`);
     const bearer = `Bearer ${signAdminToken(s.config.adminJwt, { sub: id, tenant: s.tenantId, role: 'admin' })}`;
     expect((await s.http.get('/admin/v1/groups').set('Authorization', bearer)).status).toBe(200);

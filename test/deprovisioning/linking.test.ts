@@ -19,7 +19,7 @@ describe('allowed e-mail domains', () => {
     expect((await s.admin.patch('/deprovisioning/settings', { allowedEmailDomains: [] })).status).toBe(200);
   });
 
-  it('when the IdP creates a user in an allowed domain (Okta\'s documented body), then it is created', async () => {
+  it("when the IdP creates a user in an allowed domain (Okta's documented body), then it is created", async () => {
     expect((await s.scim.post('/Users', fixture('okta/post-user.json'))).status).toBe(201);
   });
 
@@ -32,7 +32,10 @@ describe('allowed e-mail domains', () => {
 
   it('when an update adds an address outside them, then 400 names it; a user already outside can still be deactivated', async () => {
     const id = (await s.scim.post('/Users', scimUser('ann@example.com'))).body.id as string;
-    const moved = await s.scim.patch(`/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'ann@gmail.com' }] });
+    const moved = await s.scim.patch(`/Users/${id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'ann@gmail.com' }],
+    });
     expectScimError(moved, 400, 'invalidValue');
     expect(moved.body.detail).toContain('"gmail.com"');
     // Narrow the list after the fact: the user outside it is still deactivated without an error.

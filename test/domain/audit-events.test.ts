@@ -7,8 +7,7 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const event = (action: string) =>
-  auditEvent({ tenantId: 'ten_1', actor: { type: 'system', id: 'test' }, action, object: { type: 'User', id: 'usr_1' } });
+const event = (action: string) => auditEvent({ tenantId: 'ten_1', actor: { type: 'system', id: 'test' }, action, object: { type: 'User', id: 'usr_1' } });
 
 it('writes several events in one call, and writing them again (a recovery) keeps each once while new ones land', async () => {
   const first = [event('user.created'), event('group.member.added'), event('group.member.added')];

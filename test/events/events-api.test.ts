@@ -10,7 +10,14 @@ import { membershipId } from '../../src/persistence/memberships-repository';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-interface Ev { id: string; seq: number; cursor: string; type: string; object: { type: string; id: string; version?: number }; data: Record<string, any> }
+interface Ev {
+  id: string;
+  seq: number;
+  cursor: string;
+  type: string;
+  object: { type: string; id: string; version?: number };
+  data: Record<string, any>;
+}
 
 async function allEvents(s: AdminStack, after?: string, query = ''): Promise<{ items: Ev[]; nextCursor: string }> {
   const items: Ev[] = [];
@@ -30,7 +37,7 @@ describe('GET /admin/v1/events', () => {
   });
   afterAll(() => s.close());
 
-  it('lists a user\'s and a group\'s changes in commit order, with consecutive seq and the object after each change', async () => {
+  it("lists a user's and a group's changes in commit order, with consecutive seq and the object after each change", async () => {
     const start = (await allEvents(s)).nextCursor;
     const created = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'ann@example.com', name: { givenName: 'Ann' }, active: true });
     const ann = created.body.id as string;
@@ -46,10 +53,21 @@ describe('GET /admin/v1/events', () => {
     const { items } = await allEvents(s, start);
     const mine = items.filter((e) => e.object.id === ann || e.object.id === g || e.data.userId === ann);
     expect(mine.map((e) => `${e.type}${e.data.source ? `:${e.data.source}` : ''}`)).toEqual([
-      'user.created', 'group.member_added:automatic', 'group.member_added:automatic',
-      'user.updated', 'user.deactivated', 'group.member_removed:automatic', 'group.member_removed:automatic',
-      'user.reactivated', 'group.member_added:automatic', 'group.member_added:automatic',
-      'group.created', 'group.member_added:scim', 'group.member_removed:scim', 'group.deleted', 'user.deleted',
+      'user.created',
+      'group.member_added:automatic',
+      'group.member_added:automatic',
+      'user.updated',
+      'user.deactivated',
+      'group.member_removed:automatic',
+      'group.member_removed:automatic',
+      'user.reactivated',
+      'group.member_added:automatic',
+      'group.member_added:automatic',
+      'group.created',
+      'group.member_added:scim',
+      'group.member_removed:scim',
+      'group.deleted',
+      'user.deleted',
     ]);
     // Consecutive places: the feed has no gaps.
     items.forEach((e, i) => i > 0 && expect(e.seq).toBe(items[i - 1]!.seq + 1));
@@ -80,7 +98,19 @@ describe('GET /admin/v1/events', () => {
     const before = await allEvents(s);
     // A pass that died after writing above the mark: garbage in the next slots, never served.
     const { committed } = await repositoriesOf(models).changeEvents.state(s.tenantId);
-    await models.ChangeEvent.collection.insertOne({ _id: 'evt_garbage', tenantId: s.tenantId, seq: committed + 1, auditId: 'evt_garbage', part: 0, type: 'user.created', occurredAt: new Date(), sequencedAt: new Date(), actor: { type: 'system', id: 'x' }, object: { type: 'User', id: 'usr_x' }, data: {} } as never);
+    await models.ChangeEvent.collection.insertOne({
+      _id: 'evt_garbage',
+      tenantId: s.tenantId,
+      seq: committed + 1,
+      auditId: 'evt_garbage',
+      part: 0,
+      type: 'user.created',
+      occurredAt: new Date(),
+      sequencedAt: new Date(),
+      actor: { type: 'system', id: 'x' },
+      object: { type: 'User', id: 'usr_x' },
+      data: {},
+    } as never);
     const audit = auditEvent({ tenantId: s.tenantId, actor: { type: 'admin', id: 'a' }, action: 'user.role.assigned', object: { type: 'User', id: 'usr_y' }, after: { roleId: 'rol_1' } });
     await writeAuditEvent(models, audit);
     await sequenceTenant(models, s.tenantId);
@@ -96,14 +126,28 @@ describe('GET /admin/v1/events', () => {
     const id = await s.user('carol@example.com');
     const start = (await allEvents(s)).nextCursor;
     // A PATCH whose request died after its write, before writing its audit event: left on the user.
-    const crashed = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'test' }, action: 'user.patched', object: { type: 'User', id }, before: { attrs: {}, version: 1 }, after: { attrs: { title: 'Lost' }, version: 2 }, state: { attrs: { userName: 'carol@example.com', title: 'Lost' }, version: 2 } }, new Date(Date.now() - 1000));
+    const crashed = auditEvent(
+      {
+        tenantId: s.tenantId,
+        actor: { type: 'system', id: 'test' },
+        action: 'user.patched',
+        object: { type: 'User', id },
+        before: { attrs: {}, version: 1 },
+        after: { attrs: { title: 'Lost' }, version: 2 },
+        state: { attrs: { userName: 'carol@example.com', title: 'Lost' }, version: 2 },
+      },
+      new Date(Date.now() - 1000),
+    );
     await models.User.collection.updateOne({ _id: id } as never, { $push: { pendingAudit: crashed }, $set: { version: 2 } } as never);
     await s.scim.patch(`/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Later' }] }).expect(200);
     expect((await allEvents(s, start)).items.filter((e) => e.object.id === id)).toEqual([]);
     // The sweeper writes the crashed request's event; now both, the older first.
     expect(await writeInterruptedAudits(models, 0)).toBe(1);
     const after = (await allEvents(s, start)).items.filter((e) => e.object.id === id);
-    expect(after.map((e) => [e.type, e.object.version, e.data.user.attrs.title])).toEqual([['user.updated', 2, 'Lost'], ['user.updated', 3, 'Later']]);
+    expect(after.map((e) => [e.type, e.object.version, e.data.user.attrs.title])).toEqual([
+      ['user.updated', 2, 'Lost'],
+      ['user.updated', 3, 'Later'],
+    ]);
   });
 
   it("holds a membership's later change while an earlier rule change's audit event still waits on the membership (a killed worker), then serves them in commit order", async () => {
@@ -113,16 +157,39 @@ describe('GET /admin/v1/events', () => {
     const start = (await allEvents(s)).nextCursor;
     const source = 'rule:rul_held';
     // A rule's add applied with its audit event on the membership; the worker died before writing it.
-    const added = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'rules' }, action: 'membership.added', object: { type: 'Group', id: groupId }, after: { userId, source } }, new Date(Date.now() - 1000));
-    await models.Membership.collection.insertOne({ _id: membershipId(groupId, userId), tenantId: s.tenantId, groupId, userId, role: 'member', sources: [], pendingAudit: [added], createdAt: new Date(), updatedAt: new Date() } as never);
+    const added = auditEvent(
+      { tenantId: s.tenantId, actor: { type: 'system', id: 'rules' }, action: 'membership.added', object: { type: 'Group', id: groupId }, after: { userId, source } },
+      new Date(Date.now() - 1000),
+    );
+    await models.Membership.collection.insertOne({
+      _id: membershipId(groupId, userId),
+      tenantId: s.tenantId,
+      groupId,
+      userId,
+      role: 'member',
+      sources: [],
+      pendingAudit: [added],
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    } as never);
     // The rule's later removal was written by a live worker.
-    const removed = auditEvent({ tenantId: s.tenantId, actor: { type: 'system', id: 'rules' }, action: 'membership.removed', object: { type: 'Group', id: groupId }, before: { userId, source }, after: { userId, membershipEnded: true } });
+    const removed = auditEvent({
+      tenantId: s.tenantId,
+      actor: { type: 'system', id: 'rules' },
+      action: 'membership.removed',
+      object: { type: 'Group', id: groupId },
+      before: { userId, source },
+      after: { userId, membershipEnded: true },
+    });
     await writeAuditEvent(models, removed);
     expect((await allEvents(s, start)).items.filter((e) => e.data.userId === userId && e.data.groupId === groupId)).toEqual([]);
     // Recovery writes the add: now both, the add first, and the consumer ends without the membership.
     expect(await writeInterruptedMembershipAudits(models, 0)).toBe(1);
     const after = (await allEvents(s, start)).items.filter((e) => e.data.userId === userId && e.data.groupId === groupId);
-    expect(after.map((e) => [e.id, e.type, e.data.source])).toEqual([[added._id, 'group.member_added', source], [removed._id, 'group.member_removed', source]]);
+    expect(after.map((e) => [e.id, e.type, e.data.source])).toEqual([
+      [added._id, 'group.member_added', source],
+      [removed._id, 'group.member_removed', source],
+    ]);
   });
 
   it('answers 410 EVENTS_CURSOR_EXPIRED for a cursor older than retention, and 400 for a cursor it never gave', async () => {

@@ -37,7 +37,15 @@ const dialect = fc.constantFrom<Dialect>('okta', 'entra');
 const someUsers = fc.uniqueArray(user, { maxLength: 3 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('createUser' as const), slot: user, dialect, sales: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('patchUser' as const), slot: user, dialect, change: fc.constantFrom('deactivate' as const, 'reactivate' as const, 'title' as const, 'department' as const) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('patchUser' as const),
+      slot: user,
+      dialect,
+      change: fc.constantFrom('deactivate' as const, 'reactivate' as const, 'title' as const, 'department' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('putUser' as const), slot: user, sales: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteUser' as const), slot: user }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('createGroup' as const), slot: group, members: someUsers }) },
@@ -105,7 +113,12 @@ describe('replaying the change events', () => {
       expect(replica.holders(g.id, 'scim')).toEqual(((g.members ?? []) as { value: string }[]).map((m) => m.value).sort());
     }
     const members = (await admin.get(`/groups/${target}/members?limit=500`).expect(200)).body.items as { userId: string; sources: string[] }[];
-    expect(replica.holders(target, `rule:${rule}`)).toEqual(members.filter((m) => m.sources.includes(`rule:${rule}`)).map((m) => m.userId).sort());
+    expect(replica.holders(target, `rule:${rule}`)).toEqual(
+      members
+        .filter((m) => m.sources.includes(`rule:${rule}`))
+        .map((m) => m.userId)
+        .sort(),
+    );
   }
 
   /** The tenant's work is done: nothing queued, nothing pending (the rule's memberships are written and audited). */
@@ -142,9 +155,30 @@ async function apply(scim: ScimClient, op: Op, users: (string | undefined)[], gr
     case 'createUser': {
       if (u) return;
       const userName = `user${op.slot}-${n}@example.com`;
-      const body = op.dialect === 'okta'
-        ? { schemas: [CORE_USER_URN, ENTERPRISE_USER_URN], userName, name: { givenName: 'Test', familyName: `User${n}` }, emails: [{ primary: true, value: userName, type: 'work' }], displayName: `Test User${n}`, locale: 'en-US', externalId: `00u${n}`, groups: [], active: true, ...department(op.sales) }
-        : { schemas: [CORE_USER_URN, ENTERPRISE_USER_URN], externalId: `ext-${n}`, userName, active: true, displayName: `Entra ${n}`, emails: [{ primary: true, type: 'work', value: userName }], name: { formatted: `Entra ${n}`, familyName: 'E', givenName: `N${n}` }, ...department(op.sales) };
+      const body =
+        op.dialect === 'okta'
+          ? {
+              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+              userName,
+              name: { givenName: 'Test', familyName: `User${n}` },
+              emails: [{ primary: true, value: userName, type: 'work' }],
+              displayName: `Test User${n}`,
+              locale: 'en-US',
+              externalId: `00u${n}`,
+              groups: [],
+              active: true,
+              ...department(op.sales),
+            }
+          : {
+              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+              externalId: `ext-${n}`,
+              userName,
+              active: true,
+              displayName: `Entra ${n}`,
+              emails: [{ primary: true, type: 'work', value: userName }],
+              name: { formatted: `Entra ${n}`, familyName: 'E', givenName: `N${n}` },
+              ...department(op.sales),
+            };
       users[op.slot] = ok(await scim.post('/Users', body), 201).body.id;
       return;
     }
@@ -180,16 +214,27 @@ async function apply(scim: ScimClient, op: Op, users: (string | undefined)[], gr
       if (!g) return;
       const add = ids(op.add);
       const remove = ids(op.remove).filter((id) => !add.includes(id));
-      const operations = op.dialect === 'okta'
-        ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : [])]
-        : [...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []), ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : [])];
+      const operations =
+        op.dialect === 'okta'
+          ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : [])]
+          : [
+              ...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []),
+              ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : []),
+            ];
       if (operations.length === 0) return;
       ok(await scim.patch(`/Groups/${g}`, { schemas: [PATCH_OP], Operations: operations }), 204);
       return;
     }
     case 'putGroup':
       if (!g) return;
-      ok(await scim.put(`/Groups/${g}`, { schemas: [CORE_GROUP_URN], displayName: op.rename ? `Renamed ${op.slot}-${n}` : ok(await scim.get(`/Groups/${g}?excludedAttributes=members`), 200).body.displayName, members: ids(op.members).map((value) => ({ value })) }), 200);
+      ok(
+        await scim.put(`/Groups/${g}`, {
+          schemas: [CORE_GROUP_URN],
+          displayName: op.rename ? `Renamed ${op.slot}-${n}` : ok(await scim.get(`/Groups/${g}?excludedAttributes=members`), 200).body.displayName,
+          members: ids(op.members).map((value) => ({ value })),
+        }),
+        200,
+      );
       return;
     case 'renameGroup':
       if (!g) return;

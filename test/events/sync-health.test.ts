@@ -1,7 +1,12 @@
 import { checkSyncRecovered } from '../../src/domain/sync/sync-health';
 import { ruleWithFailingJob, startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
-interface Ev { id: string; type: string; object: { type: string; id: string }; data: Record<string, any> }
+interface Ev {
+  id: string;
+  type: string;
+  object: { type: string; id: string };
+  data: Record<string, any>;
+}
 
 /** directory.sync_failed / directory.sync_recovered (docs/events.md): one event per turn of the tenant's sync health. */
 describe('directory sync health events', () => {
@@ -12,8 +17,7 @@ describe('directory sync health events', () => {
   });
   afterAll(() => s?.close());
 
-  const healthEvents = async (): Promise<Ev[]> =>
-    ((await s.admin.get('/events?limit=1000&types=directory.sync_failed,directory.sync_recovered').expect(200)).body.items as Ev[]);
+  const healthEvents = async (): Promise<Ev[]> => (await s.admin.get('/events?limit=1000&types=directory.sync_failed,directory.sync_recovered').expect(200)).body.items as Ev[];
 
   it('a job failing for good makes one directory.sync_failed; once nothing is held by a failed job, one directory.sync_recovered', async () => {
     const target = await s.internalGroup('Health target');
@@ -24,7 +28,10 @@ describe('directory sync health events', () => {
     const failed = await healthEvents();
     // The second failure while already failing is no new turn.
     expect(failed.map((e) => e.type)).toEqual(['directory.sync_failed']);
-    expect(failed[0]).toMatchObject({ object: { type: 'Directory', id: s.tenantId }, data: { tenantId: s.tenantId, job: { name: 'rule.changed', id: first.job.id, objectId: first.ruleId }, error: expect.any(String) } });
+    expect(failed[0]).toMatchObject({
+      object: { type: 'Directory', id: s.tenantId },
+      data: { tenantId: s.tenantId, job: { name: 'rule.changed', id: first.job.id, objectId: first.ruleId }, error: expect.any(String) },
+    });
 
     // One change still held by a failed job: not recovered.
     const models = s.runtime.deps.models;

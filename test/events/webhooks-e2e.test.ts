@@ -17,16 +17,23 @@ const DEPROVISIONED = 300;
 const PUSHED = 1000;
 const CONCURRENCY = 8;
 
-interface FeedEvent { id: string; seq: number; type: string; cursor: string }
+interface FeedEvent {
+  id: string;
+  seq: number;
+  type: string;
+  cursor: string;
+}
 
 async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
 }
 
 describe('webhooks end to end (issue 19 acceptance)', () => {
@@ -108,6 +115,8 @@ describe('webhooks end to end (issue 19 acceptance)', () => {
     for (const t of ['user.created', 'user.deactivated', 'group.created', 'group.member_added', 'group.member_removed']) expect(types).toContain(t);
     const endpoint = (await s.admin.get(`/webhooks/${created.id}`).expect(200)).body;
     expect(endpoint).toMatchObject({ state: 'active', retry: null, deliveredThrough: feed.at(-1)!.cursor });
-    process.stdout.write(`webhooks e2e: ${feed.length} events from the changes in ${changesSeconds.toFixed(1)} s; ${receiver.received.length - delivered.length} attempts refused while down; delivered in ${deliverySeconds.toFixed(1)} s after the receiver came back (${(feed.length / deliverySeconds).toFixed(0)} events/s)\n`);
+    process.stdout.write(
+      `webhooks e2e: ${feed.length} events from the changes in ${changesSeconds.toFixed(1)} s; ${receiver.received.length - delivered.length} attempts refused while down; delivered in ${deliverySeconds.toFixed(1)} s after the receiver came back (${(feed.length / deliverySeconds).toFixed(0)} events/s)\n`,
+    );
   }, 900_000);
 });

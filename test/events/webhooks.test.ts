@@ -115,7 +115,12 @@ describe('webhooks', () => {
     expect(() => new Webhook(secret).verify(again.body, again.headers)).not.toThrow();
     expect((await s.admin.get(`/webhooks/${id}`).expect(200)).body.deliveredThrough).toBe(before.deliveredThrough);
     const log = (await s.admin.get(`/webhooks/${id}/deliveries`).expect(200)).body.items as { eventId: string; manual: boolean }[];
-    expect(log.filter((d) => d.eventId === eventId).map((d) => d.manual).sort()).toEqual([false, true]);
+    expect(
+      log
+        .filter((d) => d.eventId === eventId)
+        .map((d) => d.manual)
+        .sort(),
+    ).toEqual([false, true]);
     expect((await s.admin.post(`/webhooks/${id}/redeliver`, { eventId: 'evt_nope' }).expect(404)).body.error).toMatchObject({ code: 'EVENT_NOT_FOUND' });
     await s.admin.post(`/webhooks/${id}/redeliver`, { eventId, after: before.deliveredThrough }).expect(400);
     await s.admin.delete(`/webhooks/${id}`).expect(204);

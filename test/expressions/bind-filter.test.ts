@@ -15,10 +15,7 @@ function refusal(view: SchemaView, text: string): AppError {
 
 describe.each(USER_VIEWS)('binding a User filter (%s)', (_name, view) => {
   it('resolves attribute names case-insensitively, extension paths included', () => {
-    const bound = bindFilter(
-      view,
-      parseFilter('USERNAME eq "a" and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:Department eq "Sales"'),
-    );
+    const bound = bindFilter(view, parseFilter('USERNAME eq "a" and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:Department eq "Sales"'));
     expect(bound.kind).toBe('and');
     if (bound.kind !== 'and') return;
     const [first, second] = bound.children;
@@ -84,12 +81,8 @@ describe('binding numbers and custom attributes (registry)', () => {
   const [, view] = USER_VIEWS[0] as [string, SchemaView];
 
   it('refuses a string for an integer and a substring operator on a number', () => {
-    expect(refusal(view, 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:level eq "3"').scimType).toBe(
-      'invalidFilter',
-    );
-    expect(refusal(view, 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:level co 3').scimType).toBe(
-      'invalidFilter',
-    );
+    expect(refusal(view, 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:level eq "3"').scimType).toBe('invalidFilter');
+    expect(refusal(view, 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:level co 3').scimType).toBe('invalidFilter');
   });
 });
 

@@ -32,8 +32,7 @@ const bob = {
 const empty = { id: 'usr_3', userName: 'nobody', title: '', name: {}, emails: [] };
 
 describe.each(USER_VIEWS)('compilePredicate (%s)', (_name, view: SchemaView) => {
-  const matches = (filter: string) =>
-    [ann, bob, empty].filter(compilePredicate(view, parseFilter(filter))).map((r) => r.id);
+  const matches = (filter: string) => [ann, bob, empty].filter(compilePredicate(view, parseFilter(filter))).map((r) => r.id);
 
   it.each([
     ['eq ignores case when caseExact is false', 'userName eq "ann.smith@contoso.COM"', ['usr_1']],
@@ -73,7 +72,7 @@ describe.each(USER_VIEWS)('compilePredicate (%s)', (_name, view: SchemaView) => 
     expect(matches('emails.type eq "work" and emails.value eq "ANN@home.example"')).toEqual(['usr_1']);
   });
 
-  it("Entra's emails[type eq \"work\"].value eq form is one element", () => {
+  it('Entra\'s emails[type eq "work"].value eq form is one element', () => {
     expect(matches('emails[type eq "work"].value eq "ANN@contoso.com"')).toEqual(['usr_1']);
     expect(matches('emails[type eq "work"].value eq "ann@home.example"')).toEqual([]);
   });

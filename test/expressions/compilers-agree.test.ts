@@ -35,8 +35,7 @@ const INSTANTS = ['2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.500Z', '2024-
 const HIRE_DATES = ['2020-01-01T00:00:00Z', '2021-05-05T10:00:00+02:00', '2023-12-31T23:59:59.999Z'];
 
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
-const withoutUndefined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const withoutUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 const emailArb = fc
   .record({
@@ -53,11 +52,7 @@ const attrsArb = fc
     displayName: optional(fc.constantFrom(...DISPLAY_NAMES)),
     title: optional(fc.constantFrom(...TITLES)),
     active: optional(fc.boolean()),
-    name: optional(
-      fc
-        .record({ givenName: optional(fc.constantFrom(...GIVEN_NAMES)), familyName: optional(fc.constantFrom(...FAMILY_NAMES)) })
-        .map(withoutUndefined),
-    ),
+    name: optional(fc.record({ givenName: optional(fc.constantFrom(...GIVEN_NAMES)), familyName: optional(fc.constantFrom(...FAMILY_NAMES)) }).map(withoutUndefined)),
     emails: optional(fc.array(emailArb, { maxLength: 3 })),
     enterprise: optional(
       fc
@@ -88,15 +83,13 @@ interface StoredUser {
   updatedAt: Date;
 }
 
-const storedUserArb = fc
-  .record({ attrs: attrsArb, created: fc.constantFrom(...INSTANTS), modified: fc.constantFrom(...INSTANTS) })
-  .map(({ attrs, created, modified }) => ({
-    tenantId: 'tenant-1',
-    attrs,
-    lc: registry.shadows('User', attrs),
-    createdAt: new Date(created),
-    updatedAt: new Date(modified),
-  }));
+const storedUserArb = fc.record({ attrs: attrsArb, created: fc.constantFrom(...INSTANTS), modified: fc.constantFrom(...INSTANTS) }).map(({ attrs, created, modified }) => ({
+  tenantId: 'tenant-1',
+  attrs,
+  lc: registry.shadows('User', attrs),
+  createdAt: new Date(created),
+  updatedAt: new Date(modified),
+}));
 
 function toScimJson(user: StoredUser): Record<string, unknown> {
   return {
@@ -110,24 +103,22 @@ function toScimJson(user: StoredUser): Record<string, unknown> {
 
 /** A value near the pool: as is, re-cased, or a piece of it (for co/sw/ew). */
 function stringValueArb(pool: readonly string[]): fc.Arbitrary<string> {
-  return fc
-    .tuple(fc.constantFrom(...pool), fc.constantFrom('same', 'upper', 'lower', 'head', 'tail', 'middle'))
-    .map(([v, how]) => {
-      switch (how) {
-        case 'upper':
-          return v.toUpperCase();
-        case 'lower':
-          return v.toLowerCase();
-        case 'head':
-          return v.slice(0, Math.ceil(v.length / 2));
-        case 'tail':
-          return v.slice(Math.floor(v.length / 2));
-        case 'middle':
-          return v.slice(1, -1);
-        default:
-          return v;
-      }
-    });
+  return fc.tuple(fc.constantFrom(...pool), fc.constantFrom('same', 'upper', 'lower', 'head', 'tail', 'middle')).map(([v, how]) => {
+    switch (how) {
+      case 'upper':
+        return v.toUpperCase();
+      case 'lower':
+        return v.toLowerCase();
+      case 'head':
+        return v.slice(0, Math.ceil(v.length / 2));
+      case 'tail':
+        return v.slice(Math.floor(v.length / 2));
+      case 'middle':
+        return v.slice(1, -1);
+      default:
+        return v;
+    }
+  });
 }
 
 const STRING_OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr'] as const;
@@ -172,21 +163,13 @@ function comparisonArb(targets: Target[]): fc.Arbitrary<string> {
   return fc.constantFrom(...targets).chain((target) => {
     switch (target.kind) {
       case 'boolean':
-        return fc
-          .tuple(fc.constantFrom(...BOOLEAN_OPS), fc.constantFrom('true', 'false', '"True"', '"false"'))
-          .map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${v}`));
+        return fc.tuple(fc.constantFrom(...BOOLEAN_OPS), fc.constantFrom('true', 'false', '"True"', '"false"')).map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${v}`));
       case 'integer':
-        return fc
-          .tuple(fc.constantFrom(...ORDERED_OPS), fc.constantFrom(...LEVELS, 1.5))
-          .map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${v}`));
+        return fc.tuple(fc.constantFrom(...ORDERED_OPS), fc.constantFrom(...LEVELS, 1.5)).map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${v}`));
       case 'dateTime':
-        return fc
-          .tuple(fc.constantFrom(...ORDERED_OPS), fc.constantFrom(...(target.pool ?? [])))
-          .map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${JSON.stringify(v)}`));
+        return fc.tuple(fc.constantFrom(...ORDERED_OPS), fc.constantFrom(...(target.pool ?? []))).map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${JSON.stringify(v)}`));
       case 'string':
-        return fc
-          .tuple(fc.constantFrom(...STRING_OPS), stringValueArb(target.pool ?? ['x']))
-          .map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${JSON.stringify(v)}`));
+        return fc.tuple(fc.constantFrom(...STRING_OPS), stringValueArb(target.pool ?? ['x'])).map(([op, v]) => (op === 'pr' ? `${target.path} pr` : `${target.path} ${op} ${JSON.stringify(v)}`));
     }
   });
 }
@@ -205,9 +188,7 @@ const elementFilterArb: fc.Arbitrary<string> = fc.letrec<{ el: string }>((tie) =
 const valuePathArb = fc.oneof(
   elementFilterArb.map((f) => `emails[${f}]`),
   // Entra's form: emails[type eq "work"].value eq "x"
-  fc
-    .tuple(comparisonArb(EMAIL_SUBS.slice(1)), comparisonArb([EMAIL_SUBS[0] as Target]))
-    .map(([inner, outer]) => `emails[${inner}].${outer}`),
+  fc.tuple(comparisonArb(EMAIL_SUBS.slice(1)), comparisonArb([EMAIL_SUBS[0] as Target])).map(([inner, outer]) => `emails[${inner}].${outer}`),
 );
 
 const filterArb: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
@@ -239,8 +220,22 @@ describe('the Mongo and predicate compilers agree', () => {
     // A few edge cases the generator may miss.
     stored.push(
       // Shadows as the registry derives them (userName compared after trimming: 'bob\n' is 'bob').
-      { _id: 'U003', tenantId: 'tenant-1', attrs: { userName: 'edge', title: 'x\ny' }, lc: registry.shadows('User', { userName: 'edge', title: 'x\ny' }), createdAt: new Date(INSTANTS[0] as string), updatedAt: new Date(INSTANTS[1] as string) },
-      { _id: 'u1', tenantId: 'tenant-1', attrs: { userName: 'bob\n', emails: [{}] }, lc: registry.shadows('User', { userName: 'bob\n', emails: [{}] }), createdAt: new Date(INSTANTS[2] as string), updatedAt: new Date(INSTANTS[3] as string) },
+      {
+        _id: 'U003',
+        tenantId: 'tenant-1',
+        attrs: { userName: 'edge', title: 'x\ny' },
+        lc: registry.shadows('User', { userName: 'edge', title: 'x\ny' }),
+        createdAt: new Date(INSTANTS[0] as string),
+        updatedAt: new Date(INSTANTS[1] as string),
+      },
+      {
+        _id: 'u1',
+        tenantId: 'tenant-1',
+        attrs: { userName: 'bob\n', emails: [{}] },
+        lc: registry.shadows('User', { userName: 'bob\n', emails: [{}] }),
+        createdAt: new Date(INSTANTS[2] as string),
+        updatedAt: new Date(INSTANTS[3] as string),
+      },
     );
     await users.insertMany(stored);
     scimUsers = stored.map((u) => ({ id: u._id, json: toScimJson(u) }));

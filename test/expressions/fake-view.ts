@@ -1,10 +1,4 @@
-import type {
-  AttributeDefinition,
-  AttributeType,
-  ResolvedAttribute,
-  ResourceTypeName,
-  SchemaView,
-} from '../../src/attributes/types';
+import type { AttributeDefinition, AttributeType, ResolvedAttribute, ResourceTypeName, SchemaView } from '../../src/attributes/types';
 
 /**
  * A small hand-written SchemaView following the storage convention of schema/types.ts, so the
@@ -17,11 +11,7 @@ export const CUSTOM = 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:Us
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
-function attr(
-  name: string,
-  type: AttributeType,
-  options: { caseExact?: boolean; multiValued?: boolean; subAttributes?: AttributeDefinition[] } = {},
-): AttributeDefinition {
+function attr(name: string, type: AttributeType, options: { caseExact?: boolean; multiValued?: boolean; subAttributes?: AttributeDefinition[] } = {}): AttributeDefinition {
   return {
     name,
     type,
@@ -41,12 +31,7 @@ const COMMON: AttributeDefinition[] = [
   attr('id', 'string', { caseExact: true }),
   attr('externalId', 'string', { caseExact: true }),
   attr('meta', 'complex', {
-    subAttributes: [
-      attr('created', 'dateTime'),
-      attr('lastModified', 'dateTime'),
-      attr('resourceType', 'string', { caseExact: true }),
-      attr('location', 'reference', { caseExact: true }),
-    ],
+    subAttributes: [attr('created', 'dateTime'), attr('lastModified', 'dateTime'), attr('resourceType', 'string', { caseExact: true }), attr('location', 'reference', { caseExact: true })],
   }),
 ];
 
@@ -71,12 +56,7 @@ const ENTERPRISE_ATTRIBUTES: AttributeDefinition[] = [
   attr('manager', 'complex', { subAttributes: [attr('value', 'string', { caseExact: true }), attr('displayName', 'string')] }),
 ];
 
-const CUSTOM_ATTRIBUTES: AttributeDefinition[] = [
-  attr('level', 'integer'),
-  attr('hireDate', 'dateTime'),
-  attr('tags', 'string', { multiValued: true }),
-  attr('contractor', 'boolean'),
-];
+const CUSTOM_ATTRIBUTES: AttributeDefinition[] = [attr('level', 'integer'), attr('hireDate', 'dateTime'), attr('tags', 'string', { multiValued: true }), attr('contractor', 'boolean')];
 
 const GROUP_CORE: AttributeDefinition[] = [
   attr('displayName', 'string'),
@@ -95,8 +75,7 @@ interface Schema {
   storageKey?: string;
 }
 
-const find = (defs: readonly AttributeDefinition[] | undefined, name: string) =>
-  defs?.find((d) => d.name.toLowerCase() === name.toLowerCase());
+const find = (defs: readonly AttributeDefinition[] | undefined, name: string) => defs?.find((d) => d.name.toLowerCase() === name.toLowerCase());
 
 class FakeView implements SchemaView {
   readonly extensionSchemas: readonly string[];

@@ -67,9 +67,7 @@ describe('IdP lookups against the database', () => {
     const candidates = await collection.find(query).sort({ _id: 1 }).toArray();
     if (exact) return candidates.map((d) => d._id);
     const predicate = compilePredicate(view, node);
-    return candidates
-      .filter((d) => predicate({ ...registry.toScim(type, d.attrs), id: d._id }))
-      .map((d) => d._id);
+    return candidates.filter((d) => predicate({ ...registry.toScim(type, d.attrs), id: d._id })).map((d) => d._id);
   }
 
   it.each([

@@ -61,7 +61,7 @@ describe('parseFilter', () => {
     });
   });
 
-  it("reads Entra's emails[type eq \"work\"].value eq \"x\" as ONE element matching both conditions", () => {
+  it('reads Entra\'s emails[type eq "work"].value eq "x" as ONE element matching both conditions', () => {
     expect(parseFilter('emails[type eq "work"].value eq "x@y.com"')).toEqual({
       kind: 'valuePath',
       path: 'emails',

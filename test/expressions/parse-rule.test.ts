@@ -58,11 +58,7 @@ describe('parseRuleExpression, product documents form', () => {
   it('reads numbers, booleans, ordering operators and null checks', () => {
     expect(parseRuleExpression('level >= 3 AND active = true AND contractor != false')).toEqual({
       kind: 'and',
-      children: [
-        { kind: 'compare', op: 'ge', path: 'level', value: 3 },
-        eq('active', true),
-        { kind: 'compare', op: 'ne', path: 'contractor', value: false },
-      ],
+      children: [{ kind: 'compare', op: 'ge', path: 'level', value: 3 }, eq('active', true), { kind: 'compare', op: 'ne', path: 'contractor', value: false }],
     });
     expect(parseRuleExpression('level < -1.5')).toEqual({ kind: 'compare', op: 'lt', path: 'level', value: -1.5 });
     expect(parseRuleExpression('manager = null')).toEqual({ kind: 'not', child: { kind: 'present', path: 'manager' } });

@@ -27,20 +27,30 @@ describe('JSON nesting depth', () => {
   });
 
   it('when an admin body nests too deep, then 400 JSON_TOO_DEEP', async () => {
-    const res = await s.http.post('/admin/v1/rules/validate').set('Authorization', adminAuth()).set('Content-Type', 'application/json').send(`{"expression":${nested(MAX_JSON_DEPTH + 1)}}`);
+    const res = await s.http
+      .post('/admin/v1/rules/validate')
+      .set('Authorization', adminAuth())
+      .set('Content-Type', 'application/json')
+      .send(`{"expression":${nested(MAX_JSON_DEPTH + 1)}}`);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('JSON_TOO_DEEP');
   });
 
   it('a body exactly at the limit is read (and judged on its content)', async () => {
-    const res = await scimPost('/Users').set('Content-Type', 'application/scim+json').send(JSON.stringify(userBody('at.limit@example.com', { title: JSON.parse(nested(MAX_JSON_DEPTH - 1)) })));
+    const res = await scimPost('/Users')
+      .set('Content-Type', 'application/scim+json')
+      .send(JSON.stringify(userBody('at.limit@example.com', { title: JSON.parse(nested(MAX_JSON_DEPTH - 1)) })));
     expect(String(res.body.detail ?? '')).not.toContain('levels deep');
   });
 });
 
 describe('Content-Encoding', () => {
   it('a gzip body is accepted', async () => {
-    const res = await scimPost('/Users').set('Content-Type', 'application/scim+json').set('Content-Encoding', 'gzip').serialize((b: unknown) => b as string).send(gzipSync(JSON.stringify(userBody('gzipped@example.com'))));
+    const res = await scimPost('/Users')
+      .set('Content-Type', 'application/scim+json')
+      .set('Content-Encoding', 'gzip')
+      .serialize((b: unknown) => b as string)
+      .send(gzipSync(JSON.stringify(userBody('gzipped@example.com'))));
     expect(res.body).toMatchObject({ userName: 'gzipped@example.com' });
     expect(res.status).toBe(201);
   });
@@ -55,7 +65,11 @@ describe('Content-Encoding', () => {
 
   it('when a gzip body cannot be decoded, then 400 and nothing is written', async () => {
     const before = await tenantState(s);
-    const res = await scimPost('/Users').set('Content-Type', 'application/scim+json').set('Content-Encoding', 'gzip').serialize((b: unknown) => b as string).send(Buffer.from('this is not gzip at all'));
+    const res = await scimPost('/Users')
+      .set('Content-Type', 'application/scim+json')
+      .set('Content-Encoding', 'gzip')
+      .serialize((b: unknown) => b as string)
+      .send(Buffer.from('this is not gzip at all'));
     expectScimError(res, 400, 'invalidSyntax');
     expect(await tenantState(s)).toEqual(before);
   });

@@ -68,7 +68,14 @@ async function startApiElsewhere(driver: ConnectOptions): Promise<Api> {
   const dbName = `freeze_${randomBytes(4).toString('hex')}`;
   const uri = uriOf(dbName);
   const db = await connectDatabase(uri, driver);
-  const env = { MONGODB_URI: uri, REDIS_URL: process.env.REDIS_URL, ADMIN_JWT_SECRET: TEST_JWT_SECRET, QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`, LOG_LEVEL: 'error', HTTP_REQUEST_DEADLINE_MS: String(DEADLINE_MS) };
+  const env = {
+    MONGODB_URI: uri,
+    REDIS_URL: process.env.REDIS_URL,
+    ADMIN_JWT_SECRET: TEST_JWT_SECRET,
+    QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'error',
+    HTTP_REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+  };
   const api = await startApiProcess(env, driver);
   return {
     db,
@@ -252,7 +259,15 @@ it('200 concurrent writes, frozen until the driver gives up (server monitor time
     expect(outcomes.filter((o) => o.status === 503).length).toBeGreaterThan(0);
 
     // Both connections (the API's, to be ready; this file's, to set up the next tenant) see it again.
-    await waitUntil('the database answers again', async () => (await fetch(`${api.url}/readyz`)).status === 200 && (await api.db.ping().then(() => true, () => false)));
+    await waitUntil(
+      'the database answers again',
+      async () =>
+        (await fetch(`${api.url}/readyz`)).status === 200 &&
+        (await api.db.ping().then(
+          () => true,
+          () => false,
+        )),
+    );
     const killed = await writesFor(api);
     const killedIntakeMs = await killed.warm();
     const second = killed.run();

@@ -16,12 +16,21 @@ describe('health endpoints', () => {
   afterAll(() => stack.close());
 
   it('another method on /healthz, /readyz or /metrics answers 405 with Allow; a path that does not exist is 404 whatever the method', async () => {
-    for (const [method, path] of [['trace', '/healthz'], ['post', '/readyz'], ['delete', '/metrics']] as const) {
+    for (const [method, path] of [
+      ['trace', '/healthz'],
+      ['post', '/readyz'],
+      ['delete', '/metrics'],
+    ] as const) {
       const res = await stack.http[method](path);
       expect([method, path, res.status, res.headers.allow]).toEqual([method, path, 405, 'GET, HEAD']);
     }
     expect((await stack.http.head('/healthz')).status).toBe(200);
-    for (const [method, path] of [['trace', '/'], ['get', '/'], ['trace', '/nothing-here'], ['post', '/nothing-here']] as const) {
+    for (const [method, path] of [
+      ['trace', '/'],
+      ['get', '/'],
+      ['trace', '/nothing-here'],
+      ['post', '/nothing-here'],
+    ] as const) {
       expect([method, path, (await stack.http[method](path)).status]).toEqual([method, path, 404]);
     }
   });
@@ -38,7 +47,7 @@ describe('health endpoints', () => {
     expect(res.body.checks).toEqual({ mongodb: { ok: true }, redis: { ok: true } });
   });
 
-  it('every response carries a request id, the caller\'s when given', async () => {
+  it("every response carries a request id, the caller's when given", async () => {
     const res = await stack.http.get('/healthz').set('X-Request-Id', 'abc-123');
     expect(res.headers['x-request-id']).toBe('abc-123');
     const other = await stack.http.get('/healthz');

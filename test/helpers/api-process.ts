@@ -40,7 +40,6 @@ export function startApiProcess(env: Record<string, string | undefined>, connect
   });
 }
 
-
 /** A SCIM request to a child API process with a tenant's bearer token (fetch, as an IdP sends it). */
 export function scimRequest(api: ApiProcess, token: string, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${api.url}/scim/v2${path}`, {

@@ -60,7 +60,12 @@ const filterArb: fc.Arbitrary<Filter<Document>> = fc.oneof(
   fc.record({ k: fc.record({ $gte: fc.constantFrom(0, 1) }), t: fc.constant('b') }),
   fc.record({ t: tArb, k: fc.record({ $gte: fc.constantFrom(0, 1, 'x') }) }),
   scalarArb.map((v) => ({ 'items.v': v })),
-  fc.record({ $and: fc.tuple(tArb.map((t) => ({ t })), kArb.map((k) => ({ k }))) }),
+  fc.record({
+    $and: fc.tuple(
+      tArb.map((t) => ({ t })),
+      kArb.map((k) => ({ k })),
+    ),
+  }),
   fc.record({ t: tArb, k: fc.record({ $ne: kArb }) }),
 );
 
@@ -211,8 +216,21 @@ describe('secondary indexes of the embedded server', () => {
         const outcomes = await Promise.all(
           names.flatMap((name) =>
             clients.flatMap((client) => [
-              client.db().createCollection(name).then(() => 'created', (err: { code?: number }) => `create error ${err.code}`),
-              client.db().collection(name).createIndex({ a: 1 }).then(() => 'indexed', (err: { code?: number }) => `index error ${err.code}`),
+              client
+                .db()
+                .createCollection(name)
+                .then(
+                  () => 'created',
+                  (err: { code?: number }) => `create error ${err.code}`,
+                ),
+              client
+                .db()
+                .collection(name)
+                .createIndex({ a: 1 })
+                .then(
+                  () => 'indexed',
+                  (err: { code?: number }) => `index error ${err.code}`,
+                ),
             ]),
           ),
         );

@@ -1,13 +1,5 @@
 import type { Models } from '../../src/persistence/models';
-import {
-  describeShape,
-  partialIndex,
-  servingIndexes,
-  shapeOf,
-  shapesOfCommand,
-  type DeclaredIndex,
-  type QueryShape,
-} from '../../src/persistence/query-shapes';
+import { describeShape, partialIndex, servingIndexes, shapeOf, shapesOfCommand, type DeclaredIndex, type QueryShape } from '../../src/persistence/query-shapes';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 
 /**
@@ -76,7 +68,9 @@ function declaredIndexes(models: Models): DeclaredIndex[] {
     (model.schema.indexes() as [Record<string, unknown>, { unique?: boolean }][]).map(([fields, options]) => ({
       collection: model.collection.collectionName,
       unique: Boolean(options.unique),
-      name: Object.entries(fields).map(([k, d]) => `${k}_${String(d)}`).join('_'),
+      name: Object.entries(fields)
+        .map(([k, d]) => `${k}_${String(d)}`)
+        .join('_'),
       keys: Object.entries(fields).map(([k, d]) => [k, Number(d) < 0 ? -1 : 1] as [string, 1 | -1]),
     })),
   );
@@ -84,8 +78,22 @@ function declaredIndexes(models: Models): DeclaredIndex[] {
 
 describe('query shapes (unit)', () => {
   const indexes: DeclaredIndex[] = [
-    { collection: 'users', name: 'tenant_userName', keys: [['tenantId', 1], ['lc.userName', 1]] },
-    { collection: 'audit', name: 'tenant_at', keys: [['tenantId', 1], ['at', -1]] },
+    {
+      collection: 'users',
+      name: 'tenant_userName',
+      keys: [
+        ['tenantId', 1],
+        ['lc.userName', 1],
+      ],
+    },
+    {
+      collection: 'audit',
+      name: 'tenant_at',
+      keys: [
+        ['tenantId', 1],
+        ['at', -1],
+      ],
+    },
   ];
 
   it('an equality prefix serves; a missing equality field does not', () => {
@@ -116,9 +124,7 @@ describe('query shapes (unit)', () => {
   });
 
   it('reads the query out of each command', () => {
-    expect(shapesOfCommand({ update: 'groups', updates: [{ q: { _id: 'g', tenantId: 't' }, u: {} }] }).map(describeShape)).toEqual([
-      'groups update {_id= tenantId=}',
-    ]);
+    expect(shapesOfCommand({ update: 'groups', updates: [{ q: { _id: 'g', tenantId: 't' }, u: {} }] }).map(describeShape)).toEqual(['groups update {_id= tenantId=}']);
     expect(shapesOfCommand({ aggregate: 'memberships', pipeline: [{ $match: { tenantId: 't', groupId: 'g' } }, { $sort: { userId: 1 } }] }).map(describeShape)).toEqual([
       'memberships aggregate {groupId= tenantId=} sort(userId:1)',
     ]);
@@ -232,7 +238,7 @@ describe('index coverage of the hot paths', () => {
     const plans = new Map<string, string>();
     for (const [key, command] of commands) plans.set(key, planOf(await db.command({ explain: command, verbosity: 'queryPlanner' }), key.split(' ')[1] === 'aggregate'));
     const table = [
-      '| query shape (`=` equality, `~` range, `?` filter only) | served by (declared indexes, MongoDB\'s prefix rule) | plan of the test\'s server (`explain`) |',
+      "| query shape (`=` equality, `~` range, `?` filter only) | served by (declared indexes, MongoDB's prefix rule) | plan of the test's server (`explain`) |",
       '|---|---|---|',
       ...rows.map((r) => `| \`${r.key}\` | ${servedBy(r)} | ${plans.get(r.key)} |`),
     ];

@@ -33,7 +33,7 @@ describe('start-up of several processes at once on an empty database', () => {
     };
     const started = await Promise.allSettled([0, 1, 2, 3].map(() => startApiProcess(env)));
     apis = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    expect(started.filter((s) => s.status === 'rejected').map((s) => String((s).reason))).toEqual([]);
+    expect(started.filter((s) => s.status === 'rejected').map((s) => String(s.reason))).toEqual([]);
 
     const connection = await mongoose.createConnection(mongoUriFor(dbName)).asPromise();
     try {
@@ -42,7 +42,13 @@ describe('start-up of several processes at once on an empty database', () => {
       expect(names).toEqual(expect.arrayContaining(['users', 'groups', 'memberships', 'role_assignments', 'audit_events']));
       const membershipIndexes = (await connection.db!.collection('memberships').listIndexes().toArray()).map((i) => i.name as string).sort();
       // Each declared index once (a duplicate or a missing one would show here).
-      const declared = createModels(connection).Membership.schema.indexes().map(([keys]) => Object.entries(keys).map(([k, v]) => `${k}_${v}`).join('_'));
+      const declared = createModels(connection)
+        .Membership.schema.indexes()
+        .map(([keys]) =>
+          Object.entries(keys)
+            .map(([k, v]) => `${k}_${v}`)
+            .join('_'),
+        );
       expect(membershipIndexes).toEqual(['_id_', ...declared].sort());
     } finally {
       await connection.close();

@@ -40,8 +40,7 @@ function substitute(value: string, given: Record<string, string>): string {
   return value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => given[name] ?? (kind === '-' ? rest! : ''));
 }
 
-const inProfile = (profile: string | undefined) =>
-  Object.entries(compose.services).filter(([, s]) => !s.profiles || (profile !== undefined && s.profiles.includes(profile)));
+const inProfile = (profile: string | undefined) => Object.entries(compose.services).filter(([, s]) => !s.profiles || (profile !== undefined && s.profiles.includes(profile)));
 const withRole = (services: [string, Service][], role: string) => services.filter(([, s]) => s.command?.includes(`--role=${role}`));
 
 describe('docker-compose.yml', () => {
@@ -76,7 +75,10 @@ describe('docker-compose.yml', () => {
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, substitute(String(v), { ADMIN_JWT_SECRET: 'x'.repeat(40) })]));
       const config = loadConfig(resolved);
       // The hosts they name are services of the file.
-      const mongoHosts = /^mongodb:\/\/([^/]+)\//.exec(config.mongodbUri)![1]!.split(',').map((h) => h.split(':')[0]!);
+      const mongoHosts = /^mongodb:\/\/([^/]+)\//
+        .exec(config.mongodbUri)![1]!
+        .split(',')
+        .map((h) => h.split(':')[0]!);
       for (const host of [...mongoHosts, ...parseRedisUrl(config.redisUrl).nodes.map((n) => n.host)]) expect(Object.keys(compose.services)).toContain(host);
       expect(Object.keys(service.depends_on ?? {}).sort()).toEqual(['mongo', 'redis']);
     }

@@ -31,7 +31,7 @@ function rng(seed: number) {
   };
 }
 const random = rng(SEED);
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -74,9 +74,11 @@ async function expectCall(api: AppProcess, method: string, path: string, token: 
 /** Runs the tasks `lanes` at a time. */
 async function inLanes(tasks: (() => Promise<void>)[], lanes: number): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: lanes }, async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < tasks.length) await tasks[next++]!();
+    }),
+  );
 }
 
 describe(`two API and two worker processes on one database and one Redis (seed ${SEED})`, () => {
@@ -114,10 +116,17 @@ describe(`two API and two worker processes on one database and one Redis (seed $
     for (const name of ['acme', 'globex']) {
       const t = await createTenant(db.models, `${name}-${randomBytes(3).toString('hex')}`);
       tenants.push({
-        name, tenantId: t.tenantId, scimToken: t.scimToken,
+        name,
+        tenantId: t.tenantId,
+        scimToken: t.scimToken,
         adminToken: signAdminToken(config.adminJwt, { sub: 'usr_operator', tenant: t.tenantId, role: 'admin', kind: 'operator' }),
-        salesTarget: '', engTarget: '', salesRule: '', engMapping: '',
-        idpGroups: { Eng: '', Ops: '' }, department: new Map(), members: { Eng: new Set(), Ops: new Set() },
+        salesTarget: '',
+        engTarget: '',
+        salesRule: '',
+        engMapping: '',
+        idpGroups: { Eng: '', Ops: '' },
+        department: new Map(),
+        members: { Eng: new Set(), Ops: new Set() },
       });
     }
   }, 90_000);
@@ -141,75 +150,114 @@ describe(`two API and two worker processes on one database and one Redis (seed $
   const createUsers = (t: TenantPlan, count: number, from: number) =>
     Array.from({ length: count }, (_, i) => async () => {
       const department = pick(DEPARTMENTS);
-      const body = await expectCall(api(from + i), 'POST', '/scim/v2/Users', t.scimToken, {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
-        userName: `${t.name}-${from + i}@example.com`,
-        [ENTERPRISE]: { department },
-      }, [201]);
+      const body = await expectCall(
+        api(from + i),
+        'POST',
+        '/scim/v2/Users',
+        t.scimToken,
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
+          userName: `${t.name}-${from + i}@example.com`,
+          [ENTERPRISE]: { department },
+        },
+        [201],
+      );
       t.department.set(body.id, department);
       // Into some IdP groups, one single-member PATCH each: many concurrent PATCHes of one group.
       for (const g of IDP_GROUPS) {
         if (random() < 0.5) continue;
-        await expectCall(api(from + i + 1), 'PATCH', `/scim/v2/Groups/${t.idpGroups[g]}`, t.scimToken,
-          { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: body.id }] }] }, [200, 204]);
+        await expectCall(
+          api(from + i + 1),
+          'PATCH',
+          `/scim/v2/Groups/${t.idpGroups[g]}`,
+          t.scimToken,
+          { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: body.id }] }] },
+          [200, 204],
+        );
         t.members[g].add(body.id);
       }
     });
 
-  it('when both tenants provision through both APIs with no worker running and the queue is then lost, two workers started together sweep every change back and converge', () => failWithSeed(async () => {
-    for (const [n, t] of tenants.entries()) {
-      const a = api(n);
-      t.salesTarget = (await expectCall(a, 'POST', '/admin/v1/groups', t.adminToken, { name: 'Sales team' }, [201])).id;
-      t.engTarget = (await expectCall(a, 'POST', '/admin/v1/groups', t.adminToken, { name: 'Engineers' }, [201])).id;
-      t.salesRule = (await expectCall(a, 'POST', '/admin/v1/rules', t.adminToken, { name: 'Sales', expression: 'department eq "Sales"', targetGroupId: t.salesTarget }, [201])).id;
-      t.engMapping = (await expectCall(api(n + 1), 'POST', '/admin/v1/mappings', t.adminToken, { idpGroup: 'Eng', targetGroupId: t.engTarget }, [201])).id;
-      for (const g of IDP_GROUPS) {
-        t.idpGroups[g] = (await expectCall(api(n + 1), 'POST', '/scim/v2/Groups', t.scimToken, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: g }, [201])).id;
-      }
-    }
-    await inLanes(tenants.flatMap((t) => createUsers(t, WAVE1_USERS, 0)), 8);
+  it(
+    'when both tenants provision through both APIs with no worker running and the queue is then lost, two workers started together sweep every change back and converge',
+    () =>
+      failWithSeed(async () => {
+        for (const [n, t] of tenants.entries()) {
+          const a = api(n);
+          t.salesTarget = (await expectCall(a, 'POST', '/admin/v1/groups', t.adminToken, { name: 'Sales team' }, [201])).id;
+          t.engTarget = (await expectCall(a, 'POST', '/admin/v1/groups', t.adminToken, { name: 'Engineers' }, [201])).id;
+          t.salesRule = (await expectCall(a, 'POST', '/admin/v1/rules', t.adminToken, { name: 'Sales', expression: 'department eq "Sales"', targetGroupId: t.salesTarget }, [201])).id;
+          t.engMapping = (await expectCall(api(n + 1), 'POST', '/admin/v1/mappings', t.adminToken, { idpGroup: 'Eng', targetGroupId: t.engTarget }, [201])).id;
+          for (const g of IDP_GROUPS) {
+            t.idpGroups[g] = (await expectCall(api(n + 1), 'POST', '/scim/v2/Groups', t.scimToken, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: g }, [201])).id;
+          }
+        }
+        await inLanes(
+          tenants.flatMap((t) => createUsers(t, WAVE1_USERS, 0)),
+          8,
+        );
 
-    // Redis loses the queue: only the sync marks in MongoDB remember the work.
-    await queue.obliterate({ force: true });
-    await new Promise((r) => setTimeout(r, 1100));
-    workers = await Promise.all([startAppProcess('worker', env), startAppProcess('worker', env)]);
-    await converged();
-    await expectExactState();
+        // Redis loses the queue: only the sync marks in MongoDB remember the work.
+        await queue.obliterate({ force: true });
+        await new Promise((r) => setTimeout(r, 1100));
+        workers = await Promise.all([startAppProcess('worker', env), startAppProcess('worker', env)]);
+        await converged();
+        await expectExactState();
 
-    const swept = workers.flatMap((w) => w.lines).filter((l) => l.msg === 'sweeper re-enqueued stale changes');
-    const sum = (k: string) => swept.reduce((n, l) => n + Number(l[k] ?? 0), 0);
-    expect(sum('users')).toBeGreaterThanOrEqual(tenants.length * WAVE1_USERS);
-    expect(sum('rules')).toBeGreaterThanOrEqual(tenants.length * 2);
-  }), 60_000);
+        const swept = workers.flatMap((w) => w.lines).filter((l) => l.msg === 'sweeper re-enqueued stale changes');
+        const sum = (k: string) => swept.reduce((n, l) => n + Number(l[k] ?? 0), 0);
+        expect(sum('users')).toBeGreaterThanOrEqual(tenants.length * WAVE1_USERS);
+        expect(sum('rules')).toBeGreaterThanOrEqual(tenants.length * 2);
+      }),
+    60_000,
+  );
 
-  it('when traffic goes on through both APIs while both workers run and sweep every second, then memberships converge exactly, member by member', () => failWithSeed(async () => {
-    const tasks: (() => Promise<void>)[] = [];
-    for (const t of tenants) {
-      tasks.push(...createUsers(t, WAVE2_USERS, WAVE1_USERS));
-      const existing = [...t.department.keys()];
-      for (const [i, id] of existing.slice(0, 10).entries()) {
-        tasks.push(async () => {
-          const department = pick(DEPARTMENTS);
-          await expectCall(api(i), 'PATCH', `/scim/v2/Users/${id}`, t.scimToken,
-            { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${ENTERPRISE}:department`, value: department }] }, [200]);
-          t.department.set(id, department);
-          const g = pick(IDP_GROUPS);
-          const member = t.members[g].has(id);
-          await expectCall(api(i + 1), 'PATCH', `/scim/v2/Groups/${t.idpGroups[g]}`, t.scimToken, {
-            schemas: [PATCH_OP],
-            Operations: [member ? { op: 'remove', path: `members[value eq "${id}"]` } : { op: 'add', path: 'members', value: [{ value: id }] }],
-          }, [200, 204]);
-          if (member) t.members[g].delete(id);
-          else t.members[g].add(id);
-        });
-      }
-    }
-    // Interleave the tenants' work.
-    tasks.sort(() => random() - 0.5);
-    await inLanes(tasks, 8);
-    await converged();
-    await expectExactState();
-  }), 60_000);
+  it(
+    'when traffic goes on through both APIs while both workers run and sweep every second, then memberships converge exactly, member by member',
+    () =>
+      failWithSeed(async () => {
+        const tasks: (() => Promise<void>)[] = [];
+        for (const t of tenants) {
+          tasks.push(...createUsers(t, WAVE2_USERS, WAVE1_USERS));
+          const existing = [...t.department.keys()];
+          for (const [i, id] of existing.slice(0, 10).entries()) {
+            tasks.push(async () => {
+              const department = pick(DEPARTMENTS);
+              await expectCall(
+                api(i),
+                'PATCH',
+                `/scim/v2/Users/${id}`,
+                t.scimToken,
+                { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${ENTERPRISE}:department`, value: department }] },
+                [200],
+              );
+              t.department.set(id, department);
+              const g = pick(IDP_GROUPS);
+              const member = t.members[g].has(id);
+              await expectCall(
+                api(i + 1),
+                'PATCH',
+                `/scim/v2/Groups/${t.idpGroups[g]}`,
+                t.scimToken,
+                {
+                  schemas: [PATCH_OP],
+                  Operations: [member ? { op: 'remove', path: `members[value eq "${id}"]` } : { op: 'add', path: 'members', value: [{ value: id }] }],
+                },
+                [200, 204],
+              );
+              if (member) t.members[g].delete(id);
+              else t.members[g].add(id);
+            });
+          }
+        }
+        // Interleave the tenants' work.
+        tasks.sort(() => random() - 0.5);
+        await inLanes(tasks, 8);
+        await converged();
+        await expectExactState();
+      }),
+    60_000,
+  );
 
   it('then every job ran in exactly one worker, once, and both workers ran jobs', async () => {
     const runs = new Map<string, number[]>();
@@ -227,15 +275,20 @@ describe(`two API and two worker processes on one database and one Redis (seed $
   /** Nothing pending in MongoDB and nothing waiting, delayed or running in the queue, twice in a row. */
   async function converged(): Promise<void> {
     const pending = { 'sync.pendingSince': { $exists: true } } as never;
-    await waitFor(async () => {
-      for (let i = 0; i < 2; i++) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        if (Object.values(counts).some((n) => n > 0)) return false;
-        for (const model of [db.models.User, db.models.Group, db.models.Rule]) if ((await model.collection.countDocuments(pending)) > 0) return false;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return true;
-    }, 'the workers to converge', 40_000, 100);
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 2; i++) {
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          if (Object.values(counts).some((n) => n > 0)) return false;
+          for (const model of [db.models.User, db.models.Group, db.models.Rule]) if ((await model.collection.countDocuments(pending)) > 0) return false;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return true;
+      },
+      'the workers to converge',
+      40_000,
+      100,
+    );
   }
 
   async function holders(t: TenantPlan, groupId: string, source: string): Promise<string[]> {
@@ -245,12 +298,22 @@ describe(`two API and two worker processes on one database and one Redis (seed $
 
   async function expectExactState(): Promise<void> {
     for (const t of tenants) {
-      const stored = (await db.models.User.collection.find({ tenantId: t.tenantId } as never).project({ _id: 1 }).toArray()).map((d) => String(d._id)).sort();
+      const stored = (
+        await db.models.User.collection
+          .find({ tenantId: t.tenantId } as never)
+          .project({ _id: 1 })
+          .toArray()
+      )
+        .map((d) => String(d._id))
+        .sort();
       expect({ tenant: t.name, users: stored }).toEqual({ tenant: t.name, users: [...t.department.keys()].sort() });
       for (const g of IDP_GROUPS) {
         expect({ tenant: t.name, group: g, members: await holders(t, t.idpGroups[g], 'scim') }).toEqual({ tenant: t.name, group: g, members: [...t.members[g]].sort() });
       }
-      const sales = [...t.department].filter(([, d]) => d === 'Sales').map(([id]) => id).sort();
+      const sales = [...t.department]
+        .filter(([, d]) => d === 'Sales')
+        .map(([id]) => id)
+        .sort();
       expect({ tenant: t.name, rule: 'Sales', members: await holders(t, t.salesTarget, `rule:${t.salesRule}`) }).toEqual({ tenant: t.name, rule: 'Sales', members: sales });
       expect({ tenant: t.name, mapping: 'Eng', members: await holders(t, t.engTarget, `rule:${t.engMapping}`) }).toEqual({ tenant: t.name, mapping: 'Eng', members: [...t.members.Eng].sort() });
     }

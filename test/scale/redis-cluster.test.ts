@@ -109,8 +109,15 @@ describe('REDIS_URL: one Redis or the seed nodes of a cluster', () => {
 
   it('when the URL names several nodes, then they are the seeds of a cluster', () => {
     expect(parseRedisUrl('rediss://app:pw@r1:7000,r2:7001,[::1]:7002')).toEqual({
-      nodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7001 }, { host: '::1', port: 7002 }],
-      cluster: true, tls: true, username: 'app', password: 'pw',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: 'r2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      cluster: true,
+      tls: true,
+      username: 'app',
+      password: 'pw',
     });
   });
 

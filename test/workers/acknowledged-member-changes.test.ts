@@ -171,7 +171,12 @@ describe('acknowledged member changes are final (two API processes, a 1 s sweepe
         try {
           for (const round of rounds) await runRound(groupId, round, expected);
           // Quiescence: nothing pending on the group, then the worker stopped (a sweep under way ends first).
-          await waitFor(async () => (((await db.models.Group.findById(groupId).lean()) as GroupDoc | null)?.pendingMembers ?? []).length === 0, 'the pending member changes to be finished', 30_000, 200);
+          await waitFor(
+            async () => (((await db.models.Group.findById(groupId).lean()) as GroupDoc | null)?.pendingMembers ?? []).length === 0,
+            'the pending member changes to be finished',
+            30_000,
+            200,
+          );
         } finally {
           await worker.close();
         }

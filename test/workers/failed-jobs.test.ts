@@ -52,14 +52,14 @@ it('once the failed job is removed, the change is enqueued again (once)', async 
   expect((await sweep()).rules).toBe(0);
 });
 
-it('a newer version of the document is not held by the older version\'s failed job', async () => {
+it("a newer version of the document is not held by the older version's failed job", async () => {
   const { ruleId } = await ruleWithFailedJob();
   await rules().requestRun(s.tenantId, ruleId);
   expect((await syncOf(ruleId)).version).toBe(2);
   expect((await sweep()).rules).toBe(1);
 });
 
-it('an operator\'s retry that succeeds clears the mark and the failed-job note', async () => {
+it("an operator's retry that succeeds clears the mark and the failed-job note", async () => {
   const { ruleId, jobId } = await ruleWithFailedJob();
   // The operator fixes the cause (the expression), then retries the failed job.
   await s.runtime.deps.models.Rule.collection.updateOne({ _id: ruleId } as never, { $set: { expression: 'department eq "Sales"' } });

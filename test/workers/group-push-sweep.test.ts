@@ -62,7 +62,7 @@ async function jobsSince(since: number): Promise<AnyJob[]> {
   return jobs.filter((j) => j && j.timestamp >= since);
 }
 
-it('a group push with sweeps between each PATCH\'s commit and its enqueue, the group pending for longer than the sweep threshold, takes no job for lost: each member is evaluated once and nothing stays pending', async () => {
+it("a group push with sweeps between each PATCH's commit and its enqueue, the group pending for longer than the sweep threshold, takes no job for lost: each member is evaluated once and nothing stays pending", async () => {
   const res = await s.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'All Staff' });
   expect(res.status).toBe(201);
   const groupId = res.body.id as string;
@@ -74,13 +74,13 @@ it('a group push with sweeps between each PATCH\'s commit and its enqueue, the g
   const producer = s.runtime.producer;
   const enqueue = producer.enqueue.bind(producer);
   const sweeps: SweepResult[] = [];
-  producer.enqueue = (async (name, data) => {
+  producer.enqueue = async (name, data) => {
     if (name === 'group.membersChanged' && (data as JobPayloads['group.membersChanged']).groupId === groupId) {
       await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { 'sync.pendingSince': hourAgo() } });
       sweeps.push(await sweep());
     }
     return enqueue(name, data);
-  });
+  };
   try {
     for (let i = 0; i < USERS; i += PER_PATCH) {
       const value = userIds.slice(i, i + PER_PATCH).map((id) => ({ value: id }));
@@ -114,7 +114,7 @@ it('a group push with sweeps between each PATCH\'s commit and its enqueue, the g
   expect(userJobs.every((d) => d.reason === 'group')).toBe(true);
 });
 
-it('a group whose last change\'s job was lost is still re-enqueued, once its last write is older than the sweep threshold', async () => {
+it("a group whose last change's job was lost is still re-enqueued, once its last write is older than the sweep threshold", async () => {
   const res = await s.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Lost push' });
   expect(res.status).toBe(201);
   const groupId = res.body.id as string;
@@ -127,5 +127,7 @@ it('a group whose last change\'s job was lost is still re-enqueued, once its las
   await s.runtime.deps.models.Group.collection.updateOne({ _id: groupId } as never, { $set: { updatedAt: hourAgo() } });
   expect((await sweep()).groups).toBe(1);
   const waiting = (await s.queue.getJobs(['waiting'], 0, -1)) as AnyJob[];
-  expect(waiting.map((j) => [j.name, (j.data as JobPayloads['group.membersChanged']).groupId, (j.data as JobPayloads['group.membersChanged']).reason])).toEqual([['group.membersChanged', groupId, 'sweep']]);
+  expect(waiting.map((j) => [j.name, (j.data as JobPayloads['group.membersChanged']).groupId, (j.data as JobPayloads['group.membersChanged']).reason])).toEqual([
+    ['group.membersChanged', groupId, 'sweep'],
+  ]);
 });

@@ -37,7 +37,14 @@ it('the API died right after committing a PATCH: the sweeper writes its audit ev
   const existing = (await models().User.findById(user.id).lean()) as UserDoc;
   // The write the API makes, with the event it carries, an hour ago; then the process died.
   const event = auditEvent(
-    { tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action: 'user.patched', object: { type: 'User', id: user.id }, before: { attrs: { title: null } }, after: { attrs: { title: 'Crashed' } } },
+    {
+      tenantId: s.tenantId,
+      actor: { type: 'scim-token', id: await tokenIdOf(s) },
+      action: 'user.patched',
+      object: { type: 'User', id: user.id },
+      before: { attrs: { title: null } },
+      after: { attrs: { title: 'Crashed' } },
+    },
     new Date(Date.now() - 3_600_000),
   );
   const attrs = { ...existing.attrs, title: 'Crashed' };
@@ -62,7 +69,7 @@ it('an event younger than the sweep threshold is left to its request', async () 
   expect(await patchedEvents(user.id)).toHaveLength(0);
 });
 
-it('a user deleted while an earlier write\'s event still waits on it: the deletion writes that event too, once', async () => {
+it("a user deleted while an earlier write's event still waits on it: the deletion writes that event too, once", async () => {
   const user = await createUser(s, 'deleted.unaudited@example.com');
   const existing = (await models().User.findById(user.id).lean()) as UserDoc;
   // A PATCH committed with its event, then its process died before writing it.
@@ -77,15 +84,24 @@ it('a user deleted while an earlier write\'s event still waits on it: the deleti
   expect(await patchedEvents(user.id)).toHaveLength(1);
 });
 
-it('the deletion\'s intent carries the waiting events: a crash right after the delete still writes them, through the sweeper', async () => {
+it("the deletion's intent carries the waiting events: a crash right after the delete still writes them, through the sweeper", async () => {
   const user = await createUser(s, 'deleted.crashed@example.com');
   const existing = (await models().User.findById(user.id).lean()) as UserDoc;
   const event = auditEvent({ tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.patched', object: { type: 'User', id: user.id } });
   const updated = await repositoriesOf(models()).users.updateIfVersion(s.tenantId, user.id, existing.version, { attrs: { ...existing.attrs, title: 'X' }, lc: existing.lc, audits: [event] });
   // What the DELETE does up to the crash: the intent (an hour old), then the user's deletion.
-  const change = await recordPendingChange(models(), 'user.delete', user.id, {
-    tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'user.deleted', object: { type: 'User', id: user.id },
-  }, updated!.pendingAudit);
+  const change = await recordPendingChange(
+    models(),
+    'user.delete',
+    user.id,
+    {
+      tenantId: s.tenantId,
+      actor: { type: 'scim-token', id: 'tok' },
+      action: 'user.deleted',
+      object: { type: 'User', id: user.id },
+    },
+    updated!.pendingAudit,
+  );
   await models().PendingChange.updateOne({ _id: change._id }, { $set: { createdAt: new Date(Date.now() - 3_600_000) } });
   await repositoriesOf(models()).users.deleteReturning(s.tenantId, user.id);
   expect(await patchedEvents(user.id)).toHaveLength(0);

@@ -34,7 +34,10 @@ async function userInGroup(name: string) {
 async function intentToDeleteUser(userId: string) {
   const existing = await models().User.findById(userId).lean();
   return recordPendingChange(models(), 'user.delete', userId, {
-    tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action: 'user.deleted', object: { type: 'User', id: userId },
+    tenantId: s.tenantId,
+    actor: { type: 'scim-token', id: await tokenIdOf(s) },
+    action: 'user.deleted',
+    object: { type: 'User', id: userId },
     before: { attrs: existing!.attrs, version: existing!.version },
   });
 }
@@ -82,7 +85,10 @@ it('a group deletion interrupted after the group document went: memberships and 
   const { userId, groupId } = await userInGroup('group.crash');
   const existing = await models().Group.findById(groupId).lean();
   await recordPendingChange(models(), 'group.delete', groupId, {
-    tenantId: s.tenantId, actor: { type: 'scim-token', id: await tokenIdOf(s) }, action: 'group.deleted', object: { type: 'Group', id: groupId },
+    tenantId: s.tenantId,
+    actor: { type: 'scim-token', id: await tokenIdOf(s) },
+    action: 'group.deleted',
+    object: { type: 'Group', id: groupId },
     before: { attrs: existing!.attrs, version: existing!.version, memberCount: 1 },
   });
   await models().Group.deleteOne({ _id: groupId });

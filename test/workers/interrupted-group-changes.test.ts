@@ -32,7 +32,10 @@ const recovery = () => ({ models: models(), memberships: memberships(), enqueuer
 const sweep = () => sweepPending(models(), queue, 60, silentLogger);
 const HOUR_AGO = () => new Date(Date.now() - 3_600_000);
 const groupDoc = async (id: string) => (await models().Group.findById(id).lean()) as unknown as GroupDoc;
-const eventsOf = (id: string, action?: string) => models().AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, ...(action && { action }) }).lean();
+const eventsOf = (id: string, action?: string) =>
+  models()
+    .AuditEvent.find({ tenantId: s.tenantId, 'object.id': id, ...(action && { action }) })
+    .lean();
 const membersOf = async (groupId: string) => (await memberships().userIdsOf(s.tenantId, groupId)).sort();
 
 /** The intent a PATCH of `groupId` records, built an hour ago (its request is long dead), with the position it took (1 for a group not created yet). */
@@ -145,8 +148,16 @@ it('a group create interrupted after its insert: the sweeper adds the members an
   const change = await intent(groupId, { add: users }, 'group.created');
   const now = new Date();
   await store().insert({
-    _id: groupId, tenantId: s.tenantId, origin: 'scim', attrs: { displayName: 'crash.create group' }, lc: { displayName: 'crash.create group' },
-    version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now, pendingMembers: [change],
+    _id: groupId,
+    tenantId: s.tenantId,
+    origin: 'scim',
+    attrs: { displayName: 'crash.create group' },
+    lc: { displayName: 'crash.create group' },
+    version: 1,
+    sync: { version: 1, pendingSince: now },
+    createdAt: now,
+    updatedAt: now,
+    pendingMembers: [change],
   });
   expect(await sweep()).toMatchObject({ changes: 1 });
   expect(await membersOf(groupId)).toEqual([...users].sort());
@@ -154,7 +165,7 @@ it('a group create interrupted after its insert: the sweeper adds the members an
   await expectAuditedVersions(groupId);
 });
 
-it('concurrent members-only changes keep each other\'s intents: both are finished', async () => {
+it("concurrent members-only changes keep each other's intents: both are finished", async () => {
   const { users, groupId } = await usersAndGroup('crash.concurrent', 2, 0);
   const first = await intent(groupId, { add: [users[0]!] });
   const second = await intent(groupId, { add: [users[1]!] });
@@ -210,9 +221,18 @@ it('a group deletion that crashed right after deleting the group still audits th
   const change = await intent(groupId, { add: [users[0]!] });
   const committed = await commitMembersOnly(groupId, change);
   // What the DELETE does up to the crash: the intent (an hour old, carrying the pending change's event), then the group's deletion.
-  const deletion = await recordPendingChange(models(), 'group.delete', groupId, {
-    tenantId: s.tenantId, actor: { type: 'scim-token', id: 'tok' }, action: 'group.deleted', object: { type: 'Group', id: groupId },
-  }, pendingAuditsOfGroup(committed));
+  const deletion = await recordPendingChange(
+    models(),
+    'group.delete',
+    groupId,
+    {
+      tenantId: s.tenantId,
+      actor: { type: 'scim-token', id: 'tok' },
+      action: 'group.deleted',
+      object: { type: 'Group', id: groupId },
+    },
+    pendingAuditsOfGroup(committed),
+  );
   await models().PendingChange.updateOne({ _id: deletion._id }, { $set: { createdAt: HOUR_AGO() } });
   await store().deleteReturning(s.tenantId, groupId);
   expect(await eventsOf(groupId, 'group.patched')).toHaveLength(0);

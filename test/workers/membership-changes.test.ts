@@ -15,9 +15,7 @@ describe('applySourceChanges: rule-derived sources, audited', () => {
     const bob = await s.user('bob');
     await s.runtime.deps.memberships.addSource(s.tenantId, group, [ann], 'manual');
     const writer = { models: s.runtime.deps.models, memberships: s.runtime.deps.memberships };
-    const totals = await applySourceChanges(writer, s.tenantId, [
-      { groupId: group, source: 'rule:rul_a', ruleId: 'rul_a', add: [ann, bob], remove: [], fresh: new Set([ann, bob]) },
-    ]);
+    const totals = await applySourceChanges(writer, s.tenantId, [{ groupId: group, source: 'rule:rul_a', ruleId: 'rul_a', add: [ann, bob], remove: [], fresh: new Set([ann, bob]) }]);
     expect(totals).toEqual({ added: 2, removed: 0 });
     const members = await s.membersOf(group);
     expect(members.get(ann)).toEqual(['manual', 'rule:rul_a']);
@@ -43,6 +41,11 @@ describe('applySourceChanges: rule-derived sources, audited', () => {
     expect(members.get(cid)).toEqual(['scim']);
     expect(members.has(dee)).toBe(false);
     const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'actor.id': 'rul_b' } as never).toArray()) as unknown as AuditEventDoc[];
-    expect(events.map((e) => [(e.after as { userId: string }).userId, (e.after as { membershipEnded: boolean }).membershipEnded]).sort()).toEqual([[cid, false], [dee, true]].sort());
+    expect(events.map((e) => [(e.after as { userId: string }).userId, (e.after as { membershipEnded: boolean }).membershipEnded]).sort()).toEqual(
+      [
+        [cid, false],
+        [dee, true],
+      ].sort(),
+    );
   });
 });

@@ -26,13 +26,23 @@ describe('GET /admin/v1/users/{id}: why is this user in each group', () => {
 
     const res = await s.admin.get(`/users/${u}`);
     expect(res.status).toBe(200);
-    const groups = res.body.groups as { groupId: string; groupName: string; sources: string[]; why: { source: string; kind: string; description: string; rule?: { id: string; expression: string; name: string } }[] }[];
+    const groups = res.body.groups as {
+      groupId: string;
+      groupName: string;
+      sources: string[];
+      why: { source: string; kind: string; description: string; rule?: { id: string; expression: string; name: string } }[];
+    }[];
     const of = (id: string) => groups.find((g) => g.groupId === id)!;
 
     expect(of(byRule).groupName).toBe('Why by rule');
     expect(of(byRule).why).toEqual(
       expect.arrayContaining([
-        { source: `rule:${rule.id}`, kind: 'rule', description: 'matches auto-assignment rule "Support department": department = "Support"', rule: { id: rule.id, name: 'Support department', expression: 'department = "Support"', enabled: true } },
+        {
+          source: `rule:${rule.id}`,
+          kind: 'rule',
+          description: 'matches auto-assignment rule "Support department": department = "Support"',
+          rule: { id: rule.id, name: 'Support department', expression: 'department = "Support"', enabled: true },
+        },
         expect.objectContaining({ source: 'manual', kind: 'manual' }),
       ]),
     );

@@ -68,7 +68,10 @@ describe('outbox: convergence after Redis is wiped and the worker is killed mid-
       await s.patchUser(id, replaceOp('title', i % 6 === 0 ? 'Lead engineer' : 'Engineer'));
       ids.push(id);
     }
-    const idpEngineering = await s.idpGroup('Engineering', ids.filter((_, i) => i % 3 === 0));
+    const idpEngineering = await s.idpGroup(
+      'Engineering',
+      ids.filter((_, i) => i % 3 === 0),
+    );
     for (let i = 1; i < 10; i += 2) await s.patchUser(ids[i]!, replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Sales'));
     await s.patchUser(ids[4]!, replaceOp('active', false));
     await s.patchUser(ids[8]!, replaceOp('active', true));
@@ -101,14 +104,15 @@ describe('outbox: convergence after Redis is wiped and the worker is killed mid-
       name,
       target,
       source,
-      members: stored.filter((u) => u.attrs.active !== false && wants(u)).map((u) => u._id).sort(),
+      members: stored
+        .filter((u) => u.attrs.active !== false && wants(u))
+        .map((u) => u._id)
+        .sort(),
     });
     const attr = (u: UserDoc, ...path: string[]) => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], u.attrs);
     const expectations = [
       expected('sales', groups.sales, `rule:${salesRule}`, (u) => attr(u, 'enterprise', 'department') === 'Sales'),
-      expected('support', groups.support, `rule:${supportRule}`, (u) =>
-        ((u.attrs.emails ?? []) as { value: string }[]).some((e) => e.value.toLowerCase().endsWith('@support.example.com')),
-      ),
+      expected('support', groups.support, `rule:${supportRule}`, (u) => ((u.attrs.emails ?? []) as { value: string }[]).some((e) => e.value.toLowerCase().endsWith('@support.example.com'))),
       expected('engineering', groups.engineering, `rule:${mapping.body.id}`, (u) => engineeringIdp.has(u._id)),
       expected('us', groups.us, 'dynamic', (u) => attr(u, 'custom', 'country') === 'US'),
       expected('leads', groups.leads, `rule:${leadsRule}`, (u) => textValue(attr(u, 'title')).toLowerCase().startsWith('lead')),

@@ -19,7 +19,10 @@ describe("rules with email.matches('…')", () => {
     await s.settle();
     expect([...(await s.membersOf(g)).keys()]).toEqual([eu]);
 
-    await s.scim.patch(`/Users/${other}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'emails', value: [{ value: 'bob.ray@us.support.example.com', primary: true }] }] });
+    await s.scim.patch(`/Users/${other}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'emails', value: [{ value: 'bob.ray@us.support.example.com', primary: true }] }],
+    });
     await s.settle();
     expect([...(await s.membersOf(g)).keys()].sort()).toEqual([eu, other].sort());
   });

@@ -99,7 +99,13 @@ describe('rules, dynamic groups and mappings obey group audience', () => {
       .toArray()) as unknown as AuditEventDoc[];
     // Besides the automatic default groups they leave (actor system:automatic, audited on the user's write).
     const cleanup = events.filter((e) => e.actor.id !== 'automatic');
-    expect(cleanup.map((e) => [e.object.id, e.actor.type]).sort()).toEqual([[byRule, 'rule'], [owned, 'system'], [team, 'system']].sort());
+    expect(cleanup.map((e) => [e.object.id, e.actor.type]).sort()).toEqual(
+      [
+        [byRule, 'rule'],
+        [owned, 'system'],
+        [team, 'system'],
+      ].sort(),
+    );
     expect(events.filter((e) => e.actor.id === 'automatic')).toHaveLength(2);
     expect(events.find((e) => e.object.id === owned)!.after).toMatchObject({ membershipEnded: true, ownerCleared: true });
     // As a customer they may now join customer groups.

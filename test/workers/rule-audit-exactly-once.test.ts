@@ -132,9 +132,7 @@ describe('rule memberships: audited exactly once across worker kills', () => {
         }
         await sweep();
 
-        const events = (await s.runtime.deps.models.AuditEvent.collection
-          .find({ tenantId: s.tenantId, 'object.id': group, 'actor.id': rule.id } as never)
-          .toArray()) as unknown as AuditEventDoc[];
+        const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'object.id': group, 'actor.id': rule.id } as never).toArray()) as unknown as AuditEventDoc[];
         const count = (action: string) => {
           const n = new Map<string, number>();
           for (const e of events) if (e.action === action) n.set((e.after as { userId: string }).userId, (n.get((e.after as { userId: string }).userId) ?? 0) + 1);
@@ -147,7 +145,12 @@ describe('rule memberships: audited exactly once across worker kills', () => {
         const expression = ((await s.admin.get(`/rules/${rule.id}`)).body as { expression: string }).expression;
         const wanted = /"(\w+)"/.exec(expression)![1];
         const stored = (await s.runtime.deps.models.User.collection.find({ _id: { $in: users } } as never).toArray()) as unknown as { _id: string; attrs: { enterprise?: { department?: string } } }[];
-        expect([...held].sort()).toEqual(stored.filter((u) => u.attrs.enterprise?.department === wanted).map((u) => u._id).sort());
+        expect([...held].sort()).toEqual(
+          stored
+            .filter((u) => u.attrs.enterprise?.department === wanted)
+            .map((u) => u._id)
+            .sort(),
+        );
         // The next trial's rule is alone in judging its group.
         expect((await s.admin.delete(`/rules/${rule.id}`)).status).toBe(204);
       }),

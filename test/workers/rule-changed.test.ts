@@ -18,7 +18,11 @@ async function seedUsers(s: SyncStack, prefix: string): Promise<{ all: string[];
   }
   return {
     all: rows.map((r) => r.id),
-    by: (d, country) => rows.filter((r) => r.department === d && (country === undefined || r.country === country)).map((r) => r.id).sort(),
+    by: (d, country) =>
+      rows
+        .filter((r) => r.department === d && (country === undefined || r.country === country))
+        .map((r) => r.id)
+        .sort(),
   };
 }
 
@@ -129,13 +133,25 @@ describe('rule runs: resumable and superseded', () => {
     const target = await s.internalGroup('Everyone');
     const rule = await s.createRule({ name: 'All', expression: 'userName sw "r"', targetGroupId: target });
     const stop = new AbortController();
-    await expect(runRule(depsWith(() => stop.abort()), s.tenantId, rule.id, { chunkSize: 5, signal: stop.signal })).rejects.toThrow(/aborted/);
+    await expect(
+      runRule(
+        depsWith(() => stop.abort()),
+        s.tenantId,
+        rule.id,
+        { chunkSize: 5, signal: stop.signal },
+      ),
+    ).rejects.toThrow(/aborted/);
     const saved = (await ruleDoc(s, rule.id))?.progress;
     expect(saved).toMatchObject({ version: 1, matched: 5, added: 5 });
     expect(saved?.after).toBe([...users.all].sort()[4]);
 
     let writes = 0;
-    const result = await runRule(depsWith(() => void writes++), s.tenantId, rule.id, { chunkSize: 5 });
+    const result = await runRule(
+      depsWith(() => void writes++),
+      s.tenantId,
+      rule.id,
+      { chunkSize: 5 },
+    );
     expect(result).toMatchObject({ outcome: 'completed', matched: 30, added: 30 });
     expect(writes).toBe(5); // the 25 users after the saved position, 5 per chunk
     expect(await s.holders(target, `rule:${rule.id}`)).toEqual([...users.all].sort());
@@ -149,9 +165,20 @@ describe('rule runs: resumable and superseded', () => {
     };
     const first = await runRule(depsWith(editDuringRun), s.tenantId, rule.id, { chunkSize: 2 });
     expect(first).toEqual({ outcome: 'superseded', version: 1 });
-    const second = await runRule(depsWith(() => undefined), s.tenantId, rule.id, { chunkSize: 2 });
+    const second = await runRule(
+      depsWith(() => undefined),
+      s.tenantId,
+      rule.id,
+      { chunkSize: 2 },
+    );
     expect(second).toMatchObject({ outcome: 'completed', version: 2 });
     expect(await s.holders(target, `rule:${rule.id}`)).toEqual(users.by('Legal'));
-    expect(await runRule(depsWith(() => undefined), s.tenantId, rule.id)).toEqual({ outcome: 'upToDate', version: 2 });
+    expect(
+      await runRule(
+        depsWith(() => undefined),
+        s.tenantId,
+        rule.id,
+      ),
+    ).toEqual({ outcome: 'upToDate', version: 2 });
   });
 });

@@ -53,10 +53,14 @@ it('a pending user whose job is running is skipped; once that job has finished w
   let started = false;
   // A worker of our own on the same queue that holds the job active (and acknowledges nothing).
   const connection = new IORedis(s.config.redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker(SYNC_QUEUE, async () => {
-    started = true;
-    await held;
-  }, { connection, prefix: queuePrefix(s.config.queue.prefix), concurrency: 1 });
+  const worker = new Worker(
+    SYNC_QUEUE,
+    async () => {
+      started = true;
+      await held;
+    },
+    { connection, prefix: queuePrefix(s.config.queue.prefix), concurrency: 1 },
+  );
   try {
     await waitFor(async () => started, 'the job to become active');
     expect((await sweep()).users).toBe(0);

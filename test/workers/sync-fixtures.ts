@@ -63,9 +63,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, wh
   }
 }
 
-export async function startSyncStack(
-  opts: { worker?: SyncWorkerOptions | false; env?: Record<string, string>; monitorCommands?: boolean } = {},
-): Promise<SyncStack> {
+export async function startSyncStack(opts: { worker?: SyncWorkerOptions | false; env?: Record<string, string>; monitorCommands?: boolean } = {}): Promise<SyncStack> {
   const stack = await startTestStack({ env: opts.env, monitorCommands: opts.monitorCommands });
   const { models } = stack.runtime.deps;
   const client = (role: 'admin' | 'member', sub: string): AdminClient => {
@@ -75,7 +73,11 @@ export async function startSyncStack(
     return {
       get: (p) => stack.http.get(base + p).set('Authorization', auth),
       post: (p, b) => (b === undefined ? stack.http.post(base + p) : stack.http.post(base + p).send(b as object)).set('Authorization', auth),
-      patch: (p, b) => stack.http.patch(base + p).send(b as object).set('Authorization', auth),
+      patch: (p, b) =>
+        stack.http
+          .patch(base + p)
+          .send(b as object)
+          .set('Authorization', auth),
       delete: (p) => stack.http.delete(base + p).set('Authorization', auth),
     };
   };
@@ -198,8 +200,18 @@ export async function ruleWithFailingJob(s: SyncStack, targetGroupId: string, op
   const ruleId = newId('rul');
   const now = new Date();
   await s.runtime.deps.models.Rule.collection.insertOne({
-    _id: ruleId, tenantId: s.tenantId, kind: 'rule', name: 'Broken', expression: 'costCentre eq "7"', targetGroupId,
-    enabled: true, priority: opts.priority ?? 5, version: 1, sync: { version: 1, pendingSince: now }, createdAt: now, updatedAt: now,
+    _id: ruleId,
+    tenantId: s.tenantId,
+    kind: 'rule',
+    name: 'Broken',
+    expression: 'costCentre eq "7"',
+    targetGroupId,
+    enabled: true,
+    priority: opts.priority ?? 5,
+    version: 1,
+    sync: { version: 1, pendingSince: now },
+    createdAt: now,
+    updatedAt: now,
   } as never);
   const job = await s.queue.add('rule.changed', { tenantId: s.tenantId, ruleId, version: 1 }, { attempts: 1 });
   return { ruleId, job };

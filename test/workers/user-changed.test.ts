@@ -62,9 +62,7 @@ describe('user.changed: rules evaluated for one user', () => {
     await s.settle();
     await s.patchUser(fay, replaceOp(`${ENTERPRISE_USER_URN}:department`, 'Legal'));
     await s.settle();
-    const events = (await s.runtime.deps.models.AuditEvent.collection
-      .find({ tenantId: s.tenantId, 'actor.type': 'rule', 'object.id': sales } as never)
-      .toArray()) as unknown as AuditEventDoc[];
+    const events = (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, 'actor.type': 'rule', 'object.id': sales } as never).toArray()) as unknown as AuditEventDoc[];
     const forFay = events.filter((e) => (e.after as { userId?: string }).userId === fay).sort((a, b) => a.at.getTime() - b.at.getTime());
     expect(forFay.map((e) => [e.action, e.actor.id])).toEqual([
       ['membership.added', salesRule],

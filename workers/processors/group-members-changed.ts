@@ -27,8 +27,7 @@ export async function processGroupMembersChanged(deps: ProcessorDeps, data: JobP
   const group = await repos.groups.findSyncSnapshot(tenantId, groupId);
 
   let renamed = false;
-  const named = (names: GroupSyncNames | undefined) =>
-    names !== undefined && [lower(names.displayName), lower(names.externalId)].some((n) => n !== undefined && ruleSet.groupNames.has(n));
+  const named = (names: GroupSyncNames | undefined) => names !== undefined && [lower(names.displayName), lower(names.externalId)].some((n) => n !== undefined && ruleSet.groupNames.has(n));
   if (!group) {
     // Deleted: if rules name groups, this one may have been among them.
     if (ruleSet.usesGroups) await bumpRuleSetVersion(deps.models, tenantId);

@@ -44,9 +44,12 @@ export function createSyncProcessor(deps: ProcessorDeps) {
           );
           const data = job.data as { tenantId: string; userId?: string; groupId?: string; ruleId?: string };
           const objectId = data.userId ?? data.groupId ?? data.ruleId;
-          await recordSyncFailed(deps.models, data.tenantId, { name: job.name, id: job.id, ...(objectId !== undefined && { objectId }), error: err instanceof Error ? err.message : String(err) }).catch((auditErr: unknown) =>
-            deps.logger.warn('could not record the tenant\'s sync as failing', { err: auditErr }),
-          );
+          await recordSyncFailed(deps.models, data.tenantId, {
+            name: job.name,
+            id: job.id,
+            ...(objectId !== undefined && { objectId }),
+            error: err instanceof Error ? err.message : String(err),
+          }).catch((auditErr: unknown) => deps.logger.warn("could not record the tenant's sync as failing", { err: auditErr }));
         }
         throw err;
       }

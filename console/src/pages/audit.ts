@@ -23,7 +23,15 @@ export const renderAudit: Page = (root) => {
   const from = h('input', { type: 'datetime-local', name: 'from' });
   const to = h('input', { type: 'datetime-local', name: 'to' });
   const results = h('section', { 'aria-live': 'polite', 'aria-label': 'Audit events' });
-  const form = h('form', { class: 'filters' }, field('Category', category), FILTERS.map(([name, label]) => field(label, inputs[name]!)), field('From', from), field('To', to), h('button', { type: 'submit' }, 'Filter'));
+  const form = h(
+    'form',
+    { class: 'filters' },
+    field('Category', category),
+    FILTERS.map(([name, label]) => field(label, inputs[name]!)),
+    field('From', from),
+    field('To', to),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
   root.append(form, results);
 
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);

@@ -42,15 +42,60 @@ function setupGuides(baseUrl: string): HTMLElement {
       h(
         'ol',
         {},
-        h('li', {}, 'SCIM provisioning in Okta belongs to a SAML 2.0 or SWA app integration (an OIDC app made with the classic wizard cannot have it). In the Okta Admin Console open ', h('strong', {}, 'Applications → Applications'), ', pick the app (or ', h('strong', {}, 'Create App Integration → SAML 2.0'), '), then ', h('strong', {}, 'General → App Settings → Edit'), ', tick ', h('strong', {}, 'Enable SCIM provisioning'), ' and ', h('strong', {}, 'Save'), '.'),
+        h(
+          'li',
+          {},
+          'SCIM provisioning in Okta belongs to a SAML 2.0 or SWA app integration (an OIDC app made with the classic wizard cannot have it). In the Okta Admin Console open ',
+          h('strong', {}, 'Applications → Applications'),
+          ', pick the app (or ',
+          h('strong', {}, 'Create App Integration → SAML 2.0'),
+          '), then ',
+          h('strong', {}, 'General → App Settings → Edit'),
+          ', tick ',
+          h('strong', {}, 'Enable SCIM provisioning'),
+          ' and ',
+          h('strong', {}, 'Save'),
+          '.',
+        ),
         h('li', {}, 'Open the ', h('strong', {}, 'Provisioning'), ' tab → ', h('strong', {}, 'Integration'), ' → ', h('strong', {}, 'Edit'), '.'),
         h('li', {}, h('strong', {}, 'SCIM connector base URL'), ': ', code(baseUrl)),
         h('li', {}, h('strong', {}, 'Unique identifier field for users'), ': ', code('userName')),
         h('li', {}, h('strong', {}, 'Supported provisioning actions'), ': Push New Users, Push Profile Updates, Push Groups (PATCH or full PUT both work).'),
-        h('li', {}, h('strong', {}, 'Authentication Mode'), ': ', code('HTTP Header'), '; ', h('strong', {}, 'Authorization'), ': the token created below, ', h('strong', {}, 'without "Bearer "'), ' (Okta adds it). If the provisioning log shows “Bearer Bearer”, remove it.'),
-        h('li', {}, h('strong', {}, 'Test Connector Configuration'), ', then ', h('strong', {}, 'Save'), '. Under ', h('strong', {}, 'Provisioning → To App'), ' → ', h('strong', {}, 'Edit'), ' enable Create Users, Update User Attributes and Deactivate Users.'),
+        h(
+          'li',
+          {},
+          h('strong', {}, 'Authentication Mode'),
+          ': ',
+          code('HTTP Header'),
+          '; ',
+          h('strong', {}, 'Authorization'),
+          ': the token created below, ',
+          h('strong', {}, 'without "Bearer "'),
+          ' (Okta adds it). If the provisioning log shows “Bearer Bearer”, remove it.',
+        ),
+        h(
+          'li',
+          {},
+          h('strong', {}, 'Test Connector Configuration'),
+          ', then ',
+          h('strong', {}, 'Save'),
+          '. Under ',
+          h('strong', {}, 'Provisioning → To App'),
+          ' → ',
+          h('strong', {}, 'Edit'),
+          ' enable Create Users, Update User Attributes and Deactivate Users.',
+        ),
         h('li', {}, h('strong', {}, 'Assignments'), ' tab: assign the people (or groups of people) to provision. Only assigned users are pushed.'),
-        h('li', {}, h('strong', {}, 'Push Groups'), ' tab: ', h('strong', {}, '+ Push Groups'), ' → find the groups by name → ', h('strong', {}, 'Save'), '. Mappings here name these pushed groups; a group that is not pushed is unknown to the rules.'),
+        h(
+          'li',
+          {},
+          h('strong', {}, 'Push Groups'),
+          ' tab: ',
+          h('strong', {}, '+ Push Groups'),
+          ' → find the groups by name → ',
+          h('strong', {}, 'Save'),
+          '. Mappings here name these pushed groups; a group that is not pushed is unknown to the rules.',
+        ),
       ),
     ),
     h(
@@ -60,11 +105,43 @@ function setupGuides(baseUrl: string): HTMLElement {
       h(
         'ol',
         {},
-        h('li', {}, 'In the Microsoft Entra admin center open ', h('strong', {}, 'Enterprise applications'), ' → your application (or ', h('strong', {}, 'New application → Create your own application'), ', non-gallery).'),
+        h(
+          'li',
+          {},
+          'In the Microsoft Entra admin center open ',
+          h('strong', {}, 'Enterprise applications'),
+          ' → your application (or ',
+          h('strong', {}, 'New application → Create your own application'),
+          ', non-gallery).',
+        ),
         h('li', {}, h('strong', {}, 'Provisioning'), ' → ', h('strong', {}, 'Provisioning Mode'), ': ', code('Automatic'), '.'),
-        h('li', {}, 'Under ', h('strong', {}, 'Admin Credentials'), ': ', h('strong', {}, 'Tenant URL'), ': ', code(baseUrl), '; ', h('strong', {}, 'Secret Token'), ': a token created below (no "Bearer").'),
+        h(
+          'li',
+          {},
+          'Under ',
+          h('strong', {}, 'Admin Credentials'),
+          ': ',
+          h('strong', {}, 'Tenant URL'),
+          ': ',
+          code(baseUrl),
+          '; ',
+          h('strong', {}, 'Secret Token'),
+          ': a token created below (no "Bearer").',
+        ),
         h('li', {}, h('strong', {}, 'Test Connection'), ', then ', h('strong', {}, 'Save'), '. No ', code('aadOptscim062020'), ' flag is needed: both Entra PATCH dialects are accepted.'),
-        h('li', {}, 'Check ', h('strong', {}, 'Mappings'), ' (Provision Microsoft Entra ID Users / Groups), assign users and groups under ', h('strong', {}, 'Users and groups'), ', set ', h('strong', {}, 'Provisioning Status'), ' to ', code('On'), '.'),
+        h(
+          'li',
+          {},
+          'Check ',
+          h('strong', {}, 'Mappings'),
+          ' (Provision Microsoft Entra ID Users / Groups), assign users and groups under ',
+          h('strong', {}, 'Users and groups'),
+          ', set ',
+          h('strong', {}, 'Provisioning Status'),
+          ' to ',
+          code('On'),
+          '.',
+        ),
       ),
     ),
   );
@@ -132,12 +209,24 @@ export const renderConnect: Page = (root) => {
         const grace = h(
           'select',
           { 'aria-label': `How long token ${t.label ?? t.hint} keeps working after a rotation` },
-          [['0', 'Old token stops now'], ['3600', 'Old token works 1 more hour'], ['86400', 'Old token works 24 more hours'], ['604800', 'Old token works 7 more days']].map(([v, text]) => h('option', { value: v! }, text)),
+          [
+            ['0', 'Old token stops now'],
+            ['3600', 'Old token works 1 more hour'],
+            ['86400', 'Old token works 24 more hours'],
+            ['604800', 'Old token works 7 more days'],
+          ].map(([v, text]) => h('option', { value: v! }, text)),
         );
         const rotate = h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate token ${t.label ?? t.hint}` }, 'Rotate');
         onAsync(rotate, 'click', async () => {
           const seconds = Number(grace.value);
-          if (!confirm(seconds === 0 ? 'Rotate: a new token replaces this one, which stops working now. Give the IdP the new token.' : `Rotate: a new token replaces this one, which keeps working for ${grace.selectedOptions[0]?.textContent?.replace('Old token works ', '') ?? ''}. Give the IdP the new token meanwhile.`)) return;
+          if (
+            !confirm(
+              seconds === 0
+                ? 'Rotate: a new token replaces this one, which stops working now. Give the IdP the new token.'
+                : `Rotate: a new token replaces this one, which keeps working for ${grace.selectedOptions[0]?.textContent?.replace('Old token works ', '') ?? ''}. Give the IdP the new token meanwhile.`,
+            )
+          )
+            return;
           const r = await api.post<{ replacement: Token & { token: string } }>(`/scim-tokens/${t.tokenId}/rotate`, { graceSeconds: seconds });
           await load();
           reveal(r.replacement.token, `Token ${t.label ?? t.hint} rotated`);
@@ -152,11 +241,29 @@ export const renderConnect: Page = (root) => {
         });
         actions.append(rotate, revoke);
       }
-      const tr = row(t.label ?? '—', h('span', {}, h('code', {}, `${t.hint}…`), ' ', h('code', { class: 'hint' }, t.tokenId)), when(t.createdAt), t.revokedAt || expired ? h('span', { class: 'badge bad' }, expired ? 'rotated' : 'revoked') : t.expiresAt ? h('span', { class: 'badge' }, `rotated: works until ${new Date(t.expiresAt).toLocaleString()}`) : h('span', { class: 'badge ok' }, 'active'), lastRequestText(t.lastRequest), actions);
+      const tr = row(
+        t.label ?? '—',
+        h('span', {}, h('code', {}, `${t.hint}…`), ' ', h('code', { class: 'hint' }, t.tokenId)),
+        when(t.createdAt),
+        t.revokedAt || expired
+          ? h('span', { class: 'badge bad' }, expired ? 'rotated' : 'revoked')
+          : t.expiresAt
+            ? h('span', { class: 'badge' }, `rotated: works until ${new Date(t.expiresAt).toLocaleString()}`)
+            : h('span', { class: 'badge ok' }, 'active'),
+        lastRequestText(t.lastRequest),
+        actions,
+      );
       tr.dataset.tokenId = t.tokenId;
       return tr;
     });
-    replace(tokens, h('h2', { id: 'tokens-h' }, 'SCIM tokens'), revealed, create, status, table(['Label', 'Token', 'Created', 'State', 'Last request', 'Actions'], rows, 'SCIM bearer tokens of this tenant'));
+    replace(
+      tokens,
+      h('h2', { id: 'tokens-h' }, 'SCIM tokens'),
+      revealed,
+      create,
+      status,
+      table(['Label', 'Token', 'Created', 'State', 'Last request', 'Actions'], rows, 'SCIM bearer tokens of this tenant'),
+    );
     replace(guides, setupGuides(data.scimBaseUrl));
   };
   void load().catch((err: ApiError) => root.append(h('p', { class: 'error' }, err.message)));

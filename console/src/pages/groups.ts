@@ -36,7 +36,14 @@ interface Permissions {
   targets: { target: string; level: string; sources?: Source[] }[];
 }
 
-const SOURCE_NAMES: Record<string, string> = { scim: 'the IdP (SCIM group push)', manual: 'added by hand', import: 'CSV import', owner: 'group owner', dynamic: "the group's own rule", automatic: 'every user of the audience' };
+const SOURCE_NAMES: Record<string, string> = {
+  scim: 'the IdP (SCIM group push)',
+  manual: 'added by hand',
+  import: 'CSV import',
+  owner: 'group owner',
+  dynamic: "the group's own rule",
+  automatic: 'every user of the audience',
+};
 
 /** "Why is this user here": each source of a membership in words, a rule's with its expression. */
 function explainSource(source: string, rules: Map<string, Rule>, group: Group): HTMLElement {
@@ -52,7 +59,16 @@ const describe = (s: Source) => [s.group ? `group ${s.group.name}` : null, s.rol
 
 export const renderGroups: Page = (root) => {
   const q = h('input', { type: 'search', name: 'q', placeholder: 'Part of the name' });
-  const sort = h('select', { name: 'sort' }, [['name', 'Name A–Z'], ['-name', 'Name Z–A'], ['-memberCount', 'Most members'], ['memberCount', 'Fewest members']].map(([v, t]) => h('option', { value: v! }, t)));
+  const sort = h(
+    'select',
+    { name: 'sort' },
+    [
+      ['name', 'Name A–Z'],
+      ['-name', 'Name Z–A'],
+      ['-memberCount', 'Most members'],
+      ['memberCount', 'Fewest members'],
+    ].map(([v, t]) => h('option', { value: v! }, t)),
+  );
   const origin = h('select', { name: 'origin' }, h('option', { value: 'internal' }, 'Product groups'), h('option', { value: 'scim' }, 'IdP groups (read-only)'));
   const search = h('form', { class: 'filters', role: 'search' }, field('Search groups', q), field('Sort by', sort), field('Show', origin), h('button', { type: 'submit' }, 'Search'));
   const list = h('section', { 'aria-label': 'Groups', 'aria-live': 'polite' });
@@ -62,15 +78,27 @@ export const renderGroups: Page = (root) => {
   let rules = new Map<string, Rule>();
 
   const showUser = async (userId: string) => {
-    const [user, perms] = await Promise.all([api.get<{ userName: string; displayName?: string; active: boolean }>(`/users/${encodeURIComponent(userId)}`), api.get<Permissions>(`/users/${encodeURIComponent(userId)}/permissions`)]);
+    const [user, perms] = await Promise.all([
+      api.get<{ userName: string; displayName?: string; active: boolean }>(`/users/${encodeURIComponent(userId)}`),
+      api.get<Permissions>(`/users/${encodeURIComponent(userId)}/permissions`),
+    ]);
     replace(
       person,
       h('h2', { id: 'person-h' }, `${user.displayName ?? user.userName}${user.active ? '' : ' (deactivated)'}`),
       perms.admin ? h('p', {}, `Tenant admin: ${describe(perms.admin)}`) : null,
       h('h3', {}, 'Groups'),
-      h('ul', {}, perms.groups.map((g) => h('li', {}, `${g.name} (${g.role})`))),
+      h(
+        'ul',
+        {},
+        perms.groups.map((g) => h('li', {}, `${g.name} (${g.role})`)),
+      ),
       h('h3', {}, 'Effective permissions'),
-      table(['Target', 'Level', 'Because of'], perms.targets.filter((t) => t.level !== 'hide').map((t) => row(t.target, t.level, (t.sources ?? []).map(describe).join('; '))), 'What the user may do, and why', 'No permissions above hide.'),
+      table(
+        ['Target', 'Level', 'Because of'],
+        perms.targets.filter((t) => t.level !== 'hide').map((t) => row(t.target, t.level, (t.sources ?? []).map(describe).join('; '))),
+        'What the user may do, and why',
+        'No permissions above hide.',
+      ),
     );
     person.querySelector('h2')?.setAttribute('tabindex', '-1');
     (person.querySelector('h2') as HTMLElement | null)?.focus();
@@ -83,7 +111,16 @@ export const renderGroups: Page = (root) => {
         const open = h('button', { type: 'button', class: 'link' }, m.user?.displayName ?? m.user?.userName ?? m.userId);
         open.addEventListener('click', () => void showUser(m.userId).catch((err: ApiError) => replace(person, h('p', { class: 'bad' }, err.message))));
         const page = h('a', { href: `#/people/${encodeURIComponent(m.userId)}`, 'aria-label': `Person page of ${m.user?.displayName ?? m.user?.userName ?? m.userId}` }, 'Person page');
-        return row(h('span', {}, open, ' · ', page), m.user?.emails?.join(', ') || '—', m.role, h('ul', { class: 'sources' }, m.sources.map((s) => explainSource(s, rules, g))));
+        return row(
+          h('span', {}, open, ' · ', page),
+          m.user?.emails?.join(', ') || '—',
+          m.role,
+          h(
+            'ul',
+            { class: 'sources' },
+            m.sources.map((s) => explainSource(s, rules, g)),
+          ),
+        );
       });
       return { rows, next: members.nextCursor, total: members.total };
     };

@@ -34,7 +34,7 @@ export const renderHeld: Page = (root) => {
   const warning = h(
     'p',
     { class: 'hint', 'data-testid': 'fails-open' },
-    'Which way it fails: a held change keeps the user\'s access. That protects against a mistaken unassignment, but after a real offboarding the person keeps access until you Allow it. ',
+    "Which way it fails: a held change keeps the user's access. That protects against a mistaken unassignment, but after a real offboarding the person keeps access until you Allow it. ",
     'Deactivate a departing user at once with "Deactivate now", or exempt users and groups from the breaker below.',
   );
   const breaker = h('section', { 'aria-labelledby': 'breaker-h' });
@@ -63,7 +63,9 @@ export const renderHeld: Page = (root) => {
     const save = h('button', { type: 'button' }, 'Save breaker settings');
     onAsync(save, 'click', async () => {
       try {
-        await api.patch('/deprovisioning/settings', { breaker: { enabled: enabled.checked, users: Number(users.value), percentOfActive: Number(percent.value), windowMinutes: Number(windowMinutes.value) } });
+        await api.patch('/deprovisioning/settings', {
+          breaker: { enabled: enabled.checked, users: Number(users.value), percentOfActive: Number(percent.value), windowMinutes: Number(windowMinutes.value) },
+        });
         status.textContent = 'Breaker settings saved.';
         await refresh();
       } catch (err) {
@@ -73,13 +75,12 @@ export const renderHeld: Page = (root) => {
     replace(
       breaker,
       h('h2', { id: 'breaker-h' }, 'Circuit breaker'),
-      h('p', { 'data-testid': 'breaker-state' }, b.tripped ? `Tripped ${when(b.trippedAt)}: further deprovisions are held.` : b.enabled ? 'Closed: deprovisions are applied.' : 'Off: deprovisions are always applied.'),
-      h('div', { class: 'form-row' },
-        field('On', enabled),
-        field('More than … users', users),
-        field('More than … % of active users', percent),
-        field('Within … minutes', windowMinutes),
-        save),
+      h(
+        'p',
+        { 'data-testid': 'breaker-state' },
+        b.tripped ? `Tripped ${when(b.trippedAt)}: further deprovisions are held.` : b.enabled ? 'Closed: deprovisions are applied.' : 'Off: deprovisions are always applied.',
+      ),
+      h('div', { class: 'form-row' }, field('On', enabled), field('More than … users', users), field('More than … % of active users', percent), field('Within … minutes', windowMinutes), save),
     );
 
     const rows = list.items.map((i) => {
@@ -92,7 +93,11 @@ export const renderHeld: Page = (root) => {
         i.user.displayName ?? i.user.userName,
         i.idpState === 'deleted' ? 'deleted by the IdP' : 'deactivated by the IdP',
         i.state === 'held' ? 'held: access unchanged' : `rejected ${when(i.decidedAt)}: access unchanged`,
-        h('ul', {}, kinds.map((k) => h('li', {}, k))),
+        h(
+          'ul',
+          {},
+          kinds.map((k) => h('li', {}, k)),
+        ),
         i.state === 'held' ? [allow, ' ', reject] : allow,
       );
       tr.dataset.userId = i.user.id;

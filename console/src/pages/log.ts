@@ -23,14 +23,60 @@ const options = (pairs: [string, string][]) => pairs.map(([value, text]) => h('o
 
 /** The provisioning log: every SCIM request the IdP made with one of the tenant's tokens, refused ones included. */
 export const renderLog: Page = (root) => {
-  const outcome = h('select', { name: 'outcome' }, options([['', 'All'], ['succeeded', 'Succeeded'], ['failed', 'Failed (4xx, 5xx)'], ['unauthorized', 'Refused token (401)']]));
-  const method = h('select', { name: 'method' }, options([['', 'Any'], ['GET', 'GET'], ['POST', 'POST'], ['PUT', 'PUT'], ['PATCH', 'PATCH'], ['DELETE', 'DELETE']]));
-  const resource = h('select', { name: 'resource' }, options([['', 'Any'], ['Users', 'Users'], ['Groups', 'Groups'], ['Bulk', 'Bulk']]));
+  const outcome = h(
+    'select',
+    { name: 'outcome' },
+    options([
+      ['', 'All'],
+      ['succeeded', 'Succeeded'],
+      ['failed', 'Failed (4xx, 5xx)'],
+      ['unauthorized', 'Refused token (401)'],
+    ]),
+  );
+  const method = h(
+    'select',
+    { name: 'method' },
+    options([
+      ['', 'Any'],
+      ['GET', 'GET'],
+      ['POST', 'POST'],
+      ['PUT', 'PUT'],
+      ['PATCH', 'PATCH'],
+      ['DELETE', 'DELETE'],
+    ]),
+  );
+  const resource = h(
+    'select',
+    { name: 'resource' },
+    options([
+      ['', 'Any'],
+      ['Users', 'Users'],
+      ['Groups', 'Groups'],
+      ['Bulk', 'Bulk'],
+    ]),
+  );
   const token = h('select', { name: 'tokenId' }, options([['', 'Any token']]));
   const objectId = h('input', { type: 'text', name: 'objectId', placeholder: 'usr_… or grp_…' });
-  const form = h('form', { class: 'filters' }, field('Outcome', outcome), field('Method', method), field('Resource', resource), field('Token', token), field('User or group id', objectId), h('button', { type: 'submit' }, 'Filter'));
+  const form = h(
+    'form',
+    { class: 'filters' },
+    field('Outcome', outcome),
+    field('Method', method),
+    field('Resource', resource),
+    field('Token', token),
+    field('User or group id', objectId),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
   const results = h('section', { 'aria-label': 'Provisioning requests', 'aria-live': 'polite' });
-  root.append(h('p', { class: 'hint' }, 'Every SCIM request made with one of your tokens, newest first, refused ones too (with the reason). A request whose token this service never issued cannot be attributed to you and is not shown.'), form, results);
+  root.append(
+    h(
+      'p',
+      { class: 'hint' },
+      'Every SCIM request made with one of your tokens, newest first, refused ones too (with the reason). A request whose token this service never issued cannot be attributed to you and is not shown.',
+    ),
+    form,
+    results,
+  );
 
   const load = async () => {
     const params = { outcome: outcome.value, method: method.value, resource: resource.value, tokenId: token.value, objectId: objectId.value.trim(), limit: 50 };

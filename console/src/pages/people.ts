@@ -114,7 +114,13 @@ async function renderPerson(box: HTMLElement, userId: string): Promise<void> {
       h(
         'ul',
         { class: 'sources' },
-        g.why.map((w) => h('li', {}, w.rule ? [`${w.kind === 'mapping' ? 'SSO mapping' : w.kind === 'dynamic' ? "the group's own rule" : 'rule'} “${w.rule.name}”: `, h('code', {}, w.rule.expression)] : w.description)),
+        g.why.map((w) =>
+          h(
+            'li',
+            {},
+            w.rule ? [`${w.kind === 'mapping' ? 'SSO mapping' : w.kind === 'dynamic' ? "the group's own rule" : 'rule'} “${w.rule.name}”: `, h('code', {}, w.rule.expression)] : w.description,
+          ),
+        ),
         g.cause ? causeLine(g.cause) : null,
       ),
     ),
@@ -124,14 +130,31 @@ async function renderPerson(box: HTMLElement, userId: string): Promise<void> {
     h('h2', { id: 'person-h', tabindex: '-1' }, personName(person), ' ', h('span', { class: `badge ${person.active ? 'ok' : 'bad'}` }, person.active ? 'active' : 'deactivated')),
     h('p', { class: 'hint' }, `${person.userName} · ${person.emails.join(', ') || 'no e-mail'} · ${person.audience === 'customer' ? 'customer' : 'internal user'} · `, h('code', {}, person.id)),
     h('h3', {}, 'Attributes'),
-    person.attributes ? table(['Attribute', 'Value'], leaves(person.attributes).map(([k, v]) => row(k, v)), 'Attributes the IdP sent (core, enterprise and custom)', 'No attributes.') : null,
+    person.attributes
+      ? table(
+          ['Attribute', 'Value'],
+          leaves(person.attributes).map(([k, v]) => row(k, v)),
+          'Attributes the IdP sent (core, enterprise and custom)',
+          'No attributes.',
+        )
+      : null,
     h('h3', {}, 'Groups and why'),
     table(['Group', 'Role', 'Why they are here'], groups, `Groups of ${personName(person)} and the reason for each`, 'In no group.'),
     h('h3', {}, 'Effective permissions'),
     perms.admin ? h('p', {}, `Tenant admin: ${describeSource(perms.admin)}`) : null,
-    table(['Target', 'Level', 'Because of'], perms.targets.filter((t) => t.level !== 'hide').map((t) => row(t.target, t.level, (t.sources ?? []).map(describeSource).join('; '))), 'What the person may do, and why', 'No permissions above hide.'),
+    table(
+      ['Target', 'Level', 'Because of'],
+      perms.targets.filter((t) => t.level !== 'hide').map((t) => row(t.target, t.level, (t.sources ?? []).map(describeSource).join('; '))),
+      'What the person may do, and why',
+      'No permissions above hide.',
+    ),
     h('h3', {}, 'Recent events'),
-    table(['When', 'Action', 'By', 'Object'], (person.recentEvents ?? []).map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), actorOf(e), objectOf(e))), 'Newest events about this person', 'No events.'),
+    table(
+      ['When', 'Action', 'By', 'Object'],
+      (person.recentEvents ?? []).map((e) => row(new Date(e.at).toLocaleString(), h('code', {}, e.action), actorOf(e), objectOf(e))),
+      'Newest events about this person',
+      'No events.',
+    ),
   );
   (box.querySelector('h2') as HTMLElement).focus();
 }
@@ -141,7 +164,12 @@ let lastSearch = '';
 
 export const renderPeople: Page = (root) => {
   const input = h('input', { type: 'search', name: 'search', value: lastSearch, autocomplete: 'off' });
-  const form = h('form', { class: 'filters', role: 'search' }, field('Find a person', input, 'Whole words or values: a name, an e-mail address or its domain, userName, externalId, an employee number or any attribute value'), h('button', { type: 'submit' }, 'Search'));
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search' },
+    field('Find a person', input, 'Whole words or values: a name, an e-mail address or its domain, userName, externalId, an employee number or any attribute value'),
+    h('button', { type: 'submit' }, 'Search'),
+  );
   const results = h('section', { 'aria-label': 'People found', 'aria-live': 'polite' });
   const person = h('section', { class: 'detail', 'aria-label': 'Person' });
   root.append(form, results, person);
@@ -155,7 +183,10 @@ export const renderPeople: Page = (root) => {
         rows: page.items.map((u) => row(h('a', { href: `#/people/${encodeURIComponent(u.id)}` }, personName(u)), u.emails.join(', ') || '—', u.userName, u.active ? 'active' : 'deactivated')),
       };
     };
-    replace(results, await pagedTable(['Name', 'E-mail', 'userName', 'Status'], lastSearch ? `People matching “${lastSearch}”` : 'Everyone, by id', 'Nobody matches. Search whole words: “Rossi”, not “Ros”.', load));
+    replace(
+      results,
+      await pagedTable(['Name', 'E-mail', 'userName', 'Status'], lastSearch ? `People matching “${lastSearch}”` : 'Everyone, by id', 'Nobody matches. Search whole words: “Rossi”, not “Ros”.', load),
+    );
   };
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

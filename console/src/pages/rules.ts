@@ -22,9 +22,7 @@ interface Group {
   automatic?: string | null;
   origin: string;
 }
-type Validation =
-  | { valid: true; attributes: string[]; note?: string }
-  | { valid: false; error: { code: string; message: string; line?: number; column?: number; hint?: string } };
+type Validation = { valid: true; attributes: string[]; note?: string } | { valid: false; error: { code: string; message: string; line?: number; column?: number; hint?: string } };
 interface PreviewUser {
   id: string;
   userName?: string;
@@ -85,7 +83,12 @@ export const renderRules: Page = (root) => {
     });
     const add = h('button', { type: 'button' }, 'New rule or mapping');
     add.addEventListener('click', () => openEditor());
-    replace(list, h('h2', { id: 'rules-h' }, 'Rules and SSO group mappings'), add, table(['Name', 'Kind', 'Expression', 'Target group', 'Enabled', 'Last run', 'Actions'], rows, 'Auto-assignment rules, SSO group mappings and dynamic groups', 'No rules yet.'));
+    replace(
+      list,
+      h('h2', { id: 'rules-h' }, 'Rules and SSO group mappings'),
+      add,
+      table(['Name', 'Kind', 'Expression', 'Target group', 'Enabled', 'Last run', 'Actions'], rows, 'Auto-assignment rules, SSO group mappings and dynamic groups', 'No rules yet.'),
+    );
   };
 
   /** Every product group (the list pages by 200): a target group must be offered however many there are. */
@@ -100,16 +103,27 @@ export const renderRules: Page = (root) => {
 
   function openEditor(existing?: Rule): void {
     const isMapping = existing?.kind === 'mapping';
-    const kind = h('select', { name: 'kind', disabled: Boolean(existing) }, h('option', { value: 'rule' }, 'Auto-assignment rule (expression)'), h('option', { value: 'mapping', selected: isMapping }, 'SSO group mapping (IdP group → group)'));
+    const kind = h(
+      'select',
+      { name: 'kind', disabled: Boolean(existing) },
+      h('option', { value: 'rule' }, 'Auto-assignment rule (expression)'),
+      h('option', { value: 'mapping', selected: isMapping }, 'SSO group mapping (IdP group → group)'),
+    );
     const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '200', value: existing?.name ?? '' });
-    const target = h('select', { name: 'targetGroupId', required: true }, groups.filter((g) => g.origin === 'internal' && g.kind === 'static' && !g.automatic).map((g) => h('option', { value: g.id, selected: g.id === existing?.targetGroupId }, `${g.name} (${g.audience})`)));
+    const target = h(
+      'select',
+      { name: 'targetGroupId', required: true },
+      groups
+        .filter((g) => g.origin === 'internal' && g.kind === 'static' && !g.automatic)
+        .map((g) => h('option', { value: g.id, selected: g.id === existing?.targetGroupId }, `${g.name} (${g.audience})`)),
+    );
     const newGroupName = h('input', { type: 'text', name: 'newGroup', maxlength: '200', placeholder: 'e.g. Engineering' });
     const newGroupAudience = h('select', { name: 'newGroupAudience' }, h('option', { value: 'user' }, 'internal users'), h('option', { value: 'customer' }, 'customers'));
     const createGroup = h('button', { type: 'button', class: 'secondary' }, 'Create group');
     const groupStatus = h('span', { class: 'hint', role: 'status' });
     onAsync(createGroup, 'click', async () => {
       const wanted = newGroupName.value.trim();
-      if (!wanted) return void (groupStatus.textContent = 'Type the new group\'s name first.');
+      if (!wanted) return void (groupStatus.textContent = "Type the new group's name first.");
       try {
         const g = await api.post<Group>('/groups', { name: wanted, audience: newGroupAudience.value });
         groups.push(g);
@@ -143,7 +157,10 @@ export const renderRules: Page = (root) => {
     let knownIdpGroups: string[] = [];
     void api.get<{ items: Group[] }>('/groups?origin=scim&limit=200').then(({ items }) => {
       knownIdpGroups = items.map((g) => g.name);
-      replace(idpGroups, items.map((g) => h('option', { value: g.name })));
+      replace(
+        idpGroups,
+        items.map((g) => h('option', { value: g.name })),
+      );
     });
     /** What a dry run should warn about: nobody matches, or a mapping names an IdP group never pushed. */
     const warningsOf = (matched: number): HTMLElement[] => {
@@ -151,9 +168,16 @@ export const renderRules: Page = (root) => {
       const wanted = idpGroup.value.trim().toLowerCase();
       if (kind.value === 'mapping' && wanted && !knownIdpGroups.some((n) => n.toLowerCase() === wanted)) {
         const close = knownIdpGroups.filter((n) => n.toLowerCase().includes(wanted.slice(0, 3))).slice(0, 5);
-        out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, `No IdP group named “${idpGroup.value.trim()}” has been pushed. Push it from the IdP (Okta: Push Groups tab)${close.length ? `, or did you mean ${close.map((n) => `“${n}”`).join(', ')}?` : '.'}`));
+        out.push(
+          h(
+            'p',
+            { class: 'callout', 'data-testid': 'preview-warning' },
+            `No IdP group named “${idpGroup.value.trim()}” has been pushed. Push it from the IdP (Okta: Push Groups tab)${close.length ? `, or did you mean ${close.map((n) => `“${n}”`).join(', ')}?` : '.'}`,
+          ),
+        );
       }
-      if (matched === 0) out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, 'This matches no one today. Check the spelling of each value (values are compared as the IdP sends them).'));
+      if (matched === 0)
+        out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, 'This matches no one today. Check the spelling of each value (values are compared as the IdP sends them).'));
       return out;
     };
 
@@ -189,7 +213,12 @@ export const renderRules: Page = (root) => {
           const { line, column, hint, message } = v.error;
           // The API's message ends with the hint in parentheses; it is shown on a line of its own.
           const what = hint ? message.replace(` (${hint})`, '') : message;
-          replace(validation, h('p', { class: 'bad' }, what), line && column && kind.value === 'rule' ? caret(text, line, column) : null, hint ? h('p', { class: 'suggestion' }, `Hint: ${hint}`) : null);
+          replace(
+            validation,
+            h('p', { class: 'bad' }, what),
+            line && column && kind.value === 'rule' ? caret(text, line, column) : null,
+            hint ? h('p', { class: 'suggestion' }, `Hint: ${hint}`) : null,
+          );
         }
       } catch (err) {
         replace(validation, h('p', { class: 'bad' }, (err as ApiError).message));
@@ -206,7 +235,11 @@ export const renderRules: Page = (root) => {
           previewOut,
           h('h3', {}, 'Dry run'),
           ...warningsOf(p.matched),
-          h('p', { 'data-testid': 'preview-summary' }, `${p.matched} users match. Would add ${m?.adds.count ?? 0}, remove ${m?.removes.count ?? 0}${m ? ` (${m.alreadyMembers} already members)` : ''}.`),
+          h(
+            'p',
+            { 'data-testid': 'preview-summary' },
+            `${p.matched} users match. Would add ${m?.adds.count ?? 0}, remove ${m?.removes.count ?? 0}${m ? ` (${m.alreadyMembers} already members)` : ''}.`,
+          ),
           m && m.adds.sample.length ? h('p', {}, 'Added, e.g.: ', m.adds.sample.map(who).join(', ')) : null,
           m && m.removes.sample.length ? h('p', {}, 'Removed, e.g.: ', m.removes.sample.map(who).join(', ')) : null,
           p.audience && p.audience.excluded.count ? h('p', { class: 'hint' }, p.audience.note) : null,
@@ -243,7 +276,8 @@ export const renderRules: Page = (root) => {
       ev.preventDefault();
       try {
         if (existing) await api.patch(`/rules/${existing.id}`, { name: name.value, targetGroupId: target.value, enabled: enabled.checked, ...(isMapping ? {} : { expression: expression.value }) });
-        else if (kind.value === 'mapping') await api.post('/mappings', { idpGroup: idpGroup.value.trim(), targetGroupId: target.value, enabled: enabled.checked, ...(name.value ? { name: name.value } : {}) });
+        else if (kind.value === 'mapping')
+          await api.post('/mappings', { idpGroup: idpGroup.value.trim(), targetGroupId: target.value, enabled: enabled.checked, ...(name.value ? { name: name.value } : {}) });
         else await api.post('/rules', { name: name.value, expression: expression.value, targetGroupId: target.value, enabled: enabled.checked });
         status.textContent = `${name.value || 'Mapping'} saved; the worker applies it.`;
         replace(editor);

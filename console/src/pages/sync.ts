@@ -6,7 +6,14 @@ interface SyncStatus {
   pending: { users: number; groups: number; rules: number; total: number; oldestPendingAgeSeconds: number | null };
   jobs: { waiting: number; active: number; delayed: number; failed: number; completedLastHour?: number; failedLastHour?: number } | { error: string };
   lastSuccessfulEvaluationAt: string | null;
-  rules: { id: string; name: string; kind: string; enabled: boolean; pending: boolean; lastRun?: { outcome: string; matched: number; added: number; removed: number; durationMs: number; finishedAt: string } }[];
+  rules: {
+    id: string;
+    name: string;
+    kind: string;
+    enabled: boolean;
+    pending: boolean;
+    lastRun?: { outcome: string; matched: number; added: number; removed: number; durationMs: number; finishedAt: string };
+  }[];
 }
 interface Failure {
   id: string;
@@ -89,9 +96,15 @@ export const renderSync: Page = (root) => {
     });
     replace(failures, h('h2', { id: 'failures-h' }, 'Failures'), table(['Job', 'Object', 'Error', 'Attempts', 'Failed', ''], failureRows, 'Jobs that failed after every retry', 'No failed jobs.'));
     const ruleRows = s.rules.map((r) =>
-      row(r.name, r.kind, r.enabled ? 'enabled' : 'disabled', r.pending ? 'pending' : 'done', r.lastRun ? `${r.lastRun.outcome}: matched ${r.lastRun.matched}, +${r.lastRun.added} −${r.lastRun.removed} in ${r.lastRun.durationMs} ms · ${when(r.lastRun.finishedAt)}` : '—'),
+      row(
+        r.name,
+        r.kind,
+        r.enabled ? 'enabled' : 'disabled',
+        r.pending ? 'pending' : 'done',
+        r.lastRun ? `${r.lastRun.outcome}: matched ${r.lastRun.matched}, +${r.lastRun.added} −${r.lastRun.removed} in ${r.lastRun.durationMs} ms · ${when(r.lastRun.finishedAt)}` : '—',
+      ),
     );
-    replace(rules, h('h2', { id: 'runs-h' }, 'Rule runs'), table(['Rule', 'Kind', 'State', 'Sync', 'Last full run'], ruleRows, 'Each rule\'s last full run', 'No rules.'));
+    replace(rules, h('h2', { id: 'runs-h' }, 'Rule runs'), table(['Rule', 'Kind', 'State', 'Sync', 'Last full run'], ruleRows, "Each rule's last full run", 'No rules.'));
     live.textContent = `Refreshes every ${REFRESH_MS / 1000} s · updated ${new Date().toLocaleTimeString()}`;
   };
 

@@ -46,12 +46,14 @@ export const renderWebhooks: Page = (root) => {
     const page = await api.get<{ items: Delivery[] }>(`/webhooks/${ep.id}/deliveries${qs({ limit: 50 })}`);
     const rows = page.items.map((d) => {
       const redeliver = h('button', { type: 'button', class: 'secondary', 'aria-label': `Redeliver event ${d.eventId}` }, 'Redeliver');
-      redeliver.addEventListener('click', () =>
-        void api
-          .post<Delivery>(`/webhooks/${ep.id}/redeliver`, { eventId: d.eventId })
-          .then((r) => replace(status, `Event ${d.eventId} redelivered: ${r.ok ? `${r.status} in ${r.latencyMs} ms` : `failed (${r.status ?? r.error})`}`))
-          .then(() => showLog(ep))
-          .catch(fail),
+      redeliver.addEventListener(
+        'click',
+        () =>
+          void api
+            .post<Delivery>(`/webhooks/${ep.id}/redeliver`, { eventId: d.eventId })
+            .then((r) => replace(status, `Event ${d.eventId} redelivered: ${r.ok ? `${r.status} in ${r.latencyMs} ms` : `failed (${r.status ?? r.error})`}`))
+            .then(() => showLog(ep))
+            .catch(fail),
       );
       return row(
         when(d.at),
@@ -63,7 +65,11 @@ export const renderWebhooks: Page = (root) => {
         d.seq !== null ? redeliver : null,
       );
     });
-    replace(log, h('h2', {}, `Deliveries to ${ep.url}`), table(['When', 'Event (webhook-id)', 'Attempt', 'Status', 'Latency', 'Answer', ''], rows, 'Delivery attempts, newest first', 'No deliveries yet.'));
+    replace(
+      log,
+      h('h2', {}, `Deliveries to ${ep.url}`),
+      table(['When', 'Event (webhook-id)', 'Attempt', 'Status', 'Latency', 'Answer', ''], rows, 'Delivery attempts, newest first', 'No deliveries yet.'),
+    );
   };
 
   const load = async () => {
@@ -104,7 +110,10 @@ export const renderWebhooks: Page = (root) => {
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const wanted = types.value.split(',').map((t) => t.trim()).filter(Boolean);
+    const wanted = types.value
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     void api
       .post<Endpoint & { secret: string }>('/webhooks', { url: url.value.trim(), types: wanted })
       .then((created) => {

@@ -25,7 +25,14 @@ export function consoleLinksRoutes(deps: AdminDeps): Router {
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 60 || ttl > 3600) throw invalid('ttlSeconds', '"ttlSeconds" must be an integer from 60 to 3600');
     const landing = readEnum(body, 'landing', CONSOLE_LANDINGS);
     const link = await issueConsoleLink(deps.models, ctx.tenantId, baseUrlOf(req, deps.publicBaseUrl).replace(/\/scim\/v2$/, ''), ttl, landing);
-    await recordAudit(deps.models, { tenantId: ctx.tenantId, actor: ctx.actor, action: 'console.link.created', object: { type: 'ConsoleLink', id: 'link' }, after: { expiresAt: link.expiresAt, ...(landing ? { landing } : {}) }, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
+    await recordAudit(deps.models, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'console.link.created',
+      object: { type: 'ConsoleLink', id: 'link' },
+      after: { expiresAt: link.expiresAt, ...(landing ? { landing } : {}) },
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    });
     res.status(201).json({ url: link.url, expiresAt: link.expiresAt.toISOString() });
   });
   return router;
@@ -57,7 +64,9 @@ export const consoleLinksOpenApi: { paths: Record<string, Json>; schemas: Record
         responses: {
           '201': {
             description: 'Minted: hand the url to the signed-in customer admin (it signs in once, until expiresAt)',
-            content: { 'application/json': { schema: { type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }, required: ['url', 'expiresAt'] } } },
+            content: {
+              'application/json': { schema: { type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }, required: ['url', 'expiresAt'] } },
+            },
           },
           ...adminErrors(400),
         },

@@ -41,7 +41,15 @@ export function deprovisioningRoutes(deps: AdminDeps): Router {
     const next = mergeSettingsInput(stored.deprovisioning, req.body);
     await tenants.setDeprovisioning(ctx.tenantId, next);
     await repositoriesOf(deps.models).auditEvents.insertOnce(
-      auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action: 'deprovisioning.settings.changed', object: { type: 'Tenant', id: ctx.tenantId }, before: stored.deprovisioning ?? {}, after: next, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) }),
+      auditEvent({
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        action: 'deprovisioning.settings.changed',
+        object: { type: 'Tenant', id: ctx.tenantId },
+        before: stored.deprovisioning ?? {},
+        after: next,
+        ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+      }),
     );
     const { settings, trippedAt } = await readSettings(deps.models, ctx.tenantId);
     res.json({ ...settings, breakerTrippedAt: trippedAt?.toISOString() ?? null });
@@ -103,7 +111,11 @@ const settingsSchema: Json = {
 export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {
     '/deprovisioning/settings': {
-      get: { tags, summary: 'The circuit breaker, exemptions, lifecycle and allowed e-mail domains in force (defaults filled in)', responses: { '200': ok(ref('DeprovisioningSettings')), ...adminErrors() } },
+      get: {
+        tags,
+        summary: 'The circuit breaker, exemptions, lifecycle and allowed e-mail domains in force (defaults filled in)',
+        responses: { '200': ok(ref('DeprovisioningSettings')), ...adminErrors() },
+      },
       patch: {
         tags,
         summary: 'Change them: the fields given replace the stored ones (lists whole)',
@@ -136,7 +148,7 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
     '/deprovisioning/held/reject': {
       post: {
         tags,
-        summary: 'Keep the users\' access (all held users, or the ones named); the IdP\'s state stays shown as held; idempotent',
+        summary: "Keep the users' access (all held users, or the ones named); the IdP's state stays shown as held; idempotent",
         requestBody: decisionBody,
         responses: { '200': ok(ref('HeldDecision')), ...adminErrors(400) },
       },
@@ -156,7 +168,7 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
       type: 'object',
       properties: {
         user: ref('UserSummary'),
-        idpState: { type: 'string', enum: ['inactive', 'deleted'], description: "What the IdP asked (what SCIM shows)" },
+        idpState: { type: 'string', enum: ['inactive', 'deleted'], description: 'What the IdP asked (what SCIM shows)' },
         state: { type: 'string', enum: ['held', 'rejected'] },
         since: { type: 'string', format: 'date-time' },
         decidedAt: { type: 'string', format: 'date-time' },
@@ -165,7 +177,14 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
           type: 'array',
           items: {
             type: 'object',
-            properties: { id: { type: 'string' }, kind: { type: 'string', enum: ['deactivate', 'delete'] }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' }, retroactive: { type: 'boolean' } },
+            properties: {
+              id: { type: 'string' },
+              kind: { type: 'string', enum: ['deactivate', 'delete'] },
+              at: { type: 'string', format: 'date-time' },
+              actor: { type: 'object', additionalProperties: true },
+              requestId: { type: 'string' },
+              retroactive: { type: 'boolean' },
+            },
             required: ['id', 'kind', 'at', 'actor'],
           },
         },

@@ -30,7 +30,7 @@ export const eventsOpenApi: { paths: Record<string, Json>; schemas: Record<strin
           'Users, groups, memberships and access as they change (catalogue and payloads: docs/events.md). The same cursor answers the same events every time; ' +
           'events older than the retention period (EVENTS_RETENTION_DAYS, default 30) are removed, and a cursor before them answers 410 EVENTS_CURSOR_EXPIRED.',
         parameters: [
-          query('after', { type: 'string' }, 'A cursor from a previous answer (nextCursor, or an event\'s cursor); without it, from the oldest event kept'),
+          query('after', { type: 'string' }, "A cursor from a previous answer (nextCursor, or an event's cursor); without it, from the oldest event kept"),
           query('types', { type: 'string' }, `Comma-separated event types to return (the cursor still moves past the others): ${EVENT_TYPES.join(', ')}`),
           query('limit', { type: 'integer', minimum: 1, maximum: MAX_EVENTS_PAGE, default: DEFAULT_EVENTS_PAGE }, 'Events per page'),
         ],
@@ -57,15 +57,19 @@ export const eventsOpenApi: { paths: Record<string, Json>; schemas: Record<strin
     ChangeEvent: {
       type: 'object',
       properties: {
-        id: { type: 'string', description: 'Unique; the audit event\'s id, suffixed .<n> for the further events of one change' },
-        seq: { type: 'integer', description: 'Place in the tenant\'s order (consecutive)' },
+        id: { type: 'string', description: "Unique; the audit event's id, suffixed .<n> for the further events of one change" },
+        seq: { type: 'integer', description: "Place in the tenant's order (consecutive)" },
         cursor: { type: 'string', description: 'Opaque: after=<cursor> continues after this event' },
         type: { type: 'string', enum: [...EVENT_TYPES] },
         version: { type: 'integer', enum: [EVENT_SCHEMA_VERSION], description: 'Payload schema version' },
         tenantId: { type: 'string' },
         occurredAt: { type: 'string', format: 'date-time' },
         actor: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' } }, required: ['type', 'id'] },
-        object: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, version: { type: 'integer', description: "The object's version after the change, when known" } }, required: ['type', 'id'] },
+        object: {
+          type: 'object',
+          properties: { type: { type: 'string' }, id: { type: 'string' }, version: { type: 'integer', description: "The object's version after the change, when known" } },
+          required: ['type', 'id'],
+        },
         data: {
           type: 'object',
           additionalProperties: true,

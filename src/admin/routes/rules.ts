@@ -55,7 +55,8 @@ export function rulesRoutes(deps: AdminDeps): Router {
     // A malformed request is a 400; only a well-formed expression that does not parse or type-check
     // is the 200 {valid: false} answer the editor shows as you type.
     for (const key of Object.keys(body)) {
-      if (key !== 'expression' && key !== 'targetGroupId') throw new AppError('badRequest', 'RULE_INVALID_FIELD', `Unknown field "${key}"; allowed: expression, targetGroupId`, { details: { field: key } });
+      if (key !== 'expression' && key !== 'targetGroupId')
+        throw new AppError('badRequest', 'RULE_INVALID_FIELD', `Unknown field "${key}"; allowed: expression, targetGroupId`, { details: { field: key } });
     }
     if (typeof body.expression !== 'string') throw new AppError('badRequest', 'RULE_INVALID_FIELD', 'expression must be a string', { details: { field: 'expression' } });
     if (body.targetGroupId !== undefined && (typeof body.targetGroupId !== 'string' || body.targetGroupId === '')) {
@@ -163,14 +164,20 @@ const body = (schema: Json): Json => ({ requestBody: { required: true, content: 
 export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {
     '/rules': {
-      get: op('List rules (kind rule and mapping)', 200, { type: 'object', properties: { items: { type: 'array', items: ref('Rule') } } }, {
-        parameters: [{ name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['rule', 'mapping'] } }],
-      }, [400]),
+      get: op(
+        'List rules (kind rule and mapping)',
+        200,
+        { type: 'object', properties: { items: { type: 'array', items: ref('Rule') } } },
+        {
+          parameters: [{ name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['rule', 'mapping'] } }],
+        },
+        [400],
+      ),
       post: op('Create a rule; its full run is queued', 201, ref('Rule'), body(ref('RuleInput')), [400]),
     },
     '/rules/validate': {
       post: op(
-        'Parse and type-check an expression; with targetGroupId, also say whom the target\'s audience leaves out',
+        "Parse and type-check an expression; with targetGroupId, also say whom the target's audience leaves out",
         200,
         ref('RuleValidation'),
         body({ type: 'object', properties: { expression: { type: 'string' }, targetGroupId: { type: 'string', minLength: 1 } }, required: ['expression'], additionalProperties: false }),
@@ -182,7 +189,13 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
     },
     '/rules/{id}': {
       get: op("Read a rule with its sync state and last run (a dynamic group's own rule too, read-only)", 200, ref('Rule'), { parameters: [idPath('Rule')] }, [404]),
-      patch: op("Change a rule (partial); its full run is queued. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 200, ref('Rule'), { parameters: [idPath('Rule')], ...body(ref('RuleInput')) }, [400, 404, 409]),
+      patch: op(
+        "Change a rule (partial); its full run is queued. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP",
+        200,
+        ref('Rule'),
+        { parameters: [idPath('Rule')], ...body(ref('RuleInput')) },
+        [400, 404, 409],
+      ),
       delete: op("Delete a rule; the memberships it gave are removed by the worker. A dynamic group's rule: 409 RULE_MANAGED_BY_GROUP", 204, undefined, { parameters: [idPath('Rule')] }, [404, 409]),
     },
     '/rules/{id}/run': {
@@ -257,7 +270,7 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       type: 'object',
       description:
         '{valid: true, syntax, attributes, usesGroups, groupNames[, targetGroupId, targetAudience, note]} or {valid: false, error: {code, message, line, column, hint}}. ' +
-        'A rule adds only users of its target group\'s audience (internal users to user groups, customers to customer groups).',
+        "A rule adds only users of its target group's audience (internal users to user groups, customers to customer groups).",
       additionalProperties: true,
     },
     RulePreviewInput: {

@@ -51,14 +51,31 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         tags: ['IdP connection'],
         summary: "The SCIM base URL to give the IdP, and the tenant's SCIM tokens with the last request each carried",
         responses: {
-          '200': { description: 'OK', ...json({ type: 'object', properties: { scimBaseUrl: { type: 'string' }, items: { type: 'array', items: ref('ScimToken') } }, required: ['scimBaseUrl', 'items'] }) },
+          '200': {
+            description: 'OK',
+            ...json({ type: 'object', properties: { scimBaseUrl: { type: 'string' }, items: { type: 'array', items: ref('ScimToken') } }, required: ['scimBaseUrl', 'items'] }),
+          },
           ...adminErrors(),
         },
       },
       post: {
         tags: ['IdP connection'],
         summary: 'Issue a SCIM token (the answer is the only place the token appears)',
-        requestBody: { required: false, ...json({ type: 'object', properties: { label: { type: 'string', nullable: true, pattern: '^\\s*[A-Za-z0-9_ .,:()@#/-]{1,100}\\s*$', description: '1-100 letters, digits, spaces or .,:()@#/- (e.g. "Okta production"); null or absent: no label' } }, additionalProperties: false }) },
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            properties: {
+              label: {
+                type: 'string',
+                nullable: true,
+                pattern: '^\\s*[A-Za-z0-9_ .,:()@#/-]{1,100}\\s*$',
+                description: '1-100 letters, digits, spaces or .,:()@#/- (e.g. "Okta production"); null or absent: no label',
+              },
+            },
+            additionalProperties: false,
+          }),
+        },
         responses: { '201': { description: 'Issued', ...json(withToken) }, ...adminErrors(400) },
       },
     },
@@ -67,8 +84,17 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
         tags: ['IdP connection'],
         summary: 'Replace a token: a new one with the same label is issued; the old one is revoked at once, or with graceSeconds keeps working until its expiresAt (audited scim_token.rotated)',
         parameters: [idPath],
-        requestBody: { required: false, ...json({ type: 'object', properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 604800, default: 0, description: 'How long the old token keeps working (0: revoked at once)' } } }) },
-        responses: { '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) }, ...adminErrors(404, 409) },
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 604800, default: 0, description: 'How long the old token keeps working (0: revoked at once)' } },
+          }),
+        },
+        responses: {
+          '201': { description: 'Issued', ...json({ type: 'object', properties: { replacement: withToken, revoked: ref('ScimToken') }, required: ['replacement', 'revoked'] }) },
+          ...adminErrors(404, 409),
+        },
       },
     },
     '/scim-tokens/{id}': {
@@ -94,7 +120,13 @@ export const scimTokensOpenApi: { paths: Record<string, Json>; schemas: Record<s
           type: 'object',
           nullable: true,
           description: 'The newest request made with the token (written at most every few seconds per process, at once when the outcome turns from success to failure or back)',
-          properties: { at: { type: 'string', format: 'date-time' }, method: { type: 'string' }, path: { type: 'string', description: 'Under the SCIM base URL, without the query' }, status: { type: 'integer' }, userAgent: { type: 'string' } },
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            method: { type: 'string' },
+            path: { type: 'string', description: 'Under the SCIM base URL, without the query' },
+            status: { type: 'integer' },
+            userAgent: { type: 'string' },
+          },
         },
       },
       required: ['tokenId', 'hint', 'label', 'createdAt', 'revokedAt', 'expiresAt', 'lastRequest'],

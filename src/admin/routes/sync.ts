@@ -45,13 +45,12 @@ export function syncRoutes(deps: AdminDeps): Router {
 
 // ---- OpenAPI description of these routes (merged into src/admin/openapi.ts) ----------------
 
-
 export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {
     '/sync/status': {
       get: {
         tags: ['Sync'],
-        summary: 'Outbox, jobs, last successful evaluation and each rule\'s last full run, for the caller\'s tenant',
+        summary: "Outbox, jobs, last successful evaluation and each rule's last full run, for the caller's tenant",
         responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref('SyncStatus') } } }, ...adminErrors() },
       },
     },
@@ -84,7 +83,7 @@ export const syncOpenApi: { paths: Record<string, Json>; schemas: Record<string,
       additionalProperties: true,
       description:
         '{pending, jobs, lastSuccessfulEvaluationAt, rules}. `pending` is exact (the outbox marks, counted from an index). ' +
-        '`jobs.waiting`, `active`, `delayed` and `failed` count this tenant\'s jobs among the first 5,000 of each of the queue\'s lists: ' +
+        "`jobs.waiting`, `active`, `delayed` and `failed` count this tenant's jobs among the first 5,000 of each of the queue's lists: " +
         'with `jobs.exact` false a list was longer, and they are lower bounds (a backlog of 100,000 jobs shows as 5,000 waiting).',
     },
     SyncFailure: {

@@ -3,9 +3,7 @@ import { adminErrors, ref, type Json } from '../openapi-kit';
 import type { AdminDeps } from '../admin-deps';
 import { param, queryOf, tenantAdminContext } from './route-kit';
 import { EVENT_TYPES } from '../../domain/events/catalogue';
-import {
-  createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, redeliver, redeliverOne, rotateSecret, sendTestEvent, updateEndpoint,
-} from '../../domain/webhooks/endpoints';
+import { createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, redeliver, redeliverOne, rotateSecret, sendTestEvent, updateEndpoint } from '../../domain/webhooks/endpoints';
 
 /** /webhooks: where the tenant's change events are sent, signed (Standard Webhooks), in order (tenant admins; docs/events.md). */
 export function webhooksRoutes(deps: AdminDeps): Router {
@@ -69,7 +67,11 @@ const ok = (schema: Json): Json => ({ description: 'OK', ...json(schema) });
 export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<string, Json> } = {
   paths: {
     '/webhooks': {
-      get: { tags, summary: "The tenant's webhook endpoints", responses: { '200': ok({ type: 'object', properties: { items: { type: 'array', items: ref('WebhookEndpoint') } }, required: ['items'] }), ...adminErrors() } },
+      get: {
+        tags,
+        summary: "The tenant's webhook endpoints",
+        responses: { '200': ok({ type: 'object', properties: { items: { type: 'array', items: ref('WebhookEndpoint') } }, required: ['items'] }), ...adminErrors() },
+      },
       post: {
         tags,
         summary: 'Add an endpoint: it receives the events committed from now on, signed with the secret in this answer (Standard Webhooks)',
@@ -100,11 +102,15 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
     '/webhooks/{id}/redeliver': {
       post: {
         tags,
-        summary: 'With "after" (or nothing): send every event after that cursor again (all kept events without one), in order, and resume a failing endpoint; answers the endpoint. With "eventId": send that one event now, out of band (the cursor and held events stay), under its webhook-id; answers the delivery',
+        summary:
+          'With "after" (or nothing): send every event after that cursor again (all kept events without one), in order, and resume a failing endpoint; answers the endpoint. With "eventId": send that one event now, out of band (the cursor and held events stay), under its webhook-id; answers the delivery',
         parameters: [idPath],
         requestBody: {
           required: false,
-          ...json({ type: 'object', properties: { after: { type: 'string', description: 'A cursor of GET /events' }, eventId: { type: 'string', description: 'An event id of GET /events (evt_…)' } } }),
+          ...json({
+            type: 'object',
+            properties: { after: { type: 'string', description: 'A cursor of GET /events' }, eventId: { type: 'string', description: 'An event id of GET /events (evt_…)' } },
+          }),
         },
         responses: { '200': ok({ oneOf: [ref('WebhookEndpoint'), ref('WebhookDelivery')] }), ...adminErrors(400, 404) },
       },
@@ -125,12 +131,22 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
     WebhookEndpoint: {
       type: 'object',
       properties: {
-        id: { type: 'string' }, url: { type: 'string' }, types, enabled: { type: 'boolean' },
+        id: { type: 'string' },
+        url: { type: 'string' },
+        types,
+        enabled: { type: 'boolean' },
         state: { type: 'string', enum: ['active', 'failing'], description: 'failing: an event failed for WEBHOOKS_RETRY_HOURS; its events are held until enabled again or redelivered' },
         failingSince: { type: 'string', format: 'date-time', nullable: true },
         deliveredThrough: { type: 'string', description: 'Cursor of the last event delivered or passed over' },
-        retry: { type: 'object', nullable: true, properties: { eventSeq: { type: 'integer' }, attempts: { type: 'integer' }, firstFailedAt: { type: 'string', format: 'date-time' }, nextAttemptAt: { type: 'string', format: 'date-time' } } },
-        secrets: { type: 'array', items: { type: 'object', properties: { hint: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, expiresAt: { type: 'string', format: 'date-time', nullable: true } } } },
+        retry: {
+          type: 'object',
+          nullable: true,
+          properties: { eventSeq: { type: 'integer' }, attempts: { type: 'integer' }, firstFailedAt: { type: 'string', format: 'date-time' }, nextAttemptAt: { type: 'string', format: 'date-time' } },
+        },
+        secrets: {
+          type: 'array',
+          items: { type: 'object', properties: { hint: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, expiresAt: { type: 'string', format: 'date-time', nullable: true } } },
+        },
         createdAt: { type: 'string', format: 'date-time' },
       },
       required: ['id', 'url', 'types', 'enabled', 'state', 'failingSince', 'deliveredThrough', 'retry', 'secrets', 'createdAt'],
@@ -138,9 +154,17 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
     WebhookDelivery: {
       type: 'object',
       properties: {
-        id: { type: 'string' }, eventId: { type: 'string', description: 'The webhook-id header (the same on every attempt)' }, seq: { type: 'integer', nullable: true },
-        attempt: { type: 'integer' }, manual: { type: 'boolean', description: 'A test event or a redelivery of one event, outside the ordered delivery' }, at: { type: 'string', format: 'date-time' }, ok: { type: 'boolean' }, status: { type: 'integer', nullable: true },
-        latencyMs: { type: 'integer' }, error: { type: 'string', nullable: true }, responseExcerpt: { type: 'string', nullable: true },
+        id: { type: 'string' },
+        eventId: { type: 'string', description: 'The webhook-id header (the same on every attempt)' },
+        seq: { type: 'integer', nullable: true },
+        attempt: { type: 'integer' },
+        manual: { type: 'boolean', description: 'A test event or a redelivery of one event, outside the ordered delivery' },
+        at: { type: 'string', format: 'date-time' },
+        ok: { type: 'boolean' },
+        status: { type: 'integer', nullable: true },
+        latencyMs: { type: 'integer' },
+        error: { type: 'string', nullable: true },
+        responseExcerpt: { type: 'string', nullable: true },
       },
       required: ['id', 'eventId', 'seq', 'attempt', 'manual', 'at', 'ok', 'status', 'latencyMs', 'error', 'responseExcerpt'],
     },

@@ -45,9 +45,7 @@ export async function adminGrantOf(models: Models, tenantId: string, groupId: st
   const viaAdmins = chain.find((id) => id === adminsId);
   const assignments = await repositoriesOf(models).roleAssignments.rolesOfGroups(tenantId, chain);
   const roleIds = [...new Set(assignments.map((a) => a.roleId))];
-  const roles = roleIds.length
-    ? await repositoriesOf(models).roles.grantFieldsOfMany(tenantId, roleIds)
-    : [];
+  const roles = roleIds.length ? await repositoriesOf(models).roles.grantFieldsOfMany(tenantId, roleIds) : [];
   const adminRoles = new Map(roles.filter(isAdminLevelRole).map((r) => [r._id, r]));
   // Nearest first, so the answer names what the caller is most likely to recognise.
   for (const id of chain) {
@@ -95,7 +93,9 @@ export async function assertMayInheritFrom(models: Models, access: Access, group
   const grant = await adminGrantOf(models, access.tenantId, parent.id);
   if (!grant) return;
   const names = await groupNames(models, access.tenantId, [grant.group.id]);
-  const where = grant.role ? `"${names.get(grant.group.id) ?? grant.group.id}" holds the admin-level role "${grant.role.name}"` : `"${names.get(grant.group.id) ?? grant.group.id}" is the Admins group`;
+  const where = grant.role
+    ? `"${names.get(grant.group.id) ?? grant.group.id}" holds the admin-level role "${grant.role.name}"`
+    : `"${names.get(grant.group.id) ?? grant.group.id}" is the Admins group`;
   throw new AppError('forbidden', 'ADMIN_GRANT_REQUIRES_ADMIN', `Only an admin can place "${group.name}" below "${parent.name}": ${where}, so its members would inherit admin access`, {
     details: { groupId: group.id, parentId: parent.id, grantedBy: { groupId: grant.group.id, ...(grant.role ? { roleId: grant.role.id, roleName: grant.role.name } : {}) } },
   });

@@ -30,13 +30,7 @@ export function auditActorOf(caller: Caller): AuditActor {
 }
 
 /** Records one change an admin-API caller made (actor {type: admin|user, id: token subject}). */
-export async function auditCallerChange(
-  models: Models,
-  caller: Caller,
-  action: string,
-  object: { type: string; id: string },
-  change: { before?: unknown; after?: unknown } = {},
-): Promise<void> {
+export async function auditCallerChange(models: Models, caller: Caller, action: string, object: { type: string; id: string }, change: { before?: unknown; after?: unknown } = {}): Promise<void> {
   await recordAudit(models, {
     tenantId: caller.tenantId,
     actor: auditActorOf(caller),

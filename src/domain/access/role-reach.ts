@@ -44,16 +44,26 @@ export async function assertRoleWithinReach(engine: PermissionEngine, access: Ac
   const internal = given.filter((p) => !isCustomerFacingTarget(p.target));
   if (internal.length > 0) {
     const names = internal.map((p) => p.target);
-    throw new AppError('forbidden', 'CUSTOMER_ROLE_TARGET_INTERNAL', `You are not allowed to ${action}: a customer role names customer-facing targets only, and ${names.map((n) => `"${n}"`).join(', ')} ${names.length > 1 ? 'are internal platform targets' : 'is an internal platform target'}`, {
-      details: { roleName: role.name, targets: names, customerFacingTargets: customerFacingNames() },
-    });
+    throw new AppError(
+      'forbidden',
+      'CUSTOMER_ROLE_TARGET_INTERNAL',
+      `You are not allowed to ${action}: a customer role names customer-facing targets only, and ${names.map((n) => `"${n}"`).join(', ')} ${names.length > 1 ? 'are internal platform targets' : 'is an internal platform target'}`,
+      {
+        details: { roleName: role.name, targets: names, customerFacingTargets: customerFacingNames() },
+      },
+    );
   }
   const held = await heldLevels(engine, access);
   const above = given.filter((p) => levelRank(p.level) > levelRank(held(p.target)));
   if (above.length > 0) {
     const first = above[0]!;
-    throw new AppError('forbidden', 'ROLE_LEVEL_ABOVE_OWN', `You are not allowed to ${action}: it gives "${first.target}" at ${first.level}, above the ${held(first.target)} you hold${above.length > 1 ? ` (and ${above.length - 1} more target${above.length > 2 ? 's' : ''})` : ''}`, {
-      details: { roleName: role.name, above: above.map((p) => ({ target: p.target, level: p.level, held: held(p.target) })) },
-    });
+    throw new AppError(
+      'forbidden',
+      'ROLE_LEVEL_ABOVE_OWN',
+      `You are not allowed to ${action}: it gives "${first.target}" at ${first.level}, above the ${held(first.target)} you hold${above.length > 1 ? ` (and ${above.length - 1} more target${above.length > 2 ? 's' : ''})` : ''}`,
+      {
+        details: { roleName: role.name, above: above.map((p) => ({ target: p.target, level: p.level, held: held(p.target) })) },
+      },
+    );
   }
 }

@@ -35,14 +35,7 @@ export function heldChange(kind: HeldChange['kind'], cause: DeprovisionCause, at
  * window applied before the trip are put on hold too (their access restored): they are most
  * likely the start of the same mistake. Exempt users and members of exempt groups are never held.
  */
-export async function shouldHoldDeprovision(
-  deps: BreakerDeps,
-  tenantId: string,
-  userId: string,
-  cause: DeprovisionCause,
-  opts: { counted?: boolean } = {},
-  now = new Date(),
-): Promise<boolean> {
+export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string, userId: string, cause: DeprovisionCause, opts: { counted?: boolean } = {}, now = new Date()): Promise<boolean> {
   const { settings, trippedAt } = await readSettings(deps.models, tenantId);
   const { breaker } = settings;
   if (!breaker.enabled) return false;
@@ -53,10 +46,7 @@ export async function shouldHoldDeprovision(
   if (!trippedAt && opts.counted === false) return false;
   if (!trippedAt) {
     const users = repositoriesOf(deps.models).users;
-    const [deactivated, deleted] = await Promise.all([
-      users.countDeprovisionedSince(tenantId, since),
-      repositoriesOf(deps.models).auditEvents.countActiveUserDeletionsSince(tenantId, since),
-    ]);
+    const [deactivated, deleted] = await Promise.all([users.countDeprovisionedSince(tenantId, since), repositoriesOf(deps.models).auditEvents.countActiveUserDeletionsSince(tenantId, since)]);
     const applied = deactivated + deleted;
     // Within the floor, the percentage cannot trip it: the active users (a count over the tenant's
     // users) are read only past it, so an ordinary deactivation costs two small range counts.
@@ -67,11 +57,17 @@ export async function shouldHoldDeprovision(
     if (applied + 1 <= limit) return false;
     if (await repositoriesOf(deps.models).tenants.tripBreaker(tenantId, now)) {
       breakerTripsTotal.inc();
-      await writeAuditEvent(deps.models, auditEvent({
-        tenantId, actor: cause.actor, action: 'directory.breaker_tripped', object: { type: 'Tenant', id: tenantId },
-        after: { deprovisionsInWindow: applied + 1, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
-        ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
-      }));
+      await writeAuditEvent(
+        deps.models,
+        auditEvent({
+          tenantId,
+          actor: cause.actor,
+          action: 'directory.breaker_tripped',
+          object: { type: 'Tenant', id: tenantId },
+          after: { deprovisionsInWindow: applied + 1, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
+          ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
+        }),
+      );
     }
   }
   // Idempotent: a crash part-way through is finished by the next held deprovision.
@@ -92,17 +88,30 @@ async function holdAppliedSince(deps: BreakerDeps, tenantId: string, since: Date
     const made = user.deprovisionedBy ?? cause;
     const change = heldChange('deactivate', made, user.deprovisionedAt ?? now, true);
     const changes = user.scimDeletedAt ? [change, heldChange('delete', cause, user.scimDeletedAt, true)] : [change];
-    const audit: AuditEventDoc = auditEvent({
-      tenantId, actor: cause.actor, action: 'user.deprovision.held', object: { type: 'User', id: user._id },
-      after: { kind: user.scimDeletedAt ? 'delete' : 'deactivate', retroactive: true, heldChangeIds: changes.map((c) => c._id) }, state: { attrs: { ...user.attrs }, version: user.version + 1 },
-    }, now);
-    const updated = await users.updateIfVersion(tenantId, user._id, user.version, {
-      attrs: { ...user.attrs, active: true },
-      lc: user.lc,
-      audits: [audit],
-      set: { hold: { state: 'held', since: now, changes, ...(user.scimDeletedAt ? { deleted: true } : {}) } satisfies UserDoc['hold'] },
-      unset: ['deprovisionedAt', 'deprovisionedBy', 'inactiveSince', 'scimDeletedAt'],
-    }, now);
+    const audit: AuditEventDoc = auditEvent(
+      {
+        tenantId,
+        actor: cause.actor,
+        action: 'user.deprovision.held',
+        object: { type: 'User', id: user._id },
+        after: { kind: user.scimDeletedAt ? 'delete' : 'deactivate', retroactive: true, heldChangeIds: changes.map((c) => c._id) },
+        state: { attrs: { ...user.attrs }, version: user.version + 1 },
+      },
+      now,
+    );
+    const updated = await users.updateIfVersion(
+      tenantId,
+      user._id,
+      user.version,
+      {
+        attrs: { ...user.attrs, active: true },
+        lc: user.lc,
+        audits: [audit],
+        set: { hold: { state: 'held', since: now, changes, ...(user.scimDeletedAt ? { deleted: true } : {}) } satisfies UserDoc['hold'] },
+        unset: ['deprovisionedAt', 'deprovisionedBy', 'inactiveSince', 'scimDeletedAt'],
+      },
+      now,
+    );
     if (!updated) continue; // changed meanwhile: the IdP's next deprovision of it is decided afresh
     accessEvents.emit({ tenantId, kind: 'membership', userId: user._id });
     await writeUserAudits(deps.models, tenantId, user._id, [audit]);

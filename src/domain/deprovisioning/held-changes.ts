@@ -37,7 +37,10 @@ export function heldUserView(user: UserDoc): HeldUserView {
     ...(hold.decidedAt ? { decidedAt: hold.decidedAt.toISOString() } : {}),
     ...(hold.decidedBy ? { decidedBy: hold.decidedBy } : {}),
     changes: hold.changes.map((c) => ({
-      id: c._id, kind: c.kind, at: c.at.toISOString(), actor: c.actor,
+      id: c._id,
+      kind: c.kind,
+      at: c.at.toISOString(),
+      actor: c.actor,
       ...(c.requestId !== undefined ? { requestId: c.requestId } : {}),
       ...(c.retroactive ? { retroactive: true } : {}),
     })),
@@ -93,7 +96,14 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly
   }
   // Nothing left to decide: the breaker closes (its window starts afresh).
   if ((await users.countHeld(ctx.tenantId)) === 0 && (await repositoriesOf(deps.models).tenants.resetBreaker(ctx.tenantId))) {
-    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action: 'directory.breaker_reset', object: { type: 'Tenant', id: ctx.tenantId }, after: { verdict }, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) });
+    const audit = auditEvent({
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'directory.breaker_reset',
+      object: { type: 'Tenant', id: ctx.tenantId },
+      after: { verdict },
+      ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+    });
     await writeAuditEvent(deps.models, audit);
   }
   return outcome;
@@ -101,8 +111,12 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly
 
 function decisionAudit(ctx: DecisionContext, user: UserDoc, action: string, after: Record<string, unknown>, version: number, attrs: Record<string, unknown>): AuditEventDoc {
   return auditEvent({
-    tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: user._id },
-    before: { attrs: { active: true }, version: user.version }, after: { ...after, version },
+    tenantId: ctx.tenantId,
+    actor: ctx.actor,
+    action,
+    object: { type: 'User', id: user._id },
+    before: { attrs: { active: true }, version: user.version },
+    after: { ...after, version },
     state: { attrs, version },
     ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
   });
@@ -116,11 +130,21 @@ async function allowOne(deps: BreakerDeps, ctx: DecisionContext, first: UserDoc)
     const heldChangeIds = hold.changes.map((c) => c._id);
     if (hold.deleted) {
       // The IdP deleted the user: the deletion, as SCIM's, through a recorded intent (crash-safe).
-      const change = await recordPendingChange(deps.models, 'user.delete', user._id, {
-        tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id: user._id },
-        before: { attrs: { ...user.attrs, active: false }, version: user.version }, after: { allowedHeldChanges: heldChangeIds },
-        ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
-      }, user.pendingAudit);
+      const change = await recordPendingChange(
+        deps.models,
+        'user.delete',
+        user._id,
+        {
+          tenantId: ctx.tenantId,
+          actor: ctx.actor,
+          action: 'user.deleted',
+          object: { type: 'User', id: user._id },
+          before: { attrs: { ...user.attrs, active: false }, version: user.version },
+          after: { allowedHeldChanges: heldChangeIds },
+          ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+        },
+        user.pendingAudit,
+      );
       const deleted = await users.deleteIfVersion(ctx.tenantId, user._id, user.version);
       if (!deleted) {
         await repositoriesOf(deps.models).pendingChanges.delete(change);
@@ -152,7 +176,14 @@ async function rejectOne(deps: BreakerDeps, ctx: DecisionContext, first: UserDoc
   for (let attempt = 0; attempt < MAX_TRIES && user?.hold?.state === 'held'; attempt++) {
     const now = new Date();
     const hold = { ...user.hold, state: 'rejected' as const, decidedAt: now, decidedBy: `${ctx.actor.type}:${ctx.actor.id}` };
-    const audit = decisionAudit(ctx, user, 'user.deprovision.rejected', { attrs: { active: true }, rejectedHeldChanges: user.hold.changes.map((c) => c._id), idpState: user.hold.deleted ? 'deleted' : 'inactive' }, user.version + 1, user.attrs);
+    const audit = decisionAudit(
+      ctx,
+      user,
+      'user.deprovision.rejected',
+      { attrs: { active: true }, rejectedHeldChanges: user.hold.changes.map((c) => c._id), idpState: user.hold.deleted ? 'deleted' : 'inactive' },
+      user.version + 1,
+      user.attrs,
+    );
     const updated = await users.updateIfVersion(ctx.tenantId, user._id, user.version, { attrs: user.attrs, lc: user.lc, audits: [audit], set: { hold } }, now);
     if (!updated) {
       user = await users.find(ctx.tenantId, user._id);

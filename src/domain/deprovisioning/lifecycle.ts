@@ -7,10 +7,20 @@ const BATCH = 500;
 
 /** Deletes one user as SCIM's DELETE does (recorded intent, memberships and grants released, audited once); false when it changed meanwhile. */
 async function deleteUser(deps: RecoveryDeps, user: UserDoc, actorId: string, why: string): Promise<boolean> {
-  const change = await recordPendingChange(deps.models, 'user.delete', user._id, {
-    tenantId: user.tenantId, actor: { type: 'system', id: actorId }, action: 'user.deleted', object: { type: 'User', id: user._id },
-    before: { attrs: user.attrs, version: user.version }, after: { why },
-  }, user.pendingAudit);
+  const change = await recordPendingChange(
+    deps.models,
+    'user.delete',
+    user._id,
+    {
+      tenantId: user.tenantId,
+      actor: { type: 'system', id: actorId },
+      action: 'user.deleted',
+      object: { type: 'User', id: user._id },
+      before: { attrs: user.attrs, version: user.version },
+      after: { why },
+    },
+    user.pendingAudit,
+  );
   const deleted = await repositoriesOf(deps.models).users.deleteIfVersion(user.tenantId, user._id, user.version);
   if (!deleted) {
     await repositoriesOf(deps.models).pendingChanges.delete(change);

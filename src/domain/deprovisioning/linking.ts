@@ -12,7 +12,13 @@ function domainsOf(attrs: Record<string, unknown>): Set<string> {
   const add = (v: unknown) => {
     if (typeof v !== 'string') return;
     const at = v.lastIndexOf('@');
-    if (at > 0 && at < v.length - 1) out.add(v.slice(at + 1).trim().toLowerCase());
+    if (at > 0 && at < v.length - 1)
+      out.add(
+        v
+          .slice(at + 1)
+          .trim()
+          .toLowerCase(),
+      );
   };
   add(attrs.userName);
   if (Array.isArray(attrs.emails)) for (const e of attrs.emails) add(e && typeof e === 'object' ? (e as Record<string, unknown>).value : undefined);
@@ -24,7 +30,14 @@ function domainsOf(attrs: Record<string, unknown>): Set<string> {
  * address outside them is refused (400 invalidValue naming the domain) and logged. An update is
  * judged on the domains it adds only: a user already outside them can still be deactivated.
  */
-export async function assertAllowedEmailDomains(models: Models, logger: Logger, tenantId: string, attrs: Record<string, unknown>, requestId: string | undefined, previous?: Record<string, unknown>): Promise<void> {
+export async function assertAllowedEmailDomains(
+  models: Models,
+  logger: Logger,
+  tenantId: string,
+  attrs: Record<string, unknown>,
+  requestId: string | undefined,
+  previous?: Record<string, unknown>,
+): Promise<void> {
   const candidate = domainsOf(attrs);
   if (candidate.size === 0) return;
   const { settings } = await readSettings(models, tenantId);
@@ -33,10 +46,7 @@ export async function assertAllowedEmailDomains(models: Models, logger: Logger, 
   const outside = [...candidate].filter((d) => !before.has(d) && !settings.allowedEmailDomains.includes(d));
   if (outside.length === 0) return;
   logger.warn('scim user refused: e-mail domain not allowed', { tenantId, domains: outside, userName: attrs.userName, ...(requestId !== undefined ? { requestId } : {}) });
-  throw scimError.invalidValue(
-    `The e-mail domain "${outside[0]}" is not allowed for this tenant (allowed: ${settings.allowedEmailDomains.join(', ')})`,
-    'SCIM_EMAIL_DOMAIN_NOT_ALLOWED',
-  );
+  throw scimError.invalidValue(`The e-mail domain "${outside[0]}" is not allowed for this tenant (allowed: ${settings.allowedEmailDomains.join(', ')})`, 'SCIM_EMAIL_DOMAIN_NOT_ALLOWED');
 }
 
 /**
@@ -66,7 +76,17 @@ export async function linkUserToIdp(models: Models, ctx: { tenantId: string; act
   if (user.createdVia === undefined) throw new AppError('conflict', 'USER_ALREADY_IDP_OWNED', `User ${userId} was provisioned by the IdP: there is nothing to link`);
   if (user.createdVia === 'admin') {
     await users.setCreatedVia(ctx.tenantId, userId, 'linked');
-    await writeAuditEvent(models, auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.linked', object: { type: 'User', id: userId }, after: { linked: true }, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) }));
+    await writeAuditEvent(
+      models,
+      auditEvent({
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        action: 'user.linked',
+        object: { type: 'User', id: userId },
+        after: { linked: true },
+        ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+      }),
+    );
   }
   return { ...userSummary(user), linked: true };
 }

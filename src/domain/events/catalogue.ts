@@ -5,12 +5,22 @@ import type { AuditEventDoc } from '../../persistence/models';
 export const EVENT_SCHEMA_VERSION = 1;
 
 export const EVENT_TYPES = [
-  'user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.deleted',
-  'group.created', 'group.updated', 'group.deleted',
-  'group.member_added', 'group.member_removed',
+  'user.created',
+  'user.updated',
+  'user.deactivated',
+  'user.reactivated',
+  'user.deleted',
+  'group.created',
+  'group.updated',
+  'group.deleted',
+  'group.member_added',
+  'group.member_removed',
   'access.changed',
-  'directory.sync_failed', 'directory.sync_recovered',
-  'user.deprovision_held', 'user.deprovision_rejected', 'directory.breaker_tripped',
+  'directory.sync_failed',
+  'directory.sync_recovered',
+  'user.deprovision_held',
+  'user.deprovision_rejected',
+  'directory.breaker_tripped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -113,7 +123,9 @@ function membershipChange(audit: AuditEventDoc): DerivedEvent[] {
       return [member(audit, 'group.member_added', userId, 'manual', { role: after.role ?? 'member' })];
     case 'group.member.removed': {
       const kept = new Set(strings(after.sources));
-      return strings(before.sources).filter((s) => !kept.has(s)).map((s) => member(audit, 'group.member_removed', userId, s, { membershipEnded: audit.after === undefined }));
+      return strings(before.sources)
+        .filter((s) => !kept.has(s))
+        .map((s) => member(audit, 'group.member_removed', userId, s, { membershipEnded: audit.after === undefined }));
     }
     case 'group.members.imported':
       return (Array.isArray(after.added) ? after.added : []).map((row) => member(audit, 'group.member_added', String(obj(row).userId), 'import', { role: obj(row).role ?? 'member' }));

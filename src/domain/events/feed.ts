@@ -26,7 +26,10 @@ export function seqOf(cursor: string): number {
 
 function typesOf(text: string | undefined): EventType[] | undefined {
   if (text === undefined || text === '') return undefined;
-  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
   if (unknown.length) {
     throw new AppError('badRequest', 'INVALID_EVENT_TYPE', `Unknown event type ${unknown.join(', ')}; known: ${EVENT_TYPES.join(', ')}`, { details: { field: 'types', unknown } });

@@ -22,14 +22,18 @@ export class EventReplica {
   apply(e: FeedEvent): void {
     const id = e.object.id;
     switch (e.type) {
-      case 'user.created': case 'user.updated': case 'user.deactivated': case 'user.reactivated':
+      case 'user.created':
+      case 'user.updated':
+      case 'user.deactivated':
+      case 'user.reactivated':
         this.users.set(id, { attrs: record(record(e.data.user).attrs), version: e.object.version });
         break;
       case 'user.deleted':
         this.users.delete(id);
         this.dropWhere((groupId, userId) => userId === id);
         break;
-      case 'group.created': case 'group.updated':
+      case 'group.created':
+      case 'group.updated':
         this.groups.set(id, record(e.data.group));
         // A recovered full-list change names the whole list (what its dead request wrote is not known).
         if (Array.isArray(e.data.membersReplacedWith)) this.replaceSource(id, 'scim', e.data.membersReplacedWith as string[]);
@@ -56,7 +60,10 @@ export class EventReplica {
 
   /** The users holding `source` in the group, sorted. */
   holders(groupId: string, source: string): string[] {
-    return [...this.memberships].filter(([key, sources]) => key.startsWith(`${groupId}|`) && sources.has(source)).map(([key]) => key.split('|')[1]!).sort();
+    return [...this.memberships]
+      .filter(([key, sources]) => key.startsWith(`${groupId}|`) && sources.has(source))
+      .map(([key]) => key.split('|')[1]!)
+      .sort();
   }
 
   private sources(groupId: string, userId: string, create: boolean): Set<string> {

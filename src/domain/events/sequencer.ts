@@ -36,9 +36,11 @@ export function sequenceTenant(models: Models, tenantId: string): Promise<PassRe
   const previous = running.get(key);
   const next = (previous ?? Promise.resolve()).catch(() => undefined).then(() => pass(models, tenantId));
   running.set(key, next);
-  void next.finally(() => {
-    if (running.get(key) === next) running.delete(key);
-  }).catch(() => undefined);
+  void next
+    .finally(() => {
+      if (running.get(key) === next) running.delete(key);
+    })
+    .catch(() => undefined);
   return next;
 }
 
@@ -81,7 +83,10 @@ async function pass(models: Models, tenantId: string): Promise<PassResult> {
     const batch = causesFirst(await repos.auditEvents.unsequenced(tenantId, SEQUENCE_BATCH));
     const { ready, held } = withoutHeld(batch, new Set(keys), waiting);
 
-    const done = await feed.sequencedAuditIds(tenantId, ready.map((a) => a._id));
+    const done = await feed.sequencedAuditIds(
+      tenantId,
+      ready.map((a) => a._id),
+    );
     const todo = ready.filter((a) => !done.has(a._id));
     const sequencedAt = new Date();
     const events: ChangeEventDoc[] = [];
@@ -112,7 +117,10 @@ async function pass(models: Models, tenantId: string): Promise<PassResult> {
     if (events.length > 0 && !(await feed.commit(tenantId, processOwner, state.committed, state.committed + events.length))) {
       return { handled: 0, committed: 0, held: held.length, busy: true };
     }
-    await repos.auditEvents.markSequenced(tenantId, ready.map((a) => a._id));
+    await repos.auditEvents.markSequenced(
+      tenantId,
+      ready.map((a) => a._id),
+    );
     return { handled: ready.length, committed: events.length, held: held.length, busy: false };
   } finally {
     await feed.releaseLease(tenantId, processOwner);
@@ -154,7 +162,10 @@ async function waitingAudits(models: Models, tenantId: string, keys: string[]): 
     repos.users.waitingAuditsOf(tenantId, documentIds),
     repos.groups.waitingAuditsOf(tenantId, documentIds),
     repos.pendingChanges.waitingAuditsOf(tenantId, documentIds),
-    repos.memberships.waitingAuditsOf(tenantId, keys.filter((k) => k.includes('|'))),
+    repos.memberships.waitingAuditsOf(
+      tenantId,
+      keys.filter((k) => k.includes('|')),
+    ),
   ]);
   const all: Waiting = new Map();
   for (const source of [users, groups, intents, memberships]) for (const [id, list] of source) all.set(id, [...(all.get(id) ?? []), ...list]);

@@ -27,12 +27,15 @@ function assertDesignatable(g: GroupRecord): void {
 export async function listAdministrators(deps: GroupsDeps, access: Access, groupId: string) {
   const g = await visibleGroup(deps, access, groupId);
   const docs = await repositoriesOf(deps.models).groupAdministrators.ofGroup(access.tenantId, g.id);
-  const users = docs.length
-    ? await repositoriesOf(deps.models).users.profilesMatching(access.tenantId, { ids: docs.map((d) => d.userId) })
-    : [];
+  const users = docs.length ? await repositoriesOf(deps.models).users.profilesMatching(access.tenantId, { ids: docs.map((d) => d.userId) }) : [];
   const byId = new Map(users.map((u) => [u._id, u]));
   // A caller confined to a workspace sees the administrators of their workspace only.
-  const shown = access.confinedToWorkspace ? docs.filter((d) => { const u = byId.get(d.userId); return u !== undefined && access.withinWorkspace(u); }) : docs;
+  const shown = access.confinedToWorkspace
+    ? docs.filter((d) => {
+        const u = byId.get(d.userId);
+        return u !== undefined && access.withinWorkspace(u);
+      })
+    : docs;
   return {
     items: shown.map((d) => {
       const u = byId.get(d.userId);

@@ -25,7 +25,7 @@ export async function automaticMembershipEvents(
   const groupsOf = (u: Pick<UserDoc, 'attrs'> | undefined) => new Set(u && isActive(u) ? automaticGroupIds(ids, audienceOf(u)) : []);
   const was = groupsOf(before);
   const is = groupsOf(after);
-  const changed = (side: unknown) => Object.keys(((side as { attrs?: object } | undefined)?.attrs ?? {}));
+  const changed = (side: unknown) => Object.keys((side as { attrs?: object } | undefined)?.attrs ?? {});
   const trigger = { eventId: cause._id, action: cause.action, attributes: [...new Set([...changed(cause.before), ...changed(cause.after)])] };
   const event = (groupId: string, action: 'membership.added' | 'membership.removed') =>
     auditEvent(

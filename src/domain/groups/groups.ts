@@ -33,7 +33,6 @@ const AUDIENCES: readonly Audience[] = ['user', 'customer'];
 const KINDS: readonly GroupKind[] = ['static', 'dynamic'];
 const STATUSES: readonly GroupStatus[] = ['active', 'archived'];
 
-
 function nameTaken(name: string): AppError {
   return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
 }
@@ -98,9 +97,14 @@ async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRe
   // hand customers internal roles, and the reverse (issue 18 #8).
   if (parent.audience !== group.audience) {
     const what = (a: string) => (a === 'customer' ? 'a customer group' : 'a user group');
-    throw new AppError('badRequest', 'GROUP_PARENT_AUDIENCE_MISMATCH', `"${group.name}" is ${what(group.audience)} and "${parent.name}" is ${what(parent.audience)}: a group inherits only from a parent of its own audience`, {
-      details: { field: 'parentId', parentId, groupAudience: group.audience, parentAudience: parent.audience },
-    });
+    throw new AppError(
+      'badRequest',
+      'GROUP_PARENT_AUDIENCE_MISMATCH',
+      `"${group.name}" is ${what(group.audience)} and "${parent.name}" is ${what(parent.audience)}: a group inherits only from a parent of its own audience`,
+      {
+        details: { field: 'parentId', parentId, groupAudience: group.audience, parentAudience: parent.audience },
+      },
+    );
   }
   assertAssignable(parent);
   await assertParentAllowed(deps.models, access.tenantId, groupId, parentId);
@@ -275,10 +279,16 @@ async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: stri
     const m = await deps.memberships.setRoleReturning(tenantId, groupId, previous, 'member');
     if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
   }
-  await auditAdminChange(deps, access.caller, 'group.owner.changed', { type: 'Group', id: groupId }, {
-    before: { ownerId: previous ?? null },
-    after: { ownerId: next ?? null, ...(previousOwner ? { previousOwner } : {}) },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    'group.owner.changed',
+    { type: 'Group', id: groupId },
+    {
+      before: { ownerId: previous ?? null },
+      after: { ownerId: next ?? null, ...(previousOwner ? { previousOwner } : {}) },
+    },
+  );
 }
 
 export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: string, status: GroupStatus): Promise<Record<string, unknown>> {
@@ -290,10 +300,16 @@ export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: 
   if (status === 'active') await assertMayGrantMembership(deps.models, access, before, `unarchive "${before.name}"`);
   else await assertMayRevokeAdminGrant(deps.models, access, before, `archive "${before.name}"`);
   const after = await writeGroup(deps, before, await versionOf(deps, before), { status }, []);
-  await auditAdminChange(deps, access.caller, status === 'archived' ? 'group.archived' : 'group.unarchived', { type: 'Group', id: groupId }, {
-    before: { status: before.status },
-    after: { status },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    status === 'archived' ? 'group.archived' : 'group.unarchived',
+    { type: 'Group', id: groupId },
+    {
+      before: { status: before.status },
+      after: { status },
+    },
+  );
   accessEvents.emit({ tenantId: access.tenantId, kind: 'group', groupId });
   return groupView(after, await visibleMemberCountOf(deps, access, after));
 }

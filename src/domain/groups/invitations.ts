@@ -69,7 +69,20 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
   if (existingUser) {
     for (const groupId of groupIds) assertAudience(await visibleGroup(deps, access, groupId), existingUser);
   }
-  const doc: InvitationDoc = { _id: newId('inv'), tenantId, email, emailLower, groupIds, role, invitedBy: access.caller.userId, byAdmin: access.isAdmin, inviterRole: access.caller.role, inviterKind: access.caller.kind ?? 'user', status: 'pending', createdAt: new Date() };
+  const doc: InvitationDoc = {
+    _id: newId('inv'),
+    tenantId,
+    email,
+    emailLower,
+    groupIds,
+    role,
+    invitedBy: access.caller.userId,
+    byAdmin: access.isAdmin,
+    inviterRole: access.caller.role,
+    inviterKind: access.caller.kind ?? 'user',
+    status: 'pending',
+    createdAt: new Date(),
+  };
   await repositoriesOf(deps.models).invitations.insert(doc);
   await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
   if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
@@ -140,7 +153,15 @@ function inviterRefusal(inviter: Access, g: GroupRecord, user: UserProfile): str
   return null;
 }
 
-async function applyToGroup(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserProfile, inv: InvitationDoc, groupId: string, inviter: Access | null): Promise<ApplyResult> {
+async function applyToGroup(
+  models: Models,
+  memberships: MembershipsRepository,
+  tenantId: string,
+  user: UserProfile,
+  inv: InvitationDoc,
+  groupId: string,
+  inviter: Access | null,
+): Promise<ApplyResult> {
   const role = inv.role;
   const doc = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!doc) return { groupId, outcome: 'skipped', reason: 'group no longer exists' };
@@ -176,12 +197,7 @@ async function applyToGroup(models: Models, memberships: MembershipsRepository, 
  * so it is applied for one user only; a failure puts it back to pending. Never throws: provisioning
  * the user must not fail because an invitation could not be applied (failures are returned).
  */
-export async function applyPendingInvitations(
-  models: Models,
-  memberships: MembershipsRepository,
-  tenantId: string,
-  user: UserProfile,
-): Promise<{ applied: string[]; failed: string[] }> {
+export async function applyPendingInvitations(models: Models, memberships: MembershipsRepository, tenantId: string, user: UserProfile): Promise<{ applied: string[]; failed: string[] }> {
   const applied: string[] = [];
   const failed: string[] = [];
   const emails = emailsOf(user);
@@ -193,7 +209,9 @@ export async function applyPendingInvitations(
     return { applied, failed };
   }
   for (const inv of pending) {
-    const claimed = await repositoriesOf(models).invitations.acceptIfPending(tenantId, inv._id, user._id).catch(() => null);
+    const claimed = await repositoriesOf(models)
+      .invitations.acceptIfPending(tenantId, inv._id, user._id)
+      .catch(() => null);
     if (!claimed) continue;
     try {
       const results: ApplyResult[] = [];
@@ -210,7 +228,9 @@ export async function applyPendingInvitations(
       });
       applied.push(inv._id);
     } catch {
-      await repositoriesOf(models).invitations.reopen(tenantId, inv._id).catch(() => undefined);
+      await repositoriesOf(models)
+        .invitations.reopen(tenantId, inv._id)
+        .catch(() => undefined);
       failed.push(inv._id);
     }
   }

@@ -29,7 +29,10 @@ export async function memberCountsOf(deps: GroupsDeps, groups: readonly GroupRec
     return counts;
   }
   const tenantId = stored[0]!.tenantId;
-  const rows = await deps.memberships.countsOfGroups(tenantId, stored.map((g) => g.id));
+  const rows = await deps.memberships.countsOfGroups(
+    tenantId,
+    stored.map((g) => g.id),
+  );
   for (const g of stored) counts.set(g.id, 0);
   for (const r of rows) counts.set(r._id, r.n);
   return counts;

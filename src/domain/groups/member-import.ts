@@ -114,13 +114,15 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   const parsed = parseMemberCsv(csv);
   const { tenantId } = access;
   const emails = [...new Set(parsed.flatMap((p) => (p.fields?.[0] ? [p.fields[0].toLowerCase()] : [])))];
-  const users = emails.length
-    ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { emailsAnyOf: emails })
-    : [];
+  const users = emails.length ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { emailsAnyOf: emails }) : [];
   const byEmail = new Map<string, UserProfile[]>();
   for (const u of users) for (const e of u.lc.emails ?? []) if (emails.includes(e)) byEmail.set(e, [...(byEmail.get(e) ?? []), u]);
   const members = users.length
-    ? await deps.memberships.membersAmong(tenantId, groupId, users.map((u) => u._id))
+    ? await deps.memberships.membersAmong(
+        tenantId,
+        groupId,
+        users.map((u) => u._id),
+      )
     : [];
   const memberIds = new Set(members.map((m) => m.userId));
   // Users outside the caller's view read as unknown e-mails (the rule of loadVisibleUser).
@@ -131,15 +133,30 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
   for (const p of parsed) {
     const email = p.fields?.[0] ?? '';
     const row = (outcome: ImportRow['outcome'], reason?: string, extra: Partial<ImportRow> = {}): ImportRow => ({ line: p.line, email, outcome, ...(reason ? { reason } : {}), ...extra });
-    if (!p.fields) { rows.push(row('error', 'malformed line: unterminated quote')); continue; }
-    if (p.fields.length > 2) { rows.push(row('error', `malformed line: expected 2 fields, found ${p.fields.length}`)); continue; }
-    if (!isEmail(email)) { rows.push(row('error', email === '' ? 'malformed line: missing e-mail' : 'malformed e-mail address')); continue; }
+    if (!p.fields) {
+      rows.push(row('error', 'malformed line: unterminated quote'));
+      continue;
+    }
+    if (p.fields.length > 2) {
+      rows.push(row('error', `malformed line: expected 2 fields, found ${p.fields.length}`));
+      continue;
+    }
+    if (!isEmail(email)) {
+      rows.push(row('error', email === '' ? 'malformed line: missing e-mail' : 'malformed e-mail address'));
+      continue;
+    }
     const roleText = (p.fields[1] ?? '').toLowerCase() || 'member';
-    if (!MEMBER_ROLES.includes(roleText as MembershipRole)) { rows.push(row('error', `invalid role "${p.fields[1]}" (member or manager)`, { role: p.fields[1] })); continue; }
+    if (!MEMBER_ROLES.includes(roleText as MembershipRole)) {
+      rows.push(row('error', `invalid role "${p.fields[1]}" (member or manager)`, { role: p.fields[1] }));
+      continue;
+    }
     const role = roleText as MembershipRole;
     const key = email.toLowerCase();
     const firstLine = seenEmails.get(key);
-    if (firstLine !== undefined) { rows.push(row('skipped', `duplicate of line ${firstLine}`, { role })); continue; }
+    if (firstLine !== undefined) {
+      rows.push(row('skipped', `duplicate of line ${firstLine}`, { role }));
+      continue;
+    }
     seenEmails.set(key, p.line);
     const matches = byEmail.get(key) ?? [];
     let visible = matches;
@@ -147,10 +164,19 @@ export async function previewImport(deps: GroupsDeps, access: Access, groupId: s
       const checks = await Promise.all(matches.map((u) => canSeeUser(deps.models, access, u)));
       visible = matches.filter((_, i) => checks[i]);
     }
-    if (visible.length === 0) { rows.push(row('skipped', 'unknown e-mail', { role })); continue; }
-    if (visible.length > 1) { rows.push(row('error', 'the e-mail address belongs to several users', { role })); continue; }
+    if (visible.length === 0) {
+      rows.push(row('skipped', 'unknown e-mail', { role }));
+      continue;
+    }
+    if (visible.length > 1) {
+      rows.push(row('error', 'the e-mail address belongs to several users', { role }));
+      continue;
+    }
     const user = visible[0]!;
-    if (memberIds.has(user._id)) { rows.push(row('skipped', 'already a member', { role, userId: user._id })); continue; }
+    if (memberIds.has(user._id)) {
+      rows.push(row('skipped', 'already a member', { role, userId: user._id }));
+      continue;
+    }
     if (g.origin === 'internal' && audienceOf(user) !== g.audience) {
       rows.push(row('error', g.audience === 'customer' ? 'not a customer: this group holds customers only' : 'a customer: this group holds internal users only', { role, userId: user._id }));
       continue;
@@ -194,9 +220,7 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
   }
   const doc = claimed;
   const planned = doc.rows.filter((r) => r.outcome === 'added' && r.userId);
-  const users = planned.length
-    ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids: planned.map((r) => r.userId!) })
-    : [];
+  const users = planned.length ? await repositoriesOf(deps.models).users.profilesMatching(tenantId, { ids: planned.map((r) => r.userId!) }) : [];
   const byId = new Map(users.map((u) => [u._id, u]));
   const verdict = new Map<string, string>();
   for (const r of planned) {
@@ -217,9 +241,15 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
   });
   await repositoriesOf(deps.models).memberImports.setRows(tenantId, importId, rows);
   const added = rows.filter((r) => r.outcome === 'added' && r.userId);
-  await auditAdminChange(deps, access.caller, 'group.members.imported', { type: 'Group', id: groupId }, {
-    after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })), skippedAtConfirm: planned.length - added.length },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    'group.members.imported',
+    { type: 'Group', id: groupId },
+    {
+      after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })), skippedAtConfirm: planned.length - added.length },
+    },
+  );
   for (const r of added) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: r.userId! });
   return importView({ ...doc, rows });
 }

@@ -31,9 +31,14 @@ export const MEMBER_ROLES: readonly MembershipRole[] = ['member', 'manager'];
 /** Automatic and dynamic groups compute their members: nobody adds or removes them by hand. */
 export function assertMembersEditable(g: GroupRecord): void {
   if (g.automatic) {
-    throw new AppError('conflict', 'GROUP_AUTOMATIC_MEMBERS', `"${g.name}" contains every ${g.automatic === 'allCustomers' ? 'customer' : 'internal user'} automatically; its members cannot be changed by hand`, {
-      details: { groupId: g.id },
-    });
+    throw new AppError(
+      'conflict',
+      'GROUP_AUTOMATIC_MEMBERS',
+      `"${g.name}" contains every ${g.automatic === 'allCustomers' ? 'customer' : 'internal user'} automatically; its members cannot be changed by hand`,
+      {
+        details: { groupId: g.id },
+      },
+    );
   }
   if (g.kind === 'dynamic') {
     throw new AppError('conflict', 'GROUP_DYNAMIC_MEMBERS', `"${g.name}" is a dynamic group: its rule decides its members, which cannot be changed by hand`, {
@@ -48,7 +53,6 @@ export async function groupForMemberChange(deps: GroupsDeps, access: Access, gro
   access.assert(access.canManageMembers(g), `manage the members of "${g.name}"`);
   return g;
 }
-
 
 async function membershipOf(deps: GroupsDeps, tenantId: string, groupId: string, userId: string): Promise<MembershipDoc | null> {
   return deps.memberships.find(tenantId, groupId, userId);
@@ -92,10 +96,16 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
   }
   const after = await membershipOf(deps, tenantId, groupId, userId);
   if (!after) throw new AppError('conflict', 'MEMBERSHIP_CHANGED_CONCURRENTLY', 'The membership changed while it was added; retry');
-  await auditAdminChange(deps, access.caller, 'group.member.added', { type: 'Group', id: groupId }, {
-    before: existing ? { userId, role: existing.role, sources: existing.sources } : undefined,
-    after: { userId, role: after.role, sources: after.sources },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    'group.member.added',
+    { type: 'Group', id: groupId },
+    {
+      before: existing ? { userId, role: existing.role, sources: existing.sources } : undefined,
+      after: { userId, role: after.role, sources: after.sources },
+    },
+  );
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
   return memberView(after, user);
 }
@@ -120,18 +130,29 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
   const toRemove = existing.sources.filter((s) => (source ? s === source : ADMIN_SOURCES.includes(s)));
   if (toRemove.length === 0) {
-    throw new AppError('conflict', 'MEMBERSHIP_NOT_ADMIN_MANAGED', `The membership of ${userId} in "${g.name}" is held by ${existing.sources.join(', ')}, not by the admin API; change it at its source`, {
-      details: { groupId, userId, sources: existing.sources },
-    });
+    throw new AppError(
+      'conflict',
+      'MEMBERSHIP_NOT_ADMIN_MANAGED',
+      `The membership of ${userId} in "${g.name}" is held by ${existing.sources.join(', ')}, not by the admin API; change it at its source`,
+      {
+        details: { groupId, userId, sources: existing.sources },
+      },
+    );
   }
   let ended = false;
   for (const s of toRemove) ended = (await deps.memberships.removeSource(tenantId, groupId, [userId], s)).length > 0 || ended;
   if (ended) await repositoriesOf(deps.models).groupAdministrators.delete(tenantId, groupId, userId);
   const remaining = existing.sources.filter((s) => !toRemove.includes(s));
-  await auditAdminChange(deps, access.caller, 'group.member.removed', { type: 'Group', id: groupId }, {
-    before: { userId, role: existing.role, sources: existing.sources },
-    after: ended ? undefined : { userId, role: existing.role, sources: remaining },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    'group.member.removed',
+    { type: 'Group', id: groupId },
+    {
+      before: { userId, role: existing.role, sources: existing.sources },
+      after: ended ? undefined : { userId, role: existing.role, sources: remaining },
+    },
+  );
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
   // The Member shape POST and PATCH answer too, as it stands now (sources [] once it ended), plus what went.
   return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, user), removedSources: toRemove, membershipEnded: ended };
@@ -150,10 +171,16 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
   if (existing.role === role) return memberView(existing, user);
   await deps.memberships.setRole(tenantId, existing._id, role);
-  await auditAdminChange(deps, access.caller, 'group.member.role_changed', { type: 'Group', id: groupId }, {
-    before: { userId, role: existing.role },
-    after: { userId, role },
-  });
+  await auditAdminChange(
+    deps,
+    access.caller,
+    'group.member.role_changed',
+    { type: 'Group', id: groupId },
+    {
+      before: { userId, role: existing.role },
+      after: { userId, role },
+    },
+  );
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
   return memberView({ ...existing, role }, user);
 }

@@ -37,14 +37,16 @@ function ruleIdOf(groupId: string, source: string): string | undefined {
 }
 
 /** The memberships with `groupName` and `why` (one explanation per source) added. */
-export async function explainMemberships<M extends ExplainedMembership>(models: Models, tenantId: string, memberships: readonly M[]): Promise<(M & { groupName: string | null; why: SourceExplanation[] })[]> {
+export async function explainMemberships<M extends ExplainedMembership>(
+  models: Models,
+  tenantId: string,
+  memberships: readonly M[],
+): Promise<(M & { groupName: string | null; why: SourceExplanation[] })[]> {
   const groupIds = [...new Set(memberships.map((m) => m.groupId))];
   const ruleIds = [...new Set(memberships.flatMap((m) => m.sources.map((s) => ruleIdOf(m.groupId, s)).filter((id): id is string => id !== undefined)))];
   const [groups, rules] = await Promise.all([
     groupIds.length ? repositoriesOf(models).groups.attributesOf(tenantId, groupIds, ['displayName']) : [],
-    ruleIds.length
-      ? repositoriesOf(models).rules.summariesOf(tenantId, ruleIds)
-      : [],
+    ruleIds.length ? repositoriesOf(models).rules.summariesOf(tenantId, ruleIds) : [],
   ]);
   const groupName = new Map(groups.map((g) => [g._id, textValue(g.attrs?.displayName)]));
   const ruleById = new Map(rules.map((r) => [r._id, r]));
@@ -56,7 +58,7 @@ export async function explainMemberships<M extends ExplainedMembership>(models: 
     const rule = ruleById.get(ruleId);
     const kind = source === DYNAMIC_SOURCE ? 'dynamic' : rule?.kind === 'mapping' ? 'mapping' : 'rule';
     if (!rule) return { source, kind, description: `rule ${ruleId}, which no longer exists (the worker removes what it gave)` };
-    const what = kind === 'dynamic' ? 'the dynamic group\'s rule' : kind === 'mapping' ? `SSO mapping "${rule.name}"` : `auto-assignment rule "${rule.name}"`;
+    const what = kind === 'dynamic' ? "the dynamic group's rule" : kind === 'mapping' ? `SSO mapping "${rule.name}"` : `auto-assignment rule "${rule.name}"`;
     return {
       source,
       kind,

@@ -27,10 +27,7 @@ export function automaticGroupIds(systemIds: ReadonlyMap<string, string>, audien
  * Customers), whose membership is computed from the user and never stored. One memberships query, one user read.
  */
 export async function groupsOfUser(models: Models, tenantId: string, userId: string): Promise<UserGroupMembership[]> {
-  const [stored, user] = await Promise.all([
-    repositoriesOf(models).memberships.ofUser(tenantId, userId),
-    repositoriesOf(models).users.findProfile(tenantId, userId),
-  ]);
+  const [stored, user] = await Promise.all([repositoriesOf(models).memberships.ofUser(tenantId, userId), repositoriesOf(models).users.findProfile(tenantId, userId)]);
   const out: UserGroupMembership[] = stored.map((m) => ({ groupId: m.groupId, role: m.role, sources: m.sources }));
   if (user && isActive(user)) {
     for (const automaticId of automaticGroupIds(await systemGroupIds(models, tenantId), audienceOf(user))) {

@@ -20,7 +20,6 @@ export async function auditPermissionChange(
   await auditCallerChange(ctx.models, caller, action, object, change);
 }
 
-
 /** page/limit query parameters, as the groups listing reads them. */
 export function pageParams(query: { page?: string; limit?: string }, maxLimit = 200): { page: number; limit: number } {
   const read = (value: string | undefined, field: string, dflt: number, max: number) => {

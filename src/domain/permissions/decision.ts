@@ -9,16 +9,7 @@ import { implies, type Action, type Level } from './levels';
  * and which role or resource grant allowed it, or why nothing did.
  */
 export type ReasonCode =
-  | 'ADMIN'
-  | 'USER_ROLE'
-  | 'GROUP_ROLE'
-  | 'INHERITED_GROUP_ROLE'
-  | 'GROUP_RESOURCE'
-  | 'INHERITED_GROUP_RESOURCE'
-  | 'USER_INACTIVE'
-  | 'LEVEL_NOT_OFFERED'
-  | 'LEVEL_TOO_LOW'
-  | 'NO_GRANT';
+  'ADMIN' | 'USER_ROLE' | 'GROUP_ROLE' | 'INHERITED_GROUP_ROLE' | 'GROUP_RESOURCE' | 'INHERITED_GROUP_RESOURCE' | 'USER_INACTIVE' | 'LEVEL_NOT_OFFERED' | 'LEVEL_TOO_LOW' | 'NO_GRANT';
 
 export interface Decision {
   allowed: boolean;

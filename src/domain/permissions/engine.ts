@@ -131,7 +131,7 @@ function nodeOf(d: GroupNodeFields, roleIds: string[], resourceGrants: GroupNode
 }
 
 function roleOf(r: Pick<RoleDoc, '_id' | 'name' | 'system' | 'privileges'>): RoleInfo {
-  return { id: r._id, name: r.name, privileges: (r.privileges ?? []), ...(r.system ? { system: r.system } : {}) };
+  return { id: r._id, name: r.name, privileges: r.privileges ?? [], ...(r.system ? { system: r.system } : {}) };
 }
 
 /** Role assignment ids (the convention of models.ts RoleAssignmentDoc). */

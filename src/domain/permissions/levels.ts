@@ -37,4 +37,3 @@ export function implies(granted: Level, wanted: Level): boolean {
 export function impliedLevels(level: Level, offered?: readonly Level[]): Action[] {
   return ACTIONS.filter((a) => RANK[a] <= RANK[level] && (!offered || offered.includes(a)));
 }
-

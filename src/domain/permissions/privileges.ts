@@ -77,9 +77,7 @@ function describe(missing: readonly MissingPrivilege[]): string {
     const key = `${m.requiredBy.level} on "${m.requiredBy.target}"`;
     byHolder.set(key, [...(byHolder.get(key) ?? []), m]);
   }
-  return [...byHolder.entries()]
-    .map(([holder, ms]) => `${holder} requires at least ${ms.map((m) => `${m.level} on "${m.target}"`).join(', ')}`)
-    .join('; ');
+  return [...byHolder.entries()].map(([holder, ms]) => `${holder} requires at least ${ms.map((m) => `${m.level} on "${m.target}"`).join(', ')}`).join('; ');
 }
 
 /** Refuses (400 PERMISSION_DEPENDENCY_MISSING) a privilege set that breaks a dependency, naming what is missing. */

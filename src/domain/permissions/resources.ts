@@ -96,9 +96,7 @@ export async function listResources(ctx: PermissionsContext, access: Access, que
   const scope = await scopeGroups(ctx, access, query.type as ResourceType | undefined);
   if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
   if (inGroups) {
-    const grants = inGroups.length
-      ? await repositoriesOf(ctx.models).resourceGrants.resourceIdsOfGroups(access.tenantId, inGroups)
-      : [];
+    const grants = inGroups.length ? await repositoriesOf(ctx.models).resourceGrants.resourceIdsOfGroups(access.tenantId, inGroups) : [];
     criteria.ids = [...new Set(grants.map((g) => g.resourceId))];
   }
   const { total, docs } = await repositoriesOf(ctx.models).resources.page(access.tenantId, criteria, page, limit);
@@ -146,7 +144,15 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   const clash = await findByName(ctx, access.tenantId, type, name);
   if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(type, true)} ${type} named "${name}" exists already`, { details: { type, name } });
   const now = new Date();
-  const doc: StoredResource = { _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'), tenantId: access.tenantId, type, name, createdBy: access.caller.userId, createdAt: now, updatedAt: now };
+  const doc: StoredResource = {
+    _id: newId(type === 'data source' ? 'dsr' : type === 'agent' ? 'agt' : 'prj'),
+    tenantId: access.tenantId,
+    type,
+    name,
+    createdBy: access.caller.userId,
+    createdAt: now,
+    updatedAt: now,
+  };
   await repositoriesOf(ctx.models).resources.insert(doc);
   await auditPermissionChange(ctx, access.caller, 'resource.created', { type: 'Resource', id: doc._id }, { after: { type, name } });
   if (group && level) await writeGrant(ctx, access, group, doc, level);
@@ -160,7 +166,8 @@ export async function updateResource(ctx: PermissionsContext, access: Access, re
   await assertMayChangeResource(ctx, access, resource, grants);
   if (name.toLowerCase() !== resource.name.toLowerCase()) {
     const clash = await findByName(ctx, access.tenantId, resource.type, name);
-    if (clash && clash._id !== resourceId) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(resource.type, true)} ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
+    if (clash && clash._id !== resourceId)
+      throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(resource.type, true)} ${resource.type} named "${name}" exists already`, { details: { type: resource.type, name } });
   }
   const updatedAt = new Date();
   await repositoriesOf(ctx.models).resources.rename(access.tenantId, resourceId, name, updatedAt);
@@ -190,9 +197,15 @@ export async function deleteResource(ctx: PermissionsContext, access: Access, re
   await repositoriesOf(ctx.models).resourceGrants.deleteOfResource(access.tenantId, resourceId);
   await repositoriesOf(ctx.models).resources.delete(access.tenantId, resourceId);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource', resourceId });
-  await auditPermissionChange(ctx, access.caller, 'resource.deleted', { type: 'Resource', id: resourceId }, {
-    before: { type: resource.type, name: resource.name, groups: grants.map((g) => ({ groupId: g.groupId, level: g.level })) },
-  });
+  await auditPermissionChange(
+    ctx,
+    access.caller,
+    'resource.deleted',
+    { type: 'Resource', id: resourceId },
+    {
+      before: { type: resource.type, name: resource.name, groups: grants.map((g) => ({ groupId: g.groupId, level: g.level })) },
+    },
+  );
 }
 
 // ---- assignments to groups ----
@@ -257,9 +270,15 @@ export async function revokeResource(ctx: PermissionsContext, access: Access, gr
   assertMayAssign(access, group, grant.resourceType);
   await repositoriesOf(ctx.models).resourceGrants.delete(access.tenantId, _id);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId, resourceId });
-  await auditPermissionChange(ctx, access.caller, 'group.resource.revoked', { type: 'Group', id: groupId }, {
-    before: { resourceId, resourceType: grant.resourceType, level: grant.level },
-  });
+  await auditPermissionChange(
+    ctx,
+    access.caller,
+    'group.resource.revoked',
+    { type: 'Group', id: groupId },
+    {
+      before: { resourceId, resourceType: grant.resourceType, level: grant.level },
+    },
+  );
 }
 
 /** A group's resources: assigned to it, and inherited from its ancestors (nearest first). */
@@ -288,7 +307,10 @@ export async function groupResources(ctx: PermissionsContext, access: Access, gr
     groupId,
     status: group.status,
     /** Assigned to this group. */
-    resources: grants.filter((g) => g.groupId === groupId).map(withSource).filter(Boolean),
+    resources: grants
+      .filter((g) => g.groupId === groupId)
+      .map(withSource)
+      .filter(Boolean),
     /** Assigned to an ancestor, nearest first: the group's members have them too. */
     inherited: grants
       .filter((g) => g.groupId !== groupId)

@@ -67,10 +67,7 @@ function readPrivileges(body: Record<string, unknown>): Privilege[] {
 export async function listRoles(ctx: PermissionsContext, access: Access, query: { q?: string } = {}) {
   assertCanReadRoles(access);
   const { tenantId } = access;
-  const [roles, assignments] = await Promise.all([
-    repositoriesOf(ctx.models).roles.listOfTenant(tenantId),
-    repositoriesOf(ctx.models).roleAssignments.holdersOfTenant(tenantId),
-  ]);
+  const [roles, assignments] = await Promise.all([repositoriesOf(ctx.models).roles.listOfTenant(tenantId), repositoriesOf(ctx.models).roleAssignments.holdersOfTenant(tenantId)]);
   // A non-admin's counts are of the holders they can see, as GET /roles/{id} names them.
   const groupIds = [...new Set(assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])))];
   const userIds = [...new Set(assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])))];
@@ -97,15 +94,28 @@ export async function getRole(ctx: PermissionsContext, access: Access, roleId: s
   const assignments = await liveAssignments(ctx, access.tenantId, roleId);
   // The groups and users holding it, as far as the caller may see them (issue 18: no group or user
   // outside the caller's reach is named, nor counted).
-  const groups = await visibleGroupIds(ctx, access, assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])));
-  const users = await visibleUserIds(ctx, access, assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])));
+  const groups = await visibleGroupIds(
+    ctx,
+    access,
+    assignments.flatMap((a) => (a.groupId ? [a.groupId] : [])),
+  );
+  const users = await visibleUserIds(
+    ctx,
+    access,
+    assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : [])),
+  );
   return { ...roleView(role, { groups: groups.length, users: users.length }), groups, users };
 }
 
 async function visibleGroupIds(ctx: PermissionsContext, access: Access, ids: string[]): Promise<string[]> {
   if (access.isAdmin || ids.length === 0) return ids;
   const docs = await repositoriesOf(ctx.models).groups.findMany(access.tenantId, ids);
-  const seen = new Set(docs.map(readGroup).filter((g) => access.canSeeGroup(g)).map((g) => g.id));
+  const seen = new Set(
+    docs
+      .map(readGroup)
+      .filter((g) => access.canSeeGroup(g))
+      .map((g) => g.id),
+  );
   return ids.filter((id) => seen.has(id));
 }
 
@@ -253,9 +263,16 @@ export async function groupRoles(ctx: PermissionsContext, access: Access, groupI
     groupId,
     status: group.status,
     /** Assigned to this group. */
-    roles: assignments.filter((a) => a.groupId === groupId).map(withSource).filter(Boolean),
+    roles: assignments
+      .filter((a) => a.groupId === groupId)
+      .map(withSource)
+      .filter(Boolean),
     /** Assigned to an ancestor, nearest first: the group's members have them too. */
-    inherited: assignments.filter((a) => a.groupId !== groupId).sort(byChainOrder).map(withSource).filter(Boolean),
+    inherited: assignments
+      .filter((a) => a.groupId !== groupId)
+      .sort(byChainOrder)
+      .map(withSource)
+      .filter(Boolean),
   };
 }
 

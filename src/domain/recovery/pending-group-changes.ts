@@ -179,6 +179,6 @@ export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSec
 export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers'>): AuditEventDoc[] {
   return (group.pendingMembers ?? []).map((change) => ({
     ...change.audit,
-    after: { ...((change.audit.after ?? {})), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
+    after: { ...(change.audit.after ?? {}), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
   }));
 }

@@ -17,10 +17,11 @@ export async function writeInterruptedMembershipAudits(models: Models, afterSeco
   if (due.length === 0) return 0;
   await repositoriesOf(models).auditEvents.insertMany(due.map(({ doc, event }) => recovered(event, doc)));
   // A membership without a source goes once all its events are written.
-  const emptied = docs
-    .filter((doc) => doc.sources.length === 0 && (doc.pendingAudit ?? []).every((event) => event.at < cutoff))
-    .map((doc) => ({ tenantId: doc.tenantId, membershipId: doc._id }));
-  await memberships.settleAudited(due.map(({ doc, event }) => ({ tenantId: doc.tenantId, membershipId: doc._id, eventId: event._id })), emptied);
+  const emptied = docs.filter((doc) => doc.sources.length === 0 && (doc.pendingAudit ?? []).every((event) => event.at < cutoff)).map((doc) => ({ tenantId: doc.tenantId, membershipId: doc._id }));
+  await memberships.settleAudited(
+    due.map(({ doc, event }) => ({ tenantId: doc.tenantId, membershipId: doc._id, eventId: event._id })),
+    emptied,
+  );
   return due.length;
 }
 

@@ -65,11 +65,7 @@ export function benchRuleEvaluation(options: { rules?: number; users?: number; r
   const rounds = options.rounds ?? 7;
   const view = loadSchemaRegistry().view('User');
   const groups: RuleGroups = {
-    groupIdsByName: new Map(
-      Array.from({ length: 40 }, (_, g) => [`idp group ${g}`, [`grp_idp${g}`]] as [string, string[]]).concat([
-        ['engineering', ['grp_eng', 'grp_eng2']],
-      ]),
-    ),
+    groupIdsByName: new Map(Array.from({ length: 40 }, (_, g) => [`idp group ${g}`, [`grp_idp${g}`]] as [string, string[]]).concat([['engineering', ['grp_eng', 'grp_eng2']]])),
   };
   const compiled: CompiledRule[] = ruleTexts(ruleCount).map((text) => compileRule(view, text));
   const predicates = compiled.map((rule) => rulePredicate(rule, { tenantId: 'bench', groups }));
@@ -80,8 +76,7 @@ export function benchRuleEvaluation(options: { rules?: number; users?: number; r
   const evaluate = (subject: RuleSubject) => {
     for (let r = 0; r < predicates.length; r += 1) if ((predicates[r] as (s: RuleSubject) => boolean)(subject)) matched += 1;
   };
-  const subjects = (n: number) =>
-    Array.from({ length: n }, (_, i) => ruleSubject(jsons[i % 50] as Record<string, unknown>, groupSets[i % 50]));
+  const subjects = (n: number) => Array.from({ length: n }, (_, i) => ruleSubject(jsons[i % 50] as Record<string, unknown>, groupSets[i % 50]));
 
   for (const subject of subjects(200)) evaluate(subject); // warm-up (JIT)
   const wall: number[] = [];

@@ -178,8 +178,7 @@ function checkLeaf(node: FilterNode, parsed: ParsedRule, view: SchemaView): void
     }
     throw translateBindError(err, parsed, source, ruleAttributeNames(view));
   }
-  const targets =
-    bound.kind === 'compare' || bound.kind === 'regex' ? [bound.target] : bound.kind === 'present' ? (bound.leaves.length > 0 ? bound.leaves : [bound.target]) : [];
+  const targets = bound.kind === 'compare' || bound.kind === 'regex' ? [bound.target] : bound.kind === 'present' ? (bound.leaves.length > 0 ? bound.leaves : [bound.target]) : [];
   for (const target of targets) assertUsable(target.attribute, parsed, source);
 }
 

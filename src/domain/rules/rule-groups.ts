@@ -27,12 +27,7 @@ export interface RuleGroups {
  * of rules: the groups by name (index tenantId+origin+lc.displayName; externalIds are matched
  * case-insensitively within the tenant's IdP groups) and their 'scim' memberships.
  */
-export async function resolveRuleGroups(
-  models: Models,
-  tenantId: string,
-  rules: CompiledRule | readonly CompiledRule[],
-  options: { members?: boolean } = {},
-): Promise<RuleGroups> {
+export async function resolveRuleGroups(models: Models, tenantId: string, rules: CompiledRule | readonly CompiledRule[], options: { members?: boolean } = {}): Promise<RuleGroups> {
   const names = [...new Set(([] as CompiledRule[]).concat(rules).flatMap((r) => r.groupNames))];
   const groupIdsByName = new Map<string, string[]>(names.map((name) => [name, []]));
   const memberUserIdsByGroupId = new Map<string, string[]>();
@@ -58,11 +53,7 @@ export async function resolveRuleGroups(
 }
 
 /** The IdP group ids of each user (memberships with source 'scim'), for RuleSubject.idpGroupIds. */
-export async function loadIdpGroupIds(
-  models: Models,
-  tenantId: string,
-  userIds: readonly string[],
-): Promise<Map<string, Set<string>>> {
+export async function loadIdpGroupIds(models: Models, tenantId: string, userIds: readonly string[]): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
   if (userIds.length === 0) return out;
   for await (const membership of repositoriesOf(models).memberships.heldBySourceForUsers(tenantId, userIds, IDP_MEMBERSHIP_SOURCE)) {

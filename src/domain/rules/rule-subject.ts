@@ -72,10 +72,7 @@ export function ruleSubjectReader(groups: RuleGroups | undefined): PredicateRead
       const path = target.scimPath;
       const slot = MEMO.slotOf(path, form);
       const memo = MEMO;
-      return (subject) =>
-        subject === memo.subject && memo.stamps[slot] === memo.generation
-          ? (memo.values[slot] as readonly unknown[])
-          : memo.read(subject, slot, path, form);
+      return (subject) => (subject === memo.subject && memo.stamps[slot] === memo.generation ? (memo.values[slot] as readonly unknown[]) : memo.read(subject, slot, path, form));
     },
     memberOf(name: string) {
       // Resolved when the predicate is compiled: a group created or renamed later needs a new

@@ -29,7 +29,11 @@ export async function dropMembershipsOutsideAudience(
   const candidates = memberships.filter((m) => m.sources.some(isAdminGranted));
   if (candidates.length === 0) return 0;
   const audience = audienceOf(user);
-  const groups = await repositoriesOf(deps.models).groups.audiencesOf(tenantId, candidates.map((m) => m.groupId), 'internal');
+  const groups = await repositoriesOf(deps.models).groups.audiencesOf(
+    tenantId,
+    candidates.map((m) => m.groupId),
+    'internal',
+  );
   const outside = new Set(groups.filter((g) => groupAudienceOf(g) !== audience).map((g) => g._id));
   if (outside.size === 0) return 0;
 

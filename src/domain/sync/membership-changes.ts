@@ -66,13 +66,22 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
     const { groupId, source } = change;
     for (const userId of change.add) {
       items.push({
-        tenantId, groupId, userId, source, op: 'add', fresh: change.fresh?.has(userId) ?? false,
+        tenantId,
+        groupId,
+        userId,
+        source,
+        op: 'add',
+        fresh: change.fresh?.has(userId) ?? false,
         event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added', after: { userId, source, ...why } },
       });
     }
     for (const userId of change.remove) {
       items.push({
-        tenantId, groupId, userId, source, op: 'remove',
+        tenantId,
+        groupId,
+        userId,
+        source,
+        op: 'remove',
         event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed', before: { userId, source }, after: { userId, ...why } },
       });
     }

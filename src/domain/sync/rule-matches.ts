@@ -45,14 +45,18 @@ export async function* walkRuleMatches(deps: SyncDeps, tenantId: string, compile
   const finish = async (docs: StreamedUser[]): Promise<MatchChunk> => {
     let kept = docs;
     if (predicate) {
-      const idp = compiled.usesGroups ? await loadIdpGroupIds(deps.models, tenantId, docs.map((d) => d._id)) : undefined;
+      const idp = compiled.usesGroups
+        ? await loadIdpGroupIds(
+            deps.models,
+            tenantId,
+            docs.map((d) => d._id),
+          )
+        : undefined;
       kept = docs.filter((d) => predicate(subjectOf(deps.registry, d, idp?.get(d._id) ?? new Set())));
     }
     return {
       rangeEnd: (docs[docs.length - 1] as StreamedUser)._id,
-      matched: kept.map((d) =>
-        opts.withNames ? { _id: d._id, userName: str(d.attrs?.userName), displayName: str(d.attrs?.displayName), audience: audienceOf(d) } : { _id: d._id },
-      ),
+      matched: kept.map((d) => (opts.withNames ? { _id: d._id, userName: str(d.attrs?.userName), displayName: str(d.attrs?.displayName), audience: audienceOf(d) } : { _id: d._id })),
     };
   };
   try {

@@ -44,10 +44,7 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
   const version = rule.sync?.version ?? rule.version;
   if (!rule.sync?.pendingSince && rule.lastRun?.version === version) return { outcome: 'upToDate', version };
 
-  const progress: RuleProgress =
-    rule.progress?.version === version
-      ? { ...rule.progress }
-      : { version, staleTargetsDone: false, matched: 0, added: 0, removed: 0, startedAt: new Date() };
+  const progress: RuleProgress = rule.progress?.version === version ? { ...rule.progress } : { version, staleTargetsDone: false, matched: 0, added: 0, removed: 0, startedAt: new Date() };
   const checkpoint = async () => {
     if (!(await repositoriesOf(deps.models).rules.saveProgress(tenantId, ruleId, version, progress))) throw new Superseded();
   };

@@ -50,7 +50,11 @@ const MAX_TENANTS = 500;
 export class RuleSetCache {
   private readonly sets = new Map<string, RuleSet>();
 
-  constructor(private readonly models: Models, private readonly registry: SchemaRegistry, private readonly logger: Logger) {}
+  constructor(
+    private readonly models: Models,
+    private readonly registry: SchemaRegistry,
+    private readonly logger: Logger,
+  ) {}
 
   /** The current rule set, or null when the tenant does not exist. */
   async get(tenantId: string): Promise<RuleSet | null> {
@@ -107,7 +111,12 @@ export class RuleSetCache {
 
     const usesGroups = compiled.some((c) => c.compiled.usesGroups);
     let groups: RuleGroups | undefined;
-    if (usesGroups) groups = await resolveRuleGroups(this.models, tenantId, compiled.map((c) => c.compiled));
+    if (usesGroups)
+      groups = await resolveRuleGroups(
+        this.models,
+        tenantId,
+        compiled.map((c) => c.compiled),
+      );
     const active: ActiveRule[] = compiled.map(({ rule, compiled: c, audience }) => {
       const predicate = rulePredicate(c, { tenantId, groups });
       return { rule, source: ruleSourceOf(rule), compiled: c, audience, matches: predicate };
@@ -126,11 +135,7 @@ export class RuleSetCache {
 }
 
 /** The subject a rule predicate tests: the user's SCIM JSON (with id and meta dates) and IdP group ids. */
-export function subjectOf(
-  registry: SchemaRegistry,
-  user: Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'updatedAt'>,
-  idpGroupIds: ReadonlySet<string>,
-): RuleSubject {
+export function subjectOf(registry: SchemaRegistry, user: Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'updatedAt'>, idpGroupIds: ReadonlySet<string>): RuleSubject {
   const scim = registry.toScim('User', user.attrs);
   scim.id = user._id;
   scim.meta = {

@@ -25,7 +25,13 @@ const actor = { type: 'system' as const, id: 'sync' };
 /** A job failed for good: the tenant's sync turns failing (audited once per turn). */
 export async function recordSyncFailed(models: Models, tenantId: string, job: FailedJob, now = new Date()): Promise<boolean> {
   if (!(await repositoriesOf(models).tenants.markSyncFailing(tenantId, now))) return false;
-  await recordAudit(models, { tenantId, actor, action: 'directory.sync_failed', object: { type: 'Directory', id: tenantId }, after: { job: { name: job.name, id: job.id, ...(job.objectId !== undefined && { objectId: job.objectId }) }, error: job.error.slice(0, 500) } });
+  await recordAudit(models, {
+    tenantId,
+    actor,
+    action: 'directory.sync_failed',
+    object: { type: 'Directory', id: tenantId },
+    after: { job: { name: job.name, id: job.id, ...(job.objectId !== undefined && { objectId: job.objectId }) }, error: job.error.slice(0, 500) },
+  });
   return true;
 }
 
@@ -38,7 +44,13 @@ export async function checkSyncRecovered(models: Models, now = new Date()): Prom
     if (held > 0) continue;
     const since = await repos.tenants.markSyncHealthy(tenantId, now);
     if (since === null) continue;
-    await recordAudit(models, { tenantId, actor, action: 'directory.sync_recovered', object: { type: 'Directory', id: tenantId }, after: { failingSince: since.toISOString(), failingForSeconds: Math.round((now.getTime() - since.getTime()) / 1000) } });
+    await recordAudit(models, {
+      tenantId,
+      actor,
+      action: 'directory.sync_recovered',
+      object: { type: 'Directory', id: tenantId },
+      after: { failingSince: since.toISOString(), failingForSeconds: Math.round((now.getTime() - since.getTime()) / 1000) },
+    });
     recovered++;
   }
   return recovered;

@@ -33,9 +33,7 @@ export async function syncStatus(models: Models, inspector: SyncQueueInspector, 
     repos.rules.liveOfTenant(tenantId),
   ]);
   const [users = 0, groups = 0, pendingRules = 0] = counts;
-  const oldestPendingSince = oldest
-    .filter((d): d is Date => d instanceof Date)
-    .sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+  const oldestPendingSince = oldest.filter((d): d is Date => d instanceof Date).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
   rules.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
   return {
     pending: {

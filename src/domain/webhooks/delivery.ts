@@ -134,7 +134,7 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
     // Pages of events until the endpoint is caught up, an attempt fails, or the round's time is up;
     // the next page is read while this one is sent (each event still only after the previous one was accepted).
     let next = pageAfter(cursor);
-    for (let more = true; more && !overtaken && Date.now() < until; ) {
+    for (let more = true; more && !overtaken && Date.now() < until;) {
       const { committed, events } = await next;
       more = events.length === perRound;
       if (more) next = pageAfter(events.at(-1)!.seq);
@@ -159,7 +159,14 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
         const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
         if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
           const marked = await flush({ state: 'failing', failingSince: now, retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: now } });
-          if (marked) await recordAudit(models, { tenantId: ep.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.failing', object: { type: 'WebhookEndpoint', id: ep._id }, after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null } });
+          if (marked)
+            await recordAudit(models, {
+              tenantId: ep.tenantId,
+              actor: { type: 'system', id: 'webhooks' },
+              action: 'webhook.failing',
+              object: { type: 'WebhookEndpoint', id: ep._id },
+              after: { eventId: event._id, attempts: attempt, lastStatus: result.status ?? null, lastError: result.error ?? null },
+            });
         } else {
           await flush({ retry: { seq: event.seq, attempts: attempt, firstFailedAt, nextAttemptAt: new Date(now.getTime() + backoffMs(attempt, opts.baseBackoffMs ?? 5000, opts.maxBackoffMs)) } });
         }

@@ -39,14 +39,25 @@ export function endpointView(ep: WebhookEndpointDoc, now = new Date()) {
     failingSince: ep.failingSince?.toISOString() ?? null,
     deliveredThrough: cursorOf(ep.cursor),
     retry: ep.retry ? { eventSeq: ep.retry.seq, attempts: ep.retry.attempts, firstFailedAt: ep.retry.firstFailedAt.toISOString(), nextAttemptAt: ep.retry.nextAttemptAt.toISOString() } : null,
-    secrets: ep.secrets.filter((s) => !s.expiresAt || s.expiresAt > now).map((s) => ({ hint: `${s.secret.slice(0, 10)}…`, createdAt: s.createdAt.toISOString(), expiresAt: s.expiresAt?.toISOString() ?? null })),
+    secrets: ep.secrets
+      .filter((s) => !s.expiresAt || s.expiresAt > now)
+      .map((s) => ({ hint: `${s.secret.slice(0, 10)}…`, createdAt: s.createdAt.toISOString(), expiresAt: s.expiresAt?.toISOString() ?? null })),
     createdAt: ep.createdAt.toISOString(),
   };
 }
 
 const deliveryView = (d: WebhookDeliveryDoc) => ({
-  id: d._id, eventId: d.eventId, seq: d.seq ?? null, attempt: d.attempt, manual: d.manual === true, at: d.at.toISOString(), ok: d.ok,
-  status: d.status ?? null, latencyMs: d.latencyMs, error: d.error ?? null, responseExcerpt: d.responseExcerpt ?? null,
+  id: d._id,
+  eventId: d.eventId,
+  seq: d.seq ?? null,
+  attempt: d.attempt,
+  manual: d.manual === true,
+  at: d.at.toISOString(),
+  ok: d.ok,
+  status: d.status ?? null,
+  latencyMs: d.latencyMs,
+  error: d.error ?? null,
+  responseExcerpt: d.responseExcerpt ?? null,
 });
 
 async function endpointOf(models: Models, tenantId: string, id: string): Promise<WebhookEndpointDoc> {
@@ -56,7 +67,14 @@ async function endpointOf(models: Models, tenantId: string, id: string): Promise
 }
 
 const audit = (models: Models, ctx: WebhookContext, action: string, id: string, after?: unknown) =>
-  recordAudit(models, { tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'WebhookEndpoint', id }, ...(after !== undefined && { after }), ...(ctx.requestId !== undefined && { requestId: ctx.requestId }) });
+  recordAudit(models, {
+    tenantId: ctx.tenantId,
+    actor: ctx.actor,
+    action,
+    object: { type: 'WebhookEndpoint', id },
+    ...(after !== undefined && { after }),
+    ...(ctx.requestId !== undefined && { requestId: ctx.requestId }),
+  });
 
 /** A new endpoint: it receives the events committed from now on; the secret is in this answer only. */
 export async function createEndpoint(models: Models, ctx: WebhookContext, body: Record<string, unknown>, allowPrivateTargets: boolean) {
@@ -69,8 +87,16 @@ export async function createEndpoint(models: Models, ctx: WebhookContext, body: 
   await sequenceTenantFully(models, ctx.tenantId);
   const { committed } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
   const ep: WebhookEndpointDoc = {
-    _id: newId('whe'), tenantId: ctx.tenantId, url: url.toString(), types: readTypes(body.types), enabled: body.enabled !== false,
-    secrets: [{ secret, createdAt: now }], cursor: committed, state: 'active', createdAt: now, updatedAt: now,
+    _id: newId('whe'),
+    tenantId: ctx.tenantId,
+    url: url.toString(),
+    types: readTypes(body.types),
+    enabled: body.enabled !== false,
+    secrets: [{ secret, createdAt: now }],
+    cursor: committed,
+    state: 'active',
+    createdAt: now,
+    updatedAt: now,
   };
   await repositoriesOf(models).webhooks.insert(ep);
   await audit(models, ctx, 'webhook.created', ep._id, { url: ep.url, types: ep.types, enabled: ep.enabled });

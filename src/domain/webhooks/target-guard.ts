@@ -4,10 +4,27 @@ import { AppError } from '../../errors/app-error';
 
 /** Where a webhook must not go unless the operator allows it: loopback, private, link-local, unspecified, multicast, CGNAT. */
 const forbidden = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
   forbidden.addSubnet(net, prefix, 'ipv4');
 }
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) forbidden.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  forbidden.addSubnet(net, prefix, 'ipv6');
 
 function isForbiddenAddress(address: string): boolean {
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
@@ -41,6 +58,11 @@ export async function assertPublicTarget(url: URL, allowPrivate: boolean): Promi
   if (addresses.length === 0) throw new AppError('badRequest', 'WEBHOOK_TARGET_UNRESOLVED', `The host ${host} does not resolve`, { details: { field: 'url' } });
   const bad = addresses.filter(isForbiddenAddress);
   if (bad.length) {
-    throw new AppError('badRequest', 'WEBHOOK_TARGET_FORBIDDEN', `The host ${host} resolves to a private, loopback or link-local address (${bad.join(', ')}); set WEBHOOKS_ALLOW_PRIVATE_TARGETS=true to allow it`, { details: { field: 'url', addresses: bad } });
+    throw new AppError(
+      'badRequest',
+      'WEBHOOK_TARGET_FORBIDDEN',
+      `The host ${host} resolves to a private, loopback or link-local address (${bad.join(', ')}); set WEBHOOKS_ALLOW_PRIVATE_TARGETS=true to allow it`,
+      { details: { field: 'url', addresses: bad } },
+    );
   }
 }

@@ -20,12 +20,7 @@ export interface DiscoveryLimits {
  * scim-schemas/ — the same ones validation reads. Limits that configuration can change are filled
  * in from the running configuration, so what is declared is what is enforced.
  */
-export function discoveryRouter(
-  endpoints: ScimEndpoints,
-  registry: SchemaRegistry,
-  baseUrl: (req: Request) => string,
-  limits?: DiscoveryLimits,
-): Router {
+export function discoveryRouter(endpoints: ScimEndpoints, registry: SchemaRegistry, baseUrl: (req: Request) => string, limits?: DiscoveryLimits): Router {
   const router = express.Router();
   const json = (res: express.Response, body: unknown) => res.status(200).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
   const withMeta = <T extends object>(doc: T, resourceType: string, location: string) => ({

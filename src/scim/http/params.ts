@@ -22,7 +22,10 @@ function pathList(name: string, raw: unknown): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   const items = Array.isArray(raw) ? raw : [raw];
   if (!items.every((i) => typeof i === 'string')) throw scimError.invalidValue(`${name} must be a list of attribute names`, 'SCIM_INVALID_PARAMETER');
-  const out = (items).flatMap((i) => i.split(',')).map((s) => s.trim()).filter(Boolean);
+  const out = items
+    .flatMap((i) => i.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   return out.length ? out : undefined;
 }
 

@@ -9,7 +9,10 @@ export class TokenRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly perMs: number;
 
-  constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.perMs = perMinute / 60_000;
   }
 

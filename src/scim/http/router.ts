@@ -105,7 +105,10 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
   );
 
-  router.use('/', discoveryRouter(endpoints, deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits));
+  router.use(
+    '/',
+    discoveryRouter(endpoints, deps.registry, (req) => baseUrlOf(req, opts.publicBaseUrl), deps.limits),
+  );
 
   // Authentication: the token names the tenant; everything below is scoped by it.
   router.use((req: Request, res: Response, next: (err?: unknown) => void) => {
@@ -118,8 +121,18 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
       const userAgent = req.get('user-agent');
       const change = res.statusCode < 400 && !search ? describeChange(req.method, resource, req.body) : undefined;
       provisioningLog.record({
-        tenantId, at: started, method: req.method, path: path.slice(0, 300), resource: resource.slice(0, 40), status: res.statusCode, durationMs: Date.now() - started.getTime(),
-        ...(tokenId ? { tokenId } : {}), ...(objectId ? { objectId: objectId.slice(0, 100) } : {}), ...(reason ? { reason } : {}), ...(change ? { change } : {}), ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}),
+        tenantId,
+        at: started,
+        method: req.method,
+        path: path.slice(0, 300),
+        resource: resource.slice(0, 40),
+        status: res.statusCode,
+        durationMs: Date.now() - started.getTime(),
+        ...(tokenId ? { tokenId } : {}),
+        ...(objectId ? { objectId: objectId.slice(0, 100) } : {}),
+        ...(reason ? { reason } : {}),
+        ...(change ? { change } : {}),
+        ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}),
       });
     };
     authenticateScimToken(deps.models, req.get('authorization'))
@@ -277,9 +290,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     const userTotal = u?.page.totalResults ?? 0;
     const groupStart = Math.max(1, startIndex - userTotal);
     const groupCount = Math.max(0, count - userResources.length);
-    const g = await queries
-      .listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount })
-      .catch((err: unknown) => noMatchIfUnknown(err, unknownToUsers));
+    const g = await queries.listGroups(ctx, { ...params, sortBy: undefined, startIndex: groupStart, count: groupCount }).catch((err: unknown) => noMatchIfUnknown(err, unknownToUsers));
     send(res, 200, listResponse([...userResources, ...(g?.resources ?? [])], { totalResults: userTotal + (g?.page.totalResults ?? 0), startIndex }));
   });
   endpoints.mount(router, '/.search', { POST: searchAll });

@@ -32,7 +32,10 @@ export class TenantGate {
 
   private readonly perTenant: number;
 
-  constructor(private readonly maxInFlight: number, private readonly maxQueuedPerTenant: number) {
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxQueuedPerTenant: number,
+  ) {
     this.perTenant = maxInFlight > 1 ? maxInFlight - 1 : maxInFlight;
   }
 
@@ -43,9 +46,7 @@ export class TenantGate {
     if (this.inFlight < this.maxInFlight && (this.running.get(tenantId) ?? 0) < this.perTenant && !this.waiting.has(tenantId)) return Promise.resolve(this.take(tenantId));
     const queue = this.waiting.get(tenantId) ?? [];
     if (queue.length >= this.maxQueuedPerTenant) {
-      return Promise.reject(
-        new AppError('tooManyRequests', 'SCIM_TENANT_BUSY', `This tenant already has ${queue.length} requests waiting on this server; retry after 1 s`, { retryAfter: 1 }),
-      );
+      return Promise.reject(new AppError('tooManyRequests', 'SCIM_TENANT_BUSY', `This tenant already has ${queue.length} requests waiting on this server; retry after 1 s`, { retryAfter: 1 }));
     }
     return new Promise<Release>((admit) => {
       queue.push({ seq: this.seq++, admit });

@@ -4,19 +4,7 @@ import { canonicalList, canonicalSingle } from './canonical-value';
 import { isEmptyMemberDelta, MemberDeltaBuilder, type MemberDelta } from './member-delta';
 import type { ParsedPath, ValueSelector } from './patch-path';
 import { isReadOnly, type PatchOperation } from './patch-request';
-import {
-  asList,
-  cloneJson,
-  deleteAt,
-  getAt,
-  isPlainObject,
-  isTrueLike,
-  isUnassigned,
-  scimEqual,
-  setAt,
-  withoutUnassigned,
-  type JsonObject,
-} from './scim-json';
+import { asList, cloneJson, deleteAt, getAt, isPlainObject, isTrueLike, isUnassigned, scimEqual, setAt, withoutUnassigned, type JsonObject } from './scim-json';
 
 export interface PatchResult {
   /** The patched SCIM JSON (a copy; the input is not modified). Validate it before storing. */
@@ -90,10 +78,7 @@ function applyIfNoChange(view: SchemaView, working: JsonObject, operation: Patch
   const probe = cloneJson(working);
   applyAttributeOperation(view, probe, operation, path);
   if (!scimEqual(probe, working)) {
-    throw scimError.mutability(
-      `Operations[${operation.index}]: "${path.text}" is readOnly and cannot be changed`,
-      'SCIM_PATCH_READ_ONLY',
-    );
+    throw scimError.mutability(`Operations[${operation.index}]: "${path.text}" is readOnly and cannot be changed`, 'SCIM_PATCH_READ_ONLY');
   }
 }
 
@@ -190,17 +175,15 @@ function applyToEveryElement(view: SchemaView, working: JsonObject, operation: P
   } else {
     for (const element of list) if (isPlainObject(element)) element[name] = value;
   }
-  setAt(working, containerKeys, list.filter((element) => !isUnassigned(element)));
+  setAt(
+    working,
+    containerKeys,
+    list.filter((element) => !isUnassigned(element)),
+  );
 }
 
 /** `emails[type eq "work"]` and `emails[type eq "work"].value`. */
-function applyToSelectedElements(
-  view: SchemaView,
-  working: JsonObject,
-  operation: PatchOperation,
-  path: AttributePath,
-  filter: ValueSelector,
-): void {
+function applyToSelectedElements(view: SchemaView, working: JsonObject, operation: PatchOperation, path: AttributePath, filter: ValueSelector): void {
   const { attribute, subAttribute } = path;
   const keys = attribute.scimPath;
   const list = copiedElements(getAt(working, keys));
@@ -210,12 +193,20 @@ function applyToSelectedElements(
   if (operation.op === 'remove') {
     // Removing what is not there is a no-op, so that a retried request still succeeds.
     if (subAttribute === undefined) {
-      setAt(working, keys, list.filter((element) => !selected.includes(element)));
+      setAt(
+        working,
+        keys,
+        list.filter((element) => !selected.includes(element)),
+      );
       return;
     }
     const name = leafName(subAttribute);
     for (const element of selected) if (isPlainObject(element)) delete element[name];
-    setAt(working, keys, list.filter((element) => !isUnassigned(element)));
+    setAt(
+      working,
+      keys,
+      list.filter((element) => !isUnassigned(element)),
+    );
     return;
   }
 
@@ -232,10 +223,7 @@ function applyToSelectedElements(
       throw scimError.noTarget(`${where}: no value of "${attribute.scimPath.join('.')}" matches [${filter.text}]`, 'SCIM_PATCH_NO_MATCH');
     }
     if (subAttribute !== undefined && isUnassigned(subValue)) return;
-    const created: JsonObject =
-      subAttribute === undefined
-        ? { ...filter.seed, ...(withoutUnassigned(elementValue) as JsonObject) }
-        : { ...filter.seed, [leafName(subAttribute)]: subValue };
+    const created: JsonObject = subAttribute === undefined ? { ...filter.seed, ...(withoutUnassigned(elementValue) as JsonObject) } : { ...filter.seed, [leafName(subAttribute)]: subValue };
     list.push(created);
     keepOnePrimary(view, attribute, list, [created]);
     setAt(working, keys, list);
@@ -259,7 +247,11 @@ function applyToSelectedElements(
     touched.push(element);
   }
   keepOnePrimary(view, attribute, list, touched);
-  setAt(working, keys, list.filter((element) => !isUnassigned(element)));
+  setAt(
+    working,
+    keys,
+    list.filter((element) => !isUnassigned(element)),
+  );
 }
 
 /**

@@ -80,10 +80,7 @@ export function memberIdsFromValue(value: unknown, where: string): string[] {
   return elements.map((element, i) => {
     const id = isPlainObject(element) ? memberValue(element) : undefined;
     if (typeof id !== 'string' || id.trim() === '') {
-      throw scimError.invalidValue(
-        `${where}: member ${i} must be an object with a non-empty string "value"`,
-        'SCIM_PATCH_MEMBER_VALUE',
-      );
+      throw scimError.invalidValue(`${where}: member ${i} must be an object with a non-empty string "value"`, 'SCIM_PATCH_MEMBER_VALUE');
     }
     return id;
   });

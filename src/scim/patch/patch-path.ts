@@ -69,31 +69,21 @@ export function parsePatchPath(view: SchemaView, text: string): ParsedPath {
   if (filterText === undefined) return { kind: 'attribute', text, attribute };
 
   if (!attribute.definition.multiValued || attribute.definition.type !== 'complex') {
-    throw scimError.invalidPath(
-      `A value filter needs a multi-valued complex attribute; "${attributeText}" is not one (path "${text}")`,
-      'SCIM_PATCH_FILTER_ON_SINGLE_VALUE',
-    );
+    throw scimError.invalidPath(`A value filter needs a multi-valued complex attribute; "${attributeText}" is not one (path "${text}")`, 'SCIM_PATCH_FILTER_ON_SINGLE_VALUE');
   }
   const filter = parseSelector(view, attribute, filterText, text);
   if (subAttributeText === undefined) return { kind: 'attribute', text, attribute, filter };
 
   const subAttribute = view.resolve(subAttributeText, attribute);
   if (subAttribute === undefined) {
-    throw scimError.invalidPath(
-      `Unknown sub-attribute "${subAttributeText}" of "${attributeText}" in path "${text}"`,
-      'SCIM_PATCH_UNKNOWN_ATTRIBUTE',
-    );
+    throw scimError.invalidPath(`Unknown sub-attribute "${subAttributeText}" of "${attributeText}" in path "${text}"`, 'SCIM_PATCH_UNKNOWN_ATTRIBUTE');
   }
   return { kind: 'attribute', text, attribute, filter, subAttribute };
 }
 
 /** True for the core Group `members` attribute or one of its sub-attributes. */
 function isGroupMembers(view: SchemaView, attribute: ResolvedAttribute): boolean {
-  return (
-    view.resourceType === 'Group' &&
-    attribute.schema === view.coreSchema &&
-    attribute.scimPath[0]?.toLowerCase() === 'members'
-  );
+  return view.resourceType === 'Group' && attribute.schema === view.coreSchema && attribute.scimPath[0]?.toLowerCase() === 'members';
 }
 
 /** The canonical URN when `text` names this resource type's core or an extension schema. */
@@ -102,18 +92,9 @@ export function matchSchemaUrn(view: SchemaView, text: string): string | undefin
   return [view.coreSchema, ...view.extensionSchemas].find((urn) => urn.toLowerCase() === lower);
 }
 
-function parseMembersPath(
-  view: SchemaView,
-  text: string,
-  attribute: ResolvedAttribute,
-  filterText: string | undefined,
-  subAttributeText: string | undefined,
-): ParsedPath {
+function parseMembersPath(view: SchemaView, text: string, attribute: ResolvedAttribute, filterText: string | undefined, subAttributeText: string | undefined): ParsedPath {
   if (attribute.scimPath.length > 1 || subAttributeText !== undefined) {
-    throw scimError.invalidPath(
-      `Group members are changed as whole elements ("members" or "members[value eq "…"]"), not through "${text}"`,
-      'SCIM_PATCH_MEMBER_SUB_ATTRIBUTE',
-    );
+    throw scimError.invalidPath(`Group members are changed as whole elements ("members" or "members[value eq "…"]"), not through "${text}"`, 'SCIM_PATCH_MEMBER_SUB_ATTRIBUTE');
   }
   if (filterText === undefined) return { kind: 'members', text };
 
@@ -138,10 +119,7 @@ function parseMembersPath(
 
 function unsupportedMemberFilter(text: string): never {
   // Memberships are not loaded with the group, so only filters that name member ids can work.
-  throw scimError.invalidFilter(
-    `Only members[value eq "…"] (optionally joined with "or") can select members (path "${text}")`,
-    'SCIM_PATCH_UNSUPPORTED_MEMBER_FILTER',
-  );
+  throw scimError.invalidFilter(`Only members[value eq "…"] (optionally joined with "or") can select members (path "${text}")`, 'SCIM_PATCH_UNSUPPORTED_MEMBER_FILTER');
 }
 
 function parseSelector(view: SchemaView, attribute: ResolvedAttribute, filterText: string, text: string): ValueSelector {

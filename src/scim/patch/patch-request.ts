@@ -91,10 +91,7 @@ function parseOperation(view: SchemaView, raw: unknown, index: number): PatchOpe
       return expandValueObject(view, op, value, index, path.schema);
     case 'members':
       if (path.filterIds !== undefined) {
-        throw scimError.invalidPath(
-          `${where}: "${op}" cannot use a members filter; send the members as the value`,
-          'SCIM_PATCH_MEMBER_FILTER_WRITE',
-        );
+        throw scimError.invalidPath(`${where}: "${op}" cannot use a members filter; send the members as the value`, 'SCIM_PATCH_MEMBER_FILTER_WRITE');
       }
       return [{ op, path, value, memberIds: memberIdsFromValue(value, where), implicit: false, index }];
     case 'attribute':
@@ -116,10 +113,7 @@ function parseRemove(path: ParsedPath, value: unknown, index: number): PatchOper
     assertWritable(path, where);
     const removed = path.subAttribute ?? (path.filter === undefined ? path.attribute : undefined);
     if (removed?.definition.required) {
-      throw scimError.mutability(
-        `${where}: "${path.text}" is required and cannot be removed (RFC 7644 §3.5.2.2)`,
-        'SCIM_PATCH_REMOVE_REQUIRED',
-      );
+      throw scimError.mutability(`${where}: "${path.text}" is required and cannot be removed (RFC 7644 §3.5.2.2)`, 'SCIM_PATCH_REMOVE_REQUIRED');
     }
   }
   return operation;
@@ -130,25 +124,15 @@ function parseRemove(path: ParsedPath, value: unknown, index: number): PatchOper
  * with an extension URN as path. Each key becomes its own operation. Keys may be attribute names,
  * dotted sub-attribute paths, URN-qualified paths, or an extension URN holding an object.
  */
-function expandValueObject(
-  view: SchemaView,
-  op: 'add' | 'replace',
-  value: unknown,
-  index: number,
-  extension: string | undefined,
-): PatchOperation[] {
+function expandValueObject(view: SchemaView, op: 'add' | 'replace', value: unknown, index: number, extension: string | undefined): PatchOperation[] {
   const where = `Operations[${index}]`;
   if (extension !== undefined && value === null) {
     return op === 'replace' ? [removeExtension(extension, index)] : [];
   }
   if (!isPlainObject(value)) {
-    throw scimError.invalidValue(
-      `${where}: without a path, "value" must be an object of attributes`,
-      'SCIM_PATCH_VALUE_NOT_OBJECT',
-    );
+    throw scimError.invalidValue(`${where}: without a path, "value" must be an object of attributes`, 'SCIM_PATCH_VALUE_NOT_OBJECT');
   }
-  const entries: [string, unknown][] =
-    extension === undefined ? Object.entries(value) : Object.entries(value).map(([key, v]) => [`${extension}:${key}`, v]);
+  const entries: [string, unknown][] = extension === undefined ? Object.entries(value) : Object.entries(value).map(([key, v]) => [`${extension}:${key}`, v]);
 
   const operations: PatchOperation[] = [];
   for (const [key, keyValue] of entries) {
@@ -164,13 +148,7 @@ function expandValueObject(
 }
 
 /** `"urn:…:enterprise:2.0:User": {"department": "x"}` inside a path-less value. */
-function expandSchemaKey(
-  view: SchemaView,
-  op: 'add' | 'replace',
-  urn: string,
-  value: unknown,
-  index: number,
-): PatchOperation[] {
+function expandSchemaKey(view: SchemaView, op: 'add' | 'replace', urn: string, value: unknown, index: number): PatchOperation[] {
   const isCore = urn === view.coreSchema;
   if (value === null && !isCore) return op === 'replace' ? [removeExtension(urn, index)] : [];
   if (!isPlainObject(value)) {
@@ -179,13 +157,7 @@ function expandSchemaKey(
   return Object.entries(value).map(([key, v]) => implicitOperation(view, op, isCore ? key : `${urn}:${key}`, v, index));
 }
 
-function implicitOperation(
-  view: SchemaView,
-  op: 'add' | 'replace',
-  pathText: string,
-  value: unknown,
-  index: number,
-): PatchOperation {
+function implicitOperation(view: SchemaView, op: 'add' | 'replace', pathText: string, value: unknown, index: number): PatchOperation {
   const path = parsePatchPath(view, pathText);
   if (path.kind === 'members') {
     if (path.filterIds !== undefined) {

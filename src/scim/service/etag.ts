@@ -4,7 +4,10 @@ import { AppError } from '../../errors/app-error';
 export const etagOf = (version: number) => `W/"${version}"`;
 
 function tags(header: string): string[] {
-  return header.split(',').map((t) => t.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 /** Weak comparison: W/"3" and "3" name the same version. */

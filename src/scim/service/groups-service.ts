@@ -68,28 +68,38 @@ export class GroupsService {
 
   /** PUT: rename and, when `members` is in the body, make the IdP's member list exactly that (as a delta). */
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<GroupDoc> {
-    return this.mutate(ctx, id, pre, async (existing) => {
-      const valid = this.deps.registry.validateResource('Group', body, { mode: 'replace', existing: existing.attrs });
-      const delta: MemberDelta = { add: [], remove: [] };
-      if (valid.members !== undefined) delta.replaceAll = valid.members.map((m) => m.value);
-      return { attrs: valid.attrs, delta };
-    }, 'group.replaced');
+    return this.mutate(
+      ctx,
+      id,
+      pre,
+      async (existing) => {
+        const valid = this.deps.registry.validateResource('Group', body, { mode: 'replace', existing: existing.attrs });
+        const delta: MemberDelta = { add: [], remove: [] };
+        if (valid.members !== undefined) delta.replaceAll = valid.members.map((m) => m.value);
+        return { attrs: valid.attrs, delta };
+      },
+      'group.replaced',
+    );
   }
 
   async patch(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<GroupDoc> {
     const { registry } = this.deps;
     const view = registry.view('Group');
     const ops = parsePatchRequest(body, view);
-    return this.mutate(ctx, id, pre, async (existing) => {
-      // The resource as clients see it (with id and meta), so that a path-less value repeating
-      // them unchanged (Okta's rename sends the group id) is a no-op rather than a readOnly change.
-      const result = applyPatch(view, toRepresentation(registry, 'Group', existing, ctx.baseUrl), ops);
-      if (!result.changed) return null;
-      const attrs = result.resourceChanged
-        ? registry.validateResource('Group', result.resource, { mode: 'replace', existing: existing.attrs }).attrs
-        : existing.attrs;
-      return { attrs, delta: result.members };
-    }, 'group.patched');
+    return this.mutate(
+      ctx,
+      id,
+      pre,
+      async (existing) => {
+        // The resource as clients see it (with id and meta), so that a path-less value repeating
+        // them unchanged (Okta's rename sends the group id) is a no-op rather than a readOnly change.
+        const result = applyPatch(view, toRepresentation(registry, 'Group', existing, ctx.baseUrl), ops);
+        if (!result.changed) return null;
+        const attrs = result.resourceChanged ? registry.validateResource('Group', result.resource, { mode: 'replace', existing: existing.attrs }).attrs : existing.attrs;
+        return { attrs, delta: result.members };
+      },
+      'group.patched',
+    );
   }
 
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
@@ -100,10 +110,20 @@ export class GroupsService {
     // Changes committed before the deletion whose request has not settled them yet: their members
     // go with the group, their audit events must not. The intent carries them.
     const memberCount = await this.deps.memberships.countMembers(ctx.tenantId, id);
-    const change = await recordPendingChange(this.deps.models, 'group.delete', id, {
-      tenantId: ctx.tenantId, actor: ctx.actor, action: 'group.deleted', object: { type: 'Group', id },
-      before: { attrs: existing.attrs, version: existing.version, memberCount }, requestId: ctx.requestId,
-    }, pendingAuditsOfGroup(existing));
+    const change = await recordPendingChange(
+      this.deps.models,
+      'group.delete',
+      id,
+      {
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        action: 'group.deleted',
+        object: { type: 'Group', id },
+        before: { attrs: existing.attrs, version: existing.version, memberCount },
+        requestId: ctx.requestId,
+      },
+      pendingAuditsOfGroup(existing),
+    );
     const deleted = await this.store.deleteReturning(ctx.tenantId, id);
     if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
@@ -121,7 +141,10 @@ export class GroupsService {
   async represent(ctx: ScimContext, docs: readonly GroupDoc[], want: { members: boolean; memberDisplay: boolean }): Promise<Record<string, unknown>[]> {
     const bodies = docs.map((doc) => toRepresentation(this.deps.registry, 'Group', doc, ctx.baseUrl));
     if (!want.members || docs.length === 0) return bodies;
-    const membersOf = await this.deps.memberships.userIdsOfGroups(ctx.tenantId, docs.map((d) => d._id));
+    const membersOf = await this.deps.memberships.userIdsOfGroups(
+      ctx.tenantId,
+      docs.map((d) => d._id),
+    );
     const names = want.memberDisplay ? await this.userDisplayNames(ctx.tenantId, [...new Set([...membersOf.values()].flat())]) : new Map<string, string>();
     docs.forEach((doc, i) => {
       const ids = membersOf.get(doc._id) ?? [];
@@ -205,17 +228,17 @@ export class GroupsService {
     const missing = unique.filter((id) => !have.has(id));
     if (missing.length > 0) {
       const shown = missing.slice(0, 10).join(', ');
-      throw scimError.invalidValue(
-        `members must be users of this tenant; unknown: ${shown}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`,
-        'SCIM_UNKNOWN_MEMBER',
-      );
+      throw scimError.invalidValue(`members must be users of this tenant; unknown: ${shown}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`, 'SCIM_UNKNOWN_MEMBER');
     }
   }
 
   /** The change's audit event, built before the write so that it can travel with it (its id fixed now). */
   private auditOf(ctx: ScimContext, action: string, id: string, before: GroupDoc | undefined, attrs: Record<string, unknown>, version: number | undefined): AuditEventDoc {
     return auditEvent({
-      tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'Group', id },
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action,
+      object: { type: 'Group', id },
       before: before && { attrs: before.attrs, version: before.version },
       after: { attrs, ...(version !== undefined && { version }) },
       state: { attrs },

@@ -36,7 +36,10 @@ interface CursorState {
 }
 
 function fingerprint(filter: string | undefined): string {
-  return createHash('sha256').update(filter ?? '').digest('base64url').slice(0, 12);
+  return createHash('sha256')
+    .update(filter ?? '')
+    .digest('base64url')
+    .slice(0, 12);
 }
 
 function decodeCursor(cursor: string, filter: string | undefined): CursorState {

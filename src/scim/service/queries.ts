@@ -15,7 +15,10 @@ export type Selection = { attributes?: string[]; excludedAttributes?: string[] }
  * when the selection includes them — one batched query per page, never per resource.
  */
 export class ScimQueries {
-  constructor(private readonly deps: ScimDeps, private readonly groups: GroupsService) {}
+  constructor(
+    private readonly deps: ScimDeps,
+    private readonly groups: GroupsService,
+  ) {}
 
   async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
@@ -56,7 +59,10 @@ export class ScimQueries {
     const withGroups = docs.length > 0 && !opts.memberless && registry.includes('User', 'groups', sel);
     let groupsOf = new Map<string, { value: string; $ref: string; display?: string; type: string }[]>();
     if (withGroups) {
-      const byUser = await memberships.groupIdsOfUsers(ctx.tenantId, docs.map((d) => d._id));
+      const byUser = await memberships.groupIdsOfUsers(
+        ctx.tenantId,
+        docs.map((d) => d._id),
+      );
       const groupIds = [...new Set([...byUser.values()].flat())];
       // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
       const groups = await repositoriesOf(models).groups.scim.attributesOf(ctx.tenantId, groupIds, ['displayName']);

@@ -24,12 +24,7 @@ export function locationOf(baseUrl: string, type: ResourceTypeName, id: string):
 }
 
 /** Stored document -> full SCIM representation (RFC 7643 §3.1 common attributes included). */
-export function toRepresentation(
-  registry: SchemaRegistry,
-  type: ResourceTypeName,
-  doc: StoredResource,
-  baseUrl: string,
-): Record<string, unknown> {
+export function toRepresentation(registry: SchemaRegistry, type: ResourceTypeName, doc: StoredResource, baseUrl: string): Record<string, unknown> {
   const body = registry.toScim(type, idpAttrs(doc));
   const { schemas, ...rest } = body;
   return {

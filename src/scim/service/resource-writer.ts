@@ -24,7 +24,6 @@ export function afterLostRace(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceilingMs));
 }
 
-
 /** Maps a duplicate-key error on a unique index to 409 uniqueness; rethrows anything else. */
 export function rethrowDuplicate(err: unknown, message: string): never {
   if (isDuplicateKeyError(err)) throw scimError.uniqueness(message);

@@ -86,10 +86,7 @@ export class UsersService {
     const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
     await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     // Independent of each other: invitations add manual memberships; the audit trail and the job follow the write.
-    const [invitations] = await Promise.all([
-      applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc),
-      this.afterWrite(ctx, audits, undefined, doc, 'created'),
-    ]);
+    const [invitations] = await Promise.all([applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc), this.afterWrite(ctx, audits, undefined, doc, 'created')]);
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
@@ -102,22 +99,36 @@ export class UsersService {
   }
 
   async replace(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
-    return this.mutate(ctx, id, pre, async (existing) => {
-      const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: idpAttrs(existing) });
-      return { attrs: valid.attrs };
-    }, 'user.replaced', 'replaced');
+    return this.mutate(
+      ctx,
+      id,
+      pre,
+      async (existing) => {
+        const valid = this.deps.registry.validateResource('User', body, { mode: 'replace', existing: idpAttrs(existing) });
+        return { attrs: valid.attrs };
+      },
+      'user.replaced',
+      'replaced',
+    );
   }
 
   async patch(ctx: ScimContext, id: string, body: unknown, pre: Preconditions): Promise<UserDoc> {
     const { registry } = this.deps;
     const view = registry.view('User');
     const ops = parsePatchRequest(body, view);
-    return this.mutate(ctx, id, pre, async (existing) => {
-      // As clients see it (with id and meta): a path-less value repeating them unchanged is a no-op.
-      const result = applyPatch(view, toRepresentation(registry, 'User', existing, ctx.baseUrl), ops);
-      if (!result.changed) return null;
-      return { attrs: registry.validateResource('User', result.resource, { mode: 'replace', existing: idpAttrs(existing) }).attrs };
-    }, 'user.patched', 'patched');
+    return this.mutate(
+      ctx,
+      id,
+      pre,
+      async (existing) => {
+        // As clients see it (with id and meta): a path-less value repeating them unchanged is a no-op.
+        const result = applyPatch(view, toRepresentation(registry, 'User', existing, ctx.baseUrl), ops);
+        if (!result.changed) return null;
+        return { attrs: registry.validateResource('User', result.resource, { mode: 'replace', existing: idpAttrs(existing) }).attrs };
+      },
+      'user.patched',
+      'patched',
+    );
   }
 
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
@@ -130,10 +141,20 @@ export class UsersService {
     // Several documents change (the user, its memberships, the audit trail): the intent is
     // recorded first, so a crash part-way is finished by the sweeper (domain/recovery). It carries
     // the events an earlier write left on the user (its request died before writing them).
-    const change = await recordPendingChange(this.deps.models, 'user.delete', id, {
-      tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deleted', object: { type: 'User', id },
-      before: this.auditView(existing), requestId: ctx.requestId,
-    }, existing.pendingAudit);
+    const change = await recordPendingChange(
+      this.deps.models,
+      'user.delete',
+      id,
+      {
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        action: 'user.deleted',
+        object: { type: 'User', id },
+        before: this.auditView(existing),
+        requestId: ctx.requestId,
+      },
+      existing.pendingAudit,
+    );
     const deleted = await this.store.deleteReturning(ctx.tenantId, id);
     if (!deleted) {
       await abandonPendingChange(this.deps.models, change);
@@ -153,10 +174,17 @@ export class UsersService {
     const { settings } = await readSettings(this.deps.models, ctx.tenantId);
     if (!settings.breaker.enabled || existing.deprovisionedAt.getTime() < Date.now() - settings.breaker.windowMinutes * 60_000) return false;
     const now = new Date();
-    const audit = auditEvent({
-      tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deletion.deferred', object: { type: 'User', id: existing._id },
-      after: { until: new Date(existing.deprovisionedAt.getTime() + settings.breaker.windowMinutes * 60_000).toISOString(), version: existing.version + 1 }, requestId: ctx.requestId,
-    }, now);
+    const audit = auditEvent(
+      {
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        action: 'user.deletion.deferred',
+        object: { type: 'User', id: existing._id },
+        after: { until: new Date(existing.deprovisionedAt.getTime() + settings.breaker.windowMinutes * 60_000).toISOString(), version: existing.version + 1 },
+        requestId: ctx.requestId,
+      },
+      now,
+    );
     const updated = await this.store.updateIfVersion(ctx.tenantId, existing._id, existing.version, { attrs: existing.attrs, lc: existing.lc, audits: [audit], set: { scimDeletedAt: now } }, now);
     if (!updated) throw writeConflict('User', existing._id);
     await this.afterWrite(ctx, [audit], existing, updated, 'patched');
@@ -177,16 +205,34 @@ export class UsersService {
       const now = new Date();
       const change = heldChange('delete', this.cause(ctx), now);
       const hold: UserHold = { state: 'held', since: existing.hold?.since ?? now, deleted: true, changes: [...(existing.hold?.changes ?? []), change] };
-      const audit = auditEvent({
-        tenantId: ctx.tenantId, actor: ctx.actor, action: 'user.deprovision.held', object: { type: 'User', id },
-        before: this.auditView({ ...existing, attrs: idpAttrs(existing) }), after: { kind: 'delete', heldChangeId: change._id, version: existing.version + 1 },
-        state: { attrs: idpAttrs(existing), version: existing.version + 1 }, requestId: ctx.requestId,
-      }, now);
+      const audit = auditEvent(
+        {
+          tenantId: ctx.tenantId,
+          actor: ctx.actor,
+          action: 'user.deprovision.held',
+          object: { type: 'User', id },
+          before: this.auditView({ ...existing, attrs: idpAttrs(existing) }),
+          after: { kind: 'delete', heldChangeId: change._id, version: existing.version + 1 },
+          state: { attrs: idpAttrs(existing), version: existing.version + 1 },
+          requestId: ctx.requestId,
+        },
+        now,
+      );
       assertDeadlineNotAnswered();
-      const updated = await this.store.updateIfVersion(ctx.tenantId, id, existing.version, {
-        // Access as it is: an active user keeps it; one whose deactivation was applied long ago stays inactive.
-        attrs: existing.attrs, lc: existing.lc, audits: [audit], set: { hold }, unset: ['deprovisionedAt', 'deprovisionedBy'],
-      }, now);
+      const updated = await this.store.updateIfVersion(
+        ctx.tenantId,
+        id,
+        existing.version,
+        {
+          // Access as it is: an active user keeps it; one whose deactivation was applied long ago stays inactive.
+          attrs: existing.attrs,
+          lc: existing.lc,
+          audits: [audit],
+          set: { hold },
+          unset: ['deprovisionedAt', 'deprovisionedBy'],
+        },
+        now,
+      );
       if (!updated) continue;
       deprovisionsTotal.inc({ outcome: 'held' });
       await this.afterWrite(ctx, [audit], existing, updated, 'patched');
@@ -230,7 +276,13 @@ export class UsersService {
       const audits = await this.auditsOf(ctx, effect.action ?? action, existing, afterDoc, { before: idpAttrs(existing), after: storableAttrs(next.attrs) });
       assertDeadlineNotAnswered();
       const updated = await this.store
-        .updateIfVersion(ctx.tenantId, id, existing.version, { attrs: stored, lc: registry.shadows('User', stored), audits, ...(effect.set ? { set: effect.set } : {}), ...(effect.unset ? { unset: effect.unset } : {}) })
+        .updateIfVersion(ctx.tenantId, id, existing.version, {
+          attrs: stored,
+          lc: registry.shadows('User', stored),
+          audits,
+          ...(effect.set ? { set: effect.set } : {}),
+          ...(effect.unset ? { unset: effect.unset } : {}),
+        })
         .catch((err) => rethrowDuplicate(err, uniquenessMessage(next.attrs)));
       if (!updated) continue;
       if (effect.outcome) deprovisionsTotal.inc({ outcome: effect.outcome });
@@ -246,8 +298,16 @@ export class UsersService {
    * the breaker's window) or held (the stored user stays active, a hold records the change); a
    * held user stays held until the IdP reactivates it (the hold ends; access was never removed).
    */
-  private async deprovisionEffect(ctx: ScimContext, existing: UserDoc, idpNext: Record<string, unknown>): Promise<{
-    attrs: Record<string, unknown>; set?: Record<string, unknown>; unset?: string[]; action?: string; outcome?: 'applied' | 'held';
+  private async deprovisionEffect(
+    ctx: ScimContext,
+    existing: UserDoc,
+    idpNext: Record<string, unknown>,
+  ): Promise<{
+    attrs: Record<string, unknown>;
+    set?: Record<string, unknown>;
+    unset?: string[];
+    action?: string;
+    outcome?: 'applied' | 'held';
   }> {
     const idpWasActive = !existing.hold && existing.attrs.active !== false;
     const idpNowActive = idpNext.active !== false;
@@ -278,7 +338,15 @@ export class UsersService {
     const seen = (doc: UserDoc | undefined, attrs: Record<string, unknown> | undefined) => (doc && attrs ? { ...doc, attrs } : doc);
     const idpBefore = seen(before, idp?.before);
     const idpAfter = seen(after, idp?.after)!;
-    const audit = auditEvent({ tenantId: ctx.tenantId, actor: ctx.actor, action, object: { type: 'User', id: after._id }, ...this.auditChange(idpBefore, idpAfter), state: this.auditView(idpAfter), requestId: ctx.requestId });
+    const audit = auditEvent({
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action,
+      object: { type: 'User', id: after._id },
+      ...this.auditChange(idpBefore, idpAfter),
+      state: this.auditView(idpAfter),
+      requestId: ctx.requestId,
+    });
     return [audit, ...(await automaticMembershipEvents(this.deps.models, ctx.tenantId, before, after, audit))];
   }
 

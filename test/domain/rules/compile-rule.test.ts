@@ -1,11 +1,4 @@
-import {
-  compileRule,
-  MAX_MEMBER_IDS_IN_QUERY,
-  ruleMongoQuery,
-  rulePredicate,
-  ruleSubject,
-  type RuleGroups,
-} from '../../../src/domain/rules';
+import { compileRule, MAX_MEMBER_IDS_IN_QUERY, ruleMongoQuery, rulePredicate, ruleSubject, type RuleGroups } from '../../../src/domain/rules';
 import { benchRuleEvaluation } from '../../../src/domain/rules/bench';
 import { loadSchemaRegistry } from '../../../src/attributes/registry';
 

@@ -21,7 +21,7 @@ describe("email.matches('…')", () => {
   });
 
   it('combines with the rest of the language and reads the e-mail attribute', () => {
-    const compiled = compileRule(view, "email.matches('@partner\\\\.io$') AND NOT title = \"Intern\"");
+    const compiled = compileRule(view, 'email.matches(\'@partner\\\\.io$\') AND NOT title = "Intern"');
     expect(compiled.attributes).toContain('emails.value');
     expect(rulePredicate(compiled, ctx)(ruleSubject({ id: 'u', userName: 'u', emails: [{ value: 'x@partner.io' }] }))).toBe(true);
     expect(rulePredicate(compiled, ctx)(ruleSubject({ id: 'u', userName: 'u', title: 'Intern', emails: [{ value: 'x@partner.io' }] }))).toBe(false);

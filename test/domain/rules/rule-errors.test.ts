@@ -72,9 +72,7 @@ describe('rule errors say where and what', () => {
       hint: 'strings are quoted: "Sales"',
     });
     expect(errorOf('email.endsWith(@company.com)').details).toEqual({ line: 1, column: 16, hint: 'strings are quoted: "@company.com"' });
-    expect(errorOf('email.endsWith(company)').message).toBe(
-      "expected a quoted string as the argument of endsWith at 1:16 (use 'company' not company)",
-    );
+    expect(errorOf('email.endsWith(company)').message).toBe("expected a quoted string as the argument of endsWith at 1:16 (use 'company' not company)");
   });
 
   it('names an unknown function with the nearest one, as the product documents warn', () => {
@@ -103,9 +101,7 @@ describe('rule errors say where and what', () => {
   });
 
   it('reports a missing operator, and points SCIM operators in a product rule to the SCIM form', () => {
-    expect(errorOf('department "Sales" AND title = "x"').message).toMatch(
-      /^expected an operator \(=, !=, in, .*\) after "department", found the string "Sales" at 1:12$/,
-    );
+    expect(errorOf('department "Sales" AND title = "x"').message).toMatch(/^expected an operator \(=, !=, in, .*\) after "department", found the string "Sales" at 1:12$/);
     const mixed = errorOf('department eq "Sales" AND country = "US"');
     expect(mixed.code).toBe('RULE_SYNTAX');
     expect(mixed.details).toMatchObject({ line: 1, column: 12 });

@@ -43,9 +43,7 @@ describe('resolving the IdP groups rules name', () => {
       membership('grp_int', 'u5', 't1', ['manual']),
       membership('grp_t2', 'u6', 't2', ['scim']),
     ] as never[]);
-    await db.models.User.collection.insertMany(
-      [user('u1', 't1'), user('u2', 't1'), user('u3', 't1'), user('u4', 't1'), user('u5', 't1'), user('u6', 't2')] as never[],
-    );
+    await db.models.User.collection.insertMany([user('u1', 't1'), user('u2', 't1'), user('u3', 't1'), user('u4', 't1'), user('u5', 't1'), user('u6', 't2')] as never[]);
   });
 
   afterAll(async () => {
@@ -53,10 +51,7 @@ describe('resolving the IdP groups rules name', () => {
   });
 
   it('maps names to IdP groups by displayName or externalId, ignoring case, within the tenant', async () => {
-    const rules = [
-      compileRule(view, 'groups = "engineering"'),
-      compileRule(view, 'groups in "ops","Eng-01","missing","r&d (eu)","A.B*C"'),
-    ];
+    const rules = [compileRule(view, 'groups = "engineering"'), compileRule(view, 'groups in "ops","Eng-01","missing","r&d (eu)","A.B*C"')];
     const resolved = await resolveRuleGroups(db.models, 't1', rules);
     expect(Object.fromEntries([...resolved.groupIdsByName].map(([name, ids]) => [name, [...ids].sort()]))).toEqual({
       engineering: ['grp_eng'],

@@ -1,13 +1,5 @@
 import fc from 'fast-check';
-import {
-  compileRule,
-  loadIdpGroupIds,
-  resolveRuleGroups,
-  ruleMongoQuery,
-  rulePredicate,
-  ruleSubject,
-  type RuleSubject,
-} from '../../../src/domain/rules';
+import { compileRule, loadIdpGroupIds, resolveRuleGroups, ruleMongoQuery, rulePredicate, ruleSubject, type RuleSubject } from '../../../src/domain/rules';
 import { loadSchemaRegistry } from '../../../src/attributes/registry';
 import { openAppDatabase } from '../../helpers/database';
 import { mapConcurrently } from '../../helpers/concurrency';
@@ -69,12 +61,9 @@ const attrsArb = fc
     active: optional(fc.boolean()),
     name: optional(fc.record({ givenName: optional(fc.constantFrom(...GIVEN_NAMES)) }).map(withoutUndefined)),
     emails: optional(
-      fc.array(
-        fc
-          .record({ value: optional(fc.constantFrom(...EMAIL_VALUES)), type: optional(fc.constantFrom(...EMAIL_TYPES)), primary: optional(fc.boolean()) })
-          .map(withoutUndefined),
-        { maxLength: 3 },
-      ),
+      fc.array(fc.record({ value: optional(fc.constantFrom(...EMAIL_VALUES)), type: optional(fc.constantFrom(...EMAIL_TYPES)), primary: optional(fc.boolean()) }).map(withoutUndefined), {
+        maxLength: 3,
+      }),
     ),
     enterprise: optional(fc.record({ department: optional(fc.constantFrom(...DEPARTMENTS)) }).map(withoutUndefined)),
     custom: optional(
@@ -136,17 +125,13 @@ const stringConditionArb = fc.constantFrom(...STRING_TARGETS).chain((t) =>
     fc
       .tuple(keyword('IN'), fc.boolean(), fc.array(nearArb(t.pool), { minLength: 1, maxLength: 3 }))
       .map(([inWord, negated, vs]) => `${t.path} ${negated ? 'NOT ' : ''}${inWord} ${vs.map((v) => JSON.stringify(v)).join(',')}`),
-    fc
-      .tuple(fc.constantFrom('endsWith', 'startsWith', 'contains'), nearArb(t.pool), fc.boolean())
-      .map(([method, v, single]) => `${t.path}.${method}(${quote(v, single)})`),
+    fc.tuple(fc.constantFrom('endsWith', 'startsWith', 'contains'), nearArb(t.pool), fc.boolean()).map(([method, v, single]) => `${t.path}.${method}(${quote(v, single)})`),
     fc.constantFrom(`${t.path} = null`, `${t.path} != null`),
   ),
 );
 
 const otherConditionArb = fc.oneof(
-  fc.tuple(fc.constantFrom('active', 'contractor', 'emails.primary'), fc.constantFrom('=', '!='), fc.constantFrom('true', 'false', '"True"')).map(
-    ([path, op, v]) => `${path} ${op} ${v}`,
-  ),
+  fc.tuple(fc.constantFrom('active', 'contractor', 'emails.primary'), fc.constantFrom('=', '!='), fc.constantFrom('true', 'false', '"True"')).map(([path, op, v]) => `${path} ${op} ${v}`),
   fc.tuple(fc.constantFrom('=', '!=', '<', '<=', '>', '>='), fc.constantFrom(...LEVELS, 1.5)).map(([op, v]) => `level ${op} ${v}`),
   fc.tuple(fc.constantFrom('=', '!=', '<', '>'), fc.constantFrom(...HIRE_DATES)).map(([op, v]) => `hireDate ${op} "${v}"`),
   fc.constantFrom('manager = null', 'name != null', 'emails != null'),
@@ -175,9 +160,7 @@ const productRuleArb: fc.Arbitrary<string> = fc.letrec<{ rule: string }>((tie) =
 /** SCIM syntax with groups and value filters, so both fronts meet the same compilers. */
 const SCIM_CONDITIONS = ['title pr', 'emails[type eq "work" and value ew "@support.company.com"]', 'not (active eq false)'];
 const scimRuleArb = fc.oneof(
-  fc
-    .tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom(...GROUP_NAMES), fc.constantFrom(...SCIM_CONDITIONS))
-    .map(([op, name, other]) => `groups ${op} "${name}" and ${other}`),
+  fc.tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom(...GROUP_NAMES), fc.constantFrom(...SCIM_CONDITIONS)).map(([op, name, other]) => `groups ${op} "${name}" and ${other}`),
   fc.tuple(fc.constantFrom(...GROUP_NAMES), fc.constantFrom(...DEPARTMENTS)).map(([name, d]) => `groups eq "${name}" or department eq "${d}"`),
 );
 
@@ -202,10 +185,7 @@ describe('the rule compilers agree', () => {
       createdAt: now,
       updatedAt: now,
     });
-    await db.models.Group.collection.insertMany([
-      ...IDP_GROUPS.map((g) => groupDoc(g, TENANT, 'scim')),
-      ...DECOY_GROUPS.map((g) => groupDoc(g, g.tenantId, g.origin)),
-    ] as never[]);
+    await db.models.Group.collection.insertMany([...IDP_GROUPS.map((g) => groupDoc(g, TENANT, 'scim')), ...DECOY_GROUPS.map((g) => groupDoc(g, g.tenantId, g.origin))] as never[]);
 
     const generated = fc.sample(generatedUserArb, { numRuns: 200, seed: 4242 });
     const users = generated.map((g, i) => {
@@ -241,7 +221,11 @@ describe('the rule compilers agree', () => {
 
     const tenantUsers = users.filter((u) => u.tenantId === TENANT);
     otherTenantIds = new Set(users.filter((u) => u.tenantId === OTHER_TENANT).map((u) => u._id));
-    const idpGroupIds = await loadIdpGroupIds(db.models, TENANT, tenantUsers.map((u) => u._id));
+    const idpGroupIds = await loadIdpGroupIds(
+      db.models,
+      TENANT,
+      tenantUsers.map((u) => u._id),
+    );
     subjects = tenantUsers.map((u) => ({
       id: u._id,
       subject: ruleSubject(
@@ -264,12 +248,7 @@ describe('the rule compilers agree', () => {
   });
 
   it('on generated users, memberships and rules in both syntaxes', async () => {
-    const texts = [
-      ...new Set([
-        ...fc.sample(productRuleArb, { numRuns: RULE_COUNT, seed: 20240917 }),
-        ...fc.sample(scimRuleArb, { numRuns: 40, seed: 7 }),
-      ]),
-    ];
+    const texts = [...new Set([...fc.sample(productRuleArb, { numRuns: RULE_COUNT, seed: 20240917 }), ...fc.sample(scimRuleArb, { numRuns: 40, seed: 7 })])];
     const rules = texts.map((text) => compileRule(view, text));
     // As the worker does: one resolution for all the tenant's rules.
     const groups = await resolveRuleGroups(db.models, TENANT, rules, { members: true });

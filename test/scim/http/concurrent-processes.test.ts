@@ -77,14 +77,18 @@ describe('two API processes on one database', () => {
     const user = (await created.json()) as { id: string };
     // Eight single-valued attributes, and 42 phone numbers added to one multi-valued attribute.
     const single: [string, string][] = [
-      ['nickName', 'Nick'], ['title', 'Engineer'], ['userType', 'Employee'], ['preferredLanguage', 'en-US'],
-      ['locale', 'en-GB'], ['timezone', 'Europe/London'], ['profileUrl', 'https://example.com/p'], ['displayName', 'Contended'],
+      ['nickName', 'Nick'],
+      ['title', 'Engineer'],
+      ['userType', 'Employee'],
+      ['preferredLanguage', 'en-US'],
+      ['locale', 'en-GB'],
+      ['timezone', 'Europe/London'],
+      ['profileUrl', 'https://example.com/p'],
+      ['displayName', 'Contended'],
     ];
     const phone = (i: number) => `+1 555 01${String(i).padStart(2, '0')}`;
     const operationOf = (i: number) =>
-      i < single.length
-        ? { op: 'replace', path: single[i]![0], value: single[i]![1] }
-        : { op: 'add', path: 'phoneNumbers', value: [{ value: phone(i), type: 'work' }] };
+      i < single.length ? { op: 'replace', path: single[i]![0], value: single[i]![1] } : { op: 'add', path: 'phoneNumbers', value: [{ value: phone(i), type: 'work' }] };
     const statuses = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         scim(apis[i % 2]!, 'PATCH', `/Users/${user.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operationOf(i)] }).then((r) => r.status),

@@ -1,17 +1,5 @@
 import { startTestStack, type TestStack } from '../../helpers/stack';
-import {
-  ENTERPRISE_URN,
-  LIST_RESPONSE,
-  USER_URN,
-  createUser,
-  expectScimContentType,
-  expectScimError,
-  expectStatus,
-  fixture,
-  fixtureWithIds,
-  membershipsOf,
-  patchBody,
-} from './helpers';
+import { ENTERPRISE_URN, LIST_RESPONSE, USER_URN, createUser, expectScimContentType, expectScimError, expectStatus, fixture, fixtureWithIds, membershipsOf, patchBody } from './helpers';
 
 /**
  * The sequence Microsoft Entra ID's provisioning service sends (entra-docs
@@ -151,10 +139,7 @@ describe('Entra user provisioning', () => {
 
   it('when Entra replaces the manager through the qualified path with a bare id, then the new manager is stored', async () => {
     const other = await createUser(stack, 'other.manager@contoso.com');
-    const res = expectStatus(
-      await stack.scim.patch(`/Users/${userId}`, patchBody({ op: 'Replace', path: `${ENTERPRISE_URN}:manager`, value: other.id })),
-      200,
-    );
+    const res = expectStatus(await stack.scim.patch(`/Users/${userId}`, patchBody({ op: 'Replace', path: `${ENTERPRISE_URN}:manager`, value: other.id })), 200);
     expect(res.body[ENTERPRISE_URN].manager).toEqual({ value: other.id });
     expect(res.body[ENTERPRISE_URN].employeeNumber).toBe('Aklq');
   });
@@ -217,7 +202,7 @@ describe('Entra group provisioning', () => {
     expect(res.body).toMatchObject({ schemas: [LIST_RESPONSE], totalResults: 0, Resources: [] });
   });
 
-  it('when Entra creates the group empty (listing Microsoft\'s ADSCIM schema too), then 201', async () => {
+  it("when Entra creates the group empty (listing Microsoft's ADSCIM schema too), then 201", async () => {
     const res = expectStatus(await stack.scim.post('/Groups', fixture('entra/post-group.json')), 201);
     groupId = res.body.id;
     expect(res.body).toMatchObject({ displayName: 'displayName', externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159', meta: { resourceType: 'Group' } });
@@ -264,18 +249,13 @@ describe('Entra group provisioning', () => {
   it('when Entra renames the group, then 204 and the new name is found', async () => {
     const res = await stack.scim.patch(`/Groups/${groupId}`, fixture('entra/patch-group-rename.json'));
     expect(res.status).toBe(204);
-    const found = expectStatus(
-      await stack.scim.get(`/Groups?excludedAttributes=members&filter=${q('displayName eq "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"')}`),
-      200,
-    );
+    const found = expectStatus(await stack.scim.get(`/Groups?excludedAttributes=members&filter=${q('displayName eq "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"')}`), 200);
     expect(found.body.Resources.map((r: { id: string }) => r.id)).toEqual([groupId]);
   });
 
   it('when member adds for one group arrive concurrently, then every one of them lands', async () => {
     const users = await Promise.all(Array.from({ length: 8 }, (_, i) => createUser(stack, `concurrent.${i}@contoso.com`)));
-    const results = await Promise.all(
-      users.map((u) => stack.scim.patch(`/Groups/${groupId}`, fixtureWithIds('entra/patch-group-add-member.json', { [ENTRA_MEMBER_ID]: u.id }))),
-    );
+    const results = await Promise.all(users.map((u) => stack.scim.patch(`/Groups/${groupId}`, fixtureWithIds('entra/patch-group-add-member.json', { [ENTRA_MEMBER_ID]: u.id }))));
     expect(results.map((r) => r.status)).toEqual(users.map(() => 204));
     const members = (await membershipsOf(stack, groupId)).map((m) => m.userId);
     expect(members.sort()).toEqual([second, ...users.map((u) => u.id)].sort());

@@ -1,21 +1,7 @@
 import type { Response } from 'supertest';
 import { startTestStack, type TestStack } from '../../helpers/stack';
 import { createLogger } from '../../../src/observability/logger';
-import {
-  ERROR_SCHEMA,
-  GROUP_URN,
-  PATCH_OP,
-  USER_URN,
-  createGroup,
-  createUser,
-  expectScimContentType,
-  expectScimError,
-  expectStatus,
-  groupBody,
-  patchBody,
-  tenantState,
-  userBody,
-} from './helpers';
+import { ERROR_SCHEMA, GROUP_URN, PATCH_OP, USER_URN, createGroup, createUser, expectScimContentType, expectScimError, expectStatus, groupBody, patchBody, tenantState, userBody } from './helpers';
 
 /**
  * RFC 7644 §3.12 error handling over HTTP: the right status and scimType, always as the SCIM
@@ -93,7 +79,15 @@ describe('resource validation', () => {
     ['userName is a boolean', { userName: true }],
     ['an extension integer is text', { schemas: [USER_URN, CUSTOM_URN], [CUSTOM_URN]: { level: 'senior' } }],
     ['an extension dateTime is not a date', { schemas: [USER_URN, CUSTOM_URN], [CUSTOM_URN]: { hireDate: 'yesterday' } }],
-    ['two emails are primary', { emails: [{ value: 'a@example.com', primary: true }, { value: 'b@example.com', primary: true }] }],
+    [
+      'two emails are primary',
+      {
+        emails: [
+          { value: 'a@example.com', primary: true },
+          { value: 'b@example.com', primary: true },
+        ],
+      },
+    ],
   ])('when %s, then 400 invalidValue and nothing is created', async (_label, extra) => {
     await refused(() => stack.scim.post('/Users', userBody('typed@example.com', extra)), 400, 'invalidValue');
   });
@@ -213,11 +207,7 @@ describe('filters', () => {
   it('when a group filter or a search body is invalid, then 400 invalidFilter too', async () => {
     expectScimError(await stack.scim.get(`/Groups?filter=${encodeURIComponent('displayName eq')}`), 400, 'invalidFilter');
     expectScimError(await stack.scim.get(`/Groups?filter=${encodeURIComponent('userName eq "x"')}`), 400, 'invalidFilter');
-    expectScimError(
-      await stack.scim.post('/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq' }),
-      400,
-      'invalidFilter',
-    );
+    expectScimError(await stack.scim.post('/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq' }), 400, 'invalidFilter');
   });
 });
 
@@ -275,7 +265,7 @@ describe('unknown resources and endpoints', () => {
     await refused(() => stack.scim.delete('/Groups/grp_missing'), 404);
   });
 
-  it("an internal (non-SCIM) group of the tenant is not reachable over SCIM", async () => {
+  it('an internal (non-SCIM) group of the tenant is not reachable over SCIM', async () => {
     const internal = await stack.runtime.deps.models.Group.findOne({ tenantId: stack.tenantId, origin: 'internal' }).lean();
     expect(internal).not.toBeNull();
     await refused(() => stack.scim.get(`/Groups/${internal!._id}`), 404);

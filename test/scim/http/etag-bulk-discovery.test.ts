@@ -83,7 +83,7 @@ describe('ETags', () => {
     const groupBefore = await tenantState(stack);
     expectScimError(await stack.scim.patch(`/Groups/${group.id}`, patchBody({ op: 'replace', path: 'displayName', value: 'x' })).set('If-Match', 'W/"99"'), 412);
     expect(await tenantState(stack)).toEqual(groupBefore);
-    expect((before as { users: unknown[] }).users).toEqual((await tenantState(stack) as { users: unknown[] }).users);
+    expect((before as { users: unknown[] }).users).toEqual(((await tenantState(stack)) as { users: unknown[] }).users);
   });
 
   it('If-Match with the current version (weak or strong form, or *) lets the write through', async () => {
@@ -175,10 +175,7 @@ describe('Bulk', () => {
 
   it('an operation with a stale version gets 412 in its result', async () => {
     const user = await createUser(stack, 'bulk.versioned@example.com');
-    const res = expectStatus(
-      await bulk([{ method: 'PATCH', path: `/Users/${user.id}`, version: 'W/"42"', data: patchBody({ op: 'replace', path: 'title', value: 'x' }) }]),
-      200,
-    );
+    const res = expectStatus(await bulk([{ method: 'PATCH', path: `/Users/${user.id}`, version: 'W/"42"', data: patchBody({ op: 'replace', path: 'title', value: 'x' }) }]), 200);
     expect(res.body.Operations[0]).toMatchObject({ status: '412' });
   });
 
@@ -273,10 +270,7 @@ describe('meta.location', () => {
   });
 
   it('ignores X-Forwarded-Proto/Host unless TRUST_PROXY is set', async () => {
-    const res = expectStatus(
-      await stack.scim.post('/Users', userBody('untrusted@example.com')).set('X-Forwarded-Proto', 'https').set('X-Forwarded-Host', 'scim.example.com'),
-      201,
-    );
+    const res = expectStatus(await stack.scim.post('/Users', userBody('untrusted@example.com')).set('X-Forwarded-Proto', 'https').set('X-Forwarded-Host', 'scim.example.com'), 201);
     expect(res.body.meta.location).not.toMatch(/scim\.example\.com/);
   });
 

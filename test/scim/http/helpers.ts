@@ -80,9 +80,7 @@ export async function createGroup(stack: TestStack, displayName: string, extra: 
 /** Member ids of a group as the memberships collection holds them, sorted, with their sources. */
 export async function membershipsOf(stack: TestStack, groupId: string): Promise<{ userId: string; sources: string[] }[]> {
   const docs = await stack.runtime.deps.models.Membership.find({ tenantId: stack.tenantId, groupId }).lean();
-  return docs
-    .map((d) => ({ userId: d.userId, sources: [...d.sources].sort() }))
-    .sort((a, b) => a.userId.localeCompare(b.userId));
+  return docs.map((d) => ({ userId: d.userId, sources: [...d.sources].sort() })).sort((a, b) => a.userId.localeCompare(b.userId));
 }
 
 /** The public id of the stack's SCIM token (the audit actor). */

@@ -40,7 +40,7 @@ async function findsOn(collection: 'User' | 'Membership', run: () => Promise<unk
 }
 
 describe('Group.members[].display', () => {
-  it('is the member user\'s displayName, else their userName', async () => {
+  it("is the member user's displayName, else their userName", async () => {
     const res = expectStatus(await stack.scim.get(`/Groups/${groupId}`), 200);
     expect(byValue(res.body.members)).toEqual(
       byValue([
@@ -58,7 +58,7 @@ describe('Group.members[].display', () => {
     expect(res.body.members).toEqual([expect.objectContaining({ value: carol, display: 'Carol Shaw' })]);
   });
 
-  it('is the stored user\'s name, not the display Okta sends in its membership PATCH', async () => {
+  it("is the stored user's name, not the display Okta sends in its membership PATCH", async () => {
     const group = (await createGroup(stack, 'Okta pushed')).id;
     const body = fixtureWithIds('okta/patch-group-update-members.json', { [OKTA_GROUP_ID]: group, [OKTA_USER_ID]: ada, [OKTA_OTHER_USER_ID]: bob });
     expectStatus(await stack.scim.patch(`/Groups/${group}`, body), 204);
@@ -95,20 +95,31 @@ describe('Group.members[].display', () => {
 
   it('is not looked up when the selection leaves it out, and members are not read at all without them', async () => {
     let res: Awaited<ReturnType<TestStack['scim']['get']>> | undefined;
-    expect(await findsOn('User', async () => {
-      res = expectStatus(await stack.scim.get(`/Groups/${groupId}?attributes=members.value`), 200);
-    })).toHaveLength(0);
+    expect(
+      await findsOn('User', async () => {
+        res = expectStatus(await stack.scim.get(`/Groups/${groupId}?attributes=members.value`), 200);
+      }),
+    ).toHaveLength(0);
     expect(res!.body.members.map((m: Member) => m.display)).toEqual([undefined, undefined]);
 
-    expect(await findsOn('User', async () => {
-      res = expectStatus(await stack.scim.get(`/Groups/${groupId}?excludedAttributes=members.display`), 200);
-    })).toHaveLength(0);
-    expect(res!.body.members.map((m: Member) => [m.value, 'display' in m]).sort()).toEqual([[ada, false], [bob, false]].sort());
+    expect(
+      await findsOn('User', async () => {
+        res = expectStatus(await stack.scim.get(`/Groups/${groupId}?excludedAttributes=members.display`), 200);
+      }),
+    ).toHaveLength(0);
+    expect(res!.body.members.map((m: Member) => [m.value, 'display' in m]).sort()).toEqual(
+      [
+        [ada, false],
+        [bob, false],
+      ].sort(),
+    );
 
     const reads = await findsOn('Membership', async () => {
-      expect(await findsOn('User', async () => {
-        res = expectStatus(await stack.scim.get(`/Groups/${groupId}?excludedAttributes=members`), 200);
-      })).toHaveLength(0);
+      expect(
+        await findsOn('User', async () => {
+          res = expectStatus(await stack.scim.get(`/Groups/${groupId}?excludedAttributes=members`), 200);
+        }),
+      ).toHaveLength(0);
     });
     expect(reads).toHaveLength(0);
     expect(res!.body.members).toBeUndefined();
@@ -116,13 +127,11 @@ describe('Group.members[].display', () => {
 });
 
 describe('User.groups[].display', () => {
-  it('is the group\'s displayName, in GET and in lists', async () => {
+  it("is the group's displayName, in GET and in lists", async () => {
     const eve = (await createUser(stack, 'eve@example.com')).id;
     const group = (await createGroup(stack, 'Auditors', { members: [{ value: eve }] })).id;
     const one = expectStatus(await stack.scim.get(`/Users/${eve}`), 200);
-    expect(one.body.groups).toEqual([
-      { value: group, display: 'Auditors', $ref: expect.stringMatching(new RegExp(`/scim/v2/Groups/${group}$`)), type: 'direct' },
-    ]);
+    expect(one.body.groups).toEqual([{ value: group, display: 'Auditors', $ref: expect.stringMatching(new RegExp(`/scim/v2/Groups/${group}$`)), type: 'direct' }]);
     const list = expectStatus(await stack.scim.get('/Users?filter=userName eq "eve@example.com"'), 200);
     expect(list.body.Resources[0].groups).toEqual([expect.objectContaining({ value: group, display: 'Auditors' })]);
   });

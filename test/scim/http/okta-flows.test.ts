@@ -1,15 +1,5 @@
 import { startTestStack, type TestStack } from '../../helpers/stack';
-import {
-  GROUP_URN,
-  LIST_RESPONSE,
-  createUser,
-  expectScimContentType,
-  expectScimError,
-  expectStatus,
-  fixture,
-  fixtureWithIds,
-  membershipsOf,
-} from './helpers';
+import { GROUP_URN, LIST_RESPONSE, createUser, expectScimContentType, expectScimError, expectStatus, fixture, fixtureWithIds, membershipsOf } from './helpers';
 
 /**
  * The request sequences of Okta's SCIM 2.0 reference (okta-developer-docs
@@ -162,7 +152,15 @@ describe('Okta group push', () => {
   it('when Okta (AIW) PUTs the group with its whole member list, then exactly those become SCIM members', async () => {
     // An admin also put carol and dave in the group by hand; the IdP does not own those memberships.
     await stack.runtime.deps.memberships.addSource(stack.tenantId, groupId, [carol, dave], 'manual');
-    const body = { schemas: [GROUP_URN], id: groupId, displayName: 'Test SCIMv2', members: [{ value: alice, display: 'alice' }, { value: dave, display: 'dave' }] };
+    const body = {
+      schemas: [GROUP_URN],
+      id: groupId,
+      displayName: 'Test SCIMv2',
+      members: [
+        { value: alice, display: 'alice' },
+        { value: dave, display: 'dave' },
+      ],
+    };
     const res = expectStatus(await stack.scim.put(`/Groups/${groupId}`, body), 200);
     expect(res.body.members.map((m: { value: string }) => m.value).sort()).toEqual([alice, carol, dave].sort());
     expect(await membershipsOf(stack, groupId)).toEqual(
@@ -174,7 +172,7 @@ describe('Okta group push', () => {
     );
   });
 
-  it('when the next PUT drops members, then only the IdP\'s memberships end: hand-made ones survive', async () => {
+  it("when the next PUT drops members, then only the IdP's memberships end: hand-made ones survive", async () => {
     const body = { schemas: [GROUP_URN], id: groupId, displayName: 'Test SCIMv2', members: [{ value: bob }] };
     expectStatus(await stack.scim.put(`/Groups/${groupId}`, body), 200);
     expect(await membershipsOf(stack, groupId)).toEqual(

@@ -3,17 +3,7 @@ import IORedis from 'ioredis';
 import type { GroupDoc, UserDoc } from '../../../src/persistence/models';
 import { SYNC_QUEUE, queuePrefix } from '../../../src/queue/jobs';
 import { startTestStack, type TestStack } from '../../helpers/stack';
-import {
-  GROUP_URN,
-  createGroup,
-  createUser,
-  expectStatus,
-  groupBody,
-  membershipsOf,
-  patchBody,
-  tokenIdOf,
-  userBody,
-} from './helpers';
+import { GROUP_URN, createGroup, createUser, expectStatus, groupBody, membershipsOf, patchBody, tokenIdOf, userBody } from './helpers';
 
 /**
  * The durable side of every SCIM write (DESIGN.md §5): the change, its version bump and the
@@ -199,9 +189,7 @@ describe('audit trail and memberships', () => {
     const user = await createUser(stack, 'membership@example.com');
     const group = await createGroup(stack, 'Membership Group', { members: [{ value: user.id }] });
     const docs = await stack.runtime.deps.models.Membership.find({ tenantId: stack.tenantId, groupId: group.id }).lean();
-    expect(docs).toEqual([
-      expect.objectContaining({ _id: `${group.id}|${user.id}`, groupId: group.id, userId: user.id, role: 'member', sources: ['scim'] }),
-    ]);
+    expect(docs).toEqual([expect.objectContaining({ _id: `${group.id}|${user.id}`, groupId: group.id, userId: user.id, role: 'member', sources: ['scim'] })]);
     const stored = await groupDoc(stack, group.id);
     expect(JSON.stringify(stored.attrs)).not.toContain(user.id);
     expect(stored.attrs).not.toHaveProperty('members');

@@ -84,10 +84,7 @@ describe('with attributes or excludedAttributes: 200 with the resource, projecte
   it('a group PATCH with excludedAttributes=members returns the group without its members', async () => {
     const user = await createUser(stack, 'group.patch.member@example.com');
     const group = await createGroup(stack, 'Projected Group');
-    const res = expectStatus(
-      await stack.scim.patch(`/Groups/${group.id}?excludedAttributes=members`, fixtureWithIds('entra/patch-group-add-member.json', { [ENTRA_MEMBER_ID]: user.id })),
-      200,
-    );
+    const res = expectStatus(await stack.scim.patch(`/Groups/${group.id}?excludedAttributes=members`, fixtureWithIds('entra/patch-group-add-member.json', { [ENTRA_MEMBER_ID]: user.id })), 200);
     expect(res.body).toMatchObject({ id: group.id, displayName: 'Projected Group', meta: { resourceType: 'Group' } });
     expect(res.body.members).toBeUndefined();
   });
@@ -98,5 +95,4 @@ describe('with attributes or excludedAttributes: 200 with the resource, projecte
     const res = expectStatus(await stack.scim.patch(`/Groups/${group.id}?attributes=members`, patchBody({ op: 'add', path: 'members', value: [{ value: user.id }] })), 200);
     expect(res.body).toEqual({ schemas: expect.any(Array), id: group.id, members: [expect.objectContaining({ value: user.id, display: 'Shown Member' })] });
   });
-
 });

@@ -1,15 +1,5 @@
 import { startTestStack, type TestStack } from '../../helpers/stack';
-import {
-  GROUP_URN,
-  LIST_RESPONSE,
-  SEARCH_REQUEST,
-  USER_URN,
-  createGroup,
-  createUser,
-  expectScimContentType,
-  expectScimError,
-  expectStatus,
-} from './helpers';
+import { GROUP_URN, LIST_RESPONSE, SEARCH_REQUEST, USER_URN, createGroup, createUser, expectScimContentType, expectScimError, expectStatus } from './helpers';
 
 /**
  * Listing and searching (RFC 7644 §3.4.2-§3.4.3, RFC 9865 cursors) over HTTP. The stack runs with
@@ -178,7 +168,10 @@ describe('attributes and excludedAttributes', () => {
     expect(created.body).toMatchObject({ userName: 'projected' });
     expect(created.body.title).toBeUndefined();
     const patched = expectStatus(
-      await stack.scim.patch(`/Users/${created.body.id}?excludedAttributes=title`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Y' }] }),
+      await stack.scim.patch(`/Users/${created.body.id}?excludedAttributes=title`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'title', value: 'Y' }],
+      }),
       200,
     );
     expect(patched.body.title).toBeUndefined();
@@ -208,7 +201,10 @@ describe('filters end to end', () => {
   it('meta.lastModified gt finds only users changed after the instant', async () => {
     const before = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 5));
-    expectStatus(await stack.scim.patch(`/Users/${ids.get('jo')}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'nickName', value: 'Jojo' }] }), 200);
+    expectStatus(
+      await stack.scim.patch(`/Users/${ids.get('jo')}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'nickName', value: 'Jojo' }] }),
+      200,
+    );
     const res = expectStatus(await stack.scim.get(`/Users?filter=${q(`meta.lastModified gt "${before}"`)}`), 200);
     expect(userNames(res.body)).toEqual(['jo']);
   });

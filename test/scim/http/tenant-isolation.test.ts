@@ -1,18 +1,7 @@
 import { createTenant } from '../../../src/domain/tenants';
 import { issueScimToken, revokeScimToken } from '../../../src/auth/scim-token';
 import { scimClient, startTestStack, type ScimClient, type TestStack } from '../../helpers/stack';
-import {
-  GROUP_URN,
-  SEARCH_REQUEST,
-  createGroup,
-  createUser,
-  expectScimError,
-  expectStatus,
-  membershipsOf,
-  patchBody,
-  tenantState,
-  userBody,
-} from './helpers';
+import { GROUP_URN, SEARCH_REQUEST, createGroup, createUser, expectScimError, expectStatus, membershipsOf, patchBody, tenantState, userBody } from './helpers';
 
 /**
  * Every SCIM call is scoped by the tenant its bearer token names: another tenant's resources are
@@ -35,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 describe("another tenant's token", () => {
-  it('gets 404 for the first tenant\'s user on GET, PUT, PATCH and DELETE, and changes nothing', async () => {
+  it("gets 404 for the first tenant's user on GET, PUT, PATCH and DELETE, and changes nothing", async () => {
     const before = await tenantState(stack);
     expectScimError(await other.get(`/Users/${userId}`), 404);
     expectScimError(await other.put(`/Users/${userId}`, userBody('hijacked@example.com')), 404);
@@ -44,7 +33,7 @@ describe("another tenant's token", () => {
     expect(await tenantState(stack)).toEqual(before);
   });
 
-  it('gets 404 for the first tenant\'s group on GET, PUT, PATCH and DELETE, and changes nothing', async () => {
+  it("gets 404 for the first tenant's group on GET, PUT, PATCH and DELETE, and changes nothing", async () => {
     const before = await tenantState(stack);
     expectScimError(await other.get(`/Groups/${groupId}`), 404);
     expectScimError(await other.put(`/Groups/${groupId}`, { schemas: [GROUP_URN], displayName: 'Mine now', members: [] }), 404);
@@ -71,7 +60,7 @@ describe("another tenant's token", () => {
     expect(cursor.body.totalResults).toBe(0);
   });
 
-  it('cannot add the first tenant\'s user to its own group', async () => {
+  it("cannot add the first tenant's user to its own group", async () => {
     const own = expectStatus(await other.post('/Groups', { schemas: [GROUP_URN], displayName: 'Theirs' }), 201);
     expectScimError(await other.patch(`/Groups/${own.body.id}`, patchBody({ op: 'add', path: 'members', value: [{ value: userId }] })), 400, 'invalidValue');
     expect(await stack.runtime.deps.models.Membership.countDocuments({ userId })).toBe(1);
@@ -102,14 +91,17 @@ describe('authentication', () => {
       ['delete', `/scim/v2/Users/${userId}`],
       ['post', '/scim/v2/Bulk'],
     ] as const) {
-      const res = await stack.http[method](path).set(headers).set('Content-Type', 'application/scim+json').send(method === 'get' || method === 'delete' ? undefined : '{}');
+      const res = await stack.http[method](path)
+        .set(headers)
+        .set('Content-Type', 'application/scim+json')
+        .send(method === 'get' || method === 'delete' ? undefined : '{}');
       expectScimError(res, 401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     }
     expectStatus(await stack.scim.get(`/Users/${userId}`), 200);
   });
 
-  it('a revoked token gets 401, while the tenant\'s other tokens keep working', async () => {
+  it("a revoked token gets 401, while the tenant's other tokens keep working", async () => {
     const { models } = stack.runtime.deps;
     const spare = await issueScimToken(models, stack.tenantId, 'spare');
     const client = scimClient(stack.runtime.app, spare.token);
@@ -123,7 +115,10 @@ describe('authentication', () => {
 
   it('a rejected request writes nothing', async () => {
     const before = await tenantState(stack);
-    const res = await stack.http.post('/scim/v2/Users').set('Content-Type', 'application/scim+json').send(JSON.stringify(userBody('anonymous@example.com')));
+    const res = await stack.http
+      .post('/scim/v2/Users')
+      .set('Content-Type', 'application/scim+json')
+      .send(JSON.stringify(userBody('anonymous@example.com')));
     expectScimError(res, 401);
     expect(await tenantState(stack)).toEqual(before);
   });

@@ -34,14 +34,11 @@ const DISCOVERY = ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/U
 const WRITES: Method[] = ['post', 'put', 'patch', 'delete'];
 
 describe('discovery endpoints are read-only', () => {
-  it.each(DISCOVERY.flatMap((path) => WRITES.map((m) => [m.toUpperCase(), path, m] as const)))(
-    '%s %s answers 405 with Allow: GET, HEAD and writes nothing',
-    async (_label, path, method) => {
-      const before = await tenantState(stack);
-      await expectNotAllowed(await call(method, path, method === 'delete' ? undefined : '{"schemas": []}'), 'GET, HEAD');
-      expect(await tenantState(stack)).toEqual(before);
-    },
-  );
+  it.each(DISCOVERY.flatMap((path) => WRITES.map((m) => [m.toUpperCase(), path, m] as const)))('%s %s answers 405 with Allow: GET, HEAD and writes nothing', async (_label, path, method) => {
+    const before = await tenantState(stack);
+    await expectNotAllowed(await call(method, path, method === 'delete' ? undefined : '{"schemas": []}'), 'GET, HEAD');
+    expect(await tenantState(stack)).toEqual(before);
+  });
 
   it('a body that is not JSON still gets 405, not 400: the method is refused before the body is parsed', async () => {
     await expectNotAllowed(await call('post', '/Schemas', 'this is not json'), 'GET, HEAD');

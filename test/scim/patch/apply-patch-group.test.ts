@@ -2,11 +2,7 @@ import { aGroup, errorOf, groupView, patch, patchBody } from './helpers';
 
 describe('Group members become a MemberDelta, never part of the resource', () => {
   it('when members are added by path, then their ids are in delta.add and the resource is unchanged', () => {
-    const result = patch(
-      groupView,
-      aGroup(),
-      patchBody({ op: 'add', path: 'members', value: [{ value: 'u-1', display: 'Alice' }, { value: 'u-2' }] }),
-    );
+    const result = patch(groupView, aGroup(), patchBody({ op: 'add', path: 'members', value: [{ value: 'u-1', display: 'Alice' }, { value: 'u-2' }] }));
     expect(result.members).toEqual({ add: ['u-1', 'u-2'], remove: [] });
     expect(result.resource).toEqual(aGroup());
     expect(result.resourceChanged).toBe(false);
@@ -24,11 +20,7 @@ describe('Group members become a MemberDelta, never part of the resource', () =>
   });
 
   it('when members are removed with a value array (Entra), then only those members are removed', () => {
-    const result = patch(
-      groupView,
-      aGroup(),
-      patchBody({ op: 'Remove', path: 'members', value: [{ value: 'id1' }, { value: 'id2' }] }),
-    );
+    const result = patch(groupView, aGroup(), patchBody({ op: 'Remove', path: 'members', value: [{ value: 'id1' }, { value: 'id2' }] }));
     expect(result.members).toEqual({ add: [], remove: ['id1', 'id2'] });
     expect(result.members.replaceAll).toBeUndefined();
   });
@@ -45,20 +37,12 @@ describe('Group members become a MemberDelta, never part of the resource', () =>
   });
 
   it('when members are replaced by path, then replaceAll holds the full list', () => {
-    const result = patch(
-      groupView,
-      aGroup(),
-      patchBody({ op: 'replace', path: 'members', value: [{ value: 'u-1' }, { value: 'u-2' }, { value: 'u-1' }] }),
-    );
+    const result = patch(groupView, aGroup(), patchBody({ op: 'replace', path: 'members', value: [{ value: 'u-1' }, { value: 'u-2' }, { value: 'u-1' }] }));
     expect(result.members).toEqual({ replaceAll: ['u-1', 'u-2'], add: [], remove: [] });
   });
 
   it('when a path-less replace carries displayName and members, then the name changes and members are replaced', () => {
-    const result = patch(
-      groupView,
-      aGroup(),
-      patchBody({ op: 'replace', value: { displayName: 'Platform', members: [{ value: 'u-3' }] } }),
-    );
+    const result = patch(groupView, aGroup(), patchBody({ op: 'replace', value: { displayName: 'Platform', members: [{ value: 'u-3' }] } }));
     expect(result.resource.displayName).toBe('Platform');
     expect(result.resource).not.toHaveProperty('members');
     expect(result.members).toEqual({ replaceAll: ['u-3'], add: [], remove: [] });
@@ -101,9 +85,7 @@ describe('Group members become a MemberDelta, never part of the resource', () =>
   });
 
   it('when a member value is not a non-empty string, then 400 invalidValue and nothing is applied', () => {
-    const error = errorOf(() =>
-      patch(groupView, aGroup(), patchBody({ op: 'add', path: 'members', value: [{ value: 'ok' }, { value: '' }] })),
-    );
+    const error = errorOf(() => patch(groupView, aGroup(), patchBody({ op: 'add', path: 'members', value: [{ value: 'ok' }, { value: '' }] })));
     expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
   });
 

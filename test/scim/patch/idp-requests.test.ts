@@ -1,16 +1,4 @@
-import {
-  ENTERPRISE_URN,
-  USER_URN,
-  aGroup,
-  aUser,
-  errorOf,
-  fixture,
-  groupView,
-  patch,
-  patchBody,
-  registry,
-  userView,
-} from './helpers';
+import { ENTERPRISE_URN, USER_URN, aGroup, aUser, errorOf, fixture, groupView, patch, patchBody, registry, userView } from './helpers';
 
 /**
  * The exact PATCH bodies Microsoft Entra ID and Okta document (the README.md in test/fixtures/entra and test/fixtures/okta lists
@@ -31,10 +19,7 @@ const entraUser = (): Record<string, unknown> =>
   });
 
 describe('Microsoft Entra ID PATCH requests', () => {
-  it.each([
-    ['entra/patch-user-disable.json'],
-    ['entra/patch-user-disable-aadoptscim062020.json'],
-  ])('when Entra disables a user (%s), then active becomes false', (file) => {
+  it.each([['entra/patch-user-disable.json'], ['entra/patch-user-disable-aadoptscim062020.json']])('when Entra disables a user (%s), then active becomes false', (file) => {
     const result = patch(userView, entraUser(), fixture(file));
     expect(result.resource.active).toBe(false);
     expect(result.changed).toBe(true);
@@ -47,10 +32,7 @@ describe('Microsoft Entra ID PATCH requests', () => {
     expect(validated.attrs.active).toBe(false);
   });
 
-  it.each([
-    ['entra/patch-user-add-nickname-legacy.json'],
-    ['entra/patch-user-add-nickname-aadoptscim062020.json'],
-  ])('when Entra adds a single-valued string (%s), then it is set', (file) => {
+  it.each([['entra/patch-user-add-nickname-legacy.json'], ['entra/patch-user-add-nickname-aadoptscim062020.json']])('when Entra adds a single-valued string (%s), then it is set', (file) => {
     const result = patch(userView, entraUser(), fixture(file));
     expect(result.resource.nickName).toBe('Babs');
   });
@@ -145,8 +127,7 @@ describe('Microsoft Entra ID PATCH requests', () => {
 });
 
 describe('Okta PATCH requests', () => {
-  const oktaGroup = (): Record<string, unknown> =>
-    aGroup({ id: 'abf4dd94-a4c0-4f67-89c9-76b03340cb9b', displayName: 'Test SCIMv1' });
+  const oktaGroup = (): Record<string, unknown> => aGroup({ id: 'abf4dd94-a4c0-4f67-89c9-76b03340cb9b', displayName: 'Test SCIMv1' });
 
   it('when Okta deactivates a user with a path-less replace, then active becomes false', () => {
     const result = patch(userView, aUser({ id: '23a35c27-23d3-4c03-b4c5-6443c09e7173' }), fixture('okta/patch-user-deactivate.json'));

@@ -1,9 +1,5 @@
 import fc from 'fast-check';
-import {
-  MemberDeltaBuilder,
-  isEmptyMemberDelta,
-  memberIdsFromValue,
-} from '../../../src/scim/patch/member-delta';
+import { MemberDeltaBuilder, isEmptyMemberDelta, memberIdsFromValue } from '../../../src/scim/patch/member-delta';
 import { errorOf } from './helpers';
 
 /** Applies a delta to a known member set, as the persistence layer would. */

@@ -24,14 +24,7 @@ describe('parsePatchRequest: the PatchOp message (RFC 7644 §3.5.2)', () => {
   });
 
   it('when op is "Replace", "ADD" or "remove", then it is accepted case-insensitively', () => {
-    const ops = parsePatchRequest(
-      patchBody(
-        { op: 'Replace', path: 'active', value: false },
-        { op: 'ADD', path: 'nickName', value: 'Babs' },
-        { op: 'remove', path: 'title' },
-      ),
-      userView,
-    );
+    const ops = parsePatchRequest(patchBody({ op: 'Replace', path: 'active', value: false }, { op: 'ADD', path: 'nickName', value: 'Babs' }, { op: 'remove', path: 'title' }), userView);
     expect(ops.map((o) => o.op)).toEqual(['replace', 'add', 'remove']);
   });
 
@@ -43,10 +36,7 @@ describe('parsePatchRequest: the PatchOp message (RFC 7644 §3.5.2)', () => {
   });
 
   it('when the message uses other casing for its member names, then it is still understood', () => {
-    const ops = parsePatchRequest(
-      { Schemas: [PATCH_OP.toUpperCase()], operations: [{ Op: 'replace', Path: 'active', Value: false }] },
-      userView,
-    );
+    const ops = parsePatchRequest({ Schemas: [PATCH_OP.toUpperCase()], operations: [{ Op: 'replace', Path: 'active', Value: false }] }, userView);
     expect(ops).toHaveLength(1);
     expect(ops[0]).toMatchObject({ op: 'replace', value: false });
   });
@@ -92,24 +82,17 @@ describe('parsePatchRequest: paths', () => {
   });
 
   it('when the bracket filter does not parse, then 400 invalidPath', () => {
-    const error = errorOf(() =>
-      parsePatchRequest(patchBody({ op: 'replace', path: 'emails[type eq].value', value: 'x' }), userView),
-    );
+    const error = errorOf(() => parsePatchRequest(patchBody({ op: 'replace', path: 'emails[type eq].value', value: 'x' }), userView));
     expect(error).toMatchObject({ scimType: 'invalidPath', code: 'SCIM_PATCH_PATH_FILTER' });
   });
 
   it('when a value filter is put on a single-valued attribute, then 400 invalidPath', () => {
-    const error = errorOf(() =>
-      parsePatchRequest(patchBody({ op: 'replace', path: 'name[givenName eq "x"].familyName', value: 'x' }), userView),
-    );
+    const error = errorOf(() => parsePatchRequest(patchBody({ op: 'replace', path: 'name[givenName eq "x"].familyName', value: 'x' }), userView));
     expect(error).toMatchObject({ scimType: 'invalidPath' });
   });
 
   it('when a filter value contains a closing bracket inside quotes, then the path still parses', () => {
-    const [op] = parsePatchRequest(
-      patchBody({ op: 'replace', path: 'emails[value eq "odd]name@example.com"].type', value: 'other' }),
-      userView,
-    );
+    const [op] = parsePatchRequest(patchBody({ op: 'replace', path: 'emails[value eq "odd]name@example.com"].type', value: 'other' }), userView);
     expect(op?.path).toMatchObject({ kind: 'attribute', filter: { text: 'value eq "odd]name@example.com"' } });
   });
 
@@ -122,11 +105,7 @@ describe('parsePatchRequest: paths', () => {
       ),
       userView,
     );
-    expect(ops.map((o) => (o.path.kind === 'attribute' ? o.path.attribute.scimPath : []))).toEqual([
-      ['name', 'givenName'],
-      ['emails'],
-      [ENTERPRISE_URN, 'department'],
-    ]);
+    expect(ops.map((o) => (o.path.kind === 'attribute' ? o.path.attribute.scimPath : []))).toEqual([['name', 'givenName'], ['emails'], [ENTERPRISE_URN, 'department']]);
     expect(ops[1]?.path).toMatchObject({ subAttribute: { scimPath: ['emails', 'value'] } });
   });
 
@@ -135,9 +114,7 @@ describe('parsePatchRequest: paths', () => {
       const error = errorOf(() => parsePatchRequest(patchBody({ op: 'replace', path, value: 'x' }), userView));
       expect(error).toMatchObject({ status: 400, scimType: 'mutability', code: 'SCIM_PATCH_READ_ONLY' });
     }
-    const error = errorOf(() =>
-      parsePatchRequest(patchBody({ op: 'add', path: `${ENTERPRISE_URN}:manager.displayName`, value: 'Boss' }), userView),
-    );
+    const error = errorOf(() => parsePatchRequest(patchBody({ op: 'add', path: `${ENTERPRISE_URN}:manager.displayName`, value: 'Boss' }), userView));
     expect(error).toMatchObject({ scimType: 'mutability' });
   });
 
@@ -185,7 +162,14 @@ describe('parsePatchRequest: path-less values are expanded into one operation pe
 describe('parsePatchRequest: Group members', () => {
   it('when members are added, then the ids are taken from each element value', () => {
     const [op] = parsePatchRequest(
-      patchBody({ op: 'add', path: 'members', value: [{ value: 'a', display: 'A' }, { Value: 'b', $ref: null }] }),
+      patchBody({
+        op: 'add',
+        path: 'members',
+        value: [
+          { value: 'a', display: 'A' },
+          { Value: 'b', $ref: null },
+        ],
+      }),
       groupView,
     );
     expect(op).toMatchObject({ path: { kind: 'members' }, memberIds: ['a', 'b'] });
@@ -201,10 +185,7 @@ describe('parsePatchRequest: Group members', () => {
   it('when a member is removed by filter, then the ids come from the value eq comparisons', () => {
     const [single] = parsePatchRequest(patchBody({ op: 'remove', path: 'members[value eq "a"]' }), groupView);
     expect(single?.memberIds).toEqual(['a']);
-    const [several] = parsePatchRequest(
-      patchBody({ op: 'remove', path: 'members[value eq "a" or Value eq "b"]' }),
-      groupView,
-    );
+    const [several] = parsePatchRequest(patchBody({ op: 'remove', path: 'members[value eq "a" or Value eq "b"]' }), groupView);
     expect(several?.memberIds).toEqual(['a', 'b']);
   });
 
