@@ -59,7 +59,7 @@ describe('outbox: pending marks on the documents', () => {
     const result = await processUserChanged(processorDeps(racing), { tenantId: s.tenantId, userId: id, version: 1, reason: 'created' });
     expect(result.outcome).toBe('superseded');
     expect(await syncOf(id)).toEqual({ version: 2, pendingSince: expect.any(Date) });
-    const waiting = await s.queue.getJobs(['waiting'], 0, 100);
+    const waiting = await s.queue.getJobs(['waiting', 'prioritized'], 0, 100);
     expect(waiting.find((j) => j.data.userId === id)?.data).toMatchObject({ version: 2, reason: 'requeue' });
     // The follow-up, run on the current state, removes what the stale run added.
     await processUserChanged(processorDeps(), { tenantId: s.tenantId, userId: id, version: 2, reason: 'requeue' });
@@ -75,7 +75,7 @@ describe('outbox: pending marks on the documents', () => {
     await new Promise((r) => setTimeout(r, 20));
     const swept = await sweepPending(s.runtime.deps.models, queue, 0, silentLogger);
     expect(swept.users).toBeGreaterThanOrEqual(1);
-    const waiting = await s.queue.getJobs(['waiting'], 0, 100);
+    const waiting = await s.queue.getJobs(['waiting', 'prioritized'], 0, 100);
     expect(waiting.find((j) => j.data.userId === id)?.data).toMatchObject({ tenantId: s.tenantId, reason: 'sweep' });
   });
 
@@ -83,7 +83,7 @@ describe('outbox: pending marks on the documents', () => {
     const id = await s.user('eve');
     await sweepPending(s.runtime.deps.models, queue, 0, silentLogger);
     await sweepPending(s.runtime.deps.models, queue, 0, silentLogger);
-    const waiting = await s.queue.getJobs(['waiting'], 0, 1000);
+    const waiting = await s.queue.getJobs(['waiting', 'prioritized'], 0, 1000);
     expect(waiting.filter((j) => j.name === 'user.changed' && j.data.userId === id)).toHaveLength(1);
   });
 });

@@ -95,7 +95,7 @@ describe('user.changed: deduplication', () => {
     for (const department of ['Legal', 'Sales', 'Finance', 'Legal', 'Sales']) {
       await s.patchUser(hal, replaceOp(`${ENTERPRISE_USER_URN}:department`, department));
     }
-    const waiting = await s.queue.getJobs(['waiting'], 0, 100);
+    const waiting = await s.queue.getJobs(['waiting', 'prioritized'], 0, 100);
     expect(waiting.filter((j) => j.name === 'user.changed' && j.data.userId === hal)).toHaveLength(1);
     s.startWorker();
     await s.settle();
