@@ -69,6 +69,17 @@ describe('bodies', () => {
     expect(syntax.body.valid).toBe(false);
   });
 
+  it('POST /deprovisioning/held/allow and /reject refuse a JSON null body (never read as "every held user")', async () => {
+    for (const verdict of ['allow', 'reject']) {
+      const res = await s.http.post(`/admin/v1/deprovisioning/held/${verdict}`).set('Authorization', auth).set('Content-Type', 'application/json').send('null');
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('POST /console-links refuses ttlSeconds: null', async () => {
+    expect((await s.admin.post('/console-links').send({ ttlSeconds: null })).status).toBe(400);
+  });
+
   it('POST /scim-tokens refuses a JSON null or an unknown field; no body is a token without a label', async () => {
     const nul = await s.http.post('/admin/v1/scim-tokens').set('Authorization', auth).set('Content-Type', 'application/json').send('null');
     expect(nul.status).toBe(400);

@@ -20,8 +20,8 @@ export function consoleLinksRoutes(deps: AdminDeps): Router {
   router.post('/console-links', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'mint console sign-in links');
     if (consoleSessionOf(res)) throw new AppError('forbidden', 'CONSOLE_LINK_FROM_CONSOLE', 'A console session cannot mint sign-in links: the application that gave access does');
-    const body = readBody(req.body ?? {}, ['ttlSeconds', 'landing']);
-    const ttl = body.ttlSeconds ?? CONSOLE_LINK_TTL_SECONDS;
+    const body = readBody(req.body === undefined ? {} : req.body, ['ttlSeconds', 'landing']);
+    const ttl = body.ttlSeconds === undefined ? CONSOLE_LINK_TTL_SECONDS : body.ttlSeconds;
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 60 || ttl > 3600) throw invalid('ttlSeconds', '"ttlSeconds" must be an integer from 60 to 3600');
     const landing = readEnum(body, 'landing', CONSOLE_LANDINGS);
     const link = await issueConsoleLink(deps.models, ctx.tenantId, baseUrlOf(req, deps.publicBaseUrl).replace(/\/scim\/v2$/, ''), ttl, landing);

@@ -20,7 +20,9 @@ export function deprovisioningRoutes(deps: AdminDeps): Router {
   const breakerDeps = { models: deps.models, memberships: deps.memberships, enqueuer: deps.producer };
   /** `userIds` (absent: every held user). */
   const userIdsOf = (input: unknown): string[] | undefined => {
-    if (input === undefined || input === null || (typeof input === 'object' && Object.keys(input).length === 0)) return undefined;
+    // No body, or {}: every held user. A JSON null or any other non-object is refused (readBody), not
+    // taken for "everyone": allowing every held deprovision is not something a malformed request does.
+    if (input === undefined) return undefined;
     const body = readBody(input, ['userIds']);
     if (body.userIds === undefined) return undefined;
     const ids = readIdList(body, 'userIds', { max: 10_000 });
