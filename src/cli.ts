@@ -7,6 +7,8 @@ import { ORG_ROLES, signAdminToken, type OrgRole } from './auth/admin-jwt';
 import { cliBaseUrl, useLocalJwtSecret, useLocalServices } from './local-env';
 import { CONSOLE_LINK_TTL_SECONDS, issueConsoleLink } from './auth/console-sessions';
 
+import { backfillSearchTerms } from './domain/people/search-terms-backfill';
+
 const USAGE = `usage: npm run cli -- <command>
   tenants create <name>                         create a tenant with its default groups; prints {tenantId, scimBaseUrl, scimToken}
   tenants list                                  list tenants
@@ -17,7 +19,9 @@ const USAGE = `usage: npm run cli -- <command>
                                                 --sub (who must exist and be active), or without --sub an operator
                                                 token (role admin, no user)
   console-link --tenant <id> [--ttl <seconds>]  print a one-time link (default 600 s) that signs the tenant's operator
-                                                in to the web console (${'`'}/console${'`'})`;
+                                                in to the web console (${'`'}/console${'`'})
+  users backfill-search-terms                   after an upgrade from a version without people search: write the
+                                                search terms of users stored before it (once per tenant; safe to rerun)`;
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -70,6 +74,9 @@ async function main() {
       if (sub === undefined && role !== 'admin') fail('an operator token (no --sub) carries the role admin; give --sub <userId> for another role');
       const token = signAdminToken(config.adminJwt, { sub: sub ?? 'cli', tenant: tenantId, role, kind: sub === undefined ? 'operator' : 'user' }, ttl);
       print({ tenantId, role, kind: sub === undefined ? 'operator' : 'user', subject: sub ?? 'cli', expiresInSeconds: ttl, token });
+    } else if (group === 'users' && command === 'backfill-search-terms') {
+      const progress = { info: (msg: string, fields?: Record<string, unknown>) => process.stderr.write(`${msg} ${JSON.stringify(fields ?? {})}\n`) };
+      print(await backfillSearchTerms(db.models, progress, () => false));
     } else if (group === 'console-link') {
       const tenantId = flag(args, 'tenant') ?? fail('--tenant is required');
       if (!(await repositoriesOf(db.models).tenants.exists(tenantId))) fail(`no tenant ${tenantId}`);

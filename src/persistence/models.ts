@@ -29,6 +29,8 @@ export interface TenantDoc {
   deprovisioning?: DeprovisioningSettingsDoc;
   /** Set while the deprovisioning circuit breaker is tripped (cleared when no held change is left). */
   breakerTrippedAt?: Date;
+  /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
+  searchTermsVersion?: number;
 }
 
 /** A tenant's deprovisioning settings as stored (every field optional: a missing one is the default). */

@@ -53,6 +53,19 @@ export class TenantsRepository {
     return (await this.models.Tenant.collection.find({}, { projection: { name: 1, createdAt: 1 } }).toArray()) as unknown as Pick<TenantDoc, '_id' | 'name' | 'createdAt'>[];
   }
 
+  /** The tenants whose users' search terms are not known to be at `version` (tenants are few; walked in the `_id` index's order). */
+  async withoutSearchTerms(version: number): Promise<string[]> {
+    const docs = (await this.models.Tenant.collection
+      .find({}, { projection: { searchTermsVersion: 1 } })
+      .sort({ _id: 1 })
+      .toArray()) as unknown as Pick<TenantDoc, '_id' | 'searchTermsVersion'>[];
+    return docs.filter((d) => d.searchTermsVersion !== version).map((d) => d._id);
+  }
+
+  async markSearchTerms(tenantId: string, version: number): Promise<void> {
+    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { searchTermsVersion: version, updatedAt: new Date() } });
+  }
+
   /** Whether any tenant exists (the collection's metadata count: no scan). */
   async any(): Promise<boolean> {
     return (await this.models.Tenant.estimatedDocumentCount()) > 0;

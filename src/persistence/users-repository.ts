@@ -102,6 +102,21 @@ export class UsersRepository extends ResourceStore<UserDoc> {
   }
 
   /** How many of the tenant's users had a deprovision applied since `since` (the breaker's window). */
+  /** A page of the tenant's users in id order, for the one-time search-terms backfill (index tenantId, _id). */
+  async pageForSearchTerms(tenantId: string, afterId: string | undefined, limit: number): Promise<Pick<UserDoc, '_id' | 'attrs' | 'lc' | 'version'>[]> {
+    return (await this.collection
+      .find({ tenantId, ...(afterId !== undefined ? { _id: { $gt: afterId } } : {}) } as never, { projection: { attrs: 1, lc: 1, version: 1 } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray()) as unknown as Pick<UserDoc, '_id' | 'attrs' | 'lc' | 'version'>[];
+  }
+
+  /** Writes the search terms of a user still at `version` (a newer write computed its own): derived data, so no version bump. */
+  async setSearchTermsIfVersion(tenantId: string, id: string, version: number, terms: string[]): Promise<boolean> {
+    const r = await this.collection.updateOne({ _id: id, tenantId, version } as never, { $set: { 'lc.terms': terms } });
+    return r.modifiedCount === 1;
+  }
+
   async countDeprovisionedSince(tenantId: string, since: Date): Promise<number> {
     return this.collection.countDocuments({ tenantId, deprovisionedAt: { $gte: since } });
   }
