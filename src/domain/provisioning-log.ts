@@ -1,10 +1,10 @@
+import { decodeTimeCursor, encodeTimeCursor } from './paging/time-cursor';
 import { textValue } from '../attributes/text-value';
 import type { Models, ProvisioningLogDoc } from '../persistence/models';
 import type { ProvisioningLogCriteria } from '../persistence/provisioning-log-repository';
 import { newId } from '../persistence/ids';
 import { repositoriesOf } from '../persistence/repositories';
 import type { Logger } from '../observability/logger';
-import { AppError } from '../errors/app-error';
 import { Batcher } from './batcher';
 import { invalid } from './groups/input';
 import type { Access } from './access/policy';
@@ -112,20 +112,6 @@ export interface ProvisioningLogQuery {
   limit?: string;
 }
 
-function encodeCursor(doc: ProvisioningLogDoc): string {
-  return Buffer.from(JSON.stringify([doc.at.getTime(), doc._id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at === 'number' && typeof id === 'string') return { at: new Date(at), id };
-  } catch {
-    // fall through
-  }
-  throw new AppError('badRequest', 'INVALID_CURSOR', 'The cursor is not one this API returned', { details: { field: 'cursor' } });
-}
-
 const OUTCOMES = ['succeeded', 'failed', 'unauthorized'] as const;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -147,7 +133,7 @@ export async function queryProvisioningLog(models: Models, access: Access, query
   if (query.resource) criteria.resource = query.resource.slice(0, 40);
   if (query.tokenId) criteria.tokenId = query.tokenId.slice(0, 60);
   if (query.objectId) criteria.objectId = query.objectId.slice(0, 100);
-  if (query.cursor) criteria.after = decodeCursor(query.cursor);
+  if (query.cursor) criteria.after = decodeTimeCursor(query.cursor);
   const repos = repositoriesOf(models);
   const docs = await repos.provisioningLog.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
@@ -179,6 +165,6 @@ export async function queryProvisioningLog(models: Models, access: Access, query
       userAgent: d.userAgent ?? null,
       durationMs: d.durationMs ?? null,
     })),
-    nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+    nextCursor: docs.length > limit ? encodeTimeCursor(page[page.length - 1]!) : null,
   };
 }

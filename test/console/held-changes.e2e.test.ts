@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openBrowser, prepareChromium, SCREENSHOTS, stepOf, type BrowserKit } from './browser-kit';
 import { issueConsoleLink } from '../../src/auth/console-sessions';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { fixture } from '../scim/http/helpers';
@@ -13,57 +10,29 @@ import { fixture } from '../scim/http/helpers';
  * breaker with a threshold of 3 trips on 10 Okta deactivations; the banner shows on every page,
  * the page lists 10 held changes, one user is rejected, one deactivated at once, the rest allowed.
  */
-const ROOT = join(__dirname, '..', '..');
-const SCREENSHOTS = join(ROOT, '.data', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 describe('Held changes page in Chromium', () => {
   let s: SyncStack;
-  let server: Server;
+  let kit: BrowserKit | undefined;
   let base: string;
-  let browser: Browser;
   let page: Page;
   const ids: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM) && !process.env.CHROMIUM_PATH) execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), 'chromium'], { stdio: 'inherit' });
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'console', 'tsconfig.json')], { stdio: 'inherit' });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    prepareChromium();
     s = await startSyncStack();
     expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
     for (let i = 0; i < 10; i++) ids.push(await s.user(`held-${i}`));
-    server = createServer(s.runtime.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
+    kit = await openBrowser(s.runtime.app);
+    ({ base, page } = kit);
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await kit?.close();
     await s?.close();
   });
 
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  const step = (name: string, body: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await body();
-      } catch (err) {
-        const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
-        await shot(file).catch(() => undefined);
-        const text = await page
-          .locator('body')
-          .innerText()
-          .catch(() => '(no page text)');
-        writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
-        process.stderr.write(`held-changes e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
-        throw err;
-      }
-    });
+  const step = stepOf(() => kit);
 
   step('when the breaker has tripped, then every page shows the banner and Held changes lists the 10 users, saying which way it fails', async () => {
     for (const id of ids) expect((await s.scim.patch(`/Users/${id}`, fixture('okta/patch-user-deactivate.json'))).status).toBe(200);

@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
+import { openBrowser, prepareChromium, SCREENSHOTS, stepOf, type BrowserKit } from './browser-kit';
 import { issueConsoleLink } from '../../src/auth/console-sessions';
 import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 import { closeReceivers, startReceiver, type Receiver } from '../events/webhook-receiver';
@@ -15,61 +12,32 @@ import { closeReceivers, startReceiver, type Receiver } from '../events/webhook-
  * rotate the secret, disable and enable. A real receiver on loopback checks every request with
  * `standardwebhooks` as it arrives.
  */
-const ROOT = join(__dirname, '..', '..');
-const SCREENSHOTS = join(ROOT, '.data', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 describe('console webhooks page in Chromium', () => {
   let s: SyncStack;
-  let server: Server;
+  let kit: BrowserKit | undefined;
   let base: string;
-  let browser: Browser;
   let page: Page;
   let receiver: Receiver;
   let secret = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM) && !process.env.CHROMIUM_PATH) execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), 'chromium'], { stdio: 'inherit' });
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'console', 'tsconfig.json')], { stdio: 'inherit' });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    prepareChromium();
     s = await startSyncStack({ env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', EVENTS_SEQUENCE_INTERVAL_MS: '100' } });
     receiver = await startReceiver(() => 200);
     receiver.verifier = (body, headers) => new Webhook(secret).verify(body, headers);
-    server = createServer(s.runtime.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
-    page.on('dialog', (dialog) => void dialog.accept());
+    kit = await openBrowser(s.runtime.app);
+    ({ base, page } = kit);
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await kit?.close();
     await closeReceivers();
     await s?.close();
   });
 
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
-  const step = (name: string, body: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await body();
-      } catch (err) {
-        const file = `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
-        await shot(file).catch(() => undefined);
-        const text = await page
-          .locator('body')
-          .innerText()
-          .catch(() => '(no page text)');
-        writeFileSync(join(SCREENSHOTS, `${file}.txt`), `${page.url()}\n\n${text}`);
-        process.stderr.write(`webhooks console e2e: "${name}" failed at ${page.url()}; page kept in .data/screenshots/${file}.{png,txt}\n${text.slice(0, 2000)}\n`);
-        throw err;
-      }
-    });
+  const step = stepOf(() => kit);
 
   step('adds an endpoint; its signing secret is shown once', async () => {
     const link = await issueConsoleLink(s.runtime.deps.models, s.tenantId, base);

@@ -1,7 +1,7 @@
+import { decodeTimeCursor, encodeTimeCursor } from '../paging/time-cursor';
 import type { AuditEventDoc, Models } from '../../persistence/models';
 import type { AuditEventCriteria } from '../../persistence/audit-events-repository';
 import { repositoriesOf } from '../../persistence/repositories';
-import { AppError } from '../../errors/app-error';
 import { invalid } from '../groups/input';
 import { auditNames } from '../people/audit-names';
 import type { Access } from './policy';
@@ -46,20 +46,6 @@ function parseTime(value: string, field: string): Date {
   return d;
 }
 
-function encodeCursor(doc: AuditEventDoc): string {
-  return Buffer.from(JSON.stringify([doc.at.getTime(), doc._id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at === 'number' && typeof id === 'string') return { at: new Date(at), id };
-  } catch {
-    // fall through to the error below
-  }
-  throw new AppError('badRequest', 'INVALID_CURSOR', 'The cursor is not one this API returned', { details: { field: 'cursor' } });
-}
-
 export function auditEventView(doc: AuditEventDoc) {
   return {
     id: doc._id,
@@ -99,10 +85,10 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   if (query.objectType) criteria.objectType = query.objectType;
   if (query.from !== undefined) criteria.from = parseTime(query.from, 'from');
   if (query.to !== undefined) criteria.to = parseTime(query.to, 'to');
-  if (query.cursor) criteria.after = decodeCursor(query.cursor);
+  if (query.cursor) criteria.after = decodeTimeCursor(query.cursor);
   // One more than a page, to know whether another page follows.
   const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
   const names = await auditNames(models, access.tenantId, page);
-  return { items: page.map((doc) => ({ ...auditEventView(doc), names: names.get(doc._id) ?? {} })), nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+  return { items: page.map((doc) => ({ ...auditEventView(doc), names: names.get(doc._id) ?? {} })), nextCursor: docs.length > limit ? encodeTimeCursor(page[page.length - 1]!) : null };
 }
