@@ -40,8 +40,8 @@ async function startLauncher(dir: string, file: string): Promise<Launcher> {
   });
   running.add(child);
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 50_000;
   while (!existsSync(portFile)) {
@@ -67,10 +67,7 @@ async function readAll(uri: string): Promise<{ users: Document[]; audit_events: 
     const db = client.db();
     const users = await db.collection('users').find().sort({ _id: 1 }).toArray();
     const audit_events = await db.collection('audit_events').find().sort({ _id: 1 }).toArray();
-    const byIndex = await db
-      .collection('users')
-      .find({ tenantId: storedDocuments().users[0]!.tenantId, userName: 'user7@example.com' })
-      .toArray();
+    const byIndex = await db.collection('users').find({ tenantId: storedDocuments().users[0]!.tenantId, userName: 'user7@example.com' }).toArray();
     return { users, audit_events, byIndex };
   } finally {
     await client.close();
@@ -125,7 +122,10 @@ describe('the embedded server on its H2 file', () => {
     let server = await startLauncher(dir, file);
     const first = await readAll(server.uri);
     const client = await MongoClient.connect(server.uri);
-    await client.db().collection('audit_events').insertOne({ action: 'after the copy', at: new Date(0) });
+    await client
+      .db()
+      .collection('audit_events')
+      .insertOne({ action: 'after the copy', at: new Date(0) });
     await client.close();
     await server.stop();
     expect(server.log()).toMatch(/stores documents with Java serialization .*copying it once/);

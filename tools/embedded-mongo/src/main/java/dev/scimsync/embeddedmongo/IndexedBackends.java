@@ -184,6 +184,9 @@ final class IndexedBackends {
             if (command.equalsIgnoreCase("explain")) {
                 return DatabaseCommands.explain(database, query);
             }
+            if (command.equalsIgnoreCase("readStats")) {
+                return ReadStats.answer(Boolean.TRUE.equals(query.get("reset")));
+            }
             if (command.equalsIgnoreCase("aggregate")) {
                 return DatabaseCommands.aggregate(database, query, databaseResolver, oplog);
             }

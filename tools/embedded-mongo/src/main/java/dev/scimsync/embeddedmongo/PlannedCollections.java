@@ -42,6 +42,11 @@ final class PlannedCollections {
         }
 
         @Override
+        public String namespace() {
+            return getFullName();
+        }
+
+        @Override
         public Document documentAt(Integer position) {
             return getDocument(position);
         }
@@ -99,6 +104,11 @@ final class PlannedCollections {
                 awaitingBuild.add(sorted);
             }
             super.addIndex(index);
+        }
+
+        @Override
+        public String namespace() {
+            return getFullName();
         }
 
         @Override
