@@ -143,3 +143,36 @@ describe('the embedded server on its H2 file', () => {
     expect(existsSync(`${file}.bson-copy`)).toBe(false);
   });
 });
+
+describe("the embedded server's read counters (readStats)", () => {
+  it('counts queries, collection scans and the documents each read, per collection', async () => {
+    const server = await startLauncher(dir, join(dir, 'scim.mv.db'));
+    const client = await MongoClient.connect(server.uri);
+    try {
+      const users = client.db().collection('users');
+      await users.createIndex({ tenantId: 1, userName: 1 }, { name: 'tenant_userName' });
+      await users.insertMany(storedDocuments().users);
+      const before = (await client.db().command({ readStats: 1 })) as { namespaces: Record<string, { queries: number; scans: number; documentsRead: number }> };
+      // Indexed: one candidate. Scanned (no index on displayName): every one of the 50 documents.
+      expect(await users.find({ tenantId: storedDocuments().users[0]!.tenantId, userName: 'user3@example.com' }).toArray()).toHaveLength(1);
+      expect(await users.find({ displayName: 'Plain 4' }).toArray()).toHaveLength(1);
+      const after = (await client.db().command({ readStats: 1, reset: true })) as {
+        namespaces: Record<string, { queries: number; scans: number; documentsRead: number }>;
+        scanShapes: Record<string, number>;
+      };
+      const was = before.namespaces['fixture.users'] ?? { queries: 0, scans: 0, documentsRead: 0 };
+      const now = after.namespaces['fixture.users']!;
+      expect({ queries: now.queries - was.queries, scans: now.scans - was.scans, documentsRead: now.documentsRead - was.documentsRead }).toEqual({
+        queries: 2,
+        scans: 1,
+        documentsRead: 51,
+      });
+      expect(after.scanShapes['fixture.users [displayName]']).toBe(1);
+      const reset = (await client.db().command({ readStats: 1 })) as { namespaces: Record<string, unknown> };
+      expect(reset.namespaces['fixture.users']).toBeUndefined();
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+});
