@@ -4,8 +4,8 @@ import type { Database } from '../src/persistence/mongo';
 /**
  * What the worker does while a benchmark waits for convergence, from two sources read every few
  * seconds: the app's /metrics (sync jobs done and their time, by job name) and the embedded
- * server's `readStats` command (queries, collection scans and documents read per collection since
- * its start: tools/embedded-mongo ReadStats). Between two samples: jobs per second by kind, mean
+ * server's `readStats` command (queries, collection scans and documents read per collection and
+ * per query shape since its start: tools/embedded-mongo ReadStats). Between two samples: jobs per second by kind, mean
  * time of a job by kind, documents read per job, and the collections that read the most. On a
  * real MongoDB (no readStats) only the jobs.
  */
@@ -16,9 +16,16 @@ interface JobCounters {
   seconds: Map<string, number>;
 }
 
+interface Counted {
+  queries: number;
+  scans: number;
+  documentsRead: number;
+}
+
 interface ReadCounters {
-  namespaces: Record<string, { queries: number; scans: number; documentsRead: number }>;
-  scanShapes: Record<string, number>;
+  namespaces: Record<string, Counted>;
+  /** By query shape: `db.collection [filter fields] sort [fields] <index or COLLSCAN>`. */
+  shapes: Record<string, Counted>;
 }
 
 interface Sample {
@@ -36,6 +43,9 @@ export interface ProfileWindow {
   queriesPerJob?: number;
   /** The collections that read the most documents in the window: name → documents read. */
   topCollections?: Record<string, number>;
+  /** The query shapes that read the most documents in the window: shape → documents read (queries). */
+  topShapes?: Record<string, string>;
+  /** Collection scans in the window: shape → scans. */
   scans?: Record<string, number>;
 }
 
@@ -123,9 +133,19 @@ function difference(a: Sample, b: Sample): ProfileWindow {
       window.queriesPerJob = round(queries / jobs);
     }
     window.topCollections = Object.fromEntries(byCollection.sort((x, y) => y[1] - x[1]).slice(0, 4));
-    const scans = Object.entries(b.reads.scanShapes)
-      .map(([shape, n]) => [shape.slice(shape.indexOf('.') + 1), n - (a.reads!.scanShapes[shape] ?? 0)] as [string, number])
-      .filter(([, n]) => n > 0);
+    const shapes = Object.entries(b.reads.shapes)
+      .map(([shape, c]) => {
+        const p = a.reads!.shapes[shape];
+        return { shape: shape.slice(shape.indexOf('.') + 1), read: c.documentsRead - (p?.documentsRead ?? 0), queries: c.queries - (p?.queries ?? 0), scans: c.scans - (p?.scans ?? 0) };
+      })
+      .filter((x) => x.queries > 0);
+    window.topShapes = Object.fromEntries(
+      [...shapes]
+        .sort((x, y) => y.read - x.read)
+        .slice(0, 3)
+        .map((x) => [x.shape, `${x.read} (${x.queries} queries)`]),
+    );
+    const scans = shapes.filter((x) => x.scans > 0).map((x) => [x.shape, x.scans] as [string, number]);
     if (scans.length > 0) window.scans = Object.fromEntries(scans);
   }
   return window;
@@ -137,6 +157,9 @@ export function describeWindow(w: ProfileWindow): string {
   const kinds = Object.keys(w.jobsPerSecond)
     .map((k) => `${k} ${w.jobsPerSecond[k]}/s (${w.meanJobMs[k]} ms)`)
     .join(', ');
-  const reads = w.documentsPerJob === undefined ? '' : `; ${w.documentsPerJob} documents and ${w.queriesPerJob} queries per job, most read: ${JSON.stringify(w.topCollections)}`;
+  const reads =
+    w.documentsPerJob === undefined
+      ? ''
+      : `; ${w.documentsPerJob} documents and ${w.queriesPerJob} queries per job, most read: ${JSON.stringify(w.topCollections)}, by shape: ${JSON.stringify(w.topShapes)}`;
   return `jobs: ${kinds || 'none'}${reads}${w.scans ? `; scans: ${JSON.stringify(w.scans)}` : ''}`;
 }

@@ -145,7 +145,7 @@ describe('the embedded server on its H2 file', () => {
 });
 
 describe("the embedded server's read counters (readStats)", () => {
-  it('counts queries, collection scans and the documents each read, per collection', async () => {
+  it('counts queries, collection scans and the documents each read, per collection and per query shape', async () => {
     const server = await startLauncher(dir, join(dir, 'scim.mv.db'));
     const client = await MongoClient.connect(server.uri);
     try {
@@ -158,7 +158,7 @@ describe("the embedded server's read counters (readStats)", () => {
       expect(await users.find({ displayName: 'Plain 4' }).toArray()).toHaveLength(1);
       const after = (await client.db().command({ readStats: 1, reset: true })) as {
         namespaces: Record<string, { queries: number; scans: number; documentsRead: number }>;
-        scanShapes: Record<string, number>;
+        shapes: Record<string, { queries: number; scans: number; documentsRead: number }>;
       };
       const was = before.namespaces['fixture.users'] ?? { queries: 0, scans: 0, documentsRead: 0 };
       const now = after.namespaces['fixture.users']!;
@@ -167,7 +167,8 @@ describe("the embedded server's read counters (readStats)", () => {
         scans: 1,
         documentsRead: 51,
       });
-      expect(after.scanShapes['fixture.users [displayName]']).toBe(1);
+      expect(after.shapes['fixture.users [tenantId, userName] tenant_userName']).toMatchObject({ queries: 1, scans: 0 });
+      expect(after.shapes['fixture.users [displayName] COLLSCAN']).toMatchObject({ queries: 1, scans: 1, documentsRead: 50 });
       const reset = (await client.db().command({ readStats: 1 })) as { namespaces: Record<string, unknown> };
       expect(reset.namespaces['fixture.users']).toBeUndefined();
     } finally {

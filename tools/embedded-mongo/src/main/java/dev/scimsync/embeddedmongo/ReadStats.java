@@ -10,8 +10,9 @@ import de.bwaldvogel.mongo.bson.Document;
 /**
  * What the server's queries read, since start (or the last reset), per collection: queries,
  * collection scans, and documents read (every candidate an index yields, every document of a
- * scan). The command {@code {readStats: 1}} answers it (with {@code reset: true} it also starts
- * again), with the shapes of the queries that scanned: a profile of documents read per job needs
+ * scan); and the same per query shape (collection, the fields of the filter and the sort, and the
+ * index that served it or COLLSCAN; values left out). The command {@code {readStats: 1}} answers
+ * it (with {@code reset: true} it also starts again): a profile of documents read per job needs
  * only two answers and the number of jobs between them (bench:scale prints it).
  */
 final class ReadStats {
@@ -20,37 +21,41 @@ final class ReadStats {
         final LongAdder queries = new LongAdder();
         final LongAdder scans = new LongAdder();
         final LongAdder documentsRead = new LongAdder();
+
+        Document toDocument() {
+            return new Document("queries", queries.sum()).append("scans", scans.sum()).append("documentsRead", documentsRead.sum());
+        }
     }
 
     private static final Map<String, Counters> BY_NAMESPACE = new ConcurrentHashMap<>();
-    private static final Map<String, LongAdder> SCAN_SHAPES = new ConcurrentHashMap<>();
+    private static final Map<String, Counters> BY_SHAPE = new ConcurrentHashMap<>();
 
     private ReadStats() {
     }
 
-    static Counters of(String namespace) {
-        return BY_NAMESPACE.computeIfAbsent(namespace, n -> new Counters());
-    }
-
-    /** A scan: its collection and the fields of its filter and sort (values left out). */
-    static void scanned(String namespace, Document query, Document orderBy, int documents) {
-        Counters counters = of(namespace);
-        counters.scans.increment();
-        counters.documentsRead.add(documents);
-        String shape = namespace + " " + (query == null ? "{}" : query.keySet()) + (orderBy == null || orderBy.isEmpty() ? "" : " sort " + orderBy.keySet());
-        SCAN_SHAPES.computeIfAbsent(shape, s -> new LongAdder()).increment();
+    /** The counters a query adds to: its collection's and its shape's (index null: a scan). */
+    static Counters[] query(String namespace, Document query, Document orderBy, String index) {
+        String shape = namespace + " " + (query == null ? "[]" : query.keySet()) + (orderBy == null || orderBy.isEmpty() ? "" : " sort " + orderBy.keySet())
+            + " " + (index == null ? "COLLSCAN" : index);
+        Counters[] counters = {BY_NAMESPACE.computeIfAbsent(namespace, n -> new Counters()), BY_SHAPE.computeIfAbsent(shape, s -> new Counters())};
+        for (Counters c : counters) {
+            c.queries.increment();
+            if (index == null) {
+                c.scans.increment();
+            }
+        }
+        return counters;
     }
 
     static Document answer(boolean reset) {
         Document namespaces = new Document();
-        new TreeMap<>(BY_NAMESPACE).forEach((namespace, c) -> namespaces.put(namespace,
-            new Document("queries", c.queries.sum()).append("scans", c.scans.sum()).append("documentsRead", c.documentsRead.sum())));
+        new TreeMap<>(BY_NAMESPACE).forEach((namespace, c) -> namespaces.put(namespace, c.toDocument()));
         Document shapes = new Document();
-        new TreeMap<>(SCAN_SHAPES).forEach((shape, n) -> shapes.put(shape, n.sum()));
+        new TreeMap<>(BY_SHAPE).forEach((shape, c) -> shapes.put(shape, c.toDocument()));
         if (reset) {
             BY_NAMESPACE.clear();
-            SCAN_SHAPES.clear();
+            BY_SHAPE.clear();
         }
-        return new Document("namespaces", namespaces).append("scanShapes", shapes).append("ok", 1.0);
+        return new Document("namespaces", namespaces).append("shapes", shapes).append("ok", 1.0);
     }
 }
