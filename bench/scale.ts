@@ -36,6 +36,7 @@ import { connectDatabase, type Database } from '../src/persistence/mongo';
 import type { UserDoc } from '../src/persistence/models';
 import { newId } from '../src/persistence/ids';
 import { percentile, probe, send, type RequestSpec } from './load';
+import { describeWindow, WorkerProfiler } from './worker-profile';
 
 const started = Date.now();
 const progress = (message: string) => process.stderr.write(`[scale +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
@@ -55,6 +56,8 @@ interface ScaleOptions {
   membersPerPatch: number;
   /** Longest wait for one convergence, seconds. */
   convergeTimeoutSeconds: number;
+  /** The import tenant's users written straight into the database before its rules (no import measured): the group push at size in minutes. */
+  seedImport: boolean;
   jsonFile?: string;
 }
 
@@ -64,12 +67,15 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --concurrency N         requests in flight during the import        (default 16)
   --members-per-patch N   members per group-push PATCH                (default 100)
   --timeout S             longest wait for one convergence, seconds   (default 3600)
+  --seed-import           write the import's users straight into the database before the
+                          rules are created (their first runs fill the rule groups) instead of
+                          the Okta import: no import figures, the group push at size in minutes
   --json FILE             also write the result to FILE
 Runs on its own embedded MongoDB (H2 file) and Redis under .data/bench-scale; MONGODB_URI /
 REDIS_URL, when set, are used instead (a database scale_<random> is created and dropped).`;
 
 function parseOptions(argv: string[]): ScaleOptions {
-  const o: ScaleOptions = { users: 100_000, ruleChangeUsers: 1_000_000, concurrency: 16, membersPerPatch: 100, convergeTimeoutSeconds: 3600 };
+  const o: ScaleOptions = { users: 100_000, ruleChangeUsers: 1_000_000, concurrency: 16, membersPerPatch: 100, convergeTimeoutSeconds: 3600, seedImport: false };
   const numeric: Record<string, keyof ScaleOptions> = {
     '--users': 'users',
     '--rule-change-users': 'ruleChangeUsers',
@@ -85,6 +91,10 @@ function parseOptions(argv: string[]): ScaleOptions {
     }
     if (arg === '--json') {
       o.jsonFile = argv[++i];
+      continue;
+    }
+    if (arg === '--seed-import') {
+      o.seedImport = true;
       continue;
     }
     const key = numeric[arg];
@@ -247,6 +257,9 @@ interface SyncStatusView {
  * Waits until the tenant's sync status shows nothing pending and no job waiting, active or delayed,
  * twice in a row (a job may enqueue another), then runs `check`. Returns the seconds it took.
  */
+/** The worker's jobs and the server's reads while a convergence is awaited (set by main). */
+let profiler: WorkerProfiler | undefined;
+
 async function converge(c: Client, label: string, timeoutSeconds: number, since = performance.now()): Promise<number> {
   let quietPolls = 0;
   let lastReport = 0;
@@ -264,6 +277,8 @@ async function converge(c: Client, label: string, timeoutSeconds: number, since 
       progress(
         `${label}: pending ${s.pending.total}, jobs ${s.jobs.exact === false ? '≥' : ''}${jobs}${s.jobs.failed ? ` (failed ${s.jobs.failed})` : ''}, rules pending ${rulesPending} (${elapsed.toFixed(0)} s)`,
       );
+      const window = await profiler?.sample(label);
+      if (window) progress(`${label}: ${describeWindow(window)}`);
     }
     await sleep(500);
   }
@@ -327,7 +342,9 @@ interface ImportFigures {
   push: { patches: number; firstFiveP50Ms: number; lastFiveP50Ms: number; lastOverFirst: number; seconds: number; convergedAfterLastPatchSeconds: number };
 }
 
-async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOptions, runId: string): Promise<ImportFigures> {
+async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOptions, runId: string, registry: SchemaRegistry): Promise<ImportFigures> {
+  // --seed-import: the users first (the i-th user's department is DEPARTMENTS[i % 5], as the import's).
+  const seeded = o.seedImport ? [...(await seedUsersDirectly(db, registry, t.tenantId, o.users, runId)).keys()] : undefined;
   // Five rule groups and the mapping's group, set up as the vendor's admin would.
   const ruleGroups: { department: string; groupId: string; ruleId: string }[] = [];
   for (const department of DEPARTMENTS) {
@@ -340,10 +357,10 @@ async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOption
   await converge(c, 'rules on an empty tenant', o.convergeTimeoutSeconds);
 
   // 1. The import.
-  const ids = new Array<string>(o.users);
+  const ids = seeded ?? new Array<string>(o.users);
   const lookups: number[] = [];
   const creates: number[] = [];
-  let next = 0;
+  let next = seeded ? o.users : 0;
   const t0 = performance.now();
   let lastReport = t0;
   const loop = async () => {
@@ -367,7 +384,7 @@ async function importScenario(db: Database, c: Client, t: Tenant, o: ScaleOption
   };
   await Promise.all(Array.from({ length: o.concurrency }, loop));
   const importSeconds = (performance.now() - t0) / 1000;
-  progress(`import: ${o.users} users in ${importSeconds.toFixed(1)} s; waiting for the worker`);
+  if (!seeded) progress(`import: ${o.users} users in ${importSeconds.toFixed(1)} s; waiting for the worker`);
 
   // 2. Convergence, then each rule group checked member by member.
   const lastCreate = performance.now();
@@ -504,7 +521,8 @@ async function main(): Promise<void> {
     const importTenant = await newTenant(db, env, `scale-import-${runId}`);
     app = await startApp(env);
     progress(`app (API + worker, as npm start runs them) on 127.0.0.1:${app.port}, pid ${app.pid}`);
-    const importFigures = await importScenario(db, new Client(app.port, importTenant.scimToken, importTenant.adminToken, o.concurrency), importTenant, o, runId);
+    profiler = new WorkerProfiler(app.port, db);
+    const importFigures = await importScenario(db, new Client(app.port, importTenant.scimToken, importTenant.adminToken, o.concurrency), importTenant, o, runId, registry);
     let ruleChange: RuleChangeFigures | undefined;
     if (o.ruleChangeUsers > 0) {
       const t = await newTenant(db, env, `scale-rule-${runId}`);
@@ -514,10 +532,11 @@ async function main(): Promise<void> {
     const result = {
       scenario: 'scale',
       backend: services.pids ? 'embedded (H2 file)' : 'MONGODB_URI',
-      options: { users: o.users, ruleChangeUsers: o.ruleChangeUsers, concurrency: o.concurrency, membersPerPatch: o.membersPerPatch },
+      options: { users: o.users, seedImport: o.seedImport, ruleChangeUsers: o.ruleChangeUsers, concurrency: o.concurrency, membersPerPatch: o.membersPerPatch },
       import: importFigures,
       ruleChange,
       peakRssMiB: peakRss,
+      workerProfile: profiler?.windows,
       targets: {
         importAndConvergeUnder10Minutes: importFigures.endToEndSeconds < 600,
         lastOverFirstPatchAtMost1_5: importFigures.push.lastOverFirst <= 1.5,

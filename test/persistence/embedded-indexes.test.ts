@@ -99,7 +99,17 @@ const writeArb: fc.Arbitrary<Write> = fc.oneof(
 );
 
 /** Sorts that end with `_id` are total: their pages can be compared in order. */
-const sortArb = fc.constantFrom<Sort | undefined>(undefined, { k: 1, _id: 1 }, { _id: -1 }, { d: -1, _id: 1 }, { t: 1, k: -1, _id: -1 });
+const sortArb = fc.constantFrom<Sort | undefined>(
+  undefined,
+  { k: 1, _id: 1 },
+  { _id: -1 },
+  { d: -1, _id: 1 },
+  { t: 1, k: -1, _id: -1 },
+  // Sorts naming fields the filter binds by equality (the index still yields the order: a limit stops the scan).
+  { t: 1, k: 1, _id: 1 },
+  { k: -1, t: 1, _id: -1 },
+  { t: -1, d: 1, _id: 1 },
+);
 
 interface Query {
   filter: Filter<Document>;

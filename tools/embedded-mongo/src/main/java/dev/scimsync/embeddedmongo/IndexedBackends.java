@@ -26,7 +26,8 @@ import io.netty.channel.Channel;
  * mongo-java-server's two backends with the indexes the models declare: the `_id` index is the
  * library's own (a {@link SubsetQueryIndex}); every other index, unique or not, compound, multikey,
  * sparse or partial, is a {@link SortedIndex} kept in memory (on H2 rebuilt from the documents when
- * a collection is opened), and queries choose among them through {@link QueryPlanner}. Collection
+ * a collection is opened), and queries choose among them through {@link QueryPlanner}. On H2 the
+ * documents are stored as BSON ({@link DocumentStore}). Collection
  * creation is atomic, so two clients creating one collection get NamespaceExists (48) as from
  * MongoDB, never a second namespace entry.
  */
@@ -47,7 +48,7 @@ final class IndexedBackends {
         static final int MAX_CACHE_MB = 512;
 
         H2(String fileName) {
-            super(new MVStore.Builder().fileName(fileName).cacheSize(cacheSizeMb(Runtime.getRuntime().maxMemory())).open());
+            super(DocumentStore.open(fileName, cacheSizeMb(Runtime.getRuntime().maxMemory())));
         }
 
         /**
@@ -138,7 +139,7 @@ final class IndexedBackends {
             MVStore store = opening != null ? opening.mvStore() : mvStore;
             // The map names of H2Database.openOrCreateCollection (its prefixes are not visible to us).
             String fullName = getFullCollectionNamespace(collectionName);
-            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<Object, Document> dataMap = DocumentStore.dataMap(store, DocumentStore.DATA_PREFIX + fullName);
             MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
             PlannedCollections.H2 collection = new PlannedCollections.H2(this, collectionName, options, dataMap, metaMap, cursorRegistry, opening != null);
             if (opening != null) {
@@ -182,6 +183,9 @@ final class IndexedBackends {
         static Document answer(MongoDatabase database, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
             if (command.equalsIgnoreCase("explain")) {
                 return DatabaseCommands.explain(database, query);
+            }
+            if (command.equalsIgnoreCase("readStats")) {
+                return ReadStats.answer(Boolean.TRUE.equals(query.get("reset")));
             }
             if (command.equalsIgnoreCase("aggregate")) {
                 return DatabaseCommands.aggregate(database, query, databaseResolver, oplog);

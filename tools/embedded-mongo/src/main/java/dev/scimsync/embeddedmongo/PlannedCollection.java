@@ -18,6 +18,9 @@ interface PlannedCollection<P> {
 
     List<Index<P>> getIndexes();
 
+    /** database.collection (the library's getFullName). */
+    String namespace();
+
     int count();
 
     Document documentAt(P position);
@@ -31,10 +34,19 @@ interface PlannedCollection<P> {
 
     default QueryResult plannedQuery(Document query, Document orderBy, int skip, int limit, int batchSize, Document fieldSelector) {
         QueryPlanner.Plan<P> plan = QueryPlanner.plan(getIndexes(), query, orderBy);
+        ReadStats.Counters[] read = ReadStats.query(namespace(), query, orderBy, plan == null ? null : plan.indexName());
         if (plan == null) {
+            int documents = count();
+            for (ReadStats.Counters c : read) {
+                c.documentsRead.add(documents);
+            }
             return scanAll(query, orderBy, skip, limit, batchSize, fieldSelector);
         }
-        Stream<Document> candidates = plan.positions().apply(new LongAdder()).map(this::documentAt).filter(Objects::nonNull);
+        Stream<Document> candidates = plan.positions().apply(new LongAdder()).map(this::documentAt).filter(Objects::nonNull).peek(d -> {
+            for (ReadStats.Counters c : read) {
+                c.documentsRead.increment();
+            }
+        });
         // An index that yields the sort leaves the stream unsorted, so skip and limit stop the scan early.
         return matchCandidates(candidates, query, plan.ordered() ? null : orderBy, skip, limit, batchSize, fieldSelector);
     }

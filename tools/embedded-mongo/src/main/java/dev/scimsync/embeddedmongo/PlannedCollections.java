@@ -9,8 +9,10 @@ import org.h2.mvstore.MVMap;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DocumentWithPosition;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.bson.Document;
@@ -42,6 +44,11 @@ final class PlannedCollections {
         }
 
         @Override
+        public String namespace() {
+            return getFullName();
+        }
+
+        @Override
         public Document documentAt(Integer position) {
             return getDocument(position);
         }
@@ -63,10 +70,41 @@ final class PlannedCollections {
         /** While the file is opened: the indexes to build together in {@link #finishOpening()}; null after. */
         private List<SortedIndex<Object>> awaitingBuild;
 
+        private final MVMap<Object, Document> documents;
+
         H2(MongoDatabase database, String collectionName, CollectionOptions options, MVMap<Object, Document> dataMap,
            MVMap<String, Object> metaMap, CursorRegistry cursorRegistry, boolean opening) {
             super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+            this.documents = dataMap;
             this.awaitingBuild = opening ? new ArrayList<>() : null;
+        }
+
+        /*
+         * A stored document is never handed out, only copies of it: the library updates the document
+         * a query gave it in place before storing it again, and the instance in the map is the one
+         * H2 encodes when it writes the map's page on its own thread (BsonDocumentType): an update
+         * in between broke that write with a ConcurrentModificationException (and could have stored
+         * a half-updated document).
+         */
+
+        @Override
+        protected Document getDocument(Object position) {
+            Document document = super.getDocument(position);
+            return document == null ? null : document.cloneDeeply();
+        }
+
+        @Override
+        protected Stream<DocumentWithPosition<Object>> streamAllDocumentsWithPosition() {
+            return documents.entrySet().stream().map(e -> new DocumentWithPosition<>(e.getValue().cloneDeeply(), e.getKey()));
+        }
+
+        @Override
+        protected QueryResult matchDocuments(Document query, Document orderBy, int skip, int limit, int batchSize, Document fieldSelector) {
+            Stream<Document> candidates = isNaturalDescending(orderBy)
+                ? streamAllDocumentsWithPosition().sorted((a, b) -> ValueComparator.desc().compare(a.getPosition(), b.getPosition()))
+                    .map(DocumentWithPosition::getDocument)
+                : documents.values().stream().map(Document::cloneDeeply);
+            return matchDocumentsFromStream(candidates, query, orderBy, skip, limit, batchSize, fieldSelector);
         }
 
         /**
@@ -79,9 +117,10 @@ final class PlannedCollections {
             if (indexes == null || indexes.isEmpty()) {
                 return;
             }
-            streamAllDocumentsWithPosition().forEach(d -> {
+            // The stored documents themselves: nothing changes them while the file is opened.
+            documents.forEach((position, document) -> {
                 for (SortedIndex<Object> index : indexes) {
-                    index.add(d.getDocument(), d.getPosition(), this);
+                    index.add(document, position, this);
                 }
             });
             indexes.forEach(SortedIndex::built);
@@ -99,6 +138,11 @@ final class PlannedCollections {
                 awaitingBuild.add(sorted);
             }
             super.addIndex(index);
+        }
+
+        @Override
+        public String namespace() {
+            return getFullName();
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.scimsync.embeddedmongo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -347,18 +348,29 @@ final class SortedIndex<P> extends Index<P> {
         return new Scan<>(this, equalityFields, range != null, reverse != null, exact, bounds, Boolean.TRUE.equals(reverse));
     }
 
-    /** Whether the index, after `equalityFields` bound keys, yields the sort's order: null if not, else whether backwards. */
+    /**
+     * Whether the index, after `equalityFields` bound keys, yields the sort's order: null if not, else
+     * whether backwards. Sort keys bound by the equality (one value each: the caller asks only then)
+     * are already in order, wherever the sort names them, as in MongoDB's planner: the change-event
+     * sequencer's `{unsequenced: true, tenantId}` sorted by `unsequenced, tenantId, at, _id` with a
+     * limit is an ordered scan that stops at the limit, not a sort of every waiting event.
+     */
     private Boolean sortDirection(Document orderBy, int equalityFields) {
         if (orderBy == null || orderBy.isEmpty() || orderBy.containsKey("$natural")) {
             return null;
         }
         List<IndexKey> keys = getKeys();
-        if (equalityFields + orderBy.size() > keys.size()) {
+        Set<String> bound = new HashSet<>();
+        for (int k = 0; k < equalityFields; k++) {
+            bound.add(keys.get(k).getKey());
+        }
+        List<Map.Entry<String, Object>> remaining = orderBy.entrySet().stream().filter(e -> !bound.contains(e.getKey())).toList();
+        if (equalityFields + remaining.size() > keys.size()) {
             return null;
         }
         Boolean reverse = null;
         int i = equalityFields;
-        for (Map.Entry<String, Object> sort : orderBy.entrySet()) {
+        for (Map.Entry<String, Object> sort : remaining) {
             IndexKey key = keys.get(i++);
             if (!key.getKey().equals(sort.getKey()) || !(sort.getValue() instanceof Number direction)) {
                 return null;
@@ -369,7 +381,12 @@ final class SortedIndex<P> extends Index<P> {
             }
             reverse = opposite;
         }
-        return reverse;
+        for (Object direction : orderBy.values()) {
+            if (!(direction instanceof Number)) {
+                return null;
+            }
+        }
+        return reverse == null ? Boolean.FALSE : reverse;
     }
 
     private KeyOrder.Entry[] boundsOf(Object[] prefix, FieldConditions.Range range) {
