@@ -31,8 +31,8 @@ export class SchemaConverter {
     for (const [name, def] of Object.entries(definitions)) this.components[name] = rewriteRefs(def) as Json;
     const root = rewriteRefs(out) as Json;
     const id = z.globalRegistry.get(schema)?.id;
-    if (typeof id === 'string') {
-      delete root.id;
+    // zod writes a named root as a $ref to its own definition (taken above).
+    if (typeof id === 'string' && typeof root.$ref !== 'string') {
       this.components[id] = root;
       return { $ref: `#/components/schemas/${id}` };
     }

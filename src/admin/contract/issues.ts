@@ -97,6 +97,8 @@ function messageOf(issue: z.core.$ZodIssue, where: RequestPart, schema: z.ZodTyp
       if (issue.format === 'datetime') return { field, message: `${quoted} must be an RFC 3339 date-time` };
       return { field, message: `${quoted} is not a valid ${issue.format}` };
     default:
+      // A schema's own rule (refine) writes a whole sentence ("Give exactly one of …") or a predicate.
+      if (/^[A-Z]/.test(issue.message) && own(issue.message)) return { field, message: issue.message };
       return { field, message: own(issue.message) ? `${quoted} ${issue.message}` : `${quoted} is invalid` };
   }
 }
@@ -123,8 +125,15 @@ export function requestError(error: z.ZodError, where: RequestPart, schema: z.Zo
   const issue = firstIssue(error.issues);
   const { field, message, details } = messageOf(issue, where, schema, input);
   // A field may name its own code (`.meta({ 'x-error-code': CODE })`, shown in the document too), kept from the days of its hand-written reader.
-  const target = schemaAt(schema, issue.path);
-  const own = target ? z.globalRegistry.get(target)?.['x-error-code'] : undefined;
-  const code = typeof own === 'string' ? own : 'INVALID_REQUEST';
+  // The nearest schema on the issue's path that names one wins (a privilege's level: the privileges list's code).
+  let code = 'INVALID_REQUEST';
+  for (let depth = issue.path.length; depth >= 0; depth--) {
+    const target = schemaAt(schema, issue.path.slice(0, depth));
+    const named = target ? z.globalRegistry.get(target)?.['x-error-code'] : undefined;
+    if (typeof named === 'string') {
+      code = named;
+      break;
+    }
+  }
   return new AppError('badRequest', code, message, { details: { field, ...(details ?? {}) } });
 }

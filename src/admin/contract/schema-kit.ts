@@ -12,12 +12,11 @@ const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t
 
 /** Trimmed printable text of at most `max` characters; required text must not be blank. */
 export function text(max: number, opts: { multiline?: boolean; description?: string; min?: number } = {}) {
-  const base = z
+  const trimmed = z
     .string()
     .regex(opts.multiline ? MULTILINE : SINGLE_LINE, { error: 'contains control characters' })
-    .trim()
-    .min(opts.min ?? 0)
-    .max(max);
+    .trim();
+  const base = (opts.min ? trimmed.min(opts.min) : trimmed).max(max);
   return opts.description ? base.describe(opts.description) : base;
 }
 
