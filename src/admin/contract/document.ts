@@ -91,9 +91,7 @@ export function operationObject(op: Operation, converter: SchemaConverter): Json
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(body || op.otherBodyContent
-      ? { requestBody: { required: !op.bodyOptional, content: { ...(op.otherBodyContent ?? {}), ...(body ? { 'application/json': { schema: body } } : {}) } } }
-      : {}),
+    ...(body || op.otherBodyContent ? { requestBody: { required: !op.bodyOptional, content: { ...(op.otherBodyContent ?? {}), ...(body ? { 'application/json': { schema: body } } : {}) } } } : {}),
     responses: sortedResponses(responses),
     ...(op.public ? { security: [] } : {}),
   };

@@ -20,8 +20,8 @@ function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | 
     let t = s as z.ZodType & { unwrap?: () => z.ZodType; def: { type: string; innerType?: z.ZodType; in?: z.ZodType } };
     for (let i = 0; i < 10; i++) {
       const def = t.def;
-      if (def.innerType) t = def.innerType as typeof t;
-      else if (def.type === 'pipe' && def.in) t = def.in as typeof t;
+      if (def.innerType) t = def.innerType;
+      else if (def.type === 'pipe' && def.in) t = def.in;
       else break;
     }
     return t;
@@ -55,7 +55,7 @@ function messageOf(issue: z.core.$ZodIssue, where: RequestPart, schema: z.ZodTyp
     case 'unrecognized_keys': {
       const key = issue.keys[0] ?? '';
       const target = schemaAt(schema, issue.path);
-      const allowed = target instanceof z.ZodObject ? Object.keys(target.shape as object) : [];
+      const allowed = target instanceof z.ZodObject ? Object.keys(target.shape) : [];
       const hint = didYouMean(key, allowed);
       const name = where === 'query' ? 'query parameter' : 'field';
       return {
@@ -105,7 +105,7 @@ function messageOf(issue: z.core.$ZodIssue, where: RequestPart, schema: z.ZodTyp
 
 /** ", from 1 to 200" where the schema gives both bounds of a number. */
 function rangeOf(schema: z.ZodType, path: readonly PropertyKey[]): string {
-  const target = schemaAt(schema, path) as (z.ZodType & { minValue?: number | null; maxValue?: number | null }) | undefined;
+  const target = schemaAt(schema, path);
   if (!target || !(target instanceof z.ZodNumber)) return '';
   const { minValue, maxValue } = target;
   return minValue != null && maxValue != null && Number.isFinite(minValue) && Number.isFinite(maxValue) ? ` (a whole number from ${minValue} to ${maxValue})` : '';

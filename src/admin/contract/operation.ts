@@ -41,11 +41,11 @@ export interface OperationSpec<P extends AnyObject | undefined, Q extends AnyObj
   public?: boolean;
 }
 
-export type Operation<P extends AnyObject | undefined = AnyObject | undefined, Q extends AnyObject | undefined = AnyObject | undefined, B extends z.ZodType | undefined = z.ZodType | undefined> = OperationSpec<
-  P,
-  Q,
-  B
-> & { readonly kind: 'operation' };
+export type Operation<
+  P extends AnyObject | undefined = AnyObject | undefined,
+  Q extends AnyObject | undefined = AnyObject | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> = OperationSpec<P, Q, B> & { readonly kind: 'operation' };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
@@ -104,7 +104,7 @@ export function mount<P extends AnyObject | undefined, Q extends AnyObject | und
 ): void {
   const check = responseCheckEnabled();
   router[op.method](expressPath(op.path), ...before, async (req: Request, res: Response) => {
-    if (check) checkResponses(op as unknown as Operation, res);
+    if (check) checkResponses(op, res);
     await handler(validateRequest(op, req), req, res);
   });
 }

@@ -7,7 +7,9 @@ import { z } from 'zod';
 
 // Printable text: names and descriptions are shown in UIs and logs. The ends may carry white space
 // (trimmed away); in between no control character (multiline text: tabs and line breaks allowed).
+// eslint-disable-next-line no-control-regex -- the point: which control characters text may hold
 const SINGLE_LINE = /^[\t-\r ]*[^\u0000-\u001f\u007f]*[\t-\r ]*$/;
+// eslint-disable-next-line no-control-regex -- as above
 const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t-\r ]*$/;
 
 /** Trimmed printable text of at most `max` characters; required text must not be blank. */
@@ -43,8 +45,7 @@ export const email = (description?: string) => {
 };
 
 /** A query parameter holding a whole number in [min, max] (sent as text). */
-export const intQuery = (min: number, max: number, description: string) =>
-  z.coerce.number().int().min(min).max(max).optional().describe(description);
+export const intQuery = (min: number, max: number, description: string) => z.coerce.number().int().min(min).max(max).optional().describe(description);
 
 /** Cursor paging: an opaque cursor and a page size up to `maxLimit`. */
 export const cursorQuery = (maxLimit: number) => ({
@@ -55,8 +56,7 @@ export const cursorQuery = (maxLimit: number) => ({
 export const dateTime = () => z.string().meta({ format: 'date-time' });
 
 /** A page of a cursor-paged list. */
-export const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') });
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') });
 
 /** Dates leave the server as ISO text (JSON.stringify); answers are validated as they are sent. */
 export const timestamp = () => z.string().meta({ format: 'date-time' });

@@ -86,7 +86,7 @@ export const InvitationSchema = obj({
   invitedBy: z.string().optional(),
   userId: z.string().nullable().optional(),
   result: z
-    .array(obj({ groupId: z.string(), outcome: z.enum(['added', 'skipped']), reason: z.string().optional() }))
+    .array(obj({ groupId: z.string(), outcome: z.enum(['added', 'skipped']), role: z.enum(MEMBER_ROLES).optional(), reason: z.string().optional() }))
     .nullable()
     .optional(),
   createdAt: timestamp().optional(),
@@ -180,9 +180,7 @@ export const ScimTokenSchema = obj({
     userAgent: z.string().optional(),
   })
     .nullable()
-    .describe(
-      'The newest request made with the token (written at most every few seconds per process, at once when the outcome turns from success to failure or back)',
-    ),
+    .describe('The newest request made with the token (written at most every few seconds per process, at once when the outcome turns from success to failure or back)'),
 }).meta({ id: 'ScimToken' });
 export const ScimTokenWithSecretSchema = obj({ ...ScimTokenSchema.shape, token: str('The bearer token: shown in this answer only') });
 

@@ -47,7 +47,8 @@ export const membersOperations = {
         role: z.enum(MEMBER_ROLES).optional(),
       })
       .check((ctx) => {
-        if ((ctx.value.userId === undefined) === (ctx.value.email === undefined)) ctx.issues.push({ code: 'custom', path: ['userId'], message: 'Give exactly one of "userId" and "email"', input: ctx.value });
+        if ((ctx.value.userId === undefined) === (ctx.value.email === undefined))
+          ctx.issues.push({ code: 'custom', path: ['userId'], message: 'Give exactly one of "userId" and "email"', input: ctx.value });
       })
       .meta({ oneOf: [{ required: ['userId'] }, { required: ['email'] }] })
       .transform((b) => (b.userId !== undefined ? { userId: b.userId, role: b.role } : { email: b.email ?? '', role: b.role })),

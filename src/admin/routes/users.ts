@@ -52,9 +52,7 @@ export const usersOperations = {
         .string()
         .max(300)
         .optional()
-        .describe(
-          'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case',
-        ),
+        .describe('People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
       audience: z.enum(AUDIENCES).optional().describe('user or customer'),
       ...cursorQuery(200),
     }),

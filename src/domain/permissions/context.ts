@@ -18,4 +18,3 @@ export async function auditPermissionChange(
 ): Promise<void> {
   await auditCallerChange(ctx.models, caller, action, object, change);
 }
-

@@ -61,7 +61,11 @@ export async function userPermissions(ctx: PermissionsContext, caller: Caller, u
 }
 
 /** May this user do this? (validated by the operation's schema: a user id, an action, exactly one of target and resource). */
-export async function authorizeFor(ctx: PermissionsContext, caller: Caller, request: { userId: string; action: string; target?: string | undefined; resource?: string | undefined }): Promise<Decision> {
+export async function authorizeFor(
+  ctx: PermissionsContext,
+  caller: Caller,
+  request: { userId: string; action: string; target?: string | undefined; resource?: string | undefined },
+): Promise<Decision> {
   await assertMayInspect(ctx, caller, request.userId, 'ask about another user');
   return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource });
 }

@@ -25,7 +25,6 @@ import { findTarget } from './catalog';
  * permission engine before the call returns, so authorize answers reflect it at once.
  */
 
-
 const roleAssignmentId = roleAssignmentIds;
 
 export function roleView(r: RoleDoc, counts?: { groups: number; users: number }) {
