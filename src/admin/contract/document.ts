@@ -51,6 +51,8 @@ function rewriteRefs(value: unknown): unknown {
       else if ((k === 'minimum' || k === 'maximum') && (v === Number.MIN_SAFE_INTEGER || v === Number.MAX_SAFE_INTEGER)) continue;
       else out[k] = rewriteRefs(v);
     }
+    // OpenAPI 3.0: `nullable` does not add null to an `enum`; list it, or null reads as outside the enum.
+    if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
     return out;
   }
   return value;

@@ -14,11 +14,13 @@ const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t
 
 /** Trimmed printable text of at most `max` characters; required text must not be blank. */
 export function text(max: number, opts: { multiline?: boolean; description?: string; min?: number } = {}) {
+  // The length limit holds for the text as sent (so the document's maxLength is exact); blankness is judged trimmed.
   const trimmed = z
     .string()
     .regex(opts.multiline ? MULTILINE : SINGLE_LINE, { error: 'contains control characters' })
+    .max(max)
     .trim();
-  const base = (opts.min ? trimmed.min(opts.min) : trimmed).max(max);
+  const base = opts.min ? trimmed.min(opts.min) : trimmed;
   return opts.description ? base.describe(opts.description) : base;
 }
 
@@ -38,7 +40,8 @@ export const idList = (max: number, description?: string) => {
 };
 
 /** A loose e-mail check: one @, something on both sides, a dot in the domain, no spaces (none around it either). */
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// eslint-disable-next-line no-control-regex -- control characters (C0, DEL, C1) are what it refuses
+export const EMAIL = /^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+\.[^\s@\u0000-\u001f\u007f-\u009f]+$/;
 export const email = (description?: string) => {
   const s = z.string().max(254).regex(EMAIL, { error: 'is not an e-mail address' }).meta({ format: 'email' });
   return description ? s.describe(description) : s;
