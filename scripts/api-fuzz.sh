@@ -78,12 +78,16 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.1
 done
 
+# API_FUZZ_EXCLUDE_CHECKS=none runs every check, positive_data_acceptance included.
+EXCLUDE_CHECKS=${API_FUZZ_EXCLUDE_CHECKS:-positive_data_acceptance}
+EXCLUDE=()
+[[ $EXCLUDE_CHECKS != none ]] && EXCLUDE=(--exclude-checks "$EXCLUDE_CHECKS")
 log "schemathesis: deterministic generation, $MAX_EXAMPLES examples per operation, all phases"
 set +e
 NO_COLOR=1 "$VENV/bin/schemathesis" run "$ORIGIN/admin/v1/openapi.json" \
   --url "$ORIGIN/admin/v1" \
   -H "Authorization: Bearer $TOKEN" \
-  --checks all --exclude-checks "${API_FUZZ_EXCLUDE_CHECKS:-positive_data_acceptance}" \
+  --checks all "${EXCLUDE[@]}" \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$MAX_EXAMPLES" --workers 1 \
   --generation-deterministic \

@@ -4,6 +4,8 @@ const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 module.exports = async () => {
+  // Every admin answer of a migrated operation is checked against the document (src/admin/contract/response-check.ts).
+  process.env.ADMIN_RESPONSE_CHECK = '1';
   const root = join(__dirname, '..', '..');
   const env = {
     ...process.env,

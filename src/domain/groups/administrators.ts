@@ -8,7 +8,6 @@ import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { visibleGroup } from './groups';
 import { loadMemberUser, loadVisibleUser } from '../access/user-visibility';
-import { readBody, readId } from './input';
 import { userSummary } from './user-identity';
 
 /**
@@ -44,9 +43,7 @@ export async function listAdministrators(deps: GroupsDeps, access: Access, group
   };
 }
 
-export async function addAdministrator(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['userId']);
-  const userId = readId(body, 'userId');
+export async function addAdministrator(deps: GroupsDeps, access: Access, groupId: string, userId: string) {
   const g = await visibleGroup(deps, access, groupId);
   access.assert(access.canManageAdministrators(g), `designate Group Administrators of "${g.name}"`);
   assertDesignatable(g);

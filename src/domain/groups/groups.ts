@@ -15,7 +15,7 @@ import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
-import { invalid, readBody, readEnum, readNullableId, readText, type Body } from './input';
+import { invalid } from './input';
 import { visibleMemberCountOf, visibleMemberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
 import { loadVisibleUser } from '../access/user-visibility';
@@ -27,11 +27,32 @@ import { assertMayGrantMembership, assertMayInheritFrom, assertMayRevokeAdminGra
  * but only the IdP changes them. Default groups are never renamed, changed or deleted.
  */
 
-const NAME_MAX = 100;
-const DESCRIPTION_MAX = 1000;
-const AUDIENCES: readonly Audience[] = ['user', 'customer'];
-const KINDS: readonly GroupKind[] = ['static', 'dynamic'];
-const STATUSES: readonly GroupStatus[] = ['active', 'archived'];
+/** Limits of a group's fields (the admin API's schemas state them: src/admin/routes/groups.ts). */
+export const GROUP_NAME_MAX = 100;
+export const GROUP_DESCRIPTION_MAX = 1000;
+export const GROUP_RULE_MAX = 4000;
+
+/** What creating a group takes (validated by the operation's schema: trimmed printable text, ids, enums). */
+export interface GroupCreateInput {
+  name: string;
+  description?: string | undefined;
+  audience?: Audience | undefined;
+  kind?: GroupKind | undefined;
+  parentId?: string | null | undefined;
+  ownerId?: string | null | undefined;
+  rule?: { expression: string } | null | undefined;
+}
+
+/** A group change: absent leaves a field; null clears description, parent, owner or rule. Audience and kind never change. */
+export interface GroupUpdateInput {
+  name?: string | undefined;
+  description?: string | null | undefined;
+  parentId?: string | null | undefined;
+  ownerId?: string | null | undefined;
+  rule?: { expression: string } | null | undefined;
+  audience?: Audience | undefined;
+  kind?: GroupKind | undefined;
+}
 
 function nameTaken(name: string): AppError {
   return new AppError('conflict', 'GROUP_NAME_TAKEN', `A group named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
@@ -117,14 +138,10 @@ async function checkParent(deps: GroupsDeps, access: Access, group: Pick<GroupRe
  * (a bad expression is the rules engine's 400) and kept as the rule `dyn_<groupId>` that the
  * identity-sync worker evaluates; the group document keeps a copy for display.
  */
-function ruleOf(deps: GroupsDeps, body: Body): { expression: string } | undefined {
-  const value = body.rule;
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('rule', '"rule" must be an object {expression}');
-  const rule = readBody(value, ['expression']);
-  const expression = readText(rule, 'expression', { required: true, max: 4000 });
-  compileOrThrow(deps.registry, expression);
-  return { expression };
+function ruleOf(deps: GroupsDeps, rule: { expression: string } | null | undefined): { expression: string } | undefined {
+  if (!rule) return undefined;
+  compileOrThrow(deps.registry, rule.expression);
+  return { expression: rule.expression };
 }
 
 const auditView = (g: GroupRecord) => groupView(g);
@@ -132,17 +149,15 @@ const auditView = (g: GroupRecord) => groupView(g);
 /** Why a non-admin may not set a dynamic group's rule (Access.canSetRule). */
 const RULE_REFUSAL = "set a dynamic group's rule: a rule chooses members among every user of the tenant, so only an admin sets it (ask an admin, or add members to a static group)";
 
-export async function createGroup(deps: GroupsDeps, access: Access, input: unknown): Promise<Record<string, unknown>> {
-  const body = readBody(input, ['name', 'description', 'audience', 'kind', 'parentId', 'ownerId', 'rule']);
-  const name = readText(body, 'name', { required: true, max: NAME_MAX });
-  const description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
-  const audience = readEnum(body, 'audience', AUDIENCES) ?? 'user';
-  const kind = readEnum(body, 'kind', KINDS) ?? 'static';
-  const parentId = readNullableId(body, 'parentId') ?? undefined;
-  const ownerId = readNullableId(body, 'ownerId') ?? undefined;
-  if (body.rule !== undefined && body.rule !== null && kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
+export async function createGroup(deps: GroupsDeps, access: Access, body: GroupCreateInput): Promise<Record<string, unknown>> {
+  const { name, description } = body;
+  const audience = body.audience ?? 'user';
+  const kind = body.kind ?? 'static';
+  const parentId = body.parentId ?? undefined;
+  const ownerId = body.ownerId ?? undefined;
+  if (body.rule && kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
   access.assert(access.canCreateGroup(audience), `create ${audience === 'customer' ? 'customer' : 'user'} groups`);
-  const rule = ruleOf(deps, body);
+  const rule = ruleOf(deps, body.rule);
   if (rule) access.assert(access.canSetRule(), RULE_REFUSAL);
 
   const { tenantId } = access;
@@ -198,8 +213,7 @@ async function versionOf(deps: GroupsDeps, g: GroupRecord): Promise<number> {
   return doc.version ?? 1;
 }
 
-export async function updateGroup(deps: GroupsDeps, access: Access, groupId: string, input: unknown): Promise<Record<string, unknown>> {
-  const body = readBody(input, ['name', 'description', 'parentId', 'ownerId', 'rule', 'audience', 'kind']);
+export async function updateGroup(deps: GroupsDeps, access: Access, groupId: string, body: GroupUpdateInput): Promise<Record<string, unknown>> {
   const before = await visibleGroup(deps, access, groupId);
   assertWritable(before);
   access.assert(access.canEditGroup(before), 'change this group');
@@ -210,16 +224,15 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   if (body.kind !== undefined && body.kind !== before.kind) throw invalid('kind', 'The kind of a group cannot change; create a new group');
   const set: Record<string, unknown> = {};
   const unset: string[] = [];
-  const name = readText(body, 'name', { max: NAME_MAX });
-  if (body.name !== undefined) {
-    if (!name) throw invalid('name', '"name" must not be empty');
+  const { name } = body;
+  if (name !== undefined) {
     set['attrs.displayName'] = name;
     set['lc.displayName'] = name.toLowerCase();
   }
   if (body.description === null) unset.push('description');
-  else if (body.description !== undefined) set.description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
+  else if (body.description !== undefined) set.description = body.description;
   const ruleChanged = body.rule !== undefined;
-  const rule = ruleChanged ? ruleOf(deps, body) : undefined;
+  const rule = ruleChanged ? ruleOf(deps, body.rule) : undefined;
   if (ruleChanged) {
     if (before.kind !== 'dynamic') throw invalid('rule', 'Only dynamic groups carry a rule');
     // On an admin-granting group the rule decides who is an admin: that refusal names the group and role.
@@ -228,7 +241,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
     if (rule) set.rule = { ...rule, ruleId: dynamicRuleIdFor(groupId) };
     else unset.push('rule');
   }
-  const parentId = readNullableId(body, 'parentId');
+  const { parentId } = body;
   const parentChanged = parentId !== undefined && (parentId ?? undefined) !== before.parentId;
   if (parentChanged) {
     if (parentId) {
@@ -236,7 +249,7 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
       set.parentId = parentId;
     } else unset.push('parentId');
   }
-  const ownerId = readNullableId(body, 'ownerId');
+  const { ownerId } = body;
   const ownerChanged = ownerId !== undefined && (ownerId ?? undefined) !== before.ownerId;
   if (ownerChanged) {
     if (ownerId) {
@@ -346,52 +359,31 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   accessEvents.emit({ tenantId, kind: 'group', groupId });
 }
 
+/** The list's filters, sort and page (validated by the operation's schema). */
 export interface GroupListQuery {
-  q?: string;
-  origin?: string;
-  status?: string;
-  audience?: string;
-  kind?: string;
-  parentId?: string;
+  q?: string | undefined;
+  origin?: 'internal' | 'scim' | undefined;
+  status?: GroupStatus | undefined;
+  audience?: Audience | undefined;
+  kind?: GroupKind | undefined;
+  parentId?: string | undefined;
   /** Only groups that can take new members and grants (active ones). */
-  assignable?: string;
-  sort?: string;
-  page?: string;
-  limit?: string;
+  assignable?: 'true' | 'false' | undefined;
+  sort?: GroupSort | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
 }
 
-const SORTS = ['name', '-name', 'memberCount', '-memberCount'] as const;
-type GroupSort = (typeof SORTS)[number];
-
-function intParam(value: string | undefined, field: string, dflt: number, min: number, max: number): number {
-  if (value === undefined) return dflt;
-  if (!/^\d+$/.test(value)) throw invalid(field, `"${field}" must be a whole number`);
-  const n = Number(value);
-  if (n < min || n > max) throw invalid(field, `"${field}" must be between ${min} and ${max}`);
-  return n;
-}
+export const GROUP_SORTS = ['name', '-name', 'memberCount', '-memberCount'] as const;
+type GroupSort = (typeof GROUP_SORTS)[number];
 
 function listCriteria(access: Access, query: GroupListQuery): GroupListCriteria {
-  const origin = query.origin ?? 'internal';
-  if (origin !== 'internal' && origin !== 'scim') throw invalid('origin', '"origin" must be internal or scim');
-  const criteria: GroupListCriteria = { origin };
-  if (query.q) {
-    if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
-    criteria.nameContains = query.q.toLowerCase();
-  }
-  const enumValue = <T extends string>(field: 'status' | 'audience' | 'kind' | 'assignable', values: readonly T[]): T | undefined => {
-    const v = query[field];
-    if (v === undefined || v === '') return undefined;
-    if (!(values as readonly string[]).includes(v)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
-    return v as T;
-  };
-  const status = enumValue('status', STATUSES);
-  const audience = enumValue('audience', AUDIENCES);
-  const kind = enumValue('kind', KINDS);
-  if (status) criteria.status = status;
-  if (audience) criteria.audience = audience;
-  if (kind) criteria.kind = kind;
-  if (enumValue('assignable', ['true', 'false'] as const) === 'true') criteria.assignableOnly = true;
+  const criteria: GroupListCriteria = { origin: query.origin ?? 'internal' };
+  if (query.q) criteria.nameContains = query.q.toLowerCase();
+  if (query.status) criteria.status = query.status;
+  if (query.audience) criteria.audience = query.audience;
+  if (query.kind) criteria.kind = query.kind;
+  if (query.assignable === 'true') criteria.assignableOnly = true;
   if (query.parentId) criteria.parentId = query.parentId;
   if (!access.isAdmin) {
     criteria.visible = { ids: [...new Set([...access.memberOf, ...access.managerOf, ...access.administratorOf])], customerGroups: access.isCustomerAdmin };
@@ -405,10 +397,9 @@ function listCriteria(access: Access, query: GroupListQuery): GroupListCriteria 
  * group's count: one grouped count over the memberships index for the matching groups.
  */
 export async function listGroups(deps: GroupsDeps, access: Access, query: GroupListQuery) {
-  const page = intParam(query.page, 'page', 1, 1, 100_000);
-  const limit = intParam(query.limit, 'limit', 50, 1, 200);
-  const sort = (query.sort ?? 'name') as GroupSort;
-  if (!SORTS.includes(sort)) throw invalid('sort', `"sort" must be one of ${SORTS.join(', ')}`);
+  const page = query.page ?? 1;
+  const limit = query.limit ?? 50;
+  const sort = query.sort ?? 'name';
   const criteria = listCriteria(access, query);
   const groups = repositoriesOf(deps.models).groups;
   const total = await groups.countListed(access.tenantId, criteria);

@@ -1,8 +1,9 @@
 import { AppError } from '../../errors/app-error';
 
 /**
- * Small readers for admin request bodies: each names the offending field in a 400
- * `INVALID_REQUEST` (details.field), so a client can show the error beside the input.
+ * The 400 of a domain rule about one input field (`details.field` names it, so a client can show
+ * the error beside the input). Request shapes are checked by the admin API's schemas
+ * (src/admin/contract); the readers below serve only the routes not migrated yet (deprovisioning).
  */
 export function invalid(field: string, message: string): AppError {
   return new AppError('badRequest', 'INVALID_REQUEST', message, { details: { field } });
@@ -19,48 +20,6 @@ export function readBody(body: unknown, allowed: readonly string[]): Body {
   return body as Body;
 }
 
-// Printable text only: names and descriptions are shown in UIs and logs.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export function readText(body: Body, field: string, opts: { required: true; max: number; multiline?: boolean }): string;
-export function readText(body: Body, field: string, opts: { required?: false; max: number; multiline?: boolean }): string | undefined;
-export function readText(body: Body, field: string, opts: { required?: boolean; max: number; multiline?: boolean }): string | undefined {
-  const value = body[field];
-  if (value === undefined) {
-    if (opts.required) throw invalid(field, `"${field}" is required`);
-    return undefined;
-  }
-  if (typeof value !== 'string') throw invalid(field, `"${field}" must be a string`);
-  const trimmed = value.trim();
-  if (opts.required && trimmed.length === 0) throw invalid(field, `"${field}" must not be empty`);
-  if (trimmed.length > opts.max) throw invalid(field, `"${field}" is longer than ${opts.max} characters`);
-  const checked = opts.multiline ? trimmed.replace(/[\r\n\t]/g, ' ') : trimmed;
-  if (CONTROL.test(checked)) throw invalid(field, `"${field}" contains control characters`);
-  return trimmed;
-}
-
-/** A string id, `null` (to clear) or absent. */
-export function readNullableId(body: Body, field: string): string | null | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return value;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw invalid(field, `"${field}" must be an id or null`);
-  return value;
-}
-
-export function readId(body: Body, field: string): string {
-  const value = readNullableId(body, field);
-  if (typeof value !== 'string') throw invalid(field, `"${field}" is required`);
-  return value;
-}
-
-export function readEnum<T extends string>(body: Body, field: string, values: readonly T[]): T | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !values.includes(value as T)) throw invalid(field, `"${field}" must be one of ${values.join(', ')}`);
-  return value as T;
-}
-
 export function readIdList(body: Body, field: string, opts: { max: number }): string[] {
   const value = body[field];
   if (!Array.isArray(value) || value.length === 0) throw invalid(field, `"${field}" must be a non-empty array of ids`);
@@ -69,7 +28,7 @@ export function readIdList(body: Body, field: string, opts: { max: number }): st
   return [...new Set(value as string[])];
 }
 
-/** A loose e-mail check: one @, something on both sides, a dot in the domain, no spaces. */
+/** A loose e-mail check (CSV import rows): one @, something on both sides, a dot in the domain, no spaces. */
 export function isEmail(text: string): boolean {
   return text.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);
 }

@@ -11,7 +11,6 @@ import { assertMayGrantMembership, assertMayRevokeAdminGrant } from '../access/a
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
-import { invalid, isEmail, readBody, readEnum, readId, readText } from './input';
 import { visibleMemberCountOf } from './member-counts';
 import { AUTOMATIC_SOURCE } from './memberships-of-user';
 import { userSummary } from './user-identity';
@@ -25,8 +24,11 @@ import { userSummary } from './user-identity';
 import { IMPORT_SOURCE, MANUAL_SOURCE } from './membership-sources';
 export { IMPORT_SOURCE, MANUAL_SOURCE };
 /** The sources this API grants and may therefore take away. */
-export const ADMIN_SOURCES: readonly string[] = [MANUAL_SOURCE, IMPORT_SOURCE];
+export const ADMIN_SOURCES = [MANUAL_SOURCE, IMPORT_SOURCE] as const;
 export const MEMBER_ROLES: readonly MembershipRole[] = ['member', 'manager'];
+
+/** The member to add, by `userId` or by `email` (product doc 001; the operation's schema takes exactly one), and their role. */
+export type MemberAddInput = ({ userId: string; email?: undefined } | { email: string; userId?: undefined }) & { role?: MembershipRole | undefined };
 
 /** Automatic and dynamic groups compute their members: nobody adds or removes them by hand. */
 export function assertMembersEditable(g: GroupRecord): void {
@@ -62,25 +64,14 @@ function memberView(m: { userId: string; role: MembershipRole; sources: string[]
   return { userId: m.userId, role: m.role, sources: m.sources, user: user ? userSummary(user) : null };
 }
 
-/** The member to add: `userId`, or `email` (product doc 001: add by e-mail); exactly one. */
-function readMemberRef(body: Record<string, unknown>): { userId: string } | { email: string } {
-  if ((body.userId === undefined) === (body.email === undefined)) throw invalid('userId', 'Give exactly one of "userId" and "email"');
-  if (body.userId !== undefined) return { userId: readId(body, 'userId') };
-  const email = readText(body, 'email', { required: true, max: 254 });
-  if (!isEmail(email)) throw invalid('email', '"email" is not an e-mail address');
-  return { email };
-}
-
-export async function addMember(deps: GroupsDeps, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['userId', 'email', 'role']);
-  const ref = readMemberRef(body);
-  const role = readEnum(body, 'role', MEMBER_ROLES);
+export async function addMember(deps: GroupsDeps, access: Access, groupId: string, input: MemberAddInput) {
+  const { role } = input;
   const g = await groupForMemberChange(deps, access, groupId);
   assertNotIdpGroup(g);
   assertMembersEditable(g);
   assertAssignable(g);
   // Visibility first: a user the caller cannot see answers 404 whatever the group.
-  const user = 'userId' in ref ? await loadVisibleUser(deps.models, access, ref.userId) : await loadVisibleUserByEmail(deps.models, access, ref.email);
+  const user = input.userId !== undefined ? await loadVisibleUser(deps.models, access, input.userId) : await loadVisibleUserByEmail(deps.models, access, input.email);
   const userId = user._id;
   assertAudience(g, user);
   await assertMayGrantMembership(deps.models, access, g, `add members to "${g.name}"`);
@@ -115,10 +106,9 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
  * owner cannot be removed; a membership held only by other sources is refused with the sources
  * that hold it. Ending a membership also ends a Group Administrator designation on the group.
  */
-export async function removeMember(deps: GroupsDeps, access: Access, groupId: string, userId: string, source?: string) {
+export async function removeMember(deps: GroupsDeps, access: Access, groupId: string, userId: string, source?: (typeof ADMIN_SOURCES)[number]) {
   const g = await groupForMemberChange(deps, access, groupId);
   assertMembersEditable(g);
-  if (source !== undefined && !ADMIN_SOURCES.includes(source)) throw invalid('source', `"source" must be one of ${ADMIN_SOURCES.join(', ')}`);
   // A user outside the caller's view answers as unknown, whatever the group (issue 18 #3).
   const user = await loadMemberUser(deps.models, access, userId);
   await assertMayRevokeAdminGrant(deps.models, access, g, `remove members from "${g.name}"`);
@@ -128,7 +118,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
     throw new AppError('conflict', 'GROUP_OWNER_NOT_REMOVABLE', `User ${userId} owns "${g.name}" and cannot be removed from it; change the owner first`, { details: { groupId, userId } });
   }
   if (!existing) throw new AppError('notFound', 'MEMBERSHIP_NOT_FOUND', `User ${userId} is not a member of "${g.name}"`, { details: { groupId, userId } });
-  const toRemove = existing.sources.filter((s) => (source ? s === source : ADMIN_SOURCES.includes(s)));
+  const toRemove = existing.sources.filter((s) => (source ? s === source : (ADMIN_SOURCES as readonly string[]).includes(s)));
   if (toRemove.length === 0) {
     throw new AppError(
       'conflict',
@@ -158,10 +148,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
   return { ...memberView({ userId, role: existing.role, sources: ended ? [] : remaining }, user), removedSources: toRemove, membershipEnded: ended };
 }
 
-export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, input: unknown) {
-  const body = readBody(input, ['role']);
-  const role = readEnum(body, 'role', MEMBER_ROLES);
-  if (!role) throw invalid('role', '"role" is required (member or manager)');
+export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId: string, userId: string, role: MembershipRole) {
   const g = await groupForMemberChange(deps, access, groupId);
   assertNotIdpGroup(g);
   // A user outside the caller's view answers as unknown, whatever the group (issue 18 #3).
@@ -193,11 +180,9 @@ export async function changeMemberRole(deps: GroupsDeps, access: Access, groupId
  * past the hidden ones, so neither the items nor the cursor (always a shown member) nor the total
  * tells anything about another workspace (issue 18 #11).
  */
-export async function listMembers(deps: GroupsDeps, access: Access, groupId: string, query: { cursor?: string; limit?: string }) {
+export async function listMembers(deps: GroupsDeps, access: Access, groupId: string, query: { cursor?: string | undefined; limit?: number | undefined }) {
   const g = await visibleGroup(deps, access, groupId);
-  const limitText = query.limit ?? '50';
-  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
-  const limit = Number(limitText);
+  const limit = query.limit ?? 50;
   const { tenantId } = access;
   const scoped = access.confinedToWorkspace;
   let rows: { userId: string; role: MembershipRole; sources: string[] }[];

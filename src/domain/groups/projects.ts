@@ -3,7 +3,6 @@ import { AppError } from '../../errors/app-error';
 import type { Access } from '../access/policy';
 import type { PermissionsContext } from '../permissions/context';
 import { assignResources, createResource, groupResources, revokeResource } from '../permissions/resources';
-import { invalid, readBody, readNullableId, readText } from './input';
 
 /**
  * The projects of a group, as product doc 004 presents them to Group Administrators: create a
@@ -29,23 +28,21 @@ export async function listGroupProjects(ctx: PermissionsContext, access: Access,
 }
 
 /** `{name}` creates a project in the group; `{projectId}` adds a project the caller can see. Both at level edit. */
-export async function addGroupProject(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['name', 'projectId']);
-  const name = readText(body, 'name', { max: 200 });
-  const projectId = readNullableId(body, 'projectId') ?? undefined;
-  if ((name === undefined) === (projectId === undefined)) throw invalid('name', 'Give either "name" (a new project) or "projectId" (an existing one)');
-  if (name !== undefined) {
+export async function addGroupProject(ctx: PermissionsContext, access: Access, groupId: string, input: { name: string } | { projectId: string }) {
+  if ('name' in input) {
+    const { name } = input;
     const created = await createResource(ctx, access, { type: 'project', name, groupId, level: PROJECT_LEVEL });
     return { ...created, level: PROJECT_LEVEL };
   }
-  await assertIsProject(ctx, access.tenantId, projectId!);
+  const { projectId } = input;
+  await assertIsProject(ctx, access.tenantId, projectId);
   try {
     const result = await assignResources(ctx, access, groupId, { resourceId: projectId, level: PROJECT_LEVEL });
     const item = result.items[0]!;
     return { id: item.resourceId, type: item.type, name: item.name, level: item.level, outcome: item.outcome };
   } catch (err) {
     // Not visible to the caller reads as not found (doc 004: nothing outside their groups is visible).
-    if (err instanceof AppError && err.code === 'INVALID_REQUEST') throw projectNotFound(projectId!);
+    if (err instanceof AppError && err.code === 'INVALID_REQUEST') throw projectNotFound(projectId);
     throw err;
   }
 }

@@ -1,4 +1,3 @@
-import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { Caller } from '../access/caller';
 import { forbidden, loadAccess } from '../access/policy';
@@ -61,12 +60,12 @@ export async function userPermissions(ctx: PermissionsContext, caller: Caller, u
   return effectiveView(eff, names);
 }
 
-export async function authorizeFor(ctx: PermissionsContext, caller: Caller, body: unknown): Promise<Decision> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'The body must be {userId, action, target | resource}');
-  const request = body as { userId?: unknown; action?: unknown; target?: unknown; resource?: unknown };
-  const unknownKeys = Object.keys(request).filter((k) => !['userId', 'action', 'target', 'resource'].includes(k));
-  if (unknownKeys.length) throw new AppError('badRequest', 'AUTHORIZE_INVALID', `Unknown field(s): ${unknownKeys.join(', ')}`, { details: { fields: unknownKeys } });
-  if (typeof request.userId !== 'string' || !request.userId) throw new AppError('badRequest', 'AUTHORIZE_INVALID', 'userId is required');
+/** May this user do this? (validated by the operation's schema: a user id, an action, exactly one of target and resource). */
+export async function authorizeFor(
+  ctx: PermissionsContext,
+  caller: Caller,
+  request: { userId: string; action: string; target?: string | undefined; resource?: string | undefined },
+): Promise<Decision> {
   await assertMayInspect(ctx, caller, request.userId, 'ask about another user');
   return ctx.engine.authorize(caller.tenantId, { userId: request.userId, action: request.action, target: request.target, resource: request.resource });
 }

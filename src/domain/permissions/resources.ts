@@ -8,9 +8,9 @@ import { forbidden, resourceScopeGroups } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { invalid, readBody, readEnum, readId, readIdList, readText } from '../groups/input';
-import { resourceTypeTarget, RESOURCE_TYPES } from './catalog';
-import { auditPermissionChange, pageParams, type PermissionsContext } from './context';
+import { invalid } from '../groups/input';
+import { resourceTypeTarget } from './catalog';
+import { auditPermissionChange, type PermissionsContext } from './context';
 import { isLevel, type Level } from './levels';
 import { visibleGroup } from './roles';
 
@@ -23,8 +23,20 @@ import { visibleGroup } from './roles';
  * deletes a project that belongs only to their groups, and sees no project outside them.
  */
 
-const NAME_MAX = 200;
-const BULK_MAX = 500;
+/** Limits (the admin API's schemas state them: src/admin/routes/resources.ts and group-grants.ts). */
+export const RESOURCE_NAME_MAX = 200;
+export const RESOURCE_ASSIGN_MAX = 500;
+
+/** A resource to create; with groupId also assigned to that group at `level` (null or absent: edit). */
+export interface ResourceInput {
+  type: ResourceType;
+  name: string;
+  groupId?: string | undefined;
+  level?: Level | null | undefined;
+}
+
+/** Resources to assign to a group: one (resourceId) or several (resourceIds), at `level` (absent: view). */
+export type ResourceAssignInput = ({ resourceId: string; resourceIds?: undefined } | { resourceIds: string[]; resourceId?: undefined }) & { level?: Level | undefined };
 
 export const resourceGrantId = (groupId: string, resourceId: string) => `${groupId}|${resourceId}`;
 
@@ -74,26 +86,21 @@ async function visibleResource(ctx: PermissionsContext, access: Access, resource
 }
 
 export interface ResourceListQuery {
-  type?: string;
-  q?: string;
-  groupId?: string;
-  page?: string;
-  limit?: string;
+  type?: ResourceType | undefined;
+  q?: string | undefined;
+  groupId?: string | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
 }
 
 export async function listResources(ctx: PermissionsContext, access: Access, query: ResourceListQuery) {
-  const { page, limit } = pageParams(query);
+  const page = query.page ?? 1;
+  const limit = query.limit ?? 50;
   const criteria: ResourceListCriteria = {};
-  if (query.type !== undefined) {
-    if (!(RESOURCE_TYPES as readonly string[]).includes(query.type)) throw invalid('type', `"type" must be one of ${RESOURCE_TYPES.join(', ')}`);
-    criteria.type = query.type as ResourceType;
-  }
-  if (query.q) {
-    if (query.q.length > 100) throw invalid('q', '"q" is at most 100 characters');
-    criteria.nameContains = query.q;
-  }
+  if (query.type !== undefined) criteria.type = query.type;
+  if (query.q) criteria.nameContains = query.q;
   let inGroups: string[] | undefined = query.groupId ? [query.groupId] : undefined;
-  const scope = await scopeGroups(ctx, access, query.type as ResourceType | undefined);
+  const scope = await scopeGroups(ctx, access, query.type);
   if (scope) inGroups = inGroups ? inGroups.filter((g) => scope.includes(g)) : scope;
   if (inGroups) {
     const grants = inGroups.length ? await repositoriesOf(ctx.models).resourceGrants.resourceIdsOfGroups(access.tenantId, inGroups) : [];
@@ -112,8 +119,8 @@ export async function getResource(ctx: PermissionsContext, access: Access, resou
   };
 }
 
-function readGrantLevel(body: Record<string, unknown>, type: ResourceType, dflt: Level): Level {
-  const value = body.level ?? dflt;
+/** The level asked for, if this type of resource can be assigned at it. */
+function grantLevel(value: Level, type: ResourceType): Level {
   const offered = resourceTypeTarget(type).grantLevels ?? [];
   if (!isLevel(value) || !offered.includes(value)) throw invalid('level', `${aOrAn(type, true)} ${type} can be assigned at ${offered.join(', ')}`);
   return value;
@@ -123,12 +130,8 @@ function readGrantLevel(body: Record<string, unknown>, type: ResourceType, dflt:
  * Creates a resource. With `groupId` it is also assigned to that group (at `level`, default edit):
  * that is how a Group Administrator creates a project in their group.
  */
-export async function createResource(ctx: PermissionsContext, access: Access, input: unknown) {
-  const body = readBody(input, ['type', 'name', 'groupId', 'level']);
-  const type = readEnum(body, 'type', RESOURCE_TYPES);
-  if (!type) throw invalid('type', `"type" is required: one of ${RESOURCE_TYPES.join(', ')}`);
-  const name = readText(body, 'name', { required: true, max: NAME_MAX });
-  const groupId = body.groupId === undefined ? undefined : readId(body, 'groupId');
+export async function createResource(ctx: PermissionsContext, access: Access, body: ResourceInput) {
+  const { type, name, groupId } = body;
   let group: GroupRecord | undefined;
   if (groupId) {
     group = await visibleGroup(ctx.models, access, groupId);
@@ -139,8 +142,9 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
     if (type !== 'project') throw forbidden(`create ${type}s`);
     if (!group || !access.canManageProjects(group)) throw forbidden('create projects outside the groups whose projects you manage (give groupId)');
   }
-  const level = group ? readGrantLevel(body, type, 'edit') : undefined;
-  if (!group && body.level !== undefined) throw invalid('level', '"level" needs "groupId"');
+  // A documented null: the default level, as absent.
+  const level = group ? grantLevel(body.level ?? 'edit', type) : undefined;
+  if (!group && body.level !== undefined && body.level !== null) throw invalid('level', '"level" needs "groupId"');
   const clash = await findByName(ctx, access.tenantId, type, name);
   if (clash) throw new AppError('conflict', 'RESOURCE_NAME_TAKEN', `${aOrAn(type, true)} ${type} named "${name}" exists already`, { details: { type, name } });
   const now = new Date();
@@ -159,9 +163,7 @@ export async function createResource(ctx: PermissionsContext, access: Access, in
   return { ...resourceView(doc), groups: group && level ? [{ groupId: group.id, level }] : [] };
 }
 
-export async function updateResource(ctx: PermissionsContext, access: Access, resourceId: string, input: unknown) {
-  const body = readBody(input, ['name']);
-  const name = readText(body, 'name', { required: true, max: NAME_MAX });
+export async function updateResource(ctx: PermissionsContext, access: Access, resourceId: string, name: string) {
   const { resource, grants } = await visibleResource(ctx, access, resourceId);
   await assertMayChangeResource(ctx, access, resource, grants);
   if (name.toLowerCase() !== resource.name.toLowerCase()) {
@@ -237,12 +239,11 @@ async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupR
  * Assigns resources to a group at a level (or changes the level of an assignment): body
  * `{resourceId | resourceIds, level}`. Every resource is checked before any is written.
  */
-export async function assignResources(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['resourceId', 'resourceIds', 'level']);
+export async function assignResources(ctx: PermissionsContext, access: Access, groupId: string, body: ResourceAssignInput) {
   const group = await visibleGroup(ctx.models, access, groupId);
   assertNotIdpGroup(group);
   assertAssignable(group);
-  const ids = body.resourceIds !== undefined ? readIdList(body, 'resourceIds', { max: BULK_MAX }) : [readId(body, 'resourceId')];
+  const ids = body.resourceIds !== undefined ? [...new Set(body.resourceIds)] : [body.resourceId];
   const checked: { resource: ResourceDoc; level: Level }[] = [];
   for (const id of ids) {
     let resource: ResourceDoc;
@@ -253,7 +254,7 @@ export async function assignResources(ctx: PermissionsContext, access: Access, g
       throw err;
     }
     assertMayAssign(access, group, resource.type);
-    checked.push({ resource, level: readGrantLevel(body, resource.type, 'view') });
+    checked.push({ resource, level: grantLevel(body.level ?? 'view', resource.type) });
   }
   const results = [];
   for (const { resource, level } of checked) {

@@ -7,7 +7,7 @@ import { forbidden } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { invalid, readBody, readEnum, readId, readText } from '../groups/input';
+import { invalid } from '../groups/input';
 import { assertMayGrantRole } from '../access/admin-grant';
 import { assertRoleWithinReach } from '../access/role-reach';
 import { canSeeUser } from '../access/user-visibility';
@@ -24,9 +24,6 @@ import { findTarget } from './catalog';
  * so only an admin can give anyone the Admin role. Every change is audited and reported to the
  * permission engine before the call returns, so authorize answers reflect it at once.
  */
-
-const NAME_MAX = 100;
-const DESCRIPTION_MAX = 1000;
 
 const roleAssignmentId = roleAssignmentIds;
 
@@ -58,8 +55,21 @@ export async function loadRole(ctx: PermissionsContext, tenantId: string, roleId
   return doc;
 }
 
-function readPrivileges(body: Record<string, unknown>): Privilege[] {
-  const privileges = normalizePrivileges(body.privileges);
+/** Limits of a role's fields (the admin API's schemas state them: src/admin/routes/roles.ts). */
+export const ROLE_NAME_MAX = 100;
+export const ROLE_DESCRIPTION_MAX = 1000;
+
+/** A role to create (validated by the operation's schema; the catalogue checks targets and levels). */
+export interface RoleInput {
+  name: string;
+  description?: string | undefined;
+  audience?: 'user' | 'customer' | undefined;
+  privileges?: { target: string; level: string }[] | undefined;
+}
+export type RoleUpdateInput = Partial<Omit<RoleInput, 'audience'>>;
+
+function readPrivileges(body: { privileges?: { target: string; level: string }[] | undefined }): Privilege[] {
+  const privileges = normalizePrivileges(body.privileges ?? []);
   assertDependencies(privileges);
   return privileges;
 }
@@ -136,12 +146,10 @@ function assertMayChangeRole(access: Access, role: Pick<RoleDoc, 'audience'> | u
   access.assert(access.isCustomerAdmin && (role === undefined || role.audience === 'customer'), what);
 }
 
-export async function createRole(ctx: PermissionsContext, access: Access, input: unknown) {
+export async function createRole(ctx: PermissionsContext, access: Access, body: RoleInput) {
   assertMayChangeRole(access, undefined, 'create roles');
-  const body = readBody(input, ['name', 'description', 'privileges', 'audience']);
-  const name = readText(body, 'name', { required: true, max: NAME_MAX });
-  const description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true });
-  const audience = readEnum(body, 'audience', ['user', 'customer'] as const) ?? (access.isAdmin ? 'user' : 'customer');
+  const { name, description } = body;
+  const audience = body.audience ?? (access.isAdmin ? 'user' : 'customer');
   // A customer admin's roles are customer roles.
   if (!access.isAdmin && audience !== 'customer') throw forbidden('create roles for internal users');
   const privileges = readPrivileges(body);
@@ -161,18 +169,17 @@ function roleNameTaken(name: string): AppError {
   return new AppError('conflict', 'ROLE_NAME_TAKEN', `A role named "${name}" exists already (names are unique per tenant, ignoring case)`, { details: { name } });
 }
 
-export async function updateRole(ctx: PermissionsContext, access: Access, roleId: string, input: unknown) {
-  const body = readBody(input, ['name', 'description', 'privileges']);
+export async function updateRole(ctx: PermissionsContext, access: Access, roleId: string, body: RoleUpdateInput) {
   const before = await loadRole(ctx, access.tenantId, roleId);
   assertMayChangeRole(access, before, 'change this role');
   const set: Partial<RoleDoc> = {};
-  const name = readText(body, 'name', { max: NAME_MAX });
+  const { name } = body;
   if (name !== undefined && name !== before.name) {
     if (before.system) throw new AppError('conflict', 'ROLE_DEFAULT_IMMUTABLE', `"${before.name}" is a default role: it cannot be renamed`);
     set.name = name;
     set.nameLower = name.toLowerCase();
   }
-  if (body.description !== undefined) set.description = readText(body, 'description', { max: DESCRIPTION_MAX, multiline: true }) ?? '';
+  if (body.description !== undefined) set.description = body.description;
   if (body.privileges !== undefined) {
     if (before.system === ADMIN_ROLE_KEY) {
       throw new AppError('conflict', 'ROLE_DEFAULT_IMMUTABLE', 'The Admin role always holds everything: its privileges cannot be changed');
@@ -282,9 +289,7 @@ function assertMayAssign(access: Access, group: GroupRecord, role: Pick<RoleDoc,
   access.assert(access.isCustomerAdmin && group.audience === 'customer' && group.origin === 'internal' && (role === undefined || role.audience === 'customer'), what);
 }
 
-export async function assignRoleToGroup(ctx: PermissionsContext, access: Access, groupId: string, input: unknown) {
-  const body = readBody(input, ['roleId']);
-  const roleId = readId(body, 'roleId');
+export async function assignRoleToGroup(ctx: PermissionsContext, access: Access, groupId: string, roleId: string) {
   const group = await visibleGroup(ctx.models, access, groupId);
   assertMayAssign(access, group, undefined, 'assign roles');
   assertNotIdpGroup(group);
@@ -345,10 +350,8 @@ export async function userRoles(ctx: PermissionsContext, access: Access, userId:
   return { userId, roles: roles.sort((a, b) => a.nameLower.localeCompare(b.nameLower)).map((r) => roleView(r)) };
 }
 
-export async function assignRoleToUser(ctx: PermissionsContext, access: Access, userId: string, input: unknown) {
+export async function assignRoleToUser(ctx: PermissionsContext, access: Access, userId: string, roleId: string) {
   access.assertAdmin('assign roles');
-  const body = readBody(input, ['roleId']);
-  const roleId = readId(body, 'roleId');
   await loadUser(ctx, access.tenantId, userId);
   const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.user(userId, roleId), tenantId: access.tenantId, roleId, userId, createdAt: new Date() };
