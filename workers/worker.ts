@@ -1,4 +1,5 @@
-import { Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { createRedisConnection } from '../src/queue/redis-connection';
 import type { Config } from '../src/config/config';
 import type { Logger } from '../src/observability/logger';
@@ -14,6 +15,8 @@ import type { JobResult } from './processors/processor-deps';
 import { sweepPending, type SweepResult } from './sweeper';
 import { startEventSequencing } from './event-sequencing';
 import { checkSyncRecovered } from '../src/domain/sync/sync-health';
+import { TenantSlotLeases } from '../src/queue/tenant-slots';
+import { SyncJobSlots } from './job-slots';
 
 export interface SyncWorker {
   /** Graceful stop: no new jobs, active ones finish, then connections close. */
@@ -34,6 +37,8 @@ export interface SyncWorkerOptions {
   sweepIntervalSeconds?: number;
   /** Users per chunk in rule runs and fan-outs (default 1000). */
   chunkSize?: number;
+  /** Overrides config.sync.maxJobsPerTenant (a tenant's running jobs across the workers while another tenant has work; 0: no cap). */
+  maxJobsPerTenant?: number;
   /** Where membership changes are announced (default: the process-wide bus, so in-process permission caches hear them). */
   accessEvents?: AccessEvents;
 }
@@ -45,6 +50,11 @@ export interface SyncWorkerOptions {
  * and 428/s at 32 (BullMQ's empty-job floor 813–968/s in the same runs).
  */
 export const DEFAULT_CONCURRENCY = 32;
+
+/** How long a running job's tenant slot lasts without renewal (renewed every third of it): a dead worker's slots free themselves after this. */
+const SLOT_LEASE_MS = 30_000;
+/** A job over its tenant's cap that gives its slot up comes back to the queue after this. */
+const YIELD_DELAY_MS = 200;
 
 /** Starts the BullMQ worker and the outbox sweeper (a sweep at start, then every interval). */
 export function startSyncWorker(config: Config, db: Database, logger: Logger, opts: SyncWorkerOptions = {}): SyncWorker {
@@ -70,7 +80,28 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   // Workers block on Redis: they need retries forever (maxRetriesPerRequest null), unlike producers.
   const connection = createRedisConnection(config.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn('worker redis error', { err }));
-  const worker = new Worker<JobPayloads[JobName], JobResult, JobName>(SYNC_QUEUE, processor, {
+  // The per-tenant cap (src/queue/tenant-slots.ts): a job over it is held, or goes back to the queue with no attempt counted.
+  const maxJobsPerTenant = opts.maxJobsPerTenant ?? config.sync.maxJobsPerTenant;
+  const slotConnection = createRedisConnection(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  slotConnection.on('error', (err) => log.debug('tenant slots redis error', { err }));
+  const bullPrefix = queuePrefix(config.queue.prefix);
+  const queueKeys = { wait: `${bullPrefix}:${SYNC_QUEUE}:wait`, prioritized: `${bullPrefix}:${SYNC_QUEUE}:prioritized`, job: `${bullPrefix}:${SYNC_QUEUE}:` };
+  const slots = new SyncJobSlots(new TenantSlotLeases(slotConnection, bullPrefix, queueKeys, SLOT_LEASE_MS), maxJobsPerTenant, log, SLOT_LEASE_MS);
+  const workerId = randomUUID();
+  const capped = async (job: Job<JobPayloads[JobName], JobResult, JobName>, token?: string): Promise<JobResult> => {
+    const entry = await slots.enter(job.data.tenantId, `${workerId}:${job.id}`);
+    if (!entry.run) {
+      // Back to the queue behind the job that gets this slot (a job moved to wait would be taken first again); no attempt counted.
+      await job.moveToDelayed(Date.now() + YIELD_DELAY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      return await processor(job);
+    } finally {
+      entry.release();
+    }
+  };
+  const worker = new Worker<JobPayloads[JobName], JobResult, JobName>(SYNC_QUEUE, capped, {
     connection,
     prefix: queuePrefix(config.queue.prefix),
     concurrency,
@@ -121,7 +152,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
     },
     log,
   );
-  log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, sweepAfterSeconds, sweepIntervalSeconds });
+  log.info('sync worker started', { queue: SYNC_QUEUE, concurrency, maxJobsPerTenant, sweepAfterSeconds, sweepIntervalSeconds });
 
   let stopped = false;
   return {
@@ -130,10 +161,13 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       stopped = true;
       clearInterval(timer);
       await events.close();
+      slots.stop();
       await worker.close();
+      await slots.released();
       await sweeping?.catch(() => undefined);
       await queue.close();
       connection.disconnect();
+      slotConnection.disconnect();
       log.info('sync worker stopped');
     },
     async kill() {
@@ -142,9 +176,11 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       clearInterval(timer);
       void events.close();
       stop.abort();
+      slots.stop();
       await worker.close(true).catch(() => undefined);
       await queue.close();
       connection.disconnect();
+      slotConnection.disconnect();
       log.warn('sync worker killed');
     },
     sweep,

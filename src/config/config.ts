@@ -44,7 +44,8 @@ export interface Config {
     maxResourceBytes: number;
   };
   queue: { prefix: string };
-  sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number };
+  /** maxJobsPerTenant: a tenant's running jobs across all workers while another tenant has work (0: no cap; src/queue/tenant-slots.ts). */
+  sync: { sweepAfterSeconds: number; sweepIntervalSeconds: number; maxJobsPerTenant: number };
   /** Change events (docs/events.md): how long they are kept, how often the worker sequences waiting audit events. */
   events: { retentionDays: number; sequenceIntervalMs: number };
   /** The provisioning log (every SCIM request, src/domain/provisioning-log.ts): kept this many days, at most this many entries per tenant. */
@@ -205,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     sync: {
       sweepAfterSeconds: int(env, 'SYNC_SWEEP_AFTER_SECONDS', 60, 1, 86_400),
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
+      maxJobsPerTenant: int(env, 'SYNC_MAX_JOBS_PER_TENANT', 16, 0, 100_000),
     },
     events: {
       retentionDays: int(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),

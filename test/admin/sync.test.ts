@@ -83,5 +83,8 @@ describe('/admin/v1/sync and /metrics', () => {
     expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/admin\/v1\/sync\/status",status="200"\} \d+/);
     expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/scim\/v2\/[^"]+",status="201"\} \d+/);
     expect(text).not.toMatch(/route="[^"]*usr_/);
+    // The fair SCIM gate's figures (per tenant while active; test/scim/http/tenant-gate.test.ts checks the values).
+    expect(text).toContain('# TYPE scim_gate_requests gauge');
+    expect(text).toContain('# TYPE scim_gate_rejections_total counter');
   });
 });

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/observability/logger';
 import { createRedisConnection } from '../../src/queue/redis-connection';
 import { checkRedisSettings } from '../../src/queue/redis-settings';
 import { queuePrefix } from '../../src/queue/jobs';
+import { TenantSlotLeases } from '../../src/queue/tenant-slots';
 import { startRedisCluster, stopRedisCluster } from '../helpers/redis-cluster';
 import { replaceOp, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 
@@ -99,6 +100,25 @@ describe('the sync on a 3-master Redis Cluster', () => {
     } finally {
       await master.config('SET', 'maxmemory-policy', 'noeviction');
     }
+  });
+
+  it("when a tenant is at its job cap, then the cap's script reads the queue's next job in the queue's slot: held while another tenant runs, its slot given up when another tenant's job is next", async () => {
+    const prefix = queuePrefix(`cap-${Date.now()}`);
+    const keys = { wait: `${prefix}:sync:wait`, prioritized: `${prefix}:sync:prioritized`, job: `${prefix}:sync:` };
+    const leases = new TenantSlotLeases(probe, prefix, keys, 30_000);
+    // A alone: past its cap of 1 it still runs.
+    expect((await leases.acquire('ten_a', 'w:1', 1)).kind).toBe('acquired');
+    expect((await leases.acquire('ten_a', 'w:2', 1)).kind).toBe('acquired');
+    expect(await leases.release('ten_a', 'w:2')).toBeGreaterThan(0);
+    // B's job is the queue's next (a job hash the script reads by its id, not named in KEYS): A gives its slot up.
+    await probe.hset(`${keys.job}7`, 'data', JSON.stringify({ tenantId: 'ten_b', userId: 'usr_b' }));
+    await probe.lpush(keys.wait, '7');
+    expect((await leases.acquire('ten_a', 'w:3', 1)).kind).toBe('yield');
+    // B's job runs: A, at its cap, is held.
+    await probe.del(keys.wait);
+    expect((await leases.acquire('ten_b', 'w:7', 1)).kind).toBe('acquired');
+    expect((await leases.acquire('ten_a', 'w:4', 1)).kind).toBe('over-cap');
+    expect(await leases.running()).toEqual({ ten_a: 1, ten_b: 1 });
   });
 });
 

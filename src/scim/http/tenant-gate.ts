@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import { gateRejectionsTotal, watchGate, type GateFigures } from '../../observability/gate-metrics';
 
 /** Gives back the slot a request held; safe to call more than once. */
 export type Release = () => void;
@@ -24,28 +25,30 @@ interface Waiter {
  * In process memory, like the rate limiter: no Redis round trip on the SCIM path. `maxInFlight` 0
  * turns the gate off.
  */
-export class TenantGate {
+export class TenantGate implements GateFigures {
   private inFlight = 0;
   private readonly running = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter[]>();
   private seq = 0;
 
-  private readonly perTenant: number;
+  private readonly perTenantMax: number;
 
   constructor(
     private readonly maxInFlight: number,
     private readonly maxQueuedPerTenant: number,
   ) {
-    this.perTenant = maxInFlight > 1 ? maxInFlight - 1 : maxInFlight;
+    this.perTenantMax = maxInFlight > 1 ? maxInFlight - 1 : maxInFlight;
+    if (maxInFlight > 0) watchGate(this);
   }
 
   /** Waits for a slot; the returned release must be called when the request is done. */
   enter(tenantId: string): Promise<Release> {
     if (this.maxInFlight <= 0) return Promise.resolve(() => undefined);
     // A free slot with no waiter able to use it (dispatch leaves none): start now.
-    if (this.inFlight < this.maxInFlight && (this.running.get(tenantId) ?? 0) < this.perTenant && !this.waiting.has(tenantId)) return Promise.resolve(this.take(tenantId));
+    if (this.inFlight < this.maxInFlight && (this.running.get(tenantId) ?? 0) < this.perTenantMax && !this.waiting.has(tenantId)) return Promise.resolve(this.take(tenantId));
     const queue = this.waiting.get(tenantId) ?? [];
     if (queue.length >= this.maxQueuedPerTenant) {
+      gateRejectionsTotal.inc({ tenant: tenantId });
       return Promise.reject(new AppError('tooManyRequests', 'SCIM_TENANT_BUSY', `This tenant already has ${queue.length} requests waiting on this server; retry after 1 s`, { retryAfter: 1 }));
     }
     return new Promise<Release>((admit) => {
@@ -60,6 +63,12 @@ export class TenantGate {
     let waiting = 0;
     for (const q of this.waiting.values()) waiting += q.length;
     return { inFlight: this.inFlight, waiting, tenantsWaiting: this.waiting.size };
+  }
+
+  /** Running and waiting requests per tenant, for the metrics (src/observability/gate-metrics.ts). */
+  *perTenant(): Iterable<{ tenantId: string; running: number; waiting: number }> {
+    for (const [tenantId, running] of this.running) yield { tenantId, running, waiting: this.waiting.get(tenantId)?.length ?? 0 };
+    for (const [tenantId, queue] of this.waiting) if (!this.running.has(tenantId)) yield { tenantId, running: 0, waiting: queue.length };
   }
 
   private take(tenantId: string): Release {
@@ -83,7 +92,7 @@ export class TenantGate {
       let best: { running: number; seq: number } | undefined;
       for (const [tenantId, queue] of this.waiting) {
         const candidate = { running: this.running.get(tenantId) ?? 0, seq: queue[0]!.seq };
-        if (candidate.running >= this.perTenant) continue;
+        if (candidate.running >= this.perTenantMax) continue;
         if (!best || candidate.running < best.running || (candidate.running === best.running && candidate.seq < best.seq)) {
           best = candidate;
           chosen = tenantId;

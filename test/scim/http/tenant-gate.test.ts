@@ -1,4 +1,5 @@
 import { isAppError } from '../../../src/errors/app-error';
+import { register } from 'prom-client';
 import { TenantGate, type Release } from '../../../src/scim/http/tenant-gate';
 
 /** Settles what is already resolved (admissions are promise callbacks). */
@@ -99,5 +100,40 @@ describe('the SCIM gate between tenants', () => {
     const open = new TenantGate(0, 1);
     await Promise.all(Array.from({ length: 50 }, () => open.enter('A')));
     expect(open.stats().inFlight).toBe(0);
+  });
+
+  it("reports each tenant's running and waiting requests and its 429s in the process's Prometheus metrics", async () => {
+    // Tenant ids of this test only: the registry is the process's, shared with other gates.
+    const [a, b] = [`gauge-a-${process.pid}`, `gauge-b-${process.pid}`];
+    const gate = new TenantGate(3, 2);
+    const t = tracker(gate);
+    for (let i = 0; i < 4; i++) void t.enter(a, `a${i}`);
+    void t.enter(b, 'b0');
+    void t.enter(b, 'b1');
+    await flush();
+    const refused = await gate.enter(a).catch((err: unknown) => err);
+    expect(isAppError(refused) && refused.code === 'SCIM_TENANT_BUSY').toBe(true);
+    const sample = async () => {
+      const text = (await register.metrics()).split('\n');
+      const value = (name: string, labels: string) => Number(text.find((line) => line.startsWith(`${name}{${labels}}`))?.split(' ')[1] ?? NaN);
+      return {
+        aRunning: value('scim_gate_requests', `tenant="${a}",state="running"`),
+        aWaiting: value('scim_gate_requests', `tenant="${a}",state="waiting"`),
+        bRunning: value('scim_gate_requests', `tenant="${b}",state="running"`),
+        bWaiting: value('scim_gate_requests', `tenant="${b}",state="waiting"`),
+        aRefused: value('scim_gate_rejections_total', `tenant="${a}"`),
+        bPresent: text.some((line) => line.includes(`tenant="${b}"`)),
+      };
+    };
+    // A: 2 running (all slots but one), 2 waiting, 1 refused; B: 1 running (the slot kept free), 1 waiting.
+    expect(await sample()).toEqual({ aRunning: 2, aWaiting: 2, bRunning: 1, bWaiting: 1, aRefused: 1, bPresent: true });
+    t.release('b0');
+    await flush();
+    t.release('b1');
+    await flush();
+    // B done: it leaves the gauge (no series for idle tenants); A's freed slot went to its queue.
+    const after = await sample();
+    expect(after.bPresent).toBe(false);
+    expect([after.aRunning, after.aWaiting]).toEqual([2, 2]);
   });
 });
