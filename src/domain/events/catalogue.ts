@@ -158,6 +158,25 @@ function invitationAccepted(audit: AuditEventDoc): DerivedEvent[] {
     });
 }
 
+/**
+ * A role or resource grant changed: one `access.changed` per user whose effective access it
+ * changed, with their roles, permissions and resources before and after (computed by the write,
+ * `state.effective`: src/domain/permissions/access-difference.ts), at the grant's place in the
+ * feed. An audit event written before that (no `state.effective`) names the grant only.
+ */
+function accessChanged(audit: AuditEventDoc): DerivedEvent[] {
+  const grant = { subject: { ...audit.object }, change: audit.action, before: audit.before ?? null, after: audit.after ?? null };
+  const effective = obj(audit.state).effective;
+  if (!Array.isArray(effective)) return [{ type: 'access.changed', object: { ...audit.object }, data: { ...grant, cause: causeOf(audit) } }];
+  return effective.map(obj).flatMap((d) =>
+    strings(d.userIds).map((userId) => ({
+      type: 'access.changed' as const,
+      object: { type: 'User', id: userId },
+      data: { userId, before: obj(d.before), after: obj(d.after), grant, cause: causeOf(audit) },
+    })),
+  );
+}
+
 const ACCESS_ACTIONS = new Set(['group.role.assigned', 'group.role.revoked', 'user.role.assigned', 'user.role.revoked', 'group.resource.assigned', 'group.resource.updated', 'group.resource.revoked']);
 const ADMIN_GROUP_ACTIONS = new Set(['group.created', 'group.updated', 'group.deleted', 'group.archived', 'group.unarchived', 'group.owner.changed']);
 const MEMBERSHIP_ACTIONS = new Set(['membership.added', 'membership.removed', 'group.member.added', 'group.member.removed', 'group.members.imported']);
@@ -194,8 +213,6 @@ export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   if (object.type === 'Directory' && (action === 'directory.sync_failed' || action === 'directory.sync_recovered')) {
     return [{ type: action, object: { ...object }, data: { tenantId: audit.tenantId, ...obj(audit.after) } }];
   }
-  if (ACCESS_ACTIONS.has(action)) {
-    return [{ type: 'access.changed', object: { ...object }, data: { subject: { ...object }, change: action, before: audit.before ?? null, after: audit.after ?? null, cause: causeOf(audit) } }];
-  }
+  if (ACCESS_ACTIONS.has(action)) return accessChanged(audit);
   return [];
 }
