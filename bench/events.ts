@@ -1,21 +1,24 @@
 /**
- * `npm run bench:events [-- --events N --lag-seconds S --rate R --json FILE]`: the change-event
- * pipeline's figures (issue 19), each beside its floor, measured in one run:
+ * `npm run bench:events [-- --events N --lag-seconds S --rate R --endpoints K --json FILE]`: the
+ * change-event pipeline's figures (issue 19), A/B in one run: A is the delivery as it was before
+ * (a `fetch` per attempt, one endpoint after another, one worker loop that sequences then
+ * delivers), B as it is now (keep-alive node:http, endpoints at once, two loops).
  *
- *  1. throughput: N change events (default 5,000) committed for a tenant with one webhook endpoint
- *     on a loopback receiver; from the first delivery round to the receiver holding all N, through
- *     the worker's delivery (`deliverDue`: signed POST, delivery log, cursor per event, one after
- *     another). Floor: the same signed bodies POSTed one after another by a bare loop (no database).
- *     Target: >= 1,000 events/s.
- *  2. lag: R changes/s (default 100) for S seconds (default 20) while the worker's event loop
- *     runs as in production (`startEventSequencing`, EVENTS_SEQUENCE_INTERVAL_MS as configured,
- *     default 250 ms); lag = arrival at the receiver − the change's commit time (its audit event's
- *     `at`, which is the event's `occurredAt`). Target: p99 < 1 s.
+ *  1. throughput: N change events (default 5,000) committed for a tenant, delivered through the
+ *     worker's delivery (`deliverDue`: signed POST, delivery log, cursor) to a loopback receiver,
+ *     to one endpoint and to K endpoints (default 4; each in order), in the order A B B A. Floors:
+ *     the same signed bodies POSTed one after another by a bare loop (no database), with each
+ *     transport. Target: >= 1,000 events/s.
+ *  2. lag: R changes/s (default 100) for S seconds (default 20) while the worker's loop runs
+ *     (A: the single loop as before; B: `startEventSequencing`), EVENTS_SEQUENCE_INTERVAL_MS as
+ *     configured (default 250 ms); lag = arrival at the receiver − the change's commit time (its
+ *     audit event's `at`, the event's `occurredAt`). Target: p99 < 1 s.
  *
  * A change here is its audit event written as the write paths write it (`user.created` with the
  * user's state): the SCIM layer's own cost is `npm run bench`'s subject, not this one's.
  * On the local services (scripts/services.sh) or MONGODB_URI / REDIS_URL; a database of its own,
- * dropped at the end. Progress on stderr, the result as JSON on stdout.
+ * dropped at the end. Progress on stderr, the result as JSON on stdout (with the load average
+ * before and after: other suites share this machine).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { sequenceAllTenants } from '../../src/domain/events/sequencer';
-import { deliverDue, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
+import { deliverDue, postSigned, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
 import { assertPublicTarget } from '../../src/domain/webhooks/target-guard';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { closeReceivers, startReceiver } from './webhook-receiver';
@@ -206,6 +206,25 @@ describe('webhooks', () => {
     expect((await s.admin.get(`/webhooks/${id}/deliveries?cursor=not-ours`).expect(400)).body.error).toMatchObject({ code: 'INVALID_CURSOR' });
     await s.admin.get(`/webhooks/${id}/deliveries?limit=0`).expect(400);
     await s.admin.delete(`/webhooks/${id}`).expect(204);
+  });
+
+  it('gives up on a receiver that does not answer within the attempt timeout, and reads the answer of one that does', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const silent = await startReceiver(
+      () => 200,
+      () => released,
+    );
+    const ep = { url: silent.url, secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: new Date() }] };
+    try {
+      const result = await postSigned(ep, 'msg_timeout', { type: 'webhook.test' }, { ...OPTS, timeoutMs: 200 });
+      expect(result).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
+      expect(result.status).toBeUndefined();
+    } finally {
+      release();
+    }
+    const answering = await startReceiver(() => 202);
+    expect(await postSigned({ ...ep, url: answering.url }, 'msg_ok', { type: 'webhook.test' }, OPTS)).toMatchObject({ ok: true, status: 202, responseExcerpt: 'thanks' });
   });
 
   it('refuses loopback, private and link-local targets unless allowed', async () => {

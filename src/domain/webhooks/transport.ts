@@ -24,8 +24,9 @@ function readExcerpt(res: IncomingMessage, excerptChars: number): Promise<string
       if (text.length < excerptChars) text += chunk;
     });
     res.on('end', () => resolve(text.slice(0, excerptChars)));
+    // Cut off (the attempt's time ran out, the connection dropped): what came so far.
     res.on('error', () => resolve(text.slice(0, excerptChars)));
-    res.on('aborted', () => resolve(text.slice(0, excerptChars)));
+    res.on('close', () => resolve(text.slice(0, excerptChars)));
   });
 }
 
