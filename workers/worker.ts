@@ -148,6 +148,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
         retryHours: config.webhooks.retryHours,
         baseBackoffMs: config.webhooks.backoffBaseMs,
         maxBackoffMs: config.webhooks.backoffMaxMs,
+        concurrency: config.webhooks.deliveryConcurrency,
       },
     },
     log,

@@ -51,7 +51,7 @@ export interface Config {
   /** The provisioning log (every SCIM request, src/domain/provisioning-log.ts): kept this many days, at most this many entries per tenant. */
   provisioningLog: { enabled: boolean; retentionDays: number; maxPerTenant: number };
   /** Webhook delivery (docs/events.md): private targets (tests, on-premise receivers) only when allowed; how long an event is retried. */
-  webhooks: { allowPrivateTargets: boolean; retryHours: number; backoffBaseMs: number; backoffMaxMs: number };
+  webhooks: { allowPrivateTargets: boolean; retryHours: number; backoffBaseMs: number; backoffMaxMs: number; deliveryConcurrency: number };
   shutdownTimeoutMs: number;
   /** Time a client has to send a whole request (headers and body); 408 after. */
   requestTimeoutMs: number;
@@ -222,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryHours: int(env, 'WEBHOOKS_RETRY_HOURS', 72, 0, 24 * 30),
       backoffBaseMs: int(env, 'WEBHOOKS_BACKOFF_BASE_MS', 5000, 1, 3600_000),
       backoffMaxMs: int(env, 'WEBHOOKS_BACKOFF_MAX_MS', 3600_000, 1, 24 * 3600_000),
+      deliveryConcurrency: int(env, 'WEBHOOKS_DELIVERY_CONCURRENCY', 8, 1, 64),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15000, 0, 600_000),
     requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),

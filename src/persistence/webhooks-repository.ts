@@ -82,11 +82,16 @@ export class WebhooksRepository {
     if (docs.length > 0) await this.models.WebhookDelivery.collection.insertMany(docs as never[], { ordered: false });
   }
 
-  /** The endpoint's newest deliveries first. */
-  async deliveries(tenantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryDoc[]> {
+  /**
+   * The endpoint's deliveries newest first, by (at, _id), after `after` (the last of the previous
+   * page) when given: index `tenantId, endpointId, at, _id`.
+   */
+  async deliveries(tenantId: string, endpointId: string, limit: number, after?: { at: Date; id: string }): Promise<WebhookDeliveryDoc[]> {
+    const filter: Record<string, unknown> = { tenantId, endpointId };
+    if (after) filter.$or = [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }];
     return (await this.models.WebhookDelivery.collection
-      .find({ tenantId, endpointId } as never)
-      .sort({ tenantId: 1, endpointId: 1, at: -1 })
+      .find(filter as never)
+      .sort({ tenantId: 1, endpointId: 1, at: -1, _id: -1 })
       .limit(limit)
       .toArray()) as unknown as WebhookDeliveryDoc[];
   }

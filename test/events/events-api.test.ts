@@ -7,6 +7,7 @@ import { repositoriesOf } from '../../src/persistence/repositories';
 import { writeInterruptedAudits } from '../../src/domain/recovery/pending-audits';
 import { writeInterruptedMembershipAudits } from '../../src/domain/recovery/pending-membership-audits';
 import { membershipId } from '../../src/persistence/memberships-repository';
+import { EventReplica } from '../../src/domain/events/replica';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -190,6 +191,33 @@ describe('GET /admin/v1/events', () => {
       [added._id, 'group.member_added', source],
       [removed._id, 'group.member_removed', source],
     ]);
+  });
+
+  it('gives an accepted invitation one group.member_added (source invitation) per group it added, after the user.created, and a replica drops it on removal', async () => {
+    const { nextCursor: start } = await allEvents(s);
+    const team = expectStatus(await s.admin.post('/groups', { name: 'Invited team' }), 201).body.id as string;
+    const other = expectStatus(await s.admin.post('/groups', { name: 'Invited too' }), 201).body.id as string;
+    const inv = expectStatus(await s.admin.post('/invitations', { email: 'invited.events@example.com', groupIds: [team, other], role: 'manager' }), 201).body.id as string;
+    const created = await s.scim.post('/Users', { schemas: [CORE_USER_URN], userName: 'invited-events', emails: [{ value: 'invited.events@example.com', primary: true }] });
+    expect(created.status).toBe(201);
+    const userId = created.body.id as string;
+    expectStatus(await s.admin.delete(`/groups/${team}/members/${userId}`), 200);
+
+    const events = (await allEvents(s, start)).items;
+    const invited = events.filter((e) => e.type === 'group.member_added' && e.data.userId === userId && e.data.source === 'invitation');
+    expect(invited.map((e) => [e.object, e.data.groupId, e.data.source, e.data.membershipSource, e.data.role, e.data.cause.invitationId])).toEqual(
+      [team, other].map((g) => [{ type: 'Group', id: g }, g, 'invitation', 'manual', 'manager', inv]),
+    );
+    // Ordered after the user's own creation (a consumer drops a member event of a user it does not know).
+    const userCreated = events.findIndex((e) => e.type === 'user.created' && e.object.id === userId);
+    expect(userCreated).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf(invited[0]!)).toBeGreaterThan(userCreated);
+    const removed = events.filter((e) => e.type === 'group.member_removed' && e.data.userId === userId);
+    expect(removed.map((e) => [e.data.groupId, e.data.source])).toEqual([[team, 'manual']]);
+    const replica = new EventReplica();
+    for (const e of events) replica.apply(e);
+    expect(replica.holders(team, 'manual')).toEqual([]);
+    expect(replica.holders(other, 'manual')).toEqual([userId]);
   });
 
   it('answers 410 EVENTS_CURSOR_EXPIRED for a cursor older than retention, and 400 for a cursor it never gave', async () => {

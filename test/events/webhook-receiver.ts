@@ -23,17 +23,20 @@ const open = new Set<Server>();
 const flat = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
 
 /**
- * A webhook receiver on loopback that answers `status()` (e.g. 503 while "down") and keeps every
- * request. Every receiver started is closed by `closeReceivers()` (call it in afterAll), so a
+ * A webhook receiver on loopback that answers `status()` (e.g. 503 while "down"), after `hold()`
+ * when given, and keeps every request. Every receiver started is closed by `closeReceivers()` (call it in afterAll), so a
  * failing test leaves no listening server behind.
  */
-export async function startReceiver(status: () => number): Promise<Receiver> {
+export async function startReceiver(status: () => number, hold?: () => Promise<void>): Promise<Receiver> {
   const received: Received[] = [];
   const receiver: Receiver = { url: '', received, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => void answer());
+    // `hold`: the answer waits for it (a slow receiver, opened by the test).
+    const answer = async () => {
+      if (hold) await hold();
       const answered = status();
       const entry: Received = { headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8'), answered, at: Date.now() };
       if (receiver.verifier) {
@@ -46,7 +49,7 @@ export async function startReceiver(status: () => number): Promise<Receiver> {
       }
       received.push(entry);
       res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'thanks' : 'down for maintenance');
-    });
+    };
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   open.add(server);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { sequenceAllTenants } from '../../src/domain/events/sequencer';
-import { deliverDue, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
+import { deliverDue, postSigned, type DeliveryOptions } from '../../src/domain/webhooks/delivery';
 import { assertPublicTarget } from '../../src/domain/webhooks/target-guard';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { closeReceivers, startReceiver } from './webhook-receiver';
@@ -147,6 +147,84 @@ describe('webhooks', () => {
     await deliverUntil(() => receiver.received.length >= before + 1);
     expect(receiver.received[before]!.headers['webhook-id']).toBe(firstEvent.id);
     await receiver.close();
+  });
+
+  it('serves a slow endpoint and a fast one at once, each in feed order (the fast one does not wait for the slow one)', async () => {
+    const fast = await startReceiver(() => 200);
+    let wanted = Number.POSITIVE_INFINITY;
+    // The slow receiver answers only once the fast one holds every event (or after 5 s, so a
+    // deliverer that served the endpoints one after another fails the test instead of hanging it).
+    const fastHasAll = () => fast.received.length >= wanted;
+    const slow = await startReceiver(
+      () => 200,
+      async () => {
+        for (const until = Date.now() + 5000; !fastHasAll() && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+      },
+    );
+    const types = ['user.created'];
+    const endpoints = [];
+    for (const receiver of [slow, fast]) endpoints.push((await s.admin.post('/webhooks', { url: receiver.url, types }).expect(201)).body as { id: string; deliveredThrough: string });
+    for (let i = 0; i < 4; i++) await s.user(`concurrent-${i}`);
+    await sequenceAllTenants(s.runtime.deps.models);
+    const feed = (await s.admin.get(`/events?after=${endpoints[0]!.deliveredThrough}&types=user.created&limit=1000`).expect(200)).body.items as { id: string }[];
+    expect(feed).toHaveLength(4);
+    wanted = feed.length;
+    const slowAnsweredWhenFastDone: number[] = [];
+    const watcher = setInterval(() => {
+      if (fastHasAll() && slowAnsweredWhenFastDone.length === 0) slowAnsweredWhenFastDone.push(slow.received.length);
+    }, 1);
+    try {
+      await deliverUntil(() => fast.received.length >= wanted && slow.received.length >= wanted, { ...OPTS, concurrency: 2 });
+    } finally {
+      clearInterval(watcher);
+    }
+    // The fast endpoint had every event while the slow one had not answered its first.
+    expect(slowAnsweredWhenFastDone).toEqual([0]);
+    for (const receiver of [fast, slow]) expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual(feed.map((e) => e.id));
+    for (const { id } of endpoints) await s.admin.delete(`/webhooks/${id}`).expect(204);
+  });
+
+  it('pages the delivery log newest first by cursor, every attempt once', async () => {
+    const receiver = await startReceiver(() => 200);
+    const { id } = (await s.admin.post('/webhooks', { url: receiver.url }).expect(201)).body as { id: string };
+    for (let i = 0; i < 7; i++) await s.admin.post(`/webhooks/${id}/test`).expect(200);
+    const all = (await s.admin.get(`/webhooks/${id}/deliveries?limit=500`).expect(200)).body as { items: { id: string; at: string }[]; nextCursor: string | null };
+    expect(all.items).toHaveLength(7);
+    expect(all.nextCursor).toBeNull();
+    const paged: string[] = [];
+    const sizes: number[] = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const page = (await s.admin.get(`/webhooks/${id}/deliveries?limit=3${cursor ? `&cursor=${cursor}` : ''}`).expect(200)).body as { items: { id: string }[]; nextCursor: string | null };
+      paged.push(...page.items.map((d) => d.id));
+      sizes.push(page.items.length);
+      cursor = page.nextCursor;
+    }
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(paged).toEqual(all.items.map((d) => d.id));
+    const times = all.items.map((d) => Date.parse(d.at));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect((await s.admin.get(`/webhooks/${id}/deliveries?cursor=not-ours`).expect(400)).body.error).toMatchObject({ code: 'INVALID_CURSOR' });
+    await s.admin.get(`/webhooks/${id}/deliveries?limit=0`).expect(400);
+    await s.admin.delete(`/webhooks/${id}`).expect(204);
+  });
+
+  it('gives up on a receiver that does not answer within the attempt timeout, and reads the answer of one that does', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const silent = await startReceiver(
+      () => 200,
+      () => released,
+    );
+    const ep = { url: silent.url, secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: new Date() }] };
+    try {
+      const result = await postSigned(ep, 'msg_timeout', { type: 'webhook.test' }, { ...OPTS, timeoutMs: 200 });
+      expect(result).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
+      expect(result.status).toBeUndefined();
+    } finally {
+      release();
+    }
+    const answering = await startReceiver(() => 202);
+    expect(await postSigned({ ...ep, url: answering.url }, 'msg_ok', { type: 'webhook.test' }, OPTS)).toMatchObject({ ok: true, status: 202, responseExcerpt: 'thanks' });
   });
 
   it('refuses loopback, private and link-local targets unless allowed', async () => {

@@ -1,6 +1,7 @@
 import type { Models } from '../../src/persistence/models';
 import { describeShape, partialIndex, servingIndexes, shapeOf, shapesOfCommand, type DeclaredIndex, type QueryShape } from '../../src/persistence/query-shapes';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { encodeTimeCursor } from '../../src/domain/paging/time-cursor';
 
 /**
  * Keeps every hot-path query index-served, on both databases' terms. This test runs the hot paths
@@ -216,6 +217,11 @@ describe('index coverage of the hot paths', () => {
     expect((await s.admin.get(`/groups?parentId=${target}`)).body.items).toHaveLength(1);
     expect((await s.admin.delete(`/groups/${target}`)).status).toBe(409);
     expect((await s.admin.delete(`/groups/${child}`)).status).toBe(204);
+
+    // Webhooks: the console's delivery log, its first page and the next (an endpoint kept disabled: nothing is sent).
+    const hook = (await s.admin.post('/webhooks', { url: 'https://93.184.216.34/hooks', enabled: false })).body as { id: string };
+    expect((await s.admin.get(`/webhooks/${hook.id}/deliveries?limit=50`)).status).toBe(200);
+    expect((await s.admin.get(`/webhooks/${hook.id}/deliveries?limit=50&cursor=${encodeTimeCursor({ at: new Date(), _id: 'wdl_next' })}`)).status).toBe(200);
 
     // Sync status, as the console's monitor polls it (every 5 s) and bench:scale waits on it.
     expect((await s.admin.get('/sync/status')).status).toBe(200);

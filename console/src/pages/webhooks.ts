@@ -1,5 +1,5 @@
 import { api, ApiError, qs } from '../api.js';
-import { field, h, replace, row, statusLine, table, when } from '../dom.js';
+import { field, h, pagedTable, replace, row, statusLine, table, when } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface Endpoint {
@@ -43,8 +43,7 @@ export const renderWebhooks: Page = (root) => {
     replace(secretBox, field(label, h('input', { type: 'text', readonly: true, value: secret, class: 'secret' }), 'Shown once: store it in your receiver now (Standard Webhooks signing secret).'));
 
   const showLog = async (ep: Endpoint) => {
-    const page = await api.get<{ items: Delivery[] }>(`/webhooks/${ep.id}/deliveries${qs({ limit: 50 })}`);
-    const rows = page.items.map((d) => {
+    const toRow = (d: Delivery) => {
       const redeliver = h('button', { type: 'button', class: 'secondary', 'aria-label': `Redeliver event ${d.eventId}` }, 'Redeliver');
       redeliver.addEventListener(
         'click',
@@ -64,11 +63,16 @@ export const renderWebhooks: Page = (root) => {
         (d.error ?? d.responseExcerpt ?? '').slice(0, 120),
         d.seq !== null ? redeliver : null,
       );
-    });
+    };
+    // A page at a time ("More"), by the log's cursor.
+    const page = async (cursor?: string) => {
+      const res = await api.get<{ items: Delivery[]; nextCursor: string | null }>(`/webhooks/${ep.id}/deliveries${qs({ limit: 50, cursor })}`);
+      return { next: res.nextCursor, rows: res.items.map(toRow) };
+    };
     replace(
       log,
       h('h2', {}, `Deliveries to ${ep.url}`),
-      table(['When', 'Event (webhook-id)', 'Attempt', 'Status', 'Latency', 'Answer', ''], rows, 'Delivery attempts, newest first', 'No deliveries yet.'),
+      await pagedTable(['When', 'Event (webhook-id)', 'Attempt', 'Status', 'Latency', 'Answer', ''], 'Delivery attempts, newest first', 'No deliveries yet.', page),
     );
   };
 

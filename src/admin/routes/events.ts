@@ -75,8 +75,8 @@ export const eventsOpenApi: { paths: Record<string, Json>; schemas: Record<strin
           additionalProperties: true,
           description:
             'user.*: {user: {id, attrs}, changes?: {before, after}}; group.created/updated/deleted: {group, changes?}; ' +
-            'group.member_added/removed: {groupId, userId, source (scim, rule:<id>, dynamic, automatic, manual, import), membershipEnded?, cause: {actor, auditAction, expression?, trigger?}}; ' +
-            'access.changed: {subject, change, before, after, cause}',
+            'group.member_added/removed: {groupId, userId, source (scim, rule:<id>, dynamic, automatic, manual, import, invitation), membershipSource? (invitation: manual, the source it is kept under), role?, membershipEnded?, cause: {actor, auditAction, expression?, trigger?, invitationId?}}; ' +
+            'access.changed (object: the user): {userId, before: {admin, roles, permissions: {target: level}, resources: {resourceId: level}}, after: (the same), grant: {subject, change, before, after}, cause}',
         },
       },
       required: ['id', 'seq', 'cursor', 'type', 'version', 'tenantId', 'occurredAt', 'actor', 'object', 'data'],

@@ -50,7 +50,8 @@ export function webhooksRoutes(deps: AdminDeps): Router {
   });
   router.get('/webhooks/:id/deliveries', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'read webhook deliveries');
-    res.json(await listDeliveries(deps.models, ctx.tenantId, param(req, 'id'), queryOf(req).limit));
+    const q = queryOf(req);
+    res.json(await listDeliveries(deps.models, ctx.tenantId, param(req, 'id'), { limit: q.limit, cursor: q.cursor }));
   });
   return router;
 }
@@ -121,9 +122,20 @@ export const webhooksOpenApi: { paths: Record<string, Json>; schemas: Record<str
     '/webhooks/{id}/deliveries': {
       get: {
         tags,
-        summary: 'The delivery log, newest first: each attempt with its status, latency and the start of the answer',
-        parameters: [idPath, { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } }],
-        responses: { '200': ok({ type: 'object', properties: { items: { type: 'array', items: ref('WebhookDelivery') } }, required: ['items'] }), ...adminErrors(400, 404) },
+        summary: 'The delivery log, newest first: each attempt with its status, latency and the start of the answer; a page at a time (cursor)',
+        parameters: [
+          idPath,
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page (opaque)', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': ok({
+            type: 'object',
+            properties: { items: { type: 'array', items: ref('WebhookDelivery') }, nextCursor: { type: 'string', nullable: true, description: 'The next page, or null after the last' } },
+            required: ['items', 'nextCursor'],
+          }),
+          ...adminErrors(400, 404),
+        },
       },
     },
   },

@@ -30,7 +30,13 @@ export function auditActorOf(caller: Caller): AuditActor {
 }
 
 /** Records one change an admin-API caller made (actor {type: admin|user, id: token subject}). */
-export async function auditCallerChange(models: Models, caller: Caller, action: string, object: { type: string; id: string }, change: { before?: unknown; after?: unknown } = {}): Promise<void> {
+export async function auditCallerChange(
+  models: Models,
+  caller: Caller,
+  action: string,
+  object: { type: string; id: string },
+  change: { before?: unknown; after?: unknown; state?: unknown } = {},
+): Promise<void> {
   await recordAudit(models, {
     tenantId: caller.tenantId,
     actor: auditActorOf(caller),
@@ -38,6 +44,7 @@ export async function auditCallerChange(models: Models, caller: Caller, action: 
     object,
     ...(change.before !== undefined ? { before: change.before } : {}),
     ...(change.after !== undefined ? { after: change.after } : {}),
+    ...(change.state !== undefined ? { state: change.state } : {}),
     ...(caller.requestId !== undefined ? { requestId: caller.requestId } : {}),
   });
 }

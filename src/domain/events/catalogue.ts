@@ -1,5 +1,6 @@
 import { textValue } from '../../attributes/text-value';
 import type { AuditEventDoc } from '../../persistence/models';
+import { MANUAL_SOURCE } from '../groups/membership-sources';
 
 /** The payload schema version of every event type below (docs/events.md, "Event catalogue"). */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -134,6 +135,48 @@ function membershipChange(audit: AuditEventDoc): DerivedEvent[] {
   }
 }
 
+/**
+ * An accepted invitation: one `group.member_added` per group it added the user to (`outcome:
+ * 'added'`; groups where the user already was, or that were skipped, changed nothing). Its source
+ * is `invitation`; the membership is kept under the admin API's `manual` source (a later removal
+ * names `manual`), given as `membershipSource` so a consumer applying sources as sets matches them.
+ */
+function invitationAccepted(audit: AuditEventDoc): DerivedEvent[] {
+  const after = obj(audit.after);
+  const userId = textValue(after.userId);
+  if (!userId) return [];
+  return (Array.isArray(after.groups) ? after.groups : [])
+    .map(obj)
+    .filter((g) => g.outcome === 'added' && typeof g.groupId === 'string')
+    .map((g) => {
+      const groupId = String(g.groupId);
+      return {
+        type: 'group.member_added' as const,
+        object: { type: 'Group', id: groupId },
+        data: { groupId, userId, source: 'invitation', membershipSource: MANUAL_SOURCE, role: g.role ?? 'member', cause: causeOf(audit, { invitationId: audit.object.id }) },
+      };
+    });
+}
+
+/**
+ * A role or resource grant changed: one `access.changed` per user whose effective access it
+ * changed, with their roles, permissions and resources before and after (computed by the write,
+ * `state.effective`: src/domain/permissions/access-difference.ts), at the grant's place in the
+ * feed. An audit event written before that (no `state.effective`) names the grant only.
+ */
+function accessChanged(audit: AuditEventDoc): DerivedEvent[] {
+  const grant = { subject: { ...audit.object }, change: audit.action, before: audit.before ?? null, after: audit.after ?? null };
+  const effective = obj(audit.state).effective;
+  if (!Array.isArray(effective)) return [{ type: 'access.changed', object: { ...audit.object }, data: { ...grant, cause: causeOf(audit) } }];
+  return effective.map(obj).flatMap((d) =>
+    strings(d.userIds).map((userId) => ({
+      type: 'access.changed' as const,
+      object: { type: 'User', id: userId },
+      data: { userId, before: obj(d.before), after: obj(d.after), grant, cause: causeOf(audit) },
+    })),
+  );
+}
+
 const ACCESS_ACTIONS = new Set(['group.role.assigned', 'group.role.revoked', 'user.role.assigned', 'user.role.revoked', 'group.resource.assigned', 'group.resource.updated', 'group.resource.revoked']);
 const ADMIN_GROUP_ACTIONS = new Set(['group.created', 'group.updated', 'group.deleted', 'group.archived', 'group.unarchived', 'group.owner.changed']);
 const MEMBERSHIP_ACTIONS = new Set(['membership.added', 'membership.removed', 'group.member.added', 'group.member.removed', 'group.members.imported']);
@@ -166,11 +209,10 @@ export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   }
   if (object.type === 'Group' && ADMIN_GROUP_ACTIONS.has(action)) return adminGroupChange(audit);
   if (MEMBERSHIP_ACTIONS.has(action)) return membershipChange(audit);
+  if (object.type === 'Invitation' && action === 'invitation.accepted') return invitationAccepted(audit);
   if (object.type === 'Directory' && (action === 'directory.sync_failed' || action === 'directory.sync_recovered')) {
     return [{ type: action, object: { ...object }, data: { tenantId: audit.tenantId, ...obj(audit.after) } }];
   }
-  if (ACCESS_ACTIONS.has(action)) {
-    return [{ type: 'access.changed', object: { ...object }, data: { subject: { ...object }, change: action, before: audit.before ?? null, after: audit.after ?? null, cause: causeOf(audit) } }];
-  }
+  if (ACCESS_ACTIONS.has(action)) return accessChanged(audit);
   return [];
 }

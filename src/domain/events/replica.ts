@@ -43,7 +43,8 @@ export class EventReplica {
         this.dropWhere((groupId) => groupId === id);
         break;
       case 'group.member_added': {
-        const [groupId, userId, source] = [text(e.data, 'groupId'), text(e.data, 'userId'), text(e.data, 'source')];
+        // An invitation's membership is kept under `membershipSource` (manual), what its removal names.
+        const [groupId, userId, source] = [text(e.data, 'groupId'), text(e.data, 'userId'), typeof e.data.membershipSource === 'string' ? e.data.membershipSource : text(e.data, 'source')];
         // A recovered change lists the users it asked for; one deleted since is not a member.
         if (this.users.has(userId)) this.sources(groupId, userId, true).add(source);
         break;

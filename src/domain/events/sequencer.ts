@@ -148,10 +148,24 @@ const MEMBERSHIP_AUDITS = new Set(['membership.added', 'membership.removed', 'gr
  * change of the same membership was written).
  */
 export function holdKeysOf(audit: Pick<AuditEventDoc, 'action' | 'object' | 'before' | 'after'>): string[] {
+  if (audit.action === 'invitation.accepted') return invitationHoldKeys(audit);
   if (!MEMBERSHIP_AUDITS.has(audit.action)) return [audit.object.id];
   const userId = (audit.after as { userId?: unknown } | undefined)?.userId ?? (audit.before as { userId?: unknown } | undefined)?.userId;
   if (typeof userId !== 'string') return [audit.object.id];
   return [audit.object.id, userId, membershipId(audit.object.id, userId)];
+}
+
+/**
+ * An accepted invitation adds the user to groups as the user is created (both at once): its
+ * member events wait for the user's own older event (its `user.created`), for the groups' and for
+ * the memberships' (a consumer drops a member event of a user it does not know yet).
+ */
+function invitationHoldKeys(audit: Pick<AuditEventDoc, 'object' | 'after'>): string[] {
+  const after = (audit.after ?? {}) as { userId?: unknown; groups?: unknown };
+  if (typeof after.userId !== 'string') return [audit.object.id];
+  const userId = after.userId;
+  const groupIds = (Array.isArray(after.groups) ? (after.groups as { groupId?: unknown }[]) : []).map((g) => g.groupId).filter((g): g is string => typeof g === 'string');
+  return [audit.object.id, userId, ...groupIds, ...groupIds.map((g) => membershipId(g, userId))];
 }
 
 /** Audit events still waiting on these documents to be written (users, groups, memberships, deletion intents), per key. */

@@ -14,7 +14,7 @@ export async function auditPermissionChange(
   caller: Caller,
   action: string,
   object: { type: string; id: string },
-  change: { before?: unknown; after?: unknown } = {},
+  change: { before?: unknown; after?: unknown; state?: unknown } = {},
 ): Promise<void> {
   await auditCallerChange(ctx.models, caller, action, object, change);
 }

@@ -10,6 +10,7 @@ import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
 import { invalid } from '../groups/input';
 import { resourceTypeTarget } from './catalog';
+import { accessBefore } from './access-difference';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { isLevel, type Level } from './levels';
 import { visibleGroup } from './roles';
@@ -223,15 +224,17 @@ async function writeGrant(ctx: PermissionsContext, access: Access, group: GroupR
   const _id = resourceGrantId(group.id, resource._id);
   const before = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (before?.level === level) return 'unchanged';
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'Group', id: group.id });
   await repositoriesOf(ctx.models).resourceGrants.upsertLevel({ _id, level, tenantId: access.tenantId, groupId: group.id, resourceId: resource._id, resourceType: resource.type });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId: group.id, resourceId: resource._id });
   const object = { type: 'Group', id: group.id };
   const after = { resourceId: resource._id, resourceType: resource.type, resourceName: resource.name, level };
+  const state = { effective: await changed() };
   if (before) {
-    await auditPermissionChange(ctx, access.caller, 'group.resource.updated', object, { before: { ...after, level: before.level }, after });
+    await auditPermissionChange(ctx, access.caller, 'group.resource.updated', object, { before: { ...after, level: before.level }, after, state });
     return 'updated';
   }
-  await auditPermissionChange(ctx, access.caller, 'group.resource.assigned', object, { after });
+  await auditPermissionChange(ctx, access.caller, 'group.resource.assigned', object, { after, state });
   return 'created';
 }
 
@@ -269,6 +272,7 @@ export async function revokeResource(ctx: PermissionsContext, access: Access, gr
   const grant = await repositoriesOf(ctx.models).resourceGrants.findOfTenant(access.tenantId, _id);
   if (!grant) throw new AppError('notFound', 'RESOURCE_NOT_ASSIGNED', `Resource ${resourceId} is not assigned to group ${groupId}`, { details: { groupId, resourceId } });
   assertMayAssign(access, group, grant.resourceType);
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'Group', id: groupId });
   await repositoriesOf(ctx.models).resourceGrants.delete(access.tenantId, _id);
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'resource-grant', groupId, resourceId });
   await auditPermissionChange(
@@ -278,6 +282,7 @@ export async function revokeResource(ctx: PermissionsContext, access: Access, gr
     { type: 'Group', id: groupId },
     {
       before: { resourceId, resourceType: grant.resourceType, level: grant.level },
+      state: { effective: await changed() },
     },
   );
 }

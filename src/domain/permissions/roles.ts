@@ -11,6 +11,7 @@ import { invalid } from '../groups/input';
 import { assertMayGrantRole } from '../access/admin-grant';
 import { assertRoleWithinReach } from '../access/role-reach';
 import { canSeeUser } from '../access/user-visibility';
+import { accessBefore } from './access-difference';
 import { auditPermissionChange, type PermissionsContext } from './context';
 import { ADMIN_ROLE_KEY } from './default-roles';
 import { roleAssignmentIds } from './engine';
@@ -299,10 +300,11 @@ export async function assignRoleToGroup(ctx: PermissionsContext, access: Access,
   assertMayGrantRole(access, role, `assign "${role.name}"`);
   await assertRoleWithinReach(ctx.engine, access, role, `assign "${role.name}"`);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.group(groupId, roleId), tenantId: access.tenantId, roleId, groupId, createdAt: new Date() };
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'Group', id: groupId });
   const created = await insertAssignment(ctx, doc);
   if (created) {
     await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });
-    await auditPermissionChange(ctx, access.caller, 'group.role.assigned', { type: 'Group', id: groupId }, { after: { roleId, roleName: role.name } });
+    await auditPermissionChange(ctx, access.caller, 'group.role.assigned', { type: 'Group', id: groupId }, { after: { roleId, roleName: role.name }, state: { effective: await changed() } });
   }
   return { created, assignment: { groupId, role: roleView(role) } };
 }
@@ -314,11 +316,12 @@ export async function revokeRoleFromGroup(ctx: PermissionsContext, access: Acces
     const held = await repositoriesOf(ctx.models).roles.findAudience(access.tenantId, roleId);
     assertMayAssign(access, group, held ?? undefined, 'revoke this role (customer admins revoke customer roles)');
   }
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'Group', id: groupId });
   const ended = await repositoriesOf(ctx.models).roleAssignments.delete(access.tenantId, roleAssignmentId.group(groupId, roleId));
   if (!ended) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to group ${groupId}`, { details: { groupId, roleId } });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, groupId });
   const role = await repositoriesOf(ctx.models).roles.findOfTenant(access.tenantId, roleId);
-  await auditPermissionChange(ctx, access.caller, 'group.role.revoked', { type: 'Group', id: groupId }, { before: { roleId, roleName: role?.name ?? null } });
+  await auditPermissionChange(ctx, access.caller, 'group.role.revoked', { type: 'Group', id: groupId }, { before: { roleId, roleName: role?.name ?? null }, state: { effective: await changed() } });
 }
 
 // ---- assignments to users (their own org-level role) ----
@@ -355,19 +358,21 @@ export async function assignRoleToUser(ctx: PermissionsContext, access: Access, 
   await loadUser(ctx, access.tenantId, userId);
   const role = await loadRoleForAssignment(ctx, access.tenantId, roleId);
   const doc: RoleAssignmentDoc = { _id: roleAssignmentId.user(userId, roleId), tenantId: access.tenantId, roleId, userId, createdAt: new Date() };
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'User', id: userId });
   const created = await insertAssignment(ctx, doc);
   if (created) {
     await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, userId });
-    await auditPermissionChange(ctx, access.caller, 'user.role.assigned', { type: 'User', id: userId }, { after: { roleId, roleName: role.name } });
+    await auditPermissionChange(ctx, access.caller, 'user.role.assigned', { type: 'User', id: userId }, { after: { roleId, roleName: role.name }, state: { effective: await changed() } });
   }
   return { created, assignment: { userId, role: roleView(role) } };
 }
 
 export async function revokeRoleFromUser(ctx: PermissionsContext, access: Access, userId: string, roleId: string): Promise<void> {
   access.assertAdmin('revoke roles');
+  const changed = await accessBefore(ctx, access.tenantId, { type: 'User', id: userId });
   const ended = await repositoriesOf(ctx.models).roleAssignments.delete(access.tenantId, roleAssignmentId.user(userId, roleId));
   if (!ended) throw new AppError('notFound', 'ROLE_NOT_ASSIGNED', `Role ${roleId} is not assigned to user ${userId}`, { details: { userId, roleId } });
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role-assignment', roleId, userId });
   const role = await repositoriesOf(ctx.models).roles.findOfTenant(access.tenantId, roleId);
-  await auditPermissionChange(ctx, access.caller, 'user.role.revoked', { type: 'User', id: userId }, { before: { roleId, roleName: role?.name ?? null } });
+  await auditPermissionChange(ctx, access.caller, 'user.role.revoked', { type: 'User', id: userId }, { before: { roleId, roleName: role?.name ?? null }, state: { effective: await changed() } });
 }

@@ -5,6 +5,7 @@ import { changeEventView } from '../events/feed';
 import { signedHeaders } from './signing';
 import { assertPublicTarget } from './target-guard';
 import { recordAudit } from '../audit';
+import { nodeHttpTransport, type PostTransport } from './transport';
 
 export interface DeliveryOptions {
   allowPrivateTargets: boolean;
@@ -21,6 +22,10 @@ export interface DeliveryOptions {
   progressEveryMs?: number;
   /** How long one endpoint is served per round before the next endpoint's turn (default 1 s; the next round continues). */
   budgetMs?: number;
+  /** Endpoints served at once by one deliverer (default 8); each endpoint's events still one after another. */
+  concurrency?: number;
+  /** How a POST is sent (default node:http with keep-alive); the benchmark compares transports through it. */
+  transport?: PostTransport;
 }
 
 const LEASE_MS = 60_000;
@@ -49,16 +54,13 @@ export async function postSigned(ep: Pick<WebhookEndpointDoc, 'url' | 'secrets'>
   const started = Date.now();
   const body = JSON.stringify(payload);
   try {
-    await assertPublicTarget(new URL(ep.url), opts.allowPrivateTargets);
-    const res = await fetch(ep.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-      headers: { 'content-type': 'application/json', 'user-agent': 'scim-sync-webhooks/1', ...signedHeaders(msgId, body, activeSecrets(ep, new Date())) },
-      body,
-    });
-    const text = await res.text().catch(() => '');
-    return { ok: res.status >= 200 && res.status < 300, status: res.status, latencyMs: Date.now() - started, responseExcerpt: text.slice(0, EXCERPT_CHARS) };
+    const url = new URL(ep.url);
+    await assertPublicTarget(url, opts.allowPrivateTargets);
+    const headers = { 'content-type': 'application/json', 'user-agent': 'scim-sync-webhooks/1', ...signedHeaders(msgId, body, activeSecrets(ep, new Date())) };
+    const answer = await (opts.transport ?? nodeHttpTransport)(url, headers, body, opts.timeoutMs ?? 10_000, EXCERPT_CHARS);
+    const latencyMs = Date.now() - started;
+    if (answer.status === undefined) return { ok: false, latencyMs, error: answer.error ?? 'no answer' };
+    return { ok: answer.status >= 200 && answer.status < 300, status: answer.status, latencyMs, responseExcerpt: answer.excerpt ?? '' };
   } catch (err) {
     return { ok: false, latencyMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) };
   }
@@ -67,15 +69,40 @@ export async function postSigned(ep: Pick<WebhookEndpointDoc, 'url' | 'secrets'>
 /** What a receiver gets: the event as `GET /events` shows it, in the Standard Webhooks envelope. */
 export const webhookPayload = (e: ChangeEventDoc) => ({ type: e.type, timestamp: e.occurredAt.toISOString(), data: changeEventView(e) });
 
-/** One round over every deliverable endpoint whose retry time has come. Returns the events delivered. */
-export async function deliverDue(models: Models, opts: DeliveryOptions): Promise<number> {
-  let delivered = 0;
+/**
+ * One round over every deliverable endpoint whose retry time has come, `concurrency` endpoints at
+ * a time (a slow receiver holds up only its own slot). `more`: some endpoint stopped with events
+ * still to send (its time was up), so the next round should follow at once.
+ */
+export async function deliveryRound(models: Models, opts: DeliveryOptions): Promise<{ delivered: number; more: boolean }> {
   const now = Date.now();
-  for (const ep of await repositoriesOf(models).webhooks.deliverable(1000)) {
-    if (ep.retry && ep.retry.nextAttemptAt.getTime() > now) continue;
-    delivered += await deliverEndpoint(models, ep.tenantId, ep._id, opts);
-  }
-  return delivered;
+  const due = (await repositoriesOf(models).webhooks.deliverable(1000)).filter((ep) => !ep.retry || ep.retry.nextAttemptAt.getTime() <= now);
+  let delivered = 0;
+  let more = false;
+  let next = 0;
+  const errors: unknown[] = [];
+  const slot = async () => {
+    while (next < due.length) {
+      const ep = due[next++]!;
+      // One endpoint's failure (a database error) does not stop the others' round; it is thrown after.
+      const r = await deliverEndpointRound(models, ep.tenantId, ep._id, opts).catch((err: unknown) => (errors.push(err), { delivered: 0, more: false }));
+      delivered += r.delivered;
+      more ||= r.more;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(due.length, Math.max(1, opts.concurrency ?? 8)) }, slot));
+  if (errors.length > 0) throw errors[0];
+  return { delivered, more };
+}
+
+/** One delivery round (`deliveryRound`); the events delivered. */
+export async function deliverDue(models: Models, opts: DeliveryOptions): Promise<number> {
+  return (await deliveryRound(models, opts)).delivered;
+}
+
+/** One endpoint's round (`deliverEndpointRound`); the events delivered. */
+export async function deliverEndpoint(models: Models, tenantId: string, endpointId: string, opts: DeliveryOptions): Promise<number> {
+  return (await deliverEndpointRound(models, tenantId, endpointId, opts)).delivered;
 }
 
 /**
@@ -84,13 +111,15 @@ export async function deliverDue(models: Models, opts: DeliveryOptions): Promise
  * `retryHours` of failures the endpoint is marked failing and its events wait (nothing is skipped:
  * the cursor stays) until it is enabled again or redelivery is asked for.
  */
-export async function deliverEndpoint(models: Models, tenantId: string, endpointId: string, opts: DeliveryOptions): Promise<number> {
+export async function deliverEndpointRound(models: Models, tenantId: string, endpointId: string, opts: DeliveryOptions): Promise<{ delivered: number; more: boolean }> {
   const repos = repositoriesOf(models);
   const ep = await repos.webhooks.takeLease(tenantId, endpointId, owner, LEASE_MS);
-  if (!ep) return 0;
+  if (!ep) return { delivered: 0, more: false };
   let delivered = 0;
+  // Stopped by the round's time (or a redelivery) with events still to send: the next round at once.
+  let unfinished: boolean;
   try {
-    if (!ep.enabled || ep.state !== 'active') return 0;
+    if (!ep.enabled || ep.state !== 'active') return { delivered: 0, more: false };
     // `cursor`: delivered through (here); `saved`: as stored. Progress (the log and the cursor) is
     // written every `progressEvery` events or `progressEveryMs`, after a failure, and at the end;
     // while one progress write is under way the next events are sent (the database's latency and
@@ -134,7 +163,9 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
     // Pages of events until the endpoint is caught up, an attempt fails, or the round's time is up;
     // the next page is read while this one is sent (each event still only after the previous one was accepted).
     let next = pageAfter(cursor);
-    for (let more = true; more && !overtaken && Date.now() < until;) {
+    let more = true;
+    let failed = false;
+    for (; more && !overtaken && Date.now() < until;) {
       const { committed, events } = await next;
       more = events.length === perRound;
       if (more) next = pageAfter(events.at(-1)!.seq);
@@ -155,6 +186,7 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
           continue;
         }
         more = false;
+        failed = true;
         const now = new Date();
         const firstFailedAt = retry?.seq === event.seq ? retry.firstFailedAt : now;
         if (now.getTime() - firstFailedAt.getTime() >= opts.retryHours * 3600_000) {
@@ -173,6 +205,7 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
         break;
       }
     }
+    unfinished = (more && !failed) || overtaken;
     // A prefetched page not used: let it finish (its error, if any, is of no use now).
     void next.catch(() => undefined);
     if (logs.length > 0 || cursor !== saved) await flush();
@@ -180,5 +213,5 @@ export async function deliverEndpoint(models: Models, tenantId: string, endpoint
   } finally {
     await repos.webhooks.releaseLease(tenantId, endpointId, owner);
   }
-  return delivered;
+  return { delivered, more: unfinished };
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../errors/app-error';
 import { recordAudit, type AuditActor } from '../audit';
 import { EVENT_TYPES } from '../events/catalogue';
 import { cursorOf, seqOf } from '../events/feed';
+import { decodeTimeCursor, encodeTimeCursor } from '../paging/time-cursor';
 import { sequenceTenantFully } from '../events/sequencer';
 import { newWebhookSecret } from './signing';
 import { assertPublicTarget, parseTargetUrl } from './target-guard';
@@ -200,9 +201,15 @@ export async function sendTestEvent(models: Models, ctx: WebhookContext, id: str
   return deliveryView(log);
 }
 
-export async function listDeliveries(models: Models, tenantId: string, id: string, limitText: string | undefined) {
+/** The delivery log, newest first, a page at a time (`cursor`: the `nextCursor` of the previous page, as the audit log's). */
+export async function listDeliveries(models: Models, tenantId: string, id: string, query: { limit?: string; cursor?: string }) {
   await endpointOf(models, tenantId, id);
-  const limit = limitText === undefined ? 50 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', '"limit" must be between 1 and 500');
-  return { items: (await repositoriesOf(models).webhooks.deliveries(tenantId, id, limit)).map(deliveryView) };
+  const limitText = query.limit ?? '50';
+  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
+  const limit = Number(limitText);
+  const after = query.cursor ? decodeTimeCursor(query.cursor) : undefined;
+  // One more than a page, to know whether another page follows.
+  const docs = await repositoriesOf(models).webhooks.deliveries(tenantId, id, limit + 1, after);
+  const page = docs.slice(0, limit);
+  return { items: page.map(deliveryView), nextCursor: docs.length > limit ? encodeTimeCursor(page[page.length - 1]!) : null };
 }
