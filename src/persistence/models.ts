@@ -61,6 +61,22 @@ export interface ScimTokenDoc {
   lastRequest?: ScimRequestRecord;
 }
 
+/**
+ * One value of one attribute that some user of the tenant was given (src/domain/people/seen-values.ts):
+ * the "values seen" a dry run checks a rule's comparisons against. Never removed with the user.
+ */
+export interface AttributeValueDoc {
+  _id: string;
+  tenantId: string;
+  /** The stored path (`enterprise.department`). */
+  attr: string;
+  /** Lower-cased value: the key. */
+  lc: string;
+  /** The value as first seen. */
+  value: string;
+  firstSeenAt: Date;
+}
+
 /** One SCIM request as the provisioning log keeps it (src/domain/provisioning-log.ts). */
 export interface ProvisioningLogDoc {
   _id: string;
@@ -719,6 +735,7 @@ export interface Models {
   WebhookEndpoint: Model<WebhookEndpointDoc>;
   WebhookDelivery: Model<WebhookDeliveryDoc>;
   ProvisioningLog: Model<ProvisioningLogDoc>;
+  AttributeValue: Model<AttributeValueDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -762,5 +779,7 @@ export function createModels(conn: Connection): Models {
       looseSchema<ProvisioningLogDoc>([[{ tenantId: 1, at: -1, _id: -1 }], [{ tenantId: 1, tokenId: 1, at: -1 }], [{ tenantId: 1, objectId: 1, at: -1 }]]),
       'provisioning_log',
     ),
+    // The values seen per attribute: one entry per (tenant, attribute, lower-cased value), read in value order.
+    AttributeValue: conn.model<AttributeValueDoc>('AttributeValue', looseSchema<AttributeValueDoc>([[{ tenantId: 1, attr: 1, lc: 1 }, { unique: true }]]), 'attribute_values'),
   };
 }

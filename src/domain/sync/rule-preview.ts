@@ -5,6 +5,8 @@ import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
 import type { SyncDeps } from './sync-deps';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';
+import { dryRunWarnings, type DryRunWarning } from '../people/seen-values';
+import { resolveRuleGroups } from '../rules';
 
 export interface PreviewInput {
   expression: unknown;
@@ -51,6 +53,8 @@ export interface RulePreview {
   audience?: { target: Audience; excluded: PreviewSide; note: string };
   usesGroups: boolean;
   attributes: readonly string[];
+  /** A compared value no user was ever given, an IdP group never pushed, no match (src/domain/people/seen-values.ts). */
+  warnings: DryRunWarning[];
   durationMs: number;
 }
 
@@ -92,7 +96,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     }
   }
 
-  const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, durationMs: 0 };
+  const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, warnings: [], durationMs: 0 };
   const adds: PreviewSide = { count: 0, sample: [] };
   const excluded: PreviewSide = { count: 0, sample: [] };
   let alreadyMembers = 0;
@@ -130,6 +134,8 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     }
     preview.membership = { targetGroupId, adds, removes, alreadyMembers };
   }
+  const groups = compiled.usesGroups ? await resolveRuleGroups(deps.models, tenantId, compiled) : undefined;
+  preview.warnings = await dryRunWarnings(deps.models, tenantId, compiled, groups, preview.matched);
   if (targetAudience !== undefined) preview.audience = { target: targetAudience, excluded, note: audienceNote(targetAudience) };
   preview.durationMs = Date.now() - started;
   return preview;
