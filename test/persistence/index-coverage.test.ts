@@ -200,6 +200,10 @@ describe('index coverage of the hot paths', () => {
     await s.patchUser(bob, { op: 'replace', path: 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:country', value: 'US' });
     await s.settle();
 
+    // A dry run's warnings: a value never seen (with suggestions read from the values seen) and an IdP group never pushed.
+    const dryRun = await s.admin.post('/rules/preview', { expression: 'department eq "Sale" or groups eq "Sale"', targetGroupId: target });
+    expect(dryRun.body.warnings.map((w: { code: string }) => w.code)).toEqual(['VALUE_NEVER_SEEN', 'IDP_GROUP_UNKNOWN', 'MATCHES_NO_ONE']);
+
     // Authorization and permissions as the vendor's application asks them.
     expect((await s.admin.post('/authorize', { userId: ann, action: 'view', target: 'Ticket' })).status).toBe(200);
     expect((await s.admin.get(`/users/${ann}/permissions`)).status).toBe(200);
@@ -254,7 +258,7 @@ describe('index coverage of the hot paths', () => {
     expect(outboxCounts.filter((r) => !plans.get(r.key)!.endsWith('(covered)')).map((r) => `${r.key}: ${plans.get(r.key)}`)).toEqual([]);
     // The recorder saw the hot paths (a recorder that records nothing would pass vacuously).
     const keys = rows.map((r) => r.key).join('\n');
-    for (const expected of ['users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find']) expect(keys).toContain(expected);
+    for (const expected of ['attribute_values find', 'attribute_values update', 'users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find']) expect(keys).toContain(expected);
     expect(rows.length).toBeGreaterThan(20);
   });
 });
