@@ -128,6 +128,14 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
     return docs.map((d) => d.attrs.displayName).filter((n): n is string => typeof n === 'string');
   }
 
+  /** The groups (IdP and internal) with this display name, ignoring case (index tenantId, origin, lc.displayName). */
+  async idsNamed(tenantId: string, name: string): Promise<Pick<GroupDoc, '_id' | 'attrs'>[]> {
+    const origins: GroupOrigin[] = ['scim', 'internal'];
+    return (await this.collection
+      .find({ tenantId, origin: { $in: origins }, 'lc.displayName': name.trim().toLowerCase() } as never, { projection: { 'attrs.displayName': 1 } })
+      .toArray()) as unknown as Pick<GroupDoc, '_id' | 'attrs'>[];
+  }
+
   async hierarchyNodes(tenantId: string): Promise<GroupNodeFields[]> {
     return (await this.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray()) as unknown as GroupNodeFields[];
   }

@@ -690,10 +690,14 @@ function auditEventSchema() {
   // Only the events the sequencer has yet to see carry the marker: the sparse index holds just those.
   s.index({ unsequenced: 1, tenantId: 1, at: 1, _id: 1 }, { sparse: true });
   s.index({ tenantId: 1, at: -1 });
-  s.index({ tenantId: 1, 'object.id': 1, at: -1 });
+  s.index({ tenantId: 1, 'object.id': 1, at: -1, _id: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
   // A person's membership events (after.userId): the console's person page, newest first.
-  s.index({ tenantId: 1, 'after.userId': 1, at: -1 });
+  s.index({ tenantId: 1, 'after.userId': 1, at: -1, _id: -1 });
+  // … and the removals that ended a membership (only `before` names the user).
+  s.index({ tenantId: 1, 'before.userId': 1, at: -1, _id: -1 });
+  // The audit log filtered by actor (a token, a rule, an admin: by name in the console).
+  s.index({ tenantId: 1, 'actor.id': 1, at: -1, _id: -1 });
   return s;
 }
 

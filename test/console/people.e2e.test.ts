@@ -143,7 +143,11 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await s.settle();
     await page.goto(`${base}/console/#/audit`);
     await page.getByLabel('Category').selectOption('auto_assignment');
+    // Filtered by what the IT admin knows: the person's e-mail and the rule's name, not usr_…/rul_… ids.
+    await page.getByLabel(/^About/).fill('lena.berg@corp.example');
+    await page.getByLabel(/^Actor/).fill('engineers by department');
     await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByTestId('audit-matched').getByText('Actor: rule Engineers by department · About: user lena.berg@corp.example').waitFor();
     const removal = page.getByRole('row').filter({ hasText: 'membership.removed' });
     await removal.getByText('Engineers by department').waitFor();
     await removal.getByText('lena.berg@corp.example').waitFor();
