@@ -514,13 +514,14 @@ const paths: PathItems = {
         queryParam('q', 'Start of userName, e-mail or display name', str(undefined, { maxLength: 100 })),
         queryParam(
           'search',
-          'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case',
+          'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case. ' +
+            "While users stored before people search are being caught up (started by the tenant's first search), the answer carries `indexing: true` and may miss them",
         ),
         queryParam('audience', 'user or customer', enumOf(['user', 'customer'])),
         ...cursorParams(200),
       ],
       ok: 200,
-      response: page(ref('UserSummary')),
+      response: { ...page(ref('UserSummary')), description: 'With `search`, also `indexing: true` while older users are being caught up' },
       errors: [400, 403],
     }),
     post: operation({

@@ -1,5 +1,6 @@
 import type { AttributeValueDoc, Models } from './models';
 import { newId } from './ids';
+import { duplicateKeyIndexes, isDuplicateKeyError } from './duplicate-key';
 
 /**
  * The values seen per attribute (index `tenantId, attr, lc` unique). Written with upserts that
@@ -16,16 +17,21 @@ export class AttributeValuesRepository {
   async record(tenantId: string, values: readonly { attr: string; value: string }[]): Promise<void> {
     if (values.length === 0) return;
     const now = new Date();
-    await this.collection.bulkWrite(
-      values.map(({ attr, value }) => ({
-        updateOne: {
-          filter: { tenantId, attr, lc: value.toLowerCase() },
-          update: { $setOnInsert: { _id: newId('atv'), value, firstSeenAt: now } },
-          upsert: true,
-        },
-      })) as never[],
-      { ordered: false },
-    );
+    try {
+      await this.collection.bulkWrite(
+        values.map(({ attr, value }) => ({
+          updateOne: {
+            filter: { tenantId, attr, lc: value.toLowerCase() },
+            update: { $setOnInsert: { _id: newId('atv'), value, firstSeenAt: now } },
+            upsert: true,
+          },
+        })) as never[],
+        { ordered: false },
+      );
+    } catch (err) {
+      // Two writers inserting the same new value at once: one upsert wins, the other's is a duplicate key (it is recorded either way).
+      if (!isDuplicateKeyError(err) && !duplicateKeyIndexes(err)) throw err;
+    }
   }
 
   /** Which of these lower-cased values of `attr` were seen (one index equality with $in). */

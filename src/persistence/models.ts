@@ -31,6 +31,8 @@ export interface TenantDoc {
   breakerTrippedAt?: Date;
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
   searchTermsVersion?: number;
+  /** A process bringing the tenant's users to that version (lazily, on the first search or dry run): until when it holds the work, and how far it got. */
+  searchTermsClaim?: { by: string; until: Date; after?: string };
 }
 
 /** A tenant's deprovisioning settings as stored (every field optional: a missing one is the default). */

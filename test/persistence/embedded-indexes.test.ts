@@ -206,7 +206,7 @@ describe('secondary indexes of the embedded server', () => {
     expect(JSON.stringify(explained.queryPlanner)).not.toContain('"SORT"');
     expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: 1 }, limit: 3 }).toArray()).map((d) => d._id)).toEqual(['u1', 'u2', 'u3']);
     expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: -1 } }).toArray()).map((d) => d._id)).toEqual(['u5', 'u4', 'u3', 'u2', 'u1']);
-    expect((await people.find({ t: 'a', terms: 'x', _id: { $gt: 'u2' } }, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['u3', 'u4', 'u5']);
+    expect((await people.find({ t: 'a', terms: 'x', _id: { $gt: 'u2' } } as unknown as Filter<Document>, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['u3', 'u4', 'u5']);
     // Two values of the multikey field are two runs of the index: sorted in memory, as before.
     const two = await db.command({ explain: { find: 'multikey_terms', filter: { t: 'a', terms: { $in: ['x', 'y'] } }, sort: { _id: 1 } }, verbosity: 'queryPlanner' });
     expect(JSON.stringify(two.queryPlanner)).toContain('"SORT"');

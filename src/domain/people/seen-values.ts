@@ -38,6 +38,21 @@ export async function recordSeenValues(models: Models, tenantId: string, attrs: 
   for (const v of fresh) recorded.set(`${tenantId}\u0000${v.attr}\u0000${v.value.toLowerCase()}`, true);
 }
 
+/** Records the summarised values of many users (a catch-up's page) in one write. */
+export async function recordSeenValuesOfMany(models: Models, tenantId: string, attrsOfUsers: readonly StoredAttrs[]): Promise<void> {
+  const fresh = new Map<string, { attr: string; value: string }>();
+  for (const attrs of attrsOfUsers) {
+    for (const v of seenValuesOf(attrs)) {
+      const key = `${tenantId}\u0000${v.attr}\u0000${v.value.toLowerCase()}`;
+      if (!recorded.has(key)) fresh.set(key, v);
+    }
+  }
+  if (fresh.size === 0) return;
+  await repositoriesOf(models).attributeValues.record(tenantId, [...fresh.values()]);
+  if (recorded.size + fresh.size > RECORDED_CACHE) recorded.clear();
+  for (const key of fresh.keys()) recorded.set(key, true);
+}
+
 /** Forgets what this process recorded (tests that drop the database). */
 export function forgetRecordedValues(): void {
   recorded.clear();

@@ -7,6 +7,7 @@ import type { SyncDeps } from './sync-deps';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';
 import { dryRunWarnings, type DryRunWarning } from '../people/seen-values';
 import { resolveRuleGroups } from '../rules';
+import { ensurePeopleIndexed } from '../people/search-terms-backfill';
 
 export interface PreviewInput {
   expression: unknown;
@@ -135,7 +136,9 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     preview.membership = { targetGroupId, adds, removes, alreadyMembers };
   }
   const groups = compiled.usesGroups ? await resolveRuleGroups(deps.models, tenantId, compiled) : undefined;
-  preview.warnings = await dryRunWarnings(deps.models, tenantId, compiled, groups, preview.matched);
+  // The values seen of users stored before them are caught up lazily; until then, no "never seen" warning is trusted.
+  const complete = await ensurePeopleIndexed(deps.models, tenantId, deps.logger);
+  preview.warnings = (await dryRunWarnings(deps.models, tenantId, compiled, groups, preview.matched)).filter((w) => complete || w.code !== 'VALUE_NEVER_SEEN');
   if (targetAudience !== undefined) preview.audience = { target: targetAudience, excluded, note: audienceNote(targetAudience) };
   preview.durationMs = Date.now() - started;
   return preview;
