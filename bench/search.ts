@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     // A tenant seeded by an earlier run on the same database (the embedded server keeps .data/mongo) is used again.
     const earlier = (await models.Tenant.collection.find({ nameLower: { $regex: '^bench-search-' } } as never).toArray()) as unknown as { _id: string }[];
     let tenant: { tenantId: string } | undefined;
-    for (const t of earlier) if ((await models.User.collection.countDocuments({ tenantId: t._id } as never)) === USERS) tenant = { tenantId: t._id };
+    for (const t of earlier) if ((await models.User.collection.countDocuments({ tenantId: t._id })) === USERS) tenant = { tenantId: t._id };
     const reused = tenant !== undefined;
     tenant ??= await createTenant(models, `bench-search-${Date.now().toString(36)}`);
     const seedStarted = Date.now();

@@ -25,7 +25,7 @@ export class AttributeValuesRepository {
             update: { $setOnInsert: { _id: newId('atv'), value, firstSeenAt: now } },
             upsert: true,
           },
-        })) as never[],
+        })),
         { ordered: false },
       );
     } catch (err) {

@@ -23,7 +23,7 @@ const tenants = () => s.runtime.deps.models.Tenant.collection;
 /** As an older version stored the user: no search terms, no values seen, a tenant not caught up. */
 async function storedBeforePeopleSearch(id: string, claim?: { by: string; until: Date; after?: string }) {
   await users().updateOne({ _id: id } as never, { $unset: { 'lc.terms': '' } });
-  await s.runtime.deps.models.AttributeValue.collection.deleteMany({ tenantId: s.tenantId } as never);
+  await s.runtime.deps.models.AttributeValue.collection.deleteMany({ tenantId: s.tenantId });
   forgetRecordedValues();
   await tenants().updateOne(
     { _id: s.tenantId } as never,

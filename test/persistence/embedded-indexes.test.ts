@@ -198,15 +198,15 @@ describe('secondary indexes of the embedded server', () => {
   });
 
   it('serves one value of a multikey field sorted by _id from the index, in order, each document once, a limit stopping the scan', async () => {
-    const people = db.collection<Document>('multikey_terms');
+    const people = db.collection<{ _id: string; t: string; terms: string[] }>('multikey_terms');
     await people.createIndex({ t: 1, terms: 1, _id: 1 }, { name: 't_terms_id' });
     // Repeated values in one array, and documents inserted out of _id order.
-    await people.insertMany(['u5', 'u1', 'u4', 'u2', 'u3'].map((id, i) => ({ _id: id, t: 'a', terms: i % 2 ? ['x', 'x', 'y'] : ['x', 'z'] }) as Document));
+    await people.insertMany(['u5', 'u1', 'u4', 'u2', 'u3'].map((id, i) => ({ _id: id, t: 'a', terms: i % 2 ? ['x', 'x', 'y'] : ['x', 'z'] })));
     const explained = await db.command({ explain: { find: 'multikey_terms', filter: { t: 'a', terms: 'x' }, sort: { _id: 1 } }, verbosity: 'queryPlanner' });
     expect(JSON.stringify(explained.queryPlanner)).not.toContain('"SORT"');
     expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: 1 }, limit: 3 }).toArray()).map((d) => d._id)).toEqual(['u1', 'u2', 'u3']);
     expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: -1 } }).toArray()).map((d) => d._id)).toEqual(['u5', 'u4', 'u3', 'u2', 'u1']);
-    expect((await people.find({ t: 'a', terms: 'x', _id: { $gt: 'u2' } } as unknown as Filter<Document>, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['u3', 'u4', 'u5']);
+    expect((await people.find({ t: 'a', terms: 'x', _id: { $gt: 'u2' } }, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['u3', 'u4', 'u5']);
     // Two values of the multikey field are two runs of the index: sorted in memory, as before.
     const two = await db.command({ explain: { find: 'multikey_terms', filter: { t: 'a', terms: { $in: ['x', 'y'] } }, sort: { _id: 1 } }, verbosity: 'queryPlanner' });
     expect(JSON.stringify(two.queryPlanner)).toContain('"SORT"');
