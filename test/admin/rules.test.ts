@@ -134,7 +134,11 @@ describe('/admin/v1/rules', () => {
       const res = await s.admin.post('/rules/preview', { expression: 'country eq "US"', ruleId: id });
       expect(res.status).toBe(200);
       expect(res.body.matched).toBe(2);
-      expect(res.body.membership).toMatchObject({ adds: { count: 1, sample: [{ id: users.cid }] }, removes: { count: 1, leavingGroup: 1, sample: [{ id: users.bob }] } });
+      // Both samples name the users (the removed one too, not only its id).
+      expect(res.body.membership).toMatchObject({
+        adds: { count: 1, sample: [{ id: users.cid, userName: 'cid' }] },
+        removes: { count: 1, leavingGroup: 1, sample: [{ id: users.bob, userName: 'bob' }] },
+      });
       expect(await s.holders(target, `rule:${id}`)).toEqual([users.ann, users.bob].sort());
     });
 

@@ -133,6 +133,22 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
         if (removes.sample.length < sampleSize) removes.sample.push({ id: userId });
       }
     }
+    // The removed sample by name, as the added one (one read for the sample's ids).
+    if (removes.sample.length > 0) {
+      const named = await repositoriesOf(deps.models).users.attributesOf(
+        tenantId,
+        removes.sample.map((u) => u.id),
+        ['userName', 'displayName'],
+      );
+      const byId = new Map(named.map((u) => [u._id, u.attrs]));
+      removes.sample = removes.sample.map((u) => {
+        const attrs = byId.get(u.id);
+        const user: PreviewUser = { id: u.id };
+        if (typeof attrs?.userName === 'string') user.userName = attrs.userName;
+        if (typeof attrs?.displayName === 'string') user.displayName = attrs.displayName;
+        return user;
+      });
+    }
     preview.membership = { targetGroupId, adds, removes, alreadyMembers };
   }
   const groups = compiled.usesGroups ? await resolveRuleGroups(deps.models, tenantId, compiled) : undefined;
