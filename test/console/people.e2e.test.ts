@@ -200,6 +200,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     const warning = page.getByTestId('preview-warning').filter({ hasText: 'No user has department "Reserch". Values seen: "Research".' });
     await warning.waitFor();
     await page.getByTestId('preview-warning').getByText('This matches no one today').waitFor();
+    await warning.scrollIntoViewIfNeeded();
     await kit!.shot('rules-value-warning');
     // The suggestion replaces the misspelt value in the expression.
     await warning.getByRole('button', { name: 'Use “Research”' }).click();
