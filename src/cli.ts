@@ -20,8 +20,9 @@ const USAGE = `usage: npm run cli -- <command>
                                                 token (role admin, no user)
   console-link --tenant <id> [--ttl <seconds>]  print a one-time link (default 600 s) that signs the tenant's operator
                                                 in to the web console (${'`'}/console${'`'})
-  users backfill-search-terms                   after an upgrade from a version without people search: write the
-                                                search terms of users stored before it (once per tenant; safe to rerun)`;
+  users backfill-search-terms                   optional after an upgrade: write the search terms and values seen of
+                                                users stored before them, for every tenant now (a tenant's first people
+                                                search or dry run starts this for that tenant by itself; safe to rerun)`;
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);

@@ -79,6 +79,16 @@ const auditPaths: PathItems = {
         queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
         queryParam('objectId', 'Object id'),
         queryParam('objectType', 'Object type (Group, User, Invitation, …)'),
+        queryParam(
+          'actorName',
+          "The actor by name: a user (whole words of their name, or their e-mail), a SCIM token by its label, a rule by its name (ignoring case; an id works too). The answer's `matched.actor` lists what the name stood for (at most 50)",
+          { type: 'string', maxLength: 300 },
+        ),
+        queryParam(
+          'objectName',
+          'What the event is about, by name: a user (whole words of their name, or their e-mail; their membership events included) or a group by its name (ignoring case; an id works too). `matched.object` lists what it stood for',
+          { type: 'string', maxLength: 300 },
+        ),
         queryParam('from', 'From this time (inclusive)', { type: 'string', format: 'date-time' }),
         queryParam('to', 'Until this time (exclusive)', { type: 'string', format: 'date-time' }),
         queryParam('cursor', 'Continue after the last item of the previous page (nextCursor)'),
@@ -86,7 +96,7 @@ const auditPaths: PathItems = {
       ],
       responses: {
         '200': {
-          description: 'OK',
+          description: 'OK. With actorName/objectName, also `matched: {actor?, object?}`: the things each name stood for, [{id, kind: user|group|token|rule, name}] (an empty list: no event matches)',
           content: {
             'application/json': {
               schema: {

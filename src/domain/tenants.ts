@@ -1,3 +1,4 @@
+import { SEARCH_TERMS_VERSION } from './people/search-terms-backfill';
 import type { Models, TenantDoc } from '../persistence/models';
 import { repositoriesOf } from '../persistence/repositories';
 import { newInternalGroupDoc } from './groups/group-record';
@@ -26,7 +27,15 @@ export async function createTenant(models: Models, name: string): Promise<Create
   }
   const now = new Date();
   const tenantId = newId('ten');
-  const inserted = await repositoriesOf(models).tenants.insert({ _id: tenantId, name: trimmed, nameLower: trimmed.toLowerCase(), createdAt: now, updatedAt: now });
+  const inserted = await repositoriesOf(models).tenants.insert({
+    _id: tenantId,
+    name: trimmed,
+    nameLower: trimmed.toLowerCase(),
+    // No user was stored before people search: nothing to backfill.
+    searchTermsVersion: SEARCH_TERMS_VERSION,
+    createdAt: now,
+    updatedAt: now,
+  });
   if (!inserted) throw new AppError('conflict', 'TENANT_EXISTS', `A tenant named "${trimmed}" exists already`);
   await seedDefaults(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');

@@ -8,7 +8,11 @@ export interface AuditEventCriteria {
   category?: { actorType: string };
   action?: { exact: string } | { prefix: string };
   actor?: { type?: string; id: string };
+  /** Events by any of these actors (ids a name stood for). */
+  actorIds?: readonly string[];
   objectId?: string;
+  /** Events about any of these: the object, or the user a membership event names (after.userId). */
+  aboutIds?: readonly string[];
   objectType?: string;
   from?: Date;
   to?: Date;
@@ -21,7 +25,7 @@ const toSequence = (event: AuditEventDoc): AuditEventDoc => ({ ...event, unseque
 
 /**
  * Audit events (indexes: `tenantId, at`; `tenantId, object.id, at`; `tenantId, action, at`;
- * `tenantId, after.userId, at`).
+ * `tenantId, after.userId, at, _id`; `tenantId, before.userId, at, _id`; `tenantId, actor.id, at, _id`; object.id with _id too).
  * Events are only ever inserted and read, newest first.
  */
 export class AuditEventsRepository {
@@ -53,7 +57,18 @@ export class AuditEventsRepository {
 
   /** Up to `limit` events of the tenant matching `criteria`, newest first (ties by _id, descending). */
   async newestFirst(tenantId: string, criteria: AuditEventCriteria, limit: number): Promise<AuditEventDoc[]> {
-    const and: Record<string, unknown>[] = [{ tenantId }];
+    if (!criteria.aboutIds) return this.newestFirstOne(tenantId, criteria, [], limit);
+    // Three index-served reads (object.id; the user a membership event names, after or, once the
+    // membership ended, before), each newest first from the same cursor, merged.
+    const about = [...criteria.aboutIds];
+    const reads = await Promise.all(['object.id', 'after.userId', 'before.userId'].map((field) => this.newestFirstOne(tenantId, criteria, [{ [field]: { $in: about } }], limit)));
+    const byId = new Map(reads.flat().map((e) => [e._id, e]));
+    return [...byId.values()].sort((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1)).slice(0, limit);
+  }
+
+  private async newestFirstOne(tenantId: string, criteria: AuditEventCriteria, extra: Record<string, unknown>[], limit: number): Promise<AuditEventDoc[]> {
+    const and: Record<string, unknown>[] = [{ tenantId }, ...extra];
+    if (criteria.actorIds) and.push({ 'actor.id': { $in: [...criteria.actorIds] } });
     if (criteria.category) and.push({ 'actor.type': criteria.category.actorType });
     if (criteria.action) {
       and.push({ action: 'prefix' in criteria.action ? new RegExp(`^${escapeRegex(criteria.action.prefix)}`) : criteria.action.exact });
@@ -80,7 +95,7 @@ export class AuditEventsRepository {
 
   /**
    * The newest events about a user, newest first: their own (object.id, e.g. user.updated) and the
-   * membership changes that name them (after.userId). Two index-served reads, merged.
+   * membership changes that name them (after.userId; before.userId once the membership ended). Three index-served reads, merged.
    */
   async newestAboutUser(tenantId: string, userId: string, limit: number): Promise<AuditEventDoc[]> {
     const newest = (filter: Record<string, unknown>) =>
@@ -89,8 +104,8 @@ export class AuditEventsRepository {
         .sort({ at: -1 })
         .limit(limit)
         .toArray() as unknown as Promise<AuditEventDoc[]>;
-    const [own, memberships] = await Promise.all([newest({ tenantId, 'object.id': userId }), newest({ tenantId, 'after.userId': userId })]);
-    const byId = new Map([...own, ...memberships].map((e) => [e._id, e]));
+    const reads = await Promise.all([newest({ tenantId, 'object.id': userId }), newest({ tenantId, 'after.userId': userId }), newest({ tenantId, 'before.userId': userId })]);
+    const byId = new Map(reads.flat().map((e) => [e._id, e]));
     return [...byId.values()].sort((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1)).slice(0, limit);
   }
 

@@ -118,6 +118,24 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   }
 
   /** Every group of the tenant with what the permission graph needs (see GroupNodeFields). */
+  /** Up to `limit` IdP group display names in name order (index tenantId, origin, lc.displayName): a dry run's suggestions. */
+  async idpGroupNames(tenantId: string, limit: number): Promise<string[]> {
+    const docs = (await this.collection
+      .find({ tenantId, origin: 'scim' satisfies GroupOrigin } as never, { projection: { 'attrs.displayName': 1 } })
+      .sort({ 'lc.displayName': 1 })
+      .limit(limit)
+      .toArray()) as unknown as Pick<GroupDoc, 'attrs'>[];
+    return docs.map((d) => d.attrs.displayName).filter((n): n is string => typeof n === 'string');
+  }
+
+  /** The groups (IdP and internal) with this display name, ignoring case (index tenantId, origin, lc.displayName). */
+  async idsNamed(tenantId: string, name: string): Promise<Pick<GroupDoc, '_id' | 'attrs'>[]> {
+    const origins: GroupOrigin[] = ['scim', 'internal'];
+    return (await this.collection
+      .find({ tenantId, origin: { $in: origins }, 'lc.displayName': name.trim().toLowerCase() } as never, { projection: { 'attrs.displayName': 1 } })
+      .toArray()) as unknown as Pick<GroupDoc, '_id' | 'attrs'>[];
+  }
+
   async hierarchyNodes(tenantId: string): Promise<GroupNodeFields[]> {
     return (await this.collection.find({ tenantId } as never, { projection: NODE_PROJECTION }).toArray()) as unknown as GroupNodeFields[];
   }

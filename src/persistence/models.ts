@@ -31,6 +31,8 @@ export interface TenantDoc {
   breakerTrippedAt?: Date;
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
   searchTermsVersion?: number;
+  /** A process bringing the tenant's users to that version (lazily, on the first search or dry run): until when it holds the work, and how far it got. */
+  searchTermsClaim?: { by: string; until: Date; after?: string };
 }
 
 /** A tenant's deprovisioning settings as stored (every field optional: a missing one is the default). */
@@ -59,6 +61,22 @@ export interface ScimTokenDoc {
   expiresAt?: Date;
   /** The newest request made with this token (src/auth/scim-token-activity.ts): what the IdP last did and how it went. */
   lastRequest?: ScimRequestRecord;
+}
+
+/**
+ * One value of one attribute that some user of the tenant was given (src/domain/people/seen-values.ts):
+ * the "values seen" a dry run checks a rule's comparisons against. Never removed with the user.
+ */
+export interface AttributeValueDoc {
+  _id: string;
+  tenantId: string;
+  /** The stored path (`enterprise.department`). */
+  attr: string;
+  /** Lower-cased value: the key. */
+  lc: string;
+  /** The value as first seen. */
+  value: string;
+  firstSeenAt: Date;
 }
 
 /** One SCIM request as the provisioning log keeps it (src/domain/provisioning-log.ts). */
@@ -674,10 +692,14 @@ function auditEventSchema() {
   // Only the events the sequencer has yet to see carry the marker: the sparse index holds just those.
   s.index({ unsequenced: 1, tenantId: 1, at: 1, _id: 1 }, { sparse: true });
   s.index({ tenantId: 1, at: -1 });
-  s.index({ tenantId: 1, 'object.id': 1, at: -1 });
+  s.index({ tenantId: 1, 'object.id': 1, at: -1, _id: -1 });
   s.index({ tenantId: 1, action: 1, at: -1 });
   // A person's membership events (after.userId): the console's person page, newest first.
-  s.index({ tenantId: 1, 'after.userId': 1, at: -1 });
+  s.index({ tenantId: 1, 'after.userId': 1, at: -1, _id: -1 });
+  // … and the removals that ended a membership (only `before` names the user).
+  s.index({ tenantId: 1, 'before.userId': 1, at: -1, _id: -1 });
+  // The audit log filtered by actor (a token, a rule, an admin: by name in the console).
+  s.index({ tenantId: 1, 'actor.id': 1, at: -1, _id: -1 });
   return s;
 }
 
@@ -719,6 +741,7 @@ export interface Models {
   WebhookEndpoint: Model<WebhookEndpointDoc>;
   WebhookDelivery: Model<WebhookDeliveryDoc>;
   ProvisioningLog: Model<ProvisioningLogDoc>;
+  AttributeValue: Model<AttributeValueDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -762,5 +785,7 @@ export function createModels(conn: Connection): Models {
       looseSchema<ProvisioningLogDoc>([[{ tenantId: 1, at: -1, _id: -1 }], [{ tenantId: 1, tokenId: 1, at: -1 }], [{ tenantId: 1, objectId: 1, at: -1 }]]),
       'provisioning_log',
     ),
+    // The values seen per attribute: one entry per (tenant, attribute, lower-cased value), read in value order.
+    AttributeValue: conn.model<AttributeValueDoc>('AttributeValue', looseSchema<AttributeValueDoc>([[{ tenantId: 1, attr: 1, lc: 1 }, { unique: true }]]), 'attribute_values'),
   };
 }

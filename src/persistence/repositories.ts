@@ -1,4 +1,5 @@
 import type { Models } from './models';
+import { AttributeValuesRepository } from './attribute-values-repository';
 import { AuditEventsRepository } from './audit-events-repository';
 import { ChangeEventsRepository } from './change-events-repository';
 import { ConsoleSessionsRepository } from './console-sessions-repository';
@@ -21,6 +22,7 @@ import { WebhooksRepository } from './webhooks-repository';
 
 /** One repository per collection, each owning that collection's queries. */
 export interface Repositories {
+  attributeValues: AttributeValuesRepository;
   auditEvents: AuditEventsRepository;
   changeEvents: ChangeEventsRepository;
   consoleSessions: ConsoleSessionsRepository;
@@ -51,6 +53,7 @@ export function repositoriesOf(models: Models): Repositories {
   let repos = byModels.get(models);
   if (!repos) {
     repos = {
+      attributeValues: new AttributeValuesRepository(models),
       auditEvents: new AuditEventsRepository(models),
       changeEvents: new ChangeEventsRepository(models),
       consoleSessions: new ConsoleSessionsRepository(models),

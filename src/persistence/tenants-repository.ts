@@ -63,7 +63,36 @@ export class TenantsRepository {
   }
 
   async markSearchTerms(tenantId: string, version: number): Promise<void> {
-    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { searchTermsVersion: version, updatedAt: new Date() } });
+    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $set: { searchTermsVersion: version, updatedAt: new Date() }, $unset: { searchTermsClaim: '' } });
+  }
+
+  /** The tenant's search-terms version and the claim on bringing it up to date (by _id). */
+  async searchTermsState(tenantId: string): Promise<Pick<TenantDoc, 'searchTermsVersion' | 'searchTermsClaim'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { searchTermsVersion: 1, searchTermsClaim: 1 } })) as Pick<
+      TenantDoc,
+      'searchTermsVersion' | 'searchTermsClaim'
+    > | null;
+  }
+
+  /**
+   * Takes the work of bringing the tenant's users to `version` (compare-and-set: only when not at
+   * it and nobody holds an unexpired claim); answers where to continue (a claim that expired keeps
+   * how far its holder got), or null when not taken.
+   */
+  async claimSearchTerms(tenantId: string, version: number, by: string, until: Date, now = new Date()): Promise<{ after?: string } | null> {
+    const doc = (await this.models.Tenant.collection.findOneAndUpdate(
+      { _id: tenantId, searchTermsVersion: { $ne: version }, $or: [{ searchTermsClaim: { $exists: false } }, { 'searchTermsClaim.until': { $lt: now } }] } as never,
+      { $set: { 'searchTermsClaim.by': by, 'searchTermsClaim.until': until } },
+      { returnDocument: 'after', projection: { searchTermsClaim: 1 } },
+    )) as Pick<TenantDoc, 'searchTermsClaim'> | null;
+    if (!doc) return null;
+    return doc.searchTermsClaim?.after !== undefined ? { after: doc.searchTermsClaim.after } : {};
+  }
+
+  /** Extends the claim and records progress; false when the claim is no longer this holder's. */
+  async renewSearchTermsClaim(tenantId: string, by: string, until: Date, after: string): Promise<boolean> {
+    const r = await this.models.Tenant.collection.updateOne({ _id: tenantId, 'searchTermsClaim.by': by } as never, { $set: { 'searchTermsClaim.until': until, 'searchTermsClaim.after': after } });
+    return r.matchedCount === 1;
   }
 
   /** Whether any tenant exists (the collection's metadata count: no scan). */

@@ -43,6 +43,36 @@ async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
 
 /** Jobs looked at per list when counting or listing for one tenant. */
 const SCAN_LIMIT = 5000;
+/** Jobs of the whole queue looked at for one page of one tenant's: a page may come back short (with a cursor) when other tenants' jobs fill the window. */
+const PAGE_SCAN = 1000;
+
+/** The lists a tenant's queued jobs are listed from: waiting covers BullMQ's plain and prioritized lists. */
+export type JobListState = 'waiting' | 'delayed' | 'active';
+const LISTS: Record<JobListState, readonly ('prioritized' | 'waiting' | 'delayed' | 'active')[]> = {
+  waiting: ['waiting', 'prioritized'],
+  delayed: ['delayed'],
+  active: ['active'],
+};
+
+export interface QueuedJobView {
+  id: string;
+  name: JobName;
+  data: JobPayloads[JobName];
+  /** The list it sits in (prioritized: waiting behind its tenant's priority). */
+  state: 'prioritized' | 'waiting' | 'delayed' | 'active';
+  attemptsMade: number;
+  enqueuedAt: Date;
+  /** For a delayed job: when it becomes due (a retry's backoff). */
+  dueAt: Date | null;
+}
+
+export interface JobsPage<T> {
+  items: T[];
+  /** Where the next page starts; null when the lists were read to their end. */
+  next: { list: number; offset: number } | { at: number; id: string } | null;
+  /** Jobs of the queue looked at for this page. */
+  scanned: number;
+}
 
 /**
  * Read side of the sync queue for monitoring: counts, per-tenant figures and failed jobs. Jobs
@@ -87,20 +117,72 @@ export class SyncQueueInspector {
   }
 
   async failures(tenantId: string, limit = 100): Promise<FailedJobView[]> {
-    const jobs = (await orUnavailable(() => this.q().getFailed(0, SCAN_LIMIT - 1))) as SyncJob[];
-    return jobs
-      .filter((j) => j?.data?.tenantId === tenantId)
-      .slice(0, limit)
-      .map((j) => ({
-        id: String(j.id),
-        name: j.name,
-        data: j.data,
-        error: j.failedReason,
-        stacktrace: (j.stacktrace ?? []).slice(-1).flatMap((s) => s.split('\n').slice(0, 12)),
-        attemptsMade: j.attemptsMade,
-        enqueuedAt: new Date(j.timestamp),
-        failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
-      }));
+    return (await this.failuresPage(tenantId, limit)).items;
+  }
+
+  /**
+   * A page of the tenant's failed jobs, newest failure first, continuing after `after` (the
+   * failure time and id of the last one shown): read from the failed set by score (the failure
+   * time), so failures arriving meanwhile do not shift the pages. Looks at PAGE_SCAN failed jobs
+   * of the queue at most; a page of other tenants' failures comes back short, with a cursor.
+   */
+  async failuresPage(tenantId: string, limit: number, after?: { at: number; id: string }): Promise<JobsPage<FailedJobView>> {
+    return orUnavailable(async () => {
+      // Ties at the cursor's millisecond are read again and skipped by id (members of equal score come in descending id order).
+      const raw = await this.redis.zrevrangebyscore(this.q().toKey('failed'), after ? after.at : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, PAGE_SCAN);
+      const entries: { id: string; at: number }[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const id = raw[i]!;
+        const at = Number(raw[i + 1]);
+        if (after && at === after.at && id >= after.id) continue;
+        entries.push({ id, at });
+      }
+      const jobs = (await Promise.all(entries.map((e) => this.q().getJob(e.id)))) as (SyncJob | undefined)[];
+      const items: FailedJobView[] = [];
+      let read = 0;
+      while (read < entries.length && items.length < limit) {
+        const job = jobs[read++];
+        if (job?.data?.tenantId === tenantId) items.push(failedView(job));
+      }
+      // More follow when this page stopped inside the window, or the window was full (the set goes on).
+      const more = read < entries.length || raw.length / 2 >= PAGE_SCAN;
+      const last = read > 0 ? entries[read - 1]! : after;
+      return { items, next: more && last ? last : null, scanned: read };
+    });
+  }
+
+  /**
+   * A page of the tenant's queued jobs in one state (waiting: the plain list, then the
+   * prioritized one; delayed; active), continuing at `from` (a list and an offset in it). Looks at
+   * PAGE_SCAN jobs of the queue at most, so a page may come back short with a cursor. The lists
+   * move while they are read (jobs start, finish, are added), so a job may show twice or be
+   * skipped between pages: a monitor's view, not a ledger.
+   */
+  async queuedPage(tenantId: string, state: JobListState, limit: number, from: { list: number; offset: number } = { list: 0, offset: 0 }): Promise<JobsPage<QueuedJobView>> {
+    return orUnavailable(async () => {
+      const lists = LISTS[state];
+      const items: QueuedJobView[] = [];
+      let scanned = 0;
+      let { list, offset } = from;
+      while (list < lists.length && items.length < limit && scanned < PAGE_SCAN) {
+        const listName = lists[list]!;
+        const window = Math.min(PAGE_SCAN - scanned, 200);
+        const jobs = (await this.q().getJobs([listName], offset, offset + window - 1)) as (SyncJob | undefined)[];
+        let taken = 0;
+        for (const job of jobs) {
+          taken++;
+          if (job?.data?.tenantId === tenantId) items.push(queuedView(job, listName));
+          if (items.length === limit) break;
+        }
+        scanned += taken;
+        offset += taken;
+        if (jobs.length < window && taken === jobs.length) {
+          list++;
+          offset = 0;
+        }
+      }
+      return { items, next: list < lists.length ? { list, offset } : null, scanned };
+    });
   }
 
   /**
@@ -126,4 +208,29 @@ export class SyncQueueInspector {
   async close(): Promise<void> {
     await this.queue?.close().catch(() => undefined);
   }
+}
+
+function failedView(j: SyncJob): FailedJobView {
+  return {
+    id: String(j.id),
+    name: j.name,
+    data: j.data,
+    error: j.failedReason,
+    stacktrace: (j.stacktrace ?? []).slice(-1).flatMap((s) => s.split('\n').slice(0, 12)),
+    attemptsMade: j.attemptsMade,
+    enqueuedAt: new Date(j.timestamp),
+    failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
+  };
+}
+
+function queuedView(j: SyncJob, state: QueuedJobView['state']): QueuedJobView {
+  return {
+    id: String(j.id),
+    name: j.name,
+    data: j.data,
+    state,
+    attemptsMade: j.attemptsMade,
+    enqueuedAt: new Date(j.timestamp),
+    dueAt: state === 'delayed' ? new Date(j.timestamp + (j.delay ?? 0)) : null,
+  };
 }

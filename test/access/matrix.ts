@@ -580,6 +580,7 @@ export const MATRIX: Record<string, OperationRow> = {
   'DELETE /mappings/{id}': adminConfigOn(),
   'GET /sync/status': adminConfig(),
   'GET /sync/failures': adminConfig(),
+  'GET /sync/jobs': adminConfig(),
   'POST /sync/failures/{id}/retry': {
     targets: ['none'],
     rule: (a) => (isAdmin(a) ? 'hidden' : 'forbidden'),

@@ -335,6 +335,7 @@ export const SPECS: Record<string, OpSpec> = {
   },
   'GET /sync/status': simple(() => get('/sync/status')),
   'GET /sync/failures': simple(() => get('/sync/failures')),
+  'GET /sync/jobs': simple(() => get('/sync/jobs')),
   'POST /sync/failures/{id}/retry': simple(() => post('/sync/failures/no-such-job/retry')),
   'GET /scim-tokens': simple(() => get('/scim-tokens')),
   'GET /provisioning-log': simple(() => get('/provisioning-log?limit=1')),

@@ -75,6 +75,38 @@ describe('GET /admin/v1/audit', () => {
     expect(await audit(`?actor=rule:${aliceId}`)).toEqual([]);
   });
 
+  it('filters by names a person knows: a user by name or e-mail, a group by name, a token by its label', async () => {
+    // The admin who made the changes, by e-mail; what they did to the group, by its name.
+    const byAlice = await audit(`?actorName=${encodeURIComponent('Alice.Admin@example.com')}`);
+    expect(byAlice.map((e) => e.action).sort()).toEqual(['group.created', 'group.updated']);
+    const aboutGroup = await audit(`?objectName=${encodeURIComponent('audited GROUP')}`);
+    expect(aboutGroup.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(aboutGroup.map((e) => e.object.id))).toEqual(new Set([groupId]));
+    // A user's own events and the membership events that name them.
+    const aboutUser = await s.admin.get(`/audit?objectName=${encodeURIComponent('audited@example.com')}`);
+    expect(aboutUser.body.matched).toEqual({ object: [{ id: userId, kind: 'user', name: 'audited@example.com' }] });
+    const actions = (aboutUser.body.items as Event[]).map((e) => e.action);
+    expect(actions.slice(0, 3)).toEqual(['group.member.removed', 'group.member.role_changed', 'group.member.added']);
+    // Its creation and joining the default groups, in one instant (their order is the ids').
+    expect(actions.slice(3).sort()).toEqual(['membership.added', 'membership.added', 'user.created']);
+    // A SCIM token by its label: what the IdP did with it.
+    const token = expectStatus(await s.admin.post('/scim-tokens', { label: 'Okta production' }), 201).body as { tokenId: string; token: string };
+    const created = await s.http
+      .post('/scim/v2/Users')
+      .set('Authorization', `Bearer ${token.token}`)
+      .set('Content-Type', 'application/scim+json')
+      .send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'pushed.by.okta@example.com' });
+    expect(created.status).toBe(201);
+    const byToken = await s.admin.get('/audit?actorName=okta%20production');
+    expect(byToken.body.matched.actor).toEqual([{ id: token.tokenId, kind: 'token', name: 'Okta production' }]);
+    const tokenRows = byToken.body.items as Event[];
+    expect(tokenRows.find((e) => e.action === 'user.created')?.object.id).toBe(created.body.id);
+    expect(new Set(tokenRows.map((e) => e.actor.id))).toEqual(new Set([token.tokenId]));
+    // A name that stands for nothing matches no event (it is not ignored).
+    const nobody = await s.admin.get('/audit?actorName=Nobody%20Here');
+    expect(nobody.body).toEqual({ items: [], nextCursor: null, matched: { actor: [] } });
+  });
+
   it('filters by time range', async () => {
     const all = await audit('?limit=500');
     expect(all.length).toBeGreaterThan(0);

@@ -134,8 +134,41 @@ describe('/admin/v1/rules', () => {
       const res = await s.admin.post('/rules/preview', { expression: 'country eq "US"', ruleId: id });
       expect(res.status).toBe(200);
       expect(res.body.matched).toBe(2);
-      expect(res.body.membership).toMatchObject({ adds: { count: 1, sample: [{ id: users.cid }] }, removes: { count: 1, leavingGroup: 1, sample: [{ id: users.bob }] } });
+      // Both samples name the users (the removed one too, not only its id).
+      expect(res.body.membership).toMatchObject({
+        adds: { count: 1, sample: [{ id: users.cid, userName: 'cid' }] },
+        removes: { count: 1, leavingGroup: 1, sample: [{ id: users.bob, userName: 'bob' }] },
+      });
       expect(await s.holders(target, `rule:${id}`)).toEqual([users.ann, users.bob].sort());
+    });
+
+    it('warns of a value no user was ever given and suggests the nearest values seen for that attribute', async () => {
+      await s.user('eve', { department: 'Engineering', country: 'DE' });
+      const res = await s.admin.post('/rules/preview', { expression: 'department eq "Enginering" or country eq "US"' });
+      expect(res.status).toBe(200);
+      expect(res.body.matched).toBe(2);
+      expect(res.body.warnings).toEqual([
+        {
+          code: 'VALUE_NEVER_SEEN',
+          message: 'No user has department "Enginering". Values seen: "Engineering".',
+          attribute: 'department',
+          value: 'Enginering',
+          suggestions: ['Engineering'],
+        },
+      ]);
+      // A value some user has (whatever its case) is no warning; nor is a value under "not".
+      const seen = await s.admin.post('/rules/preview', { expression: 'department eq "sales" and not (country eq "Atlantis")' });
+      expect(seen.body.warnings).toEqual([]);
+    });
+
+    it('warns of an IdP group never pushed, suggesting the pushed ones, and of a rule matching no one', async () => {
+      await s.idpGroup('Sales EMEA');
+      const res = await s.admin.post('/rules/preview', { expression: 'groups eq "Sales EMA"' });
+      expect(res.status).toBe(200);
+      expect(res.body.warnings.map((w: { code: string }) => w.code)).toEqual(['IDP_GROUP_UNKNOWN', 'MATCHES_NO_ONE']);
+      expect(res.body.warnings[0]).toMatchObject({ value: 'sales ema', suggestions: ['Sales EMEA'] });
+      const pushed = await s.admin.post('/rules/preview', { expression: 'groups eq "sales emea"' });
+      expect(pushed.body.warnings.map((w: { code: string }) => w.code)).toEqual(['MATCHES_NO_ONE']);
     });
 
     it('an invalid expression is a 400 with its position', async () => {

@@ -63,10 +63,32 @@ describe('/admin/v1/sync and /metrics', () => {
     expect((await s.admin.post(`/sync/failures/${failure.id}/retry`)).status).toBe(404);
   });
 
+  it('failed jobs page newest failure first with a cursor, each once, to the end', async () => {
+    const ruleIds = new Set<string>();
+    for (let i = 0; i < 3; i++) ruleIds.add((await ruleWithFailingJob(s, sales)).ruleId);
+    await waitFor(async () => (await s.admin.get('/sync/failures')).body.items.length === 3 || undefined, 'three failures');
+    const seen: { id: string; failedAt: string; data: { ruleId: string } }[] = [];
+    let cursor: string | null = '';
+    let pages = 0;
+    while (cursor !== null) {
+      const res = await s.admin.get(`/sync/failures?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items);
+      cursor = res.body.nextCursor;
+      expect(++pages).toBeLessThanOrEqual(4);
+    }
+    expect(new Set(seen.map((f) => f.data.ruleId))).toEqual(ruleIds);
+    expect(new Set(seen.map((f) => f.id)).size).toBe(3);
+    const times = seen.map((f) => Date.parse(f.failedAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect((await s.admin.get('/sync/failures?cursor=not-a-cursor')).body.error.code).toBe('INVALID_CURSOR');
+  });
+
   it('only tenant admins see sync monitoring', async () => {
     const member = await s.member();
     expect((await member.get('/sync/status')).status).toBe(403);
     expect((await member.get('/sync/failures')).status).toBe(403);
+    expect((await member.get('/sync/jobs')).status).toBe(403);
   });
 
   it('GET /metrics answers in Prometheus format with queue, job, lag and HTTP figures', async () => {
@@ -86,5 +108,46 @@ describe('/admin/v1/sync and /metrics', () => {
     // The fair SCIM gate's figures (per tenant while active; test/scim/http/tenant-gate.test.ts checks the values).
     expect(text).toContain('# TYPE scim_gate_requests gauge');
     expect(text).toContain('# TYPE scim_gate_rejections_total counter');
+  });
+});
+
+describe('GET /admin/v1/sync/jobs', () => {
+  let s: SyncStack;
+  beforeAll(async () => {
+    s = await startSyncStack({ worker: false });
+  });
+  afterAll(() => s.close());
+
+  it("pages one tenant's queued jobs by state with a cursor, never another tenant's", async () => {
+    const mine = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      mine.add(String((await s.queue.add('user.changed', { tenantId: s.tenantId, userId: `usr_mine${i}`, version: 1, reason: 'created' })).id));
+      await s.queue.add('user.changed', { tenantId: 'ten_other', userId: `usr_other${i}`, version: 1, reason: 'created' });
+    }
+    // A prioritized job (a busy tenant's) counts as waiting too; a retry's backoff is delayed.
+    mine.add(String((await s.queue.add('user.changed', { tenantId: s.tenantId, userId: 'usr_busy', version: 1, reason: 'created' }, { priority: 3 })).id));
+    const delayed = await s.queue.add('user.changed', { tenantId: s.tenantId, userId: 'usr_later', version: 1, reason: 'created' }, { delay: 600_000 });
+
+    const listed: { id: string; state: string; data: { tenantId: string } }[] = [];
+    let cursor: string | null = '';
+    let pages = 0;
+    while (cursor !== null) {
+      const res = await s.admin.get(`/sync/jobs?state=waiting&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      listed.push(...res.body.items);
+      cursor = res.body.nextCursor;
+      expect(++pages).toBeLessThanOrEqual(6);
+    }
+    expect(new Set(listed.map((j) => j.id))).toEqual(mine);
+    expect(listed).toHaveLength(mine.size);
+    expect(listed.filter((j) => j.state === 'prioritized').map((j) => j.id)).toHaveLength(1);
+
+    const later = await s.admin.get('/sync/jobs?state=delayed');
+    expect(later.body).toEqual({ items: [expect.objectContaining({ id: String(delayed.id), state: 'delayed', dueAt: expect.any(String) })], nextCursor: null });
+    expect(Date.parse(later.body.items[0].dueAt)).toBeGreaterThan(Date.now() + 500_000);
+    expect((await s.admin.get('/sync/jobs?state=active')).body).toEqual({ items: [], nextCursor: null });
+    expect((await s.admin.get('/sync/jobs?state=done')).status).toBe(400);
+    expect((await s.admin.get('/sync/jobs?cursor=bm9wZQ')).body.error.code).toBe('INVALID_CURSOR');
   });
 });

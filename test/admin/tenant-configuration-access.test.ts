@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const CONFIGURATION_READS = ['/rules', '/mappings', '/scim-tokens', '/sync/status', '/sync/failures'];
+const CONFIGURATION_READS = ['/rules', '/mappings', '/scim-tokens', '/sync/status', '/sync/failures', '/sync/jobs'];
 
 it('a member of the Admins group with a member token manages tenant configuration', async () => {
   const user = await s.user('admins.member@example.com');

@@ -1,3 +1,4 @@
+import { backfillSearchTerms } from '../../src/domain/people/search-terms-backfill';
 import { issueConsoleLink } from '../../src/auth/console-sessions';
 import { newInternalGroupDoc } from '../../src/domain/groups/group-record';
 import { membershipId } from '../../src/persistence/memberships-repository';
@@ -47,6 +48,9 @@ describe('people, paging and names in the console, at 5,000 users', () => {
       return { _id: seededId(i), tenantId: s.tenantId, attrs, lc: registry.shadows('User', attrs) as UserDoc['lc'], version: 1, sync: { version: 1 }, createdAt: now, updatedAt: now };
     });
     await models.User.collection.insertMany(users as never[]);
+    // Written straight to the collection, as users stored before people search: caught up (terms, values seen) as an upgrade would.
+    await models.Tenant.collection.updateOne({ _id: s.tenantId } as never, { $unset: { searchTermsVersion: '' } });
+    await backfillSearchTerms(models, { info: () => undefined }, () => false);
     const groups = Array.from({ length: GROUPS }, (_, i) => newInternalGroupDoc(s.tenantId, `Team ${String(i).padStart(3, '0')}`));
     await models.Group.collection.insertMany(groups as never[]);
     bigGroup = await s.internalGroup('All hands EMEA');
@@ -143,7 +147,11 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await s.settle();
     await page.goto(`${base}/console/#/audit`);
     await page.getByLabel('Category').selectOption('auto_assignment');
+    // Filtered by what the IT admin knows: the person's e-mail and the rule's name, not usr_…/rul_… ids.
+    await page.getByLabel(/^About/).fill('lena.berg@corp.example');
+    await page.getByLabel(/^Actor/).fill('engineers by department');
     await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByTestId('audit-matched').getByText('Actor: rule Engineers by department · About: user lena.berg@corp.example').waitFor();
     const removal = page.getByRole('row').filter({ hasText: 'membership.removed' });
     await removal.getByText('Engineers by department').waitFor();
     await removal.getByText('lena.berg@corp.example').waitFor();
@@ -174,7 +182,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
       .waitFor();
   });
 
-  step('creates a target group and a rule from scratch in the console; a dry run that matches no one warns', async () => {
+  step('creates a target group and a rule from scratch in the console; a dry run of a value nobody has warns and offers the values seen', async () => {
     const { page, base } = kit!;
     await page.goto(`${base}/console/#/rules`);
     await page.getByRole('button', { name: 'New rule or mapping' }).click();
@@ -189,8 +197,14 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await page.getByLabel('Expression').fill('department eq "Reserch"');
     await page.getByText(/^Valid\./).waitFor();
     await page.getByRole('button', { name: 'Dry run' }).click();
+    const warning = page.getByTestId('preview-warning').filter({ hasText: 'No user has department "Reserch". Values seen: "Research".' });
+    await warning.waitFor();
     await page.getByTestId('preview-warning').getByText('This matches no one today').waitFor();
-    await page.getByLabel('Expression').fill('department eq "Research"');
+    await warning.scrollIntoViewIfNeeded();
+    await kit!.shot('rules-value-warning');
+    // The suggestion replaces the misspelt value in the expression.
+    await warning.getByRole('button', { name: 'Use “Research”' }).click();
+    expect(await page.getByLabel('Expression').inputValue()).toBe('department eq "Research"');
     await page.getByText('Changed since the dry run: run it again.').waitFor();
     await page.getByRole('button', { name: 'Dry run' }).click();
     await page

@@ -23,6 +23,8 @@ const INDEXES: IndexDescription[] = [
   { key: { 's.x': 1 }, name: 'sx_sparse', sparse: true },
   { key: { k: 1, d: 1 }, name: 'k_d_partial', partialFilterExpression: { t: 'b' } },
   { key: { 'items.v': 1 }, name: 'items_v' },
+  // Multikey with _id after it: one term sorted by _id (people search), served in order without a sort.
+  { key: { arr: 1, _id: 1 }, name: 'arr_id' },
 ];
 
 const idArb = fc.integer({ min: 0, max: 24 }).map((i) => `id${String(i).padStart(2, '0')}`);
@@ -103,6 +105,7 @@ const sortArb = fc.constantFrom<Sort | undefined>(
   undefined,
   { k: 1, _id: 1 },
   { _id: -1 },
+  { _id: 1 },
   { d: -1, _id: 1 },
   { t: 1, k: -1, _id: -1 },
   // Sorts naming fields the filter binds by equality (the index still yields the order: a limit stops the scan).
@@ -203,6 +206,21 @@ describe('secondary indexes of the embedded server', () => {
     );
     // Not vacuous: most of the random queries were served by an index.
     expect(indexServed / queries).toBeGreaterThan(0.6);
+  });
+
+  it('serves one value of a multikey field sorted by _id from the index, in order, each document once, a limit stopping the scan', async () => {
+    const people = db.collection<{ _id: string; t: string; terms: string[] }>('multikey_terms');
+    await people.createIndex({ t: 1, terms: 1, _id: 1 }, { name: 't_terms_id' });
+    // Repeated values in one array, and documents inserted out of _id order.
+    await people.insertMany(['u5', 'u1', 'u4', 'u2', 'u3'].map((id, i) => ({ _id: id, t: 'a', terms: i % 2 ? ['x', 'x', 'y'] : ['x', 'z'] })));
+    const explained = await db.command({ explain: { find: 'multikey_terms', filter: { t: 'a', terms: 'x' }, sort: { _id: 1 } }, verbosity: 'queryPlanner' });
+    expect(JSON.stringify(explained.queryPlanner)).not.toContain('"SORT"');
+    expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: 1 }, limit: 3 }).toArray()).map((d) => d._id)).toEqual(['u1', 'u2', 'u3']);
+    expect((await people.find({ t: 'a', terms: 'x' }, { sort: { _id: -1 } }).toArray()).map((d) => d._id)).toEqual(['u5', 'u4', 'u3', 'u2', 'u1']);
+    expect((await people.find({ t: 'a', terms: 'x', _id: { $gt: 'u2' } }, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['u3', 'u4', 'u5']);
+    // Two values of the multikey field are two runs of the index: sorted in memory, as before.
+    const two = await db.command({ explain: { find: 'multikey_terms', filter: { t: 'a', terms: { $in: ['x', 'y'] } }, sort: { _id: 1 } }, verbosity: 'queryPlanner' });
+    expect(JSON.stringify(two.queryPlanner)).toContain('"SORT"');
   });
 
   it('refuses a duplicate in a unique index as MongoDB does, and keeps it refused after updates', async () => {

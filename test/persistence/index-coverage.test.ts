@@ -22,6 +22,10 @@ const ALLOWED_PARTIAL: Record<string, string> = {
   'memberships find {groupId= sources= tenantId=}': 'IdP groups hold only `scim` memberships',
   // Deleting a group disables the rules that target it: a group is the target of a handful of rules.
   'rules find {enabled= targetGroupId= tenantId= deletedAt? kind?}': 'a group is the target of a few rules; (tenantId, targetGroupId) bounds them',
+  // The audit log filtered by two names at once (an actor and what it acted on): the object's index bounds the read, the actor is filtered among its events.
+  'audit_events find {actor.id= object.id= tenantId=} sort(at:-1,_id:-1)': "both names given: bounded by the object's own events",
+  'audit_events find {actor.id= after.userId= tenantId=} sort(at:-1,_id:-1)': "both names given: bounded by the person's membership events",
+  'audit_events find {actor.id= before.userId= tenantId=} sort(at:-1,_id:-1)': "both names given: bounded by the person's ended memberships",
 };
 
 /** The driver's session and cluster fields: not part of the command `explain` wraps. */
@@ -201,6 +205,14 @@ describe('index coverage of the hot paths', () => {
     await s.patchUser(bob, { op: 'replace', path: 'urn:scim-sync:params:scim:schemas:extension:custom:2.0:User:country', value: 'US' });
     await s.settle();
 
+    // A dry run's warnings: a value never seen (with suggestions read from the values seen) and an IdP group never pushed.
+    const dryRun = await s.admin.post('/rules/preview', { expression: 'department eq "Sale" or groups eq "Sale"', targetGroupId: target });
+    expect(dryRun.body.warnings.map((w: { code: string }) => w.code)).toEqual(['VALUE_NEVER_SEEN', 'IDP_GROUP_UNKNOWN', 'MATCHES_NO_ONE']);
+
+    // The audit log by names (a person, a group, a token's label), as the console filters it.
+    expect((await s.admin.get(`/audit?objectName=${encodeURIComponent('ann@contoso.example')}&limit=5`)).body.matched.object).toHaveLength(1);
+    expect((await s.admin.get(`/audit?actorName=${encodeURIComponent('US sales')}&objectName=${encodeURIComponent('US sales')}&limit=5`)).status).toBe(200);
+
     // Authorization and permissions as the vendor's application asks them.
     expect((await s.admin.post('/authorize', { userId: ann, action: 'view', target: 'Ticket' })).status).toBe(200);
     expect((await s.admin.get(`/users/${ann}/permissions`)).status).toBe(200);
@@ -260,7 +272,8 @@ describe('index coverage of the hot paths', () => {
     expect(outboxCounts.filter((r) => !plans.get(r.key)!.endsWith('(covered)')).map((r) => `${r.key}: ${plans.get(r.key)}`)).toEqual([]);
     // The recorder saw the hot paths (a recorder that records nothing would pass vacuously).
     const keys = rows.map((r) => r.key).join('\n');
-    for (const expected of ['users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find']) expect(keys).toContain(expected);
+    for (const expected of ['attribute_values find', 'attribute_values update', 'users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find'])
+      expect(keys).toContain(expected);
     expect(rows.length).toBeGreaterThan(20);
   });
 });

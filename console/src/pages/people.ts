@@ -176,16 +176,25 @@ export const renderPeople: Page = (root) => {
 
   const search = async () => {
     lastSearch = input.value.trim();
+    let indexing = false;
     const load = async (cursor?: string) => {
-      const page = await api.get<{ items: UserSummary[]; nextCursor: string | null }>(`/users${qs({ search: lastSearch || undefined, limit: 50, cursor })}`);
+      const page = await api.get<{ items: UserSummary[]; nextCursor: string | null; indexing?: boolean }>(`/users${qs({ search: lastSearch || undefined, limit: 50, cursor })}`);
+      indexing ||= page.indexing === true;
       return {
         next: page.nextCursor,
         rows: page.items.map((u) => row(h('a', { href: `#/people/${encodeURIComponent(u.id)}` }, personName(u)), u.emails.join(', ') || '—', u.userName, u.active ? 'active' : 'deactivated')),
       };
     };
+    const table = await pagedTable(
+      ['Name', 'E-mail', 'userName', 'Status'],
+      lastSearch ? `People matching “${lastSearch}”` : 'Everyone, by id',
+      'Nobody matches. Search whole words: “Rossi”, not “Ros”.',
+      load,
+    );
     replace(
       results,
-      await pagedTable(['Name', 'E-mail', 'userName', 'Status'], lastSearch ? `People matching “${lastSearch}”` : 'Everyone, by id', 'Nobody matches. Search whole words: “Rossi”, not “Ros”.', load),
+      indexing ? h('p', { class: 'callout', role: 'status' }, 'People provisioned before search existed are still being indexed: some may be missing for a minute. Search again shortly.') : null,
+      table,
     );
   };
   form.addEventListener('submit', (ev) => {

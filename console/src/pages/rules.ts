@@ -33,6 +33,7 @@ interface Preview {
   sample: PreviewUser[];
   membership?: { adds: { count: number; sample: PreviewUser[] }; removes: { count: number; sample: PreviewUser[]; leavingGroup: number }; alreadyMembers: number };
   audience?: { excluded: { count: number }; note: string };
+  warnings: { code: string; message: string; value?: string; suggestions: string[] }[];
 }
 
 const who = (u: PreviewUser) => u.displayName ?? u.userName ?? u.id;
@@ -154,32 +155,32 @@ export const renderRules: Page = (root) => {
     expression.setAttribute('aria-describedby', 'expression-check');
     const expressionField = field('Expression', expression, 'SCIM filter (title sw "Support") or the product form (department = "Sales" AND country in "US","CA")');
     const idpField = field('IdP group (displayName or externalId)', idpGroup);
-    let knownIdpGroups: string[] = [];
     void api.get<{ items: Group[] }>('/groups?origin=scim&limit=200').then(({ items }) => {
-      knownIdpGroups = items.map((g) => g.name);
       replace(
         idpGroups,
         items.map((g) => h('option', { value: g.name })),
       );
     });
-    /** What a dry run should warn about: nobody matches, or a mapping names an IdP group never pushed. */
-    const warningsOf = (matched: number): HTMLElement[] => {
-      const out: HTMLElement[] = [];
-      const wanted = idpGroup.value.trim().toLowerCase();
-      if (kind.value === 'mapping' && wanted && !knownIdpGroups.some((n) => n.toLowerCase() === wanted)) {
-        const close = knownIdpGroups.filter((n) => n.toLowerCase().includes(wanted.slice(0, 3))).slice(0, 5);
-        out.push(
-          h(
-            'p',
-            { class: 'callout', 'data-testid': 'preview-warning' },
-            `No IdP group named “${idpGroup.value.trim()}” has been pushed. Push it from the IdP (Okta: Push Groups tab)${close.length ? `, or did you mean ${close.map((n) => `“${n}”`).join(', ')}?` : '.'}`,
-          ),
-        );
-      }
-      if (matched === 0)
-        out.push(h('p', { class: 'callout', 'data-testid': 'preview-warning' }, 'This matches no one today. Check the spelling of each value (values are compared as the IdP sends them).'));
-      return out;
-    };
+    /** The dry run's warnings (a value never seen, an IdP group never pushed, no match), each suggestion a button that puts it in place of what was typed. */
+    const warningsOf = (p: Preview): HTMLElement[] =>
+      p.warnings.map((w) => {
+        const typed = w.value;
+        const uses =
+          typed === undefined
+            ? []
+            : w.suggestions.map((s) => {
+                const use = h('button', { type: 'button', class: 'secondary' }, `Use “${s}”`);
+                use.addEventListener('click', () => {
+                  if (kind.value === 'mapping') idpGroup.value = s;
+                  // The quoted value as typed (an IdP group name comes back lower-cased, so ignoring case).
+                  else expression.value = expression.value.replace(new RegExp(JSON.stringify(typed).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), () => JSON.stringify(s));
+                  validate();
+                  invalidate();
+                });
+                return use;
+              });
+        return h('div', { class: 'callout', 'data-testid': 'preview-warning' }, h('p', {}, w.message), uses.length ? h('div', { class: 'actions' }, ...uses) : null);
+      });
 
     const currentExpression = () => (kind.value === 'mapping' ? mappingExpression(idpGroup.value.trim()) : expression.value);
     // Save is offered only for the expression and target the last dry run showed.
@@ -234,7 +235,7 @@ export const renderRules: Page = (root) => {
         replace(
           previewOut,
           h('h3', {}, 'Dry run'),
-          ...warningsOf(p.matched),
+          ...warningsOf(p),
           h(
             'p',
             { 'data-testid': 'preview-summary' },

@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.js';
-import { h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
+import { field, h, pagedTable, replace, row, statusLine, table, when, onAsync, type RowPage } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface SyncStatus {
@@ -23,6 +23,33 @@ interface Failure {
   attemptsMade: number;
   failedAt: string | null;
 }
+
+interface QueuedJob {
+  id: string;
+  name: string;
+  data: Record<string, unknown>;
+  state: string;
+  attemptsMade: number;
+  enqueuedAt: string;
+  dueAt: string | null;
+}
+
+interface ApiPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * Reads pages until one has rows or the list ends: the API looks at a bounded window of the whole
+ * queue per page, so a page can come back empty (other tenants' jobs) with a cursor.
+ */
+async function firstRows<T>(path: (cursor?: string) => string, cursor?: string): Promise<ApiPage<T>> {
+  let page = await api.get<ApiPage<T>>(path(cursor));
+  for (let i = 0; i < 10 && page.items.length === 0 && page.nextCursor !== null; i++) page = await api.get<ApiPage<T>>(path(page.nextCursor));
+  return page;
+}
+
+const withCursor = (base: string) => (cursor?: string) => `${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
 
 export const REFRESH_MS = 5000;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -50,14 +77,28 @@ export const renderSync: Page = (root) => {
   const live = h('p', { class: 'hint' });
   const cards = h('section', { 'aria-label': 'Sync health' });
   const failures = h('section', { 'aria-labelledby': 'failures-h' });
+  const jobsSection = h('section', { 'aria-labelledby': 'jobs-h' });
+  const jobState = h(
+    'select',
+    { name: 'jobState' },
+    h('option', { value: 'waiting' }, 'Waiting'),
+    h('option', { value: 'delayed' }, 'Delayed (a retry waiting for its time)'),
+    h('option', { value: 'active' }, 'Running'),
+  );
+  const jobsTable = h('div', { 'aria-live': 'polite' });
+  const failuresTable = h('div', { 'aria-live': 'polite' });
+  jobsSection.append(h('h2', { id: 'jobs-h' }, 'Jobs'), field('Show', jobState), jobsTable);
+  failures.append(h('h2', { id: 'failures-h' }, 'Failures'), failuresTable);
+  // The lists refresh with the page until "More" was used on one (then it stays as read, until Show changes or a Retry).
+  const paged = { jobs: false, failures: false };
   const rules = h('section', { 'aria-labelledby': 'runs-h' });
   const status = statusLine();
-  root.append(live, cards, status, failures, rules);
+  root.append(live, cards, status, jobsSection, failures, rules);
   const backlog: number[] = [];
   let stopped = false;
 
   const refresh = async () => {
-    const [s, f] = await Promise.all([api.get<SyncStatus>('/sync/status'), api.get<{ items: Failure[] }>('/sync/failures?limit=50')]);
+    const s = await api.get<SyncStatus>('/sync/status');
     if (stopped) return;
     backlog.push(s.pending.total);
     if (backlog.length > 720) backlog.shift(); // an hour at one sample every 5 s
@@ -77,24 +118,8 @@ export const renderSync: Page = (root) => {
       'error' in s.jobs ? h('p', { class: 'bad' }, s.jobs.error) : null,
       h('p', {}, `Last successful evaluation: ${when(s.lastSuccessfulEvaluationAt)}`),
     );
-    const failureRows = f.items.map((j) => {
-      const retry = h('button', { type: 'button', 'aria-label': `Retry job ${j.id}` }, 'Retry');
-      onAsync(retry, 'click', async () => {
-        retry.disabled = true;
-        try {
-          const r = await api.post<{ jobId: string }>(`/sync/failures/${encodeURIComponent(j.id)}/retry`);
-          status.textContent = `Job ${j.id} queued again as ${r.jobId}: it counts under "Jobs waiting / delayed / running" until the worker has run it.`;
-          await refresh();
-        } catch (err) {
-          status.textContent = (err as ApiError).message;
-          retry.disabled = false;
-        }
-      });
-      const tr = row(j.name, h('code', {}, JSON.stringify(j.data)), h('span', { class: 'bad' }, j.error), j.attemptsMade, when(j.failedAt), retry);
-      tr.dataset.jobId = j.id;
-      return tr;
-    });
-    replace(failures, h('h2', { id: 'failures-h' }, 'Failures'), table(['Job', 'Object', 'Error', 'Attempts', 'Failed', ''], failureRows, 'Jobs that failed after every retry', 'No failed jobs.'));
+    await Promise.all([paged.jobs ? null : loadJobs(), paged.failures ? null : loadFailures()]);
+    if (stopped) return;
     const ruleRows = s.rules.map((r) =>
       row(
         r.name,
@@ -107,6 +132,56 @@ export const renderSync: Page = (root) => {
     replace(rules, h('h2', { id: 'runs-h' }, 'Rule runs'), table(['Rule', 'Kind', 'State', 'Sync', 'Last full run'], ruleRows, "Each rule's last full run", 'No rules.'));
     live.textContent = `Refreshes every ${REFRESH_MS / 1000} s · updated ${new Date().toLocaleTimeString()}`;
   };
+
+  const failureRow = (j: Failure) => {
+    const retry = h('button', { type: 'button', 'aria-label': `Retry job ${j.id}` }, 'Retry');
+    onAsync(retry, 'click', async () => {
+      retry.disabled = true;
+      try {
+        const r = await api.post<{ jobId: string }>(`/sync/failures/${encodeURIComponent(j.id)}/retry`);
+        status.textContent = `Job ${j.id} queued again as ${r.jobId}: it shows under Jobs until the worker has run it.`;
+        paged.jobs = paged.failures = false;
+        await refresh();
+      } catch (err) {
+        status.textContent = (err as ApiError).message;
+        retry.disabled = false;
+      }
+    });
+    const tr = row(j.name, h('code', {}, JSON.stringify(j.data)), h('span', { class: 'bad' }, j.error), j.attemptsMade, when(j.failedAt), retry);
+    tr.dataset.jobId = j.id;
+    return tr;
+  };
+  async function loadFailures(): Promise<void> {
+    const path = withCursor('/sync/failures?limit=50');
+    const load = async (cursor?: string): Promise<RowPage> => {
+      if (cursor) paged.failures = true;
+      const p = await firstRows<Failure>(path, cursor);
+      return { rows: p.items.map(failureRow), next: p.nextCursor };
+    };
+    replace(failuresTable, await pagedTable(['Job', 'Object', 'Error', 'Attempts', 'Failed', ''], 'Jobs that failed after every retry, newest first', 'No failed jobs.', load));
+  }
+  async function loadJobs(): Promise<void> {
+    const state = jobState.value;
+    const path = withCursor(`/sync/jobs?state=${state}&limit=50`);
+    const load = async (cursor?: string): Promise<RowPage> => {
+      if (cursor) paged.jobs = true;
+      const p = await firstRows<QueuedJob>(path, cursor);
+      const rows = p.items.map((j) => {
+        const tr = row(j.name, h('code', {}, JSON.stringify(j.data)), j.state, j.attemptsMade, when(j.enqueuedAt), j.dueAt ? when(j.dueAt) : '—');
+        tr.dataset.jobId = j.id;
+        return tr;
+      });
+      return { rows, next: p.nextCursor };
+    };
+    replace(
+      jobsTable,
+      await pagedTable(['Job', 'Object', 'State', 'Attempts', 'Queued', 'Due'], `This tenant's ${jobState.selectedOptions[0]?.textContent?.toLowerCase() ?? state} jobs`, `No ${state} jobs.`, load),
+    );
+  }
+  jobState.addEventListener('change', () => {
+    paged.jobs = false;
+    void loadJobs().catch((err: ApiError) => replace(jobsTable, h('p', { class: 'bad' }, err.message)));
+  });
 
   // setTimeout after each answer (not setInterval): a slow answer never stacks requests.
   let timer: ReturnType<typeof setTimeout> | undefined;

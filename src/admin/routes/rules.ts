@@ -283,8 +283,10 @@ export const rulesOpenApi: { paths: Record<string, Json>; schemas: Record<string
       type: 'object',
       additionalProperties: true,
       description:
-        '{matched, sample, membership?: {targetGroupId, adds, removes, alreadyMembers}, audience?: {target, excluded: {count, sample}, note}, usesGroups, attributes, durationMs}. ' +
-        'With a target, matched counts only users of its audience; audience.excluded are the users the expression matches whom the audience leaves out.',
+        '{matched, sample, membership?: {targetGroupId, adds, removes, alreadyMembers}, audience?: {target, excluded: {count, sample}, note}, usesGroups, attributes, warnings, durationMs}. ' +
+        'With a target, matched counts only users of its audience; audience.excluded are the users the expression matches whom the audience leaves out. ' +
+        'warnings[]: {code, message, attribute?, value?, suggestions[]}: VALUE_NEVER_SEEN (an `eq` on a value no user of the tenant was ever given; suggestions are the nearest values seen for that attribute), ' +
+        'IDP_GROUP_UNKNOWN (a `groups` test naming no IdP group pushed; suggestions are the nearest group names), MATCHES_NO_ONE.',
     },
   },
 };

@@ -52,11 +52,19 @@ export const usersOperations = {
         .string()
         .max(300)
         .optional()
-        .describe('People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case'),
+        .describe(
+          'People search: every word must equal a whole word or value of any attribute (name, e-mail or its domain, userName, externalId, enterprise and custom values), ignoring case. ' +
+            "While users stored before people search are being caught up (started by the tenant's first search), the answer carries `indexing: true` and may miss them",
+        ),
       audience: z.enum(AUDIENCES).optional().describe('user or customer'),
       ...cursorQuery(200),
     }),
-    responses: { 200: { description: 'OK', schema: page(UserSummarySchema) } },
+    responses: {
+      200: {
+        description: 'OK',
+        schema: page(UserSummarySchema).extend({ indexing: z.literal(true).optional().describe('Present with `search` while older users are being caught up') }),
+      },
+    },
     errors: [403],
   }),
   create: operation({

@@ -4,6 +4,7 @@ import type { AuditEventCriteria } from '../../persistence/audit-events-reposito
 import { repositoriesOf } from '../../persistence/repositories';
 import { invalid } from '../groups/input';
 import { auditNames } from '../people/audit-names';
+import { thingsNamed, type NamedThing } from '../people/audit-name-filter';
 import type { Access } from './policy';
 
 /**
@@ -20,6 +21,10 @@ export interface AuditQuery {
   actor?: string;
   objectId?: string;
   objectType?: string;
+  /** A name for the actor: a user's name or e-mail, a token's label, a rule's name (or an id). */
+  actorName?: string;
+  /** A name for what the event is about: a user's name or e-mail, a group's name (or an id). */
+  objectName?: string;
   from?: string;
   to?: string;
   cursor?: string;
@@ -82,6 +87,24 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
     criteria.actor = type !== undefined && known.includes(type) ? { type, id: query.actor.slice(colon + 1) } : { id: query.actor };
   }
   if (query.objectId) criteria.objectId = query.objectId;
+  const matched: { actor?: NamedThing[]; object?: NamedThing[] } = {};
+  for (const [key, value] of [
+    ['actorName', query.actorName],
+    ['objectName', query.objectName],
+  ] as const) {
+    if (value === undefined || value.trim() === '') continue;
+    if (value.length > 300) throw invalid(key, `"${key}" is at most 300 characters`);
+    const things = await thingsNamed(models, access.tenantId, value);
+    if (key === 'actorName') {
+      matched.actor = things;
+      criteria.actorIds = things.map((t) => t.id);
+    } else {
+      matched.object = things;
+      criteria.aboutIds = things.map((t) => t.id);
+    }
+  }
+  // A name that stands for nothing: no event can match.
+  if (criteria.actorIds?.length === 0 || criteria.aboutIds?.length === 0) return { items: [], nextCursor: null, matched };
   if (query.objectType) criteria.objectType = query.objectType;
   if (query.from !== undefined) criteria.from = parseTime(query.from, 'from');
   if (query.to !== undefined) criteria.to = parseTime(query.to, 'to');
@@ -90,5 +113,9 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
   const names = await auditNames(models, access.tenantId, page);
-  return { items: page.map((doc) => ({ ...auditEventView(doc), names: names.get(doc._id) ?? {} })), nextCursor: docs.length > limit ? encodeTimeCursor(page[page.length - 1]!) : null };
+  return {
+    items: page.map((doc) => ({ ...auditEventView(doc), names: names.get(doc._id) ?? {} })),
+    nextCursor: docs.length > limit ? encodeTimeCursor(page[page.length - 1]!) : null,
+    ...(matched.actor || matched.object ? { matched } : {}),
+  };
 }

@@ -7,6 +7,10 @@ import { userSummary } from '../groups/user-identity';
 import { groupsOfUser } from '../groups/memberships-of-user';
 import { explainMemberships } from '../groups/membership-explanation';
 import type { Access } from './policy';
+import { ensurePeopleIndexed } from '../people/search-terms-backfill';
+import { createLogger } from '../../observability/logger';
+
+const peopleLog = createLogger('info', { component: 'people-search' });
 
 /**
  * Which users the caller may see (product doc 004): admins see everyone; customer admins see the
@@ -67,9 +71,11 @@ export async function listUsers(models: Models, access: Access, query: UserListQ
   }
   if (query.audience !== undefined) criteria.audience = query.audience;
   if (query.cursor) criteria.after = query.cursor;
+  // Users stored before people search are caught up lazily, on the tenant's first search.
+  const indexing = criteria.terms !== undefined && !(await ensurePeopleIndexed(models, access.tenantId, peopleLog));
   const docs = await repositoriesOf(models).users.pageMatching(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
-  return { items: page.map(userSummary), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null };
+  return { items: page.map(userSummary), nextCursor: docs.length > limit ? page[page.length - 1]!._id : null, ...(indexing ? { indexing: true } : {}) };
 }
 
 export function userNotFound(userId: string, field?: string): AppError {

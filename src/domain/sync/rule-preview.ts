@@ -5,6 +5,9 @@ import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
 import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
 import type { SyncDeps } from './sync-deps';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';
+import { dryRunWarnings, type DryRunWarning } from '../people/seen-values';
+import { resolveRuleGroups } from '../rules';
+import { ensurePeopleIndexed } from '../people/search-terms-backfill';
 
 export interface PreviewInput {
   expression: unknown;
@@ -51,6 +54,8 @@ export interface RulePreview {
   audience?: { target: Audience; excluded: PreviewSide; note: string };
   usesGroups: boolean;
   attributes: readonly string[];
+  /** A compared value no user was ever given, an IdP group never pushed, no match (src/domain/people/seen-values.ts). */
+  warnings: DryRunWarning[];
   durationMs: number;
 }
 
@@ -92,7 +97,7 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
     }
   }
 
-  const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, durationMs: 0 };
+  const preview: RulePreview = { matched: 0, sample: [], usesGroups: compiled.usesGroups, attributes: compiled.attributes, warnings: [], durationMs: 0 };
   const adds: PreviewSide = { count: 0, sample: [] };
   const excluded: PreviewSide = { count: 0, sample: [] };
   let alreadyMembers = 0;
@@ -128,8 +133,28 @@ export async function previewRule(deps: SyncDeps, tenantId: string, input: Previ
         if (removes.sample.length < sampleSize) removes.sample.push({ id: userId });
       }
     }
+    // The removed sample by name, as the added one (one read for the sample's ids).
+    if (removes.sample.length > 0) {
+      const named = await repositoriesOf(deps.models).users.attributesOf(
+        tenantId,
+        removes.sample.map((u) => u.id),
+        ['userName', 'displayName'],
+      );
+      const byId = new Map(named.map((u) => [u._id, u.attrs]));
+      removes.sample = removes.sample.map((u) => {
+        const attrs = byId.get(u.id);
+        const user: PreviewUser = { id: u.id };
+        if (typeof attrs?.userName === 'string') user.userName = attrs.userName;
+        if (typeof attrs?.displayName === 'string') user.displayName = attrs.displayName;
+        return user;
+      });
+    }
     preview.membership = { targetGroupId, adds, removes, alreadyMembers };
   }
+  const groups = compiled.usesGroups ? await resolveRuleGroups(deps.models, tenantId, compiled) : undefined;
+  // The values seen of users stored before them are caught up lazily; until then, no "never seen" warning is trusted.
+  const complete = await ensurePeopleIndexed(deps.models, tenantId, deps.logger);
+  preview.warnings = (await dryRunWarnings(deps.models, tenantId, compiled, groups, preview.matched)).filter((w) => complete || w.code !== 'VALUE_NEVER_SEEN');
   if (targetAudience !== undefined) preview.audience = { target: targetAudience, excluded, note: audienceNote(targetAudience) };
   preview.durationMs = Date.now() - started;
   return preview;

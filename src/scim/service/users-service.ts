@@ -1,3 +1,4 @@
+import { recordSeenValues } from '../../domain/people/seen-values';
 import { isDeepStrictEqual } from 'node:util';
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import type { ResourceStore } from '../../persistence/resource-store';
@@ -356,6 +357,7 @@ export class UsersService {
     // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.
     await Promise.all([
       writeUserAudits(this.deps.models, ctx.tenantId, after._id, audits),
+      recordSeenValues(this.deps.models, ctx.tenantId, after.attrs),
       this.deps.producer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: after._id, version: after.version, reason, trigger: userChangeTrigger(audits[0]!, after.version) }),
     ]);
   }

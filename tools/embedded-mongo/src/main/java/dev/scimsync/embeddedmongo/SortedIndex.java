@@ -339,13 +339,20 @@ final class SortedIndex<P> extends Index<P> {
             return null;
         }
         int equalityFields = points.size();
-        Boolean reverse = combinations == 1 && !multikey ? sortDirection(orderBy, equalityFields) : null;
+        // A multikey index yields the sort only when it is by _id (never an array): after one point of
+        // the equality fields, a document's entries then sit in _id order (its duplicates adjacent,
+        // removed by distinct()), as MongoDB serves `{terms: x}` sorted by _id from (terms, _id).
+        Boolean reverse = combinations == 1 && (!multikey || sortsOnlyById(orderBy)) ? sortDirection(orderBy, equalityFields) : null;
         List<KeyOrder.Entry[]> bounds = new ArrayList<>();
         for (Object[] prefix : combinations(points)) {
             bounds.add(boundsOf(prefix, range));
         }
         boolean exact = unique && equalityFields == keys.size();
         return new Scan<>(this, equalityFields, range != null, reverse != null, exact, bounds, Boolean.TRUE.equals(reverse));
+    }
+
+    private static boolean sortsOnlyById(Document orderBy) {
+        return orderBy != null && orderBy.size() == 1 && orderBy.containsKey("_id");
     }
 
     /**
