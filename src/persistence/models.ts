@@ -29,6 +29,8 @@ export interface TenantDoc {
   deprovisioning?: DeprovisioningSettingsDoc;
   /** Set while the deprovisioning circuit breaker is tripped (cleared when no held change is left). */
   breakerTrippedAt?: Date;
+  /** Audit events of the breaker's trip or reset, written in the same update and pulled once in the log (the sweeper writes what a crash left). */
+  pendingAudit?: AuditEventDoc[];
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
   searchTermsVersion?: number;
 }
@@ -532,6 +534,8 @@ function tenantSchema() {
   s.index({ 'syncHealth.failing': 1 }, { sparse: true });
   // The lifecycle's purge looks for the tenants that chose it.
   s.index({ 'deprovisioning.lifecycle.inactiveUsers': 1 }, { sparse: true });
+  // The sweeper writes the breaker's audit events a crash left on the tenant.
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 

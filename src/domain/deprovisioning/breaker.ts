@@ -2,7 +2,8 @@ import type { AuditEventDoc, HeldChange, Models, UserDoc } from '../../persisten
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { auditEvent, writeAuditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { auditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { writeTenantAudit } from '../recovery/pending-audits';
 import { accessEvents } from '../access-events';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { breakerTripsTotal } from '../../observability/deprovisioning-metrics';
@@ -55,19 +56,21 @@ export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string,
     // The percentage is of the users active before the window's deprovisions.
     const limit = Math.max(breaker.users, Math.floor((breaker.percentOfActive * (active + applied)) / 100));
     if (applied + 1 <= limit) return false;
-    if (await repositoriesOf(deps.models).tenants.tripBreaker(tenantId, now)) {
+    const audit = auditEvent(
+      {
+        tenantId,
+        actor: cause.actor,
+        action: 'directory.breaker_tripped',
+        object: { type: 'Tenant', id: tenantId },
+        after: { deprovisionsInWindow: applied + 1, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
+        ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
+      },
+      now,
+    );
+    // The trip and its audit event are one write: a crash after it leaves the event for the sweeper.
+    if (await repositoriesOf(deps.models).tenants.tripBreaker(tenantId, now, audit)) {
       breakerTripsTotal.inc();
-      await writeAuditEvent(
-        deps.models,
-        auditEvent({
-          tenantId,
-          actor: cause.actor,
-          action: 'directory.breaker_tripped',
-          object: { type: 'Tenant', id: tenantId },
-          after: { deprovisionsInWindow: applied + 1, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
-          ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
-        }),
-      );
+      await writeTenantAudit(deps.models, tenantId, audit);
     }
   }
   // Idempotent: a crash part-way through is finished by the next held deprovision.

@@ -1,6 +1,7 @@
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
-import { auditEvent, writeAuditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { auditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { writeTenantAudit } from '../recovery/pending-audits';
 import { accessEvents } from '../access-events';
 import { completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
 import { userSummary, type UserSummary } from '../groups/user-identity';
@@ -95,7 +96,7 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly
     (done ? outcome.decided : outcome.unchanged).push(candidate._id);
   }
   // Nothing left to decide: the breaker closes (its window starts afresh).
-  if ((await users.countHeld(ctx.tenantId)) === 0 && (await repositoriesOf(deps.models).tenants.resetBreaker(ctx.tenantId))) {
+  if ((await users.countHeld(ctx.tenantId)) === 0) {
     const audit = auditEvent({
       tenantId: ctx.tenantId,
       actor: ctx.actor,
@@ -104,7 +105,8 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly
       after: { verdict },
       ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
     });
-    await writeAuditEvent(deps.models, audit);
+    // The reset and its audit event are one write (as the trip's).
+    if (await repositoriesOf(deps.models).tenants.resetBreaker(ctx.tenantId, audit)) await writeTenantAudit(deps.models, ctx.tenantId, audit);
   }
   return outcome;
 }
