@@ -214,6 +214,12 @@ export interface PendingGroupChange {
    */
   position?: number;
   audit: AuditEventDoc;
+  /**
+   * The deprovisioning breaker's decision, made before the change was committed and recorded with
+   * it: the removals of these users are held (MembershipsRepository.holdSourceAt) rather than
+   * applied, whoever finishes the change (its request or the sweeper).
+   */
+  holdRemovals?: string[];
 }
 
 export type MembershipRole = 'member' | 'manager';
@@ -239,8 +245,25 @@ export interface MembershipDoc {
    * leaves them here for the sweeper. A membership without sources waits here until they are written.
    */
   pendingAudit?: AuditEventDoc[];
+  /**
+   * The IdP removed the user from this (IdP) group while the deprovisioning breaker was tripped: SCIM
+   * shows the removal (the member is left out of the group's members), but the 'scim' source stays
+   * for access (mappings, rules, grants) until an admin allows (the source goes) or rejects (kept,
+   * `rejected`). Written by the removal's ordered write itself (MembershipsRepository.holdSourceAt).
+   */
+  held?: HeldMembership;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A held IdP group-member removal (src/domain/deprovisioning/group-holds.ts). */
+export interface HeldMembership {
+  state: 'held' | 'rejected';
+  since: Date;
+  /** The removals the IdP asked, in order: the group change (its id = its audit event's), when, who, which request. */
+  changes: { _id: string; at: Date; actor: AuditEventDoc['actor']; requestId?: string; position: number }[];
+  decidedAt?: Date;
+  decidedBy?: string;
 }
 
 export interface AuditEventDoc {
@@ -655,6 +678,8 @@ function membershipSchema() {
   s.index({ endedAt: 1 }, { expireAfterSeconds: TOMBSTONE_TTL_SECONDS });
   // The sweeper's look for rule-made changes whose audit events a crashed worker left on the membership.
   s.index({ 'pendingAudit.at': 1 }, { sparse: true });
+  // Held IdP group-member removals of a tenant (the breaker's list, its count).
+  s.index({ tenantId: 1, 'held.state': 1 }, { sparse: true });
   return s;
 }
 

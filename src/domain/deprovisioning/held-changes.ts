@@ -6,6 +6,7 @@ import { accessEvents } from '../access-events';
 import { completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
 import { userSummary, type UserSummary } from '../groups/user-identity';
 import type { BreakerDeps } from './breaker';
+import { decideHeldMemberships, listHeldMemberships } from './group-holds';
 import { readSettings } from './settings';
 
 /** The admin's request: tenant, actor and request id (audited with each decision). */
@@ -53,11 +54,18 @@ export async function listHeldChanges(deps: Pick<BreakerDeps, 'models'>, tenantI
   const { settings, trippedAt } = await readSettings(deps.models, tenantId);
   const users = await repositoriesOf(deps.models).users.withHolds(tenantId, opts);
   const items = users.map(heldUserView);
+  const memberships = await listHeldMemberships(deps.models, tenantId, opts);
   return {
     breaker: { ...settings.breaker, tripped: trippedAt !== undefined, ...(trippedAt ? { trippedAt: trippedAt.toISOString() } : {}) },
     held: items.filter((i) => i.state === 'held').length,
     rejected: items.filter((i) => i.state === 'rejected').length,
     items,
+    // IdP group-member removals (and the removals of a deleted IdP group's members), per membership.
+    groupChanges: {
+      held: memberships.filter((m) => m.state === 'held').length,
+      rejected: memberships.filter((m) => m.state === 'rejected').length,
+      items: memberships,
+    },
   };
 }
 
@@ -66,6 +74,14 @@ export interface DecisionOutcome {
   decided: string[];
   /** Users named that had nothing to decide (already decided, or no hold): the call is idempotent. */
   unchanged: string[];
+  /** Held IdP group-member removals this call applied or rejected ("groupId|userId"). */
+  decidedGroupChanges: string[];
+}
+
+/** What a decision takes: everything held (absent), or the users named (their deprovisions and group removals), or the groups named (their members' removals). */
+export interface DecisionSelection {
+  userIds?: readonly string[];
+  groupIds?: readonly string[];
 }
 
 const MAX_TRIES = 8;
@@ -77,26 +93,30 @@ const MAX_TRIES = 8;
  * admin deactivates at once a user whose access was kept). Idempotent: a user without a hold is
  * left alone, and each change is a compare-and-set on the user's version, audited once with it.
  */
-export async function allowHeld(deps: BreakerDeps, ctx: DecisionContext, userIds?: readonly string[]): Promise<DecisionOutcome> {
-  return decide(deps, ctx, userIds, 'allow');
+export async function allowHeld(deps: BreakerDeps, ctx: DecisionContext, select?: DecisionSelection): Promise<DecisionOutcome> {
+  return decide(deps, ctx, select, 'allow');
 }
 
 /** Reject: the users keep their access; the IdP's state stays shown, marked rejected. Idempotent. */
-export async function rejectHeld(deps: BreakerDeps, ctx: DecisionContext, userIds?: readonly string[]): Promise<DecisionOutcome> {
-  return decide(deps, ctx, userIds, 'reject');
+export async function rejectHeld(deps: BreakerDeps, ctx: DecisionContext, select?: DecisionSelection): Promise<DecisionOutcome> {
+  return decide(deps, ctx, select, 'reject');
 }
 
-async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly string[] | undefined, verdict: 'allow' | 'reject'): Promise<DecisionOutcome> {
+async function decide(deps: BreakerDeps, ctx: DecisionContext, select: DecisionSelection | undefined, verdict: 'allow' | 'reject'): Promise<DecisionOutcome> {
   const users = repositoriesOf(deps.models).users;
+  const userIds = select?.userIds;
   // All: the held ones. Named: allow takes rejected ones too (an admin's deactivation at once).
-  const candidates = await users.withHolds(ctx.tenantId, userIds ? { ids: userIds } : { state: 'held' });
-  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)) };
+  // Groups named (and no users): only their members' removals.
+  const candidates = userIds ? await users.withHolds(ctx.tenantId, { ids: userIds }) : select?.groupIds ? [] : await users.withHolds(ctx.tenantId, { state: 'held' });
+  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)), decidedGroupChanges: [] };
   for (const candidate of candidates) {
     const done = verdict === 'allow' ? await allowOne(deps, ctx, candidate) : await rejectOne(deps, ctx, candidate);
     (done ? outcome.decided : outcome.unchanged).push(candidate._id);
   }
+  // The IdP group-member removals, oldest hold first.
+  outcome.decidedGroupChanges = await decideHeldMemberships(deps, ctx, verdict, select);
   // Nothing left to decide: the breaker closes (its window starts afresh).
-  if ((await users.countHeld(ctx.tenantId)) === 0) {
+  if ((await users.countHeld(ctx.tenantId)) === 0 && (await deps.memberships.countHeld(ctx.tenantId)) === 0) {
     const audit = auditEvent({
       tenantId: ctx.tenantId,
       actor: ctx.actor,

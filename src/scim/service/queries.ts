@@ -59,9 +59,11 @@ export class ScimQueries {
     const withGroups = docs.length > 0 && !opts.memberless && registry.includes('User', 'groups', sel);
     let groupsOf = new Map<string, { value: string; $ref: string; display?: string; type: string }[]>();
     if (withGroups) {
+      // As the IdP sees them: a held removal is shown done.
       const byUser = await memberships.groupIdsOfUsers(
         ctx.tenantId,
         docs.map((d) => d._id),
+        { idpView: true },
       );
       const groupIds = [...new Set([...byUser.values()].flat())];
       // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
