@@ -191,6 +191,14 @@ export interface GroupDoc {
   pendingMembers?: PendingGroupChange[];
   /** The last position handed to a change of the group's members (GroupsRepository.takePosition). */
   lastPosition?: number;
+  /**
+   * The IdP deleted this group while the deprovisioning breaker was tripped: SCIM answers 404 for it,
+   * but it stays (with its members and grants) for access until an admin allows (it is deleted) or
+   * rejects (kept, `rejected`). src/domain/deprovisioning/group-holds.ts.
+   */
+  heldDeletion?: HeldGroupDeletion;
+  /** Audit events written in the same update as a group-level change (a held deletion, its rejection), pulled once in the log. */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
   [extra: string]: unknown;
@@ -254,6 +262,16 @@ export interface MembershipDoc {
   held?: HeldMembership;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A held IdP group deletion (src/domain/deprovisioning/group-holds.ts). */
+export interface HeldGroupDeletion {
+  state: 'held' | 'rejected';
+  since: Date;
+  /** The IdP's DELETE: its audit event's id, when, who, which request. */
+  change: { _id: string; at: Date; actor: AuditEventDoc['actor']; requestId?: string };
+  decidedAt?: Date;
+  decidedBy?: string;
 }
 
 /** A held IdP group-member removal (src/domain/deprovisioning/group-holds.ts). */
@@ -650,6 +668,9 @@ function groupSchema() {
   s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   // The sweeper's look for group changes a crashed request left unfinished.
   s.index({ 'pendingMembers.at': 1 });
+  // Held IdP group deletions (the breaker's list and count), and their audit events a crash left.
+  s.index({ tenantId: 1, 'heldDeletion.state': 1 }, { sparse: true });
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 

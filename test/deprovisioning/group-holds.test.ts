@@ -144,3 +144,62 @@ describe.each(shapes)('a threshold of 3 and 10 members removed from a mapped IdP
     expect(docs.filter((d) => (d.pendingAudit ?? []).length > 0)).toEqual([]);
   });
 });
+
+describe('the IdP deleting mapped groups (DELETE /Groups/{id}) with a threshold of 3', () => {
+  let s: SyncStack;
+  let team: string;
+  beforeAll(async () => {
+    s = await startSyncStack();
+    team = await s.internalGroup('Sales team');
+    await s.createRule({ name: 'Sales', expression: 'groups in "Okta Sales EU", "Okta Sales US"', targetGroupId: team });
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
+  });
+  afterAll(() => s.close());
+
+  const mapped = async (ids: string[]) => {
+    const members = await s.membersOf(team);
+    return ids.filter((id) => members.has(id));
+  };
+
+  it('when a deletion takes the window above the threshold, then SCIM answers 404 but the group and its access stay; Reject keeps it, Allow deletes it once', async () => {
+    const eu = [await s.user('eu-0@example.com'), await s.user('eu-1@example.com')];
+    const us = [await s.user('us-0@example.com'), await s.user('us-1@example.com'), await s.user('us-2@example.com')];
+    const euGroup = await s.idpGroup('Okta Sales EU', eu);
+    const usGroup = await s.idpGroup('Okta Sales US', us);
+    await s.settle();
+    expect(await mapped([...eu, ...us])).toEqual([...eu, ...us]);
+
+    // 2 deprovisions: within the threshold, applied.
+    expect((await s.scim.delete(`/Groups/${euGroup}`)).status).toBe(204);
+    // 2 + 3 > 3: held.
+    expect((await s.scim.delete(`/Groups/${usGroup}`)).status).toBe(204);
+    await s.settle();
+    expect((await s.scim.get(`/Groups/${usGroup}`)).status).toBe(404);
+    expect((await s.scim.delete(`/Groups/${usGroup}`)).status).toBe(404);
+    const listed = await s.scim.get(`/Groups?filter=${encodeURIComponent('displayName eq "Okta Sales US"')}`);
+    expect(listed.body.totalResults).toBe(0);
+    expect(await mapped([...eu, ...us])).toEqual(us);
+
+    const held = await s.admin.get('/deprovisioning/held');
+    expect(held.body.breaker.tripped).toBe(true);
+    expect(held.body.groupDeletions).toEqual([
+      expect.objectContaining({ groupId: usGroup, groupName: 'Okta Sales US', state: 'held', change: expect.objectContaining({ requestId: expect.any(String) }) }),
+    ]);
+
+    const rejected = await s.admin.post('/deprovisioning/held/reject', {});
+    expect(rejected.body.decidedGroupDeletions).toEqual([usGroup]);
+    await s.settle();
+    expect(await mapped(us)).toEqual(us);
+    expect((await s.scim.get(`/Groups/${usGroup}`)).status).toBe(404);
+
+    // Allow (named: a rejected one too): deleted now, its members' mapped access goes, audited once.
+    expect((await s.admin.post('/deprovisioning/held/allow', { groupIds: [usGroup] })).body.decidedGroupDeletions).toEqual([usGroup]);
+    expect((await s.admin.post('/deprovisioning/held/allow', { groupIds: [usGroup] })).body.decidedGroupDeletions).toEqual([]);
+    await s.settle();
+    expect(await mapped(us)).toEqual([]);
+    expect(await s.runtime.deps.models.Group.collection.countDocuments({ _id: usGroup } as never)).toBe(0);
+    const deleted = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deleted', 'object.id': usGroup } as never);
+    expect(deleted).toBe(1);
+    expect((await s.admin.get('/deprovisioning/held')).body.breaker.tripped).toBe(false);
+  });
+});

@@ -8,6 +8,8 @@ import { RuleSetCache } from '../sync/rule-set';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { tripsOrTripped, type BreakerDeps, type DeprovisionCause } from './breaker';
 import { readSettings } from './settings';
+import { abandonPendingChange, completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
+import { pendingAuditsOfGroup } from '../recovery/pending-group-changes';
 import type { DecisionContext } from './held-changes';
 
 /** What deciding on an IdP group change needs: the breaker's deps, and the rules (which IdP groups mappings read). */
@@ -157,6 +159,152 @@ export async function decideHeldMemberships(deps: BreakerDeps, ctx: DecisionCont
       const version = (await repositoriesOf(deps.models).groups.findVersion(ctx.tenantId, doc.groupId))?.version;
       if (version !== undefined) await deps.enqueuer.enqueue('group.membersChanged', { tenantId: ctx.tenantId, groupId: doc.groupId, version, part: 0, parts: 1, userIds: [doc.userId] });
     }
+  }
+  return decided;
+}
+
+/** The breaker's decision on an IdP group deletion: held, or applied (`deprovisions`: the IdP members it removes, counted in the window). */
+export interface GroupDeletionDecision {
+  hold: boolean;
+  deprovisions: number;
+}
+
+/**
+ * Decides on the IdP's deletion of a group: the deletion of a mapping-relevant group removes every
+ * IdP member's access through it, so it counts as that many deprovisions; once the breaker is
+ * tripped (by it or before) it is held, unless the group is exempt. One decision for the whole
+ * group (its members' exemptions do not split it).
+ */
+export async function decideGroupDeletion(deps: GroupHoldDeps, tenantId: string, group: GroupDoc, cause: DeprovisionCause, now = new Date()): Promise<GroupDeletionDecision> {
+  const read = await readSettings(deps.models, tenantId);
+  if (!read.settings.breaker.enabled) return { hold: false, deprovisions: 0 };
+  const members = await deps.memberships.userIdsOf(tenantId, group._id, IDP_MEMBERSHIP_SOURCE, { idpView: true });
+  if (members.length === 0 || !(await isMappingRelevant(deps, tenantId, group))) return { hold: false, deprovisions: 0 };
+  if (read.settings.exemptGroupIds.includes(group._id)) return { hold: false, deprovisions: members.length };
+  if (!(await tripsOrTripped(deps, tenantId, members.length, cause, read, now))) return { hold: false, deprovisions: members.length };
+  return { hold: true, deprovisions: members.length };
+}
+
+/** The request deleting a group: tenant, actor, request id. */
+export interface GroupDeletionContext {
+  tenantId: string;
+  actor: AuditEventDoc['actor'];
+  requestId?: string;
+}
+
+/**
+ * Holds the IdP's deletion: the group is marked (SCIM answers 404 from now on) with its audit event
+ * (`group.deletion.held`) in one update; the event is then written and pulled (the sweeper writes
+ * it if the process dies first). False when the group changed meanwhile.
+ */
+export async function holdGroupDeletion(models: Models, ctx: GroupDeletionContext, group: GroupDoc, idpMembers: number): Promise<boolean> {
+  const now = new Date();
+  const audit = auditEvent(
+    {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'group.deletion.held',
+      object: { type: 'Group', id: group._id },
+      before: { attrs: group.attrs, version: group.version },
+      after: { idpMembers },
+      ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+    },
+    now,
+  );
+  const held = { state: 'held' as const, since: now, change: { _id: audit._id, at: now, actor: ctx.actor, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) } };
+  const groups = repositoriesOf(models).groups;
+  if (!(await groups.holdDeletion(ctx.tenantId, group._id, group.version, held, audit))) return false;
+  await repositoriesOf(models).auditEvents.insertMany([audit]);
+  await groups.settleAuditMany([{ tenantId: ctx.tenantId, id: group._id, eventIds: [audit._id] }]);
+  return true;
+}
+
+/**
+ * Deletes an IdP group (SCIM's DELETE, or an admin's Allow of a held one): the intent is recorded
+ * first, so a crash part-way is finished by the sweeper (domain/recovery); changes committed before
+ * the deletion whose request has not settled them yet go with the group, their audit events (and
+ * any group-level event left on it) are carried by the intent. False when the group is gone.
+ */
+export async function deleteIdpGroup(deps: RecoveryDeps, ctx: GroupDeletionContext, group: GroupDoc, deprovisions: number, extra: Record<string, unknown> = {}): Promise<boolean> {
+  const memberCount = await deps.memberships.countMembers(ctx.tenantId, group._id);
+  const change = await recordPendingChange(
+    deps.models,
+    'group.delete',
+    group._id,
+    {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'group.deleted',
+      object: { type: 'Group', id: group._id },
+      before: { attrs: group.attrs, version: group.version, memberCount },
+      ...(deprovisions > 0 || Object.keys(extra).length > 0 ? { after: { ...(deprovisions > 0 && { deprovisions }), ...extra } } : {}),
+      ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+    },
+    pendingAuditsOfGroup(group),
+  );
+  const deleted = await repositoriesOf(deps.models).groups.scim.deleteReturning(ctx.tenantId, group._id);
+  if (!deleted) {
+    await abandonPendingChange(deps.models, change);
+    return false;
+  }
+  await completePendingChange(deps, change, { eventsLeft: pendingAuditsOfGroup(deleted) });
+  return true;
+}
+
+/** A held IdP group deletion, as the admin API and the console show it. */
+export interface HeldGroupDeletionView {
+  groupId: string;
+  groupName?: string;
+  state: 'held' | 'rejected';
+  since: string;
+  decidedAt?: string;
+  decidedBy?: string;
+  change: { id: string; at: string; actor: AuditEventDoc['actor']; requestId?: string };
+}
+
+export async function listHeldGroupDeletions(models: Models, tenantId: string, opts: { state?: 'held' | 'rejected' } = {}): Promise<HeldGroupDeletionView[]> {
+  return (await repositoriesOf(models).groups.withHeldDeletions(tenantId, opts)).map((g) => {
+    const held = g.heldDeletion!;
+    const name = g.attrs.displayName;
+    return {
+      groupId: g._id,
+      ...(typeof name === 'string' ? { groupName: name } : {}),
+      state: held.state,
+      since: held.since.toISOString(),
+      ...(held.decidedAt ? { decidedAt: held.decidedAt.toISOString() } : {}),
+      ...(held.decidedBy ? { decidedBy: held.decidedBy } : {}),
+      change: { id: held.change._id, at: held.change.at.toISOString(), actor: held.change.actor, ...(held.change.requestId !== undefined ? { requestId: held.change.requestId } : {}) },
+    };
+  });
+}
+
+/**
+ * Allow (the group is deleted now, as the IdP asked: memberships, grants, mappings' effects) or
+ * reject (kept for access, still gone over SCIM) held group deletions: all held, or the groups
+ * named (allow takes rejected ones too). Idempotent: a group already deleted or decided is left.
+ */
+export async function decideHeldGroupDeletions(deps: BreakerDeps, ctx: DecisionContext, verdict: 'allow' | 'reject', groupIds: readonly string[] | undefined): Promise<string[]> {
+  const groups = repositoriesOf(deps.models).groups;
+  const docs = await groups.withHeldDeletions(ctx.tenantId, groupIds ? { ids: groupIds, ...(verdict === 'reject' && { state: 'held' as const }) } : { state: 'held' });
+  const decided: string[] = [];
+  for (const group of docs) {
+    const ids = [group.heldDeletion!.change._id];
+    if (verdict === 'allow') {
+      if (await deleteIdpGroup(deps, ctx, group, 0, { allowedHeldChanges: ids })) decided.push(group._id);
+      continue;
+    }
+    const audit = auditEvent({
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'group.deletion.rejected',
+      object: { type: 'Group', id: group._id },
+      after: { rejectedHeldChanges: ids },
+      ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+    });
+    if (!(await groups.rejectDeletion(ctx.tenantId, group._id, `${ctx.actor.type}:${ctx.actor.id}`, audit))) continue;
+    await repositoriesOf(deps.models).auditEvents.insertMany([audit]);
+    await groups.settleAuditMany([{ tenantId: ctx.tenantId, id: group._id, eventIds: [audit._id] }]);
+    decided.push(group._id);
   }
   return decided;
 }

@@ -6,7 +6,7 @@ import { accessEvents } from '../access-events';
 import { completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
 import { userSummary, type UserSummary } from '../groups/user-identity';
 import type { BreakerDeps } from './breaker';
-import { decideHeldMemberships, listHeldMemberships } from './group-holds';
+import { decideHeldGroupDeletions, decideHeldMemberships, listHeldGroupDeletions, listHeldMemberships } from './group-holds';
 import { readSettings } from './settings';
 
 /** The admin's request: tenant, actor and request id (audited with each decision). */
@@ -66,6 +66,8 @@ export async function listHeldChanges(deps: Pick<BreakerDeps, 'models'>, tenantI
       rejected: memberships.filter((m) => m.state === 'rejected').length,
       items: memberships,
     },
+    // IdP group deletions (SCIM answers 404; the group, its members and grants stay for access).
+    groupDeletions: await listHeldGroupDeletions(deps.models, tenantId, opts),
   };
 }
 
@@ -76,6 +78,8 @@ export interface DecisionOutcome {
   unchanged: string[];
   /** Held IdP group-member removals this call applied or rejected ("groupId|userId"). */
   decidedGroupChanges: string[];
+  /** Held IdP group deletions this call applied or rejected (group ids). */
+  decidedGroupDeletions: string[];
 }
 
 /** What a decision takes: everything held (absent), or the users named (their deprovisions and group removals), or the groups named (their members' removals). */
@@ -108,15 +112,18 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, select: DecisionS
   // All: the held ones. Named: allow takes rejected ones too (an admin's deactivation at once).
   // Groups named (and no users): only their members' removals.
   const candidates = userIds ? await users.withHolds(ctx.tenantId, { ids: userIds }) : select?.groupIds ? [] : await users.withHolds(ctx.tenantId, { state: 'held' });
-  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)), decidedGroupChanges: [] };
+  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)), decidedGroupChanges: [], decidedGroupDeletions: [] };
   for (const candidate of candidates) {
     const done = verdict === 'allow' ? await allowOne(deps, ctx, candidate) : await rejectOne(deps, ctx, candidate);
     (done ? outcome.decided : outcome.unchanged).push(candidate._id);
   }
   // The IdP group-member removals, oldest hold first.
   outcome.decidedGroupChanges = await decideHeldMemberships(deps, ctx, verdict, select);
+  // The IdP's group deletions: all, or the groups named (users named alone take none).
+  if (!select?.userIds || select.groupIds) outcome.decidedGroupDeletions = await decideHeldGroupDeletions(deps, ctx, verdict, select?.groupIds);
   // Nothing left to decide: the breaker closes (its window starts afresh).
-  if ((await users.countHeld(ctx.tenantId)) === 0 && (await deps.memberships.countHeld(ctx.tenantId)) === 0) {
+  const left = async () => (await users.countHeld(ctx.tenantId)) + (await deps.memberships.countHeld(ctx.tenantId)) + (await repositoriesOf(deps.models).groups.countHeldDeletions(ctx.tenantId));
+  if ((await left()) === 0) {
     const audit = auditEvent({
       tenantId: ctx.tenantId,
       actor: ctx.actor,

@@ -27,10 +27,24 @@ export async function writeTenantAudit(models: Models, tenantId: string, event: 
   await repositoriesOf(models).tenants.settleAudit(tenantId, [event._id]);
 }
 
+/** Group-level events a crash left on groups (a held IdP deletion, its rejection): written once each, then settled. */
+async function writeInterruptedGroupAudits(models: Models, cutoff: Date, limit: number): Promise<number> {
+  const groups = repositoriesOf(models).groups;
+  const docs = await groups.withAuditsPendingBefore(cutoff, limit);
+  const due = docs.map((doc) => ({ doc, events: (doc.pendingAudit ?? []).filter((event) => event.at < cutoff) })).filter((d) => d.events.length > 0);
+  if (due.length === 0) return 0;
+  await writeAuditEvents(
+    models,
+    due.flatMap((d) => d.events),
+  );
+  await groups.settleAuditMany(due.map(({ doc, events }) => ({ tenantId: doc.tenantId, id: doc._id, eventIds: events.map((e) => e._id) })));
+  return due.reduce((n, d) => n + d.events.length, 0);
+}
+
 /** The tenants' events a crash left (a breaker tripped, its event unwritten): written once each, then settled. */
 async function writeInterruptedTenantAudits(models: Models, cutoff: Date, limit: number): Promise<number> {
   const tenants = await repositoriesOf(models).tenants.withAuditsPendingBefore(cutoff, limit);
-  let written = 0;
+  let written = await writeInterruptedGroupAudits(models, cutoff, limit);
   for (const tenant of tenants) {
     const events = (tenant.pendingAudit ?? []).filter((event) => event.at < cutoff);
     if (events.length === 0) continue;

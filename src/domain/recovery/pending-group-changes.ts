@@ -210,9 +210,13 @@ export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSec
  * committed (their members go with the group), so their events are written, once, saying which
  * members each asked for.
  */
-export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers'>): AuditEventDoc[] {
-  return (group.pendingMembers ?? []).map((change) => ({
-    ...change.audit,
-    after: { ...(change.audit.after ?? {}), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
-  }));
+export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers' | 'pendingAudit'>): AuditEventDoc[] {
+  return [
+    ...(group.pendingMembers ?? []).map((change) => ({
+      ...change.audit,
+      after: { ...(change.audit.after ?? {}), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
+    })),
+    // Group-level events (a held deletion's) a crash left on it.
+    ...(group.pendingAudit ?? []),
+  ];
 }

@@ -4,10 +4,9 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
 import { auditEvent } from '../../domain/audit';
-import { earlierConflicting, finishGroupChange, pendingAuditsOfGroup, pendingGroupChange, SCIM_SOURCE } from '../../domain/recovery/pending-group-changes';
-import { decideGroupRemovals, type GroupHoldDeps } from '../../domain/deprovisioning/group-holds';
+import { earlierConflicting, finishGroupChange, pendingGroupChange, SCIM_SOURCE } from '../../domain/recovery/pending-group-changes';
+import { decideGroupDeletion, decideGroupRemovals, deleteIdpGroup, holdGroupDeletion, type GroupHoldDeps } from '../../domain/deprovisioning/group-holds';
 import type { DeprovisionCause } from '../../domain/deprovisioning/breaker';
-import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
@@ -31,7 +30,8 @@ export class GroupsService {
   private readonly store: ResourceStore<GroupDoc>;
 
   constructor(private readonly deps: ScimDeps) {
-    this.store = repositoriesOf(deps.models).groups.scim;
+    // As the IdP sees them: a group whose deletion is held is gone.
+    this.store = repositoriesOf(deps.models).groups.scimEdge;
   }
 
   async get(ctx: ScimContext, id: string): Promise<GroupDoc> {
@@ -105,33 +105,20 @@ export class GroupsService {
   }
 
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
-    const existing = await this.get(ctx, id);
-    checkIfMatch(pre.ifMatch, existing.version);
-    // The group, its memberships, its grants and the audit trail change: the intent is recorded
-    // first, so a crash part-way is finished by the sweeper (domain/recovery).
-    // Changes committed before the deletion whose request has not settled them yet: their members
-    // go with the group, their audit events must not. The intent carries them.
-    const memberCount = await this.deps.memberships.countMembers(ctx.tenantId, id);
-    const change = await recordPendingChange(
-      this.deps.models,
-      'group.delete',
-      id,
-      {
-        tenantId: ctx.tenantId,
-        actor: ctx.actor,
-        action: 'group.deleted',
-        object: { type: 'Group', id },
-        before: { attrs: existing.attrs, version: existing.version, memberCount },
-        requestId: ctx.requestId,
-      },
-      pendingAuditsOfGroup(existing),
-    );
-    const deleted = await this.store.deleteReturning(ctx.tenantId, id);
-    if (!deleted) {
-      await abandonPendingChange(this.deps.models, change);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const existing = await this.get(ctx, id);
+      checkIfMatch(pre.ifMatch, existing.version);
+      // The deprovisioning breaker: a mapped group's deletion counts its IdP members, and is held
+      // once the breaker is tripped (SCIM answers 404 from now on; access stays until an admin decides).
+      const decision = await decideGroupDeletion(this.holdDeps(), ctx.tenantId, existing, this.cause(ctx));
+      if (decision.hold) {
+        if (await holdGroupDeletion(this.deps.models, ctx, existing, decision.deprovisions)) return;
+        continue; // changed meanwhile: decided afresh
+      }
+      if (await deleteIdpGroup(recoveryDepsOf(this.deps), ctx, existing, decision.deprovisions)) return;
       throw notFound('Group', id);
     }
-    await completePendingChange(recoveryDepsOf(this.deps), change, { eventsLeft: pendingAuditsOfGroup(deleted) });
+    throw writeConflict('Group', id);
   }
 
   /**
