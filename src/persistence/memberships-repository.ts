@@ -334,6 +334,8 @@ export class MembershipsRepository {
             const _id = membershipId(groupId, userId);
             const at = { [`positions.${source}`]: position };
             if (d.groupId === undefined) return { updateOne: { filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
+            // A removal held (or rejected) already is the IdP's state: the IdP repeating it changes nothing but the position.
+            if (d.held) return { updateOne: { filter: { _id, tenantId, held: { $exists: true }, ...olderThan(source, position) } as never, update: { $set: { ...at, updatedAt: now } } as never } };
             if (sole(d)) {
               const update = tombstoneUpdate(now);
               return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
@@ -344,7 +346,7 @@ export class MembershipsRepository {
           }),
           { ordered: false },
         );
-        for (const u of present) if (sole(docs.get(u)!)) changed.add(u);
+        for (const u of present) if (sole(docs.get(u)!) && !docs.get(u)!.held) changed.add(u);
         // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
         await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
         return changed;

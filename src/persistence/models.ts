@@ -29,6 +29,8 @@ export interface TenantDoc {
   deprovisioning?: DeprovisioningSettingsDoc;
   /** Set while the deprovisioning circuit breaker is tripped (cleared when no held change is left). */
   breakerTrippedAt?: Date;
+  /** When the breaker last closed: its window starts afresh there (what was decided or applied before no longer counts). */
+  breakerResetAt?: Date;
   /** Audit events of the breaker's trip or reset, written in the same update and pulled once in the log (the sweeper writes what a crash left). */
   pendingAudit?: AuditEventDoc[];
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */

@@ -105,10 +105,10 @@ export class TenantsRepository {
   }
 
   /** The tenant's deprovisioning settings and breaker state, or null when there is no such tenant. */
-  async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null> {
-    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<
+  async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1, breakerResetAt: 1 } })) as Pick<
       TenantDoc,
-      'deprovisioning' | 'breakerTrippedAt'
+      'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt'
     > | null;
   }
 
@@ -140,7 +140,7 @@ export class TenantsRepository {
   async resetBreaker(tenantId: string, audit: AuditEventDoc): Promise<boolean> {
     const res = await this.models.Tenant.collection.updateOne(
       { _id: tenantId, breakerTrippedAt: { $exists: true } } as never,
-      { $unset: { breakerTrippedAt: '' }, $push: { pendingAudit: audit } } as never,
+      { $unset: { breakerTrippedAt: '' }, $set: { breakerResetAt: audit.at }, $push: { pendingAudit: audit } } as never,
     );
     return res.modifiedCount > 0;
   }

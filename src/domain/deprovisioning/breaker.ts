@@ -37,14 +37,15 @@ export function heldChange(kind: HeldChange['kind'], cause: DeprovisionCause, at
  * likely the start of the same mistake. Exempt users and members of exempt groups are never held.
  */
 export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string, userId: string, cause: DeprovisionCause, opts: { counted?: boolean } = {}, now = new Date()): Promise<boolean> {
-  const { settings, trippedAt } = await readSettings(deps.models, tenantId);
+  const read = await readSettings(deps.models, tenantId);
+  const { settings, trippedAt } = read;
   const { breaker } = settings;
   if (!breaker.enabled) return false;
   if (settings.exemptUserIds.includes(userId)) return false;
   if (settings.exemptGroupIds.length > 0 && (await deps.memberships.inAnyOf(tenantId, userId, settings.exemptGroupIds))) return false;
   // The deletion of a user whose deactivation was applied already counted with the deactivation.
   if (!trippedAt && opts.counted === false) return false;
-  return tripsOrTripped(deps, tenantId, 1, cause, { settings, trippedAt }, now);
+  return tripsOrTripped(deps, tenantId, 1, cause, read, now);
 }
 
 /**
@@ -53,10 +54,12 @@ export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string,
  * also puts on hold the users' deprovisions applied earlier in the window.
  */
 export async function tripsOrTripped(deps: BreakerDeps, tenantId: string, count: number, cause: DeprovisionCause, read: Awaited<ReturnType<typeof readSettings>>, now = new Date()): Promise<boolean> {
-  const { settings, trippedAt } = read;
+  const { settings, trippedAt, resetAt } = read;
   const { breaker } = settings;
   if (!breaker.enabled) return false;
-  const since = new Date(now.getTime() - breaker.windowMinutes * 60_000);
+  // The sliding window, started afresh when the breaker last closed (an admin decided on everything held).
+  const windowStart = now.getTime() - breaker.windowMinutes * 60_000;
+  const since = new Date(resetAt && resetAt.getTime() > windowStart ? resetAt.getTime() : windowStart);
   if (!trippedAt) {
     const repos = repositoriesOf(deps.models);
     const [deactivated, deleted, groupRemovals] = await Promise.all([
