@@ -105,7 +105,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   }
 
   async countHeldDeletions(tenantId: string): Promise<number> {
-    return this.collection.countDocuments({ tenantId, 'heldDeletion.state': 'held' } as never);
+    return this.collection.countDocuments({ tenantId, 'heldDeletion.state': 'held' });
   }
 
   private get collection() {

@@ -28,15 +28,16 @@ it('when the process dies right after the breaker trips, before its audit event 
   const userId = await s.user('tripping@example.com');
   // The process "dies" at the first write of the trip's event: that write never happens.
   const crash = new Error('process died after the trip');
-  const insertMany = AuditEventsRepository.prototype.insertMany;
-  const insertOnce = AuditEventsRepository.prototype.insertOnce;
+  const { insertMany, insertOnce } = Object.getOwnPropertyDescriptors(AuditEventsRepository.prototype);
+  const realMany = insertMany.value as (this: AuditEventsRepository, events: readonly AuditEventDoc[]) => Promise<void>;
+  const realOnce = insertOnce.value as (this: AuditEventsRepository, event: AuditEventDoc) => Promise<void>;
   const many = jest.spyOn(AuditEventsRepository.prototype, 'insertMany').mockImplementation(function (this: AuditEventsRepository, events) {
     if (isTrip(events)) throw crash;
-    return insertMany.call(this, events);
+    return realMany.call(this, events);
   });
   const once = jest.spyOn(AuditEventsRepository.prototype, 'insertOnce').mockImplementation(function (this: AuditEventsRepository, event) {
     if (isTrip([event])) throw crash;
-    return insertOnce.call(this, event);
+    return realOnce.call(this, event);
   });
   const res = await s.scim.patch(`/Users/${userId}`, fixture('okta/patch-user-deactivate.json'));
   expect(res.status).toBe(500);

@@ -198,7 +198,7 @@ describe('the IdP deleting mapped groups (DELETE /Groups/{id}) with a threshold 
     await s.settle();
     expect(await mapped(us)).toEqual([]);
     expect(await s.runtime.deps.models.Group.collection.countDocuments({ _id: usGroup } as never)).toBe(0);
-    const deleted = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deleted', 'object.id': usGroup } as never);
+    const deleted = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deleted', 'object.id': usGroup });
     expect(deleted).toBe(1);
     expect((await s.admin.get('/deprovisioning/held')).body.breaker.tripped).toBe(false);
   });
