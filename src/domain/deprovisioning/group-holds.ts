@@ -8,6 +8,7 @@ import { RuleSetCache } from '../sync/rule-set';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { tripsOrTripped, type BreakerDeps, type DeprovisionCause } from './breaker';
 import { readSettings } from './settings';
+import { deprovisionsTotal } from '../../observability/deprovisioning-metrics';
 import { abandonPendingChange, completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
 import { pendingAuditsOfGroup } from '../recovery/pending-group-changes';
 import type { DecisionContext } from './held-changes';
@@ -62,6 +63,18 @@ export async function decideGroupRemovals(
   cause: DeprovisionCause,
   now = new Date(),
 ): Promise<GroupRemovalDecision> {
+  const decision = await decideRemovals(deps, tenantId, group, removals, cause, now);
+  count(decision.deprovisions, decision.hold.length);
+  return decision;
+}
+
+/** scim_deprovisions_total: a group change's deprovisions, applied and held, per decision (a write retried after a lost race decides, and counts, again). */
+function count(applied: number, held: number): void {
+  if (applied > 0) deprovisionsTotal.inc({ outcome: 'applied' }, applied);
+  if (held > 0) deprovisionsTotal.inc({ outcome: 'held' }, held);
+}
+
+async function decideRemovals(deps: GroupHoldDeps, tenantId: string, group: GroupDoc, removals: readonly string[], cause: DeprovisionCause, now: Date): Promise<GroupRemovalDecision> {
   const none = { hold: [], deprovisions: 0 };
   if (removals.length === 0) return none;
   const read = await readSettings(deps.models, tenantId);
@@ -181,7 +194,11 @@ export async function decideGroupDeletion(deps: GroupHoldDeps, tenantId: string,
   const members = await deps.memberships.userIdsOf(tenantId, group._id, IDP_MEMBERSHIP_SOURCE, { idpView: true });
   if (members.length === 0 || !(await isMappingRelevant(deps, tenantId, group))) return { hold: false, deprovisions: 0 };
   if (read.settings.exemptGroupIds.includes(group._id)) return { hold: false, deprovisions: members.length };
-  if (!(await tripsOrTripped(deps, tenantId, members.length, cause, read, now))) return { hold: false, deprovisions: members.length };
+  if (!(await tripsOrTripped(deps, tenantId, members.length, cause, read, now))) {
+    count(members.length, 0);
+    return { hold: false, deprovisions: members.length };
+  }
+  count(0, members.length);
   return { hold: true, deprovisions: members.length };
 }
 
