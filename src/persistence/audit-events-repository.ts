@@ -28,6 +28,9 @@ const toSequence = (event: AuditEventDoc): AuditEventDoc => ({ ...event, unseque
  * `tenantId, after.userId, at, _id`; `tenantId, before.userId, at, _id`; `tenantId, actor.id, at, _id`; object.id with _id too).
  * Events are only ever inserted and read, newest first.
  */
+/** The audit actions of IdP group changes that may deprovision (`after.deprovisions`). */
+export const GROUP_DEPROVISION_ACTIONS = ['group.patched', 'group.replaced', 'group.deleted'] as const;
+
 export class AuditEventsRepository {
   constructor(private readonly models: Models) {}
 
@@ -43,6 +46,17 @@ export class AuditEventsRepository {
   /** Deletions of users that were active (by the IdP's view) since `since`: the deprovisioning breaker's window counts them. */
   async countActiveUserDeletionsSince(tenantId: string, since: Date): Promise<number> {
     return this.models.AuditEvent.collection.countDocuments({ tenantId, action: 'user.deleted', at: { $gte: since }, 'before.attrs.active': { $ne: false } });
+  }
+
+  /**
+   * IdP group-member removals (mapping-relevant, applied) and group deletions since `since`: the
+   * breaker's window counts them. Each group change's audit event says how many (`after.deprovisions`).
+   */
+  async countGroupDeprovisionsSince(tenantId: string, since: Date): Promise<number> {
+    const docs = (await this.models.AuditEvent.collection
+      .find({ tenantId, action: { $in: [...GROUP_DEPROVISION_ACTIONS] }, at: { $gte: since } } as never, { projection: { 'after.deprovisions': 1 } })
+      .toArray()) as unknown as { after?: { deprovisions?: unknown } }[];
+    return docs.reduce((n, d) => n + (typeof d.after?.deprovisions === 'number' ? d.after.deprovisions : 0), 0);
   }
 
   async insertMany(events: readonly AuditEventDoc[]): Promise<void> {

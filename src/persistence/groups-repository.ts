@@ -1,5 +1,5 @@
 import { escapeRegex } from '../expressions/compile-mongo';
-import type { GroupDoc, GroupOrigin, Models } from './models';
+import type { AuditEventDoc, GroupDoc, GroupOrigin, Models } from './models';
 import { ResourceStore } from './resource-store';
 
 /** The names rules may use for an IdP group, as the sync worker last saw them (stored on the group as `syncNames`). */
@@ -63,12 +63,49 @@ function listFilter(tenantId: string, criteria: GroupListCriteria): Record<strin
  * reaches only the IdP's groups.
  */
 export class GroupsRepository extends ResourceStore<GroupDoc> {
-  /** The versioned writes limited to the IdP's groups (what SCIM may read and write). */
+  /** The versioned writes limited to the IdP's groups. */
   readonly scim: ResourceStore<GroupDoc>;
+  /** The IdP's groups as the IdP sees them (what SCIM requests read and write): a group whose deletion is held is gone. */
+  readonly scimEdge: ResourceStore<GroupDoc>;
 
   constructor(private readonly models: Models) {
     super(models.Group);
     this.scim = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin });
+    this.scimEdge = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin, heldDeletion: { $exists: false } });
+  }
+
+  /**
+   * Holds the IdP's deletion of the group (the breaker): marked, with its audit event, in one
+   * update, only while it is at `version` and not held already. Null when another write won.
+   */
+  async holdDeletion(tenantId: string, groupId: string, version: number, held: NonNullable<GroupDoc['heldDeletion']>, audit: AuditEventDoc): Promise<GroupDoc | null> {
+    return (await this.collection.findOneAndUpdate(
+      { _id: groupId, tenantId, origin: 'scim', version, heldDeletion: { $exists: false } } as never,
+      { $set: { heldDeletion: held, updatedAt: new Date() }, $push: { pendingAudit: audit } } as never,
+      { returnDocument: 'after' },
+    )) as unknown as GroupDoc | null;
+  }
+
+  /** Rejects a held deletion (the group stays, hidden from SCIM), with its audit event, if it is still held. */
+  async rejectDeletion(tenantId: string, groupId: string, decidedBy: string, audit: AuditEventDoc): Promise<boolean> {
+    const now = new Date();
+    const res = await this.collection.updateOne(
+      { _id: groupId, tenantId, 'heldDeletion.state': 'held' } as never,
+      { $set: { 'heldDeletion.state': 'rejected', 'heldDeletion.decidedAt': now, 'heldDeletion.decidedBy': decidedBy }, $push: { pendingAudit: audit } } as never,
+    );
+    return res.modifiedCount > 0;
+  }
+
+  /** Groups whose deletion by the IdP is held (or was rejected), or those named. */
+  async withHeldDeletions(tenantId: string, opts: { state?: 'held' | 'rejected'; ids?: readonly string[] } = {}): Promise<GroupDoc[]> {
+    const filter: Record<string, unknown> = { tenantId, 'heldDeletion.state': opts.state ?? { $in: ['held', 'rejected'] } };
+    if (opts.ids) filter._id = { $in: [...opts.ids] };
+    const docs = (await this.collection.find(filter as never, { projection: { pendingMembers: 0, pendingAudit: 0 } }).toArray()) as unknown as GroupDoc[];
+    return docs.sort((a, b) => a.heldDeletion!.since.getTime() - b.heldDeletion!.since.getTime() || a._id.localeCompare(b._id));
+  }
+
+  async countHeldDeletions(tenantId: string): Promise<number> {
+    return this.collection.countDocuments({ tenantId, 'heldDeletion.state': 'held' });
   }
 
   private get collection() {

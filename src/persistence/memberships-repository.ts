@@ -1,5 +1,5 @@
 import { duplicateKeyIndexes } from './duplicate-key';
-import type { AuditEventDoc, Models, MembershipDoc, MembershipRole } from './models';
+import type { AuditEventDoc, HeldMembership, Models, MembershipDoc, MembershipRole } from './models';
 
 const CHUNK = 1000;
 
@@ -14,7 +14,7 @@ export const membershipId = (groupId: string, userId: string) => `${groupId}|${u
 type HeldBy = Pick<MembershipDoc, '_id' | 'userId' | 'sources'>;
 
 /** What an ordered write reads first: a live membership (it has `groupId`), a tombstone, or nothing. */
-type Positioned = Pick<MembershipDoc, '_id' | 'sources' | 'positions'> & { groupId?: string };
+type Positioned = Pick<MembershipDoc, '_id' | 'sources' | 'positions' | 'held'> & { groupId?: string };
 
 /** Outcome of an ordered write: whose membership it created or ended, and for whom its position is now the recorded one. */
 export interface OrderedWrite {
@@ -33,7 +33,7 @@ const ORDERED_ATTEMPTS = 10;
  * (models.ts).
  */
 const tombstoneUpdate = (now: Date) => ({
-  $unset: { groupId: '', userId: '', role: '', sources: '', pendingAudit: '', createdAt: '', updatedAt: '' },
+  $unset: { groupId: '', userId: '', role: '', sources: '', pendingAudit: '', held: '', createdAt: '', updatedAt: '' },
   $set: { endedAt: now },
 });
 
@@ -228,7 +228,7 @@ export class MembershipsRepository {
   /** The membership documents of these users, live or tombstone, by id. */
   private async positioned(tenantId: string, groupId: string, userIds: readonly string[]): Promise<Map<string, Positioned>> {
     const docs = (await this.collection
-      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId } as never, { projection: { groupId: 1, sources: 1, positions: 1 } })
+      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId } as never, { projection: { groupId: 1, sources: 1, positions: 1, 'held.changes._id': 1 } })
       .toArray()) as unknown as Positioned[];
     return new Map(docs.map((d) => [d._id.slice(groupId.length + 1), d]));
   }
@@ -283,7 +283,8 @@ export class MembershipsRepository {
               updateOne: live
                 ? {
                     filter: { _id, tenantId, ...olderThan(source, position) } as never,
-                    update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position } } as never,
+                    // The IdP adding back a member whose removal is held ends the hold (access was never removed).
+                    update: { $addToSet: { sources: source }, $set: { updatedAt: now, [`positions.${source}`]: position }, $unset: { held: '' } } as never,
                   }
                 : {
                     filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never,
@@ -294,7 +295,7 @@ export class MembershipsRepository {
           { ordered: false },
         );
         // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
-        for (const u of existing) if (docs.get(u)!.groupId === undefined) changed.add(u);
+        for (const u of existing) if (docs.get(u)!.groupId === undefined || docs.get(u)!.held) changed.add(u);
         return changed;
       },
       (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source),
@@ -333,21 +334,74 @@ export class MembershipsRepository {
             const _id = membershipId(groupId, userId);
             const at = { [`positions.${source}`]: position };
             if (d.groupId === undefined) return { updateOne: { filter: { _id, tenantId, ...TOMBSTONE, ...olderThan(source, position) } as never, update: { $set: { ...at, endedAt: now } } as never } };
+            // A removal held (or rejected) already is the IdP's state: the IdP repeating it changes nothing but the position.
+            if (d.held) return { updateOne: { filter: { _id, tenantId, held: { $exists: true }, ...olderThan(source, position) } as never, update: { $set: { ...at, updatedAt: now } } as never } };
             if (sole(d)) {
               const update = tombstoneUpdate(now);
               return { updateOne: { filter: { _id, tenantId, sources: [source], ...olderThan(source, position) } as never, update: { ...update, $set: { ...update.$set, ...at } } as never } };
             }
-            return { updateOne: { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $pull: { sources: source }, $set: { ...at, updatedAt: now } } as never } };
+            return {
+              updateOne: { filter: { _id, tenantId, ...olderThan(source, position) } as never, update: { $pull: { sources: source }, $set: { ...at, updatedAt: now }, $unset: { held: '' } } as never },
+            };
           }),
           { ordered: false },
         );
-        for (const u of present) if (sole(docs.get(u)!)) changed.add(u);
+        for (const u of present) if (sole(docs.get(u)!) && !docs.get(u)!.held) changed.add(u);
         // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
         await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
         return changed;
       },
       (doc) => !(doc.groupId !== undefined && (doc.sources ?? []).includes(source)),
     );
+  }
+
+  /**
+   * Ordered held removal (the deprovisioning breaker, src/domain/deprovisioning/group-holds.ts): where
+   * the user's membership holds `source` and its recorded position is older, records `position` and
+   * the held change on the membership in one update, and keeps `source` (access stays). Members
+   * without `source` have nothing to hold: their removal is an ordinary ordered removal.
+   * `changed`: users whose removal it held; `applied`: users on whom it is in effect.
+   */
+  async holdSourceAt(
+    tenantId: string,
+    groupId: string,
+    userIds: readonly string[],
+    source: string,
+    position: number,
+    change: Omit<HeldMembership['changes'][number], 'position'>,
+  ): Promise<OrderedWrite> {
+    const docs = await this.positioned(tenantId, groupId, [...new Set(userIds)]);
+    const live = (d: Positioned | undefined) => d?.groupId !== undefined && d.sources.includes(source);
+    const holdable = userIds.filter((u) => live(docs.get(u)) || (docs.get(u)?.positions?.[source] ?? -1) >= position);
+    const plain = userIds.filter((u) => !holdable.includes(u));
+    const removed = plain.length ? await this.removeSourceAt(tenantId, groupId, plain, source, position) : { changed: [], applied: [] };
+    const entry = { ...change, position };
+    const held = await this.orderedWrite(
+      tenantId,
+      groupId,
+      holdable,
+      source,
+      position,
+      async (todo, current, now) => {
+        const ours = todo.filter((u) => live(current.get(u)));
+        if (ours.length > 0)
+          await this.collection.bulkWrite(
+            ours.map((userId) => ({
+              updateOne: {
+                filter: { _id: membershipId(groupId, userId), tenantId, sources: source, ...olderThan(source, position) } as never,
+                update: { $set: { [`positions.${source}`]: position, 'held.state': 'held', updatedAt: now }, $min: { 'held.since': now }, $push: { 'held.changes': entry } } as never,
+              },
+            })),
+            { ordered: false },
+          );
+        // Left without the source meanwhile (a newer removal won, or it never held it): an ordinary removal.
+        const gone = todo.filter((u) => !live(current.get(u)));
+        if (gone.length > 0) await this.removeSourceAt(tenantId, groupId, gone, source, position);
+        return new Set(ours);
+      },
+      (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source) && (doc.held?.changes ?? []).some((c) => c._id === change._id),
+    );
+    return { changed: held.changed, applied: [...held.applied, ...removed.applied] };
   }
 
   /**
@@ -401,19 +455,23 @@ export class MembershipsRepository {
     }
   }
 
-  async userIdsOf(tenantId: string, groupId: string, source?: string): Promise<string[]> {
+  /** `idpView`: as the IdP sees the group (held removals left out). */
+  async userIdsOf(tenantId: string, groupId: string, source?: string, opts: { idpView?: boolean } = {}): Promise<string[]> {
     const filter: Record<string, unknown> = { tenantId, groupId };
     if (source) filter.sources = source;
+    if (opts.idpView) filter.held = { $exists: false };
     const docs = await this.models.Membership.collection.find(filter as never, { projection: { userId: 1, _id: 0 } }).toArray();
     return docs.map((d) => (d as unknown as MembershipDoc).userId);
   }
 
   /** Member ids per group, for a page of groups in one query. */
-  async userIdsOfGroups(tenantId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+  async userIdsOfGroups(tenantId: string, groupIds: readonly string[], opts: { idpView?: boolean } = {}): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(groupIds.map((g) => [g, []]));
     if (groupIds.length === 0) return out;
     const docs = await this.models.Membership.collection
-      .find({ tenantId, groupId: groupIds.length === 1 ? groupIds[0] : { $in: [...groupIds] } } as never, { projection: { groupId: 1, userId: 1, _id: 0 } })
+      .find({ tenantId, groupId: groupIds.length === 1 ? groupIds[0] : { $in: [...groupIds] }, ...(opts.idpView && { held: { $exists: false } }) } as never, {
+        projection: { groupId: 1, userId: 1, _id: 0 },
+      })
       .toArray();
     for (const d of docs as unknown as MembershipDoc[]) out.get(d.groupId)?.push(d.userId);
     return out;
@@ -424,11 +482,11 @@ export class MembershipsRepository {
   }
 
   /** Group ids per user, for a page of users in one query. */
-  async groupIdsOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  async groupIdsOfUsers(tenantId: string, userIds: readonly string[], opts: { idpView?: boolean } = {}): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(userIds.map((u) => [u, []]));
     if (userIds.length === 0) return out;
     const docs = await this.models.Membership.collection
-      .find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] } } as never, { projection: { userId: 1, groupId: 1 } })
+      .find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] }, ...(opts.idpView && { held: { $exists: false } }) } as never, { projection: { userId: 1, groupId: 1 } })
       .toArray();
     for (const d of docs as unknown as MembershipDoc[]) out.get(d.userId)?.push(d.groupId);
     return out;
@@ -483,6 +541,69 @@ export class MembershipsRepository {
   /** Whether the user is a member of any of these groups. */
   async inAnyOf(tenantId: string, userId: string, groupIds: readonly string[]): Promise<boolean> {
     return (await this.collection.findOne({ tenantId, userId, groupId: { $in: groupIds } } as never, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** Which of these users are members of any of these groups (one read). */
+  async membersOfAny(tenantId: string, groupIds: readonly string[], userIds: readonly string[]): Promise<Set<string>> {
+    if (groupIds.length === 0 || userIds.length === 0) return new Set();
+    const docs = await this.collection.find({ tenantId, userId: { $in: [...userIds] }, groupId: { $in: [...groupIds] } } as never, { projection: { userId: 1 } }).toArray();
+    return new Set((docs as unknown as Pick<MembershipDoc, 'userId'>[]).map((d) => d.userId));
+  }
+
+  /** Which of these users the IdP has in the group now (source 'scim', no held removal): by `_id`. */
+  async idpMembersAmong(tenantId: string, groupId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const docs = await this.collection
+      .find({ _id: { $in: userIds.map((u) => membershipId(groupId, u)) }, tenantId, sources: 'scim', held: { $exists: false } } as never, { projection: { userId: 1 } })
+      .toArray();
+    return (docs as unknown as Pick<MembershipDoc, 'userId'>[]).map((d) => d.userId);
+  }
+
+  /** Memberships with a held IdP removal (the deprovisioning breaker), oldest hold first: held ones, rejected ones, or those of the users or groups named. */
+  async withHolds(tenantId: string, opts: { state?: 'held' | 'rejected'; userIds?: readonly string[]; groupIds?: readonly string[]; limit?: number } = {}): Promise<MembershipDoc[]> {
+    const filter: Record<string, unknown> = { tenantId, 'held.state': opts.state ?? { $in: ['held', 'rejected'] } };
+    const or: Record<string, unknown>[] = [];
+    if (opts.userIds) or.push({ userId: { $in: [...opts.userIds] } });
+    if (opts.groupIds) or.push({ groupId: { $in: [...opts.groupIds] } });
+    if (or.length === 1) Object.assign(filter, or[0]);
+    else if (or.length > 1) filter.$or = or;
+    const docs = (await this.collection
+      .find(filter as never)
+      .limit(opts.limit ?? 10_000)
+      .toArray()) as unknown as MembershipDoc[];
+    return docs.sort((a, b) => a.held!.since.getTime() - b.held!.since.getTime() || a._id.localeCompare(b._id));
+  }
+
+  /** How many IdP removals are held (undecided) in the tenant. */
+  async countHeld(tenantId: string): Promise<number> {
+    return this.collection.countDocuments({ tenantId, 'held.state': 'held' });
+  }
+
+  /**
+   * Applies a held removal: takes `source` from the membership and ends the hold, with its audit
+   * event (`pendingAudit`), if the hold is still the one read (a compare-and-set on its changes and
+   * state). `emptied`: no source is left (the membership ends once the event is written).
+   */
+  async allowHeld(tenantId: string, doc: MembershipDoc, source: string, audit: AuditEventDoc): Promise<{ emptied: boolean } | null> {
+    const held = doc.held!;
+    const res = await this.collection.findOneAndUpdate(
+      { _id: doc._id, tenantId, 'held.state': held.state, 'held.changes': { $size: held.changes.length }, 'held.changes._id': held.changes.at(-1)!._id } as never,
+      { $pull: { sources: source }, $unset: { held: '' }, $set: { updatedAt: new Date() }, $push: { pendingAudit: audit } } as never,
+      { returnDocument: 'after', projection: { sources: 1 } },
+    );
+    const after = res as unknown as Pick<MembershipDoc, 'sources'> | null;
+    return after ? { emptied: after.sources.length === 0 } : null;
+  }
+
+  /** Rejects a held removal (access kept, the removal stays shown), with its audit event, if it is still held as read. */
+  async rejectHeld(tenantId: string, doc: MembershipDoc, audit: AuditEventDoc, decidedBy: string): Promise<{ emptied: false } | null> {
+    const held = doc.held!;
+    const now = new Date();
+    const res = await this.collection.updateOne(
+      { _id: doc._id, tenantId, 'held.state': 'held', 'held.changes': { $size: held.changes.length } } as never,
+      { $set: { 'held.state': 'rejected', 'held.decidedAt': now, 'held.decidedBy': decidedBy, updatedAt: now }, $push: { pendingAudit: audit } } as never,
+    );
+    return res.modifiedCount > 0 ? { emptied: false } : null;
   }
 
   /** The members of these groups, one row per membership (a user in two groups comes twice). */

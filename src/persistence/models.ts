@@ -29,6 +29,10 @@ export interface TenantDoc {
   deprovisioning?: DeprovisioningSettingsDoc;
   /** Set while the deprovisioning circuit breaker is tripped (cleared when no held change is left). */
   breakerTrippedAt?: Date;
+  /** When the breaker last closed: its window starts afresh there (what was decided or applied before no longer counts). */
+  breakerResetAt?: Date;
+  /** Audit events of the breaker's trip or reset, written in the same update and pulled once in the log (the sweeper writes what a crash left). */
+  pendingAudit?: AuditEventDoc[];
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
   searchTermsVersion?: number;
   /** A process bringing the tenant's users to that version (lazily, on the first search or dry run): until when it holds the work, and how far it got. */
@@ -207,6 +211,14 @@ export interface GroupDoc {
   pendingMembers?: PendingGroupChange[];
   /** The last position handed to a change of the group's members (GroupsRepository.takePosition). */
   lastPosition?: number;
+  /**
+   * The IdP deleted this group while the deprovisioning breaker was tripped: SCIM answers 404 for it,
+   * but it stays (with its members and grants) for access until an admin allows (it is deleted) or
+   * rejects (kept, `rejected`). src/domain/deprovisioning/group-holds.ts.
+   */
+  heldDeletion?: HeldGroupDeletion;
+  /** Audit events written in the same update as a group-level change (a held deletion, its rejection), pulled once in the log. */
+  pendingAudit?: AuditEventDoc[];
   createdAt: Date;
   updatedAt: Date;
   [extra: string]: unknown;
@@ -230,6 +242,12 @@ export interface PendingGroupChange {
    */
   position?: number;
   audit: AuditEventDoc;
+  /**
+   * The deprovisioning breaker's decision, made before the change was committed and recorded with
+   * it: the removals of these users are held (MembershipsRepository.holdSourceAt) rather than
+   * applied, whoever finishes the change (its request or the sweeper).
+   */
+  holdRemovals?: string[];
 }
 
 export type MembershipRole = 'member' | 'manager';
@@ -255,8 +273,35 @@ export interface MembershipDoc {
    * leaves them here for the sweeper. A membership without sources waits here until they are written.
    */
   pendingAudit?: AuditEventDoc[];
+  /**
+   * The IdP removed the user from this (IdP) group while the deprovisioning breaker was tripped: SCIM
+   * shows the removal (the member is left out of the group's members), but the 'scim' source stays
+   * for access (mappings, rules, grants) until an admin allows (the source goes) or rejects (kept,
+   * `rejected`). Written by the removal's ordered write itself (MembershipsRepository.holdSourceAt).
+   */
+  held?: HeldMembership;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A held IdP group deletion (src/domain/deprovisioning/group-holds.ts). */
+export interface HeldGroupDeletion {
+  state: 'held' | 'rejected';
+  since: Date;
+  /** The IdP's DELETE: its audit event's id, when, who, which request. */
+  change: { _id: string; at: Date; actor: AuditEventDoc['actor']; requestId?: string };
+  decidedAt?: Date;
+  decidedBy?: string;
+}
+
+/** A held IdP group-member removal (src/domain/deprovisioning/group-holds.ts). */
+export interface HeldMembership {
+  state: 'held' | 'rejected';
+  since: Date;
+  /** The removals the IdP asked, in order: the group change (its id = its audit event's), when, who, which request. */
+  changes: { _id: string; at: Date; actor: AuditEventDoc['actor']; requestId?: string; position: number }[];
+  decidedAt?: Date;
+  decidedBy?: string;
 }
 
 export interface AuditEventDoc {
@@ -550,6 +595,8 @@ function tenantSchema() {
   s.index({ 'syncHealth.failing': 1 }, { sparse: true });
   // The lifecycle's purge looks for the tenants that chose it.
   s.index({ 'deprovisioning.lifecycle.inactiveUsers': 1 }, { sparse: true });
+  // The sweeper writes the breaker's audit events a crash left on the tenant.
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 
@@ -641,6 +688,9 @@ function groupSchema() {
   s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   // The sweeper's look for group changes a crashed request left unfinished.
   s.index({ 'pendingMembers.at': 1 });
+  // Held IdP group deletions (the breaker's list and count), and their audit events a crash left.
+  s.index({ tenantId: 1, 'heldDeletion.state': 1 }, { sparse: true });
+  s.index({ 'pendingAudit.at': 1 }, { sparse: true });
   return s;
 }
 
@@ -669,6 +719,8 @@ function membershipSchema() {
   s.index({ endedAt: 1 }, { expireAfterSeconds: TOMBSTONE_TTL_SECONDS });
   // The sweeper's look for rule-made changes whose audit events a crashed worker left on the membership.
   s.index({ 'pendingAudit.at': 1 }, { sparse: true });
+  // Held IdP group-member removals of a tenant (the breaker's list, its count).
+  s.index({ tenantId: 1, 'held.state': 1 }, { sparse: true });
   return s;
 }
 

@@ -1,5 +1,5 @@
 import { unlessDuplicate } from './duplicate-key';
-import type { DeprovisioningSettingsDoc, Models, TenantDoc } from './models';
+import type { AuditEventDoc, DeprovisioningSettingsDoc, Models, TenantDoc } from './models';
 
 /** The counters kept on the tenant document (absent until first bumped). */
 export interface TenantCounters {
@@ -134,10 +134,10 @@ export class TenantsRepository {
   }
 
   /** The tenant's deprovisioning settings and breaker state, or null when there is no such tenant. */
-  async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt'> | null> {
-    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1 } })) as Pick<
+  async deprovisioningOf(tenantId: string): Promise<Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt'> | null> {
+    return (await this.models.Tenant.collection.findOne({ _id: tenantId } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1, breakerResetAt: 1 } })) as Pick<
       TenantDoc,
-      'deprovisioning' | 'breakerTrippedAt'
+      'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt'
     > | null;
   }
 
@@ -152,15 +152,38 @@ export class TenantsRepository {
     return res.matchedCount > 0;
   }
 
-  /** Trips the breaker; true only for the call that tripped it (it was not tripped). */
-  async tripBreaker(tenantId: string, at: Date): Promise<boolean> {
-    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: false } } as never, { $set: { breakerTrippedAt: at } });
+  /**
+   * Trips the breaker; true only for the call that tripped it (it was not tripped). The trip's
+   * audit event travels with it (`pendingAudit`, one update): a crash before the event is written
+   * leaves it for the sweeper (writeInterruptedAudits), never lost.
+   */
+  async tripBreaker(tenantId: string, at: Date, audit: AuditEventDoc): Promise<boolean> {
+    const res = await this.models.Tenant.collection.updateOne(
+      { _id: tenantId, breakerTrippedAt: { $exists: false } } as never,
+      { $set: { breakerTrippedAt: at }, $push: { pendingAudit: audit } } as never,
+    );
     return res.modifiedCount > 0;
   }
 
-  /** Resets the breaker; true only for the call that reset it. */
-  async resetBreaker(tenantId: string): Promise<boolean> {
-    const res = await this.models.Tenant.collection.updateOne({ _id: tenantId, breakerTrippedAt: { $exists: true } } as never, { $unset: { breakerTrippedAt: '' } });
+  /** Resets the breaker; true only for the call that reset it. Its audit event travels with it, as the trip's. */
+  async resetBreaker(tenantId: string, audit: AuditEventDoc): Promise<boolean> {
+    const res = await this.models.Tenant.collection.updateOne(
+      { _id: tenantId, breakerTrippedAt: { $exists: true } } as never,
+      { $unset: { breakerTrippedAt: '' }, $set: { breakerResetAt: audit.at }, $push: { pendingAudit: audit } } as never,
+    );
     return res.modifiedCount > 0;
+  }
+
+  /** The tenant's audit events are written: they no longer wait on it. */
+  async settleAudit(tenantId: string, eventIds: readonly string[]): Promise<void> {
+    await this.models.Tenant.collection.updateOne({ _id: tenantId } as never, { $pull: { pendingAudit: { _id: { $in: [...eventIds] } } } } as never);
+  }
+
+  /** Tenants holding audit events older than `cutoff` that a crashed request left unwritten (the sweeper). */
+  async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<Pick<TenantDoc, '_id' | 'pendingAudit'>[]> {
+    return (await this.models.Tenant.collection
+      .find({ 'pendingAudit.at': { $lt: cutoff } } as never, { projection: { pendingAudit: 1 } })
+      .limit(limit)
+      .toArray()) as unknown as Pick<TenantDoc, '_id' | 'pendingAudit'>[];
   }
 }

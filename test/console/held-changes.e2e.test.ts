@@ -64,6 +64,33 @@ describe('Held changes page in Chromium', () => {
     await shot('held-changes-decided');
   });
 
+  step(
+    'when the IdP removes 5 members of a mapped group, then the 2 removals after the trip are listed as held group changes, and rejecting them per group keeps the memberships and clears the banner',
+    async () => {
+      const team = await s.internalGroup('Support team');
+      await s.createRule({ name: 'Support', expression: 'groups = "Okta Support"', targetGroupId: team });
+      const members: string[] = [];
+      for (let i = 0; i < 5; i++) members.push(await s.user(`support-${i}`));
+      const group = await s.idpGroup('Okta Support', members);
+      await s.settle();
+      for (const id of members)
+        expect((await s.scim.patch(`/Groups/${group}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] })).status).toBe(
+          204,
+        );
+      await page.reload();
+      await page.getByTestId('held-banner').filter({ hasText: '2 changes from the IdP held' }).waitFor();
+      await page.getByTestId('group-held-count').filter({ hasText: '2 member removals held, 0 rejected' }).waitFor();
+      expect(await page.locator(`tr[data-group-id="${group}"][data-state="held"]`).count()).toBe(2);
+      await shot('held-group-changes');
+      await page.getByRole('button', { name: 'Reject removals from Okta Support' }).first().click();
+      await page.getByTestId('group-held-count').filter({ hasText: '0 member removals held, 2 rejected' }).waitFor();
+      await page.getByTestId('held-banner').waitFor({ state: 'detached' });
+      await s.settle();
+      const mapped = await s.membersOf(team);
+      expect(members.filter((id) => mapped.has(id))).toEqual(members.slice(3));
+    },
+  );
+
   step('when the operator links an admin-created user, then the page says the IdP will take it over', async () => {
     const created = await s.admin.post('/users', { userName: 'lee@example.com', email: 'lee@example.com' });
     expect(created.status).toBe(201);

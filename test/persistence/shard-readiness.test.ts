@@ -27,6 +27,7 @@ const ALLOWED_SCATTER: Record<string, string> = {
   'groups find {pendingMembers.at~}': SWEEPER,
   'pending_changes find {createdAt~} sort(createdAt:1)': SWEEPER,
   'memberships find {pendingAudit.at~}': SWEEPER,
+  'groups find {pendingAudit.at~}': SWEEPER,
   'users find {scimDeletedAt~}': SWEEPER,
   'audit_events distinct {unsequenced=}': BACKGROUND,
   'webhook_endpoints find {enabled= state=}': BACKGROUND,

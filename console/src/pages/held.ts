@@ -10,21 +10,43 @@ interface HeldUser {
   decidedAt?: string;
   changes: { id: string; kind: 'deactivate' | 'delete'; at: string; requestId?: string; retroactive?: boolean }[];
 }
+interface HeldGroupChange {
+  groupId: string;
+  groupName?: string;
+  userId: string;
+  userName?: string;
+  state: 'held' | 'rejected';
+  decidedAt?: string;
+  changes: { id: string; at: string; requestId?: string }[];
+}
+interface HeldGroupDeletion {
+  groupId: string;
+  groupName?: string;
+  state: 'held' | 'rejected';
+  decidedAt?: string;
+  change: { id: string; at: string; requestId?: string };
+}
 export interface HeldList {
   breaker: { enabled: boolean; windowMinutes: number; users: number; percentOfActive: number; tripped: boolean; trippedAt?: string };
   held: number;
   rejected: number;
   items: HeldUser[];
+  groupChanges: { held: number; rejected: number; items: HeldGroupChange[] };
+  groupDeletions: HeldGroupDeletion[];
 }
+
+/** Every held change: users' deprovisions, IdP group-member removals, IdP group deletions. */
+const heldTotal = (list: HeldList) => list.held + list.groupChanges.held + list.groupDeletions.filter((d) => d.state === 'held').length;
 
 /** The banner every page shows while deprovisions are held (null when none are). */
 export function heldBanner(list: HeldList): HTMLElement | null {
-  if (list.held === 0 && !list.breaker.tripped) return null;
+  const total = heldTotal(list);
+  if (total === 0 && !list.breaker.tripped) return null;
   return h(
     'div',
     { class: 'banner bad', role: 'alert', 'data-testid': 'held-banner' },
     h('strong', {}, 'Deprovisioning breaker tripped: '),
-    `${list.held} change${list.held === 1 ? '' : 's'} from the IdP held; those users keep their access until you decide. `,
+    `${total} change${total === 1 ? '' : 's'} from the IdP held; those users keep their access until you decide. `,
     h('a', { href: '#/held' }, 'Review held changes'),
   );
 }
@@ -39,13 +61,16 @@ export const renderHeld: Page = (root) => {
   );
   const breaker = h('section', { 'aria-labelledby': 'breaker-h' });
   const held = h('section', { 'aria-labelledby': 'held-h' });
+  const groupHeld = h('section', { 'aria-labelledby': 'group-held-h' });
   const linking = h('section', { 'aria-labelledby': 'link-h' });
-  root.append(warning, status, breaker, held, linking);
+  root.append(warning, status, breaker, held, groupHeld, linking);
 
-  const decide = async (verdict: 'allow' | 'reject', userIds?: string[]) => {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const decide = async (verdict: 'allow' | 'reject', userIds?: string[], groupIds?: string[]) => {
     try {
-      const r = await api.post<{ decided: string[] }>(`/deprovisioning/held/${verdict}`, userIds ? { userIds } : {});
-      status.textContent = `${verdict === 'allow' ? 'Applied' : 'Rejected'}: ${r.decided.length} user${r.decided.length === 1 ? '' : 's'}.`;
+      const body = userIds ? { userIds } : groupIds ? { groupIds } : {};
+      const r = await api.post<{ decided: string[]; decidedGroupChanges: string[]; decidedGroupDeletions: string[] }>(`/deprovisioning/held/${verdict}`, body);
+      status.textContent = `${verdict === 'allow' ? 'Applied' : 'Rejected'}: ${plural(r.decided.length, 'user')}, ${plural(r.decidedGroupChanges.length, 'group member removal')}, ${plural(r.decidedGroupDeletions.length, 'group deletion')}.`;
       window.dispatchEvent(new CustomEvent('console:held-changed'));
       await refresh();
     } catch (err) {
@@ -104,11 +129,12 @@ export const renderHeld: Page = (root) => {
       tr.dataset.state = i.state;
       return tr;
     });
-    const allowAll = h('button', { type: 'button' }, `Allow all (${list.held})`);
-    allowAll.disabled = list.held === 0;
+    const total = heldTotal(list);
+    const allowAll = h('button', { type: 'button' }, `Allow all (${total})`);
+    allowAll.disabled = total === 0;
     allowAll.addEventListener('click', () => void decide('allow'));
-    const rejectAll = h('button', { type: 'button', class: 'secondary' }, `Reject all (${list.held})`);
-    rejectAll.disabled = list.held === 0;
+    const rejectAll = h('button', { type: 'button', class: 'secondary' }, `Reject all (${total})`);
+    rejectAll.disabled = total === 0;
     rejectAll.addEventListener('click', () => void decide('reject'));
     replace(
       held,
@@ -116,6 +142,56 @@ export const renderHeld: Page = (root) => {
       h('p', { 'data-testid': 'held-count' }, `${list.held} held, ${list.rejected} rejected.`),
       h('div', { class: 'form-row' }, allowAll, ' ', rejectAll),
       table(['User', 'The IdP asked', 'State', 'Changes', ''], rows, 'Deprovisions held by the breaker, oldest first', 'No held changes.'),
+    );
+
+    // IdP group changes: member removals (per membership; decided per group or per user) and group deletions.
+    const groupName = (g: { groupId: string; groupName?: string }) => g.groupName ?? g.groupId;
+    const groupButtons = (g: { groupId: string; groupName?: string; state: 'held' | 'rejected' }, what: string) => {
+      const allow = h('button', { type: 'button', 'aria-label': `${g.state === 'held' ? 'Allow' : 'Apply now'} ${what} ${groupName(g)}` }, g.state === 'held' ? 'Allow' : 'Apply now');
+      allow.addEventListener('click', () => void decide('allow', undefined, [g.groupId]));
+      const reject = h('button', { type: 'button', class: 'secondary', 'aria-label': `Reject ${what} ${groupName(g)}` }, 'Reject');
+      reject.addEventListener('click', () => void decide('reject', undefined, [g.groupId]));
+      return g.state === 'held' ? [allow, ' ', reject] : allow;
+    };
+    const memberRows = list.groupChanges.items.map((c) => {
+      const tr = row(
+        groupName(c),
+        c.userName ?? c.userId,
+        c.state === 'held' ? 'held: membership kept' : `rejected ${when(c.decidedAt)}: membership kept`,
+        h(
+          'ul',
+          {},
+          c.changes.map((x) => h('li', {}, `removed by the IdP ${when(x.at)}${x.requestId ? ` · request ${x.requestId}` : ''}`)),
+        ),
+        groupButtons(c, 'removals from'),
+      );
+      tr.dataset.groupId = c.groupId;
+      tr.dataset.userId = c.userId;
+      tr.dataset.state = c.state;
+      return tr;
+    });
+    const deletionRows = list.groupDeletions.map((d) => {
+      const tr = row(
+        groupName(d),
+        d.state === 'held' ? 'held: group, members and grants kept' : `rejected ${when(d.decidedAt)}: group kept`,
+        `deleted by the IdP ${when(d.change.at)}${d.change.requestId ? ` · request ${d.change.requestId}` : ''}`,
+        groupButtons(d, 'deletion of'),
+      );
+      tr.dataset.groupId = d.groupId;
+      tr.dataset.state = d.state;
+      return tr;
+    });
+    replace(
+      groupHeld,
+      h('h2', { id: 'group-held-h' }, 'Held group changes'),
+      h(
+        'p',
+        { 'data-testid': 'group-held-count' },
+        `${list.groupChanges.held} member removals held, ${list.groupChanges.rejected} rejected; ${list.groupDeletions.filter((d) => d.state === 'held').length} group deletions held.`,
+      ),
+      h('p', { class: 'hint' }, 'SCIM already shows these changes to the IdP; the memberships (and what mappings give through them) stay until you allow them.'),
+      table(['IdP group', 'Member', 'State', 'Changes', ''], memberRows, 'IdP group-member removals held by the breaker, oldest first', 'No held member removals.'),
+      table(['IdP group', 'State', 'The IdP asked', ''], deletionRows, 'IdP group deletions held by the breaker, oldest first', 'No held group deletions.'),
     );
   };
 

@@ -4,7 +4,7 @@ import type { AdminDeps } from '../admin-deps';
 import { param, tenantAdminContext } from './route-kit';
 import { invalid, readBody, readIdList } from '../../domain/groups/input';
 import { mergeSettingsInput, readSettings } from '../../domain/deprovisioning/settings';
-import { allowHeld, listHeldChanges, rejectHeld } from '../../domain/deprovisioning/held-changes';
+import { allowHeld, listHeldChanges, rejectHeld, type DecisionSelection } from '../../domain/deprovisioning/held-changes';
 import { linkUserToIdp } from '../../domain/deprovisioning/linking';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
@@ -18,16 +18,22 @@ import { auditEvent } from '../../domain/audit';
 export function deprovisioningRoutes(deps: AdminDeps): Router {
   const router = express.Router();
   const breakerDeps = { models: deps.models, memberships: deps.memberships, enqueuer: deps.producer };
-  /** `userIds` (absent: every held user). */
-  const userIdsOf = (input: unknown): string[] | undefined => {
-    // No body, or {}: every held user. A JSON null or any other non-object is refused (readBody), not
+  /** `userIds` and `groupIds` (both absent: every held change). */
+  const selectionOf = (input: unknown): DecisionSelection | undefined => {
+    // No body, or {}: every held change. A JSON null or any other non-object is refused (readBody), not
     // taken for "everyone": allowing every held deprovision is not something a malformed request does.
     if (input === undefined) return undefined;
-    const body = readBody(input, ['userIds']);
-    if (body.userIds === undefined) return undefined;
-    const ids = readIdList(body, 'userIds', { max: 10_000 });
-    if (ids.length === 0) throw invalid('userIds', '"userIds" names no user; leave it out to decide on every held user');
-    return ids;
+    const body = readBody(input, ['userIds', 'groupIds']);
+    const list = (field: 'userIds' | 'groupIds', what: string) => {
+      if (body[field] === undefined) return undefined;
+      const ids = readIdList(body, field, { max: 10_000 });
+      if (ids.length === 0) throw invalid(field, `"${field}" names no ${what}; leave it out to decide on every held change`);
+      return ids;
+    };
+    const userIds = list('userIds', 'user');
+    const groupIds = list('groupIds', 'group');
+    if (!userIds && !groupIds) return undefined;
+    return { ...(userIds && { userIds }), ...(groupIds && { groupIds }) };
   };
 
   router.get('/deprovisioning/settings', async (req, res) => {
@@ -62,11 +68,11 @@ export function deprovisioningRoutes(deps: AdminDeps): Router {
   });
   router.post('/deprovisioning/held/allow', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'allow held deprovisions');
-    res.json(await allowHeld(breakerDeps, ctx, userIdsOf(req.body)));
+    res.json(await allowHeld(breakerDeps, ctx, selectionOf(req.body)));
   });
   router.post('/deprovisioning/held/reject', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'reject held deprovisions');
-    res.json(await rejectHeld(breakerDeps, ctx, userIdsOf(req.body)));
+    res.json(await rejectHeld(breakerDeps, ctx, selectionOf(req.body)));
   });
   router.post('/users/:id/link', async (req, res) => {
     const ctx = await tenantAdminContext(deps, req, res, 'link users to the IdP');
@@ -83,7 +89,19 @@ const tags = ['Deprovisioning'];
 const idPath: Json = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'User id' };
 const decisionBody: Json = {
   required: false,
-  ...json({ type: 'object', properties: { userIds: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 10000, description: 'The users to decide on; absent: every held user' } } }),
+  ...json({
+    type: 'object',
+    properties: {
+      userIds: {
+        type: 'array',
+        items: { type: 'string' },
+        minItems: 1,
+        maxItems: 10000,
+        description: 'The users to decide on (their deprovisions and IdP group-member removals); absent with groupIds: every held change',
+      },
+      groupIds: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 10000, description: "The IdP groups whose members' held removals to decide on" },
+    },
+  }),
 };
 const settingsSchema: Json = {
   type: 'object',
@@ -132,8 +150,20 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
         responses: {
           '200': ok({
             type: 'object',
-            properties: { breaker: { type: 'object', additionalProperties: true }, held: { type: 'integer' }, rejected: { type: 'integer' }, items: { type: 'array', items: ref('HeldUser') } },
-            required: ['breaker', 'held', 'rejected', 'items'],
+            properties: {
+              breaker: { type: 'object', additionalProperties: true },
+              held: { type: 'integer' },
+              rejected: { type: 'integer' },
+              items: { type: 'array', items: ref('HeldUser') },
+              groupChanges: {
+                type: 'object',
+                description: 'Held IdP group-member removals (SCIM shows them done, access kept), per membership, oldest first',
+                properties: { held: { type: 'integer' }, rejected: { type: 'integer' }, items: { type: 'array', items: ref('HeldGroupChange') } },
+                required: ['held', 'rejected', 'items'],
+              },
+              groupDeletions: { type: 'array', description: 'Held IdP group deletions (SCIM answers 404; the group stays for access), oldest first', items: ref('HeldGroupDeletion') },
+            },
+            required: ['breaker', 'held', 'rejected', 'items', 'groupChanges', 'groupDeletions'],
           }),
           ...adminErrors(),
         },
@@ -193,10 +223,55 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
       },
       required: ['user', 'idpState', 'state', 'since', 'changes'],
     },
+    HeldGroupChange: {
+      type: 'object',
+      properties: {
+        groupId: { type: 'string' },
+        groupName: { type: 'string' },
+        userId: { type: 'string' },
+        userName: { type: 'string' },
+        state: { type: 'string', enum: ['held', 'rejected'] },
+        since: { type: 'string', format: 'date-time' },
+        decidedAt: { type: 'string', format: 'date-time' },
+        decidedBy: { type: 'string' },
+        changes: {
+          type: 'array',
+          description: 'The IdP requests that removed the member, in order',
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' } },
+            required: ['id', 'at', 'actor'],
+          },
+        },
+      },
+      required: ['groupId', 'userId', 'state', 'since', 'changes'],
+    },
+    HeldGroupDeletion: {
+      type: 'object',
+      properties: {
+        groupId: { type: 'string' },
+        groupName: { type: 'string' },
+        state: { type: 'string', enum: ['held', 'rejected'] },
+        since: { type: 'string', format: 'date-time' },
+        decidedAt: { type: 'string', format: 'date-time' },
+        decidedBy: { type: 'string' },
+        change: {
+          type: 'object',
+          properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' } },
+          required: ['id', 'at', 'actor'],
+        },
+      },
+      required: ['groupId', 'state', 'since', 'change'],
+    },
     HeldDecision: {
       type: 'object',
-      properties: { decided: { type: 'array', items: { type: 'string' } }, unchanged: { type: 'array', items: { type: 'string' } } },
-      required: ['decided', 'unchanged'],
+      properties: {
+        decided: { type: 'array', items: { type: 'string' } },
+        unchanged: { type: 'array', items: { type: 'string' } },
+        decidedGroupChanges: { type: 'array', items: { type: 'string' }, description: 'Held IdP group-member removals decided ("groupId|userId")' },
+        decidedGroupDeletions: { type: 'array', items: { type: 'string' }, description: 'Held IdP group deletions decided (group ids)' },
+      },
+      required: ['decided', 'unchanged', 'decidedGroupChanges', 'decidedGroupDeletions'],
     },
   },
 };

@@ -2,7 +2,8 @@ import type { AuditEventDoc, HeldChange, Models, UserDoc } from '../../persisten
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
 import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
-import { auditEvent, writeAuditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { auditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { writeTenantAudit } from '../recovery/pending-audits';
 import { accessEvents } from '../access-events';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { breakerTripsTotal } from '../../observability/deprovisioning-metrics';
@@ -36,38 +37,59 @@ export function heldChange(kind: HeldChange['kind'], cause: DeprovisionCause, at
  * likely the start of the same mistake. Exempt users and members of exempt groups are never held.
  */
 export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string, userId: string, cause: DeprovisionCause, opts: { counted?: boolean } = {}, now = new Date()): Promise<boolean> {
-  const { settings, trippedAt } = await readSettings(deps.models, tenantId);
+  const read = await readSettings(deps.models, tenantId);
+  const { settings, trippedAt } = read;
   const { breaker } = settings;
   if (!breaker.enabled) return false;
   if (settings.exemptUserIds.includes(userId)) return false;
   if (settings.exemptGroupIds.length > 0 && (await deps.memberships.inAnyOf(tenantId, userId, settings.exemptGroupIds))) return false;
-  const since = new Date(now.getTime() - breaker.windowMinutes * 60_000);
   // The deletion of a user whose deactivation was applied already counted with the deactivation.
   if (!trippedAt && opts.counted === false) return false;
+  return tripsOrTripped(deps, tenantId, 1, cause, read, now);
+}
+
+/**
+ * Whether `count` more deprovisions are held: the breaker is tripped already, or they take the
+ * window's count above the limit and trip it now (the trip and its audit event one write). A trip
+ * also puts on hold the users' deprovisions applied earlier in the window.
+ */
+export async function tripsOrTripped(deps: BreakerDeps, tenantId: string, count: number, cause: DeprovisionCause, read: Awaited<ReturnType<typeof readSettings>>, now = new Date()): Promise<boolean> {
+  const { settings, trippedAt, resetAt } = read;
+  const { breaker } = settings;
+  if (!breaker.enabled) return false;
+  // The sliding window, started afresh when the breaker last closed (an admin decided on everything held).
+  const windowStart = now.getTime() - breaker.windowMinutes * 60_000;
+  const since = new Date(resetAt && resetAt.getTime() > windowStart ? resetAt.getTime() : windowStart);
   if (!trippedAt) {
-    const users = repositoriesOf(deps.models).users;
-    const [deactivated, deleted] = await Promise.all([users.countDeprovisionedSince(tenantId, since), repositoriesOf(deps.models).auditEvents.countActiveUserDeletionsSince(tenantId, since)]);
-    const applied = deactivated + deleted;
+    const repos = repositoriesOf(deps.models);
+    const [deactivated, deleted, groupRemovals] = await Promise.all([
+      repos.users.countDeprovisionedSince(tenantId, since),
+      repos.auditEvents.countActiveUserDeletionsSince(tenantId, since),
+      repos.auditEvents.countGroupDeprovisionsSince(tenantId, since),
+    ]);
+    const applied = deactivated + deleted + groupRemovals;
     // Within the floor, the percentage cannot trip it: the active users (a count over the tenant's
-    // users) are read only past it, so an ordinary deactivation costs two small range counts.
-    if (applied + 1 <= breaker.users) return false;
-    const active = await users.countActive(tenantId);
+    // users) are read only past it, so an ordinary deactivation costs a few small range counts.
+    if (applied + count <= breaker.users) return false;
+    const active = await repos.users.countActive(tenantId);
     // The percentage is of the users active before the window's deprovisions.
-    const limit = Math.max(breaker.users, Math.floor((breaker.percentOfActive * (active + applied)) / 100));
-    if (applied + 1 <= limit) return false;
-    if (await repositoriesOf(deps.models).tenants.tripBreaker(tenantId, now)) {
+    const limit = Math.max(breaker.users, Math.floor((breaker.percentOfActive * (active + deactivated + deleted)) / 100));
+    if (applied + count <= limit) return false;
+    const audit = auditEvent(
+      {
+        tenantId,
+        actor: cause.actor,
+        action: 'directory.breaker_tripped',
+        object: { type: 'Tenant', id: tenantId },
+        after: { deprovisionsInWindow: applied + count, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
+        ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
+      },
+      now,
+    );
+    // The trip and its audit event are one write: a crash after it leaves the event for the sweeper.
+    if (await repos.tenants.tripBreaker(tenantId, now, audit)) {
       breakerTripsTotal.inc();
-      await writeAuditEvent(
-        deps.models,
-        auditEvent({
-          tenantId,
-          actor: cause.actor,
-          action: 'directory.breaker_tripped',
-          object: { type: 'Tenant', id: tenantId },
-          after: { deprovisionsInWindow: applied + 1, limit, windowMinutes: breaker.windowMinutes, activeUsers: active },
-          ...(cause.requestId !== undefined ? { requestId: cause.requestId } : {}),
-        }),
-      );
+      await writeTenantAudit(deps.models, tenantId, audit);
     }
   }
   // Idempotent: a crash part-way through is finished by the next held deprovision.

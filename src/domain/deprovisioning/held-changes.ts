@@ -1,10 +1,12 @@
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
-import { auditEvent, writeAuditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { auditEvent, writeUserAudits, type AuditActor } from '../audit';
+import { writeTenantAudit } from '../recovery/pending-audits';
 import { accessEvents } from '../access-events';
 import { completePendingChange, recordPendingChange, type RecoveryDeps } from '../recovery/pending-changes';
 import { userSummary, type UserSummary } from '../groups/user-identity';
 import type { BreakerDeps } from './breaker';
+import { decideHeldGroupDeletions, decideHeldMemberships, listHeldGroupDeletions, listHeldMemberships } from './group-holds';
 import { readSettings } from './settings';
 
 /** The admin's request: tenant, actor and request id (audited with each decision). */
@@ -52,11 +54,20 @@ export async function listHeldChanges(deps: Pick<BreakerDeps, 'models'>, tenantI
   const { settings, trippedAt } = await readSettings(deps.models, tenantId);
   const users = await repositoriesOf(deps.models).users.withHolds(tenantId, opts);
   const items = users.map(heldUserView);
+  const memberships = await listHeldMemberships(deps.models, tenantId, opts);
   return {
     breaker: { ...settings.breaker, tripped: trippedAt !== undefined, ...(trippedAt ? { trippedAt: trippedAt.toISOString() } : {}) },
     held: items.filter((i) => i.state === 'held').length,
     rejected: items.filter((i) => i.state === 'rejected').length,
     items,
+    // IdP group-member removals (and the removals of a deleted IdP group's members), per membership.
+    groupChanges: {
+      held: memberships.filter((m) => m.state === 'held').length,
+      rejected: memberships.filter((m) => m.state === 'rejected').length,
+      items: memberships,
+    },
+    // IdP group deletions (SCIM answers 404; the group, its members and grants stay for access).
+    groupDeletions: await listHeldGroupDeletions(deps.models, tenantId, opts),
   };
 }
 
@@ -65,6 +76,16 @@ export interface DecisionOutcome {
   decided: string[];
   /** Users named that had nothing to decide (already decided, or no hold): the call is idempotent. */
   unchanged: string[];
+  /** Held IdP group-member removals this call applied or rejected ("groupId|userId"). */
+  decidedGroupChanges: string[];
+  /** Held IdP group deletions this call applied or rejected (group ids). */
+  decidedGroupDeletions: string[];
+}
+
+/** What a decision takes: everything held (absent), or the users named (their deprovisions and group removals), or the groups named (their members' removals). */
+export interface DecisionSelection {
+  userIds?: readonly string[];
+  groupIds?: readonly string[];
 }
 
 const MAX_TRIES = 8;
@@ -76,26 +97,33 @@ const MAX_TRIES = 8;
  * admin deactivates at once a user whose access was kept). Idempotent: a user without a hold is
  * left alone, and each change is a compare-and-set on the user's version, audited once with it.
  */
-export async function allowHeld(deps: BreakerDeps, ctx: DecisionContext, userIds?: readonly string[]): Promise<DecisionOutcome> {
-  return decide(deps, ctx, userIds, 'allow');
+export async function allowHeld(deps: BreakerDeps, ctx: DecisionContext, select?: DecisionSelection): Promise<DecisionOutcome> {
+  return decide(deps, ctx, select, 'allow');
 }
 
 /** Reject: the users keep their access; the IdP's state stays shown, marked rejected. Idempotent. */
-export async function rejectHeld(deps: BreakerDeps, ctx: DecisionContext, userIds?: readonly string[]): Promise<DecisionOutcome> {
-  return decide(deps, ctx, userIds, 'reject');
+export async function rejectHeld(deps: BreakerDeps, ctx: DecisionContext, select?: DecisionSelection): Promise<DecisionOutcome> {
+  return decide(deps, ctx, select, 'reject');
 }
 
-async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly string[] | undefined, verdict: 'allow' | 'reject'): Promise<DecisionOutcome> {
+async function decide(deps: BreakerDeps, ctx: DecisionContext, select: DecisionSelection | undefined, verdict: 'allow' | 'reject'): Promise<DecisionOutcome> {
   const users = repositoriesOf(deps.models).users;
+  const userIds = select?.userIds;
   // All: the held ones. Named: allow takes rejected ones too (an admin's deactivation at once).
-  const candidates = await users.withHolds(ctx.tenantId, userIds ? { ids: userIds } : { state: 'held' });
-  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)) };
+  // Groups named (and no users): only their members' removals.
+  const candidates = userIds ? await users.withHolds(ctx.tenantId, { ids: userIds }) : select?.groupIds ? [] : await users.withHolds(ctx.tenantId, { state: 'held' });
+  const outcome: DecisionOutcome = { decided: [], unchanged: (userIds ?? []).filter((id) => !candidates.some((u) => u._id === id)), decidedGroupChanges: [], decidedGroupDeletions: [] };
   for (const candidate of candidates) {
     const done = verdict === 'allow' ? await allowOne(deps, ctx, candidate) : await rejectOne(deps, ctx, candidate);
     (done ? outcome.decided : outcome.unchanged).push(candidate._id);
   }
+  // The IdP group-member removals, oldest hold first.
+  outcome.decidedGroupChanges = await decideHeldMemberships(deps, ctx, verdict, select);
+  // The IdP's group deletions: all, or the groups named (users named alone take none).
+  if (!select?.userIds || select.groupIds) outcome.decidedGroupDeletions = await decideHeldGroupDeletions(deps, ctx, verdict, select?.groupIds);
   // Nothing left to decide: the breaker closes (its window starts afresh).
-  if ((await users.countHeld(ctx.tenantId)) === 0 && (await repositoriesOf(deps.models).tenants.resetBreaker(ctx.tenantId))) {
+  const left = async () => (await users.countHeld(ctx.tenantId)) + (await deps.memberships.countHeld(ctx.tenantId)) + (await repositoriesOf(deps.models).groups.countHeldDeletions(ctx.tenantId));
+  if ((await left()) === 0) {
     const audit = auditEvent({
       tenantId: ctx.tenantId,
       actor: ctx.actor,
@@ -104,7 +132,8 @@ async function decide(deps: BreakerDeps, ctx: DecisionContext, userIds: readonly
       after: { verdict },
       ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
     });
-    await writeAuditEvent(deps.models, audit);
+    // The reset and its audit event are one write (as the trip's).
+    if (await repositoriesOf(deps.models).tenants.resetBreaker(ctx.tenantId, audit)) await writeTenantAudit(deps.models, ctx.tenantId, audit);
   }
   return outcome;
 }

@@ -50,10 +50,10 @@ export function resolveSettings(doc: DeprovisioningSettingsDoc | undefined): Dep
   };
 }
 
-export async function readSettings(models: Models, tenantId: string): Promise<{ settings: DeprovisioningSettings; trippedAt: Date | undefined }> {
+export async function readSettings(models: Models, tenantId: string): Promise<{ settings: DeprovisioningSettings; trippedAt: Date | undefined; resetAt?: Date | undefined }> {
   const doc = await repositoriesOf(models).tenants.deprovisioningOf(tenantId);
   if (!doc) throw new AppError('notFound', 'TENANT_NOT_FOUND', `Tenant ${tenantId} not found`);
-  return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt };
+  return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt, resetAt: doc.breakerResetAt };
 }
 
 function integer(body: Body, field: string, min: number, max: number): number | undefined {

@@ -18,8 +18,22 @@ export interface MemberChanges {
  * The intent of a group change, recorded in the same update as its version bump. `position`: the
  * one its request took before the commit (GroupsRepository.takePosition).
  */
-export function pendingGroupChange(audit: AuditEventDoc, delta: { add: string[]; remove: string[]; replaceAll?: string[] }, position: number): PendingGroupChange {
-  return { _id: audit._id, at: audit.at, add: [...delta.add], remove: [...delta.remove], ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}), position, audit };
+export function pendingGroupChange(
+  audit: AuditEventDoc,
+  delta: { add: string[]; remove: string[]; replaceAll?: string[] },
+  position: number,
+  holdRemovals: readonly string[] = [],
+): PendingGroupChange {
+  return {
+    _id: audit._id,
+    at: audit.at,
+    add: [...delta.add],
+    remove: [...delta.remove],
+    ...(delta.replaceAll ? { replaceAll: [...delta.replaceAll] } : {}),
+    position,
+    audit,
+    ...(holdRemovals.length > 0 && { holdRemovals: [...holdRemovals] }),
+  };
 }
 
 const touched = (c: PendingGroupChange) => new Set([...c.add, ...c.remove]);
@@ -77,10 +91,25 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
   if (change.replaceAll) {
     // A full list removes whoever else the source holds now (an older change applied after this read loses to the removal's position).
     const wanted = new Set(change.replaceAll);
-    remove.push(...(await memberships.userIdsOf(tenantId, groupId, SCIM_SOURCE)).filter((u) => !wanted.has(u)));
+    // Members whose removal is held are out of the IdP's view already.
+    remove.push(...(await memberships.userIdsOf(tenantId, groupId, SCIM_SOURCE, { idpView: true })).filter((u) => !wanted.has(u)));
   }
-  const removes = remove.length ? await memberships.removeSourceAt(tenantId, groupId, remove, SCIM_SOURCE, position) : { changed: [], applied: [] };
+  // The breaker's decision travels with the change: its held removals keep the source, marked held
+  // (in the same ordered write), whoever finishes the change.
+  const holding = new Set(change.holdRemovals ?? []);
+  const plain = remove.filter((u) => !holding.has(u));
+  const held = remove.filter((u) => holding.has(u));
+  const removes = plain.length ? await memberships.removeSourceAt(tenantId, groupId, plain, SCIM_SOURCE, position) : { changed: [], applied: [] };
+  const holds = held.length
+    ? await memberships.holdSourceAt(tenantId, groupId, held, SCIM_SOURCE, position, {
+        _id: change._id,
+        at: change.at,
+        actor: change.audit.actor,
+        ...(change.audit.requestId !== undefined && { requestId: change.audit.requestId }),
+      })
+    : { changed: [], applied: [] };
   const changes: MemberChanges = opts.recovering ? { added: adds.applied, removed: removes.applied } : { added: adds.changed, removed: removes.changed };
+  const membersHeld = opts.recovering ? holds.applied : holds.changed;
   if (changes.added.length) await undoOrphanedAdds(deps, tenantId, groupId, changes.added);
 
   const after = (change.audit.after ?? {}) as Record<string, unknown>;
@@ -91,8 +120,13 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
       ...(opts.version !== undefined && { version: opts.version }),
       membersAdded: changes.added,
       membersRemoved: changes.removed,
+      // Held removals (the deprovisioning breaker): shown removed over SCIM, access kept.
+      ...(held.length > 0 && { membersHeld }),
       // A recovery lists the members its change's write is in effect on (see above) and what was asked.
-      ...(opts.recovering && { recovered: true, membersRequested: { add: change.add, remove: change.remove, ...(change.replaceAll && { replaceAll: change.replaceAll }) } }),
+      ...(opts.recovering && {
+        recovered: true,
+        membersRequested: { add: change.add, remove: change.remove.filter((u) => !holding.has(u)), ...(change.replaceAll && { replaceAll: change.replaceAll }) },
+      }),
     },
   };
   await writeAuditEvent(models, event);
@@ -176,9 +210,13 @@ export async function finishInterruptedGroupChanges(deps: RecoveryDeps, afterSec
  * committed (their members go with the group), so their events are written, once, saying which
  * members each asked for.
  */
-export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers'>): AuditEventDoc[] {
-  return (group.pendingMembers ?? []).map((change) => ({
-    ...change.audit,
-    after: { ...(change.audit.after ?? {}), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
-  }));
+export function pendingAuditsOfGroup(group: Pick<GroupDoc, 'pendingMembers' | 'pendingAudit'>): AuditEventDoc[] {
+  return [
+    ...(group.pendingMembers ?? []).map((change) => ({
+      ...change.audit,
+      after: { ...(change.audit.after ?? {}), recovered: true, membersRequested: { add: change.add, remove: change.remove } },
+    })),
+    // Group-level events (a held deletion's) a crash left on it.
+    ...(group.pendingAudit ?? []),
+  ];
 }

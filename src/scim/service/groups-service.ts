@@ -4,8 +4,9 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
 import { auditEvent } from '../../domain/audit';
-import { earlierConflicting, finishGroupChange, pendingAuditsOfGroup, pendingGroupChange } from '../../domain/recovery/pending-group-changes';
-import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
+import { earlierConflicting, finishGroupChange, pendingGroupChange, SCIM_SOURCE } from '../../domain/recovery/pending-group-changes';
+import { decideGroupDeletion, decideGroupRemovals, deleteIdpGroup, holdGroupDeletion, type GroupHoldDeps } from '../../domain/deprovisioning/group-holds';
+import type { DeprovisionCause } from '../../domain/deprovisioning/breaker';
 import { scimError } from '../../errors/app-error';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
@@ -29,7 +30,8 @@ export class GroupsService {
   private readonly store: ResourceStore<GroupDoc>;
 
   constructor(private readonly deps: ScimDeps) {
-    this.store = repositoriesOf(deps.models).groups.scim;
+    // As the IdP sees them: a group whose deletion is held is gone.
+    this.store = repositoriesOf(deps.models).groups.scimEdge;
   }
 
   async get(ctx: ScimContext, id: string): Promise<GroupDoc> {
@@ -103,33 +105,20 @@ export class GroupsService {
   }
 
   async delete(ctx: ScimContext, id: string, pre: Preconditions): Promise<void> {
-    const existing = await this.get(ctx, id);
-    checkIfMatch(pre.ifMatch, existing.version);
-    // The group, its memberships, its grants and the audit trail change: the intent is recorded
-    // first, so a crash part-way is finished by the sweeper (domain/recovery).
-    // Changes committed before the deletion whose request has not settled them yet: their members
-    // go with the group, their audit events must not. The intent carries them.
-    const memberCount = await this.deps.memberships.countMembers(ctx.tenantId, id);
-    const change = await recordPendingChange(
-      this.deps.models,
-      'group.delete',
-      id,
-      {
-        tenantId: ctx.tenantId,
-        actor: ctx.actor,
-        action: 'group.deleted',
-        object: { type: 'Group', id },
-        before: { attrs: existing.attrs, version: existing.version, memberCount },
-        requestId: ctx.requestId,
-      },
-      pendingAuditsOfGroup(existing),
-    );
-    const deleted = await this.store.deleteReturning(ctx.tenantId, id);
-    if (!deleted) {
-      await abandonPendingChange(this.deps.models, change);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const existing = await this.get(ctx, id);
+      checkIfMatch(pre.ifMatch, existing.version);
+      // The deprovisioning breaker: a mapped group's deletion counts its IdP members, and is held
+      // once the breaker is tripped (SCIM answers 404 from now on; access stays until an admin decides).
+      const decision = await decideGroupDeletion(this.holdDeps(), ctx.tenantId, existing, this.cause(ctx));
+      if (decision.hold) {
+        if (await holdGroupDeletion(this.deps.models, ctx, existing, decision.deprovisions)) return;
+        continue; // changed meanwhile: decided afresh
+      }
+      if (await deleteIdpGroup(recoveryDepsOf(this.deps), ctx, existing, decision.deprovisions)) return;
       throw notFound('Group', id);
     }
-    await completePendingChange(recoveryDepsOf(this.deps), change, { eventsLeft: pendingAuditsOfGroup(deleted) });
+    throw writeConflict('Group', id);
   }
 
   /**
@@ -141,9 +130,11 @@ export class GroupsService {
   async represent(ctx: ScimContext, docs: readonly GroupDoc[], want: { members: boolean; memberDisplay: boolean }): Promise<Record<string, unknown>[]> {
     const bodies = docs.map((doc) => toRepresentation(this.deps.registry, 'Group', doc, ctx.baseUrl));
     if (!want.members || docs.length === 0) return bodies;
+    // As the IdP sees them: a held removal is shown done.
     const membersOf = await this.deps.memberships.userIdsOfGroups(
       ctx.tenantId,
       docs.map((d) => d._id),
+      { idpView: true },
     );
     const names = want.memberDisplay ? await this.userDisplayNames(ctx.tenantId, [...new Set([...membersOf.values()].flat())]) : new Map<string, string>();
     docs.forEach((doc, i) => {
@@ -194,9 +185,12 @@ export class GroupsService {
       // The change's position, taken once it is known to be written: its member writes never undo
       // those of a change that starts after this request ends (docs/decisions.md).
       assertDeadlineNotAnswered();
+      // The deprovisioning breaker decides on the removals now, and its decision is committed with the change.
+      const decision = await decideGroupRemovals(this.holdDeps(), ctx.tenantId, existing, await this.removalsOf(ctx.tenantId, id, delta), this.cause(ctx));
       const position = await repositoriesOf(this.deps.models).groups.takePosition(ctx.tenantId, id);
       if (position === null) throw notFound('Group', id);
-      const change = pendingGroupChange(this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1), delta, position);
+      const audit = this.auditOf(ctx, action, id, existing, next.attrs, membersOnly ? undefined : existing.version + 1, decision.deprovisions);
+      const change = pendingGroupChange(audit, delta, position, decision.hold);
       // A change of members only, without If-Match, commutes with concurrent ones (memberships are
       // documents of their own), so it bumps unconditionally: 200 IdP PATCHes at once all land,
       // none answers 409, each with its own intent. A change of attributes is an optimistic
@@ -232,15 +226,31 @@ export class GroupsService {
     }
   }
 
-  /** The change's audit event, built before the write so that it can travel with it (its id fixed now). */
-  private auditOf(ctx: ScimContext, action: string, id: string, before: GroupDoc | undefined, attrs: Record<string, unknown>, version: number | undefined): AuditEventDoc {
+  /** The members a change removes from the IdP's view: those named, and for a full list whoever the IdP has now and the list leaves out. */
+  private async removalsOf(tenantId: string, groupId: string, delta: MemberDelta): Promise<string[]> {
+    if (!delta.replaceAll) return delta.remove;
+    const wanted = new Set([...delta.replaceAll, ...delta.add]);
+    const now = await this.deps.memberships.userIdsOf(tenantId, groupId, SCIM_SOURCE, { idpView: true });
+    return [...delta.remove, ...now.filter((u) => !wanted.has(u))];
+  }
+
+  private holdDeps(): GroupHoldDeps {
+    return { models: this.deps.models, memberships: this.deps.memberships, enqueuer: this.deps.producer, registry: this.deps.registry, logger: this.deps.logger };
+  }
+
+  private cause(ctx: ScimContext): DeprovisionCause {
+    return { actor: ctx.actor, ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}) };
+  }
+
+  /** The change's audit event, built before the write so that it can travel with it (its id fixed now). `deprovisions`: its removals the breaker counts. */
+  private auditOf(ctx: ScimContext, action: string, id: string, before: GroupDoc | undefined, attrs: Record<string, unknown>, version: number | undefined, deprovisions = 0): AuditEventDoc {
     return auditEvent({
       tenantId: ctx.tenantId,
       actor: ctx.actor,
       action,
       object: { type: 'Group', id },
       before: before && { attrs: before.attrs, version: before.version },
-      after: { attrs, ...(version !== undefined && { version }) },
+      after: { attrs, ...(version !== undefined && { version }), ...(deprovisions > 0 && { deprovisions }) },
       state: { attrs },
       requestId: ctx.requestId,
     });

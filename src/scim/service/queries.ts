@@ -37,7 +37,7 @@ export class ScimQueries {
   async listGroups(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<GroupDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
     const page = await runListQuery<GroupDoc>({
-      store: repositoriesOf(models).groups.scim,
+      store: repositoriesOf(models).groups.scimEdge,
       view: registry.view('Group'),
       tenantId: ctx.tenantId,
       params,
@@ -59,13 +59,15 @@ export class ScimQueries {
     const withGroups = docs.length > 0 && !opts.memberless && registry.includes('User', 'groups', sel);
     let groupsOf = new Map<string, { value: string; $ref: string; display?: string; type: string }[]>();
     if (withGroups) {
+      // As the IdP sees them: a held removal is shown done.
       const byUser = await memberships.groupIdsOfUsers(
         ctx.tenantId,
         docs.map((d) => d._id),
+        { idpView: true },
       );
       const groupIds = [...new Set([...byUser.values()].flat())];
       // Only the IdP's own groups are visible over SCIM; internal groups stay internal.
-      const groups = await repositoriesOf(models).groups.scim.attributesOf(ctx.tenantId, groupIds, ['displayName']);
+      const groups = await repositoriesOf(models).groups.scimEdge.attributesOf(ctx.tenantId, groupIds, ['displayName']);
       const names = new Map(groups.map((g) => [g._id, textValue(g.attrs.displayName)]));
       groupsOf = new Map(
         [...byUser].map(([userId, ids]) => [
