@@ -20,6 +20,8 @@ const ALLOWED_PARTIAL: Record<string, string> = {
   // Rules reading `groups = "X"`: the members of the named IdP groups. An IdP group holds only
   // `scim` memberships, so an index on `sources` would not narrow what (tenantId, groupId) bounds.
   'memberships find {groupId= sources= tenantId=}': 'IdP groups hold only `scim` memberships',
+  // The same read for SCIM's view of an IdP group (a full-list replace): held removals are left out.
+  'memberships find {groupId= sources= tenantId= held?}': 'IdP groups hold only `scim` memberships; held removals are filtered',
   // Deleting a group disables the rules that target it: a group is the target of a handful of rules.
   'rules find {enabled= targetGroupId= tenantId= deletedAt? kind?}': 'a group is the target of a few rules; (tenantId, targetGroupId) bounds them',
   // The audit log filtered by two names at once (an actor and what it acted on): the object's index bounds the read, the actor is filtered among its events.
