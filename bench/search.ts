@@ -17,7 +17,7 @@ import { createTenant } from '../src/domain/tenants';
 import { silentLogger } from '../src/observability/logger';
 import { signAdminToken } from '../src/auth/admin-jwt';
 import { loadSchemaRegistry } from '../src/attributes/registry';
-import { newId } from '../src/persistence/ids';
+import { userDocOf } from './seed';
 import type { UserDoc } from '../src/persistence/models';
 import { CORE_USER_URN, CUSTOM_USER_URN, ENTERPRISE_USER_URN } from '../src/attributes/urns';
 
@@ -80,17 +80,7 @@ async function main(): Promise<void> {
     for (let start = 0; !reused && start < USERS; start += CHUNK) {
       const docs: UserDoc[] = [];
       for (let i = start; i < Math.min(USERS, start + CHUNK); i++) {
-        const valid = registry.validateResource('User', userOf(i), { mode: 'create' });
-        docs.push({
-          _id: newId('usr'),
-          tenantId: tenant.tenantId,
-          attrs: valid.attrs,
-          lc: registry.shadows('User', valid.attrs) as UserDoc['lc'],
-          version: 1,
-          sync: { version: 1 },
-          createdAt: now,
-          updatedAt: now,
-        });
+        docs.push(userDocOf(registry, tenant.tenantId, userOf(i), now));
       }
       await models.User.collection.insertMany(docs as never[], { ordered: false });
       if ((start + CHUNK) % 10_000 === 0) process.stderr.write(`[bench] users ${start + CHUNK}/${USERS}\n`);

@@ -37,8 +37,9 @@ export function groupBody(displayName: string): Record<string, unknown> {
 
 export const seededUserName = (i: number) => `seed.user.${i}@bench.example.com`;
 
-function userDoc(registry: SchemaRegistry, tenantId: string, userName: string, now: Date): UserDoc {
-  const valid = registry.validateResource('User', userBody(userName), { mode: 'create' });
+/** A user document as a SCIM create stores it (validated attributes and their lower-case shadows), from a SCIM body. */
+export function userDocOf(registry: SchemaRegistry, tenantId: string, body: Record<string, unknown>, now: Date): UserDoc {
+  const valid = registry.validateResource('User', body, { mode: 'create' });
   return {
     _id: newId('usr'),
     tenantId,
@@ -57,7 +58,7 @@ export async function seedUsers(models: Models, registry: SchemaRegistry, tenant
   const now = new Date();
   for (let start = 0; start < count; start += INSERT_CHUNK) {
     const docs: UserDoc[] = [];
-    for (let i = start; i < Math.min(count, start + INSERT_CHUNK); i++) docs.push(userDoc(registry, tenantId, seededUserName(i), now));
+    for (let i = start; i < Math.min(count, start + INSERT_CHUNK); i++) docs.push(userDocOf(registry, tenantId, userBody(seededUserName(i)), now));
     await models.User.collection.insertMany(docs as never[], { ordered: false });
     ids.push(...docs.map((d) => d._id));
     progress(`users ${ids.length}/${count}`);

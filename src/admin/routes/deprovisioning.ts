@@ -103,6 +103,12 @@ const decisionBody: Json = {
     },
   }),
 };
+/** The IdP request that a held group change records (its audit event's id, time, actor and request id). */
+const heldRequest: Json = {
+  type: 'object',
+  properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' } },
+  required: ['id', 'at', 'actor'],
+};
 const settingsSchema: Json = {
   type: 'object',
   properties: {
@@ -237,11 +243,7 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
         changes: {
           type: 'array',
           description: 'The IdP requests that removed the member, in order',
-          items: {
-            type: 'object',
-            properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' } },
-            required: ['id', 'at', 'actor'],
-          },
+          items: heldRequest,
         },
       },
       required: ['groupId', 'userId', 'state', 'since', 'changes'],
@@ -255,11 +257,7 @@ export const deprovisioningOpenApi: { paths: Record<string, Json>; schemas: Reco
         since: { type: 'string', format: 'date-time' },
         decidedAt: { type: 'string', format: 'date-time' },
         decidedBy: { type: 'string' },
-        change: {
-          type: 'object',
-          properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'object', additionalProperties: true }, requestId: { type: 'string' } },
-          required: ['id', 'at', 'actor'],
-        },
+        change: heldRequest,
       },
       required: ['groupId', 'state', 'since', 'change'],
     },
