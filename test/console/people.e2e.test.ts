@@ -286,7 +286,10 @@ describe('people, paging and names in the console, at 5,000 users', () => {
           await page
             .getByRole('button', { name: 'All hands EMEA' })
             .click()
-            .then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor());
+            .then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor())
+            // The Edit form open too: its fields stack at phone width.
+            .then(() => page.getByRole('button', { name: 'Edit All hands EMEA' }).click())
+            .then(() => page.getByLabel('Description').waitFor());
         if (hash.startsWith('people/')) await page.getByRole('heading', { name: 'Effective permissions' }).waitFor();
         const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
         if (width > 375) wide.push(`${hash}: ${width}px`);
