@@ -52,6 +52,20 @@ describe('console accessibility (axe-core)', () => {
     expect(bad).toEqual([]);
   });
 
+  it("the Groups page's Edit form of a custom group has no serious or critical axe violation", async () => {
+    await page.goto(`${kit.base}/console/#/groups`);
+    await page.getByRole('button', { name: 'Sales team', exact: true }).click();
+    await page.getByRole('button', { name: 'Edit Sales team' }).click();
+    await page.getByLabel('Description').waitFor();
+    await page.waitForLoadState('networkidle');
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const bad = result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ rule: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+    if (bad.length > 0) writeFileSync(join(SCREENSHOTS, 'axe-group-edit.json'), JSON.stringify(bad, null, 2));
+    expect(bad).toEqual([]);
+  });
+
   it('the check sees a violation planted on a page (a button without a name is critical)', async () => {
     await page.goto(`${kit.base}/console/#/connect`);
     await page.locator('main h1').waitFor();

@@ -137,6 +137,48 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     120_000,
   );
 
+  step("edits a custom group's name and description in place; a default group offers no Edit", async () => {
+    const { page, base } = kit!;
+    const [team] = (await s.admin.get('/groups?q=team%20001')).body.items as { id: string; name: string }[];
+    expect(team?.name).toBe('Team 001');
+    await page.goto(`${base}/console/#/groups`);
+    await page.getByLabel('Search groups').fill('team 001');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Team 001', exact: true }).click();
+    const detail = page.locator('section.detail').first();
+    await detail.getByRole('heading', { name: /^Team 001: / }).waitFor();
+
+    // Escape closes the form and saves nothing.
+    await detail.getByRole('button', { name: 'Edit Team 001' }).click();
+    await detail.getByLabel('Name', { exact: true }).fill('Not kept');
+    await page.keyboard.press('Escape');
+    await detail.getByText('Editing cancelled: nothing saved.').waitFor();
+    expect(await detail.getByLabel('Name', { exact: true }).count()).toBe(0);
+
+    // The API's refusal is shown in the form: names are unique per tenant.
+    await detail.getByRole('button', { name: 'Edit Team 001' }).click();
+    await detail.getByLabel('Name', { exact: true }).fill('team 002');
+    await detail.getByRole('button', { name: 'Save changes' }).click();
+    await detail.getByRole('alert').filter({ hasText: 'A group named "team 002" exists already' }).waitFor();
+
+    await detail.getByLabel('Name', { exact: true }).fill('Platform team');
+    await detail.getByLabel('Description').fill('Builds and runs the platform');
+    await detail.getByRole('button', { name: 'Save changes' }).click();
+    await detail.getByText('Platform team saved.').waitFor();
+    await detail.getByRole('heading', { name: /^Platform team: / }).waitFor();
+    await page.getByRole('button', { name: 'Platform team', exact: true }).waitFor(); // the list's row too
+    const saved = (await s.admin.get(`/groups/${team!.id}`)).body as { name: string; description: string | null };
+    expect(saved).toMatchObject({ name: 'Platform team', description: 'Builds and runs the platform' });
+
+    // A default group is not edited here (the API refuses it): no Edit button.
+    await page.getByLabel('Search groups').fill('admins');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Admins', exact: true }).click();
+    await detail.getByRole('heading', { name: /^Admins: / }).waitFor();
+    expect(await detail.getByRole('button', { name: /^Edit/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Edit/ }).count()).toBe(0);
+  });
+
   step("the audit row of a rule's removal names the user, the group, the rule and the change that triggered it", async () => {
     const { page, base } = kit!;
     const engineering = await s.internalGroup('Engineering');
@@ -244,7 +286,10 @@ describe('people, paging and names in the console, at 5,000 users', () => {
           await page
             .getByRole('button', { name: 'All hands EMEA' })
             .click()
-            .then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor());
+            .then(() => page.getByText(`Showing 200 of ${BIG_GROUP}`).waitFor())
+            // The Edit form open too: its fields stack at phone width.
+            .then(() => page.getByRole('button', { name: 'Edit All hands EMEA' }).click())
+            .then(() => page.getByLabel('Description').waitFor());
         if (hash.startsWith('people/')) await page.getByRole('heading', { name: 'Effective permissions' }).waitFor();
         const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
         if (width > 375) wide.push(`${hash}: ${width}px`);

@@ -1,14 +1,17 @@
 import { api, ApiError, qs } from '../api.js';
-import { field, h, pagedTable, replace, row, table } from '../dom.js';
+import { field, h, onAsync, pagedTable, replace, row, statusLine, table } from '../dom.js';
 import type { Page } from '../main.js';
 
 interface Group {
   id: string;
   name: string;
+  description: string | null;
   audience: string;
   kind: string;
   origin: string;
   status: string;
+  default: boolean;
+  readOnly: boolean;
   memberCount?: number;
   rule?: { expression: string } | null;
 }
@@ -54,6 +57,9 @@ function explainSource(source: string, rules: Map<string, Rule>, group: Group): 
   if (source === 'dynamic' && group.rule) return h('li', {}, "the group's own rule: ", h('code', {}, group.rule.expression));
   return h('li', {}, SOURCE_NAMES[source] ?? source);
 }
+
+/** Only a custom group is edited here: the API refuses default groups and IdP groups. */
+const editable = (g: Group) => g.origin === 'internal' && !g.default && !g.readOnly;
 
 const describe = (s: Source) => [s.group ? `group ${s.group.name}` : null, s.role ? `role ${s.role.name}` : null, s.kind].filter(Boolean).join(' · ');
 
@@ -104,7 +110,54 @@ export const renderGroups: Page = (root) => {
     (person.querySelector('h2') as HTMLElement | null)?.focus();
   };
 
-  const showGroup = async (g: Group) => {
+  const editStatus = statusLine();
+  /** The Edit form of a custom group (name, description): PATCH /groups/{id}; the API's refusal (a duplicate name…) shown in the form. */
+  const openEditor = (g: Group, editArea: HTMLElement, editButton: HTMLButtonElement, saved: (updated: Group) => void) => {
+    const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '100', value: g.name });
+    const description = h('textarea', { name: 'description', rows: '3', maxlength: '1000' }, g.description ?? '');
+    const error = h('p', { class: 'bad', role: 'alert', hidden: true });
+    const save = h('button', { type: 'submit' }, 'Save changes');
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const close = (message: string) => {
+      replace(editArea);
+      editButton.hidden = false;
+      editButton.focus();
+      editStatus.textContent = message;
+    };
+    cancel.addEventListener('click', () => close('Editing cancelled: nothing saved.'));
+    const form = h(
+      'form',
+      { 'aria-labelledby': 'group-edit-h', class: 'editor' },
+      h('h3', { id: 'group-edit-h' }, `Edit ${g.name}`),
+      field('Name', name),
+      field('Description', description, 'Empty: no description'),
+      error,
+      h('div', { class: 'actions' }, save, cancel),
+    );
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') close('Editing cancelled: nothing saved.');
+    });
+    onAsync(form, 'submit', async (ev) => {
+      ev.preventDefault();
+      error.hidden = true;
+      const text = description.value.trim();
+      try {
+        const updated = await api.patch<Group>(`/groups/${encodeURIComponent(g.id)}`, { name: name.value.trim(), description: text === '' ? null : text });
+        close(`${updated.name} saved.`);
+        saved(updated);
+      } catch (err) {
+        error.textContent = (err as ApiError).message;
+        error.hidden = false;
+        name.focus();
+      }
+    });
+    editButton.hidden = true;
+    editStatus.textContent = '';
+    replace(editArea, form);
+    name.focus();
+  };
+
+  const showGroup = async (g: Group, renamed?: (updated: Group) => void) => {
     const load = async (cursor?: string) => {
       const members = await api.get<{ items: Member[]; total: number | null; nextCursor: string | null }>(`/groups/${encodeURIComponent(g.id)}/members${qs({ limit: 200, cursor })}`);
       const rows = members.items.map((m) => {
@@ -126,8 +179,26 @@ export const renderGroups: Page = (root) => {
     };
     const first = await pagedTable(['Member', 'E-mail', 'Role', 'Why they are here'], `Members of ${g.name} with the sources that hold each membership`, 'No members.', load);
     replace(person);
-    replace(detail, h('h2', { id: 'detail-h', tabindex: '-1' }, `${g.name}: ${g.memberCount ?? '?'} members`), first);
-    (detail.querySelector('h2') as HTMLElement).focus();
+    const heading = h('h2', { id: 'detail-h', tabindex: '-1' }, `${g.name}: ${g.memberCount ?? '?'} members`);
+    const about = h('p', { class: 'hint' }, g.description ?? '');
+    let edit: HTMLElement | null = null;
+    if (editable(g)) {
+      const button = h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${g.name}` }, 'Edit');
+      const area = h('div', {});
+      button.addEventListener('click', () =>
+        openEditor(g, area, button, (updated) => {
+          g = { ...g, name: updated.name, description: updated.description };
+          heading.textContent = `${g.name}: ${g.memberCount ?? '?'} members`;
+          about.textContent = g.description ?? '';
+          button.setAttribute('aria-label', `Edit ${g.name}`);
+          renamed?.(updated);
+        }),
+      );
+      edit = h('div', {}, h('div', { class: 'actions' }, button), area);
+    }
+    editStatus.textContent = '';
+    replace(detail, heading, about, edit, editStatus, first);
+    heading.focus();
   };
 
   const load = async () => {
@@ -138,7 +209,14 @@ export const renderGroups: Page = (root) => {
       const res = await api.get<{ items: Group[]; total: number; page: number; limit: number }>(`/groups${qs({ q: q.value.trim(), sort: sort.value, origin: origin.value, limit: 100, page: n })}`);
       const rows = res.items.map((g) => {
         const open = h('button', { type: 'button', class: 'link' }, g.name);
-        open.addEventListener('click', () => void showGroup(g).catch((err: ApiError) => replace(detail, h('p', { class: 'bad' }, err.message))));
+        open.addEventListener(
+          'click',
+          () =>
+            void showGroup(g, (updated) => {
+              Object.assign(g, { name: updated.name, description: updated.description });
+              open.textContent = updated.name;
+            }).catch((err: ApiError) => replace(detail, h('p', { class: 'bad' }, err.message))),
+        );
         return row(open, g.audience, g.kind, g.status, g.memberCount ?? '—');
       });
       return { rows, total: res.total, next: res.page * res.limit < res.total ? String(res.page + 1) : null };
