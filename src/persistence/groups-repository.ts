@@ -96,6 +96,22 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
     return res.modifiedCount > 0;
   }
 
+  /**
+   * The IdP group whose deletion is held or rejected that a SCIM create names again: by its
+   * lower-cased displayName (the unique index), else by its externalId (`tenantId, origin,
+   * attrs.externalId, _id`). Null when the name is free or taken by a group the IdP sees.
+   */
+  async heldDeletionNamed(tenantId: string, names: { lcDisplayName?: string; externalId?: string }): Promise<GroupDoc | null> {
+    const projection = { pendingMembers: 0, pendingAudit: 0 };
+    if (names.lcDisplayName !== undefined) {
+      const byName = (await this.collection.findOne({ tenantId, origin: 'scim', 'lc.displayName': names.lcDisplayName } as never, { projection })) as GroupDoc | null;
+      if (byName?.heldDeletion) return byName;
+    }
+    if (names.externalId === undefined) return null;
+    const byExternalId = (await this.collection.find({ tenantId, origin: 'scim', 'attrs.externalId': names.externalId } as never, { projection }).toArray()) as unknown as GroupDoc[];
+    return byExternalId.find((g) => g.heldDeletion) ?? null;
+  }
+
   /** Groups whose deletion by the IdP is held (or was rejected), or those named. */
   async withHeldDeletions(tenantId: string, opts: { state?: 'held' | 'rejected'; ids?: readonly string[] } = {}): Promise<GroupDoc[]> {
     const filter: Record<string, unknown> = { tenantId, 'heldDeletion.state': opts.state ?? { $in: ['held', 'rejected'] } };
