@@ -1,4 +1,4 @@
-import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { PATCH_OP, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { fixtureWithIds } from '../scim/http/helpers';
 
 /**
@@ -115,5 +115,39 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
     expect(await ended(id)).toBe(1);
     expect(await scimMembers(id)).toEqual(name.startsWith('Okta') ? [...members].sort() : []);
     expect(await accessOf(members)).toEqual(all(members, { mapped: true, edit: true }));
+  });
+});
+
+describe('Entra re-creating a held group under another displayName with the same externalId, with a threshold of 3', () => {
+  let s: SyncStack;
+  beforeAll(async () => {
+    s = await startSyncStack();
+  });
+  afterAll(() => s.close());
+
+  it('when the recorded POST names the held group by its externalId, then 201 with the same group, renamed, and the hold ends', async () => {
+    const team = await s.internalGroup('Ops team');
+    await s.createRule({ name: 'Ops', expression: 'groups = "IdP Ops"', targetGroupId: team });
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
+    const members: string[] = [];
+    for (let i = 0; i < 4; i++) members.push(await s.user(`ops-${i}@example.com`));
+    const created = await s.scim.post('/Groups', fixtureWithIds('entra/post-group.json', { '"displayName": "displayName"': '"displayName": "IdP Ops"' }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await s.scim.patch(`/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: members.map((value) => ({ value })) }] })).status).toBe(204);
+    await s.settle();
+    expect([...(await s.membersOf(team)).keys()].sort()).toEqual([...members].sort());
+    expect((await s.scim.delete(`/Groups/${id}`)).status).toBe(204);
+    expect((await s.admin.get('/deprovisioning/held')).body.groupDeletions).toEqual([expect.objectContaining({ groupId: id, state: 'held' })]);
+
+    const again = await s.scim.post('/Groups', fixtureWithIds('entra/post-group.json', { '"displayName": "displayName"': '"displayName": "IdP Operations"' }));
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(id);
+    expect(again.body.displayName).toBe('IdP Operations');
+    expect(again.body.externalId).toBe('8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159');
+    await s.settle();
+    expect((await s.admin.get('/deprovisioning/held')).body.groupDeletions).toEqual([]);
+    expect(await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': id } as never)).toBe(1);
+    expect((await s.scim.get(`/Groups/${id}`)).status).toBe(200);
   });
 });
