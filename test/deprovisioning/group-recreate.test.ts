@@ -54,7 +54,7 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
     return out;
   }
   const all = (users: string[], v: { mapped: boolean; edit: boolean }) => Object.fromEntries(users.map((id) => [id, v]));
-  const ended = (groupId: string) => s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': groupId } as never);
+  const ended = (groupId: string) => s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': groupId });
   const heldDeletions = async () => {
     const res = await s.admin.get('/deprovisioning/held');
     expect(res.status).toBe(200);
@@ -147,7 +147,7 @@ describe('Entra re-creating a held group under another displayName with the same
     expect(again.body.externalId).toBe('8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159');
     await s.settle();
     expect((await s.admin.get('/deprovisioning/held')).body.groupDeletions).toEqual([]);
-    expect(await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': id } as never)).toBe(1);
+    expect(await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': id })).toBe(1);
     expect((await s.scim.get(`/Groups/${id}`)).status).toBe(200);
   });
 });
