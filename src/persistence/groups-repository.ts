@@ -67,11 +67,14 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   readonly scim: ResourceStore<GroupDoc>;
   /** The IdP's groups as the IdP sees them (what SCIM requests read and write): a group whose deletion is held is gone. */
   readonly scimEdge: ResourceStore<GroupDoc>;
+  /** The IdP's groups whose deletion is held or rejected: an admin's Allow deletes only while it still is (the IdP may have taken the group back). */
+  readonly scimHeldDeletions: ResourceStore<GroupDoc>;
 
   constructor(private readonly models: Models) {
     super(models.Group);
     this.scim = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin });
     this.scimEdge = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin, heldDeletion: { $exists: false } });
+    this.scimHeldDeletions = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin, heldDeletion: { $exists: true } });
   }
 
   /**
