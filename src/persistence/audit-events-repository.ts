@@ -29,7 +29,7 @@ const toSequence = (event: AuditEventDoc): AuditEventDoc => ({ ...event, unseque
  * Events are only ever inserted and read, newest first.
  */
 /** The audit actions of IdP group changes that may deprovision (`after.deprovisions`). */
-export const GROUP_DEPROVISION_ACTIONS = ['group.patched', 'group.replaced', 'group.deleted'] as const;
+export const GROUP_DEPROVISION_ACTIONS = ['group.patched', 'group.replaced', 'group.deleted', 'group.deletion.ended'] as const;
 
 export class AuditEventsRepository {
   constructor(private readonly models: Models) {}

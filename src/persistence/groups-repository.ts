@@ -67,11 +67,14 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   readonly scim: ResourceStore<GroupDoc>;
   /** The IdP's groups as the IdP sees them (what SCIM requests read and write): a group whose deletion is held is gone. */
   readonly scimEdge: ResourceStore<GroupDoc>;
+  /** The IdP's groups whose deletion is held or rejected: an admin's Allow deletes only while it still is (the IdP may have taken the group back). */
+  readonly scimHeldDeletions: ResourceStore<GroupDoc>;
 
   constructor(private readonly models: Models) {
     super(models.Group);
     this.scim = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin });
     this.scimEdge = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin, heldDeletion: { $exists: false } });
+    this.scimHeldDeletions = new ResourceStore<GroupDoc>(models.Group, { origin: 'scim' satisfies GroupOrigin, heldDeletion: { $exists: true } });
   }
 
   /**
@@ -94,6 +97,22 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
       { $set: { 'heldDeletion.state': 'rejected', 'heldDeletion.decidedAt': now, 'heldDeletion.decidedBy': decidedBy }, $push: { pendingAudit: audit } } as never,
     );
     return res.modifiedCount > 0;
+  }
+
+  /**
+   * The IdP group whose deletion is held or rejected that a SCIM create names again: by its
+   * lower-cased displayName (the unique index), else by its externalId (`tenantId, origin,
+   * attrs.externalId, _id`). Null when the name is free or taken by a group the IdP sees.
+   */
+  async heldDeletionNamed(tenantId: string, names: { lcDisplayName?: string; externalId?: string }): Promise<GroupDoc | null> {
+    const projection = { pendingMembers: 0, pendingAudit: 0 };
+    if (names.lcDisplayName !== undefined) {
+      const byName = (await this.collection.findOne({ tenantId, origin: 'scim', 'lc.displayName': names.lcDisplayName } as never, { projection })) as GroupDoc | null;
+      if (byName?.heldDeletion) return byName;
+    }
+    if (names.externalId === undefined) return null;
+    const byExternalId = (await this.collection.find({ tenantId, origin: 'scim', 'attrs.externalId': names.externalId } as never, { projection }).toArray()) as unknown as GroupDoc[];
+    return byExternalId.find((g) => g.heldDeletion) ?? null;
   }
 
   /** Groups whose deletion by the IdP is held (or was rejected), or those named. */

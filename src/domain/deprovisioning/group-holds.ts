@@ -242,7 +242,14 @@ export async function holdGroupDeletion(models: Models, ctx: GroupDeletionContex
  * the deletion whose request has not settled them yet go with the group, their audit events (and
  * any group-level event left on it) are carried by the intent. False when the group is gone.
  */
-export async function deleteIdpGroup(deps: RecoveryDeps, ctx: GroupDeletionContext, group: GroupDoc, deprovisions: number, extra: Record<string, unknown> = {}): Promise<boolean> {
+export async function deleteIdpGroup(
+  deps: RecoveryDeps,
+  ctx: GroupDeletionContext,
+  group: GroupDoc,
+  deprovisions: number,
+  extra: Record<string, unknown> = {},
+  opts: { onlyHeld?: boolean } = {},
+): Promise<boolean> {
   const memberCount = await deps.memberships.countMembers(ctx.tenantId, group._id);
   const change = await recordPendingChange(
     deps.models,
@@ -259,7 +266,9 @@ export async function deleteIdpGroup(deps: RecoveryDeps, ctx: GroupDeletionConte
     },
     pendingAuditsOfGroup(group),
   );
-  const deleted = await repositoriesOf(deps.models).groups.scim.deleteReturning(ctx.tenantId, group._id);
+  const groups = repositoriesOf(deps.models).groups;
+  // An admin's Allow deletes the group only while its deletion is still held or rejected: the IdP may have taken it back meanwhile.
+  const deleted = await (opts.onlyHeld ? groups.scimHeldDeletions : groups.scim).deleteReturning(ctx.tenantId, group._id);
   if (!deleted) {
     await abandonPendingChange(deps.models, change);
     return false;
@@ -307,7 +316,7 @@ export async function decideHeldGroupDeletions(deps: BreakerDeps, ctx: DecisionC
   for (const group of docs) {
     const ids = [group.heldDeletion!.change._id];
     if (verdict === 'allow') {
-      if (await deleteIdpGroup(deps, ctx, group, 0, { allowedHeldChanges: ids })) decided.push(group._id);
+      if (await deleteIdpGroup(deps, ctx, group, 0, { allowedHeldChanges: ids }, { onlyHeld: true })) decided.push(group._id);
       continue;
     }
     const audit = auditEvent({

@@ -202,7 +202,8 @@ export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
     const before = obj(audit.before);
     return [{ type: 'user.deleted', object: withVersion(object, num(before.version)), data: { user: { id: object.id, attrs: obj(before.attrs) } } }];
   }
-  if (object.type === 'Group' && ['group.created', 'group.patched', 'group.replaced'].includes(action) && 'attrs' in obj(audit.after)) return scimGroupChange(audit);
+  // `group.deletion.ended`: the IdP took back a group whose deletion was held, its POST applied as a replace.
+  if (object.type === 'Group' && ['group.created', 'group.patched', 'group.replaced', 'group.deletion.ended'].includes(action) && 'attrs' in obj(audit.after)) return scimGroupChange(audit);
   if (object.type === 'Group' && action === 'group.deleted' && 'attrs' in obj(audit.before)) {
     const before = obj(audit.before);
     return [{ type: 'group.deleted', object: withVersion(object, num(before.version)), data: { group: { id: object.id, attrs: obj(before.attrs) } } }];

@@ -8,6 +8,7 @@ import { earlierConflicting, finishGroupChange, pendingGroupChange, SCIM_SOURCE 
 import { decideGroupDeletion, decideGroupRemovals, deleteIdpGroup, holdGroupDeletion, type GroupHoldDeps } from '../../domain/deprovisioning/group-holds';
 import type { DeprovisionCause } from '../../domain/deprovisioning/breaker';
 import { scimError } from '../../errors/app-error';
+import { isDuplicateKeyError } from '../../persistence/duplicate-key';
 import { applyPatch, isEmptyMemberDelta, parsePatchRequest, type MemberDelta } from '../patch';
 import { recoveryDepsOf, type ScimDeps } from './scim-deps';
 import type { Preconditions, ScimContext } from './context';
@@ -40,32 +41,101 @@ export class GroupsService {
     return doc;
   }
 
+  /**
+   * POST: a new group, or, when the IdP names again (displayName, or externalId) a group whose
+   * deletion the breaker holds or an admin rejected, that group taken back (takeBack).
+   */
   async create(ctx: ScimContext, body: unknown): Promise<GroupDoc> {
     const { registry } = this.deps;
     const valid = registry.validateResource('Group', body, { mode: 'create' });
     assertWithinLimits('Group', valid.attrs, this.deps.limits);
     const memberIds = (valid.members ?? []).map((m) => m.value);
     await this.requireUsers(ctx.tenantId, memberIds);
+    const groups = repositoriesOf(this.deps.models).groups;
+    const lc = registry.shadows('Group', valid.attrs) as GroupDoc['lc'];
+    const externalId = typeof valid.attrs.externalId === 'string' ? valid.attrs.externalId : undefined;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      // The name is free on a held group only once its deletion is decided; its externalId is not unique.
+      const heldByExternalId = externalId !== undefined ? await groups.heldDeletionNamed(ctx.tenantId, { externalId }) : null;
+      const held =
+        heldByExternalId ??
+        (await this.insertNew(ctx, valid.attrs, lc, memberIds).then(
+          (doc) => doc,
+          async (err: unknown) => {
+            if (!isDuplicateKeyError(err)) throw err;
+            const named = typeof lc?.displayName === 'string' ? await groups.heldDeletionNamed(ctx.tenantId, { lcDisplayName: lc.displayName }) : null;
+            return named ?? rethrowDuplicate(err, uniquenessMessage(valid.attrs));
+          },
+        ));
+      if (!held.heldDeletion) return held; // inserted
+      const taken = await this.takeBack(ctx, held, valid.attrs, memberIds);
+      if (taken) return taken;
+      // Decided or changed meanwhile: looked up afresh.
+    }
+    throw scimError.uniqueness(uniquenessMessage(valid.attrs));
+  }
+
+  private async insertNew(ctx: ScimContext, attrs: Record<string, unknown>, lc: GroupDoc['lc'], memberIds: string[]): Promise<GroupDoc> {
     const now = new Date();
     const groupId = newId('grp');
     // The group is inserted with its intent (members to add, audit event): a crash before the
     // members are written leaves them for the sweeper.
-    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, valid.attrs, 1), { add: memberIds, remove: [] }, 1);
+    const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, attrs, 1), { add: memberIds, remove: [] }, 1);
     const doc: GroupDoc = {
       _id: groupId,
       tenantId: ctx.tenantId,
       origin: 'scim',
-      attrs: valid.attrs,
-      lc: registry.shadows('Group', valid.attrs) as GroupDoc['lc'],
+      attrs,
+      lc,
       version: 1,
       sync: { version: 1, pendingSince: now },
       lastPosition: 1,
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.insert({ ...doc, pendingMembers: [change] }).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    await this.store.insert({ ...doc, pendingMembers: [change] });
     await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, groupId, change, { version: 1, recovering: false });
     return doc;
+  }
+
+  /**
+   * The IdP re-creates a group whose deletion is held or rejected (an admin unassigned it by
+   * mistake and assigns it back): the hold ends and the group is the IdP's again, with its id,
+   * grants and mappings; the POST's attributes and members replace what it had. One compare-and-set
+   * on the version ends the hold and carries the change's intent, whose audit event
+   * (`group.deletion.ended`) is the one event. Removals the replace makes go through the breaker as
+   * any PUT's. Null when the group changed, or was decided, meanwhile.
+   */
+  private async takeBack(ctx: ScimContext, existing: GroupDoc, attrs: Record<string, unknown>, memberIds: string[]): Promise<GroupDoc | null> {
+    const { registry } = this.deps;
+    const id = existing._id;
+    const held = existing.heldDeletion!;
+    const delta: MemberDelta = { add: [], remove: [], replaceAll: memberIds };
+    assertDeadlineNotAnswered();
+    const decision = await decideGroupRemovals(this.holdDeps(), ctx.tenantId, existing, await this.removalsOf(ctx.tenantId, id, delta), this.cause(ctx));
+    const groups = repositoriesOf(this.deps.models).groups;
+    const position = await groups.takePosition(ctx.tenantId, id);
+    if (position === null) return null;
+    const audit = auditEvent({
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: 'group.deletion.ended',
+      object: { type: 'Group', id },
+      before: { attrs: existing.attrs, version: existing.version, heldDeletion: held.state },
+      after: { attrs, version: existing.version + 1, endedHeldChanges: [held.change._id], ...(decision.deprovisions > 0 && { deprovisions: decision.deprovisions }) },
+      state: { attrs },
+      requestId: ctx.requestId,
+    });
+    const change = pendingGroupChange(audit, delta, position, decision.hold);
+    const updated = await groups.scim
+      .updateIfVersion(ctx.tenantId, id, existing.version, { attrs, lc: registry.shadows('Group', attrs), groupChange: change, unset: ['heldDeletion'] })
+      .catch((err) => rethrowDuplicate(err, uniquenessMessage(attrs)));
+    if (!updated) return null;
+    for (const earlier of earlierConflicting(updated, change)) {
+      await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, id, earlier, { recovering: true });
+    }
+    await finishGroupChange(recoveryDepsOf(this.deps), ctx.tenantId, id, change, { version: updated.version, recovering: false });
+    return withoutPending(updated);
   }
 
   /** PUT: rename and, when `members` is in the body, make the IdP's member list exactly that (as a delta). */
