@@ -37,7 +37,8 @@ export async function thingsNamed(models: Models, tenantId: string, text: string
   const out: NamedThing[] = [];
   for (const u of users) out.push({ id: u._id, kind: 'user', name: typeof u.attrs.displayName === 'string' ? u.attrs.displayName : String(u.attrs.userName) });
   for (const g of groups) out.push({ id: g._id, kind: 'group', name: String(g.attrs.displayName) });
-  for (const t of tokens) if (t.label !== undefined && t.label.toLowerCase() === lower) out.push({ id: t.tokenId, kind: 'token', name: t.label });
-  for (const r of rules) if (r.name.toLowerCase() === lower) out.push({ id: r._id, kind: 'rule', name: r.name });
+  // A token may have no label (stored as null when created with `label: null`): match only text.
+  for (const t of tokens) if (typeof t.label === 'string' && t.label.toLowerCase() === lower) out.push({ id: t.tokenId, kind: 'token', name: t.label });
+  for (const r of rules) if (typeof r.name === 'string' && r.name.toLowerCase() === lower) out.push({ id: r._id, kind: 'rule', name: r.name });
   return out.slice(0, MAX_NAMED);
 }
