@@ -1,5 +1,7 @@
 import { PATCH_OP, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { fixtureWithIds } from '../scim/http/helpers';
+import { finishInterruptedChanges, recordPendingChange } from '../../src/domain/recovery/pending-changes';
+import { repositoriesOf } from '../../src/persistence/repositories';
 
 /**
  * Issue 20: an IdP admin unassigns a mapped group by mistake (its deletion is held by the breaker,
@@ -149,5 +151,61 @@ describe('Entra re-creating a held group under another displayName with the same
     expect((await s.admin.get('/deprovisioning/held')).body.groupDeletions).toEqual([]);
     expect(await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': id })).toBe(1);
     expect((await s.scim.get(`/Groups/${id}`)).status).toBe(200);
+  });
+});
+
+describe("an admin's Allow of a held group deletion whose request died after recording its intent, with a threshold of 3", () => {
+  let s: SyncStack;
+  beforeAll(async () => {
+    s = await startSyncStack();
+    const team = await s.internalGroup('Field team');
+    await s.createRule({ name: 'Field', expression: 'groups in "IdP Field", "IdP Field 2"', targetGroupId: team });
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
+  });
+  afterAll(() => s.close());
+
+  const deps = () => ({ models: s.runtime.deps.models, memberships: s.runtime.deps.memberships, enqueuer: s.runtime.deps.producer });
+  const count = (action: string, id: string) => s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action, 'object.id': id });
+
+  /** A mapped IdP group of 4 whose deletion the breaker held, and the intent its Allow recorded before the process died. */
+  async function allowDiedAfterIntent(displayName: string, prefix: string): Promise<string> {
+    const members: string[] = [];
+    for (let i = 0; i < 4; i++) members.push(await s.user(`${prefix}-${i}@example.com`));
+    const id = await s.idpGroup(displayName, members);
+    await s.settle();
+    expect((await s.scim.delete(`/Groups/${id}`)).status).toBe(204);
+    const group = await repositoriesOf(s.runtime.deps.models).groups.scimHeldDeletions.find(s.tenantId, id);
+    expect(group?.heldDeletion?.state).toBe('held');
+    await recordPendingChange(s.runtime.deps.models, 'group.delete', id, {
+      tenantId: s.tenantId,
+      actor: { type: 'admin', id: 'usr_operator' },
+      action: 'group.deleted',
+      object: { type: 'Group', id },
+      before: { attrs: group!.attrs, version: group!.version, memberCount: 4 },
+      after: { allowedHeldChanges: [group!.heldDeletion!.change._id] },
+    });
+    return id;
+  }
+
+  it('when the IdP took the group back before the sweeper ran, then the recovery drops the intent: the group, its id and its members stay, no group.deleted', async () => {
+    const id = await allowDiedAfterIntent('IdP Field', 'field');
+    const back = await s.scim.post('/Groups', fixtureWithIds('entra/post-group.json', { '"displayName": "displayName"': '"displayName": "IdP Field"' }));
+    expect(back.status).toBe(201);
+    expect(back.body.id).toBe(id);
+    expect(await finishInterruptedChanges(deps(), 0)).toBe(1);
+    await s.settle();
+    expect((await s.scim.get(`/Groups/${id}`)).status).toBe(200);
+    expect(await count('group.deleted', id)).toBe(0);
+    expect(await count('group.deletion.ended', id)).toBe(1);
+    expect(await repositoriesOf(s.runtime.deps.models).pendingChanges.olderThan(new Date(Date.now() + 1000), 10)).toEqual([]);
+  });
+
+  it('when the deletion was still held, then the recovery finishes it: the group is gone, group.deleted written once', async () => {
+    const id = await allowDiedAfterIntent('IdP Field 2', 'field2');
+    expect(await finishInterruptedChanges(deps(), 0)).toBe(1);
+    await s.settle();
+    expect(await repositoriesOf(s.runtime.deps.models).groups.scimHeldDeletions.exists(s.tenantId, id)).toBe(false);
+    expect(await count('group.deleted', id)).toBe(1);
+    expect((await s.admin.get('/deprovisioning/held')).body.groupDeletions).toEqual([]);
   });
 });

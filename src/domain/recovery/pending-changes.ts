@@ -78,6 +78,16 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
   const { models, memberships, enqueuer } = deps;
   const { tenantId, objectId } = change;
   const recovering = (change.attempts ?? 0) > 0;
+  if (!deleted && change.kind === 'group.delete' && allowsHeldDeletion(change)) {
+    // An admin's Allow of a held IdP group deletion whose request died after recording it: the IdP
+    // may have taken the group back since (SCIM POST, answered 201). That acknowledged write wins:
+    // delete only a group whose deletion is still held or rejected, else drop the intent.
+    const groups = repositoriesOf(models).groups;
+    if (!(await groups.scimHeldDeletions.delete(tenantId, objectId)) && (await groups.scim.exists(tenantId, objectId))) {
+      await abandonPendingChange(models, change);
+      return;
+    }
+  }
   // Events that waited on the object (see PendingChangeDoc): the object is going, they stay.
   const carried = change.carriedAudits ?? [];
   const late = (deleted?.eventsLeft ?? []).filter((event) => !carried.some((c) => c._id === event._id));
@@ -98,6 +108,12 @@ export async function completePendingChange(deps: RecoveryDeps, change: PendingC
     await enqueueGroupMemberParts(enqueuer, tenantId, objectId, version, removed, recovering);
   }
   await repositoriesOf(models).pendingChanges.delete(change);
+}
+
+/** The intent of an admin's Allow of held IdP group deletions (deprovisioning/group-holds.ts names them in `after`). */
+function allowsHeldDeletion(change: PendingChangeDoc): boolean {
+  const after = change.audit.after as { allowedHeldChanges?: unknown } | undefined;
+  return Array.isArray(after?.allowedHeldChanges);
 }
 
 /** Finishes changes recorded more than `afterSeconds` ago (their request died); returns how many. */
