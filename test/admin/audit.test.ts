@@ -110,6 +110,10 @@ describe('GET /admin/v1/audit', () => {
     const stillNobody = await s.admin.get('/audit?actorName=Nobody%20Here&objectName=Nobody%20Here');
     expect(stillNobody.status).toBe(200);
     expect(stillNobody.body.matched).toEqual({ actor: [], object: [] });
+    // A name that stands for nothing does not skip the other parameters' checks (schemathesis: a bad `from` was answered 200).
+    const badFrom = await s.admin.get('/audit?actorName=Nobody%20Here&from=not-a-time');
+    expect(badFrom.status).toBe(400);
+    expect(badFrom.body.error.details.field).toBe('from');
   });
 
   it('filters by time range', async () => {

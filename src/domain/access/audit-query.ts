@@ -87,6 +87,11 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
     criteria.actor = type !== undefined && known.includes(type) ? { type, id: query.actor.slice(colon + 1) } : { id: query.actor };
   }
   if (query.objectId) criteria.objectId = query.objectId;
+  // Every parameter is read (and refused when bad) before a name that stands for nothing answers early.
+  if (query.objectType) criteria.objectType = query.objectType;
+  if (query.from !== undefined) criteria.from = parseTime(query.from, 'from');
+  if (query.to !== undefined) criteria.to = parseTime(query.to, 'to');
+  if (query.cursor) criteria.after = decodeTimeCursor(query.cursor);
   const matched: { actor?: NamedThing[]; object?: NamedThing[] } = {};
   for (const [key, value] of [
     ['actorName', query.actorName],
@@ -105,10 +110,6 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   }
   // A name that stands for nothing: no event can match.
   if (criteria.actorIds?.length === 0 || criteria.aboutIds?.length === 0) return { items: [], nextCursor: null, matched };
-  if (query.objectType) criteria.objectType = query.objectType;
-  if (query.from !== undefined) criteria.from = parseTime(query.from, 'from');
-  if (query.to !== undefined) criteria.to = parseTime(query.to, 'to');
-  if (query.cursor) criteria.after = decodeTimeCursor(query.cursor);
   // One more than a page, to know whether another page follows.
   const docs = await repositoriesOf(models).auditEvents.newestFirst(access.tenantId, criteria, limit + 1);
   const page = docs.slice(0, limit);
