@@ -19,8 +19,8 @@ export interface BrowserKit {
   base: string;
   browser: Browser;
   page: Page;
-  /** A screenshot of the viewport (small enough for docs/console/) under .data/screenshots. */
-  shot(name: string): Promise<unknown>;
+  /** A screenshot of the viewport (small enough for docs/console/) under .data/screenshots: from the page's top, or where the page is scrolled with `keepScroll`. */
+  shot(name: string, opts?: { keepScroll?: boolean }): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -47,8 +47,8 @@ export async function openBrowser(app: Express): Promise<BrowserKit> {
       base,
       browser: opened,
       page,
-      shot: async (name) => {
-        await page.evaluate('window.scrollTo(0, 0)');
+      shot: async (name, opts) => {
+        if (!opts?.keepScroll) await page.evaluate('window.scrollTo(0, 0)');
         return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
       },
       async close() {

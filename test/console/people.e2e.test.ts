@@ -243,7 +243,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     await warning.waitFor();
     await page.getByTestId('preview-warning').getByText('This matches no one today').waitFor();
     await warning.scrollIntoViewIfNeeded();
-    await kit!.shot('rules-value-warning');
+    await kit!.shot('rules-value-warning', { keepScroll: true });
     // The suggestion replaces the misspelt value in the expression.
     await warning.getByRole('button', { name: 'Use “Research”' }).click();
     expect(await page.getByLabel('Expression').inputValue()).toBe('department eq "Research"');
