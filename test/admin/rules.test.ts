@@ -206,6 +206,7 @@ describe('/admin/v1/rules', () => {
         expect.objectContaining({ actor: { type: 'rule', id }, action: 'membership.added', object: { type: 'Group', id: target }, after: expect.objectContaining({ userId: users.cid }) }),
       );
       expect((await s.admin.get('/audit?category=everything')).body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'category' } });
+      expect((await s.admin.get('/audit?category=')).body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'category' } });
     });
   });
 });

@@ -70,7 +70,8 @@ export async function queryAudit(models: Models, access: Access, query: AuditQue
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
   const limit = Number(limitText);
   const criteria: AuditEventCriteria = {};
-  if (query.category !== undefined && query.category !== '') {
+  // An empty value is refused like any other outside the list (the console leaves out empty filters).
+  if (query.category !== undefined) {
     const category = AUDIT_CATEGORIES[query.category];
     if (!category) throw invalid('category', `"category" must be one of ${Object.keys(AUDIT_CATEGORIES).join(', ')}`);
     criteria.category = category;
