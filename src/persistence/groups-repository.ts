@@ -226,7 +226,7 @@ export class GroupsRepository extends ResourceStore<GroupDoc> {
   /** Groups holding member changes committed before `cutoff` that a crashed request left unfinished. */
   async withMemberChangesPendingBefore(cutoff: Date, limit: number): Promise<Pick<GroupDoc, '_id' | 'tenantId' | 'pendingMembers'>[]> {
     return (await this.collection
-      .find({ 'pendingMembers.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, pendingMembers: 1 } })
+      .find({ 'pendingMembers.at': { $lte: cutoff } } as never, { projection: { tenantId: 1, pendingMembers: 1 } })
       .limit(limit)
       .toArray()) as unknown as Pick<GroupDoc, '_id' | 'tenantId' | 'pendingMembers'>[];
   }

@@ -864,7 +864,7 @@ export class MembershipsRepository {
   /** Memberships holding audit events older than `cutoff` that a crashed worker left unwritten. */
   async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<MembershipWithPendingAudit[]> {
     return (await this.collection
-      .find({ 'pendingAudit.at': { $lt: cutoff } } as never, { projection: { tenantId: 1, sources: 1, pendingAudit: 1 } })
+      .find({ 'pendingAudit.at': { $lte: cutoff } } as never, { projection: { tenantId: 1, sources: 1, pendingAudit: 1 } })
       .limit(limit)
       .toArray()) as unknown as MembershipWithPendingAudit[];
   }

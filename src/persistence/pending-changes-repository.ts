@@ -17,10 +17,14 @@ export class PendingChangesRepository {
     await this.collection.deleteOne({ _id: change._id, tenantId: change.tenantId } as never);
   }
 
-  /** The oldest `limit` intents recorded before `cutoff`, oldest first. */
+  /**
+   * The oldest `limit` intents recorded at or before `cutoff`, oldest first. At, not only before: a
+   * sweep with no delay (tests, an operator's forced sweep) must see an intent recorded in the same
+   * millisecond, and the recovery cutoffs elsewhere (pendingAudit, pendingMembers, sync marks) agree.
+   */
   async olderThan(cutoff: Date, limit: number): Promise<PendingChangeDoc[]> {
     return (await this.collection
-      .find({ createdAt: { $lt: cutoff } } as never)
+      .find({ createdAt: { $lte: cutoff } } as never)
       .sort({ createdAt: 1 })
       .limit(limit)
       .toArray()) as unknown as PendingChangeDoc[];

@@ -143,7 +143,7 @@ export class ResourceStore<D extends StoredResource> {
   /** Documents holding audit events older than `cutoff` that a crashed request left unwritten. */
   async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<D[]> {
     return (await this.model.collection
-      .find({ 'pendingAudit.at': { $lt: cutoff }, ...this.scope } as never, { projection: { tenantId: 1, pendingAudit: 1 } })
+      .find({ 'pendingAudit.at': { $lte: cutoff }, ...this.scope } as never, { projection: { tenantId: 1, pendingAudit: 1 } })
       .limit(limit)
       .toArray()) as unknown as D[];
   }

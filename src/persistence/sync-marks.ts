@@ -94,7 +94,7 @@ export class SyncMarks {
   /** Documents pending since before `cutoff` (the sweeper's candidates), at most `limit`, read in batches. */
   stalePending(cutoff: Date, limit: number, batchSize: number): DocumentStream<PendingSyncDoc> {
     return this.collection()
-      .find({ 'sync.pendingSince': { $lt: cutoff } } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
+      .find({ 'sync.pendingSince': { $lte: cutoff } } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
       .limit(limit)
       .batchSize(batchSize) as unknown as DocumentStream<PendingSyncDoc>;
   }

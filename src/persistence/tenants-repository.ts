@@ -182,7 +182,7 @@ export class TenantsRepository {
   /** Tenants holding audit events older than `cutoff` that a crashed request left unwritten (the sweeper). */
   async withAuditsPendingBefore(cutoff: Date, limit: number): Promise<Pick<TenantDoc, '_id' | 'pendingAudit'>[]> {
     return (await this.models.Tenant.collection
-      .find({ 'pendingAudit.at': { $lt: cutoff } } as never, { projection: { pendingAudit: 1 } })
+      .find({ 'pendingAudit.at': { $lte: cutoff } } as never, { projection: { pendingAudit: 1 } })
       .limit(limit)
       .toArray()) as unknown as Pick<TenantDoc, '_id' | 'pendingAudit'>[];
   }

@@ -4,6 +4,7 @@ import { MembershipsRepository } from '../../src/persistence/memberships-reposit
 import type { WorkerJobQueue } from '../../workers/job-queue';
 import { sweepPending } from '../../workers/sweeper';
 import { useSweeperStack, type SyncStack } from './sync-fixtures';
+import { repositoriesOf } from '../../src/persistence/repositories';
 import { createGroup, createUser, expectStatus, tokenIdOf } from '../scim/http/helpers';
 
 /**
@@ -109,4 +110,13 @@ it('an uninterrupted SCIM DELETE leaves no intent behind and audits once', async
   expect(await auditsOf(userId, 'user.deleted')).toBe(1);
   expect((await s.scim.delete(`/Users/${userId}`)).status).toBe(404);
   expect(await models().PendingChange.countDocuments({ objectId: userId })).toBe(0);
+});
+
+it('an intent recorded at the cutoff itself is stale: a sweep with no delay sees one recorded in the same millisecond', async () => {
+  const { userId } = await userInGroup('crash.same.millisecond');
+  const change = await intentToDeleteUser(userId);
+  // The cutoff equal to the intent's own time is what `afterSeconds` 0 computes when the recording and the sweep fall in one millisecond.
+  expect((await repositoriesOf(models()).pendingChanges.olderThan(change.createdAt, 10)).map((c) => c._id)).toEqual([change._id]);
+  expect((await repositoriesOf(models()).pendingChanges.olderThan(new Date(change.createdAt.getTime() - 1), 10)).map((c) => c._id)).toEqual([]);
+  await completePendingChange({ models: models(), memberships: new MembershipsRepository(models()), enqueuer: queue }, change);
 });

@@ -116,7 +116,7 @@ function allowsHeldDeletion(change: PendingChangeDoc): boolean {
   return Array.isArray(after?.allowedHeldChanges);
 }
 
-/** Finishes changes recorded more than `afterSeconds` ago (their request died); returns how many. */
+/** Finishes changes recorded `afterSeconds` or more ago (their request died); returns how many. */
 export async function finishInterruptedChanges(deps: RecoveryDeps, afterSeconds: number, limit = 1000): Promise<number> {
   const cutoff = new Date(Date.now() - afterSeconds * 1000);
   const stale = await repositoriesOf(deps.models).pendingChanges.olderThan(cutoff, limit);
