@@ -1,4 +1,5 @@
 import type { AuditEventDoc, MembershipDoc } from '../../src/persistence/models';
+import { allWith, mappedAccessOf } from './access-kit';
 import { PATCH_OP, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { fixtureWithIds } from '../scim/http/helpers';
 
@@ -62,17 +63,7 @@ describe.each(shapes)('a threshold of 3 and 10 members removed from a mapped IdP
     expect(got.status).toBe(200);
     return new Set(((got.body.members ?? []) as { value: string }[]).map((m) => m.value));
   };
-  async function accessOf(users: string[]) {
-    const teamMembers = await s.membersOf(team);
-    const out: Record<string, { mapped: boolean; edit: boolean }> = {};
-    for (const id of users) {
-      const auth = await s.admin.post('/authorize', { userId: id, action: 'edit', target: 'Ticket' });
-      expect(auth.status).toBe(200);
-      out[id] = { mapped: teamMembers.has(id), edit: auth.body.allowed === true };
-    }
-    return out;
-  }
-  const all = (users: string[], v: { mapped: boolean; edit: boolean }) => Object.fromEntries(users.map((id) => [id, v]));
+  const accessOf = (users: string[]) => mappedAccessOf(s, team, users);
   const audits = async (action: string) => (await s.runtime.deps.models.AuditEvent.collection.find({ tenantId: s.tenantId, action } as never).toArray()) as unknown as AuditEventDoc[];
   const held = async () => {
     const res = await s.admin.get('/deprovisioning/held');
@@ -84,7 +75,7 @@ describe.each(shapes)('a threshold of 3 and 10 members removed from a mapped IdP
   };
 
   it('when the 10 removals arrive, then all succeed and SCIM shows them, the 7 after the trip keep their access and are listed as held; Allow and Reject decide them, once each', async () => {
-    expect(await accessOf(ids)).toEqual(all(ids, { mapped: true, edit: true }));
+    expect(await accessOf(ids)).toEqual(allWith(ids, { mapped: true, edit: true }));
     for (const id of ids) expect([200, 204]).toContain(await remove(s, idpGroup, id, keep));
     await s.settle();
 
@@ -97,8 +88,8 @@ describe.each(shapes)('a threshold of 3 and 10 members removed from a mapped IdP
     // The first 3 applied (within the threshold); the 4th tripped the breaker: it and the 6 after it are held.
     const applied = ids.slice(0, 3);
     const heldIds = ids.slice(3);
-    expect(await accessOf(applied)).toEqual(all(applied, { mapped: false, edit: false }));
-    expect(await accessOf(heldIds)).toEqual(all(heldIds, { mapped: true, edit: true }));
+    expect(await accessOf(applied)).toEqual(allWith(applied, { mapped: false, edit: false }));
+    expect(await accessOf(heldIds)).toEqual(allWith(heldIds, { mapped: true, edit: true }));
     const list = await held();
     expect(list.breaker.tripped).toBe(true);
     expect(list.groupChanges.held).toBe(7);
@@ -116,8 +107,8 @@ describe.each(shapes)('a threshold of 3 and 10 members removed from a mapped IdP
     expect(allowed.status).toBe(200);
     expect(allowed.body.decidedGroupChanges).toEqual(heldIds.slice(2).map((id) => `${idpGroup}|${id}`));
     await s.settle();
-    expect(await accessOf(heldIds.slice(0, 2))).toEqual(all(heldIds.slice(0, 2), { mapped: true, edit: true }));
-    expect(await accessOf(heldIds.slice(2))).toEqual(all(heldIds.slice(2), { mapped: false, edit: false }));
+    expect(await accessOf(heldIds.slice(0, 2))).toEqual(allWith(heldIds.slice(0, 2), { mapped: true, edit: true }));
+    expect(await accessOf(heldIds.slice(2))).toEqual(allWith(heldIds.slice(2), { mapped: false, edit: false }));
     expect(ids.filter((id) => members.has(id))).toEqual([]);
     const removedAudits = async () => (await audits('membership.removed')).filter((a) => a.object.id === idpGroup);
     expect((await removedAudits()).map((a) => (a.after as { userId: string }).userId).sort()).toEqual(heldIds.slice(2).sort());

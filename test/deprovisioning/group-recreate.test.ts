@@ -1,4 +1,5 @@
 import { PATCH_OP, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { allWith, mappedAccessOf } from './access-kit';
 import { fixtureWithIds } from '../scim/http/helpers';
 import { finishInterruptedChanges, recordPendingChange } from '../../src/domain/recovery/pending-changes';
 import { repositoriesOf } from '../../src/persistence/repositories';
@@ -45,17 +46,7 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
   });
   afterAll(() => s.close());
 
-  async function accessOf(users: string[]) {
-    const teamMembers = await s.membersOf(team);
-    const out: Record<string, { mapped: boolean; edit: boolean }> = {};
-    for (const id of users) {
-      const auth = await s.admin.post('/authorize', { userId: id, action: 'edit', target: 'Ticket' });
-      expect(auth.status).toBe(200);
-      out[id] = { mapped: teamMembers.has(id), edit: auth.body.allowed === true };
-    }
-    return out;
-  }
-  const all = (users: string[], v: { mapped: boolean; edit: boolean }) => Object.fromEntries(users.map((id) => [id, v]));
+  const accessOf = (users: string[]) => mappedAccessOf(s, team, users);
   const ended = (groupId: string) => s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'group.deletion.ended', 'object.id': groupId });
   const heldDeletions = async () => {
     const res = await s.admin.get('/deprovisioning/held');
@@ -73,7 +64,7 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
     for (let i = 0; i < 4; i++) members.push(await s.user(`${prefix}-${i}@example.com`));
     const id = await s.idpGroup(displayName, members);
     await s.settle();
-    expect(await accessOf(members)).toEqual(all(members, { mapped: true, edit: true }));
+    expect(await accessOf(members)).toEqual(allWith(members, { mapped: true, edit: true }));
     // 4 IdP members > 3: the deletion is held, SCIM answers 404 from now on.
     expect((await s.scim.delete(`/Groups/${id}`)).status).toBe(204);
     expect((await s.scim.get(`/Groups/${id}`)).status).toBe(404);
@@ -98,7 +89,7 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
     const expected = name.startsWith('Okta') ? [...kept].sort() : [];
     expect(await scimMembers(id)).toEqual(expected);
     // The members kept keep their access; the others' removals are deprovisions the tripped breaker holds.
-    expect(await accessOf(members)).toEqual(all(members, { mapped: true, edit: true }));
+    expect(await accessOf(members)).toEqual(allWith(members, { mapped: true, edit: true }));
     // Posting again is an ordinary duplicate now: the group is the IdP's.
     expect((await post(s, 'IdP Support', kept)).status).toBe(409);
     expect(await ended(id)).toBe(1);
@@ -116,7 +107,7 @@ describe.each(shapes)('the IdP re-creating a mapped group whose deletion is held
     expect(await heldDeletions()).toEqual([]);
     expect(await ended(id)).toBe(1);
     expect(await scimMembers(id)).toEqual(name.startsWith('Okta') ? [...members].sort() : []);
-    expect(await accessOf(members)).toEqual(all(members, { mapped: true, edit: true }));
+    expect(await accessOf(members)).toEqual(allWith(members, { mapped: true, edit: true }));
   });
 });
 
