@@ -16,7 +16,7 @@ const CONSOLE_TYPES = ['Rule', 'RuleValidation', 'RulePreview', 'RuleInput', 'Ru
 async function renderConsoleTypesFile() {
   const doc = adminOpenApiDocument();
   const text =
-    '// Generated from the admin API\'s OpenAPI document (src/admin/contract, docs/openapi.json) by\n' +
+    "// Generated from the admin API's OpenAPI document (src/admin/contract, docs/openapi.json) by\n" +
     '// `npm run docs:openapi` (scripts/console-types.js). Do not edit: change the schemas instead.\n\n' +
     declarationsOf(doc.components.schemas, CONSOLE_TYPES);
   const options = (await prettier.resolveConfig(file)) ?? {};
