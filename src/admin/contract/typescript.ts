@@ -33,7 +33,8 @@ function coreTypeOf(schema: Json, indent: string): string {
   if ('const' in schema) return JSON.stringify(schema.const);
   const variants = (schema.oneOf ?? schema.anyOf) as Json[] | undefined;
   if (Array.isArray(variants) && schema.type === undefined && schema.properties === undefined) return union(variants.map((v) => typeOf(v, indent)));
-  if (Array.isArray(schema.allOf)) return (schema.allOf as Json[]).map((v) => typeOf(v, indent)).join(' & ');
+  // allOf beside a type only adds checks (several patterns); alone it is an intersection.
+  if (Array.isArray(schema.allOf) && schema.type === undefined) return (schema.allOf as Json[]).map((v) => typeOf(v, indent)).join(' & ');
   switch (schema.type) {
     case 'string':
       return 'string';
