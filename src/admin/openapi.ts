@@ -3,19 +3,20 @@
  * written to docs/openapi.json (`npm run docs:openapi`; test/admin/openapi-document.test.ts fails
  * when that file is not current). Generated from the operations the routes declare
  * (src/admin/contract: one schema per operation gives the validation, the types and this
- * document), merged with the hand-written fragments of the routes not migrated yet (audit, rules,
- * sync, events, webhooks, deprovisioning, provisioning log). test/admin/openapi.test.ts walks the
+ * document), merged with the hand-written fragments of the routes not migrated yet (events,
+ * webhooks, deprovisioning). test/admin/openapi.test.ts walks the
  * routes express has registered and fails when a route is undocumented or a documented operation
  * has no route.
  */
 import { z } from 'zod';
-import { ref, type Json } from './openapi-kit';
-import { rulesOpenApi } from './routes/rules';
-import { syncOpenApi } from './routes/sync';
+import type { Json } from './openapi-kit';
+import { rulesOperations } from './routes/rules';
+import { syncOperations } from './routes/sync';
+import { auditOperations } from './routes/audit';
 import { eventsOpenApi } from './routes/events';
 import { deprovisioningOpenApi } from './routes/deprovisioning';
 import { webhooksOpenApi } from './routes/webhooks';
-import { provisioningLogOpenApi } from './routes/provisioning-log';
+import { provisioningLogOperations } from './routes/provisioning-log';
 import { sessionOperations } from './routes/session';
 import { scimTokensOperations } from './routes/scim-tokens';
 import { consoleLinksOperations } from './routes/console-links';
@@ -59,60 +60,11 @@ export const adminOperations: readonly Operation[] = [
   permissionsOperations,
   groupGrantsOperations,
   resourcesOperations,
+  rulesOperations,
+  syncOperations,
+  auditOperations,
+  provisioningLogOperations,
 ].flatMap((group) => Object.values(group) as Operation[]);
-
-// ---- hand-written: GET /audit (src/admin/routes/audit.ts, not migrated yet) ----------------------
-
-const queryParam = (name: string, description: string, schema: Json = { type: 'string' }): Json => ({ name, in: 'query', required: false, schema, description });
-const auditPaths: PathItems = {
-  '/audit': {
-    get: {
-      tags: ['Audit'],
-      summary: 'The audit log, newest first (admins)',
-      parameters: [
-        queryParam(
-          'category',
-          'auto_assignment: every membership change a rule, SSO mapping or dynamic group made (actor rule:<id>; after.expression, and after.trigger: the user change that caused it)',
-          { type: 'string', enum: ['auto_assignment'] },
-        ),
-        queryParam('action', "Exact action, or a prefix ending in '.' or '*' (group. / group.member*)"),
-        queryParam('actor', 'Actor id, or type:id (admin:usr_…, scim-token:tok_…)'),
-        queryParam('objectId', 'Object id'),
-        queryParam('objectType', 'Object type (Group, User, Invitation, …)'),
-        queryParam(
-          'actorName',
-          "The actor by name: a user (whole words of their name, or their e-mail), a SCIM token by its label, a rule by its name (ignoring case; an id works too). The answer's `matched.actor` lists what the name stood for (at most 50)",
-          { type: 'string', maxLength: 300 },
-        ),
-        queryParam(
-          'objectName',
-          'What the event is about, by name: a user (whole words of their name, or their e-mail; their membership events included) or a group by its name (ignoring case; an id works too). `matched.object` lists what it stood for',
-          { type: 'string', maxLength: 300 },
-        ),
-        queryParam('from', 'From this time (inclusive)', { type: 'string', format: 'date-time' }),
-        queryParam('to', 'Until this time (exclusive)', { type: 'string', format: 'date-time' }),
-        queryParam('cursor', 'Continue after the last item of the previous page (nextCursor)'),
-        queryParam('limit', 'Page size (1-500)', { type: 'integer', minimum: 1, maximum: 500 }),
-      ],
-      responses: {
-        '200': {
-          description: 'OK. With actorName/objectName, also `matched: {actor?, object?}`: the things each name stood for, [{id, kind: user|group|token|rule, name}] (an empty list: no event matches)',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: { items: { type: 'array', items: ref('AuditEvent') }, nextCursor: { type: 'string', nullable: true } },
-                required: ['items', 'nextCursor'],
-              },
-            },
-          },
-        },
-        '401': { description: ERROR_STATUS[401], content: { 'application/json': { schema: errorRef } } },
-        '403': { description: ERROR_STATUS[403], content: { 'application/json': { schema: errorRef } } },
-      },
-    },
-  },
-};
 
 let cached: Json | undefined;
 
@@ -161,18 +113,7 @@ function buildDocument(): Json {
       'Meta',
     ].map((name) => ({ name })),
     // Generated operations first; the hand-written fragments of the routes not migrated yet beside them.
-    paths: withGuardAnswers(
-      combinePaths(
-        generated,
-        auditPaths,
-        rulesOpenApi.paths as PathItems,
-        syncOpenApi.paths as PathItems,
-        eventsOpenApi.paths as PathItems,
-        webhooksOpenApi.paths as PathItems,
-        provisioningLogOpenApi.paths as PathItems,
-        deprovisioningOpenApi.paths as PathItems,
-      ),
-    ),
+    paths: withGuardAnswers(combinePaths(generated, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems)),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -180,11 +121,8 @@ function buildDocument(): Json {
       },
       schemas: sortedKeys({
         ...converter.components,
-        ...rulesOpenApi.schemas,
-        ...syncOpenApi.schemas,
         ...eventsOpenApi.schemas,
         ...webhooksOpenApi.schemas,
-        ...provisioningLogOpenApi.schemas,
         ...deprovisioningOpenApi.schemas,
       }),
     },

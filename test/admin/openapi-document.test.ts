@@ -38,12 +38,16 @@ describe('the generated document', () => {
     expect(invite.required.sort()).toEqual(['email', 'groupIds']);
   });
 
-  it('declares text rules: printable text (control characters only as trimmed white space at the ends)', () => {
+  it('declares text rules: printable text (control characters only as trimmed white space at the ends), required text not blank', () => {
     const name = (bodyOf('/groups', 'post') as { properties: Record<string, Json> }).properties.name!;
-    const pattern = new RegExp(name.pattern as string);
-    expect(pattern.test('Sales EMEA')).toBe(true);
-    expect(pattern.test(' Sales\t')).toBe(true);
-    expect(pattern.test('Sa\u0000les')).toBe(false);
+    // Every pattern the field carries (several go into allOf) must match.
+    const patterns = [name.pattern, ...((name.allOf ?? []) as Json[]).map((s) => s.pattern)].filter((p): p is string => typeof p === 'string').map((p) => new RegExp(p));
+    const allowed = (text: string) => patterns.every((p) => p.test(text));
+    expect(patterns.length).toBe(2);
+    expect(allowed('Sales EMEA')).toBe(true);
+    expect(allowed(' Sales\t')).toBe(true);
+    expect(allowed('Sa\u0000les')).toBe(false);
+    expect(allowed(' \t\u00a0\ufeff ')).toBe(false);
   });
 
   it('refuses unknown fields and says which field may be null', () => {

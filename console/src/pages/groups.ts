@@ -1,6 +1,7 @@
 import { api, ApiError, qs } from '../api.js';
 import { field, h, onAsync, pagedTable, replace, row, statusLine, table } from '../dom.js';
 import type { Page } from '../main.js';
+import type { Rule } from '../admin-api.js';
 
 interface Group {
   id: string;
@@ -20,12 +21,6 @@ interface Member {
   role: string;
   sources: string[];
   user: { userName: string; displayName?: string; emails?: string[] } | null;
-}
-interface Rule {
-  id: string;
-  name: string;
-  expression: string;
-  kind: string;
 }
 interface Source {
   kind: string;

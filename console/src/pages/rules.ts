@@ -1,19 +1,8 @@
 import { api, ApiError } from '../api.js';
 import { debounce, field, h, replace, row, statusLine, table, when, onAsync } from '../dom.js';
 import type { Page } from '../main.js';
+import type { MappingInput, PreviewUser, Rule, RuleInput, RulePreview, RulePreviewInput, RuleUpdate, RuleValidation, RuleValidationInput } from '../admin-api.js';
 
-interface Rule {
-  id: string;
-  kind: 'rule' | 'mapping' | 'dynamic';
-  name: string;
-  expression: string;
-  targetGroupId: string;
-  enabled: boolean;
-  priority: number;
-  idpGroup?: string;
-  sync?: { pending?: boolean };
-  lastRun?: { outcome: string; matched: number; added: number; removed: number; finishedAt: string };
-}
 interface Group {
   id: string;
   name: string;
@@ -22,20 +11,6 @@ interface Group {
   automatic?: string | null;
   origin: string;
 }
-type Validation = { valid: true; attributes: string[]; note?: string } | { valid: false; error: { code: string; message: string; line?: number; column?: number; hint?: string } };
-interface PreviewUser {
-  id: string;
-  userName?: string;
-  displayName?: string;
-}
-interface Preview {
-  matched: number;
-  sample: PreviewUser[];
-  membership?: { adds: { count: number; sample: PreviewUser[] }; removes: { count: number; sample: PreviewUser[]; leavingGroup: number }; alreadyMembers: number };
-  audience?: { excluded: { count: number }; note: string };
-  warnings: { code: string; message: string; value?: string; suggestions: string[] }[];
-}
-
 const who = (u: PreviewUser) => u.displayName ?? u.userName ?? u.id;
 const mappingExpression = (idpGroup: string) => `groups eq ${JSON.stringify(idpGroup)}`;
 
@@ -59,7 +34,7 @@ export const renderRules: Page = (root) => {
       const toggle = h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': `${r.name} enabled`, disabled: r.kind === 'dynamic' });
       onAsync(toggle, 'change', async () => {
         try {
-          await api.patch(`/rules/${r.id}`, { enabled: toggle.checked });
+          await api.patch(`/rules/${r.id}`, { enabled: toggle.checked } satisfies RuleUpdate);
           status.textContent = `${r.name} ${toggle.checked ? 'enabled' : 'disabled'}; the worker applies it.`;
         } catch (err) {
           toggle.checked = !toggle.checked;
@@ -162,7 +137,7 @@ export const renderRules: Page = (root) => {
       );
     });
     /** The dry run's warnings (a value never seen, an IdP group never pushed, no match), each suggestion a button that puts it in place of what was typed. */
-    const warningsOf = (p: Preview): HTMLElement[] =>
+    const warningsOf = (p: RulePreview): HTMLElement[] =>
       p.warnings.map((w) => {
         const typed = w.value;
         const uses =
@@ -205,7 +180,7 @@ export const renderRules: Page = (root) => {
       const text = currentExpression();
       if (kind.value === 'rule' && text.trim() === '') return replace(validation);
       try {
-        const v = await api.post<Validation>('/rules/validate', { expression: text, ...(target.value ? { targetGroupId: target.value } : {}) });
+        const v = await api.post<RuleValidation>('/rules/validate', { expression: text, ...(target.value ? { targetGroupId: target.value } : {}) } satisfies RuleValidationInput);
         if (v.valid) {
           expression.removeAttribute('aria-invalid');
           replace(validation, h('p', { class: 'ok' }, `Valid. Uses ${v.attributes.map((a) => a.split(':').pop()).join(', ') || 'no attributes'}.`), v.note ? h('p', { class: 'hint' }, v.note) : null);
@@ -230,7 +205,12 @@ export const renderRules: Page = (root) => {
     onAsync(dryRun, 'click', async () => {
       replace(previewOut, h('p', {}, 'Running…'));
       try {
-        const p = await api.post<Preview>('/rules/preview', { expression: currentExpression(), targetGroupId: target.value, ...(existing ? { ruleId: existing.id } : {}), sampleSize: 10 });
+        const p = await api.post<RulePreview>('/rules/preview', {
+          expression: currentExpression(),
+          targetGroupId: target.value,
+          ...(existing ? { ruleId: existing.id } : {}),
+          sampleSize: 10,
+        } satisfies RulePreviewInput);
         const m = p.membership;
         replace(
           previewOut,
@@ -276,10 +256,16 @@ export const renderRules: Page = (root) => {
     onAsync(form, 'submit', async (ev) => {
       ev.preventDefault();
       try {
-        if (existing) await api.patch(`/rules/${existing.id}`, { name: name.value, targetGroupId: target.value, enabled: enabled.checked, ...(isMapping ? {} : { expression: expression.value }) });
+        if (existing)
+          await api.patch(`/rules/${existing.id}`, {
+            name: name.value,
+            targetGroupId: target.value,
+            enabled: enabled.checked,
+            ...(isMapping ? {} : { expression: expression.value }),
+          } satisfies RuleUpdate);
         else if (kind.value === 'mapping')
-          await api.post('/mappings', { idpGroup: idpGroup.value.trim(), targetGroupId: target.value, enabled: enabled.checked, ...(name.value ? { name: name.value } : {}) });
-        else await api.post('/rules', { name: name.value, expression: expression.value, targetGroupId: target.value, enabled: enabled.checked });
+          await api.post('/mappings', { idpGroup: idpGroup.value.trim(), targetGroupId: target.value, enabled: enabled.checked, ...(name.value ? { name: name.value } : {}) } satisfies MappingInput);
+        else await api.post('/rules', { name: name.value, expression: expression.value, targetGroupId: target.value, enabled: enabled.checked } satisfies RuleInput);
         status.textContent = `${name.value || 'Mapping'} saved; the worker applies it.`;
         replace(editor);
         await loadList();

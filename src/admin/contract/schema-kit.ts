@@ -12,14 +12,20 @@ const SINGLE_LINE = /^[\t-\r ]*[^\u0000-\u001f\u007f]*[\t-\r ]*$/;
 // eslint-disable-next-line no-control-regex -- as above
 const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t-\r ]*$/;
 
+// What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator), spelled out: a
+// pattern's \s differs between JavaScript and the document's readers (Python's leaves out U+FEFF).
+const TRIMMED = '\\t-\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** Text holding something besides what trimming removes: required text, said as a pattern so the document carries it. */
+const NOT_BLANK = new RegExp(`[^${TRIMMED}]`);
+
 /** Trimmed printable text of at most `max` characters; required text must not be blank. */
 export function text(max: number, opts: { multiline?: boolean; description?: string; min?: number } = {}) {
   // The length limit holds for the text as sent (so the document's maxLength is exact); blankness is judged trimmed.
-  const trimmed = z
+  const printable = z
     .string()
     .regex(opts.multiline ? MULTILINE : SINGLE_LINE, { error: 'contains control characters' })
-    .max(max)
-    .trim();
+    .max(max);
+  const trimmed = (opts.min ? printable.regex(NOT_BLANK, { error: 'must not be empty' }) : printable).trim();
   const base = opts.min ? trimmed.min(opts.min) : trimmed;
   return opts.description ? base.describe(opts.description) : base;
 }

@@ -2,20 +2,21 @@ import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import { walkRuleMatches, type MatchedUser } from './rule-matches';
 import { ruleSourceOf, type SyncedRuleDoc } from './rule-records';
-import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
+import { compileOrThrow, requireRuleTarget } from './rule-validation';
 import type { SyncDeps } from './sync-deps';
 import { groupAudienceOf, type Audience } from '../groups/user-identity';
 import { dryRunWarnings, type DryRunWarning } from '../people/seen-values';
 import { resolveRuleGroups } from '../rules';
 import { ensurePeopleIndexed } from '../people/search-terms-backfill';
 
+/** A dry run's input, as the admin API's schema reads it (sampleSize a whole number from 0 to MAX_SAMPLE). */
 export interface PreviewInput {
-  expression: unknown;
+  expression: string;
   /** Compare against this group's current members. */
-  targetGroupId?: unknown;
+  targetGroupId?: string;
   /** Compare against what this existing rule gave (its source); its target unless targetGroupId is given. */
-  ruleId?: unknown;
-  sampleSize?: unknown;
+  ruleId?: string;
+  sampleSize?: number;
 }
 
 /** A user in a preview sample. */
@@ -60,7 +61,7 @@ export interface RulePreview {
 }
 
 const DEFAULT_SAMPLE = 20;
-const MAX_SAMPLE = 100;
+export const MAX_SAMPLE = 100;
 const CHUNK = 1000;
 
 /**
@@ -70,10 +71,9 @@ const CHUNK = 1000;
 export async function previewRule(deps: SyncDeps, tenantId: string, input: PreviewInput): Promise<RulePreview> {
   const started = Date.now();
   const compiled = compileOrThrow(deps.registry, input.expression);
-  const sampleSize = sampleSizeOf(input.sampleSize);
+  const sampleSize = input.sampleSize ?? DEFAULT_SAMPLE;
   let rule: SyncedRuleDoc | undefined;
   if (input.ruleId !== undefined) {
-    if (typeof input.ruleId !== 'string') throw invalidField('ruleId', 'ruleId must be a rule id');
     rule = (await repositoriesOf(deps.models).rules.findOfTenant(tenantId, input.ruleId)) ?? undefined;
     if (!rule || rule.deletedAt) throw new AppError('notFound', 'RULE_NOT_FOUND', `No rule ${input.ruleId}`);
   }
@@ -172,12 +172,4 @@ function previewUser(m: MatchedUser): PreviewUser {
   if (m.userName !== undefined) user.userName = m.userName;
   if (m.displayName !== undefined) user.displayName = m.displayName;
   return user;
-}
-
-function sampleSizeOf(value: unknown): number {
-  if (value === undefined) return DEFAULT_SAMPLE;
-  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_SAMPLE) {
-    throw invalidField('sampleSize', `sampleSize must be a whole number from 0 to ${MAX_SAMPLE}`);
-  }
-  return value as number;
 }

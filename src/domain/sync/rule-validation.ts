@@ -12,10 +12,7 @@ export type ExpressionCheck =
   | { valid: false; error: { code: string; message: string } & Partial<RuleErrorDetails> };
 
 /** Parse and type-check an expression without storing anything (POST /rules/validate). */
-export function checkRuleExpression(registry: SchemaRegistry, expression: unknown): ExpressionCheck {
-  if (typeof expression !== 'string') {
-    return { valid: false, error: { code: 'RULE_SYNTAX', message: 'expression must be a string', line: 1, column: 1 } };
-  }
+export function checkRuleExpression(registry: SchemaRegistry, expression: string): ExpressionCheck {
   try {
     const c = compileRule(registry.view('User'), expression);
     return { valid: true, syntax: c.syntax, attributes: c.attributes, usesGroups: c.usesGroups, groupNames: c.groupNames };
@@ -27,8 +24,7 @@ export function checkRuleExpression(registry: SchemaRegistry, expression: unknow
 }
 
 /** Compiles or throws the rule language's 400 (code RULE_SYNTAX / RULE_UNKNOWN_ATTRIBUTE / RULE_TYPE, details {line, column, hint}). */
-export function compileOrThrow(registry: SchemaRegistry, expression: unknown): CompiledRule {
-  if (typeof expression !== 'string') throw invalidField('expression', 'expression must be a string');
+export function compileOrThrow(registry: SchemaRegistry, expression: string): CompiledRule {
   return compileRule(registry.view('User'), expression);
 }
 
@@ -36,32 +32,12 @@ export function invalidField(field: string, message: string): AppError {
   return new AppError('badRequest', 'RULE_INVALID_FIELD', message, { details: { field } });
 }
 
-export function ruleName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.trim().length > MAX_RULE_NAME) {
-    throw invalidField('name', `name must be a non-empty string of at most ${MAX_RULE_NAME} characters`);
-  }
-  return value.trim();
-}
-
-export function rulePriority(value: unknown): number {
-  if (!Number.isSafeInteger(value) || Math.abs(value as number) > 1_000_000) {
-    throw invalidField('priority', 'priority must be a whole number between -1000000 and 1000000');
-  }
-  return value as number;
-}
-
-export function ruleEnabled(value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalidField('enabled', 'enabled must be true or false');
-  return value;
-}
-
 /**
  * A rule may give membership of an internal group only: IdP groups are the IdP's to fill over
  * SCIM, a dynamic group's members come from its own rule, automatic groups (All Users,
  * Customers) hold everyone of their audience already, and archived groups are out of assignment.
  */
-export async function requireRuleTarget(models: Models, tenantId: string, groupId: unknown, kind: RuleKind): Promise<GroupDoc> {
-  if (typeof groupId !== 'string' || groupId === '') throw invalidField('targetGroupId', 'targetGroupId must be a group id');
+export async function requireRuleTarget(models: Models, tenantId: string, groupId: string, kind: RuleKind): Promise<GroupDoc> {
   const group = await repositoriesOf(models).groups.find(tenantId, groupId);
   if (!group) throw new AppError('badRequest', 'RULE_TARGET_NOT_FOUND', `No group ${groupId} in this tenant`, { details: { field: 'targetGroupId' } });
   if (group.origin === 'scim') {

@@ -9,7 +9,7 @@ import { recordAudit, type AuditActor } from '../audit';
 import { bumpRuleSetVersion } from './rule-set-version';
 import { requestRuleRun } from './reevaluation';
 import type { RuleKind, RuleRunResult, SyncedRuleDoc } from './rule-records';
-import { compileOrThrow, invalidField, requireRuleTarget, ruleEnabled, ruleName, rulePriority } from './rule-validation';
+import { compileOrThrow, invalidField, requireRuleTarget } from './rule-validation';
 import type { JobEnqueuer } from './sync-deps';
 
 /** What writing rules needs (the admin API's dependencies fit). */
@@ -47,17 +47,24 @@ export interface RuleView {
   targetMissing?: boolean;
 }
 
-export interface RuleInput {
-  name?: unknown;
-  expression?: unknown;
-  targetGroupId?: unknown;
-  enabled?: unknown;
-  priority?: unknown;
+/**
+ * A rule's fields as the admin API's schema (src/admin/routes/rules.ts) reads them: name trimmed,
+ * not blank, at most MAX_RULE_NAME characters; priority a whole number within ±1,000,000.
+ * The expression's grammar and the target group are checked here.
+ */
+export interface RuleFields {
+  name: string;
+  expression: string;
+  targetGroupId: string;
+  enabled?: boolean;
+  priority?: number;
 }
+
+/** A partial change: fields left out keep their value. */
+export type RuleInput = Partial<RuleFields>;
 
 const DEFAULT_PRIORITY = 100;
 const WRITE_ATTEMPTS = 5;
-const EDITABLE = ['name', 'expression', 'targetGroupId', 'enabled', 'priority'] as const;
 
 export function toRuleView(doc: SyncedRuleDoc): RuleView {
   const view: RuleView = {
@@ -122,10 +129,9 @@ export class RulesService {
     return docs.map((d) => d._id);
   }
 
-  async create(ctx: RuleActorContext, input: RuleInput, extra: { kind?: RuleKind; idpGroup?: string; id?: string } = {}): Promise<RuleView> {
+  async create(ctx: RuleActorContext, input: RuleFields, extra: { kind?: RuleKind; idpGroup?: string; id?: string } = {}): Promise<RuleView> {
     const kind = extra.kind ?? 'rule';
-    const name = ruleName(input.name);
-    const expression = input.expression;
+    const { name, expression } = input;
     compileOrThrow(this.deps.registry, expression);
     const target = await requireRuleTarget(this.deps.models, ctx.tenantId, input.targetGroupId, kind);
     const now = new Date();
@@ -134,10 +140,10 @@ export class RulesService {
       tenantId: ctx.tenantId,
       kind,
       name,
-      expression: expression as string,
+      expression,
       targetGroupId: target._id,
-      enabled: input.enabled === undefined ? true : ruleEnabled(input.enabled),
-      priority: input.priority === undefined ? DEFAULT_PRIORITY : rulePriority(input.priority),
+      enabled: input.enabled ?? true,
+      priority: input.priority ?? DEFAULT_PRIORITY,
       version: 1,
       sync: { version: 1, pendingSince: now },
       createdBy: ctx.actor.id,
@@ -152,13 +158,10 @@ export class RulesService {
 
   /** Partial update; fields left out keep their value. Nothing changed: nothing written, no run. */
   async update(ctx: RuleActorContext, id: string, input: RuleInput, kind?: RuleKind): Promise<RuleView> {
-    for (const key of Object.keys(input)) {
-      if (!(EDITABLE as readonly string[]).includes(key)) throw invalidField(key, `"${key}" cannot be changed (editable: ${EDITABLE.join(', ')})`);
-    }
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const existing = await this.find(ctx.tenantId, id, kind);
       const set: Record<string, unknown> = {};
-      if (input.name !== undefined && ruleName(input.name) !== existing.name) set.name = ruleName(input.name);
+      if (input.name !== undefined && input.name !== existing.name) set.name = input.name;
       if (input.expression !== undefined && input.expression !== existing.expression) {
         compileOrThrow(this.deps.registry, input.expression);
         set.expression = input.expression;
@@ -167,8 +170,8 @@ export class RulesService {
         if (existing.kind === 'dynamic') throw invalidField('targetGroupId', "a dynamic group's rule always targets its group");
         set.targetGroupId = (await requireRuleTarget(this.deps.models, ctx.tenantId, input.targetGroupId, existing.kind ?? 'rule'))._id;
       }
-      if (input.enabled !== undefined && ruleEnabled(input.enabled) !== existing.enabled) set.enabled = input.enabled;
-      if (input.priority !== undefined && rulePriority(input.priority) !== existing.priority) set.priority = input.priority;
+      if (input.enabled !== undefined && input.enabled !== existing.enabled) set.enabled = input.enabled;
+      if (input.priority !== undefined && input.priority !== existing.priority) set.priority = input.priority;
       if (Object.keys(set).length === 0) return toRuleView(existing);
 
       const now = new Date();
