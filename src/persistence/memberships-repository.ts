@@ -26,6 +26,20 @@ export interface OrderedWrite {
 const ORDERED_ATTEMPTS = 10;
 
 /**
+ * An ordered add of at most this many users tries the insert first (no read before it): a user who
+ * was never a member has no document, so the insert is the whole write, one round trip where
+ * read, insert and re-read were three (an IdP adds members one or a few at a time). Past it (a
+ * full member list, mostly members already) the read comes first, as a failed insert of many costs more.
+ */
+const INSERT_FIRST_MAX = 100;
+
+/** What an ordered write's step did: `changed` as OrderedWrite's; `settled`: users its result shows in effect (no re-read needed). */
+interface WriteStep {
+  changed: Set<string>;
+  settled: Set<string>;
+}
+
+/**
  * Turns memberships into tombstones: no `groupId`, `userId`, `sources` (every query of members
  * filters on `groupId` or `userId`, so tombstones are invisible to them), `tenantId` kept (the
  * shard key: a tombstone stays on its tenant's shard and is found by targeted queries), the
@@ -242,40 +256,21 @@ export class MembershipsRepository {
    * exactly `position` (this write's, or an earlier run of the same change).
    */
   async addSourceAt(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number): Promise<OrderedWrite> {
-    return this.orderedWrite(
+    const unique = [...new Set(userIds)];
+    const inserted = unique.length <= INSERT_FIRST_MAX ? await this.insertMembers(tenantId, groupId, unique, source, position, new Date()) : new Set<string>();
+    const rest = await this.orderedWrite(
       tenantId,
       groupId,
-      userIds,
+      unique.filter((u) => !inserted.has(u)),
       source,
       position,
       async (todo, docs, now) => {
-        const changed = new Set<string>();
         const fresh = todo.filter((u) => !docs.has(u));
-        if (fresh.length > 0) {
-          const docsOf = fresh.map((userId) => ({
-            _id: membershipId(groupId, userId),
-            tenantId,
-            groupId,
-            userId,
-            role: 'member',
-            sources: [source],
-            positions: { [source]: position },
-            createdAt: now,
-            updatedAt: now,
-          }));
-          const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
-            () => new Set<number>(),
-            (err: unknown) => {
-              const taken = duplicateKeyIndexes(err);
-              if (!taken) throw err;
-              return taken;
-            },
-          );
-          fresh.forEach((u, i) => !taken.has(i) && changed.add(u));
-        }
+        const changed = fresh.length > 0 ? await this.insertMembers(tenantId, groupId, fresh, source, position, now) : new Set<string>();
+        const settled = new Set(changed);
         const existing = todo.filter((u) => docs.has(u));
-        if (existing.length === 0) return changed;
-        await this.collection.bulkWrite(
+        if (existing.length === 0) return { changed, settled };
+        const res = await this.collection.bulkWrite(
           existing.map((userId) => {
             const _id = membershipId(groupId, userId);
             const live = docs.get(userId)!.groupId !== undefined;
@@ -296,10 +291,41 @@ export class MembershipsRepository {
         );
         // A tombstone was no membership: if the re-read finds our position on it, this write made the user a member.
         for (const u of existing) if (docs.get(u)!.groupId === undefined || docs.get(u)!.held) changed.add(u);
-        return changed;
+        // Every update matched: each now holds the source at our position (none needs the re-read).
+        if (res.matchedCount === existing.length) for (const u of existing) settled.add(u);
+        return { changed, settled };
       },
       (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source),
     );
+    if (inserted.size === 0) return rest;
+    const changed = new Set(rest.changed);
+    const applied = new Set(rest.applied);
+    return { changed: unique.filter((u) => inserted.has(u) || changed.has(u)), applied: unique.filter((u) => inserted.has(u) || applied.has(u)) };
+  }
+
+  /** Inserts memberships of `source` at `position` for users without a document; the users inserted (the others have one: a member, or a tombstone). */
+  private async insertMembers(tenantId: string, groupId: string, userIds: readonly string[], source: string, position: number, now: Date): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const docsOf = userIds.map((userId) => ({
+      _id: membershipId(groupId, userId),
+      tenantId,
+      groupId,
+      userId,
+      role: 'member',
+      sources: [source],
+      positions: { [source]: position },
+      createdAt: now,
+      updatedAt: now,
+    }));
+    const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
+      () => new Set<number>(),
+      (err: unknown) => {
+        const taken = duplicateKeyIndexes(err);
+        if (!taken) throw err;
+        return taken;
+      },
+    );
+    return new Set(userIds.filter((_, i) => !taken.has(i)));
   }
 
   /**
@@ -318,17 +344,25 @@ export class MembershipsRepository {
       position,
       async (todo, docs, now) => {
         const changed = new Set<string>();
+        const settled = new Set<string>();
         const absent = todo.filter((u) => !docs.has(u));
         if (absent.length > 0) {
           const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
-          await this.collection.insertMany(tombstones as never[], { ordered: false }).catch((err: unknown) => {
-            if (!duplicateKeyIndexes(err)) throw err;
-          });
+          // A tombstone inserted holds our position (nothing was there): no re-read for it.
+          const taken = await this.collection.insertMany(tombstones as never[], { ordered: false }).then(
+            () => new Set<number>(),
+            (err: unknown) => {
+              const taken = duplicateKeyIndexes(err);
+              if (!taken) throw err;
+              return taken;
+            },
+          );
+          absent.forEach((u, i) => !taken.has(i) && settled.add(u));
         }
         const present = todo.filter((u) => docs.has(u));
-        if (present.length === 0) return changed;
+        if (present.length === 0) return { changed, settled };
         const sole = (d: Positioned) => d.groupId !== undefined && d.sources.length === 1 && d.sources[0] === source;
-        await this.collection.bulkWrite(
+        const res = await this.collection.bulkWrite(
           present.map((userId) => {
             const d = docs.get(userId)!;
             const _id = membershipId(groupId, userId);
@@ -349,7 +383,9 @@ export class MembershipsRepository {
         for (const u of present) if (sole(docs.get(u)!) && !docs.get(u)!.held) changed.add(u);
         // A membership another source left meanwhile (its last source was ours): ended here, kept as a tombstone.
         await this.endMemberships({ _id: { $in: present.map((u) => membershipId(groupId, u)) }, tenantId, sources: { $size: 0 } });
-        return changed;
+        // Every update matched and none kept the source (a held removal does): each is out at our position, no re-read needed.
+        if (res.matchedCount === present.length && present.every((u) => !docs.get(u)!.held)) for (const u of present) settled.add(u);
+        return { changed, settled };
       },
       (doc) => !(doc.groupId !== undefined && (doc.sources ?? []).includes(source)),
     );
@@ -397,7 +433,7 @@ export class MembershipsRepository {
         // Left without the source meanwhile (a newer removal won, or it never held it): an ordinary removal.
         const gone = todo.filter((u) => !live(current.get(u)));
         if (gone.length > 0) await this.removeSourceAt(tenantId, groupId, gone, source, position);
-        return new Set(ours);
+        return { changed: new Set(ours), settled: new Set<string>() };
       },
       (doc) => doc.groupId !== undefined && (doc.sources ?? []).includes(source) && (doc.held?.changes ?? []).some((c) => c._id === change._id),
     );
@@ -407,8 +443,9 @@ export class MembershipsRepository {
   /**
    * The loop both ordered writes share, per chunk: read the users' documents; leave out those whose
    * recorded position for `source` is this one or newer (done, or overtaken); `write` the rest;
-   * read again. `holds(doc)`: whether a document at exactly this position shows the write in
-   * effect. `changed` counts only for users whose write took effect.
+   * read again those whose write's result does not show it in effect already (`settled`: an insert
+   * that landed, an update that matched). `holds(doc)`: whether a document at exactly this position
+   * shows the write in effect. `changed` counts only for users whose write took effect.
    */
   private async orderedWrite(
     tenantId: string,
@@ -416,7 +453,7 @@ export class MembershipsRepository {
     userIds: readonly string[],
     source: string,
     position: number,
-    write: (todo: string[], docs: Map<string, Positioned>, now: Date) => Promise<Set<string>>,
+    write: (todo: string[], docs: Map<string, Positioned>, now: Date) => Promise<WriteStep>,
     holds: (doc: Positioned) => boolean,
   ): Promise<OrderedWrite> {
     const out: OrderedWrite = { changed: [], applied: [] };
@@ -438,7 +475,15 @@ export class MembershipsRepository {
         todo = next;
         if (todo.length === 0) break;
         if (attempt === ORDERED_ATTEMPTS) throw new Error(`ordered membership write of group ${groupId} lost ${ORDERED_ATTEMPTS} races in a row`);
-        changed = await write(todo, docs, new Date());
+        const step = await write(todo, docs, new Date());
+        changed = step.changed;
+        // In the order asked, as a re-read reports them.
+        for (const u of todo.filter((t) => step.settled.has(t))) {
+          out.applied.push(u);
+          if (changed.has(u)) out.changed.push(u);
+        }
+        todo = todo.filter((u) => !step.settled.has(u));
+        if (todo.length === 0) break;
       }
     }
     return out;

@@ -166,10 +166,13 @@ export class UsersRepository extends ResourceStore<UserDoc> {
 
   /** A user provisioned through the admin API holding this userName or one of these e-mail addresses (lower-cased), or null. */
   async findAdminCreatedMatching(tenantId: string, userNameLower: string, emailsLower: readonly string[]): Promise<UserDoc | null> {
-    const byName = (await this.collection.findOne({ tenantId, 'lc.userName': userNameLower } as never)) as UserDoc | null;
+    // Both reads at once (one round trip's wait on a create's path, not two); the name's match wins.
+    const [byName, byEmail] = (await Promise.all([
+      this.collection.findOne({ tenantId, 'lc.userName': userNameLower } as never),
+      emailsLower.length === 0 ? null : this.collection.findOne({ tenantId, 'lc.emails': { $in: [...emailsLower] }, createdVia: { $exists: true } } as never),
+    ])) as [UserDoc | null, UserDoc | null];
     if (byName?.createdVia) return byName;
-    if (emailsLower.length === 0) return null;
-    return (await this.collection.findOne({ tenantId, 'lc.emails': { $in: [...emailsLower] }, createdVia: { $exists: true } } as never)) as UserDoc | null;
+    return byEmail;
   }
 
   /** Marks (or unmarks) how the user came to be; null when there is no such user. */

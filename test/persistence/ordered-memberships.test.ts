@@ -93,3 +93,19 @@ it('a SCIM removal leaves a membership another source holds, with the position r
   await repo.addSourceAt(T, g, ['u1'], 'scim', 1);
   expect((await raw(g, 'u1'))?.sources).toEqual(['manual']);
 });
+
+it.each([
+  ['a few (inserted first, no read before)', 0],
+  ['many (read first)', 150],
+])('an add of %s users: never members are inserted, an older tombstone revived, a newer one left, a member kept', async (_label, extra) => {
+  const g = group();
+  await repo.removeSourceAt(T, g, ['old-tombstone'], 'scim', 2);
+  await repo.removeSourceAt(T, g, ['new-tombstone'], 'scim', 9);
+  await repo.addSourceAt(T, g, ['member'], 'scim', 1);
+  const fresh = Array.from({ length: extra }, (_, i) => `fresh${i}`);
+  const res = await repo.addSourceAt(T, g, ['old-tombstone', 'new-tombstone', 'member', 'never', ...fresh], 'scim', 5);
+  expect(res).toEqual({ changed: ['old-tombstone', 'never', ...fresh], applied: ['old-tombstone', 'member', 'never', ...fresh] });
+  expect((await repo.userIdsOf(T, g)).sort()).toEqual(['member', 'never', 'old-tombstone', ...fresh].sort());
+  expect(await raw(g, 'new-tombstone')).toMatchObject({ positions: { scim: 9 } });
+  expect(await raw(g, 'member')).toMatchObject({ positions: { scim: 5 } });
+});

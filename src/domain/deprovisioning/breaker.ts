@@ -7,7 +7,7 @@ import { writeTenantAudit } from '../recovery/pending-audits';
 import { accessEvents } from '../access-events';
 import type { JobEnqueuer } from '../sync/sync-deps';
 import { breakerTripsTotal } from '../../observability/deprovisioning-metrics';
-import { readSettings } from './settings';
+import { readSettings, type SettingsReader } from './settings';
 
 /** What the breaker needs: the database, the memberships (exempt groups) and a queue (to restore access it holds back). */
 export interface BreakerDeps {
@@ -35,9 +35,17 @@ export function heldChange(kind: HeldChange['kind'], cause: DeprovisionCause, at
  * deprovision is held until an admin has decided on every held change, and the deprovisions of the
  * window applied before the trip are put on hold too (their access restored): they are most
  * likely the start of the same mistake. Exempt users and members of exempt groups are never held.
+ * `opts.settings`: the request's settings reader, when it read them already (one read per request).
  */
-export async function shouldHoldDeprovision(deps: BreakerDeps, tenantId: string, userId: string, cause: DeprovisionCause, opts: { counted?: boolean } = {}, now = new Date()): Promise<boolean> {
-  const read = await readSettings(deps.models, tenantId);
+export async function shouldHoldDeprovision(
+  deps: BreakerDeps,
+  tenantId: string,
+  userId: string,
+  cause: DeprovisionCause,
+  opts: { counted?: boolean; settings?: SettingsReader } = {},
+  now = new Date(),
+): Promise<boolean> {
+  const read = await (opts.settings ?? (() => readSettings(deps.models, tenantId)))();
   const { settings, trippedAt } = read;
   const { breaker } = settings;
   if (!breaker.enabled) return false;

@@ -4,7 +4,7 @@ import { AppError, scimError } from '../../errors/app-error';
 import type { Logger } from '../../observability/logger';
 import { auditEvent, writeAuditEvent, type AuditActor } from '../audit';
 import { userSummary, type UserSummary } from '../groups/user-identity';
-import { readSettings } from './settings';
+import { readSettings, type SettingsReader } from './settings';
 
 /** The domains of a SCIM user's addresses: every e-mail value, and userName when it is an address. */
 function domainsOf(attrs: Record<string, unknown>): Set<string> {
@@ -28,7 +28,9 @@ function domainsOf(attrs: Record<string, unknown>): Set<string> {
 /**
  * Safe linking: with allowed e-mail domains set for the tenant, a SCIM create or update giving an
  * address outside them is refused (400 invalidValue naming the domain) and logged. An update is
- * judged on the domains it adds only: a user already outside them can still be deactivated.
+ * judged on the domains it adds only: a user already outside them can still be deactivated, and an
+ * update adding no domain (most: a deactivation, a department) reads no settings at all.
+ * `read`: the request's settings reader, when it has one (its checks share one read).
  */
 export async function assertAllowedEmailDomains(
   models: Models,
@@ -37,13 +39,14 @@ export async function assertAllowedEmailDomains(
   attrs: Record<string, unknown>,
   requestId: string | undefined,
   previous?: Record<string, unknown>,
+  read: SettingsReader = () => readSettings(models, tenantId),
 ): Promise<void> {
-  const candidate = domainsOf(attrs);
-  if (candidate.size === 0) return;
-  const { settings } = await readSettings(models, tenantId);
-  if (settings.allowedEmailDomains.length === 0) return;
   const before = previous ? domainsOf(previous) : new Set<string>();
-  const outside = [...candidate].filter((d) => !before.has(d) && !settings.allowedEmailDomains.includes(d));
+  const added = [...domainsOf(attrs)].filter((d) => !before.has(d));
+  if (added.length === 0) return;
+  const { settings } = await read();
+  if (settings.allowedEmailDomains.length === 0) return;
+  const outside = added.filter((d) => !settings.allowedEmailDomains.includes(d));
   if (outside.length === 0) return;
   logger.warn('scim user refused: e-mail domain not allowed', { tenantId, domains: outside, userName: attrs.userName, ...(requestId !== undefined ? { requestId } : {}) });
   throw scimError.invalidValue(`The e-mail domain "${outside[0]}" is not allowed for this tenant (allowed: ${settings.allowedEmailDomains.join(', ')})`, 'SCIM_EMAIL_DOMAIN_NOT_ALLOWED');

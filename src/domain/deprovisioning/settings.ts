@@ -50,7 +50,18 @@ export function resolveSettings(doc: DeprovisioningSettingsDoc | undefined): Dep
   };
 }
 
-export async function readSettings(models: Models, tenantId: string): Promise<{ settings: DeprovisioningSettings; trippedAt: Date | undefined; resetAt?: Date | undefined }> {
+/** The settings as read, with the breaker's state. */
+export type SettingsRead = { settings: DeprovisioningSettings; trippedAt: Date | undefined; resetAt?: Date | undefined };
+
+/** A reader of the tenant's settings that reads them once, and only when first asked (one request's several checks share one read). */
+export type SettingsReader = () => Promise<SettingsRead>;
+
+export function settingsReaderOf(models: Models, tenantId: string): SettingsReader {
+  let read: Promise<SettingsRead> | undefined;
+  return () => (read ??= readSettings(models, tenantId));
+}
+
+export async function readSettings(models: Models, tenantId: string): Promise<SettingsRead> {
   const doc = await repositoriesOf(models).tenants.deprovisioningOf(tenantId);
   if (!doc) throw new AppError('notFound', 'TENANT_NOT_FOUND', `Tenant ${tenantId} not found`);
   return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt, resetAt: doc.breakerResetAt };

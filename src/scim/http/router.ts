@@ -6,7 +6,7 @@ import { ScimTokenActivity } from '../../auth/scim-token-activity';
 import { logContext } from '../../observability/logger';
 import type { ScimDeps } from '../service/scim-deps';
 import type { ScimContext, Preconditions } from '../service/context';
-import { UsersService } from '../service/users-service';
+import { UsersService, noAnswer } from '../service/users-service';
 import { GroupsService } from '../service/groups-service';
 import { ScimQueries, type Selection } from '../service/queries';
 import { etagOf, matchesIfNoneMatch } from '../service/etag';
@@ -210,13 +210,15 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
     }),
     PUT: route(async (req, res) => {
       const ctx = ctxOf(req);
-      const doc = await users.replace(ctx, String(req.params.id), req.body, preconditions(req));
-      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+      const sel = parseSelection(req.query);
+      const { doc, answer } = await users.replace(ctx, String(req.params.id), req.body, preconditions(req), (written) => queries.user(ctx, written, sel));
+      send(res, 200, answer, { ETag: etagOf(doc.version) });
     }),
     PATCH: route(async (req, res) => {
       const ctx = ctxOf(req);
-      const doc = await users.patch(ctx, String(req.params.id), req.body, preconditions(req));
-      send(res, 200, await queries.user(ctx, doc, parseSelection(req.query)), { ETag: etagOf(doc.version) });
+      const sel = parseSelection(req.query);
+      const { doc, answer } = await users.patch(ctx, String(req.params.id), req.body, preconditions(req), (written) => queries.user(ctx, written, sel));
+      send(res, 200, answer, { ETag: etagOf(doc.version) });
     }),
     DELETE: route(async (req, res) => {
       await users.delete(ctxOf(req), String(req.params.id), preconditions(req));
@@ -306,10 +308,10 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
         doc = await svc.create(ctx, op.data);
         return { status: 201, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
       case 'PUT':
-        doc = await svc.replace(ctx, op.id!, op.data, pre);
+        doc = op.resource === 'Users' ? (await users.replace(ctx, op.id!, op.data, pre, noAnswer)).doc : await groups.replace(ctx, op.id!, op.data, pre);
         return { status: 200, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
       case 'PATCH':
-        doc = await svc.patch(ctx, op.id!, op.data, pre);
+        doc = op.resource === 'Users' ? (await users.patch(ctx, op.id!, op.data, pre, noAnswer)).doc : await groups.patch(ctx, op.id!, op.data, pre);
         return { status: 200, id: doc._id, location: locationOf(ctx.baseUrl, type, doc._id), version: etagOf(doc.version) };
       case 'DELETE':
         await svc.delete(ctx, op.id!, pre);
