@@ -456,8 +456,9 @@ export class MembershipsRepository {
   }
 
   /**
-   * The users whose membership of one of `groupIds` was written since `since`: live memberships
-   * (added, a source added or removed, held) by `updatedAt` (index `tenantId, groupId, updatedAt`),
+   * The users whose IdP membership (source `scim`) of one of `groupIds` was written since
+   * `since`: live memberships (added, held) by `updatedAt` (partial index `tenantId, groupId,
+   * sources, updatedAt` of the `scim` source's memberships),
    * and ended ones by their tombstone's `endedAt` (partial index `tenantId, endedAt`; a tombstone
    * has no `groupId`, its `_id` names group and user). Reads only what changed, never a group's
    * unchanged members: a rule run's catch-up (workers/processors/rule-changed.ts). Streamed; a user
@@ -465,7 +466,7 @@ export class MembershipsRepository {
    */
   async *userIdsWithMembershipChangedSince(tenantId: string, groupIds: readonly string[], since: Date, batchSize?: number): AsyncGenerator<string> {
     if (groupIds.length === 0) return;
-    const live = this.models.Membership.collection.find({ tenantId, groupId: { $in: [...groupIds] }, updatedAt: { $gte: since } } as never, { projection: { _id: 0, userId: 1 } });
+    const live = this.models.Membership.collection.find({ tenantId, groupId: { $in: [...groupIds] }, sources: 'scim', updatedAt: { $gte: since } } as never, { projection: { _id: 0, userId: 1 } });
     if (batchSize) live.batchSize(batchSize);
     try {
       for await (const doc of live) yield (doc as unknown as Pick<MembershipDoc, 'userId'>).userId;

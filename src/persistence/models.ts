@@ -717,9 +717,10 @@ function membershipSchema() {
   );
   s.index({ tenantId: 1, groupId: 1, userId: 1 });
   s.index({ tenantId: 1, userId: 1 });
-  // A rule run's catch-up: memberships of the IdP groups written while it ran, and those ended
-  // meanwhile (tombstones only: the partial index holds nothing else). rule-changed.ts.
-  s.index({ tenantId: 1, groupId: 1, updatedAt: 1 });
+  // A rule run's catch-up: the IdP's memberships written while it ran (partial: the `scim`
+  // source's only, so a rule run's own writes to its target group maintain no entry), and those
+  // ended meanwhile (tombstones only: the partial index holds nothing else). rule-changed.ts.
+  s.index({ tenantId: 1, groupId: 1, sources: 1, updatedAt: 1 }, { partialFilterExpression: { sources: 'scim' } });
   s.index({ tenantId: 1, endedAt: 1 }, { partialFilterExpression: { endedAt: { $exists: true } } });
   // Tombstones (only they have `endedAt`) go after a week: an older write of the same member
   // arriving later than that is not expected (see docs/decisions.md). MongoDB only: the embedded

@@ -291,7 +291,7 @@ describe('index coverage of the hot paths', () => {
     const catchUp: Record<string, string> = {
       'users find {tenantId= updatedAt~}': 'tenantId_1_updatedAt_1',
       'groups find {origin= tenantId= updatedAt~}': 'tenantId_1_origin_1_updatedAt_1',
-      'memberships find {groupId= tenantId= updatedAt~}': 'tenantId_1_groupId_1_updatedAt_1',
+      'memberships find {groupId= sources= tenantId= updatedAt~}': 'tenantId_1_groupId_1_sources_1_updatedAt_1',
       'memberships find {tenantId= endedAt~}': 'tenantId_1_endedAt_1',
     };
     expect(Object.keys(catchUp).map((key) => [key, rows.find((r) => r.key === key)?.served, plans.get(key)])).toEqual(Object.entries(catchUp).map(([key, index]) => [key, [index], `IXSCAN ${index}`]));
