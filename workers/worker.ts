@@ -12,7 +12,7 @@ import { RuleSetCache } from '../src/domain/sync/rule-set';
 import { createWorkerJobQueue } from './job-queue';
 import { createSyncProcessor } from './processors/sync-processor';
 import type { JobResult } from './processors/processor-deps';
-import { sweepPending, type SweepResult } from './sweeper';
+import { PendingSweeper, type SweepResult } from './sweeper';
 import { startEventSequencing } from './event-sequencing';
 import { checkSyncRecovered } from '../src/domain/sync/sync-health';
 import { TenantSlotLeases } from '../src/queue/tenant-slots';
@@ -121,9 +121,12 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   });
   worker.on('error', (err) => log.warn('worker error', { err }));
 
+  // One per worker: it remembers the stale marks it saw, so a sweep reads only what became stale since.
+  const sweeper = new PendingSweeper(db.models, queue, sweepAfterSeconds, log);
   let sweeping: Promise<SweepResult> | undefined;
   const sweep = () => {
-    sweeping ??= sweepPending(db.models, queue, sweepAfterSeconds, log)
+    sweeping ??= sweeper
+      .sweep()
       .then(async (result) => {
         // Tenants whose sync failed and has nothing held by a failed job any more: recovered (docs/events.md).
         await checkSyncRecovered(db.models).catch((err: unknown) => log.warn('sync health check failed', { err }));

@@ -500,6 +500,38 @@ export class MembershipsRepository {
     }
   }
 
+  /**
+   * The users whose IdP membership (source `scim`) of one of `groupIds` was written since
+   * `since`: live memberships (added, held) by `updatedAt` (partial index `tenantId, groupId,
+   * sources, updatedAt` of the `scim` source's memberships),
+   * and ended ones by their tombstone's `endedAt` (partial index `tenantId, endedAt`; a tombstone
+   * has no `groupId`, its `_id` names group and user). Reads only what changed, never a group's
+   * unchanged members: a rule run's catch-up (workers/processors/rule-changed.ts). Streamed; a user
+   * may come more than once.
+   */
+  async *userIdsWithMembershipChangedSince(tenantId: string, groupIds: readonly string[], since: Date, batchSize?: number): AsyncGenerator<string> {
+    if (groupIds.length === 0) return;
+    const live = this.models.Membership.collection.find({ tenantId, groupId: { $in: [...groupIds] }, sources: 'scim', updatedAt: { $gte: since } } as never, { projection: { _id: 0, userId: 1 } });
+    if (batchSize) live.batchSize(batchSize);
+    try {
+      for await (const doc of live) yield (doc as unknown as Pick<MembershipDoc, 'userId'>).userId;
+    } finally {
+      await live.close();
+    }
+    const prefixes = new Set(groupIds);
+    const ended = this.models.Membership.collection.find({ tenantId, endedAt: { $gte: since } } as never, { projection: { _id: 1 } });
+    if (batchSize) ended.batchSize(batchSize);
+    try {
+      for await (const doc of ended) {
+        const id = (doc as unknown as { _id: string })._id;
+        const bar = id.indexOf('|');
+        if (bar > 0 && prefixes.has(id.slice(0, bar))) yield id.slice(bar + 1);
+      }
+    } finally {
+      await ended.close();
+    }
+  }
+
   /** `idpView`: as the IdP sees the group (held removals left out). */
   async userIdsOf(tenantId: string, groupId: string, source?: string, opts: { idpView?: boolean } = {}): Promise<string[]> {
     const filter: Record<string, unknown> = { tenantId, groupId };

@@ -672,6 +672,8 @@ function userSchema() {
   s.index({ scimDeletedAt: 1 }, { sparse: true });
   // A tenant's outbox: its pending count and oldest mark (sync status) from index entries alone.
   s.index({ tenantId: 1, 'sync.pendingSince': 1 });
+  // A rule run's catch-up: the users written while it ran (rule-changed.ts), not every user.
+  s.index({ tenantId: 1, updatedAt: 1 });
   return s;
 }
 
@@ -680,6 +682,8 @@ function groupSchema() {
   s.index({ tenantId: 1, origin: 1, 'lc.displayName': 1 }, { unique: true });
   s.index({ tenantId: 1, origin: 1, 'attrs.externalId': 1, _id: 1 });
   s.index({ tenantId: 1, origin: 1, _id: 1 });
+  // A rule run's catch-up: the IdP groups written while it ran (rule-changed.ts).
+  s.index({ tenantId: 1, origin: 1, updatedAt: 1 });
   // A departing user's ownerships (user deletion, audience change).
   s.index({ tenantId: 1, ownerId: 1 });
   // The hierarchy: a group's children, and the admin list of them in name order.
@@ -713,6 +717,11 @@ function membershipSchema() {
   );
   s.index({ tenantId: 1, groupId: 1, userId: 1 });
   s.index({ tenantId: 1, userId: 1 });
+  // A rule run's catch-up: the IdP's memberships written while it ran (partial: the `scim`
+  // source's only, so a rule run's own writes to its target group maintain no entry), and those
+  // ended meanwhile (tombstones only: the partial index holds nothing else). rule-changed.ts.
+  s.index({ tenantId: 1, groupId: 1, sources: 1, updatedAt: 1 }, { partialFilterExpression: { sources: 'scim' } });
+  s.index({ tenantId: 1, endedAt: 1 }, { partialFilterExpression: { endedAt: { $exists: true } } });
   // Tombstones (only they have `endedAt`) go after a week: an older write of the same member
   // arriving later than that is not expected (see docs/decisions.md). MongoDB only: the embedded
   // server keeps them.

@@ -91,12 +91,26 @@ export class SyncMarks {
     return doc?.sync?.pendingSince ?? null;
   }
 
-  /** Documents pending since before `cutoff` (the sweeper's candidates), at most `limit`, read in batches. */
-  stalePending(cutoff: Date, limit: number, batchSize: number): DocumentStream<PendingSyncDoc> {
+  /**
+   * Documents pending since before `cutoff` (the sweeper's candidates), and since `from` or later
+   * when given (what became stale since an earlier sweep), oldest mark first (index
+   * `sync.pendingSince`), at most `limit`, read in batches.
+   */
+  stalePending(cutoff: Date, limit: number, batchSize: number, from?: Date): DocumentStream<PendingSyncDoc> {
+    const range = from ? { $gte: from, $lte: cutoff } : { $lte: cutoff };
     return this.collection()
-      .find({ 'sync.pendingSince': { $lte: cutoff } } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
+      .find({ 'sync.pendingSince': range } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
+      .sort({ 'sync.pendingSince': 1 })
       .limit(limit)
       .batchSize(batchSize) as unknown as DocumentStream<PendingSyncDoc>;
+  }
+
+  /** The marks of those of `ids` (of one tenant) that are still pending: the sweeper's second look at a document whose job is gone. */
+  async pendingOf(tenantId: string, ids: readonly string[]): Promise<PendingSyncDoc[]> {
+    if (ids.length === 0) return [];
+    return (await this.collection()
+      .find({ _id: { $in: [...ids] }, ...this.pendingFilter(tenantId) } as never, { projection: { tenantId: 1, sync: 1, updatedAt: 1 } })
+      .toArray()) as unknown as PendingSyncDoc[];
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Models } from '../../src/persistence/models';
 import { describeShape, partialIndex, servingIndexes, shapeOf, shapesOfCommand, type DeclaredIndex, type QueryShape } from '../../src/persistence/query-shapes';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
 import { encodeTimeCursor } from '../../src/domain/paging/time-cursor';
+import { repositoriesOf } from '../../src/persistence/repositories';
 
 /**
  * Keeps every hot-path query index-served, on both databases' terms. This test runs the hot paths
@@ -240,6 +241,20 @@ describe('index coverage of the hot paths', () => {
     // Sync status, as the console's monitor polls it (every 5 s) and bench:scale waits on it.
     expect((await s.admin.get('/sync/status')).status).toBe(200);
 
+    // A rule run's catch-up (workers/processors/rule-changed.ts): what was written since the run
+    // started, each read bounded by its date on an index of its own (issue 23: the users' read
+    // was served by the tenant prefix of another index and read every user of the tenant).
+    const repos = repositoriesOf(s.runtime.deps.models);
+    const since = new Date(Date.now() - 60_000);
+    const drain = async (ids: AsyncIterable<string>) => {
+      const out: string[] = [];
+      for await (const id of ids) out.push(id);
+      return out;
+    };
+    expect(await drain(repos.users.idsUpdatedSince(s.tenantId, since))).toContain(ann);
+    expect(await drain(repos.groups.scim.idsUpdatedSince(s.tenantId, since))).toContain(sales);
+    expect(await drain(repos.memberships.userIdsWithMembershipChangedSince(s.tenantId, [sales], since))).toEqual(expect.arrayContaining([ann, bob]));
+
     // Deletes: a user (memberships go with it) and a group.
     expect((await s.scim.delete(`/Users/${bob}`)).status).toBe(204);
     expect((await s.scim.delete(`/Groups/${sales}`)).status).toBe(204);
@@ -272,6 +287,14 @@ describe('index coverage of the hot paths', () => {
     const outboxCounts = rows.filter((r) => /^(users|groups) aggregate .*sync\.pendingSince~/.test(r.key));
     expect(outboxCounts.map((r) => r.key.split(' ')[0]).sort()).toEqual(['groups', 'users']);
     expect(outboxCounts.filter((r) => !plans.get(r.key)!.endsWith('(covered)')).map((r) => `${r.key}: ${plans.get(r.key)}`)).toEqual([]);
+    // The catch-up's reads are bounded by their dates, on both databases' terms.
+    const catchUp: Record<string, string> = {
+      'users find {tenantId= updatedAt~}': 'tenantId_1_updatedAt_1',
+      'groups find {origin= tenantId= updatedAt~}': 'tenantId_1_origin_1_updatedAt_1',
+      'memberships find {groupId= sources= tenantId= updatedAt~}': 'tenantId_1_groupId_1_sources_1_updatedAt_1',
+      'memberships find {tenantId= endedAt~}': 'tenantId_1_endedAt_1',
+    };
+    expect(Object.keys(catchUp).map((key) => [key, rows.find((r) => r.key === key)?.served, plans.get(key)])).toEqual(Object.entries(catchUp).map(([key, index]) => [key, [index], `IXSCAN ${index}`]));
     // The recorder saw the hot paths (a recorder that records nothing would pass vacuously).
     const keys = rows.map((r) => r.key).join('\n');
     for (const expected of ['attribute_values find', 'attribute_values update', 'users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find'])

@@ -20,9 +20,9 @@ const SWEEPER = 'the sweeper: once per interval per worker, across tenants by de
 const BACKGROUND = 'the worker looks for the tenants with work across all of them (docs/events.md), index-served on every shard';
 
 const ALLOWED_SCATTER: Record<string, string> = {
-  'users find {sync.pendingSince~}': SWEEPER,
-  'groups find {sync.pendingSince~}': SWEEPER,
-  'rules find {sync.pendingSince~}': SWEEPER,
+  'users find {sync.pendingSince~} sort(sync.pendingSince:1)': SWEEPER,
+  'groups find {sync.pendingSince~} sort(sync.pendingSince:1)': SWEEPER,
+  'rules find {sync.pendingSince~} sort(sync.pendingSince:1)': SWEEPER,
   'users find {pendingAudit.at~}': SWEEPER,
   'groups find {pendingMembers.at~}': SWEEPER,
   'pending_changes find {createdAt~} sort(createdAt:1)': SWEEPER,
