@@ -1,5 +1,3 @@
-import { membershipAccessState } from '../permissions/access-difference';
-import { permissionEngine } from '../permissions/engine';
 import type { AuditEventDoc, GroupDoc, Models, PendingGroupChange } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvent } from '../audit';
@@ -115,14 +113,8 @@ export async function finishGroupChange(deps: RecoveryDeps, tenantId: string, gr
   if (changes.added.length) await undoOrphanedAdds(deps, tenantId, groupId, changes.added);
 
   const after = (change.audit.after ?? {}) as Record<string, unknown>;
-  // access.changed: the members' access now against without what was added and with what was removed (held removals keep it).
-  const moves = new Map<string, { joined: { groupId: string; source: string }[]; left: string[] }>();
-  for (const u of changes.added) moves.set(u, { joined: [{ groupId, source: SCIM_SOURCE }], left: [] });
-  for (const u of changes.removed) moves.set(u, { joined: [], left: [groupId] });
-  const access = moves.size > 0 ? await membershipAccessState(permissionEngine(models), tenantId, moves) : undefined;
   const event: AuditEventDoc = {
     ...change.audit,
-    ...(access && { state: { ...(change.audit.state as Record<string, unknown> | undefined), ...access } }),
     after: {
       ...after,
       ...(opts.version !== undefined && { version: opts.version }),
