@@ -64,7 +64,7 @@ describe('access.changed on every path that changes effective access', () => {
         return all.filter((e) => e.type === 'access.changed').length >= count;
       }, `${count} access.changed events`);
     } catch (err) {
-      throw new Error(`${(err as Error).message}; the feed had ${JSON.stringify(all.map((e) => [e.type, e.object.id]))}`);
+      throw new Error(`${(err as Error).message}; the feed had ${JSON.stringify(all.map((e) => [e.type, e.object.id]))}`, { cause: err });
     }
     return { all, access: all.filter((e) => e.type === 'access.changed') };
   }

@@ -281,7 +281,7 @@ interface AccessWorld {
     patch(p: string, b: object): Promise<request.Response>;
     delete(p: string, ...statuses: number[]): Promise<request.Response>;
   };
-  ok(res: request.Response, ...statuses: number[]): request.Response;
+  ok: (res: request.Response, ...statuses: number[]) => request.Response;
   users: (string | undefined)[];
   groups: string[];
   roles: string[];
@@ -301,15 +301,35 @@ async function applyAccessOp(op: AccessOp, w: AccessWorld): Promise<string | und
       // Never Sales when created: the rule's membership comes with a later step, so the creation's access is read alone.
       const body =
         op.dialect === 'okta'
-          ? { schemas: [CORE_USER_URN, ENTERPRISE_USER_URN], userName, name: { givenName: 'Test', familyName: `P${n}` }, emails: [{ primary: true, value: userName, type: 'work' }], active: true, [ENTERPRISE_USER_URN]: { department: 'Legal' } }
-          : { schemas: [CORE_USER_URN, ENTERPRISE_USER_URN], externalId: `ext-${n}`, userName, active: true, emails: [{ primary: true, type: 'work', value: userName }], [ENTERPRISE_USER_URN]: { department: 'Legal' } };
+          ? {
+              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+              userName,
+              name: { givenName: 'Test', familyName: `P${n}` },
+              emails: [{ primary: true, value: userName, type: 'work' }],
+              active: true,
+              [ENTERPRISE_USER_URN]: { department: 'Legal' },
+            }
+          : {
+              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+              externalId: `ext-${n}`,
+              userName,
+              active: true,
+              emails: [{ primary: true, type: 'work', value: userName }],
+              [ENTERPRISE_USER_URN]: { department: 'Legal' },
+            };
       const id = ok(await scim.post('/Users', body), 201).body.id as string;
       users[op.slot] = id;
       return id;
     }
     case 'department':
       if (!u) return undefined;
-      ok(await scim.patch(`/Users/${u}`, { schemas: [PATCH_OP], Operations: [{ op: op.dialect === 'entra' ? 'Replace' : 'replace', path: `${ENTERPRISE_USER_URN}:department`, value: op.sales ? 'Sales' : 'Legal' }] }), 200);
+      ok(
+        await scim.patch(`/Users/${u}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: op.dialect === 'entra' ? 'Replace' : 'replace', path: `${ENTERPRISE_USER_URN}:department`, value: op.sales ? 'Sales' : 'Legal' }],
+        }),
+        200,
+      );
       return undefined;
     case 'active': {
       if (!u) return undefined;
@@ -324,7 +344,10 @@ async function applyAccessOp(op: AccessOp, w: AccessWorld): Promise<string | und
       const operations =
         op.dialect === 'okta'
           ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : [])]
-          : [...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []), ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : [])];
+          : [
+              ...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []),
+              ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : []),
+            ];
       if (operations.length > 0) ok(await scim.patch(`/Groups/${w.idpGroup}`, { schemas: [PATCH_OP], Operations: operations }), 204);
       return undefined;
     }

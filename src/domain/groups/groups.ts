@@ -188,7 +188,8 @@ export async function createGroup(deps: GroupsDeps, access: Access, body: GroupC
   if (parentId) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId: id });
   if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId: id, userId: ownerId });
   // An owner joins at once: under a parent that gives something, that is an access change.
-  const state = ownerId && parentId ? await membershipAccessState(permissionEngine(deps.models), tenantId, new Map([[ownerId, { joined: [{ groupId: id, source: OWNER_SOURCE }], left: [] }]])) : undefined;
+  const state =
+    ownerId && parentId ? await membershipAccessState(permissionEngine(deps.models), tenantId, new Map([[ownerId, { joined: [{ groupId: id, source: OWNER_SOURCE }], left: [] }]])) : undefined;
   await auditAdminChange(deps, access.caller, 'group.created', { type: 'Group', id }, { after: auditView(created), ...(state && { state }) });
   return groupView(created, ownerId ? 1 : 0);
 }

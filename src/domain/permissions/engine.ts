@@ -474,10 +474,7 @@ export class PermissionEngine {
     if (!user) return undefined;
     const joined = new Set(change.joined.filter((j) => memberships.some((m) => m.groupId === j.groupId && m.sources.length === 1 && m.sources[0] === j.source)).map((j) => j.groupId));
     const held = new Set(memberships.filter((m) => m.sources.length > 0).map((m) => m.groupId));
-    const earlier = [
-      ...memberships.filter((m) => !joined.has(m.groupId)),
-      ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const })),
-    ];
+    const earlier = [...memberships.filter((m) => !joined.has(m.groupId)), ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const }))];
     return { before: effectiveOf(tenantId, userId, user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) };
   }
 

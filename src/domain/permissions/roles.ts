@@ -198,7 +198,13 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
   // A rename matters too: role names appear in authorize reasons.
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
   const effective = changed ? await changed() : [];
-  await auditPermissionChange(ctx, access.caller, 'role.updated', { type: 'Role', id: roleId }, { before: auditRole(before), after: auditRole(after), ...(effective.length > 0 && { state: { effective } }) });
+  await auditPermissionChange(
+    ctx,
+    access.caller,
+    'role.updated',
+    { type: 'Role', id: roleId },
+    { before: auditRole(before), after: auditRole(after), ...(effective.length > 0 && { state: { effective } }) },
+  );
   return roleView(after);
 }
 

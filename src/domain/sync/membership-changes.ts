@@ -135,11 +135,7 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
  * where the moves are known, not from history: src/domain/permissions/access-difference.ts). A
  * source added to or removed from a membership that stays changes no access.
  */
-async function withAccessDifferences(
-  models: Models,
-  done: readonly { item: AuditedMembershipChange; outcome: AuditedOutcome }[],
-  events: Map<string, AuditEventDoc>,
-): Promise<void> {
+async function withAccessDifferences(models: Models, done: readonly { item: AuditedMembershipChange; outcome: AuditedOutcome }[], events: Map<string, AuditEventDoc>): Promise<void> {
   const moves = done.flatMap(({ item, outcome }): MembershipMove[] => {
     if (outcome.created) return [{ tenantId: item.tenantId, userId: item.userId, groupId: item.groupId, source: item.source, joined: true, eventId: item.event._id }];
     if (outcome.ended) return [{ tenantId: item.tenantId, userId: item.userId, groupId: item.groupId, source: item.source, joined: false, eventId: item.event._id }];
