@@ -107,6 +107,15 @@ describe.each([
     }
     const applied = await audits(shape === 'okta' ? 'user.deprovision.allowed' : 'user.deleted', ids);
     expect(applied.map((a) => a.object.id).sort()).toEqual([...ids].sort());
+    if (shape === 'okta') {
+      // access.changed (docs/events.md): the held deactivations kept access and carry none; each allowed one takes it all.
+      for (const held of await audits('user.deprovision.held', ids)) expect((held.state as { effective?: unknown }).effective).toBeUndefined();
+      for (const a of applied) {
+        const [difference, ...more] = (a.state as { effective: { userIds: string[]; before: { permissions: Record<string, string> }; after: { permissions: Record<string, string> } }[] }).effective;
+        expect(more).toEqual([]);
+        expect([difference!.userIds, difference!.before.permissions.Ticket, difference!.after.permissions]).toEqual([[a.object.id], 'edit', {}]);
+      }
+    }
     // Idempotent: allowing again decides nothing and audits nothing more.
     const again = await s.admin.post('/deprovisioning/held/allow', { userIds: ids });
     expect(again.body.decided).toEqual([]);

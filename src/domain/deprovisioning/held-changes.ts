@@ -1,3 +1,5 @@
+import { activationAccessState } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { auditEvent, writeUserAudits, type AuditActor } from '../audit';
@@ -192,7 +194,9 @@ async function allowOne(deps: BreakerDeps, ctx: DecisionContext, first: UserDoc)
       continue;
     }
     accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: user._id });
-    await writeUserAudits(deps.models, ctx.tenantId, user._id, [audit]);
+    // The access goes now: access.changed follows the user's user.deactivated.
+    const access = await activationAccessState(permissionEngine(deps.models), ctx.tenantId, user._id, true);
+    await writeUserAudits(deps.models, ctx.tenantId, user._id, [access ? { ...audit, state: { ...(audit.state as Record<string, unknown>), ...access } } : audit]);
     await deps.enqueuer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: user._id, version: updated.version, reason: 'deactivated' });
     return true;
   }

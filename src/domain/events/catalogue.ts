@@ -177,6 +177,25 @@ function accessChanged(audit: AuditEventDoc): DerivedEvent[] {
   );
 }
 
+/**
+ * Any other change that moved users' effective access (memberships of every source, a role's
+ * privileges, a group's parent, a group's deletion) carries the difference on its own audit event
+ * too (`state.effective`): one `access.changed` per user, right after the change's own events.
+ * `change` names what changed (the audit event's object and action) where grants have `grant`.
+ */
+function accessChangedBy(audit: AuditEventDoc): DerivedEvent[] {
+  const effective = obj(audit.state).effective;
+  if (!Array.isArray(effective)) return [];
+  const change = { object: { ...audit.object }, action: audit.action };
+  return effective.map(obj).flatMap((d) =>
+    strings(d.userIds).map((userId) => ({
+      type: 'access.changed' as const,
+      object: { type: 'User', id: userId },
+      data: { userId, before: obj(d.before), after: obj(d.after), change, cause: causeOf(audit) },
+    })),
+  );
+}
+
 const ACCESS_ACTIONS = new Set(['group.role.assigned', 'group.role.revoked', 'user.role.assigned', 'user.role.revoked', 'group.resource.assigned', 'group.resource.updated', 'group.resource.revoked']);
 const ADMIN_GROUP_ACTIONS = new Set(['group.created', 'group.updated', 'group.deleted', 'group.archived', 'group.unarchived', 'group.owner.changed']);
 const MEMBERSHIP_ACTIONS = new Set(['membership.added', 'membership.removed', 'group.member.added', 'group.member.removed', 'group.members.imported']);
@@ -187,6 +206,11 @@ const MEMBERSHIP_ACTIONS = new Set(['membership.added', 'membership.removed', 'g
  * run it again after a crash and gets the same events.
  */
 export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
+  if (ACCESS_ACTIONS.has(audit.action)) return accessChanged(audit);
+  return [...ownEventsOf(audit), ...accessChangedBy(audit)];
+}
+
+function ownEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   const { action, object } = audit;
   if (object.type === 'User' && (action === 'user.created' || action === 'user.patched' || action === 'user.replaced')) return userChange(audit);
   // The deprovisioning breaker (docs/deprovisioning.md): a held change keeps access, so it is not
@@ -214,6 +238,5 @@ export function changeEventsOf(audit: AuditEventDoc): DerivedEvent[] {
   if (object.type === 'Directory' && (action === 'directory.sync_failed' || action === 'directory.sync_recovered')) {
     return [{ type: action, object: { ...object }, data: { tenantId: audit.tenantId, ...obj(audit.after) } }];
   }
-  if (ACCESS_ACTIONS.has(action)) return accessChanged(audit);
   return [];
 }

@@ -18,6 +18,12 @@ export function ruleActorOf(caller: Caller): RuleActorContext {
 }
 
 /** Records one admin change in the audit log (actor = the token's subject). */
-export async function auditAdminChange(deps: GroupsDeps, caller: Caller, action: string, object: { type: string; id: string }, change: { before?: unknown; after?: unknown } = {}): Promise<void> {
+export async function auditAdminChange(
+  deps: GroupsDeps,
+  caller: Caller,
+  action: string,
+  object: { type: string; id: string },
+  change: { before?: unknown; after?: unknown; state?: unknown } = {},
+): Promise<void> {
   await auditCallerChange(deps.models, caller, action, object, change);
 }

@@ -13,6 +13,8 @@ import { dynamicRuleIdFor } from '../sync/rule-records';
 import { RulesService } from '../sync/rules-service';
 import { compileOrThrow } from '../sync/rule-validation';
 import { auditAdminChange, ruleActorOf, type GroupsDeps } from './deps';
+import { accessBefore, accessBeforeOf, membershipAccessState, type AccessDifference } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
 import { invalid } from './input';
@@ -182,10 +184,13 @@ export async function createGroup(deps: GroupsDeps, access: Access, body: GroupC
   // The owner is a member, held by its own source so that no member removal can take it away.
   if (ownerId) await deps.memberships.addSource(tenantId, id, [ownerId], OWNER_SOURCE, 'manager');
   if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), id, rule.expression);
-  await auditAdminChange(deps, access.caller, 'group.created', { type: 'Group', id }, { after: auditView(created) });
   accessEvents.emit({ tenantId, kind: 'group', groupId: id });
   if (parentId) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId: id });
   if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId: id, userId: ownerId });
+  // An owner joins at once: under a parent that gives something, that is an access change.
+  const state =
+    ownerId && parentId ? await membershipAccessState(permissionEngine(deps.models), tenantId, new Map([[ownerId, { joined: [{ groupId: id, source: OWNER_SOURCE }], left: [] }]])) : undefined;
+  await auditAdminChange(deps, access.caller, 'group.created', { type: 'Group', id }, { after: auditView(created), ...(state && { state }) });
   return groupView(created, ownerId ? 1 : 0);
 }
 
@@ -261,14 +266,17 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
   }
   if (Object.keys(set).length === 0 && unset.length === 0) return groupView(before, await visibleMemberCountOf(deps, access, before));
 
+  // A group moved under another inherits what its new ancestors give (and loses the old ones'): its subtree's members.
+  const moved = parentChanged ? await accessBeforeGroupChange(deps, tenantId, groupId, [before.parentId, parentId ?? undefined]) : undefined;
   const after = await writeGroup(deps, before, version, set, unset);
   if (ruleChanged) {
     if (rule) await setDynamicGroupRule(deps, ruleActorOf(access.caller), groupId, rule.expression);
     else await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
   }
   if (ownerChanged) await handOverOwnership(deps, access, groupId, before.ownerId, ownerId ?? undefined);
-  await auditAdminChange(deps, access.caller, 'group.updated', { type: 'Group', id: groupId }, { before: auditView(before), after: auditView(after) });
   if (parentChanged) accessEvents.emit({ tenantId, kind: 'hierarchy', groupId });
+  const state = moved ? await effectiveState(moved) : undefined;
+  await auditAdminChange(deps, access.caller, 'group.updated', { type: 'Group', id: groupId }, { before: auditView(before), after: auditView(after), ...(state && { state }) });
   if (ownerChanged) {
     if (ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: ownerId });
     if (before.ownerId) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: before.ownerId });
@@ -284,6 +292,9 @@ export async function updateGroup(deps: GroupsDeps, access: Access, groupId: str
  */
 async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: string, previous: string | undefined, next: string | undefined): Promise<void> {
   const { tenantId } = access;
+  // The new owner becomes a member: what the group gives is theirs (the previous owner stays a member).
+  const engine = permissionEngine(deps.models);
+  const changed = next && (await engine.groupsGivingAccess(tenantId, [groupId])).size > 0 ? await accessBeforeOf(engine, tenantId, [next]) : undefined;
   if (next) await deps.memberships.addSource(tenantId, groupId, [next], OWNER_SOURCE, 'manager');
   let previousOwner: { userId: string; role: string; sources: string[] } | undefined;
   if (previous) {
@@ -292,6 +303,12 @@ async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: stri
     const m = await deps.memberships.setRoleReturning(tenantId, groupId, previous, 'member');
     if (m) previousOwner = { userId: previous, role: m.role, sources: m.sources };
   }
+  const ownerState = async () => {
+    if (!changed || !next) return {};
+    await engine.applyChange({ tenantId, kind: 'membership', groupId, userId: next });
+    const state = await effectiveState(changed);
+    return state ? { state } : {};
+  };
   await auditAdminChange(
     deps,
     access.caller,
@@ -300,6 +317,7 @@ async function handOverOwnership(deps: GroupsDeps, access: Access, groupId: stri
     {
       before: { ownerId: previous ?? null },
       after: { ownerId: next ?? null, ...(previousOwner ? { previousOwner } : {}) },
+      ...(await ownerState()),
     },
   );
 }
@@ -312,7 +330,10 @@ export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: 
   // An archived group gives nothing; unarchiving gives its members back what it holds.
   if (status === 'active') await assertMayGrantMembership(deps.models, access, before, `unarchive "${before.name}"`);
   else await assertMayRevokeAdminGrant(deps.models, access, before, `archive "${before.name}"`);
+  const changed = await accessBeforeGroupChange(deps, access.tenantId, groupId, [groupId]);
   const after = await writeGroup(deps, before, await versionOf(deps, before), { status }, []);
+  accessEvents.emit({ tenantId: access.tenantId, kind: 'group', groupId });
+  const state = await effectiveState(changed);
   await auditAdminChange(
     deps,
     access.caller,
@@ -321,9 +342,9 @@ export async function setGroupStatus(deps: GroupsDeps, access: Access, groupId: 
     {
       before: { status: before.status },
       after: { status },
+      ...(state && { state }),
     },
   );
-  accessEvents.emit({ tenantId: access.tenantId, kind: 'group', groupId });
   return groupView(after, await visibleMemberCountOf(deps, access, after));
 }
 
@@ -343,6 +364,8 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
   if (childId !== null) {
     throw new AppError('conflict', 'GROUP_HAS_CHILDREN', `Group "${before.name}" has child groups; move or delete them first`, { details: { groupId, childId } });
   }
+  // Its members lose what it gave them (and what it inherited).
+  const changed = await accessBeforeGroupChange(deps, tenantId, groupId, [groupId]);
   if (!(await repositoriesOf(models).groups.delete(tenantId, groupId))) throw groupNotFound(groupId);
   // The group's own rule stops with it; rules and mappings targeting it are disabled (and show targetMissing).
   if (before.kind === 'dynamic') await clearDynamicGroupRule(deps, ruleActorOf(access.caller), groupId);
@@ -355,8 +378,27 @@ export async function deleteGroup(deps: GroupsDeps, access: Access, groupId: str
     repositoriesOf(models).memberImports.deleteOfGroup(tenantId, groupId),
     repositoriesOf(models).invitations.forgetGroup(tenantId, groupId),
   ]);
-  await auditAdminChange(deps, access.caller, 'group.deleted', { type: 'Group', id: groupId }, { before: { ...auditView(before), memberCount: members.length } });
   accessEvents.emit({ tenantId, kind: 'group', groupId });
+  const state = await effectiveState(changed);
+  await auditAdminChange(deps, access.caller, 'group.deleted', { type: 'Group', id: groupId }, { before: { ...auditView(before), memberCount: members.length }, ...(state && { state }) });
+}
+
+/**
+ * Before a change to a group's place or status: the access of the users it reaches (its subtree's
+ * members, src/domain/permissions/access-difference.ts), unless none of `chains` (the groups whose
+ * ancestry gives what the change adds or takes) gives anything, which changes no one's access.
+ */
+async function accessBeforeGroupChange(deps: GroupsDeps, tenantId: string, groupId: string, chains: readonly (string | undefined)[]): Promise<(() => Promise<AccessDifference[]>) | undefined> {
+  const engine = permissionEngine(deps.models);
+  const groups = chains.filter((g): g is string => g !== undefined);
+  if (groups.length === 0 || (await engine.groupsGivingAccess(tenantId, groups)).size === 0) return undefined;
+  return accessBefore({ models: deps.models, engine }, tenantId, { type: 'Group', id: groupId });
+}
+
+/** `state.effective` of the change's audit event, when it changed someone's access. */
+async function effectiveState(changed: (() => Promise<AccessDifference[]>) | undefined): Promise<{ effective: AccessDifference[] } | undefined> {
+  const effective = changed ? await changed() : [];
+  return effective.length > 0 ? { effective } : undefined;
 }
 
 /** The list's filters, sort and page (validated by the operation's schema). */

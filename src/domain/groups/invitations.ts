@@ -6,6 +6,8 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
+import { membershipAccessState } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 import { accessEvents } from '../access-events';
 import { loadAccess, type Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
@@ -227,6 +229,11 @@ export async function applyPendingInvitations(models: Models, memberships: Membe
         object: { type: 'Invitation', id: inv._id },
         before: { status: 'pending' },
         after: { status: 'accepted', userId: user._id, audience: audienceOf(user), groups: results },
+        state: await membershipAccessState(
+          permissionEngine(models),
+          tenantId,
+          new Map([[user._id, { joined: results.filter((r) => r.outcome === 'added').map((r) => ({ groupId: r.groupId, source: MANUAL_SOURCE })), left: [] }]]),
+        ),
       });
       applied.push(inv._id);
     } catch {

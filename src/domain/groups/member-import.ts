@@ -7,6 +7,8 @@ import { accessEvents } from '../access-events';
 import type { Access } from '../access/policy';
 import { canSeeUser } from '../access/user-visibility';
 import { assertMayGrantMembership } from '../access/admin-grant';
+import { membershipAccessState } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertNotIdpGroup } from './groups';
@@ -248,6 +250,7 @@ export async function confirmImport(deps: GroupsDeps, access: Access, groupId: s
     { type: 'Group', id: groupId },
     {
       after: { importId, added: added.map((r) => ({ userId: r.userId, role: r.role ?? 'member' })), skippedAtConfirm: planned.length - added.length },
+      state: await membershipAccessState(permissionEngine(deps.models), tenantId, new Map(added.map((r) => [r.userId!, { joined: [{ groupId, source: IMPORT_SOURCE }], left: [] }]))),
     },
   );
   for (const r of added) accessEvents.emit({ tenantId, kind: 'membership', groupId, userId: r.userId! });

@@ -9,6 +9,8 @@ import { OWNER_SOURCE } from '../access/policy';
 import { loadMemberUser, loadVisibleUser, loadVisibleUserByEmail } from '../access/user-visibility';
 import { assertMayGrantMembership, assertMayRevokeAdminGrant } from '../access/admin-grant';
 import { auditAdminChange, type GroupsDeps } from './deps';
+import { membershipAccessState } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertAudience, assertNotIdpGroup, visibleGroup } from './groups';
 import { visibleMemberCountOf } from './member-counts';
@@ -95,6 +97,7 @@ export async function addMember(deps: GroupsDeps, access: Access, groupId: strin
     {
       before: existing ? { userId, role: existing.role, sources: existing.sources } : undefined,
       after: { userId, role: after.role, sources: after.sources },
+      state: existing ? undefined : await membershipAccessState(permissionEngine(deps.models), tenantId, new Map([[userId, { joined: [{ groupId, source: MANUAL_SOURCE }], left: [] }]])),
     },
   );
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });
@@ -141,6 +144,7 @@ export async function removeMember(deps: GroupsDeps, access: Access, groupId: st
     {
       before: { userId, role: existing.role, sources: existing.sources },
       after: ended ? undefined : { userId, role: existing.role, sources: remaining },
+      state: ended ? await membershipAccessState(permissionEngine(deps.models), tenantId, new Map([[userId, { joined: [], left: [groupId] }]])) : undefined,
     },
   );
   accessEvents.emit({ tenantId, kind: 'membership', groupId, userId });

@@ -51,8 +51,21 @@ export function summarizeAccess(eff: EffectivePermissions): AccessSummary {
 async function reachedUsers(ctx: PermissionsContext, tenantId: string, subject: { type: string; id: string }): Promise<string[]> {
   if (subject.type === 'User') return [subject.id];
   const repos = repositoriesOf(ctx.models);
-  const groups = [subject.id];
-  for (let frontier = [subject.id]; frontier.length > 0;) {
+  if (subject.type === 'Role') {
+    // A role's holders: the users it is assigned to, and what its groups reach.
+    const assignments = await repos.roleAssignments.ofRole(tenantId, subject.id);
+    const direct = assignments.flatMap((a) => (!a.groupId && a.userId ? [a.userId] : []));
+    const viaGroups = assignments.flatMap((a) => (a.groupId ? [a.groupId] : []));
+    return [...new Set([...direct, ...(viaGroups.length > 0 ? await groupsReach(ctx, tenantId, viaGroups) : [])])];
+  }
+  return groupsReach(ctx, tenantId, [subject.id]);
+}
+
+/** The members of the groups and of their descendants; every user when one of them is an automatic default group. */
+async function groupsReach(ctx: PermissionsContext, tenantId: string, groupIds: readonly string[]): Promise<string[]> {
+  const repos = repositoriesOf(ctx.models);
+  const groups = [...groupIds];
+  for (let frontier = [...groupIds]; frontier.length > 0;) {
     frontier = await repos.groups.childrenOf(tenantId, frontier);
     groups.push(...frontier);
   }
@@ -96,20 +109,82 @@ async function summaries(engine: PermissionEngine, tenantId: string, userIds: re
  * effective-permissions computation each, before and after), not the tenant's size.
  */
 export async function accessBefore(ctx: PermissionsContext, tenantId: string, subject: { type: string; id: string }): Promise<() => Promise<AccessDifference[]>> {
-  const userIds = await reachedUsers(ctx, tenantId, subject);
-  const before = await summaries(ctx.engine, tenantId, userIds);
-  return async () => {
-    const after = await summaries(ctx.engine, tenantId, [...before.keys()]);
-    const byChange = new Map<string, AccessDifference>();
-    for (const [userId, b] of before) {
-      const a = after.get(userId);
-      if (!a) continue;
-      const key = JSON.stringify([b, a]);
-      if (JSON.stringify(b) === JSON.stringify(a)) continue;
-      const entry = byChange.get(key);
-      if (entry) entry.userIds.push(userId);
-      else byChange.set(key, { userIds: [userId], before: b, after: a });
-    }
-    return [...byChange.values()];
-  };
+  return accessBeforeOf(ctx.engine, tenantId, await reachedUsers(ctx, tenantId, subject));
+}
+
+/**
+ * The same for a change that reaches known users (a member added or removed by an admin, a CSV
+ * import, an invitation): their access before; the returned function answers who changed and how.
+ */
+export async function accessBeforeOf(engine: PermissionEngine, tenantId: string, userIds: readonly string[]): Promise<() => Promise<AccessDifference[]>> {
+  const before = await summaries(engine, tenantId, [...new Set(userIds)]);
+  return async () => differences(before, await summaries(engine, tenantId, [...before.keys()]));
+}
+
+/** Users whose summary differs, those with the same before and after together. */
+function differences(before: ReadonlyMap<string, AccessSummary>, after: ReadonlyMap<string, AccessSummary>): AccessDifference[] {
+  const byChange = new Map<string, AccessDifference>();
+  for (const [userId, b] of before) {
+    const a = after.get(userId);
+    if (!a) continue;
+    if (JSON.stringify(b) === JSON.stringify(a)) continue;
+    const key = JSON.stringify([b, a]);
+    const entry = byChange.get(key);
+    if (entry) entry.userIds.push(userId);
+    else byChange.set(key, { userIds: [userId], before: b, after: a });
+  }
+  return [...byChange.values()];
+}
+
+/** Per user, the groups a membership write just added them to (with the source added) and removed them from. */
+export type MembershipMoves = ReadonlyMap<string, { joined: readonly { groupId: string; source: string }[]; left: readonly string[] }>;
+
+/**
+ * The access difference of membership changes already written, per user, computed where they
+ * are written (the worker's membership step, a SCIM group write): the user's access now against
+ * their access without the groups they joined and with the groups they left, from one read of
+ * the user and their memberships (PermissionEngine.effectiveAcrossMemberships), no history.
+ * Users whose groups (and their ancestors) give nothing are skipped without a read. Cost: the
+ * users moved, one read each at most.
+ */
+export async function membershipDifferences(engine: PermissionEngine, tenantId: string, moves: MembershipMoves): Promise<Map<string, AccessDifference>> {
+  const out = new Map<string, AccessDifference>();
+  const groupsOf = (m: { joined: readonly { groupId: string }[]; left: readonly string[] }) => [...m.joined.map((j) => j.groupId), ...m.left];
+  const giving = await engine.groupsGivingAccess(tenantId, new Set([...moves.values()].flatMap(groupsOf)));
+  const users = [...moves.entries()].filter(([, m]) => groupsOf(m).some((g) => giving.has(g)));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(POOL, users.length) }, async () => {
+      while (next < users.length) {
+        const [userId, move] = users[next++]!;
+        const both = await engine.effectiveAcrossMemberships(tenantId, userId, move);
+        if (!both) continue;
+        const before = summarizeAccess(both.before);
+        const after = summarizeAccess(both.after);
+        if (JSON.stringify(before) !== JSON.stringify(after)) out.set(userId, { userIds: [userId], before, after });
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * What an audit event of a membership change carries (`state.effective`), for the moves just
+ * written: undefined when no one's access changed (no `access.changed`).
+ */
+export async function membershipAccessState(engine: PermissionEngine, tenantId: string, moves: MembershipMoves): Promise<{ effective: AccessDifference[] } | undefined> {
+  const differences = [...(await membershipDifferences(engine, tenantId, moves)).values()];
+  return differences.length > 0 ? { effective: differences } : undefined;
+}
+
+/**
+ * `state.effective` of a user write that activated or deactivated the user (a deactivated user has
+ * nothing): their access now against the same memberships with the activity they had before.
+ */
+export async function activationAccessState(engine: PermissionEngine, tenantId: string, userId: string, activeBefore: boolean): Promise<{ effective: AccessDifference[] } | undefined> {
+  const both = await engine.effectiveAcrossMemberships(tenantId, userId, { joined: [], left: [], activeBefore });
+  if (!both) return undefined;
+  const before = summarizeAccess(both.before);
+  const after = summarizeAccess(both.after);
+  return JSON.stringify(before) === JSON.stringify(after) ? undefined : { effective: [{ userIds: [userId], before, after }] };
 }

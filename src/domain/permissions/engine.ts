@@ -1,5 +1,5 @@
 import { textValue } from '../../attributes/text-value';
-import type { Models, ResourceType, RoleDoc } from '../../persistence/models';
+import type { MembershipRole, Models, ResourceType, RoleDoc, UserDoc } from '../../persistence/models';
 import type { GroupNodeFields } from '../../persistence/groups-repository';
 import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
@@ -9,7 +9,7 @@ import { automaticGroupIds } from '../groups/memberships-of-user';
 import { audienceOf, groupAudienceOf, isActive } from '../groups/user-identity';
 import { AccessVersionReader, bumpAccessVersion, readAccessVersion, type AccessVersion } from './access-version';
 import { findTarget } from './catalog';
-import { computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
+import { chainOf, computeEffective, type EffectivePermissions, type GroupNode, type RoleInfo } from './effective';
 import { decide, type Decision, type Subject } from './decision';
 import { ACTIONS, isAction, isLevel, type Action } from './levels';
 
@@ -172,6 +172,38 @@ export async function loadGrantData(models: Models, tenantId: string): Promise<G
     userRoles,
     systemGroups,
   };
+}
+
+/** Effective permissions of a user from their memberships and the tenant's grant data (pure). */
+function effectiveOf(
+  tenantId: string,
+  userId: string,
+  user: Pick<UserDoc, 'attrs'>,
+  memberships: readonly { groupId: string; role: MembershipRole; sources?: readonly string[] }[],
+  grants: GrantData,
+  activeOverride?: boolean,
+): EffectivePermissions {
+  const active = activeOverride ?? isActive(user);
+  // A membership without sources is gone: it only waits for its removal's audit event (sync/membership-changes.ts).
+  const groups = memberships.filter((m) => m.sources === undefined || m.sources.length > 0).map((m) => ({ groupId: m.groupId, role: m.role }));
+  // The automatic default groups of the user's audience hold every active user without a stored membership.
+  if (active) {
+    for (const automaticId of automaticGroupIds(grants.systemGroups, audienceOf(user))) {
+      if (!groups.some((g) => g.groupId === automaticId)) groups.push({ groupId: automaticId, role: 'member' });
+    }
+  }
+  const adminsGroupId = grants.systemGroups.get(ADMINS_GROUP);
+  return computeEffective({
+    tenantId,
+    userId,
+    active,
+    audience: audienceOf(user),
+    memberships: groups,
+    nodes: grants.nodes,
+    roles: grants.roles,
+    userRoleIds: grants.userRoles.get(userId) ?? [],
+    ...(adminsGroupId ? { adminsGroupId } : {}),
+  });
 }
 
 export interface EngineStats {
@@ -394,32 +426,56 @@ export class PermissionEngine {
       this.grantData(s, tenantId),
     ]);
     if (!user) throw new AppError('notFound', 'USER_NOT_FOUND', `User ${userId} not found`, { details: { userId } });
-    const active = isActive(user);
-    const groups = memberships.map((m) => ({ groupId: m.groupId, role: m.role }));
-    // The automatic default groups of the user's audience hold every active user without a stored membership.
-    if (active) {
-      for (const automaticId of automaticGroupIds(grants.systemGroups, audienceOf(user))) {
-        if (!groups.some((g) => g.groupId === automaticId)) groups.push({ groupId: automaticId, role: 'member' });
-      }
-    }
-    const adminsGroupId = grants.systemGroups.get(ADMINS_GROUP);
-    const effective = computeEffective({
-      tenantId,
-      userId,
-      active,
-      audience: audienceOf(user),
-      memberships: groups,
-      nodes: grants.nodes,
-      roles: grants.roles,
-      userRoleIds: grants.userRoles.get(userId) ?? [],
-      ...(adminsGroupId ? { adminsGroupId } : {}),
-    });
+    const effective = effectiveOf(tenantId, userId, user, memberships, grants);
     if (s.generation === generation && s.grantsGeneration === grantsGeneration) {
       // Bounded memory: past the cap the oldest entry goes (Map keeps insertion order).
       if (s.users.size >= MAX_CACHED_USERS_PER_TENANT) s.users.delete(s.users.keys().next().value!);
       s.users.set(userId, effective);
     }
     return effective;
+  }
+
+  /**
+   * Of `groupIds`, those a membership of which can give anything: the group or one of its
+   * ancestors has roles or resource grants, or it is the Admins group. A membership change of
+   * groups that give nothing changes no one's access (docs/events.md, `access.changed`). Uses the
+   * tenant's shared grant data: no per-user read. A group missing from it (created since it was
+   * loaded) counts as giving: the caller's difference looks at it.
+   */
+  async groupsGivingAccess(tenantId: string, groupIds: Iterable<string>): Promise<Set<string>> {
+    const grants = await this.grantData(await this.currentState(tenantId), tenantId);
+    const adminsGroupId = grants.systemGroups.get(ADMINS_GROUP);
+    const out = new Set<string>();
+    for (const groupId of groupIds) {
+      if (!grants.nodes.has(groupId) || chainOf(groupId, grants.nodes).some((n) => n.roleIds.length > 0 || n.resourceGrants.length > 0 || n.id === adminsGroupId)) out.add(groupId);
+    }
+    return out;
+  }
+
+  /**
+   * A user's effective permissions now (read afresh, not cached) and as they were before the
+   * membership changes just written: without the groups they `joined` (a source added, where that
+   * source alone holds the membership now: it did not exist before), with the groups they `left`
+   * (where no membership is left now; as a plain member). The same grant data and user for both
+   * sides, so the two differ only by those memberships (and by `activeBefore`, when the change
+   * activated or deactivated the user). Undefined for a user deleted meanwhile.
+   */
+  async effectiveAcrossMemberships(
+    tenantId: string,
+    userId: string,
+    change: { joined: readonly { groupId: string; source: string }[]; left: readonly string[]; activeBefore?: boolean },
+  ): Promise<{ before: EffectivePermissions; after: EffectivePermissions } | undefined> {
+    const s = await this.currentState(tenantId);
+    const [user, memberships, grants] = await Promise.all([
+      repositoriesOf(this.models).users.findActiveAndCustom(tenantId, userId),
+      repositoriesOf(this.models).memberships.ofUser(tenantId, userId),
+      this.grantData(s, tenantId),
+    ]);
+    if (!user) return undefined;
+    const joined = new Set(change.joined.filter((j) => memberships.some((m) => m.groupId === j.groupId && m.sources.length === 1 && m.sources[0] === j.source)).map((j) => j.groupId));
+    const held = new Set(memberships.filter((m) => m.sources.length > 0).map((m) => m.groupId));
+    const earlier = [...memberships.filter((m) => !joined.has(m.groupId)), ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const }))];
+    return { before: effectiveOf(tenantId, userId, user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) };
   }
 
   /** A user's effective permissions (cached; exact as described above). 404 for an unknown user. */

@@ -191,11 +191,20 @@ export async function updateRole(ctx: PermissionsContext, access: Access, roleId
   }
   if (Object.keys(set).length === 0) return roleView(before);
   set.updatedAt = new Date();
+  // New privileges change what every holder of the role may do (directly or through groups).
+  const changed = set.privileges !== undefined ? await accessBefore(ctx, access.tenantId, { type: 'Role', id: roleId }) : undefined;
   if (!(await repositoriesOf(ctx.models).roles.update(access.tenantId, roleId, set))) throw roleNameTaken(name ?? '');
   const after: RoleDoc = { ...before, ...set };
   // A rename matters too: role names appear in authorize reasons.
   await ctx.engine.applyChange({ tenantId: access.tenantId, kind: 'role', roleId });
-  await auditPermissionChange(ctx, access.caller, 'role.updated', { type: 'Role', id: roleId }, { before: auditRole(before), after: auditRole(after) });
+  const effective = changed ? await changed() : [];
+  await auditPermissionChange(
+    ctx,
+    access.caller,
+    'role.updated',
+    { type: 'Role', id: roleId },
+    { before: auditRole(before), after: auditRole(after), ...(effective.length > 0 && { state: { effective } }) },
+  );
   return roleView(after);
 }
 

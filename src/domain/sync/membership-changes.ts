@@ -4,6 +4,8 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { AccessEvents } from '../access-events';
 import { Batcher } from '../batcher';
+import { membershipDifferences } from '../permissions/access-difference';
+import { permissionEngine } from '../permissions/engine';
 
 /** One rule's delta on one group: add its source for some users, remove it for others. */
 export interface SourceChange {
@@ -111,6 +113,7 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
       const outcomes = await memberships.applyAudited(items);
       const done = items.flatMap((item, i) => (outcomes[i]!.applied ? [{ item, outcome: outcomes[i]!, id: membershipId(item.groupId, item.userId) }] : []));
       const events = new Map(done.map(({ item, outcome }) => [item.event._id, withOutcome(item.event, outcome)]));
+      await withAccessDifferences(writer.models, done, events);
       // A membership this flush ended goes once every event on it is written, other writers' too (fixed ids: once).
       const emptied = done.filter(({ outcome }) => outcome.ended);
       for (const { outcome } of emptied) for (const e of outcome.waiting ?? []) if (!events.has(e._id)) events.set(e._id, e);
@@ -124,6 +127,56 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
     auditedWriters.set(writer.memberships, batcher);
   }
   return batcher;
+}
+
+/**
+ * `access.changed` of the memberships this flush created or ended: per user, their access now
+ * against their access without the groups they joined and with those they left (computed here,
+ * where the moves are known, not from history: src/domain/permissions/access-difference.ts). A
+ * source added to or removed from a membership that stays changes no access.
+ */
+async function withAccessDifferences(models: Models, done: readonly { item: AuditedMembershipChange; outcome: AuditedOutcome }[], events: Map<string, AuditEventDoc>): Promise<void> {
+  const moves = done.flatMap(({ item, outcome }): MembershipMove[] => {
+    if (outcome.created) return [{ tenantId: item.tenantId, userId: item.userId, groupId: item.groupId, source: item.source, joined: true, eventId: item.event._id }];
+    if (outcome.ended) return [{ tenantId: item.tenantId, userId: item.userId, groupId: item.groupId, source: item.source, joined: false, eventId: item.event._id }];
+    return [];
+  });
+  await attachAccessDifferences(models, moves, events);
+}
+
+/** A membership a write created (`joined`) or ended, and the audit event that says so. */
+export interface MembershipMove {
+  tenantId: string;
+  userId: string;
+  groupId: string;
+  source: string;
+  joined: boolean;
+  eventId: string;
+}
+
+/**
+ * Puts each moved user's access difference on their last event of `moves` (`state.effective`),
+ * so that their `access.changed` follows the membership change in the feed. Used by the worker's
+ * membership write and by the recovery of its events (src/domain/recovery/pending-membership-audits.ts).
+ */
+export async function attachAccessDifferences(models: Models, moves: readonly MembershipMove[], events: Map<string, AuditEventDoc>): Promise<void> {
+  const byTenant = new Map<string, Map<string, { joined: { groupId: string; source: string }[]; left: string[]; lastEvent: string }>>();
+  for (const m of moves) {
+    const users = byTenant.get(m.tenantId) ?? byTenant.set(m.tenantId, new Map()).get(m.tenantId)!;
+    const move = users.get(m.userId) ?? users.set(m.userId, { joined: [], left: [], lastEvent: m.eventId }).get(m.userId)!;
+    if (m.joined) move.joined.push({ groupId: m.groupId, source: m.source });
+    else move.left.push(m.groupId);
+    move.lastEvent = m.eventId;
+  }
+  const engine = permissionEngine(models);
+  for (const [tenantId, users] of byTenant) {
+    const differences = await membershipDifferences(engine, tenantId, users);
+    for (const [userId, difference] of differences) {
+      const id = users.get(userId)!.lastEvent;
+      const event = events.get(id);
+      if (event) events.set(id, { ...event, state: { ...(event.state as Record<string, unknown> | undefined), effective: [difference] } });
+    }
+  }
 }
 
 /** The event as logged: with what the write found (the copy on the membership was made before it knew). */
