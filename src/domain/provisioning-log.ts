@@ -6,7 +6,7 @@ import { newId } from '../persistence/ids';
 import { repositoriesOf } from '../persistence/repositories';
 import type { Logger } from '../observability/logger';
 import { Batcher } from './batcher';
-import { invalid } from './groups/input';
+import { invalid } from './invalid-input';
 import type { Access } from './access/policy';
 
 /**

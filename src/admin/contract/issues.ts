@@ -80,6 +80,8 @@ function messageOf(issue: z.core.$ZodIssue, where: RequestPart, schema: z.ZodTyp
       return { field, message: `${quoted} must be one of ${values.join(', ')}${hint ? ` (${hint})` : ''}`, details: { allowed: values } };
     }
     case 'too_small': {
+      // A schema may say why in its own words ("names no user; leave it out to decide on every held change").
+      if (own(issue.message)) return { field, message: `${quoted} ${issue.message}` };
       const n = Number(issue.minimum);
       if (issue.origin === 'string') return { field, message: n <= 1 ? `${quoted} must not be empty` : `${quoted} is shorter than ${n} characters` };
       if (issue.origin === 'array' || issue.origin === 'set') return { field, message: n <= 1 ? `${quoted} must not be empty` : `${quoted} takes at least ${n} items` };

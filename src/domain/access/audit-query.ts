@@ -2,7 +2,7 @@ import { decodeTimeCursor, encodeTimeCursor } from '../paging/time-cursor';
 import type { AuditEventDoc, Models } from '../../persistence/models';
 import type { AuditEventCriteria } from '../../persistence/audit-events-repository';
 import { repositoriesOf } from '../../persistence/repositories';
-import { invalid } from '../groups/input';
+import { invalid } from '../invalid-input';
 import { auditNames } from '../people/audit-names';
 import { thingsNamed, type NamedThing } from '../people/audit-name-filter';
 import type { Access } from './policy';
