@@ -13,7 +13,19 @@ const SINGLE_LINE = /^[\t-\r ]*[^\u0000-\u001f\u007f]*[\t-\r ]*$/;
 // eslint-disable-next-line no-control-regex -- as above
 const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t-\r ]*$/;
 
-/** Trimmed printable text of at most `max` characters; required text must not be blank. */
+/**
+ * The same text, not blank once trimmed, as one pattern (what the document states for required text,
+ * so that a client or a fuzzer knows " " is refused): the white space at the start (ASCII, then the
+ * other characters JavaScript's trim removes), one character trim keeps, then as above. Equivalent to
+ * the pattern above plus "trimmed, at least one character" (test/admin/text-schema.test.ts).
+ */
+const TRIMMED_AWAY = '\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** `refused`: the control characters the text may not hold inside; `innerBlanks`: the ones it may (trimmed away when they lead). */
+const nonBlank = (refused: string, innerBlanks: string): string => `^[\\t-\\r ]*[${innerBlanks}${TRIMMED_AWAY}]*[^\\t-\\r${TRIMMED_AWAY}${refused}][^${refused}]*[\\t-\\r ]*$`;
+export const SINGLE_LINE_NON_BLANK = nonBlank('\\u0000-\\u001f\\u007f', '');
+export const MULTILINE_NON_BLANK = nonBlank('\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f', '\\t\\n\\r');
+
+/** Trimmed printable text of at most `max` characters; required text (`min` 1) must not be blank, and the document's pattern says so. */
 export function text(max: number, opts: { multiline?: boolean; description?: string; min?: number } = {}) {
   // The length limit holds for the text as sent (so the document's maxLength is exact); blankness is judged trimmed.
   const trimmed = z
@@ -21,7 +33,7 @@ export function text(max: number, opts: { multiline?: boolean; description?: str
     .regex(opts.multiline ? MULTILINE : SINGLE_LINE, { error: 'contains control characters' })
     .max(max)
     .trim();
-  const base = opts.min ? trimmed.min(opts.min) : trimmed;
+  const base = opts.min ? trimmed.min(opts.min).meta({ pattern: opts.multiline ? MULTILINE_NON_BLANK : SINGLE_LINE_NON_BLANK }) : trimmed;
   return opts.description ? base.describe(opts.description) : base;
 }
 
