@@ -128,8 +128,10 @@ export function requestError(error: z.ZodError, where: RequestPart, schema: z.Zo
   const { field, message, details } = messageOf(issue, where, schema, input);
   // A field may name its own code (`.meta({ 'x-error-code': CODE })`, shown in the document too), kept from the days of its hand-written reader.
   // The nearest schema on the issue's path that names one wins (a privilege's level: the privileges list's code).
-  let code = 'INVALID_REQUEST';
-  for (let depth = issue.path.length; depth >= 0; depth--) {
+  // A schema's own check may name the code of what it found (`params: { errorCode }`: an unknown catalogue target), before any schema's.
+  const checkCode = issue.code === 'custom' ? (issue.params as { errorCode?: unknown } | undefined)?.errorCode : undefined;
+  let code = typeof checkCode === 'string' ? checkCode : 'INVALID_REQUEST';
+  for (let depth = typeof checkCode === 'string' ? -1 : issue.path.length; depth >= 0; depth--) {
     const target = schemaAt(schema, issue.path.slice(0, depth));
     const named = target ? z.globalRegistry.get(target)?.['x-error-code'] : undefined;
     if (typeof named === 'string') {

@@ -23,7 +23,11 @@ export const catalogueTarget = (description: string) =>
       if (CATALOGUE_TARGET.test(value)) return;
       const names = CATALOG.targets.map((t) => t.name);
       const hint = didYouMean(value.trim(), names);
-      ctx.addIssue({ code: 'custom', message: `is not a target of the permission catalogue${hint ? ` (${hint})` : ''}; targets: ${names.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not a target of the permission catalogue${hint ? ` (${hint})` : ''}; targets: ${names.join(', ')}`,
+        params: { errorCode: 'PERMISSION_TARGET_UNKNOWN' },
+      });
     })
-    .meta({ pattern: CATALOGUE_TARGET.source, 'x-error-code': 'PERMISSION_TARGET_UNKNOWN' })
+    .meta({ pattern: CATALOGUE_TARGET.source })
     .describe(description);
