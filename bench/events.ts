@@ -145,7 +145,7 @@ async function throughput(models: Models, tenantId: string, n: number, endpointC
     const ids: string[] = [];
     for (let k = 0; k < endpoints; k++) {
       const ep = await createEndpoint(models, ctx, { url: `${receiver.url}/${v}${endpoints}-${k}` }, true);
-      await redeliver(models, ctx, ep.id, {});
+      await redeliver(models, ctx, ep.id, undefined);
       ids.push(ep.id);
     }
     receiver.arrivals.clear();

@@ -3,19 +3,17 @@
  * written to docs/openapi.json (`npm run docs:openapi`; test/admin/openapi-document.test.ts fails
  * when that file is not current). Generated from the operations the routes declare
  * (src/admin/contract: one schema per operation gives the validation, the types and this
- * document), merged with the hand-written fragments of the routes not migrated yet (events,
- * webhooks, deprovisioning). test/admin/openapi.test.ts walks the
+ * document). test/admin/openapi.test.ts walks the
  * routes express has registered and fails when a route is undocumented or a documented operation
  * has no route.
  */
 import { z } from 'zod';
-import type { Json } from './openapi-kit';
 import { rulesOperations } from './routes/rules';
 import { syncOperations } from './routes/sync';
 import { auditOperations } from './routes/audit';
-import { eventsOpenApi } from './routes/events';
-import { deprovisioningOpenApi } from './routes/deprovisioning';
-import { webhooksOpenApi } from './routes/webhooks';
+import { eventsOperations } from './routes/events';
+import { deprovisioningOperations } from './routes/deprovisioning';
+import { webhooksOperations } from './routes/webhooks';
 import { provisioningLogOperations } from './routes/provisioning-log';
 import { sessionOperations } from './routes/session';
 import { scimTokensOperations } from './routes/scim-tokens';
@@ -31,7 +29,9 @@ import { permissionsOperations } from './routes/permissions';
 import { groupGrantsOperations } from './routes/group-grants';
 import { resourcesOperations } from './routes/resources';
 import { operation, type Operation } from './contract/operation';
-import { ERROR_STATUS, errorRef, pathsOf, SchemaConverter, type PathItems } from './contract/document';
+import { pathsOf, SchemaConverter } from './contract/document';
+
+type Json = Record<string, unknown>;
 import { SHARED_SCHEMAS } from './contract/schemas';
 
 /** GET /openapi.json (src/admin/routes/openapi.ts): public. */
@@ -64,6 +64,9 @@ export const adminOperations: readonly Operation[] = [
   syncOperations,
   auditOperations,
   provisioningLogOperations,
+  eventsOperations,
+  webhooksOperations,
+  deprovisioningOperations,
 ].flatMap((group) => Object.values(group) as Operation[]);
 
 let cached: Json | undefined;
@@ -112,42 +115,15 @@ function buildDocument(): Json {
       'Deprovisioning',
       'Meta',
     ].map((name) => ({ name })),
-    // Generated operations first; the hand-written fragments of the routes not migrated yet beside them.
-    paths: withGuardAnswers(combinePaths(generated, eventsOpenApi.paths as PathItems, webhooksOpenApi.paths as PathItems, deprovisioningOpenApi.paths as PathItems)),
+    paths: generated,
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         consoleSession: { type: 'apiKey', in: 'cookie', name: 'scim_console_session', description: 'The operator console (/console); unsafe methods also need X-CSRF-Token from GET /session' },
       },
-      schemas: sortedKeys({
-        ...converter.components,
-        ...eventsOpenApi.schemas,
-        ...webhooksOpenApi.schemas,
-        ...deprovisioningOpenApi.schemas,
-      }),
+      schemas: sortedKeys(converter.components),
     },
   };
 }
 
 const sortedKeys = (o: Record<string, Json>): Record<string, Json> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-
-/**
- * The route guard (src/admin/route-guard.ts) answers 400 UNKNOWN_QUERY_PARAMETER on every operation,
- * so every operation declares 400 (generated operations do; the hand-written fragments get it here).
- */
-function withGuardAnswers(items: PathItems): PathItems {
-  for (const ops of Object.values(items)) {
-    for (const op of Object.values<Json>(ops)) {
-      const responses = op.responses as Record<string, Json> | undefined;
-      if (responses && !responses['400']) responses['400'] = { description: ERROR_STATUS[400] ?? 'Error', content: { 'application/json': { schema: errorRef } } };
-    }
-  }
-  return items;
-}
-
-/** Path items from several modules; operations on one path from different modules are kept together. */
-function combinePaths(...sources: PathItems[]): PathItems {
-  const out: PathItems = {};
-  for (const source of sources) for (const [path, ops] of Object.entries(source)) out[path] = { ...(out[path] ?? {}), ...ops };
-  return out;
-}

@@ -80,6 +80,8 @@ function messageOf(issue: z.core.$ZodIssue, where: RequestPart, schema: z.ZodTyp
       return { field, message: `${quoted} must be one of ${values.join(', ')}${hint ? ` (${hint})` : ''}`, details: { allowed: values } };
     }
     case 'too_small': {
+      // A schema may say why in its own words ("names no user; leave it out to decide on every held change").
+      if (own(issue.message)) return { field, message: `${quoted} ${issue.message}` };
       const n = Number(issue.minimum);
       if (issue.origin === 'string') return { field, message: n <= 1 ? `${quoted} must not be empty` : `${quoted} is shorter than ${n} characters` };
       if (issue.origin === 'array' || issue.origin === 'set') return { field, message: n <= 1 ? `${quoted} must not be empty` : `${quoted} takes at least ${n} items` };
@@ -126,8 +128,10 @@ export function requestError(error: z.ZodError, where: RequestPart, schema: z.Zo
   const { field, message, details } = messageOf(issue, where, schema, input);
   // A field may name its own code (`.meta({ 'x-error-code': CODE })`, shown in the document too), kept from the days of its hand-written reader.
   // The nearest schema on the issue's path that names one wins (a privilege's level: the privileges list's code).
-  let code = 'INVALID_REQUEST';
-  for (let depth = issue.path.length; depth >= 0; depth--) {
+  // A schema's own check may name the code of what it found (`params: { errorCode }`: an unknown catalogue target), before any schema's.
+  const checkCode = issue.code === 'custom' ? (issue.params as { errorCode?: unknown } | undefined)?.errorCode : undefined;
+  let code = typeof checkCode === 'string' ? checkCode : 'INVALID_REQUEST';
+  for (let depth = typeof checkCode === 'string' ? -1 : issue.path.length; depth >= 0; depth--) {
     const target = schemaAt(schema, issue.path.slice(0, depth));
     const named = target ? z.globalRegistry.get(target)?.['x-error-code'] : undefined;
     if (typeof named === 'string') {

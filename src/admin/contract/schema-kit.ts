@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMAIL, EMAIL_MAX } from '../../domain/email-address';
 
 /**
  * The building blocks of the admin API's schemas (src/admin/contract/operation.ts): what today's
@@ -12,21 +13,27 @@ const SINGLE_LINE = /^[\t-\r ]*[^\u0000-\u001f\u007f]*[\t-\r ]*$/;
 // eslint-disable-next-line no-control-regex -- as above
 const MULTILINE = /^[\t-\r ]*[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[\t-\r ]*$/;
 
-// What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator), spelled out: a
-// pattern's \s differs between JavaScript and the document's readers (Python's leaves out U+FEFF).
-const TRIMMED = '\\t-\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
-/** Text holding something besides what trimming removes: required text, said as a pattern so the document carries it. */
-const NOT_BLANK = new RegExp(`[^${TRIMMED}]`);
+/**
+ * The same text, not blank once trimmed, as one pattern (what the document states for required text,
+ * so that a client or a fuzzer knows " " is refused): the white space at the start (ASCII, then the
+ * other characters JavaScript's trim removes), one character trim keeps, then as above. Equivalent to
+ * the pattern above plus "trimmed, at least one character" (test/admin/text-schema.test.ts).
+ */
+const TRIMMED_AWAY = '\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** `refused`: the control characters the text may not hold inside; `innerBlanks`: the ones it may (trimmed away when they lead). */
+const nonBlank = (refused: string, innerBlanks: string): string => `^[\\t-\\r ]*[${innerBlanks}${TRIMMED_AWAY}]*[^\\t-\\r${TRIMMED_AWAY}${refused}][^${refused}]*[\\t-\\r ]*$`;
+export const SINGLE_LINE_NON_BLANK = nonBlank('\\u0000-\\u001f\\u007f', '');
+export const MULTILINE_NON_BLANK = nonBlank('\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f', '\\t\\n\\r');
 
-/** Trimmed printable text of at most `max` characters; required text must not be blank. */
+/** Trimmed printable text of at most `max` characters; required text (`min` 1) must not be blank, and the document's pattern says so. */
 export function text(max: number, opts: { multiline?: boolean; description?: string; min?: number } = {}) {
   // The length limit holds for the text as sent (so the document's maxLength is exact); blankness is judged trimmed.
-  const printable = z
+  const trimmed = z
     .string()
     .regex(opts.multiline ? MULTILINE : SINGLE_LINE, { error: 'contains control characters' })
-    .max(max);
-  const trimmed = (opts.min ? printable.regex(NOT_BLANK, { error: 'must not be empty' }) : printable).trim();
-  const base = opts.min ? trimmed.min(opts.min) : trimmed;
+    .max(max)
+    .trim();
+  const base = opts.min ? trimmed.min(opts.min).meta({ pattern: opts.multiline ? MULTILINE_NON_BLANK : SINGLE_LINE_NON_BLANK }) : trimmed;
   return opts.description ? base.describe(opts.description) : base;
 }
 
@@ -45,15 +52,9 @@ export const idList = (max: number, description?: string) => {
   return description ? s.describe(description) : s;
 };
 
-/**
- * A loose e-mail check: one @, something on both sides, a dot in the domain, no spaces or control
- * characters. Stated as its pattern, not `format: email` (RFC 5322, which it is not: schemathesis
- * found non-ASCII addresses the format refuses and this accepts).
- */
-// eslint-disable-next-line no-control-regex -- control characters (C0, DEL, C1) are what it refuses
-export const EMAIL = /^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+\.[^\s@\u0000-\u001f\u007f-\u009f]+$/;
+/** An e-mail address (src/domain/email-address.ts: stated as its pattern, not `format: email`, which is RFC 5322 and refuses non-ASCII addresses this accepts). */
 export const email = (description?: string) => {
-  const s = z.string().max(254).regex(EMAIL, { error: 'is not an e-mail address' });
+  const s = z.string().max(EMAIL_MAX).regex(EMAIL, { error: 'is not an e-mail address' });
   return description ? s.describe(description) : s;
 };
 

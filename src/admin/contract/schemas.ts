@@ -38,8 +38,8 @@ export const GroupSchema = obj({
   updatedAt: timestamp(),
 }).meta({ id: 'Group' });
 
-// Open (not strict): the hand-written fragments of routes not migrated yet extend it with allOf
-// (POST /users/{id}/link adds `linked`), which additionalProperties: false would forbid.
+// Open (not strict): answers that carry a user summary may add their own fields beside it
+// (POST /users/{id}/link adds `linked`).
 export const UserSummarySchema = z
   .looseObject({
     id: z.string(),

@@ -5,7 +5,7 @@ import { catalogView } from '../../domain/permissions/catalog';
 import { authorizeFor, userPermissions } from '../../domain/permissions/queries';
 import { mount, operation } from '../contract/operation';
 import { AuthorizeDecisionSchema, CatalogSchema, PermissionsSchema } from '../contract/schemas';
-import { permissionsContextOf } from './permissions-kit';
+import { catalogueTarget, permissionsContextOf } from './permissions-kit';
 import { callerOf } from './route-kit';
 
 export const permissionsOperations = {
@@ -34,7 +34,7 @@ export const permissionsOperations = {
       .strictObject({
         userId: z.string().min(1),
         action: z.enum(['view', 'use', 'edit', 'create', 'delete']).describe('use: data sources (queries use its data); on an agent, view suffices'),
-        target: z.string().min(1).optional().describe('A catalogue target, e.g. Ticket'),
+        target: catalogueTarget('A catalogue target, e.g. Ticket').optional(),
         resource: z.string().min(1).optional().describe('A resource id (agent, data source, project)'),
       })
       .check((ctx) => {

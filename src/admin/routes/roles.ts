@@ -5,12 +5,12 @@ import { createRole, deleteRole, getRole, listRoles, ROLE_DESCRIPTION_MAX, ROLE_
 import { mount, operation } from '../contract/operation';
 import { requiredText, text } from '../contract/schema-kit';
 import { AUDIENCES, levelEnum, RoleSchema } from '../contract/schemas';
-import { permissionsContextOf } from './permissions-kit';
+import { catalogueTarget, permissionsContextOf } from './permissions-kit';
 import { accessOf } from './route-kit';
 
 const rolePath = z.strictObject({ id: z.string().describe('Role id') });
 const privileges = z
-  .array(z.strictObject({ target: z.string().min(1).describe('A catalogue target (GET /permissions/catalog)'), level: levelEnum }))
+  .array(z.strictObject({ target: catalogueTarget('A catalogue target (GET /permissions/catalog)'), level: levelEnum }))
   .max(200)
   .meta({ 'x-error-code': 'PRIVILEGES_INVALID' });
 

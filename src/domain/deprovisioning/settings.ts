@@ -1,7 +1,6 @@
 import type { DeprovisioningSettingsDoc, Models } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
-import { invalid, readBody, type Body } from '../groups/input';
 
 /**
  * A tenant's deprovisioning safeguards and user lifecycle (docs/deprovisioning.md), as in force:
@@ -67,66 +66,50 @@ export async function readSettings(models: Models, tenantId: string): Promise<Se
   return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt, resetAt: doc.breakerResetAt };
 }
 
-function integer(body: Body, field: string, min: number, max: number): number | undefined {
-  const v = body[field];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(field, `"${field}" must be an integer from ${min} to ${max}`);
-  return v;
-}
+/** The limits of the settings (the admin API's schema states them: src/admin/routes/deprovisioning.ts). */
+export const DEPROVISIONING_LIMITS = { windowMinutes: 7 * 24 * 60, users: 10_000_000, purgeAfterDays: 3650, exemptUserIds: 10_000, exemptGroupIds: 1_000, allowedEmailDomains: 100 } as const;
 
-function strings(body: Body, field: string, max: number, check: (s: string) => string): string[] | undefined {
-  const v = body[field];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length > max || v.some((x) => typeof x !== 'string')) throw invalid(field, `"${field}" must be a list of at most ${max} strings`);
-  return [...new Set((v as string[]).map(check))];
-}
+/** An exempt user or group id. */
+export const EXEMPT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/**
+ * An allowed e-mail domain as sent: a domain name (labels of letters, digits and inner hyphens, a
+ * top-level label of 2-63 letters), white space at the ends allowed; stored trimmed, in lower case.
+ */
+export const EMAIL_DOMAIN_AS_SENT = /^[\t-\r ]*(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}[\t-\r ]*$/;
+
+/** A change of the settings, as the admin API's schema reads it: in range, ids and domains checked, lists without repeats. */
+export interface DeprovisioningSettingsPatch {
+  breaker?: { enabled?: boolean | undefined; windowMinutes?: number | undefined; users?: number | undefined; percentOfActive?: number | undefined } | undefined;
+  exemptUserIds?: string[] | undefined;
+  exemptGroupIds?: string[] | undefined;
+  lifecycle?: { inactiveUsers?: 'keep' | 'purge' | undefined; purgeAfterDays?: number | undefined } | undefined;
+  allowedEmailDomains?: string[] | undefined;
+}
 
 /**
  * A PATCH of the settings: the fields given replace the stored ones (lists whole), the others stay.
  * Returns what to store.
  */
-export function mergeSettingsInput(stored: DeprovisioningSettingsDoc | undefined, input: unknown): DeprovisioningSettingsDoc {
-  const body = readBody(input, ['breaker', 'exemptUserIds', 'exemptGroupIds', 'lifecycle', 'allowedEmailDomains']);
+export function mergeSettingsInput(stored: DeprovisioningSettingsDoc | undefined, patch: DeprovisioningSettingsPatch): DeprovisioningSettingsDoc {
   const next: DeprovisioningSettingsDoc = { ...stored };
-  if (body.breaker !== undefined) {
-    const b = readBody(body.breaker, ['enabled', 'windowMinutes', 'users', 'percentOfActive']);
-    if (b.enabled !== undefined && typeof b.enabled !== 'boolean') throw invalid('breaker.enabled', '"breaker.enabled" must be a boolean');
+  if (patch.breaker !== undefined) {
+    const b = patch.breaker;
     const breaker = { ...next.breaker };
     if (b.enabled !== undefined) breaker.enabled = b.enabled;
-    const windowMinutes = integer(b, 'windowMinutes', 1, 7 * 24 * 60);
-    const users = integer(b, 'users', 0, 10_000_000);
-    const percentOfActive = integer(b, 'percentOfActive', 0, 100);
-    if (windowMinutes !== undefined) breaker.windowMinutes = windowMinutes;
-    if (users !== undefined) breaker.users = users;
-    if (percentOfActive !== undefined) breaker.percentOfActive = percentOfActive;
+    if (b.windowMinutes !== undefined) breaker.windowMinutes = b.windowMinutes;
+    if (b.users !== undefined) breaker.users = b.users;
+    if (b.percentOfActive !== undefined) breaker.percentOfActive = b.percentOfActive;
     next.breaker = breaker;
   }
-  const id = (s: string) => {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(s)) throw invalid('id', `"${s}" is not an id`);
-    return s;
-  };
-  const exemptUserIds = strings(body, 'exemptUserIds', 10_000, id);
-  const exemptGroupIds = strings(body, 'exemptGroupIds', 1_000, id);
-  if (exemptUserIds) next.exemptUserIds = exemptUserIds;
-  if (exemptGroupIds) next.exemptGroupIds = exemptGroupIds;
-  if (body.lifecycle !== undefined) {
-    const l = readBody(body.lifecycle, ['inactiveUsers', 'purgeAfterDays']);
+  if (patch.exemptUserIds) next.exemptUserIds = [...patch.exemptUserIds];
+  if (patch.exemptGroupIds) next.exemptGroupIds = [...patch.exemptGroupIds];
+  if (patch.lifecycle !== undefined) {
     const lifecycle = { ...next.lifecycle };
-    if (l.inactiveUsers !== undefined) {
-      if (l.inactiveUsers !== 'keep' && l.inactiveUsers !== 'purge') throw invalid('lifecycle.inactiveUsers', '"lifecycle.inactiveUsers" must be "keep" or "purge"');
-      lifecycle.inactiveUsers = l.inactiveUsers;
-    }
-    const days = integer(l, 'purgeAfterDays', 1, 3650);
-    if (days !== undefined) lifecycle.purgeAfterDays = days;
+    if (patch.lifecycle.inactiveUsers !== undefined) lifecycle.inactiveUsers = patch.lifecycle.inactiveUsers;
+    if (patch.lifecycle.purgeAfterDays !== undefined) lifecycle.purgeAfterDays = patch.lifecycle.purgeAfterDays;
     next.lifecycle = lifecycle;
   }
-  const domains = strings(body, 'allowedEmailDomains', 100, (s) => {
-    const d = s.trim().toLowerCase();
-    if (!DOMAIN.test(d)) throw invalid('allowedEmailDomains', `"${s}" is not a domain name`);
-    return d;
-  });
-  if (domains) next.allowedEmailDomains = domains;
+  if (patch.allowedEmailDomains) next.allowedEmailDomains = [...patch.allowedEmailDomains];
   return next;
 }

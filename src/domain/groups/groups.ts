@@ -17,7 +17,7 @@ import { accessBefore, accessBeforeOf, membershipAccessState, type AccessDiffere
 import { permissionEngine } from '../permissions/engine';
 import { groupNotFound, groupView, loadGroup, newInternalGroupDoc, readGroup, type GroupKind, type GroupRecord, type GroupStatus } from './group-record';
 import { assertParentAllowed } from './hierarchy';
-import { invalid } from './input';
+import { invalid } from '../invalid-input';
 import { visibleMemberCountOf, visibleMemberCountsOf } from './member-counts';
 import { audienceOf, type Audience } from './user-identity';
 import { loadVisibleUser } from '../access/user-visibility';

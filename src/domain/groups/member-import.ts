@@ -12,7 +12,7 @@ import { permissionEngine } from '../permissions/engine';
 import { auditAdminChange, type GroupsDeps } from './deps';
 import type { GroupRecord } from './group-record';
 import { assertAssignable, assertNotIdpGroup } from './groups';
-import { isEmail } from './input';
+import { isEmail } from '../email-address';
 import { assertMembersEditable, groupForMemberChange, IMPORT_SOURCE, MEMBER_ROLES } from './members';
 import { audienceOf } from './user-identity';
 

@@ -8,7 +8,7 @@ import { forbidden, resourceScopeGroups } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { invalid } from '../groups/input';
+import { invalid } from '../invalid-input';
 import { resourceTypeTarget } from './catalog';
 import { accessBefore } from './access-difference';
 import { auditPermissionChange, type PermissionsContext } from './context';

@@ -7,7 +7,7 @@ import { forbidden } from '../access/policy';
 import { assertAssignable, assertNotIdpGroup } from '../groups/groups';
 import { loadGroup, readGroup, type GroupRecord } from '../groups/group-record';
 import { ancestorsOf } from '../groups/hierarchy';
-import { invalid } from '../groups/input';
+import { invalid } from '../invalid-input';
 import { assertMayGrantRole } from '../access/admin-grant';
 import { assertRoleWithinReach } from '../access/role-reach';
 import { canSeeUser } from '../access/user-visibility';

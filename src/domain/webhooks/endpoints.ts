@@ -3,7 +3,7 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit, type AuditActor } from '../audit';
-import { EVENT_TYPES } from '../events/catalogue';
+import type { EventType } from '../events/catalogue';
 import { cursorOf, seqOf } from '../events/feed';
 import { decodeTimeCursor, encodeTimeCursor } from '../paging/time-cursor';
 import { sequenceTenantFully } from '../events/sequencer';
@@ -19,15 +19,13 @@ export interface WebhookContext {
 
 const DEFAULT_OVERLAP_HOURS = 24;
 
-const invalid = (field: string, message: string) => new AppError('badRequest', 'INVALID_PARAMETER', message, { details: { field } });
 const notFound = (id: string) => new AppError('notFound', 'WEBHOOK_NOT_FOUND', `No webhook endpoint ${id}`, { details: { id } });
 
-function readTypes(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((t) => typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t))) {
-    throw invalid('types', `"types" must be a list of event types: ${EVENT_TYPES.join(', ')}`);
-  }
-  return [...new Set(value as string[])];
+/** An endpoint as the admin API's schema reads it (src/admin/routes/webhooks.ts): types known and without repeats. */
+export interface EndpointInput {
+  url: string;
+  types?: readonly EventType[] | undefined;
+  enabled?: boolean | undefined;
 }
 
 export function endpointView(ep: WebhookEndpointDoc, now = new Date()) {
@@ -78,10 +76,9 @@ const audit = (models: Models, ctx: WebhookContext, action: string, id: string, 
   });
 
 /** A new endpoint: it receives the events committed from now on; the secret is in this answer only. */
-export async function createEndpoint(models: Models, ctx: WebhookContext, body: Record<string, unknown>, allowPrivateTargets: boolean) {
+export async function createEndpoint(models: Models, ctx: WebhookContext, body: EndpointInput, allowPrivateTargets: boolean) {
   const url = parseTargetUrl(body.url);
   await assertPublicTarget(url, allowPrivateTargets);
-  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw invalid('enabled', '"enabled" must be true or false');
   const now = new Date();
   const secret = newWebhookSecret();
   // From now on: what was audited before this request is before the endpoint's start.
@@ -91,7 +88,7 @@ export async function createEndpoint(models: Models, ctx: WebhookContext, body: 
     _id: newId('whe'),
     tenantId: ctx.tenantId,
     url: url.toString(),
-    types: readTypes(body.types),
+    types: [...(body.types ?? [])],
     enabled: body.enabled !== false,
     secrets: [{ secret, createdAt: now }],
     cursor: committed,
@@ -113,7 +110,7 @@ export async function getEndpoint(models: Models, tenantId: string, id: string) 
 }
 
 /** Changes url, types or enabled; enabling a failing endpoint resumes it where it stopped (its held events go out in order). */
-export async function updateEndpoint(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>, allowPrivateTargets: boolean) {
+export async function updateEndpoint(models: Models, ctx: WebhookContext, id: string, body: Partial<EndpointInput>, allowPrivateTargets: boolean) {
   const current = await endpointOf(models, ctx.tenantId, id);
   const set: Partial<WebhookEndpointDoc> = {};
   const unset: (keyof WebhookEndpointDoc)[] = [];
@@ -122,9 +119,8 @@ export async function updateEndpoint(models: Models, ctx: WebhookContext, id: st
     await assertPublicTarget(url, allowPrivateTargets);
     set.url = url.toString();
   }
-  if (body.types !== undefined) set.types = readTypes(body.types);
+  if (body.types !== undefined) set.types = [...body.types];
   if (body.enabled !== undefined) {
-    if (typeof body.enabled !== 'boolean') throw invalid('enabled', '"enabled" must be true or false');
     set.enabled = body.enabled;
     if (body.enabled && current.state === 'failing') {
       set.state = 'active';
@@ -142,11 +138,10 @@ export async function deleteEndpoint(models: Models, ctx: WebhookContext, id: st
   await audit(models, ctx, 'webhook.deleted', id);
 }
 
-/** A new secret, shown once; the previous ones stay valid (both sign) for `overlapHours` (default 24). */
-export async function rotateSecret(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>) {
+/** A new secret, shown once; the previous ones stay valid (both sign) for `overlapHours` (default 24; the schema holds it to 0-720). */
+export async function rotateSecret(models: Models, ctx: WebhookContext, id: string, overlapHours: number = DEFAULT_OVERLAP_HOURS) {
   const current = await endpointOf(models, ctx.tenantId, id);
-  const hours = body.overlapHours ?? DEFAULT_OVERLAP_HOURS;
-  if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 0 || hours > 24 * 30) throw invalid('overlapHours', '"overlapHours" must be an integer from 0 to 720');
+  const hours = overlapHours;
   const now = new Date();
   const until = new Date(now.getTime() + hours * 3600_000);
   const secret = newWebhookSecret();
@@ -161,9 +156,8 @@ export async function rotateSecret(models: Models, ctx: WebhookContext, id: stri
  * Sends one event again now, signed, under its own webhook-id (receivers that kept it drop it),
  * out of band: the endpoint's cursor and its held events are left as they are. Logged; answers how it went.
  */
-export async function redeliverOne(models: Models, ctx: WebhookContext, id: string, eventId: unknown, opts: DeliveryOptions) {
+export async function redeliverOne(models: Models, ctx: WebhookContext, id: string, eventId: string, opts: DeliveryOptions) {
   const ep = await endpointOf(models, ctx.tenantId, id);
-  if (typeof eventId !== 'string' || eventId === '') throw invalid('eventId', '"eventId" must be the id of an event of GET /events');
   const repos = repositoriesOf(models);
   const { committed } = await repos.changeEvents.state(ctx.tenantId);
   const event = await repos.changeEvents.findCommitted(ctx.tenantId, eventId, committed);
@@ -179,11 +173,10 @@ export async function redeliverOne(models: Models, ctx: WebhookContext, id: stri
  * Sends everything after `after` again (all events kept when absent), in order, and resumes a
  * failing endpoint. With `eventId` instead: that one event now (`redeliverOne`).
  */
-export async function redeliver(models: Models, ctx: WebhookContext, id: string, body: Record<string, unknown>) {
-  if (body.eventId !== undefined && body.after !== undefined) throw invalid('eventId', 'Give "after" (everything since) or "eventId" (one event), not both');
+export async function redeliver(models: Models, ctx: WebhookContext, id: string, after: string | undefined) {
   await endpointOf(models, ctx.tenantId, id);
   const { purgedThrough } = await repositoriesOf(models).changeEvents.state(ctx.tenantId);
-  const from = body.after === undefined ? purgedThrough : seqOf(typeof body.after === 'string' ? body.after : '');
+  const from = after === undefined ? purgedThrough : seqOf(after);
   const updated = await repositoriesOf(models).webhooks.update(ctx.tenantId, id, { cursor: Math.max(from, purgedThrough), state: 'active' }, ['failingSince', 'retry']);
   if (!updated) throw notFound(id);
   await audit(models, ctx, 'webhook.redelivery', id, { after: cursorOf(updated.cursor) });
@@ -202,11 +195,9 @@ export async function sendTestEvent(models: Models, ctx: WebhookContext, id: str
 }
 
 /** The delivery log, newest first, a page at a time (`cursor`: the `nextCursor` of the previous page, as the audit log's). */
-export async function listDeliveries(models: Models, tenantId: string, id: string, query: { limit?: string; cursor?: string }) {
+export async function listDeliveries(models: Models, tenantId: string, id: string, query: { limit: number; cursor?: string }) {
   await endpointOf(models, tenantId, id);
-  const limitText = query.limit ?? '50';
-  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) throw invalid('limit', '"limit" must be between 1 and 500');
-  const limit = Number(limitText);
+  const limit = query.limit;
   const after = query.cursor ? decodeTimeCursor(query.cursor) : undefined;
   // One more than a page, to know whether another page follows.
   const docs = await repositoriesOf(models).webhooks.deliveries(tenantId, id, limit + 1, after);

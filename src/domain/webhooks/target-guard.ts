@@ -32,6 +32,18 @@ function isForbiddenAddress(address: string): boolean {
   return mapped ? forbidden.check(mapped[1]!, 'ipv4') : forbidden.check(address, family);
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const LABEL = '[A-Za-z0-9](?:-?[A-Za-z0-9])*';
+const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})';
+/**
+ * The webhook URLs the admin API takes (its schema states this pattern): http or https, a host name
+ * (labels of letters and digits, single hyphens inside, the last starting with a letter: never read as
+ * an IPv4 number, never an IDN xn-- label the URL parser may refuse) or a dotted IPv4 address, an
+ * optional port of at most 4 digits, then printable ASCII. Every such text is a URL parseTargetUrl takes
+ * (test/events/webhook-url-pattern.test.ts); whether its host may be called is assertPublicTarget's.
+ */
+export const WEBHOOK_URL = new RegExp(`^https?://(?:(?:${LABEL}\\.)*[A-Za-z](?:-?[A-Za-z0-9])*|(?:${OCTET}\\.){3}${OCTET})(?::${PORT})?(?:[/?#][!-~]*)?$`);
+
 /** The URL as a webhook target: http(s), no credentials. Throws 400 WEBHOOK_URL_INVALID. */
 export function parseTargetUrl(text: unknown): URL {
   let url: URL;
