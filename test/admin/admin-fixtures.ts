@@ -21,6 +21,8 @@ export interface AdminStack extends TestStack {
   operator(tenant?: string): AdminClient;
   /** The tenant admin: an operator token. */
   admin: AdminClient;
+  /** The `Authorization` header `admin` sends, for requests built by hand (raw bodies, other content types). */
+  adminAuth: string;
   /**
    * A fresh active user of this tenant with the org-level `role`: their id and a client acting as
    * them. Customer roles (`customer-admin`, `customer`) make a customer unless `audience` says
@@ -57,6 +59,7 @@ export async function startAdminStack(opts: { env?: Record<string, string> } = {
     as,
     operator,
     admin: operator(),
+    adminAuth: `Bearer ${signAdminToken(stack.config.adminJwt, { sub: 'admin-operator', tenant: stack.tenantId, role: 'admin', kind: 'operator' })}`,
     async caller(role, opts = {}) {
       const audience = opts.audience ?? (role === 'customer-admin' || role === 'customer' ? 'customer' : 'user');
       const id = await self.user(`${role}-caller-${++callers}-${Math.random().toString(36).slice(2, 8)}@example.com`, { ...opts, audience });

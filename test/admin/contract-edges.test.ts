@@ -1,5 +1,4 @@
 import { startAdminStack, type AdminStack } from './admin-fixtures';
-import { signAdminToken } from '../../src/auth/admin-jwt';
 import { adminOpenApiDocument } from '../../src/admin/openapi';
 
 /**
@@ -11,7 +10,7 @@ let s: AdminStack;
 let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
+  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 

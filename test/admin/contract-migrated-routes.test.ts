@@ -1,5 +1,4 @@
 import { startAdminStack, type AdminStack } from './admin-fixtures';
-import { signAdminToken } from '../../src/auth/admin-jwt';
 
 /**
  * Webhooks, events and deprovisioning read their requests with the operation registry's schemas
@@ -12,7 +11,7 @@ let s: AdminStack;
 let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
+  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 

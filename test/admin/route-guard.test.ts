@@ -1,5 +1,4 @@
 import { startAdminStack, type AdminStack } from './admin-fixtures';
-import { signAdminToken } from '../../src/auth/admin-jwt';
 
 /** The admin API answers for the routes it documents: 405 for other methods, 400 for undeclared query parameters. */
 
@@ -7,7 +6,7 @@ let s: AdminStack;
 let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
+  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 

@@ -1,6 +1,5 @@
 import { startAdminStack, type AdminStack } from './admin-fixtures';
 import { adminOpenApiDocument } from '../../src/admin/openapi';
-import { signAdminToken } from '../../src/auth/admin-jwt';
 
 /**
  * Rules, SSO mappings, sync monitoring, the audit log and the provisioning log are declared once in
@@ -13,7 +12,7 @@ let target: string;
 let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
+  auth = s.adminAuth;
   target = (await s.admin.post('/groups', { name: 'Contract target' }).expect(201)).body.id;
 });
 afterAll(() => s.close());

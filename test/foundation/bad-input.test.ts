@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
 import { startAdminStack, type AdminStack } from '../admin/admin-fixtures';
-import { signAdminToken } from '../../src/auth/admin-jwt';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body';
 import { expectScimError, tenantState, userBody } from '../scim/http/helpers';
 
@@ -14,7 +13,7 @@ afterAll(() => s.close());
 
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const scimPost = (path: string) => s.http.post(`/scim/v2${path}`).set('Authorization', `Bearer ${s.token}`);
-const adminAuth = () => `Bearer ${signAdminToken(s.config.adminJwt, { sub: 'admin-operator', tenant: s.tenantId, role: 'admin', kind: 'operator' })}`;
+const adminAuth = () => s.adminAuth;
 
 describe('JSON nesting depth', () => {
   it('when a SCIM body nests 10,000 levels deep, then 400 invalidSyntax and nothing is written', async () => {
