@@ -605,6 +605,16 @@ export class MembershipsRepository {
     return (await this.collection.find({ tenantId, userId } as never, { projection: { groupId: 1, role: 1, sources: 1 } }).toArray()) as unknown as MembershipDoc[];
   }
 
+  /** ofUser for several users in one read: group, role and sources, per user (a user without any has an empty list). */
+  async ofUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, Pick<MembershipDoc, 'groupId' | 'role' | 'sources'>[]>> {
+    const out = new Map<string, Pick<MembershipDoc, 'groupId' | 'role' | 'sources'>[]>(userIds.map((u) => [u, []]));
+    const docs = (await this.collection
+      .find({ tenantId, userId: userIds.length === 1 ? userIds[0] : { $in: [...userIds] } } as never, { projection: { _id: 0, userId: 1, groupId: 1, role: 1, sources: 1 } })
+      .toArray()) as unknown as Pick<MembershipDoc, 'userId' | 'groupId' | 'role' | 'sources'>[];
+    for (const d of docs) out.get(d.userId)?.push({ groupId: d.groupId, role: d.role, sources: d.sources });
+    return out;
+  }
+
   /** These users' memberships: group and sources, per user (a user without any has an empty list), in one read. */
   async sourcesOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>> {
     const out = new Map<string, Pick<MembershipDoc, 'groupId' | 'sources'>[]>(userIds.map((u) => [u, []]));

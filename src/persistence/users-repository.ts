@@ -209,6 +209,14 @@ export class UsersRepository extends ResourceStore<UserDoc> {
     > | null;
   }
 
+  /** findActiveAndCustom for several users in one read (by `_id`): those found, by id. */
+  async findActiveAndCustomMany(tenantId: string, userIds: readonly string[]): Promise<Map<string, Pick<UserDoc, '_id' | 'attrs'>>> {
+    const docs = (await this.collection
+      .find({ _id: { $in: [...userIds] }, tenantId, scimDeletedAt: { $exists: false } } as never, { projection: { 'attrs.active': 1, 'attrs.custom': 1 } })
+      .toArray()) as unknown as Pick<UserDoc, '_id' | 'attrs'>[];
+    return new Map(docs.map((d) => [d._id, d]));
+  }
+
   /**
    * Streams, in `_id` order and `batchSize` at a time, the users a rule's compiled query selects
    * (a filter from the expression core, already within the tenant) that also meet `criteria`.

@@ -142,29 +142,24 @@ export type MembershipMoves = ReadonlyMap<string, { joined: readonly { groupId: 
 /**
  * The access difference of membership changes already written, per user, computed where they
  * are written (the worker's membership step, a SCIM group write): the user's access now against
- * their access without the groups they joined and with the groups they left, from one read of
- * the user and their memberships (PermissionEngine.effectiveAcrossMemberships), no history.
- * Users whose groups (and their ancestors) give nothing are skipped without a read. Cost: the
- * users moved, one read each at most.
+ * their access without the groups they joined and with the groups they left, from the users and
+ * their memberships read afresh (PermissionEngine.effectiveAcrossMembershipsOf), no history.
+ * Users whose groups (and their ancestors) give nothing are skipped without a read. Cost: two
+ * reads per USER_PAGE users moved (a rule run's chunk is one or two pages), not two per user.
  */
 export async function membershipDifferences(engine: PermissionEngine, tenantId: string, moves: MembershipMoves): Promise<Map<string, AccessDifference>> {
   const out = new Map<string, AccessDifference>();
   const groupsOf = (m: { joined: readonly { groupId: string }[]; left: readonly string[] }) => [...m.joined.map((j) => j.groupId), ...m.left];
   const giving = await engine.groupsGivingAccess(tenantId, new Set([...moves.values()].flatMap(groupsOf)));
   const users = [...moves.entries()].filter(([, m]) => groupsOf(m).some((g) => giving.has(g)));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(POOL, users.length) }, async () => {
-      while (next < users.length) {
-        const [userId, move] = users[next++]!;
-        const both = await engine.effectiveAcrossMemberships(tenantId, userId, move);
-        if (!both) continue;
-        const before = summarizeAccess(both.before);
-        const after = summarizeAccess(both.after);
-        if (JSON.stringify(before) !== JSON.stringify(after)) out.set(userId, { userIds: [userId], before, after });
-      }
-    }),
-  );
+  for (let i = 0; i < users.length; i += USER_PAGE) {
+    const both = await engine.effectiveAcrossMembershipsOf(tenantId, new Map(users.slice(i, i + USER_PAGE)));
+    for (const [userId, { before: b, after: a }] of both) {
+      const before = summarizeAccess(b);
+      const after = summarizeAccess(a);
+      if (JSON.stringify(before) !== JSON.stringify(after)) out.set(userId, { userIds: [userId], before, after });
+    }
+  }
   return out;
 }
 

@@ -41,6 +41,13 @@ import { ACTIONS, isAction, isLevel, type Action } from './levels';
  * other's events. The bump of an event from the bus runs right after the synchronous emit; a write
  * path that must not return before other replicas can see it calls `applyChange`, which awaits it.
  */
+/** What a write did to one user's memberships (effectiveAcrossMemberships): the groups joined (by this source), those left, the activity before. */
+export interface MembershipChangeOfUser {
+  joined: readonly { groupId: string; source: string }[];
+  left: readonly string[];
+  activeBefore?: boolean;
+}
+
 export type PermissionChange =
   | { tenantId: string; kind: 'role'; roleId: string }
   | { tenantId: string; kind: 'role-assignment'; roleId: string; groupId?: string; userId?: string }
@@ -460,22 +467,35 @@ export class PermissionEngine {
    * sides, so the two differ only by those memberships (and by `activeBefore`, when the change
    * activated or deactivated the user). Undefined for a user deleted meanwhile.
    */
-  async effectiveAcrossMemberships(
-    tenantId: string,
-    userId: string,
-    change: { joined: readonly { groupId: string; source: string }[]; left: readonly string[]; activeBefore?: boolean },
-  ): Promise<{ before: EffectivePermissions; after: EffectivePermissions } | undefined> {
+  async effectiveAcrossMemberships(tenantId: string, userId: string, change: MembershipChangeOfUser): Promise<{ before: EffectivePermissions; after: EffectivePermissions } | undefined> {
+    return (await this.effectiveAcrossMembershipsOf(tenantId, new Map([[userId, change]]))).get(userId);
+  }
+
+  /**
+   * effectiveAcrossMemberships for several users of one tenant in two reads (their user documents,
+   * their memberships), whatever their number: what the worker's membership flush needs for a
+   * chunk of a rule run. Users deleted meanwhile are left out.
+   */
+  async effectiveAcrossMembershipsOf(tenantId: string, changes: ReadonlyMap<string, MembershipChangeOfUser>): Promise<Map<string, { before: EffectivePermissions; after: EffectivePermissions }>> {
+    const out = new Map<string, { before: EffectivePermissions; after: EffectivePermissions }>();
+    if (changes.size === 0) return out;
+    const userIds = [...changes.keys()];
     const s = await this.currentState(tenantId);
-    const [user, memberships, grants] = await Promise.all([
-      repositoriesOf(this.models).users.findActiveAndCustom(tenantId, userId),
-      repositoriesOf(this.models).memberships.ofUser(tenantId, userId),
+    const [users, membershipsByUser, grants] = await Promise.all([
+      repositoriesOf(this.models).users.findActiveAndCustomMany(tenantId, userIds),
+      repositoriesOf(this.models).memberships.ofUsers(tenantId, userIds),
       this.grantData(s, tenantId),
     ]);
-    if (!user) return undefined;
-    const joined = new Set(change.joined.filter((j) => memberships.some((m) => m.groupId === j.groupId && m.sources.length === 1 && m.sources[0] === j.source)).map((j) => j.groupId));
-    const held = new Set(memberships.filter((m) => m.sources.length > 0).map((m) => m.groupId));
-    const earlier = [...memberships.filter((m) => !joined.has(m.groupId)), ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const }))];
-    return { before: effectiveOf(tenantId, userId, user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) };
+    for (const [userId, change] of changes) {
+      const user = users.get(userId);
+      if (!user) continue;
+      const memberships = membershipsByUser.get(userId) ?? [];
+      const joined = new Set(change.joined.filter((j) => memberships.some((m) => m.groupId === j.groupId && m.sources.length === 1 && m.sources[0] === j.source)).map((j) => j.groupId));
+      const held = new Set(memberships.filter((m) => m.sources.length > 0).map((m) => m.groupId));
+      const earlier = [...memberships.filter((m) => !joined.has(m.groupId)), ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const }))];
+      out.set(userId, { before: effectiveOf(tenantId, userId, user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) });
+    }
+    return out;
   }
 
   /** A user's effective permissions (cached; exact as described above). 404 for an unknown user. */
