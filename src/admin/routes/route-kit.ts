@@ -36,19 +36,3 @@ export async function tenantAdminContext(deps: AdminDeps, req: Request, res: Res
 export function groupsDepsOf(deps: AdminDeps): GroupsDeps {
   return { models: deps.models, memberships: deps.memberships, registry: deps.registry, producer: deps.producer, logger: deps.logger };
 }
-
-/** Query parameters as single strings (a repeated parameter keeps its first value). */
-export function queryOf(req: Request): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-    const first: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
-    if (typeof first === 'string') out[key] = first;
-  }
-  return out;
-}
-
-/** A route parameter (always present on the routes that name it). */
-export function param(req: Request, name: string): string {
-  const value = (req.params as Record<string, string | undefined>)[name];
-  return value ?? '';
-}
