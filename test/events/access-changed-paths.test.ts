@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expectStatus } from '../admin/admin-fixtures';
-import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
+import { CUSTOM_USER_URN, startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
 /**
  * access.changed on every path that changes a user's effective access (issue 19), beside the
@@ -174,6 +174,30 @@ describe('access.changed on every path that changes effective access', () => {
     expect(on.access[0]!.data.before.permissions).toEqual({});
     expect(on.access.at(-1)!.data.after.permissions.Ticket).toBe('edit');
     await expectAfterIsCurrent(on.access.at(-1)!);
+  });
+
+  it("a user's audience moved over SCIM (internal user → customer): the internal group's role goes on the user's own event", async () => {
+    const uniq = Math.random().toString(36).slice(2, 8);
+    const r = await role('Internal only');
+    const team = await group(`Internal ${uniq}`);
+    expectStatus(await s.admin.post(`/groups/${team}/roles`, { roleId: r }), 201);
+    const dan = await s.user(`dan-${uniq}@example.com`);
+    expectStatus(await s.admin.post(`/groups/${team}/members`, { userId: dan }), 201);
+    await s.settle();
+    expect((await permissionsOf(dan)).roles).toContain(r);
+    await mark();
+
+    // The custom extension's audience, replaced as Entra sends an extension attribute.
+    await s.patchUser(dan, { op: 'Replace', path: `${CUSTOM_USER_URN}:audience`, value: 'customer' });
+    const moved = await accessEvents(1);
+    const own = moved.access.filter((e) => e.data.change?.action === 'user.patched');
+    expect(own).toHaveLength(1);
+    expect(own[0]!.data.userId).toBe(dan);
+    expect(own[0]!.data.before.roles).toContain(r);
+    expect(own[0]!.data.after.roles).not.toContain(r);
+    const userEvent = moved.all.find((e) => e.type === 'user.updated' && e.object.id === dan)!;
+    expect(own[0]!.seq).toBe(userEvent.seq + 1);
+    await expectAfterIsCurrent(moved.access.at(-1)!);
   });
 
   it('an admin adds and removes a member, a CSV import adds one, an invitation adds one: each their difference', async () => {

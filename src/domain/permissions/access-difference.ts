@@ -2,7 +2,8 @@ import { AppError } from '../../errors/app-error';
 import { repositoriesOf } from '../../persistence/repositories';
 import { automaticGroupKeys } from '../default-groups';
 import type { EffectivePermissions } from './effective';
-import type { PermissionEngine } from './engine';
+import type { MembershipChangeOfUser, PermissionEngine } from './engine';
+import type { UserDoc } from '../../persistence/models';
 import type { PermissionsContext } from './context';
 
 /** A user's effective access, as `access.changed` shows it before and after a change (docs/events.md). */
@@ -177,7 +178,21 @@ export async function membershipAccessState(engine: PermissionEngine, tenantId: 
  * nothing): their access now against the same memberships with the activity they had before.
  */
 export async function activationAccessState(engine: PermissionEngine, tenantId: string, userId: string, activeBefore: boolean): Promise<{ effective: AccessDifference[] } | undefined> {
-  const both = await engine.effectiveAcrossMemberships(tenantId, userId, { joined: [], left: [], activeBefore });
+  return userAccessState(engine, tenantId, userId, { joined: [], left: [], activeBefore });
+}
+
+/**
+ * `state.effective` of a user write that changed what access reads from the user: the active flag
+ * or the audience (custom `audience`: a customer is in the customers' automatic groups, and internal
+ * groups give a customer nothing). Their access now against the same memberships with the user's
+ * attributes before the write.
+ */
+export async function userWriteAccessState(engine: PermissionEngine, tenantId: string, userId: string, userBefore: Pick<UserDoc, 'attrs'>): Promise<{ effective: AccessDifference[] } | undefined> {
+  return userAccessState(engine, tenantId, userId, { joined: [], left: [], userBefore });
+}
+
+async function userAccessState(engine: PermissionEngine, tenantId: string, userId: string, change: MembershipChangeOfUser): Promise<{ effective: AccessDifference[] } | undefined> {
+  const both = await engine.effectiveAcrossMemberships(tenantId, userId, change);
   if (!both) return undefined;
   const before = summarizeAccess(both.before);
   const after = summarizeAccess(both.after);

@@ -41,11 +41,16 @@ import { ACTIONS, isAction, isLevel, type Action } from './levels';
  * other's events. The bump of an event from the bus runs right after the synchronous emit; a write
  * path that must not return before other replicas can see it calls `applyChange`, which awaits it.
  */
-/** What a write did to one user's memberships (effectiveAcrossMemberships): the groups joined (by this source), those left, the activity before. */
+/**
+ * What a write did to one user (effectiveAcrossMemberships): the groups joined (by this source),
+ * those left, and what access reads from the user document as it was before (`activeBefore`, or
+ * `userBefore`: its attributes, whose active flag and audience decide the automatic groups).
+ */
 export interface MembershipChangeOfUser {
   joined: readonly { groupId: string; source: string }[];
   left: readonly string[];
   activeBefore?: boolean;
+  userBefore?: Pick<UserDoc, 'attrs'>;
 }
 
 export type PermissionChange =
@@ -464,8 +469,9 @@ export class PermissionEngine {
    * membership changes just written: without the groups they `joined` (a source added, where that
    * source alone holds the membership now: it did not exist before), with the groups they `left`
    * (where no membership is left now; as a plain member). The same grant data and user for both
-   * sides, so the two differ only by those memberships (and by `activeBefore`, when the change
-   * activated or deactivated the user). Undefined for a user deleted meanwhile.
+   * sides, so the two differ only by those memberships (and by `activeBefore` or `userBefore`, when
+   * the change activated or deactivated the user or moved its audience). Undefined for a user
+   * deleted meanwhile.
    */
   async effectiveAcrossMemberships(tenantId: string, userId: string, change: MembershipChangeOfUser): Promise<{ before: EffectivePermissions; after: EffectivePermissions } | undefined> {
     return (await this.effectiveAcrossMembershipsOf(tenantId, new Map([[userId, change]]))).get(userId);
@@ -493,7 +499,7 @@ export class PermissionEngine {
       const joined = new Set(change.joined.filter((j) => memberships.some((m) => m.groupId === j.groupId && m.sources.length === 1 && m.sources[0] === j.source)).map((j) => j.groupId));
       const held = new Set(memberships.filter((m) => m.sources.length > 0).map((m) => m.groupId));
       const earlier = [...memberships.filter((m) => !joined.has(m.groupId)), ...change.left.filter((g) => !held.has(g) && !joined.has(g)).map((groupId) => ({ groupId, role: 'member' as const }))];
-      out.set(userId, { before: effectiveOf(tenantId, userId, user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) });
+      out.set(userId, { before: effectiveOf(tenantId, userId, change.userBefore ?? user, earlier, grants, change.activeBefore), after: effectiveOf(tenantId, userId, user, memberships, grants) });
     }
     return out;
   }

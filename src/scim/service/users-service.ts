@@ -7,9 +7,9 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { newId } from '../../persistence/ids';
 import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
-import { activationAccessState } from '../../domain/permissions/access-difference';
+import { userWriteAccessState } from '../../domain/permissions/access-difference';
 import { permissionEngine } from '../../domain/permissions/engine';
-import { isActive } from '../../domain/groups/user-identity';
+import { audienceOf, isActive } from '../../domain/groups/user-identity';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
@@ -384,9 +384,10 @@ export class UsersService {
   private async afterWrite(ctx: ScimContext, audits: AuditEventDoc[], before: UserDoc | undefined, after: UserDoc, reason: UserChangeReason) {
     // Activation and audience decide what a user may do: drop their cached permissions.
     if (before) accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', userId: after._id });
-    // A deactivation takes all of the user's access, a reactivation gives it back: access.changed travels on the change's event.
-    if (before && isActive(before) !== isActive(after) && audits[0]) {
-      const access = await activationAccessState(permissionEngine(this.deps.models), ctx.tenantId, after._id, isActive(before));
+    // A deactivation takes all of the user's access, a reactivation gives it back, an audience move changes the groups that
+    // give it anything: access.changed travels on the change's event.
+    if (before && (isActive(before) !== isActive(after) || audienceOf(before) !== audienceOf(after)) && audits[0]) {
+      const access = await userWriteAccessState(permissionEngine(this.deps.models), ctx.tenantId, after._id, before);
       if (access) audits[0] = { ...audits[0], state: { ...(audits[0].state as Record<string, unknown> | undefined), ...access } };
     }
     // Independent steps, so concurrent: the audit trail (then the document's pending marks) and the job.

@@ -36,6 +36,9 @@ beforeAll(async () => {
   const group = await createGroup();
   expectStatus(await stack.scim.patch(`/Groups/${group}`, fixtureWithIds('entra/patch-group-add-member.json', { [ENTRA_USER_ID]: warm })), 204);
   expectStatus(await stack.scim.patch(`/Groups/${group}`, fixtureWithIds('entra/patch-group-remove-member.json', { [ENTRA_USER_ID]: warm })), 204);
+  // A deactivation and a reactivation: the tenant's grant data (what groups and roles give) is loaded once for access differences, then cached.
+  expectStatus(await stack.scim.patch(`/Users/${warm}`, fixture('okta/patch-user-deactivate.json')), 200);
+  expectStatus(await stack.scim.patch(`/Users/${warm}`, { ...fixture('okta/patch-user-deactivate.json'), Operations: [{ op: 'replace', value: { active: true } }] }), 200);
 });
 afterAll(() => stack?.close());
 
@@ -104,7 +107,7 @@ describe('SCIM user writes', () => {
       );
     });
 
-    it("Okta's PATCH deactivate: the breaker's settings and window counts are read, and nothing else is added", async () => {
+    it("Okta's PATCH deactivate: the breaker's settings and window counts are read, and the user's access difference", async () => {
       const commands = await commandsOf(async () => expectStatus(await stack.scim.patch(`/Users/${id}`, fixture('okta/patch-user-deactivate.json')), 200));
       expect(commands).toEqual(
         [
@@ -116,6 +119,11 @@ describe('SCIM user writes', () => {
           'aggregate audit_events',
           'find audit_events',
           'findAndModify users',
+          // The user's access difference (access.changed on the deactivation's own event): the tenant's access version,
+          // the user and their memberships read afresh (the grant data is the tenant's, cached since the warm-up).
+          'find tenants',
+          'find users',
+          'find memberships',
           'insert audit_events',
           'update users',
           'find memberships',
