@@ -60,7 +60,7 @@ const ChangeEventSchema = z
     data: openObject(
       'user.*: {user: {id, attrs}, changes?: {before, after}}; group.created/updated/deleted: {group, changes?}; ' +
         'group.member_added/removed: {groupId, userId, source (scim, rule:<id>, dynamic, automatic, manual, import, invitation), membershipSource? (invitation: manual, the source it is kept under), role?, membershipEnded?, cause: {actor, auditAction, expression?, trigger?, invitationId?}}; ' +
-        "access.changed (object: the user): {userId, before: {admin, roles, permissions: {target: level}, resources: {resourceId: level}}, after: (the same), grant: {subject, change, before, after} (a role or resource grant) or change: {object, action} (any other change: a membership of any source, a role's privileges, a group moved, archived or deleted, the user deactivated or reactivated), cause}",
+        "access.changed (object: the user): {userId, before: {admin, roles, permissions: {target: level}, resources: {resourceId: level}}, after: (the same), grant: {subject, change, before, after} (a role or resource grant) or change: {object, action} (any other change: a membership of any source, a role's privileges, a group moved, archived or deleted, the user deactivated, reactivated or moved to another audience), cause}",
     ),
   })
   .meta({ id: 'ChangeEvent' });
