@@ -194,3 +194,39 @@ describe('the IdP deleting mapped groups (DELETE /Groups/{id}) with a threshold 
     expect((await s.admin.get('/deprovisioning/held')).body.breaker.tripped).toBe(false);
   });
 });
+
+describe('held IdP group-member removals allowed while the worker has not run their jobs yet (a backlog)', () => {
+  let s: SyncStack;
+  let team: string;
+  beforeAll(async () => {
+    s = await startSyncStack();
+    team = await s.internalGroup('Support team');
+    await s.createRule({ name: 'Support', expression: 'groups = "Okta Support"', targetGroupId: team });
+    const role = await s.admin.post('/roles', { name: 'Support ticket editors', privileges: [{ target: 'Ticket', level: 'edit' }] });
+    expect(role.status).toBe(201);
+    expect((await s.admin.post(`/groups/${team}/roles`, { roleId: role.body.id })).status).toBe(201);
+    expect((await s.admin.patch('/deprovisioning/settings', { breaker: { users: 3, percentOfActive: 0 } })).status).toBe(200);
+  });
+  afterAll(() => s.close());
+
+  it('when several removals of one group are allowed at once, then every one of them loses the mapping and its access once the worker runs', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push(await s.user(`support-${i}@example.com`));
+    const idpGroup = await s.idpGroup('Okta Support', ids);
+    await s.settle();
+    expect(await mappedAccessOf(s, team, ids)).toEqual(allWith(ids, { mapped: true, edit: true }));
+    for (const id of ids) await s.patchGroup(idpGroup, { op: 'remove', path: 'members', value: [{ value: id }] });
+    await s.settle();
+    const heldIds = ids.slice(3);
+    expect(await mappedAccessOf(s, team, heldIds)).toEqual(allWith(heldIds, { mapped: true, edit: true }));
+
+    // The worker is behind: the Allow's jobs all wait in the queue together, none has started.
+    await s.worker!.close();
+    const allowed = await s.admin.post('/deprovisioning/held/allow', {});
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.decidedGroupChanges).toEqual(heldIds.map((id) => `${idpGroup}|${id}`));
+    s.startWorker();
+    await s.settle();
+    expect(await mappedAccessOf(s, team, heldIds)).toEqual(allWith(heldIds, { mapped: false, edit: false }));
+  });
+});

@@ -5,6 +5,7 @@ import { repositoriesOf } from '../../persistence/repositories';
 import { auditEvent } from '../audit';
 import { accessEvents } from '../access-events';
 import { RuleSetCache } from '../sync/rule-set';
+import { markUsersPending } from '../sync/reevaluation';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { tripsOrTripped, type BreakerDeps, type DeprovisionCause } from './breaker';
 import { readSettings } from './settings';
@@ -161,17 +162,23 @@ export async function decideHeldMemberships(deps: BreakerDeps, ctx: DecisionCont
           : { userId: doc.userId, rejectedHeldChanges: held.changes.map((c) => c._id) },
       ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
     });
+    // Allow: the user's rules and mappings must re-read their IdP groups, so what the removal took
+    // away goes. The user is marked pending (the outbox) before the removal is written, so a crash
+    // after it still leaves the re-evaluation to the sweeper.
+    if (verdict === 'allow') await markUsersPending(deps.models, ctx.tenantId, [doc.userId]);
     const done = verdict === 'allow' ? await memberships.allowHeld(ctx.tenantId, doc, IDP_MEMBERSHIP_SOURCE, audit) : await memberships.rejectHeld(ctx.tenantId, doc, audit, actor);
-    if (!done) continue;
-    await repositoriesOf(deps.models).auditEvents.insertMany([audit]);
-    await memberships.settleAudited([{ tenantId: ctx.tenantId, membershipId: doc._id, eventId: audit._id }], done.emptied ? [{ tenantId: ctx.tenantId, membershipId: doc._id }] : []);
-    decided.push(doc._id);
-    if (verdict === 'allow') {
-      accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', groupId: doc.groupId, userId: doc.userId });
-      // The user's rules and mappings re-read their IdP groups: what the removal took away goes.
-      const version = (await repositoriesOf(deps.models).groups.findVersion(ctx.tenantId, doc.groupId))?.version;
-      if (version !== undefined) await deps.enqueuer.enqueue('group.membersChanged', { tenantId: ctx.tenantId, groupId: doc.groupId, version, part: 0, parts: 1, userIds: [doc.userId] });
+    if (done) {
+      await repositoriesOf(deps.models).auditEvents.insertMany([audit]);
+      await memberships.settleAudited([{ tenantId: ctx.tenantId, membershipId: doc._id, eventId: audit._id }], done.emptied ? [{ tenantId: ctx.tenantId, membershipId: doc._id }] : []);
+      decided.push(doc._id);
+      if (verdict === 'allow') accessEvents.emit({ tenantId: ctx.tenantId, kind: 'membership', groupId: doc.groupId, userId: doc.userId });
     }
+    // The user's own job (deduplicated per user; it reads the current memberships), not a
+    // `group.membersChanged` job: that one is deduplicated per group version and part, which this
+    // decision does not move, so a second user's job named the same id as the first one's, still
+    // queued, and was dropped (the user kept the mapping's membership and its access). Enqueued
+    // even when another decider won the write, so the pending mark set above is acknowledged.
+    if (verdict === 'allow') await deps.enqueuer.enqueue('user.changed', { tenantId: ctx.tenantId, userId: doc.userId, version: 0, reason: 'group' });
   }
   return decided;
 }
