@@ -74,10 +74,11 @@ async function main() {
       }
     }
   }
-  if (role !== 'api') worker = startSyncWorker(config, db, logger);
   // A worker-only process changes memberships but answers no authorize: publish its changes so
-  // API replicas drop stale permission caches (in `all` mode the API's engine does this).
-  if (role === 'worker') publishAccessChanges(db.models, undefined, (err) => logger.warn('access version bump failed', { err }));
+  // API replicas drop stale permission caches (in `all` mode the API's engine does this), and
+  // complete a job only once they have landed.
+  const published = role === 'worker' ? publishAccessChanges(db.models, undefined, (err) => logger.warn('access version bump failed', { err })) : undefined;
+  if (role !== 'api') worker = startSyncWorker(config, db, logger, published ? { beforeComplete: () => published.settled() } : {});
 
   let stopping = false;
   const shutdown = async (signal: string) => {

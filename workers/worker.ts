@@ -41,6 +41,12 @@ export interface SyncWorkerOptions {
   maxJobsPerTenant?: number;
   /** Where membership changes are announced (default: the process-wide bus, so in-process permission caches hear them). */
   accessEvents?: AccessEvents;
+  /**
+   * Awaited after each job's work, before BullMQ completes it: a worker-only process passes its
+   * access-version publisher's `settled` (src/main.ts), so a completed job's changes are visible
+   * to every API replica's authorize.
+   */
+  beforeComplete?: () => Promise<void>;
 }
 
 /**
@@ -96,7 +102,9 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
       throw new DelayedError();
     }
     try {
-      return await processor(job);
+      const result = await processor(job);
+      if (opts.beforeComplete) await opts.beforeComplete();
+      return result;
     } finally {
       entry.release();
     }

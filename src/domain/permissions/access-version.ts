@@ -36,16 +36,67 @@ export async function readAccessVersion(models: Models, tenantId: string): Promi
   return read(await repositoriesOf(models).tenants.readAccessVersion(tenantId));
 }
 
+/** What publishAccessChanges returns: `settled` resolves once every change reported before the call is in a bump that has landed. */
+export interface AccessChangePublisher {
+  settled(): Promise<void>;
+  stop(): void;
+}
+
 /**
  * For a process that changes access but answers no authorize (the worker, whose rules add and
  * remove memberships): bumps the tenant's counters after each change reported on its bus, so API
  * replicas see the change. An API process does not need it: its permission engine bumps already.
- * Returns the unsubscribe function.
+ *
+ * Bumps of one tenant are coalesced: while one is in flight, the changes reported meanwhile ask
+ * for one more after it (a bump that began before a change may have been read before it), so a
+ * rule run's thousands of membership events cost a handful of writes, and the last bump always
+ * follows the last change. The worker awaits `settled()` before it completes a job: once a job is
+ * done (and sync status says so), every API replica answers with its changes. `settled` waits
+ * only for the changes reported before it was called (each bump covers the changes numbered up to
+ * its start), so other jobs' steady stream of changes cannot hold it.
  */
-export function publishAccessChanges(models: Models, events: AccessEvents = processAccessEvents, onError: (err: unknown) => void = () => undefined): () => void {
-  return events.on((change) => {
-    bumpAccessVersion(models, change.tenantId, change.kind !== 'membership').catch(onError);
+export function publishAccessChanges(models: Models, events: AccessEvents = processAccessEvents, onError: (err: unknown) => void = () => undefined): AccessChangePublisher {
+  let reported = 0;
+  const tenants = new Map<string, { requested: number; landed: number; grants: boolean; running: boolean }>();
+  const waiters = new Set<{ targets: [string, number][]; resolve: () => void }>();
+  const wake = () => {
+    for (const w of waiters) {
+      if (w.targets.every(([tenantId, target]) => (tenants.get(tenantId)?.landed ?? Infinity) >= target)) {
+        waiters.delete(w);
+        w.resolve();
+      }
+    }
+  };
+  const run = async (tenantId: string, state: { requested: number; landed: number; grants: boolean; running: boolean }) => {
+    state.running = true;
+    while (state.landed < state.requested) {
+      const covers = state.requested;
+      const grants = state.grants;
+      state.grants = false;
+      // A failed bump (logged) counts as landed: a job must not hang on it; the next change bumps again.
+      await bumpAccessVersion(models, tenantId, grants).catch(onError);
+      state.landed = covers;
+      wake();
+    }
+    state.running = false;
+    // Forgotten once idle (nothing waits on a tenant whose changes have all landed).
+    tenants.delete(tenantId);
+  };
+  const stop = events.on((change) => {
+    const state = tenants.get(change.tenantId) ?? { requested: 0, landed: 0, grants: false, running: false };
+    tenants.set(change.tenantId, state);
+    state.requested = ++reported;
+    state.grants ||= change.kind !== 'membership';
+    if (!state.running) void run(change.tenantId, state);
   });
+  return {
+    stop,
+    settled() {
+      const targets = [...tenants.entries()].filter(([, t]) => t.landed < t.requested).map(([tenantId, t]): [string, number] => [tenantId, t.requested]);
+      if (targets.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.add({ targets, resolve }));
+    },
+  };
 }
 
 /**
