@@ -257,6 +257,33 @@ describe('replaying the change events', () => {
   }
 });
 
+/** A user as Okta or Entra POSTs it (the fields their recorded creates carry), with the enterprise extension given. */
+function idpUserBody(dialect: Dialect, userName: string, n: number, enterprise: Record<string, string>): Record<string, unknown> {
+  return dialect === 'okta'
+    ? {
+        schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+        userName,
+        name: { givenName: 'Test', familyName: `User${n}` },
+        emails: [{ primary: true, value: userName, type: 'work' }],
+        displayName: `Test User${n}`,
+        locale: 'en-US',
+        externalId: `00u${n}`,
+        groups: [],
+        active: true,
+        [ENTERPRISE_USER_URN]: enterprise,
+      }
+    : {
+        schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
+        externalId: `ext-${n}`,
+        userName,
+        active: true,
+        displayName: `Entra ${n}`,
+        emails: [{ primary: true, type: 'work', value: userName }],
+        name: { formatted: `Entra ${n}`, familyName: 'E', givenName: `N${n}` },
+        [ENTERPRISE_USER_URN]: enterprise,
+      };
+}
+
 interface Summary {
   admin: boolean;
   roles: string[];
@@ -299,24 +326,7 @@ async function applyAccessOp(op: AccessOp, w: AccessWorld): Promise<string | und
       if (u) return undefined;
       const userName = `person${op.slot}-${n}@example.com`;
       // Never Sales when created: the rule's membership comes with a later step, so the creation's access is read alone.
-      const body =
-        op.dialect === 'okta'
-          ? {
-              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
-              userName,
-              name: { givenName: 'Test', familyName: `P${n}` },
-              emails: [{ primary: true, value: userName, type: 'work' }],
-              active: true,
-              [ENTERPRISE_USER_URN]: { department: 'Legal' },
-            }
-          : {
-              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
-              externalId: `ext-${n}`,
-              userName,
-              active: true,
-              emails: [{ primary: true, type: 'work', value: userName }],
-              [ENTERPRISE_USER_URN]: { department: 'Legal' },
-            };
+      const body = idpUserBody(op.dialect, userName, n, { department: 'Legal' });
       const id = ok(await scim.post('/Users', body), 201).body.id as string;
       users[op.slot] = id;
       return id;
@@ -383,30 +393,7 @@ async function apply(scim: ScimClient, op: Op, users: (string | undefined)[], gr
     case 'createUser': {
       if (u) return;
       const userName = `user${op.slot}-${n}@example.com`;
-      const body =
-        op.dialect === 'okta'
-          ? {
-              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
-              userName,
-              name: { givenName: 'Test', familyName: `User${n}` },
-              emails: [{ primary: true, value: userName, type: 'work' }],
-              displayName: `Test User${n}`,
-              locale: 'en-US',
-              externalId: `00u${n}`,
-              groups: [],
-              active: true,
-              ...department(op.sales),
-            }
-          : {
-              schemas: [CORE_USER_URN, ENTERPRISE_USER_URN],
-              externalId: `ext-${n}`,
-              userName,
-              active: true,
-              displayName: `Entra ${n}`,
-              emails: [{ primary: true, type: 'work', value: userName }],
-              name: { formatted: `Entra ${n}`, familyName: 'E', givenName: `N${n}` },
-              ...department(op.sales),
-            };
+      const body = idpUserBody(op.dialect, userName, n, department(op.sales)[ENTERPRISE_USER_URN]);
       users[op.slot] = ok(await scim.post('/Users', body), 201).body.id;
       return;
     }
