@@ -144,6 +144,50 @@ describe('the embedded server on its H2 file', () => {
   });
 });
 
+describe("the H2 file's _id index (DataMapIdIndex: the collection's own map answers it)", () => {
+  it('refuses a second document with an _id, finds by _id and $in, and frees an _id when its document goes, before and after a restart', async () => {
+    const file = join(dir, 'scim.mv.db');
+    let server = await startLauncher(dir, file);
+    let client = await MongoClient.connect(server.uri);
+    let events = client.db().collection<{ _id: string; n: number }>('audit_events');
+    await events.insertMany([
+      { _id: 'evt_a', n: 1 },
+      { _id: 'evt_b', n: 2 },
+      { _id: 'evt_c', n: 3 },
+    ]);
+    await expect(events.insertOne({ _id: 'evt_b', n: 20 })).rejects.toMatchObject({ code: 11000 });
+    // An unordered batch keeps the others and names the duplicate (the app's idempotent inserts rely on it).
+    const batch = await events.insertMany([{ _id: 'evt_d', n: 4 }, { _id: 'evt_a', n: 10 }, { _id: 'evt_e', n: 5 }], { ordered: false }).catch((err: unknown) => err);
+    expect(batch).toMatchObject({ code: 11000, writeErrors: [expect.objectContaining({ index: 1 })] });
+    expect(await events.findOne({ _id: 'evt_c' })).toEqual({ _id: 'evt_c', n: 3 });
+    expect((await events.find({ _id: { $in: ['evt_e', 'evt_x', 'evt_a'] } }).toArray()).map((e) => e._id).sort()).toEqual(['evt_a', 'evt_e']);
+    await events.deleteOne({ _id: 'evt_c' });
+    expect(await events.findOne({ _id: 'evt_c' })).toBeNull();
+    await events.insertOne({ _id: 'evt_c', n: 30 });
+    await events.updateOne({ _id: 'evt_d' }, { $set: { n: 40 } });
+    await client.close();
+    await server.stop();
+
+    server = await startLauncher(dir, file);
+    client = await MongoClient.connect(server.uri);
+    try {
+      events = client.db().collection<{ _id: string; n: number }>('audit_events');
+      await expect(events.insertOne({ _id: 'evt_c', n: 300 })).rejects.toMatchObject({ code: 11000 });
+      expect(await events.find().sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 'evt_a', n: 1 },
+        { _id: 'evt_b', n: 2 },
+        { _id: 'evt_c', n: 30 },
+        { _id: 'evt_d', n: 40 },
+        { _id: 'evt_e', n: 5 },
+      ]);
+      expect(await events.countDocuments()).toBe(5);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+});
+
 describe("the embedded server's read counters (readStats)", () => {
   it('counts queries, collection scans and the documents each read, per collection and per query shape', async () => {
     const server = await startLauncher(dir, join(dir, 'scim.mv.db'));

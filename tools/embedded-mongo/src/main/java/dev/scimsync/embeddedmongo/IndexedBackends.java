@@ -151,7 +151,17 @@ final class IndexedBackends {
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
             if (IndexDeclarations.isIdIndex(keys)) {
-                return new SubsetQueryIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+                MVStore store = mvStore != null ? mvStore : OPENING.get().mvStore();
+                String fullName = getFullCollectionNamespace(collectionName);
+                // The library's own _id index map (H2Database.mapNameForIndex), written by launchers
+                // before DataMapIdIndex: removed, so a launcher that still uses it rebuilds it from
+                // the documents (an empty index is filled when the collection opens) instead of
+                // trusting one that stopped being kept up to date.
+                String libraryIndexMap = fullName + "._index_" + indexName;
+                if (store.hasMap(libraryIndexMap)) {
+                    store.removeMap(libraryIndexMap);
+                }
+                return new SubsetQueryIndex<>(new DataMapIdIndex(DocumentStore.dataMap(store, DocumentStore.DATA_PREFIX + fullName), indexName, keys, sparse));
             }
             return IndexDeclarations.sortedIndex(indexes, getFullCollectionNamespace(collectionName), indexName, keys, true, sparse);
         }
