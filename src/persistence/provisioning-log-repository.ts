@@ -50,14 +50,20 @@ export class ProvisioningLogRepository {
 
   /**
    * Keeps the tenant's log within bounds: entries older than `olderThan` go, and all but the
-   * newest `keep`. Two index-served deletes on (tenantId, at).
+   * newest `keep`. The edge is found from the oldest end, so a trim reads only the entries it
+   * deletes (issue 23: found from the newest end, `skip(keep)` read up to 100,000 entries per
+   * trim, one trim per 1,000 entries written: 780,847 documents read during a 20,000-user import).
+   * A count the index answers, then index-served reads and deletes on (tenantId, at, _id).
    */
   async trim(tenantId: string, keep: number, olderThan: Date): Promise<void> {
     await this.collection.deleteMany({ tenantId, at: { $lt: olderThan } });
+    const excess = (await this.collection.countDocuments({ tenantId })) - keep;
+    if (excess <= 0) return;
+    // The newest entry to go: the `keep + 1`-th newest, in the index's exact reverse order.
     const [edge] = (await this.collection
       .find({ tenantId } as never, { projection: { at: 1 } })
-      .sort({ at: -1, _id: -1 })
-      .skip(keep)
+      .sort({ at: 1, _id: 1 })
+      .skip(excess - 1)
       .limit(1)
       .toArray()) as unknown as { at: Date }[];
     if (edge) await this.collection.deleteMany({ tenantId, at: { $lte: edge.at } });

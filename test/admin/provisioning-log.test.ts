@@ -178,4 +178,36 @@ describe('the provisioning log', () => {
     await repo.trim(tenantId, 2, new Date(base));
     expect((await repo.newestFirst(tenantId, {}, 100)).map((d) => d._id)).toEqual(['plg_29', 'plg_28']);
   });
+
+  it('reads only the entries a trim deletes, not the ones it keeps (the embedded server counts them)', async () => {
+    const repo = repositoriesOf(s.runtime.deps.models).provisioningLog;
+    const tenantId = 'ten_trim_reads';
+    const base = Date.now() - 3_600_000;
+    const docs: ProvisioningLogDoc[] = Array.from({ length: 2_000 }, (_, i) => ({
+      _id: `plg_r${String(i).padStart(4, '0')}`,
+      tenantId,
+      at: new Date(base + i * 1_000),
+      method: 'GET',
+      path: '/Users',
+      resource: 'Users',
+      status: 200,
+    }));
+    await repo.insertMany(docs);
+    const db = s.runtime.db.connection.db!;
+    const read = async (): Promise<number | undefined> => {
+      const stats = (await db.command({ readStats: 1 }).catch(() => null)) as { namespaces: Record<string, { documentsRead: number }> } | null;
+      return stats ? (stats.namespaces[`${db.databaseName}.provisioning_log`]?.documentsRead ?? 0) : undefined;
+    };
+    const before = await read();
+    await repo.trim(tenantId, 1_990, new Date(base - 1));
+    const after = await read();
+    expect((await repo.newestFirst(tenantId, {}, 5_000)).map((d) => d._id)).toEqual(
+      docs
+        .slice(10)
+        .reverse()
+        .map((d) => d._id),
+    );
+    // Ten entries go; before, the edge was found by skipping the 1,990 kept ones (1,991 read).
+    if (before !== undefined && after !== undefined) expect(after - before).toBeLessThanOrEqual(10 + 10);
+  });
 });
