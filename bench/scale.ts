@@ -502,11 +502,24 @@ async function ruleChangeScenario(db: Database, c: Client, t: Tenant, registry: 
 
 // ---- main ------------------------------------------------------------------------------------
 
+/** Stopped by a signal (Ctrl-C): the app and the services this run started are stopped too. */
+let stopOnSignal: (() => Promise<void>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping the app and the services this run started`);
+    void (stopOnSignal?.() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const services = startServices();
   let app: App | undefined;
   let db: Database | undefined;
+  stopOnSignal = async () => {
+    await app?.stop().catch(() => undefined);
+    services.stop();
+  };
   try {
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -77,6 +77,14 @@ spawn() { # name identity binary args... (identity: a string the process's comma
 # mongo-java-server behind our launcher (tools/embedded-mongo). Backend: SCIM_EMBEDDED_MONGO_BACKEND,
 # `h2` (default: an MVStore file under $DATA_DIR/mongo, kept across restarts) or `memory` (tests).
 LAUNCHER_DIR=$ROOT/tools/embedded-mongo
+# The JVM's options (SCIM_EMBEDDED_MONGO_JAVA_OPTS replaces them: a benchmark's A/B, or a heap limit).
+# The throughput collector with a young generation half the heap, and an initial heap of an eighth
+# of the machine's memory: most of what the server allocates (decoded pages, wire buffers) dies
+# young, and a small young generation promoted it into full collections. With the serial collector
+# and the JVM's default sizes, a 20,000-user import spent 31% of its time in collections (1-2 s
+# full pauses) and slowed from 138 to 110 users/s; with these, 140 users/s to the end
+# (docs/benchmarks.md, 2026-12-07).
+DEFAULT_MONGO_JAVA_OPTS="-XX:+UseParallelGC -XX:NewRatio=1 -XX:InitialRAMPercentage=12.5"
 
 launcher_jar() { # the jar for the launcher's current sources (rebuilt when they change)
   local hash
@@ -134,7 +142,9 @@ start_mongo() {
     esac
     log "starting the embedded MongoDB (mongo-java-server, $backend backend) on 127.0.0.1"
     # The launcher binds a free port itself and writes it to mongo.port once it accepts connections.
-    spawn mongo "$(launcher_jar)" "$(command -v java)" -XX:+UseSerialGC -Xss1m -jar "$(launcher_jar)" "${args[@]}"
+    local java_opts
+    read -r -a java_opts <<<"${SCIM_EMBEDDED_MONGO_JAVA_OPTS:-$DEFAULT_MONGO_JAVA_OPTS}"
+    spawn mongo "$(launcher_jar)" "$(command -v java)" "${java_opts[@]}" -Xss1m -jar "$(launcher_jar)" "${args[@]}"
     local i
     for ((i = 0; i < 600; i++)); do
       [[ -s $RUN_DIR/mongo.port ]] && break
