@@ -44,8 +44,13 @@ final class IndexedBackends {
     }
 
     static final class H2 extends H2Backend {
-        /** The largest page cache: what gave the import its gain at 30,000 users (docs/benchmarks.md). */
-        static final int MAX_CACHE_MB = 512;
+        /**
+         * The largest page cache. 512 MB (an earlier choice) held about 2,000,000 decoded documents
+         * at 56,000 users, far more than H2's estimate of their size: the collector then spent a
+         * third of a 100,000-user import in full collections of 3 GB, and the import slowed to
+         * 128 users/s; with 128 MB it ran at about 200 users/s (docs/benchmarks.md, 2026-12-07).
+         */
+        static final int MAX_CACHE_MB = 128;
 
         H2(String fileName) {
             super(DocumentStore.open(fileName, cacheSizeMb(Runtime.getRuntime().maxMemory())));
@@ -56,8 +61,13 @@ final class IndexedBackends {
          * query's candidates are page reads, and with H2's default 16 MB a tenant of 100,000 users no
          * longer fits and every read goes to the file. A quarter of the heap, at most MAX_CACHE_MB
          * (the default heap is a quarter of the machine's memory; the indexes need the rest).
+         * {@code -Dscimsync.cacheMb=N} sets it (SCIM_EMBEDDED_MONGO_JAVA_OPTS).
          */
         static int cacheSizeMb(long maxHeapBytes) {
+            Integer chosen = Integer.getInteger("scimsync.cacheMb");
+            if (chosen != null) {
+                return Math.max(1, chosen);
+            }
             return (int) Math.max(16, Math.min(MAX_CACHE_MB, maxHeapBytes / 4 / (1024 * 1024)));
         }
 
