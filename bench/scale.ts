@@ -166,7 +166,9 @@ async function startApp(env: NodeJS.ProcessEnv): Promise<App> {
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench:scale does)');
   const port = await freePort();
   const appLog = process.env.BENCH_APP_LOG;
-  const child: ChildProcess = spawn(process.execPath, [main], {
+  // BENCH_APP_NODE_ARGS: the app's node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR` (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     // The per-token rate limit (12,000/min by default) would cap Okta's lookup + create at 100 users/s:
     // this measures the server, so it is raised (a vendor raises it for a large first import too).
     // BENCH_APP_LOG=FILE keeps the app's log (JSON lines, BENCH_APP_LOG_LEVEL, default info) there:
