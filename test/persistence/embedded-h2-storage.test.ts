@@ -157,7 +157,16 @@ describe("the H2 file's _id index (DataMapIdIndex: the collection's own map answ
     ]);
     await expect(events.insertOne({ _id: 'evt_b', n: 20 })).rejects.toMatchObject({ code: 11000 });
     // An unordered batch keeps the others and names the duplicate (the app's idempotent inserts rely on it).
-    const batch = await events.insertMany([{ _id: 'evt_d', n: 4 }, { _id: 'evt_a', n: 10 }, { _id: 'evt_e', n: 5 }], { ordered: false }).catch((err: unknown) => err);
+    const batch = await events
+      .insertMany(
+        [
+          { _id: 'evt_d', n: 4 },
+          { _id: 'evt_a', n: 10 },
+          { _id: 'evt_e', n: 5 },
+        ],
+        { ordered: false },
+      )
+      .catch((err: unknown) => err);
     expect(batch).toMatchObject({ code: 11000, writeErrors: [expect.objectContaining({ index: 1 })] });
     expect(await events.findOne({ _id: 'evt_c' })).toEqual({ _id: 'evt_c', n: 3 });
     expect((await events.find({ _id: { $in: ['evt_e', 'evt_x', 'evt_a'] } }).toArray()).map((e) => e._id).sort()).toEqual(['evt_a', 'evt_e']);
