@@ -51,7 +51,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     maxBodyBytes: config.scim.maxBodyBytes,
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
     provisioningLog: config.provisioningLog,
-    tenantGate: { maxInFlight: config.scim.maxInFlight, maxQueuedPerTenant: config.scim.maxQueuedPerTenant },
+    tenantGate: { maxInFlight: config.scim.maxInFlight, maxQueuedPerTenant: config.scim.maxQueuedPerTenant, maxInFlightShared: config.scim.maxInFlightShared },
     requestDeadlineMs: config.requestDeadlineMs,
     mount: (app) => {
       mountSyncMonitoring(app, { models: db.models, redis, queuePrefix: config.queue.prefix });

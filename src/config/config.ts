@@ -33,6 +33,8 @@ export interface Config {
     rateLimitPerMinute: number;
     /** SCIM requests run at once per API process (0: no limit), one tenant in all but one of them; more wait, the tenant with the fewest running served first. */
     maxInFlight: number;
+    /** A tenant's SCIM requests at once while another tenant made one in the last 5 s (0: all but one slot, always). */
+    maxInFlightShared: number;
     /** Requests of one tenant waiting for a slot in one API process; one more is answered 429 with Retry-After: 1. */
     maxQueuedPerTenant: number;
     maxBodyBytes: number;
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
       maxInFlight: int(env, 'SCIM_MAX_IN_FLIGHT', 8, 0, 10_000),
+      maxInFlightShared: int(env, 'SCIM_MAX_IN_FLIGHT_SHARED', 2, 0, 10_000),
       maxQueuedPerTenant: int(env, 'SCIM_MAX_QUEUED_PER_TENANT', 1000, 1, 100_000),
       maxBodyBytes: int(env, 'SCIM_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
@@ -206,7 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     sync: {
       sweepAfterSeconds: int(env, 'SYNC_SWEEP_AFTER_SECONDS', 60, 1, 86_400),
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
-      maxJobsPerTenant: int(env, 'SYNC_MAX_JOBS_PER_TENANT', 16, 0, 100_000),
+      maxJobsPerTenant: int(env, 'SYNC_MAX_JOBS_PER_TENANT', 4, 0, 100_000),
     },
     events: {
       retentionDays: int(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),

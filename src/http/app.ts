@@ -28,7 +28,7 @@ export interface AppOptions {
   /** Bounds of the provisioning log (src/domain/provisioning-log.ts). */
   provisioningLog: ProvisioningLogLimits;
   /** Fairness between tenants (src/scim/http/tenant-gate.ts). */
-  tenantGate: { maxInFlight: number; maxQueuedPerTenant: number };
+  tenantGate: { maxInFlight: number; maxQueuedPerTenant: number; maxInFlightShared: number };
   /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */
   requestDeadlineMs: number;
   /** Extra routers (admin API, metrics) mounted by the composition root. */

@@ -29,6 +29,8 @@ export interface ScimRouterOptions {
   /** SCIM requests run at once in this process (0: no limit) and per-tenant waiting bound (tenant-gate.ts). */
   maxInFlight: number;
   maxQueuedPerTenant: number;
+  /** A tenant's slots while another tenant is active (0: all but one, always). */
+  maxInFlightShared: number;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -80,7 +82,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const groups = new GroupsService(deps);
   const queries = new ScimQueries(deps, groups);
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
-  const gate = new TenantGate(opts.maxInFlight, opts.maxQueuedPerTenant);
+  const gate = new TenantGate(opts.maxInFlight, opts.maxQueuedPerTenant, opts.maxInFlightShared);
   const activity = new ScimTokenActivity(deps.models, deps.logger);
   const provisioningLog = new ProvisioningLogWriter(deps.models, deps.logger, opts.provisioningLog);
   const endpoints = new ScimEndpoints();

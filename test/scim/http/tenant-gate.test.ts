@@ -1,6 +1,6 @@
 import { isAppError } from '../../../src/errors/app-error';
 import { register } from 'prom-client';
-import { TenantGate, type Release } from '../../../src/scim/http/tenant-gate';
+import { ACTIVE_WINDOW_MS, TenantGate, type Release } from '../../../src/scim/http/tenant-gate';
 
 /** Settles what is already resolved (admissions are promise callbacks). */
 const flush = () => new Promise((r) => setImmediate(r));
@@ -51,6 +51,47 @@ describe('the SCIM gate between tenants', () => {
     // B done: A takes its three slots again, from the head of its queue.
     expect(t.admitted.slice(5)).toEqual(['a3']);
     expect(gate.stats().inFlight).toBe(3);
+  });
+
+  it('while another tenant is active, a tenant runs its share at once; alone again after the window, all slots but one', async () => {
+    let now = 1_000_000;
+    const gate = new TenantGate(8, 64, 2, () => now);
+    const t = tracker(gate);
+    for (let i = 0; i < 16; i++) void t.enter('A', `a${i}`);
+    await flush();
+    expect(t.admitted).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+    // B arrives: it starts at once (a slot is always free), and from now on A is held to 2.
+    void t.enter('B', 'b0');
+    await flush();
+    expect(t.admitted.slice(7)).toEqual(['b0']);
+    for (const a of ['a0', 'a1', 'a2', 'a3', 'a4']) t.release(a);
+    await flush();
+    expect(gate.stats().inFlight).toBe(3);
+    t.release('a5');
+    await flush();
+    expect(t.admitted.slice(8)).toEqual(['a7']);
+    t.release('b0');
+    // B made its request 4.9 s ago: still active, A stays at 2.
+    now += ACTIVE_WINDOW_MS - 100;
+    t.release('a6');
+    await flush();
+    expect(t.admitted.slice(9)).toEqual(['a8']);
+    expect(gate.stats().inFlight).toBe(2);
+    // B quiet for longer than the window: the next slot freed lets A back to all slots but one.
+    now += 200;
+    t.release('a7');
+    await flush();
+    expect(t.admitted.slice(10)).toEqual(['a9', 'a10', 'a11', 'a12', 'a13', 'a14']);
+    expect(gate.stats().inFlight).toBe(7);
+  });
+
+  it('with the share off (0), a tenant keeps all slots but one whoever else is active', async () => {
+    const gate = new TenantGate(4, 64, 0);
+    const t = tracker(gate);
+    void t.enter('B', 'b0');
+    for (let i = 0; i < 4; i++) void t.enter('A', `a${i}`);
+    await flush();
+    expect(t.admitted).toEqual(['b0', 'a0', 'a1', 'a2']);
   });
 
   it('freed slots go to the waiting tenant with the fewest running, the longest waiting first among equals', async () => {
