@@ -25,9 +25,9 @@ interface Waiter {
  * While another tenant has made a request in the last ACTIVE_WINDOW_MS, a tenant runs at most
  * `sharedPerTenant` requests at once (0: no such bound). On a saturated CPU more of one tenant's
  * requests at once do not make it faster, they lengthen the queues every other request waits in
- * (the embedded server's collection locks, the event loop): on the quiet 2-core machine, tenant A
- * importing 20,000 users at 2 at a time ran at 233 users/s, against 275 users/s at 7 at a time (50,000
- * users), while B's SCIM p95 stayed within ×1.3 of idle instead of ×3.0 (docs/benchmarks.md). The
+ * (the embedded server's collection locks, the event loop): on the quiet 2-core machine, while A
+ * imported 50,000 users, B's loaded SCIM p95 was 20-27 ms with A held to 2 at once, against 45 ms
+ * with A at 7, and A still imported at 213-244 users/s against 275 (docs/benchmarks.md). The
  * window is the recency of B's traffic: an IdP's changes come seconds apart, and A must already be
  * down to its share when B's next request arrives. A tenant alone keeps every slot but one.
  *

@@ -21,8 +21,8 @@ import de.bwaldvogel.mongo.bson.Document;
  * document's position is its {@code _id}) and keeps a second map, the {@code _id} index, from
  * {@code _id} to that same position. That map's keys are the library's {@code KeyValue}, which H2
  * stores with Java serialization: every insert rewrote one of its pages that way, and every
- * look-up compared serialized keys. In a profile of the 100,000-user import it was the embedded
- * server's busiest work after the garbage collector (docs/benchmarks.md). The data map already
+ * look-up compared serialized keys: in thread dumps of the 100,000-user import, the largest share
+ * of the embedded server's running threads after the garbage collector (docs/benchmarks.md). The data map already
  * answers "is there a document with this {@code _id}" and "where is it", so this index asks it.
  *
  * <p>Insertion order in the library: every index's {@code checkAdd}, then the document is put in
