@@ -11,6 +11,11 @@ import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
  */
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+/** `n` GET /Users entries of a tenant's log, each with the id and time `entry(i)` gives. */
+function logEntries(tenantId: string, n: number, entry: (i: number) => { _id: string; at: Date }): ProvisioningLogDoc[] {
+  return Array.from({ length: n }, (_, i) => ({ ...entry(i), tenantId, method: 'GET', path: '/Users', resource: 'Users', status: 200 }));
+}
+
 interface Entry {
   id: string;
   method: string;
@@ -157,15 +162,7 @@ describe('the provisioning log', () => {
     const repo = repositoriesOf(s.runtime.deps.models).provisioningLog;
     const tenantId = 'ten_bounds';
     const base = Date.UTC(2026, 0, 1);
-    const docs: ProvisioningLogDoc[] = Array.from({ length: 30 }, (_, i) => ({
-      _id: `plg_${String(i).padStart(2, '0')}`,
-      tenantId,
-      at: new Date(base + i * 60_000),
-      method: 'GET',
-      path: '/Users',
-      resource: 'Users',
-      status: 200,
-    }));
+    const docs = logEntries(tenantId, 30, (i) => ({ _id: `plg_${String(i).padStart(2, '0')}`, at: new Date(base + i * 60_000) }));
     await repo.insertMany(docs);
     await repo.trim(tenantId, 10, new Date(base + 25 * 60_000));
     const kept = await repo.newestFirst(tenantId, {}, 100);
@@ -183,15 +180,7 @@ describe('the provisioning log', () => {
     const repo = repositoriesOf(s.runtime.deps.models).provisioningLog;
     const tenantId = 'ten_trim_reads';
     const base = Date.now() - 3_600_000;
-    const docs: ProvisioningLogDoc[] = Array.from({ length: 2_000 }, (_, i) => ({
-      _id: `plg_r${String(i).padStart(4, '0')}`,
-      tenantId,
-      at: new Date(base + i * 1_000),
-      method: 'GET',
-      path: '/Users',
-      resource: 'Users',
-      status: 200,
-    }));
+    const docs = logEntries(tenantId, 2_000, (i) => ({ _id: `plg_r${String(i).padStart(4, '0')}`, at: new Date(base + i * 1_000) }));
     await repo.insertMany(docs);
     const db = s.runtime.db.connection.db!;
     const read = async (): Promise<number | undefined> => {
