@@ -21,3 +21,15 @@ export function duplicateKeyIndexes(err: unknown): Set<number> | undefined {
   if (list.length === 0 || !list.every((e) => isDuplicateKeyError(e) && typeof e.index === 'number')) return undefined;
   return new Set(list.map((e) => e.index as number));
 }
+
+/** An unordered insertMany that unique indexes may refuse in part: the indexes of the documents refused (none: all went in). */
+export async function insertManyRefused(collection: { insertMany(docs: never[], opts: { ordered: false }): Promise<unknown> }, docs: readonly object[]): Promise<Set<number>> {
+  try {
+    await collection.insertMany(docs as never[], { ordered: false });
+    return new Set();
+  } catch (err) {
+    const taken = duplicateKeyIndexes(err);
+    if (!taken) throw err;
+    return taken;
+  }
+}

@@ -1,4 +1,4 @@
-import { duplicateKeyIndexes } from './duplicate-key';
+import { duplicateKeyIndexes, insertManyRefused } from './duplicate-key';
 import type { AuditEventDoc, HeldMembership, Models, MembershipDoc, MembershipRole } from './models';
 
 const CHUNK = 1000;
@@ -135,25 +135,20 @@ export class MembershipsRepository {
 
   /** One unordered insert of new memberships: those created, and those a duplicate key showed to exist already. */
   private async insertNew(tenantId: string, groupId: string, userIds: readonly string[], source: string, role: MembershipRole, now: Date): Promise<{ created: string[]; taken: string[] }> {
-    try {
-      await this.models.Membership.collection.insertMany(
-        userIds.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })) as never[],
-        { ordered: false },
-      );
-      return { created: [...userIds], taken: [] };
-    } catch (err) {
-      const taken = duplicateKeyIndexes(err);
-      if (!taken) throw err;
-      const revived = await this.reviveTombstones(
-        tenantId,
-        groupId,
-        userIds.filter((_, i) => taken.has(i)),
-        source,
-        role,
-        now,
-      );
-      return { created: userIds.filter((u, i) => !taken.has(i) || revived.has(u)), taken: userIds.filter((u, i) => taken.has(i) && !revived.has(u)) };
-    }
+    const taken = await insertManyRefused(
+      this.models.Membership.collection,
+      userIds.map((userId) => ({ _id: membershipId(groupId, userId), tenantId, groupId, userId, role, sources: [source], createdAt: now, updatedAt: now })),
+    );
+    if (taken.size === 0) return { created: [...userIds], taken: [] };
+    const revived = await this.reviveTombstones(
+      tenantId,
+      groupId,
+      userIds.filter((_, i) => taken.has(i)),
+      source,
+      role,
+      now,
+    );
+    return { created: userIds.filter((u, i) => !taken.has(i) || revived.has(u)), taken: userIds.filter((u, i) => taken.has(i) && !revived.has(u)) };
   }
 
   /**
@@ -317,14 +312,7 @@ export class MembershipsRepository {
       createdAt: now,
       updatedAt: now,
     }));
-    const taken = await this.collection.insertMany(docsOf as never[], { ordered: false }).then(
-      () => new Set<number>(),
-      (err: unknown) => {
-        const taken = duplicateKeyIndexes(err);
-        if (!taken) throw err;
-        return taken;
-      },
-    );
+    const taken = await insertManyRefused(this.collection, docsOf);
     return new Set(userIds.filter((_, i) => !taken.has(i)));
   }
 
@@ -349,14 +337,7 @@ export class MembershipsRepository {
         if (absent.length > 0) {
           const tombstones = absent.map((u) => ({ _id: membershipId(groupId, u), tenantId, positions: { [source]: position }, endedAt: now }));
           // A tombstone inserted holds our position (nothing was there): no re-read for it.
-          const taken = await this.collection.insertMany(tombstones as never[], { ordered: false }).then(
-            () => new Set<number>(),
-            (err: unknown) => {
-              const taken = duplicateKeyIndexes(err);
-              if (!taken) throw err;
-              return taken;
-            },
-          );
+          const taken = await insertManyRefused(this.collection, tombstones);
           absent.forEach((u, i) => !taken.has(i) && settled.add(u));
         }
         const present = todo.filter((u) => docs.has(u));
@@ -826,27 +807,20 @@ export class MembershipsRepository {
 
   /** Fresh adds in one unordered insert; returns the positions a duplicate key refused (the membership exists). */
   private async insertAudited(changes: readonly AuditedMembershipChange[], now: Date): Promise<Set<number>> {
-    try {
-      await this.collection.insertMany(
-        changes.map((c) => ({
-          _id: membershipId(c.groupId, c.userId),
-          tenantId: c.tenantId,
-          groupId: c.groupId,
-          userId: c.userId,
-          role: 'member',
-          sources: [c.source],
-          pendingAudit: [c.event],
-          createdAt: now,
-          updatedAt: now,
-        })) as never[],
-        { ordered: false },
-      );
-      return new Set();
-    } catch (err) {
-      const taken = duplicateKeyIndexes(err);
-      if (!taken) throw err;
-      return taken;
-    }
+    return insertManyRefused(
+      this.collection,
+      changes.map((c) => ({
+        _id: membershipId(c.groupId, c.userId),
+        tenantId: c.tenantId,
+        groupId: c.groupId,
+        userId: c.userId,
+        role: 'member',
+        sources: [c.source],
+        pendingAudit: [c.event],
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
   }
 
   /** Adds by conditional upsert ("lacks the source"); reports each one applied, returns the positions a duplicate key refused. */

@@ -7,10 +7,8 @@ import { adminOpenApiDocument } from '../../src/admin/openapi';
  */
 
 let s: AdminStack;
-let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 
@@ -24,13 +22,13 @@ describe('search text reaches the database as text', () => {
 
 describe('a concrete path wins over a templated one', () => {
   it('OPTIONS /rules/preview lists the methods of /rules/preview, not of /rules/{id}', async () => {
-    const res = await s.http.options('/admin/v1/rules/preview').set('Authorization', auth);
+    const res = await s.http.options('/admin/v1/rules/preview').set('Authorization', s.adminAuth);
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
   });
 
   it('OPTIONS /groups/{id}/members/import lists POST only', async () => {
-    const res = await s.http.options('/admin/v1/groups/grp_x/members/import').set('Authorization', auth);
+    const res = await s.http.options('/admin/v1/groups/grp_x/members/import').set('Authorization', s.adminAuth);
     expect(res.headers.allow).toBe('POST');
   });
 });
@@ -70,7 +68,7 @@ describe('bodies', () => {
 
   it('POST /deprovisioning/held/allow and /reject refuse a JSON null body (never read as "every held user")', async () => {
     for (const verdict of ['allow', 'reject']) {
-      const res = await s.http.post(`/admin/v1/deprovisioning/held/${verdict}`).set('Authorization', auth).set('Content-Type', 'application/json').send('null');
+      const res = await s.http.post(`/admin/v1/deprovisioning/held/${verdict}`).set('Authorization', s.adminAuth).set('Content-Type', 'application/json').send('null');
       expect(res.status).toBe(400);
     }
   });
@@ -80,10 +78,10 @@ describe('bodies', () => {
   });
 
   it('POST /scim-tokens refuses a JSON null or an unknown field; no body is a token without a label', async () => {
-    const nul = await s.http.post('/admin/v1/scim-tokens').set('Authorization', auth).set('Content-Type', 'application/json').send('null');
+    const nul = await s.http.post('/admin/v1/scim-tokens').set('Authorization', s.adminAuth).set('Content-Type', 'application/json').send('null');
     expect(nul.status).toBe(400);
     expect((await s.admin.post('/scim-tokens').send({ lable: 'Okta' })).status).toBe(400);
-    const none = await s.http.post('/admin/v1/scim-tokens').set('Authorization', auth);
+    const none = await s.http.post('/admin/v1/scim-tokens').set('Authorization', s.adminAuth);
     expect(none.status).toBe(201);
     expect(none.body.label).toBeNull();
   });

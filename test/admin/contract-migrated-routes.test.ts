@@ -8,10 +8,8 @@ import { startAdminStack, type AdminStack } from './admin-fixtures';
  */
 
 let s: AdminStack;
-let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 
@@ -46,7 +44,7 @@ describe('GET /events', () => {
 
 describe('webhooks', () => {
   it('POST /webhooks: a JSON null body, an unknown field with a did-you-mean, an unknown event type, a URL with credentials', async () => {
-    const nul = await s.http.post('/admin/v1/webhooks').set('Authorization', auth).set('Content-Type', 'application/json').send('null');
+    const nul = await s.http.post('/admin/v1/webhooks').set('Authorization', s.adminAuth).set('Content-Type', 'application/json').send('null');
     expect(errorOf(nul)).toMatchObject({ status: 400, code: 'INVALID_PARAMETER', field: 'body' });
     const typo = errorOf(await s.admin.post('/webhooks', { url: 'https://hooks.example.com/x', enabeld: true }));
     expect(typo).toMatchObject({ status: 400, field: 'enabeld' });

@@ -3,29 +3,27 @@ import { startAdminStack, type AdminStack } from './admin-fixtures';
 /** The admin API answers for the routes it documents: 405 for other methods, 400 for undeclared query parameters. */
 
 let s: AdminStack;
-let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = s.adminAuth;
 });
 afterAll(() => s.close());
 
 describe('methods', () => {
   it('TRACE on an admin path answers 405 with the allowed methods in Allow', async () => {
-    const res = await s.http.trace('/admin/v1/groups').set('Authorization', auth);
+    const res = await s.http.trace('/admin/v1/groups').set('Authorization', s.adminAuth);
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, POST, HEAD');
     expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('a method the resource does not have answers 405 (PUT on a group)', async () => {
-    const res = await s.http.put('/admin/v1/groups/grp_x').set('Authorization', auth).send({});
+    const res = await s.http.put('/admin/v1/groups/grp_x').set('Authorization', s.adminAuth).send({});
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, PATCH, DELETE, HEAD');
   });
 
   it('an unknown path is still 404', async () => {
-    expect((await s.http.trace('/admin/v1/nothing-here').set('Authorization', auth)).status).toBe(404);
+    expect((await s.http.trace('/admin/v1/nothing-here').set('Authorization', s.adminAuth)).status).toBe(404);
   });
 });
 

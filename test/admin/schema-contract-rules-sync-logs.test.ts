@@ -9,10 +9,8 @@ import { adminOpenApiDocument } from '../../src/admin/openapi';
  */
 let s: AdminStack;
 let target: string;
-let auth: string;
 beforeAll(async () => {
   s = await startAdminStack();
-  auth = s.adminAuth;
   target = (await s.admin.post('/groups', { name: 'Contract target' }).expect(201)).body.id;
 });
 afterAll(() => s.close());
@@ -30,7 +28,7 @@ describe('rule and mapping bodies', () => {
       details: { field: 'name' },
     });
     expect(error(await s.admin.post('/rules/preview', { expression: 'title pr', sampleSize: null }))).toMatchObject({ status: 400, details: { field: 'sampleSize' } });
-    const nullBody = await s.http.post('/admin/v1/rules').set('Authorization', auth).set('Content-Type', 'application/json').send('null');
+    const nullBody = await s.http.post('/admin/v1/rules').set('Authorization', s.adminAuth).set('Content-Type', 'application/json').send('null');
     expect(error(nullBody)).toMatchObject({ status: 400, message: 'The request body must be a JSON object', details: { field: 'body' } });
   });
 

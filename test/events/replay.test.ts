@@ -257,6 +257,14 @@ describe('replaying the change events', () => {
   }
 });
 
+/** A group's member changes as Okta (a remove per member by filter, then one add) or Entra (Add, then Remove with values) PATCHes them. */
+function idpMemberOperations(dialect: Dialect, add: readonly string[], remove: readonly string[]): Record<string, unknown>[] {
+  const values = (ids: readonly string[]) => ids.map((value) => ({ value }));
+  return dialect === 'okta'
+    ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: values(add) }] : [])]
+    : [...(add.length ? [{ op: 'Add', path: 'members', value: values(add) }] : []), ...(remove.length ? [{ op: 'Remove', path: 'members', value: values(remove) }] : [])];
+}
+
 /** A user as Okta or Entra POSTs it (the fields their recorded creates carry), with the enterprise extension given. */
 function idpUserBody(dialect: Dialect, userName: string, n: number, enterprise: Record<string, string>): Record<string, unknown> {
   return dialect === 'okta'
@@ -351,13 +359,7 @@ async function applyAccessOp(op: AccessOp, w: AccessWorld): Promise<string | und
     case 'idpMembers': {
       const add = ids(op.add);
       const remove = ids(op.remove).filter((id) => !add.includes(id));
-      const operations =
-        op.dialect === 'okta'
-          ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : [])]
-          : [
-              ...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []),
-              ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : []),
-            ];
+      const operations = idpMemberOperations(op.dialect, add, remove);
       if (operations.length > 0) ok(await scim.patch(`/Groups/${w.idpGroup}`, { schemas: [PATCH_OP], Operations: operations }), 204);
       return undefined;
     }
@@ -429,13 +431,7 @@ async function apply(scim: ScimClient, op: Op, users: (string | undefined)[], gr
       if (!g) return;
       const add = ids(op.add);
       const remove = ids(op.remove).filter((id) => !add.includes(id));
-      const operations =
-        op.dialect === 'okta'
-          ? [...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })), ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : [])]
-          : [
-              ...(add.length ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }] : []),
-              ...(remove.length ? [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }] : []),
-            ];
+      const operations = idpMemberOperations(op.dialect, add, remove);
       if (operations.length === 0) return;
       ok(await scim.patch(`/Groups/${g}`, { schemas: [PATCH_OP], Operations: operations }), 204);
       return;
