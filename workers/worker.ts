@@ -39,6 +39,8 @@ export interface SyncWorkerOptions {
   chunkSize?: number;
   /** Overrides config.sync.maxJobsPerTenant (a tenant's running jobs across the workers while another tenant has work; 0: no cap). */
   maxJobsPerTenant?: number;
+  /** How long a tenant counts as having work after its last job asked for a slot (default 5 s; src/queue/tenant-slots.ts). */
+  tenantActiveWindowMs?: number;
   /** Where membership changes are announced (default: the process-wide bus, so in-process permission caches hear them). */
   accessEvents?: AccessEvents;
   /**
@@ -92,7 +94,7 @@ export function startSyncWorker(config: Config, db: Database, logger: Logger, op
   slotConnection.on('error', (err) => log.debug('tenant slots redis error', { err }));
   const bullPrefix = queuePrefix(config.queue.prefix);
   const queueKeys = { wait: `${bullPrefix}:${SYNC_QUEUE}:wait`, prioritized: `${bullPrefix}:${SYNC_QUEUE}:prioritized`, job: `${bullPrefix}:${SYNC_QUEUE}:` };
-  const slots = new SyncJobSlots(new TenantSlotLeases(slotConnection, bullPrefix, queueKeys, SLOT_LEASE_MS), maxJobsPerTenant, log, SLOT_LEASE_MS);
+  const slots = new SyncJobSlots(new TenantSlotLeases(slotConnection, bullPrefix, queueKeys, SLOT_LEASE_MS, opts.tenantActiveWindowMs), maxJobsPerTenant, log, SLOT_LEASE_MS);
   const workerId = randomUUID();
   const capped = async (job: Job<JobPayloads[JobName], JobResult, JobName>, token?: string): Promise<JobResult> => {
     const entry = await slots.enter(job.data.tenantId, `${workerId}:${job.id}`);

@@ -18,6 +18,8 @@ const CONCURRENCY = 4;
 const A_USERS = 300;
 const B_USERS = 60;
 const BULK_SIZE = 100;
+/** Short, so that A is alone soon after B's last job (the default is 5 s; the window's own test: test/queue/tenant-slots.test.ts). */
+const ACTIVE_WINDOW_MS = 100;
 
 let s: SyncStack;
 const workers: SyncWorker[] = [];
@@ -78,7 +80,7 @@ it('no tenant starts a job beyond its cap while another tenant runs one, across 
     const parsed = JSON.parse(line) as SlotLine;
     if (parsed.msg === 'tenant slot taken' || parsed.msg === 'tenant slot given back') lines.push(parsed);
   });
-  for (let i = 0; i < 2; i++) workers.push(startSyncWorker(s.config, s.runtime.db, logger, { concurrency: CONCURRENCY, maxJobsPerTenant: CAP, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 }));
+  for (let i = 0; i < 2; i++) workers.push(startSyncWorker(s.config, s.runtime.db, logger, { concurrency: CONCURRENCY, maxJobsPerTenant: CAP, tenantActiveWindowMs: ACTIVE_WINDOW_MS, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 }));
   await s.settle(600_000);
   await Promise.all(workers.splice(0).map((w) => w.close()));
 
