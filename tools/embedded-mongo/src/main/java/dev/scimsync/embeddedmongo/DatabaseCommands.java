@@ -73,6 +73,31 @@ final class DatabaseCommands {
         return response;
     }
 
+    /**
+     * {@code {indexStats: "<collection>"}}: each of the collection's secondary indexes with its
+     * entries and, per key, the distinct string values it stores once ({@link SharedKeyValues}).
+     * For tests and for sizing the heap; MongoDB has no such command ($indexStats counts uses).
+     */
+    static Document indexStats(MongoDatabase database, Document command) {
+        String collectionName = String.valueOf(command.get("indexStats"));
+        MongoCollection<?> collection = database.resolveCollection(collectionName, false);
+        List<Document> indexes = new ArrayList<>();
+        if (collection instanceof PlannedCollection<?> planned) {
+            for (Object index : planned.getIndexes()) {
+                if (index instanceof SortedIndex<?> sorted) {
+                    List<Integer> shared = new ArrayList<>();
+                    for (int key = 0; key < sorted.getKeys().size(); key++) {
+                        shared.add(sorted.sharedValues(key));
+                    }
+                    indexes.add(new Document("name", sorted.getName()).append("entries", sorted.getCount()).append("sharedValuesPerKey", shared));
+                }
+            }
+        }
+        Document response = new Document("indexes", indexes);
+        Utils.markOkay(response);
+        return response;
+    }
+
     private static Document single(Object statements, String operation) {
         if (statements instanceof Collection<?> list && list.size() == 1 && list.iterator().next() instanceof Document statement) {
             return statement;

@@ -207,6 +207,9 @@ final class IndexedBackends {
             if (command.equalsIgnoreCase("readStats")) {
                 return ReadStats.answer(Boolean.TRUE.equals(query.get("reset")));
             }
+            if (command.equalsIgnoreCase("indexStats")) {
+                return DatabaseCommands.indexStats(database, query);
+            }
             if (command.equalsIgnoreCase("aggregate")) {
                 return DatabaseCommands.aggregate(database, query, databaseResolver, oplog);
             }

@@ -51,6 +51,7 @@ final class SortedIndex<P> extends Index<P> {
     private final boolean[] descending;
     private final KeyOrder order;
     private final ConcurrentSkipListMap<KeyOrder.Entry, P> entries;
+    private final SharedKeyValues shared;
     /** Set once a document had an array in a key field; like MongoDB, never reset. */
     private volatile boolean multikey;
     /** While its collection builds all its indexes in one pass (opening an H2 file): not empty to the library, which would build it alone. */
@@ -67,6 +68,12 @@ final class SortedIndex<P> extends Index<P> {
         }
         this.order = new KeyOrder(descending);
         this.entries = new ConcurrentSkipListMap<>(order);
+        this.shared = new SharedKeyValues(keys.size());
+    }
+
+    /** Distinct string values shared at a key position (for tests). */
+    int sharedValues(int key) {
+        return shared.pooled(key);
     }
 
     boolean isMultikey() {
@@ -188,6 +195,7 @@ final class SortedIndex<P> extends Index<P> {
         // Also checked here: an index built over existing documents is only checked this way.
         checkUnique(added, collection);
         for (KeyOrder.Entry entry : added) {
+            shared.share(entry.values());
             entries.put(entry, position);
         }
     }
@@ -218,6 +226,7 @@ final class SortedIndex<P> extends Index<P> {
                 entries.remove(entry);
             }
             for (KeyOrder.Entry entry : after) {
+                shared.share(entry.values());
                 entries.put(entry, position);
             }
         }
