@@ -13,6 +13,7 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
@@ -40,6 +41,14 @@ final class IndexedBackends {
         @Override
         public MemoryDatabase openOrCreateDatabase(String databaseName) {
             return new IndexedMemoryDatabase(databaseName, getCursorRegistry());
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            if (ListDatabases.handles(databaseName, command)) {
+                return ListDatabases.answer(listDatabaseNames(), this::resolveDatabase);
+            }
+            return super.handleCommand(channel, databaseName, command, query);
         }
     }
 
@@ -78,6 +87,41 @@ final class IndexedBackends {
         @Override
         protected MongoDatabase openOrCreateDatabase(String databaseName) {
             return new IndexedH2Database(databaseName, getMvStore(), getCursorRegistry());
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            if (ListDatabases.handles(databaseName, command)) {
+                return ListDatabases.answer(listDatabaseNames(), this::resolveDatabase);
+            }
+            return super.handleCommand(channel, databaseName, command, query);
+        }
+    }
+
+    /**
+     * `listDatabases` from the databases already open. The library's own answer opens every
+     * database again (openOrCreateDatabase, not the open instance): on H2 that built a second set
+     * of every collection's indexes in memory while the first one was written, and its reads of
+     * pages the writer had since replaced failed with "Chunk … not found" (seen during a
+     * 700,000-user seed). The memory backend answers the same way, so both share one answer.
+     */
+    static final class ListDatabases {
+        private ListDatabases() {
+        }
+
+        static boolean handles(String databaseName, String command) {
+            return "admin".equals(databaseName) && command.equalsIgnoreCase("listDatabases");
+        }
+
+        static Document answer(java.util.Collection<String> names, java.util.function.Function<String, MongoDatabase> open) {
+            List<Document> databases = new ArrayList<>();
+            for (String name : names.stream().sorted().toList()) {
+                MongoDatabase database = open.apply(name);
+                databases.add(new Document("name", name).append("empty", database.isEmpty()));
+            }
+            Document response = new Document("databases", databases);
+            Utils.markOkay(response);
+            return response;
         }
     }
 
@@ -127,6 +171,7 @@ final class IndexedBackends {
         }
 
         private static final ThreadLocal<Opening> OPENING = new ThreadLocal<>();
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IndexedBackends.class);
 
         private final MVStore mvStore;
 
@@ -135,7 +180,9 @@ final class IndexedBackends {
             List<PlannedCollections.H2> opened = OPENING.get().collections();
             OPENING.remove();
             this.mvStore = mvStore;
+            long started = System.nanoTime();
             opened.forEach(PlannedCollections.H2::finishOpening);
+            LOG.info("opened database {}: {} collections, their indexes built in {} ms", databaseName, opened.size(), (System.nanoTime() - started) / 1_000_000);
         }
 
         private static MVStore opening(MVStore mvStore) {
