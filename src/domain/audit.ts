@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEventDoc, Models } from '../persistence/models';
-import { newId } from '../persistence/ids';
+import { newTimeOrderedId } from '../persistence/ids';
 import { repositoriesOf } from '../persistence/repositories';
 import { Coalescer } from './coalescer';
 
@@ -68,7 +68,7 @@ export function attributeDiff(before: Record<string, unknown>, after: Record<str
 
 /** The event as stored, with its id chosen now: written later (or again) it is still one event. */
 export function auditEvent(input: AuditInput, at = new Date()): AuditEventDoc {
-  const event: AuditEventDoc = { _id: newId('evt', 16), at, tenantId: input.tenantId, actor: input.actor, action: input.action, object: input.object };
+  const event: AuditEventDoc = { _id: newTimeOrderedId('evt', 16), at, tenantId: input.tenantId, actor: input.actor, action: input.action, object: input.object };
   if (input.before !== undefined) event.before = boundAuditValue(input.before);
   if (input.after !== undefined) event.after = boundAuditValue(input.after);
   if (input.requestId !== undefined) event.requestId = input.requestId;

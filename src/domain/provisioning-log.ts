@@ -2,7 +2,7 @@ import { decodeTimeCursor, encodeTimeCursor } from './paging/time-cursor';
 import { textValue } from '../attributes/text-value';
 import type { Models, ProvisioningLogDoc } from '../persistence/models';
 import type { ProvisioningLogCriteria } from '../persistence/provisioning-log-repository';
-import { newId } from '../persistence/ids';
+import { newTimeOrderedId } from '../persistence/ids';
 import { repositoriesOf } from '../persistence/repositories';
 import type { Logger } from '../observability/logger';
 import { Batcher } from './batcher';
@@ -49,7 +49,7 @@ export class ProvisioningLogWriter {
 
   record(entry: ProvisioningLogEntry): void {
     if (!this.limits.enabled) return;
-    this.batcher.one({ _id: newId('plg'), ...entry }).catch((err: unknown) => this.logger.warn('could not write a provisioning log entry', { err, tenantId: entry.tenantId }));
+    this.batcher.one({ _id: newTimeOrderedId('plg'), ...entry }).catch((err: unknown) => this.logger.warn('could not write a provisioning log entry', { err, tenantId: entry.tenantId }));
     const count = this.sinceTrim.get(entry.tenantId);
     if (count !== undefined && count < TRIM_EVERY) {
       this.sinceTrim.set(entry.tenantId, count + 1);

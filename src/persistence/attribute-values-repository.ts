@@ -1,5 +1,5 @@
 import type { AttributeValueDoc, Models } from './models';
-import { newId } from './ids';
+import { newTimeOrderedId } from './ids';
 import { duplicateKeyIndexes, isDuplicateKeyError } from './duplicate-key';
 
 /**
@@ -22,7 +22,7 @@ export class AttributeValuesRepository {
         values.map(({ attr, value }) => ({
           updateOne: {
             filter: { tenantId, attr, lc: value.toLowerCase() },
-            update: { $setOnInsert: { _id: newId('atv'), value, firstSeenAt: now } },
+            update: { $setOnInsert: { _id: newTimeOrderedId('atv'), value, firstSeenAt: now } },
             upsert: true,
           },
         })),

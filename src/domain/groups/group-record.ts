@@ -1,6 +1,6 @@
 import { textValue } from '../../attributes/text-value';
 import type { GroupDoc } from '../../persistence/models';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { Models } from '../../persistence/models';
 import { AppError } from '../../errors/app-error';
@@ -42,7 +42,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
  * A new internal group in its stored shape: the one place that knows it (default groups, the
  * admin API, tests and benchmarks all create groups through it).
  */
-export function newInternalGroupDoc(tenantId: string, name: string, extra: Partial<GroupDoc> & { audience?: 'user' | 'customer'; kind?: GroupKind } = {}, id: string = newId('grp')): GroupDoc {
+export function newInternalGroupDoc(tenantId: string, name: string, extra: Partial<GroupDoc> & { audience?: 'user' | 'customer'; kind?: GroupKind } = {}, id: string = newTimeOrderedId('grp')): GroupDoc {
   const now = new Date();
   return {
     _id: id,

@@ -2,7 +2,7 @@ import type { GroupListCriteria } from '../../persistence/groups-repository';
 import type { UserDoc } from '../../persistence/models';
 import { MANUAL_SOURCE } from './membership-sources';
 import { isDuplicateKeyError } from '../../persistence/duplicate-key';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { accessEvents } from '../access-events';
@@ -163,7 +163,7 @@ export async function createGroup(deps: GroupsDeps, access: Access, body: GroupC
   if (rule) access.assert(access.canSetRule(), RULE_REFUSAL);
 
   const { tenantId } = access;
-  const id = newId('grp');
+  const id = newTimeOrderedId('grp');
   if (parentId) await checkParent(deps, access, { id, name, audience }, parentId);
   const doc = newInternalGroupDoc(tenantId, name, { audience, kind }, id);
   if (description) doc.description = description;

@@ -1,6 +1,6 @@
 import type { AuditEventDoc, Models, PendingChangeDoc } from '../../persistence/models';
 import type { MembershipsRepository } from '../../persistence/memberships-repository';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { writeAuditEvent, writeAuditEvents, type AuditInput, auditEvent } from '../audit';
 import type { JobEnqueuer } from '../sync/sync-deps';
@@ -54,7 +54,7 @@ export async function recordPendingChange(
   audit: AuditInput,
   carriedAudits: readonly AuditEventDoc[] = [],
 ): Promise<PendingChangeDoc> {
-  const change: PendingChangeDoc = { _id: newId('chg', 16), tenantId: audit.tenantId, kind, objectId, audit: auditEvent(audit), createdAt: new Date() };
+  const change: PendingChangeDoc = { _id: newTimeOrderedId('chg', 16), tenantId: audit.tenantId, kind, objectId, audit: auditEvent(audit), createdAt: new Date() };
   if (carriedAudits.length > 0) change.carriedAudits = [...carriedAudits];
   await repositoriesOf(models).pendingChanges.insert(change);
   return change;

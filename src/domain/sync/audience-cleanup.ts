@@ -1,5 +1,5 @@
 import type { AuditEventDoc, MembershipDoc, UserDoc } from '../../persistence/models';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { IDP_MEMBERSHIP_SOURCE } from '../rules';
 import { audienceOf, groupAudienceOf } from '../groups/user-identity';
@@ -45,7 +45,7 @@ export async function dropMembershipsOutsideAudience(
     let ended = false;
     for (const source of sources) ended = (await deps.memberships.removeSource(tenantId, m.groupId, [user._id], source)).length > 0 || ended;
     events.push({
-      _id: newId('evt', 16),
+      _id: newTimeOrderedId('evt', 16),
       tenantId,
       at: new Date(),
       actor: { type: 'system', id: 'audience' },

@@ -1,6 +1,6 @@
 import type { AuditEventDoc, Models } from '../../persistence/models';
 import { membershipId, type AuditedMembershipChange, type AuditedOutcome, type MembershipsRepository } from '../../persistence/memberships-repository';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import type { AccessEvents } from '../access-events';
 import { Batcher } from '../batcher';
@@ -74,7 +74,7 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
         source,
         op: 'add',
         fresh: change.fresh?.has(userId) ?? false,
-        event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.added', after: { userId, source, ...why } },
+        event: { _id: newTimeOrderedId('evt', 16), tenantId, at, actor, object, action: 'membership.added', after: { userId, source, ...why } },
       });
     }
     for (const userId of change.remove) {
@@ -84,7 +84,7 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
         userId,
         source,
         op: 'remove',
-        event: { _id: newId('evt', 16), tenantId, at, actor, object, action: 'membership.removed', before: { userId, source }, after: { userId, ...why } },
+        event: { _id: newTimeOrderedId('evt', 16), tenantId, at, actor, object, action: 'membership.removed', before: { userId, source }, after: { userId, ...why } },
       });
     }
   }

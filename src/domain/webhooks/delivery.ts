@@ -1,5 +1,5 @@
 import type { ChangeEventDoc, Models, WebhookDeliveryDoc, WebhookEndpointDoc } from '../../persistence/models';
-import { newId } from '../../persistence/ids';
+import { newId, newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { changeEventView } from '../events/feed';
 import { signedHeaders } from './signing';
@@ -175,7 +175,7 @@ export async function deliverEndpointRound(models: Models, tenantId: string, end
         if (overtaken) break;
         const attempt = (retry?.seq === event.seq ? retry.attempts : 0) + 1;
         const result = await postSigned(ep, event._id, webhookPayload(event), opts);
-        logs.push({ _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
+        logs.push({ _id: newTimeOrderedId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt, at: new Date(), ...result });
         if (result.ok) {
           // The cursor moves only after a 2xx: a crash repeats at most the events since the last
           // progress write (same webhook-ids; receivers drop duplicates by it).

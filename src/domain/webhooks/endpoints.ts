@@ -1,5 +1,5 @@
 import type { Models, WebhookDeliveryDoc, WebhookEndpointDoc } from '../../persistence/models';
-import { newId } from '../../persistence/ids';
+import { newId, newTimeOrderedId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit, type AuditActor } from '../audit';
@@ -163,7 +163,7 @@ export async function redeliverOne(models: Models, ctx: WebhookContext, id: stri
   const event = await repos.changeEvents.findCommitted(ctx.tenantId, eventId, committed);
   if (!event) throw new AppError('notFound', 'EVENT_NOT_FOUND', `No event ${eventId} (unknown, or past retention)`, { details: { eventId } });
   const result = await postSigned(ep, event._id, webhookPayload(event), opts);
-  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt: 1, manual: true, at: new Date(), ...result };
+  const log: WebhookDeliveryDoc = { _id: newTimeOrderedId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt: 1, manual: true, at: new Date(), ...result };
   await repos.webhooks.logDelivery(log);
   await audit(models, ctx, 'webhook.redelivery', id, { eventId: event._id, ok: result.ok });
   return deliveryView(log);
@@ -186,10 +186,10 @@ export async function redeliver(models: Models, ctx: WebhookContext, id: string,
 /** Sends a `webhook.test` event now, signed like every other, and answers how it went (logged too). */
 export async function sendTestEvent(models: Models, ctx: WebhookContext, id: string, opts: DeliveryOptions) {
   const ep = await endpointOf(models, ctx.tenantId, id);
-  const msgId = newId('msg', 16);
+  const msgId = newTimeOrderedId('msg', 16);
   const now = new Date();
   const result = await postSigned(ep, msgId, { type: 'webhook.test', timestamp: now.toISOString(), data: { endpointId: ep._id, tenantId: ep.tenantId } }, opts);
-  const log: WebhookDeliveryDoc = { _id: newId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: msgId, attempt: 1, manual: true, at: now, ...result };
+  const log: WebhookDeliveryDoc = { _id: newTimeOrderedId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: msgId, attempt: 1, manual: true, at: now, ...result };
   await repositoriesOf(models).webhooks.logDelivery(log);
   return deliveryView(log);
 }

@@ -1,7 +1,7 @@
 import type { GroupDoc } from '../../persistence/models';
 import type { ResourceStore } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import type { AuditEventDoc } from '../../persistence/models';
 import { auditEvent } from '../../domain/audit';
 import { earlierConflicting, finishGroupChange, pendingGroupChange, SCIM_SOURCE } from '../../domain/recovery/pending-group-changes';
@@ -77,7 +77,7 @@ export class GroupsService {
 
   private async insertNew(ctx: ScimContext, attrs: Record<string, unknown>, lc: GroupDoc['lc'], memberIds: string[]): Promise<GroupDoc> {
     const now = new Date();
-    const groupId = newId('grp');
+    const groupId = newTimeOrderedId('grp');
     // The group is inserted with its intent (members to add, audit event): a crash before the
     // members are written leaves them for the sweeper.
     const change = pendingGroupChange(this.auditOf(ctx, 'group.created', groupId, undefined, attrs, 1), { add: memberIds, remove: [] }, 1);

@@ -4,7 +4,7 @@ import type { AuditEventDoc, UserDoc } from '../../persistence/models';
 import type { ResourceStore } from '../../persistence/resource-store';
 import { storableAttrs } from '../../persistence/resource-store';
 import { repositoriesOf } from '../../persistence/repositories';
-import { newId } from '../../persistence/ids';
+import { newTimeOrderedId } from '../../persistence/ids';
 import { attributeDiff, auditEvent, writeUserAudits } from '../../domain/audit';
 import { accessEvents } from '../../domain/access-events';
 import { userWriteAccessState } from '../../domain/permissions/access-difference';
@@ -97,7 +97,7 @@ export class UsersService {
     }
     const now = new Date();
     const doc: UserDoc = {
-      _id: newId('usr'),
+      _id: newTimeOrderedId('usr'),
       tenantId: ctx.tenantId,
       attrs: storableAttrs(valid.attrs),
       lc,
