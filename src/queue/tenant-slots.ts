@@ -129,10 +129,7 @@ export class TenantSlotLeases {
       this.leaseMs,
       q.job,
       this.activeWindowMs,
-    )) as [
-      number,
-      number,
-    ];
+    )) as [number, number];
     if (answer === 1) return { kind: 'acquired', seq: Number(seq) };
     return answer === -1 ? { kind: 'yield' } : { kind: 'over-cap' };
   }

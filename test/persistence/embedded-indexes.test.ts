@@ -237,21 +237,23 @@ describe('secondary indexes of the embedded server', () => {
 
   it('stores a repeated key value once per index position, up to a cap, and still answers by every value', async () => {
     // A tenant's id in every entry of `{tenantId, userId}` (the 1,000,000-user heap): one string per distinct value.
-    const members = db.collection<Document>('shared_key_values');
+    const members = db.collection<{ _id: string; tenantId: string; userId: string }>('shared_key_values');
     await members.createIndex({ tenantId: 1, userId: 1 }, { name: 'tenant_user' });
     const tenants = ['ten_a', 'ten_b', 'ten_c'];
     const users = 5000;
     for (let start = 0; start < users; start += 1000) {
-      await members.insertMany(Array.from({ length: 1000 }, (_, k) => ({ _id: `m${start + k}`, tenantId: tenants[(start + k) % 3], userId: `usr_${start + k}` }) as Document));
+      await members.insertMany(Array.from({ length: 1000 }, (_, k) => ({ _id: `m${start + k}`, tenantId: tenants[(start + k) % 3]!, userId: `usr_${start + k}` })));
     }
     // An update that changes the key stores the new entry through the pool too.
-    await members.updateOne({ _id: 'm0' } as unknown as Filter<Document>, { $set: { tenantId: 'ten_d' } });
+    await members.updateOne({ _id: 'm0' }, { $set: { tenantId: 'ten_d' } });
     const stats = await db.command({ indexStats: 'shared_key_values' });
     const index = (stats.indexes as { name: string; entries: number; sharedValuesPerKey: number[] }[]).find((i) => i.name === 'tenant_user');
     expect(index).toEqual({ name: 'tenant_user', entries: users, sharedValuesPerKey: [4, 4096] });
     // Values past the cap are stored as they came and found all the same.
     expect(await members.countDocuments({ tenantId: 'ten_b' })).toBe(1667); // m1, m4, …, m4999
-    expect(await members.find({ tenantId: tenants[(users - 1) % 3], userId: `usr_${users - 1}` } as Filter<Document>).toArray()).toEqual([{ _id: `m${users - 1}`, tenantId: tenants[(users - 1) % 3], userId: `usr_${users - 1}` }]);
+    expect(await members.find({ tenantId: tenants[(users - 1) % 3]!, userId: `usr_${users - 1}` }).toArray()).toEqual([
+      { _id: `m${users - 1}`, tenantId: tenants[(users - 1) % 3], userId: `usr_${users - 1}` },
+    ]);
     expect(await planOf(db, 'shared_key_values', { filter: { tenantId: 'ten_b', userId: 'usr_4999' }, skip: 0, limit: 0 })).not.toBe('COLLSCAN');
   });
 

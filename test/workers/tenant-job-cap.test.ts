@@ -80,7 +80,10 @@ it('no tenant starts a job beyond its cap while another tenant runs one, across 
     const parsed = JSON.parse(line) as SlotLine;
     if (parsed.msg === 'tenant slot taken' || parsed.msg === 'tenant slot given back') lines.push(parsed);
   });
-  for (let i = 0; i < 2; i++) workers.push(startSyncWorker(s.config, s.runtime.db, logger, { concurrency: CONCURRENCY, maxJobsPerTenant: CAP, tenantActiveWindowMs: ACTIVE_WINDOW_MS, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 }));
+  for (let i = 0; i < 2; i++)
+    workers.push(
+      startSyncWorker(s.config, s.runtime.db, logger, { concurrency: CONCURRENCY, maxJobsPerTenant: CAP, tenantActiveWindowMs: ACTIVE_WINDOW_MS, sweepAfterSeconds: 3600, sweepIntervalSeconds: 3600 }),
+    );
   await s.settle(600_000);
   await Promise.all(workers.splice(0).map((w) => w.close()));
 

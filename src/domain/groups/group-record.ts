@@ -42,7 +42,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
  * A new internal group in its stored shape: the one place that knows it (default groups, the
  * admin API, tests and benchmarks all create groups through it).
  */
-export function newInternalGroupDoc(tenantId: string, name: string, extra: Partial<GroupDoc> & { audience?: 'user' | 'customer'; kind?: GroupKind } = {}, id: string = newTimeOrderedId('grp')): GroupDoc {
+export function newInternalGroupDoc(
+  tenantId: string,
+  name: string,
+  extra: Partial<GroupDoc> & { audience?: 'user' | 'customer'; kind?: GroupKind } = {},
+  id: string = newTimeOrderedId('grp'),
+): GroupDoc {
   const now = new Date();
   return {
     _id: id,

@@ -163,7 +163,17 @@ export async function redeliverOne(models: Models, ctx: WebhookContext, id: stri
   const event = await repos.changeEvents.findCommitted(ctx.tenantId, eventId, committed);
   if (!event) throw new AppError('notFound', 'EVENT_NOT_FOUND', `No event ${eventId} (unknown, or past retention)`, { details: { eventId } });
   const result = await postSigned(ep, event._id, webhookPayload(event), opts);
-  const log: WebhookDeliveryDoc = { _id: newTimeOrderedId('wdl', 12), tenantId: ep.tenantId, endpointId: ep._id, eventId: event._id, seq: event.seq, attempt: 1, manual: true, at: new Date(), ...result };
+  const log: WebhookDeliveryDoc = {
+    _id: newTimeOrderedId('wdl', 12),
+    tenantId: ep.tenantId,
+    endpointId: ep._id,
+    eventId: event._id,
+    seq: event.seq,
+    attempt: 1,
+    manual: true,
+    at: new Date(),
+    ...result,
+  };
   await repos.webhooks.logDelivery(log);
   await audit(models, ctx, 'webhook.redelivery', id, { eventId: event._id, ok: result.ok });
   return deliveryView(log);
