@@ -78,13 +78,13 @@ spawn() { # name identity binary args... (identity: a string the process's comma
 # `h2` (default: an MVStore file under $DATA_DIR/mongo, kept across restarts) or `memory` (tests).
 LAUNCHER_DIR=$ROOT/tools/embedded-mongo
 # The JVM's options (SCIM_EMBEDDED_MONGO_JAVA_OPTS replaces them: a benchmark's A/B, or a heap limit).
-# The throughput collector with a young generation half the heap, and an initial heap of an eighth
-# of the machine's memory: most of what the server allocates (decoded pages, wire buffers) dies
-# young, and a small young generation promoted it into full collections. With the serial collector
-# and the JVM's default sizes, a 20,000-user import spent 31% of its time in collections (1-2 s
-# full pauses) and slowed from 138 to 110 users/s; with these, 140 users/s to the end
-# (docs/benchmarks.md, 2026-12-07).
-DEFAULT_MONGO_JAVA_OPTS="-XX:+UseParallelGC -XX:NewRatio=1 -XX:InitialRAMPercentage=12.5"
+# G1 with a pause goal of 20 ms, and an initial heap of an eighth of the machine's memory. Most of
+# what the server allocates (decoded pages, wire buffers) dies young. The serial collector with
+# the JVM's default sizes spent 31% of a 20,000-user import in collections (1-2 s full pauses);
+# the throughput collector (-XX:+UseParallelGC -XX:NewRatio=1) imported as fast as this, but its
+# pauses of 0.15-4 s were what one tenant's requests met while another imported (bench:fairness):
+# G1 kept every pause under 50 ms at the same import rate (docs/benchmarks.md, 2026-12-07).
+DEFAULT_MONGO_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitialRAMPercentage=12.5"
 
 launcher_jar() { # the jar for the launcher's current sources (rebuilt when they change)
   local hash
