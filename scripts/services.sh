@@ -81,9 +81,9 @@ LAUNCHER_DIR=$ROOT/tools/embedded-mongo
 # G1 with a pause goal of 20 ms, and an initial heap of an eighth of the machine's memory. Most of
 # what the server allocates (decoded pages, wire buffers) dies young. The serial collector with
 # the JVM's default sizes spent 31% of a 20,000-user import in collections (1-2 s full pauses);
-# the throughput collector (-XX:+UseParallelGC -XX:NewRatio=1) imported as fast as this, but its
-# pauses of 0.15-4 s were what one tenant's requests met while another imported (bench:fairness):
-# G1 kept every pause under 50 ms at the same import rate (docs/benchmarks.md, 2026-12-07).
+# the throughput collector (-XX:+UseParallelGC -XX:NewRatio=1) imported 100,000 users 13% faster,
+# but its pauses of 0.15-4 s were what one tenant's requests met while another imported
+# (bench:fairness); G1 kept every pause under 50 ms (docs/benchmarks.md, 2026-12-07).
 DEFAULT_MONGO_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitialRAMPercentage=12.5"
 
 launcher_jar() { # the jar for the launcher's current sources (rebuilt when they change)
