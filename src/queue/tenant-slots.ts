@@ -41,8 +41,11 @@ const keys = (queuePrefix: string) => ({
   seen: `${queuePrefix}:tenant-slots:seen`,
 });
 
-/** How long a tenant counts as having work after one of its jobs asked for a slot (the SCIM gate's window too). */
-export const DEFAULT_ACTIVE_WINDOW_MS = 5_000;
+/**
+ * How long a tenant counts as having work after it last asked for a slot: here, one of its jobs;
+ * in the SCIM gate (src/scim/http/tenant-gate.ts), one of its requests. One window for both.
+ */
+export const TENANT_ACTIVE_WINDOW_MS = 5_000;
 
 /** BullMQ's keys of the queue the cap looks at (its next job). */
 export interface QueueKeys {
@@ -106,7 +109,7 @@ export class TenantSlotLeases {
     queuePrefix: string,
     private readonly queue: QueueKeys,
     private readonly leaseMs: number,
-    private readonly activeWindowMs = DEFAULT_ACTIVE_WINDOW_MS,
+    private readonly activeWindowMs = TENANT_ACTIVE_WINDOW_MS,
   ) {
     this.k = keys(queuePrefix);
   }

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors/app-error';
 import { gateRejectionsTotal, watchGate, type GateFigures } from '../../observability/gate-metrics';
+import { TENANT_ACTIVE_WINDOW_MS } from '../../queue/tenant-slots';
 
 /** Gives back the slot a request held; safe to call more than once. */
 export type Release = () => void;
@@ -34,7 +35,8 @@ interface Waiter {
  * In process memory, like the rate limiter: no Redis round trip on the SCIM path. `maxInFlight` 0
  * turns the gate off.
  */
-export const ACTIVE_WINDOW_MS = 5_000;
+/** The window (shared with the workers' job cap: src/queue/tenant-slots.ts). */
+export { TENANT_ACTIVE_WINDOW_MS as ACTIVE_WINDOW_MS };
 
 export class TenantGate implements GateFigures {
   private inFlight = 0;
@@ -90,7 +92,7 @@ export class TenantGate implements GateFigures {
   /** The slots a tenant may hold now: all but one, or its share while another tenant is active. */
   private limitOf(tenantId: string): number {
     if (this.sharedPerTenant <= 0 || this.sharedPerTenant >= this.perTenantMax) return this.perTenantMax;
-    const since = this.now() - ACTIVE_WINDOW_MS;
+    const since = this.now() - TENANT_ACTIVE_WINDOW_MS;
     for (const [other, at] of this.lastSeen) {
       if (at < since && !this.running.has(other) && !this.waiting.has(other)) {
         this.lastSeen.delete(other);

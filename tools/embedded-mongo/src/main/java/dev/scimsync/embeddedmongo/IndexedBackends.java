@@ -1,10 +1,14 @@
 package dev.scimsync.embeddedmongo;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -113,7 +117,7 @@ final class IndexedBackends {
             return "admin".equals(databaseName) && command.equalsIgnoreCase("listDatabases");
         }
 
-        static Document answer(java.util.Collection<String> names, java.util.function.Function<String, MongoDatabase> open) {
+        static Document answer(Collection<String> names, Function<String, MongoDatabase> open) {
             List<Document> databases = new ArrayList<>();
             for (String name : names.stream().sorted().toList()) {
                 MongoDatabase database = open.apply(name);
@@ -171,7 +175,7 @@ final class IndexedBackends {
         }
 
         private static final ThreadLocal<Opening> OPENING = new ThreadLocal<>();
-        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IndexedBackends.class);
+        private static final Logger LOG = LoggerFactory.getLogger(IndexedBackends.class);
 
         private final MVStore mvStore;
 
