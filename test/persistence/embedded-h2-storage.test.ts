@@ -114,6 +114,40 @@ describe('the embedded server on its H2 file', () => {
     expect(server.log()).not.toContain('Java serialization');
   });
 
+  it('keeps the data size (collStats size) equal to the BSON size of the documents, through writes and a restart', async () => {
+    const file = join(dir, 'scim.mv.db');
+    const expected = storedDocuments();
+    const sizeOf = (docs: Document[]) => docs.reduce((sum, d) => sum + BSON.calculateObjectSize(d), 0);
+    const check = async (uri: string) => {
+      const client = await MongoClient.connect(uri, { promoteValues: false, promoteBuffers: false, promoteLongs: false });
+      try {
+        const users = client.db().collection('users');
+        const stats = await client.db().command({ collStats: 'users' });
+        expect(stats.size).toBe(sizeOf(await users.find().toArray()));
+        return stats.size as number;
+      } finally {
+        await client.close();
+      }
+    };
+    let server = await startLauncher(dir, file);
+    const client = await MongoClient.connect(server.uri);
+    const users = client.db().collection('users');
+    await users.createIndex({ tenantId: 1, userName: 1 }, { name: 'tenant_userName' });
+    await users.insertMany(expected.users);
+    // An update that grows a document, one that changes no index key, a delete, and an upsert.
+    await users.updateOne({ _id: expected.users[0]!._id }, { $set: { displayName: 'Ünïcödé 🎉'.repeat(20) } });
+    await users.updateMany({}, { $set: { 'sync.version': 2 } });
+    await users.deleteOne({ _id: expected.users[1]!._id });
+    await users.updateOne({ _id: 'usr_upserted' } as Document, { $set: { tenantId: 'ten_x', userName: 'new@example.com' } }, { upsert: true });
+    await client.close();
+    const before = await check(server.uri);
+    await server.stop();
+
+    server = await startLauncher(dir, file);
+    expect(await check(server.uri)).toBe(before);
+    await server.stop();
+  });
+
   it('copies a file written with Java serialization once into BSON storage, with every document and index', async () => {
     const file = join(dir, 'scim.mv.db');
     copyFileSync(join(root, 'test/fixtures/embedded-h2/java-serialized.mv.db'), file);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MongoClient, type Collection, type Db, type Document, type Filter, type IndexDescription, type Sort } from 'mongodb';
+import { Binary, BSON, Decimal128, Double, Int32, Long, MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type IndexDescription, type Sort } from 'mongodb';
 import { mongoUriFor, openTestDatabase } from '../helpers/database';
 
 /**
@@ -159,6 +159,41 @@ async function planOf(db: Db, collection: string, q: Query): Promise<string> {
   return (explained.queryPlanner as { winningPlan: { stage: string } }).winningPlan.stage;
 }
 
+/** Values of every BSON type the launcher stores, for its data-size count (BsonSize). */
+const typedValueArb: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string({ unit: 'binary', maxLength: 6 }),
+    fc.integer().map((n) => new Int32(n)),
+    fc.double({ noNaN: true }).map((n) => new Double(n)),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => Long.fromBigInt(n)),
+    fc.constantFrom('0', '1.5', '-12345678901234567890.25').map((d) => Decimal128.fromString(d)),
+    fc.uint8Array({ maxLength: 5 }).map((b) => new Binary(Buffer.from(b))),
+    fc.constant(null).map(() => new ObjectId()),
+    fc.boolean(),
+    fc.constant(null),
+    dateArb,
+    fc.array(tie('value'), { maxLength: 12 }),
+    fc.dictionary(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }).filter((k) => !k.startsWith('$') && !k.includes('.') && !k.includes('\0')),
+      tie('value'),
+      { maxKeys: 3 },
+    ),
+  ),
+})).value;
+
+const typedWriteArb: fc.Arbitrary<Write> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ _id: idArb, t: tArb, k: kArb, v: typedValueArb }).map((doc) => ({ kind: 'insert' as const, doc })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('updateMany' as const), filter: filterArb, update: typedValueArb.map((v) => ({ $set: { v } })) }) },
+  { weight: 3, arbitrary: writeArb },
+);
+
+/** The collection's documents as stored: sizes counted from their BSON types (promoteValues off keeps a double a double). */
+async function storedSize(collection: Collection<Document>): Promise<number> {
+  const docs = await collection.find({}, { promoteValues: false, promoteBuffers: false, promoteLongs: false }).toArray();
+  return docs.reduce((sum, doc) => sum + BSON.calculateObjectSize(doc), 0);
+}
+
 describe('secondary indexes of the embedded server', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
   let db: Db;
@@ -206,6 +241,24 @@ describe('secondary indexes of the embedded server', () => {
     );
     // Not vacuous: most of the random queries were served by an index.
     expect(indexServed / queries).toBeGreaterThan(0.6);
+  });
+
+  it('keeps collStats size equal to the BSON size of the documents it holds, through inserts, updates, upserts and deletes', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(typedWriteArb, { minLength: 5, maxLength: 30 }), async (writes) => {
+        run++;
+        const collection = db.collection<Document>(`sized_${run}`);
+        await collection.createIndexes([...INDEXES, { key: { t: 1, k: 1 }, name: 't_k_unique', unique: true, partialFilterExpression: { k: { $type: 'string' } } }]);
+        for (const write of writes) {
+          await apply(collection, write);
+          const stats = await db.command({ collStats: collection.collectionName });
+          expect(stats.size).toBe(await storedSize(collection));
+        }
+        await collection.drop();
+      }),
+      { seed: SEED, numRuns: 20, endOnFailure: true },
+    );
   });
 
   it('serves one value of a multikey field sorted by _id from the index, in order, each document once, a limit stopping the scan', async () => {

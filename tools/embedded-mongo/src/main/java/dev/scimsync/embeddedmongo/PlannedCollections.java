@@ -19,8 +19,10 @@ import de.bwaldvogel.mongo.bson.Document;
 
 /**
  * mongo-java-server's memory and H2 collections with their queries planned by {@link QueryPlanner}
- * ({@link PlannedCollection}), and with an index build that holds the collection's lock, so a
- * write cannot slip between the build's pass over the documents and the index going live.
+ * ({@link PlannedCollection}), with an index build that holds the collection's lock, so a
+ * write cannot slip between the build's pass over the documents and the index going live, and with
+ * their data size (collStats `size`) kept by {@link BsonSize}: the library encodes each inserted
+ * document, and an update's old and new document, into a buffer only to learn their length.
  */
 final class PlannedCollections {
 
@@ -31,6 +33,30 @@ final class PlannedCollections {
 
         Memory(MongoDatabase database, String collectionName, CollectionOptions options, CursorRegistry cursorRegistry) {
             super(database, collectionName, options, cursorRegistry);
+        }
+
+        @Override
+        protected boolean tracksDataSize() {
+            return false;
+        }
+
+        @Override
+        public void addDocument(Document document) {
+            super.addDocument(document);
+            updateDataSize(BsonSize.of(document));
+        }
+
+        @Override
+        protected void handleUpdate(Integer position, Document oldDocument, Document newDocument) {
+            super.handleUpdate(position, oldDocument, newDocument);
+            updateDataSize(BsonSize.of(newDocument) - BsonSize.of(oldDocument));
+        }
+
+        @Override
+        protected void removeDocument(Integer position) {
+            Document stored = super.getDocument(position);
+            super.removeDocument(position);
+            updateDataSize(-BsonSize.of(stored));
         }
 
         @Override
@@ -77,6 +103,30 @@ final class PlannedCollections {
             super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
             this.documents = dataMap;
             this.awaitingBuild = opening ? new ArrayList<>() : null;
+        }
+
+        @Override
+        protected boolean tracksDataSize() {
+            return false;
+        }
+
+        @Override
+        public void addDocument(Document document) {
+            super.addDocument(document);
+            updateDataSize(BsonSize.of(document));
+        }
+
+        @Override
+        protected void handleUpdate(Object position, Document oldDocument, Document newDocument) {
+            super.handleUpdate(position, oldDocument, newDocument);
+            updateDataSize(BsonSize.of(newDocument) - BsonSize.of(oldDocument));
+        }
+
+        @Override
+        protected void removeDocument(Object position) {
+            Document stored = super.getDocument(position);
+            super.removeDocument(position);
+            updateDataSize(-BsonSize.of(stored));
         }
 
         /*

@@ -52,6 +52,9 @@ final class SortedIndex<P> extends Index<P> {
     private final KeyOrder order;
     private final ConcurrentSkipListMap<KeyOrder.Entry, P> entries;
     private final SharedKeyValues shared;
+    /** The key paths, and each split at its dots: read on every write (the library re-splits a path per read). */
+    private final List<String> keyPaths;
+    private final String[][] keyFragments;
     /** Set once a document had an array in a key field; like MongoDB, never reset. */
     private volatile boolean multikey;
     /** While its collection builds all its indexes in one pass (opening an H2 file): not empty to the library, which would build it alone. */
@@ -69,6 +72,8 @@ final class SortedIndex<P> extends Index<P> {
         this.order = new KeyOrder(descending);
         this.entries = new ConcurrentSkipListMap<>(order);
         this.shared = new SharedKeyValues(keys.size());
+        this.keyPaths = keys.stream().map(IndexKey::getKey).toList();
+        this.keyFragments = keyPaths.stream().map(path -> path.split("\\.")).toArray(String[][]::new);
     }
 
     /** Distinct string values shared at a key position (for tests). */
@@ -92,7 +97,50 @@ final class SortedIndex<P> extends Index<P> {
             return false;
         }
         if (sparse) {
-            return keys().stream().anyMatch(key -> !(Utils.getSubdocumentValueCollectionAware(document, key) instanceof Missing));
+            for (int k = 0; k < keyPaths.size(); k++) {
+                if (!(keyValue(document, k) instanceof Missing)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The value at key path {@code k}, as Utils.getSubdocumentValueCollectionAware gives it: walked
+     * here through subdocuments, and by the library once an array is on the way (it then gathers
+     * the elements' values).
+     */
+    private Object keyValue(Document document, int k) {
+        String[] fragments = keyFragments[k];
+        Object value = document;
+        for (String fragment : fragments) {
+            if (value instanceof Document subdocument) {
+                value = subdocument.getOrMissing(fragment);
+            } else if (value instanceof Collection<?>) {
+                return Utils.getSubdocumentValueCollectionAware(document, keyPaths.get(k));
+            } else {
+                return Missing.getInstance();
+            }
+        }
+        return value;
+    }
+
+    /**
+     * Whether an update leaves this index's entries for the document as they are: every key holds
+     * the same scalar (a subdocument or an array is compared the long way, since key order and
+     * elements matter there), and no partial filter could have changed its mind.
+     */
+    private boolean sameKeys(Document oldDocument, Document newDocument) {
+        if (partialFilter != null) {
+            return false;
+        }
+        for (int k = 0; k < keyPaths.size(); k++) {
+            Object before = keyValue(oldDocument, k);
+            if (before instanceof Document || before instanceof Collection<?> || !Objects.equals(before, keyValue(newDocument, k))) {
+                return false;
+            }
         }
         return true;
     }
@@ -101,13 +149,15 @@ final class SortedIndex<P> extends Index<P> {
         if (!holds(document)) {
             return Set.of();
         }
-        List<String> keys = keys();
-        List<List<Object>> valuesPerKey = new ArrayList<>(keys.size());
+        int keyCount = keyPaths.size();
+        // The usual document has a scalar in every key: one entry, no per-key lists.
+        Object[] scalars = new Object[keyCount];
+        List<List<Object>> valuesPerKey = null;
         String arrayPath = null;
-        for (String key : keys) {
-            Object value = Utils.getSubdocumentValueCollectionAware(document, key);
+        for (int k = 0; k < keyCount; k++) {
+            Object value = keyValue(document, k);
             if (value instanceof Collection<?> elements) {
-                String path = firstArrayPath(document, key);
+                String path = firstArrayPath(document, k);
                 if (arrayPath != null && !arrayPath.equals(path)) {
                     throw new CannotIndexParallelArraysError(List.of(arrayPath, path));
                 }
@@ -120,12 +170,23 @@ final class SortedIndex<P> extends Index<P> {
                 if (distinct.isEmpty()) {
                     distinct.add(null);
                 }
+                if (valuesPerKey == null) {
+                    valuesPerKey = new ArrayList<>(keyCount);
+                    for (int before = 0; before < k; before++) {
+                        valuesPerKey.add(java.util.Collections.singletonList(scalars[before]));
+                    }
+                }
                 valuesPerKey.add(new ArrayList<>(distinct));
+            } else if (valuesPerKey == null) {
+                scalars[k] = LibraryAccess.normalizeValue(value);
             } else {
                 valuesPerKey.add(java.util.Collections.singletonList(LibraryAccess.normalizeValue(value)));
             }
         }
         Object id = LibraryAccess.normalizeValue(document.get("_id"));
+        if (valuesPerKey == null) {
+            return Set.of(new KeyOrder.Entry(scalars, id));
+        }
         Set<KeyOrder.Entry> result = new LinkedHashSet<>();
         for (Object[] combination : combinations(valuesPerKey)) {
             result.add(new KeyOrder.Entry(combination, id));
@@ -133,19 +194,17 @@ final class SortedIndex<P> extends Index<P> {
         return result;
     }
 
-    private static String firstArrayPath(Document document, String key) {
-        String[] fragments = key.split("\\.");
-        StringBuilder prefix = new StringBuilder();
-        for (String fragment : fragments) {
-            if (prefix.length() > 0) {
-                prefix.append('.');
-            }
-            prefix.append(fragment);
-            if (Utils.getSubdocumentValue(document, prefix.toString()) instanceof Collection) {
-                return prefix.toString();
+    /** The path to the first array on key path {@code k} (MongoDB refuses two different ones in one index entry). */
+    private String firstArrayPath(Document document, int k) {
+        String[] fragments = keyFragments[k];
+        Object value = document;
+        for (int i = 0; i < fragments.length; i++) {
+            value = value instanceof Document subdocument ? subdocument.getOrMissing(fragments[i]) : Missing.getInstance();
+            if (value instanceof Collection<?>) {
+                return String.join(".", Arrays.asList(fragments).subList(0, i + 1));
             }
         }
-        return key;
+        return keyPaths.get(k);
     }
 
     private static List<Object[]> combinations(List<List<Object>> valuesPerKey) {
@@ -186,7 +245,9 @@ final class SortedIndex<P> extends Index<P> {
 
     @Override
     public void checkAdd(Document document, MongoCollection<P> collection) {
-        checkUnique(entriesOf(document), collection);
+        if (unique) {
+            checkUnique(entriesOf(document), collection);
+        }
     }
 
     @Override
@@ -214,11 +275,17 @@ final class SortedIndex<P> extends Index<P> {
 
     @Override
     public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<P> collection) {
-        checkUnique(entriesOf(newDocument), collection);
+        // Unchanged keys are the document's own entries: nothing new to check.
+        if (unique && !sameKeys(oldDocument, newDocument)) {
+            checkUnique(entriesOf(newDocument), collection);
+        }
     }
 
     @Override
     public void updateInPlace(Document oldDocument, Document newDocument, P position, MongoCollection<P> collection) throws KeyConstraintError {
+        if (sameKeys(oldDocument, newDocument)) {
+            return;
+        }
         Set<KeyOrder.Entry> before = entriesOf(oldDocument);
         Set<KeyOrder.Entry> after = entriesOf(newDocument);
         if (!before.equals(after)) {
@@ -318,7 +385,7 @@ final class SortedIndex<P> extends Index<P> {
         if (partialFilter != null && !implies(conditions, partialFilter)) {
             return null;
         }
-        List<String> keys = keys();
+        List<String> keys = keyPaths;
         List<List<Object>> points = new ArrayList<>();
         FieldConditions.Range range = null;
         int combinations = 1;
