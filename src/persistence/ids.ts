@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 /** Opaque, URL-safe, prefixed ids ('grp_…', 'usr_…'): the prefix tells an operator what an id names. */
 export function newId(prefix: string, bytes = 12): string {
@@ -9,6 +9,23 @@ export function newId(prefix: string, bytes = 12): string {
 const ORDERED_ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 const TIME_CHARS = 8; // 48 bits of milliseconds: until the year 10889
 const TIME_BYTES = 6;
+
+/**
+ * Random bytes for time-ordered ids, drawn from the CSPRNG 4 KiB at a time (as Node's randomUUID
+ * does): one call per id was 2% of the API's CPU time in an Okta import.
+ */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function pooledRandom(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  poolOffset += bytes;
+  return pool.toString('base64url', start, poolOffset);
+}
 
 /**
  * An id like newId's (same prefix, length and characters) whose first 8 characters are the time
@@ -27,5 +44,5 @@ export function newTimeOrderedId(prefix: string, bytes = 12, now = Date.now()): 
     time = ORDERED_ALPHABET[rest % 64]! + time;
     rest = Math.floor(rest / 64);
   }
-  return `${prefix}_${time}${randomBytes(bytes - TIME_BYTES).toString('base64url')}`;
+  return `${prefix}_${time}${pooledRandom(bytes - TIME_BYTES)}`;
 }

@@ -34,9 +34,10 @@ it('has the prefix, the length and the characters of newId with as many bytes', 
   );
 });
 
-it('keeps at least 6 random bytes: two ids of one millisecond differ', () => {
+it('keeps at least 6 random bytes: two ids of one millisecond differ, across refills of the random pool', () => {
   const now = Date.UTC(2026, 11, 7);
-  const ids = new Set(Array.from({ length: 10_000 }, () => newTimeOrderedId('usr', 12, now)));
-  expect(ids.size).toBe(10_000);
+  // 6 and 10 random bytes in turn: the 4 KiB pool is refilled about 40 times, at uneven offsets.
+  const ids = new Set(Array.from({ length: 20_000 }, (_, i) => newTimeOrderedId('usr', i % 2 ? 16 : 12, now)));
+  expect(ids.size).toBe(20_000);
   expect(() => newTimeOrderedId('whd', 9)).toThrow(/at least 12 bytes/);
 });
