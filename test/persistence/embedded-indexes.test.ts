@@ -288,6 +288,22 @@ describe('secondary indexes of the embedded server', () => {
     expect(await planOf(db, 'unique_users', { filter: { tenantId: 't' }, skip: 0, limit: 0 })).toBe('FETCH');
   });
 
+  it('refuses parallel arrays in a compound index before writing anything, as MongoDB does (code 171)', async () => {
+    const docs = db.collection<Document>('parallel_arrays');
+    await docs.createIndex({ a: 1, b: 1 }, { name: 'a_b' });
+    await docs.createIndex({ t: 1 }, { name: 't' });
+    await expect(docs.insertOne({ _id: 'p1', t: 'x', a: [1, 2], b: [3] } as Document)).rejects.toMatchObject({ code: 171 });
+    expect(await docs.countDocuments({})).toBe(0);
+    expect(await docs.countDocuments({ t: 'x' })).toBe(0);
+    await docs.insertOne({ _id: 'p2', t: 'y', a: [1, 2], b: 3 } as Document);
+    await expect(docs.updateOne({ _id: 'p2' } as unknown as Filter<Document>, { $set: { b: [4, 5], t: 'z' } })).rejects.toMatchObject({ code: 171 });
+    // The refused update changed nothing: not the document, not an index.
+    expect(await docs.find({}).toArray()).toEqual([{ _id: 'p2', t: 'y', a: [1, 2], b: 3 }]);
+    expect(await docs.countDocuments({ t: 'z' })).toBe(0);
+    expect((await docs.find({ t: 'y' }).toArray()).map((d) => d._id)).toEqual(['p2']);
+    expect((await docs.find({ a: 2, b: 3 }).toArray()).map((d) => d._id)).toEqual(['p2']);
+  });
+
   it('stores a repeated key value once per index position, up to a cap, and still answers by every value', async () => {
     // A tenant's id in every entry of `{tenantId, userId}` (the 1,000,000-user heap): one string per distinct value.
     const members = db.collection<{ _id: string; tenantId: string; userId: string }>('shared_key_values');

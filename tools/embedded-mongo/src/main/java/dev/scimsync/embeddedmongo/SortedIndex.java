@@ -243,10 +243,30 @@ final class SortedIndex<P> extends Index<P> {
         return new KeyOrder.Entry(values, idSentinel);
     }
 
+    /**
+     * Refuses a document with arrays on two different paths of this index's keys, as MongoDB does
+     * (cannot index parallel arrays): checked before anything is written, so a refused write leaves
+     * the document and every index as they were. A non-unique index checks only this, not its entries.
+     */
+    private void checkParallelArrays(Document document) {
+        String arrayPath = null;
+        for (int k = 0; k < keyPaths.size(); k++) {
+            if (keyValue(document, k) instanceof Collection<?>) {
+                String path = firstArrayPath(document, k);
+                if (arrayPath != null && !arrayPath.equals(path) && holds(document)) {
+                    throw new CannotIndexParallelArraysError(List.of(arrayPath, path));
+                }
+                arrayPath = path;
+            }
+        }
+    }
+
     @Override
     public void checkAdd(Document document, MongoCollection<P> collection) {
         if (unique) {
             checkUnique(entriesOf(document), collection);
+        } else {
+            checkParallelArrays(document);
         }
     }
 
@@ -276,8 +296,13 @@ final class SortedIndex<P> extends Index<P> {
     @Override
     public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<P> collection) {
         // Unchanged keys are the document's own entries: nothing new to check.
-        if (unique && !sameKeys(oldDocument, newDocument)) {
+        if (sameKeys(oldDocument, newDocument)) {
+            return;
+        }
+        if (unique) {
             checkUnique(entriesOf(newDocument), collection);
+        } else {
+            checkParallelArrays(newDocument);
         }
     }
 
