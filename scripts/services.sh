@@ -78,13 +78,14 @@ spawn() { # name identity binary args... (identity: a string the process's comma
 # `h2` (default: an MVStore file under $DATA_DIR/mongo, kept across restarts) or `memory` (tests).
 LAUNCHER_DIR=$ROOT/tools/embedded-mongo
 # The JVM's options (SCIM_EMBEDDED_MONGO_JAVA_OPTS replaces them: a benchmark's A/B, or a heap limit).
-# G1 with a pause goal of 20 ms, and an initial heap of an eighth of the machine's memory. Most of
-# what the server allocates (decoded pages, wire buffers) dies young. The serial collector with
-# the JVM's default sizes spent 31% of a 20,000-user import in collections (1-2 s full pauses);
-# the throughput collector (-XX:+UseParallelGC -XX:NewRatio=1) imported 100,000 users 13% faster,
-# but its pauses of 0.15-4 s were what one tenant's requests met while another imported
-# (bench:fairness); G1 kept every pause under 50 ms (docs/benchmarks.md, 2026-12-07).
-DEFAULT_MONGO_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitialRAMPercentage=12.5"
+# The throughput collector with a young generation half the heap, and an initial heap of an eighth
+# of the machine's memory: most of what the server allocates (decoded pages, wire buffers) dies
+# young. The serial collector with the JVM's default sizes spent 31% of a 20,000-user import in
+# collections (1-2 s full pauses). G1 with a 20 ms pause goal (-XX:+UseG1GC -XX:MaxGCPauseMillis=20)
+# kept pauses under 50 ms while one tenant imported 50,000 users, but at a million users it fell
+# behind: mixed pauses of 1-4 s, then a full collection of 10-13 s, and the rule change's run
+# aborted in both tries; this collector finished it in 114.6 s (docs/benchmarks.md, 2026-12-07).
+DEFAULT_MONGO_JAVA_OPTS="-XX:+UseParallelGC -XX:NewRatio=1 -XX:InitialRAMPercentage=12.5"
 
 launcher_jar() { # the jar for the launcher's current sources (rebuilt when they change)
   local hash
