@@ -16,6 +16,7 @@ import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.LibraryAccess;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.DuplicateKeyError;
 
 /**
  * The {@code _id} index of an H2 collection, answered by the collection's own data map.
@@ -63,6 +64,20 @@ final class DataMapIdIndex extends AbstractUniqueIndex<Object> {
             return super.getKeyValues(document); // not an _id MongoDB accepts: the library's answer
         }
         return Set.of(new KeyValue(LibraryAccess.normalizeValue(id)));
+    }
+
+    /** The library's checkAdd (a duplicate _id is refused with 11000), with the _id read as above. */
+    @Override
+    public synchronized void checkAdd(Document document, MongoCollection<Object> collection) {
+        Object id = document.getOrMissing(ID_FIELD);
+        if (id instanceof Collection<?> || isSparse()) {
+            super.checkAdd(document, collection);
+            return;
+        }
+        KeyValue key = new KeyValue(id);
+        if (containsKey(key.normalized())) {
+            throw new DuplicateKeyError(this, collection, getKeys(), key);
+        }
     }
 
     private static Object keyOf(KeyValue keyValue) {
