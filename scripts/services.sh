@@ -84,7 +84,7 @@ LAUNCHER_DIR=$ROOT/tools/embedded-mongo
 # collections (1-2 s full pauses). G1 with a 20 ms pause goal (-XX:+UseG1GC -XX:MaxGCPauseMillis=20)
 # kept pauses under 50 ms while one tenant imported 50,000 users, but at a million users it fell
 # behind: mixed pauses of 1-4 s, then a full collection of 10-13 s, and the rule change's run
-# aborted in both tries; this collector finished it in 114.6 s (docs/benchmarks.md, 2026-12-07).
+# aborted in both tries; this collector finished it in 114.6 and 119.8 s (docs/benchmarks.md, 2026-12-07).
 DEFAULT_MONGO_JAVA_OPTS="-XX:+UseParallelGC -XX:NewRatio=1 -XX:InitialRAMPercentage=12.5"
 
 launcher_jar() { # the jar for the launcher's current sources (rebuilt when they change)

@@ -105,6 +105,7 @@ final class PlannedCollections {
             this.awaitingBuild = opening ? new ArrayList<>() : null;
         }
 
+        // The data-size hooks, as Memory's: the two extend different library collections, so each states them.
         @Override
         protected boolean tracksDataSize() {
             return false;
