@@ -23,7 +23,8 @@ interface Waiter {
  * `maxQueuedPerTenant` requests already waiting is answered 429 with `Retry-After: 1`, which Okta
  * and Entra honour; the per-token rate limit stays as it was.
  *
- * While another tenant has made a request in the last ACTIVE_WINDOW_MS, a tenant runs at most
+ * While another tenant has made a request in the last TENANT_ACTIVE_WINDOW_MS (the workers' job cap
+ * uses the same window: src/queue/tenant-slots.ts), a tenant runs at most
  * `sharedPerTenant` requests at once (0: no such bound). On a saturated CPU more of one tenant's
  * requests at once do not make it faster, they lengthen the queues every other request waits in
  * (the embedded server's collection locks, the event loop): on the quiet 2-core machine, while A
@@ -35,14 +36,11 @@ interface Waiter {
  * In process memory, like the rate limiter: no Redis round trip on the SCIM path. `maxInFlight` 0
  * turns the gate off.
  */
-/** The window (shared with the workers' job cap: src/queue/tenant-slots.ts). */
-export { TENANT_ACTIVE_WINDOW_MS as ACTIVE_WINDOW_MS };
-
 export class TenantGate implements GateFigures {
   private inFlight = 0;
   private readonly running = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter[]>();
-  /** When each tenant last asked for a slot (tenants seen within ACTIVE_WINDOW_MS share the slots). */
+  /** When each tenant last asked for a slot (tenants seen within TENANT_ACTIVE_WINDOW_MS share the slots). */
   private readonly lastSeen = new Map<string, number>();
   private seq = 0;
 

@@ -1,6 +1,7 @@
 import { isAppError } from '../../../src/errors/app-error';
 import { register } from 'prom-client';
-import { ACTIVE_WINDOW_MS, TenantGate, type Release } from '../../../src/scim/http/tenant-gate';
+import { TenantGate, type Release } from '../../../src/scim/http/tenant-gate';
+import { TENANT_ACTIVE_WINDOW_MS } from '../../../src/queue/tenant-slots';
 
 /** Settles what is already resolved (admissions are promise callbacks). */
 const flush = () => new Promise((r) => setImmediate(r));
@@ -72,7 +73,7 @@ describe('the SCIM gate between tenants', () => {
     expect(t.admitted.slice(8)).toEqual(['a7']);
     t.release('b0');
     // B made its request 4.9 s ago: still active, A stays at 2.
-    now += ACTIVE_WINDOW_MS - 100;
+    now += TENANT_ACTIVE_WINDOW_MS - 100;
     t.release('a6');
     await flush();
     expect(t.admitted.slice(9)).toEqual(['a8']);
