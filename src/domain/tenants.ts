@@ -1,5 +1,5 @@
 import { SEARCH_TERMS_VERSION } from './people/search-terms-backfill';
-import type { Models, TenantDoc } from '../persistence/models';
+import type { Models, TenantDoc, TenantUses } from '../persistence/models';
 import { repositoriesOf } from '../persistence/repositories';
 import { newInternalGroupDoc } from './groups/group-record';
 import { unlessDuplicate } from '../persistence/duplicate-key';
@@ -33,6 +33,8 @@ export async function createTenant(models: Models, name: string): Promise<Create
     nameLower: trimmed.toLowerCase(),
     // No user was stored before people search: nothing to backfill.
     searchTermsVersion: SEARCH_TERMS_VERSION,
+    // Nothing used yet: its SCIM creates skip the checks for admin-created users and invitations.
+    uses: {},
     createdAt: now,
     updatedAt: now,
   });
@@ -40,6 +42,15 @@ export async function createTenant(models: Models, name: string): Promise<Create
   await seedDefaults(models, tenantId);
   const { tokenId, token } = await issueScimToken(models, tenantId, 'initial');
   return { tenantId, name: trimmed, scimTokenId: tokenId, scimToken: token };
+}
+
+/**
+ * Records, before the first user the admin API creates or the first invitation is stored, that the
+ * tenant uses it (TenantDoc.uses): from then on every SCIM create checks against it. Written before
+ * the thing itself, so a create that read the record without it began before the thing existed.
+ */
+export async function markTenantUses(models: Models, tenantId: string, feature: keyof TenantUses): Promise<void> {
+  await repositoriesOf(models).tenants.markUses(tenantId, feature);
 }
 
 export async function findTenantByName(models: Models, name: string): Promise<TenantDoc | null> {

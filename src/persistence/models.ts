@@ -33,10 +33,22 @@ export interface TenantDoc {
   breakerResetAt?: Date;
   /** Audit events of the breaker's trip or reset, written in the same update and pulled once in the log (the sweeper writes what a crash left). */
   pendingAudit?: AuditEventDoc[];
+  /**
+   * What the tenant has ever used of what a SCIM create must check against: a user the admin API
+   * created (a create may collide with it), an invitation (a create may accept one). Set before the
+   * first such user or invitation is stored, never cleared; absent (a tenant from before it was
+   * kept) means both, so those creates check as before. Read with the tenant's settings.
+   */
+  uses?: TenantUses;
   /** Every user of the tenant has search terms of this version (src/domain/people/search-terms-backfill.ts). */
   searchTermsVersion?: number;
   /** A process bringing the tenant's users to that version (lazily, on the first search or dry run): until when it holds the work, and how far it got. */
   searchTermsClaim?: { by: string; until: Date; after?: string };
+}
+
+export interface TenantUses {
+  adminCreatedUsers?: true;
+  invitations?: true;
 }
 
 /** A tenant's deprovisioning settings as stored (every field optional: a missing one is the default). */

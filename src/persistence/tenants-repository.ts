@@ -1,5 +1,5 @@
 import { unlessDuplicate } from './duplicate-key';
-import type { AuditEventDoc, DeprovisioningSettingsDoc, Models, TenantDoc } from './models';
+import type { AuditEventDoc, DeprovisioningSettingsDoc, Models, TenantDoc, TenantUses } from './models';
 
 /** The counters kept on the tenant document (absent until first bumped). */
 export interface TenantCounters {
@@ -131,6 +131,19 @@ export class TenantsRepository {
       'ruleSetVersion'
     > & { _id: string })[];
     return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** The deprovisioning settings and breaker state of these tenants, by id (a tenant that does not exist is absent). */
+  async deprovisioningOfMany(tenantIds: readonly string[]): Promise<Map<string, Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt' | 'uses'>>> {
+    const docs = (await this.models.Tenant.collection
+      .find({ _id: tenantIds.length === 1 ? tenantIds[0] : { $in: [...tenantIds] } } as never, { projection: { deprovisioning: 1, breakerTrippedAt: 1, breakerResetAt: 1, uses: 1 } })
+      .toArray()) as unknown as (Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt' | 'uses'> & { _id: string })[];
+    return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** Records that the tenant uses `feature` (TenantDoc.uses); a tenant without the record keeps none (it uses everything). */
+  async markUses(tenantId: string, feature: keyof TenantUses): Promise<void> {
+    await this.models.Tenant.collection.updateOne({ _id: tenantId, uses: { $exists: true }, [`uses.${feature}`]: { $exists: false } } as never, { $set: { [`uses.${feature}`]: true } });
   }
 
   /** The tenant's deprovisioning settings and breaker state, or null when there is no such tenant. */

@@ -164,15 +164,18 @@ export class UsersRepository extends ResourceStore<UserDoc> {
       .toArray()) as unknown as UserDoc[];
   }
 
-  /** A user provisioned through the admin API holding this userName or one of these e-mail addresses (lower-cased), or null. */
-  async findAdminCreatedMatching(tenantId: string, userNameLower: string, emailsLower: readonly string[]): Promise<UserDoc | null> {
-    // Both reads at once (one round trip's wait on a create's path, not two); the name's match wins.
+  /**
+   * The users the admin API created (linked or not) whose userName is one of `userNamesLower` or
+   * who hold one of `emailsLower`: what several concurrent SCIM creates check, in two reads.
+   */
+  async findAdminCreatedAmong(tenantId: string, userNamesLower: readonly string[], emailsLower: readonly string[]): Promise<UserDoc[]> {
+    const among = (values: readonly string[]) => (values.length === 1 ? values[0] : { $in: [...values] });
     const [byName, byEmail] = (await Promise.all([
-      this.collection.findOne({ tenantId, 'lc.userName': userNameLower } as never),
-      emailsLower.length === 0 ? null : this.collection.findOne({ tenantId, 'lc.emails': { $in: [...emailsLower] }, createdVia: { $exists: true } } as never),
-    ])) as [UserDoc | null, UserDoc | null];
-    if (byName?.createdVia) return byName;
-    return byEmail;
+      userNamesLower.length === 0 ? [] : this.collection.find({ tenantId, 'lc.userName': among(userNamesLower), createdVia: { $exists: true } } as never).toArray(),
+      emailsLower.length === 0 ? [] : this.collection.find({ tenantId, 'lc.emails': among(emailsLower), createdVia: { $exists: true } } as never).toArray(),
+    ])) as [UserDoc[], UserDoc[]];
+    const seen = new Set(byName.map((u) => u._id));
+    return [...byName, ...byEmail.filter((u) => !seen.has(u._id))];
   }
 
   /** Marks (or unmarks) how the user came to be; null when there is no such user. */

@@ -82,3 +82,42 @@ describe('a SCIM user matching an admin-API-created user', () => {
     expect(res.body.detail).not.toContain('admin API');
   });
 });
+
+describe('what a SCIM create checks, by what the tenant uses (TenantDoc.uses)', () => {
+  const tenantDoc = async () => (await s.runtime.deps.models.Tenant.collection.findOne({ _id: s.tenantId } as never)) as { uses?: Record<string, unknown> } | null;
+
+  it('when the admin API creates its first user, then the tenant is recorded as using them, before any SCIM create needs to know', async () => {
+    // This file's earlier tests created users through the admin API; the record says so.
+    expect((await tenantDoc())?.uses).toMatchObject({ adminCreatedUsers: true });
+  });
+
+  it('when creates arrive together (their checks share reads), then each is judged on its own userName and addresses', async () => {
+    const byName = (await s.admin.post('/users', { userName: 'quinn@example.com', email: 'quinn.q@example.com', displayName: 'Quinn' })).body.id as string;
+    const byEmail = (await s.admin.post('/users', { userName: 'rory', email: 'rory@example.com', displayName: 'Rory' })).body.id as string;
+    const bodies = [
+      scimUser('quinn@example.com', 'quinn.other@example.com'),
+      scimUser('r.other@example.com', 'rory@example.com'),
+      ...Array.from({ length: 6 }, (_, i) => scimUser(`fresh${i}@example.com`)),
+      scimUser('quinn.q.other@example.com', 'QUINN.Q@example.com'),
+    ];
+    const answers = await Promise.all(bodies.map((body) => s.scim.post('/Users', body)));
+    expect(answers.map((r) => r.status)).toEqual([409, 409, 201, 201, 201, 201, 201, 201, 409]);
+    expect(answers[0]!.body.detail).toContain(byName);
+    expect(answers[1]!.body.detail).toContain(byEmail);
+    expect(answers[8]!.body.detail).toContain(byName);
+  });
+
+  it('when the tenant has no record (stored before it was kept), then every create checks for admin-created users and invitations as before', async () => {
+    await s.runtime.deps.models.Tenant.collection.updateOne({ _id: s.tenantId } as never, { $unset: { uses: '' } });
+    const admin = (await s.admin.post('/users', { userName: 'lee@example.com', email: 'lee@example.com', displayName: 'Lee' })).body.id as string;
+    const team = await s.internalGroup('Lee team');
+    expect((await s.admin.post('/invitations', { email: 'max@example.com', groupIds: [team] })).status).toBe(201);
+    // Nothing recorded: a tenant without the record uses everything.
+    expect((await tenantDoc())?.uses).toBeUndefined();
+    const refused = await s.scim.post('/Users', scimUser('lee@example.com'));
+    expectScimError(refused, 409, 'uniqueness');
+    expect(refused.body.detail).toContain(admin);
+    const max = (await s.scim.post('/Users', scimUser('max@example.com'))).body.id as string;
+    expect((await s.membersOf(team)).get(max)).toEqual(['manual']);
+  });
+});

@@ -176,6 +176,14 @@ describe('index coverage of the hot paths', () => {
     const full = (await s.scim.get(`/Users/${ann}`)).body as Record<string, unknown>;
     expect((await s.scim.put(`/Users/${ann}`, { ...full, title: 'Lead' })).status).toBe(200);
 
+    // A tenant that uses admin-created users and invitations (TenantDoc.uses): a SCIM create then
+    // checks both, by userName and by address, and accepts the pending invitation.
+    expect((await s.admin.post('/users', { userName: 'pat@contoso.example', email: 'pat@contoso.example', displayName: 'Pat' })).status).toBe(201);
+    const invitedTo = await s.internalGroup('Invited');
+    expect((await s.admin.post('/invitations', { email: 'cy@contoso.example', groupIds: [invitedTo] })).status).toBe(201);
+    const cy = await s.user('cy', { email: 'cy@contoso.example' });
+    expect(await s.membersOf(invitedTo)).toEqual(new Map([[cy, ['manual']]]));
+
     // Entra: externalId and email lookups, group lookup by displayName without members.
     expect((await s.scim.get(`/Users?filter=${encodeURIComponent('externalId eq "ext-1"')}`)).status).toBe(200);
     expect((await s.scim.get(`/Users?filter=${encodeURIComponent('emails[type eq "work"].value eq "ann@contoso.example"')}`)).body.totalResults).toBe(1);
@@ -297,7 +305,17 @@ describe('index coverage of the hot paths', () => {
     expect(Object.keys(catchUp).map((key) => [key, rows.find((r) => r.key === key)?.served, plans.get(key)])).toEqual(Object.entries(catchUp).map(([key, index]) => [key, [index], `IXSCAN ${index}`]));
     // The recorder saw the hot paths (a recorder that records nothing would pass vacuously).
     const keys = rows.map((r) => r.key).join('\n');
-    for (const expected of ['attribute_values find', 'attribute_values update', 'users find {lc.userName= tenantId=}', 'memberships find', 'scim_tokens find', 'rules find', 'groups find'])
+    for (const expected of [
+      'attribute_values find',
+      'attribute_values update',
+      'users find {lc.userName= tenantId= createdVia?}',
+      'users find {lc.emails= tenantId= createdVia?}',
+      'invitations find {emailLower= status= tenantId=}',
+      'memberships find',
+      'scim_tokens find',
+      'rules find',
+      'groups find',
+    ])
       expect(keys).toContain(expected);
     expect(rows.length).toBeGreaterThan(20);
   });

@@ -5,6 +5,7 @@ import type { Logger } from '../../observability/logger';
 import { auditEvent, writeAuditEvent, type AuditActor } from '../audit';
 import { userSummary, type UserSummary } from '../groups/user-identity';
 import { readSettings, type SettingsReader } from './settings';
+import { Batcher } from '../batcher';
 
 /** The domains of a SCIM user's addresses: every e-mail value, and userName when it is an address. */
 function domainsOf(attrs: Record<string, unknown>): Set<string> {
@@ -52,13 +53,54 @@ export async function assertAllowedEmailDomains(
   throw scimError.invalidValue(`The e-mail domain "${outside[0]}" is not allowed for this tenant (allowed: ${settings.allowedEmailDomains.join(', ')})`, 'SCIM_EMAIL_DOMAIN_NOT_ALLOWED');
 }
 
+interface CreateKey {
+  tenantId: string;
+  /** Lower-cased, as `lc` holds them. */
+  userName: string;
+  emails: readonly string[];
+}
+
+const adminCreatedReaders = new WeakMap<Models, Batcher<CreateKey, UserDoc | null>>();
+
+/**
+ * The admin-API-created user a SCIM create would collide with: the one with its userName, else one
+ * holding one of its addresses (the lowest id, so the answer does not depend on read order).
+ * Every SCIM create asks, so concurrent creates share two reads per tenant (Batcher: a flush starts
+ * after every question it answers, so no create is judged on a read older than itself).
+ */
+function adminCreatedMatchOf(models: Models, key: CreateKey): Promise<UserDoc | null> {
+  let reader = adminCreatedReaders.get(models);
+  if (!reader) {
+    const users = repositoriesOf(models).users;
+    reader = new Batcher(async (keys) => {
+      const byTenant = new Map<string, CreateKey[]>();
+      for (const k of keys) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, []).get(k.tenantId)!).push(k);
+      const found = new Map<string, UserDoc[]>();
+      await Promise.all(
+        [...byTenant].map(async ([tenantId, ks]) =>
+          found.set(tenantId, await users.findAdminCreatedAmong(tenantId, [...new Set(ks.map((k) => k.userName))], [...new Set(ks.flatMap((k) => k.emails))])),
+        ),
+      );
+      return keys.map((k) => {
+        const candidates = found.get(k.tenantId) ?? [];
+        const byName = candidates.find((u) => u.lc.userName === k.userName);
+        if (byName) return byName;
+        const byEmail = candidates.filter((u) => (u.lc.emails ?? []).some((e) => k.emails.includes(e)));
+        return byEmail.reduce<UserDoc | null>((lowest, u) => (lowest === null || u._id < lowest._id ? u : lowest), null);
+      });
+    });
+    adminCreatedReaders.set(models, reader);
+  }
+  return reader.one(key);
+}
+
 /**
  * A SCIM create whose userName or an e-mail matches a user the admin API created: refused with 409
  * uniqueness naming that user, unless an admin linked it; the linked user is returned, for the IdP
  * to adopt it.
  */
 export async function refuseUnlinkedAdminUser(models: Models, tenantId: string, lc: Pick<UserDoc['lc'], 'userName' | 'emails'>): Promise<UserDoc | null> {
-  const match = await repositoriesOf(models).users.findAdminCreatedMatching(tenantId, lc.userName, lc.emails ?? []);
+  const match = await adminCreatedMatchOf(models, { tenantId, userName: lc.userName, emails: lc.emails ?? [] });
   if (!match) return null;
   if (match.createdVia === 'linked') return match;
   const by = match.lc.userName === lc.userName ? `userName "${String(match.attrs.userName)}"` : 'e-mail address';

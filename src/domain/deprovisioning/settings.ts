@@ -1,4 +1,5 @@
-import type { DeprovisioningSettingsDoc, Models } from '../../persistence/models';
+import type { DeprovisioningSettingsDoc, Models, TenantDoc } from '../../persistence/models';
+import { Batcher } from '../batcher';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 
@@ -42,15 +43,24 @@ export function resolveSettings(doc: DeprovisioningSettingsDoc | undefined): Dep
   const d = DEFAULT_DEPROVISIONING;
   return {
     breaker: { ...d.breaker, ...doc?.breaker },
-    exemptUserIds: doc?.exemptUserIds ?? [],
-    exemptGroupIds: doc?.exemptGroupIds ?? [],
+    exemptUserIds: [...(doc?.exemptUserIds ?? [])],
+    exemptGroupIds: [...(doc?.exemptGroupIds ?? [])],
     lifecycle: { ...d.lifecycle, ...doc?.lifecycle },
-    allowedEmailDomains: doc?.allowedEmailDomains ?? [],
+    allowedEmailDomains: [...(doc?.allowedEmailDomains ?? [])],
   };
 }
 
-/** The settings as read, with the breaker's state. */
-export type SettingsRead = { settings: DeprovisioningSettings; trippedAt: Date | undefined; resetAt?: Date | undefined };
+/**
+ * What a SCIM create must check for the tenant (TenantDoc.uses): users the admin API created, and
+ * pending invitations. Both true for a tenant without the record (from before it was kept).
+ */
+export interface CreateChecks {
+  adminCreatedUsers: boolean;
+  invitations: boolean;
+}
+
+/** The settings as read, with the breaker's state and what a SCIM create must check (read together: one round trip). */
+export type SettingsRead = { settings: DeprovisioningSettings; trippedAt: Date | undefined; resetAt?: Date | undefined; createChecks: CreateChecks };
 
 /** A reader of the tenant's settings that reads them once, and only when first asked (one request's several checks share one read). */
 export type SettingsReader = () => Promise<SettingsRead>;
@@ -60,10 +70,31 @@ export function settingsReaderOf(models: Models, tenantId: string): SettingsRead
   return () => (read ??= readSettings(models, tenantId));
 }
 
+type StoredSettings = Pick<TenantDoc, 'deprovisioning' | 'breakerTrippedAt' | 'breakerResetAt' | 'uses'>;
+
+const settingsReaders = new WeakMap<Models, Batcher<string, StoredSettings | null>>();
+
+/**
+ * The tenant's settings as in force. Every SCIM create and address change reads them, so the reads
+ * of concurrent requests share one round trip (Batcher): a flush starts after every read it
+ * answers was asked, so a caller never sees settings older than its own call (an admin's change
+ * committed before it is seen). Each caller gets settings of its own (nothing shared to mutate).
+ */
 export async function readSettings(models: Models, tenantId: string): Promise<SettingsRead> {
-  const doc = await repositoriesOf(models).tenants.deprovisioningOf(tenantId);
+  let reader = settingsReaders.get(models);
+  if (!reader) {
+    const tenants = repositoriesOf(models).tenants;
+    reader = new Batcher(async (tenantIds) => {
+      const docs = await tenants.deprovisioningOfMany([...new Set(tenantIds)]);
+      return tenantIds.map((id) => docs.get(id) ?? null);
+    });
+    settingsReaders.set(models, reader);
+  }
+  const doc = await reader.one(tenantId);
   if (!doc) throw new AppError('notFound', 'TENANT_NOT_FOUND', `Tenant ${tenantId} not found`);
-  return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt, resetAt: doc.breakerResetAt };
+  const uses = doc.uses;
+  const createChecks = { adminCreatedUsers: uses === undefined || uses.adminCreatedUsers === true, invitations: uses === undefined || uses.invitations === true };
+  return { settings: resolveSettings(doc.deprovisioning), trippedAt: doc.breakerTrippedAt, resetAt: doc.breakerResetAt, createChecks };
 }
 
 /** The limits of the settings (the admin API's schema states them: src/admin/routes/deprovisioning.ts). */

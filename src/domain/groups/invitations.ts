@@ -6,6 +6,8 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
+import { Batcher } from '../batcher';
+import { markTenantUses } from '../tenants';
 import { membershipAccessState } from '../permissions/access-difference';
 import { permissionEngine } from '../permissions/engine';
 import { accessEvents } from '../access-events';
@@ -88,6 +90,7 @@ export async function createInvitation(deps: GroupsDeps, access: Access, input: 
     status: 'pending',
     createdAt: new Date(),
   };
+  await markTenantUses(deps.models, tenantId, 'invitations');
   await repositoriesOf(deps.models).invitations.insert(doc);
   await auditAdminChange(deps, access.caller, 'invitation.created', { type: 'Invitation', id: doc._id }, { after: { email, groupIds, role } });
   if (existingUser) await applyPendingInvitations(deps.models, deps.memberships, tenantId, existingUser);
@@ -195,6 +198,29 @@ async function applyToGroup(
   return { groupId, outcome: 'added', role };
 }
 
+const pendingReaders = new WeakMap<Models, Batcher<{ tenantId: string; emails: readonly string[] }, InvitationDoc[]>>();
+
+/**
+ * The pending invitations addressed to one of these (lower-cased) addresses, oldest first. Every
+ * provisioned user asks, so concurrent creates share one read per tenant (Batcher: a flush starts
+ * after every question it answers, so an invitation stored before a user's write is seen).
+ */
+function pendingInvitationsFor(models: Models, tenantId: string, emails: readonly string[]): Promise<InvitationDoc[]> {
+  let reader = pendingReaders.get(models);
+  if (!reader) {
+    const invitations = repositoriesOf(models).invitations;
+    reader = new Batcher(async (keys) => {
+      const byTenant = new Map<string, Set<string>>();
+      for (const k of keys) for (const e of k.emails) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, new Set()).get(k.tenantId)!).add(e);
+      const found = new Map<string, InvitationDoc[]>();
+      await Promise.all([...byTenant].map(async ([id, addresses]) => found.set(id, await invitations.pendingFor(id, [...addresses]))));
+      return keys.map((k) => (found.get(k.tenantId) ?? []).filter((inv) => k.emails.includes(inv.emailLower)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)));
+    });
+    pendingReaders.set(models, reader);
+  }
+  return reader.one({ tenantId, emails });
+}
+
 /**
  * Applies every pending invitation addressed to one of the user's e-mail addresses. Called once a
  * user is provisioned. Each invitation is claimed (pending → accepted) in one conditional write,
@@ -208,7 +234,7 @@ export async function applyPendingInvitations(models: Models, memberships: Membe
   if (emails.length === 0) return { applied, failed };
   let pending: InvitationDoc[];
   try {
-    pending = await repositoriesOf(models).invitations.pendingFor(tenantId, emails);
+    pending = await pendingInvitationsFor(models, tenantId, emails);
   } catch {
     return { applied, failed };
   }

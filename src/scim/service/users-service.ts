@@ -12,6 +12,7 @@ import { permissionEngine } from '../../domain/permissions/engine';
 import { audienceOf, isActive } from '../../domain/groups/user-identity';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
+import { markTenantUses } from '../../domain/tenants';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
 import { userChangeTrigger } from '../../domain/sync/user-change-trigger';
 import type { UserChangeReason } from '../../queue/jobs';
@@ -86,14 +87,18 @@ export class UsersService {
     assertWithinLimits('User', valid.attrs, this.deps.limits);
     const lc = registry.shadows('User', valid.attrs) as UserDoc['lc'];
     const viaAdmin = ctx.actor.type === 'admin';
+    // The tenant's settings and what its creates must check, in one read shared by the checks below.
+    const tenant = settingsReaderOf(this.deps.models, ctx.tenantId);
     if (!viaAdmin) {
-      // Two independent reads, side by side; a refused domain is reported first, as before.
+      // A refused domain is reported first, as before.
       // A user the admin API created is not taken over silently; once linked, the IdP's create adopts it.
       const [, linked] = await allOf(
-        assertAllowedEmailDomains(this.deps.models, this.deps.logger, ctx.tenantId, valid.attrs, ctx.requestId),
-        refuseUnlinkedAdminUser(this.deps.models, ctx.tenantId, lc),
+        assertAllowedEmailDomains(this.deps.models, this.deps.logger, ctx.tenantId, valid.attrs, ctx.requestId, undefined, tenant),
+        tenant().then(({ createChecks }) => (createChecks.adminCreatedUsers ? refuseUnlinkedAdminUser(this.deps.models, ctx.tenantId, lc) : null)),
       );
       if (linked) return { doc: await this.adopt(ctx, linked, valid.attrs), memberless: false };
+    } else {
+      await markTenantUses(this.deps.models, ctx.tenantId, 'adminCreatedUsers');
     }
     const now = new Date();
     const doc: UserDoc = {
@@ -111,7 +116,8 @@ export class UsersService {
     const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
     await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
     // Independent of each other: invitations add manual memberships; the audit trail and the job follow the write.
-    const [invitations] = await Promise.all([applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc), this.afterWrite(ctx, audits, undefined, doc, 'created')]);
+    const invite = async () => ((await tenant()).createChecks.invitations ? applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc) : { applied: [], failed: [] });
+    const [invitations] = await Promise.all([invite(), this.afterWrite(ctx, audits, undefined, doc, 'created')]);
     return { doc, memberless: invitations.applied.length === 0 && invitations.failed.length === 0 };
   }
 
