@@ -11,6 +11,7 @@ import type { ScimDeps } from './scim/service/scim-deps';
 import { adminRouter } from './admin/router';
 import { mountSyncMonitoring } from './observability/metrics';
 import { consoleRoutes } from './console/console-routes';
+import { ProvisioningLogWriter } from './domain/provisioning-log';
 
 /** The API's long-lived resources, created once by the composition root (main.ts, tests, bench). */
 export interface ApiRuntime {
@@ -43,6 +44,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
       maxResourceBytes: config.scim.maxResourceBytes,
     },
   };
+  const provisioningLog = new ProvisioningLogWriter(db.models, logger, config.provisioningLog);
   const app = createApp({
     logger,
     scim: deps,
@@ -50,7 +52,7 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     publicBaseUrl: config.publicBaseUrl,
     maxBodyBytes: config.scim.maxBodyBytes,
     rateLimitPerMinute: config.scim.rateLimitPerMinute,
-    provisioningLog: config.provisioningLog,
+    provisioningLog,
     tenantGate: { maxInFlight: config.scim.maxInFlight, maxQueuedPerTenant: config.scim.maxQueuedPerTenant, maxInFlightShared: config.scim.maxInFlightShared },
     requestDeadlineMs: config.requestDeadlineMs,
     mount: (app) => {
@@ -83,6 +85,8 @@ export async function createApiRuntime(config: Config, logger: Logger, opts: { d
     deps,
     app,
     async close() {
+      // Entries still lingering (the log groups its writes) go before the database does.
+      await provisioningLog.flush();
       await producer.close();
       redis.disconnect();
       if (!opts.db) await db.close();

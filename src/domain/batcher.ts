@@ -8,17 +8,37 @@
 export class Batcher<I, O> {
   private queued: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
+  private resumeLinger: (() => void) | undefined;
+  /** Set by `drained`: no flush lingers until the queue is empty. */
+  private hurry = false;
+  /** Settles when the running drain ends (everything queued is flushed). */
+  private idle: Promise<void> = Promise.resolve();
 
+  /**
+   * `lingerMs`: each flush waits this long after the first submission it carries (or until
+   * `maxBatch` items are queued, or `drained` is called), so writes nobody waits for (the
+   * provisioning log's) go in fewer, larger flushes. 0 (the default) flushes at once: nothing a
+   * caller awaits may linger.
+   */
   constructor(
     private readonly flush: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 1000,
+    private readonly lingerMs = 0,
   ) {}
+
+  /** Resolves once everything submitted before the call is flushed (a lingering flush starts now). */
+  drained(): Promise<void> {
+    if (this.draining) this.hurry = true;
+    this.resumeLinger?.();
+    return this.idle;
+  }
 
   submit(items: readonly I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
       this.queued.push({ items, resolve, reject });
       if (!this.draining) void this.drain();
+      else if (this.resumeLinger && this.queuedItems() >= this.maxBatch) this.resumeLinger();
     });
   }
 
@@ -26,10 +46,32 @@ export class Batcher<I, O> {
     return (await this.submit([item]))[0] as O;
   }
 
+  private queuedItems(): number {
+    let n = 0;
+    for (const entry of this.queued) n += entry.items.length;
+    return n;
+  }
+
+  /** Waits up to lingerMs, or less when the batch fills or `drained` is called. */
+  private linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const resume = () => {
+        clearTimeout(timer);
+        this.resumeLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(resume, this.lingerMs);
+      this.resumeLinger = resume;
+    });
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
+    let markIdle!: () => void;
+    this.idle = new Promise<void>((resolve) => (markIdle = resolve));
     try {
       while (this.queued.length > 0) {
+        if (this.lingerMs > 0 && !this.hurry && this.queuedItems() < this.maxBatch) await this.linger();
         let taken = 0;
         let size = 0;
         while (taken < this.queued.length && (taken === 0 || size + this.queued[taken]!.items.length <= this.maxBatch)) size += this.queued[taken++]!.items.length;
@@ -47,6 +89,8 @@ export class Batcher<I, O> {
       }
     } finally {
       this.draining = false;
+      this.hurry = false;
+      markIdle();
     }
   }
 }

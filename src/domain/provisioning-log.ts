@@ -15,7 +15,8 @@ import type { Access } from './access/policy';
  * object touched, status and what the request asked to change.
  *
  * Writing costs the request nothing: the entry is handed over after the response is sent, and the
- * writes are group-committed (one insertMany for whatever arrived during the previous one). A
+ * writes are grouped (one insertMany for whatever arrives within LINGER_MS, and during the previous
+ * one); the composition root flushes what is left when it closes. A
  * tenant's log is bounded: entries older than `retentionDays` go, and all but the newest
  * `maxPerTenant` (trimmed by each process every TRIM_EVERY entries of a tenant, and on its first).
  * An entry lost to a crash between response and write is lost: the log is a diagnostic, the audit
@@ -30,6 +31,13 @@ export interface ProvisioningLogLimits {
 
 const TRIM_EVERY = 1000;
 
+/**
+ * How long the first entry of a batch waits for others (or until 500 are queued). Nobody waits
+ * for these writes, so under an IdP's load one insert carries tens of entries instead of two or
+ * three (a round trip is most of an entry's cost); an entry shows in the log up to this much later.
+ */
+const LINGER_MS = 50;
+
 export type ProvisioningLogEntry = Omit<ProvisioningLogDoc, '_id'>;
 
 export class ProvisioningLogWriter {
@@ -41,10 +49,19 @@ export class ProvisioningLogWriter {
     private readonly logger: Logger,
     private readonly limits: ProvisioningLogLimits,
   ) {
-    this.batcher = new Batcher(async (entries) => {
-      await repositoriesOf(models).provisioningLog.insertMany(entries);
-      return entries.map(() => null);
-    }, 500);
+    this.batcher = new Batcher(
+      async (entries) => {
+        await repositoriesOf(models).provisioningLog.insertMany(entries);
+        return entries.map(() => null);
+      },
+      500,
+      LINGER_MS,
+    );
+  }
+
+  /** Writes what is still lingering; resolves once it is written (or failed, logged). */
+  flush(): Promise<void> {
+    return this.batcher.drained();
   }
 
   record(entry: ProvisioningLogEntry): void {

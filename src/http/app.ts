@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
-import type { ProvisioningLogLimits } from '../domain/provisioning-log';
+import type { ProvisioningLogWriter } from '../domain/provisioning-log';
 import { getOnly } from './get-only';
 import type { Logger } from '../observability/logger';
 import type { ScimDeps } from '../scim/service/scim-deps';
@@ -25,8 +25,8 @@ export interface AppOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
-  /** Bounds of the provisioning log (src/domain/provisioning-log.ts). */
-  provisioningLog: ProvisioningLogLimits;
+  /** The provisioning log's writer (src/domain/provisioning-log.ts). */
+  provisioningLog: ProvisioningLogWriter;
   /** Fairness between tenants (src/scim/http/tenant-gate.ts). */
   tenantGate: { maxInFlight: number; maxQueuedPerTenant: number; maxInFlightShared: number };
   /** Every request answers within this many milliseconds (503 with Retry-After when it cannot). */

@@ -3,6 +3,9 @@ import { describeChange } from '../../src/domain/provisioning-log';
 import { repositoriesOf } from '../../src/persistence/repositories';
 import type { ProvisioningLogDoc } from '../../src/persistence/models';
 import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { createApiRuntime } from '../../src/runtime';
+import { silentLogger } from '../../src/observability/logger';
+import { scimClient } from '../helpers/stack';
 
 /**
  * The provisioning log: every SCIM request made with a tenant's token, 401s included when the
@@ -70,6 +73,16 @@ describe('the provisioning log', () => {
     }
     throw new Error(`no provisioning log entry matched; the log holds ${JSON.stringify((await log(query)).items.slice(0, 5))}`);
   };
+
+  it('when the API closes, then the entries still waiting to be grouped are written before the database goes', async () => {
+    // A second API process on the same database: its close flushes its own writer.
+    const api = await createApiRuntime(s.config, silentLogger, { db: s.runtime.db });
+    const agent = `close-flush/${Date.now()}`;
+    const sent = await Promise.all(Array.from({ length: 3 }, () => scimClient(api.app, s.token).get('/Users?count=1').set('User-Agent', agent)));
+    expect(sent.map((r) => r.status)).toEqual([200, 200, 200]);
+    await api.close();
+    expect(await s.runtime.deps.models.ProvisioningLog.collection.countDocuments({ tenantId: s.tenantId, userAgent: agent })).toBe(3);
+  });
 
   const scimWith = (authorization: string | undefined) => {
     const req = s.http.get('/scim/v2/Users?count=1').set('User-Agent', 'Okta SCIM Client 1.0.0');

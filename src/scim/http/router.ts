@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../../errors/app-error';
 import { authenticateScimToken, diagnoseScimAuthFailure } from '../../auth/scim-token';
-import { describeChange, ProvisioningLogWriter, type ProvisioningLogLimits } from '../../domain/provisioning-log';
+import { describeChange, type ProvisioningLogWriter } from '../../domain/provisioning-log';
 import { ScimTokenActivity } from '../../auth/scim-token-activity';
 import { logContext } from '../../observability/logger';
 import type { ScimDeps } from '../service/scim-deps';
@@ -25,7 +25,8 @@ export interface ScimRouterOptions {
   publicBaseUrl?: string;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
-  provisioningLog: ProvisioningLogLimits;
+  /** Where the router's requests are logged (built by the composition root, which flushes it on close). */
+  provisioningLog: ProvisioningLogWriter;
   /** SCIM requests run at once in this process (0: no limit) and per-tenant waiting bound (tenant-gate.ts). */
   maxInFlight: number;
   maxQueuedPerTenant: number;
@@ -84,7 +85,7 @@ export function scimRouter(deps: ScimDeps, opts: ScimRouterOptions): Router {
   const limiter = new TokenRateLimiter(opts.rateLimitPerMinute);
   const gate = new TenantGate(opts.maxInFlight, opts.maxQueuedPerTenant, opts.maxInFlightShared);
   const activity = new ScimTokenActivity(deps.models, deps.logger);
-  const provisioningLog = new ProvisioningLogWriter(deps.models, deps.logger, opts.provisioningLog);
+  const provisioningLog = opts.provisioningLog;
   const endpoints = new ScimEndpoints();
   const contexts = new WeakMap<Request, ScimContext>();
   const ctxOf = (req: Request): ScimContext => {
