@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { createRedisConnection } from './redis-connection';
 import type { Logger } from '../observability/logger';
-import { claimPriorities } from './tenant-demand';
+import { claimPrioritiesFor } from './tenant-demand';
+import { Batcher } from '../domain/batcher';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from './jobs';
 
 export interface JobProducer {
@@ -26,6 +27,8 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
   const bullPrefix = queuePrefix(prefix);
   const queue = new Queue(SYNC_QUEUE, { connection, prefix: bullPrefix });
   queue.on('error', (err) => logger.debug('producer queue error', { err }));
+  // Concurrent enqueues claim their priorities together: one transaction per tenant per flush.
+  const priorities = new Batcher<string, number>((tenantIds) => claimPrioritiesFor(connection, bullPrefix, tenantIds));
 
   return {
     async enqueue(name, data) {
@@ -39,7 +42,7 @@ export function createJobProducer(redisUrl: string, prefix: string, logger: Logg
       try {
         const add = async () => {
           // The tenant's recent demand sets the job's priority (fairness between tenants).
-          const [priority] = await claimPriorities(connection, bullPrefix, data.tenantId, 1);
+          const priority = await priorities.one(data.tenantId);
           await queue.add(name, data, jobOptions(name, data, priority));
         };
         await Promise.race([

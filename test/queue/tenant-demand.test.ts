@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/redis-connection';
 import { queuePrefix } from '../../src/queue/jobs';
 import { LIGHT_JOBS, WINDOW_MS, claimPriorities, claimPrioritiesFor, priorityForDemand } from '../../src/queue/tenant-demand';
+import { Queue } from 'bullmq';
+import { createJobProducer } from '../../src/queue/producer';
+import { SYNC_QUEUE } from '../../src/queue/jobs';
+import { silentLogger } from '../../src/observability/logger';
 
 let redis: RedisConnection;
 let prefix: string;
@@ -54,6 +58,29 @@ describe('priority from a tenant’s recent demand', () => {
     expect(priorities[40]).toBe(0);
     expect(priorities[41]).toBe(priorityForDemand(40));
     expect(priorities.slice(0, 40)).toEqual(Array.from({ length: 40 }, (_, i) => priorityForDemand(i)));
+  });
+
+  it('concurrent enqueues through the producer (their claims go together) get each job its own tenant’s priority, none counted twice', async () => {
+    const raw = `t${randomBytes(4).toString('hex')}`;
+    const producer = createJobProducer(process.env.REDIS_URL!, raw, silentLogger);
+    const queue = new Queue(SYNC_QUEUE, { connection: redis, prefix: queuePrefix(raw) });
+    try {
+      while ((await redis.ping()) !== 'PONG' || !(await producer.enqueue('user.changed', { tenantId: 'ten_warm', userId: 'usr_warm', version: 1, reason: 'created' })));
+      // The producer counts in real time: start well inside a window, so every claim lands in one bucket.
+      while (Date.now() % WINDOW_MS > WINDOW_MS - 3000) await new Promise((r) => setTimeout(r, 100));
+      const jobs = [...Array.from({ length: 40 }, (_, i) => ({ tenantId: 'ten_a', userId: `usr_a${i}` })), { tenantId: 'ten_b', userId: 'usr_b' }];
+      expect(await Promise.all(jobs.map((j) => producer.enqueue('user.changed', { ...j, version: 1, reason: 'created' })))).toEqual(jobs.map(() => true));
+      const stored = await queue.getJobs(['waiting', 'prioritized']);
+      const priorityOf = (userId: string) => stored.find((j) => (j.data as { userId: string }).userId === userId)?.opts.priority ?? 0;
+      expect(priorityOf('usr_b')).toBe(0);
+      // A's 40 jobs: demands 0..39 between them, each exactly once, whatever the order the claims went in.
+      const a = jobs.filter((j) => j.tenantId === 'ten_a').map((j) => priorityOf(j.userId));
+      expect(a.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => priorityForDemand(i)));
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await producer.close();
+    }
   });
 
   it('keeps its keys in the queue’s hash slot and lets them expire', async () => {
