@@ -29,6 +29,20 @@ function pendingPush(change: Pick<ResourceChange, 'audits' | 'groupChange'>): Re
   return Object.keys(push).length > 0 ? { $push: push } : {};
 }
 
+/** A document as inserted: attrs storable, its change's audit events kept on it until written (settleAuditMany). */
+function storedWithAudits<D extends StoredResource>(doc: D, audits: readonly AuditEventDoc[]): D {
+  return { ...doc, attrs: storableAttrs(doc.attrs), ...(audits.length ? { pendingAudit: audits } : {}) };
+}
+
+/** The per-document errors of an unordered write, by position, as errors of their own; undefined when the write failed as a whole. */
+function writeErrorsOf(err: unknown): Map<number, Error> | undefined {
+  const raw = (err as { writeErrors?: unknown } | null)?.writeErrors;
+  if (raw === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw : [raw]) as { index?: unknown; code?: unknown; errmsg?: unknown }[];
+  if (!list.every((e) => typeof e.index === 'number')) return undefined;
+  return new Map(list.map((e) => [e.index as number, Object.assign(new Error(typeof e.errmsg === 'string' ? e.errmsg : 'write error'), { code: e.code })]));
+}
+
 /** Documents read in batches from the database; close it to stop early. */
 export interface DocumentStream<D> extends AsyncIterable<D> {
   close(): Promise<void>;
@@ -137,7 +151,24 @@ export class ResourceStore<D extends StoredResource> {
   }
 
   async insert(doc: D, audits: AuditEventDoc[] = []): Promise<void> {
-    await this.model.collection.insertOne({ ...doc, attrs: storableAttrs(doc.attrs), ...(audits.length ? { pendingAudit: audits } : {}) } as never);
+    await this.model.collection.insertOne(storedWithAudits(doc, audits) as never);
+  }
+
+  /**
+   * Several documents (each with its audit events, as `insert`) in one unordered insertMany; each
+   * gets its own outcome, in order: null when stored, else its write error (`code` 11000 when a
+   * unique index refused it). Throws only when the outcome of each is unknown (the command failed).
+   */
+  async insertEach(writes: readonly { doc: D; audits: AuditEventDoc[] }[]): Promise<(Error | null)[]> {
+    if (writes.length === 0) return [];
+    try {
+      await this.model.collection.insertMany(writes.map((w) => storedWithAudits(w.doc, w.audits)) as never[], { ordered: false });
+      return writes.map(() => null);
+    } catch (err) {
+      const failed = writeErrorsOf(err);
+      if (!failed) throw err;
+      return writes.map((_, i) => failed.get(i) ?? null);
+    }
   }
 
   /** Documents holding audit events older than `cutoff` that a crashed request left unwritten. */

@@ -71,6 +71,12 @@ export async function runListQuery<D extends StoredResource>(opts: {
   defaultPageSize: number;
   maxPageSize: number;
   toScim: (doc: D) => Record<string, unknown>;
+  /**
+   * An attribute unique within the tenant (its stored path, e.g. `lc.userName`) and how to find the
+   * resource holding a value of it: a first page filtered by equality on it alone (the IdPs'
+   * lookup before each create) is answered by that, with nothing to count.
+   */
+  uniqueLookup?: { path: string; find: (tenantId: string, value: string) => Promise<D | null> };
 }): Promise<ListPage<D>> {
   const { store, view, tenantId, params } = opts;
   const count = Math.min(params.count ?? opts.defaultPageSize, opts.maxPageSize);
@@ -119,6 +125,12 @@ export async function runListQuery<D extends StoredResource>(opts: {
   const sort: MongoSort = compileSort(view, params.sortBy, params.sortOrder);
   const startIndex = Math.max(1, params.startIndex ?? 1);
   if (!predicate) {
+    const lookup = opts.uniqueLookup;
+    const value = lookup && Object.keys(query).length === 1 ? query[lookup.path] : undefined;
+    if (lookup && typeof value === 'string' && startIndex === 1 && count > 0) {
+      const found = await lookup.find(tenantId, value);
+      return { totalResults: found ? 1 : 0, startIndex, docs: found ? [found] : [] };
+    }
     const docs = count === 0 ? [] : await store.findByFilter(tenantId, query, { sort, skip: startIndex - 1, limit: count });
     // A first page that is not full holds every match: no count query (the IdPs' `userName eq` lookups).
     const totalResults = startIndex === 1 && count > 0 && docs.length < count ? docs.length : await store.countByFilter(tenantId, query);

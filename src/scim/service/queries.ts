@@ -6,6 +6,7 @@ import type { ScimContext } from './context';
 import { runListQuery, type ListPage, type ListParams } from './list-query';
 import { locationOf, toRepresentation } from './representation';
 import type { GroupsService } from './groups-service';
+import { Batcher } from '../../domain/batcher';
 
 export type Selection = { attributes?: string[]; excludedAttributes?: string[] };
 
@@ -15,10 +16,31 @@ export type Selection = { attributes?: string[]; excludedAttributes?: string[] }
  * when the selection includes them — one batched query per page, never per resource.
  */
 export class ScimQueries {
+  /**
+   * The IdPs' lookup by userName (Okta's before every create): concurrent lookups go together, one
+   * `$in` read per tenant per flush, none started before its request asked (Batcher). userName is
+   * unique within a tenant (the `tenantId, lc.userName` unique index), so each finds one user or none.
+   */
+  private readonly byUserName: Batcher<{ tenantId: string; userName: string }, UserDoc | null>;
+
   constructor(
     private readonly deps: ScimDeps,
     private readonly groups: GroupsService,
-  ) {}
+  ) {
+    const store = repositoriesOf(deps.models).users.scim;
+    this.byUserName = new Batcher(async (keys) => {
+      const byTenant = new Map<string, Set<string>>();
+      for (const k of keys) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, new Set()).get(k.tenantId)!).add(k.userName);
+      const found = new Map<string, Map<string, UserDoc>>();
+      await Promise.all(
+        [...byTenant].map(async ([tenantId, names]) => {
+          const docs = await store.findByFilter(tenantId, { 'lc.userName': names.size === 1 ? [...names][0] : { $in: [...names] } }, { sort: { _id: 1 }, skip: 0, limit: names.size });
+          found.set(tenantId, new Map(docs.map((d) => [d.lc.userName, d])));
+        }),
+      );
+      return keys.map((k) => found.get(k.tenantId)?.get(k.userName) ?? null);
+    });
+  }
 
   async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {
     const { registry, models, limits } = this.deps;
@@ -30,6 +52,7 @@ export class ScimQueries {
       defaultPageSize: limits.defaultPageSize,
       maxPageSize: limits.maxPageSize,
       toScim: (doc) => toRepresentation(registry, 'User', doc, ctx.baseUrl),
+      uniqueLookup: { path: 'lc.userName', find: (tenantId, userName) => this.byUserName.one({ tenantId, userName }) },
     });
     return { page, resources: await this.users(ctx, page.docs, params) };
   }

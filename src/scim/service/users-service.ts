@@ -13,6 +13,7 @@ import { audienceOf, isActive } from '../../domain/groups/user-identity';
 import { abandonPendingChange, completePendingChange, recordPendingChange } from '../../domain/recovery/pending-changes';
 import { applyPendingInvitations } from '../../domain/groups/invitations';
 import { markTenantUses } from '../../domain/tenants';
+import { Batcher } from '../../domain/batcher';
 import { automaticMembershipEvents } from '../../domain/groups/automatic-membership-audit';
 import { userChangeTrigger } from '../../domain/sync/user-change-trigger';
 import type { UserChangeReason } from '../../queue/jobs';
@@ -54,9 +55,18 @@ async function allOf<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 export class UsersService {
   private readonly store: ResourceStore<UserDoc>;
 
+  /**
+   * Concurrent creates insert together (group commit: one unordered insertMany per flush, never
+   * one started before the create asked); each create gets its own outcome, a refused userName
+   * included.
+   */
+  private readonly inserts: Batcher<{ doc: UserDoc; audits: AuditEventDoc[] }, Error | null>;
+
   constructor(private readonly deps: ScimDeps) {
     // SCIM does not see users whose deletion the deprovisioning breaker holds (the IdP deleted them).
     this.store = repositoriesOf(deps.models).users.scim;
+    const store = this.store;
+    this.inserts = new Batcher((writes) => store.insertEach(writes));
   }
 
   private breakerDeps() {
@@ -114,7 +124,8 @@ export class UsersService {
       updatedAt: now,
     };
     const audits = await this.auditsOf(ctx, 'user.created', undefined, doc);
-    await this.store.insert(doc, audits).catch((err) => rethrowDuplicate(err, uniquenessMessage(valid.attrs)));
+    const refused = await this.inserts.one({ doc, audits });
+    if (refused) rethrowDuplicate(refused, uniquenessMessage(valid.attrs));
     // Independent of each other: invitations add manual memberships; the audit trail and the job follow the write.
     const invite = async () => ((await tenant()).createChecks.invitations ? applyPendingInvitations(this.deps.models, this.deps.memberships, ctx.tenantId, doc) : { applied: [], failed: [] });
     const [invitations] = await Promise.all([invite(), this.afterWrite(ctx, audits, undefined, doc, 'created')]);

@@ -41,3 +41,22 @@ it('32 concurrent creates: each user has its user.created event when its respons
   expect(auditInserts).toBeGreaterThan(0);
   expect(auditInserts).toBeLessThan(32);
 });
+
+it('concurrent creates insert together and each gets its own outcome: one 201 per userName, 409 uniqueness for the rest, nothing half-written', async () => {
+  commands.length = 0;
+  // 24 creates of 8 userNames (three each), all at once: the inserts share unordered insertMany
+  // commands, and a refused document must not fail the others of its command.
+  const names = Array.from({ length: 24 }, (_, i) => `together.${i % 8}@example.com`);
+  const answers = await mapConcurrently(names, 24, (userName) => s.scim.post('/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName }));
+  const created = answers.filter((r) => r.status === 201);
+  expect(created.map((r) => r.body.userName as string).sort()).toEqual([...new Set(names)].sort());
+  for (const r of answers.filter((a) => a.status !== 201)) {
+    expect(r.status).toBe(409);
+    expect(r.body.scimType).toBe('uniqueness');
+  }
+  const stored = await s.runtime.deps.models.User.collection.find({ 'lc.userName': { $in: [...new Set(names)] } } as never, { projection: { pendingAudit: 1 } }).toArray();
+  expect(stored.map((u) => u._id).sort()).toEqual(created.map((r) => r.body.id as string).sort());
+  expect(stored.filter((u) => (u as { pendingAudit?: unknown[] }).pendingAudit?.length)).toEqual([]);
+  expect(await s.runtime.deps.models.AuditEvent.collection.countDocuments({ action: 'user.created', 'object.id': { $in: stored.map((u) => u._id) } })).toBe(8);
+  expect(commands.filter((c) => c === 'insert users').length).toBeLessThan(24);
+});

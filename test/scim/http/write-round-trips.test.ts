@@ -1,6 +1,7 @@
 import type { CommandStartedEvent } from 'mongodb';
 import { startTestStack, type TestStack } from '../../helpers/stack';
 import { expectStatus, fixture, fixtureWithIds } from './helpers';
+import { markTenantUses } from '../../../src/domain/tenants';
 
 /**
  * The database commands each SCIM write makes before it answers, per request shape the IdPs send
@@ -65,26 +66,42 @@ describe('SCIM user writes', () => {
   // Okta's user: created, replaced, deactivated, in this order.
   let id: string;
 
-  it("Okta's POST /Users: three checks side by side, the insert with its audit events, then the audit insert and its settling", async () => {
+  it("Okta's POST /Users: the tenant's settings, the insert with its audit events, then the audit insert and its settling", async () => {
     const commands = await commandsOf(async () => {
       id = expectStatus(await stack.scim.post('/Users', fixture('okta/post-user.json')), 201).body.id as string;
     });
     expect(commands).toEqual(
       [
-        // ∥ The tenant's allowed e-mail domains (the address's domain is new).
+        // The tenant's allowed e-mail domains (the address's domain is new), and what the tenant uses
+        // (TenantDoc.uses): no admin-API-created user and no invitation here, so neither is looked for.
         'find tenants',
-        // ∥ An admin-API user holding the userName, or (∥) one of the e-mail addresses: refused or adopted (safe linking).
-        'find users',
-        'find users',
         // The user, its audit events on it (pendingAudit) and its outbox mark: one single-document write.
         'insert users',
-        // ∥ Pending invitations for its address (they add memberships).
-        'find invitations',
         // ∥ The audit trail, written before the answer (group commit); then the events leave the user.
         'insert audit_events',
         'update users',
         // ∥ The attribute values seen (the console's value suggestions): an upsert per new value (locale).
         'update attribute_values',
+      ].sort(),
+    );
+  });
+
+  it("Okta's POST /Users in a tenant that has admin-API-created users and invitations: both are looked for", async () => {
+    await markTenantUses(stack.runtime.deps.models, stack.tenantId, 'adminCreatedUsers');
+    await markTenantUses(stack.runtime.deps.models, stack.tenantId, 'invitations');
+    const body = { ...fixture('okta/post-user.json'), userName: 'uses.both@example.com', emails: [{ primary: true, value: 'uses.both@example.com', type: 'work' }] };
+    const commands = await commandsOf(async () => expectStatus(await stack.scim.post('/Users', body), 201));
+    expect(commands).toEqual(
+      [
+        'find tenants',
+        // ∥ An admin-API user holding the userName, or (∥) one of the e-mail addresses: refused or adopted (safe linking).
+        'find users',
+        'find users',
+        'insert users',
+        // ∥ Pending invitations for its address (they add memberships).
+        'find invitations',
+        'insert audit_events',
+        'update users',
       ].sort(),
     );
   });
