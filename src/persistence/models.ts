@@ -682,6 +682,8 @@ function userSchema() {
   s.index({ tenantId: 1, inactiveSince: 1 });
   // The sweeper finishes deferred IdP deletions across tenants (like pendingAudit.at).
   s.index({ scimDeletedAt: 1 }, { sparse: true });
+  // A tenant's users being deleted (the few SCIM's user count leaves out: users-repository.ts SCIM_HIDDEN).
+  s.index({ tenantId: 1, scimDeletedAt: 1 }, { partialFilterExpression: { scimDeletedAt: { $exists: true } } });
   // A tenant's outbox: its pending count and oldest mark (sync status) from index entries alone.
   s.index({ tenantId: 1, 'sync.pendingSince': 1 });
   // A rule run's catch-up: the users written while it ran (rule-changed.ts), not every user.

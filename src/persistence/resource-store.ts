@@ -43,6 +43,17 @@ function writeErrorsOf(err: unknown): Map<number, Error> | undefined {
   return new Map(list.map((e) => [e.index as number, Object.assign(new Error(typeof e.errmsg === 'string' ? e.errmsg : 'write error'), { code: e.code })]));
 }
 
+/**
+ * The documents outside a store's scope, found without reading the rest: index-bounded reads whose
+ * results include every document outside it (and maybe some inside), and the test that tells them
+ * apart. Declared beside the scope it complements.
+ */
+export interface ScopeComplement {
+  candidates: Record<string, unknown>[];
+  projection: Record<string, 1>;
+  outside(doc: Record<string, unknown>): boolean;
+}
+
 /** Documents read in batches from the database; close it to stop early. */
 export interface DocumentStream<D> extends AsyncIterable<D> {
   close(): Promise<void>;
@@ -75,9 +86,16 @@ export class ResourceStore<D extends StoredResource> {
   /** The outbox marks of this collection (what the worker, the sweeper and monitoring read and clear). */
   readonly syncMarks: SyncMarks;
 
+  /**
+   * `complement`: how to find, by index-bounded reads, the few documents outside `scope`. A
+   * tenant's whole scope is then counted as all its documents (from index entries: MongoDB's
+   * COUNT_SCAN, the embedded server's covered count) less those, instead of reading every
+   * document to test the scope's conditions (a list page's totalResults, O(tenant) otherwise).
+   */
   constructor(
     private readonly model: Model<D>,
     private readonly scope: Record<string, unknown> = {},
+    private readonly complement?: ScopeComplement,
   ) {
     this.syncMarks = new SyncMarks(model);
   }
@@ -98,7 +116,19 @@ export class ResourceStore<D extends StoredResource> {
   }
 
   async countByFilter(tenantId: string, query: Record<string, unknown>): Promise<number> {
+    if (this.complement && Object.keys(query).length === 0) return this.countScope(tenantId, this.complement);
     return this.model.collection.countDocuments(this.within(tenantId, query));
+  }
+
+  /** Every document of the tenant in this store's scope, counted without reading them (see the constructor). */
+  private async countScope(tenantId: string, complement: ScopeComplement): Promise<number> {
+    const [all, ...candidates] = await Promise.all([
+      this.model.collection.countDocuments({ tenantId }),
+      ...complement.candidates.map((filter) => this.model.collection.find({ tenantId, ...filter } as never, { projection: complement.projection }).toArray()),
+    ]);
+    const outside = new Set<string>();
+    for (const doc of candidates.flat()) if (complement.outside(doc)) outside.add(String(doc._id));
+    return all - outside.size;
   }
 
   /**
