@@ -78,17 +78,17 @@ function pick(source: Record<string, unknown>, tree: SelectionTree): Record<stri
   return out;
 }
 
-/** Drop the selected keys; containers emptied by the removal are dropped too. */
+/** Drop the selected keys; containers emptied by the removal are dropped too. What is kept is shared with `source`, not copied (see projectResource). */
 function omit(source: Record<string, unknown>, tree: SelectionTree): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     const node = tree.get(key.toLowerCase());
     if (node === undefined) {
-      out[key] = structuredClone(value);
+      out[key] = value;
     } else if (node === WHOLE) {
       continue;
     } else if (Array.isArray(value)) {
-      const items = (value as unknown[]).map((item) => (isPlainObject(item) ? omit(item, node) : structuredClone(item))).filter((i) => !isEmptyValue(i));
+      const items = (value as unknown[]).map((item) => (isPlainObject(item) ? omit(item, node) : item)).filter((i) => !isEmptyValue(i));
       if (items.length > 0) out[key] = items;
     } else if (isPlainObject(value)) {
       const rest = omit(value, node);
@@ -112,8 +112,19 @@ function returnedOf(view: ResourceSchemaView, keys: readonly string[]): Returned
   return topDefinition(view, keys)?.returned ?? 'default';
 }
 
-/** Paths of every attribute and sub-attribute whose `returned` is in `kinds`. */
+const returnedPaths = new WeakMap<ResourceSchemaView, Map<string, string[][]>>();
+
+/** Paths of every attribute and sub-attribute whose `returned` is in `kinds` (a view's schema does not change: computed once per view and kinds, not per resource of a page). */
 function pathsReturned(view: ResourceSchemaView, kinds: readonly Returned[]): string[][] {
+  let byKinds = returnedPaths.get(view);
+  if (!byKinds) returnedPaths.set(view, (byKinds = new Map<string, string[][]>()));
+  const key = kinds.join(',');
+  let paths = byKinds.get(key);
+  if (!paths) byKinds.set(key, (paths = computePathsReturned(view, kinds)));
+  return paths;
+}
+
+function computePathsReturned(view: ResourceSchemaView, kinds: readonly Returned[]): string[][] {
   const paths: string[][] = [];
   const visit = (prefix: string[], definitions: readonly AttributeDefinition[]): void => {
     for (const d of definitions) {
@@ -130,6 +141,11 @@ function isPrefix(prefix: readonly string[], keys: readonly string[]): boolean {
   return prefix.length <= keys.length && prefix.every((k, i) => k.toLowerCase() === keys[i]?.toLowerCase());
 }
 
+/**
+ * RFC 7644 §3.4.2.5 on a representation. The result is a new object, but in the default mode it
+ * shares the values it keeps with `resource` (a list page's hundred users are not copied a second
+ * time): pass a representation built for this answer, and do not change it afterwards.
+ */
 export function projectResource(view: ResourceSchemaView, resource: Record<string, unknown>, selection: AttributeSelection): Record<string, unknown> {
   const includeMode = splitPaths(selection.attributes).length > 0;
   let out: Record<string, unknown>;
@@ -138,7 +154,8 @@ export function projectResource(view: ResourceSchemaView, resource: Record<strin
     const always = [['schemas'], ...pathsReturned(view, ['always'])];
     out = pick(resource, treeOf([...always, ...selectorKeyPaths(view, selection.attributes)]));
   } else {
-    out = structuredClone(resource);
+    // omit below copies what it keeps: no copy needed first.
+    out = resource;
   }
   const excluded = selectorKeyPaths(view, selection.excludedAttributes).filter((keys) => returnedOf(view, keys) !== 'always' && keys[0]?.toLowerCase() !== 'schemas');
   // "never" attributes are never returned; "request" ones only when asked for by name.

@@ -161,7 +161,7 @@ export class SchemaRegistry {
     return out;
   }
 
-  /** RFC 7644 §3.4.2.5 attributes / excludedAttributes on a SCIM JSON resource (id included). */
+  /** RFC 7644 §3.4.2.5 attributes / excludedAttributes on a SCIM JSON resource (id included); the result may share values with `resource` (projectResource). */
   project(type: ResourceTypeName, resource: Record<string, unknown>, selection: AttributeSelection): Record<string, unknown> {
     return projectResource(this.viewOf(type), resource, selection);
   }
