@@ -2,6 +2,7 @@ import { escapeRegex } from '../expressions/compile-mongo';
 import { conjunction } from './conjunction';
 import type { Models, UserDoc } from './models';
 import { ResourceStore, type DocumentStream, type ScopeComplement } from './resource-store';
+import { EARLIEST_DATE } from './sync-marks';
 
 /** What the domain reads of a user: its attributes and their lower-cased shadows (projection `attrs, lc`). */
 export type UserProfile = Pick<UserDoc, '_id' | 'attrs' | 'lc'>;
@@ -87,20 +88,14 @@ export type StreamedUser = Pick<UserDoc, '_id' | 'attrs' | 'createdAt' | 'update
 /** Users read in batches from an open cursor: iterate it, and close it when leaving early. */
 export type UserStream = DocumentStream<StreamedUser>;
 
-/**
- * SCIM users (indexes: `_id`; `tenantId, lc.userName` unique; `tenantId, attrs.externalId, _id`;
- * `tenantId, lc.emails, _id`; `tenantId, lc.terms, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
- * versioned writes are ResourceStore's.
- */
 /** The users SCIM shows: not those whose deletion the breaker holds, nor those an IdP's DELETE is removing. */
 const SCIM_VISIBLE = { 'hold.deleted': { $ne: true }, scimDeletedAt: { $exists: false } };
-
-const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
 
 /**
  * The users SCIM_VISIBLE leaves out, found by two date ranges on indexes: every held user (a held
  * deletion is a hold, which always has `since`) and every user being deleted (`scimDeletedAt`).
- * Both are few. Keep in step with SCIM_VISIBLE (test/persistence/scope-count.test.ts checks them).
+ * Both are few: deletions in progress, and the holds of a tripped breaker. Keep in step with
+ * SCIM_VISIBLE (test/persistence/scope-count.test.ts checks them together).
  */
 const SCIM_HIDDEN: ScopeComplement = {
   candidates: [{ 'hold.since': { $gte: EARLIEST_DATE } }, { scimDeletedAt: { $gte: EARLIEST_DATE } }],
@@ -108,6 +103,11 @@ const SCIM_HIDDEN: ScopeComplement = {
   outside: (doc) => (doc.hold as { deleted?: unknown } | undefined)?.deleted === true || doc.scimDeletedAt !== undefined,
 };
 
+/**
+ * SCIM users (indexes: `_id`; `tenantId, lc.userName` unique; `tenantId, attrs.externalId, _id`;
+ * `tenantId, lc.emails, _id`; `tenantId, lc.terms, _id`; `tenantId, _id`; `pendingAudit.at`; `sync.pendingSince`). The
+ * versioned writes are ResourceStore's.
+ */
 export class UsersRepository extends ResourceStore<UserDoc> {
   /** The users SCIM shows: not those whose deletion the deprovisioning breaker holds (they answer 404). */
   readonly scim: ResourceStore<UserDoc>;
