@@ -154,7 +154,7 @@ export function projectResource(view: ResourceSchemaView, resource: Record<strin
     const always = [['schemas'], ...pathsReturned(view, ['always'])];
     out = pick(resource, treeOf([...always, ...selectorKeyPaths(view, selection.attributes)]));
   } else {
-    // omit below copies what it keeps: no copy needed first.
+    // omit below builds a new object of what it keeps: nothing to copy first.
     out = resource;
   }
   const excluded = selectorKeyPaths(view, selection.excludedAttributes).filter((keys) => returnedOf(view, keys) !== 'always' && keys[0]?.toLowerCase() !== 'schemas');
