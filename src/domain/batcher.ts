@@ -8,6 +8,8 @@
 export class Batcher<I, O> {
   private queued: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
+  /** Items in `queued` (what a lingering flush compares with maxBatch). */
+  private queuedItems = 0;
   private resumeLinger: (() => void) | undefined;
   /** Set by `drained`: no flush lingers until the queue is empty. */
   private hurry = false;
@@ -37,19 +39,14 @@ export class Batcher<I, O> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
       this.queued.push({ items, resolve, reject });
+      this.queuedItems += items.length;
       if (!this.draining) void this.drain();
-      else if (this.resumeLinger && this.queuedItems() >= this.maxBatch) this.resumeLinger();
+      else if (this.resumeLinger && this.queuedItems >= this.maxBatch) this.resumeLinger();
     });
   }
 
   async one(item: I): Promise<O> {
     return (await this.submit([item]))[0] as O;
-  }
-
-  private queuedItems(): number {
-    let n = 0;
-    for (const entry of this.queued) n += entry.items.length;
-    return n;
   }
 
   /** Waits up to lingerMs, or less when the batch fills or `drained` is called. */
@@ -71,11 +68,12 @@ export class Batcher<I, O> {
     this.idle = new Promise<void>((resolve) => (markIdle = resolve));
     try {
       while (this.queued.length > 0) {
-        if (this.lingerMs > 0 && !this.hurry && this.queuedItems() < this.maxBatch) await this.linger();
+        if (this.lingerMs > 0 && !this.hurry && this.queuedItems < this.maxBatch) await this.linger();
         let taken = 0;
         let size = 0;
         while (taken < this.queued.length && (taken === 0 || size + this.queued[taken]!.items.length <= this.maxBatch)) size += this.queued[taken++]!.items.length;
         const batch = this.queued.splice(0, taken);
+        this.queuedItems -= size;
         try {
           const outcomes = await this.flush(batch.flatMap((entry) => entry.items));
           let at = 0;
@@ -93,4 +91,27 @@ export class Batcher<I, O> {
       markIdle();
     }
   }
+}
+
+/**
+ * A flush for the keys of several tenants: `read` once per tenant with that tenant's keys (in
+ * order) and answering each of them, the answers put back in the keys' order. Every read of a
+ * shared Batcher is per tenant (a query names its tenant: shard-targeted).
+ */
+export function perTenant<K extends { tenantId: string }, O>(read: (tenantId: string, keys: K[]) => Promise<O[]>): (keys: K[]) => Promise<O[]> {
+  return async (keys) => {
+    const byTenant = new Map<string, number[]>();
+    keys.forEach((k, i) => (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, []).get(k.tenantId)!).push(i));
+    const out = new Array<O>(keys.length);
+    await Promise.all(
+      [...byTenant].map(async ([tenantId, positions]) => {
+        const answers = await read(
+          tenantId,
+          positions.map((i) => keys[i]!),
+        );
+        positions.forEach((position, j) => (out[position] = answers[j]!));
+      }),
+    );
+    return out;
+  };
 }

@@ -2,6 +2,7 @@ import type { Model } from 'mongoose';
 import type { AuditEventDoc, GroupDoc, PendingGroupChange, UserDoc } from './models';
 import { conjunction } from './conjunction';
 import { SyncMarks } from './sync-marks';
+import { writeErrorsByIndex } from './duplicate-key';
 
 /** Ids per outbox mark update (one `$in` list). */
 const MARK_CHUNK = 1000;
@@ -32,15 +33,6 @@ function pendingPush(change: Pick<ResourceChange, 'audits' | 'groupChange'>): Re
 /** A document as inserted: attrs storable, its change's audit events kept on it until written (settleAuditMany). */
 function storedWithAudits<D extends StoredResource>(doc: D, audits: readonly AuditEventDoc[]): D {
   return { ...doc, attrs: storableAttrs(doc.attrs), ...(audits.length ? { pendingAudit: audits } : {}) };
-}
-
-/** The per-document errors of an unordered write, by position, as errors of their own; undefined when the write failed as a whole. */
-function writeErrorsOf(err: unknown): Map<number, Error> | undefined {
-  const raw = (err as { writeErrors?: unknown } | null)?.writeErrors;
-  if (raw === undefined) return undefined;
-  const list = (Array.isArray(raw) ? raw : [raw]) as { index?: unknown; code?: unknown; errmsg?: unknown }[];
-  if (!list.every((e) => typeof e.index === 'number')) return undefined;
-  return new Map(list.map((e) => [e.index as number, Object.assign(new Error(typeof e.errmsg === 'string' ? e.errmsg : 'write error'), { code: e.code })]));
 }
 
 /**
@@ -195,7 +187,7 @@ export class ResourceStore<D extends StoredResource> {
       await this.model.collection.insertMany(writes.map((w) => storedWithAudits(w.doc, w.audits)) as never[], { ordered: false });
       return writes.map(() => null);
     } catch (err) {
-      const failed = writeErrorsOf(err);
+      const failed = writeErrorsByIndex(err);
       if (!failed) throw err;
       return writes.map((_, i) => failed.get(i) ?? null);
     }

@@ -2,8 +2,7 @@ import type { Model } from 'mongoose';
 import type { DocumentStream } from './resource-store';
 import { readOptions, type ReadFrom } from './read-preference';
 
-/** The earliest date there is (JavaScript's): `$gte` it matches every date and nothing else. */
-/** The earliest date BSON holds: `{$gte: EARLIEST_DATE}` is "any date" as an index range (MongoDB and the embedded server bound it). */
+/** The earliest date there is (JavaScript's): `$gte` it matches every date and nothing else, as an index range. */
 export const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
 
 /** A document's sync mark as the sweeper reads it. */

@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger';
 import { auditEvent, writeAuditEvent, type AuditActor } from '../audit';
 import { userSummary, type UserSummary } from '../groups/user-identity';
 import { readSettings, type SettingsReader } from './settings';
-import { Batcher } from '../batcher';
+import { Batcher, perTenant } from '../batcher';
 
 /** The domains of a SCIM user's addresses: every e-mail value, and userName when it is an address. */
 function domainsOf(attrs: Record<string, unknown>): Set<string> {
@@ -72,23 +72,17 @@ function adminCreatedMatchOf(models: Models, key: CreateKey): Promise<UserDoc | 
   let reader = adminCreatedReaders.get(models);
   if (!reader) {
     const users = repositoriesOf(models).users;
-    reader = new Batcher(async (keys) => {
-      const byTenant = new Map<string, CreateKey[]>();
-      for (const k of keys) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, []).get(k.tenantId)!).push(k);
-      const found = new Map<string, UserDoc[]>();
-      await Promise.all(
-        [...byTenant].map(async ([tenantId, ks]) =>
-          found.set(tenantId, await users.findAdminCreatedAmong(tenantId, [...new Set(ks.map((k) => k.userName))], [...new Set(ks.flatMap((k) => k.emails))])),
-        ),
-      );
-      return keys.map((k) => {
-        const candidates = found.get(k.tenantId) ?? [];
-        const byName = candidates.find((u) => u.lc.userName === k.userName);
-        if (byName) return byName;
-        const byEmail = candidates.filter((u) => (u.lc.emails ?? []).some((e) => k.emails.includes(e)));
-        return byEmail.reduce<UserDoc | null>((lowest, u) => (lowest === null || u._id < lowest._id ? u : lowest), null);
-      });
-    });
+    reader = new Batcher(
+      perTenant(async (tenantId, keys: CreateKey[]) => {
+        const candidates = await users.findAdminCreatedAmong(tenantId, [...new Set(keys.map((k) => k.userName))], [...new Set(keys.flatMap((k) => k.emails))]);
+        return keys.map((k) => {
+          const byName = candidates.find((u) => u.lc.userName === k.userName);
+          if (byName) return byName;
+          const byEmail = candidates.filter((u) => (u.lc.emails ?? []).some((e) => k.emails.includes(e)));
+          return byEmail.reduce<UserDoc | null>((lowest, u) => (lowest === null || u._id < lowest._id ? u : lowest), null);
+        });
+      }),
+    );
     adminCreatedReaders.set(models, reader);
   }
   return reader.one(key);

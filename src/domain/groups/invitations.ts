@@ -6,7 +6,7 @@ import { newId } from '../../persistence/ids';
 import { repositoriesOf } from '../../persistence/repositories';
 import { AppError } from '../../errors/app-error';
 import { recordAudit } from '../audit';
-import { Batcher } from '../batcher';
+import { Batcher, perTenant } from '../batcher';
 import { markTenantUses } from '../tenants';
 import { membershipAccessState } from '../permissions/access-difference';
 import { permissionEngine } from '../permissions/engine';
@@ -209,13 +209,12 @@ function pendingInvitationsFor(models: Models, tenantId: string, emails: readonl
   let reader = pendingReaders.get(models);
   if (!reader) {
     const invitations = repositoriesOf(models).invitations;
-    reader = new Batcher(async (keys) => {
-      const byTenant = new Map<string, Set<string>>();
-      for (const k of keys) for (const e of k.emails) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, new Set()).get(k.tenantId)!).add(e);
-      const found = new Map<string, InvitationDoc[]>();
-      await Promise.all([...byTenant].map(async ([id, addresses]) => found.set(id, await invitations.pendingFor(id, [...addresses]))));
-      return keys.map((k) => (found.get(k.tenantId) ?? []).filter((inv) => k.emails.includes(inv.emailLower)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)));
-    });
+    reader = new Batcher(
+      perTenant(async (tenantId, keys: { tenantId: string; emails: readonly string[] }[]) => {
+        const pending = await invitations.pendingFor(tenantId, [...new Set(keys.flatMap((k) => k.emails))]);
+        return keys.map((k) => pending.filter((inv) => k.emails.includes(inv.emailLower)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)));
+      }),
+    );
     pendingReaders.set(models, reader);
   }
   return reader.one({ tenantId, emails });

@@ -1,6 +1,6 @@
 import type { MembershipDoc, Models, UserDoc } from '../../persistence/models';
 import { repositoriesOf } from '../../persistence/repositories';
-import { Batcher } from '../batcher';
+import { Batcher, perTenant } from '../batcher';
 
 export type UserSnapshot = Pick<UserDoc, '_id' | 'attrs' | 'sync' | 'createdAt' | 'updatedAt'>;
 export type MembershipSnapshot = Pick<MembershipDoc, 'groupId' | 'sources'>;
@@ -17,15 +17,12 @@ interface EvaluationReads {
 
 const readers = new WeakMap<Models, EvaluationReads>();
 
-/** Groups keys by tenant, runs one read per tenant, and answers in the keys' order. */
-function perTenant<V>(read: (tenantId: string, userIds: string[]) => Promise<Map<string, V>>, absent: V) {
-  return async (keys: UserKey[]): Promise<V[]> => {
-    const byTenant = new Map<string, string[]>();
-    for (const k of keys) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, []).get(k.tenantId)!).push(k.userId);
-    const found = new Map<string, Map<string, V>>();
-    await Promise.all([...byTenant].map(async ([tenantId, ids]) => found.set(tenantId, await read(tenantId, [...new Set(ids)]))));
-    return keys.map((k) => found.get(k.tenantId)?.get(k.userId) ?? absent);
-  };
+/** One read per tenant of its users' ids (each once), each key answered from the map or with `absent`. */
+function byUserIds<V>(read: (tenantId: string, userIds: string[]) => Promise<Map<string, V>>, absent: V) {
+  return perTenant<UserKey, V>(async (tenantId, keys) => {
+    const found = await read(tenantId, [...new Set(keys.map((k) => k.userId))]);
+    return keys.map((k) => found.get(k.userId) ?? absent);
+  });
 }
 
 /**
@@ -39,8 +36,8 @@ export function evaluationReadsOf(models: Models): EvaluationReads {
   if (!reads) {
     const repos = repositoriesOf(models);
     reads = {
-      users: new Batcher(perTenant(async (tenantId, ids) => new Map((await repos.users.findManyForEvaluation(tenantId, ids)).map((u) => [u._id, u as UserSnapshot | null])), null)),
-      memberships: new Batcher(perTenant((tenantId, ids) => repos.memberships.sourcesOfUsers(tenantId, ids), [] as MembershipSnapshot[])),
+      users: new Batcher(byUserIds(async (tenantId, ids) => new Map((await repos.users.findManyForEvaluation(tenantId, ids)).map((u) => [u._id, u as UserSnapshot | null])), null)),
+      memberships: new Batcher(byUserIds((tenantId, ids) => repos.memberships.sourcesOfUsers(tenantId, ids), [] as MembershipSnapshot[])),
     };
     readers.set(models, reads);
   }

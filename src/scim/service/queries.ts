@@ -6,7 +6,7 @@ import type { ScimContext } from './context';
 import { runListQuery, type ListPage, type ListParams } from './list-query';
 import { locationOf, toRepresentation } from './representation';
 import type { GroupsService } from './groups-service';
-import { Batcher } from '../../domain/batcher';
+import { Batcher, perTenant } from '../../domain/batcher';
 
 export type Selection = { attributes?: string[]; excludedAttributes?: string[] };
 
@@ -28,18 +28,14 @@ export class ScimQueries {
     private readonly groups: GroupsService,
   ) {
     const store = repositoriesOf(deps.models).users.scim;
-    this.byUserName = new Batcher(async (keys) => {
-      const byTenant = new Map<string, Set<string>>();
-      for (const k of keys) (byTenant.get(k.tenantId) ?? byTenant.set(k.tenantId, new Set()).get(k.tenantId)!).add(k.userName);
-      const found = new Map<string, Map<string, UserDoc>>();
-      await Promise.all(
-        [...byTenant].map(async ([tenantId, names]) => {
-          const docs = await store.findByFilter(tenantId, { 'lc.userName': names.size === 1 ? [...names][0] : { $in: [...names] } }, { sort: { _id: 1 }, skip: 0, limit: names.size });
-          found.set(tenantId, new Map(docs.map((d) => [d.lc.userName, d])));
-        }),
-      );
-      return keys.map((k) => found.get(k.tenantId)?.get(k.userName) ?? null);
-    });
+    this.byUserName = new Batcher(
+      perTenant(async (tenantId, keys: { tenantId: string; userName: string }[]) => {
+        const names = [...new Set(keys.map((k) => k.userName))];
+        const docs = await store.findByFilter(tenantId, { 'lc.userName': names.length === 1 ? names[0] : { $in: names } }, { sort: { _id: 1 }, skip: 0, limit: names.length });
+        const byName = new Map(docs.map((d) => [d.lc.userName, d]));
+        return keys.map((k) => byName.get(k.userName) ?? null);
+      }),
+    );
   }
 
   async listUsers(ctx: ScimContext, params: ListParams): Promise<{ page: ListPage<UserDoc>; resources: Record<string, unknown>[] }> {

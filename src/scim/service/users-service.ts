@@ -107,7 +107,8 @@ export class UsersService {
         tenant().then(({ createChecks }) => (createChecks.adminCreatedUsers ? refuseUnlinkedAdminUser(this.deps.models, ctx.tenantId, lc) : null)),
       );
       if (linked) return { doc: await this.adopt(ctx, linked, valid.attrs), memberless: false };
-    } else {
+    } else if (!(await tenant()).createChecks.adminCreatedUsers) {
+      // Recorded once, before the tenant's first admin-created user (the read is the one the invitations check uses below).
       await markTenantUses(this.deps.models, ctx.tenantId, 'adminCreatedUsers');
     }
     const now = new Date();
