@@ -54,8 +54,7 @@ export class ProvisioningLogWriter {
         await repositoriesOf(models).provisioningLog.insertMany(entries);
         return entries.map(() => null);
       },
-      500,
-      LINGER_MS,
+      { maxBatch: 500, lingerMs: LINGER_MS },
     );
   }
 

@@ -101,6 +101,13 @@ export async function applySourceChanges(writer: MembershipWriter, tenantId: str
   return totals;
 }
 
+/**
+ * Two flushes may run at once: each is a complete unit (its memberships, their events, their
+ * settle), ordered against other writers by the memberships' own updates as a second worker's
+ * would be, so a rule run's next chunk uses the database while its last one is being written.
+ */
+const AUDITED_FLUSHES = { concurrentFlushes: 2 };
+
 const auditedWriters = new WeakMap<MembershipsRepository, Batcher<AuditedMembershipChange, AuditedOutcome>>();
 
 /** One group-commit writer per memberships repository (i.e. per database connection of the process). */
@@ -123,7 +130,7 @@ function auditedWriterOf(writer: MembershipWriter): Batcher<AuditedMembershipCha
         [...new Map(emptied.map(({ item, id }) => [id, { tenantId: item.tenantId, membershipId: id }])).values()],
       );
       return outcomes;
-    });
+    }, AUDITED_FLUSHES);
     auditedWriters.set(writer.memberships, batcher);
   }
   return batcher;

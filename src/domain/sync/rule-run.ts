@@ -89,23 +89,42 @@ export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, 
     if (compiled) {
       // Only users of the target's audience match: the others' membership (if any) is removed below.
       const audience = groupAudienceOf(target!);
-      for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { after: progress.after, chunkSize, audience })) {
-        const matchedIds = new Set(chunk.matched.map((m) => m._id));
-        const remove: string[] = [];
-        while (next < holders.length && compareIds(holders[next] as string, chunk.rangeEnd) <= 0) {
-          const holder = holders[next++] as string;
-          if (!matchedIds.has(holder)) remove.push(holder);
+      // Pipelined: a chunk's writes run while the next chunk is read and its writes start (the
+      // audited writer runs two flushes at once); checkpoints stay in chunk order, each after its
+      // chunk and every chunk before it are written. A run that stops leaves at most one chunk
+      // past its checkpoint written: the resumed run finds those memberships made.
+      let written: Promise<void> = Promise.resolve();
+      try {
+        for await (const chunk of walkRuleMatches(deps, tenantId, compiled, { after: progress.after, chunkSize, audience })) {
+          const matchedIds = new Set(chunk.matched.map((m) => m._id));
+          const remove: string[] = [];
+          while (next < holders.length && compareIds(holders[next] as string, chunk.rangeEnd) <= 0) {
+            const holder = holders[next++] as string;
+            if (!matchedIds.has(holder)) remove.push(holder);
+          }
+          const add = [...matchedIds].filter((id) => !holderSet.has(id));
+          const fresh = new Set(add.filter((id) => !members.has(id)));
+          guard();
+          const applying = applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add, remove, fresh }]);
+          const before = written;
+          written = (async () => {
+            const applied = await applying;
+            await before;
+            progress.matched += matchedIds.size;
+            progress.added += applied.added;
+            progress.removed += applied.removed;
+            progress.after = chunk.rangeEnd;
+            await checkpoint();
+          })();
+          // Handled where awaited (below, or at the loop's end); this keeps a failure meanwhile from being "unhandled".
+          written.catch(() => undefined);
+          await before;
         }
-        const add = [...matchedIds].filter((id) => !holderSet.has(id));
-        const fresh = new Set(add.filter((id) => !members.has(id)));
-        guard();
-        const applied = await applySourceChanges(deps, tenantId, [{ groupId: rule.targetGroupId, source, ruleId, add, remove, fresh }]);
-        progress.matched += matchedIds.size;
-        progress.added += applied.added;
-        progress.removed += applied.removed;
-        progress.after = chunk.rangeEnd;
-        await checkpoint();
+      } finally {
+        // Leaving early (an error, a superseded checkpoint): nothing of this run may still be writing.
+        await written.catch(() => undefined);
       }
+      await written;
     }
     // Holders past the last user looked at (all of them when the rule gives nothing now).
     for (let i = next; i < holders.length; i += chunkSize) {
