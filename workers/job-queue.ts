@@ -4,7 +4,8 @@ import type { Logger } from '../src/observability/logger';
 import { SYNC_QUEUE, dedupId, jobOptions, queuePrefix, type JobName, type JobPayloads } from '../src/queue/jobs';
 import type { JobEnqueuer } from '../src/domain/sync/sync-deps';
 import { claimPriorities, claimPrioritiesFor } from '../src/queue/tenant-demand';
-import { recordJobOutcome, type JobOutcomeKind } from '../src/queue/tenant-job-stats';
+import { recordJobOutcomes, type JobOutcome, type JobOutcomeKind } from '../src/queue/tenant-job-stats';
+import { Batcher } from '../src/domain/batcher';
 
 export interface QueuedJob<N extends JobName = JobName> {
   name: N;
@@ -38,6 +39,11 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
   const queue = new Queue<JobPayloads[JobName], unknown, JobName>(SYNC_QUEUE, { connection, prefix: queuePrefix(prefix) });
   queue.on('error', (err) => logger.debug('worker queue error', { err }));
   const bullPrefix = queuePrefix(prefix);
+  // Outcome counts of jobs finishing together go in one transaction (monitoring figures only).
+  const outcomes = new Batcher<JobOutcome, void>(async (items) => {
+    await recordJobOutcomes(connection, bullPrefix, items);
+    return items.map(() => undefined);
+  });
 
   return {
     async enqueue(name, data) {
@@ -102,9 +108,10 @@ export function createWorkerJobQueue(redisUrl: string, prefix: string, logger: L
       }
     },
     async recordOutcome(tenantId, outcome) {
-      await recordJobOutcome(connection, bullPrefix, tenantId, outcome).catch((err) => logger.debug('could not record job outcome', { err }));
+      await outcomes.one({ tenantId, outcome, at: Date.now() }).catch((err: unknown) => logger.debug('could not record job outcomes', { err }));
     },
     async close() {
+      await outcomes.drained();
       await queue.close().catch(() => undefined);
       connection.disconnect();
     },

@@ -14,16 +14,42 @@ const MINUTE_MS = 60_000;
 const hourKey = (queuePrefix: string, tenantId: string, hour: number) => `${queuePrefix}:sync-stats:${tenantId}:h:${hour}`;
 const lastSuccessKey = (queuePrefix: string, tenantId: string) => `${queuePrefix}:sync-stats:${tenantId}:last-success`;
 
-/** Counts one finished job for its tenant; on success also records the time (last successful evaluation). */
-export async function recordJobOutcome(redis: RedisConnection, queuePrefix: string, tenantId: string, outcome: JobOutcomeKind, at = Date.now()): Promise<void> {
-  const hour = Math.floor(at / HOUR_MS);
-  const minute = Math.floor(at / MINUTE_MS);
-  const key = hourKey(queuePrefix, tenantId, hour);
-  const multi = redis
-    .multi()
-    .hincrby(key, `${outcome}:${minute}`, 1)
-    .pexpire(key, 3 * HOUR_MS);
-  if (outcome === 'completed') multi.set(lastSuccessKey(queuePrefix, tenantId), String(at), 'PX', 30 * 24 * HOUR_MS);
+/** Sets KEYS[1] to ARGV[1] (a time) unless it holds a later one: workers' completions may arrive out of order. */
+const SET_IF_LATER = `local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 0`;
+
+/** One finished job, as counted for its tenant. */
+export interface JobOutcome {
+  tenantId: string;
+  outcome: JobOutcomeKind;
+  /** When it finished (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * Counts finished jobs in one transaction: one increment per tenant, hour and minute bucket
+ * (whatever the number of jobs in it), and per tenant the latest success (last successful
+ * evaluation). A busy worker's
+ * completions go together this way (workers/job-queue.ts) instead of a transaction each.
+ */
+export async function recordJobOutcomes(redis: RedisConnection, queuePrefix: string, outcomes: readonly JobOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const increments = new Map<string, Map<string, number>>();
+  const lastSuccess = new Map<string, number>();
+  for (const { tenantId, outcome, at } of outcomes) {
+    const key = hourKey(queuePrefix, tenantId, Math.floor(at / HOUR_MS));
+    const field = `${outcome}:${Math.floor(at / MINUTE_MS)}`;
+    const fields = increments.get(key) ?? increments.set(key, new Map()).get(key)!;
+    fields.set(field, (fields.get(field) ?? 0) + 1);
+    if (outcome === 'completed') lastSuccess.set(tenantId, Math.max(at, lastSuccess.get(tenantId) ?? 0));
+  }
+  const multi = redis.multi();
+  for (const [key, fields] of increments) {
+    for (const [field, n] of fields) multi.hincrby(key, field, n);
+    multi.pexpire(key, 3 * HOUR_MS);
+  }
+  for (const [tenantId, at] of lastSuccess) multi.eval(SET_IF_LATER, 1, lastSuccessKey(queuePrefix, tenantId), String(at), String(30 * 24 * HOUR_MS));
   await multi.exec();
 }
 
