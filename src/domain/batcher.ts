@@ -1,15 +1,4 @@
-/**
- * Group commit with answers: what callers submit while a flush runs goes together in the next one,
- * and each caller gets the outcomes of its own items. An idle batcher flushes at once (a lone
- * caller waits for nothing); under load N concurrent callers share one flush. A flush starts after
- * every submission it carries, so a read made this way is never older than its caller's request.
- * A caller's items stay together (a flush may exceed `maxBatch` by one submission).
- *
- * With `concurrentFlushes` above 1, a flush may start while earlier ones run (up to that many at
- * once): for writes whose flushes are independent of each other's order (each is a complete unit,
- * as an audited membership flush is), so that one caller's next batch can use the database while
- * its previous one is still being written. The default, 1, runs them one after another.
- */
+/** How a Batcher groups its callers' items and runs its flushes. */
 export interface BatcherOptions {
   /** Items per flush (a caller's submission is never split). */
   maxBatch?: number;
@@ -22,6 +11,19 @@ export interface BatcherOptions {
   /** Flushes running at once (default 1). */
   concurrentFlushes?: number;
 }
+
+/**
+ * Group commit with answers: what callers submit while a flush runs goes together in the next one,
+ * and each caller gets the outcomes of its own items. An idle batcher flushes at once (a lone
+ * caller waits for nothing); under load N concurrent callers share one flush. A flush starts after
+ * every submission it carries, so a read made this way is never older than its caller's request.
+ * A caller's items stay together (a flush may exceed `maxBatch` by one submission).
+ *
+ * With `concurrentFlushes` above 1, a flush may start while earlier ones run (up to that many at
+ * once): for writes whose flushes are independent of each other's order (each is a complete unit,
+ * as an audited membership flush is), so that one caller's next batch can use the database while
+ * its previous one is still being written. The default, 1, runs them one after another.
+ */
 export class Batcher<I, O> {
   private queued: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;

@@ -30,8 +30,8 @@ export interface JobOutcome {
 /**
  * Counts finished jobs in one transaction: one increment per tenant, hour and minute bucket
  * (whatever the number of jobs in it), and per tenant the latest success (last successful
- * evaluation). A busy worker's
- * completions go together this way (workers/job-queue.ts) instead of a transaction each.
+ * evaluation). A busy worker's completions go together this way (workers/job-queue.ts) instead of
+ * a transaction each.
  */
 export async function recordJobOutcomes(redis: RedisConnection, queuePrefix: string, outcomes: readonly JobOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;

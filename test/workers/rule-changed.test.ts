@@ -157,6 +157,39 @@ describe('rule runs: resumable and superseded', () => {
     expect(await s.holders(target, `rule:${rule.id}`)).toEqual([...users.all].sort());
   });
 
+  it('while a chunk is being written the next is read and written beside it, and the saved position never passes a chunk not yet written', async () => {
+    const target = await s.internalGroup('Pipelined');
+    const rule = await s.createRule({ name: 'Pipelined', expression: 'userName sw "r"', targetGroupId: target });
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let savedWhileFirstHeld: unknown = 'not read';
+    const run = runRule(
+      depsWith(async (call) => {
+        // The first chunk's write is held after its memberships are made; the second chunk's goes on beside it.
+        if (call === 1) await firstHeld;
+        if (call === 2) {
+          // Outside this write (it goes on): time for the second chunk to finish and try its checkpoint.
+          setTimeout(() => {
+            void ruleDoc(s, rule.id).then((doc) => {
+              savedWhileFirstHeld = doc?.progress?.after;
+              releaseFirst();
+            });
+          }, 200);
+        }
+      }),
+      s.tenantId,
+      rule.id,
+      { chunkSize: 5 },
+    );
+    expect(await run).toMatchObject({ outcome: 'completed', matched: 30, added: 30 });
+    // Without the pipeline the second write never starts while the first is held (the run hangs);
+    // with the checkpoints out of order the second chunk's position is saved before the first's.
+    expect(savedWhileFirstHeld).toBeUndefined();
+    expect(await s.holders(target, `rule:${rule.id}`)).toEqual([...users.all].sort());
+    const events = await s.runtime.deps.models.AuditEvent.collection.countDocuments({ tenantId: s.tenantId, action: 'membership.added', 'actor.id': rule.id });
+    expect(events).toBe(30);
+  });
+
   it('when the rule changes during a run, then the run stops (superseded) and the newer version runs in full', async () => {
     const target = await s.internalGroup('Sales only');
     const rule = await s.createRule({ name: 'Sales', expression: 'department eq "Sales"', targetGroupId: target });
