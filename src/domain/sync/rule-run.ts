@@ -34,8 +34,9 @@ class Superseded extends Error {}
  * Resumable: after each chunk the position and counters are saved on the rule (`progress`), so a
  * worker that dies mid-run is followed by one that continues from there. Superseded: every
  * checkpoint is conditional on the rule's `sync.version` still being the one this run serves;
- * a newer edit makes the run stop at its next chunk. At the end the rule's pending mark is
- * cleared only for that version (a deleted rule's tombstone is removed instead).
+ * a newer edit makes the run stop at its next checkpoint (the chunk being written beside it is
+ * finished first). At the end the rule's pending mark is cleared only for that version (a
+ * deleted rule's tombstone is removed instead).
  */
 export async function runRule(deps: SyncDeps, tenantId: string, ruleId: string, opts: RuleRunOptions = {}): Promise<RuleRunOutcome> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
