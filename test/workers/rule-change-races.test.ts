@@ -89,9 +89,18 @@ describe('a rule change raced by user and group changes', () => {
           const real = new MembershipsRepository(models);
           const racing = Object.create(real) as MembershipsRepository;
           let chunk = 0;
+          // A run writes a chunk while the next one's write starts: the changes before each chunk are
+          // made in chunk order, one chunk's after the last's (the harness's queue work never overlaps).
+          let racesDone: Promise<void> = Promise.resolve();
           racing.applyAudited = async (...args: Parameters<MembershipsRepository['applyAudited']>) => {
-            chunk++;
-            for (const slot of schedule.filter((x) => x.beforeChunk === chunk)) {
+            const thisChunk = ++chunk;
+            const races = racesDone.then(() => raceBefore(thisChunk));
+            racesDone = races.catch(() => undefined);
+            await races;
+            return real.applyAudited(...args);
+          };
+          const raceBefore = async (chunkNumber: number) => {
+            for (const slot of schedule.filter((x) => x.beforeChunk === chunkNumber)) {
               const touched = new Set<string>();
               for (const c of slot.changes) {
                 const userId = users[c.user]!;
@@ -114,7 +123,6 @@ describe('a rule change raced by user and group changes', () => {
               for (const userId of touched) await evaluateUser(plain, s.tenantId, userId);
               await s.queue.obliterate({ force: true });
             }
-            return real.applyAudited(...args);
           };
           const deps: ProcessorDeps = { ...plain, memberships: racing, queue, signal: new AbortController().signal, chunkSize };
           const result = await processRuleChanged(deps, { tenantId: s.tenantId, ruleId: rule.id, version });
