@@ -96,6 +96,9 @@ describe('operator console in Chromium', () => {
     // The fixtures' SCIM writes were the IdP's last requests (a success right after a success may
     // not be written for a few seconds: src/auth/scim-token-activity.ts); a failure is written at once.
     await s.scim.get('/Users/no-such-user').set('User-Agent', 'Okta SCIM Client');
+    // The log entry is written after the answer (the log's writer waits up to 50 ms for more): the
+    // page reads the last request once, so it opens when the API has the entry.
+    for (let i = 0; i < 400 && (await s.admin.get('/provisioning-log?outcome=failed')).body.items.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     await page.goto(`${base}/console/#/connect`);
     await expect(page.getByLabel('SCIM base URL').inputValue()).resolves.toBe(`${base}/scim/v2`);
     await page.getByTestId('last-request').getByText('Failed: GET /Users/no-such-user → 404').waitFor();
