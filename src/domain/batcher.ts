@@ -12,6 +12,13 @@ export interface BatcherOptions {
   concurrentFlushes?: number;
 }
 
+/** One caller's items, and how its promise is settled. */
+interface Submission<I, O> {
+  items: readonly I[];
+  resolve: (outcomes: O[]) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Group commit with answers: what callers submit while a flush runs goes together in the next one,
  * and each caller gets the outcomes of its own items. An idle batcher flushes at once (a lone
@@ -25,7 +32,7 @@ export interface BatcherOptions {
  * its previous one is still being written. The default, 1, runs them one after another.
  */
 export class Batcher<I, O> {
-  private queued: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[] = [];
+  private queued: Submission<I, O>[] = [];
   private draining = false;
   /** Items in `queued` (what a lingering flush compares with maxBatch). */
   private queuedItems = 0;
@@ -75,7 +82,7 @@ export class Batcher<I, O> {
   }
 
   /** One flush of `batch`; answers each caller (never rejects: a failure rejects the callers). */
-  private async run(batch: { items: readonly I[]; resolve: (outcomes: O[]) => void; reject: (err: unknown) => void }[]): Promise<void> {
+  private async run(batch: Submission<I, O>[]): Promise<void> {
     try {
       const outcomes = await this.flush(batch.flatMap((entry) => entry.items));
       let at = 0;
