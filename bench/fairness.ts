@@ -14,7 +14,9 @@
  *     membership being visible through the admin API (`GET /admin/v1/groups/{id}/members`, polled).
  *  2. Loaded: A imports N users as Okta does (for each: the lookup, then `POST /Users`; C in flight,
  *     default 16; a 429 is waited out for its `Retry-After` and sent again, as Okta does) while B goes
- *     on making one change a second until the import ends. The same figures for B.
+ *     on making one change a second until the import ends. The same figures for B. A's client runs in
+ *     a thread of its own (bench/fairness-import.ts), so B's timings do not include the benchmark's
+ *     own event loop serving A's responses.
  *  3. Nothing starved: until A's changes are all applied (the outbox empty), then A's rule group is
  *     checked member by member.
  *  4. Idle again: B's M changes once more, A done. On a shared machine the two idle figures bracket
@@ -26,23 +28,22 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import { signAdminToken } from '../src/auth/admin-jwt';
 import { loadConfig } from '../src/config/config';
 import { createTenant } from '../src/domain/tenants';
 import { projectRoot } from '../src/local-env';
 import { connectDatabase } from '../src/persistence/mongo';
-import { percentile, send, type RequestSpec } from './load';
+import { CORE_USER, ENTERPRISE, PATCH_OP, sleep, TenantClient } from './fairness-client';
+import type { ImportMessage, ImportOrder } from './fairness-import';
+import { percentile } from './load';
 
 const started = Date.now();
 const progress = (m: string) => process.stderr.write(`[fairness +${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,53 +85,6 @@ function start(role: 'api' | 'worker', env: Record<string, string>): Promise<Pro
   });
 }
 
-/** One tenant's HTTP client: SCIM as its IdP, the admin API as its operator. */
-class TenantClient {
-  readonly agent: http.Agent;
-  constructor(
-    readonly port: number,
-    private readonly scimToken: string,
-    private readonly adminToken: string,
-    maxSockets: number,
-  ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets });
-  }
-  private spec(kind: 'scim' | 'admin', method: RequestSpec['method'], path: string, body?: unknown): RequestSpec {
-    const scim = kind === 'scim';
-    return {
-      method,
-      path: `${scim ? '/scim/v2' : '/admin/v1'}${path}`,
-      headers: { authorization: `Bearer ${scim ? this.scimToken : this.adminToken}`, 'content-type': scim ? 'application/scim+json' : 'application/json' },
-      expectStatus: 0,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    };
-  }
-  /**
-   * A SCIM request as an IdP sends it: a 429 is waited out for its Retry-After and sent again (the
-   * time waited is the client's, reported apart). Returns the body and the server's latency.
-   */
-  async scim(method: RequestSpec['method'], path: string, expect: number, body?: unknown): Promise<{ body: unknown; ms: number; throttled: number }> {
-    let throttled = 0;
-    for (;;) {
-      const t = performance.now();
-      const res = await send(this.agent, this.port, this.spec('scim', method, path, body));
-      const ms = performance.now() - t;
-      if (res.status === 429) {
-        throttled++;
-        await sleep(Number(res.headers['retry-after'] ?? 1) * 1000);
-        continue;
-      }
-      if (res.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
-      return { body: res.body.length ? JSON.parse(res.body.toString('utf8')) : undefined, ms, throttled };
-    }
-  }
-  async admin<T>(method: RequestSpec['method'], path: string, expect: number, body?: unknown): Promise<T> {
-    const res = await send(this.agent, this.port, this.spec('admin', method, path, body));
-    if (res.status !== expect) throw new Error(`${method} /admin/v1${path}: expected ${expect}, got ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
-    return JSON.parse(res.body.toString('utf8')) as T;
-  }
-}
-
 interface Figures {
   changes: number;
   scimRequests: number;
@@ -139,10 +93,16 @@ interface Figures {
   appliedP50Ms: number;
   appliedP95Ms: number;
   appliedMaxMs: number;
+  /** The same requests as the API timed them (its provisioning log: from authentication, gate wait included, to the answer; whole ms). */
+  serverP50Ms: number;
+  serverP95Ms: number;
+  /** This process's own event-loop delay while B ran (p99): time B's timers spent waiting on the client, not the server. */
+  clientLoopDelayP99Ms: number;
 }
 
-function figures(scim: number[], applied: number[]): Figures {
+function figures(scim: number[], applied: number[], server: number[], loop: IntervalHistogram): Figures {
   const s = [...scim].sort((a, b) => a - b);
+  const v = [...server].sort((a, b) => a - b);
   const a = [...applied].sort((x, y) => x - y);
   const r = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -153,6 +113,9 @@ function figures(scim: number[], applied: number[]): Figures {
     appliedP50Ms: r(percentile(a, 50)),
     appliedP95Ms: r(percentile(a, 95)),
     appliedMaxMs: r(a[a.length - 1] ?? NaN),
+    serverP50Ms: r(percentile(v, 50)),
+    serverP95Ms: r(percentile(v, 95)),
+    clientLoopDelayP99Ms: r(loop.percentile(99) / 1e6),
   };
 }
 
@@ -163,6 +126,8 @@ class ChangeMaker {
     private readonly c: TenantClient,
     private readonly users: { id: string; userName: string }[],
     private readonly groupId: string,
+    /** B's SCIM requests between two times, as the API logged them (durationMs). */
+    private readonly serverTimes: (from: Date, to: Date) => Promise<number[]>,
   ) {
     for (const u of users) this.flips.set(u.id, false);
   }
@@ -171,6 +136,9 @@ class ChangeMaker {
     const scim: number[] = [];
     const applied: number[] = [];
     let i = 0;
+    const from = new Date();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     while (!until() && applied.length < maxChanges) {
       const tick = performance.now();
       const user = this.users[i++ % this.users.length]!;
@@ -192,14 +160,17 @@ class ChangeMaker {
       const rest = 1000 - (performance.now() - tick);
       if (rest > 0) await sleep(rest);
     }
-    return figures(scim, applied);
+    loop.disable();
+    const to = new Date();
+    await sleep(500); // the provisioning log's writer lingers before it writes
+    return figures(scim, applied, await this.serverTimes(from, to), loop);
   }
 }
 
 async function main() {
   const users = Number(option('users', '50000'));
   const concurrency = Number(option('concurrency', '16'));
-  const idleChanges = Number(option('idle-changes', '30'));
+  const idleChanges = Number(option('idle-changes', '100'));
   const dataDir = join(projectRoot, '.data', 'bench-fairness');
   const script = join(projectRoot, 'scripts', 'services.sh');
   const svcEnv = { ...process.env, SCIM_DATA_DIR: dataDir, SCIM_EMBEDDED_MONGO_BACKEND: 'memory' };
@@ -229,7 +200,7 @@ async function main() {
     procs.push(await start('worker', env));
     progress(`API pid ${api.pid} on 127.0.0.1:${api.port}, worker pid ${procs[1]!.pid}; ${cpus().length} cores`);
     const adminToken = (tenantId: string) => signAdminToken(config.adminJwt, { sub: 'usr_operator', tenant: tenantId, role: 'admin', kind: 'operator' }, 86_400);
-    const a = new TenantClient(api.port!, tenantA.scimToken, adminToken(tenantA.tenantId), concurrency);
+    const a = new TenantClient(api.port!, tenantA.scimToken, adminToken(tenantA.tenantId), 2);
     const b = new TenantClient(api.port!, tenantB.scimToken, adminToken(tenantB.tenantId), 2);
     const ruleGroup = async (c: TenantClient) => {
       const group = await c.admin<{ id: string }>('POST', '/groups', 201, { name: 'Sales team' });
@@ -245,7 +216,11 @@ async function main() {
       bUsers.push({ id: (created.body as { id: string }).id, userName });
     }
     await sleep(2000);
-    const maker = new ChangeMaker(b, bUsers, groupB.groupId);
+    const logged = async (from: Date, to: Date) => {
+      const entries = await db.models.ProvisioningLog.collection.find({ tenantId: tenantB.tenantId, at: { $gte: from, $lte: to } } as never, { projection: { durationMs: 1 } }).toArray();
+      return entries.map((e) => Number((e as { durationMs?: number }).durationMs ?? NaN)).filter((n) => !Number.isNaN(n));
+    };
+    const maker = new ChangeMaker(b, bUsers, groupB.groupId, logged);
     // Warm-up (JIT, connections, caches), not counted: with 3 changes the first idle p95 was about
     // twice the "idle again" one on a quiet machine, which flattered the ratios.
     await maker.run(() => false, 20);
@@ -255,44 +230,36 @@ async function main() {
     progress(`idle: ${JSON.stringify(idle)}`);
 
     progress(`loaded: A imports ${users} users (${concurrency} in flight) while B goes on`);
-    let next = 0;
-    let done = 0;
+    // A is its own IdP: a thread with its own event loop (bench/fairness-import.ts says why).
+    const order: ImportOrder = { port: api.port!, scimToken: tenantA.scimToken, adminToken: adminToken(tenantA.tenantId), users, concurrency };
+    const importer = new Worker(join(__dirname, 'fairness-import.js'), { workerData: order });
     let importing = true;
-    let throttled = 0;
-    const aCreates: number[] = [];
-    const sales = new Set<string>();
-    const t0 = performance.now();
-    let lastReport = t0;
-    const importLoop = async () => {
-      for (let i = next++; i < users; i = next++) {
-        const userName = `a${i}@a.example.com`;
-        const department = i % 4 === 0 ? 'Sales' : 'Support';
-        const lookup = await a.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`, 200);
-        const created = await a.scim('POST', '/Users', 201, { schemas: [CORE_USER, ENTERPRISE], userName, active: true, [ENTERPRISE]: { department } });
-        throttled += lookup.throttled + created.throttled;
-        aCreates.push(created.ms);
-        if (department === 'Sales') sales.add((created.body as { id: string }).id);
-        done++;
-        if (performance.now() - lastReport > 10_000) {
-          lastReport = performance.now();
-          const rate = done / ((performance.now() - t0) / 1000);
-          progress(`import: ${done}/${users} users (${rate.toFixed(0)}/s, ~${Math.ceil((users - done) / rate)} s left, ${throttled} answered 429)`);
-        }
-      }
-    };
-    const importing$ = Promise.all(Array.from({ length: concurrency }, importLoop)).finally(() => {
+    const imported = new Promise<Extract<ImportMessage, { kind: 'done' }>>((resolve, reject) => {
+      importer.on('message', (m: ImportMessage) => {
+        if (m.kind === 'progress') progress(`import: ${m.done}/${users} users (${m.perSecond.toFixed(0)}/s, ~${Math.ceil((users - m.done) / m.perSecond)} s left, ${m.throttled} answered 429)`);
+        else if (m.kind === 'done') resolve(m);
+        else reject(new Error(`A's import failed: ${m.error}`));
+      });
+      importer.once('error', reject);
+      importer.once('exit', (code) => reject(new Error(`A's import thread exited (${code})`)));
+    }).finally(() => {
       importing = false;
     });
+    imported.catch(() => undefined); // handled where it is awaited; B's loop ends on it either way
     // B starts once A's import is under way (its backlog building).
     await sleep(3000);
     const loaded = await maker.run(() => !importing, Number.MAX_SAFE_INTEGER);
-    await importing$;
-    const importSeconds = (performance.now() - t0) / 1000;
+    const importDone = await imported;
+    await importer.terminate();
+    const importEnded = performance.now();
+    const { importSeconds, throttled } = importDone;
+    const sales = new Set(importDone.salesIds);
     progress(`loaded: ${JSON.stringify(loaded)}; import done in ${importSeconds.toFixed(1)} s`);
 
     progress('waiting for A to converge (nothing starved)');
     const pending = { tenantId: tenantA.tenantId, 'sync.pendingSince': { $exists: true } } as never;
     let lastPending = -1;
+    let lastReport = performance.now();
     for (;;) {
       const n = await db.models.User.collection.countDocuments(pending);
       if (n === 0) break;
@@ -303,14 +270,13 @@ async function main() {
       lastPending = n;
       await sleep(500);
     }
-    const convergedAfterImportSeconds = (performance.now() - t0) / 1000 - importSeconds;
+    const convergedAfterImportSeconds = (performance.now() - importEnded) / 1000;
     const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenantA.tenantId, groupId: groupA.groupId, sources: `rule:${groupA.ruleId}` });
     if (holders !== sales.size) throw new Error(`A's rule group holds ${holders}, expected ${sales.size}`);
     progress(`A converged ${convergedAfterImportSeconds.toFixed(1)} s after its import; its rule group exact (${holders})`);
     progress(`idle again: B makes ${idleChanges} changes, A done`);
     const idleAfter = await maker.run(() => false, idleChanges);
     progress(`idle again: ${JSON.stringify(idleAfter)}`);
-    aCreates.sort((x, y) => x - y);
     const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
     const result = {
       date: new Date().toISOString(),
@@ -325,7 +291,7 @@ async function main() {
         users,
         importSeconds: Math.round(importSeconds * 10) / 10,
         createsPerSecond: Math.round(users / importSeconds),
-        createP95Ms: Math.round(percentile(aCreates, 95)),
+        createP95Ms: Math.round(importDone.createP95Ms),
         answered429: throttled,
         convergedAfterImportSeconds: Math.round(convergedAfterImportSeconds * 10) / 10,
         ruleGroupExact: true,
