@@ -196,7 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     scim: {
       rateLimitPerMinute: int(env, 'SCIM_RATE_LIMIT_PER_MINUTE', 12000, 1, 10_000_000),
       maxInFlight: int(env, 'SCIM_MAX_IN_FLIGHT', 8, 0, 10_000),
-      maxInFlightShared: int(env, 'SCIM_MAX_IN_FLIGHT_SHARED', 2, 0, 10_000),
+      maxInFlightShared: int(env, 'SCIM_MAX_IN_FLIGHT_SHARED', 1, 0, 10_000),
       maxQueuedPerTenant: int(env, 'SCIM_MAX_QUEUED_PER_TENANT', 1000, 1, 100_000),
       maxBodyBytes: int(env, 'SCIM_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       bulkMaxOperations: int(env, 'SCIM_BULK_MAX_OPERATIONS', 1000, 1, 100_000),
@@ -209,7 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     sync: {
       sweepAfterSeconds: int(env, 'SYNC_SWEEP_AFTER_SECONDS', 60, 1, 86_400),
       sweepIntervalSeconds: int(env, 'SYNC_SWEEP_INTERVAL_SECONDS', 15, 1, 86_400),
-      maxJobsPerTenant: int(env, 'SYNC_MAX_JOBS_PER_TENANT', 4, 0, 100_000),
+      maxJobsPerTenant: int(env, 'SYNC_MAX_JOBS_PER_TENANT', 1, 0, 100_000),
     },
     events: {
       retentionDays: int(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),

@@ -28,8 +28,8 @@ interface Waiter {
  * `sharedPerTenant` requests at once (0: no such bound). On a saturated CPU more of one tenant's
  * requests at once do not make it faster, they lengthen the queues every other request waits in
  * (the embedded server's collection locks, the event loop): on the quiet 2-core machine, while A
- * imported 50,000 users, B's loaded SCIM p95 was 20-27 ms with A held to 2 at once, against 45 ms
- * with A at 7, and A still imported at 213-244 users/s against 275 (docs/benchmarks.md). The
+ * imported 50,000 users, B's loaded SCIM p95 was 45 ms with A at 7 at once, 20-28 ms at 2 and
+ * 14-19 ms at 1 (the default), and A imported as fast at 1 as at 2 (docs/benchmarks.md). The
  * window is the recency of B's traffic: an IdP's changes come seconds apart, and A must already be
  * down to its share when B's next request arrives. A tenant alone keeps every slot but one.
  *
