@@ -234,11 +234,14 @@ async function main() {
     const order: ImportOrder = { port: api.port!, scimToken: tenantA.scimToken, adminToken: adminToken(tenantA.tenantId), users, concurrency };
     const importer = new Worker(join(__dirname, 'fairness-import.js'), { workerData: order });
     let importing = true;
+    let importEnded = 0;
     const imported = new Promise<Extract<ImportMessage, { kind: 'done' }>>((resolve, reject) => {
       importer.on('message', (m: ImportMessage) => {
         if (m.kind === 'progress') progress(`import: ${m.done}/${users} users (${m.perSecond.toFixed(0)}/s, ~${Math.ceil((users - m.done) / m.perSecond)} s left, ${m.throttled} answered 429)`);
-        else if (m.kind === 'done') resolve(m);
-        else reject(new Error(`A's import failed: ${m.error}`));
+        else if (m.kind === 'done') {
+          importEnded = performance.now();
+          resolve(m);
+        } else reject(new Error(`A's import failed: ${m.error}`));
       });
       importer.once('error', reject);
       importer.once('exit', (code) => reject(new Error(`A's import thread exited (${code})`)));
@@ -251,7 +254,6 @@ async function main() {
     const loaded = await maker.run(() => !importing, Number.MAX_SAFE_INTEGER);
     const importDone = await imported;
     await importer.terminate();
-    const importEnded = performance.now();
     const { importSeconds, throttled } = importDone;
     const sales = new Set(importDone.salesIds);
     progress(`loaded: ${JSON.stringify(loaded)}; import done in ${importSeconds.toFixed(1)} s`);
