@@ -18,6 +18,8 @@ export interface ImportOrder {
   adminToken: string;
   users: number;
   concurrency: number;
+  /** userNames are `<namePrefix><i>@<namePrefix>.example.com`. */
+  namePrefix: string;
 }
 
 export type ImportMessage =
@@ -36,7 +38,7 @@ async function runImport(order: ImportOrder, post: (m: ImportMessage) => void): 
   let lastReport = t0;
   const importLoop = async () => {
     for (let i = next++; i < order.users; i = next++) {
-      const userName = `a${i}@a.example.com`;
+      const userName = `${order.namePrefix}${i}@${order.namePrefix}.example.com`;
       const department = i % 4 === 0 ? 'Sales' : 'Support';
       const lookup = await a.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`, 200);
       const created = await a.scim('POST', '/Users', 201, { schemas: [CORE_USER, ENTERPRISE], userName, active: true, [ENTERPRISE]: { department } });

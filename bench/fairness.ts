@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fairness [-- --users N --concurrency C --idle-changes M --json FILE]`: fairness between
+ * `npm run bench:fairness [-- --users N --concurrency C --idle-changes M --importers 1|2 --json FILE]`: fairness between
  * tenants (issue 24, part 2). Tenant B's single changes while tenant A imports N users (default
  * 50,000), compared with the same changes when B has the server to itself.
  *
@@ -16,7 +16,8 @@
  *     default 16; a 429 is waited out for its `Retry-After` and sent again, as Okta does) while B goes
  *     on making one change a second until the import ends. The same figures for B. A's client runs in
  *     a thread of its own (bench/fairness-import.ts), so B's timings do not include the benchmark's
- *     own event loop serving A's responses.
+ *     own event loop serving A's responses. With `--importers 2`, tenant C imports N users beside A
+ *     (its own thread and rule group): what the shares cost two busy tenants, and B beside both.
  *  3. Nothing starved: until A's changes are all applied (the outbox empty), then A's rule group is
  *     checked member by member.
  *  4. Idle again: B's M changes once more, A done. On a shared machine the two idle figures bracket
@@ -167,10 +168,31 @@ class ChangeMaker {
   }
 }
 
+/** Starts one tenant's import in a thread of its own; `done` settles with its figures. */
+function startImport(label: string, order: ImportOrder) {
+  const thread = new Worker(join(__dirname, 'fairness-import.js'), { workerData: order });
+  let endedAt = 0;
+  const done = new Promise<Extract<ImportMessage, { kind: 'done' }>>((resolve, reject) => {
+    thread.on('message', (m: ImportMessage) => {
+      if (m.kind === 'progress')
+        progress(`${label} import: ${m.done}/${order.users} users (${m.perSecond.toFixed(0)}/s, ~${Math.ceil((order.users - m.done) / m.perSecond)} s left, ${m.throttled} answered 429)`);
+      else if (m.kind === 'done') {
+        endedAt = performance.now();
+        resolve(m);
+      } else reject(new Error(`${label}'s import failed: ${m.error}`));
+    });
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`${label}'s import thread exited (${code})`)));
+  });
+  return { thread, done, endedAt: () => endedAt };
+}
+
 async function main() {
   const users = Number(option('users', '50000'));
   const concurrency = Number(option('concurrency', '16'));
   const idleChanges = Number(option('idle-changes', '100'));
+  const importerCount = Number(option('importers', '1'));
+  if (importerCount !== 1 && importerCount !== 2) throw new Error('--importers is 1 (tenant A) or 2 (A and C)');
   const dataDir = join(projectRoot, '.data', 'bench-fairness');
   const script = join(projectRoot, 'scripts', 'services.sh');
   const svcEnv = { ...process.env, SCIM_DATA_DIR: dataDir, SCIM_EMBEDDED_MONGO_BACKEND: 'memory' };
@@ -209,6 +231,12 @@ async function main() {
     };
     const groupA = await ruleGroup(a);
     const groupB = await ruleGroup(b);
+    const importers = [{ label: 'A', tenant: tenantA, group: groupA }];
+    if (importerCount > 1) {
+      // A second busy tenant importing beside A: what the shares cost when two tenants import at once.
+      const tenantC = await createTenant(db.models, 'fairness-c');
+      importers.push({ label: 'C', tenant: tenantC, group: await ruleGroup(new TenantClient(api.port!, tenantC.scimToken, adminToken(tenantC.tenantId), 2)) });
+    }
     const bUsers: { id: string; userName: string }[] = [];
     for (let i = 0; i < 10; i++) {
       const userName = `b${i}@b.example.com`;
@@ -229,54 +257,53 @@ async function main() {
     const idle = await maker.run(() => false, idleChanges);
     progress(`idle: ${JSON.stringify(idle)}`);
 
-    progress(`loaded: A imports ${users} users (${concurrency} in flight) while B goes on`);
-    // A is its own IdP: a thread with its own event loop (bench/fairness-import.ts says why).
-    const order: ImportOrder = { port: api.port!, scimToken: tenantA.scimToken, adminToken: adminToken(tenantA.tenantId), users, concurrency };
-    const importer = new Worker(join(__dirname, 'fairness-import.js'), { workerData: order });
+    progress(`loaded: ${importers.map((t) => t.label).join(' and ')} import ${users} users each (${concurrency} in flight each) while B goes on`);
+    // Each importer is its own IdP: a thread with its own event loop (bench/fairness-import.ts says why).
+    const imports = importers.map((t) =>
+      startImport(t.label, { port: api.port!, scimToken: t.tenant.scimToken, adminToken: adminToken(t.tenant.tenantId), users, concurrency, namePrefix: t.label.toLowerCase() }),
+    );
     let importing = true;
-    let importEnded = 0;
-    const imported = new Promise<Extract<ImportMessage, { kind: 'done' }>>((resolve, reject) => {
-      importer.on('message', (m: ImportMessage) => {
-        if (m.kind === 'progress') progress(`import: ${m.done}/${users} users (${m.perSecond.toFixed(0)}/s, ~${Math.ceil((users - m.done) / m.perSecond)} s left, ${m.throttled} answered 429)`);
-        else if (m.kind === 'done') {
-          importEnded = performance.now();
-          resolve(m);
-        } else reject(new Error(`A's import failed: ${m.error}`));
-      });
-      importer.once('error', reject);
-      importer.once('exit', (code) => reject(new Error(`A's import thread exited (${code})`)));
-    }).finally(() => {
+    const allImported = Promise.all(imports.map((i) => i.done)).finally(() => {
       importing = false;
     });
-    imported.catch(() => undefined); // handled where it is awaited; B's loop ends on it either way
+    allImported.catch(() => undefined); // handled where it is awaited; B's loop ends on it either way
     // B starts once A's import is under way (its backlog building).
     await sleep(3000);
     const loaded = await maker.run(() => !importing, Number.MAX_SAFE_INTEGER);
-    const importDone = await imported;
-    await importer.terminate();
-    const { importSeconds, throttled } = importDone;
-    const sales = new Set(importDone.salesIds);
-    progress(`loaded: ${JSON.stringify(loaded)}; import done in ${importSeconds.toFixed(1)} s`);
+    const importResults = await allImported;
+    await Promise.all(imports.map((i) => i.thread.terminate()));
+    progress(`loaded: ${JSON.stringify(loaded)}; ${importers.map((t, k) => `${t.label}'s import done in ${importResults[k]!.importSeconds.toFixed(1)} s`).join(', ')}`);
 
-    progress('waiting for A to converge (nothing starved)');
-    const pending = { tenantId: tenantA.tenantId, 'sync.pendingSince': { $exists: true } } as never;
-    let lastPending = -1;
-    let lastReport = performance.now();
-    for (;;) {
-      const n = await db.models.User.collection.countDocuments(pending);
-      if (n === 0) break;
-      if (n !== lastPending && performance.now() - lastReport > 10_000) {
-        lastReport = performance.now();
-        progress(`A: ${n} changes still pending`);
+    const importFigures: Record<string, unknown> = {};
+    for (const [k, t] of importers.entries()) {
+      const done = importResults[k]!;
+      progress(`waiting for ${t.label} to converge (nothing starved)`);
+      const pending = { tenantId: t.tenant.tenantId, 'sync.pendingSince': { $exists: true } } as never;
+      let lastReport = performance.now();
+      for (;;) {
+        const n = await db.models.User.collection.countDocuments(pending);
+        if (n === 0) break;
+        if (performance.now() - lastReport > 10_000) {
+          lastReport = performance.now();
+          progress(`${t.label}: ${n} changes still pending`);
+        }
+        await sleep(500);
       }
-      lastPending = n;
-      await sleep(500);
+      const convergedAfterImportSeconds = (performance.now() - imports[k]!.endedAt()) / 1000;
+      const holders = await db.models.Membership.collection.countDocuments({ tenantId: t.tenant.tenantId, groupId: t.group.groupId, sources: `rule:${t.group.ruleId}` });
+      if (holders !== done.salesIds.length) throw new Error(`${t.label}'s rule group holds ${holders}, expected ${done.salesIds.length}`);
+      progress(`${t.label} converged ${convergedAfterImportSeconds.toFixed(1)} s after its import; its rule group exact (${holders})`);
+      importFigures[t.label.toLowerCase()] = {
+        users,
+        importSeconds: Math.round(done.importSeconds * 10) / 10,
+        createsPerSecond: Math.round(users / done.importSeconds),
+        createP95Ms: Math.round(done.createP95Ms),
+        answered429: done.throttled,
+        convergedAfterImportSeconds: Math.round(convergedAfterImportSeconds * 10) / 10,
+        ruleGroupExact: true,
+      };
     }
-    const convergedAfterImportSeconds = (performance.now() - importEnded) / 1000;
-    const holders = await db.models.Membership.collection.countDocuments({ tenantId: tenantA.tenantId, groupId: groupA.groupId, sources: `rule:${groupA.ruleId}` });
-    if (holders !== sales.size) throw new Error(`A's rule group holds ${holders}, expected ${sales.size}`);
-    progress(`A converged ${convergedAfterImportSeconds.toFixed(1)} s after its import; its rule group exact (${holders})`);
-    progress(`idle again: B makes ${idleChanges} changes, A done`);
+    progress(`idle again: B makes ${idleChanges} changes, the imports done`);
     const idleAfter = await maker.run(() => false, idleChanges);
     progress(`idle again: ${JSON.stringify(idleAfter)}`);
     const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
@@ -284,20 +311,12 @@ async function main() {
       date: new Date().toISOString(),
       cores: cpus().length,
       layout: '1 API process + 1 worker process, embedded MongoDB (memory), Redis',
-      options: { users, concurrency, idleChanges },
+      options: { users, concurrency, idleChanges, importers: importers.length },
       b: { idle, loaded, idleAfter },
       ratios: { scimP95: ratio(loaded.scimP95Ms, idle.scimP95Ms), appliedP95: ratio(loaded.appliedP95Ms, idle.appliedP95Ms) },
       ratiosAgainstIdleAgain: { scimP95: ratio(loaded.scimP95Ms, idleAfter.scimP95Ms), appliedP95: ratio(loaded.appliedP95Ms, idleAfter.appliedP95Ms) },
       targetsMet: { scimP95Within2x: loaded.scimP95Ms <= 2 * idle.scimP95Ms, appliedP95Within2x: loaded.appliedP95Ms <= 2 * idle.appliedP95Ms },
-      a: {
-        users,
-        importSeconds: Math.round(importSeconds * 10) / 10,
-        createsPerSecond: Math.round(users / importSeconds),
-        createP95Ms: Math.round(importDone.createP95Ms),
-        answered429: throttled,
-        convergedAfterImportSeconds: Math.round(convergedAfterImportSeconds * 10) / 10,
-        ruleGroupExact: true,
-      },
+      ...importFigures,
     };
     process.stderr.write(
       `B SCIM p95: idle ${idle.scimP95Ms} ms, during A's import ${loaded.scimP95Ms} ms (×${result.ratios.scimP95})\n` +
