@@ -29,7 +29,7 @@ interface Waiter {
  * requests at once do not make it faster, they lengthen the queues every other request waits in
  * (the embedded server's collection locks, the event loop): on the quiet 2-core machine, while A
  * imported 50,000 users, B's loaded SCIM p95 was 45 ms with A at 7 at once, 20-28 ms at 2 and
- * 14-19 ms at 1 (the default), and A imported as fast at 1 as at 2 (docs/benchmarks.md). The
+ * 13-19 ms at 1 (the default), and A imported as fast at 1 as at 2 (docs/benchmarks.md). The
  * window is the recency of B's traffic: an IdP's changes come seconds apart, and A must already be
  * down to its share when B's next request arrives. A tenant alone keeps every slot but one.
  *
