@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { issueConsoleLink } from '../../src/auth/console-sessions';
-import { ruleWithFailingJob, startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { ruleWithFailingJob, startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 
 /**
  * The operator console in a real browser: Debian's chromium driven by playwright-core, against the
@@ -98,7 +98,7 @@ describe('operator console in Chromium', () => {
     await s.scim.get('/Users/no-such-user').set('User-Agent', 'Okta SCIM Client');
     // The log entry is written after the answer (the log's writer waits up to 50 ms for more): the
     // page reads the last request once, so it opens when the API has the entry.
-    for (let i = 0; i < 400 && (await s.admin.get('/provisioning-log?outcome=failed')).body.items.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(async () => (await s.admin.get('/provisioning-log?outcome=failed')).body.items.length > 0, 'the failed request in the provisioning log', 10_000, 25);
     await page.goto(`${base}/console/#/connect`);
     await expect(page.getByLabel('SCIM base URL').inputValue()).resolves.toBe(`${base}/scim/v2`);
     await page.getByTestId('last-request').getByText('Failed: GET /Users/no-such-user → 404').waitFor();

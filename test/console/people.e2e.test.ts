@@ -4,7 +4,7 @@ import { newInternalGroupDoc } from '../../src/domain/groups/group-record';
 import { membershipId } from '../../src/persistence/memberships-repository';
 import type { UserDoc } from '../../src/persistence/models';
 import { ENTERPRISE_USER_URN } from '../../src/attributes/urns';
-import { startSyncStack, type SyncStack } from '../workers/sync-fixtures';
+import { startSyncStack, waitFor, type SyncStack } from '../workers/sync-fixtures';
 import { openBrowser, prepareChromium, stepOf, type BrowserKit } from './browser-kit';
 
 /**
@@ -209,7 +209,7 @@ describe('people, paging and names in the console, at 5,000 users', () => {
     const res = await fetch(`${base}/scim/v2/Groups?count=1`, { headers: { Authorization: `Bearer Bearer ${s.token}`, 'User-Agent': 'Okta SCIM Client 1.0.0' } });
     expect(res.status).toBe(401);
     // The entry is written after the answer: wait until the API has it, then read it in the page.
-    for (let i = 0; i < 400 && (await s.admin.get('/provisioning-log?outcome=unauthorized')).body.items.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(async () => (await s.admin.get('/provisioning-log?outcome=unauthorized')).body.items.length > 0, 'the refused request in the provisioning log', 10_000, 25);
     await page.goto(`${base}/console/#/log`);
     await page.getByLabel('Outcome').selectOption('unauthorized');
     await page.getByRole('button', { name: 'Filter' }).click();
